@@ -1,0 +1,91 @@
+//! The `Controller` and `Backend` traits and the one driver loop that joins them, in the
+//! simulator and in real mode alike.
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::event::{Action, Event};
+use crate::objects::ControllerId;
+use crate::rng;
+use crate::time::SimTime;
+
+/// Scheduler or controller logic, sans I/O: it reacts to one event and answers with actions.
+/// It never blocks, reads a clock or does I/O; its only sources of time and chance are the
+/// [`Context`] it is handed, so the same code runs in virtual and in wall-clock time.
+pub trait Controller {
+    /// A stable name; it also names the controller's random stream.
+    fn name(&self) -> &str;
+    fn handle(&mut self, event: &Event, ctx: &mut Context<'_>);
+}
+
+/// What a controller may use while it handles one event.
+pub struct Context<'a> {
+    now: SimTime,
+    rng: &'a mut ChaCha8Rng,
+    actions: &'a mut Vec<Action>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(now: SimTime, rng: &'a mut ChaCha8Rng, actions: &'a mut Vec<Action>) -> Context<'a> {
+        Context { now, rng, actions }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// This controller's own random stream.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        self.rng
+    }
+
+    pub fn act(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+}
+
+/// One event for one controller, at the backend's current time.
+#[derive(Debug)]
+pub struct Delivery {
+    pub to: ControllerId,
+    pub now: SimTime,
+    pub event: Event,
+}
+
+/// Executes actions and produces events: in virtual time (`SimBackend`) or on real containers.
+pub trait Backend {
+    /// The next event to deliver, or `None` when the run is over.
+    fn next_delivery(&mut self) -> Option<Delivery>;
+    /// Carries out an action a controller asked for while handling its last delivery.
+    fn execute(&mut self, from: ControllerId, action: Action);
+}
+
+/// The driver loop: deliver each event to its controller, hand the controller's actions to the
+/// backend, until the backend says the run is over.
+pub struct Driver {
+    controllers: Vec<Box<dyn Controller>>,
+    rngs: Vec<ChaCha8Rng>,
+    actions: Vec<Action>,
+}
+
+impl Driver {
+    /// Every controller gets its own random stream, forked from `master_seed` by its name.
+    pub fn new(controllers: Vec<Box<dyn Controller>>, master_seed: u64) -> Driver {
+        let rngs = controllers.iter().map(|c| rng::stream(master_seed, &format!("controller/{}", c.name()))).collect();
+        Driver { controllers, rngs, actions: Vec::new() }
+    }
+
+    pub fn controller_count(&self) -> usize {
+        self.controllers.len()
+    }
+
+    pub fn run(&mut self, backend: &mut dyn Backend) {
+        while let Some(delivery) = backend.next_delivery() {
+            let i = delivery.to.index();
+            let mut ctx = Context::new(delivery.now, &mut self.rngs[i], &mut self.actions);
+            self.controllers[i].handle(&delivery.event, &mut ctx);
+            for action in self.actions.drain(..) {
+                backend.execute(delivery.to, action);
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! podlab's shared vocabulary: virtual time, exact quantities, cluster objects, the events and
+//! actions that pass between controllers and backends, the driver loop, and scenario files.
+//! Every other crate depends on this one; it depends on none of them.
+
+pub mod controller;
+pub mod event;
+pub mod objects;
+pub mod quantity;
+pub mod resources;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+
+pub use controller::{Backend, Context, Controller, Delivery, Driver};
+pub use event::{Action, BindRefusal, Event, Phase, Record, Stamped};
+pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId};
+pub use resources::Resources;
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,411 @@
+//! The cluster objects podlab models — Node, Pod, PodGroup — their typed ids, and the scheduling
+//! rules that belong to the objects themselves (effective requests, taints and tolerations,
+//! node selectors and required node affinity).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::resources::Resources;
+use crate::time::SimDuration;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident($repr:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub $repr);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A node: its index in the scenario's node list.
+    NodeId(u32)
+);
+typed_id!(
+    /// A pod: its index in the scenario's pod list.
+    PodId(u32)
+);
+typed_id!(
+    /// A pod group: its index in the scenario's group list.
+    GroupId(u32)
+);
+typed_id!(
+    /// A controller: its index in the driver's controller list.
+    ControllerId(u16)
+);
+
+/// The unit a scheduler places: a whole pod (Kubernetes) or one app container of it (the naive
+/// per-container design, where a pod's containers can end up on different nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Whole,
+    Container(u16),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+impl TaintEffect {
+    pub fn parse(text: &str) -> Option<TaintEffect> {
+        match text {
+            "NoSchedule" => Some(TaintEffect::NoSchedule),
+            "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+            "NoExecute" => Some(TaintEffect::NoExecute),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taint {
+    pub key: String,
+    pub value: String,
+    pub effect: TaintEffect,
+}
+
+impl fmt::Display for Taint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "{{{}}}", self.key)
+        } else {
+            write!(f, "{{{}: {}}}", self.key, self.value)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toleration {
+    /// Empty with `Exists` tolerates every taint.
+    pub key: String,
+    /// `Exists` when true, `Equal` otherwise.
+    pub exists: bool,
+    pub value: String,
+    /// `None` tolerates every effect.
+    pub effect: Option<TaintEffect>,
+    pub toleration_seconds: Option<u64>,
+}
+
+impl Toleration {
+    /// Kubernetes' `ToleratesTaint`.
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if self.effect.is_some_and(|e| e != taint.effect) {
+            return false;
+        }
+        if self.key.is_empty() {
+            return self.exists;
+        }
+        self.key == taint.key && (self.exists || self.value == taint.value)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectorOp {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    Gt,
+    Lt,
+}
+
+impl SelectorOp {
+    pub fn parse(text: &str) -> Option<SelectorOp> {
+        Some(match text {
+            "In" => SelectorOp::In,
+            "NotIn" => SelectorOp::NotIn,
+            "Exists" => SelectorOp::Exists,
+            "DoesNotExist" => SelectorOp::DoesNotExist,
+            "Gt" => SelectorOp::Gt,
+            "Lt" => SelectorOp::Lt,
+            _ => return None,
+        })
+    }
+}
+
+/// One `matchExpressions` (on labels) or `matchFields` (on `metadata.name`) requirement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectorRequirement {
+    pub key: String,
+    pub op: SelectorOp,
+    pub values: Vec<String>,
+}
+
+impl SelectorRequirement {
+    fn matches(&self, value: Option<&str>) -> bool {
+        match (self.op, value) {
+            (SelectorOp::In, Some(v)) => self.values.iter().any(|x| x == v),
+            (SelectorOp::In, None) => false,
+            (SelectorOp::NotIn, v) => v.is_none_or(|v| !self.values.iter().any(|x| x == v)),
+            (SelectorOp::Exists, v) => v.is_some(),
+            (SelectorOp::DoesNotExist, v) => v.is_none(),
+            (SelectorOp::Gt | SelectorOp::Lt, None) => false,
+            (op, Some(v)) => {
+                let (Ok(have), Some(Ok(bound))) = (v.parse::<i64>(), self.values.first().map(|b| b.parse::<i64>()))
+                else {
+                    return false;
+                };
+                if op == SelectorOp::Gt { have > bound } else { have < bound }
+            }
+        }
+    }
+}
+
+/// A `nodeSelectorTerm`: every requirement must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSelectorTerm {
+    pub match_expressions: Vec<SelectorRequirement>,
+    pub match_fields: Vec<SelectorRequirement>,
+}
+
+impl NodeSelectorTerm {
+    fn matches(&self, node: &Node) -> bool {
+        // Kubernetes: a term with no requirements matches no node.
+        if self.match_expressions.is_empty() && self.match_fields.is_empty() {
+            return false;
+        }
+        self.match_expressions.iter().all(|r| r.matches(node.labels.get(&r.key).map(String::as_str)))
+            && self.match_fields.iter().all(|r| r.key == "metadata.name" && r.matches(Some(&node.name)))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    /// What the scheduler may hand out (`status.allocatable`, else `status.capacity`).
+    pub allocatable: Resources,
+    /// `status.allocatable.pods`: the kubelet's limit on pods (110 by default).
+    pub max_pods: u64,
+    /// `spec.unschedulable` (cordoned).
+    pub unschedulable: bool,
+}
+
+/// The kubelet's default `maxPods`.
+pub const DEFAULT_MAX_PODS: u64 = 110;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub requests: Resources,
+    pub limits: Resources,
+    /// An init container with `restartPolicy: Always`: a sidecar that keeps running.
+    pub sidecar: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub priority: i32,
+    pub scheduler_name: String,
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    pub overhead: Resources,
+    pub node_selector: BTreeMap<String, String>,
+    /// `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`: any term must match.
+    pub required_node_affinity: Option<Vec<NodeSelectorTerm>>,
+    pub tolerations: Vec<Toleration>,
+    /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
+    /// the end of the simulation, like a service.
+    pub run_for: Option<SimDuration>,
+    /// The PodGroup this pod belongs to, if any.
+    pub group: Option<GroupId>,
+    /// The effective request (see [`Pod::effective_requests`]), computed once at load.
+    pub requests: Resources,
+}
+
+impl Pod {
+    /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
+    pub fn key(&self) -> String {
+        if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
+    }
+
+    /// Kubernetes' effective request: the larger of (app containers plus sidecars) and (each
+    /// init container plus the sidecars started before it), plus `spec.overhead`.
+    pub fn effective_requests(&self) -> Resources {
+        let mut sidecars = Resources::default();
+        let mut init_peak = Resources::default();
+        for init in &self.init_containers {
+            if init.sidecar {
+                sidecars.add(&init.requests);
+                init_peak = init_peak.max(&sidecars);
+            } else {
+                let mut during = init.requests.clone();
+                during.add(&sidecars);
+                init_peak = init_peak.max(&during);
+            }
+        }
+        let mut running = sidecars;
+        for c in &self.containers {
+            running.add(&c.requests);
+        }
+        let mut total = running.max(&init_peak);
+        total.add(&self.overhead);
+        total
+    }
+
+    /// What one part of this pod asks for: the whole effective request, or one app container's.
+    /// (Per-container placement charges init containers and overhead to nobody; ARCHITECTURE.md
+    /// names that simplification.)
+    pub fn part_requests(&self, part: Part) -> &Resources {
+        match part {
+            Part::Whole => &self.requests,
+            Part::Container(i) => &self.containers[i as usize].requests,
+        }
+    }
+
+    /// The parts a scheduler of the given granularity places.
+    pub fn parts(&self, per_container: bool) -> Vec<Part> {
+        if per_container { (0..self.containers.len() as u16).map(Part::Container).collect() } else { vec![Part::Whole] }
+    }
+
+    /// Human name of a part, for logs: `-` for the whole pod, else the container's name.
+    pub fn part_name(&self, part: Part) -> &str {
+        match part {
+            Part::Whole => "-",
+            Part::Container(i) => &self.containers[i as usize].name,
+        }
+    }
+
+    /// NodeSelector and required NodeAffinity together.
+    pub fn matches_node_affinity(&self, node: &Node) -> bool {
+        self.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v))
+            && self.required_node_affinity.as_ref().is_none_or(|terms| terms.iter().any(|t| t.matches(node)))
+    }
+
+    /// The first `NoSchedule`/`NoExecute` taint of `node` this pod does not tolerate.
+    pub fn untolerated_taint<'n>(&self, node: &'n Node) -> Option<&'n Taint> {
+        node.taints
+            .iter()
+            .filter(|t| t.effect != TaintEffect::PreferNoSchedule)
+            .find(|t| !self.tolerations.iter().any(|tol| tol.tolerates(t)))
+    }
+}
+
+/// A gang: pods that belong together (scheduler-plugins `PodGroup`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodGroup {
+    pub namespace: String,
+    pub name: String,
+    pub min_member: u32,
+    pub schedule_timeout: Option<SimDuration>,
+    pub min_resources: Option<Resources>,
+}
+
+impl PodGroup {
+    pub fn key(&self) -> String {
+        if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(name: &str, cpu: u64, mem: u64, sidecar: bool) -> Container {
+        Container { name: name.into(), requests: Resources::new(cpu, mem), limits: Resources::default(), sidecar }
+    }
+
+    fn pod(containers: Vec<Container>, init: Vec<Container>) -> Pod {
+        Pod {
+            namespace: "default".into(),
+            name: "p".into(),
+            labels: BTreeMap::new(),
+            priority: 0,
+            scheduler_name: "default-scheduler".into(),
+            containers,
+            init_containers: init,
+            overhead: Resources::default(),
+            node_selector: BTreeMap::new(),
+            required_node_affinity: None,
+            tolerations: vec![],
+            run_for: None,
+            group: None,
+            requests: Resources::default(),
+        }
+    }
+
+    /// The effective request follows Kubernetes: app containers sum, a big init container can
+    /// dominate, sidecars add to both sides, overhead is added last.
+    #[test]
+    fn effective_request_rule() {
+        let p = pod(vec![container("app", 500, 100, false), container("log", 100, 50, false)], vec![]);
+        assert_eq!(p.effective_requests(), Resources::new(600, 150));
+
+        let p = pod(vec![container("app", 500, 100, false)], vec![container("init", 2000, 10, false)]);
+        assert_eq!(p.effective_requests(), Resources::new(2000, 100));
+
+        let mut p = pod(
+            vec![container("app", 500, 100, false)],
+            vec![container("mesh", 100, 20, true), container("init", 1000, 10, false)],
+        );
+        assert_eq!(p.effective_requests(), Resources::new(1100, 120));
+        p.overhead = Resources::new(10, 1);
+        assert_eq!(p.effective_requests(), Resources::new(1110, 121));
+    }
+
+    /// Tolerations follow `ToleratesTaint`: key, operator, value and effect all count.
+    #[test]
+    fn tolerations_match_taints() {
+        let taint = Taint { key: "gpu".into(), value: "true".into(), effect: TaintEffect::NoSchedule };
+        let tol = |key: &str, exists, value: &str, effect| Toleration {
+            key: key.into(),
+            exists,
+            value: value.into(),
+            effect,
+            toleration_seconds: None,
+        };
+        assert!(tol("gpu", false, "true", None).tolerates(&taint));
+        assert!(tol("gpu", true, "", Some(TaintEffect::NoSchedule)).tolerates(&taint));
+        assert!(tol("", true, "", None).tolerates(&taint));
+        assert!(!tol("gpu", false, "false", None).tolerates(&taint));
+        assert!(!tol("gpu", true, "", Some(TaintEffect::NoExecute)).tolerates(&taint));
+    }
+
+    /// Node affinity terms are ORed, requirements inside a term ANDed, an empty term matches nothing.
+    #[test]
+    fn node_affinity_terms() {
+        let node = Node {
+            name: "n1".into(),
+            labels: [("zone".to_string(), "a".to_string()), ("cores".to_string(), "64".to_string())].into(),
+            taints: vec![],
+            allocatable: Resources::default(),
+            max_pods: DEFAULT_MAX_PODS,
+            unschedulable: false,
+        };
+        let req = |key: &str, op, values: &[&str]| SelectorRequirement {
+            key: key.into(),
+            op,
+            values: values.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut p = pod(vec![], vec![]);
+        let term = |exprs| NodeSelectorTerm { match_expressions: exprs, match_fields: vec![] };
+        p.required_node_affinity = Some(vec![term(vec![req("zone", SelectorOp::In, &["b"])])]);
+        assert!(!p.matches_node_affinity(&node));
+        p.required_node_affinity.as_mut().unwrap().push(term(vec![
+            req("zone", SelectorOp::In, &["a"]),
+            req("cores", SelectorOp::Gt, &["32"]),
+            req("gpu", SelectorOp::DoesNotExist, &[]),
+        ]));
+        assert!(p.matches_node_affinity(&node));
+        p.required_node_affinity = Some(vec![NodeSelectorTerm::default()]);
+        assert!(!p.matches_node_affinity(&node));
+        p.required_node_affinity = Some(vec![NodeSelectorTerm {
+            match_expressions: vec![],
+            match_fields: vec![req("metadata.name", SelectorOp::In, &["n1"])],
+        }]);
+        assert!(p.matches_node_affinity(&node));
+        p.node_selector.insert("zone".into(), "b".into());
+        assert!(!p.matches_node_affinity(&node));
+    }
+}

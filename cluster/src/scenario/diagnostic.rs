@@ -1,0 +1,83 @@
+//! Errors and warnings about a scenario file, each pointing at a line and column with a caret
+//! under the fault, in the style of rustc.
+
+use std::fmt;
+
+/// A position in a source file: 1-based line and column (columns count characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One message about one place in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+    /// How to fix it, when there is something useful to say.
+    pub help: Option<String>,
+    /// The text of the offending line (empty when the position is unknown).
+    pub source_line: String,
+    /// How many characters the caret underlines.
+    pub width: u32,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{label}: {}", self.message)?;
+        write!(f, "  --> {}:{}:{}", self.file, self.pos.line, self.pos.col)?;
+        if !self.source_line.is_empty() {
+            let gutter = self.pos.line.to_string().len();
+            let pad = " ".repeat(gutter);
+            let indent: String = self
+                .source_line
+                .chars()
+                .take(self.pos.col.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n{pad} |\n{} | {}\n{pad} | {indent}{}",
+                self.pos.line,
+                self.source_line,
+                "^".repeat(self.width.max(1) as usize)
+            )?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+impl LoadError {
+    /// The diagnostic, when the file was read but its content is wrong.
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            LoadError::Invalid(d) => Some(d),
+            LoadError::Io { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The Kubernetes manifests podlab reads (Node, Pod, PodGroup, PriorityClass), as serde types
+//! that ignore fields podlab does not model — real manifests carry `status`, `managedFields`
+//! and more — and their conversion into cluster objects with positioned errors.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::diagnostic::{LoadError, Pos};
+use super::yaml::{Parsed, Source};
+use crate::objects::{
+    Container, DEFAULT_MAX_PODS, Node, NodeSelectorTerm, SelectorOp, SelectorRequirement, Taint, TaintEffect,
+    Toleration,
+};
+use crate::quantity::parse_quantity;
+use crate::resources::Resources;
+use crate::time::{SimDuration, parse_duration};
+
+/// The annotation that says how long a pod's containers run once started.
+pub const RUN_FOR_ANNOTATION: &str = "podlab.dev/run-for";
+/// The labels that put a pod in a scheduler-plugins PodGroup (current and older spelling).
+pub const POD_GROUP_LABELS: [&str; 2] = ["scheduling.x-k8s.io/pod-group", "pod-group.scheduling.sigs.k8s.io"];
+
+pub type ResourceList = BTreeMap<String, Spanned<String>>;
+
+#[derive(Deserialize, Default)]
+pub struct ObjectMeta {
+    pub name: Option<Spanned<String>>,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+pub struct NodeManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NodeSpec {
+    #[serde(default)]
+    pub taints: Vec<TaintManifest>,
+    #[serde(default)]
+    pub unschedulable: bool,
+}
+
+#[derive(Deserialize)]
+pub struct TaintManifest {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    pub effect: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NodeStatus {
+    pub capacity: Option<ResourceList>,
+    pub allocatable: Option<ResourceList>,
+}
+
+#[derive(Deserialize)]
+pub struct PodManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub spec: PodSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    pub containers: Spanned<Vec<ContainerManifest>>,
+    #[serde(default)]
+    pub init_containers: Vec<ContainerManifest>,
+    pub overhead: Option<ResourceList>,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    pub affinity: Option<Affinity>,
+    #[serde(default)]
+    pub tolerations: Vec<TolerationManifest>,
+    pub priority: Option<i32>,
+    pub priority_class_name: Option<Spanned<String>>,
+    pub scheduler_name: Option<String>,
+    pub node_name: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerManifest {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub resources: ContainerResources,
+    pub restart_policy: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ContainerResources {
+    pub requests: Option<ResourceList>,
+    pub limits: Option<ResourceList>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    pub node_affinity: Option<NodeAffinity>,
+    pub pod_affinity: Option<Spanned<serde::de::IgnoredAny>>,
+    pub pod_anti_affinity: Option<Spanned<serde::de::IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAffinity {
+    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelector {
+    #[serde(default)]
+    pub node_selector_terms: Vec<SelectorTermManifest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectorTermManifest {
+    #[serde(default)]
+    pub match_expressions: Vec<RequirementManifest>,
+    #[serde(default)]
+    pub match_fields: Vec<RequirementManifest>,
+}
+
+#[derive(Deserialize)]
+pub struct RequirementManifest {
+    pub key: String,
+    pub operator: Spanned<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TolerationManifest {
+    #[serde(default)]
+    pub key: String,
+    pub operator: Option<Spanned<String>>,
+    #[serde(default)]
+    pub value: String,
+    pub effect: Option<Spanned<String>>,
+    pub toleration_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct PodGroupManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodGroupSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodGroupSpec {
+    pub min_member: Option<Spanned<i64>>,
+    pub min_resources: Option<ResourceList>,
+    pub schedule_timeout_seconds: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityClassManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub value: i32,
+    #[serde(default)]
+    pub global_default: bool,
+}
+
+/// Turns positions inside one parsed document into positions in the file.
+pub struct Doc<'a, T> {
+    pub src: &'a Source,
+    pub parsed: Parsed<T>,
+    /// Where the document starts: errors about the document as a whole point here.
+    pub start: Pos,
+}
+
+impl<T> Doc<'_, T> {
+    pub fn at<V>(&self, spanned: &Spanned<V>) -> Pos {
+        self.parsed.pos(&spanned.referenced)
+    }
+
+    pub fn error<V>(&self, spanned: &Spanned<V>, message: impl Into<String>) -> LoadError {
+        self.src.error(self.at(spanned), message)
+    }
+
+    /// `metadata.name`, which every object must have.
+    pub fn name(&self, meta: &ObjectMeta, kind: &str) -> Result<(String, Pos), LoadError> {
+        match &meta.name {
+            Some(name) if is_dns_subdomain(&name.value) => Ok((name.value.clone(), self.at(name))),
+            Some(name) => Err(self.src.error_with_help(
+                self.at(name),
+                format!("`{}` is not a valid {kind} name", name.value),
+                "names are lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most 253 characters",
+            )),
+            None => Err(self.src.error_with_help(self.start, format!("this {kind} has no metadata.name"), "add `metadata: {name: my-name}`")),
+        }
+    }
+
+    /// A resource list (`{cpu: 500m, memory: 1Gi}`), every quantity exact.
+    pub fn resources(&self, list: &ResourceList) -> Result<Resources, LoadError> {
+        let mut out = Resources::default();
+        for (name, quantity) in list {
+            let value = parse_quantity(&quantity.value, name).map_err(|why| self.error(quantity, why))?;
+            out.set(name, value);
+        }
+        Ok(out)
+    }
+
+    pub fn duration(&self, text: &Spanned<String>) -> Result<SimDuration, LoadError> {
+        parse_duration(&text.value).map_err(|why| self.error(text, why))
+    }
+}
+
+/// Kubernetes' DNS-1123 subdomain rule for object names.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    let ok_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(ok_char)
+        && ok_end(name.chars().next())
+        && ok_end(name.chars().last())
+}
+
+impl Doc<'_, NodeManifest> {
+    pub fn to_node(&self) -> Result<(Node, Pos), LoadError> {
+        let m = &self.parsed.value;
+        let (name, pos) = self.name(&m.metadata, "Node")?;
+        let list = m.status.allocatable.as_ref().or(m.status.capacity.as_ref()).ok_or_else(|| {
+            self.src.error_with_help(
+                pos,
+                format!("Node `{name}` has no status.allocatable or status.capacity"),
+                "give it a size: `status: {allocatable: {cpu: \"4\", memory: 16Gi}}`",
+            )
+        })?;
+        let mut allocatable = self.resources(list)?;
+        let max_pods = match allocatable.extended.remove("pods") {
+            Some(n) => n,
+            None => DEFAULT_MAX_PODS,
+        };
+        let mut labels: BTreeMap<String, String> =
+            m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        // The kubelet sets these on every node; selectors often use them.
+        labels.entry("kubernetes.io/hostname".into()).or_insert_with(|| name.clone());
+        labels.entry("kubernetes.io/os".into()).or_insert_with(|| "linux".into());
+        let mut taints = Vec::new();
+        for t in &m.spec.taints {
+            let effect = TaintEffect::parse(&t.effect.value).ok_or_else(|| {
+                self.error(
+                    &t.effect,
+                    format!("unknown taint effect `{}` (NoSchedule, PreferNoSchedule, NoExecute)", t.effect.value),
+                )
+            })?;
+            taints.push(Taint { key: t.key.clone(), value: t.value.clone(), effect });
+        }
+        Ok((Node { name, labels, taints, allocatable, max_pods, unschedulable: m.spec.unschedulable }, pos))
+    }
+}
+
+impl Doc<'_, PodManifest> {
+    pub fn containers(&self, list: &[ContainerManifest], init: bool) -> Result<Vec<Container>, LoadError> {
+        let mut out: Vec<Container> = Vec::with_capacity(list.len());
+        for c in list {
+            if out.iter().any(|o| o.name == c.name.value) {
+                return Err(self.error(&c.name, format!("duplicate container name `{}`", c.name.value)));
+            }
+            let limits = match &c.resources.limits {
+                Some(l) => self.resources(l)?,
+                None => Resources::default(),
+            };
+            let mut requests = match &c.resources.requests {
+                Some(r) => self.resources(r)?,
+                None => Resources::default(),
+            };
+            // Kubernetes defaulting: a limit without a request makes the request equal the limit.
+            for (name, value) in [("cpu", limits.cpu_milli), ("memory", limits.memory_bytes)] {
+                let given = c.resources.requests.as_ref().is_some_and(|r| r.contains_key(name));
+                if !given && value > 0 {
+                    requests.set(name, value);
+                }
+            }
+            for (name, value) in &limits.extended {
+                requests.extended.entry(name.clone()).or_insert(*value);
+            }
+            let sidecar = init && c.restart_policy.as_deref() == Some("Always");
+            out.push(Container { name: c.name.value.clone(), requests, limits, sidecar });
+        }
+        Ok(out)
+    }
+
+    pub fn tolerations(&self) -> Result<Vec<Toleration>, LoadError> {
+        let mut out = Vec::new();
+        for t in &self.parsed.value.spec.tolerations {
+            let exists = match &t.operator {
+                None => false,
+                Some(op) if op.value == "Equal" => false,
+                Some(op) if op.value == "Exists" => true,
+                Some(op) => {
+                    return Err(self.error(op, format!("unknown toleration operator `{}` (Equal, Exists)", op.value)));
+                }
+            };
+            let effect = match &t.effect {
+                None => None,
+                Some(e) if e.value.is_empty() => None,
+                Some(e) => Some(TaintEffect::parse(&e.value).ok_or_else(|| {
+                    self.error(
+                        e,
+                        format!("unknown taint effect `{}` (NoSchedule, PreferNoSchedule, NoExecute)", e.value),
+                    )
+                })?),
+            };
+            out.push(Toleration {
+                key: t.key.clone(),
+                exists,
+                value: t.value.clone(),
+                effect,
+                toleration_seconds: t.toleration_seconds,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn required_node_affinity(&self) -> Result<Option<Vec<NodeSelectorTerm>>, LoadError> {
+        let Some(selector) = self
+            .parsed
+            .value
+            .spec
+            .affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        else {
+            return Ok(None);
+        };
+        let requirements = |list: &[RequirementManifest]| -> Result<Vec<SelectorRequirement>, LoadError> {
+            list.iter()
+                .map(|r| {
+                    let op = SelectorOp::parse(&r.operator.value).ok_or_else(|| {
+                        self.error(
+                            &r.operator,
+                            format!(
+                                "unknown operator `{}` (In, NotIn, Exists, DoesNotExist, Gt, Lt)",
+                                r.operator.value
+                            ),
+                        )
+                    })?;
+                    Ok(SelectorRequirement { key: r.key.clone(), op, values: r.values.clone() })
+                })
+                .collect()
+        };
+        let terms = selector
+            .node_selector_terms
+            .iter()
+            .map(|t| {
+                Ok(NodeSelectorTerm {
+                    match_expressions: requirements(&t.match_expressions)?,
+                    match_fields: requirements(&t.match_fields)?,
+                })
+            })
+            .collect::<Result<Vec<_>, LoadError>>()?;
+        Ok(Some(terms))
+    }
+}

@@ -1,0 +1,578 @@
+//! Scenario files: one multi-document YAML file of Kubernetes manifests plus podlab's
+//! `kind: Simulation`, loaded into a validated [`Scenario`] or a positioned error.
+
+mod diagnostic;
+mod manifest;
+mod simulation;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
+pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION};
+
+use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest};
+use simulation::{API_VERSION, SimulationManifest};
+use yaml::{Shape, Source, YNode};
+
+use crate::event::Phase;
+use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId};
+use crate::time::{SimDuration, SimTime};
+
+/// Files larger than this are refused before parsing: no scenario is this big, and traces are
+/// referenced, not inlined.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// How Kubernetes' NodeResourcesFit scores nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScoringStrategy {
+    /// Prefer emptier nodes (spreading): Kubernetes' default.
+    #[default]
+    LeastAllocated,
+    /// Prefer fuller nodes (bin packing).
+    MostAllocated,
+}
+
+/// An object of the scenario, by kind and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObjectRef {
+    Group(GroupId),
+    Node(NodeId),
+    Pod(PodId),
+}
+
+/// An object that enters the cluster at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub at: SimTime,
+    pub object: ObjectRef,
+}
+
+/// One assertion of an `expect:` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    PodPhase { pod: PodId, phase: Phase },
+    PodNode { pod: PodId, node: NodeId },
+    PodSplit { pod: PodId, split: bool },
+    GroupSplit { group: GroupId, split: bool },
+    GroupPlaced { group: GroupId, placed: u32 },
+}
+
+/// An `expect:` entry: checks that must hold for a policy (or every policy) at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub policy: Option<String>,
+    pub at: Option<SimTime>,
+    pub why: Option<String>,
+    /// Where it is written, so a failure can point at it.
+    pub pos: Pos,
+    pub checks: Vec<Check>,
+}
+
+/// A loaded, validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    /// The path it was loaded from, as the user wrote it.
+    pub file: String,
+    pub seed: u64,
+    pub duration: Option<SimDuration>,
+    /// The policies to run when the user names none.
+    pub policies: Vec<String>,
+    pub scoring: ScoringStrategy,
+    pub nodes: Vec<Arc<Node>>,
+    pub pods: Vec<Arc<Pod>>,
+    pub groups: Vec<Arc<PodGroup>>,
+    /// Every object's creation, in time order (ties in file order: groups, nodes, then pods).
+    pub arrivals: Vec<Arrival>,
+    pub expectations: Vec<Expectation>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Scenario {
+    pub fn node_named(&self, name: &str) -> Option<NodeId> {
+        self.nodes.iter().position(|n| n.name == name).map(|i| NodeId(i as u32))
+    }
+
+    pub fn pod_named(&self, key: &str) -> Option<PodId> {
+        self.pods.iter().position(|p| p.key() == key).map(|i| PodId(i as u32))
+    }
+
+    /// The members of each group, by group id.
+    pub fn group_members(&self) -> Vec<Vec<PodId>> {
+        let mut members = vec![Vec::new(); self.groups.len()];
+        for (i, pod) in self.pods.iter().enumerate() {
+            if let Some(g) = pod.group {
+                members[g.index()].push(PodId(i as u32));
+            }
+        }
+        members
+    }
+}
+
+/// What the loader must know from outside the vocabulary crate.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions<'a> {
+    /// The policy names that exist, so a misspelt one is caught at load time.
+    pub known_policies: &'a [&'a str],
+}
+
+/// Reads and loads a scenario file.
+pub fn load(path: &Path, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    let label = path.display().to_string();
+    let io = |source| LoadError::Io { path: label.clone(), source };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        let src = Source::new(label.clone(), "");
+        return Err(src.error(
+            Pos { line: 1, col: 1 },
+            format!(
+                "the file is {} MiB; podlab reads scenario files of at most {} MiB",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    parse_bytes(&label, bytes, options)
+}
+
+/// Loads a scenario from bytes; `file` names it in messages.
+pub fn parse_bytes(file: &str, bytes: Vec<u8>, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => parse(file, &text, options),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            let src = Source::new(file, prefix);
+            Err(src.error_with_help(
+                src.pos_of(valid),
+                "the file is not valid UTF-8",
+                "save the scenario as UTF-8 text",
+            ))
+        }
+    }
+}
+
+/// Loads a scenario from text; `file` names it in messages.
+pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    let src = Source::new(file, text);
+    Loader { src: &src, options, warnings: Vec::new() }.load()
+}
+
+const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, PriorityClass, List, Simulation";
+
+/// One object found in the file, before parsing: its kind and where it is.
+struct Found<'a> {
+    kind: &'a str,
+    api_version: Option<&'a str>,
+    node: &'a YNode,
+}
+
+struct Loader<'a> {
+    src: &'a Source,
+    options: LoadOptions<'a>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Loader<'a> {
+    fn pos(&self, node: &YNode) -> Pos {
+        self.src.pos_of(node.start)
+    }
+
+    fn warn(&mut self, pos: Pos, message: impl Into<String>) {
+        self.warnings.push(self.src.diagnostic(Severity::Warning, pos, message, None));
+    }
+
+    /// Finds the objects of a document (or of a `kind: List`'s items).
+    fn collect<'d>(&self, node: &'d YNode, out: &mut Vec<Found<'d>>, in_list: bool) -> Result<(), LoadError> {
+        if !matches!(node.shape, Shape::Map(_)) {
+            return Err(self.src.error_with_help(
+                self.pos(node),
+                "expected a Kubernetes object (a mapping with `apiVersion` and `kind`)",
+                "each `---`-separated document is one object, e.g. `apiVersion: v1` / `kind: Pod` / `metadata: …`",
+            ));
+        }
+        let kind_node = node.get("kind").ok_or_else(|| {
+            self.src.error_with_help(
+                self.pos(node),
+                "this object has no `kind`",
+                format!("podlab reads: {SUPPORTED_KINDS}"),
+            )
+        })?;
+        let kind = kind_node.as_str().ok_or_else(|| self.src.error(self.pos(kind_node), "`kind` must be a string"))?;
+        let api_version = node.get("apiVersion").and_then(YNode::as_str);
+        if kind == "List" && !in_list {
+            let Some(items) = node.get("items") else { return Ok(()) };
+            let Shape::Seq(items) = &items.shape else {
+                return Err(self.src.error(self.pos(items), "`items` of a List must be a sequence of objects"));
+            };
+            for item in items {
+                self.collect(item, out, true)?;
+            }
+            return Ok(());
+        }
+        if !matches!(kind, "Node" | "Pod" | "PodGroup" | "PriorityClass" | "Simulation") {
+            let help = match kind {
+                "Deployment" | "ReplicaSet" | "Job" | "StatefulSet" | "DaemonSet" => format!(
+                    "controllers are not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
+                ),
+                _ => format!("podlab reads: {SUPPORTED_KINDS}"),
+            };
+            return Err(self.src.error_with_help(self.pos(kind_node), format!("unknown kind `{kind}`"), help));
+        }
+        out.push(Found { kind, api_version, node });
+        Ok(())
+    }
+
+    fn check_api_version(&self, found: &Found<'_>, accepted: &[&str]) -> Result<(), LoadError> {
+        let at = found.node.get("apiVersion").map_or(self.pos(found.node), |n| self.pos(n));
+        match found.api_version {
+            Some(v) if accepted.contains(&v) => Ok(()),
+            Some(v) => Err(self.src.error_with_help(
+                at,
+                format!("{} has apiVersion `{v}`", found.kind),
+                format!("podlab reads {} as apiVersion `{}`", found.kind, accepted.join("` or `")),
+            )),
+            None => Err(self.src.error_with_help(
+                at,
+                format!("this {} has no apiVersion", found.kind),
+                format!("add `apiVersion: {}`", accepted[0]),
+            )),
+        }
+    }
+
+    fn doc<T: serde::de::DeserializeOwned>(&self, node: &YNode) -> Result<Doc<'a, T>, LoadError> {
+        Ok(Doc { src: self.src, parsed: yaml::parse_node(self.src, node)?, start: self.pos(node) })
+    }
+
+    fn load(mut self) -> Result<Scenario, LoadError> {
+        let roots = yaml::documents(self.src)?;
+        let mut found = Vec::new();
+        for root in roots.iter().filter(|r| !r.is_empty_document()) {
+            self.collect(root, &mut found, false)?;
+        }
+        let of_kind = |kind: &str| found.iter().filter(move |f| f.kind == kind).collect::<Vec<_>>();
+
+        // PriorityClasses and PodGroups first: pods refer to them.
+        let mut priority_classes: BTreeMap<String, (i32, Pos)> = BTreeMap::new();
+        let mut default_priority = 0;
+        for f in of_kind("PriorityClass") {
+            self.check_api_version(f, &["scheduling.k8s.io/v1"])?;
+            let doc: Doc<PriorityClassManifest> = self.doc(f.node)?;
+            let (name, pos) = doc.name(&doc.parsed.value.metadata, "PriorityClass")?;
+            if let Some((_, first)) = priority_classes.get(&name) {
+                return Err(self.duplicate(pos, "PriorityClass", &name, *first));
+            }
+            if doc.parsed.value.global_default {
+                default_priority = doc.parsed.value.value;
+            }
+            priority_classes.insert(name, (doc.parsed.value.value, pos));
+        }
+
+        let mut groups: Vec<Arc<PodGroup>> = Vec::new();
+        let mut group_pos: Vec<Pos> = Vec::new();
+        for f in of_kind("PodGroup") {
+            self.check_api_version(f, &["scheduling.x-k8s.io/v1alpha1", "scheduling.sigs.k8s.io/v1alpha1"])?;
+            let doc: Doc<PodGroupManifest> = self.doc(f.node)?;
+            let m = &doc.parsed.value;
+            let (name, pos) = doc.name(&m.metadata, "PodGroup")?;
+            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+            if let Some(i) = groups.iter().position(|g| g.name == name && g.namespace == namespace) {
+                return Err(self.duplicate(pos, "PodGroup", &name, group_pos[i]));
+            }
+            let min_member = match &m.spec.min_member {
+                None => 1,
+                Some(n) if (1..=1_000_000).contains(&n.value) => n.value as u32,
+                Some(n) => return Err(doc.error(n, format!("minMember {} is out of range (1 to 1000000)", n.value))),
+            };
+            let schedule_timeout = match &m.spec.schedule_timeout_seconds {
+                None => None,
+                Some(s) if (0..=365 * 24 * 3600).contains(&s.value) => Some(SimDuration::from_secs(s.value as u64)),
+                Some(s) => {
+                    return Err(
+                        doc.error(s, format!("scheduleTimeoutSeconds {} is out of range (0 to one year)", s.value))
+                    );
+                }
+            };
+            let min_resources = m.spec.min_resources.as_ref().map(|r| doc.resources(r)).transpose()?;
+            groups.push(Arc::new(PodGroup { namespace, name, min_member, schedule_timeout, min_resources }));
+            group_pos.push(pos);
+        }
+
+        let mut nodes: Vec<Arc<Node>> = Vec::new();
+        let mut node_pos: Vec<Pos> = Vec::new();
+        for f in of_kind("Node") {
+            self.check_api_version(f, &["v1"])?;
+            let doc: Doc<NodeManifest> = self.doc(f.node)?;
+            let (node, pos) = doc.to_node()?;
+            if let Some(i) = nodes.iter().position(|n| n.name == node.name) {
+                return Err(self.duplicate(pos, "Node", &node.name, node_pos[i]));
+            }
+            nodes.push(Arc::new(node));
+            node_pos.push(pos);
+        }
+
+        let mut pods: Vec<Arc<Pod>> = Vec::new();
+        let mut pod_pos: Vec<Pos> = Vec::new();
+        for f in of_kind("Pod") {
+            self.check_api_version(f, &["v1"])?;
+            let doc: Doc<PodManifest> = self.doc(f.node)?;
+            let (pod, pos) = self.pod(&doc, &groups, &priority_classes, default_priority)?;
+            if let Some(i) = pods.iter().position(|p| p.name == pod.name && p.namespace == pod.namespace) {
+                return Err(self.duplicate(pos, "Pod", &pod.key(), pod_pos[i]));
+            }
+            pods.push(Arc::new(pod));
+            pod_pos.push(pos);
+        }
+
+        let simulations = of_kind("Simulation");
+        if let Some(second) = simulations.get(1) {
+            return Err(self.src.error(self.pos(second.node), "a scenario has at most one Simulation document"));
+        }
+        let mut scenario = Scenario {
+            name: Path::new(&self.src.file).file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
+            file: self.src.file.clone(),
+            seed: 0,
+            duration: None,
+            policies: self.options.known_policies.iter().map(|s| s.to_string()).collect(),
+            scoring: ScoringStrategy::default(),
+            nodes,
+            pods,
+            groups,
+            arrivals: Vec::new(),
+            expectations: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
+        if let Some(f) = simulations.first() {
+            self.check_api_version(f, &[API_VERSION])?;
+            let doc: Doc<SimulationManifest> = self.doc(f.node)?;
+            self.simulation(&doc, &mut scenario, &mut created_at)?;
+        }
+        let all = (0..scenario.groups.len())
+            .map(|i| ObjectRef::Group(GroupId(i as u32)))
+            .chain((0..scenario.nodes.len()).map(|i| ObjectRef::Node(NodeId(i as u32))))
+            .chain((0..scenario.pods.len()).map(|i| ObjectRef::Pod(PodId(i as u32))));
+        scenario.arrivals = all
+            .map(|object| Arrival { at: created_at.get(&object).copied().unwrap_or(SimTime::ZERO), object })
+            .collect();
+        scenario.arrivals.sort_by_key(|a| a.at); // stable: ties keep file order
+        if scenario.nodes.is_empty() {
+            self.warn(Pos { line: 1, col: 1 }, "the scenario has no Node: no pod can be scheduled");
+        }
+        scenario.warnings = self.warnings;
+        Ok(scenario)
+    }
+
+    fn duplicate(&self, pos: Pos, kind: &str, name: &str, first: Pos) -> LoadError {
+        self.src.error_with_help(
+            pos,
+            format!("duplicate {kind} `{name}`"),
+            format!("the first `{name}` is at line {}; names must be unique per kind and namespace", first.line),
+        )
+    }
+
+    fn pod(
+        &mut self,
+        doc: &Doc<'_, PodManifest>,
+        groups: &[Arc<PodGroup>],
+        priority_classes: &BTreeMap<String, (i32, Pos)>,
+        default_priority: i32,
+    ) -> Result<(Pod, Pos), LoadError> {
+        let m = &doc.parsed.value;
+        let (name, pos) = doc.name(&m.metadata, "Pod")?;
+        let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        if m.spec.containers.value.is_empty() {
+            return Err(doc.error(&m.spec.containers, format!("Pod `{name}` has no containers")));
+        }
+        if let Some(node_name) = &m.spec.node_name {
+            return Err(doc.src.error_with_help(
+                doc.at(node_name),
+                "spec.nodeName (a pod bound before scheduling) is not supported yet",
+                "remove it and let the policy place the pod",
+            ));
+        }
+        if let Some(affinity) = &m.spec.affinity {
+            for part in [&affinity.pod_affinity, &affinity.pod_anti_affinity].into_iter().flatten() {
+                self.warn(doc.at(part), "inter-pod affinity is not modelled yet; this rule is ignored");
+            }
+        }
+        let priority = match (&m.spec.priority, &m.spec.priority_class_name) {
+            (Some(p), _) => *p,
+            (None, Some(class)) => match priority_classes.get(&class.value) {
+                Some((value, _)) => *value,
+                None => {
+                    return Err(doc.error(&class, format!("no PriorityClass named `{}` in this scenario", class.value)));
+                }
+            },
+            (None, None) => default_priority,
+        };
+        let mut group = None;
+        for label in POD_GROUP_LABELS {
+            if let Some(value) = m.metadata.labels.get(label) {
+                let id =
+                    groups.iter().position(|g| g.name == value.value && g.namespace == namespace).ok_or_else(|| {
+                        doc.src.error_with_help(
+                            doc.at(value),
+                            format!("Pod `{name}` names PodGroup `{}`, which is not in this scenario", value.value),
+                            "add the PodGroup, or fix the label",
+                        )
+                    })?;
+                group = Some(GroupId(id as u32));
+            }
+        }
+        let run_for = m.metadata.annotations.get(RUN_FOR_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
+        let mut pod = Pod {
+            namespace,
+            name,
+            labels: m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+            priority,
+            scheduler_name: m.spec.scheduler_name.clone().unwrap_or_else(|| "default-scheduler".into()),
+            containers: doc.containers(&m.spec.containers.value, false)?,
+            init_containers: doc.containers(&m.spec.init_containers, true)?,
+            overhead: m.spec.overhead.as_ref().map(|o| doc.resources(o)).transpose()?.unwrap_or_default(),
+            node_selector: m.spec.node_selector.clone(),
+            required_node_affinity: doc.required_node_affinity()?,
+            tolerations: doc.tolerations()?,
+            run_for,
+            group,
+            requests: Default::default(),
+        };
+        pod.requests = pod.effective_requests();
+        Ok((pod, pos))
+    }
+
+    fn simulation(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        scenario: &mut Scenario,
+        created_at: &mut BTreeMap<ObjectRef, SimTime>,
+    ) -> Result<(), LoadError> {
+        let m = &doc.parsed.value;
+        if let Some(name) = &m.metadata.name {
+            scenario.name = name.clone();
+        }
+        let spec = &m.spec;
+        scenario.seed = spec.seed.unwrap_or(0);
+        scenario.duration = spec.duration.as_ref().map(|d| doc.duration(d)).transpose()?;
+        if let Some(policies) = &spec.policies {
+            scenario.policies = policies.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
+        }
+        if let Some(s) = &spec.scheduler.scoring_strategy {
+            scenario.scoring = match s.value.as_str() {
+                "LeastAllocated" => ScoringStrategy::LeastAllocated,
+                "MostAllocated" => ScoringStrategy::MostAllocated,
+                other => {
+                    return Err(
+                        doc.error(s, format!("unknown scoring strategy `{other}` (LeastAllocated, MostAllocated)"))
+                    );
+                }
+            };
+        }
+        for entry in &spec.timeline {
+            let at = SimTime::ZERO + doc.duration(&entry.at)?;
+            for reference in &entry.create {
+                let object = self.object_ref(doc, reference, scenario)?;
+                if created_at.insert(object, at).is_some() {
+                    return Err(doc.error(
+                        reference,
+                        format!("`{}` is already created earlier in the timeline", reference.value),
+                    ));
+                }
+            }
+        }
+        for e in &spec.expect {
+            let ex = &e.value;
+            let policy = ex.policy.as_ref().map(|p| self.policy(doc, p)).transpose()?;
+            let at = ex.at.as_ref().map(|a| doc.duration(a).map(|d| SimTime::ZERO + d)).transpose()?;
+            let mut checks = Vec::new();
+            for (key, want) in &ex.pods {
+                let pod = scenario.pod_named(key).ok_or_else(|| {
+                    doc.error(want, format!("expect names pod `{key}`, which is not in this scenario"))
+                })?;
+                if let Some(phase) = &want.value.phase {
+                    let phase = Phase::parse(&phase.value).ok_or_else(|| {
+                        doc.error(
+                            phase,
+                            format!("unknown phase `{}` (Pending, Running, Succeeded, Failed)", phase.value),
+                        )
+                    })?;
+                    checks.push(Check::PodPhase { pod, phase });
+                }
+                if let Some(node) = &want.value.node {
+                    let node = scenario
+                        .node_named(&node.value)
+                        .ok_or_else(|| doc.error(node, format!("no node named `{}` in this scenario", node.value)))?;
+                    checks.push(Check::PodNode { pod, node });
+                }
+                if let Some(split) = want.value.split {
+                    checks.push(Check::PodSplit { pod, split });
+                }
+            }
+            for (key, want) in &ex.groups {
+                let group = scenario.groups.iter().position(|g| g.key() == *key).map(|i| GroupId(i as u32));
+                let group = group.ok_or_else(|| {
+                    doc.error(want, format!("expect names PodGroup `{key}`, which is not in this scenario"))
+                })?;
+                if let Some(split) = want.value.split {
+                    checks.push(Check::GroupSplit { group, split });
+                }
+                if let Some(placed) = want.value.placed {
+                    checks.push(Check::GroupPlaced { group, placed });
+                }
+            }
+            if checks.is_empty() {
+                return Err(doc.src.error_with_help(
+                    doc.at(e),
+                    "this expectation checks nothing",
+                    "add e.g. `pods: {my-pod: {phase: Running}}`",
+                ));
+            }
+            scenario.expectations.push(Expectation { policy, at, why: ex.why.clone(), pos: doc.at(e), checks });
+        }
+        Ok(())
+    }
+
+    fn policy(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        name: &serde_saphyr::Spanned<String>,
+    ) -> Result<String, LoadError> {
+        if self.options.known_policies.contains(&name.value.as_str()) {
+            Ok(name.value.clone())
+        } else {
+            Err(doc.src.error_with_help(
+                doc.at(name),
+                format!("unknown policy `{}`", name.value),
+                format!("podlab knows: {}", self.options.known_policies.join(", ")),
+            ))
+        }
+    }
+
+    fn object_ref(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        reference: &serde_saphyr::Spanned<String>,
+        scenario: &Scenario,
+    ) -> Result<ObjectRef, LoadError> {
+        let text = reference.value.as_str();
+        let found = match text.split_once('/') {
+            Some(("Pod", key)) => scenario.pod_named(key).map(ObjectRef::Pod),
+            Some(("Node", name)) => scenario.node_named(name).map(ObjectRef::Node),
+            Some(("PodGroup", key)) => {
+                scenario.groups.iter().position(|g| g.key() == key).map(|i| ObjectRef::Group(GroupId(i as u32)))
+            }
+            _ => {
+                return Err(doc.src.error_with_help(
+                    doc.at(reference),
+                    format!("`{text}` is not an object reference"),
+                    "write `Kind/name`, e.g. `Pod/app` or `Node/node-c`",
+                ));
+            }
+        };
+        found.ok_or_else(|| doc.error(reference, format!("`{text}` is not in this scenario")))
+    }
+}

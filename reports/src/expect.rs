@@ -1,0 +1,105 @@
+//! Checks a scenario's `expect:` lines against what a run did.
+
+use podlab_cluster::scenario::{Check, Expectation, Scenario};
+use podlab_cluster::{SimTime, Stamped};
+
+use crate::outcome::Outcomes;
+
+/// The verdict on one expectation for one policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Index into `scenario.expectations`.
+    pub index: usize,
+    /// What did not hold; empty when it all held.
+    pub failures: Vec<String>,
+}
+
+impl Verdict {
+    pub fn holds(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The verdicts of the expectations that apply to `policy`.
+pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTime) -> Vec<Verdict> {
+    let members = scenario.group_members();
+    let node_list = |ids: Vec<podlab_cluster::NodeId>| {
+        if ids.is_empty() {
+            "no node".to_string()
+        } else {
+            ids.iter().map(|n| scenario.nodes[n.index()].name.as_str()).collect::<Vec<_>>().join(" + ")
+        }
+    };
+    scenario
+        .expectations
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.policy.as_deref().is_none_or(|p| p == policy))
+        .map(|(index, e): (usize, &Expectation)| {
+            let at = e.at.unwrap_or(end);
+            let outcomes = Outcomes::replay(scenario, records, at);
+            let mut failures = Vec::new();
+            for c in &e.checks {
+                match *c {
+                    Check::PodPhase { pod, phase } => {
+                        let got = outcomes.phase(scenario, pod);
+                        if got != Some(phase) {
+                            let got = got.map_or("not created", |p| p.as_str());
+                            failures.push(format!(
+                                "pod {} is {got}, expected {}",
+                                scenario.pods[pod.index()].key(),
+                                phase.as_str()
+                            ));
+                        }
+                    }
+                    Check::PodNode { pod, node } => {
+                        let nodes = outcomes.pods[pod.index()].nodes();
+                        if nodes != [node] {
+                            failures.push(format!(
+                                "pod {} is on {}, expected {}",
+                                scenario.pods[pod.index()].key(),
+                                node_list(nodes),
+                                scenario.nodes[node.index()].name
+                            ));
+                        }
+                    }
+                    Check::PodSplit { pod, split } => {
+                        let o = &outcomes.pods[pod.index()];
+                        if o.split() != split {
+                            let how = if split { "split across nodes" } else { "on one node" };
+                            failures.push(format!(
+                                "pod {} is on {}, expected it {how}",
+                                scenario.pods[pod.index()].key(),
+                                node_list(o.nodes())
+                            ));
+                        }
+                    }
+                    Check::GroupSplit { group, split } => {
+                        let nodes = outcomes.group_nodes(&members[group.index()]);
+                        if (nodes.len() > 1) != split {
+                            let how = if split { "split across nodes" } else { "on one node" };
+                            failures.push(format!(
+                                "group {} is on {}, expected it {how}",
+                                scenario.groups[group.index()].key(),
+                                node_list(nodes)
+                            ));
+                        }
+                    }
+                    Check::GroupPlaced { group, placed } => {
+                        let got = outcomes.group_placed(&members[group.index()]);
+                        if got != placed {
+                            failures.push(format!(
+                                "group {} has {got} pods placed, expected {placed}",
+                                scenario.groups[group.index()].key()
+                            ));
+                        }
+                    }
+                }
+            }
+            if e.at.is_some() && !failures.is_empty() {
+                failures.iter_mut().for_each(|f| *f = format!("at {at}: {f}"));
+            }
+            Verdict { index, failures }
+        })
+        .collect()
+}

@@ -1,0 +1,137 @@
+//! What happened to each pod and group, rebuilt from a run's records alone (so the simulator
+//! and real mode are measured by the same code).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{GroupId, NodeId, Part, Phase, PodId, Record, SimTime, Stamped};
+
+/// One part of a pod that was bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartRun {
+    pub part: Part,
+    pub node: NodeId,
+    pub bound_at: SimTime,
+    pub ended: Option<(SimTime, Phase)>,
+}
+
+/// The story of one pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodOutcome {
+    pub created_at: Option<SimTime>,
+    pub runs: Vec<PartRun>,
+    /// When its last part was bound, if every part was.
+    pub scheduled_at: Option<SimTime>,
+    /// Some parts were placed while another was found unplaceable.
+    pub partial: bool,
+    /// Failed scheduling attempts of its parts.
+    pub unschedulable_attempts: u64,
+}
+
+impl PodOutcome {
+    /// The distinct nodes its parts ran on, in id order.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        self.runs.iter().map(|r| r.node).collect::<BTreeSet<_>>().into_iter().collect()
+    }
+
+    pub fn split(&self) -> bool {
+        self.nodes().len() > 1
+    }
+
+    pub fn per_container(&self) -> bool {
+        self.runs.iter().any(|r| matches!(r.part, Part::Container(_)))
+    }
+
+    pub fn phase(&self, parts: usize) -> Option<Phase> {
+        self.created_at?;
+        let ended: Vec<Phase> = self.runs.iter().filter_map(|r| r.ended.map(|(_, p)| p)).collect();
+        Some(if self.runs.len() == parts && ended.len() == parts {
+            if ended.contains(&Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
+        } else if self.runs.len() == parts {
+            Phase::Running
+        } else {
+            Phase::Pending
+        })
+    }
+
+    pub fn finished_at(&self, parts: usize) -> Option<SimTime> {
+        if self.runs.len() < parts {
+            return None;
+        }
+        self.runs.iter().map(|r| r.ended.map(|(t, _)| t)).collect::<Option<Vec<_>>>()?.into_iter().max()
+    }
+}
+
+/// Every pod's and group's outcome up to a point in time.
+#[derive(Clone, Debug)]
+pub struct Outcomes {
+    pub pods: Vec<PodOutcome>,
+    /// Groups some of whose members were placed while another member was unplaceable.
+    pub partial_groups: BTreeSet<GroupId>,
+}
+
+impl Outcomes {
+    /// Replays the records up to and including `until`.
+    pub fn replay(scenario: &Scenario, records: &[Stamped], until: SimTime) -> Outcomes {
+        let mut pods = vec![PodOutcome::default(); scenario.pods.len()];
+        let mut running: BTreeMap<(PodId, Part), usize> = BTreeMap::new();
+        let mut partial_groups = BTreeSet::new();
+        let members = scenario.group_members();
+        for s in records.iter().take_while(|s| s.time <= until) {
+            match &s.record {
+                Record::PodCreated { pod } => pods[pod.index()].created_at = Some(s.time),
+                Record::Bound { pod, part, node } => {
+                    let o = &mut pods[pod.index()];
+                    running.insert((*pod, *part), o.runs.len());
+                    o.runs.push(PartRun { part: *part, node: *node, bound_at: s.time, ended: None });
+                    let parts = scenario.pods[pod.index()].parts(matches!(part, Part::Container(_))).len();
+                    if o.runs.len() == parts {
+                        o.scheduled_at = Some(s.time);
+                    }
+                }
+                Record::Ended { pod, part, phase, .. } => {
+                    if let Some(i) = running.remove(&(*pod, *part)) {
+                        pods[pod.index()].runs[i].ended = Some((s.time, *phase));
+                    }
+                }
+                Record::Unschedulable { pod, part, .. } => {
+                    let runs_of = |p: PodId| {
+                        running.range((p, Part::Whole)..=(p, Part::Container(u16::MAX))).map(|((_, q), _)| *q)
+                    };
+                    let sibling_runs = runs_of(*pod).any(|q| q != *part);
+                    let o = &mut pods[pod.index()];
+                    o.unschedulable_attempts += 1;
+                    o.partial |= sibling_runs;
+                    if let Some(group) = scenario.pods[pod.index()].group {
+                        let member_runs =
+                            members[group.index()].iter().any(|m| m != pod && runs_of(*m).next().is_some());
+                        if member_runs || sibling_runs {
+                            partial_groups.insert(group);
+                        }
+                    }
+                }
+                Record::NodeAdded { .. } | Record::GroupCreated { .. } | Record::BindRefused { .. } => {}
+            }
+        }
+        Outcomes { pods, partial_groups }
+    }
+
+    /// How many parts a pod has under the policy that placed it.
+    pub fn parts(&self, scenario: &Scenario, pod: PodId) -> usize {
+        scenario.pods[pod.index()].parts(self.pods[pod.index()].per_container()).len()
+    }
+
+    pub fn phase(&self, scenario: &Scenario, pod: PodId) -> Option<Phase> {
+        self.pods[pod.index()].phase(self.parts(scenario, pod))
+    }
+
+    /// The distinct nodes a group's members ran on.
+    pub fn group_nodes(&self, members: &[PodId]) -> Vec<NodeId> {
+        members.iter().flat_map(|m| self.pods[m.index()].nodes()).collect::<BTreeSet<_>>().into_iter().collect()
+    }
+
+    /// How many of a group's members were wholly placed.
+    pub fn group_placed(&self, members: &[PodId]) -> u32 {
+        members.iter().filter(|m| self.pods[m.index()].scheduled_at.is_some()).count() as u32
+    }
+}

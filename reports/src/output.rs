@@ -1,0 +1,146 @@
+//! A run's files — `summary.json`, `events.jsonl`, `placements.csv` — each written atomically
+//! (a temporary file beside it, synced, then renamed), so no reader ever sees half a file.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::time::seconds_exact;
+use podlab_cluster::{PodId, Record, Stamped};
+
+use crate::outcome::Outcomes;
+use crate::summary::Summary;
+
+/// Writes `bytes` to `path` so that `path` holds either its old content or all of the new.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    t_ns: u64,
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// `events.jsonl`: one JSON object per record.
+pub fn events_jsonl(scenario: &Scenario, records: &[Stamped]) -> String {
+    let mut out = String::new();
+    for s in records {
+        let pod = |p: PodId| Some(scenario.pods[p.index()].key());
+        let node = |n: podlab_cluster::NodeId| Some(scenario.nodes[n.index()].name.as_str());
+        let mut line = EventLine {
+            t_ns: s.time.as_nanos(),
+            event: "",
+            pod: None,
+            part: None,
+            node: None,
+            group: None,
+            phase: None,
+            reason: None,
+            message: None,
+        };
+        match &s.record {
+            Record::GroupCreated { group } => {
+                line.event = "group-created";
+                line.group = Some(scenario.groups[group.index()].key());
+            }
+            Record::NodeAdded { node: n } => {
+                line.event = "node-added";
+                line.node = node(*n);
+            }
+            Record::PodCreated { pod: p } => {
+                line.event = "pod-created";
+                line.pod = pod(*p);
+            }
+            Record::Bound { pod: p, part, node: n } => {
+                line.event = "bound";
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+            }
+            Record::BindRefused { pod: p, part, node: n, reason } => {
+                line.event = "bind-refused";
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                line.reason = Some(reason.to_string());
+            }
+            Record::Unschedulable { pod: p, part, message } => {
+                line.event = "unschedulable";
+                (line.pod, line.part) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)));
+                line.message = Some(message);
+            }
+            Record::Ended { pod: p, part, node: n, phase } => {
+                line.event = "ended";
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                line.phase = Some(phase.as_str());
+            }
+        }
+        out.push_str(&serde_json::to_string(&line).expect("an event line always serializes"));
+        out.push('\n');
+    }
+    out
+}
+
+/// `placements.csv`: one row per pod — its group, the nodes it ran on, when it was created,
+/// scheduled and finished (exact seconds), its phase, and whether it was split or partial.
+pub fn placements_csv(scenario: &Scenario, records: &[Stamped], end: podlab_cluster::SimTime) -> String {
+    let outcomes = Outcomes::replay(scenario, records, end);
+    let mut out = String::from("pod,namespace,group,nodes,created_s,scheduled_s,finished_s,phase,split,partial\n");
+    let time = |t: Option<podlab_cluster::SimTime>| t.map_or(String::new(), |t| seconds_exact(t.as_nanos()));
+    for (i, pod) in scenario.pods.iter().enumerate() {
+        let id = PodId(i as u32);
+        let o = &outcomes.pods[i];
+        let group = pod.group.map_or(String::new(), |g| scenario.groups[g.index()].name.clone());
+        let nodes: Vec<&str> = o.nodes().iter().map(|n| scenario.nodes[n.index()].name.as_str()).collect();
+        let phase = outcomes.phase(scenario, id).map_or("NotArrived", |p| p.as_str());
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            pod.name,
+            pod.namespace,
+            group,
+            nodes.join(";"),
+            time(o.created_at),
+            time(o.scheduled_at),
+            time(o.finished_at(outcomes.parts(scenario, id))),
+            phase,
+            o.split(),
+            o.partial
+        ));
+    }
+    out
+}
+
+/// Writes a run's three files into `dir` (created if needed).
+pub fn write_run(dir: &Path, scenario: &Scenario, records: &[Stamped], summary: &Summary) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
+    json.push('\n');
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    write_atomic(&dir.join("events.jsonl"), events_jsonl(scenario, records).as_bytes())?;
+    let end = podlab_cluster::SimTime(summary.end_ns);
+    write_atomic(&dir.join("placements.csv"), placements_csv(scenario, records, end).as_bytes())
+}

@@ -1,0 +1,250 @@
+//! The scheduling framework's synchronous cycle — Filter, Score, NormalizeScore and the choice
+//! of a host — over the scheduler's cache of nodes, with kube-scheduler's default plugins.
+//! Filter answers "unschedulable" with a reason per node, and the reasons add up to the
+//! familiar `0/3 nodes are available: …` message.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use podlab_cluster::rng::below;
+use podlab_cluster::scenario::ScoringStrategy;
+use podlab_cluster::{Node, NodeId, Part, Pod, Resources};
+use rand_core::Rng;
+
+/// Kube-scheduler's `MaxNodeScore`.
+pub const MAX_NODE_SCORE: u64 = 100;
+/// Kube-scheduler's defaults for scoring a container that requests nothing: 100m CPU and
+/// 200 MiB memory (`GetNonzeroRequests`), so empty requests still spread.
+pub const DEFAULT_SCORE_CPU_MILLI: u64 = 100;
+pub const DEFAULT_SCORE_MEMORY_BYTES: u64 = 200 << 20;
+
+/// A node as the scheduler's cache sees it.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub id: NodeId,
+    pub spec: Arc<Node>,
+    /// The sum of the requests of the parts bound or assumed here.
+    pub requested: Resources,
+    /// The same sum with kube's non-zero defaults, used only for scoring.
+    pub score_cpu_milli: u64,
+    pub score_memory_bytes: u64,
+    pub parts: u64,
+}
+
+impl NodeInfo {
+    pub fn new(id: NodeId, spec: Arc<Node>) -> NodeInfo {
+        NodeInfo { id, spec, requested: Resources::default(), score_cpu_milli: 0, score_memory_bytes: 0, parts: 0 }
+    }
+
+    pub fn add(&mut self, unit: &Unit<'_>) {
+        self.requested.add(unit.requests);
+        self.score_cpu_milli += unit.score_cpu_milli;
+        self.score_memory_bytes += unit.score_memory_bytes;
+        self.parts += 1;
+    }
+
+    pub fn remove(&mut self, unit: &Unit<'_>) {
+        self.requested.sub(unit.requests);
+        self.score_cpu_milli -= unit.score_cpu_milli;
+        self.score_memory_bytes -= unit.score_memory_bytes;
+        self.parts -= 1;
+    }
+}
+
+/// What is being placed: a whole pod or one of its containers, with what it asks for.
+#[derive(Clone, Copy, Debug)]
+pub struct Unit<'a> {
+    pub pod: &'a Pod,
+    pub part: Part,
+    pub requests: &'a Resources,
+    pub score_cpu_milli: u64,
+    pub score_memory_bytes: u64,
+}
+
+impl<'a> Unit<'a> {
+    pub fn new(pod: &'a Pod, part: Part) -> Unit<'a> {
+        let containers: &[_] = match part {
+            Part::Whole => &pod.containers,
+            Part::Container(i) => std::slice::from_ref(&pod.containers[i as usize]),
+        };
+        let nonzero = |v: u64, default: u64| if v == 0 { default } else { v };
+        let score_cpu_milli = containers.iter().map(|c| nonzero(c.requests.cpu_milli, DEFAULT_SCORE_CPU_MILLI)).sum();
+        let score_memory_bytes =
+            containers.iter().map(|c| nonzero(c.requests.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES)).sum();
+        Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes }
+    }
+}
+
+/// Why a node cannot host a unit: kube-scheduler's own wording.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    Unschedulable,
+    UntoleratedTaint(String),
+    AffinityMismatch,
+    Insufficient(String),
+    TooManyPods,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Unschedulable => f.write_str("node(s) were unschedulable"),
+            Reason::UntoleratedTaint(taint) => write!(f, "node(s) had untolerated taint {taint}"),
+            Reason::AffinityMismatch => f.write_str("node(s) didn't match Pod's node affinity/selector"),
+            Reason::Insufficient(resource) => write!(f, "Insufficient {resource}"),
+            Reason::TooManyPods => f.write_str("Too many pods"),
+        }
+    }
+}
+
+/// The Filter plugins of the default profile that podlab models, in kube-scheduler's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterPlugin {
+    NodeUnschedulable,
+    TaintToleration,
+    NodeAffinity,
+    NodeResourcesFit,
+}
+
+impl FilterPlugin {
+    pub const DEFAULTS: [FilterPlugin; 4] = [
+        FilterPlugin::NodeUnschedulable,
+        FilterPlugin::TaintToleration,
+        FilterPlugin::NodeAffinity,
+        FilterPlugin::NodeResourcesFit,
+    ];
+
+    pub fn filter(self, unit: &Unit<'_>, node: &NodeInfo) -> Result<(), Reason> {
+        match self {
+            FilterPlugin::NodeUnschedulable => {
+                let tolerated = unit.pod.tolerations.iter().any(|t| {
+                    t.tolerates(&podlab_cluster::objects::Taint {
+                        key: "node.kubernetes.io/unschedulable".into(),
+                        value: String::new(),
+                        effect: podlab_cluster::objects::TaintEffect::NoSchedule,
+                    })
+                });
+                if node.spec.unschedulable && !tolerated { Err(Reason::Unschedulable) } else { Ok(()) }
+            }
+            FilterPlugin::TaintToleration => match unit.pod.untolerated_taint(&node.spec) {
+                Some(taint) => Err(Reason::UntoleratedTaint(taint.to_string())),
+                None => Ok(()),
+            },
+            FilterPlugin::NodeAffinity => {
+                if unit.pod.matches_node_affinity(&node.spec) {
+                    Ok(())
+                } else {
+                    Err(Reason::AffinityMismatch)
+                }
+            }
+            FilterPlugin::NodeResourcesFit => {
+                if node.parts >= node.spec.max_pods {
+                    return Err(Reason::TooManyPods);
+                }
+                let alloc = &node.spec.allocatable;
+                let req = &node.requested;
+                let short = |have: u64, want: u64, cap: u64| have.saturating_add(want) > cap;
+                if short(req.cpu_milli, unit.requests.cpu_milli, alloc.cpu_milli) {
+                    return Err(Reason::Insufficient("cpu".into()));
+                }
+                if short(req.memory_bytes, unit.requests.memory_bytes, alloc.memory_bytes) {
+                    return Err(Reason::Insufficient("memory".into()));
+                }
+                for (name, want) in &unit.requests.extended {
+                    if short(req.get(name), *want, alloc.get(name)) {
+                        return Err(Reason::Insufficient(name.clone()));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// NodeResourcesFit's scoring over CPU and memory, weight 1 each, as kube-scheduler computes it.
+pub fn resource_score(strategy: ScoringStrategy, unit: &Unit<'_>, node: &NodeInfo) -> u64 {
+    let alloc = &node.spec.allocatable;
+    let one = |requested: u64, capacity: u64| -> u64 {
+        if capacity == 0 {
+            return 0;
+        }
+        match strategy {
+            ScoringStrategy::LeastAllocated if requested > capacity => 0,
+            ScoringStrategy::LeastAllocated => (capacity - requested) * MAX_NODE_SCORE / capacity,
+            ScoringStrategy::MostAllocated => requested.min(capacity) * MAX_NODE_SCORE / capacity,
+        }
+    };
+    let cpu = one(node.score_cpu_milli + unit.score_cpu_milli, alloc.cpu_milli);
+    let memory = one(node.score_memory_bytes + unit.score_memory_bytes, alloc.memory_bytes);
+    (cpu + memory) / 2
+}
+
+/// Why no node could take a unit: how many nodes failed for each reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub nodes: usize,
+    pub reasons: BTreeMap<String, usize>,
+}
+
+impl fmt::Display for Diagnosis {
+    /// `0/3 nodes are available: 1 Insufficient memory, 2 node(s) had untolerated taint {gpu}.`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0/{} nodes are available", self.nodes)?;
+        for (i, (reason, count)) in self.reasons.iter().enumerate() {
+            write!(f, "{} {count} {reason}", if i == 0 { ":" } else { "," })?;
+        }
+        f.write_str(".")
+    }
+}
+
+/// A scheduling profile: which filters run and how nodes are scored.
+#[derive(Clone, Debug)]
+pub struct Framework {
+    pub filters: Vec<FilterPlugin>,
+    pub scoring: ScoringStrategy,
+}
+
+impl Framework {
+    pub fn new(scoring: ScoringStrategy) -> Framework {
+        Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring }
+    }
+
+    /// Filter every node, score the feasible ones, and pick the best; ties are broken uniformly
+    /// at random with the scheduler's own stream (kube-scheduler's `selectHost` does the same
+    /// reservoir sampling).
+    pub fn select<'n>(
+        &self,
+        unit: &Unit<'_>,
+        nodes: impl Iterator<Item = &'n NodeInfo>,
+        rng: &mut impl Rng,
+    ) -> Result<NodeId, Diagnosis> {
+        let mut best: Option<(u64, NodeId)> = None;
+        let mut ties = 0u64;
+        let mut diagnosis = Diagnosis::default();
+        'nodes: for node in nodes {
+            diagnosis.nodes += 1;
+            for filter in &self.filters {
+                if let Err(reason) = filter.filter(unit, node) {
+                    *diagnosis.reasons.entry(reason.to_string()).or_insert(0) += 1;
+                    continue 'nodes;
+                }
+            }
+            let score = resource_score(self.scoring, unit, node);
+            match best {
+                Some((top, _)) if score < top => {}
+                Some((top, _)) if score == top => {
+                    ties += 1;
+                    if below(rng, ties) == 0 {
+                        best = Some((score, node.id));
+                    }
+                }
+                _ => {
+                    best = Some((score, node.id));
+                    ties = 1;
+                }
+            }
+        }
+        best.map(|(_, id)| id).ok_or(diagnosis)
+    }
+}

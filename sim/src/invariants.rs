@@ -1,0 +1,119 @@
+//! An independent checker of the cluster's invariants. It rebuilds the cluster's state from the
+//! records alone — not from the backend's books — so a bookkeeping bug in the backend cannot
+//! hide itself. Tests run it after every record.
+
+use std::collections::BTreeMap;
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{NodeId, Part, Phase, PodId, Record, Resources, Stamped};
+
+#[derive(Default)]
+pub struct Invariants {
+    node_used: Vec<Resources>,
+    node_parts: Vec<u64>,
+    node_added: Vec<bool>,
+    created: Vec<bool>,
+    bound: BTreeMap<(PodId, Part), NodeId>,
+    ended: BTreeMap<(PodId, Part), Phase>,
+}
+
+impl Invariants {
+    pub fn new(scenario: &Scenario) -> Invariants {
+        Invariants {
+            node_used: vec![Resources::default(); scenario.nodes.len()],
+            node_parts: vec![0; scenario.nodes.len()],
+            node_added: vec![false; scenario.nodes.len()],
+            created: vec![false; scenario.pods.len()],
+            ..Invariants::default()
+        }
+    }
+
+    /// Checks one record against the state so far: no node over-committed, no part bound twice
+    /// or to a node that is not there, nothing ending that was not running.
+    pub fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
+        let pod_name = |p: PodId| scenario.pods[p.index()].key();
+        match &stamped.record {
+            Record::NodeAdded { node } => self.node_added[node.index()] = true,
+            Record::PodCreated { pod } => {
+                if std::mem::replace(&mut self.created[pod.index()], true) {
+                    return Err(format!("pod {} created twice", pod_name(*pod)));
+                }
+            }
+            Record::Bound { pod, part, node } => {
+                if !self.created[pod.index()] {
+                    return Err(format!("pod {} bound before it was created", pod_name(*pod)));
+                }
+                if !self.node_added[node.index()] {
+                    return Err(format!(
+                        "pod {} bound to node {} before it joined",
+                        pod_name(*pod),
+                        scenario.nodes[node.index()].name
+                    ));
+                }
+                let of_pod = (*pod, Part::Whole)..=(*pod, Part::Container(u16::MAX));
+                let clash = self
+                    .bound
+                    .range(of_pod.clone())
+                    .map(|(k, _)| k)
+                    .chain(self.ended.range(of_pod).map(|(k, _)| k))
+                    .any(|(_, q)| *q == *part || *q == Part::Whole || *part == Part::Whole);
+                if clash {
+                    return Err(format!("pod {} part {:?} bound twice", pod_name(*pod), part));
+                }
+                self.bound.insert((*pod, *part), *node);
+                let spec = &scenario.nodes[node.index()];
+                let used = &mut self.node_used[node.index()];
+                used.add(scenario.pods[pod.index()].part_requests(*part));
+                self.node_parts[node.index()] += 1;
+                if let Some(resource) = used.first_shortfall(&spec.allocatable) {
+                    return Err(format!(
+                        "node {} over-committed on {resource}: {used} > {}",
+                        spec.name, spec.allocatable
+                    ));
+                }
+                if self.node_parts[node.index()] > spec.max_pods {
+                    return Err(format!("node {} runs more than its {} pods", spec.name, spec.max_pods));
+                }
+            }
+            Record::Ended { pod, part, node, phase } => {
+                match self.bound.remove(&(*pod, *part)) {
+                    Some(n) if n == *node => {}
+                    _ => {
+                        return Err(format!(
+                            "pod {} part {:?} ended on {} without running there",
+                            pod_name(*pod),
+                            part,
+                            node.0
+                        ));
+                    }
+                }
+                self.node_used[node.index()].sub(scenario.pods[pod.index()].part_requests(*part));
+                self.node_parts[node.index()] -= 1;
+                self.ended.insert((*pod, *part), *phase);
+            }
+            Record::GroupCreated { .. } | Record::BindRefused { .. } | Record::Unschedulable { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The phase of a created pod as the records tell it: Running once every part runs,
+    /// Succeeded or Failed once every part ended, Pending otherwise. `None`: never created.
+    pub fn phase(&self, scenario: &Scenario, pod: PodId) -> Option<Phase> {
+        if !self.created[pod.index()] {
+            return None;
+        }
+        let containers = (pod, Part::Container(0))..=(pod, Part::Container(u16::MAX));
+        let per_container =
+            self.bound.range(containers.clone()).next().is_some() || self.ended.range(containers).next().is_some();
+        let parts = scenario.pods[pod.index()].parts(per_container);
+        let ended: Vec<_> = parts.iter().filter_map(|p| self.ended.get(&(pod, *p))).collect();
+        if ended.len() == parts.len() {
+            return Some(if ended.iter().any(|p| **p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded });
+        }
+        let started = parts
+            .iter()
+            .filter(|p| self.bound.contains_key(&(pod, **p)) || self.ended.contains_key(&(pod, **p)))
+            .count();
+        Some(if started == parts.len() { Phase::Running } else { Phase::Pending })
+    }
+}

@@ -1,0 +1,103 @@
+//! The event log: one canonical text line per record, and a BLAKE3 digest of those bytes — the
+//! oracle of determinism. Same scenario and seed ⇒ same digest, on any machine.
+
+use std::fmt::Write;
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{Record, SimTime, Stamped};
+
+/// Records in order, and the running digest of their canonical lines.
+pub struct EventLog {
+    records: Vec<Stamped>,
+    hasher: blake3::Hasher,
+    line: String,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        EventLog { records: Vec::new(), hasher: blake3::Hasher::new(), line: String::with_capacity(128) }
+    }
+}
+
+impl EventLog {
+    pub fn append(&mut self, scenario: &Scenario, time: SimTime, record: Record) {
+        self.line.clear();
+        write_canonical(&mut self.line, scenario, time, &record);
+        self.line.push('\n');
+        self.hasher.update(self.line.as_bytes());
+        self.records.push(Stamped { time, record });
+    }
+
+    pub fn records(&self) -> &[Stamped] {
+        &self.records
+    }
+
+    /// `blake3:` and the hex digest of every line so far.
+    pub fn digest(&self) -> String {
+        format!("blake3:{}", self.hasher.finalize().to_hex())
+    }
+
+    pub fn into_records(self) -> Vec<Stamped> {
+        self.records
+    }
+}
+
+/// The canonical line of a record: `<time ns> <verb> key=value…`, names rather than ids.
+pub fn write_canonical(out: &mut String, scenario: &Scenario, time: SimTime, record: &Record) {
+    let pod_key = |p: podlab_cluster::PodId| scenario.pods[p.index()].key();
+    let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
+    let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part).to_string();
+    let _ = match record {
+        Record::GroupCreated { group } => {
+            write!(out, "{} group-created group={}", time.0, scenario.groups[group.index()].key())
+        }
+        Record::NodeAdded { node } => {
+            write!(
+                out,
+                "{} node-added node={} allocatable={}",
+                time.0,
+                node_name(*node),
+                scenario.nodes[node.index()].allocatable
+            )
+        }
+        Record::PodCreated { pod } => {
+            write!(out, "{} pod-created pod={} requests={}", time.0, pod_key(*pod), scenario.pods[pod.index()].requests)
+        }
+        Record::Bound { pod, part, node } => {
+            write!(
+                out,
+                "{} bound pod={} part={} node={}",
+                time.0,
+                pod_key(*pod),
+                part_name(*pod, *part),
+                node_name(*node)
+            )
+        }
+        Record::BindRefused { pod, part, node, reason } => write!(
+            out,
+            "{} bind-refused pod={} part={} node={} reason={reason}",
+            time.0,
+            pod_key(*pod),
+            part_name(*pod, *part),
+            node_name(*node)
+        ),
+        Record::Unschedulable { pod, part, message } => {
+            write!(
+                out,
+                "{} unschedulable pod={} part={} message={message:?}",
+                time.0,
+                pod_key(*pod),
+                part_name(*pod, *part)
+            )
+        }
+        Record::Ended { pod, part, node, phase } => write!(
+            out,
+            "{} ended pod={} part={} node={} phase={}",
+            time.0,
+            pod_key(*pod),
+            part_name(*pod, *part),
+            node_name(*node),
+            phase.as_str()
+        ),
+    };
+}

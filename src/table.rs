@@ -1,0 +1,132 @@
+//! The readable comparison `podlab run` prints: metrics side by side, where each pod landed,
+//! the verdict on every expectation, and each run's digest.
+
+use std::fmt::Write;
+
+use podlab::PolicyRun;
+use podlab::cluster::scenario::Scenario;
+use podlab::cluster::{PodId, SimDuration};
+use podlab::reports::Outcomes;
+
+/// Pods listed one by one before the list is cut short.
+const MAX_PLACEMENT_ROWS: usize = 20;
+
+pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
+    let mut out = String::new();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(out, "{} — {}", scenario.name, scenario.file);
+    let _ = writeln!(
+        out,
+        "{}, {}, {}, seed {seed}\n",
+        plural(scenario.nodes.len(), "node"),
+        plural(scenario.pods.len(), "pod"),
+        plural(scenario.groups.len(), "group")
+    );
+
+    let dur = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let rows: Vec<(&str, Box<dyn Fn(&PolicyRun) -> String>)> = vec![
+        ("pods scheduled", Box::new(|r| format!("{}/{}", r.summary.pods.scheduled, r.summary.pods.total))),
+        (
+            "pending / running / done",
+            Box::new(|r| {
+                let p = &r.summary.pods;
+                format!("{} / {} / {}", p.pending, p.running, p.succeeded + p.failed)
+            }),
+        ),
+        ("co-location violations", Box::new(|r| r.summary.colocation.violations.to_string())),
+        (
+            "  split pods / groups",
+            Box::new(|r| format!("{} / {}", r.summary.colocation.split_pods, r.summary.colocation.split_groups)),
+        ),
+        (
+            "partial pods / groups",
+            Box::new(|r| format!("{} / {}", r.summary.colocation.partial_pods, r.summary.colocation.partial_groups)),
+        ),
+        ("time to schedule p50", Box::new(move |r| dur(r.summary.time_to_schedule.p50_ns))),
+        ("time to schedule p99", Box::new(move |r| dur(r.summary.time_to_schedule.p99_ns))),
+        ("unschedulable attempts", Box::new(|r| r.summary.unschedulable_attempts.to_string())),
+        ("cpu utilisation", Box::new(move |r| pct(r.summary.utilisation.cpu))),
+        ("memory utilisation", Box::new(move |r| pct(r.summary.utilisation.memory))),
+        ("simulated time", Box::new(|r| SimDuration(r.summary.end_ns).to_string())),
+        ("events", Box::new(|r| r.summary.events.to_string())),
+    ];
+    let width = runs.iter().map(|r| r.policy.len()).max().unwrap_or(0).max(14) + 2;
+    let _ = write!(out, "{:<26}", "");
+    for r in runs {
+        let _ = write!(out, "{:<width$}", r.policy);
+    }
+    out.push('\n');
+    for (label, cell) in &rows {
+        let _ = write!(out, "{label:<26}");
+        for r in runs {
+            let _ = write!(out, "{:<width$}", cell(r));
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "\nwhere the pods landed");
+    for r in runs {
+        let outcomes = Outcomes::replay(scenario, &r.sim.records, r.sim.end);
+        for (i, pod) in scenario.pods.iter().enumerate().take(MAX_PLACEMENT_ROWS) {
+            let o = &outcomes.pods[i];
+            let mut places: Vec<String> = o
+                .runs
+                .iter()
+                .map(|run| match run.part {
+                    podlab::cluster::Part::Whole => scenario.nodes[run.node.index()].name.clone(),
+                    part => format!("{} → {}", pod.part_name(part), scenario.nodes[run.node.index()].name),
+                })
+                .collect();
+            if places.is_empty() {
+                places.push("not placed".into());
+            }
+            let phase = outcomes.phase(scenario, PodId(i as u32)).map_or("not arrived", |p| p.as_str());
+            let flag = if o.split() {
+                "  SPLIT"
+            } else if o.partial {
+                "  PARTIAL"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {:<width$}{:<20} {} ({phase}){flag}", r.policy, pod.key(), places.join(", "));
+        }
+        if scenario.pods.len() > MAX_PLACEMENT_ROWS {
+            let _ = writeln!(
+                out,
+                "  {:<width$}… {} more in placements.csv (--out)",
+                r.policy,
+                scenario.pods.len() - MAX_PLACEMENT_ROWS
+            );
+        }
+    }
+
+    let verdicts: usize = runs.iter().map(|r| r.verdicts.len()).sum();
+    if verdicts > 0 {
+        let held: usize = runs.iter().map(|r| r.verdicts.iter().filter(|v| v.holds()).count()).sum();
+        let _ = writeln!(out, "\nexpectations: {held}/{verdicts} hold");
+        for r in runs {
+            for v in &r.verdicts {
+                let e = &scenario.expectations[v.index];
+                let mark = if v.holds() { "ok  " } else { "FAIL" };
+                let why = e.why.as_deref().unwrap_or("");
+                let _ = writeln!(out, "  {mark} {:<width$}line {:<4} {why}", r.policy, e.pos.line);
+                for f in &v.failures {
+                    let _ = writeln!(out, "         {f}");
+                }
+            }
+        }
+    }
+
+    for r in runs {
+        for v in &r.sim.violations {
+            let _ = writeln!(out, "\nINVARIANT VIOLATED under {}: {v}", r.policy);
+        }
+    }
+
+    let _ = writeln!(out, "\nevent-log digests");
+    for r in runs {
+        let _ = writeln!(out, "  {:<width$}{}", r.policy, r.sim.digest);
+    }
+    out
+}
