@@ -25,42 +25,37 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
 
     let dur = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
     let pct = |x: f64| format!("{:.1}%", x * 100.0);
-    let rows: Vec<(&str, Box<dyn Fn(&PolicyRun) -> String>)> = vec![
-        ("pods scheduled", Box::new(|r| format!("{}/{}", r.summary.pods.scheduled, r.summary.pods.total))),
-        (
-            "pending / running / done",
-            Box::new(|r| {
-                let p = &r.summary.pods;
-                format!("{} / {} / {}", p.pending, p.running, p.succeeded + p.failed)
-            }),
-        ),
-        ("co-location violations", Box::new(|r| r.summary.colocation.violations.to_string())),
-        (
-            "  split pods / groups",
-            Box::new(|r| format!("{} / {}", r.summary.colocation.split_pods, r.summary.colocation.split_groups)),
-        ),
-        (
-            "partial pods / groups",
-            Box::new(|r| format!("{} / {}", r.summary.colocation.partial_pods, r.summary.colocation.partial_groups)),
-        ),
-        ("time to schedule p50", Box::new(move |r| dur(r.summary.time_to_schedule.p50_ns))),
-        ("time to schedule p99", Box::new(move |r| dur(r.summary.time_to_schedule.p99_ns))),
-        ("unschedulable attempts", Box::new(|r| r.summary.unschedulable_attempts.to_string())),
-        ("cpu utilisation", Box::new(move |r| pct(r.summary.utilisation.cpu))),
-        ("memory utilisation", Box::new(move |r| pct(r.summary.utilisation.memory))),
-        ("simulated time", Box::new(|r| SimDuration(r.summary.end_ns).to_string())),
-        ("events", Box::new(|r| r.summary.events.to_string())),
-    ];
+    let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut row = |label, cell: &dyn Fn(&PolicyRun) -> String| rows.push((label, runs.iter().map(cell).collect()));
+    row("pods scheduled", &|r| format!("{}/{}", r.summary.pods.scheduled, r.summary.pods.total));
+    row("pending / running / done", &|r| {
+        let p = &r.summary.pods;
+        format!("{} / {} / {}", p.pending, p.running, p.succeeded + p.failed)
+    });
+    row("co-location violations", &|r| r.summary.colocation.violations.to_string());
+    row("  split pods / groups", &|r| {
+        format!("{} / {}", r.summary.colocation.split_pods, r.summary.colocation.split_groups)
+    });
+    row("partial pods / groups", &|r| {
+        format!("{} / {}", r.summary.colocation.partial_pods, r.summary.colocation.partial_groups)
+    });
+    row("time to schedule p50", &|r| dur(r.summary.time_to_schedule.p50_ns));
+    row("time to schedule p99", &|r| dur(r.summary.time_to_schedule.p99_ns));
+    row("unschedulable attempts", &|r| r.summary.unschedulable_attempts.to_string());
+    row("cpu utilisation", &|r| pct(r.summary.utilisation.cpu));
+    row("memory utilisation", &|r| pct(r.summary.utilisation.memory));
+    row("simulated time", &|r| SimDuration(r.summary.end_ns).to_string());
+    row("events", &|r| r.summary.events.to_string());
     let width = runs.iter().map(|r| r.policy.len()).max().unwrap_or(0).max(14) + 2;
     let _ = write!(out, "{:<26}", "");
     for r in runs {
         let _ = write!(out, "{:<width$}", r.policy);
     }
     out.push('\n');
-    for (label, cell) in &rows {
+    for (label, cells) in &rows {
         let _ = write!(out, "{label:<26}");
-        for r in runs {
-            let _ = write!(out, "{:<width$}", cell(r));
+        for cell in cells {
+            let _ = write!(out, "{cell:<width$}");
         }
         out.push('\n');
     }
@@ -128,5 +123,10 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     for r in runs {
         let _ = writeln!(out, "  {:<width$}{}", r.policy, r.sim.digest);
     }
-    out
+    // Cells are padded to align columns; trailing padding helps no one.
+    out.lines().map(str::trim_end).fold(String::with_capacity(out.len()), |mut acc, line| {
+        acc.push_str(line);
+        acc.push('\n');
+        acc
+    })
 }

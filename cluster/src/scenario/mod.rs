@@ -405,7 +405,7 @@ impl<'a> Loader<'a> {
             (None, Some(class)) => match priority_classes.get(&class.value) {
                 Some((value, _)) => *value,
                 None => {
-                    return Err(doc.error(&class, format!("no PriorityClass named `{}` in this scenario", class.value)));
+                    return Err(doc.error(class, format!("no PriorityClass named `{}` in this scenario", class.value)));
                 }
             },
             (None, None) => default_priority,

@@ -1,0 +1,147 @@
+//! The `kubernetes` and `per-container` policies follow kube-scheduler's semantics: filters,
+//! scoring strategies, the queue's order, retries when the cluster changes, and tie-breaking.
+
+mod common;
+
+use common::{group, load, node, nodes_of, pod, run_checked};
+
+fn sim(spec: &str) -> String {
+    format!("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: t}}\nspec: {spec}\n")
+}
+
+/// Filters: a pod goes only where its nodeSelector matches and its tolerations cover the taints.
+#[test]
+fn filters_respect_selectors_and_taints() {
+    let s = load(&[
+        node("plain").yaml(),
+        node("gpu").label("accel", "gpu").taint("dedicated", "NoSchedule").yaml(),
+        node("ssd").label("disk", "ssd").yaml(),
+        pod("wants-ssd").node_selector("disk", "ssd").yaml(),
+        pod("tolerant-gpu").node_selector("accel", "gpu").tolerate("dedicated").yaml(),
+        pod("intolerant-gpu").node_selector("accel", "gpu").yaml(),
+    ]);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(nodes_of(&s, &run, "wants-ssd"), ["ssd"]);
+    assert_eq!(nodes_of(&s, &run, "tolerant-gpu"), ["gpu"]);
+    assert!(nodes_of(&s, &run, "intolerant-gpu").is_empty());
+    let msg = run
+        .sim
+        .records
+        .iter()
+        .find_map(|r| match &r.record {
+            podlab::cluster::Record::Unschedulable { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .expect("the intolerant pod is reported unschedulable");
+    assert_eq!(
+        msg,
+        "0/3 nodes are available: 2 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated}."
+    );
+}
+
+/// LeastAllocated spreads and MostAllocated packs, as their kube-scheduler formulas say.
+#[test]
+fn scoring_strategies_spread_or_pack() {
+    let docs = |strategy: &str| {
+        vec![
+            node("big").cpu("8").memory("16Gi").yaml(),
+            node("small").cpu("2").memory("4Gi").yaml(),
+            pod("p").cpu("1").memory("1Gi").yaml(),
+            sim(&format!("{{scheduler: {{scoringStrategy: {strategy}}}}}")),
+        ]
+    };
+    let spread = load(&docs("LeastAllocated"));
+    assert_eq!(nodes_of(&spread, &run_checked(&spread, "kubernetes", 1), "p"), ["big"]);
+    let pack = load(&docs("MostAllocated"));
+    assert_eq!(nodes_of(&pack, &run_checked(&pack, "kubernetes", 1), "p"), ["small"]);
+}
+
+/// The queue takes higher priority first: when only one pod fits, the important one gets it.
+#[test]
+fn higher_priority_is_scheduled_first() {
+    let s = load(&[
+        node("only").cpu("1").memory("1Gi").yaml(),
+        pod("low").cpu("1").memory("1Gi").priority(0).yaml(),
+        pod("high").cpu("1").memory("1Gi").priority(1000).yaml(),
+    ]);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(nodes_of(&s, &run, "high"), ["only"]);
+    assert!(nodes_of(&s, &run, "low").is_empty());
+    assert_eq!(run.summary.pods.pending, 1);
+}
+
+/// A pod that fits nowhere waits, and is placed when another pod finishes and frees room.
+#[test]
+fn unschedulable_pod_retries_when_resources_free_up() {
+    let s = load(&[
+        node("only").cpu("1").memory("1Gi").yaml(),
+        pod("first").cpu("1").memory("1Gi").run_for("30s").yaml(),
+        pod("second").cpu("1").memory("1Gi").run_for("30s").yaml(),
+    ]);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(run.summary.pods.succeeded, 2);
+    assert_eq!(run.summary.unschedulable_attempts, 1);
+    assert_eq!(run.summary.time_to_schedule.max_ns, Some(30_000_000_000));
+    assert_eq!(run.sim.end.as_nanos(), 60_000_000_000);
+}
+
+/// A pod waiting for room is placed when a node joins later in the timeline.
+#[test]
+fn unschedulable_pod_retries_when_a_node_joins() {
+    let s = load(&[
+        node("small").cpu("1").memory("1Gi").yaml(),
+        node("late").cpu("4").memory("8Gi").yaml(),
+        pod("big").cpu("2").memory("2Gi").yaml(),
+        sim("{timeline: [{at: 45s, create: [Node/late]}]}"),
+    ]);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(nodes_of(&s, &run, "big"), ["late"]);
+    assert_eq!(run.summary.time_to_schedule.p50_ns, Some(45_000_000_000));
+}
+
+/// Per-container placement splits a pod's containers across nodes and records the pod as
+/// partial when one container finds no room while another runs; Kubernetes places it whole or
+/// not at all.
+#[test]
+fn per_container_records_partial_placements() {
+    let s = load(&[
+        node("a").cpu("1").memory("1Gi").yaml(),
+        pod("pair").container("big").cpu("1").memory("1Gi").container("other").cpu("1").memory("1Gi").yaml(),
+    ]);
+    let naive = run_checked(&s, "per-container", 1);
+    assert_eq!(naive.summary.colocation.partial_pods, 1);
+    assert_eq!(naive.summary.pods.pending, 1);
+    let kube = run_checked(&s, "kubernetes", 1);
+    assert_eq!(kube.summary.colocation.partial_pods, 0);
+    assert!(nodes_of(&s, &kube, "pair").is_empty());
+}
+
+/// Members of a PodGroup placed pod by pod can end up split and partial.
+#[test]
+fn groups_placed_pod_by_pod_can_be_split_and_partial() {
+    let s = load(&[
+        node("a").cpu("2").memory("2Gi").yaml(),
+        node("b").cpu("2").memory("2Gi").yaml(),
+        group("gang", 3),
+        pod("m1").cpu("2").memory("1Gi").group("gang").yaml(),
+        pod("m2").cpu("2").memory("1Gi").group("gang").yaml(),
+        pod("m3").cpu("2").memory("1Gi").group("gang").yaml(),
+    ]);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(run.summary.colocation.split_groups, 1);
+    assert_eq!(run.summary.colocation.partial_groups, 1);
+    assert_eq!(run.summary.pods.scheduled, 2);
+}
+
+/// The effective request (init containers, sidecars, overhead) is what must fit, not the sum
+/// of app containers alone.
+#[test]
+fn effective_request_decides_fit() {
+    let s = load(&[
+        node("n").cpu("1").memory("1Gi").yaml(),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: init-heavy}\nspec:\n  initContainers: [{name: migrate, resources: {requests: {cpu: \"2\"}}}]\n  containers: [{name: app, resources: {requests: {cpu: 100m}}}]\n".to_string(),
+    ]);
+    assert_eq!(s.pods[0].requests.cpu_milli, 2000);
+    let run = run_checked(&s, "kubernetes", 1);
+    assert_eq!(run.summary.pods.pending, 1);
+}
