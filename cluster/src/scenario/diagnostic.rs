@@ -25,8 +25,11 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when there is something useful to say.
     pub help: Option<String>,
-    /// The text of the offending line (empty when the position is unknown).
+    /// The text of the offending line, or a window of it around the fault when the line is
+    /// long (empty when the position is unknown).
     pub source_line: String,
+    /// The 1-based column of the caret within `source_line`.
+    pub caret_col: u32,
     /// How many characters the caret underlines.
     pub width: u32,
 }
@@ -45,7 +48,7 @@ impl fmt::Display for Diagnostic {
             let indent: String = self
                 .source_line
                 .chars()
-                .take(self.pos.col.saturating_sub(1) as usize)
+                .take(self.caret_col.saturating_sub(1) as usize)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             write!(

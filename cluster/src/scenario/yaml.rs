@@ -12,6 +12,10 @@ use serde_saphyr::granit_parser::{Event, Parser};
 
 use super::diagnostic::{Diagnostic, LoadError, Pos, Severity};
 
+/// Lines longer than this are shown as a window around the fault, and carets are capped.
+const MAX_SHOWN: usize = 120;
+const MAX_CARET: u32 = 40;
+
 /// Nesting deeper than this is refused: no scenario needs it, and it bounds recursion.
 const MAX_DEPTH: usize = 128;
 
@@ -57,10 +61,33 @@ impl Source {
         message: impl Into<String>,
         help: Option<String>,
     ) -> Diagnostic {
-        let source_line = self.line_text(pos.line).to_string();
-        let token: String = source_line.chars().skip(pos.col.saturating_sub(1) as usize).collect();
-        let width = token_width(&token);
-        Diagnostic { severity, file: self.file.clone(), pos, message: message.into(), help, source_line, width }
+        let line: Vec<char> = self.line_text(pos.line).chars().collect();
+        let at = (pos.col.saturating_sub(1) as usize).min(line.len());
+        let token: String = line[at..].iter().collect();
+        let width = token_width(&token).min(MAX_CARET);
+        // Show a window of a long line (minified or generated YAML) around the fault.
+        let (source_line, caret_col) = if line.len() <= MAX_SHOWN {
+            (line.iter().collect(), pos.col)
+        } else {
+            let start = at.saturating_sub(MAX_SHOWN / 3);
+            let end = (start + MAX_SHOWN).min(line.len());
+            let mut shown: String = if start > 0 { "…".into() } else { String::new() };
+            shown.extend(&line[start..end]);
+            if end < line.len() {
+                shown.push('…');
+            }
+            (shown, (at - start + 1 + usize::from(start > 0)) as u32)
+        };
+        Diagnostic {
+            severity,
+            file: self.file.clone(),
+            pos,
+            message: message.into(),
+            help,
+            source_line,
+            caret_col,
+            width,
+        }
     }
 
     pub fn error(&self, pos: Pos, message: impl Into<String>) -> LoadError {

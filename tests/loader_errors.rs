@@ -1,0 +1,187 @@
+//! Bad scenario files get a clear error naming the file, line and column of the fault, with a
+//! caret under it; the command line exits with code 2 and never panics.
+
+use podlab::cluster::scenario::LoadError;
+
+/// The 1-based line and column of the `nth` occurrence of `needle` in `text`.
+fn position(text: &str, needle: &str, nth: usize) -> (u32, u32) {
+    let at = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("`{needle}` not in the text")).0;
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u32 + 1;
+    let col = before.rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    (line, col)
+}
+
+/// Loads `text`, expects an error at the `nth` `needle`, whose message contains `why`.
+fn assert_error(text: &str, needle: &str, nth: usize, why: &str) {
+    let err = match podlab::load_str("bad.yaml", text) {
+        Ok(_) => panic!("expected an error about `{needle}` in:\n{text}"),
+        Err(e) => e,
+    };
+    let d = err.diagnostic().unwrap_or_else(|| panic!("not a positioned error: {err}"));
+    let (line, col) = position(text, needle, nth);
+    assert_eq!((d.pos.line, d.pos.col), (line, col), "wrong place for: {err}");
+    assert!(
+        d.message.contains(why) || d.help.as_deref().is_some_and(|h| h.contains(why)),
+        "message lacks `{why}`: {err}"
+    );
+    let rendered = err.to_string();
+    assert!(rendered.contains(&format!("bad.yaml:{line}:{col}")), "{rendered}");
+    assert!(rendered.contains('^'), "no caret: {rendered}");
+}
+
+const NODE: &str =
+    "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\nstatus: {allocatable: {cpu: \"2\", memory: 2Gi}}\n";
+
+fn pod_with(requests: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    resources:\n      requests: {requests}\n"
+    )
+}
+
+fn sim(spec: &str) -> String {
+    format!("{NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s}}\nspec:\n{spec}")
+}
+
+/// Malformed YAML is reported where the parser stopped.
+#[test]
+fn malformed_yaml() {
+    let text = "apiVersion: v1\nkind: Node\nmetadata: {name: a\nstatus: [\n";
+    let err = podlab::load_str("bad.yaml", text).unwrap_err();
+    let d = err.diagnostic().expect("positioned");
+    assert!(d.message.starts_with("malformed YAML"), "{err}");
+    assert!(d.pos.line >= 3, "{err}");
+}
+
+/// A kind podlab does not read is named, with what it does read.
+#[test]
+fn unknown_kind() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n";
+    assert_error(text, "Deployment", 0, "unknown kind");
+}
+
+/// podlab's own kinds are strict: a misspelt field is an error at the field.
+#[test]
+fn unknown_field_in_simulation() {
+    assert_error(&sim("  seeed: 42\n"), "seeed", 0, "unknown field");
+    assert_error(&sim("  expect:\n  - pods: {}\n    polcy: kubernetes\n"), "polcy", 0, "unknown field");
+}
+
+/// Bad, negative and absurd quantities point at the value.
+#[test]
+fn bad_quantities() {
+    assert_error(&pod_with("{memory: 1Gb}"), "1Gb", 0, "unknown suffix");
+    assert_error(&pod_with("{cpu: \"-1\"}"), "\"-1\"", 0, "negative");
+    assert_error(&pod_with("{memory: 2Ei}"), "2Ei", 0, "absurdly large");
+    assert_error(&pod_with("{cpu: lots}"), "lots", 0, "not a quantity");
+    assert_error(&pod_with("{nvidia.com/gpu: 0.5}"), "0.5", 0, "whole units");
+}
+
+/// A second object with the same name is an error at the second name, pointing to the first.
+#[test]
+fn duplicate_names() {
+    let text = format!("{NODE}---\n{NODE}");
+    assert_error(&text, "node-a", 1, "duplicate Node `node-a`");
+    assert_error(&text, "node-a", 1, "line 3");
+}
+
+/// A pod naming a PodGroup the scenario does not have is an error at the label's value.
+#[test]
+fn missing_pod_group() {
+    let text = format!(
+        "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  labels:\n    scheduling.x-k8s.io/pod-group: ghost\nspec:\n  containers: [{{name: app}}]\n"
+    );
+    assert_error(&text, "ghost", 0, "PodGroup `ghost`");
+}
+
+/// A policy that does not exist is an error at its name, listing the ones that do.
+#[test]
+fn unknown_policy() {
+    assert_error(&sim("  policies: [kubernetes, kuberentes]\n"), "kuberentes", 0, "unknown policy");
+    assert_error(&sim("  policies: [omega-typo]\n"), "omega-typo", 0, "per-container, kubernetes");
+}
+
+/// Errors inside the items of a `kind: List`, flow or block style, keep their true position.
+#[test]
+fn errors_inside_list_items() {
+    let flow = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Node, metadata: {name: a}, status: {allocatable: {cpu: 2x}}}\n";
+    assert_error(flow, "2x", 0, "unknown suffix");
+    let block = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata: {name: a}\n  status:\n    allocatable:\n      memory: 12XB\n";
+    assert_error(block, "12XB", 0, "unknown suffix");
+}
+
+/// Everything else a user can get wrong names its place too.
+#[test]
+fn other_mistakes() {
+    assert_error(
+        "apiVersion: v1\nkind: Node\nmetadata: {labels: {a: b}}\nstatus: {capacity: {cpu: 1}}\n",
+        "apiVersion",
+        0,
+        "no metadata.name",
+    );
+    assert_error("apiVersion: v1\nkind: Node\nmetadata: {name: Node_A}\n", "Node_A", 0, "not a valid Node name");
+    assert_error("apiVersion: v1\nkind: Node\nmetadata: {name: a}\n", "a}", 0, "no status.allocatable");
+    assert_error("apiVersion: v2\nkind: Pod\n", "v2", 0, "apiVersion `v2`");
+    assert_error(&sim("  duration: 30\n"), "30", 0, "no unit");
+    assert_error(&sim("  timeline: [{at: 5s, create: [Pod/nobody]}]\n"), "Pod/nobody", 0, "not in this scenario");
+    assert_error(&sim("  seed: -3\n"), "-3", 0, "");
+    assert_error(&sim("  expect: [{pods: {ghost: {phase: Running}}}]\n"), "{phase", 0, "pod `ghost`");
+    assert_error(&sim("  expect: [{pods: {}}]\n"), "{pods", 0, "checks nothing");
+    assert_error(&sim("  scheduler: {scoringStrategy: Random}\n"), "Random", 0, "unknown scoring strategy");
+    assert_error(&format!("{NODE}---\n- just\n- a list\n"), "- just", 0, "expected a Kubernetes object");
+    assert_error(
+        &format!("{}---\n{}", sim(""), sim("").split("---\n").nth(1).unwrap()),
+        "apiVersion: podlab",
+        1,
+        "at most one Simulation",
+    );
+}
+
+/// Invalid UTF-8 is reported at the first bad byte.
+#[test]
+fn invalid_utf8() {
+    let mut bytes = b"apiVersion: v1\nkind: Node\nmetadata: {name: \"".to_vec();
+    bytes.extend([0xff, 0xfe]);
+    let err = podlab::cluster::scenario::parse_bytes(
+        "bad.yaml",
+        bytes,
+        podlab::cluster::scenario::LoadOptions { known_policies: &[] },
+    )
+    .unwrap_err();
+    let d = err.diagnostic().unwrap();
+    assert_eq!((d.pos.line, d.pos.col), (3, 19));
+    assert!(d.message.contains("UTF-8"));
+}
+
+/// Nesting is bounded, so no input can exhaust the stack.
+#[test]
+fn deep_nesting_is_refused() {
+    let text = format!("apiVersion: v1\nkind: Node\nmetadata: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let err = podlab::load_str("bad.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("nesting deeper than") || err.contains("recursion limit"), "{err}");
+    assert!(err.len() < 1000, "the message shows a window of the line, not all of it: {err}");
+}
+
+/// The command line prints the positioned error and exits with code 2; a missing file too.
+#[test]
+fn cli_exit_code_two() {
+    let dir = std::env::temp_dir().join(format!("podlab-loader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, pod_with("{memory: 1Gb}")).unwrap();
+    for args in [
+        vec!["run", file.to_str().unwrap()],
+        vec!["validate", file.to_str().unwrap()],
+        vec!["run", "/no/such/file.yaml"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_podlab")).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if args[1] != "/no/such/file.yaml" {
+            assert!(stderr.contains("bad.yaml:9:"), "{stderr}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let _ = LoadError::Io { path: String::new(), source: std::io::Error::other("unused") };
+}
