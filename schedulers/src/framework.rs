@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use podlab_cluster::objects::{Taint, TaintEffect};
 use podlab_cluster::rng::below;
 use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, Resources};
@@ -118,14 +119,20 @@ impl FilterPlugin {
     pub fn filter(self, unit: &Unit<'_>, node: &NodeInfo) -> Result<(), Reason> {
         match self {
             FilterPlugin::NodeUnschedulable => {
-                let tolerated = unit.pod.tolerations.iter().any(|t| {
-                    t.tolerates(&podlab_cluster::objects::Taint {
-                        key: "node.kubernetes.io/unschedulable".into(),
-                        value: String::new(),
-                        effect: podlab_cluster::objects::TaintEffect::NoSchedule,
-                    })
-                });
-                if node.spec.unschedulable && !tolerated { Err(Reason::Unschedulable) } else { Ok(()) }
+                if !node.spec.unschedulable {
+                    return Ok(());
+                }
+                // A cordoned node still takes pods that tolerate its implicit taint.
+                let cordon = Taint {
+                    key: "node.kubernetes.io/unschedulable".into(),
+                    value: String::new(),
+                    effect: TaintEffect::NoSchedule,
+                };
+                if unit.pod.tolerations.iter().any(|t| t.tolerates(&cordon)) {
+                    Ok(())
+                } else {
+                    Err(Reason::Unschedulable)
+                }
             }
             FilterPlugin::TaintToleration => match unit.pod.untolerated_taint(&node.spec) {
                 Some(taint) => Err(Reason::UntoleratedTaint(taint.to_string())),
