@@ -10,7 +10,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_core::Rng;
 
-use podlab::cluster::objects::{Container, DEFAULT_MAX_PODS};
+use podlab::cluster::objects::DEFAULT_MAX_PODS;
 use podlab::cluster::scenario::ScoringStrategy;
 use podlab::cluster::{Node, NodeId, Part, Pod, Resources, SimTime, rng};
 use podlab::schedulers::framework::{Framework, NodeInfo, Unit};
@@ -51,28 +51,7 @@ fn node(i: usize) -> Arc<Node> {
 }
 
 fn pod(cpu_milli: u64, memory_bytes: u64) -> Pod {
-    let requests = Resources::new(cpu_milli, memory_bytes);
-    Pod {
-        namespace: "default".into(),
-        name: "bench".into(),
-        labels: BTreeMap::new(),
-        priority: 0,
-        scheduler_name: "default-scheduler".into(),
-        containers: vec![Container {
-            name: "main".into(),
-            requests: requests.clone(),
-            limits: Resources::default(),
-            sidecar: false,
-        }],
-        init_containers: vec![],
-        overhead: Resources::default(),
-        node_selector: BTreeMap::new(),
-        required_node_affinity: None,
-        tolerations: vec![],
-        run_for: None,
-        group: None,
-        requests,
-    }
+    Pod::single("bench", Resources::new(cpu_milli, memory_bytes))
 }
 
 /// One filter-and-score decision over every node of a partly loaded cluster.

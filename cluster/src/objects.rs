@@ -225,6 +225,29 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// A pod in the default namespace with one container `main` asking for `requests`: the
+    /// shortest way to a pod in unit tests and benchmarks.
+    pub fn single(name: &str, requests: Resources) -> Pod {
+        let main =
+            Container { name: "main".into(), requests: requests.clone(), limits: Resources::default(), sidecar: false };
+        Pod {
+            namespace: "default".into(),
+            name: name.into(),
+            labels: BTreeMap::new(),
+            priority: 0,
+            scheduler_name: "default-scheduler".into(),
+            containers: vec![main],
+            init_containers: vec![],
+            overhead: Resources::default(),
+            node_selector: BTreeMap::new(),
+            required_node_affinity: None,
+            tolerations: vec![],
+            run_for: None,
+            group: None,
+            requests,
+        }
+    }
+
     /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
     pub fn key(&self) -> String {
         if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
@@ -317,22 +340,7 @@ mod tests {
     }
 
     fn pod(containers: Vec<Container>, init: Vec<Container>) -> Pod {
-        Pod {
-            namespace: "default".into(),
-            name: "p".into(),
-            labels: BTreeMap::new(),
-            priority: 0,
-            scheduler_name: "default-scheduler".into(),
-            containers,
-            init_containers: init,
-            overhead: Resources::default(),
-            node_selector: BTreeMap::new(),
-            required_node_affinity: None,
-            tolerations: vec![],
-            run_for: None,
-            group: None,
-            requests: Resources::default(),
-        }
+        Pod { containers, init_containers: init, ..Pod::single("p", Resources::default()) }
     }
 
     /// The effective request follows Kubernetes: app containers sum, a big init container can
