@@ -1,7 +1,9 @@
 //! podlab as a library: load a scenario, run a policy on it in the simulator, and measure the
 //! run. The command line and the integration tests share this wiring.
 
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 pub use podlab_cluster as cluster;
 pub use podlab_reports as reports;
@@ -31,17 +33,43 @@ fn load_options() -> LoadOptions<'static> {
 pub struct PolicyRun {
     pub policy: String,
     pub seed: u64,
+    /// The scenario as run: with its generated workload for this seed. Outcomes and reports
+    /// of the run must use this one (its pods include the generated jobs).
+    pub scenario: Arc<Scenario>,
     pub sim: SimRun,
     pub summary: Summary,
     pub verdicts: Vec<Verdict>,
 }
 
-/// Runs `policy` on `scenario` in the simulator. `None` when the policy does not exist.
-pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Option<PolicyRun> {
-    let controllers = podlab_schedulers::build(policy, scenario)?;
-    let sim = podlab_sim::run(scenario, controllers, SimOptions { seed, check_invariants });
+/// Why a run could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    UnknownPolicy(String),
+    /// The generated workload is unusable (e.g. far too large).
+    Workload(String),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::UnknownPolicy(p) => {
+                write!(f, "unknown policy `{p}` (podlab knows: {})", podlab_schedulers::POLICIES.join(", "))
+            }
+            RunError::Workload(why) => write!(f, "workload: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
+pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
+    let scenario = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let controllers =
+        podlab_schedulers::build(policy, &scenario).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    let sim = podlab_sim::run(&scenario, controllers, SimOptions { seed, check_invariants });
     let info = RunInfo { policy, seed, digest: &sim.digest, end: sim.end, events: sim.events_processed };
-    let summary = podlab_reports::summarize(scenario, &sim.records, &info);
-    let verdicts = podlab_reports::check(scenario, policy, &sim.records, sim.end);
-    Some(PolicyRun { policy: policy.to_string(), seed, sim, summary, verdicts })
+    let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
+    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
+    Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts })
 }

@@ -156,19 +156,22 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let runs: Vec<_> = policies
+    let runs = policies
         .iter()
-        .map(|p| {
-            podlab::run_policy(&scenario, p, seed, args.check_invariants)
-                .expect("clap and the loader only admit known policies")
-        })
-        .collect();
+        .map(|p| podlab::run_policy(&scenario, p, seed, args.check_invariants).map_err(|e| BadInput(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     print!("{}", table::report(&scenario, seed, &runs));
     if let Some(out) = &args.out {
         for run in &runs {
             let dir = out.join(&run.policy);
-            podlab::reports::output::write_run(&dir, &scenario, &run.sim.records, &run.summary)
-                .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
+            podlab::reports::output::write_run(
+                &dir,
+                &run.scenario,
+                &run.sim.controllers,
+                &run.sim.records,
+                &run.summary,
+            )
+            .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
         }
         println!("\nwrote summary.json, events.jsonl and placements.csv under {}/<policy>/", out.display());
     }

@@ -33,9 +33,12 @@ fn run_writes_outputs_and_protects_them() {
         let row = csv.lines().nth(1).unwrap();
         let split = policy == "per-container";
         let nodes = if split { "node-a;node-b" } else { "node-b" };
+        // A decision takes 1 ms: the pod (its last container, per container) binds then.
+        let (scheduled, finished) =
+            if split { ("0.002000000", "600.002000000") } else { ("0.001000000", "600.001000000") };
         assert_eq!(
             row,
-            format!("app-with-logs,default,,{nodes},0.000000000,0.000000000,600.000000000,Succeeded,{split},false")
+            format!("app-with-logs,default,,{nodes},0.000000000,{scheduled},{finished},Succeeded,{split},false")
         );
         assert!(!std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".tmp")));
     }

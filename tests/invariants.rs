@@ -55,3 +55,19 @@ fn catches_impossible_histories() {
     let early = [Record::NodeAdded { node: N }, Record::Bound { pod: A, part: Part::Whole, node: N }];
     assert!(feed(&early).unwrap_err().contains("before it was created"));
 }
+
+/// A gang member that holds its reservation past the gang's timeout is caught.
+#[test]
+fn catches_reservations_held_past_the_timeout() {
+    let s = load(&[node("n").yaml(), common::group("g", 2), pod("a").group("g").yaml()]);
+    let mut inv = Invariants::new(&s);
+    let by = podlab::cluster::ControllerId(0);
+    let reserved = Record::Note { by, note: podlab::cluster::Note::Reserved { pod: A, part: Part::Whole, node: N } };
+    let at = |secs: u64, record: Record| Stamped { time: SimTime(secs * 1_000_000_000), record };
+    inv.observe(&s, &at(0, Record::NodeAdded { node: N })).unwrap();
+    inv.observe(&s, &at(0, Record::PodCreated { pod: A })).unwrap();
+    inv.observe(&s, &at(1, reserved)).unwrap();
+    inv.observe(&s, &at(61, Record::NodeAdded { node: N })).unwrap();
+    let err = inv.observe(&s, &at(62, Record::NodeAdded { node: N })).unwrap_err();
+    assert!(err.contains("past its gang's 1m0s timeout"), "{err}");
+}

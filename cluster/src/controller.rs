@@ -74,8 +74,9 @@ impl Driver {
         Driver { controllers, rngs, actions: Vec::new() }
     }
 
-    pub fn controller_count(&self) -> usize {
-        self.controllers.len()
+    /// The controllers' names, by `ControllerId`.
+    pub fn names(&self) -> Vec<String> {
+        self.controllers.iter().map(|c| c.name().to_string()).collect()
     }
 
     pub fn run(&mut self, backend: &mut dyn Backend) {

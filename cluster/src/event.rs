@@ -4,8 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::objects::{GroupId, Node, NodeId, Part, Pod, PodGroup, PodId};
-use crate::time::SimTime;
+use crate::objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId};
+use crate::resources::Resources;
+use crate::time::{SimDuration, SimTime};
 
 /// The phase of a pod, or of one part of it, as Kubernetes names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,6 +101,82 @@ pub enum Event {
     Timer {
         token: u64,
     },
+    /// A message from another controller (a Mesos offer, a framework's answer).
+    Message {
+        from: ControllerId,
+        message: Message,
+    },
+    /// The reply to this controller's own `Action::Commit`: which claims were applied.
+    Committed {
+        accepted: Vec<Claim>,
+        conflicted: Vec<Claim>,
+    },
+}
+
+/// A job: what the Omega paper's schedulers place as one unit of work — a PodGroup, or a lone
+/// pod — and whose decision time grows with its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JobRef {
+    Group(GroupId),
+    Pod(PodId),
+}
+
+/// One placement of an optimistic transaction, with the node's sequence number as the
+/// scheduler's snapshot saw it (for coarse-grained conflict detection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Claim {
+    pub pod: PodId,
+    pub part: Part,
+    pub node: NodeId,
+    pub seen_seq: u64,
+}
+
+/// How a commit decides that a claim conflicts (the Omega paper's two options).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConflictDetection {
+    /// The claim no longer fits on its node ("resource-fit").
+    #[default]
+    Fine,
+    /// The node's sequence number moved since the snapshot ("sequence numbers"): any claim by
+    /// anyone in between is a conflict, even one that left room.
+    Coarse,
+}
+
+/// What passes between controllers: the Mesos master's offers and the frameworks' answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Master → framework: these resources are locked for you until you answer.
+    Offer { offer: u64, nodes: Arc<[(NodeId, Resources)]> },
+    /// Master → framework: the offer is withdrawn (it timed out).
+    Rescind { offer: u64 },
+    /// Framework → master: launch these on the offer's nodes; the rest of the offer returns.
+    /// `refuse` keeps the returned resources from being re-offered to this framework that long.
+    Answer { offer: u64, launches: Vec<(PodId, Part, NodeId)>, refuse: SimDuration },
+    /// Framework → master: whether it has work waiting for resources (and so wants offers).
+    Demand { wanting: bool },
+}
+
+/// Facts a controller states about its own decisions, for the log and the metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// A scheduling attempt of a job began; it keeps the scheduler busy for `busy`.
+    Attempt { job: JobRef, tasks: u32, busy: SimDuration },
+    /// The attempt ended: tasks placed, and claims that conflicted (any conflict wastes it).
+    AttemptDone { job: JobRef, placed: u32, conflicts: u32 },
+    /// A job given up after too many attempts.
+    Abandoned { job: JobRef },
+    /// A part holds resources on a node without running (gang Permit, hoarding).
+    Reserved { pod: PodId, part: Part, node: NodeId },
+    /// A reservation given back without binding.
+    Released { pod: PodId, part: Part, node: NodeId },
+    /// A gang's wait at Permit timed out; its members were rejected.
+    GroupTimedOut { group: GroupId },
+    /// Mesos: resources offered to a framework, locked until it answers.
+    Offered { offer: u64, framework: ControllerId, resources: Resources },
+    /// Mesos: an offer answered or rescinded; `launched` tasks started on it.
+    OfferClosed { offer: u64, launched: u32 },
+    /// Mesos hoarding: what a framework now holds for its head group, and what that group needs.
+    Hoard { framework: ControllerId, held: Resources, needs: Resources },
 }
 
 /// A request from a controller to its backend.
@@ -112,18 +189,61 @@ pub enum Action {
     /// Record that a scheduling attempt found no node (`FailedScheduling`), with the
     /// scheduler's message, e.g. `0/2 nodes are available: 2 Insufficient memory.`
     ReportUnschedulable { pod: PodId, part: Part, message: String },
+    /// Send a message to another controller.
+    Send { to: ControllerId, message: Message },
+    /// Apply an optimistic transaction to the shared cell state (Omega). With `all_or_nothing`
+    /// the first conflict rolls back every claim; otherwise every claim that does not conflict
+    /// is applied. Answered with `Event::Committed`.
+    Commit { claims: Vec<Claim>, detection: ConflictDetection, all_or_nothing: bool },
+    /// State a fact about this controller's decisions, for the log and the metrics.
+    Note(Note),
 }
 
 /// One thing that happened in the cluster, as the event log and the reports see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
-    NodeAdded { node: NodeId },
-    GroupCreated { group: GroupId },
-    PodCreated { pod: PodId },
-    Bound { pod: PodId, part: Part, node: NodeId },
-    BindRefused { pod: PodId, part: Part, node: NodeId, reason: BindRefusal },
-    Unschedulable { pod: PodId, part: Part, message: String },
-    Ended { pod: PodId, part: Part, node: NodeId, phase: Phase },
+    NodeAdded {
+        node: NodeId,
+    },
+    GroupCreated {
+        group: GroupId,
+    },
+    PodCreated {
+        pod: PodId,
+    },
+    Bound {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+    },
+    BindRefused {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+        reason: BindRefusal,
+    },
+    Unschedulable {
+        pod: PodId,
+        part: Part,
+        message: String,
+    },
+    Ended {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+        phase: Phase,
+    },
+    /// A claim of a transaction rejected as conflicting.
+    Conflict {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+    },
+    /// A controller's note about its own decisions.
+    Note {
+        by: ControllerId,
+        note: Note,
+    },
 }
 
 /// A record with the time it happened.

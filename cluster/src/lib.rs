@@ -2,6 +2,7 @@
 //! actions that pass between controllers and backends, the driver loop, and scenario files.
 //! Every other crate depends on this one; it depends on none of them.
 
+pub mod config;
 pub mod controller;
 pub mod event;
 pub mod objects;
@@ -12,7 +13,7 @@ pub mod scenario;
 pub mod time;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
-pub use event::{Action, BindRefusal, Event, Phase, Record, Stamped};
+pub use event::{Action, BindRefusal, Claim, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Stamped};
 pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId};
 pub use resources::Resources;
 pub use time::{SimDuration, SimTime};

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::config::WorkloadClass;
 use crate::resources::Resources;
 use crate::time::SimDuration;
 
@@ -220,6 +221,11 @@ pub struct Pod {
     pub run_for: Option<SimDuration>,
     /// The PodGroup this pod belongs to, if any.
     pub group: Option<GroupId>,
+    /// Batch or service work (label `podlab.dev/workload`; batch by default).
+    pub workload: WorkloadClass,
+    /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
+    /// Schedulers leave such pods alone; the backend binds them when they arrive.
+    pub node_name: Option<NodeId>,
     /// The effective request (see [`Pod::effective_requests`]), computed once at load.
     pub requests: Resources,
 }
@@ -244,6 +250,8 @@ impl Pod {
             tolerations: vec![],
             run_for: None,
             group: None,
+            workload: WorkloadClass::Batch,
+            node_name: None,
             requests,
         }
     }

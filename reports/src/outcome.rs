@@ -110,7 +110,7 @@ impl Outcomes {
                         }
                     }
                 }
-                Record::NodeAdded { .. } | Record::GroupCreated { .. } | Record::BindRefused { .. } => {}
+                _ => {}
             }
         }
         Outcomes { pods, partial_groups }

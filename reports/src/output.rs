@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::time::seconds_exact;
-use podlab_cluster::{PodId, Record, Stamped};
+use std::collections::BTreeMap;
+
+use podlab_cluster::{JobRef, Note, PodId, Record, Stamped};
 
 use crate::outcome::Outcomes;
 use crate::summary::Summary;
@@ -47,10 +49,27 @@ struct EventLine<'a> {
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    /// The controller that wrote a note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    framework: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offer: Option<u64>,
+    /// Counts a note carries: tasks, placed, conflicts, launched, busy_ns.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(flatten)]
+    counts: BTreeMap<&'static str, u64>,
+    /// Resources a note carries: held, needs, offered.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(flatten)]
+    amounts: BTreeMap<&'static str, String>,
 }
 
 /// `events.jsonl`: one JSON object per record.
-pub fn events_jsonl(scenario: &Scenario, records: &[Stamped]) -> String {
+pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stamped]) -> String {
     let mut out = String::new();
     for s in records {
         let pod = |p: PodId| Some(scenario.pods[p.index()].key());
@@ -65,7 +84,14 @@ pub fn events_jsonl(scenario: &Scenario, records: &[Stamped]) -> String {
             phase: None,
             reason: None,
             message: None,
+            by: None,
+            job: None,
+            framework: None,
+            offer: None,
+            counts: BTreeMap::new(),
+            amounts: BTreeMap::new(),
         };
+        let name = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map(String::as_str);
         match &s.record {
             Record::GroupCreated { group } => {
                 line.event = "group-created";
@@ -92,6 +118,57 @@ pub fn events_jsonl(scenario: &Scenario, records: &[Stamped]) -> String {
                 line.event = "unschedulable";
                 (line.pod, line.part) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)));
                 line.message = Some(message);
+            }
+            Record::Conflict { pod: p, part, node: n } => {
+                line.event = "conflict";
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+            }
+            Record::Note { by, note } => {
+                line.by = name(by);
+                let job = |j: &JobRef| match j {
+                    JobRef::Group(g) => format!("group/{}", scenario.groups[g.index()].key()),
+                    JobRef::Pod(p) => format!("pod/{}", scenario.pods[p.index()].key()),
+                };
+                match note {
+                    Note::Attempt { job: j, tasks, busy } => {
+                        line.event = "attempt";
+                        line.job = Some(job(j));
+                        line.counts = [("tasks", u64::from(*tasks)), ("busy_ns", busy.as_nanos())].into();
+                    }
+                    Note::AttemptDone { job: j, placed, conflicts } => {
+                        line.event = "attempt-done";
+                        line.job = Some(job(j));
+                        line.counts = [("placed", u64::from(*placed)), ("conflicts", u64::from(*conflicts))].into();
+                    }
+                    Note::Abandoned { job: j } => {
+                        line.event = "abandoned";
+                        line.job = Some(job(j));
+                    }
+                    Note::Reserved { pod: p, part, node: n } | Note::Released { pod: p, part, node: n } => {
+                        line.event = if matches!(note, Note::Reserved { .. }) { "reserved" } else { "released" };
+                        (line.pod, line.part, line.node) =
+                            (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                    }
+                    Note::GroupTimedOut { group } => {
+                        line.event = "group-timed-out";
+                        line.group = Some(scenario.groups[group.index()].key());
+                    }
+                    Note::Offered { offer, framework, resources } => {
+                        line.event = "offered";
+                        (line.offer, line.framework) = (Some(*offer), name(framework));
+                        line.amounts = [("resources", resources.to_string())].into();
+                    }
+                    Note::OfferClosed { offer, launched } => {
+                        line.event = "offer-closed";
+                        line.offer = Some(*offer);
+                        line.counts = [("launched", u64::from(*launched))].into();
+                    }
+                    Note::Hoard { framework, held, needs } => {
+                        line.event = "hoard";
+                        line.framework = name(framework);
+                        line.amounts = [("held", held.to_string()), ("needs", needs.to_string())].into();
+                    }
+                }
             }
             Record::Ended { pod: p, part, node: n, phase } => {
                 line.event = "ended";
@@ -135,12 +212,18 @@ pub fn placements_csv(scenario: &Scenario, records: &[Stamped], end: podlab_clus
 }
 
 /// Writes a run's three files into `dir` (created if needed).
-pub fn write_run(dir: &Path, scenario: &Scenario, records: &[Stamped], summary: &Summary) -> std::io::Result<()> {
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    controllers: &[String],
+    records: &[Stamped],
+    summary: &Summary,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
     json.push('\n');
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomic(&dir.join("events.jsonl"), events_jsonl(scenario, records).as_bytes())?;
+    write_atomic(&dir.join("events.jsonl"), events_jsonl(scenario, controllers, records).as_bytes())?;
     let end = podlab_cluster::SimTime(summary.end_ns);
     write_atomic(&dir.join("placements.csv"), placements_csv(scenario, records, end).as_bytes())
 }

@@ -4,8 +4,8 @@
 
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId, Record, Resources,
-    SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
+    Record, Resources, SimTime, Stamped,
 };
 
 use crate::invariants::Invariants;
@@ -23,6 +23,8 @@ struct NodeBooks {
     joined: bool,
     requested: Resources,
     parts: u64,
+    /// Grows by one with every claim applied here (the Omega paper's sequence number).
+    seq: u64,
 }
 
 #[derive(Clone, Default)]
@@ -40,7 +42,7 @@ pub struct SimBackend<'s> {
     queue: EventQueue<Pending>,
     now: SimTime,
     end: Option<SimTime>,
-    controllers: u16,
+    controllers: Vec<String>,
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
     log: EventLog,
@@ -50,7 +52,8 @@ pub struct SimBackend<'s> {
 }
 
 impl<'s> SimBackend<'s> {
-    pub fn new(scenario: &'s Scenario, controllers: usize, check_invariants: bool) -> SimBackend<'s> {
+    /// `controllers` are the names of the driver's controllers, by id.
+    pub fn new(scenario: &'s Scenario, controllers: Vec<String>, check_invariants: bool) -> SimBackend<'s> {
         let mut queue = EventQueue::with_capacity(scenario.arrivals.len() * 2);
         for arrival in &scenario.arrivals {
             queue.push(arrival.at, Pending::Arrive(arrival.object));
@@ -60,7 +63,7 @@ impl<'s> SimBackend<'s> {
             queue,
             now: SimTime::ZERO,
             end: scenario.duration.map(|d| SimTime::ZERO + d),
-            controllers: controllers as u16,
+            controllers,
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
             log: EventLog::default(),
@@ -135,11 +138,11 @@ impl<'s> SimBackend<'s> {
                 self.violations.push(format!("at {}: {violation}", self.now));
             }
         }
-        self.log.append(self.scenario, self.now, record);
+        self.log.append(self.scenario, &self.controllers, self.now, record);
     }
 
     fn broadcast(&mut self, event: Event) {
-        for to in 0..self.controllers {
+        for to in 0..self.controllers.len() as u16 {
             self.queue.push(self.now, Pending::Deliver { to: ControllerId(to), event: event.clone() });
         }
     }
@@ -158,7 +161,16 @@ impl<'s> SimBackend<'s> {
             ObjectRef::Pod(pod) => {
                 self.pods[pod.index()].created = true;
                 self.record(Record::PodCreated { pod });
-                self.broadcast(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
+                let spec = self.scenario.pods[pod.index()].clone();
+                let node_name = spec.node_name;
+                self.broadcast(Event::PodAdded { pod, spec });
+                // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One
+                // that does not fit is refused and stays pending (no scheduler will take it).
+                if let Some(node) = node_name
+                    && let Err(reason) = self.apply(pod, Part::Whole, node)
+                {
+                    self.record(Record::BindRefused { pod, part: Part::Whole, node, reason });
+                }
             }
         }
     }
@@ -187,6 +199,7 @@ impl<'s> SimBackend<'s> {
         }
         n.requested = after;
         n.parts += 1;
+        n.seq += 1;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }
@@ -224,22 +237,12 @@ impl Backend for SimBackend<'_> {
 
     fn execute(&mut self, from: ControllerId, action: Action) {
         match action {
-            Action::Bind { pod, part, node } => match self.bind(pod, part, node) {
-                Ok(()) => {
-                    self.record(Record::Bound { pod, part, node });
-                    self.broadcast(Event::Bound { pod, part, node });
-                    if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
-                        self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
-                    }
-                }
-                Err(reason) => {
+            Action::Bind { pod, part, node } => {
+                if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.queue.push(
-                        self.now,
-                        Pending::Deliver { to: from, event: Event::BindRefused { pod, part, node, reason } },
-                    );
+                    self.deliver(from, Event::BindRefused { pod, part, node, reason });
                 }
-            },
+            }
             Action::SetTimer { at, token } => {
                 debug_assert!(at >= self.now, "a controller set a timer in the past");
                 self.queue.push(at.max(self.now), Pending::Deliver { to: from, event: Event::Timer { token } });
@@ -247,6 +250,78 @@ impl Backend for SimBackend<'_> {
             Action::ReportUnschedulable { pod, part, message } => {
                 self.record(Record::Unschedulable { pod, part, message })
             }
+            Action::Send { to, message } => self.deliver(to, Event::Message { from, message }),
+            Action::Commit { claims, detection, all_or_nothing } => {
+                let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
+                self.deliver(from, Event::Committed { accepted, conflicted });
+            }
+            Action::Note(note) => self.record(Record::Note { by: from, note }),
         }
+    }
+}
+
+impl SimBackend<'_> {
+    fn deliver(&mut self, to: ControllerId, event: Event) {
+        self.queue.push(self.now, Pending::Deliver { to, event });
+    }
+
+    /// Binds a part if the true state allows it, and tells everyone.
+    fn apply(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
+        self.bind(pod, part, node)?;
+        self.record(Record::Bound { pod, part, node });
+        self.broadcast(Event::Bound { pod, part, node });
+        if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
+            self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
+        }
+        Ok(())
+    }
+
+    /// An optimistic transaction. Coarse-grained detection compares each claim with its node's
+    /// sequence number as it was when the transaction began, so two claims of one transaction
+    /// on one node never conflict with each other by number — and every claim is still checked
+    /// for fit, so no mode can over-commit a node (the original simulator's defect).
+    fn commit(
+        &mut self,
+        claims: Vec<Claim>,
+        detection: ConflictDetection,
+        all_or_nothing: bool,
+    ) -> (Vec<Claim>, Vec<Claim>) {
+        let seq_at_start: Vec<u64> =
+            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.seq)).collect();
+        let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
+        if all_or_nothing {
+            // Dry run on a scratch copy of the requests: the first conflict rolls back all.
+            let mut scratch: Vec<(NodeId, Resources, u64)> = Vec::new();
+            for (i, c) in claims.iter().enumerate() {
+                let fits = self.scenario.nodes.get(c.node.index()).is_some_and(|spec| {
+                    let books = &self.nodes[c.node.index()];
+                    let slot = match scratch.iter().position(|(n, _, _)| *n == c.node) {
+                        Some(k) => k,
+                        None => {
+                            scratch.push((c.node, books.requested.clone(), books.parts));
+                            scratch.len() - 1
+                        }
+                    };
+                    let (_, used, parts) = &mut scratch[slot];
+                    used.add(self.scenario.pods[c.pod.index()].part_requests(c.part));
+                    *parts += 1;
+                    books.joined && used.fits_in(&spec.allocatable) && *parts <= spec.max_pods
+                });
+                if stale(i, c) || !fits {
+                    self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
+                    return (Vec::new(), vec![*c]);
+                }
+            }
+        }
+        let (mut accepted, mut conflicted) = (Vec::new(), Vec::new());
+        for (i, c) in claims.into_iter().enumerate() {
+            if !stale(i, &c) && self.apply(c.pod, c.part, c.node).is_ok() {
+                accepted.push(c);
+            } else {
+                self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
+                conflicted.push(c);
+            }
+        }
+        (accepted, conflicted)
     }
 }

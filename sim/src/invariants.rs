@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Part, Phase, PodId, Record, Resources, Stamped};
+use podlab_cluster::{NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped};
 
 #[derive(Default)]
 pub struct Invariants {
@@ -15,6 +15,8 @@ pub struct Invariants {
     created: Vec<bool>,
     bound: BTreeMap<(PodId, Part), NodeId>,
     ended: BTreeMap<(PodId, Part), Phase>,
+    /// Gang members waiting at Permit: since when, and how long they may wait.
+    reserved: BTreeMap<PodId, (SimTime, SimDuration)>,
 }
 
 impl Invariants {
@@ -29,8 +31,24 @@ impl Invariants {
     }
 
     /// Checks one record against the state so far: no node over-committed, no part bound twice
-    /// or to a node that is not there, nothing ending that was not running.
+    /// or to a node that is not there, nothing ending that was not running, no gang holding
+    /// reservations past its timeout.
     pub fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
+        self.apply(scenario, stamped)?;
+        // A gang is complete or holds nothing past its timeout. The timeout counts from the
+        // first member's wait, so no member waits longer than the timeout itself.
+        if let Some((pod, (since, timeout))) =
+            self.reserved.iter().find(|(_, (since, timeout))| stamped.time.since(*since) > *timeout)
+        {
+            return Err(format!(
+                "pod {} has held its reservation since {since}, past its gang's {timeout} timeout",
+                scenario.pods[pod.index()].key()
+            ));
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
         let pod_name = |p: PodId| scenario.pods[p.index()].key();
         match &stamped.record {
             Record::NodeAdded { node } => self.node_added[node.index()] = true,
@@ -61,6 +79,7 @@ impl Invariants {
                     return Err(format!("pod {} part {:?} bound twice", pod_name(*pod), part));
                 }
                 self.bound.insert((*pod, *part), *node);
+                self.reserved.remove(pod);
                 let spec = &scenario.nodes[node.index()];
                 let used = &mut self.node_used[node.index()];
                 used.add(scenario.pods[pod.index()].part_requests(*part));
@@ -91,7 +110,20 @@ impl Invariants {
                 self.node_parts[node.index()] -= 1;
                 self.ended.insert((*pod, *part), *phase);
             }
-            Record::GroupCreated { .. } | Record::BindRefused { .. } | Record::Unschedulable { .. } => {}
+            Record::Note { note: Note::Reserved { pod, .. }, .. } => {
+                let group = scenario.pods[pod.index()].group.map(|g| &scenario.groups[g.index()]);
+                let timeout =
+                    group.and_then(|g| g.schedule_timeout).unwrap_or(scenario.config.scheduler.permit_waiting_time);
+                self.reserved.insert(*pod, (stamped.time, timeout));
+            }
+            Record::Note { note: Note::Released { pod, .. }, .. } => {
+                self.reserved.remove(pod);
+            }
+            Record::GroupCreated { .. }
+            | Record::BindRefused { .. }
+            | Record::Unschedulable { .. }
+            | Record::Conflict { .. }
+            | Record::Note { .. } => {}
         }
         Ok(())
     }

@@ -22,6 +22,8 @@ pub struct SimOptions {
 /// The outcome of one simulated run.
 #[derive(Debug)]
 pub struct SimRun {
+    /// The controllers that ran, by id (notes in the records name them by id).
+    pub controllers: Vec<String>,
     pub records: Vec<Stamped>,
     /// `blake3:<hex>` of the canonical event log.
     pub digest: String,
@@ -35,9 +37,10 @@ pub struct SimRun {
 /// Runs `controllers` against the scenario's cluster in virtual time.
 pub fn run(scenario: &Scenario, controllers: Vec<Box<dyn Controller>>, options: SimOptions) -> SimRun {
     let mut driver = Driver::new(controllers, options.seed);
-    let mut backend = SimBackend::new(scenario, driver.controller_count(), options.check_invariants);
+    let names = driver.names();
+    let mut backend = SimBackend::new(scenario, names.clone(), options.check_invariants);
     driver.run(&mut backend);
     let events_processed = backend.events_processed();
     let (end, log, violations) = backend.finish();
-    SimRun { digest: log.digest(), records: log.into_records(), end, events_processed, violations }
+    SimRun { controllers: names, digest: log.digest(), records: log.into_records(), end, events_processed, violations }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Record, SimTime, Stamped};
+use podlab_cluster::{JobRef, Note, Record, SimTime, Stamped};
 
 /// Records in order, and the running digest of their canonical lines.
 pub struct EventLog {
@@ -20,9 +20,9 @@ impl Default for EventLog {
 }
 
 impl EventLog {
-    pub fn append(&mut self, scenario: &Scenario, time: SimTime, record: Record) {
+    pub fn append(&mut self, scenario: &Scenario, controllers: &[String], time: SimTime, record: Record) {
         self.line.clear();
-        write_canonical(&mut self.line, scenario, time, &record);
+        write_canonical(&mut self.line, scenario, controllers, time, &record);
         self.line.push('\n');
         self.hasher.update(self.line.as_bytes());
         self.records.push(Stamped { time, record });
@@ -43,7 +43,7 @@ impl EventLog {
 }
 
 /// The canonical line of a record: `<time ns> <verb> key=value…`, names rather than ids.
-pub fn write_canonical(out: &mut String, scenario: &Scenario, time: SimTime, record: &Record) {
+pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[String], time: SimTime, record: &Record) {
     let pod_key = |p: podlab_cluster::PodId| scenario.pods[p.index()].key();
     let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
     let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part).to_string();
@@ -89,6 +89,66 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, time: SimTime, rec
                 pod_key(*pod),
                 part_name(*pod, *part)
             )
+        }
+        Record::Conflict { pod, part, node } => {
+            write!(
+                out,
+                "{} conflict pod={} part={} node={}",
+                time.0,
+                pod_key(*pod),
+                part_name(*pod, *part),
+                node_name(*node)
+            )
+        }
+        Record::Note { by, note } => {
+            let by = controllers.get(by.index()).map_or("?", String::as_str);
+            let job = |j: &JobRef| match j {
+                JobRef::Group(g) => format!("group/{}", scenario.groups[g.index()].key()),
+                JobRef::Pod(p) => format!("pod/{}", pod_key(*p)),
+            };
+            let fw = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map_or("?", String::as_str);
+            match note {
+                Note::Attempt { job: j, tasks, busy } => {
+                    write!(out, "{} attempt by={by} job={} tasks={tasks} busy_ns={}", time.0, job(j), busy.as_nanos())
+                }
+                Note::AttemptDone { job: j, placed, conflicts } => {
+                    write!(out, "{} attempt-done by={by} job={} placed={placed} conflicts={conflicts}", time.0, job(j))
+                }
+                Note::Abandoned { job: j } => write!(out, "{} abandoned by={by} job={}", time.0, job(j)),
+                Note::Reserved { pod, part, node } => write!(
+                    out,
+                    "{} reserved by={by} pod={} part={} node={}",
+                    time.0,
+                    pod_key(*pod),
+                    part_name(*pod, *part),
+                    node_name(*node)
+                ),
+                Note::Released { pod, part, node } => write!(
+                    out,
+                    "{} released by={by} pod={} part={} node={}",
+                    time.0,
+                    pod_key(*pod),
+                    part_name(*pod, *part),
+                    node_name(*node)
+                ),
+                Note::GroupTimedOut { group } => {
+                    write!(out, "{} group-timed-out by={by} group={}", time.0, scenario.groups[group.index()].key())
+                }
+                Note::Offered { offer, framework, resources } => {
+                    write!(
+                        out,
+                        "{} offered by={by} offer={offer} framework={} resources={resources}",
+                        time.0,
+                        fw(framework)
+                    )
+                }
+                Note::OfferClosed { offer, launched } => {
+                    write!(out, "{} offer-closed by={by} offer={offer} launched={launched}", time.0)
+                }
+                Note::Hoard { framework, held, needs } => {
+                    write!(out, "{} hoard by={by} framework={} held={held} needs={needs}", time.0, fw(framework))
+                }
+            }
         }
         Record::Ended { pod, part, node, phase } => write!(
             out,

@@ -173,7 +173,8 @@ pub fn run_checked(scenario: &Scenario, policy: &str, seed: u64) -> podlab::Poli
 }
 
 /// Where the run placed a pod: the node names of its parts, in node-id order.
-pub fn nodes_of(scenario: &Scenario, run: &podlab::PolicyRun, pod: &str) -> Vec<String> {
+pub fn nodes_of(_scenario: &Scenario, run: &podlab::PolicyRun, pod: &str) -> Vec<String> {
+    let scenario = &*run.scenario;
     let outcomes = podlab::reports::Outcomes::replay(scenario, &run.sim.records, run.sim.end);
     let id = scenario.pod_named(pod).expect("pod exists");
     outcomes.pods[id.index()].nodes().iter().map(|n| scenario.nodes[n.index()].name.clone()).collect()

@@ -3,7 +3,9 @@
 
 mod diagnostic;
 mod manifest;
+mod settings;
 mod simulation;
+mod workload;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -12,11 +14,15 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION};
+pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
+
+pub use crate::config::ScoringStrategy;
 
 use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest};
 use simulation::{API_VERSION, SimulationManifest};
 use yaml::{Shape, Source, YNode};
 
+use crate::config::{PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId};
 use crate::time::{SimDuration, SimTime};
@@ -24,16 +30,6 @@ use crate::time::{SimDuration, SimTime};
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
 /// referenced, not inlined.
 pub const MAX_FILE_BYTES: usize = 64 << 20;
-
-/// How Kubernetes' NodeResourcesFit scores nodes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ScoringStrategy {
-    /// Prefer emptier nodes (spreading): Kubernetes' default.
-    #[default]
-    LeastAllocated,
-    /// Prefer fuller nodes (bin packing).
-    MostAllocated,
-}
 
 /// An object of the scenario, by kind and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,7 +77,10 @@ pub struct Scenario {
     pub duration: Option<SimDuration>,
     /// The policies to run when the user names none.
     pub policies: Vec<String>,
-    pub scoring: ScoringStrategy,
+    /// Every policy's parameters.
+    pub config: PolicyConfig,
+    /// Jobs drawn per run from its seed (see [`Scenario::instantiate`]).
+    pub workload: Workload,
     pub nodes: Vec<Arc<Node>>,
     pub pods: Vec<Arc<Pod>>,
     pub groups: Vec<Arc<PodGroup>>,
@@ -98,6 +97,12 @@ impl Scenario {
 
     pub fn pod_named(&self, key: &str) -> Option<PodId> {
         self.pods.iter().position(|p| p.key() == key).map(|i| PodId(i as u32))
+    }
+
+    /// This scenario with its generated workload for `seed`: every policy run with the same
+    /// seed sees the same jobs. Without generators it is the scenario itself.
+    pub fn instantiate(&self, seed: u64) -> Result<Scenario, String> {
+        workload::instantiate(self, seed)
     }
 
     /// The members of each group, by group id.
@@ -161,6 +166,9 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
     let src = Source::new(file, text);
     Loader { src: &src, options, warnings: Vec::new() }.load()
 }
+
+/// The label that makes a pod batch or service work.
+pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
 const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, PriorityClass, List, Simulation";
 
@@ -320,7 +328,7 @@ impl<'a> Loader<'a> {
         for f in of_kind("Pod") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<PodManifest> = self.doc(f.node)?;
-            let (pod, pos) = self.pod(&doc, &groups, &priority_classes, default_priority)?;
+            let (pod, pos) = self.pod(&doc, &nodes, &groups, &priority_classes, default_priority)?;
             if let Some(i) = pods.iter().position(|p| p.name == pod.name && p.namespace == pod.namespace) {
                 return Err(self.duplicate(pos, "Pod", &pod.key(), pod_pos[i]));
             }
@@ -338,7 +346,8 @@ impl<'a> Loader<'a> {
             seed: 0,
             duration: None,
             policies: self.options.known_policies.iter().map(|s| s.to_string()).collect(),
-            scoring: ScoringStrategy::default(),
+            config: PolicyConfig::default(),
+            workload: Workload::default(),
             nodes,
             pods,
             groups,
@@ -378,6 +387,7 @@ impl<'a> Loader<'a> {
     fn pod(
         &mut self,
         doc: &Doc<'_, PodManifest>,
+        nodes: &[Arc<Node>],
         groups: &[Arc<PodGroup>],
         priority_classes: &BTreeMap<String, (i32, Pos)>,
         default_priority: i32,
@@ -388,13 +398,19 @@ impl<'a> Loader<'a> {
         if m.spec.containers.value.is_empty() {
             return Err(doc.error(&m.spec.containers, format!("Pod `{name}` has no containers")));
         }
-        if let Some(node_name) = &m.spec.node_name {
-            return Err(doc.src.error_with_help(
-                doc.at(node_name),
-                "spec.nodeName (a pod bound before scheduling) is not supported yet",
-                "remove it and let the policy place the pod",
-            ));
-        }
+        let node_name = match &m.spec.node_name {
+            None => None,
+            Some(n) => {
+                Some(nodes.iter().position(|node| node.name == n.value).map(|i| NodeId(i as u32)).ok_or_else(|| {
+                    doc.error(n, format!("spec.nodeName names node `{}`, which is not in this scenario", n.value))
+                })?)
+            }
+        };
+        let workload = match m.metadata.labels.get(WORKLOAD_LABEL) {
+            None => WorkloadClass::Batch,
+            Some(v) => WorkloadClass::parse(&v.value)
+                .ok_or_else(|| doc.error(v, format!("unknown workload `{}` (batch, service)", v.value)))?,
+        };
         if let Some(affinity) = &m.spec.affinity {
             for part in [&affinity.pod_affinity, &affinity.pod_anti_affinity].into_iter().flatten() {
                 self.warn(doc.at(part), "inter-pod affinity is not modelled yet; this rule is ignored");
@@ -439,6 +455,8 @@ impl<'a> Loader<'a> {
             tolerations: doc.tolerations()?,
             run_for,
             group,
+            workload,
+            node_name,
             requests: Default::default(),
         };
         pod.requests = pod.effective_requests();
@@ -461,16 +479,23 @@ impl<'a> Loader<'a> {
         if let Some(policies) = &spec.policies {
             scenario.policies = policies.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
         }
-        if let Some(s) = &spec.scheduler.scoring_strategy {
-            scenario.scoring = match s.value.as_str() {
-                "LeastAllocated" => ScoringStrategy::LeastAllocated,
-                "MostAllocated" => ScoringStrategy::MostAllocated,
-                other => {
-                    return Err(
-                        doc.error(s, format!("unknown scoring strategy `{other}` (LeastAllocated, MostAllocated)"))
-                    );
-                }
-            };
+        scenario.config = settings::policy_config(doc)?;
+        let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
+        scenario.workload = settings::workload(doc, dir)?;
+        for job in settings::fixed_jobs(doc)? {
+            if scenario.pod_named(&job.name).is_some() || scenario.groups.iter().any(|g| g.key() == job.name) {
+                return Err(doc.src.error(
+                    doc.start,
+                    format!("job `{}` has the name of an object already in the scenario", job.name),
+                ));
+            }
+            let template =
+                workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
+            let before = scenario.arrivals.len();
+            workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
+            for a in scenario.arrivals.drain(before..) {
+                created_at.insert(a.object, a.at);
+            }
         }
         for entry in &spec.timeline {
             let at = SimTime::ZERO + doc.duration(&entry.at)?;

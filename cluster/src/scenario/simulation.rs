@@ -45,6 +45,14 @@ pub struct SimulationSpec {
     pub policies: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub scheduler: SchedulerManifest,
+    #[serde(default)]
+    pub omega: OmegaManifest,
+    #[serde(default)]
+    pub monolithic: MonolithicManifest,
+    #[serde(default)]
+    pub mesos: MesosManifest,
+    #[serde(default)]
+    pub workload: WorkloadManifest,
     /// Objects created later than t = 0.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
@@ -57,6 +65,153 @@ pub struct SimulationSpec {
 pub struct SchedulerManifest {
     /// `LeastAllocated` (Kubernetes' default) or `MostAllocated` (bin packing).
     pub scoring_strategy: Option<Spanned<String>>,
+    pub t_job: Option<Spanned<String>>,
+    pub t_task: Option<Spanned<String>>,
+    pub permit_waiting_time: Option<Spanned<String>>,
+    pub pod_group_backoff: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DecisionManifest {
+    pub t_job: Option<Spanned<String>>,
+    pub t_task: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RetryManifest {
+    pub interval: Option<Spanned<String>>,
+    pub max_attempts: Option<u32>,
+    pub max_fruitless_attempts: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerSpecManifest {
+    pub name: Spanned<String>,
+    pub count: Option<Spanned<u32>>,
+    pub workload: Option<Spanned<String>>,
+    pub t_job: Option<Spanned<String>>,
+    pub t_task: Option<Spanned<String>>,
+    /// Mesos frameworks only: `paper` or `hoarding`.
+    pub behaviour: Option<Spanned<String>>,
+    /// Mesos hoarding frameworks only.
+    pub hoard_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OmegaManifest {
+    pub schedulers: Option<Vec<SchedulerSpecManifest>>,
+    pub conflict_detection: Option<Spanned<String>>,
+    pub transactions: Option<Spanned<String>>,
+    pub assignment: Option<Spanned<String>>,
+    #[serde(default)]
+    pub retry: RetryManifest,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MonolithicManifest {
+    #[serde(default)]
+    pub multi_path: bool,
+    #[serde(default)]
+    pub batch: DecisionManifest,
+    #[serde(default)]
+    pub service: DecisionManifest,
+    #[serde(default)]
+    pub retry: RetryManifest,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MesosManifest {
+    pub frameworks: Option<Vec<SchedulerSpecManifest>>,
+    pub offer_interval: Option<Spanned<String>>,
+    pub min_offer: Option<BTreeMap<String, Spanned<String>>>,
+    pub offer_timeout: Option<Spanned<String>>,
+    pub refuse: Option<Spanned<String>>,
+    /// `per-node` (Mesos) or `whole-cell` (the Omega paper's model).
+    pub offers: Option<Spanned<String>>,
+    #[serde(default)]
+    pub retry: RetryManifest,
+}
+
+/// A value drawn from a distribution: `{distribution: exponential, mean: 10s}`,
+/// `{distribution: constant, value: 4}`, `{distribution: uniform, min: 1, max: 8}`, or
+/// `{distribution: empirical, file: …_cmb.log, workload: batch}` (the Omega simulator's format).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionManifest {
+    pub distribution: Spanned<String>,
+    pub mean: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub min: Option<Spanned<String>>,
+    pub max: Option<Spanned<String>>,
+    pub file: Option<Spanned<String>>,
+    pub workload: Option<Spanned<String>>,
+}
+
+/// One job written out: `tasks` identical pods arriving `at`, a PodGroup when more than one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobManifest {
+    pub name: Spanned<String>,
+    pub at: Spanned<String>,
+    #[serde(default = "one")]
+    pub tasks: u32,
+    pub cpu: Spanned<String>,
+    pub memory: Spanned<String>,
+    pub run_for: Option<Spanned<String>>,
+    pub workload: Option<Spanned<String>>,
+    pub scheduler_name: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A stream of jobs drawn from the run's seed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GeneratorManifest {
+    pub name: Spanned<String>,
+    pub workload: Option<Spanned<String>>,
+    pub inter_arrival: DistributionManifest,
+    pub tasks: DistributionManifest,
+    pub run_for: DistributionManifest,
+    pub cpu: Spanned<String>,
+    pub memory: Spanned<String>,
+    /// Stop generating at this time (required unless `count` is given).
+    pub until: Option<Spanned<String>>,
+    pub count: Option<Spanned<u64>>,
+    pub scheduler_name: Option<String>,
+}
+
+/// Jobs already running at t = 0, drawn until the cell's CPU is this full.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrefillManifest {
+    pub cpu_utilisation: Spanned<f64>,
+    pub workload: Option<Spanned<String>>,
+    pub tasks: DistributionManifest,
+    pub cpu: Spanned<String>,
+    pub memory: Spanned<String>,
+    /// How long prefilled jobs keep running; unset: to the end.
+    pub run_for: Option<DistributionManifest>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadManifest {
+    #[serde(default)]
+    pub jobs: Vec<JobManifest>,
+    #[serde(default)]
+    pub generators: Vec<GeneratorManifest>,
+    pub prefill: Option<PrefillManifest>,
+    /// Multiplies every generator's arrival rate (the paper's λ sweep).
+    pub rate_multiplier: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,251 @@
+//! Policy parameters a scenario can set (`spec.scheduler`, `spec.omega`, `spec.mesos`,
+//! `spec.monolithic`), with their defaults: Kubernetes-like for the Kubernetes framework, the
+//! Omega paper's for the paper's three architectures.
+
+use crate::event::ConflictDetection;
+use crate::resources::Resources;
+use crate::time::SimDuration;
+
+/// The Omega paper's decision time: `t_job + t_task × (tasks still unscheduled)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecisionTime {
+    pub t_job: SimDuration,
+    pub t_task: SimDuration,
+}
+
+impl DecisionTime {
+    /// Kube-scheduler decides a pod in about a millisecond; its cost hardly grows with size.
+    pub const KUBERNETES: DecisionTime = DecisionTime { t_job: SimDuration::from_millis(1), t_task: SimDuration::ZERO };
+    /// The Omega paper's defaults: `t_job = 0.1 s`, `t_task = 5 ms`.
+    pub const PAPER: DecisionTime =
+        DecisionTime { t_job: SimDuration::from_millis(100), t_task: SimDuration::from_millis(5) };
+
+    pub fn for_tasks(&self, unscheduled: u32) -> SimDuration {
+        SimDuration(self.t_job.0.saturating_add(self.t_task.0.saturating_mul(u64::from(unscheduled))))
+    }
+}
+
+/// How NodeResourcesFit scores nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScoringStrategy {
+    /// Prefer emptier nodes (spreading): Kubernetes' default.
+    #[default]
+    LeastAllocated,
+    /// Prefer fuller nodes (bin packing).
+    MostAllocated,
+}
+
+/// The two kinds of work of the Omega paper.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadClass {
+    /// Many, short, small jobs.
+    #[default]
+    Batch,
+    /// Few, long-running, larger jobs.
+    Service,
+}
+
+impl WorkloadClass {
+    pub fn parse(text: &str) -> Option<WorkloadClass> {
+        match text {
+            "batch" => Some(WorkloadClass::Batch),
+            "service" => Some(WorkloadClass::Service),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadClass::Batch => "batch",
+            WorkloadClass::Service => "service",
+        }
+    }
+}
+
+/// When the paper's schedulers retry a job and when they give up on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// A job left with unplaced tasks is attempted again this much later.
+    pub interval: SimDuration,
+    /// Abandon a job after more than this many attempts…
+    pub max_attempts: u32,
+    /// …or more than this many attempts that placed nothing.
+    pub max_fruitless_attempts: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { interval: SimDuration::from_secs(1), max_attempts: 1000, max_fruitless_attempts: 100 }
+    }
+}
+
+/// `spec.scheduler`: the Kubernetes scheduling framework (`kubernetes`, `per-container`, `gang`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeConfig {
+    pub scoring: ScoringStrategy,
+    pub decision: DecisionTime,
+    /// How long gang members wait at Permit when their PodGroup sets no
+    /// `scheduleTimeoutSeconds` (coscheduling's `permitWaitingTimeSeconds`).
+    pub permit_waiting_time: SimDuration,
+    /// How long a gang that timed out waits before its members are tried again.
+    pub group_backoff: SimDuration,
+}
+
+impl Default for KubeConfig {
+    fn default() -> Self {
+        KubeConfig {
+            scoring: ScoringStrategy::default(),
+            decision: DecisionTime::KUBERNETES,
+            permit_waiting_time: SimDuration::from_secs(60),
+            group_backoff: SimDuration::from_secs(1),
+        }
+    }
+}
+
+/// One scheduler (or `count` identical ones) of a shared-state cell, or one Mesos framework.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerSpec {
+    pub name: String,
+    /// How many identical instances (Omega batch schedulers scale out this way).
+    pub count: u32,
+    /// The work it takes when a pod's `schedulerName` names no scheduler; `None`: any.
+    pub workload: Option<WorkloadClass>,
+    pub decision: DecisionTime,
+}
+
+/// How Omega assigns jobs among schedulers that could all take them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Assignment {
+    #[default]
+    Hash,
+    RoundRobin,
+}
+
+/// `spec.omega`: shared-state schedulers with optimistic transactions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OmegaConfig {
+    pub schedulers: Vec<SchedulerSpec>,
+    pub detection: ConflictDetection,
+    pub all_or_nothing: bool,
+    pub assignment: Assignment,
+    pub retry: Retry,
+}
+
+impl Default for OmegaConfig {
+    fn default() -> Self {
+        let spec = |name: &str, workload| SchedulerSpec {
+            name: name.into(),
+            count: 1,
+            workload: Some(workload),
+            decision: DecisionTime::PAPER,
+        };
+        OmegaConfig {
+            schedulers: vec![spec("batch", WorkloadClass::Batch), spec("service", WorkloadClass::Service)],
+            detection: ConflictDetection::Fine,
+            all_or_nothing: false,
+            assignment: Assignment::Hash,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// `spec.monolithic`: one scheduler, one queue, placing on the live cell state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonolithicConfig {
+    /// Multi-path: batch and service jobs get their own decision times (still one queue).
+    pub multi_path: bool,
+    /// The decision time of every job (single-path), or of batch jobs (multi-path).
+    pub batch: DecisionTime,
+    pub service: DecisionTime,
+    pub retry: Retry,
+}
+
+impl Default for MonolithicConfig {
+    fn default() -> Self {
+        MonolithicConfig {
+            multi_path: false,
+            batch: DecisionTime::PAPER,
+            service: DecisionTime::PAPER,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// How a Mesos framework uses its offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FrameworkBehaviour {
+    /// The paper's: walk the queue against the offer, answer after the summed decision time,
+    /// partial placement allowed.
+    #[default]
+    Paper,
+    /// Co-scheduling by hoarding: keep offers until a whole group fits, then launch it at once.
+    Hoarding,
+}
+
+/// How much the Mesos allocator offers at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OfferGranularity {
+    /// Like Mesos: each free node goes to the framework furthest below its DRF share at that
+    /// moment, so one round can split the cell between frameworks.
+    #[default]
+    PerNode,
+    /// The Omega paper's model: all free resources to one framework.
+    WholeCell,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameworkSpec {
+    pub scheduler: SchedulerSpec,
+    pub behaviour: FrameworkBehaviour,
+    /// A hoarding framework gives everything back if its head group has not fitted by then.
+    pub hoard_timeout: SimDuration,
+}
+
+/// `spec.mesos`: a DRF allocator offering resources to frameworks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MesosConfig {
+    pub frameworks: Vec<FrameworkSpec>,
+    /// Offers are batched: at most one allocation round per interval.
+    pub offer_interval: SimDuration,
+    /// No offer is made while less than this is free.
+    pub min_offer: Resources,
+    /// Unanswered offers are rescinded after this long; `None`: never (the paper's model).
+    pub offer_timeout: Option<SimDuration>,
+    /// Declined resources are not re-offered to the same framework for this long.
+    pub refuse: SimDuration,
+    pub granularity: OfferGranularity,
+    pub retry: Retry,
+}
+
+impl Default for MesosConfig {
+    fn default() -> Self {
+        let framework = |name: &str, workload| FrameworkSpec {
+            scheduler: SchedulerSpec {
+                name: name.into(),
+                count: 1,
+                workload: Some(workload),
+                decision: DecisionTime::PAPER,
+            },
+            behaviour: FrameworkBehaviour::Paper,
+            hoard_timeout: SimDuration::from_secs(60),
+        };
+        MesosConfig {
+            frameworks: vec![framework("batch", WorkloadClass::Batch), framework("service", WorkloadClass::Service)],
+            offer_interval: SimDuration::from_secs(1),
+            min_offer: Resources::default(),
+            offer_timeout: None,
+            refuse: SimDuration::from_secs(5),
+            granularity: OfferGranularity::PerNode,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// Every policy's parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyConfig {
+    pub scheduler: KubeConfig,
+    pub omega: OmegaConfig,
+    pub monolithic: MonolithicConfig,
+    pub mesos: MesosConfig,
+}

@@ -1,0 +1,370 @@
+//! The `Simulation` document's policy sections (`scheduler`, `omega`, `monolithic`, `mesos`) and
+//! its `workload`, turned into [`PolicyConfig`] and [`Workload`] with positioned errors.
+
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use super::diagnostic::LoadError;
+use super::manifest::Doc;
+use super::simulation::{
+    DecisionManifest, DistributionManifest, GeneratorManifest, JobManifest, RetryManifest, SchedulerSpecManifest,
+    SimulationManifest,
+};
+use super::workload::{Distribution, Generator, Prefill, Workload};
+use crate::config::{
+    Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, PolicyConfig, Retry, SchedulerSpec,
+    ScoringStrategy, WorkloadClass,
+};
+use crate::event::ConflictDetection;
+use crate::quantity::parse_quantity;
+use crate::resources::Resources;
+use crate::time::{SimDuration, SimTime};
+
+type SimDoc<'a> = Doc<'a, SimulationManifest>;
+
+fn one_of<T: Copy>(
+    doc: &SimDoc<'_>,
+    value: &Spanned<String>,
+    what: &str,
+    choices: &[(&str, T)],
+) -> Result<T, LoadError> {
+    choices.iter().find(|(name, _)| *name == value.value).map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        doc.error(value, format!("unknown {what} `{}` ({})", value.value, names.join(", ")))
+    })
+}
+
+fn duration_or(
+    doc: &SimDoc<'_>,
+    value: &Option<Spanned<String>>,
+    default: SimDuration,
+) -> Result<SimDuration, LoadError> {
+    value.as_ref().map_or(Ok(default), |v| doc.duration(v))
+}
+
+fn decision(
+    doc: &SimDoc<'_>,
+    t_job: &Option<Spanned<String>>,
+    t_task: &Option<Spanned<String>>,
+    default: DecisionTime,
+) -> Result<DecisionTime, LoadError> {
+    Ok(DecisionTime {
+        t_job: duration_or(doc, t_job, default.t_job)?,
+        t_task: duration_or(doc, t_task, default.t_task)?,
+    })
+}
+
+fn decision_section(doc: &SimDoc<'_>, d: &DecisionManifest, default: DecisionTime) -> Result<DecisionTime, LoadError> {
+    decision(doc, &d.t_job, &d.t_task, default)
+}
+
+fn retry(doc: &SimDoc<'_>, r: &RetryManifest) -> Result<Retry, LoadError> {
+    let default = Retry::default();
+    Ok(Retry {
+        interval: duration_or(doc, &r.interval, default.interval)?,
+        max_attempts: r.max_attempts.unwrap_or(default.max_attempts),
+        max_fruitless_attempts: r.max_fruitless_attempts.unwrap_or(default.max_fruitless_attempts),
+    })
+}
+
+pub fn workload_class(
+    doc: &SimDoc<'_>,
+    value: &Option<Spanned<String>>,
+    default: WorkloadClass,
+) -> Result<WorkloadClass, LoadError> {
+    match value {
+        None => Ok(default),
+        Some(v) => one_of(doc, v, "workload", &[("batch", WorkloadClass::Batch), ("service", WorkloadClass::Service)]),
+    }
+}
+
+fn scheduler_specs(
+    doc: &SimDoc<'_>,
+    list: &[SchedulerSpecManifest],
+    mesos: bool,
+) -> Result<Vec<FrameworkSpec>, LoadError> {
+    let mut out: Vec<FrameworkSpec> = Vec::new();
+    for m in list {
+        if !super::manifest::is_dns_subdomain(&m.name.value) {
+            return Err(doc.error(
+                &m.name,
+                format!("`{}` is not a valid scheduler name (lower-case letters, digits, `-`)", m.name.value),
+            ));
+        }
+        if out.iter().any(|o| o.scheduler.name == m.name.value) {
+            return Err(doc.error(&m.name, format!("duplicate scheduler `{}`", m.name.value)));
+        }
+        let count = match &m.count {
+            None => 1,
+            Some(c) if (1..=1024).contains(&c.value) => c.value,
+            Some(c) => return Err(doc.error(c, format!("count {} is out of range (1 to 1024)", c.value))),
+        };
+        if !mesos && (m.behaviour.is_some() || m.hoard_timeout.is_some()) {
+            let at = m.behaviour.as_ref().or(m.hoard_timeout.as_ref()).expect("one is set");
+            return Err(
+                doc.error(at, "`behaviour` and `hoardTimeout` belong to Mesos frameworks (spec.mesos.frameworks)")
+            );
+        }
+        let workload = match &m.workload {
+            None => None,
+            Some(v) => Some(workload_class(doc, &Some(v.clone()), WorkloadClass::Batch)?),
+        };
+        let behaviour = match &m.behaviour {
+            None => FrameworkBehaviour::Paper,
+            Some(b) => one_of(
+                doc,
+                b,
+                "framework behaviour",
+                &[("paper", FrameworkBehaviour::Paper), ("hoarding", FrameworkBehaviour::Hoarding)],
+            )?,
+        };
+        out.push(FrameworkSpec {
+            scheduler: SchedulerSpec {
+                name: m.name.value.clone(),
+                count,
+                workload,
+                decision: decision(doc, &m.t_job, &m.t_task, DecisionTime::PAPER)?,
+            },
+            behaviour,
+            hoard_timeout: duration_or(doc, &m.hoard_timeout, SimDuration::from_secs(60))?,
+        });
+    }
+    if out.is_empty() {
+        return Err(doc.src.error(doc.start, "an empty list of schedulers can place nothing"));
+    }
+    Ok(out)
+}
+
+fn resources(doc: &SimDoc<'_>, cpu: &Spanned<String>, memory: &Spanned<String>) -> Result<Resources, LoadError> {
+    let cpu_milli = parse_quantity(&cpu.value, "cpu").map_err(|why| doc.error(cpu, why))?;
+    let memory_bytes = parse_quantity(&memory.value, "memory").map_err(|why| doc.error(memory, why))?;
+    Ok(Resources::new(cpu_milli, memory_bytes))
+}
+
+/// The policy sections of the Simulation document.
+pub fn policy_config(doc: &SimDoc<'_>) -> Result<PolicyConfig, LoadError> {
+    let spec = &doc.parsed.value.spec;
+    let mut c = PolicyConfig::default();
+
+    let k = &spec.scheduler;
+    if let Some(s) = &k.scoring_strategy {
+        c.scheduler.scoring = one_of(
+            doc,
+            s,
+            "scoring strategy",
+            &[("LeastAllocated", ScoringStrategy::LeastAllocated), ("MostAllocated", ScoringStrategy::MostAllocated)],
+        )?;
+    }
+    c.scheduler.decision = decision(doc, &k.t_job, &k.t_task, c.scheduler.decision)?;
+    c.scheduler.permit_waiting_time = duration_or(doc, &k.permit_waiting_time, c.scheduler.permit_waiting_time)?;
+    c.scheduler.group_backoff = duration_or(doc, &k.pod_group_backoff, c.scheduler.group_backoff)?;
+
+    let o = &spec.omega;
+    if let Some(list) = &o.schedulers {
+        c.omega.schedulers = scheduler_specs(doc, list, false)?.into_iter().map(|f| f.scheduler).collect();
+    }
+    if let Some(d) = &o.conflict_detection {
+        c.omega.detection = one_of(
+            doc,
+            d,
+            "conflict detection",
+            &[("fine", ConflictDetection::Fine), ("coarse", ConflictDetection::Coarse)],
+        )?;
+    }
+    if let Some(t) = &o.transactions {
+        c.omega.all_or_nothing =
+            one_of(doc, t, "transaction mode", &[("incremental", false), ("all-or-nothing", true)])?;
+    }
+    if let Some(a) = &o.assignment {
+        c.omega.assignment =
+            one_of(doc, a, "assignment", &[("hash", Assignment::Hash), ("round-robin", Assignment::RoundRobin)])?;
+    }
+    c.omega.retry = retry(doc, &o.retry)?;
+
+    let m = &spec.monolithic;
+    c.monolithic.multi_path = m.multi_path;
+    c.monolithic.batch = decision_section(doc, &m.batch, c.monolithic.batch)?;
+    c.monolithic.service = decision_section(doc, &m.service, c.monolithic.service)?;
+    c.monolithic.retry = retry(doc, &m.retry)?;
+
+    let ms = &spec.mesos;
+    if let Some(list) = &ms.frameworks {
+        c.mesos.frameworks = scheduler_specs(doc, list, true)?;
+    }
+    c.mesos.offer_interval = duration_or(doc, &ms.offer_interval, c.mesos.offer_interval)?;
+    if let Some(list) = &ms.min_offer {
+        c.mesos.min_offer = doc.resources(list)?;
+    }
+    c.mesos.offer_timeout = ms.offer_timeout.as_ref().map(|t| doc.duration(t)).transpose()?;
+    c.mesos.refuse = duration_or(doc, &ms.refuse, c.mesos.refuse)?;
+    if let Some(g) = &ms.offers {
+        c.mesos.granularity = one_of(
+            doc,
+            g,
+            "offer granularity",
+            &[("per-node", OfferGranularity::PerNode), ("whole-cell", OfferGranularity::WholeCell)],
+        )?;
+    }
+    c.mesos.retry = retry(doc, &ms.retry)?;
+    Ok(c)
+}
+
+/// What a distribution's values are: durations (ns) or counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Values {
+    Nanos,
+    Count,
+}
+
+fn number(doc: &SimDoc<'_>, v: &Spanned<String>, kind: Values) -> Result<f64, LoadError> {
+    match kind {
+        Values::Nanos => Ok(doc.duration(v)?.as_nanos() as f64),
+        Values::Count => match v.value.parse::<f64>() {
+            Ok(x) if (0.0..=1e9).contains(&x) => Ok(x),
+            _ => Err(doc.error(v, format!("`{}` is not a count (a number from 0 to 10^9)", v.value))),
+        },
+    }
+}
+
+fn distribution(
+    doc: &SimDoc<'_>,
+    d: &DistributionManifest,
+    kind: Values,
+    class: WorkloadClass,
+    dir: &Path,
+) -> Result<Distribution, LoadError> {
+    fn need<'d>(
+        doc: &SimDoc<'_>,
+        d: &'d DistributionManifest,
+        field: &'d Option<Spanned<String>>,
+        name: &str,
+    ) -> Result<&'d Spanned<String>, LoadError> {
+        field.as_ref().ok_or_else(|| {
+            doc.error(&d.distribution, format!("a {} distribution needs `{name}`", d.distribution.value))
+        })
+    }
+    let need = |field, name| need(doc, d, field, name);
+    Ok(match d.distribution.value.as_str() {
+        "constant" => Distribution::Constant(number(doc, need(&d.value, "value")?, kind)?),
+        "exponential" => Distribution::Exponential { mean: number(doc, need(&d.mean, "mean")?, kind)? },
+        "uniform" => {
+            let (min, max) = (number(doc, need(&d.min, "min")?, kind)?, number(doc, need(&d.max, "max")?, kind)?);
+            if min > max {
+                return Err(doc.error(need(&d.max, "max")?, "`max` is below `min`"));
+            }
+            Distribution::Uniform { min, max }
+        }
+        "empirical" => {
+            let file = need(&d.file, "file")?;
+            let class = workload_class(doc, &d.workload, class)?;
+            let path = dir.join(&file.value);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| doc.error(file, format!("cannot read {}: {e}", path.display())))?;
+            let scale = if kind == Values::Nanos { 1e9 } else { 1.0 };
+            Distribution::empirical_from_omega_log(&text, class, scale)
+                .map_err(|why| doc.error(file, format!("{}: {why}", file.value)))?
+        }
+        other => {
+            return Err(doc.error(
+                &d.distribution,
+                format!("unknown distribution `{other}` (constant, exponential, uniform, empirical)"),
+            ));
+        }
+    })
+}
+
+/// Explicit jobs, expanded at load: name, arrival, tasks, per-task size, class.
+pub struct FixedJob {
+    pub name: String,
+    pub at: SimTime,
+    pub tasks: u32,
+    pub requests: Resources,
+    pub run_for: Option<SimDuration>,
+    pub workload: WorkloadClass,
+    pub scheduler_name: Option<String>,
+}
+
+pub fn fixed_jobs(doc: &SimDoc<'_>) -> Result<Vec<FixedJob>, LoadError> {
+    let list: &[JobManifest] = &doc.parsed.value.spec.workload.jobs;
+    list.iter()
+        .map(|j| {
+            if !super::manifest::is_dns_subdomain(&j.name.value) {
+                return Err(doc.error(&j.name, format!("`{}` is not a valid job name", j.name.value)));
+            }
+            if j.tasks == 0 || j.tasks > 1_000_000 {
+                return Err(doc.error(&j.name, format!("job `{}` has {} tasks (1 to 1000000)", j.name.value, j.tasks)));
+            }
+            Ok(FixedJob {
+                name: j.name.value.clone(),
+                at: SimTime::ZERO + doc.duration(&j.at)?,
+                tasks: j.tasks,
+                requests: resources(doc, &j.cpu, &j.memory)?,
+                run_for: j.run_for.as_ref().map(|r| doc.duration(r)).transpose()?,
+                workload: workload_class(doc, &j.workload, WorkloadClass::Batch)?,
+                scheduler_name: j.scheduler_name.clone(),
+            })
+        })
+        .collect()
+}
+
+fn generator(doc: &SimDoc<'_>, g: &GeneratorManifest, dir: &Path) -> Result<Generator, LoadError> {
+    if g.until.is_none() && g.count.is_none() {
+        return Err(doc.src.error_with_help(
+            doc.at(&g.name),
+            format!("generator `{}` never stops", g.name.value),
+            "give it `until: 1h` or `count: 1000`",
+        ));
+    }
+    let workload = workload_class(doc, &g.workload, WorkloadClass::Batch)?;
+    Ok(Generator {
+        name: g.name.value.clone(),
+        workload,
+        inter_arrival_ns: distribution(doc, &g.inter_arrival, Values::Nanos, workload, dir)?,
+        tasks: distribution(doc, &g.tasks, Values::Count, workload, dir)?,
+        run_for_ns: distribution(doc, &g.run_for, Values::Nanos, workload, dir)?,
+        requests: resources(doc, &g.cpu, &g.memory)?,
+        until: g.until.as_ref().map(|u| doc.duration(u).map(|d| SimTime::ZERO + d)).transpose()?,
+        count: g.count.as_ref().map(|c| c.value),
+        scheduler_name: g.scheduler_name.clone(),
+    })
+}
+
+/// Generators and prefill, drawn per run from its seed. Empirical files are read relative to
+/// the scenario's folder.
+pub fn workload(doc: &SimDoc<'_>, dir: &Path) -> Result<Workload, LoadError> {
+    let w = &doc.parsed.value.spec.workload;
+    let mut generators: Vec<Generator> = Vec::new();
+    for g in &w.generators {
+        if generators.iter().any(|o| o.name == g.name.value) {
+            return Err(doc.error(&g.name, format!("duplicate generator `{}`", g.name.value)));
+        }
+        generators.push(generator(doc, g, dir)?);
+    }
+    let prefill = match &w.prefill {
+        None => None,
+        Some(p) => {
+            if !(0.0..=1.0).contains(&p.cpu_utilisation.value) {
+                return Err(doc.error(&p.cpu_utilisation, "cpuUtilisation is a fraction from 0 to 1"));
+            }
+            let workload = workload_class(doc, &p.workload, WorkloadClass::Service)?;
+            Some(Prefill {
+                cpu_utilisation: p.cpu_utilisation.value,
+                workload,
+                tasks: distribution(doc, &p.tasks, Values::Count, workload, dir)?,
+                requests: resources(doc, &p.cpu, &p.memory)?,
+                run_for_ns: p
+                    .run_for
+                    .as_ref()
+                    .map(|d| distribution(doc, d, Values::Nanos, workload, dir))
+                    .transpose()?,
+            })
+        }
+    };
+    let rate_multiplier = match &w.rate_multiplier {
+        None => 1.0,
+        Some(r) if r.value > 0.0 && r.value <= 1e6 => r.value,
+        Some(r) => return Err(doc.error(r, "rateMultiplier must be above 0 (and at most 10^6)")),
+    };
+    Ok(Workload { generators, prefill, rate_multiplier })
+}

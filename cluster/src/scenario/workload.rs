@@ -1,0 +1,300 @@
+//! Generated workloads: jobs drawn from distributions with the run's seed (the Omega paper's
+//! batch and service streams, a prefill of jobs already running), expanded into PodGroups and
+//! pods. Every policy sees the same job list for the same seed: the draws come from streams
+//! named after the generators, never from a scheduler's stream.
+
+use std::sync::Arc;
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::Rng;
+
+use super::{Arrival, ObjectRef, Scenario};
+use crate::config::WorkloadClass;
+use crate::objects::{GroupId, NodeId, Pod, PodGroup, PodId};
+use crate::resources::Resources;
+use crate::rng;
+use crate::time::{SimDuration, SimTime};
+
+/// The most pods a generated workload may add to one run: past this it is a runaway
+/// configuration, not an experiment.
+pub const MAX_GENERATED_PODS: u64 = 20_000_000;
+
+/// A distribution of non-negative values (nanoseconds for times, counts for tasks).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Distribution {
+    Constant(f64),
+    Exponential {
+        mean: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    /// Sorted observations; a draw interpolates between neighbouring quantiles.
+    Empirical(Arc<[f64]>),
+}
+
+/// A uniform draw in [0, 1) with 53 random bits.
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+impl Distribution {
+    /// One draw. The logarithm is `libm`'s, a pure-Rust port of musl's, so a draw is the same
+    /// bits on every machine (the platform's `ln` need not be).
+    pub fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Exponential { mean } => -mean * libm::log(1.0 - unit(rng)),
+            Distribution::Uniform { min, max } => min + (max - min) * unit(rng),
+            Distribution::Empirical(values) => {
+                // Interpolate between the quantiles below and above: below + f·(above − below).
+                // (The original simulator added below + f·(below + above), inflating draws.)
+                let position = unit(rng) * (values.len() - 1) as f64;
+                let i = position as usize;
+                let f = position - i as f64;
+                let below = values[i];
+                let above = values[(i + 1).min(values.len() - 1)];
+                below + f * (above - below)
+            }
+        }
+    }
+
+    /// Reads the Omega simulator's `<cell> <policy> <0 batch | 1 service> <value>` lines for one
+    /// workload class; `scale` converts the file's unit (seconds → ns, or 1 for counts).
+    pub fn empirical_from_omega_log(text: &str, class: WorkloadClass, scale: f64) -> Result<Distribution, String> {
+        let want = if class == WorkloadClass::Service { "1" } else { "0" };
+        let mut values = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let [_, _, which, value] = fields[..] else {
+                return Err(format!("line {}: expected `<cell> <policy> <0|1> <value>`", n + 1));
+            };
+            if which != want {
+                continue;
+            }
+            let v: f64 = value.parse().map_err(|_| format!("line {}: `{value}` is not a number", n + 1))?;
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("line {}: `{value}` must be a non-negative number", n + 1));
+            }
+            values.push(v * scale);
+        }
+        if values.is_empty() {
+            return Err(format!("no {} values in the file", class.as_str()));
+        }
+        values.sort_by(f64::total_cmp);
+        Ok(Distribution::Empirical(values.into()))
+    }
+}
+
+/// A stream of identical-task jobs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generator {
+    pub name: String,
+    pub workload: WorkloadClass,
+    pub inter_arrival_ns: Distribution,
+    pub tasks: Distribution,
+    pub run_for_ns: Distribution,
+    /// Per task.
+    pub requests: Resources,
+    pub until: Option<SimTime>,
+    pub count: Option<u64>,
+    pub scheduler_name: Option<String>,
+}
+
+/// Jobs running before the run starts, drawn until the cell's CPU is `cpu_utilisation` full and
+/// placed by random first fit, bound before any scheduler sees them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prefill {
+    pub cpu_utilisation: f64,
+    pub workload: WorkloadClass,
+    pub tasks: Distribution,
+    pub requests: Resources,
+    pub run_for_ns: Option<Distribution>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Workload {
+    pub generators: Vec<Generator>,
+    pub prefill: Option<Prefill>,
+    pub rate_multiplier: f64,
+}
+
+impl Workload {
+    pub fn is_empty(&self) -> bool {
+        self.generators.is_empty() && self.prefill.is_none()
+    }
+}
+
+/// Adds one job — a lone pod, or a PodGroup of `tasks` pods — to the scenario.
+pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &Pod) {
+    let mut pod = template.clone();
+    if tasks > 1 {
+        let group = GroupId(s.groups.len() as u32);
+        s.groups.push(Arc::new(PodGroup {
+            namespace: template.namespace.clone(),
+            name: name.to_string(),
+            min_member: tasks,
+            schedule_timeout: None,
+            min_resources: None,
+        }));
+        s.arrivals.push(Arrival { at, object: ObjectRef::Group(group) });
+        pod.group = Some(group);
+    }
+    for k in 0..tasks {
+        let mut p = pod.clone();
+        p.name = if tasks > 1 { format!("{name}-{k}") } else { name.to_string() };
+        s.arrivals.push(Arrival { at, object: ObjectRef::Pod(PodId(s.pods.len() as u32)) });
+        s.pods.push(Arc::new(p));
+    }
+}
+
+/// A pod template: one container `task` asking for `requests`, of the given class.
+pub fn task_template(
+    requests: &Resources,
+    workload: WorkloadClass,
+    run_for: Option<SimDuration>,
+    scheduler_name: Option<&str>,
+) -> Pod {
+    let mut pod = Pod::single("task", requests.clone());
+    pod.containers[0].name = "task".into();
+    pod.workload = workload;
+    pod.labels.insert("podlab.dev/workload".into(), workload.as_str().into());
+    pod.run_for = run_for;
+    if let Some(name) = scheduler_name {
+        pod.scheduler_name = name.to_string();
+    }
+    pod
+}
+
+fn draw_tasks(d: &Distribution, rng: &mut ChaCha8Rng) -> u32 {
+    d.sample(rng).round().clamp(1.0, 1_000_000.0) as u32
+}
+
+fn draw_ns(d: &Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
+    SimDuration(d.sample(rng).round().clamp(0.0, crate::time::MAX_DURATION.0 as f64) as u64)
+}
+
+/// The scenario with its generated workload for `seed`: the same jobs for every policy.
+pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
+    let mut s = base.clone();
+    let w = &base.workload;
+    if w.is_empty() {
+        return Ok(s);
+    }
+    let budget = |s: &Scenario| {
+        if (s.pods.len() - base.pods.len()) as u64 > MAX_GENERATED_PODS {
+            Err(format!(
+                "the workload generates more than {MAX_GENERATED_PODS} pods; lower `count`, `until` or the rates"
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(p) = &w.prefill {
+        let mut rng = rng::stream(seed, "workload/prefill");
+        // The cell at t = 0, and a scratch copy of what is free on it.
+        let nodes: Vec<NodeId> = base
+            .arrivals
+            .iter()
+            .filter(|a| a.at == SimTime::ZERO)
+            .filter_map(|a| match a.object {
+                ObjectRef::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        let mut free: Vec<Resources> = nodes.iter().map(|n| base.nodes[n.index()].allocatable.clone()).collect();
+        let total_cpu_milli: u64 = free.iter().map(|r| r.cpu_milli).sum();
+        let target_milli = (total_cpu_milli as f64 * p.cpu_utilisation.clamp(0.0, 1.0)) as u64;
+        let mut used_milli = 0u64;
+        let mut job = 0u64;
+        while used_milli < target_milli && !nodes.is_empty() {
+            let tasks = draw_tasks(&p.tasks, &mut rng);
+            let run_for = p.run_for_ns.as_ref().map(|d| draw_ns(d, &mut rng));
+            let name = format!("prefill-{job}");
+            let first = s.pods.len();
+            add_job(&mut s, &name, SimTime::ZERO, tasks, &task_template(&p.requests, p.workload, run_for, None));
+            // Random first fit, task by task; a task that fits nowhere is dropped from the prefill.
+            let mut kept = first;
+            for i in first..s.pods.len() {
+                let start = rng::below(&mut rng, nodes.len() as u64) as usize;
+                let slot = (0..nodes.len()).map(|k| (start + k) % nodes.len()).find(|&k| p.requests.fits_in(&free[k]));
+                if let Some(k) = slot {
+                    free[k].sub(&p.requests);
+                    used_milli += p.requests.cpu_milli;
+                    let mut pod = (*s.pods[i]).clone();
+                    pod.node_name = Some(nodes[k]);
+                    s.pods[kept] = Arc::new(pod);
+                    kept += 1;
+                }
+            }
+            if kept == first {
+                // The cell is as full as first fit can make it.
+                s.pods.truncate(first);
+                s.arrivals.retain(|a| !matches!(a.object, ObjectRef::Pod(p) if p.index() >= first));
+                if tasks > 1 {
+                    s.groups.pop();
+                    s.arrivals.retain(|a| !matches!(a.object, ObjectRef::Group(g) if g.index() >= s.groups.len()));
+                }
+                break;
+            }
+            s.pods.truncate(kept);
+            s.arrivals.retain(|a| !matches!(a.object, ObjectRef::Pod(p) if p.index() >= kept));
+            job += 1;
+            budget(&s)?;
+        }
+    }
+    for g in &w.generators {
+        let mut rng = rng::stream(seed, &format!("workload/{}", g.name));
+        let mut at = SimTime::ZERO;
+        let mut n = 0u64;
+        loop {
+            let gap = draw_ns(&g.inter_arrival_ns, &mut rng);
+            at += SimDuration((gap.0 as f64 / w.rate_multiplier.max(1e-9)).round() as u64);
+            if g.until.is_some_and(|until| at > until) || g.count.is_some_and(|c| n >= c) {
+                break;
+            }
+            let tasks = draw_tasks(&g.tasks, &mut rng);
+            let run_for = draw_ns(&g.run_for_ns, &mut rng);
+            let template = task_template(&g.requests, g.workload, Some(run_for), g.scheduler_name.as_deref());
+            add_job(&mut s, &format!("{}-{n}", g.name), at, tasks, &template);
+            n += 1;
+            budget(&s)?;
+        }
+    }
+    s.arrivals.sort_by_key(|a| a.at); // stable: creation order within an instant
+    s.workload = Workload::default();
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Empirical draws stay within the observed range and interpolate between quantiles.
+    #[test]
+    fn empirical_draws_interpolate() {
+        let text = "c p 0 1\nc p 0 3\nc p 1 100\n";
+        let d = Distribution::empirical_from_omega_log(text, WorkloadClass::Batch, 1.0).unwrap();
+        assert_eq!(d, Distribution::Empirical(vec![1.0, 3.0].into()));
+        let mut rng = rng::stream(1, "t");
+        let draws: Vec<f64> = (0..1000).map(|_| d.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|&v| (1.0..=3.0).contains(&v)));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
+        assert!(Distribution::empirical_from_omega_log("c p 0 x\n", WorkloadClass::Batch, 1.0).is_err());
+        assert!(Distribution::empirical_from_omega_log("c p 0 1\n", WorkloadClass::Service, 1.0).is_err());
+    }
+
+    /// Exponential draws have the requested mean.
+    #[test]
+    fn exponential_mean() {
+        let d = Distribution::Exponential { mean: 10.0 };
+        let mut rng = rng::stream(2, "t");
+        let mean = (0..20_000).map(|_| d.sample(&mut rng)).sum::<f64>() / 20_000.0;
+        assert!((mean - 10.0).abs() < 0.3, "mean {mean}");
+    }
+}
