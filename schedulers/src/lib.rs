@@ -2,25 +2,51 @@
 //! default plugins, used whole (`kubernetes`) or container by container (`per-container`).
 
 pub mod framework;
+pub mod jobs;
 pub mod scheduler;
+pub mod shared_state;
 
 use podlab_cluster::Controller;
 use podlab_cluster::scenario::Scenario;
 
 pub use scheduler::{Granularity, Scheduler};
+pub use shared_state::{JobScheduler, Mode};
+
+use jobs::Router;
+use podlab_cluster::config::{Assignment, SchedulerSpec};
 
 /// Every policy podlab can run, in the order a comparison shows them.
-pub const POLICIES: &[&str] = &["per-container", "kubernetes", "gang"];
+pub const POLICIES: &[&str] = &["per-container", "kubernetes", "gang", "monolithic", "omega"];
 
 /// The controllers that make up one policy, configured from the scenario. `None` for a name
 /// that is not in [`POLICIES`].
 pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller>>> {
     let config = scenario.config.scheduler.clone();
-    let scheduler = match policy {
-        "kubernetes" => Scheduler::new(policy, Granularity::Pod, false, config),
-        "per-container" => Scheduler::new(policy, Granularity::Container, false, config),
-        "gang" => Scheduler::new(policy, Granularity::Pod, true, config),
+    let scheduler: Box<dyn Controller> = match policy {
+        "kubernetes" => Box::new(Scheduler::new(policy, Granularity::Pod, false, config)),
+        "per-container" => Box::new(Scheduler::new(policy, Granularity::Container, false, config)),
+        "gang" => Box::new(Scheduler::new(policy, Granularity::Pod, true, config)),
+        "monolithic" => {
+            let m = &scenario.config.monolithic;
+            let service = if m.multi_path { m.service } else { m.batch };
+            let mode = Mode::Monolithic { batch: m.batch, service };
+            // One scheduler takes every job.
+            let all = SchedulerSpec { name: "monolithic".into(), count: 1, workload: None, decision: m.batch };
+            let router = Router::new(&[all], false);
+            Box::new(JobScheduler::new("monolithic".into(), 0, router, mode, m.retry))
+        }
+        "omega" => {
+            let o = &scenario.config.omega;
+            let router = Router::new(&o.schedulers, o.assignment == Assignment::RoundRobin);
+            let mut all: Vec<Box<dyn Controller>> = Vec::new();
+            let decisions = o.schedulers.iter().flat_map(|s| std::iter::repeat_n(s.decision, s.count as usize));
+            for (me, ((name, _, _), decision)) in router.instances.iter().zip(decisions).enumerate() {
+                let mode = Mode::Omega { decision, detection: o.detection, all_or_nothing: o.all_or_nothing };
+                all.push(Box::new(JobScheduler::new(format!("omega-{name}"), me, router.clone(), mode, o.retry)));
+            }
+            return Some(all);
+        }
         _ => return None,
     };
-    Some(vec![Box::new(scheduler)])
+    Some(vec![scheduler])
 }

@@ -480,6 +480,15 @@ impl<'a> Loader<'a> {
             scenario.policies = policies.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
         }
         scenario.config = settings::policy_config(doc)?;
+        for node in settings::node_pools(doc)? {
+            if scenario.node_named(&node.name).is_some() {
+                return Err(doc.src.error(
+                    doc.start,
+                    format!("node pool node `{}` has the name of a Node already in the scenario", node.name),
+                ));
+            }
+            scenario.nodes.push(Arc::new(node));
+        }
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
         scenario.workload = settings::workload(doc, dir)?;
         for job in settings::fixed_jobs(doc)? {

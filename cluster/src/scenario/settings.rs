@@ -368,3 +368,34 @@ pub fn workload(doc: &SimDoc<'_>, dir: &Path) -> Result<Workload, LoadError> {
     };
     Ok(Workload { generators, prefill, rate_multiplier })
 }
+
+/// The nodes of `spec.nodePools`, in pool order.
+pub fn node_pools(doc: &SimDoc<'_>) -> Result<Vec<crate::objects::Node>, LoadError> {
+    let mut nodes = Vec::new();
+    for pool in &doc.parsed.value.spec.node_pools {
+        if !super::manifest::is_dns_subdomain(&pool.name.value) {
+            return Err(doc.error(&pool.name, format!("`{}` is not a valid node name prefix", pool.name.value)));
+        }
+        if pool.count.value == 0 || pool.count.value > 1_000_000 {
+            return Err(
+                doc.error(&pool.count, format!("a pool of {} nodes is out of range (1 to 1000000)", pool.count.value))
+            );
+        }
+        let allocatable = resources(doc, &pool.cpu, &pool.memory)?;
+        for i in 0..pool.count.value {
+            let name = format!("{}-{i}", pool.name.value);
+            let mut labels = pool.labels.clone();
+            labels.insert("kubernetes.io/hostname".into(), name.clone());
+            labels.insert("kubernetes.io/os".into(), "linux".into());
+            nodes.push(crate::objects::Node {
+                name,
+                labels,
+                taints: Vec::new(),
+                allocatable: allocatable.clone(),
+                max_pods: pool.max_pods.unwrap_or(crate::objects::DEFAULT_MAX_PODS),
+                unschedulable: false,
+            });
+        }
+    }
+    Ok(nodes)
+}

@@ -53,6 +53,9 @@ pub struct SimulationSpec {
     pub mesos: MesosManifest,
     #[serde(default)]
     pub workload: WorkloadManifest,
+    /// Identical nodes by the count, for cells too big to list.
+    #[serde(default)]
+    pub node_pools: Vec<NodePoolManifest>,
     /// Objects created later than t = 0.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
@@ -253,4 +256,17 @@ pub struct GroupExpect {
     pub split: Option<bool>,
     /// How many of its pods were placed (wholly bound) by then.
     pub placed: Option<u32>,
+}
+
+/// `count` identical nodes named `<name>-0`, `<name>-1`, …
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePoolManifest {
+    pub name: Spanned<String>,
+    pub count: Spanned<u32>,
+    pub cpu: Spanned<String>,
+    pub memory: Spanned<String>,
+    pub max_pods: Option<u64>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }

@@ -1,0 +1,257 @@
+//! The Omega paper's job-level machinery, shared by the `monolithic`, `omega` and `mesos`
+//! policies: jobs (a PodGroup or a lone pod) and their unplaced tasks, the decision time, the
+//! randomised first fit, retries after 1 s and abandonment, and the routing of jobs among
+//! several schedulers.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use podlab_cluster::config::{DecisionTime, Retry, SchedulerSpec, WorkloadClass};
+use podlab_cluster::rng::below;
+use podlab_cluster::{JobRef, NodeId, Pod, PodId, Resources};
+use rand_chacha::ChaCha8Rng;
+
+/// A job as a scheduler tracks it.
+#[derive(Debug)]
+pub struct Job {
+    pub id: JobRef,
+    /// Tasks not placed yet, in arrival order.
+    pub unplaced: Vec<PodId>,
+    pub class: WorkloadClass,
+    pub attempts: u32,
+    pub fruitless: u32,
+    /// Whether the job sits in the queue (or in a retry wait) now.
+    pub queued: bool,
+}
+
+/// What to do with a job after an attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Done,
+    Retry,
+    Abandon,
+}
+
+/// The jobs a scheduler owns, its FIFO queue, and the retry rule.
+#[derive(Debug, Default)]
+pub struct JobTable {
+    pub jobs: BTreeMap<JobRef, Job>,
+    pub queue: VecDeque<JobRef>,
+    /// Jobs waiting out a retry interval, in the order their timers will fire.
+    pub retrying: VecDeque<JobRef>,
+}
+
+impl JobTable {
+    /// A task of a job arrived: the job is created and queued with its first task.
+    pub fn add_task(&mut self, job: JobRef, pod: PodId, class: WorkloadClass) {
+        let entry = self.jobs.entry(job).or_insert_with(|| Job {
+            id: job,
+            unplaced: Vec::new(),
+            class,
+            attempts: 0,
+            fruitless: 0,
+            queued: false,
+        });
+        entry.unplaced.push(pod);
+        if !entry.queued {
+            entry.queued = true;
+            self.queue.push_back(job);
+        }
+    }
+
+    /// Records an attempt's result and says what comes next (the paper's rule: retry 1 s later
+    /// while tasks are left, abandon after too many attempts or too many fruitless ones).
+    pub fn after_attempt(&mut self, job: JobRef, placed: u32, retry: &Retry) -> AfterAttempt {
+        let Some(j) = self.jobs.get_mut(&job) else { return AfterAttempt::Done };
+        j.attempts += 1;
+        if placed == 0 {
+            j.fruitless += 1;
+        }
+        if j.unplaced.is_empty() {
+            self.jobs.remove(&job);
+            AfterAttempt::Done
+        } else if j.attempts > retry.max_attempts || j.fruitless > retry.max_fruitless_attempts {
+            self.jobs.remove(&job);
+            AfterAttempt::Abandon
+        } else {
+            j.queued = true;
+            self.retrying.push_back(job);
+            AfterAttempt::Retry
+        }
+    }
+
+    /// The retry interval of the oldest waiting job is over: back to the queue.
+    pub fn retry_due(&mut self) {
+        if let Some(job) = self.retrying.pop_front() {
+            self.queue.push_back(job);
+        }
+    }
+
+    /// Marks tasks placed.
+    pub fn placed(&mut self, job: JobRef, pods: &[PodId]) {
+        if let Some(j) = self.jobs.get_mut(&job) {
+            j.unplaced.retain(|p| !pods.contains(p));
+        }
+    }
+}
+
+/// Decides which of several schedulers owns a job: the one a pod's `schedulerName` names
+/// (instance `name-k` of a counted scheduler also answers to `name`), else those whose workload
+/// class matches (or that take any), split among them by hash or round robin. Every scheduler
+/// computes the same answer from the same events, so no coordination is needed.
+#[derive(Clone, Debug)]
+pub struct Router {
+    /// Every instance, in order: (instance name, base name, workload class it takes).
+    pub instances: Vec<(String, String, Option<WorkloadClass>)>,
+    pub round_robin: bool,
+}
+
+impl Router {
+    pub fn new(specs: &[SchedulerSpec], round_robin: bool) -> Router {
+        let mut instances = Vec::new();
+        for s in specs {
+            for k in 0..s.count {
+                let name = if s.count == 1 { s.name.clone() } else { format!("{}-{k}", s.name) };
+                instances.push((name, s.name.clone(), s.workload));
+            }
+        }
+        Router { instances, round_robin }
+    }
+
+    /// The instance that owns a job whose first task is `pod`; `arrival` counts jobs in the
+    /// order they appeared (for round robin).
+    pub fn owner(&self, job: JobRef, pod: &Pod, arrival: u64) -> usize {
+        let named: Vec<usize> = (0..self.instances.len())
+            .filter(|&i| self.instances[i].0 == pod.scheduler_name || self.instances[i].1 == pod.scheduler_name)
+            .collect();
+        let candidates = if !named.is_empty() {
+            named
+        } else {
+            let by_class: Vec<usize> =
+                (0..self.instances.len()).filter(|&i| self.instances[i].2.is_none_or(|c| c == pod.workload)).collect();
+            if by_class.is_empty() { (0..self.instances.len()).collect() } else { by_class }
+        };
+        let pick = if self.round_robin {
+            arrival
+        } else {
+            let key = match job {
+                JobRef::Group(g) => (0u8, g.0),
+                JobRef::Pod(p) => (1u8, p.0),
+            };
+            let digest = blake3::hash(&[&[key.0][..], &key.1.to_le_bytes()[..]].concat());
+            u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes"))
+        };
+        candidates[(pick % candidates.len() as u64) as usize]
+    }
+}
+
+/// What is free on a node: resources, and pod slots (`maxPods` minus pods there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Room {
+    pub resources: Resources,
+    pub slots: u64,
+}
+
+impl Room {
+    pub fn of(node: &podlab_cluster::Node) -> Room {
+        Room { resources: node.allocatable.clone(), slots: node.max_pods }
+    }
+
+    pub fn take(&mut self, r: &Resources) {
+        self.resources.sub(r);
+        self.slots = self.slots.saturating_sub(1);
+    }
+
+    pub fn give(&mut self, r: &Resources) {
+        self.resources.add(r);
+        self.slots += 1;
+    }
+}
+
+/// Randomised first fit, the same for every architecture of the paper: visit nodes in random
+/// order; on each, place as many of the tasks as fit (several may share a node); stop when
+/// every task is placed or no node is left. `order` is scratch space holding node indices; its
+/// shuffle is drawn lazily, so a job placed on its first nodes costs only those draws.
+pub fn random_first_fit(
+    tasks: &[(PodId, &Resources)],
+    free: &mut [Option<Room>],
+    order: &mut Vec<u32>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(PodId, NodeId)> {
+    if order.len() != free.len() {
+        *order = (0..free.len() as u32).collect();
+    }
+    let mut placed = Vec::new();
+    let mut next = 0;
+    for k in 0..order.len() {
+        if next == tasks.len() {
+            break;
+        }
+        let j = k + below(rng, (order.len() - k) as u64) as usize;
+        order.swap(k, j);
+        let node = order[k] as usize;
+        let Some(room) = free[node].as_mut() else { continue };
+        while next < tasks.len() && room.slots > 0 && tasks[next].1.fits_in(&room.resources) {
+            room.resources.sub(tasks[next].1);
+            room.slots -= 1;
+            placed.push((tasks[next].0, NodeId(node as u32)));
+            next += 1;
+        }
+    }
+    placed
+}
+
+/// The decision time of an attempt at `job`.
+pub fn decision(time: &DecisionTime, job: &Job) -> podlab_cluster::SimDuration {
+    time.for_tasks(job.unplaced.len() as u32)
+}
+
+/// A pod spec cache indexed by pod id.
+#[derive(Debug, Default)]
+pub struct Pods(Vec<Option<Arc<Pod>>>);
+
+impl Pods {
+    pub fn insert(&mut self, pod: PodId, spec: Arc<Pod>) {
+        if self.0.len() <= pod.index() {
+            self.0.resize(pod.index() + 1, None);
+        }
+        self.0[pod.index()] = Some(spec);
+    }
+
+    pub fn get(&self, pod: PodId) -> &Arc<Pod> {
+        self.0[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// First fit packs tasks onto each visited node before moving on, and places none that do
+    /// not fit.
+    #[test]
+    fn first_fit_packs_and_stops() {
+        let small = Resources::new(1000, 1 << 30);
+        let tasks: Vec<(PodId, &Resources)> = (0..5).map(|i| (PodId(i), &small)).collect();
+        let room = Room { resources: Resources::new(2000, 8 << 30), slots: 110 };
+        let mut free = vec![Some(room.clone()), None, Some(room)];
+        let mut rng = podlab_cluster::rng::stream(1, "t");
+        let placed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);
+        assert_eq!(placed.len(), 4);
+        assert!(placed.iter().all(|(_, n)| n.0 != 1));
+        assert_eq!(free[0].as_ref().unwrap().resources.cpu_milli + free[2].as_ref().unwrap().resources.cpu_milli, 0);
+    }
+
+    /// The retry rule: retry while tasks are left, abandon after too many fruitless attempts.
+    #[test]
+    fn retry_then_abandon() {
+        let mut t = JobTable::default();
+        let job = JobRef::Pod(PodId(0));
+        t.add_task(job, PodId(0), WorkloadClass::Batch);
+        let retry = Retry { max_fruitless_attempts: 2, ..Retry::default() };
+        assert_eq!(t.after_attempt(job, 0, &retry), AfterAttempt::Retry);
+        assert_eq!(t.after_attempt(job, 0, &retry), AfterAttempt::Retry);
+        assert_eq!(t.after_attempt(job, 0, &retry), AfterAttempt::Abandon);
+        assert!(t.jobs.is_empty());
+    }
+}

@@ -1,0 +1,246 @@
+//! The Omega paper's `monolithic` and `omega` architectures as Controllers. A job scheduler
+//! works on one job at a time: it spends the decision time, then places the job's tasks by
+//! randomised first fit — on the live cell state (monolithic: no conflict is possible), or on
+//! the state it saw when the attempt began, committed as a transaction that may conflict with
+//! other schedulers' commits (Omega: shared state, optimistic concurrency).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
+use podlab_cluster::{Action, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId};
+
+use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
+
+/// Timer tokens.
+const ATTEMPT_OVER: u64 = 1;
+const RETRY_DUE: u64 = 2;
+
+/// Where a job scheduler places its decisions.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// One scheduler on the live state. Multi-path: batch and service decision times differ.
+    Monolithic { batch: DecisionTime, service: DecisionTime },
+    /// One of several schedulers sharing the cell; decisions commit as transactions.
+    Omega { decision: DecisionTime, detection: ConflictDetection, all_or_nothing: bool },
+}
+
+/// The attempt in flight.
+struct Attempt {
+    job: JobRef,
+    /// Omega: the claims decided at the start, on the state seen then.
+    claims: Vec<Claim>,
+    /// Omega: the commit is out; waiting for `Committed`.
+    committing: bool,
+}
+
+pub struct JobScheduler {
+    name: String,
+    /// This instance's index in the router.
+    me: usize,
+    router: Router,
+    mode: Mode,
+    retry: Retry,
+    /// Free room per node, as the cache knows it.
+    free: Vec<Option<Room>>,
+    /// Per node: claims applied so far (the paper's sequence number), from watch events.
+    seq: Vec<u64>,
+    pods: Pods,
+    placed: BTreeMap<PodId, NodeId>,
+    assumed: BTreeSet<PodId>,
+    /// Which jobs are this instance's, decided at each job's first task.
+    owned: BTreeMap<JobRef, bool>,
+    jobs_seen: u64,
+    table: JobTable,
+    attempt: Option<Attempt>,
+    order: Vec<u32>,
+}
+
+impl JobScheduler {
+    pub fn new(name: String, me: usize, router: Router, mode: Mode, retry: Retry) -> JobScheduler {
+        JobScheduler {
+            name,
+            me,
+            router,
+            mode,
+            retry,
+            free: Vec::new(),
+            seq: Vec::new(),
+            pods: Pods::default(),
+            placed: BTreeMap::new(),
+            assumed: BTreeSet::new(),
+            owned: BTreeMap::new(),
+            jobs_seen: 0,
+            table: JobTable::default(),
+            attempt: None,
+            order: Vec::new(),
+        }
+    }
+
+    fn decision_time(&self, class: WorkloadClass) -> DecisionTime {
+        match self.mode {
+            Mode::Monolithic { batch, service } => {
+                if class == WorkloadClass::Service {
+                    service
+                } else {
+                    batch
+                }
+            }
+            Mode::Omega { decision, .. } => decision,
+        }
+    }
+
+    fn account(&mut self, pod: PodId, node: NodeId) {
+        let requests = self.pods.get(pod).requests.clone();
+        if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
+            room.take(&requests);
+        }
+        self.placed.insert(pod, node);
+    }
+
+    fn release(&mut self, pod: PodId) {
+        let Some(node) = self.placed.remove(&pod) else { return };
+        let requests = self.pods.get(pod).requests.clone();
+        if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
+            room.give(&requests);
+        }
+    }
+
+    /// Randomised first fit of a job's unplaced tasks on the cache; `keep` leaves the
+    /// placements accounted (monolithic binds them now), otherwise they are only claims.
+    fn first_fit(&mut self, job: JobRef, keep: bool, ctx: &mut Context<'_>) -> Vec<(PodId, NodeId)> {
+        let unplaced = self.table.jobs.get(&job).map(|j| j.unplaced.clone()).unwrap_or_default();
+        let specs: Vec<_> = unplaced.iter().map(|p| self.pods.get(*p).clone()).collect();
+        let tasks: Vec<(PodId, &podlab_cluster::Resources)> =
+            unplaced.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        let placed = random_first_fit(&tasks, &mut self.free, &mut self.order, ctx.rng());
+        if !keep {
+            for (pod, node) in &placed {
+                if let Some(room) = self.free[node.index()].as_mut() {
+                    room.give(&self.pods.get(*pod).requests);
+                }
+            }
+        }
+        placed
+    }
+
+    fn start_attempt(&mut self, ctx: &mut Context<'_>) {
+        if self.attempt.is_some() {
+            return;
+        }
+        let Some(job) = self.table.queue.pop_front() else { return };
+        let Some(j) = self.table.jobs.get(&job) else { return };
+        let tasks = j.unplaced.len() as u32;
+        let busy = self.decision_time(j.class).for_tasks(tasks);
+        ctx.act(Action::Note(Note::Attempt { job, tasks, busy }));
+        let claims = match self.mode {
+            Mode::Monolithic { .. } => Vec::new(),
+            Mode::Omega { .. } => self
+                .first_fit(job, false, ctx)
+                .into_iter()
+                .map(|(pod, node)| Claim { pod, part: Part::Whole, node, seen_seq: self.seq[node.index()] })
+                .collect(),
+        };
+        self.attempt = Some(Attempt { job, claims, committing: false });
+        ctx.act(Action::SetTimer { at: ctx.now() + busy, token: ATTEMPT_OVER });
+    }
+
+    fn attempt_over(&mut self, ctx: &mut Context<'_>) {
+        let Some(attempt) = self.attempt.as_mut() else { return };
+        match self.mode {
+            Mode::Monolithic { .. } => {
+                let job = attempt.job;
+                let placed = self.first_fit(job, true, ctx);
+                for &(pod, node) in &placed {
+                    self.placed.insert(pod, node);
+                    self.assumed.insert(pod);
+                    ctx.act(Action::Bind { pod, part: Part::Whole, node });
+                }
+                let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
+                self.finish(job, &pods, 0, ctx);
+            }
+            Mode::Omega { detection, all_or_nothing, .. } => {
+                attempt.committing = true;
+                let claims = attempt.claims.clone();
+                ctx.act(Action::Commit { claims, detection, all_or_nothing });
+            }
+        }
+    }
+
+    fn committed(&mut self, accepted: &[Claim], conflicted: &[Claim], ctx: &mut Context<'_>) {
+        let Some(attempt) = self.attempt.as_ref() else { return };
+        debug_assert!(attempt.committing);
+        let job = attempt.job;
+        let pods: Vec<PodId> = accepted.iter().map(|c| c.pod).collect();
+        self.finish(job, &pods, conflicted.len() as u32, ctx);
+    }
+
+    fn finish(&mut self, job: JobRef, placed: &[PodId], conflicts: u32, ctx: &mut Context<'_>) {
+        self.attempt = None;
+        self.table.placed(job, placed);
+        ctx.act(Action::Note(Note::AttemptDone { job, placed: placed.len() as u32, conflicts }));
+        match self.table.after_attempt(job, placed.len() as u32, &self.retry) {
+            AfterAttempt::Done => {}
+            AfterAttempt::Abandon => ctx.act(Action::Note(Note::Abandoned { job })),
+            AfterAttempt::Retry => ctx.act(Action::SetTimer { at: ctx.now() + self.retry.interval, token: RETRY_DUE }),
+        }
+    }
+}
+
+impl Controller for JobScheduler {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
+        match event {
+            Event::NodeAdded { node, spec } => {
+                if self.free.len() <= node.index() {
+                    self.free.resize(node.index() + 1, None);
+                    self.seq.resize(node.index() + 1, 0);
+                }
+                self.free[node.index()] = Some(Room::of(spec));
+            }
+            Event::PodAdded { pod, spec } => {
+                self.pods.insert(*pod, spec.clone());
+                if spec.node_name.is_some() {
+                    return;
+                }
+                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                let mine = match self.owned.get(&job) {
+                    Some(&mine) => mine,
+                    None => {
+                        let mine = self.router.owner(job, spec, self.jobs_seen) == self.me;
+                        self.jobs_seen += 1;
+                        self.owned.insert(job, mine);
+                        mine
+                    }
+                };
+                if mine {
+                    self.table.add_task(job, *pod, spec.workload);
+                }
+            }
+            Event::Bound { pod, node, .. } => {
+                if let Some(s) = self.seq.get_mut(node.index()) {
+                    *s += 1;
+                }
+                if !self.assumed.remove(pod) {
+                    self.account(*pod, *node);
+                }
+            }
+            Event::BindRefused { pod, .. } => {
+                // Monolithic on a stale cache (only with a slow control plane): retry the task.
+                self.assumed.remove(pod);
+                self.release(*pod);
+                let spec = self.pods.get(*pod).clone();
+                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                self.table.add_task(job, *pod, spec.workload);
+            }
+            Event::Ended { pod, .. } => self.release(*pod),
+            Event::Committed { accepted, conflicted } => self.committed(accepted, conflicted, ctx),
+            Event::Timer { token: ATTEMPT_OVER } => self.attempt_over(ctx),
+            Event::Timer { token: RETRY_DUE } => self.table.retry_due(),
+            Event::Timer { .. } | Event::GroupAdded { .. } | Event::Message { .. } => {}
+        }
+        self.start_attempt(ctx);
+    }
+}
