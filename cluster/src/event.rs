@@ -175,8 +175,9 @@ pub enum Note {
     Offered { offer: u64, framework: ControllerId, resources: Resources },
     /// Mesos: an offer answered or rescinded; `launched` tasks started on it.
     OfferClosed { offer: u64, launched: u32 },
-    /// Mesos hoarding: what a framework now holds for its head group, and what that group needs.
-    Hoard { framework: ControllerId, held: Resources, needs: Resources },
+    /// Mesos hoarding: what the framework writing it now holds for its head group, and what
+    /// that group needs.
+    Hoard { held: Resources, needs: Resources },
 }
 
 /// A request from a controller to its backend.

@@ -163,9 +163,8 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                         line.offer = Some(*offer);
                         line.counts = [("launched", u64::from(*launched))].into();
                     }
-                    Note::Hoard { framework, held, needs } => {
+                    Note::Hoard { held, needs } => {
                         line.event = "hoard";
-                        line.framework = name(framework);
                         line.amounts = [("held", held.to_string()), ("needs", needs.to_string())].into();
                     }
                 }

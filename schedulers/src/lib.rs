@@ -3,6 +3,7 @@
 
 pub mod framework;
 pub mod jobs;
+pub mod mesos;
 pub mod scheduler;
 pub mod shared_state;
 
@@ -13,10 +14,12 @@ pub use scheduler::{Granularity, Scheduler};
 pub use shared_state::{JobScheduler, Mode};
 
 use jobs::Router;
+use mesos::{Framework, Master};
+use podlab_cluster::ControllerId;
 use podlab_cluster::config::{Assignment, SchedulerSpec};
 
 /// Every policy podlab can run, in the order a comparison shows them.
-pub const POLICIES: &[&str] = &["per-container", "kubernetes", "gang", "monolithic", "omega"];
+pub const POLICIES: &[&str] = &["per-container", "kubernetes", "gang", "mesos", "omega", "monolithic"];
 
 /// The controllers that make up one policy, configured from the scenario. `None` for a name
 /// that is not in [`POLICIES`].
@@ -43,6 +46,19 @@ pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller
             for (me, ((name, _, _), decision)) in router.instances.iter().zip(decisions).enumerate() {
                 let mode = Mode::Omega { decision, detection: o.detection, all_or_nothing: o.all_or_nothing };
                 all.push(Box::new(JobScheduler::new(format!("omega-{name}"), me, router.clone(), mode, o.retry)));
+            }
+            return Some(all);
+        }
+        "mesos" => {
+            let m = &scenario.config.mesos;
+            let specs: Vec<SchedulerSpec> = m.frameworks.iter().map(|f| f.scheduler.clone()).collect();
+            let router = Router::new(&specs, false);
+            // The master is controller 0; frameworks follow, one per instance.
+            let ids = (1..=router.instances.len()).map(|i| ControllerId(i as u16)).collect();
+            let mut all: Vec<Box<dyn Controller>> = vec![Box::new(Master::new(m.clone(), ids))];
+            let per_instance = m.frameworks.iter().flat_map(|f| std::iter::repeat_n(f, f.scheduler.count as usize));
+            for (me, spec) in per_instance.enumerate() {
+                all.push(Box::new(Framework::new(spec, me, router.clone(), ControllerId(0), m)));
             }
             return Some(all);
         }

@@ -145,9 +145,7 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
                 Note::OfferClosed { offer, launched } => {
                     write!(out, "{} offer-closed by={by} offer={offer} launched={launched}", time.0)
                 }
-                Note::Hoard { framework, held, needs } => {
-                    write!(out, "{} hoard by={by} framework={} held={held} needs={needs}", time.0, fw(framework))
-                }
+                Note::Hoard { held, needs } => write!(out, "{} hoard by={by} held={held} needs={needs}", time.0),
             }
         }
         Record::Ended { pod, part, node, phase } => write!(
