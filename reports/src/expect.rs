@@ -34,7 +34,13 @@ pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTim
         .expectations
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.policy.as_deref().is_none_or(|p| p == policy))
+        .filter(|(_, e)| {
+            if e.policies.is_empty() {
+                scenario.policies.iter().any(|p| p == policy)
+            } else {
+                e.policies.iter().any(|p| p == policy)
+            }
+        })
         .map(|(index, e): (usize, &Expectation)| {
             let at = e.at.unwrap_or(end);
             let outcomes = Outcomes::replay(scenario, records, at);

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use podlab_cluster::config::{FrameworkBehaviour, MesosConfig, OfferGranularity, Retry};
 use podlab_cluster::rng::below;
-use podlab_cluster::{Action, Context, Controller, ControllerId, Event, JobRef, Message, Note, NodeId, Part, PodId, Resources, SimDuration, SimTime};
+use podlab_cluster::{
+    Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, PodId, Resources,
+    SimDuration, SimTime,
+};
 
 use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
 
@@ -59,7 +62,13 @@ impl Master {
             config,
             frameworks: frameworks
                 .into_iter()
-                .map(|id| FrameworkBooks { id, wanting: false, allocated: Resources::default(), offered: Resources::default(), refused: BTreeMap::new() })
+                .map(|id| FrameworkBooks {
+                    id,
+                    wanting: false,
+                    allocated: Resources::default(),
+                    offered: Resources::default(),
+                    refused: BTreeMap::new(),
+                })
                 .collect(),
             free: Vec::new(),
             locked: Vec::new(),
@@ -110,7 +119,8 @@ impl Master {
         self.round_armed = false;
         self.last_round = Some(ctx.now());
         let now = ctx.now();
-        let mut nodes: Vec<(usize, Resources)> = (0..self.free.len()).filter_map(|n| self.available(n).map(|r| (n, r))).collect();
+        let mut nodes: Vec<(usize, Resources)> =
+            (0..self.free.len()).filter_map(|n| self.available(n).map(|r| (n, r))).collect();
         let mut total_available = Resources::default();
         for (_, r) in &nodes {
             total_available.add(r);
@@ -130,7 +140,9 @@ impl Master {
             let candidate = |f: &FrameworkBooks| f.wanting && f.refused.get(&node_id).is_none_or(|until| *until <= now);
             let pick = match (self.config.granularity, whole_cell_pick) {
                 (OfferGranularity::WholeCell, Some(p)) => candidate(&self.frameworks[p]).then_some(p),
-                _ => (0..self.frameworks.len()).filter(|&i| candidate(&self.frameworks[i])).min_by_key(|&i| (self.dominant_share(&self.frameworks[i]), i)),
+                _ => (0..self.frameworks.len())
+                    .filter(|&i| candidate(&self.frameworks[i]))
+                    .min_by_key(|&i| (self.dominant_share(&self.frameworks[i]), i)),
             };
             let Some(f) = pick else { continue };
             if self.config.granularity == OfferGranularity::WholeCell {
@@ -158,7 +170,14 @@ impl Master {
     }
 
     /// Closes an offer: unlocks its resources and stops counting them in the DRF share.
-    fn close(&mut self, offer: u64, launches: &[(PodId, Part, NodeId)], refuse: SimDuration, now: SimTime, ctx: &mut Context<'_>) -> Option<usize> {
+    fn close(
+        &mut self,
+        offer: u64,
+        launches: &[(PodId, Part, NodeId)],
+        refuse: SimDuration,
+        now: SimTime,
+        ctx: &mut Context<'_>,
+    ) -> Option<usize> {
         let o = self.offers.remove(&offer)?;
         let launched = launches.len() as u32;
         for (node, r) in &o.nodes {
@@ -303,13 +322,21 @@ pub struct Framework {
     hoard_generation: u64,
     /// The hoard or the head changed since the last decision: worth deciding again.
     hoard_dirty: bool,
+    /// The hoard timeout passed while a decision was in flight.
+    hoard_expired: bool,
     deciding: Option<JobRef>,
     order: Vec<u32>,
     node_count: usize,
 }
 
 impl Framework {
-    pub fn new(spec: &podlab_cluster::config::FrameworkSpec, me: usize, router: Router, master: ControllerId, config: &MesosConfig) -> Framework {
+    pub fn new(
+        spec: &podlab_cluster::config::FrameworkSpec,
+        me: usize,
+        router: Router,
+        master: ControllerId,
+        config: &MesosConfig,
+    ) -> Framework {
         Framework {
             name: format!("mesos-{}", router.instances[me].0),
             master,
@@ -331,6 +358,7 @@ impl Framework {
             hoard_since: None,
             hoard_generation: 0,
             hoard_dirty: false,
+            hoard_expired: false,
             deciding: None,
             order: Vec::new(),
             node_count: 0,
@@ -391,14 +419,18 @@ impl Framework {
         let Some(job) = walk.pending.pop_front() else {
             let walk = self.walk.take().expect("walking");
             let refuse = self.refuse;
-            ctx.act(Action::Send { to: self.master, message: Message::Answer { offer: walk.offer.offer, launches: walk.launches, refuse } });
+            ctx.act(Action::Send {
+                to: self.master,
+                message: Message::Answer { offer: walk.offer.offer, launches: walk.launches, refuse },
+            });
             self.start_walk(ctx);
             return;
         };
         let Some(j) = self.table.jobs.get(&job) else { return self.next_job(ctx) };
         let tasks = j.unplaced.clone();
         let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
-        let with_requests: Vec<(PodId, &Resources)> = tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        let with_requests: Vec<(PodId, &Resources)> =
+            tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
         let busy = self.decision.for_tasks(tasks.len() as u32);
         ctx.act(Action::Note(Note::Attempt { job, tasks: tasks.len() as u32, busy }));
         let placed = random_first_fit(&with_requests, &mut walk.free, &mut self.order, ctx.rng());
@@ -420,7 +452,10 @@ impl Framework {
     fn hoard_offer(&mut self, offer: HeldOffer, ctx: &mut Context<'_>) {
         if self.table.queue.is_empty() && self.deciding.is_none() {
             // Nothing to hoard for: give it straight back.
-            ctx.act(Action::Send { to: self.master, message: Message::Answer { offer: offer.offer, launches: vec![], refuse: self.refuse } });
+            ctx.act(Action::Send {
+                to: self.master,
+                message: Message::Answer { offer: offer.offer, launches: vec![], refuse: self.refuse },
+            });
             return;
         }
         self.hoard.push(offer);
@@ -428,7 +463,10 @@ impl Framework {
         if self.hoard_since.is_none() {
             self.hoard_since = Some(ctx.now());
             self.hoard_generation += 1;
-            ctx.act(Action::SetTimer { at: ctx.now() + self.hoard_timeout, token: HOARD_TIMEOUT | self.hoard_generation });
+            ctx.act(Action::SetTimer {
+                at: ctx.now() + self.hoard_timeout,
+                token: HOARD_TIMEOUT | self.hoard_generation,
+            });
         }
         self.try_head(ctx);
     }
@@ -454,7 +492,8 @@ impl Framework {
         let Some(job) = self.deciding.take() else { return };
         let tasks = self.table.jobs.get(&job).map(|j| j.unplaced.clone()).unwrap_or_default();
         let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
-        let with_requests: Vec<(PodId, &Resources)> = tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        let with_requests: Vec<(PodId, &Resources)> =
+            tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
         let mut free = self.room_of(&self.hoard.iter().collect::<Vec<_>>());
         let placed = random_first_fit(&with_requests, &mut free, &mut self.order, ctx.rng());
         let mut needs = Resources::default();
@@ -480,6 +519,24 @@ impl Framework {
             }
             ctx.act(Action::Note(Note::AttemptDone { job, placed: 0, conflicts: 0 }));
             ctx.act(Action::Note(Note::Hoard { held, needs }));
+            if self.hoard_expired {
+                self.give_up_hoard(ctx);
+            }
+        }
+    }
+
+    /// The hoard timed out: every held offer goes back, the head job waits for its retry.
+    fn give_up_hoard(&mut self, ctx: &mut Context<'_>) {
+        if self.hoard.is_empty() {
+            self.hoard_expired = false;
+            return;
+        }
+        self.release_hoard(&[], ctx);
+        if let Some(job) = self.table.queue.pop_front() {
+            if let Some(j) = self.table.jobs.get_mut(&job) {
+                j.queued = false;
+            }
+            self.after(job, &[], ctx);
         }
     }
 
@@ -501,10 +558,14 @@ impl Framework {
                     }
                 });
             }
-            ctx.act(Action::Send { to: self.master, message: Message::Answer { offer: o.offer, launches, refuse: SimDuration::ZERO } });
+            ctx.act(Action::Send {
+                to: self.master,
+                message: Message::Answer { offer: o.offer, launches, refuse: SimDuration::ZERO },
+            });
         }
         debug_assert!(left.is_empty(), "every launch lies in some held offer");
         self.hoard_since = None;
+        self.hoard_expired = false;
         self.hoard_generation += 1;
         ctx.act(Action::Note(Note::Hoard { held: Resources::default(), needs: Resources::default() }));
     }
@@ -558,13 +619,14 @@ impl Controller for Framework {
                 self.table.retry_due();
                 self.hoard_dirty = true;
             }
-            Event::Timer { token } if token & HOARD_TIMEOUT == HOARD_TIMEOUT => {
-                // The head group did not fit in time: give everything back and retry later.
-                if (token & !HOARD_TIMEOUT) == self.hoard_generation && !self.hoard.is_empty() && self.deciding.is_none() {
-                    self.release_hoard(&[], ctx);
-                    if let Some(job) = self.table.queue.pop_front() {
-                        self.after(job, &[], ctx);
-                    }
+            Event::Timer { token }
+                if token & HOARD_TIMEOUT == HOARD_TIMEOUT && (token & !HOARD_TIMEOUT) == self.hoard_generation =>
+            {
+                // The head group did not fit in time: give everything back and retry later (at
+                // the end of the decision in flight, if there is one).
+                self.hoard_expired = true;
+                if self.deciding.is_none() {
+                    self.give_up_hoard(ctx);
                 }
             }
             _ => {}

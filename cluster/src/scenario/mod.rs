@@ -56,10 +56,11 @@ pub enum Check {
     GroupPlaced { group: GroupId, placed: u32 },
 }
 
-/// An `expect:` entry: checks that must hold for a policy (or every policy) at a time.
+/// An `expect:` entry: checks that must hold for some policies at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
-    pub policy: Option<String>,
+    /// The policies it holds for; empty: every policy in the scenario's `spec.policies`.
+    pub policies: Vec<String>,
     pub at: Option<SimTime>,
     pub why: Option<String>,
     /// Where it is written, so a failure can point at it.
@@ -520,7 +521,10 @@ impl<'a> Loader<'a> {
         }
         for e in &spec.expect {
             let ex = &e.value;
-            let policy = ex.policy.as_ref().map(|p| self.policy(doc, p)).transpose()?;
+            let mut policies: Vec<String> = ex.policy.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
+            for p in ex.policies.iter().flatten() {
+                policies.push(self.policy(doc, p)?);
+            }
             let at = ex.at.as_ref().map(|a| doc.duration(a).map(|d| SimTime::ZERO + d)).transpose()?;
             let mut checks = Vec::new();
             for (key, want) in &ex.pods {
@@ -565,7 +569,7 @@ impl<'a> Loader<'a> {
                     "add e.g. `pods: {my-pod: {phase: Running}}`",
                 ));
             }
-            scenario.expectations.push(Expectation { policy, at, why: ex.why.clone(), pos: doc.at(e), checks });
+            scenario.expectations.push(Expectation { policies, at, why: ex.why.clone(), pos: doc.at(e), checks });
         }
         Ok(())
     }

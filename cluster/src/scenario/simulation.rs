@@ -228,8 +228,10 @@ pub struct TimelineEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectManifest {
-    /// Which policy this holds for; every policy run when absent.
+    /// Which policy this holds for (or `policies:` for several); when neither is given, every
+    /// policy the scenario lists in `spec.policies`.
     pub policy: Option<Spanned<String>>,
+    pub policies: Option<Vec<Spanned<String>>>,
     /// The instant it holds at; the end of the run when absent.
     pub at: Option<Spanned<String>>,
     /// What it teaches, shown when it fails.
