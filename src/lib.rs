@@ -68,7 +68,14 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
     let controllers =
         podlab_schedulers::build(policy, &scenario).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
     let sim = podlab_sim::run(&scenario, controllers, SimOptions { seed, check_invariants });
-    let info = RunInfo { policy, seed, digest: &sim.digest, end: sim.end, events: sim.events_processed };
+    let info = RunInfo {
+        policy,
+        controllers: &sim.controllers,
+        seed,
+        digest: &sim.digest,
+        end: sim.end,
+        events: sim.events_processed,
+    };
     let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
     let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
     Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts })

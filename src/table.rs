@@ -42,18 +42,45 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     row("time to schedule p50", &|r| dur(r.summary.time_to_schedule.p50_ns));
     row("time to schedule p99", &|r| dur(r.summary.time_to_schedule.p99_ns));
     row("unschedulable attempts", &|r| r.summary.unschedulable_attempts.to_string());
+    row("jobs fully scheduled", &|r| {
+        let j = &r.summary.scheduling.jobs;
+        format!("{}/{}", j.fully_scheduled, j.total)
+    });
+    row("jobs abandoned", &|r| r.summary.scheduling.jobs.abandoned.to_string());
+    row("job wait to 1st attempt p90", &|r| dur(r.summary.scheduling.jobs.wait_to_first_attempt.p90_ns));
+    row("job wait to scheduled p90", &|r| dur(r.summary.scheduling.jobs.wait_to_fully_scheduled.p90_ns));
+    row("scheduler busyness", &|r| {
+        let s = &r.summary.scheduling.schedulers;
+        let busy: u64 = s.values().map(|m| m.busy_ns).sum();
+        pct(busy as f64 / r.summary.end_ns.max(1) as f64 / s.len().max(1) as f64)
+    });
+    row("conflict fraction", &|r| {
+        let s = &r.summary.scheduling.schedulers;
+        let conflicted: u64 = s.values().map(|m| m.conflicted_attempts).sum();
+        let ok: u64 = s.values().map(|m| m.attempts - m.conflicted_attempts).sum();
+        if ok == 0 { "—".into() } else { format!("{:.3}", conflicted as f64 / ok as f64) }
+    });
+    row("locked in offers (core·s)", &|r| format!("{:.1}", r.summary.scheduling.locked_in_offers.cpu_core_seconds));
+    row("reserved/hoarded idle (core·s)", &|r| {
+        let s = &r.summary.scheduling;
+        format!("{:.1}", s.reserved_at_permit.cpu_core_seconds + s.hoarded.cpu_core_seconds)
+    });
+    row("deadlocks (total time)", &|r| {
+        let d = &r.summary.scheduling.deadlocks;
+        if d.count == 0 { "0".into() } else { format!("{} ({})", d.count, SimDuration(d.total_ns)) }
+    });
     row("cpu utilisation", &|r| pct(r.summary.utilisation.cpu));
     row("memory utilisation", &|r| pct(r.summary.utilisation.memory));
     row("simulated time", &|r| SimDuration(r.summary.end_ns).to_string());
     row("events", &|r| r.summary.events.to_string());
     let width = runs.iter().map(|r| r.policy.len()).max().unwrap_or(0).max(14) + 2;
-    let _ = write!(out, "{:<26}", "");
+    let _ = write!(out, "{:<31}", "");
     for r in runs {
         let _ = write!(out, "{:<width$}", r.policy);
     }
     out.push('\n');
     for (label, cells) in &rows {
-        let _ = write!(out, "{label:<26}");
+        let _ = write!(out, "{label:<31}");
         for cell in cells {
             let _ = write!(out, "{cell:<width$}");
         }

@@ -60,3 +60,45 @@ fn monolithic_exact_check() {
     assert_eq!(waits, [0, 1, 3, 6]);
     assert_eq!(run.summary.pods.succeeded, 10);
 }
+
+fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
+    podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
+}
+
+/// The hoarding lesson's deadlock is detected from the wait-for graph: it forms when both
+/// frameworks hold a node (after their first decision) and breaks when alpha's hoard times out.
+#[test]
+fn hoarding_deadlock_is_detected_and_measured() {
+    let s = bundled("mesos-deadlock.yaml");
+    let run = run_checked(&s, "mesos", s.seed);
+    let d = &run.summary.scheduling.deadlocks;
+    assert_eq!(d.count, 1, "{d:?}");
+    assert_eq!(d.episodes[0].frameworks, ["mesos-alpha", "mesos-beta"]);
+    assert_eq!((d.episodes[0].formed_ns, d.episodes[0].ended_ns), (115_000_000, 60_000_000_000));
+    assert!(run.summary.scheduling.hoarded.cpu_core_seconds > 200.0);
+}
+
+/// The Omega race: the losing scheduler's attempt conflicts once and its retry succeeds, so its
+/// conflict fraction is 1 and half its busy time is wasted.
+#[test]
+fn omega_race_counts_the_conflict() {
+    let s = bundled("omega-race.yaml");
+    let run = run_checked(&s, "omega", s.seed);
+    let blue = &run.summary.scheduling.schedulers["omega-blue"];
+    assert_eq!((blue.attempts, blue.conflicted_attempts, blue.retries), (2, 1, 1));
+    assert_eq!(blue.conflict_fraction, 1.0);
+    assert_eq!((blue.useful_ns, blue.wasted_ns), (1_000_000_000, 1_000_000_000));
+    let red = &run.summary.scheduling.schedulers["omega-red"];
+    assert_eq!((red.attempts, red.conflicted_attempts), (1, 0));
+}
+
+/// Gang members waiting at Permit hold resources without running: the gang lesson measures it.
+#[test]
+fn gang_reservations_are_measured() {
+    let s = bundled("gang-timeout.yaml");
+    let gang = run_checked(&s, "gang", s.seed);
+    // Nine 1-CPU members wait about 30 s, twice, and the second batch about 29 s more.
+    let held = gang.summary.scheduling.reserved_at_permit.cpu_core_seconds;
+    assert!((700.0..820.0).contains(&held), "{held}");
+    assert_eq!(run_checked(&s, "kubernetes", s.seed).summary.scheduling.reserved_at_permit.cpu_core_seconds, 0.0);
+}

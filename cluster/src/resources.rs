@@ -71,6 +71,21 @@ impl Resources {
         }
     }
 
+    /// What `self` has beyond `other`, resource by resource (never below zero).
+    pub fn saturating_minus(&self, other: &Resources) -> Resources {
+        let mut out = Resources::new(
+            self.cpu_milli.saturating_sub(other.cpu_milli),
+            self.memory_bytes.saturating_sub(other.memory_bytes),
+        );
+        for (name, value) in &self.extended {
+            let left = value.saturating_sub(other.get(name));
+            if left > 0 {
+                out.extended.insert(name.clone(), left);
+            }
+        }
+        out
+    }
+
     /// The element-wise maximum, as the effective-request rule takes it for init containers.
     pub fn max(&self, other: &Resources) -> Resources {
         let mut out = Resources::new(self.cpu_milli.max(other.cpu_milli), self.memory_bytes.max(other.memory_bytes));

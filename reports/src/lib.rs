@@ -4,6 +4,7 @@
 pub mod expect;
 pub mod outcome;
 pub mod output;
+pub mod scheduling;
 pub mod summary;
 
 pub use expect::{Verdict, check};

@@ -6,6 +6,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Phase, PodId, Record, SimTime, Stamped};
 
 use crate::outcome::Outcomes;
+use crate::scheduling::{SchedulingMetrics, scheduling_metrics};
 
 pub const SUMMARY_SCHEMA: &str = "podlab.summary/v1";
 
@@ -24,6 +25,9 @@ pub struct Summary {
     pub unschedulable_attempts: u64,
     pub bind_refusals: u64,
     pub utilisation: Utilisation,
+    /// Jobs, schedulers' work, idle holdings and deadlocks.
+    #[serde(flatten)]
+    pub scheduling: SchedulingMetrics,
 }
 
 /// Where every pod of the scenario stands at the end of the run.
@@ -90,6 +94,8 @@ pub struct Utilisation {
 /// Who ran what, for the summary's header.
 pub struct RunInfo<'a> {
     pub policy: &'a str,
+    /// The run's controllers, by id.
+    pub controllers: &'a [String],
     pub seed: u64,
     pub digest: &'a str,
     pub end: SimTime,
@@ -137,6 +143,7 @@ pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -
         unschedulable_attempts: count(|r| matches!(r, Record::Unschedulable { .. })),
         bind_refusals: count(|r| matches!(r, Record::BindRefused { .. })),
         utilisation: utilisation(scenario, records, info.end),
+        scheduling: scheduling_metrics(scenario, info.controllers, records, info.end),
     }
 }
 

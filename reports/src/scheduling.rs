@@ -1,0 +1,372 @@
+//! The co-scheduling designs' own metrics, from the notes schedulers write: job waits (to the
+//! first attempt and to fully scheduled), scheduler busyness (useful and wasted, and the
+//! paper's daily median ± MAD), conflicts and retries, abandoned jobs, resources locked in
+//! offers, reserved at Permit or hoarded while idle, and Mesos hoarding deadlocks.
+
+use std::collections::BTreeMap;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::DiGraph;
+use serde::Serialize;
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{ControllerId, JobRef, Note, PodId, Record, Resources, SimTime, Stamped};
+
+use crate::outcome::Outcomes;
+use crate::summary::Percentiles;
+
+const DAY_NS: u64 = 24 * 3600 * 1_000_000_000;
+
+/// Jobs: PodGroups, and pods in no group.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct JobMetrics {
+    pub total: u64,
+    pub fully_scheduled: u64,
+    pub abandoned: u64,
+    /// Jobs no scheduler ever attempted.
+    pub never_attempted: u64,
+    /// From the job's arrival to the start of its first scheduling attempt.
+    pub wait_to_first_attempt: Percentiles,
+    /// From the job's arrival to the binding of its last task.
+    pub wait_to_fully_scheduled: Percentiles,
+}
+
+/// One scheduler's work.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SchedulerMetrics {
+    pub attempts: u64,
+    /// Attempts after a job's first.
+    pub retries: u64,
+    /// Attempts with at least one conflicting claim.
+    pub conflicted_attempts: u64,
+    /// Failed transactions per successful one (0: no conflicts; 3: four attempts per success).
+    pub conflict_fraction: f64,
+    pub busy_ns: u64,
+    pub useful_ns: u64,
+    pub wasted_ns: u64,
+    /// Busy time over the run's length.
+    pub busyness: f64,
+    /// The paper's definition: attempts that placed nothing record no busy time.
+    pub busyness_paper: f64,
+    /// The median over days (or over the whole run if shorter) of the daily busyness, and the
+    /// median absolute deviation.
+    pub busyness_daily_median: f64,
+    pub busyness_daily_mad: f64,
+}
+
+/// Resource-time held without running anything.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct IdleHolding {
+    pub cpu_core_seconds: f64,
+    pub memory_gib_seconds: f64,
+}
+
+/// One Mesos hoarding deadlock: frameworks each holding what another needs.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Deadlock {
+    pub formed_ns: u64,
+    /// When the cycle broke; the run's end if it never did.
+    pub ended_ns: u64,
+    pub frameworks: Vec<String>,
+    /// What the frameworks in the cycle held when it formed.
+    pub held: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Deadlocks {
+    pub count: u64,
+    pub total_ns: u64,
+    pub longest_ns: u64,
+    pub episodes: Vec<Deadlock>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SchedulingMetrics {
+    pub jobs: JobMetrics,
+    /// By scheduler (controller) name.
+    pub schedulers: BTreeMap<String, SchedulerMetrics>,
+    /// Mesos: resources locked in outstanding offers.
+    pub locked_in_offers: IdleHolding,
+    /// Gang: resources reserved by members waiting at Permit.
+    pub reserved_at_permit: IdleHolding,
+    /// Mesos hoarding: resources held for groups that do not fit yet.
+    pub hoarded: IdleHolding,
+    pub deadlocks: Deadlocks,
+}
+
+fn job_of(scenario: &Scenario, pod: PodId) -> JobRef {
+    scenario.pods[pod.index()].group.map_or(JobRef::Pod(pod), JobRef::Group)
+}
+
+/// Integrates an amount of resources held over time.
+#[derive(Default)]
+struct Meter {
+    held: [u128; 2],
+    area: [u128; 2],
+    last: SimTime,
+}
+
+impl Meter {
+    fn advance(&mut self, to: SimTime) {
+        let dt = u128::from(to.since(self.last).as_nanos());
+        for r in 0..2 {
+            self.area[r] += self.held[r] * dt;
+        }
+        self.last = to;
+    }
+
+    fn add(&mut self, r: &Resources) {
+        self.held[0] += u128::from(r.cpu_milli);
+        self.held[1] += u128::from(r.memory_bytes);
+    }
+
+    fn sub(&mut self, r: &Resources) {
+        self.held[0] = self.held[0].saturating_sub(u128::from(r.cpu_milli));
+        self.held[1] = self.held[1].saturating_sub(u128::from(r.memory_bytes));
+    }
+
+    fn result(&self) -> IdleHolding {
+        IdleHolding {
+            cpu_core_seconds: self.area[0] as f64 / 1e3 / 1e9,
+            memory_gib_seconds: self.area[1] as f64 / (1u64 << 30) as f64 / 1e9,
+        }
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+pub fn scheduling_metrics(
+    scenario: &Scenario,
+    controllers: &[String],
+    records: &[Stamped],
+    end: SimTime,
+) -> SchedulingMetrics {
+    let mut m = SchedulingMetrics::default();
+    let name = |c: ControllerId| controllers.get(c.index()).cloned().unwrap_or_else(|| format!("controller-{}", c.0));
+
+    // Jobs.
+    let outcomes = Outcomes::replay(scenario, records, end);
+    let mut created: BTreeMap<JobRef, SimTime> = BTreeMap::new();
+    let mut tasks_left: BTreeMap<JobRef, usize> = BTreeMap::new();
+    let mut done_at: BTreeMap<JobRef, SimTime> = BTreeMap::new();
+    for (i, o) in outcomes.pods.iter().enumerate() {
+        let pod = PodId(i as u32);
+        if scenario.pods[pod.index()].node_name.is_some() {
+            continue; // bound by name: no scheduler's job
+        }
+        let Some(at) = o.created_at else { continue };
+        let job = job_of(scenario, pod);
+        created.entry(job).and_modify(|t| *t = (*t).min(at)).or_insert(at);
+        *tasks_left.entry(job).or_insert(0) += usize::from(o.scheduled_at.is_none());
+        if let Some(t) = o.scheduled_at {
+            done_at.entry(job).and_modify(|d| *d = (*d).max(t)).or_insert(t);
+        }
+    }
+    let mut first_attempt: BTreeMap<JobRef, SimTime> = BTreeMap::new();
+    let mut attempted: BTreeMap<(ControllerId, JobRef), u64> = BTreeMap::new();
+    // Per scheduler: the busy time of its attempt in flight, and the days' busy time.
+    let mut in_flight: BTreeMap<ControllerId, (SimTime, u64)> = BTreeMap::new();
+    let mut daily: BTreeMap<ControllerId, BTreeMap<u64, u64>> = BTreeMap::new();
+    let mut paper_busy: BTreeMap<ControllerId, u64> = BTreeMap::new();
+
+    // Holdings and deadlocks.
+    let mut locked = Meter::default();
+    let mut reserved = Meter::default();
+    let mut hoarded = Meter::default();
+    let mut offers: BTreeMap<u64, Resources> = BTreeMap::new();
+    let mut reservations: BTreeMap<PodId, Resources> = BTreeMap::new();
+    let mut hoards: BTreeMap<ControllerId, (Resources, Resources)> = BTreeMap::new();
+    let mut capacity = Resources::default();
+    let mut allocated = Resources::default();
+    let mut locked_total = Resources::default();
+    let mut open: Option<Deadlock> = None;
+
+    for s in records.iter().take_while(|s| s.time <= end) {
+        locked.advance(s.time);
+        reserved.advance(s.time);
+        hoarded.advance(s.time);
+        let mut hoarding_changed = false;
+        match &s.record {
+            Record::NodeAdded { node } => capacity.add(&scenario.nodes[node.index()].allocatable),
+            Record::Bound { pod, part, .. } => {
+                allocated.add(scenario.pods[pod.index()].part_requests(*part));
+                if let Some(r) = reservations.remove(pod) {
+                    reserved.sub(&r);
+                }
+                hoarding_changed = true;
+            }
+            Record::Ended { pod, part, .. } => {
+                allocated.sub(scenario.pods[pod.index()].part_requests(*part));
+                hoarding_changed = true;
+            }
+            Record::Note { by, note } => match note {
+                Note::Attempt { job, busy, .. } => {
+                    first_attempt.entry(*job).or_insert(s.time);
+                    let n = attempted.entry((*by, *job)).or_insert(0);
+                    *n += 1;
+                    let stats = m.schedulers.entry(name(*by)).or_default();
+                    stats.attempts += 1;
+                    stats.retries += u64::from(*n > 1);
+                    stats.busy_ns += busy.as_nanos();
+                    in_flight.insert(*by, (s.time, busy.as_nanos()));
+                    *daily.entry(*by).or_default().entry(s.time.as_nanos() / DAY_NS).or_insert(0) += busy.as_nanos();
+                }
+                Note::AttemptDone { placed, conflicts, .. } => {
+                    let busy = in_flight.remove(by).map_or(0, |(_, b)| b);
+                    let stats = m.schedulers.entry(name(*by)).or_default();
+                    if *conflicts > 0 {
+                        stats.conflicted_attempts += 1;
+                        stats.wasted_ns += busy;
+                    } else {
+                        stats.useful_ns += busy;
+                    }
+                    if *placed > 0 {
+                        *paper_busy.entry(*by).or_insert(0) += busy;
+                    }
+                }
+                Note::Abandoned { .. } => m.jobs.abandoned += 1,
+                Note::Reserved { pod, part, .. } => {
+                    let r = scenario.pods[pod.index()].part_requests(*part).clone();
+                    reserved.add(&r);
+                    reservations.insert(*pod, r);
+                }
+                Note::Released { pod, .. } => {
+                    if let Some(r) = reservations.remove(pod) {
+                        reserved.sub(&r);
+                    }
+                }
+                Note::Offered { offer, resources, .. } => {
+                    locked.add(resources);
+                    locked_total.add(resources);
+                    offers.insert(*offer, resources.clone());
+                    hoarding_changed = true;
+                }
+                Note::OfferClosed { offer, .. } => {
+                    if let Some(r) = offers.remove(offer) {
+                        locked.sub(&r);
+                        locked_total.sub(&r);
+                    }
+                    hoarding_changed = true;
+                }
+                Note::Hoard { held, needs } => {
+                    if let Some((old, _)) = hoards.get(by) {
+                        hoarded.sub(old);
+                    }
+                    hoarded.add(held);
+                    hoards.insert(*by, (held.clone(), needs.clone()));
+                    hoarding_changed = true;
+                }
+                Note::GroupTimedOut { .. } => {}
+            },
+            _ => {}
+        }
+        if hoarding_changed && !hoards.is_empty() {
+            let free = capacity.saturating_minus(&allocated).saturating_minus(&locked_total);
+            let cycle = deadlocked(&hoards, &free);
+            match (&mut open, cycle.is_empty()) {
+                (None, false) => {
+                    let mut held = Resources::default();
+                    for f in &cycle {
+                        held.add(&hoards[f].0);
+                    }
+                    open = Some(Deadlock {
+                        formed_ns: s.time.as_nanos(),
+                        ended_ns: 0,
+                        frameworks: cycle.iter().map(|f| name(*f)).collect(),
+                        held: held.to_string(),
+                    });
+                }
+                (Some(_), true) => {
+                    let mut d = open.take().expect("open");
+                    d.ended_ns = s.time.as_nanos();
+                    m.deadlocks.episodes.push(d);
+                }
+                _ => {}
+            }
+        }
+    }
+    locked.advance(end);
+    reserved.advance(end);
+    hoarded.advance(end);
+    if let Some(mut d) = open {
+        d.ended_ns = end.as_nanos();
+        m.deadlocks.episodes.push(d);
+    }
+    m.deadlocks.count = m.deadlocks.episodes.len() as u64;
+    for d in &m.deadlocks.episodes {
+        let length = d.ended_ns - d.formed_ns;
+        m.deadlocks.total_ns += length;
+        m.deadlocks.longest_ns = m.deadlocks.longest_ns.max(length);
+    }
+    m.locked_in_offers = locked.result();
+    m.reserved_at_permit = reserved.result();
+    m.hoarded = hoarded.result();
+
+    m.jobs.total = created.len() as u64;
+    m.jobs.fully_scheduled = tasks_left.values().filter(|&&n| n == 0).count() as u64;
+    m.jobs.never_attempted = created.keys().filter(|j| !first_attempt.contains_key(j)).count() as u64;
+    m.jobs.wait_to_first_attempt = Percentiles::of(
+        created.iter().filter_map(|(j, c)| first_attempt.get(j).map(|f| f.since(*c).as_nanos())).collect(),
+    );
+    m.jobs.wait_to_fully_scheduled = Percentiles::of(
+        created
+            .iter()
+            .filter(|(j, _)| tasks_left[j] == 0)
+            .filter_map(|(j, c)| done_at.get(j).map(|d| d.since(*c).as_nanos()))
+            .collect(),
+    );
+
+    let end_ns = end.as_nanos().max(1);
+    for (id, name) in controllers.iter().enumerate() {
+        let id = ControllerId(id as u16);
+        let Some(stats) = m.schedulers.get_mut(name) else { continue };
+        stats.busyness = stats.busy_ns as f64 / end_ns as f64;
+        stats.busyness_paper = paper_busy.get(&id).copied().unwrap_or(0) as f64 / end_ns as f64;
+        let successes = stats.attempts - stats.conflicted_attempts;
+        stats.conflict_fraction =
+            if successes == 0 { 0.0 } else { stats.conflicted_attempts as f64 / successes as f64 };
+        let days = end_ns.div_ceil(DAY_NS);
+        let mut fractions: Vec<f64> = (0..days)
+            .map(|d| {
+                let length = (end_ns - d * DAY_NS).min(DAY_NS);
+                daily.get(&id).and_then(|b| b.get(&d)).copied().unwrap_or(0) as f64 / length as f64
+            })
+            .collect();
+        let med = median(&mut fractions);
+        let mut deviations: Vec<f64> = fractions.iter().map(|f| (f - med).abs()).collect();
+        stats.busyness_daily_median = med;
+        stats.busyness_daily_mad = median(&mut deviations);
+    }
+    m
+}
+
+/// The frameworks caught in a cycle of waiting: A waits for B when A's group does not fit in
+/// what A holds, what A still lacks is more than is free, and B holds resources.
+fn deadlocked(hoards: &BTreeMap<ControllerId, (Resources, Resources)>, free: &Resources) -> Vec<ControllerId> {
+    let ids: Vec<ControllerId> = hoards.keys().copied().collect();
+    let mut graph = DiGraph::<ControllerId, ()>::new();
+    let nodes: Vec<_> = ids.iter().map(|id| graph.add_node(*id)).collect();
+    for (a, id_a) in ids.iter().enumerate() {
+        let (held_a, needs_a) = &hoards[id_a];
+        let waiting = !needs_a.is_zero() && !needs_a.fits_in(held_a);
+        if !waiting || needs_a.saturating_minus(held_a).fits_in(free) {
+            continue;
+        }
+        for (b, id_b) in ids.iter().enumerate() {
+            if a != b && !hoards[id_b].0.is_zero() {
+                graph.add_edge(nodes[a], nodes[b], ());
+            }
+        }
+    }
+    let mut caught: Vec<ControllerId> =
+        tarjan_scc(&graph).into_iter().filter(|scc| scc.len() > 1).flatten().map(|n| graph[n]).collect();
+    caught.sort();
+    caught
+}
