@@ -44,8 +44,12 @@ times, phase, split, partial")]
         #[arg(required = true, value_name = "SCENARIO")]
         files: Vec<PathBuf>,
     },
-    /// List the policies podlab can run.
-    Policies,
+    /// List the policies podlab can run (and, with --parameters, what `--set` can change).
+    Policies {
+        /// Also list the parameters `run --set` accepts.
+        #[arg(long)]
+        parameters: bool,
+    },
 }
 
 #[derive(Args)]
@@ -62,6 +66,10 @@ struct RunArgs {
     /// Write each policy's summary.json, events.jsonl and placements.csv under DIR/POLICY/.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Change a parameter of the scenario, e.g. `--set omega.service.tJob=10s` or
+    /// `--set workload.rateMultiplier=2`; repeatable. `podlab policies --parameters` lists them.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Overwrite the files of an earlier run under --out.
     #[arg(long, requires = "out")]
     force: bool,
@@ -88,9 +96,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
-        Command::Policies => {
+        Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
+            }
+            if parameters {
+                println!("\nparameters (run --set KEY=VALUE):");
+                for (key, what) in podlab::cluster::scenario::params::PARAMETERS {
+                    println!("  {key:<64} {what}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -141,7 +155,13 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let scenario = load(&args.scenario)?;
+    let mut scenario = load(&args.scenario)?;
+    for assignment in &args.set {
+        let (key, value) = assignment.split_once('=').ok_or_else(|| {
+            BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
+        })?;
+        scenario.set(key.trim(), value.trim()).map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
+    }
     let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
     let seed = args.seed.unwrap_or(scenario.seed);
     if let Some(out) = &args.out {

@@ -102,3 +102,71 @@ fn gang_reservations_are_measured() {
     assert!((700.0..820.0).contains(&held), "{held}");
     assert_eq!(run_checked(&s, "kubernetes", s.seed).summary.scheduling.reserved_at_permit.cpu_core_seconds, 0.0);
 }
+
+/// The paper's experiment scenario, with parameters set as `--set` would.
+fn paper_run(policy: &str, settings: &[(&str, &str)]) -> podlab::PolicyRun {
+    let mut s = bundled("paper/omega-paper.yaml");
+    for (k, v) in settings {
+        s.set(k, v).unwrap();
+    }
+    run_checked(&s, policy, s.seed)
+}
+
+fn service_t_job(t: &'static str) -> [(&'static str, &'static str); 3] {
+    [("omega.service.tJob", t), ("mesos.service.tJob", t), ("monolithic.service.tJob", t)]
+}
+
+/// The paper's finding on the service scheduler's decision time (its Figures 5-7): as t_job
+/// grows from 0.1 s to 100 s, the monolithic scheduler makes batch jobs wait behind service
+/// decisions (head-of-line blocking), Mesos's service framework locks the cell in offers and
+/// starves batch, while Omega's batch scheduler goes on unhindered.
+#[test]
+fn slow_service_decisions_hurt_monolithic_and_mesos_not_omega() {
+    let wait = |r: &podlab::PolicyRun| r.summary.scheduling.jobs.wait_to_fully_scheduled.p90_ns.unwrap();
+    let scheduled = |r: &podlab::PolicyRun| r.summary.pods.scheduled as f64 / r.summary.pods.total as f64;
+    let fast = service_t_job("100ms");
+    let slow = service_t_job("100s");
+
+    let (mono_fast, mono_slow) = (paper_run("monolithic", &fast), paper_run("monolithic", &slow));
+    assert!(
+        wait(&mono_slow) > 100 * wait(&mono_fast),
+        "monolithic p90 wait {} → {}",
+        wait(&mono_fast),
+        wait(&mono_slow)
+    );
+
+    let (mesos_fast, mesos_slow) = (paper_run("mesos", &fast), paper_run("mesos", &slow));
+    let locked = |r: &podlab::PolicyRun| r.summary.scheduling.locked_in_offers.cpu_core_seconds;
+    assert!(
+        locked(&mesos_slow) > 5.0 * locked(&mesos_fast),
+        "locked {} → {}",
+        locked(&mesos_fast),
+        locked(&mesos_slow)
+    );
+    assert!(scheduled(&mesos_slow) < 0.8 * scheduled(&mesos_fast));
+
+    let omega_slow = paper_run("omega", &slow);
+    assert!(scheduled(&omega_slow) > 0.98, "{}", scheduled(&omega_slow));
+    assert!(wait(&omega_slow) < 2_000_000_000, "omega p90 wait {}", wait(&omega_slow));
+    assert!(scheduled(&omega_slow) > scheduled(&mono_slow) && scheduled(&omega_slow) > scheduled(&mesos_slow));
+}
+
+/// Omega's conflicts: longer service decisions mean more conflicts; all-or-nothing (gang)
+/// transactions and coarse-grained (sequence-number) detection each multiply them.
+#[test]
+fn omega_conflict_modes_rank_as_in_the_paper() {
+    let conflicts = |settings: &[(&str, &str)]| {
+        let run = paper_run("omega", settings);
+        let s = &run.summary.scheduling.schedulers;
+        let bad: u64 = s.values().map(|m| m.conflicted_attempts).sum();
+        let good: u64 = s.values().map(|m| m.attempts - m.conflicted_attempts).sum();
+        bad as f64 / good as f64
+    };
+    let fast = conflicts(&[("omega.service.tJob", "100ms")]);
+    let base = conflicts(&[("omega.service.tJob", "10s")]);
+    let gang = conflicts(&[("omega.service.tJob", "10s"), ("omega.transactions", "all-or-nothing")]);
+    let coarse = conflicts(&[("omega.service.tJob", "10s"), ("omega.conflictDetection", "coarse")]);
+    assert!(fast < base, "t_job: {fast} → {base}");
+    assert!(gang > 1.5 * base, "all-or-nothing {gang} vs incremental {base}");
+    assert!(coarse > 1.5 * base, "coarse {coarse} vs fine {base}");
+}

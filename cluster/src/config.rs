@@ -249,3 +249,16 @@ pub struct PolicyConfig {
     pub monolithic: MonolithicConfig,
     pub mesos: MesosConfig,
 }
+
+/// Parses the names scenarios and `--set` use for conflict detection.
+pub struct ConflictDetectionName;
+
+impl ConflictDetectionName {
+    pub fn parse(text: &str) -> Result<ConflictDetection, String> {
+        match text {
+            "fine" => Ok(ConflictDetection::Fine),
+            "coarse" => Ok(ConflictDetection::Coarse),
+            _ => Err(format!("`{text}`: conflict detection is fine or coarse")),
+        }
+    }
+}

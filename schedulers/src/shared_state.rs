@@ -14,6 +14,7 @@ use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
 /// Timer tokens.
 const ATTEMPT_OVER: u64 = 1;
 const RETRY_DUE: u64 = 2;
+const START: u64 = 3;
 
 /// Where a job scheduler places its decisions.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +53,8 @@ pub struct JobScheduler {
     jobs_seen: u64,
     table: JobTable,
     attempt: Option<Attempt>,
+    /// A start is due at the current instant (see [`JobScheduler::arm`]).
+    start_armed: bool,
     order: Vec<u32>,
 }
 
@@ -72,6 +75,7 @@ impl JobScheduler {
             jobs_seen: 0,
             table: JobTable::default(),
             attempt: None,
+            start_armed: false,
             order: Vec::new(),
         }
     }
@@ -121,6 +125,15 @@ impl JobScheduler {
             }
         }
         placed
+    }
+
+    /// Starts the next attempt through a timer at the current instant rather than at once, so
+    /// that every task of a job arriving at this instant is in the job before it is decided.
+    fn arm(&mut self, ctx: &mut Context<'_>) {
+        if self.attempt.is_none() && !self.start_armed && !self.table.queue.is_empty() {
+            self.start_armed = true;
+            ctx.act(Action::SetTimer { at: ctx.now(), token: START });
+        }
     }
 
     fn start_attempt(&mut self, ctx: &mut Context<'_>) {
@@ -239,8 +252,12 @@ impl Controller for JobScheduler {
             Event::Committed { accepted, conflicted } => self.committed(accepted, conflicted, ctx),
             Event::Timer { token: ATTEMPT_OVER } => self.attempt_over(ctx),
             Event::Timer { token: RETRY_DUE } => self.table.retry_due(),
+            Event::Timer { token: START } => {
+                self.start_armed = false;
+                self.start_attempt(ctx);
+            }
             Event::Timer { .. } | Event::GroupAdded { .. } | Event::Message { .. } => {}
         }
-        self.start_attempt(ctx);
+        self.arm(ctx);
     }
 }

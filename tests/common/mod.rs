@@ -152,17 +152,30 @@ pub fn load(docs: &[String]) -> Scenario {
     podlab::load_str("test.yaml", &text).unwrap_or_else(|e| panic!("{e}\n--- scenario ---\n{text}"))
 }
 
-/// Every scenario file shipped in `scenarios/`.
+/// Every scenario file shipped in `scenarios/`, its subfolders included.
 pub fn bundled_scenarios() -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("scenarios/ exists") {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "yaml") {
+                out.push(path);
+            }
+        }
+    }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
+    let mut files = Vec::new();
+    walk(&dir, &mut files);
     files.sort();
     assert!(!files.is_empty(), "no scenario in {}", dir.display());
     files
+}
+
+/// Whether a bundled scenario is a lesson (top level of `scenarios/`, with `expect:` lines)
+/// rather than an experiment (a subfolder, measured by its own tests).
+pub fn is_lesson(path: &std::path::Path) -> bool {
+    path.parent().is_some_and(|p| p.ends_with("scenarios"))
 }
 
 /// Runs a policy with the invariant checker on, failing the test on any violation.

@@ -3,6 +3,7 @@
 
 mod diagnostic;
 mod manifest;
+pub mod params;
 mod settings;
 mod simulation;
 mod workload;
@@ -98,6 +99,11 @@ impl Scenario {
 
     pub fn pod_named(&self, key: &str) -> Option<PodId> {
         self.pods.iter().position(|p| p.key() == key).map(|i| PodId(i as u32))
+    }
+
+    /// Sets a named parameter (see [`params::PARAMETERS`]), as `--set KEY=VALUE` does.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        params::set(self, key, value)
     }
 
     /// This scenario with its generated workload for `seed`: every policy run with the same
