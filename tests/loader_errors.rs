@@ -91,7 +91,7 @@ fn missing_pod_group() {
     let text = format!(
         "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  labels:\n    scheduling.x-k8s.io/pod-group: ghost\nspec:\n  containers: [{{name: app}}]\n"
     );
-    assert_error(&text, "ghost", 0, "PodGroup `ghost`");
+    assert_error(&text, "ghost", 0, "pod group `ghost`");
 }
 
 /// A policy that does not exist is an error at its name, listing the ones that do.

@@ -214,3 +214,41 @@ fn impossible_gang_binds_nothing() {
     let kube = run_checked(&s, "kubernetes", 1);
     assert_eq!(kube.summary.pods.scheduled, 2);
 }
+
+/// The three PodGroup dialects — scheduler-plugins (label), Volcano (annotation), and
+/// Kubernetes' own Workload (`spec.workloadRef`, replica keys making separate gangs) — all
+/// become gangs the `gang` policy binds whole.
+#[test]
+fn pod_group_dialects_are_gangs() {
+    let pod = |name: &str, membership: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}{membership}}}\nspec:\n  containers: [{{name: c, resources: {{requests: {{cpu: \"1\"}}}}}}]\n"
+        )
+    };
+    let with_ref = |name: &str, key: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  workloadRef: {{name: train, podGroup: workers, podGroupReplicaKey: \"{key}\"}}\n  containers: [{{name: c, resources: {{requests: {{cpu: \"1\"}}}}}}]\n"
+        )
+    };
+    let s = load(&[
+        node("n").cpu("5").memory("8Gi").yaml(),
+        "apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: vc}\nspec: {minMember: 2}\n".into(),
+        "apiVersion: scheduling.k8s.io/v1alpha1\nkind: Workload\nmetadata: {name: train}\nspec:\n  podGroups:\n  - {name: workers, policy: {gang: {minCount: 2}}}\n".into(),
+        pod("v1", ", annotations: {scheduling.k8s.io/group-name: vc}"),
+        pod("v2", ", annotations: {scheduling.k8s.io/group-name: vc}"),
+        with_ref("w0a", "0"),
+        with_ref("w0b", "0"),
+        with_ref("w1a", "1"),
+        with_ref("w1b", "1"),
+    ]);
+    let names: Vec<String> = s.groups.iter().map(|g| format!("{}/{}", g.name, g.min_member)).collect();
+    assert_eq!(names, ["vc/2", "train-workers/2", "train-workers-0/2", "train-workers-1/2"]);
+    // Five CPUs: the Volcano gang and one replica gang fit; the other replica waits whole.
+    let run = run_checked(&s, "gang", 1);
+    assert_eq!(run.summary.pods.scheduled, 4);
+    let placed = |p: &str| !nodes_of(&s, &run, p).is_empty();
+    assert!(placed("v1") && placed("v2"));
+    assert_eq!(placed("w0a"), placed("w0b"));
+    assert_eq!(placed("w1a"), placed("w1b"));
+    assert_ne!(placed("w0a"), placed("w1a"));
+}

@@ -5,7 +5,7 @@
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
-    Record, Resources, SimTime, Stamped,
+    Record, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::invariants::Invariants;
@@ -49,7 +49,16 @@ pub struct SimBackend<'s> {
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
+    /// Arrivals and endings still queued: while any is, the world can still change by itself.
+    world_pending: usize,
+    /// The last arrival, binding or ending.
+    last_change: SimTime,
 }
+
+/// Without a `duration`, a run ends when nothing is left to happen by itself and the
+/// controllers have changed nothing for this long: they only retry in vain (a gang that can
+/// never fit times out and retries forever, for instance).
+pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
 impl<'s> SimBackend<'s> {
     /// `controllers` are the names of the driver's controllers, by id.
@@ -70,6 +79,8 @@ impl<'s> SimBackend<'s> {
             invariants: check_invariants.then(|| Invariants::new(scenario)),
             violations: Vec::new(),
             events_processed: 0,
+            world_pending: scenario.arrivals.len(),
+            last_change: SimTime::ZERO,
         }
     }
 
@@ -224,12 +235,24 @@ impl Backend for SimBackend<'_> {
             if self.end.is_some_and(|end| time > end) {
                 return None;
             }
+            if self.end.is_none() && self.world_pending == 0 && time.since(self.last_change) > QUIET_LIMIT {
+                self.end = Some(self.last_change + QUIET_LIMIT);
+                return None;
+            }
             let (time, pending) = self.queue.pop()?;
             self.now = time;
             self.events_processed += 1;
             match pending {
-                Pending::Arrive(object) => self.arrive(object),
-                Pending::PartEnds { pod, part, node } => self.part_ends(pod, part, node),
+                Pending::Arrive(object) => {
+                    self.world_pending -= 1;
+                    self.last_change = time;
+                    self.arrive(object)
+                }
+                Pending::PartEnds { pod, part, node } => {
+                    self.world_pending -= 1;
+                    self.last_change = time;
+                    self.part_ends(pod, part, node)
+                }
                 Pending::Deliver { to, event } => return Some(Delivery { to, now: time, event }),
             }
         }
@@ -268,9 +291,11 @@ impl SimBackend<'_> {
     /// Binds a part if the true state allows it, and tells everyone.
     fn apply(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
         self.bind(pod, part, node)?;
+        self.last_change = self.now;
         self.record(Record::Bound { pod, part, node });
         self.broadcast(Event::Bound { pod, part, node });
         if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
+            self.world_pending += 1;
             self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
         }
         Ok(())

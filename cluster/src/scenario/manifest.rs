@@ -21,6 +21,8 @@ use crate::time::{SimDuration, parse_duration};
 pub const RUN_FOR_ANNOTATION: &str = "podlab.dev/run-for";
 /// The labels that put a pod in a scheduler-plugins PodGroup (current and older spelling).
 pub const POD_GROUP_LABELS: [&str; 2] = ["scheduling.x-k8s.io/pod-group", "pod-group.scheduling.sigs.k8s.io"];
+/// The annotation that puts a pod in a Volcano PodGroup.
+pub const VOLCANO_GROUP_ANNOTATION: &str = "scheduling.k8s.io/group-name";
 
 pub type ResourceList = BTreeMap<String, Spanned<String>>;
 
@@ -89,6 +91,51 @@ pub struct PodSpec {
     pub priority_class_name: Option<Spanned<String>>,
     pub scheduler_name: Option<String>,
     pub node_name: Option<Spanned<String>>,
+    /// Kubernetes-native gang scheduling (v1.35): the Workload and pod group this pod is in.
+    pub workload_ref: Option<WorkloadRefManifest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRefManifest {
+    pub name: Spanned<String>,
+    pub pod_group: Spanned<String>,
+    pub pod_group_replica_key: Option<String>,
+}
+
+/// `scheduling.k8s.io/v1alpha1` Workload: named pod groups, each with a basic or gang policy.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub spec: WorkloadSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSpec {
+    #[serde(default)]
+    pub pod_groups: Vec<WorkloadPodGroup>,
+}
+
+#[derive(Deserialize)]
+pub struct WorkloadPodGroup {
+    pub name: Spanned<String>,
+    pub policy: WorkloadPolicy,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadPolicy {
+    pub gang: Option<GangPolicy>,
+    pub basic: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GangPolicy {
+    pub min_count: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +215,8 @@ pub struct PodGroupManifest {
 #[serde(rename_all = "camelCase")]
 pub struct PodGroupSpec {
     pub min_member: Option<Spanned<i64>>,
+    /// Volcano's Job spelling; a Volcano PodGroup may carry it too.
+    pub min_available: Option<Spanned<i64>>,
     pub min_resources: Option<ResourceList>,
     pub schedule_timeout_seconds: Option<Spanned<i64>>,
 }

@@ -14,12 +14,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
-pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION};
+pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
 pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
 
 pub use crate::config::ScoringStrategy;
 
-use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest};
+use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, WorkloadManifest};
 use simulation::{API_VERSION, SimulationManifest};
 use yaml::{Shape, Source, YNode};
 
@@ -177,7 +177,7 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
-const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, PriorityClass, List, Simulation";
+const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, List, Simulation";
 
 /// One object found in the file, before parsing: its kind and where it is.
 struct Found<'a> {
@@ -229,7 +229,7 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         }
-        if !matches!(kind, "Node" | "Pod" | "PodGroup" | "PriorityClass" | "Simulation") {
+        if !matches!(kind, "Node" | "Pod" | "PodGroup" | "Workload" | "PriorityClass" | "Simulation") {
             let help = match kind {
                 "Deployment" | "ReplicaSet" | "Job" | "StatefulSet" | "DaemonSet" => format!(
                     "controllers are not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
@@ -290,7 +290,11 @@ impl<'a> Loader<'a> {
         let mut groups: Vec<Arc<PodGroup>> = Vec::new();
         let mut group_pos: Vec<Pos> = Vec::new();
         for f in of_kind("PodGroup") {
-            self.check_api_version(f, &["scheduling.x-k8s.io/v1alpha1", "scheduling.sigs.k8s.io/v1alpha1"])?;
+            // The scheduler-plugins dialect (current and older group) and Volcano's.
+            self.check_api_version(
+                f,
+                &["scheduling.x-k8s.io/v1alpha1", "scheduling.sigs.k8s.io/v1alpha1", "scheduling.volcano.sh/v1beta1"],
+            )?;
             let doc: Doc<PodGroupManifest> = self.doc(f.node)?;
             let m = &doc.parsed.value;
             let (name, pos) = doc.name(&m.metadata, "PodGroup")?;
@@ -298,7 +302,7 @@ impl<'a> Loader<'a> {
             if let Some(i) = groups.iter().position(|g| g.name == name && g.namespace == namespace) {
                 return Err(self.duplicate(pos, "PodGroup", &name, group_pos[i]));
             }
-            let min_member = match &m.spec.min_member {
+            let min_member = match m.spec.min_member.as_ref().or(m.spec.min_available.as_ref()) {
                 None => 1,
                 Some(n) if (1..=1_000_000).contains(&n.value) => n.value as u32,
                 Some(n) => return Err(doc.error(n, format!("minMember {} is out of range (1 to 1000000)", n.value))),
@@ -315,6 +319,51 @@ impl<'a> Loader<'a> {
             let min_resources = m.spec.min_resources.as_ref().map(|r| doc.resources(r)).transpose()?;
             groups.push(Arc::new(PodGroup { namespace, name, min_member, schedule_timeout, min_resources }));
             group_pos.push(pos);
+        }
+
+        // Kubernetes-native gang scheduling: each pod group of a Workload is a PodGroup named
+        // `<workload>-<group>`; basic groups gang nothing (minMember 1).
+        for f in of_kind("Workload") {
+            self.check_api_version(f, &["scheduling.k8s.io/v1alpha1"])?;
+            let doc: Doc<WorkloadManifest> = self.doc(f.node)?;
+            let m = &doc.parsed.value;
+            let (workload, pos) = doc.name(&m.metadata, "Workload")?;
+            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+            for g in &m.spec.pod_groups {
+                let name = format!("{workload}-{}", g.name.value);
+                if let Some(i) = groups.iter().position(|o| o.name == name && o.namespace == namespace) {
+                    return Err(self.duplicate(doc.at(&g.name), "PodGroup", &name, group_pos[i]));
+                }
+                let min_member = match (&g.policy.gang, &g.policy.basic) {
+                    (Some(gang), None) if (1..=1_000_000).contains(&gang.min_count.value) => {
+                        gang.min_count.value as u32
+                    }
+                    (Some(gang), None) => {
+                        return Err(doc.error(
+                            &gang.min_count,
+                            format!("minCount {} is out of range (1 to 1000000)", gang.min_count.value),
+                        ));
+                    }
+                    (None, Some(_)) => 1,
+                    _ => {
+                        return Err(doc.error(
+                            &g.name,
+                            format!(
+                                "pod group `{}` needs exactly one policy: `gang: {{minCount: N}}` or `basic: {{}}`",
+                                g.name.value
+                            ),
+                        ));
+                    }
+                };
+                groups.push(Arc::new(PodGroup {
+                    namespace: namespace.clone(),
+                    name,
+                    min_member,
+                    schedule_timeout: None,
+                    min_resources: None,
+                }));
+                group_pos.push(pos);
+            }
         }
 
         let mut nodes: Vec<Arc<Node>> = Vec::new();
@@ -335,7 +384,7 @@ impl<'a> Loader<'a> {
         for f in of_kind("Pod") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<PodManifest> = self.doc(f.node)?;
-            let (pod, pos) = self.pod(&doc, &nodes, &groups, &priority_classes, default_priority)?;
+            let (pod, pos) = self.pod(&doc, &nodes, &mut groups, &priority_classes, default_priority)?;
             if let Some(i) = pods.iter().position(|p| p.name == pod.name && p.namespace == pod.namespace) {
                 return Err(self.duplicate(pos, "Pod", &pod.key(), pod_pos[i]));
             }
@@ -395,7 +444,7 @@ impl<'a> Loader<'a> {
         &mut self,
         doc: &Doc<'_, PodManifest>,
         nodes: &[Arc<Node>],
-        groups: &[Arc<PodGroup>],
+        groups: &mut Vec<Arc<PodGroup>>,
         priority_classes: &BTreeMap<String, (i32, Pos)>,
         default_priority: i32,
     ) -> Result<(Pod, Pos), LoadError> {
@@ -433,19 +482,50 @@ impl<'a> Loader<'a> {
             },
             (None, None) => default_priority,
         };
-        let mut group = None;
+        // Group membership in the three dialects: scheduler-plugins' label, Volcano's
+        // annotation, Kubernetes' `spec.workloadRef`.
+        let mut named: Option<(String, Pos)> = None;
         for label in POD_GROUP_LABELS {
             if let Some(value) = m.metadata.labels.get(label) {
-                let id =
-                    groups.iter().position(|g| g.name == value.value && g.namespace == namespace).ok_or_else(|| {
-                        doc.src.error_with_help(
-                            doc.at(value),
-                            format!("Pod `{name}` names PodGroup `{}`, which is not in this scenario", value.value),
-                            "add the PodGroup, or fix the label",
-                        )
-                    })?;
-                group = Some(GroupId(id as u32));
+                named = Some((value.value.clone(), doc.at(value)));
             }
+        }
+        if let Some(value) = m.metadata.annotations.get(VOLCANO_GROUP_ANNOTATION) {
+            named = Some((value.value.clone(), doc.at(value)));
+        }
+        let mut replica_of = None;
+        if let Some(r) = &m.spec.workload_ref {
+            let base = format!("{}-{}", r.name.value, r.pod_group.value);
+            match &r.pod_group_replica_key {
+                // Each replica key is a gang of its own, with the pod group's policy.
+                Some(key) => {
+                    replica_of = Some(base.clone());
+                    named = Some((format!("{base}-{key}"), doc.at(&r.pod_group)));
+                }
+                None => named = Some((base, doc.at(&r.pod_group))),
+            }
+        }
+        let mut group = None;
+        if let Some((group_name, at)) = named {
+            let find =
+                |groups: &[Arc<PodGroup>], n: &str| groups.iter().position(|g| g.name == n && g.namespace == namespace);
+            let id = match (find(groups, &group_name), &replica_of) {
+                (Some(id), _) => id,
+                (None, Some(base)) if find(groups, base).is_some() => {
+                    let template = &groups[find(groups, base).expect("checked")];
+                    let replica = PodGroup { name: group_name.clone(), ..(**template).clone() };
+                    groups.push(Arc::new(replica));
+                    groups.len() - 1
+                }
+                _ => {
+                    return Err(doc.src.error_with_help(
+                        at,
+                        format!("Pod `{name}` names pod group `{group_name}`, which is not in this scenario"),
+                        "add the PodGroup (or Workload), or fix the reference",
+                    ));
+                }
+            };
+            group = Some(GroupId(id as u32));
         }
         let run_for = m.metadata.annotations.get(RUN_FOR_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
         let mut pod = Pod {
