@@ -2,6 +2,7 @@
 //! `kind: Simulation`, loaded into a validated [`Scenario`] or a positioned error.
 
 mod diagnostic;
+mod document;
 mod manifest;
 mod simulation;
 mod yaml;
@@ -11,10 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
+pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION};
+pub use simulation::API_VERSION;
 
 use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest};
-use simulation::{API_VERSION, SimulationManifest};
+use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
 use crate::event::Phase;
@@ -141,8 +144,17 @@ pub fn load(path: &Path, options: LoadOptions<'_>) -> Result<Scenario, LoadError
 
 /// Loads a scenario from bytes; `file` names it in messages.
 pub fn parse_bytes(file: &str, bytes: Vec<u8>, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    parse_bytes_with(file, bytes, |file, text| parse(file, text, options))
+}
+
+/// Checks that `bytes` are UTF-8 (a positioned error where they stop being so), then parses.
+fn parse_bytes_with<R>(
+    file: &str,
+    bytes: Vec<u8>,
+    parse: impl FnOnce(&str, &str) -> Result<R, LoadError>,
+) -> Result<R, LoadError> {
     match String::from_utf8(bytes) {
-        Ok(text) => parse(file, &text, options),
+        Ok(text) => parse(file, &text),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
