@@ -199,21 +199,20 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            println!(
-                "{:<18}{:<24}{:<16}{:<22}{}",
-                "id",
-                "scenario",
-                "policy",
-                "seed",
-                if shards.is_some() { "shard" } else { "" }
-            );
+            let header = if shards.is_some() { "shard" } else { "" };
+            let mut text = format!("{:<18}{:<24}{:<16}{:<12}{header}", "id", "scenario", "policy", "seed");
+            text.truncate(text.trim_end().len());
+            text.push('\n');
             for (k, run) in sweep.plan.iter().enumerate() {
                 let name = &sweep.scenarios[run.scenario].scenario.name;
                 let shard = shards.map_or(String::new(), |n| format!("{}/{n}", shard_of[k]));
-                let line = format!("{:<18}{name:<24}{:<16}{:<22}{shard}", run.id, run.policy, run.seed);
-                println!("{}", line.trim_end());
+                let line = format!("{:<18}{name:<24}{:<16}{:<12}{shard}", run.id, run.policy, run.seed);
+                text.push_str(line.trim_end());
+                text.push('\n');
             }
-            println!("{} runs", sweep.plan.len());
+            text.push_str(&format!("{} runs\n", sweep.plan.len()));
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
             Ok(ExitCode::SUCCESS)
         }
         SweepCommand::Run { file, out, shard, jobs } => {

@@ -94,7 +94,7 @@ pub struct ChartError {
 }
 
 const WIDTH: u32 = 860;
-const LEGEND_WIDTH: u32 = 210;
+const LEGEND_WIDTH: u32 = 230;
 
 impl Chart {
     fn size(&self) -> (u32, u32) {
@@ -163,12 +163,12 @@ impl Chart {
         };
         let mut builder = ChartBuilder::on(&plot_area);
         builder
-            .caption(&self.title, (FAMILY, 19).into_font().color(&INK))
+            .caption(&self.title, (FAMILY, 21).into_font().color(&INK))
             .margin(14)
-            .x_label_area_size(48)
-            .y_label_area_size(if matches!(self.plot, Plot::Gantt { .. }) { 110 } else { 78 });
-        let label_style = (FAMILY, 13).into_font().color(&INK);
-        let desc_style = (FAMILY, 14).into_font().color(&INK);
+            .x_label_area_size(52)
+            .y_label_area_size(if matches!(self.plot, Plot::Gantt { .. }) { 120 } else { 84 });
+        let label_style = (FAMILY, 15).into_font().color(&INK);
+        let desc_style = (FAMILY, 16).into_font().color(&INK);
         match &self.plot {
             Plot::Bars { bars } => {
                 // Categories on a float axis: bar i spans [i, i + 1], labelled at its centre.
@@ -200,7 +200,7 @@ impl Chart {
                     ErrorBar::new_vertical(i as f64 + 0.5, b.low.max(0.0), b.mean, b.high, INK.stroke_width(2), 18)
                 }))?;
                 // The value above each bar, so the chart reads without the table.
-                let value_style = (FAMILY, 13).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
+                let value_style = (FAMILY, 15).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
                 chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
                     Text::new(axis_number(b.mean), (i as f64 + 0.5, b.high.max(b.mean)), value_style.clone())
                 }))?;
@@ -311,9 +311,9 @@ fn draw_legend<DB: DrawingBackend>(
     entries: &[(String, RGBColor, Mark)],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     const SHOWN: usize = 24;
-    let style = (FAMILY, 13).into_font().color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
+    let style = (FAMILY, 15).into_font().color(&INK).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, (label, c, mark)) in entries.iter().take(SHOWN).enumerate() {
-        let y = 60 + 22 * i as i32;
+        let y = 60 + 24 * i as i32;
         match mark {
             Mark::Line => area.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))?,
             Mark::Box => area.draw(&Rectangle::new([(6, y - 6), (24, y + 6)], c.mix(0.85).filled()))?,
@@ -322,7 +322,7 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new(shorten(label, 24), (32, y), style.clone()))?;
     }
     if entries.len() > SHOWN {
-        let y = 60 + 22 * SHOWN as i32;
+        let y = 60 + 24 * SHOWN as i32;
         area.draw(&Text::new(format!("… {} more", entries.len() - SHOWN), (32, y), style.clone()))?;
     }
     Ok(())

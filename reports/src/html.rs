@@ -10,7 +10,7 @@ const STYLE: &str = r#"
 :root { --ink: #222; --muted: #666; --line: #ddd; --ok: #1b7f3b; --bad: #c62828; --accent: #4e79a7; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: #fafafa; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+main { max-width: 1480px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 40px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--accent); }
 h3 { font-size: 17px; margin: 28px 0 8px; }
@@ -27,9 +27,9 @@ th:first-child, td:first-child { text-align: left; }
 thead th { border-bottom: 2px solid var(--ink); }
 tr.headline td { font-weight: bold; }
 table.runs td { text-align: left; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(660px, 1fr)); gap: 18px; }
 figure { margin: 0; border: 1px solid var(--line); padding: 6px; background: #fff; }
-figure svg { display: block; width: 100%; height: auto; }
+figure svg { display: block; width: 100%; max-width: 980px; height: auto; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 13px; padding: 4px 2px 0; }
 ul.verdicts { list-style: none; padding: 0; margin: 6px 0; }
 ul.verdicts li { margin: 4px 0; padding-left: 26px; text-indent: -26px; }
@@ -53,6 +53,10 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// An id for an anchor: letters, digits and `-` only.
@@ -117,8 +121,18 @@ fn scenario_section<'a>(
     let facts = [
         ("file", format!("<code>{}</code>", escape(&s.file))),
         ("content", format!("<code>blake3:{}</code>", escape(&s.content_digest))),
-        ("cluster", format!("{} nodes, {} pods, {} pod groups", s.nodes.len(), s.pods, s.groups)),
-        ("expectations", format!("{} <code>expect:</code> entries", s.expectations)),
+        (
+            "cluster",
+            format!("{}, {}, {}", plural(s.nodes.len(), "node"), plural(s.pods, "pod"), plural(s.groups, "pod group")),
+        ),
+        (
+            "expectations",
+            format!(
+                "{} <code>expect:</code> {}",
+                s.expectations,
+                if s.expectations == 1 { "entry" } else { "entries" }
+            ),
+        ),
         ("policies", escape(&s.policies.join(", "))),
         ("seeds", escape(&seeds_phrase(&s.seeds))),
     ];
@@ -158,11 +172,13 @@ fn scenario_section<'a>(
     for (_, stem, title, svg) in charts {
         let _ = writeln!(
             h,
-            "<figure id=\"{}-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            "<figure id=\"{}-{}\" title=\"{}\">\n{}\n<figcaption><code>charts/{}/{}.svg</code></figcaption>\n</figure>",
             anchor(&s.name),
             anchor(stem),
+            escape(title),
             svg.trim_end(),
-            escape(title)
+            escape(&s.name),
+            escape(stem)
         );
     }
     h.push_str("</div>\n");
