@@ -62,8 +62,16 @@ pub fn plan(scenarios: &[Loaded], policies: &[String], seeds: u64) -> Vec<Planne
     runs
 }
 
+/// The policies a scenario runs under, each once, in the order given.
 pub fn policies_of(l: &Loaded, policies: &[String]) -> Vec<String> {
-    if policies.is_empty() { l.scenario.policies.clone() } else { policies.to_vec() }
+    let given = if policies.is_empty() { &l.scenario.policies } else { policies };
+    let mut out: Vec<String> = Vec::new();
+    for p in given {
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out
 }
 
 /// Refuses two scenarios of one name: their charts and rows would mix.

@@ -38,7 +38,7 @@ enum Command {
 scenario's `expect:` lines, and the BLAKE3 digest of each run's event log.\n\nWith --out DIR it also writes, \
 for each policy P:\n  DIR/P/summary.json    the metrics (schema podlab.summary/v1)\n  DIR/P/events.jsonl    \
 one JSON object per event\n  DIR/P/placements.csv  one row per pod: group, nodes, created/scheduled/finished \
-times, phase, split, partial")]
+times, phase, split, partial\n  DIR/P/trace.json      Chrome trace events for Perfetto: a process per node, a track per pod")]
     Run(RunArgs),
     /// Compare policies over seeds: a table, results.csv, charts and report.html.
     #[command(after_help = "Runs every scenario × policy × seed in parallel (seeds S, S+1, …, S+N-1 from the \
@@ -81,7 +81,7 @@ struct RunArgs {
     /// The master seed, overriding the scenario's `spec.seed`.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Write each policy's summary.json, events.jsonl and placements.csv under DIR/POLICY/.
+    /// Write each policy's summary.json, events.jsonl, placements.csv and trace.json under DIR/POLICY/.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Overwrite the files of an earlier run under --out.
@@ -194,7 +194,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             podlab::reports::output::write_run(&dir, &scenario, &run.sim.records, &run.summary)
                 .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
         }
-        println!("\nwrote summary.json, events.jsonl and placements.csv under {}/<policy>/", out.display());
+        println!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display());
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -231,7 +231,10 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                     return Ok(false);
                 }
                 // Written beside, then renamed whole: a run directory is complete or absent.
-                let tmp = runs_dir.join(format!(".{}.tmp-{}", run.id, std::process::id()));
+                // Host and process in the name: pods of a Job all run as pid 1, and a retried
+                // shard may overlap with its predecessor on the shared volume.
+                let host = std::env::var("HOSTNAME").unwrap_or_default();
+                let tmp = runs_dir.join(format!(".{}.tmp-{host}-{}", run.id, std::process::id()));
                 let _ = std::fs::remove_dir_all(&tmp);
                 run_one(&sweep.scenarios[run.scenario], run, &tmp, sweep.check_invariants)?;
                 if let Err(e) = std::fs::rename(&tmp, &dir) {
