@@ -99,7 +99,7 @@ const LEGEND_WIDTH: u32 = 230;
 impl Chart {
     fn size(&self) -> (u32, u32) {
         match &self.plot {
-            Plot::Gantt { rows, .. } => (WIDTH, (120 + 26 * rows.len() as u32).clamp(260, 1400)),
+            Plot::Gantt { rows, bars, .. } => (WIDTH, (120 + gantt_row_px(bars) * rows.len() as u32).clamp(260, 1800)),
             _ => (WIDTH, 440),
         }
     }
@@ -150,6 +150,7 @@ impl Chart {
                 let mut entries: Vec<_> = legend.iter().map(|(n, c)| (n.clone(), color(*c), Mark::Box)).collect();
                 if bars.iter().any(|b| b.marked) {
                     entries.push(("split across nodes".into(), SPLIT, Mark::Outline));
+                    entries.rotate_right(1);
                 }
                 entries
             }
@@ -253,9 +254,15 @@ impl Chart {
                     let top = base + 0.92 - lane as f64 * lane_h;
                     let bottom = top - lane_h + 0.02;
                     let corners = [(bar.start, bottom), (bar.end, top)];
-                    chart.plotting_area().draw(&Rectangle::new(corners, color(bar.color).mix(0.85).filled()))?;
-                    let outline = if bar.marked { SPLIT.stroke_width(2) } else { WHITE.stroke_width(1) };
-                    chart.plotting_area().draw(&Rectangle::new(corners, outline))?;
+                    // A split part is outlined in red; in a lane too thin for an outline to
+                    // read, it is filled red instead.
+                    let thin = lane_h * row_px < 10.0;
+                    let fill = if bar.marked && thin { SPLIT } else { color(bar.color) };
+                    chart.plotting_area().draw(&Rectangle::new(corners, fill.mix(0.85).filled()))?;
+                    if !thin || !bar.marked {
+                        let outline = if bar.marked { SPLIT.stroke_width(3) } else { WHITE.stroke_width(1) };
+                        chart.plotting_area().draw(&Rectangle::new(corners, outline))?;
+                    }
                     let (x0, _) = chart.backend_coord(&(bar.start, top));
                     let (x1, _) = chart.backend_coord(&(bar.end, top));
                     let fits =
@@ -350,9 +357,15 @@ fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// The height of a Gantt row: room for every lane of the busiest row at 6 px a lane.
+pub fn gantt_row_px(bars: &[GanttBar]) -> u32 {
+    let most = lanes(bars).into_iter().map(|(_, count)| count).max().unwrap_or(1);
+    (6 * most as u32 + 10).max(26)
+}
+
 /// Assigns each bar of a row a lane so that overlapping bars sit one above the other: greedy
 /// interval partitioning in start order, the fewest lanes possible. Returns (lane, lanes in row).
-fn lanes(bars: &[GanttBar]) -> Vec<(usize, usize)> {
+pub fn lanes(bars: &[GanttBar]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..bars.len()).collect();
     order.sort_by(|&a, &b| bars[a].row.cmp(&bars[b].row).then(bars[a].start.total_cmp(&bars[b].start)).then(a.cmp(&b)));
     let mut lane_of = vec![0usize; bars.len()];

@@ -25,8 +25,9 @@ pub const RESULT_SCHEMA: &str = "podlab.run-result/v1";
 
 /// Points kept for a chart's line: enough to look exact at any chart width.
 const MAX_LINE_POINTS: usize = 1_500;
-/// Nodes shown in a Gantt chart before it is cut short.
+/// Nodes shown in a Gantt chart before it is cut short, and its greatest height in pixels.
 const MAX_GANTT_NODES: usize = 40;
+const MAX_GANTT_PX: usize = 1_600;
 
 /// What a comparison keeps of one run (`result.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -568,7 +569,24 @@ impl Comparison {
 
     fn gantt_chart(&self, s: &ScenarioInfo, policy: &str) -> Option<Chart> {
         let (run, detail) = self.charted(s, policy)?;
-        let shown = s.nodes.len().min(MAX_GANTT_NODES);
+        let bar = |span: &SpanLine| GanttBar {
+            row: span.node,
+            start: span.start_ns as f64 * 1e-9,
+            end: span.end_ns as f64 * 1e-9,
+            label: span.label.clone(),
+            color: 0,
+            marked: span.split,
+        };
+        // As many nodes as fit a readable chart: at most MAX_GANTT_NODES, fewer when busy
+        // nodes need many lanes.
+        let mut shown = s.nodes.len().min(MAX_GANTT_NODES);
+        loop {
+            let bars: Vec<GanttBar> = detail.spans.iter().filter(|sp| sp.node < shown).map(bar).collect();
+            if shown <= 1 || 120 + crate::charts::gantt_row_px(&bars) as usize * shown <= MAX_GANTT_PX {
+                break;
+            }
+            shown -= 1;
+        }
         let mut keys: Vec<&str> = Vec::new();
         let mut bars = Vec::new();
         for span in detail.spans.iter().filter(|sp| sp.node < shown) {
@@ -579,15 +597,8 @@ impl Comparison {
                     keys.len() - 1
                 }
             };
-            bars.push(GanttBar {
-                row: span.node,
-                start: span.start_ns as f64 * 1e-9,
-                end: span.end_ns as f64 * 1e-9,
-                label: span.label.clone(),
-                // The palette's last colour is red, kept for what is split.
-                color: colour % 9,
-                marked: span.split,
-            });
+            // The palette's last colour is red, kept for what is split.
+            bars.push(GanttBar { color: colour % 9, ..bar(span) });
         }
         let cut =
             if shown < s.nodes.len() { format!(", first {shown} of {} nodes", s.nodes.len()) } else { String::new() };
