@@ -215,19 +215,21 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     finish(&comparison(&scenarios, &args.policies, args.seeds, results), out, args.png)
 }
 
-/// Prints the table, writes the comparison's files, and says how it went.
+/// Writes the comparison's files, then prints the table and says where they are.
 pub fn finish(comparison: &Comparison, out: &Path, png: bool) -> anyhow::Result<ExitCode> {
-    print!("{}", comparison.table());
     let written =
         comparison.write(out, png).with_context(|| format!("writing the comparison under {}", out.display()))?;
     let charts = written.iter().filter(|p| p.starts_with("charts")).count();
-    println!(
-        "wrote {} and {}, {charts} charts under {}, and each run's files under {}",
+    let text = format!(
+        "{}wrote {} and {}, {charts} charts under {}, and each run's files under {}\n",
+        comparison.table(),
         out.join("results.csv").display(),
         out.join("report.html").display(),
         out.join("charts").display(),
         out.join("runs").display()
     );
+    // A closed pipe (`| head`) is not worth a panic: the files are written already.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     let ok = comparison.runs.iter().all(RunResult::ok);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -26,7 +26,7 @@ th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: ri
 th:first-child, td:first-child { text-align: left; }
 thead th { border-bottom: 2px solid var(--ink); }
 tr.headline td { font-weight: bold; }
-table.runs td { text-align: left; }
+table.runs th, table.runs td { text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(660px, 1fr)); gap: 18px; }
 figure { margin: 0; border: 1px solid var(--line); padding: 6px; background: #fff; }
 figure svg { display: block; width: 100%; max-width: 980px; height: auto; margin: 0 auto; }
