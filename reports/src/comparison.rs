@@ -447,9 +447,21 @@ impl Comparison {
             } else {
                 format!("seed {}", s.seeds.first().copied().unwrap_or(0))
             };
-            for h in HEADLINE {
-                let Some(row) = rows.iter().find(|r| r.metric == h.metric) else { continue };
-                let scale = h.unit.scale();
+            // The headline metrics, then any other metric on which the policies differ: a
+            // metric added to the summary later is charted when it tells the policies apart.
+            let mut charted: Vec<(&MetricRow, String, Unit)> = HEADLINE
+                .iter()
+                .filter_map(|h| Some((rows.iter().find(|r| r.metric == h.metric)?, h.title.to_string(), h.unit)))
+                .collect();
+            for row in &rows {
+                let means: Vec<f64> = row.per_policy.iter().flatten().map(|e| e.mean).collect();
+                let differs = means.iter().any(|m| *m != means[0]);
+                if differs && !HEADLINE.iter().any(|h| h.metric == row.metric) {
+                    charted.push((row, row.metric.clone(), Unit::of(&row.metric)));
+                }
+            }
+            for (row, title, unit) in charted {
+                let scale = unit.scale();
                 let bars: Vec<Bar> = s
                     .policies
                     .iter()
@@ -466,13 +478,17 @@ impl Comparison {
                         })
                     })
                     .collect();
+                let y_label = match unit {
+                    Unit::Count("value") => row.metric.clone(),
+                    unit => unit.axis().to_string(),
+                };
                 let chart = Chart {
-                    title: format!("{} — {over}", h.title),
+                    title: format!("{title} — {over}"),
                     x_label: "policy".into(),
-                    y_label: h.unit.axis().into(),
+                    y_label,
                     plot: Plot::Bars { bars },
                 };
-                out.push((si, h.metric.replace(['.', '_'], "-"), chart));
+                out.push((si, row.metric.replace(['.', '_'], "-"), chart));
             }
             out.push((si, "time-to-schedule-cdf".into(), self.cdf_chart(s)));
             for (stem, title, pick) in [
@@ -675,5 +691,46 @@ fn csv(field: &str) -> String {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
         field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Colocation, Percentiles, PodCounts, SUMMARY_SCHEMA, Utilisation};
+
+    /// Every headline metric is a leaf of today's `Summary`: renaming one breaks this test,
+    /// not silently a chart.
+    #[test]
+    fn headline_metrics_exist_in_the_summary() {
+        let summary = Summary {
+            schema: SUMMARY_SCHEMA,
+            scenario: "s".into(),
+            policy: "p".into(),
+            seed: 1,
+            digest: "blake3:0".into(),
+            end_ns: 1,
+            events: 1,
+            pods: PodCounts::default(),
+            colocation: Colocation::default(),
+            time_to_schedule: Percentiles::of(vec![5]),
+            unschedulable_attempts: 0,
+            bind_refusals: 0,
+            utilisation: Utilisation::default(),
+        };
+        let names: Vec<String> = flatten(&summary).into_iter().map(|m| m.name).collect();
+        for h in HEADLINE {
+            assert!(names.iter().any(|n| n == h.metric), "{} is not in {names:?}", h.metric);
+        }
+    }
+
+    /// Cells read as a person writes them: seconds from nanoseconds, percent from ratios, the
+    /// interval only where seeds disagree, and `n` when some seeds lack the metric.
+    #[test]
+    fn cells_are_readable() {
+        let e = Estimate { n: 3, mean: 1.5e9, half_width: 0.25e9 };
+        assert_eq!(Unit::Seconds.show_estimate(&e, 3), "1.5 s ± 0.25");
+        let e = Estimate { n: 2, mean: 0.308, half_width: 0.0 };
+        assert_eq!(Unit::Percent.show_estimate(&e, 3), "30.8% (n=2)");
     }
 }
