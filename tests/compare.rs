@@ -133,3 +133,27 @@ fn bad_input_exits_two() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// A failing expectation fails the comparison with exit code 1, and the report says which
+/// expectation failed, in how many runs, and why.
+#[test]
+fn failed_expectation_shows_in_the_report() {
+    let dir = temp_dir("expect");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let wrong = text.replace("{phase: Running, node: node-b, split: false}", "{phase: Running, node: node-a}");
+    let file = dir.join("coscheduling.yaml");
+    std::fs::write(&file, wrong).unwrap();
+    let out = dir.join("out");
+    let run = podlab(&["compare", file.to_str().unwrap(), "--seeds", "2", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("kubernetes: FAILED in 2 of 2 runs"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("runs failed an expectation or invariant"), "{html}");
+    assert!(
+        html.contains("held in 0 of 2 runs (seed 42: at 1s: pod app-with-logs is on node-b, expected node-a)"),
+        "{html}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

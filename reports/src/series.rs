@@ -161,3 +161,42 @@ pub fn schedule_waits_ns(outcomes: &Outcomes) -> Vec<u64> {
     waits.sort_unstable();
     waits
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use podlab_cluster::scenario::{LoadOptions, parse};
+    use podlab_cluster::{NodeId, Phase, SimDuration};
+
+    const YAML: &str = "apiVersion: v1\nkind: List\nitems:\n\
+        - {apiVersion: v1, kind: Node, metadata: {name: a}, status: {allocatable: {cpu: \"2\", memory: 2Gi}}}\n\
+        - {apiVersion: v1, kind: Node, metadata: {name: b}, status: {allocatable: {cpu: \"2\", memory: 2Gi}}}\n\
+        - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, resources: {requests: {cpu: \"1\", memory: 1Gi}}}]}}\n";
+
+    fn at(secs: u64, record: Record) -> Stamped {
+        Stamped { time: SimTime::ZERO + SimDuration::from_secs(secs), record }
+    }
+
+    /// The cluster's totals step up when nodes join and a part is bound, down when it ends,
+    /// one point per instant, closed at the end of the run; thinned to buckets when asked.
+    #[test]
+    fn cluster_steps_follow_the_records() {
+        let scenario = parse("s.yaml", YAML, LoadOptions { known_policies: &[] }).unwrap();
+        let (pod, node_b) = (PodId(0), NodeId(1));
+        let records = vec![
+            at(0, Record::NodeAdded { node: NodeId(0) }),
+            at(0, Record::NodeAdded { node: node_b }),
+            at(0, Record::PodCreated { pod }),
+            at(5, Record::Bound { pod, part: Part::Whole, node: node_b }),
+            at(10, Record::Ended { pod, part: Part::Whole, node: node_b, phase: Phase::Succeeded }),
+        ];
+        let end = SimTime::ZERO + SimDuration::from_secs(20);
+        let steps = cluster_steps(&scenario, &records, end, 100);
+        let cpu: Vec<(u64, u64, u64)> =
+            steps.iter().map(|p| (p.t_ns / 1_000_000_000, p.allocated.cpu_milli, p.capacity.cpu_milli)).collect();
+        assert_eq!(cpu, [(0, 0, 4000), (5, 1000, 4000), (10, 0, 4000), (20, 0, 4000)]);
+        let thinned = cluster_steps(&scenario, &records, end, 2);
+        assert_eq!(thinned.iter().map(|p| p.t_ns / 1_000_000_000).collect::<Vec<_>>(), [0, 20]);
+        assert_eq!(thinned[0].allocated.cpu_milli, 0, "the first bucket keeps its last state");
+    }
+}
