@@ -1,18 +1,21 @@
 //! Benchmarks of the engine's hot paths: the event queue at 1k, 100k and 1M pending events; one
-//! `kubernetes` scheduling decision at 1k and 10k nodes; and a whole scenario end to end.
+//! scheduling decision of each policy at 1k, 10k and 100k nodes; and a whole scenario end to end.
 //!
 //!   cargo bench --bench engine
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_core::Rng;
 
+use podlab::cluster::objects::Container;
 use podlab::cluster::objects::DEFAULT_MAX_PODS;
 use podlab::cluster::scenario::ScoringStrategy;
 use podlab::cluster::{Node, NodeId, Part, Pod, Resources, SimTime, rng};
+use podlab::schedulers::POLICIES;
 use podlab::schedulers::framework::{Framework, NodeInfo, Unit};
 use podlab::sim::queue::EventQueue;
 
@@ -54,10 +57,38 @@ fn pod(cpu_milli: u64, memory_bytes: u64) -> Pod {
     Pod::single("bench", Resources::new(cpu_milli, memory_bytes))
 }
 
-/// One filter-and-score decision over every node of a partly loaded cluster.
-fn kubernetes_decision(c: &mut Criterion) {
-    let mut group = c.benchmark_group("kubernetes_decision");
-    for nodes in [1_000usize, 10_000] {
+/// The co-scheduling pod: App (500m, 1 GiB) and LogCollector (100m, 0.5 GiB).
+fn app_with_logs() -> Pod {
+    let mut pod = pod(600, 3 << 29);
+    let container = |name: &str, cpu_milli, memory_bytes| Container {
+        name: name.into(),
+        requests: Resources::new(cpu_milli, memory_bytes),
+        limits: Resources::default(),
+        sidecar: false,
+    };
+    pod.containers = vec![container("app", 500, 1 << 30), container("log-collector", 100, 1 << 29)];
+    pod
+}
+
+/// What one decision of a policy places: `kubernetes` filters and scores the whole Pod,
+/// `per-container` one container. The framework code is the same, so this is what differs.
+/// `None` for a policy whose decision is not a single `Framework::select` (it needs its own
+/// benchmark).
+fn decision_part(policy: &str) -> Option<Part> {
+    match policy {
+        "kubernetes" => Some(Part::Whole),
+        "per-container" => Some(Part::Container(0)),
+        _ => None,
+    }
+}
+
+/// One filter-and-score decision of each policy over every node of a partly loaded cluster.
+fn policy_decision(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decision");
+    // 100k nodes take milliseconds a decision: fewer, shorter samples keep the suite quick.
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    let incoming = app_with_logs();
+    for nodes in [1_000usize, 10_000, 100_000] {
         let mut r = rng::stream(2, "bench");
         let filler = pod(500, 1 << 30);
         let mut cache: Vec<NodeInfo> = (0..nodes).map(|i| NodeInfo::new(NodeId(i as u32), node(i))).collect();
@@ -67,12 +98,17 @@ fn kubernetes_decision(c: &mut Criterion) {
             }
         }
         let framework = Framework::new(ScoringStrategy::LeastAllocated);
-        let incoming = pod(1000, 2 << 30);
-        let unit = Unit::new(&incoming, Part::Whole);
-        group.throughput(Throughput::Elements(1));
-        group.bench_with_input(BenchmarkId::from_parameter(nodes), &nodes, |b, _| {
-            b.iter(|| black_box(framework.select(&unit, cache.iter(), &mut r)))
-        });
+        group.throughput(Throughput::Elements(nodes as u64));
+        for policy in POLICIES {
+            let Some(part) = decision_part(policy) else {
+                eprintln!("decision/{policy}: no single-decision benchmark for this policy yet");
+                continue;
+            };
+            let unit = Unit::new(&incoming, part);
+            group.bench_with_input(BenchmarkId::new(*policy, nodes), &nodes, |b, _| {
+                b.iter(|| black_box(framework.select(&unit, cache.iter(), &mut r)))
+            });
+        }
     }
     group.finish();
 }
@@ -101,5 +137,5 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_queue, kubernetes_decision, end_to_end);
+criterion_group!(benches, event_queue, policy_decision, end_to_end);
 criterion_main!(benches);

@@ -2,6 +2,8 @@
 //! comparison and write the outputs. Exit codes: 0 all good, 1 an expectation or invariant
 //! failed, 2 bad input (a scenario error, a bad flag, an output that would be overwritten).
 
+mod compare;
+mod sweep;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ use podlab::schedulers::POLICIES;
 document) in a deterministic discrete-event simulator, and compares scheduling designs on them — \
 starting from the Task co-scheduling problem: naive per-container placement against the \
 Kubernetes Pod as the atomic unit.\n\nSame scenario and seed, same event-log digest, on any machine.",
-    after_help = "Examples:\n  podlab run scenarios/coscheduling.yaml\n  podlab run scenarios/coscheduling.yaml --policy kubernetes --seed 7 --out runs/\n  podlab validate scenarios/*.yaml"
+    after_help = "Examples:\n  podlab compare scenarios/coscheduling.yaml --seeds 5 --out podlab-out\n  podlab run scenarios/coscheduling.yaml\n  podlab run scenarios/coscheduling.yaml --policy kubernetes --seed 7 --out runs/\n  podlab validate scenarios/*.yaml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,8 +38,28 @@ enum Command {
 scenario's `expect:` lines, and the BLAKE3 digest of each run's event log.\n\nWith --out DIR it also writes, \
 for each policy P:\n  DIR/P/summary.json    the metrics (schema podlab.summary/v1)\n  DIR/P/events.jsonl    \
 one JSON object per event\n  DIR/P/placements.csv  one row per pod: group, nodes, created/scheduled/finished \
-times, phase, split, partial")]
+times, phase, split, partial\n  DIR/P/trace.json      Chrome trace events for Perfetto: a process per node, a track per pod")]
     Run(RunArgs),
+    /// Compare policies over seeds: a table, results.csv, charts and report.html.
+    #[command(after_help = "Runs every scenario × policy × seed in parallel (seeds S, S+1, …, S+N-1 from the \
+scenario's spec.seed S), prints per metric and policy the mean and 95% confidence interval (Student t) over \
+seeds, and writes under --out (default podlab-out):\n  results.csv          tidy: scenario,policy,seed,metric,value\n  \
+report.html          one self-contained page: scenario, table, charts, what happened per policy\n  \
+charts/SCENARIO/     SVG charts (and PNG with --png)\n  runs/SCENARIO/POLICY/seed-N/   each run's summary.json, \
+events.jsonl, placements.csv, trace.json (Perfetto), result.json\n\nThe same inputs give byte-identical files, \
+whatever --jobs is. An earlier comparison under --out is replaced only with --force.")]
+    Compare(compare::CompareArgs),
+    /// Run a sweep file in shards across machines, then merge: the same files as `compare`.
+    #[command(
+        subcommand,
+        after_help = "A sweep file:\n  apiVersion: podlab.dev/v1alpha1\n  kind: Sweep\n  \
+spec:\n    scenarios: [../scenarios/coscheduling.yaml]   # relative to the sweep file\n    \
+policies: [per-container, kubernetes]          # default: each scenario's spec.policies\n    \
+seeds: 5                                       # S, S+1, …, S+4 from the scenario's seed\n\n\
+podlab sweep plan SWEEP; podlab sweep run SWEEP --shard I/N --out DIR (on each machine); podlab sweep merge \
+SWEEP --out DIR. See docs/scale-out.md."
+    )]
+    Sweep(sweep::SweepCommand),
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -63,7 +85,7 @@ struct RunArgs {
     /// The master seed, overriding the scenario's `spec.seed`.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Write each policy's summary.json, events.jsonl and placements.csv under DIR/POLICY/.
+    /// Write each policy's summary.json, events.jsonl, placements.csv and trace.json under DIR/POLICY/.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Change a parameter of the scenario, e.g. `--set omega.service.tJob=10s` or
@@ -81,7 +103,7 @@ struct RunArgs {
 
 /// A failure that is the user's to fix: printed as is, exit code 2.
 #[derive(Debug)]
-struct BadInput(String);
+pub struct BadInput(pub String);
 
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,6 +117,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Sweep(command) => sweep::sweep(command),
         Command::Validate { files } => validate(&files),
         Command::Policies { parameters } => {
             for p in POLICIES {
@@ -193,7 +217,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             )
             .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
         }
-        println!("\nwrote summary.json, events.jsonl and placements.csv under {}/<policy>/", out.display());
+        println!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display());
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -1,11 +1,18 @@
 //! Everything measured about runs, from their records alone: pod and group outcomes, the
-//! summary metrics, `expect:` verdicts, and the files a run writes.
+//! summary metrics, `expect:` verdicts, the files a run writes (with its Perfetto trace), and
+//! comparisons over policies and seeds: results.csv, charts and report.html.
 
+pub mod charts;
+pub mod comparison;
 pub mod expect;
+pub mod html;
+pub mod metrics;
 pub mod outcome;
 pub mod output;
 pub mod scheduling;
+pub mod series;
 pub mod summary;
+pub mod trace;
 
 pub use expect::{Verdict, check};
 pub use outcome::Outcomes;

@@ -1,4 +1,4 @@
-//! A run's files — `summary.json`, `events.jsonl`, `placements.csv` — each written atomically
+//! A run's files — `summary.json`, `events.jsonl`, `placements.csv`, `trace.json` — each written atomically
 //! (a temporary file beside it, synced, then renamed), so no reader ever sees half a file.
 
 use std::io::Write;
@@ -210,7 +210,7 @@ pub fn placements_csv(scenario: &Scenario, records: &[Stamped], end: podlab_clus
     out
 }
 
-/// Writes a run's three files into `dir` (created if needed).
+/// Writes a run's four files into `dir` (created if needed).
 pub fn write_run(
     dir: &Path,
     scenario: &Scenario,
@@ -224,5 +224,6 @@ pub fn write_run(
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     write_atomic(&dir.join("events.jsonl"), events_jsonl(scenario, controllers, records).as_bytes())?;
     let end = podlab_cluster::SimTime(summary.end_ns);
-    write_atomic(&dir.join("placements.csv"), placements_csv(scenario, records, end).as_bytes())
+    write_atomic(&dir.join("placements.csv"), placements_csv(scenario, records, end).as_bytes())?;
+    write_atomic(&dir.join("trace.json"), crate::trace::trace_json(scenario, records, end).as_bytes())
 }

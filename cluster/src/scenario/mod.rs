@@ -2,6 +2,7 @@
 //! `kind: Simulation`, loaded into a validated [`Scenario`] or a positioned error.
 
 mod diagnostic;
+mod document;
 mod manifest;
 pub mod params;
 mod settings;
@@ -14,13 +15,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
+pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
+pub use simulation::API_VERSION;
 pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
 
 pub use crate::config::ScoringStrategy;
 
 use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, WorkloadManifest};
-use simulation::{API_VERSION, SimulationManifest};
+use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
 use crate::config::{PolicyConfig, WorkloadClass};
@@ -153,8 +156,17 @@ pub fn load(path: &Path, options: LoadOptions<'_>) -> Result<Scenario, LoadError
 
 /// Loads a scenario from bytes; `file` names it in messages.
 pub fn parse_bytes(file: &str, bytes: Vec<u8>, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    parse_bytes_with(file, bytes, |file, text| parse(file, text, options))
+}
+
+/// Checks that `bytes` are UTF-8 (a positioned error where they stop being so), then parses.
+fn parse_bytes_with<R>(
+    file: &str,
+    bytes: Vec<u8>,
+    parse: impl FnOnce(&str, &str) -> Result<R, LoadError>,
+) -> Result<R, LoadError> {
     match String::from_utf8(bytes) {
-        Ok(text) => parse(file, &text, options),
+        Ok(text) => parse(file, &text),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();

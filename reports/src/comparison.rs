@@ -1,0 +1,737 @@
+//! A comparison of policies over seeds (and scenarios): each run reduced to a `RunResult`, the
+//! record a comparison needs, and from a list of them the tidy `results.csv`, the text table,
+//! the charts and `report.html`. `podlab compare` builds the list in memory; `podlab sweep
+//! merge` reads it back from each run's `result.json`. Both write through [`Comparison::write`],
+//! so the same runs give byte-identical files either way.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{Part, SimTime, Stamped};
+
+use crate::charts::{Bar, Chart, ChartError, GanttBar, Plot, Series, nice_max};
+use crate::expect::Verdict;
+use crate::metrics::{Estimate, Metric, flatten};
+use crate::outcome::Outcomes;
+use crate::output::write_atomic;
+use crate::series::{ClusterPoint, cluster_steps, schedule_waits_ns, spans};
+use crate::summary::Summary;
+
+pub const RESULT_SCHEMA: &str = "podlab.run-result/v1";
+
+/// Points kept for a chart's line: enough to look exact at any chart width.
+const MAX_LINE_POINTS: usize = 1_500;
+/// Nodes shown in a Gantt chart before it is cut short, and its greatest height in pixels.
+const MAX_GANTT_NODES: usize = 40;
+const MAX_GANTT_PX: usize = 1_600;
+
+/// What a comparison keeps of one run (`result.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema: String,
+    pub scenario: String,
+    pub policy: String,
+    pub seed: u64,
+    /// `blake3:<hex>` of the run's event log.
+    pub digest: String,
+    pub end_ns: u64,
+    /// The summary's numeric leaves, in its declaration order.
+    pub metrics: Vec<Metric>,
+    /// Each scheduled pod's time to schedule, sorted.
+    pub waits_ns: Vec<u64>,
+    pub verdicts: Vec<VerdictLine>,
+    /// Pods and groups split across nodes, one readable line each.
+    pub split: Vec<String>,
+    /// Pods and groups left partly placed.
+    pub partial: Vec<String>,
+    /// Whether the invariants were checked after every record.
+    pub invariants_checked: bool,
+    /// Invariant violations (checked runs only).
+    pub violations: Vec<String>,
+    /// The series behind the over-time and Gantt charts: kept for the run that is charted (each
+    /// policy's first seed), not for every seed.
+    pub detail: Option<RunDetail>,
+}
+
+/// One `expect:` entry's verdict, readable without the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerdictLine {
+    /// Where the entry is written in the scenario file.
+    pub line: u32,
+    pub why: Option<String>,
+    /// What did not hold; empty when it held.
+    pub failures: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub cluster: Vec<ClusterPoint>,
+    pub spans: Vec<SpanLine>,
+}
+
+/// One bound part on one node, for the Gantt chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpanLine {
+    /// Index into the scenario's nodes.
+    pub node: usize,
+    /// The pod, or `pod/container` for a part placed on its own.
+    pub label: String,
+    /// What the bar is coloured by: its group, else its pod.
+    pub colour_key: String,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// Its pod or group is split across nodes.
+    pub split: bool,
+}
+
+/// What one run produced, for [`RunResult::new`].
+pub struct RunInput<'a> {
+    pub scenario: &'a Scenario,
+    pub records: &'a [Stamped],
+    pub end: SimTime,
+    pub summary: &'a Summary,
+    pub verdicts: &'a [Verdict],
+    pub invariants_checked: bool,
+    pub violations: &'a [String],
+    /// Keep the series for the over-time and Gantt charts.
+    pub detailed: bool,
+}
+
+impl RunResult {
+    pub fn new(run: &RunInput<'_>) -> RunResult {
+        let scenario = run.scenario;
+        let outcomes = Outcomes::replay(scenario, run.records, run.end);
+        let members = scenario.group_members();
+        let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
+        let mut split = Vec::new();
+        let mut partial = Vec::new();
+        let group_split: Vec<bool> = members.iter().map(|m| outcomes.group_nodes(m).len() > 1).collect();
+        for (i, o) in outcomes.pods.iter().enumerate() {
+            let pod = &scenario.pods[i];
+            if o.split() {
+                let places: Vec<String> =
+                    o.runs.iter().map(|r| format!("{} → {}", pod.part_name(r.part), node_name(r.node))).collect();
+                split.push(format!("pod {}: {}", pod.key(), places.join(", ")));
+            }
+            if o.partial {
+                partial.push(format!("pod {}", pod.key()));
+            }
+        }
+        for (g, members) in members.iter().enumerate() {
+            if group_split[g] {
+                let places: Vec<String> = members
+                    .iter()
+                    .map(|m| {
+                        let nodes: Vec<&str> = outcomes.pods[m.index()].nodes().into_iter().map(node_name).collect();
+                        format!("{} → {}", scenario.pods[m.index()].name, nodes.join(" + "))
+                    })
+                    .collect();
+                split.push(format!("group {}: {}", scenario.groups[g].key(), places.join(", ")));
+            }
+        }
+        for g in &outcomes.partial_groups {
+            partial.push(format!("group {}", scenario.groups[g.index()].key()));
+        }
+        let verdicts = run
+            .verdicts
+            .iter()
+            .map(|v| {
+                let e = &scenario.expectations[v.index];
+                VerdictLine { line: e.pos.line, why: e.why.clone(), failures: v.failures.clone() }
+            })
+            .collect();
+        let detail = run.detailed.then(|| RunDetail {
+            cluster: cluster_steps(scenario, run.records, run.end, MAX_LINE_POINTS),
+            spans: spans(&outcomes, run.end)
+                .into_iter()
+                .map(|s| {
+                    let pod = &scenario.pods[s.pod.index()];
+                    let group = pod.group;
+                    SpanLine {
+                        node: s.node.index(),
+                        label: match s.part {
+                            Part::Whole => pod.key(),
+                            part => format!("{}/{}", pod.key(), pod.part_name(part)),
+                        },
+                        colour_key: group.map_or_else(|| pod.key(), |g| scenario.groups[g.index()].key()),
+                        start_ns: s.start.as_nanos(),
+                        end_ns: s.end.as_nanos(),
+                        split: outcomes.pods[s.pod.index()].split() || group.is_some_and(|g| group_split[g.index()]),
+                    }
+                })
+                .collect(),
+        });
+        RunResult {
+            schema: RESULT_SCHEMA.to_string(),
+            scenario: scenario.name.clone(),
+            policy: run.summary.policy.clone(),
+            seed: run.summary.seed,
+            digest: run.summary.digest.clone(),
+            end_ns: run.summary.end_ns,
+            metrics: flatten(run.summary),
+            waits_ns: schedule_waits_ns(&outcomes),
+            verdicts,
+            split,
+            partial,
+            invariants_checked: run.invariants_checked,
+            violations: run.violations.to_vec(),
+            detail,
+        }
+    }
+
+    /// Whether every expectation and invariant held.
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty() && self.verdicts.iter().all(|v| v.failures.is_empty())
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut json = serde_json::to_string_pretty(self).expect("a run result always serializes");
+        json.push('\n');
+        json
+    }
+}
+
+/// What a comparison says about one scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// The file's name, without its directory: reports carry no paths of the machine they were
+    /// made on.
+    pub file: String,
+    /// BLAKE3 of the file's bytes, which also keys the runs of a sweep.
+    pub content_digest: String,
+    pub nodes: Vec<String>,
+    pub pods: usize,
+    pub groups: usize,
+    pub expectations: usize,
+    pub policies: Vec<String>,
+    pub seeds: Vec<u64>,
+}
+
+impl ScenarioInfo {
+    pub fn new(scenario: &Scenario, content_digest: &str, policies: &[String], seeds: &[u64]) -> ScenarioInfo {
+        let file = Path::new(&scenario.file)
+            .file_name()
+            .map_or_else(|| scenario.file.clone(), |f| f.to_string_lossy().into_owned());
+        ScenarioInfo {
+            name: scenario.name.clone(),
+            file,
+            content_digest: content_digest.to_string(),
+            nodes: scenario.nodes.iter().map(|n| n.name.clone()).collect(),
+            pods: scenario.pods.len(),
+            groups: scenario.groups.len(),
+            expectations: scenario.expectations.len(),
+            policies: policies.to_vec(),
+            seeds: seeds.to_vec(),
+        }
+    }
+}
+
+/// The headline metrics, each charted as bars with error bars when present.
+pub const HEADLINE: &[Headline] = &[
+    Headline {
+        metric: "colocation.violations",
+        title: "Co-location violations",
+        unit: Unit::Count("pods + groups split per run"),
+    },
+    Headline { metric: "time_to_schedule.p50_ns", title: "Time to schedule, median", unit: Unit::Seconds },
+    Headline { metric: "time_to_schedule.p99_ns", title: "Time to schedule, p99", unit: Unit::Seconds },
+    Headline { metric: "utilisation.cpu", title: "CPU utilisation", unit: Unit::Percent },
+    Headline { metric: "utilisation.memory", title: "Memory utilisation", unit: Unit::Percent },
+    Headline { metric: "pods.pending", title: "Pods pending at the end", unit: Unit::Count("pods per run") },
+];
+
+#[derive(Clone, Copy, Debug)]
+pub struct Headline {
+    pub metric: &'static str,
+    pub title: &'static str,
+    pub unit: Unit,
+}
+
+/// How a metric's values are shown.
+#[derive(Clone, Copy, Debug)]
+pub enum Unit {
+    /// A count; the axis says of what.
+    Count(&'static str),
+    /// Nanoseconds, shown in seconds.
+    Seconds,
+    /// A ratio, shown in percent (of allocatable, time-averaged).
+    Percent,
+}
+
+impl Unit {
+    /// The unit a metric's name implies: `_ns` is time; anything else a plain number.
+    pub fn of(metric: &str) -> Unit {
+        match HEADLINE.iter().find(|h| h.metric == metric) {
+            Some(h) => h.unit,
+            None if metric.ends_with("_ns") => Unit::Seconds,
+            None => Unit::Count("value"),
+        }
+    }
+
+    fn scale(self) -> f64 {
+        match self {
+            Unit::Count(_) => 1.0,
+            Unit::Seconds => 1e-9,
+            Unit::Percent => 100.0,
+        }
+    }
+
+    fn axis(self) -> &'static str {
+        match self {
+            Unit::Count(what) => what,
+            Unit::Seconds => "seconds",
+            Unit::Percent => "% of allocatable, time-averaged",
+        }
+    }
+
+    /// A value for a table cell.
+    pub fn show(self, value: f64) -> String {
+        let v = value * self.scale();
+        let n = crate::charts::axis_number(v);
+        match self {
+            Unit::Count(_) => n,
+            Unit::Seconds => format!("{n} s"),
+            Unit::Percent => format!("{n}%"),
+        }
+    }
+
+    /// An estimate for a table cell: `mean ± half-width`, or the value alone from one seed.
+    pub fn show_estimate(self, e: &Estimate, of: usize) -> String {
+        let mut cell = self.show(e.mean);
+        if e.n > 1 && e.half_width > 0.0 {
+            let half = crate::charts::axis_number(e.half_width * self.scale());
+            let _ = write!(cell, " ± {half}");
+        }
+        if e.n < of {
+            let _ = write!(cell, " (n={})", e.n);
+        }
+        cell
+    }
+}
+
+/// One metric's estimate per policy, for one scenario.
+#[derive(Clone, Debug)]
+pub struct MetricRow {
+    pub metric: String,
+    pub per_policy: Vec<Option<Estimate>>,
+}
+
+/// A file of the comparison, by its path under the output directory.
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// The runs of a comparison, ordered by (scenario, policy, seed) as the scenarios list them.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub scenarios: Vec<ScenarioInfo>,
+    pub runs: Vec<RunResult>,
+}
+
+impl Comparison {
+    fn runs_of<'a>(&'a self, scenario: &'a str, policy: &'a str) -> impl Iterator<Item = &'a RunResult> + 'a {
+        self.runs.iter().filter(move |r| r.scenario == scenario && r.policy == policy)
+    }
+
+    /// Every metric of a scenario's runs, in first-seen order, estimated per policy.
+    pub fn metric_rows(&self, s: &ScenarioInfo) -> Vec<MetricRow> {
+        let mut names: Vec<String> = Vec::new();
+        let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+        for r in self.runs.iter().filter(|r| r.scenario == s.name) {
+            for m in &r.metrics {
+                if seen.insert(&m.name, ()).is_none() {
+                    names.push(m.name.clone());
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|metric| {
+                let per_policy = s
+                    .policies
+                    .iter()
+                    .map(|p| {
+                        let values: Vec<f64> = self
+                            .runs_of(&s.name, p)
+                            .filter_map(|r| r.metrics.iter().find(|m| m.name == metric).map(|m| m.value))
+                            .collect();
+                        Estimate::of(&values)
+                    })
+                    .collect();
+                MetricRow { metric, per_policy }
+            })
+            .collect()
+    }
+
+    /// `results.csv`: one row per (scenario, policy, seed, metric), tidy.
+    pub fn results_csv(&self) -> String {
+        let mut out = String::from("scenario,policy,seed,metric,value\n");
+        for r in &self.runs {
+            for m in &r.metrics {
+                let _ =
+                    writeln!(out, "{},{},{},{},{}", csv(&r.scenario), csv(&r.policy), r.seed, csv(&m.name), m.value);
+            }
+        }
+        out
+    }
+
+    /// The text table `podlab compare` prints: per scenario, per metric, per policy.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        for s in &self.scenarios {
+            let _ = writeln!(out, "{} — {} ({})", s.name, s.file, seeds_phrase(&s.seeds));
+            let rows: Vec<(String, Vec<String>)> = self
+                .metric_rows(s)
+                .iter()
+                .map(|row| {
+                    let unit = Unit::of(&row.metric);
+                    let cells = row
+                        .per_policy
+                        .iter()
+                        .map(|e| e.map_or("—".into(), |e| unit.show_estimate(&e, s.seeds.len())));
+                    (row.metric.clone(), cells.collect())
+                })
+                .collect();
+            let label_width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).max(6) + 2;
+            let widths: Vec<usize> = (0..s.policies.len())
+                .map(|i| {
+                    let cells = rows.iter().map(|(_, c)| c[i].chars().count());
+                    cells.chain([s.policies[i].chars().count()]).max().unwrap_or(0) + 2
+                })
+                .collect();
+            let _ = write!(out, "{:label_width$}", "metric");
+            for (p, w) in s.policies.iter().zip(&widths) {
+                let _ = write!(out, "{p:w$}");
+            }
+            out.truncate(out.trim_end().len());
+            out.push('\n');
+            for (label, cells) in &rows {
+                let _ = write!(out, "{label:label_width$}");
+                for (c, w) in cells.iter().zip(&widths) {
+                    let _ = write!(out, "{c:w$}");
+                }
+                out.truncate(out.trim_end().len());
+                out.push('\n');
+            }
+            for p in &s.policies {
+                let runs: Vec<&RunResult> = self.runs_of(&s.name, p).collect();
+                let failed = runs.iter().filter(|r| !r.ok()).count();
+                let expectations = runs.first().map_or(0, |r| r.verdicts.len());
+                if expectations > 0 || failed > 0 {
+                    let verdict = if failed == 0 {
+                        "every expectation held".to_string()
+                    } else {
+                        format!("FAILED in {failed} of {} runs", runs.len())
+                    };
+                    let _ = writeln!(out, "{p}: {verdict}");
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Every chart of the comparison, with the stem of its file name, per scenario.
+    pub fn charts(&self) -> Vec<(usize, String, Chart)> {
+        let mut out = Vec::new();
+        for (si, s) in self.scenarios.iter().enumerate() {
+            let rows = self.metric_rows(s);
+            let over = if s.seeds.len() > 1 {
+                format!("mean ± 95% CI over {} seeds", s.seeds.len())
+            } else {
+                format!("seed {}", s.seeds.first().copied().unwrap_or(0))
+            };
+            // The headline metrics, then any other metric on which the policies differ: a
+            // metric added to the summary later is charted when it tells the policies apart.
+            let mut charted: Vec<(&MetricRow, String, Unit)> = HEADLINE
+                .iter()
+                .filter_map(|h| Some((rows.iter().find(|r| r.metric == h.metric)?, h.title.to_string(), h.unit)))
+                .collect();
+            for row in &rows {
+                let means: Vec<f64> = row.per_policy.iter().flatten().map(|e| e.mean).collect();
+                let differs = means.iter().any(|m| *m != means[0]);
+                if differs && !HEADLINE.iter().any(|h| h.metric == row.metric) {
+                    charted.push((row, row.metric.clone(), Unit::of(&row.metric)));
+                }
+            }
+            for (row, title, unit) in charted {
+                let scale = unit.scale();
+                let bars: Vec<Bar> = s
+                    .policies
+                    .iter()
+                    .zip(&row.per_policy)
+                    .enumerate()
+                    .filter_map(|(i, (p, e))| {
+                        let e = (*e)?;
+                        Some(Bar {
+                            label: p.clone(),
+                            mean: e.mean * scale,
+                            low: e.low() * scale,
+                            high: e.high() * scale,
+                            color: i,
+                        })
+                    })
+                    .collect();
+                let y_label = match unit {
+                    Unit::Count("value") => row.metric.clone(),
+                    unit => unit.axis().to_string(),
+                };
+                let chart = Chart {
+                    title: format!("{title} — {over}"),
+                    x_label: "policy".into(),
+                    y_label,
+                    plot: Plot::Bars { bars },
+                };
+                out.push((si, row.metric.replace(['.', '_'], "-"), chart));
+            }
+            out.push((si, "time-to-schedule-cdf".into(), self.cdf_chart(s)));
+            for (stem, title, pick) in [
+                ("cpu-allocated-over-time", "CPU requested by running pods", cpu_share as fn(&ClusterPoint) -> f64),
+                ("memory-allocated-over-time", "Memory requested by running pods", memory_share),
+            ] {
+                if let Some(chart) = self.over_time_chart(s, title, pick) {
+                    out.push((si, stem.into(), chart));
+                }
+            }
+            for p in &s.policies {
+                if let Some(chart) = self.gantt_chart(s, p) {
+                    out.push((si, format!("gantt-{p}"), chart));
+                }
+            }
+        }
+        out
+    }
+
+    fn cdf_chart(&self, s: &ScenarioInfo) -> Chart {
+        let mut x_max: f64 = 0.0;
+        let series: Vec<Series> = s
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut waits: Vec<u64> = self.runs_of(&s.name, p).flat_map(|r| r.waits_ns.iter().copied()).collect();
+                waits.sort_unstable();
+                let n = waits.len();
+                // One point per distinct wait (the share of pods scheduled within it), thinned to
+                // evenly spaced ranks on long runs.
+                let mut points = vec![(0.0, 0.0)];
+                let stride = n.div_ceil(MAX_LINE_POINTS).max(1);
+                for (k, &w) in waits.iter().enumerate() {
+                    let last_of_value = k + 1 == n || waits[k + 1] != w;
+                    if last_of_value && (k % stride == 0 || k + 1 == n || stride == 1) {
+                        points.push((w as f64 * 1e-9, (k + 1) as f64 / n as f64));
+                    }
+                }
+                x_max = x_max.max(points.last().map_or(0.0, |p| p.0));
+                Series { name: format!("{p} (n={n})"), points, step: true, color: i }
+            })
+            .collect();
+        let x_max = nice_max(x_max);
+        let series = series
+            .into_iter()
+            .map(|mut s| {
+                let last = s.points.last().map_or(0.0, |p| p.1);
+                s.points.push((x_max, last));
+                s
+            })
+            .collect();
+        Chart {
+            title: format!("Time to schedule, CDF — {} pooled", seeds_phrase(&s.seeds)),
+            x_label: "time from creation to binding of the last part (seconds)".into(),
+            y_label: "share of scheduled pods".into(),
+            plot: Plot::Lines { series, x_max, y_max: 1.04 },
+        }
+    }
+
+    /// The charted run of a policy: its first seed.
+    fn charted<'a>(&'a self, s: &'a ScenarioInfo, policy: &'a str) -> Option<(&'a RunResult, &'a RunDetail)> {
+        let run = self.runs_of(&s.name, policy).next()?;
+        Some((run, run.detail.as_ref()?))
+    }
+
+    fn over_time_chart(&self, s: &ScenarioInfo, title: &str, pick: fn(&ClusterPoint) -> f64) -> Option<Chart> {
+        let mut x_max: f64 = 0.0;
+        let mut y_max: f64 = 0.0;
+        let mut series = Vec::new();
+        let mut seed = 0;
+        for (i, p) in s.policies.iter().enumerate() {
+            let Some((run, detail)) = self.charted(s, p) else { continue };
+            let points: Vec<(f64, f64)> = detail.cluster.iter().map(|c| (c.t_ns as f64 * 1e-9, pick(c))).collect();
+            x_max = x_max.max(run.end_ns as f64 * 1e-9);
+            y_max = points.iter().map(|p| p.1).fold(y_max, f64::max);
+            seed = run.seed;
+            series.push(Series { name: p.clone(), points, step: true, color: i });
+        }
+        if series.is_empty() {
+            return None;
+        }
+        Some(Chart {
+            title: format!("{title} — seed {seed}"),
+            x_label: "simulated time (seconds)".into(),
+            y_label: "% of allocatable".into(),
+            plot: Plot::Lines {
+                series,
+                x_max: x_max.max(1e-9),
+                y_max: if y_max > 100.0 { nice_max(y_max) } else { 100.0 },
+            },
+        })
+    }
+
+    fn gantt_chart(&self, s: &ScenarioInfo, policy: &str) -> Option<Chart> {
+        let (run, detail) = self.charted(s, policy)?;
+        let bar = |span: &SpanLine| GanttBar {
+            row: span.node,
+            start: span.start_ns as f64 * 1e-9,
+            end: span.end_ns as f64 * 1e-9,
+            label: span.label.clone(),
+            color: 0,
+            marked: span.split,
+        };
+        // As many nodes as fit a readable chart: at most MAX_GANTT_NODES, fewer when busy
+        // nodes need many lanes.
+        let mut shown = s.nodes.len().min(MAX_GANTT_NODES);
+        loop {
+            let bars: Vec<GanttBar> = detail.spans.iter().filter(|sp| sp.node < shown).map(bar).collect();
+            if shown <= 1 || 120 + crate::charts::gantt_row_px(&bars) as usize * shown <= MAX_GANTT_PX {
+                break;
+            }
+            shown -= 1;
+        }
+        let mut keys: Vec<&str> = Vec::new();
+        let mut bars = Vec::new();
+        for span in detail.spans.iter().filter(|sp| sp.node < shown) {
+            let colour = match keys.iter().position(|k| *k == span.colour_key) {
+                Some(i) => i,
+                None => {
+                    keys.push(&span.colour_key);
+                    keys.len() - 1
+                }
+            };
+            // The palette's last colour is red, kept for what is split.
+            bars.push(GanttBar { color: colour % 9, ..bar(span) });
+        }
+        let cut =
+            if shown < s.nodes.len() { format!(", first {shown} of {} nodes", s.nodes.len()) } else { String::new() };
+        Some(Chart {
+            title: format!("Pods on nodes — {policy}, seed {}{cut}", run.seed),
+            x_label: "simulated time (seconds)".into(),
+            y_label: "node".into(),
+            plot: Plot::Gantt {
+                rows: s.nodes[..shown].to_vec(),
+                bars,
+                x_max: (run.end_ns as f64 * 1e-9).max(1e-9),
+                legend: keys.iter().enumerate().map(|(i, k)| (k.to_string(), i % 9)).collect(),
+            },
+        })
+    }
+
+    /// Every file of the comparison: `results.csv`, the charts (`charts/<scenario>/*.svg`, and
+    /// `.png` too when asked) and `report.html`. Paths are relative to the output directory.
+    pub fn files(&self, png: bool) -> Result<Vec<OutputFile>, ChartError> {
+        let mut files = vec![OutputFile { path: "results.csv".into(), bytes: self.results_csv().into_bytes() }];
+        let mut rendered: Vec<(usize, String, String, String)> = Vec::new();
+        for (si, stem, chart) in self.charts() {
+            let svg = chart.to_svg()?;
+            let dir = Path::new("charts").join(&self.scenarios[si].name);
+            if png {
+                files.push(OutputFile { path: dir.join(format!("{stem}.png")), bytes: chart.to_png()? });
+            }
+            files.push(OutputFile { path: dir.join(format!("{stem}.svg")), bytes: svg.clone().into_bytes() });
+            rendered.push((si, stem, chart.title.clone(), svg));
+        }
+        files.push(OutputFile { path: "report.html".into(), bytes: crate::html::report(self, &rendered).into_bytes() });
+        Ok(files)
+    }
+
+    /// Writes [`Comparison::files`] under `out`, each atomically.
+    pub fn write(&self, out: &Path, png: bool) -> std::io::Result<Vec<PathBuf>> {
+        let files = self.files(png).map_err(std::io::Error::other)?;
+        let mut written = Vec::new();
+        for f in files {
+            let path = out.join(&f.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_atomic(&path, &f.bytes)?;
+            written.push(f.path);
+        }
+        Ok(written)
+    }
+}
+
+fn cpu_share(c: &ClusterPoint) -> f64 {
+    share(c.allocated.cpu_milli, c.capacity.cpu_milli)
+}
+
+fn memory_share(c: &ClusterPoint) -> f64 {
+    share(c.allocated.memory_bytes, c.capacity.memory_bytes)
+}
+
+fn share(used: u64, capacity: u64) -> f64 {
+    if capacity == 0 { 0.0 } else { used as f64 * 100.0 / capacity as f64 }
+}
+
+pub fn seeds_phrase(seeds: &[u64]) -> String {
+    match seeds {
+        [] => "no seeds".into(),
+        [one] => format!("seed {one}"),
+        [first, .., last] => format!("{} seeds, {first}–{last}", seeds.len()),
+    }
+}
+
+/// A CSV field, quoted when it must be.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Colocation, Percentiles, PodCounts, SUMMARY_SCHEMA, Utilisation};
+
+    /// Every headline metric is a leaf of today's `Summary`: renaming one breaks this test,
+    /// not silently a chart.
+    #[test]
+    fn headline_metrics_exist_in_the_summary() {
+        let summary = Summary {
+            schema: SUMMARY_SCHEMA,
+            scenario: "s".into(),
+            policy: "p".into(),
+            seed: 1,
+            digest: "blake3:0".into(),
+            end_ns: 1,
+            events: 1,
+            pods: PodCounts::default(),
+            colocation: Colocation::default(),
+            time_to_schedule: Percentiles::of(vec![5]),
+            unschedulable_attempts: 0,
+            bind_refusals: 0,
+            utilisation: Utilisation::default(),
+            scheduling: Default::default(),
+        };
+        let names: Vec<String> = flatten(&summary).into_iter().map(|m| m.name).collect();
+        for h in HEADLINE {
+            assert!(names.iter().any(|n| n == h.metric), "{} is not in {names:?}", h.metric);
+        }
+    }
+
+    /// Cells read as a person writes them: seconds from nanoseconds, percent from ratios, the
+    /// interval only where seeds disagree, and `n` when some seeds lack the metric.
+    #[test]
+    fn cells_are_readable() {
+        let e = Estimate { n: 3, mean: 1.5e9, half_width: 0.25e9 };
+        assert_eq!(Unit::Seconds.show_estimate(&e, 3), "1.5 s ± 0.25");
+        let e = Estimate { n: 2, mean: 0.308, half_width: 0.0 };
+        assert_eq!(Unit::Percent.show_estimate(&e, 3), "30.8% (n=2)");
+    }
+}

@@ -1,0 +1,250 @@
+//! `report.html`: one self-contained page per comparison — inline CSS and SVG, no script, no
+//! network — with each scenario's facts, the comparison table, the charts, and per policy what
+//! happened (expectations with their `why:`, split and partial placements, digests).
+
+use std::fmt::Write as _;
+
+use crate::comparison::{Comparison, HEADLINE, RunResult, ScenarioInfo, Unit, seeds_phrase};
+
+const STYLE: &str = r#"
+:root { --ink: #222; --muted: #666; --line: #ddd; --ok: #1b7f3b; --bad: #c62828; --accent: #4e79a7; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: #fafafa; }
+main { max-width: 1480px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 40px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--accent); }
+h3 { font-size: 17px; margin: 28px 0 8px; }
+h4 { font-size: 15px; margin: 18px 0 6px; }
+p.lead, p.note { color: var(--muted); margin: 4px 0 12px; }
+nav ul { margin: 8px 0; padding-left: 20px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; }
+code { font: 13px/1.4 "DejaVu Sans Mono", ui-monospace, monospace; word-break: break-all; }
+table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
+th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 2px solid var(--ink); }
+tr.headline td { font-weight: bold; }
+table.runs th, table.runs td { text-align: left; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(660px, 1fr)); gap: 18px; }
+figure { margin: 0; border: 1px solid var(--line); padding: 6px; background: #fff; }
+figure svg { display: block; width: 100%; max-width: 980px; height: auto; margin: 0 auto; }
+figcaption { color: var(--muted); font-size: 13px; padding: 4px 2px 0; }
+ul.verdicts { list-style: none; padding: 0; margin: 6px 0; }
+ul.verdicts li { margin: 4px 0; padding-left: 26px; text-indent: -26px; }
+.held { color: var(--ok); font-weight: bold; }
+.failed { color: var(--bad); font-weight: bold; }
+.why { font-style: italic; }
+footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
+"#;
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// An id for an anchor: letters, digits and `-` only.
+fn anchor(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}
+
+/// The page. `charts` holds each chart's scenario index, file stem, title and SVG, in order.
+pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)]) -> String {
+    let names: Vec<&str> = comparison.scenarios.iter().map(|s| s.name.as_str()).collect();
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>podlab report — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        escape(&names.join(", "))
+    );
+    let _ = writeln!(h, "<h1>podlab comparison: {}</h1>", escape(&names.join(", ")));
+    let total_runs = comparison.runs.len();
+    let failed = comparison.runs.iter().filter(|r| !r.ok()).count();
+    let status = if failed == 0 {
+        "<span class=\"held\">every expectation and invariant held</span>".to_string()
+    } else {
+        format!("<span class=\"failed\">{failed} of {total_runs} runs failed an expectation or invariant</span>")
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\">{total_runs} simulated runs, deterministic: the same scenario, policy and seed give the \
+         same event-log digest on any machine. {status}.</p>"
+    );
+    if comparison.scenarios.len() > 1 {
+        h.push_str("<nav><ul>\n");
+        for s in &comparison.scenarios {
+            let _ = writeln!(h, "<li><a href=\"#{}\">{}</a></li>", anchor(&s.name), escape(&s.name));
+        }
+        h.push_str("</ul></nav>\n");
+    }
+    for (si, s) in comparison.scenarios.iter().enumerate() {
+        scenario_section(&mut h, comparison, s, charts.iter().filter(|c| c.0 == si));
+    }
+    let _ = writeln!(
+        h,
+        "<footer>Written by podlab {}. Charts are SVG drawn with plotters; values are means over seeds with 95% \
+         Student-t confidence intervals. The tidy data is in <code>results.csv</code>; each run's files are under \
+         <code>runs/</code>.</footer>",
+        env!("CARGO_PKG_VERSION")
+    );
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+fn scenario_section<'a>(
+    h: &mut String,
+    comparison: &Comparison,
+    s: &ScenarioInfo,
+    charts: impl Iterator<Item = &'a (usize, String, String, String)>,
+) {
+    let _ = writeln!(h, "<section id=\"{}\">", anchor(&s.name));
+    let _ = writeln!(h, "<h2>Scenario {}</h2>", escape(&s.name));
+    h.push_str("<dl class=\"facts\">\n");
+    let facts = [
+        ("file", format!("<code>{}</code>", escape(&s.file))),
+        ("content", format!("<code>blake3:{}</code>", escape(&s.content_digest))),
+        (
+            "cluster",
+            format!("{}, {}, {}", plural(s.nodes.len(), "node"), plural(s.pods, "pod"), plural(s.groups, "pod group")),
+        ),
+        (
+            "expectations",
+            format!(
+                "{} <code>expect:</code> {}",
+                s.expectations,
+                if s.expectations == 1 { "entry" } else { "entries" }
+            ),
+        ),
+        ("policies", escape(&s.policies.join(", "))),
+        ("seeds", escape(&seeds_phrase(&s.seeds))),
+    ];
+    for (k, v) in facts {
+        let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    h.push_str("</dl>\n");
+
+    h.push_str("<h3>Comparison</h3>\n<table class=\"metrics\">\n<thead><tr><th>metric</th>");
+    for p in &s.policies {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for row in comparison.metric_rows(s) {
+        let unit = Unit::of(&row.metric);
+        let class = if HEADLINE.iter().any(|x| x.metric == row.metric) { " class=\"headline\"" } else { "" };
+        let _ = write!(h, "<tr{class}><td>{}</td>", escape(&row.metric));
+        for e in &row.per_policy {
+            let cell = e.map_or("—".to_string(), |e| unit.show_estimate(&e, s.seeds.len()));
+            let _ = write!(h, "<td>{}</td>", escape(&cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let how = if s.seeds.len() > 1 {
+        format!("Each cell: mean ± half-width of the 95% confidence interval (Student t) over {} seeds.", s.seeds.len())
+    } else {
+        "Each cell: the value of the one seed run.".to_string()
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{how} Times are in seconds of simulated time; utilisation is requested ÷ allocatable, \
+         averaged over the run. Bold rows are charted.</p>"
+    );
+
+    h.push_str("<h3>Charts</h3>\n<div class=\"charts\">\n");
+    for (_, stem, title, svg) in charts {
+        let _ = writeln!(
+            h,
+            "<figure id=\"{}-{}\" title=\"{}\">\n{}\n<figcaption><code>charts/{}/{}.svg</code></figcaption>\n</figure>",
+            anchor(&s.name),
+            anchor(stem),
+            escape(title),
+            svg.trim_end(),
+            escape(&s.name),
+            escape(stem)
+        );
+    }
+    h.push_str("</div>\n");
+
+    h.push_str("<h3>What happened, per policy</h3>\n");
+    for p in &s.policies {
+        let runs: Vec<&RunResult> = comparison.runs.iter().filter(|r| r.scenario == s.name && &r.policy == p).collect();
+        policy_article(h, p, &runs);
+    }
+    h.push_str("</section>\n");
+}
+
+fn policy_article(h: &mut String, policy: &str, runs: &[&RunResult]) {
+    let _ = writeln!(h, "<article class=\"policy\">\n<h4>{}</h4>", escape(policy));
+    let n = runs.len();
+    if let Some(first) = runs.first()
+        && !first.verdicts.is_empty()
+    {
+        h.push_str("<ul class=\"verdicts\">\n");
+        for (i, v) in first.verdicts.iter().enumerate() {
+            let failing: Vec<&RunResult> =
+                runs.iter().copied().filter(|r| r.verdicts.get(i).is_some_and(|v| !v.failures.is_empty())).collect();
+            let held = n - failing.len();
+            let (class, mark) = if failing.is_empty() { ("held", "✓") } else { ("failed", "✗") };
+            let why =
+                v.why.as_deref().map_or(String::new(), |w| format!(" — <span class=\"why\">{}</span>", escape(w)));
+            let _ = write!(
+                h,
+                "<li><span class=\"{class}\">{mark}</span> expect at line {}{why}: held in {held} of {n} runs",
+                v.line
+            );
+            if let Some(r) = failing.first() {
+                let failures = r.verdicts[i].failures.iter().map(|f| escape(f)).collect::<Vec<_>>().join("; ");
+                let _ = write!(h, " (seed {}: {failures})", r.seed);
+            }
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str(
+        "<table class=\"runs\">\n<thead><tr><th>seed</th><th>split across nodes</th><th>partly placed</th>\
+         <th>invariants</th><th>event-log digest</th></tr></thead>\n<tbody>\n",
+    );
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.iter().map(|i| escape(i)).collect::<Vec<_>>().join("<br>")
+        }
+    };
+    for r in runs {
+        let invariants = if !r.violations.is_empty() {
+            format!("<span class=\"failed\">{}</span>", list(&r.violations))
+        } else if r.invariants_checked {
+            "held after every event".to_string()
+        } else {
+            "not checked".to_string()
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{invariants}</td><td><code>{}</code></td></tr>",
+            r.seed,
+            list(&r.split),
+            list(&r.partial),
+            escape(&r.digest)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</article>\n");
+}

@@ -1,0 +1,236 @@
+//! `podlab compare`: every scenario × policy × seed, run in parallel, reduced to a comparison
+//! (table, `results.csv`, charts, `report.html`). The plan and the one-run step here are shared
+//! with `podlab sweep`, which runs the same plan in shards and merges it into the same bytes.
+//!
+//! Seeds: a scenario with `spec.seed: S` run with `--seeds N` uses seeds S, S+1, …, S+N-1.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+
+use podlab::cluster::scenario::Scenario;
+use podlab::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
+use podlab::reports::output::{write_atomic, write_run};
+
+use crate::BadInput;
+
+/// A loaded scenario and the BLAKE3 of its file's bytes.
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub content_digest: String,
+}
+
+impl Loaded {
+    /// Loads a scenario file (printing its warnings) and digests its bytes.
+    pub fn load(path: &Path) -> anyhow::Result<Loaded> {
+        let scenario = crate::load(path)?;
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Loaded { scenario, content_digest: blake3::hash(&bytes).to_hex().to_string() })
+    }
+}
+
+/// One run of a plan.
+#[derive(Clone, Debug)]
+pub struct PlannedRun {
+    /// Index into the plan's scenarios.
+    pub scenario: usize,
+    pub policy: String,
+    pub seed: u64,
+    /// 0 for a policy's first seed: the run whose series are charted.
+    pub seed_index: u64,
+    /// A stable id: BLAKE3 of `<scenario content digest>/<policy>/<seed>`, 16 hex digits.
+    pub id: String,
+}
+
+/// Every run of `scenarios` × policies × `seeds`, ordered by (scenario, policy, seed). An empty
+/// `policies` means each scenario's own `spec.policies`.
+pub fn plan(scenarios: &[Loaded], policies: &[String], seeds: u64) -> Vec<PlannedRun> {
+    let mut runs = Vec::new();
+    for (si, l) in scenarios.iter().enumerate() {
+        for policy in policies_of(l, policies) {
+            for i in 0..seeds {
+                let seed = l.scenario.seed.wrapping_add(i);
+                let key = format!("{}/{policy}/{seed}", l.content_digest);
+                let id = blake3::hash(key.as_bytes()).to_hex()[..16].to_string();
+                runs.push(PlannedRun { scenario: si, policy: policy.clone(), seed, seed_index: i, id });
+            }
+        }
+    }
+    runs
+}
+
+/// The policies a scenario runs under, each once, in the order given.
+pub fn policies_of(l: &Loaded, policies: &[String]) -> Vec<String> {
+    let given = if policies.is_empty() { &l.scenario.policies } else { policies };
+    let mut out: Vec<String> = Vec::new();
+    for p in given {
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Refuses two scenarios of one name: their charts and rows would mix.
+pub fn check_unique_names(scenarios: &[Loaded]) -> Result<(), BadInput> {
+    for (i, a) in scenarios.iter().enumerate() {
+        if let Some(b) = scenarios[..i].iter().find(|b| b.scenario.name == a.scenario.name) {
+            return Err(BadInput(format!(
+                "{} and {} are both named `{}`; give one another `metadata.name` in its Simulation",
+                b.scenario.file, a.scenario.file, a.scenario.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one planned run, writes its files (`summary.json`, `events.jsonl`, `placements.csv`,
+/// `trace.json`, then `result.json`) into `dir`, and returns its comparison record.
+pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool) -> anyhow::Result<RunResult> {
+    let done = podlab::run_policy(&l.scenario, &run.policy, run.seed, check_invariants)
+        .map_err(|e| BadInput(format!("{}: {e}", l.scenario.file)))?;
+    // The scenario as run, with the workload generated for this seed.
+    let scenario = &*done.scenario;
+    let writing = || {
+        format!("writing the outputs of {} / {} / seed {} under {}", scenario.name, run.policy, run.seed, dir.display())
+    };
+    write_run(dir, scenario, &done.sim.controllers, &done.sim.records, &done.summary).with_context(writing)?;
+    let result = RunResult::new(&RunInput {
+        scenario,
+        records: &done.sim.records,
+        end: done.sim.end,
+        summary: &done.summary,
+        verdicts: &done.verdicts,
+        invariants_checked: check_invariants,
+        violations: &done.sim.violations,
+        detailed: run.seed_index == 0,
+    });
+    write_atomic(&dir.join("result.json"), result.to_json().as_bytes()).with_context(writing)?;
+    Ok(result)
+}
+
+/// Runs `work` over `items` on `jobs` threads (0: one per core), with a progress bar on a
+/// terminal. Results come back in `items` order whatever the thread count or finishing order.
+pub fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    what: &str,
+    work: impl Fn(&T) -> R + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(items.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {elapsed_precise}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(what.to_string());
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("starting the worker threads")?;
+    let results = pool.install(|| {
+        items
+            .par_iter()
+            .map(|item| {
+                let r = work(item);
+                bar.inc(1);
+                r
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    Ok(results)
+}
+
+/// The comparison of a plan's results (`results[i]` is the result of `plan[i]`).
+pub fn comparison(scenarios: &[Loaded], policies: &[String], seeds: u64, results: Vec<RunResult>) -> Comparison {
+    let infos = scenarios
+        .iter()
+        .map(|l| {
+            let seed_list: Vec<u64> = (0..seeds).map(|i| l.scenario.seed.wrapping_add(i)).collect();
+            ScenarioInfo::new(&l.scenario, &l.content_digest, &policies_of(l, policies), &seed_list)
+        })
+        .collect();
+    Comparison { scenarios: infos, runs: results }
+}
+
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// Scenario files (multi-document YAML); each is compared on its own.
+    #[arg(required = true, value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+    /// A policy to compare; repeat for several. Default: each scenario's `spec.policies`.
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(podlab::schedulers::POLICIES))]
+    policies: Vec<String>,
+    /// How many seeds per scenario and policy: the scenario's seed S, then S+1, …, S+N-1.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    seeds: u64,
+    /// Runs at once (0: one per core). The results do not depend on it.
+    #[arg(long, short = 'j', value_name = "J", default_value_t = 0)]
+    jobs: usize,
+    /// Where to write results.csv, report.html, charts/ and runs/.
+    #[arg(long, value_name = "DIR", default_value = "podlab-out")]
+    out: PathBuf,
+    /// Also write each chart as PNG beside its SVG.
+    #[arg(long)]
+    png: bool,
+    /// Replace an earlier comparison under --out (its charts/ and runs/ are removed first).
+    #[arg(long)]
+    force: bool,
+    /// Check the cluster's invariants after every event of every run. Slower.
+    #[arg(long)]
+    check_invariants: bool,
+}
+
+pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = args.scenarios.iter().map(|p| Loaded::load(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    check_unique_names(&scenarios)?;
+    let out = &args.out;
+    let earlier = ["results.csv", "report.html", "runs"].iter().map(|f| out.join(f)).find(|p| p.exists());
+    if let Some(earlier) = earlier {
+        if !args.force {
+            return Err(BadInput(format!(
+                "{} holds an earlier comparison; pass --force to replace it, or choose another --out",
+                earlier.display()
+            ))
+            .into());
+        }
+        for owned in ["runs", "charts"] {
+            let dir = out.join(owned);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+            }
+        }
+    }
+    let plan = plan(&scenarios, &args.policies, args.seeds);
+    let results = in_parallel(&plan, args.jobs, "runs", |run| {
+        let l = &scenarios[run.scenario];
+        let dir = out.join("runs").join(&l.scenario.name).join(&run.policy).join(format!("seed-{}", run.seed));
+        run_one(l, run, &dir, args.check_invariants)
+    })?;
+    let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    finish(&comparison(&scenarios, &args.policies, args.seeds, results), out, args.png)
+}
+
+/// Writes the comparison's files, then prints the table and says where they are.
+pub fn finish(comparison: &Comparison, out: &Path, png: bool) -> anyhow::Result<ExitCode> {
+    let written =
+        comparison.write(out, png).with_context(|| format!("writing the comparison under {}", out.display()))?;
+    let charts = written.iter().filter(|p| p.starts_with("charts")).count();
+    let text = format!(
+        "{}wrote {} and {}, {charts} charts under {}, and each run's files under {}\n",
+        comparison.table(),
+        out.join("results.csv").display(),
+        out.join("report.html").display(),
+        out.join("charts").display(),
+        out.join("runs").display()
+    );
+    // A closed pipe (`| head`) is not worth a panic: the files are written already.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    let ok = comparison.runs.iter().all(RunResult::ok);
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

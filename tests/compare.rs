@@ -1,0 +1,159 @@
+//! `podlab compare`: it writes results.csv, charts, report.html and each run's files; the bytes
+//! do not depend on the thread count; earlier results are protected; bad flags exit with 2.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn podlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("podlab runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podlab-compare-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every file under `root`, by relative path, with its bytes.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// A comparison over two scenarios and three seeds writes the tidy CSV (one row per scenario,
+/// policy, seed and metric), an SVG per chart, the report and each run's five files.
+#[test]
+fn compare_writes_every_output() {
+    let out = temp_dir("outputs");
+    let out_str = out.to_str().unwrap();
+    let run =
+        podlab(&["compare", "scenarios/coscheduling.yaml", "scenarios/spread.yaml", "--seeds", "3", "--out", out_str]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("coscheduling — coscheduling.yaml (3 seeds, 42–44)"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("colocation.violations") && l.contains(" 1 ") && l.ends_with('0')));
+
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("scenario,policy,seed,metric,value"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == 5), "{csv}");
+    assert!(rows.contains(&vec!["coscheduling", "per-container", "43", "colocation.violations", "1"]), "{csv}");
+    assert!(rows.contains(&vec!["coscheduling", "kubernetes", "44", "colocation.violations", "0"]), "{csv}");
+    // spread.yaml names one policy; coscheduling.yaml all six; three seeds each.
+    let runs: std::collections::BTreeSet<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
+    assert_eq!(runs.len(), 3 * 6 + 3, "{runs:?}");
+
+    let files = tree(&out);
+    for chart in ["colocation-violations", "time-to-schedule-cdf", "cpu-allocated-over-time", "gantt-per-container"] {
+        let svg = files.get(&format!("charts/coscheduling/{chart}.svg")).unwrap_or_else(|| panic!("no {chart}"));
+        assert!(svg.starts_with(b"<svg"), "{chart}");
+    }
+    assert!(!files.keys().any(|k| k.ends_with(".png")), "PNG only with --png");
+    for f in ["summary.json", "events.jsonl", "placements.csv", "trace.json", "result.json"] {
+        assert!(files.contains_key(&format!("runs/coscheduling/kubernetes/seed-43/{f}")), "no {f}");
+    }
+    assert!(!files.keys().any(|k| k.contains(".tmp")), "a temporary file was left behind");
+    let html = String::from_utf8(files["report.html"].clone()).unwrap();
+    assert!(html.contains("<table class=\"metrics\">") && html.contains("the Pod is placed whole"), "{html}");
+    assert!(!html.contains(out_str), "the report names a path of this machine");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// One thread or four, the comparison's files are byte-identical: results are ordered by
+/// scenario, policy and seed, never by completion.
+#[test]
+fn bytes_do_not_depend_on_jobs() {
+    let (a, b) = (temp_dir("jobs1"), temp_dir("jobs4"));
+    for (dir, jobs) in [(&a, "1"), (&b, "4")] {
+        let args = ["compare", "scenarios/spread.yaml", "scenarios/coscheduling.yaml", "--seeds", "4", "--png"];
+        let run = podlab(&[&args[..], &["--jobs", jobs, "--out", dir.to_str().unwrap()]].concat());
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &ta {
+        assert!(bytes == &tb[path], "{path} differs between --jobs 1 and --jobs 4");
+    }
+    assert!(ta.keys().any(|k| k.ends_with(".png")));
+    std::fs::remove_dir_all(&a).unwrap();
+    std::fs::remove_dir_all(&b).unwrap();
+}
+
+/// A second comparison into the same directory is refused with exit code 2 unless --force,
+/// which replaces it.
+#[test]
+fn earlier_results_need_force() {
+    let out = temp_dir("force");
+    let out_str = out.to_str().unwrap();
+    assert!(podlab(&["compare", "scenarios/spread.yaml", "--out", out_str]).status.success());
+    let again = podlab(&["compare", "scenarios/spread.yaml", "--out", out_str]);
+    assert_eq!(again.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("earlier comparison") && stderr.contains("--force"), "{stderr}");
+    let forced = podlab(&["compare", "scenarios/coscheduling.yaml", "--out", out_str, "--force"]);
+    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    // The earlier comparison's runs are gone: the directory shows this comparison only.
+    assert!(!out.join("runs/spread").exists());
+    assert!(out.join("runs/coscheduling").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Bad input is a clear message and exit code 2, never a panic.
+#[test]
+fn bad_input_exits_two() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["compare", "scenarios/spread.yaml", "--seeds", "0"], "--seeds"),
+        (&["compare", "scenarios/spread.yaml", "--policy", "mesos-ish"], "mesos-ish"),
+        (&["compare", "scenarios/no-such.yaml"], "no-such.yaml"),
+        (&["compare", "scenarios/spread.yaml", "scenarios/spread.yaml"], "both named `spread`"),
+    ];
+    for (args, says) in cases {
+        let out = podlab(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?} should say {says}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// A failing expectation fails the comparison with exit code 1, and the report says which
+/// expectation failed, in how many runs, and why.
+#[test]
+fn failed_expectation_shows_in_the_report() {
+    let dir = temp_dir("expect");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let wrong = text.replace("{phase: Running, node: node-b, split: false}", "{phase: Running, node: node-a}");
+    let file = dir.join("coscheduling.yaml");
+    std::fs::write(&file, wrong).unwrap();
+    let out = dir.join("out");
+    let run = podlab(&["compare", file.to_str().unwrap(), "--seeds", "2", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("kubernetes: FAILED in 2 of 2 runs"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("runs failed an expectation or invariant"), "{html}");
+    assert!(
+        html.contains("held in 0 of 2 runs (seed 42: at 1s: pod app-with-logs is on node-b, expected node-a)"),
+        "{html}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,78 @@
+//! `report.html` renders in a real browser: headless Chromium loads the file (no network, no
+//! script), its DOM holds the comparison table and the SVG charts, and its screenshot is a real
+//! page, not a blank one. CI installs Chromium (`.ci/run`) and must never skip this test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+fn browser(binary: &str, profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary)
+        .args(["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--hide-scrollbars"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium starts")
+}
+
+/// The width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// A two-scenario comparison's report, loaded by headless Chromium: the DOM has the metrics
+/// table, every chart as inline SVG and each policy's verdicts; the screenshot is a full-size,
+/// non-blank PNG.
+#[test]
+fn report_renders_in_chromium() {
+    let Some(binary) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed, and CI must run this test: .ci/run installs it with apt-get");
+        }
+        eprintln!("SKIPPED report_renders_in_chromium: no `chromium` on PATH (apt-get install chromium); CI runs it");
+        return;
+    };
+    let dir: PathBuf = std::env::temp_dir().join(format!("podlab-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("out");
+    let compare = Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(["compare", "scenarios/coscheduling.yaml", "scenarios/coscheduling-podgroup.yaml", "--seeds", "3"])
+        .arg("--out")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("podlab runs");
+    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stderr));
+    let report = out.join("report.html");
+    let url = format!("file://{}", report.display());
+    let profile = dir.join("profile");
+
+    let dom = browser(binary, &profile, &["--dump-dom", &url]);
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.status.success() && dom_text.contains("</html>"), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(dom_text.contains("<h1>podlab comparison: coscheduling, coscheduling-podgroup</h1>"));
+    assert_eq!(dom_text.matches("<table class=\"metrics\">").count(), 2, "one comparison table per scenario");
+    assert!(dom_text.contains("<td>colocation.violations</td>"));
+    let charts = std::fs::read_dir(out.join("charts/coscheduling")).unwrap().count()
+        + std::fs::read_dir(out.join("charts/coscheduling-podgroup")).unwrap().count();
+    assert_eq!(dom_text.matches("<svg").count(), charts, "every chart inline");
+    assert!(dom_text.contains("Pods on nodes — per-container"));
+    assert!(dom_text.contains("the Pod is placed whole"), "the expectations' why: text");
+
+    let shot = dir.join("report.png");
+    let screenshot =
+        browser(binary, &profile, &["--window-size=1280,2200", &format!("--screenshot={}", shot.display()), &url]);
+    assert!(screenshot.status.success(), "{}", String::from_utf8_lossy(&screenshot.stderr));
+    let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
+    assert_eq!(png_size(&png), (1280, 2200));
+    // A blank or error page compresses to a few kilobytes; the report's text and charts do not.
+    assert!(png.len() > 60_000, "the screenshot is {} bytes: a blank page?", png.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,148 @@
+//! `podlab sweep`: a sweep run in three shards and merged writes the very bytes a one-shot
+//! `podlab compare` of the same scenarios, policies and seeds writes; shards skip runs already
+//! done; merging an incomplete sweep or loading a bad sweep file is a clear error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn podlab_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_podlab"));
+    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The shard index may come from these; the test's own environment must not leak in.
+    command.env_remove("JOB_COMPLETION_INDEX").env_remove("SLURM_ARRAY_TASK_ID");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("podlab runs")
+}
+
+fn podlab(args: &[&str]) -> Output {
+    podlab_env(args, &[])
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podlab-sweep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every file under `root`, by relative path, with its bytes (`runs/` left out: a sweep lays
+/// its runs out by id, a comparison by scenario, policy and seed).
+fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            if rel == "runs" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+const SWEEP: &str = "sweeps/coscheduling.yaml";
+
+/// Three shards (one taking its index from JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job
+/// gives it) then a merge give byte-identical results.csv, charts and report.html to one
+/// `compare`; a shard run again skips its runs; merging before every shard ran names what is
+/// missing and exits 2.
+#[test]
+fn sharded_sweep_merges_to_the_one_shot_bytes() {
+    let sharded = temp_dir("sharded");
+    let one_shot = temp_dir("one-shot");
+    let out = sharded.to_str().unwrap();
+
+    let plan = ok(&podlab(&["sweep", "plan", SWEEP, "--shards", "3"]));
+    assert!(plan.ends_with("30 runs\n"), "{plan}");
+    for shard in ["0/3", "1/3", "2/3"] {
+        assert_eq!(plan.lines().filter(|l| l.ends_with(&format!(" {shard}"))).count(), 10, "{plan}");
+    }
+
+    ok(&podlab(&["sweep", "run", SWEEP, "--shard", "0/3", "--out", out]));
+    let early = podlab(&["sweep", "merge", SWEEP, "--out", out]);
+    assert_eq!(early.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("20 of 30 runs are not under"), "{early:?}");
+
+    ok(&podlab_env(
+        &["sweep", "run", SWEEP, "--shard", "3", "--out", out, "--jobs", "2"],
+        &[("JOB_COMPLETION_INDEX", "1")],
+    ));
+    let last = ok(&podlab(&["sweep", "run", SWEEP, "--shard", "2/3", "--out", out, "--jobs", "1"]));
+    assert!(last.contains("ran 10, 0 were already done"), "{last}");
+    let again = ok(&podlab(&["sweep", "run", SWEEP, "--shard", "2/3", "--out", out]));
+    assert!(again.contains("ran 0, 10 were already done"), "{again}");
+    ok(&podlab(&["sweep", "merge", SWEEP, "--out", out]));
+
+    let scenarios = ["scenarios/coscheduling.yaml", "scenarios/coscheduling-podgroup.yaml", "scenarios/spread.yaml"];
+    let flags =
+        ["--policy", "per-container", "--policy", "kubernetes", "--seeds", "5", "--out", one_shot.to_str().unwrap()];
+    ok(&podlab(&[&["compare"][..], &scenarios, &flags].concat()));
+
+    let (a, b) = (outputs(&sharded), outputs(&one_shot));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a.contains_key("results.csv") && a.contains_key("report.html"));
+    assert!(a.keys().filter(|k| k.ends_with(".svg")).count() >= 30);
+    for (path, bytes) in &a {
+        assert!(bytes == &b[path], "{path} differs between the merged sweep and the one-shot comparison");
+    }
+    let runs = std::fs::read_dir(sharded.join("runs")).unwrap().count();
+    assert_eq!(runs, 30, "one directory per run, no temporary left behind");
+    std::fs::remove_dir_all(&sharded).unwrap();
+    std::fs::remove_dir_all(&one_shot).unwrap();
+}
+
+/// A bad sweep file is reported at its line and column with exit code 2; so is a shard out of
+/// range, or a shard count without an index.
+#[test]
+fn bad_sweeps_are_positioned_errors() {
+    let dir = temp_dir("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spread.yaml");
+    std::fs::copy(&scenario, dir.join("spread.yaml")).unwrap();
+    let head = "apiVersion: podlab.dev/v1alpha1\nkind: Sweep\nspec:\n";
+    let cases = [
+        ("  scenarios: [spread.yaml]\n  seedz: 3\n", "bad.yaml:5:3", "unknown field `seedz`"),
+        (
+            "  scenarios: [spread.yaml]\n  policies: [kubernetes, gang-ish]\n",
+            "bad.yaml:5:26",
+            "unknown policy `gang-ish`",
+        ),
+        ("  scenarios: [spread.yaml, missing.yaml]\n", "bad.yaml:4:28", "no scenario file `missing.yaml`"),
+        ("  scenarios: [spread.yaml]\n  seeds: 0\n", "bad.yaml:5:10", "seeds must be 1 to"),
+        ("  scenarios: []\n", "bad.yaml:4:14", "lists no scenario"),
+    ];
+    let file = dir.join("bad.yaml");
+    for (spec, at, says) in cases {
+        std::fs::write(&file, format!("{head}{spec}")).unwrap();
+        let out = podlab(&["sweep", "plan", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(stderr.contains(at) && stderr.contains(says), "{spec}: expected {at} {says}, got {stderr}");
+    }
+    std::fs::write(&file, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\n").unwrap();
+    let wrong_kind = podlab(&["sweep", "plan", file.to_str().unwrap()]);
+    assert_eq!(wrong_kind.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_kind.stderr).contains("expected kind `Sweep`, found `Simulation`"));
+
+    let out = dir.join("out");
+    for (shard, says) in [("3/3", "out of range"), ("3", "JOB_COMPLETION_INDEX")] {
+        let run = podlab(&["sweep", "run", SWEEP, "--shard", shard, "--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(2), "{shard}");
+        assert!(String::from_utf8_lossy(&run.stderr).contains(says), "{shard}: {run:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
