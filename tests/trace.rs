@@ -37,8 +37,9 @@ fn per_container_trace_shows_the_split() {
     placed.sort();
     assert_eq!(placed, [("app-with-logs/app", 2), ("app-with-logs/log-collector", 1)]);
     assert!(parts.iter().all(|e| e["args"]["split"] == true && e["tid"] == 1));
-    // Exact decimals from integer nanoseconds, not a float's rendering.
-    assert!(text.contains(r#""ts":0.000,"dur":600000000.000"#), "{text}");
+    // Exact decimals from integer nanoseconds, not a float's rendering: App binds after the
+    // scheduler's 1 ms decision and runs its 10 minutes.
+    assert!(text.contains(r#""ts":1000.000,"dur":600000000.000"#), "{text}");
 
     let memory = with(&events, "C", "memory allocated (bytes)");
     let on_b: Vec<i64> =
