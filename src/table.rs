@@ -49,17 +49,8 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     row("jobs abandoned", &|r| r.summary.scheduling.jobs.abandoned.to_string());
     row("job wait to 1st attempt p90", &|r| dur(r.summary.scheduling.jobs.wait_to_first_attempt.p90_ns));
     row("job wait to scheduled p90", &|r| dur(r.summary.scheduling.jobs.wait_to_fully_scheduled.p90_ns));
-    row("scheduler busyness", &|r| {
-        let s = &r.summary.scheduling.schedulers;
-        let busy: u64 = s.values().map(|m| m.busy_ns).sum();
-        pct(busy as f64 / r.summary.end_ns.max(1) as f64 / s.len().max(1) as f64)
-    });
-    row("conflict fraction", &|r| {
-        let s = &r.summary.scheduling.schedulers;
-        let conflicted: u64 = s.values().map(|m| m.conflicted_attempts).sum();
-        let ok: u64 = s.values().map(|m| m.attempts - m.conflicted_attempts).sum();
-        if ok == 0 { "—".into() } else { format!("{:.3}", conflicted as f64 / ok as f64) }
-    });
+    row("scheduler busyness", &|r| pct(r.summary.scheduling.all_schedulers.busyness));
+    row("conflict fraction", &|r| format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction));
     row("locked in offers (core·s)", &|r| format!("{:.1}", r.summary.scheduling.locked_in_offers.cpu_core_seconds));
     row("reserved/hoarded idle (core·s)", &|r| {
         let s = &r.summary.scheduling;

@@ -83,6 +83,9 @@ pub struct Deadlocks {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SchedulingMetrics {
     pub jobs: JobMetrics,
+    /// Every scheduler of the policy together — attempts and times summed, busyness averaged
+    /// per scheduler — so that policies with different schedulers compare on one row.
+    pub all_schedulers: SchedulerMetrics,
     /// By scheduler (controller) name.
     pub schedulers: BTreeMap<String, SchedulerMetrics>,
     /// Mesos: resources locked in outstanding offers.
@@ -344,7 +347,29 @@ pub fn scheduling_metrics(
         stats.busyness_daily_median = med;
         stats.busyness_daily_mad = median(&mut deviations);
     }
+    m.all_schedulers = total(&m.schedulers);
     m
+}
+
+/// Sums the schedulers' counts and times; busyness becomes the mean per scheduler.
+fn total(each: &BTreeMap<String, SchedulerMetrics>) -> SchedulerMetrics {
+    let mut t = SchedulerMetrics::default();
+    let n = each.len().max(1) as f64;
+    for m in each.values() {
+        t.attempts += m.attempts;
+        t.retries += m.retries;
+        t.conflicted_attempts += m.conflicted_attempts;
+        t.busy_ns += m.busy_ns;
+        t.useful_ns += m.useful_ns;
+        t.wasted_ns += m.wasted_ns;
+        t.busyness += m.busyness / n;
+        t.busyness_paper += m.busyness_paper / n;
+        t.busyness_daily_median += m.busyness_daily_median / n;
+        t.busyness_daily_mad += m.busyness_daily_mad / n;
+    }
+    let successes = t.attempts - t.conflicted_attempts;
+    t.conflict_fraction = if successes == 0 { 0.0 } else { t.conflicted_attempts as f64 / successes as f64 };
+    t
 }
 
 /// The frameworks caught in a cycle of waiting: A waits for B when A's group does not fit in
