@@ -62,6 +62,7 @@ fn app_with_logs() -> Pod {
     let mut pod = pod(600, 3 << 29);
     let container = |name: &str, cpu_milli, memory_bytes| Container {
         name: name.into(),
+        image: String::new(),
         requests: Resources::new(cpu_milli, memory_bytes),
         limits: Resources::default(),
         sidecar: false,

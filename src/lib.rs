@@ -64,10 +64,12 @@ impl std::error::Error for RunError {}
 
 /// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
-    let scenario = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
     let controllers =
-        podlab_schedulers::build(policy, &scenario).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
-    let sim = podlab_sim::run(&scenario, controllers, SimOptions { seed, check_invariants });
+        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    let sim = podlab_sim::run(&instantiated, controllers, SimOptions { seed, check_invariants });
+    // The scenario as the run left it: with the pods its controllers created.
+    let scenario = Arc::new(sim.scenario.clone());
     let info = RunInfo {
         policy,
         controllers: &sim.controllers,

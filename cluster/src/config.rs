@@ -3,8 +3,10 @@
 //! Omega paper's for the paper's three architectures.
 
 use crate::event::ConflictDetection;
+use crate::objects::NodeId;
 use crate::resources::Resources;
-use crate::time::SimDuration;
+use crate::scenario::Distribution;
+use crate::time::{SimDuration, SimTime};
 
 /// The Omega paper's decision time: `t_job + t_task × (tasks still unscheduled)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,4 +263,52 @@ impl ConflictDetectionName {
             _ => Err(format!("`{text}`: conflict detection is fine or coarse")),
         }
     }
+}
+
+/// The control plane's latencies and the kubelet's start-up path (`spec.controlPlane`). Times
+/// are drawn in nanoseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlPlaneConfig {
+    /// One apiserver request, there and back (a bind, a commit).
+    pub api_latency: Distribution,
+    /// An etcd commit, added to every write.
+    pub etcd_commit: Distribution,
+    /// From a write's commit to its watch event reaching one watcher.
+    pub watch_delay: Distribution,
+    /// The kubelet: the pod sandbox (infra container), then each container's start.
+    pub sandbox: SimDuration,
+    pub container_start: SimDuration,
+    pub pull_bytes_per_second: u64,
+    pub default_image_bytes: u64,
+    /// Kubelet node-status heartbeats, and how long the node lifecycle controller waits
+    /// without one before it marks the node NotReady.
+    pub heartbeat: SimDuration,
+    pub node_monitor_grace: SimDuration,
+}
+
+impl ControlPlaneConfig {
+    /// Kubernetes-like defaults: apiserver p50 5 ms / p99 50 ms, etcd commits of 2 ms on
+    /// average, watches 10 ms behind, a 300 ms sandbox, 100 ms per container start, 50 MiB/s
+    /// pulls of 100 MiB images, 10 s heartbeats, a 40 s grace period.
+    pub fn kubernetes() -> ControlPlaneConfig {
+        ControlPlaneConfig {
+            api_latency: Distribution::lognormal(5e6, 50e6),
+            etcd_commit: Distribution::Exponential { mean: 2e6 },
+            watch_delay: Distribution::Exponential { mean: 10e6 },
+            sandbox: SimDuration::from_millis(300),
+            container_start: SimDuration::from_millis(100),
+            pull_bytes_per_second: 50 << 20,
+            default_image_bytes: 100 << 20,
+            heartbeat: SimDuration::from_secs(10),
+            node_monitor_grace: SimDuration::from_secs(40),
+        }
+    }
+}
+
+/// A fault injected at a fixed time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The node stops: its containers die, its kubelet falls silent; it comes back after
+    /// `recover_after` if given.
+    NodeCrash { at: SimTime, node: NodeId, recover_after: Option<SimDuration> },
 }

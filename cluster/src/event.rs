@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId};
+use crate::objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, Taint};
 use crate::resources::Resources;
 use crate::time::{SimDuration, SimTime};
 
@@ -64,6 +64,8 @@ impl fmt::Display for BindRefusal {
 /// requests, or one of its timers firing.
 #[derive(Clone, Debug)]
 pub enum Event {
+    /// The run begins: delivered to every controller once, before anything else.
+    Start,
     NodeAdded {
         node: NodeId,
         spec: Arc<Node>,
@@ -71,6 +73,15 @@ pub enum Event {
     GroupAdded {
         group: GroupId,
         spec: Arc<PodGroup>,
+    },
+    /// A node's spec changed (a taint added or removed).
+    NodeUpdated {
+        node: NodeId,
+        spec: Arc<Node>,
+    },
+    /// A kubelet's node-status heartbeat reached the apiserver.
+    NodeHeartbeat {
+        node: NodeId,
     },
     /// A new, unbound pod.
     PodAdded {
@@ -178,6 +189,12 @@ pub enum Note {
     /// Mesos hoarding: what the framework writing it now holds for its head group, and what
     /// that group needs.
     Hoard { held: Resources, needs: Resources },
+    /// The node lifecycle controller found a node silent past the grace period.
+    NodeNotReady { node: NodeId },
+    /// The node lifecycle controller saw a node report again.
+    NodeReady { node: NodeId },
+    /// A pod evicted from a node that stayed unreachable past its toleration.
+    Evicted { pod: PodId },
 }
 
 /// A request from a controller to its backend.
@@ -198,6 +215,14 @@ pub enum Action {
     Commit { claims: Vec<Claim>, detection: ConflictDetection, all_or_nothing: bool },
     /// State a fact about this controller's decisions, for the log and the metrics.
     Note(Note),
+    /// Create a pod (a controller's replica); its name must be new.
+    CreatePod { spec: Arc<Pod> },
+    /// Add a taint to a node (the node lifecycle controller's NotReady/unreachable taints).
+    TaintNode { node: NodeId, taint: Taint },
+    /// Remove the node's taint with this key.
+    UntaintNode { node: NodeId, key: String },
+    /// Evict (delete) a pod: its running parts end as Failed and free their resources.
+    Evict { pod: PodId },
 }
 
 /// One thing that happened in the cluster, as the event log and the reports see it.
@@ -239,6 +264,32 @@ pub enum Record {
         pod: PodId,
         part: Part,
         node: NodeId,
+    },
+    /// The kubelet started a bound part: it runs from now; `pull` of the wait was image pulls.
+    Started {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+        pull: SimDuration,
+    },
+    /// A write went through the apiserver and etcd (`verb`: bind, commit, create, delete, patch).
+    Api {
+        verb: &'static str,
+        latency: SimDuration,
+    },
+    NodeCrashed {
+        node: NodeId,
+    },
+    NodeRecovered {
+        node: NodeId,
+    },
+    Tainted {
+        node: NodeId,
+        key: String,
+    },
+    Untainted {
+        node: NodeId,
+        key: String,
     },
     /// A controller's note about its own decisions.
     Note {

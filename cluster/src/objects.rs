@@ -196,6 +196,8 @@ pub const DEFAULT_MAX_PODS: u64 = 110;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Container {
     pub name: String,
+    /// The image (empty when the manifest names none).
+    pub image: String,
     pub requests: Resources,
     pub limits: Resources,
     /// An init container with `restartPolicy: Always`: a sidecar that keeps running.
@@ -223,6 +225,8 @@ pub struct Pod {
     pub group: Option<GroupId>,
     /// Batch or service work (label `podlab.dev/workload`; batch by default).
     pub workload: WorkloadClass,
+    /// The size of this pod's images (`podlab.dev/image-size`), for the kubelet's pulls.
+    pub image_bytes: Option<u64>,
     /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
     /// Schedulers leave such pods alone; the backend binds them when they arrive.
     pub node_name: Option<NodeId>,
@@ -234,8 +238,13 @@ impl Pod {
     /// A pod in the default namespace with one container `main` asking for `requests`: the
     /// shortest way to a pod in unit tests and benchmarks.
     pub fn single(name: &str, requests: Resources) -> Pod {
-        let main =
-            Container { name: "main".into(), requests: requests.clone(), limits: Resources::default(), sidecar: false };
+        let main = Container {
+            name: "main".into(),
+            image: String::new(),
+            requests: requests.clone(),
+            limits: Resources::default(),
+            sidecar: false,
+        };
         Pod {
             namespace: "default".into(),
             name: name.into(),
@@ -251,6 +260,7 @@ impl Pod {
             run_for: None,
             group: None,
             workload: WorkloadClass::Batch,
+            image_bytes: None,
             node_name: None,
             requests,
         }
@@ -344,7 +354,13 @@ mod tests {
     use super::*;
 
     fn container(name: &str, cpu: u64, mem: u64, sidecar: bool) -> Container {
-        Container { name: name.into(), requests: Resources::new(cpu, mem), limits: Resources::default(), sidecar }
+        Container {
+            name: name.into(),
+            image: String::new(),
+            requests: Resources::new(cpu, mem),
+            limits: Resources::default(),
+            sidecar,
+        }
     }
 
     fn pod(containers: Vec<Container>, init: Vec<Container>) -> Pod {

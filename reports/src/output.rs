@@ -93,6 +93,26 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
         };
         let name = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map(String::as_str);
         match &s.record {
+            Record::Started { pod: p, part, node: n, pull } => {
+                line.event = "started";
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                line.counts = [("pull_ns", pull.as_nanos())].into();
+            }
+            Record::Api { verb, latency } => {
+                line.event = "api";
+                line.message = Some(verb);
+                line.counts = [("latency_ns", latency.as_nanos())].into();
+            }
+            Record::NodeCrashed { node: n } | Record::NodeRecovered { node: n } => {
+                line.event =
+                    if matches!(s.record, Record::NodeCrashed { .. }) { "node-crashed" } else { "node-recovered" };
+                line.node = node(*n);
+            }
+            Record::Tainted { node: n, key } | Record::Untainted { node: n, key } => {
+                line.event = if matches!(s.record, Record::Tainted { .. }) { "tainted" } else { "untainted" };
+                line.node = node(*n);
+                line.reason = Some(key.clone());
+            }
             Record::GroupCreated { group } => {
                 line.event = "group-created";
                 line.group = Some(scenario.groups[group.index()].key());
@@ -152,6 +172,15 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                     Note::GroupTimedOut { group } => {
                         line.event = "group-timed-out";
                         line.group = Some(scenario.groups[group.index()].key());
+                    }
+                    Note::NodeNotReady { node: n } | Note::NodeReady { node: n } => {
+                        line.event =
+                            if matches!(note, Note::NodeReady { .. }) { "node-ready" } else { "node-not-ready" };
+                        line.node = node(*n);
+                    }
+                    Note::Evicted { pod: p } => {
+                        line.event = "evicted";
+                        line.pod = pod(*p);
                     }
                     Note::Offered { offer, framework, resources } => {
                         line.event = "offered";

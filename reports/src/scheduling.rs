@@ -266,7 +266,10 @@ pub fn scheduling_metrics(
                     hoards.insert(*by, (held.clone(), needs.clone()));
                     hoarding_changed = true;
                 }
-                Note::GroupTimedOut { .. } => {}
+                Note::GroupTimedOut { .. }
+                | Note::NodeNotReady { .. }
+                | Note::NodeReady { .. }
+                | Note::Evicted { .. } => {}
             },
             _ => {}
         }

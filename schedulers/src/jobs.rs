@@ -223,6 +223,14 @@ impl Pods {
     }
 }
 
+/// Whether new work may go to a node: not while it carries a NoSchedule or NoExecute taint (a
+/// cordon, or the node lifecycle controller's NotReady and unreachable taints). The Omega
+/// paper's model has no taints; this keeps its schedulers off dead nodes.
+pub fn accepts_work(node: &podlab_cluster::Node) -> bool {
+    !node.unschedulable
+        && node.taints.iter().all(|t| t.effect == podlab_cluster::objects::TaintEffect::PreferNoSchedule)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

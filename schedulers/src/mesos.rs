@@ -49,6 +49,8 @@ pub struct Master {
     owner_of_task: BTreeMap<PodId, usize>,
     /// Tasks launched whose binding the watch has not confirmed yet.
     launched: std::collections::BTreeSet<PodId>,
+    /// Nodes that take no new work now (tainted NotReady, cordoned): never offered.
+    closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
     next_offer: u64,
     round_armed: bool,
@@ -76,6 +78,7 @@ impl Master {
             pods: Pods::default(),
             owner_of_task: BTreeMap::new(),
             launched: Default::default(),
+            closed: Default::default(),
             offers: BTreeMap::new(),
             next_offer: 0,
             round_armed: false,
@@ -93,6 +96,9 @@ impl Master {
     }
 
     fn available(&self, node: usize) -> Option<Resources> {
+        if self.closed.contains(&NodeId(node as u32)) {
+            return None;
+        }
         let room = self.free.get(node)?.as_ref()?;
         if room.slots == 0 {
             return None;
@@ -270,7 +276,18 @@ impl Controller for Master {
                     ctx.act(Action::Send { to: self.frameworks[f].id, message: Message::Rescind { offer } });
                 }
             }
-            Event::Timer { .. } | Event::GroupAdded { .. } | Event::Committed { .. } => {}
+            Event::NodeUpdated { node, spec } => {
+                if crate::jobs::accepts_work(spec) {
+                    self.closed.remove(node);
+                } else {
+                    self.closed.insert(*node);
+                }
+            }
+            Event::Timer { .. }
+            | Event::GroupAdded { .. }
+            | Event::Committed { .. }
+            | Event::Start
+            | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);
     }

@@ -370,8 +370,14 @@ impl Controller for Scheduler {
                 self.unplace(*pod, *part);
                 self.cluster_changed();
             }
+            Event::NodeUpdated { node, spec } => {
+                if let Some(info) = self.nodes.get_mut(node.index()).and_then(Option::as_mut) {
+                    info.spec = spec.clone();
+                }
+                self.cluster_changed();
+            }
             Event::Timer { token } => self.timer(*token, ctx),
-            Event::Message { .. } | Event::Committed { .. } => {}
+            Event::Message { .. } | Event::Committed { .. } | Event::Start | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);
     }

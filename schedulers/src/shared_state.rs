@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
 use podlab_cluster::{Action, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId};
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
+use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, accepts_work, random_first_fit};
 
 /// Timer tokens.
 const ATTEMPT_OVER: u64 = 1;
@@ -46,6 +46,8 @@ pub struct JobScheduler {
     /// Per node: claims applied so far (the paper's sequence number), from watch events.
     seq: Vec<u64>,
     pods: Pods,
+    /// Nodes that take no new work now (tainted NotReady, cordoned).
+    closed: BTreeSet<NodeId>,
     placed: BTreeMap<PodId, NodeId>,
     assumed: BTreeSet<PodId>,
     /// Which jobs are this instance's, decided at each job's first task.
@@ -69,6 +71,7 @@ impl JobScheduler {
             free: Vec::new(),
             seq: Vec::new(),
             pods: Pods::default(),
+            closed: BTreeSet::new(),
             placed: BTreeMap::new(),
             assumed: BTreeSet::new(),
             owned: BTreeMap::new(),
@@ -116,7 +119,13 @@ impl JobScheduler {
         let specs: Vec<_> = unplaced.iter().map(|p| self.pods.get(*p).clone()).collect();
         let tasks: Vec<(PodId, &podlab_cluster::Resources)> =
             unplaced.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        // Closed nodes sit out this fit.
+        let set_aside: Vec<(NodeId, Option<Room>)> =
+            self.closed.iter().map(|n| (*n, self.free[n.index()].take())).collect();
         let placed = random_first_fit(&tasks, &mut self.free, &mut self.order, ctx.rng());
+        for (n, room) in set_aside {
+            self.free[n.index()] = room;
+        }
         if !keep {
             for (pod, node) in &placed {
                 if let Some(room) = self.free[node.index()].as_mut() {
@@ -256,7 +265,18 @@ impl Controller for JobScheduler {
                 self.start_armed = false;
                 self.start_attempt(ctx);
             }
-            Event::Timer { .. } | Event::GroupAdded { .. } | Event::Message { .. } => {}
+            Event::NodeUpdated { node, spec } => {
+                if accepts_work(spec) {
+                    self.closed.remove(node);
+                } else {
+                    self.closed.insert(*node);
+                }
+            }
+            Event::Timer { .. }
+            | Event::GroupAdded { .. }
+            | Event::Message { .. }
+            | Event::Start
+            | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);
     }

@@ -1,7 +1,14 @@
 //! `SimBackend`: the cluster in virtual time. It creates the scenario's objects when they
 //! arrive, carries out bindings against the true node capacities, runs each pod for its
-//! duration, broadcasts every change to every controller as a watch event, and writes the log.
+//! duration, broadcasts every change to every controller as a watch event, injects faults, and
+//! writes the log. With a control-plane model every write goes through the apiserver and etcd
+//! with their latencies, watch events reach each watcher late, and kubelets take the start-up
+//! path (sandbox, image pulls, container starts) and send heartbeats.
 
+use std::sync::Arc;
+
+use podlab_cluster::config::Fault;
+use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
@@ -10,17 +17,43 @@ use podlab_cluster::{
 
 use crate::invariants::Invariants;
 use crate::log::EventLog;
+use crate::model::ControlPlane;
 use crate::queue::EventQueue;
 
 enum Pending {
     Arrive(ObjectRef),
-    PartEnds { pod: PodId, part: Part, node: NodeId },
-    Deliver { to: ControllerId, event: Event },
+    PartEnds {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+    },
+    Deliver {
+        to: ControllerId,
+        event: Event,
+    },
+    /// A controller's write reaching etcd, `latency` after the request.
+    Apply {
+        from: ControllerId,
+        action: Action,
+        latency: SimDuration,
+    },
+    /// The kubelet finished starting a bound part.
+    Started {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+        pull: SimDuration,
+    },
+    Crash(NodeId),
+    Recover(NodeId),
+    Heartbeat(NodeId),
 }
 
 #[derive(Clone, Default)]
 struct NodeBooks {
     joined: bool,
+    /// Crashed: its containers are dead and its kubelet silent.
+    down: bool,
     requested: Resources,
     parts: u64,
     /// Grows by one with every claim applied here (the Omega paper's sequence number).
@@ -30,28 +63,31 @@ struct NodeBooks {
 #[derive(Clone, Default)]
 struct PodBooks {
     created: bool,
-    /// Parts running now, and where.
+    /// Parts bound and not ended, and where.
     running: Vec<(Part, NodeId)>,
     /// Parts that ran and ended.
     ended: Vec<(Part, Phase)>,
 }
 
 /// The simulated cluster.
-pub struct SimBackend<'s> {
-    scenario: &'s Scenario,
+pub struct SimBackend {
+    /// The scenario's objects as they are now: pods created during the run are appended, node
+    /// specs change with taints.
+    scenario: Scenario,
     queue: EventQueue<Pending>,
     now: SimTime,
     end: Option<SimTime>,
     controllers: Vec<String>,
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
+    model: Option<ControlPlane>,
     log: EventLog,
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
-    /// Arrivals and endings still queued: while any is, the world can still change by itself.
+    /// Arrivals, endings and faults still queued: while any is, the world can still change.
     world_pending: usize,
-    /// The last arrival, binding or ending.
+    /// The last arrival, binding, ending or fault.
     last_change: SimTime,
 }
 
@@ -60,26 +96,43 @@ pub struct SimBackend<'s> {
 /// never fit times out and retries forever, for instance).
 pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
-impl<'s> SimBackend<'s> {
+impl SimBackend {
     /// `controllers` are the names of the driver's controllers, by id.
-    pub fn new(scenario: &'s Scenario, controllers: Vec<String>, check_invariants: bool) -> SimBackend<'s> {
+    pub fn new(scenario: &Scenario, controllers: Vec<String>, seed: u64, check_invariants: bool) -> SimBackend {
         let mut queue = EventQueue::with_capacity(scenario.arrivals.len() * 2);
+        for to in 0..controllers.len() {
+            queue.push(SimTime::ZERO, Pending::Deliver { to: ControllerId(to as u16), event: Event::Start });
+        }
         for arrival in &scenario.arrivals {
             queue.push(arrival.at, Pending::Arrive(arrival.object));
         }
+        for fault in &scenario.faults {
+            match *fault {
+                Fault::NodeCrash { at, node, recover_after } => {
+                    queue.push(at, Pending::Crash(node));
+                    if let Some(after) = recover_after {
+                        queue.push(at + after, Pending::Recover(node));
+                    }
+                }
+            }
+        }
+        let model =
+            scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
+        let world_pending = queue.len() - controllers.len();
         SimBackend {
-            scenario,
+            invariants: check_invariants.then(|| Invariants::new(scenario)),
+            scenario: scenario.clone(),
             queue,
             now: SimTime::ZERO,
             end: scenario.duration.map(|d| SimTime::ZERO + d),
             controllers,
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
+            model,
             log: EventLog::default(),
-            invariants: check_invariants.then(|| Invariants::new(scenario)),
             violations: Vec::new(),
             events_processed: 0,
-            world_pending: scenario.arrivals.len(),
+            world_pending,
             last_change: SimTime::ZERO,
         }
     }
@@ -96,14 +149,15 @@ impl<'s> SimBackend<'s> {
         self.events_processed
     }
 
-    /// Ends the run: the end time, the log, and every invariant violation found (checked runs).
-    pub fn finish(mut self) -> (SimTime, EventLog, Vec<String>) {
+    /// Ends the run: the end time, the scenario as it ended (with the pods created during the
+    /// run), the log, and every invariant violation found (checked runs).
+    pub fn finish(mut self) -> (SimTime, Scenario, EventLog, Vec<String>) {
         let end = self.end.unwrap_or(self.now);
         if let Some(inv) = &self.invariants {
             // Every pod accounted for: the backend's books and the records agree on each phase.
             for (i, books) in self.pods.iter().enumerate() {
                 let pod = PodId(i as u32);
-                let recorded = inv.phase(self.scenario, pod);
+                let recorded = inv.phase(&self.scenario, pod);
                 let booked = books.created.then(|| self.booked_phase(pod));
                 if recorded != booked {
                     self.violations.push(format!(
@@ -115,7 +169,7 @@ impl<'s> SimBackend<'s> {
                 }
             }
         }
-        (end, self.log, self.violations)
+        (end, self.scenario, self.log, self.violations)
     }
 
     /// Whether a pod is being placed container by container (any part bound so far says so;
@@ -145,17 +199,30 @@ impl<'s> SimBackend<'s> {
     fn record(&mut self, record: Record) {
         if let Some(inv) = &mut self.invariants {
             let stamped = Stamped { time: self.now, record: record.clone() };
-            if let Err(violation) = inv.observe(self.scenario, &stamped) {
+            if let Err(violation) = inv.observe(&self.scenario, &stamped) {
                 self.violations.push(format!("at {}: {violation}", self.now));
             }
         }
-        self.log.append(self.scenario, &self.controllers, self.now, record);
+        self.log.append(&self.scenario, &self.controllers, self.now, record);
     }
 
+    /// A watch event to every controller: at once, or each after its own watch delay.
     fn broadcast(&mut self, event: Event) {
-        for to in 0..self.controllers.len() as u16 {
-            self.queue.push(self.now, Pending::Deliver { to: ControllerId(to), event: event.clone() });
+        for to in 0..self.controllers.len() {
+            let at = match &mut self.model {
+                Some(m) => m.watch_arrival(to, self.now),
+                None => self.now,
+            };
+            self.queue.push(at, Pending::Deliver { to: ControllerId(to as u16), event: event.clone() });
         }
+    }
+
+    fn deliver(&mut self, to: ControllerId, event: Event) {
+        self.queue.push(self.now, Pending::Deliver { to, event });
+    }
+
+    fn changed(&mut self) {
+        self.last_change = self.now;
     }
 
     fn arrive(&mut self, object: ObjectRef) {
@@ -168,28 +235,38 @@ impl<'s> SimBackend<'s> {
                 self.nodes[node.index()].joined = true;
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
+                self.schedule_heartbeat(node);
             }
-            ObjectRef::Pod(pod) => {
-                self.pods[pod.index()].created = true;
-                self.record(Record::PodCreated { pod });
-                let spec = self.scenario.pods[pod.index()].clone();
-                let node_name = spec.node_name;
-                self.broadcast(Event::PodAdded { pod, spec });
-                // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One
-                // that does not fit is refused and stays pending (no scheduler will take it).
-                if let Some(node) = node_name
-                    && let Err(reason) = self.apply(pod, Part::Whole, node)
-                {
-                    self.record(Record::BindRefused { pod, part: Part::Whole, node, reason });
-                }
-            }
+            ObjectRef::Pod(pod) => self.create_pod(pod),
+        }
+    }
+
+    fn create_pod(&mut self, pod: PodId) {
+        self.pods[pod.index()].created = true;
+        self.record(Record::PodCreated { pod });
+        let spec = self.scenario.pods[pod.index()].clone();
+        let node_name = spec.node_name;
+        self.broadcast(Event::PodAdded { pod, spec });
+        // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
+        // does not fit is refused and stays pending (no scheduler will take it).
+        if let Some(node) = node_name
+            && let Err(reason) = self.apply(pod, Part::Whole, node)
+        {
+            self.record(Record::BindRefused { pod, part: Part::Whole, node, reason });
+        }
+    }
+
+    fn schedule_heartbeat(&mut self, node: NodeId) {
+        if let Some(m) = &self.model {
+            let at = self.now + m.config.heartbeat;
+            self.queue.push(at, Pending::Heartbeat(node));
         }
     }
 
     /// Checks a binding against the true state of the cluster (the scheduler's cache may be
     /// stale), and applies it.
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
-        let books = &self.pods[pod.index()];
+        let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
         let taken = books.running.iter().map(|(p, _)| p).chain(books.ended.iter().map(|(p, _)| p));
         if !books.created || taken.clone().any(|p| *p == part || *p == Part::Whole || part == Part::Whole) {
             return Err(BindRefusal::AlreadyBound);
@@ -215,50 +292,106 @@ impl<'s> SimBackend<'s> {
         Ok(())
     }
 
-    fn part_ends(&mut self, pod: PodId, part: Part, node: NodeId) {
-        let books = &mut self.pods[pod.index()];
-        let Some(i) = books.running.iter().position(|r| *r == (part, node)) else { return };
-        books.running.swap_remove(i);
-        books.ended.push((part, Phase::Succeeded));
-        let n = &mut self.nodes[node.index()];
-        n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
-        n.parts -= 1;
-        self.record(Record::Ended { pod, part, node, phase: Phase::Succeeded });
-        self.broadcast(Event::Ended { pod, part, node, phase: Phase::Succeeded });
+    /// Binds a part if the true state allows it, tells everyone, and starts it: at once
+    /// (ideal), or when the node's kubelet is through its start-up path.
+    fn apply(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
+        self.bind(pod, part, node)?;
+        self.changed();
+        self.record(Record::Bound { pod, part, node });
+        self.broadcast(Event::Bound { pod, part, node });
+        match &mut self.model {
+            None => self.started(pod, part, node),
+            Some(m) => {
+                let (at, pull) = m.start_up(&self.scenario.pods[pod.index()], part, node, self.now);
+                self.world_pending += 1;
+                self.queue.push(at, Pending::Started { pod, part, node, pull });
+            }
+        }
+        Ok(())
     }
-}
 
-impl Backend for SimBackend<'_> {
-    fn next_delivery(&mut self) -> Option<Delivery> {
-        loop {
-            let time = self.queue.peek_time()?;
-            if self.end.is_some_and(|end| time > end) {
-                return None;
-            }
-            if self.end.is_none() && self.world_pending == 0 && time.since(self.last_change) > QUIET_LIMIT {
-                self.end = Some(self.last_change + QUIET_LIMIT);
-                return None;
-            }
-            let (time, pending) = self.queue.pop()?;
-            self.now = time;
-            self.events_processed += 1;
-            match pending {
-                Pending::Arrive(object) => {
-                    self.world_pending -= 1;
-                    self.last_change = time;
-                    self.arrive(object)
-                }
-                Pending::PartEnds { pod, part, node } => {
-                    self.world_pending -= 1;
-                    self.last_change = time;
-                    self.part_ends(pod, part, node)
-                }
-                Pending::Deliver { to, event } => return Some(Delivery { to, now: time, event }),
-            }
+    /// The part runs from now, for its pod's duration.
+    fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
+        if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
+            self.world_pending += 1;
+            self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
         }
     }
 
-    fn execute(&mut self, from: ControllerId, action: Action) {
+    /// A part stops and gives its resources back.
+    fn end_part(&mut self, pod: PodId, part: Part, node: NodeId, phase: Phase) {
+        let books = &mut self.pods[pod.index()];
+        let Some(i) = books.running.iter().position(|r| *r == (part, node)) else { return };
+        books.running.swap_remove(i);
+        books.ended.push((part, phase));
+        let n = &mut self.nodes[node.index()];
+        n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
+        n.parts -= 1;
+        self.changed();
+        self.record(Record::Ended { pod, part, node, phase });
+        self.broadcast(Event::Ended { pod, part, node, phase });
+    }
+
+    /// The parts running on a node, in pod order.
+    fn parts_on(&self, node: NodeId) -> Vec<(PodId, Part)> {
+        let mut out = Vec::new();
+        for (i, books) in self.pods.iter().enumerate() {
+            for (part, n) in &books.running {
+                if *n == node {
+                    out.push((PodId(i as u32), *part));
+                }
+            }
+        }
+        out
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        if !self.nodes[node.index()].joined || self.nodes[node.index()].down {
+            return;
+        }
+        self.nodes[node.index()].down = true;
+        self.changed();
+        // Its containers die with it; the API still shows them running until the node
+        // lifecycle controller evicts them or the kubelet comes back and reports them.
+        self.record(Record::NodeCrashed { node });
+    }
+
+    fn recover(&mut self, node: NodeId) {
+        if !self.nodes[node.index()].down {
+            return;
+        }
+        self.nodes[node.index()].down = false;
+        self.changed();
+        self.record(Record::NodeRecovered { node });
+        // The kubelet reports the containers that died in the crash.
+        for (pod, part) in self.parts_on(node) {
+            self.end_part(pod, part, node, Phase::Failed);
+        }
+        self.schedule_heartbeat(node);
+    }
+
+    fn set_taint(&mut self, node: NodeId, taint: Option<Taint>, key: &str) {
+        let Some(spec) = self.scenario.nodes.get(node.index()) else { return };
+        let mut spec = (**spec).clone();
+        let before = spec.taints.len();
+        spec.taints.retain(|t| t.key != key);
+        let removed = spec.taints.len() != before;
+        match taint {
+            Some(t) => {
+                let key = t.key.clone();
+                spec.taints.push(t);
+                self.record(Record::Tainted { node, key });
+            }
+            None if removed => self.record(Record::Untainted { node, key: key.to_string() }),
+            None => return,
+        }
+        let spec = Arc::new(spec);
+        self.scenario.nodes[node.index()] = spec.clone();
+        self.broadcast(Event::NodeUpdated { node, spec });
+    }
+
+    /// A write that reached etcd: carried out now.
+    fn carry_out(&mut self, from: ControllerId, action: Action) {
         match action {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
@@ -266,6 +399,36 @@ impl Backend for SimBackend<'_> {
                     self.deliver(from, Event::BindRefused { pod, part, node, reason });
                 }
             }
+            Action::Commit { claims, detection, all_or_nothing } => {
+                let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
+                self.deliver(from, Event::Committed { accepted, conflicted });
+            }
+            Action::CreatePod { spec } => {
+                let pod = PodId(self.scenario.pods.len() as u32);
+                self.scenario.pods.push(spec);
+                self.pods.push(PodBooks::default());
+                self.changed();
+                self.create_pod(pod);
+            }
+            Action::TaintNode { node, taint } => {
+                let key = taint.key.clone();
+                self.set_taint(node, Some(taint), &key);
+            }
+            Action::UntaintNode { node, key } => self.set_taint(node, None, &key),
+            Action::Evict { pod } => {
+                let parts: Vec<(Part, NodeId)> =
+                    self.pods.get(pod.index()).map(|b| b.running.clone()).unwrap_or_default();
+                for (part, node) in parts {
+                    self.end_part(pod, part, node, Phase::Failed);
+                }
+            }
+            other => self.execute_now(from, other),
+        }
+    }
+
+    /// Actions that are not writes: timers, notes, messages between controllers.
+    fn execute_now(&mut self, from: ControllerId, action: Action) {
+        match action {
             Action::SetTimer { at, token } => {
                 debug_assert!(at >= self.now, "a controller set a timer in the past");
                 self.queue.push(at.max(self.now), Pending::Deliver { to: from, event: Event::Timer { token } });
@@ -274,31 +437,9 @@ impl Backend for SimBackend<'_> {
                 self.record(Record::Unschedulable { pod, part, message })
             }
             Action::Send { to, message } => self.deliver(to, Event::Message { from, message }),
-            Action::Commit { claims, detection, all_or_nothing } => {
-                let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
-                self.deliver(from, Event::Committed { accepted, conflicted });
-            }
             Action::Note(note) => self.record(Record::Note { by: from, note }),
+            write => self.carry_out(from, write),
         }
-    }
-}
-
-impl SimBackend<'_> {
-    fn deliver(&mut self, to: ControllerId, event: Event) {
-        self.queue.push(self.now, Pending::Deliver { to, event });
-    }
-
-    /// Binds a part if the true state allows it, and tells everyone.
-    fn apply(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
-        self.bind(pod, part, node)?;
-        self.last_change = self.now;
-        self.record(Record::Bound { pod, part, node });
-        self.broadcast(Event::Bound { pod, part, node });
-        if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
-            self.world_pending += 1;
-            self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
-        }
-        Ok(())
     }
 
     /// An optimistic transaction. Coarse-grained detection compares each claim with its node's
@@ -348,5 +489,100 @@ impl SimBackend<'_> {
             }
         }
         (accepted, conflicted)
+    }
+}
+
+fn verb(action: &Action) -> &'static str {
+    match action {
+        Action::Bind { .. } => "bind",
+        Action::Commit { .. } => "commit",
+        Action::CreatePod { .. } => "create",
+        Action::Evict { .. } => "delete",
+        Action::TaintNode { .. } | Action::UntaintNode { .. } => "patch",
+        _ => "other",
+    }
+}
+
+impl Backend for SimBackend {
+    fn next_delivery(&mut self) -> Option<Delivery> {
+        loop {
+            let time = self.queue.peek_time()?;
+            if self.end.is_some_and(|end| time > end) {
+                return None;
+            }
+            if self.end.is_none() && self.world_pending == 0 && time.since(self.last_change) > QUIET_LIMIT {
+                self.end = Some(self.last_change + QUIET_LIMIT);
+                return None;
+            }
+            let (time, pending) = self.queue.pop()?;
+            self.now = time;
+            self.events_processed += 1;
+            match pending {
+                Pending::Deliver { to, event } => return Some(Delivery { to, now: time, event }),
+                Pending::Apply { from, action, latency } => {
+                    self.world_pending -= 1;
+                    self.record(Record::Api { verb: verb(&action), latency });
+                    self.carry_out(from, action);
+                }
+                Pending::Arrive(object) => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.arrive(object);
+                }
+                Pending::PartEnds { pod, part, node } => {
+                    self.world_pending -= 1;
+                    // A part on a crashed node does not finish: it died with the node.
+                    if !self.nodes[node.index()].down {
+                        self.end_part(pod, part, node, Phase::Succeeded);
+                    }
+                }
+                Pending::Started { pod, part, node, pull } => {
+                    self.world_pending -= 1;
+                    let running = self.pods[pod.index()].running.contains(&(part, node));
+                    if running && !self.nodes[node.index()].down {
+                        self.changed();
+                        self.record(Record::Started { pod, part, node, pull });
+                        self.started(pod, part, node);
+                    }
+                }
+                Pending::Crash(node) => {
+                    self.world_pending -= 1;
+                    self.crash(node);
+                }
+                Pending::Recover(node) => {
+                    self.world_pending -= 1;
+                    self.recover(node);
+                }
+                Pending::Heartbeat(node) => {
+                    // Heartbeats are not the world changing by themselves: a silent cluster
+                    // heartbeating forever must still end.
+                    if !self.nodes[node.index()].down {
+                        self.broadcast(Event::NodeHeartbeat { node });
+                        self.schedule_heartbeat(node);
+                    }
+                }
+            }
+        }
+    }
+
+    fn execute(&mut self, from: ControllerId, action: Action) {
+        let is_write = matches!(
+            action,
+            Action::Bind { .. }
+                | Action::Commit { .. }
+                | Action::CreatePod { .. }
+                | Action::TaintNode { .. }
+                | Action::UntaintNode { .. }
+                | Action::Evict { .. }
+        );
+        match &mut self.model {
+            Some(m) if is_write => {
+                let (api, etcd) = m.write_latency();
+                let latency = api + etcd;
+                self.world_pending += 1;
+                self.queue.push(self.now + latency, Pending::Apply { from, action, latency });
+            }
+            _ => self.execute_now(from, action),
+        }
     }
 }

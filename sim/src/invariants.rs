@@ -53,6 +53,10 @@ impl Invariants {
         match &stamped.record {
             Record::NodeAdded { node } => self.node_added[node.index()] = true,
             Record::PodCreated { pod } => {
+                // Controllers create pods during the run.
+                if self.created.len() <= pod.index() {
+                    self.created.resize(pod.index() + 1, false);
+                }
                 if std::mem::replace(&mut self.created[pod.index()], true) {
                     return Err(format!("pod {} created twice", pod_name(*pod)));
                 }
@@ -119,6 +123,16 @@ impl Invariants {
             Record::Note { note: Note::Released { pod, .. }, .. } => {
                 self.reserved.remove(pod);
             }
+            Record::Started { pod, part, node, .. } => {
+                if self.bound.get(&(*pod, *part)) != Some(node) {
+                    return Err(format!("pod {} started on {} without being bound there", pod_name(*pod), node.0));
+                }
+            }
+            Record::Api { .. }
+            | Record::NodeCrashed { .. }
+            | Record::NodeRecovered { .. }
+            | Record::Tainted { .. }
+            | Record::Untainted { .. } => {}
             Record::GroupCreated { .. }
             | Record::BindRefused { .. }
             | Record::Unschedulable { .. }
@@ -131,7 +145,7 @@ impl Invariants {
     /// The phase of a created pod as the records tell it: Running once every part runs,
     /// Succeeded or Failed once every part ended, Pending otherwise. `None`: never created.
     pub fn phase(&self, scenario: &Scenario, pod: PodId) -> Option<Phase> {
-        if !self.created[pod.index()] {
+        if !self.created.get(pod.index()).copied().unwrap_or(false) {
             return None;
         }
         let containers = (pod, Part::Container(0))..=(pod, Part::Container(u16::MAX));

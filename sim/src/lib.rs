@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod invariants;
 pub mod log;
+pub mod model;
 pub mod queue;
 
 use podlab_cluster::scenario::Scenario;
@@ -22,6 +23,9 @@ pub struct SimOptions {
 /// The outcome of one simulated run.
 #[derive(Debug)]
 pub struct SimRun {
+    /// The scenario as the run left it: with the pods controllers created, and node specs as
+    /// they ended. Reports of the run use this one.
+    pub scenario: Scenario,
     /// The controllers that ran, by id (notes in the records name them by id).
     pub controllers: Vec<String>,
     pub records: Vec<Stamped>,
@@ -38,9 +42,17 @@ pub struct SimRun {
 pub fn run(scenario: &Scenario, controllers: Vec<Box<dyn Controller>>, options: SimOptions) -> SimRun {
     let mut driver = Driver::new(controllers, options.seed);
     let names = driver.names();
-    let mut backend = SimBackend::new(scenario, names.clone(), options.check_invariants);
+    let mut backend = SimBackend::new(scenario, names.clone(), options.seed, options.check_invariants);
     driver.run(&mut backend);
     let events_processed = backend.events_processed();
-    let (end, log, violations) = backend.finish();
-    SimRun { controllers: names, digest: log.digest(), records: log.into_records(), end, events_processed, violations }
+    let (end, scenario, log, violations) = backend.finish();
+    SimRun {
+        scenario,
+        controllers: names,
+        digest: log.digest(),
+        records: log.into_records(),
+        end,
+        events_processed,
+        violations,
+    }
 }

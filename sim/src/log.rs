@@ -100,6 +100,20 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
                 node_name(*node)
             )
         }
+        Record::Started { pod, part, node, pull } => write!(
+            out,
+            "{} started pod={} part={} node={} pull_ns={}",
+            time.0,
+            pod_key(*pod),
+            part_name(*pod, *part),
+            node_name(*node),
+            pull.as_nanos()
+        ),
+        Record::Api { verb, latency } => write!(out, "{} api verb={verb} latency_ns={}", time.0, latency.as_nanos()),
+        Record::NodeCrashed { node } => write!(out, "{} node-crashed node={}", time.0, node_name(*node)),
+        Record::NodeRecovered { node } => write!(out, "{} node-recovered node={}", time.0, node_name(*node)),
+        Record::Tainted { node, key } => write!(out, "{} tainted node={} key={key}", time.0, node_name(*node)),
+        Record::Untainted { node, key } => write!(out, "{} untainted node={} key={key}", time.0, node_name(*node)),
         Record::Note { by, note } => {
             let by = controllers.get(by.index()).map_or("?", String::as_str);
             let job = |j: &JobRef| match j {
@@ -146,6 +160,11 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
                     write!(out, "{} offer-closed by={by} offer={offer} launched={launched}", time.0)
                 }
                 Note::Hoard { held, needs } => write!(out, "{} hoard by={by} held={held} needs={needs}", time.0),
+                Note::NodeNotReady { node } => {
+                    write!(out, "{} node-not-ready by={by} node={}", time.0, node_name(*node))
+                }
+                Note::NodeReady { node } => write!(out, "{} node-ready by={by} node={}", time.0, node_name(*node)),
+                Note::Evicted { pod } => write!(out, "{} evicted by={by} pod={}", time.0, pod_key(*pod)),
             }
         }
         Record::Ended { pod, part, node, phase } => write!(

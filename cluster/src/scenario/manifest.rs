@@ -19,6 +19,8 @@ use crate::time::{SimDuration, parse_duration};
 
 /// The annotation that says how long a pod's containers run once started.
 pub const RUN_FOR_ANNOTATION: &str = "podlab.dev/run-for";
+/// The annotation that sizes a pod's images, for the kubelet's pulls.
+pub const IMAGE_SIZE_ANNOTATION: &str = "podlab.dev/image-size";
 /// The labels that put a pod in a scheduler-plugins PodGroup (current and older spelling).
 pub const POD_GROUP_LABELS: [&str; 2] = ["scheduling.x-k8s.io/pod-group", "pod-group.scheduling.sigs.k8s.io"];
 /// The annotation that puts a pod in a Volcano PodGroup.
@@ -142,6 +144,8 @@ pub struct GangPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct ContainerManifest {
     pub name: Spanned<String>,
+    #[serde(default)]
+    pub image: String,
     #[serde(default)]
     pub resources: ContainerResources,
     pub restart_policy: Option<String>,
@@ -348,7 +352,7 @@ impl Doc<'_, PodManifest> {
                 requests.extended.entry(name.clone()).or_insert(*value);
             }
             let sidecar = init && c.restart_policy.as_deref() == Some("Always");
-            out.push(Container { name: c.name.value.clone(), requests, limits, sidecar });
+            out.push(Container { name: c.name.value.clone(), image: c.image.clone(), requests, limits, sidecar });
         }
         Ok(out)
     }

@@ -26,7 +26,7 @@ use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassMa
 use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
-use crate::config::{PolicyConfig, WorkloadClass};
+use crate::config::{ControlPlaneConfig, Fault, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId};
 use crate::time::{SimDuration, SimTime};
@@ -86,6 +86,9 @@ pub struct Scenario {
     pub config: PolicyConfig,
     /// Jobs drawn per run from its seed (see [`Scenario::instantiate`]).
     pub workload: Workload,
+    /// The control plane's latencies; `None`: ideal (every request and watch instant).
+    pub control_plane: Option<ControlPlaneConfig>,
+    pub faults: Vec<Fault>,
     pub nodes: Vec<Arc<Node>>,
     pub pods: Vec<Arc<Pod>>,
     pub groups: Vec<Arc<PodGroup>>,
@@ -416,6 +419,8 @@ impl<'a> Loader<'a> {
             policies: self.options.known_policies.iter().map(|s| s.to_string()).collect(),
             config: PolicyConfig::default(),
             workload: Workload::default(),
+            control_plane: None,
+            faults: Vec::new(),
             nodes,
             pods,
             groups,
@@ -540,6 +545,12 @@ impl<'a> Loader<'a> {
             group = Some(GroupId(id as u32));
         }
         let run_for = m.metadata.annotations.get(RUN_FOR_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
+        let image_bytes = m
+            .metadata
+            .annotations
+            .get(manifest::IMAGE_SIZE_ANNOTATION)
+            .map(|q| crate::quantity::parse_quantity(&q.value, "memory").map_err(|why| doc.error(q, why)))
+            .transpose()?;
         let mut pod = Pod {
             namespace,
             name,
@@ -555,6 +566,7 @@ impl<'a> Loader<'a> {
             run_for,
             group,
             workload,
+            image_bytes,
             node_name,
             requests: Default::default(),
         };
@@ -590,6 +602,8 @@ impl<'a> Loader<'a> {
         }
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
         scenario.workload = settings::workload(doc, dir)?;
+        scenario.control_plane = settings::control_plane(doc, dir)?;
+        scenario.faults = settings::faults(doc, &scenario.nodes)?;
         for job in settings::fixed_jobs(doc)? {
             if scenario.pod_named(&job.name).is_some() || scenario.groups.iter().any(|g| g.key() == job.name) {
                 return Err(doc.src.error(

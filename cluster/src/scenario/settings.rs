@@ -255,6 +255,13 @@ fn distribution(
             }
             Distribution::Uniform { min, max }
         }
+        "lognormal" => {
+            let (p50, p99) = (number(doc, need(&d.p50, "p50")?, kind)?, number(doc, need(&d.p99, "p99")?, kind)?);
+            if !(p50 > 0.0 && p99 >= p50) {
+                return Err(doc.error(need(&d.p99, "p99")?, "a lognormal needs 0 < p50 ≤ p99"));
+            }
+            Distribution::lognormal(p50, p99)
+        }
         "empirical" => {
             let file = need(&d.file, "file")?;
             let class = workload_class(doc, &d.workload, class)?;
@@ -398,4 +405,66 @@ pub fn node_pools(doc: &SimDoc<'_>) -> Result<Vec<crate::objects::Node>, LoadErr
         }
     }
     Ok(nodes)
+}
+
+/// `spec.controlPlane`: `None` when absent (the ideal control plane).
+pub fn control_plane(doc: &SimDoc<'_>, dir: &Path) -> Result<Option<crate::config::ControlPlaneConfig>, LoadError> {
+    let Some(m) = &doc.parsed.value.spec.control_plane else { return Ok(None) };
+    let mut c = crate::config::ControlPlaneConfig::kubernetes();
+    let dist = |d: &DistributionManifest| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, dir);
+    if let Some(a) = &m.api_server {
+        c.api_latency = dist(&a.latency)?;
+    }
+    if let Some(e) = &m.etcd {
+        c.etcd_commit = dist(&e.commit_latency)?;
+    }
+    if let Some(w) = &m.watch_delay {
+        c.watch_delay = dist(w)?;
+    }
+    c.node_monitor_grace = duration_or(doc, &m.node_monitor_grace_period, c.node_monitor_grace)?;
+    if let Some(k) = &m.kubelet {
+        c.sandbox = duration_or(doc, &k.sandbox, c.sandbox)?;
+        c.container_start = duration_or(doc, &k.container_start, c.container_start)?;
+        c.heartbeat = duration_or(doc, &k.heartbeat_interval, c.heartbeat)?;
+        let bytes = |v: &Spanned<String>| parse_quantity(&v.value, "memory").map_err(|why| doc.error(v, why));
+        if let Some(b) = &k.pull_bandwidth {
+            c.pull_bytes_per_second = bytes(b)?.max(1);
+        }
+        if let Some(b) = &k.default_image_size {
+            c.default_image_bytes = bytes(b)?;
+        }
+    }
+    Ok(Some(c))
+}
+
+/// `spec.faults`, with their nodes resolved.
+pub fn faults(
+    doc: &SimDoc<'_>,
+    nodes: &[std::sync::Arc<crate::objects::Node>],
+) -> Result<Vec<crate::config::Fault>, LoadError> {
+    let mut out = Vec::new();
+    for f in &doc.parsed.value.spec.faults {
+        let at = SimTime::ZERO + doc.duration(&f.at)?;
+        let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+        match f.kind.value.as_str() {
+            "NodeCrash" => {
+                if f.nodes.is_empty() {
+                    return Err(doc.error(&f.kind, "a NodeCrash needs `nodes: [...]`"));
+                }
+                for n in &f.nodes {
+                    let node = nodes
+                        .iter()
+                        .position(|x| x.name == n.value)
+                        .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))?;
+                    out.push(crate::config::Fault::NodeCrash {
+                        at,
+                        node: crate::objects::NodeId(node as u32),
+                        recover_after,
+                    });
+                }
+            }
+            other => return Err(doc.error(&f.kind, format!("unknown fault type `{other}` (NodeCrash)"))),
+        }
+    }
+    Ok(out)
 }

@@ -53,6 +53,9 @@ pub struct SimulationSpec {
     pub mesos: MesosManifest,
     #[serde(default)]
     pub workload: WorkloadManifest,
+    pub control_plane: Option<ControlPlaneManifest>,
+    #[serde(default)]
+    pub faults: Vec<FaultManifest>,
     /// Identical nodes by the count, for cells too big to list.
     #[serde(default)]
     pub node_pools: Vec<NodePoolManifest>,
@@ -154,6 +157,58 @@ pub struct DistributionManifest {
     pub max: Option<Spanned<String>>,
     pub file: Option<Spanned<String>>,
     pub workload: Option<Spanned<String>>,
+    /// Lognormal: the median and the 99th percentile.
+    pub p50: Option<Spanned<String>>,
+    pub p99: Option<Spanned<String>>,
+}
+
+/// `spec.controlPlane`: latencies of the apiserver, etcd and watches, and the kubelet's pod
+/// start-up path. Without this section the control plane is ideal (instant); with it, every
+/// unset field takes Kubernetes-like defaults.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlPlaneManifest {
+    pub api_server: Option<LatencyManifest>,
+    pub etcd: Option<EtcdManifest>,
+    pub watch_delay: Option<DistributionManifest>,
+    pub kubelet: Option<KubeletManifest>,
+    pub node_monitor_grace_period: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyManifest {
+    pub latency: DistributionManifest,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EtcdManifest {
+    pub commit_latency: DistributionManifest,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeletManifest {
+    pub sandbox: Option<Spanned<String>>,
+    pub container_start: Option<Spanned<String>>,
+    /// Image pull bandwidth per node, bytes per second (`50Mi`).
+    pub pull_bandwidth: Option<Spanned<String>>,
+    /// The size of an image no pod annotation sizes.
+    pub default_image_size: Option<Spanned<String>>,
+    pub heartbeat_interval: Option<Spanned<String>>,
+}
+
+/// A fault at a fixed time.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultManifest {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    pub at: Spanned<String>,
+    #[serde(default)]
+    pub nodes: Vec<Spanned<String>>,
+    pub recover_after: Option<Spanned<String>>,
 }
 
 /// One job written out: `tasks` identical pods arriving `at`, a PodGroup when more than one.

@@ -30,6 +30,11 @@ pub enum Distribution {
         min: f64,
         max: f64,
     },
+    /// `exp(mu + sigma·Z)`, Z standard normal.
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
     /// Sorted observations; a draw interpolates between neighbouring quantiles.
     Empirical(Arc<[f64]>),
 }
@@ -40,6 +45,14 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
 }
 
 impl Distribution {
+    /// The lognormal with the given median and 99th percentile.
+    pub fn lognormal(p50: f64, p99: f64) -> Distribution {
+        let mu = libm::log(p50);
+        // z(0.99) of the standard normal.
+        let sigma = (libm::log(p99) - mu) / 2.326_347_874_040_841;
+        Distribution::LogNormal { mu, sigma }
+    }
+
     /// One draw. The logarithm is `libm`'s, a pure-Rust port of musl's, so a draw is the same
     /// bits on every machine (the platform's `ln` need not be).
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {
@@ -47,6 +60,12 @@ impl Distribution {
             Distribution::Constant(v) => *v,
             Distribution::Exponential { mean } => -mean * libm::log(1.0 - unit(rng)),
             Distribution::Uniform { min, max } => min + (max - min) * unit(rng),
+            Distribution::LogNormal { mu, sigma } => {
+                // Box–Muller, with libm's functions for the same bits everywhere.
+                let (u1, u2) = (1.0 - unit(rng), unit(rng));
+                let z = libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2);
+                libm::exp(mu + sigma * z)
+            }
             Distribution::Empirical(values) => {
                 // Interpolate between the quantiles below and above: below + f·(above − below).
                 // (The original simulator added below + f·(below + above), inflating draws.)
