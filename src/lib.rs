@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use podlab_cluster as cluster;
+pub use podlab_controllers as controllers;
 pub use podlab_reports as reports;
 pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
@@ -65,8 +66,11 @@ impl std::error::Error for RunError {}
 /// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
     let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
-    let controllers =
+    // The policy's controllers first (Mesos's master is controller 0), then the controller
+    // manager's.
+    let mut controllers =
         podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    controllers.extend(podlab_controllers::build(&instantiated));
     let sim = podlab_sim::run(&instantiated, controllers, SimOptions { seed, check_invariants });
     // The scenario as the run left it: with the pods its controllers created.
     let scenario = Arc::new(sim.scenario.clone());

@@ -60,6 +60,16 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
         let d = &r.summary.scheduling.deadlocks;
         if d.count == 0 { "0".into() } else { format!("{} ({})", d.count, SimDuration(d.total_ns)) }
     });
+    row("pod start-up p50 / p99", &|r| {
+        let p = &r.summary.control_plane.pod_startup;
+        format!("{} / {}", dur(p.p50_ns), dur(p.p99_ns))
+    });
+    row("pods lost / re-created", &|r| {
+        let c = &r.summary.control_plane;
+        format!("{} / {}", c.pods_lost, c.pods_recreated)
+    });
+    row("replica restore (max)", &|r| dur(r.summary.control_plane.replica_restore.max_ns));
+    row("node failure detection", &|r| dur(r.summary.control_plane.node_failure_detection.max_ns));
     row("cpu utilisation", &|r| pct(r.summary.utilisation.cpu));
     row("memory utilisation", &|r| pct(r.summary.utilisation.memory));
     row("simulated time", &|r| SimDuration(r.summary.end_ns).to_string());

@@ -56,8 +56,8 @@ fn malformed_yaml() {
 /// A kind podlab does not read is named, with what it does read.
 #[test]
 fn unknown_kind() {
-    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n";
-    assert_error(text, "Deployment", 0, "unknown kind");
+    let text = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\n";
+    assert_error(text, "StatefulSet", 0, "unknown kind");
 }
 
 /// podlab's own kinds are strict: a misspelt field is an error at the field.

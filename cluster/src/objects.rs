@@ -225,6 +225,8 @@ pub struct Pod {
     pub group: Option<GroupId>,
     /// Batch or service work (label `podlab.dev/workload`; batch by default).
     pub workload: WorkloadClass,
+    /// The ReplicaSet (or Deployment) that created this pod, if any.
+    pub owner: Option<String>,
     /// The size of this pod's images (`podlab.dev/image-size`), for the kubelet's pulls.
     pub image_bytes: Option<u64>,
     /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
@@ -260,6 +262,7 @@ impl Pod {
             run_for: None,
             group: None,
             workload: WorkloadClass::Batch,
+            owner: None,
             image_bytes: None,
             node_name: None,
             requests,
@@ -440,4 +443,15 @@ mod tests {
         p.node_selector.insert("zone".into(), "b".into());
         assert!(!p.matches_node_affinity(&node));
     }
+}
+
+/// A ReplicaSet (a Deployment is run as its ReplicaSet): keep `replicas` pods made from
+/// `template` running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaSetSpec {
+    pub namespace: String,
+    pub name: String,
+    pub replicas: u32,
+    /// The pod template; its name is the ReplicaSet's, each replica gets a suffix.
+    pub template: std::sync::Arc<Pod>,
 }

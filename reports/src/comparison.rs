@@ -718,6 +718,7 @@ mod tests {
             bind_refusals: 0,
             utilisation: Utilisation::default(),
             scheduling: Default::default(),
+            control_plane: Default::default(),
         };
         let names: Vec<String> = flatten(&summary).into_iter().map(|m| m.name).collect();
         for h in HEADLINE {

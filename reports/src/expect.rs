@@ -91,6 +91,18 @@ pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTim
                             ));
                         }
                     }
+                    Check::ReplicasRunning { ref owner, running } => {
+                        let got = (0..outcomes.pods.len())
+                            .filter(|&i| scenario.pods[i].owner.as_deref() == Some(owner.as_str()))
+                            .filter(|&i| {
+                                outcomes.phase(scenario, podlab_cluster::PodId(i as u32))
+                                    == Some(podlab_cluster::Phase::Running)
+                            })
+                            .count() as u32;
+                        if got != running {
+                            failures.push(format!("ReplicaSet {owner} has {got} pods running, expected {running}"));
+                        }
+                    }
                     Check::GroupPlaced { group, placed } => {
                         let got = outcomes.group_placed(&members[group.index()]);
                         if got != placed {

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod comparison;
+pub mod control_plane;
 pub mod expect;
 pub mod html;
 pub mod metrics;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Phase, PodId, Record, SimTime, Stamped};
 
+use crate::control_plane::{ControlPlaneMetrics, control_plane_metrics};
 use crate::outcome::Outcomes;
 use crate::scheduling::{SchedulingMetrics, scheduling_metrics};
 
@@ -28,6 +29,8 @@ pub struct Summary {
     /// Jobs, schedulers' work, idle holdings and deadlocks.
     #[serde(flatten)]
     pub scheduling: SchedulingMetrics,
+    /// Start-up, API latency, failure detection, replicas lost and restored.
+    pub control_plane: ControlPlaneMetrics,
 }
 
 /// Where every pod of the scenario stands at the end of the run.
@@ -144,6 +147,7 @@ pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -
         bind_refusals: count(|r| matches!(r, Record::BindRefused { .. })),
         utilisation: utilisation(scenario, records, info.end),
         scheduling: scheduling_metrics(scenario, info.controllers, records, info.end),
+        control_plane: control_plane_metrics(scenario, records, info.end),
     }
 }
 

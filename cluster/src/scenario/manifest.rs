@@ -70,6 +70,20 @@ pub struct NodeStatus {
     pub allocatable: Option<ResourceList>,
 }
 
+/// `apps/v1` ReplicaSet or Deployment: replicas of a pod template.
+#[derive(Deserialize)]
+pub struct ReplicaSetManifest {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub spec: ReplicaSetSpecManifest,
+}
+
+#[derive(Deserialize)]
+pub struct ReplicaSetSpecManifest {
+    pub replicas: Option<Spanned<i64>>,
+    pub template: PodManifest,
+}
+
 #[derive(Deserialize)]
 pub struct PodManifest {
     #[serde(default)]

@@ -22,13 +22,15 @@ pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workloa
 
 pub use crate::config::ScoringStrategy;
 
-use manifest::{Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, WorkloadManifest};
+use manifest::{
+    Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, ReplicaSetManifest, WorkloadManifest,
+};
 use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
 use crate::config::{ControlPlaneConfig, Fault, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
-use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId};
+use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, ReplicaSetSpec};
 use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
@@ -53,11 +55,31 @@ pub struct Arrival {
 /// One assertion of an `expect:` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Check {
-    PodPhase { pod: PodId, phase: Phase },
-    PodNode { pod: PodId, node: NodeId },
-    PodSplit { pod: PodId, split: bool },
-    GroupSplit { group: GroupId, split: bool },
-    GroupPlaced { group: GroupId, placed: u32 },
+    PodPhase {
+        pod: PodId,
+        phase: Phase,
+    },
+    PodNode {
+        pod: PodId,
+        node: NodeId,
+    },
+    PodSplit {
+        pod: PodId,
+        split: bool,
+    },
+    GroupSplit {
+        group: GroupId,
+        split: bool,
+    },
+    GroupPlaced {
+        group: GroupId,
+        placed: u32,
+    },
+    /// Pods of a ReplicaSet (or Deployment) running at the time.
+    ReplicasRunning {
+        owner: String,
+        running: u32,
+    },
 }
 
 /// An `expect:` entry: checks that must hold for some policies at a time.
@@ -89,6 +111,7 @@ pub struct Scenario {
     /// The control plane's latencies; `None`: ideal (every request and watch instant).
     pub control_plane: Option<ControlPlaneConfig>,
     pub faults: Vec<Fault>,
+    pub replica_sets: Vec<ReplicaSetSpec>,
     pub nodes: Vec<Arc<Node>>,
     pub pods: Vec<Arc<Pod>>,
     pub groups: Vec<Arc<PodGroup>>,
@@ -192,7 +215,7 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
-const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, List, Simulation";
+const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, List, Simulation";
 
 /// One object found in the file, before parsing: its kind and where it is.
 struct Found<'a> {
@@ -244,10 +267,11 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         }
-        if !matches!(kind, "Node" | "Pod" | "PodGroup" | "Workload" | "PriorityClass" | "Simulation") {
+        let known = ["Node", "Pod", "PodGroup", "Workload", "PriorityClass", "ReplicaSet", "Deployment", "Simulation"];
+        if !known.contains(&kind) {
             let help = match kind {
-                "Deployment" | "ReplicaSet" | "Job" | "StatefulSet" | "DaemonSet" => format!(
-                    "controllers are not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
+                "Job" | "StatefulSet" | "DaemonSet" => format!(
+                    "this controller is not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
                 ),
                 _ => format!("podlab reads: {SUPPORTED_KINDS}"),
             };
@@ -407,6 +431,38 @@ impl<'a> Loader<'a> {
             pod_pos.push(pos);
         }
 
+        // ReplicaSets, and Deployments run as their ReplicaSet (no rolling updates yet).
+        let mut replica_sets: Vec<ReplicaSetSpec> = Vec::new();
+        for f in found.iter().filter(|f| matches!(f.kind, "ReplicaSet" | "Deployment")) {
+            self.check_api_version(f, &["apps/v1"])?;
+            let doc: Doc<ReplicaSetManifest> = self.doc(f.node)?;
+            let line_offset = doc.parsed.line_offset;
+            let m = doc.parsed.value;
+            let at_doc = Doc { src: doc.src, parsed: yaml::Parsed { value: (), line_offset }, start: doc.start };
+            let (name, pos) = at_doc.name(&m.metadata, f.kind)?;
+            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+            if replica_sets.iter().any(|r| r.name == name && r.namespace == namespace) {
+                return Err(self.src.error(pos, format!("duplicate {} `{name}`", f.kind)));
+            }
+            let replicas = match &m.spec.replicas {
+                None => 1,
+                Some(r) if (0..=100_000).contains(&r.value) => r.value as u32,
+                Some(r) => {
+                    let at = at_doc.parsed.pos(&r.referenced);
+                    return Err(self.src.error(at, format!("replicas {} is out of range (0 to 100000)", r.value)));
+                }
+            };
+            let mut template = m.spec.template;
+            let name_at = m.metadata.name.as_ref().expect("named above");
+            template.metadata.name =
+                Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
+            template.metadata.namespace = Some(namespace.clone());
+            let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
+            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            pod.owner = Some(name.clone());
+            replica_sets.push(ReplicaSetSpec { namespace, name, replicas, template: Arc::new(pod) });
+        }
+
         let simulations = of_kind("Simulation");
         if let Some(second) = simulations.get(1) {
             return Err(self.src.error(self.pos(second.node), "a scenario has at most one Simulation document"));
@@ -421,6 +477,7 @@ impl<'a> Loader<'a> {
             workload: Workload::default(),
             control_plane: None,
             faults: Vec::new(),
+            replica_sets,
             nodes,
             pods,
             groups,
@@ -566,6 +623,7 @@ impl<'a> Loader<'a> {
             run_for,
             group,
             workload,
+            owner: None,
             image_bytes,
             node_name,
             requests: Default::default(),
@@ -673,6 +731,14 @@ impl<'a> Loader<'a> {
                 if let Some(placed) = want.value.placed {
                     checks.push(Check::GroupPlaced { group, placed });
                 }
+            }
+            for (name, want) in &ex.replica_sets {
+                if !scenario.replica_sets.iter().any(|r| r.name == *name) {
+                    return Err(
+                        doc.error(want, format!("expect names ReplicaSet `{name}`, which is not in this scenario"))
+                    );
+                }
+                checks.push(Check::ReplicasRunning { owner: name.clone(), running: want.value.running });
             }
             if checks.is_empty() {
                 return Err(doc.src.error_with_help(

@@ -295,6 +295,15 @@ pub struct ExpectManifest {
     pub pods: BTreeMap<String, Spanned<PodExpect>>,
     #[serde(default)]
     pub groups: BTreeMap<String, Spanned<GroupExpect>>,
+    #[serde(default, rename = "replicaSets")]
+    pub replica_sets: BTreeMap<String, Spanned<ReplicaSetExpect>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaSetExpect {
+    /// How many of its pods run (bound and not ended) by then.
+    pub running: u32,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,151 @@
+//! The control plane's metrics, from records: pod start-up latency (with and without image
+//! pulls), apiserver write latency per verb, time to detect a crashed node, and how replicas
+//! were lost and restored.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use podlab_cluster::scenario::Scenario;
+use podlab_cluster::{NodeId, Note, Phase, PodId, Record, SimTime, Stamped};
+
+use crate::summary::Percentiles;
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ControlPlaneMetrics {
+    /// From a pod's creation to its last part running (Kubernetes' pod start-up SLI).
+    pub pod_startup: Percentiles,
+    /// The same, less the time its node spent pulling images (the SLO's "excluding pulls").
+    pub pod_startup_excluding_pulls: Percentiles,
+    /// Apiserver write latency (request to etcd commit), by verb.
+    pub api_latency: BTreeMap<&'static str, Percentiles>,
+    /// From a node's crash to the node lifecycle controller marking it NotReady.
+    pub node_failure_detection: Percentiles,
+    /// Pods that failed with their node (evicted, or reported dead when it came back).
+    pub pods_lost: u64,
+    /// Pods a ReplicaSet created after the first ones (replacements).
+    pub pods_recreated: u64,
+    /// From a replica's failure (its node's crash, or its own failure) to its replacement
+    /// running.
+    pub replica_restore: Percentiles,
+    /// Bindings refused and transaction claims conflicting: stale views meeting the store.
+    pub update_conflicts: u64,
+}
+
+pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) -> ControlPlaneMetrics {
+    let mut m = ControlPlaneMetrics::default();
+    let mut created: BTreeMap<PodId, SimTime> = BTreeMap::new();
+    let mut started_parts: BTreeMap<PodId, (usize, SimTime, u64)> = BTreeMap::new();
+    let mut bound_parts: BTreeMap<PodId, (usize, SimTime)> = BTreeMap::new();
+    let mut api: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    let mut crashed: BTreeMap<NodeId, SimTime> = BTreeMap::new();
+    let mut detections = Vec::new();
+    let mut started_any = false;
+    // Per ReplicaSet: failures waiting for a replacement to run.
+    let mut waiting: BTreeMap<String, Vec<SimTime>> = BTreeMap::new();
+    let mut restores = Vec::new();
+    let mut first_replicas: BTreeMap<String, u32> = BTreeMap::new();
+    // Pods on each node, and pods whose failure was counted at their node's crash.
+    let mut on_node: BTreeMap<NodeId, std::collections::BTreeSet<PodId>> = BTreeMap::new();
+    let mut died_with_node: std::collections::BTreeSet<PodId> = Default::default();
+    let owner = |p: &PodId| scenario.pods.get(p.index()).and_then(|s| s.owner.clone());
+    let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].parts(container).len();
+    for s in records.iter().take_while(|s| s.time <= end) {
+        match &s.record {
+            Record::PodCreated { pod } => {
+                created.insert(*pod, s.time);
+                if let Some(o) = owner(pod) {
+                    let n = first_replicas.entry(o.clone()).or_insert(0);
+                    let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
+                    if *n >= desired {
+                        m.pods_recreated += 1;
+                    } else {
+                        *n += 1;
+                    }
+                }
+            }
+            Record::Bound { pod, part, node } => {
+                on_node.entry(*node).or_default().insert(*pod);
+                let e = bound_parts.entry(*pod).or_insert((0, s.time));
+                e.0 += 1;
+                e.1 = s.time;
+                if !started_any && e.0 == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
+                    // Without a control-plane model, a part runs from its binding.
+                    restore(&owner(pod), s.time, &mut waiting, &mut restores);
+                }
+            }
+            Record::Started { pod, part, pull, .. } => {
+                started_any = true;
+                let e = started_parts.entry(*pod).or_insert((0, s.time, 0));
+                e.0 += 1;
+                e.1 = s.time;
+                e.2 = e.2.max(pull.as_nanos());
+                if e.0 == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
+                    restore(&owner(pod), s.time, &mut waiting, &mut restores);
+                }
+            }
+            Record::Ended { pod, node, phase, .. } => {
+                if let Some(set) = on_node.get_mut(node) {
+                    set.remove(pod);
+                }
+                if *phase == Phase::Failed {
+                    m.pods_lost += 1;
+                    if let Some(o) = owner(pod).filter(|_| !died_with_node.contains(pod)) {
+                        waiting.entry(o).or_default().push(s.time);
+                    }
+                }
+            }
+            Record::Api { verb, latency } => api.entry(verb).or_default().push(latency.as_nanos()),
+            Record::NodeCrashed { node } => {
+                crashed.insert(*node, s.time);
+                // Its pods die now, whenever the API learns it.
+                for pod in on_node.get(node).into_iter().flatten() {
+                    if let Some(o) = owner(pod) {
+                        died_with_node.insert(*pod);
+                        waiting.entry(o).or_default().push(s.time);
+                    }
+                }
+            }
+            Record::Note { note: Note::NodeNotReady { node }, .. } => {
+                if let Some(at) = crashed.remove(node) {
+                    detections.push(s.time.since(at).as_nanos());
+                }
+            }
+            Record::BindRefused { .. } | Record::Conflict { .. } => m.update_conflicts += 1,
+            _ => {}
+        }
+    }
+    // Start-up: from the records of started parts when the kubelet is modelled, else binds.
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for (pod, at) in &created {
+        let done = if started_any {
+            started_parts.get(pod).map(|&(n, t, pull)| (n, t, pull))
+        } else {
+            bound_parts.get(pod).map(|&(n, t)| (n, t, 0))
+        };
+        let Some((n, t, pull)) = done else { continue };
+        let per_container = scenario.pods[pod.index()].parts(true).len();
+        if n == parts_of(pod, false) || n == per_container {
+            let latency = t.since(*at).as_nanos();
+            with.push(latency);
+            without.push(latency.saturating_sub(pull));
+        }
+    }
+    m.pod_startup = Percentiles::of(with);
+    m.pod_startup_excluding_pulls = Percentiles::of(without);
+    m.api_latency = api.into_iter().map(|(verb, v)| (verb, Percentiles::of(v))).collect();
+    m.node_failure_detection = Percentiles::of(detections);
+    m.replica_restore = Percentiles::of(restores);
+    m
+}
+
+/// A replica of `owner` runs at `at`: it restores the oldest failure waiting, if any.
+fn restore(owner: &Option<String>, at: SimTime, waiting: &mut BTreeMap<String, Vec<SimTime>>, out: &mut Vec<u64>) {
+    if let Some(o) = owner
+        && let Some(list) = waiting.get_mut(o)
+        && !list.is_empty()
+    {
+        let failed = list.remove(0);
+        out.push(at.since(failed).as_nanos());
+    }
+}
