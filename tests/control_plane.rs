@@ -76,3 +76,66 @@ fn ideal_control_plane_is_instant() {
     assert!(!run.sim.records.iter().any(|r| matches!(r.record, Record::Api { .. } | Record::Started { .. })));
     assert_eq!(run.summary.control_plane.pod_startup.max_ns, Some(1_000_000));
 }
+
+fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
+    podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
+}
+
+/// During an etcd leader election no write commits: every binding of the burst lands after the
+/// election, none during it, and each once.
+#[test]
+fn etcd_leader_loss_holds_writes_until_election() {
+    let s = bundled("etcd-leader-loss.yaml");
+    for policy in ["kubernetes", "omega"] {
+        let run = run_checked(&s, policy, s.seed);
+        let binds: Vec<u64> = run
+            .sim
+            .records
+            .iter()
+            .filter(|r| matches!(r.record, Record::Bound { .. }))
+            .map(|r| r.time.as_nanos())
+            .collect();
+        assert_eq!(binds.len(), 20, "{policy}");
+        assert!(binds.iter().all(|&t| t >= 5_000_000_000), "{policy}: a bind committed during the election");
+        assert!(run.summary.control_plane.api_latency.values().any(|p| p.max_ns.unwrap() >= 2_500_000_000));
+    }
+}
+
+/// A brownout makes writes slow and retried, not lost.
+#[test]
+fn brownout_slows_writes_without_losing_them() {
+    let s = bundled("apiserver-brownout.yaml");
+    let run = run_checked(&s, "kubernetes", s.seed);
+    let bind = &run.summary.control_plane.api_latency["bind"];
+    assert_eq!(bind.count, 10);
+    assert_eq!(run.summary.pods.running, 10);
+    let mut calm = s.clone();
+    calm.faults.clear();
+    let calm = run_checked(&calm, "kubernetes", s.seed);
+    let before = calm.summary.control_plane.api_latency["bind"].mean_ns.unwrap();
+    // Ten times slower attempts, and retries after backoff for the half that fail.
+    assert!(bind.mean_ns.unwrap() > 10 * before, "{} vs {before}", bind.mean_ns.unwrap());
+    assert!(bind.max_ns.unwrap() > 1_000_000_000, "no retry waited out a backoff: {bind:?}");
+}
+
+/// A partition shorter than the toleration: NotReady and tainted, then Ready and untainted on
+/// healing, and no pod evicted.
+#[test]
+fn partition_heals_without_evictions() {
+    let s = bundled("partition-heals.yaml");
+    let run = run_checked(&s, "kubernetes", s.seed);
+    let kinds: Vec<&str> = run
+        .sim
+        .records
+        .iter()
+        .filter_map(|r| match &r.record {
+            Record::Partitioned { .. } => Some("partitioned"),
+            Record::Tainted { .. } => Some("tainted"),
+            Record::Healed { .. } => Some("healed"),
+            Record::Untainted { .. } => Some("untainted"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["partitioned", "tainted", "healed", "untainted"]);
+    assert_eq!(run.summary.control_plane.pods_lost, 0);
+}

@@ -306,9 +306,28 @@ impl ControlPlaneConfig {
 }
 
 /// A fault injected at a fixed time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// The node stops: its containers die, its kubelet falls silent; it comes back after
     /// `recover_after` if given.
     NodeCrash { at: SimTime, node: NodeId, recover_after: Option<SimDuration> },
+    /// The node is cut off from the control plane: its kubelet can neither report nor see new
+    /// bindings, but its containers go on running. It heals after `heal_after` if given.
+    Partition { at: SimTime, node: NodeId, heal_after: Option<SimDuration> },
+    /// etcd loses its leader: no write commits until a new one is elected.
+    EtcdLeaderLoss { at: SimTime, election: SimDuration },
+    /// The apiserver is degraded for `lasting`: latency multiplied by `latency_factor`, and a
+    /// share `error_rate` of requests fail with 5xx/429, which clients retry with backoff.
+    ApiServerBrownout { at: SimTime, lasting: SimDuration, latency_factor: f64, error_rate: f64 },
+}
+
+impl Fault {
+    pub fn at(&self) -> SimTime {
+        match self {
+            Fault::NodeCrash { at, .. }
+            | Fault::Partition { at, .. }
+            | Fault::EtcdLeaderLoss { at, .. }
+            | Fault::ApiServerBrownout { at, .. } => *at,
+        }
+    }
 }

@@ -280,6 +280,22 @@ pub enum Record {
     NodeCrashed {
         node: NodeId,
     },
+    /// A node cut off from the control plane, and healed.
+    Partitioned {
+        node: NodeId,
+    },
+    Healed {
+        node: NodeId,
+    },
+    /// etcd lost its leader; no write commits for the election.
+    EtcdLeaderLost {
+        election: SimDuration,
+    },
+    /// The apiserver degrades until `until`, failing this share (‰) of requests.
+    ApiServerBrownout {
+        until: SimTime,
+        error_rate_permille: u32,
+    },
     NodeRecovered {
         node: NodeId,
     },

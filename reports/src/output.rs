@@ -103,10 +103,26 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                 line.message = Some(verb);
                 line.counts = [("latency_ns", latency.as_nanos())].into();
             }
-            Record::NodeCrashed { node: n } | Record::NodeRecovered { node: n } => {
-                line.event =
-                    if matches!(s.record, Record::NodeCrashed { .. }) { "node-crashed" } else { "node-recovered" };
+            Record::NodeCrashed { node: n }
+            | Record::NodeRecovered { node: n }
+            | Record::Partitioned { node: n }
+            | Record::Healed { node: n } => {
+                line.event = match s.record {
+                    Record::NodeCrashed { .. } => "node-crashed",
+                    Record::NodeRecovered { .. } => "node-recovered",
+                    Record::Partitioned { .. } => "partitioned",
+                    _ => "healed",
+                };
                 line.node = node(*n);
+            }
+            Record::EtcdLeaderLost { election } => {
+                line.event = "etcd-leader-lost";
+                line.counts = [("election_ns", election.as_nanos())].into();
+            }
+            Record::ApiServerBrownout { until, error_rate_permille } => {
+                line.event = "apiserver-brownout";
+                line.counts =
+                    [("until_ns", until.as_nanos()), ("error_rate_permille", u64::from(*error_rate_permille))].into();
             }
             Record::Tainted { node: n, key } | Record::Untainted { node: n, key } => {
                 line.event = if matches!(s.record, Record::Tainted { .. }) { "tainted" } else { "untainted" };

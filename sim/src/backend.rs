@@ -46,7 +46,15 @@ enum Pending {
     },
     Crash(NodeId),
     Recover(NodeId),
+    Partition(NodeId),
+    Heal(NodeId),
     Heartbeat(NodeId),
+    EtcdLeaderLoss(SimDuration),
+    Brownout {
+        until: SimTime,
+        latency_factor: f64,
+        error_rate: f64,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -54,6 +62,8 @@ struct NodeBooks {
     joined: bool,
     /// Crashed: its containers are dead and its kubelet silent.
     down: bool,
+    /// Cut off from the control plane: containers run, the kubelet can neither report nor see.
+    partitioned: bool,
     requested: Resources,
     parts: u64,
     /// Grows by one with every claim applied here (the Omega paper's sequence number).
@@ -89,6 +99,13 @@ pub struct SimBackend {
     world_pending: usize,
     /// The last arrival, binding, ending or fault.
     last_change: SimTime,
+    /// Kubelet work waiting for a partitioned node to heal (start-ups and endings it could
+    /// not report).
+    held: Vec<(NodeId, Pending)>,
+    /// etcd commits nothing before this time (a leader election).
+    etcd_down_until: SimTime,
+    /// An apiserver brownout in force: until when, the latency factor, the error rate.
+    brownout: Option<(SimTime, f64, f64)>,
 }
 
 /// Without a `duration`, a run ends when nothing is left to happen by itself and the
@@ -114,6 +131,16 @@ impl SimBackend {
                         queue.push(at + after, Pending::Recover(node));
                     }
                 }
+                Fault::Partition { at, node, heal_after } => {
+                    queue.push(at, Pending::Partition(node));
+                    if let Some(after) = heal_after {
+                        queue.push(at + after, Pending::Heal(node));
+                    }
+                }
+                Fault::EtcdLeaderLoss { at, election } => queue.push(at, Pending::EtcdLeaderLoss(election)),
+                Fault::ApiServerBrownout { at, lasting, latency_factor, error_rate } => {
+                    queue.push(at, Pending::Brownout { until: at + lasting, latency_factor, error_rate });
+                }
             }
         }
         let model =
@@ -134,6 +161,9 @@ impl SimBackend {
             events_processed: 0,
             world_pending,
             last_change: SimTime::ZERO,
+            held: Vec::new(),
+            etcd_down_until: SimTime::ZERO,
+            brownout: None,
         }
     }
 
@@ -520,6 +550,12 @@ impl Backend for SimBackend {
             match pending {
                 Pending::Deliver { to, event } => return Some(Delivery { to, now: time, event }),
                 Pending::Apply { from, action, latency } => {
+                    if self.now < self.etcd_down_until {
+                        // No leader: the write waits for the election to end.
+                        let wait = self.etcd_down_until.since(self.now);
+                        self.queue.push(self.etcd_down_until, Pending::Apply { from, action, latency: latency + wait });
+                        continue;
+                    }
                     self.world_pending -= 1;
                     self.record(Record::Api { verb: verb(&action), latency });
                     self.carry_out(from, action);
@@ -530,6 +566,11 @@ impl Backend for SimBackend {
                     self.arrive(object);
                 }
                 Pending::PartEnds { pod, part, node } => {
+                    if self.nodes[node.index()].partitioned {
+                        // The container finished, but the kubelet reports it only after healing.
+                        self.held.push((node, Pending::PartEnds { pod, part, node }));
+                        continue;
+                    }
                     self.world_pending -= 1;
                     // A part on a crashed node does not finish: it died with the node.
                     if !self.nodes[node.index()].down {
@@ -537,6 +578,11 @@ impl Backend for SimBackend {
                     }
                 }
                 Pending::Started { pod, part, node, pull } => {
+                    if self.nodes[node.index()].partitioned {
+                        // The kubelet cannot see the binding until the partition heals.
+                        self.held.push((node, Pending::Started { pod, part, node, pull }));
+                        continue;
+                    }
                     self.world_pending -= 1;
                     let running = self.pods[pod.index()].running.contains(&(part, node));
                     if running && !self.nodes[node.index()].down {
@@ -555,11 +601,47 @@ impl Backend for SimBackend {
                 }
                 Pending::Heartbeat(node) => {
                     // Heartbeats are not the world changing by themselves: a silent cluster
-                    // heartbeating forever must still end.
+                    // heartbeating forever must still end. A partitioned kubelet keeps trying;
+                    // none of its reports arrive.
                     if !self.nodes[node.index()].down {
-                        self.broadcast(Event::NodeHeartbeat { node });
+                        if !self.nodes[node.index()].partitioned {
+                            self.broadcast(Event::NodeHeartbeat { node });
+                        }
                         self.schedule_heartbeat(node);
                     }
+                }
+                Pending::Partition(node) => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.nodes[node.index()].partitioned = true;
+                    self.record(Record::Partitioned { node });
+                }
+                Pending::Heal(node) => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.nodes[node.index()].partitioned = false;
+                    self.record(Record::Healed { node });
+                    let (mine, others): (Vec<_>, Vec<_>) =
+                        std::mem::take(&mut self.held).into_iter().partition(|(n, _)| *n == node);
+                    self.held = others;
+                    for (_, pending) in mine {
+                        self.queue.push(self.now, pending);
+                    }
+                }
+                Pending::EtcdLeaderLoss(election) => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.etcd_down_until = self.now + election;
+                    self.record(Record::EtcdLeaderLost { election });
+                }
+                Pending::Brownout { until, latency_factor, error_rate } => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.brownout = Some((until, latency_factor, error_rate));
+                    self.record(Record::ApiServerBrownout {
+                        until,
+                        error_rate_permille: (error_rate * 1000.0).round() as u32,
+                    });
                 }
             }
         }
@@ -575,10 +657,16 @@ impl Backend for SimBackend {
                 | Action::UntaintNode { .. }
                 | Action::Evict { .. }
         );
+        let brownout = self.brownout.filter(|(until, _, _)| self.now < *until);
         match &mut self.model {
             Some(m) if is_write => {
-                let (api, etcd) = m.write_latency();
-                let latency = api + etcd;
+                let latency = match brownout {
+                    Some((_, factor, error_rate)) => m.browned_out_latency(factor, error_rate).0,
+                    None => {
+                        let (api, etcd) = m.write_latency();
+                        api + etcd
+                    }
+                };
                 self.world_pending += 1;
                 self.queue.push(self.now + latency, Pending::Apply { from, action, latency });
             }

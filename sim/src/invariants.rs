@@ -130,6 +130,10 @@ impl Invariants {
             }
             Record::Api { .. }
             | Record::NodeCrashed { .. }
+            | Record::Partitioned { .. }
+            | Record::Healed { .. }
+            | Record::EtcdLeaderLost { .. }
+            | Record::ApiServerBrownout { .. }
             | Record::NodeRecovered { .. }
             | Record::Tainted { .. }
             | Record::Untainted { .. } => {}

@@ -111,6 +111,14 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         ),
         Record::Api { verb, latency } => write!(out, "{} api verb={verb} latency_ns={}", time.0, latency.as_nanos()),
         Record::NodeCrashed { node } => write!(out, "{} node-crashed node={}", time.0, node_name(*node)),
+        Record::Partitioned { node } => write!(out, "{} partitioned node={}", time.0, node_name(*node)),
+        Record::Healed { node } => write!(out, "{} healed node={}", time.0, node_name(*node)),
+        Record::EtcdLeaderLost { election } => {
+            write!(out, "{} etcd-leader-lost election_ns={}", time.0, election.as_nanos())
+        }
+        Record::ApiServerBrownout { until, error_rate_permille } => {
+            write!(out, "{} apiserver-brownout until_ns={} error_rate_permille={error_rate_permille}", time.0, until.0)
+        }
         Record::NodeRecovered { node } => write!(out, "{} node-recovered node={}", time.0, node_name(*node)),
         Record::Tainted { node, key } => write!(out, "{} tainted node={} key={key}", time.0, node_name(*node)),
         Record::Untainted { node, key } => write!(out, "{} untainted node={} key={key}", time.0, node_name(*node)),

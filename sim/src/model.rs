@@ -15,6 +15,8 @@ pub struct ControlPlane {
     api: ChaCha8Rng,
     etcd: ChaCha8Rng,
     watch: ChaCha8Rng,
+    /// Which requests fail during an apiserver brownout.
+    errors: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
     /// Per node: the images it has pulled.
@@ -32,6 +34,7 @@ impl ControlPlane {
             api: stream(seed, "control-plane/apiserver"),
             etcd: stream(seed, "control-plane/etcd"),
             watch: stream(seed, "control-plane/watch"),
+            errors: stream(seed, "control-plane/apiserver-errors"),
             last_watch: vec![SimTime::ZERO; watchers],
             images: vec![BTreeSet::new(); nodes],
         }
@@ -43,6 +46,26 @@ impl ControlPlane {
         let api = draw(&self.config.api_latency, &mut self.api);
         let etcd = draw(&self.config.etcd_commit, &mut self.etcd);
         (api, etcd)
+    }
+
+    /// A write during an apiserver brownout: each attempt takes `factor` times longer, and
+    /// fails with probability `error_rate`; the client retries failures after an exponential
+    /// backoff (100 ms doubling, at most 10 s), as client-go does. Returns the time until the
+    /// request succeeds and how many attempts failed.
+    pub fn browned_out_latency(&mut self, factor: f64, error_rate: f64) -> (SimDuration, u32) {
+        let mut total = SimDuration::ZERO;
+        let mut failures = 0u32;
+        loop {
+            let (api, etcd) = self.write_latency();
+            let attempt = SimDuration((api.as_nanos() as f64 * factor).round() as u64);
+            let u = (rand_core::Rng::next_u64(&mut self.errors) >> 11) as f64 / (1u64 << 53) as f64;
+            if u >= error_rate || failures >= 30 {
+                return (total + attempt + etcd, failures);
+            }
+            let backoff_ms = (100u64 << failures.min(7)).min(10_000);
+            total = total + attempt + SimDuration::from_millis(backoff_ms);
+            failures += 1;
+        }
     }
 
     /// When a watch event committed `now` reaches `watcher` (never before its previous one).

@@ -662,6 +662,15 @@ impl<'a> Loader<'a> {
         scenario.workload = settings::workload(doc, dir)?;
         scenario.control_plane = settings::control_plane(doc, dir)?;
         scenario.faults = settings::faults(doc, &scenario.nodes)?;
+        if scenario.control_plane.is_none()
+            && let Some(f) = doc.parsed.value.spec.faults.first()
+        {
+            return Err(doc.src.error_with_help(
+                doc.at(&f.kind),
+                "faults need a modelled control plane: the ideal one cannot notice a node go silent",
+                "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
+            ));
+        }
         for job in settings::fixed_jobs(doc)? {
             if scenario.pod_named(&job.name).is_some() || scenario.groups.iter().any(|g| g.key() == job.name) {
                 return Err(doc.src.error(

@@ -446,24 +446,58 @@ pub fn faults(
     for f in &doc.parsed.value.spec.faults {
         let at = SimTime::ZERO + doc.duration(&f.at)?;
         let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-        match f.kind.value.as_str() {
-            "NodeCrash" => {
-                if f.nodes.is_empty() {
-                    return Err(doc.error(&f.kind, "a NodeCrash needs `nodes: [...]`"));
-                }
-                for n in &f.nodes {
-                    let node = nodes
+        let node_ids = |what: &str| -> Result<Vec<crate::objects::NodeId>, LoadError> {
+            if f.nodes.is_empty() {
+                return Err(doc.error(&f.kind, format!("a {what} needs `nodes: [...]`")));
+            }
+            f.nodes
+                .iter()
+                .map(|n| {
+                    nodes
                         .iter()
                         .position(|x| x.name == n.value)
-                        .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))?;
-                    out.push(crate::config::Fault::NodeCrash {
-                        at,
-                        node: crate::objects::NodeId(node as u32),
-                        recover_after,
-                    });
+                        .map(|i| crate::objects::NodeId(i as u32))
+                        .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))
+                })
+                .collect()
+        };
+        let lasting = f.lasting.as_ref().map(|l| doc.duration(l)).transpose()?;
+        use crate::config::Fault;
+        match f.kind.value.as_str() {
+            "NodeCrash" => {
+                for node in node_ids("NodeCrash")? {
+                    out.push(Fault::NodeCrash { at, node, recover_after });
                 }
             }
-            other => return Err(doc.error(&f.kind, format!("unknown fault type `{other}` (NodeCrash)"))),
+            "Partition" => {
+                let heal_after = f.heal_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+                for node in node_ids("Partition")? {
+                    out.push(Fault::Partition { at, node, heal_after });
+                }
+            }
+            "EtcdLeaderLoss" => {
+                out.push(Fault::EtcdLeaderLoss { at, election: lasting.unwrap_or(SimDuration::from_secs(1)) });
+            }
+            "ApiServerBrownout" => {
+                let factor = f.latency_factor.as_ref().map_or(10.0, |v| v.value);
+                let rate = f.error_rate.as_ref().map_or(0.2, |v| v.value);
+                if !(1.0..=1e6).contains(&factor) {
+                    return Err(doc.error(f.latency_factor.as_ref().expect("set"), "latencyFactor is 1 to 10^6"));
+                }
+                if !(0.0..0.99).contains(&rate) {
+                    return Err(
+                        doc.error(f.error_rate.as_ref().expect("set"), "errorRate is a fraction from 0 to 0.99")
+                    );
+                }
+                let lasting = lasting.ok_or_else(|| doc.error(&f.kind, "an ApiServerBrownout needs `lasting: 30s`"))?;
+                out.push(Fault::ApiServerBrownout { at, lasting, latency_factor: factor, error_rate: rate });
+            }
+            other => {
+                return Err(doc.error(
+                    &f.kind,
+                    format!("unknown fault type `{other}` (NodeCrash, Partition, EtcdLeaderLoss, ApiServerBrownout)"),
+                ));
+            }
         }
     }
     Ok(out)

@@ -208,7 +208,17 @@ pub struct FaultManifest {
     pub at: Spanned<String>,
     #[serde(default)]
     pub nodes: Vec<Spanned<String>>,
+    /// NodeCrash: when the node comes back.
     pub recover_after: Option<Spanned<String>>,
+    /// Partition: when it heals.
+    pub heal_after: Option<Spanned<String>>,
+    /// EtcdLeaderLoss: how long the election takes (default 1s); ApiServerBrownout: how long
+    /// it lasts.
+    pub lasting: Option<Spanned<String>>,
+    /// ApiServerBrownout: latency multiplier (default 10) and share of failed requests
+    /// (default 0.2).
+    pub latency_factor: Option<Spanned<f64>>,
+    pub error_rate: Option<Spanned<f64>>,
 }
 
 /// One job written out: `tasks` identical pods arriving `at`, a PodGroup when more than one.
