@@ -139,3 +139,33 @@ fn partition_heals_without_evictions() {
     assert_eq!(kinds, ["partitioned", "tainted", "healed", "untainted"]);
     assert_eq!(run.summary.control_plane.pods_lost, 0);
 }
+
+/// Client-side rate limits: a scheduler allowed 5 writes per second with bursts of 5 spreads a
+/// burst of 20 bindings over at least 3 seconds.
+#[test]
+fn client_rate_limit_spreads_a_burst() {
+    let mut s = bundled("etcd-leader-loss.yaml");
+    s.faults.clear();
+    s.control_plane.as_mut().unwrap().client_qps = Some((5, 5));
+    let run = run_checked(&s, "kubernetes", s.seed);
+    let binds: Vec<u64> = run
+        .sim
+        .records
+        .iter()
+        .filter(|r| matches!(r.record, Record::Bound { .. }))
+        .map(|r| r.time.as_nanos())
+        .collect();
+    assert_eq!(binds.len(), 20);
+    assert!(binds[19] - binds[0] >= 3_000_000_000, "burst spread over {} ns", binds[19] - binds[0]);
+    let mut free = s.clone();
+    free.control_plane.as_mut().unwrap().client_qps = None;
+    let run = run_checked(&free, "kubernetes", s.seed);
+    let binds: Vec<u64> = run
+        .sim
+        .records
+        .iter()
+        .filter(|r| matches!(r.record, Record::Bound { .. }))
+        .map(|r| r.time.as_nanos())
+        .collect();
+    assert!(binds[19] - binds[0] < 1_000_000_000);
+}

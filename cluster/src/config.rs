@@ -284,12 +284,15 @@ pub struct ControlPlaneConfig {
     /// without one before it marks the node NotReady.
     pub heartbeat: SimDuration,
     pub node_monitor_grace: SimDuration,
+    /// Each client's (controller's) rate limit on writes, as client-go's token bucket: `qps`
+    /// requests per second on average, bursts of `burst`. `None`: unlimited.
+    pub client_qps: Option<(u32, u32)>,
 }
 
 impl ControlPlaneConfig {
     /// Kubernetes-like defaults: apiserver p50 5 ms / p99 50 ms, etcd commits of 2 ms on
     /// average, watches 10 ms behind, a 300 ms sandbox, 100 ms per container start, 50 MiB/s
-    /// pulls of 100 MiB images, 10 s heartbeats, a 40 s grace period.
+    /// pulls of 100 MiB images, 10 s heartbeats, a 40 s grace period, no client rate limit.
     pub fn kubernetes() -> ControlPlaneConfig {
         ControlPlaneConfig {
             api_latency: Distribution::lognormal(5e6, 50e6),
@@ -301,6 +304,7 @@ impl ControlPlaneConfig {
             default_image_bytes: 100 << 20,
             heartbeat: SimDuration::from_secs(10),
             node_monitor_grace: SimDuration::from_secs(40),
+            client_qps: None,
         }
     }
 }

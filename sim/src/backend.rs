@@ -660,13 +660,15 @@ impl Backend for SimBackend {
         let brownout = self.brownout.filter(|(until, _, _)| self.now < *until);
         match &mut self.model {
             Some(m) if is_write => {
-                let latency = match brownout {
-                    Some((_, factor, error_rate)) => m.browned_out_latency(factor, error_rate).0,
-                    None => {
-                        let (api, etcd) = m.write_latency();
-                        api + etcd
-                    }
-                };
+                let throttled = m.throttle(from.index(), self.now);
+                let latency = throttled
+                    + match brownout {
+                        Some((_, factor, error_rate)) => m.browned_out_latency(factor, error_rate).0,
+                        None => {
+                            let (api, etcd) = m.write_latency();
+                            api + etcd
+                        }
+                    };
                 self.world_pending += 1;
                 self.queue.push(self.now + latency, Pending::Apply { from, action, latency });
             }

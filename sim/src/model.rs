@@ -19,6 +19,8 @@ pub struct ControlPlane {
     errors: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
+    /// Per client: the theoretical arrival time of its token bucket (GCRA, exact in integers).
+    bucket_tat: Vec<SimTime>,
     /// Per node: the images it has pulled.
     images: Vec<BTreeSet<String>>,
 }
@@ -36,6 +38,7 @@ impl ControlPlane {
             watch: stream(seed, "control-plane/watch"),
             errors: stream(seed, "control-plane/apiserver-errors"),
             last_watch: vec![SimTime::ZERO; watchers],
+            bucket_tat: vec![SimTime::ZERO; watchers],
             images: vec![BTreeSet::new(); nodes],
         }
     }
@@ -46,6 +49,18 @@ impl ControlPlane {
         let api = draw(&self.config.api_latency, &mut self.api);
         let etcd = draw(&self.config.etcd_commit, &mut self.etcd);
         (api, etcd)
+    }
+
+    /// How long a client's write waits for its rate limiter (client-go's token bucket as the
+    /// equivalent GCRA: `qps` per second, bursts of `burst`).
+    pub fn throttle(&mut self, client: usize, now: SimTime) -> SimDuration {
+        let Some((qps, burst)) = self.config.client_qps else { return SimDuration::ZERO };
+        let interval = SimDuration(1_000_000_000 / u64::from(qps.max(1)));
+        let tolerance = SimDuration(interval.as_nanos() * u64::from(burst.saturating_sub(1)));
+        let tat = self.bucket_tat[client].max(now);
+        let allowed = SimTime(tat.as_nanos().saturating_sub(tolerance.as_nanos())).max(now);
+        self.bucket_tat[client] = tat + interval;
+        allowed.since(now)
     }
 
     /// A write during an apiserver brownout: each attempt takes `factor` times longer, and

@@ -413,7 +413,18 @@ pub fn control_plane(doc: &SimDoc<'_>, dir: &Path) -> Result<Option<crate::confi
     let mut c = crate::config::ControlPlaneConfig::kubernetes();
     let dist = |d: &DistributionManifest| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, dir);
     if let Some(a) = &m.api_server {
-        c.api_latency = dist(&a.latency)?;
+        if let Some(l) = &a.latency {
+            c.api_latency = dist(l)?;
+        }
+        match (&a.client_qps, &a.client_burst) {
+            (None, None) => {}
+            (Some(q), b) if q.value > 0 => {
+                let burst = b.as_ref().map_or(q.value, |b| b.value).max(1);
+                c.client_qps = Some((q.value, burst));
+            }
+            (Some(q), _) => return Err(doc.error(q, "clientQps must be at least 1")),
+            (None, Some(b)) => return Err(doc.error(b, "clientBurst needs clientQps")),
+        }
     }
     if let Some(e) = &m.etcd {
         c.etcd_commit = dist(&e.commit_latency)?;

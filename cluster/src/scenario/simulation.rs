@@ -176,9 +176,12 @@ pub struct ControlPlaneManifest {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LatencyManifest {
-    pub latency: DistributionManifest,
+    pub latency: Option<DistributionManifest>,
+    /// Each client's write rate limit (client-go's QPS and burst).
+    pub client_qps: Option<Spanned<u32>>,
+    pub client_burst: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
