@@ -3,6 +3,7 @@
 //! failed, 2 bad input (a scenario error, a bad flag, an output that would be overwritten).
 
 mod compare;
+mod explain;
 mod sweep;
 mod table;
 
@@ -60,6 +61,18 @@ podlab sweep plan SWEEP; podlab sweep run SWEEP --shard I/N --out DIR (on each m
 SWEEP --out DIR. See docs/scale-out.md."
     )]
     Sweep(sweep::SweepCommand),
+    /// Explain why a pod is where it is, from the output folder of `podlab run --out`: each
+    /// scheduling decision, every node's filters and scores as the scheduler saw them, and
+    /// where the pod ended under each policy. (`podlab run SCENARIO --explain POD` does the
+    /// same without a folder.)
+    Explain {
+        /// The folder `podlab run --out` wrote (or one of its policy subfolders).
+        #[arg(value_name = "RUN_DIR")]
+        dir: PathBuf,
+        /// The pod's name (`namespace/name` outside the default namespace).
+        #[arg(value_name = "POD")]
+        pod: String,
+    },
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -95,6 +108,10 @@ struct RunArgs {
     /// Overwrite the files of an earlier run under --out.
     #[arg(long, requires = "out")]
     force: bool,
+    /// Explain why this pod is where it is: each scheduling decision, every node's filters and
+    /// scores as the scheduler saw them, and where it ended under each policy.
+    #[arg(long, value_name = "POD")]
+    explain: Option<String>,
     /// Check the cluster's invariants after every event (no over-commit, no double binding,
     /// every pod accounted for). Slower; tests always do it.
     #[arg(long)]
@@ -120,6 +137,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(command) => sweep::sweep(command),
         Command::Validate { files } => validate(&files),
+        Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
@@ -178,14 +196,55 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario = load(&args.scenario)?;
-    for assignment in &args.set {
+/// Loads a scenario and applies `--set` assignments to it.
+fn load_with(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
+    let mut scenario = load(path)?;
+    for assignment in set {
         let (key, value) = assignment.split_once('=').ok_or_else(|| {
             BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
         })?;
         scenario.set(key.trim(), value.trim()).map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
     }
+    Ok(scenario)
+}
+
+/// What `podlab run --out DIR` remembers in `DIR/run.json`, so `podlab explain DIR POD` can
+/// replay the very same runs (they are deterministic).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunRecipe {
+    scenario: PathBuf,
+    policies: Vec<String>,
+    seed: u64,
+    set: Vec<String>,
+}
+
+/// `podlab explain RUN_DIR POD`: replays the runs recorded in RUN_DIR and explains the pod.
+fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
+    let file =
+        [dir.join("run.json"), dir.join("..").join("run.json")].into_iter().find(|f| f.exists()).ok_or_else(|| {
+            BadInput(format!(
+                "{} holds no run.json: explain reads the output folder of `podlab run --out`",
+                dir.display()
+            ))
+        })?;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let recipe: RunRecipe =
+        serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: not a podlab run.json: {e}", file.display())))?;
+    let scenario = load_with(&recipe.scenario, &recipe.set)?;
+    let runs = recipe
+        .policies
+        .iter()
+        .map(|p| podlab::run_policy(&scenario, p, recipe.seed, false).map_err(|e| BadInput(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    for run in &runs {
+        println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+    }
+    print!("{}", explain::across_policies(&runs, pod));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenario = load_with(&args.scenario, &args.set)?;
     let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
     let seed = args.seed.unwrap_or(scenario.seed);
     if let Some(out) = &args.out {
@@ -204,6 +263,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| podlab::run_policy(&scenario, p, seed, args.check_invariants).map_err(|e| BadInput(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(pod) = &args.explain {
+        for run in &runs {
+            println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+        }
+        print!("{}", explain::across_policies(&runs, pod));
+        return Ok(ExitCode::SUCCESS);
+    }
     print!("{}", table::report(&scenario, seed, &runs));
     if let Some(out) = &args.out {
         for run in &runs {
@@ -217,6 +283,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             )
             .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
         }
+        let recipe =
+            RunRecipe { scenario: args.scenario.clone(), policies: policies.clone(), seed, set: args.set.clone() };
+        let json = serde_json::to_string_pretty(&recipe).expect("a recipe serializes") + "\n";
+        podlab::reports::output::write_atomic(&out.join("run.json"), json.as_bytes())
+            .with_context(|| format!("writing {}", out.join("run.json").display()))?;
         println!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display());
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));

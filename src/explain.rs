@@ -1,0 +1,175 @@
+//! `podlab explain` and `podlab run --explain POD`: why a pod (or its group) is where it is.
+//! For each scheduling decision about the pod, the cluster is rebuilt from the run's records as
+//! it was when the attempt began, and the Kubernetes framework's filters and scores are run on
+//! every node again — the run is deterministic, so this is what the scheduler saw. Then, across
+//! the scenario's policies, where the pod ended under each and what held it back.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use podlab::PolicyRun;
+use podlab::cluster::scenario::Scenario;
+use podlab::cluster::{JobRef, Note, PodId, Record, SimDuration, SimTime};
+use podlab::reports::Outcomes;
+use podlab::schedulers::framework::{FilterPlugin, NodeInfo, Unit, resource_score};
+
+/// The nodes as a run's records say they were before record `upto`.
+fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo> {
+    let mut nodes: Vec<Option<NodeInfo>> = vec![None; scenario.nodes.len()];
+    let mut specs: Vec<Arc<podlab::cluster::Node>> = scenario.nodes.clone();
+    // Gang members reserved at Permit hold their place in the scheduler's cache.
+    let mut reserved = std::collections::BTreeSet::new();
+    for s in &run.sim.records[..upto] {
+        match &s.record {
+            Record::NodeAdded { node } => nodes[node.index()] = Some(NodeInfo::new(*node, specs[node.index()].clone())),
+            Record::Note { note: Note::Reserved { pod, part, node }, .. } => {
+                reserved.insert(*pod);
+                if let Some(info) = nodes[node.index()].as_mut() {
+                    info.add(&Unit::new(&scenario.pods[pod.index()], *part));
+                }
+            }
+            Record::Note { note: Note::Released { pod, part, node }, .. } => {
+                reserved.remove(pod);
+                if let Some(info) = nodes[node.index()].as_mut() {
+                    info.remove(&Unit::new(&scenario.pods[pod.index()], *part));
+                }
+            }
+            Record::Bound { pod, part, node } => {
+                if !reserved.remove(pod)
+                    && let Some(info) = nodes[node.index()].as_mut()
+                {
+                    info.add(&Unit::new(&scenario.pods[pod.index()], *part));
+                }
+            }
+            Record::Ended { pod, part, node, .. } => {
+                if let Some(info) = nodes[node.index()].as_mut() {
+                    info.remove(&Unit::new(&scenario.pods[pod.index()], *part));
+                }
+            }
+            Record::Tainted { node, .. } | Record::Untainted { node, .. } => {
+                // The records name the change; the run's final specs hold the taints' effects.
+                specs[node.index()] = run.scenario.nodes[node.index()].clone();
+            }
+            _ => {}
+        }
+    }
+    nodes.into_iter().flatten().collect()
+}
+
+/// A decision about a pod: where its attempt began in the records, when, which part it
+/// decided, and what came of it.
+struct Decision {
+    attempt_index: usize,
+    attempt_time: SimTime,
+    part: Option<podlab::cluster::Part>,
+    outcome: String,
+}
+
+fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> {
+    let job = scenario.pods[pod.index()].group.map_or(JobRef::Pod(pod), JobRef::Group);
+    let (mut attempt_index, mut attempt_time) = (0, SimTime::ZERO);
+    let mut out = Vec::new();
+    let node_name = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
+    for (i, s) in run.sim.records.iter().enumerate() {
+        let outcome = match &s.record {
+            Record::Note { note: Note::Attempt { job: j, .. }, .. } if *j == job => {
+                (attempt_index, attempt_time) = (i, s.time);
+                None
+            }
+            Record::Unschedulable { pod: p, part, message } if *p == pod => {
+                Some((Some(*part), format!("unschedulable: {message}")))
+            }
+            Record::Note { note: Note::Reserved { pod: p, part, node }, .. } if *p == pod => {
+                Some((Some(*part), format!("reserved on {} and waiting at Permit for its gang", node_name(*node))))
+            }
+            Record::Bound { pod: p, part, node } if *p == pod => {
+                let what = scenario.pods[pod.index()].part_name(*part);
+                let what = if what == "-" { String::new() } else { format!("container {what} ") };
+                Some((Some(*part), format!("{what}bound to {}", node_name(*node))))
+            }
+            Record::Conflict { pod: p, node, .. } if *p == pod => {
+                Some((None, format!("its claim on {} conflicted at commit", node_name(*node))))
+            }
+            _ => None,
+        };
+        if let Some((part, o)) = outcome {
+            out.push(Decision { attempt_index, attempt_time, part, outcome: format!("at {}: {o}", s.time) });
+        }
+    }
+    out
+}
+
+/// The explanation of one pod under one policy's run.
+pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
+    let scenario = &*run.scenario;
+    let pod = scenario.pod_named(pod_name).ok_or_else(|| format!("no pod `{pod_name}` in this run"))?;
+    let spec = &scenario.pods[pod.index()];
+    let mut out = String::new();
+    let _ = writeln!(out, "pod {} under {} — requests {}", spec.key(), run.policy, spec.requests);
+    if let Some(g) = spec.group {
+        let group = &scenario.groups[g.index()];
+        let _ = writeln!(out, "  member of PodGroup {} (minMember {})", group.key(), group.min_member);
+    }
+    let kube_framework = matches!(run.policy.as_str(), "kubernetes" | "per-container" | "gang");
+    let points = decisions(scenario, run, pod);
+    if points.is_empty() {
+        let _ = writeln!(out, "  no scheduler ever decided on it");
+    }
+    for d in points {
+        let _ = writeln!(out, "\n  attempt begun at {}; {}", d.attempt_time, d.outcome);
+        let (true, Some(part)) = (kube_framework, d.part) else { continue };
+        // What the scheduler saw: every node's filters and score, as at the attempt's start
+        // (with an ideal control plane its cache is exactly the records' state).
+        let strategy = scenario.config.scheduler.scoring;
+        {
+            let unit = Unit::new(spec, part);
+            for node in cluster_at(scenario, run, d.attempt_index) {
+                let verdict = FilterPlugin::DEFAULTS.iter().find_map(|f| f.filter(&unit, &node).err().map(|r| (f, r)));
+                let name = &node.spec.name;
+                match verdict {
+                    Some((plugin, reason)) => {
+                        let _ = writeln!(out, "    {name:<16} filtered out by {plugin:?}: {reason}");
+                    }
+                    None => {
+                        let score = resource_score(strategy, &unit, &node);
+                        let _ = writeln!(out, "    {name:<16} feasible, NodeResourcesFit {strategy:?} score {score}");
+                    }
+                }
+            }
+        }
+    }
+    let outcomes = Outcomes::replay(scenario, &run.sim.records, run.sim.end);
+    let nodes: Vec<&str> =
+        outcomes.pods[pod.index()].nodes().iter().map(|n| scenario.nodes[n.index()].name.as_str()).collect();
+    let phase = outcomes.phase(scenario, pod).map_or("not created", |p| p.as_str());
+    let _ = writeln!(
+        out,
+        "\n  at the end ({}): {phase}, on {}",
+        SimDuration(run.sim.end.as_nanos()),
+        if nodes.is_empty() { "no node".into() } else { nodes.join(" + ") }
+    );
+    Ok(out)
+}
+
+/// One line per policy: where the pod ended and, if it waits, what held it.
+pub fn across_policies(runs: &[PolicyRun], pod_name: &str) -> String {
+    let mut out = String::from("across policies:\n");
+    for run in runs {
+        let scenario = &*run.scenario;
+        let Some(pod) = scenario.pod_named(pod_name) else { continue };
+        let outcomes = Outcomes::replay(scenario, &run.sim.records, run.sim.end);
+        let o = &outcomes.pods[pod.index()];
+        let nodes: Vec<&str> = o.nodes().iter().map(|n| scenario.nodes[n.index()].name.as_str()).collect();
+        let phase = outcomes.phase(scenario, pod).map_or("not created", |p| p.as_str());
+        let why = if o.split() {
+            "its parts were placed apart".to_string()
+        } else if o.runs.is_empty() {
+            decisions(scenario, run, pod).last().map_or("never decided on".into(), |d| d.outcome.clone())
+        } else {
+            "placed whole".into()
+        };
+        let where_ = if nodes.is_empty() { "no node".to_string() } else { nodes.join(" + ") };
+        let _ = writeln!(out, "  {:<14} {phase:<10} on {where_:<16} {why}", run.policy);
+    }
+    out
+}
