@@ -162,31 +162,43 @@ pub fn comparison(scenarios: &[Loaded], policies: &[String], seeds: u64, results
 pub struct CompareArgs {
     /// Scenario files (multi-document YAML); each is compared on its own.
     #[arg(required = true, value_name = "SCENARIO")]
-    scenarios: Vec<PathBuf>,
+    pub scenarios: Vec<PathBuf>,
     /// A policy to compare; repeat for several. Default: each scenario's `spec.policies`.
     #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(podlab::schedulers::POLICIES))]
-    policies: Vec<String>,
+    pub policies: Vec<String>,
     /// How many seeds per scenario and policy: the scenario's seed S, then S+1, …, S+N-1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    seeds: u64,
+    pub seeds: u64,
     /// Runs at once (0: one per core). The results do not depend on it.
     #[arg(long, short = 'j', value_name = "J", default_value_t = 0)]
-    jobs: usize,
+    pub jobs: usize,
     /// Where to write results.csv, report.html, charts/ and runs/.
     #[arg(long, value_name = "DIR", default_value = "podlab-out")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Also write each chart as PNG beside its SVG.
     #[arg(long)]
-    png: bool,
+    pub png: bool,
     /// Replace an earlier comparison under --out (its charts/ and runs/ are removed first).
     #[arg(long)]
-    force: bool,
+    pub force: bool,
     /// Check the cluster's invariants after every event of every run. Slower.
     #[arg(long)]
-    check_invariants: bool,
+    pub check_invariants: bool,
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let (comparison, out, png) = run_comparison(args)?;
+    finish(&comparison, &out, png)
+}
+
+/// A comparison written to its files without printing its table (for `podlab teach --html`).
+pub fn quietly(args: CompareArgs) -> anyhow::Result<()> {
+    let (comparison, out, png) = run_comparison(args)?;
+    comparison.write(&out, png).with_context(|| format!("writing the comparison under {}", out.display()))?;
+    Ok(())
+}
+
+fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, bool)> {
     let scenarios = args.scenarios.iter().map(|p| Loaded::load(p)).collect::<anyhow::Result<Vec<_>>>()?;
     check_unique_names(&scenarios)?;
     let out = &args.out;
@@ -213,7 +225,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         run_one(l, run, &dir, args.check_invariants)
     })?;
     let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-    finish(&comparison(&scenarios, &args.policies, args.seeds, results), out, args.png)
+    Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png))
 }
 
 /// Writes the comparison's files, then prints the table and says where they are.

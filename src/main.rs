@@ -6,6 +6,7 @@ mod compare;
 mod explain;
 mod sweep;
 mod table;
+mod teach;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -73,6 +74,19 @@ SWEEP --out DIR. See docs/scale-out.md."
         #[arg(value_name = "POD")]
         pod: String,
     },
+    /// Learn the Task co-scheduling problem: six lessons, each a scenario told step by step,
+    /// with its claims checked and an exercise to try. Without LESSON, lists them.
+    Teach {
+        /// A lesson (`problem`, `pod`, `mesos`, `omega`, `gang`, `failures`, a number, or `all`).
+        #[arg(value_name = "LESSON")]
+        lesson: Option<String>,
+        /// Pause after each instant of the timeline until Enter (on a terminal).
+        #[arg(long)]
+        step: bool,
+        /// Also write the lesson as a page with its charts into DIR.
+        #[arg(long, value_name = "DIR")]
+        html: Option<PathBuf>,
+    },
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -138,6 +152,7 @@ fn main() -> ExitCode {
         Command::Sweep(command) => sweep::sweep(command),
         Command::Validate { files } => validate(&files),
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
+        Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
         Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
