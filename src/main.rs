@@ -4,6 +4,7 @@
 
 mod compare;
 mod explain;
+mod import;
 mod sweep;
 mod table;
 mod teach;
@@ -87,6 +88,9 @@ SWEEP --out DIR. See docs/scale-out.md."
         #[arg(long, value_name = "DIR")]
         html: Option<PathBuf>,
     },
+    /// Turn a workload trace into a scenario.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -98,6 +102,24 @@ SWEEP --out DIR. See docs/scale-out.md."
         /// Also list the parameters `run --set` accepts.
         #[arg(long)]
         parameters: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Parallel Workloads Archive log (SWF, .gz or not): every job a gang of one-CPU pods
+    /// (minMember = its processors), arriving at its submit time, running its run time, on a
+    /// node pool of one-CPU nodes as large as the machine. E.g.
+    /// `podlab import swf ../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz --max-jobs 2000 --out kth.yaml`.
+    Swf {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only the first N jobs of the log.
+        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
+        max_jobs: usize,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -153,6 +175,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
+        Command::Import(ImportCommand::Swf { file, max_jobs, out }) => import::import_swf(&file, max_jobs, out),
         Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
