@@ -72,6 +72,8 @@ all good, 1 an expectation or invariant failed, 2 bad input or no usable Docker,
 Examples:\n  podlab real scenarios/coscheduling.yaml --policy kubernetes --max-duration 20s\n  \
 podlab real scenarios/coscheduling.yaml --policy per-container --compare-sim --out real-out")]
     Real(real::RealArgs),
+    /// Measure real start-up latency on Docker: N one-container pods, bind to running.
+    Calibrate(real::CalibrateArgs),
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -132,6 +134,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(command) => sweep::sweep(command),
         Command::Real(args) => real::real(args),
+        Command::Calibrate(args) => real::calibrate(args),
         Command::Validate { files } => validate(&files),
         Command::Policies { parameters } => {
             for p in POLICIES {

@@ -399,6 +399,14 @@ fn no_docker_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// `podlab calibrate` refuses a pod count it cannot mean, with exit code 2, before touching Docker.
+#[test]
+fn calibrate_refuses_a_bad_pod_count() {
+    let out = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["calibrate", "--pods", "0"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pods 0: between 1 and 100"));
+}
+
 /// A scratch directory removed when dropped.
 mod tempdir {
     pub struct Dir {
