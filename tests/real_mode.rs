@@ -399,6 +399,28 @@ fn no_docker_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// `podlab.dev/allocate-memory` gives every app container an amount, its `.<container>` form one
+/// container its own; a bad quantity or an unknown container is a positioned load error.
+#[test]
+fn allocate_memory_annotations_load() {
+    let pod = |annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {{{annotations}}}\nspec:\n  containers:\n  \
+             - {{name: app, image: x}}\n  - {{name: log, image: x}}\n"
+        )
+    };
+    let text = pod("podlab.dev/allocate-memory: 100Mi, podlab.dev/allocate-memory.log: 1Ki");
+    let scenario = podlab::load_str("a.yaml", &text).expect("loads");
+    assert_eq!(scenario.pods[0].allocate_memory_bytes, vec![100 * MI as u64, 1024]);
+    let none = podlab::load_str("a.yaml", &pod("x: y")).expect("loads");
+    assert!(none.pods[0].allocate_memory_bytes.is_empty());
+    let bad = podlab::load_str("a.yaml", &pod("podlab.dev/allocate-memory: lots")).expect_err("a bad quantity");
+    assert!(bad.to_string().contains("a.yaml:5:45"), "{bad}");
+    let unknown =
+        podlab::load_str("a.yaml", &pod("podlab.dev/allocate-memory.db: 1Mi")).expect_err("no such container");
+    assert!(unknown.to_string().contains("names no app container"), "{unknown}");
+}
+
 /// `podlab calibrate` refuses a pod count it cannot mean, with exit code 2, before touching Docker.
 #[test]
 fn calibrate_refuses_a_bad_pod_count() {
