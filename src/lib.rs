@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 pub use podlab_cluster as cluster;
 pub use podlab_controllers as controllers;
+pub use podlab_real as real;
 pub use podlab_reports as reports;
 pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
@@ -48,6 +49,8 @@ pub enum RunError {
     UnknownPolicy(String),
     /// The generated workload is unusable (e.g. far too large).
     Workload(String),
+    /// Real mode could not run: no Docker, no image, Docker refused.
+    Real(podlab_real::RealError),
 }
 
 impl fmt::Display for RunError {
@@ -57,6 +60,7 @@ impl fmt::Display for RunError {
                 write!(f, "unknown policy `{p}` (podlab knows: {})", podlab_schedulers::POLICIES.join(", "))
             }
             RunError::Workload(why) => write!(f, "workload: {why}"),
+            RunError::Real(why) => write!(f, "real mode: {why}"),
         }
     }
 }
@@ -85,4 +89,57 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
     let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
     let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
     Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts })
+}
+
+/// One policy's run of a scenario on Docker: measured as a simulated run is (its records stand
+/// in `run.sim`, with wall-clock times and their digest), plus what only a real run knows.
+#[derive(Debug)]
+pub struct RealPolicyRun {
+    pub run: PolicyRun,
+    pub real: podlab_real::RealRun,
+}
+
+/// Runs `policy` on `scenario` on Docker (real mode): the very controllers `run_policy` runs,
+/// against `podlab_real::DockerBackend`. The records are checked by the simulator's independent
+/// invariant checker too (no node over-committed, nothing bound twice).
+pub fn run_policy_real(
+    scenario: &Scenario,
+    policy: &str,
+    options: &podlab_real::RealOptions,
+) -> Result<RealPolicyRun, RunError> {
+    let seed = options.seed;
+    let scenario = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let controllers =
+        podlab_schedulers::build(policy, &scenario).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    let real = podlab_real::run(&scenario, controllers, options).map_err(RunError::Real)?;
+    let mut log = podlab_sim::log::EventLog::default();
+    let mut invariants = podlab_sim::invariants::Invariants::new(&scenario);
+    let mut violations = Vec::new();
+    for stamped in &real.records {
+        if let Err(violation) = invariants.observe(&scenario, stamped) {
+            violations.push(format!("at {}: {violation}", stamped.time));
+        }
+        log.append(&scenario, &real.controllers, stamped.time, stamped.record.clone());
+    }
+    let sim = SimRun {
+        scenario: (*scenario).clone(),
+        controllers: real.controllers.clone(),
+        digest: log.digest(),
+        records: real.records.clone(),
+        end: real.end,
+        events_processed: real.deliveries,
+        violations,
+    };
+    let info = RunInfo {
+        policy,
+        controllers: &sim.controllers,
+        seed,
+        digest: &sim.digest,
+        end: sim.end,
+        events: sim.events_processed,
+    };
+    let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
+    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
+    let run = PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts };
+    Ok(RealPolicyRun { run, real })
 }

@@ -5,6 +5,7 @@
 mod compare;
 mod explain;
 mod import;
+mod real;
 mod sweep;
 mod table;
 mod teach;
@@ -91,6 +92,19 @@ SWEEP --out DIR. See docs/scale-out.md."
     /// Turn a workload trace into a scenario.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Run a scenario on actual Docker containers: the same controllers, real pods and nodes.
+    #[command(after_help = "Each pod becomes an infra container owning its network namespace, its app \
+containers joined to it and a shared volume; each node a cgroup slice with the node's memory and CPU. \
+Times are wall-clock times since the run started. Annotations: podlab.dev/run-for (how long the app \
+containers run), podlab.dev/allocate-memory (memory each app container allocates; \
+podlab.dev/allocate-memory.<container> for one). Everything created carries the label podlab.dev/run and is \
+removed at the end, on error and on Ctrl-C; what a killed run left is reaped by the next.\n\nExit codes: 0 \
+all good, 1 an expectation or invariant failed, 2 bad input or no usable Docker, 130 interrupted.\n\n\
+Examples:\n  podlab real scenarios/coscheduling.yaml --policy kubernetes --max-duration 20s\n  \
+podlab real scenarios/coscheduling.yaml --policy per-container --compare-sim --out real-out")]
+    Real(real::RealArgs),
+    /// Measure real start-up latency on Docker: N one-container pods, bind to running.
+    Calibrate(real::CalibrateArgs),
     /// Check scenario files without running them: every error with its line and column.
     Validate {
         /// Scenario files to check.
@@ -172,6 +186,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(command) => sweep::sweep(command),
+        Command::Real(args) => real::real(args),
+        Command::Calibrate(args) => real::calibrate(args),
         Command::Validate { files } => validate(&files),
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),

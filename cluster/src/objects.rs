@@ -234,6 +234,9 @@ pub struct Pod {
     pub node_name: Option<NodeId>,
     /// The effective request (see [`Pod::effective_requests`]), computed once at load.
     pub requests: Resources,
+    /// Real mode: the bytes each app container allocates and touches, by container index
+    /// (`podlab.dev/allocate-memory`); empty when none does. The simulator ignores it.
+    pub allocate_memory_bytes: Vec<u64>,
 }
 
 impl Pod {
@@ -266,6 +269,7 @@ impl Pod {
             image_bytes: None,
             node_name: None,
             requests,
+            allocate_memory_bytes: Vec::new(),
         }
     }
 

@@ -21,6 +21,9 @@ use crate::time::{SimDuration, parse_duration};
 pub const RUN_FOR_ANNOTATION: &str = "podlab.dev/run-for";
 /// The annotation that sizes a pod's images, for the kubelet's pulls.
 pub const IMAGE_SIZE_ANNOTATION: &str = "podlab.dev/image-size";
+/// Real mode: the memory each app container allocates and touches (`800Mi`); with a suffix
+/// `.<container>`, that container's alone. The simulator ignores it.
+pub const ALLOCATE_MEMORY_ANNOTATION: &str = "podlab.dev/allocate-memory";
 /// The labels that put a pod in a scheduler-plugins PodGroup (current and older spelling).
 pub const POD_GROUP_LABELS: [&str; 2] = ["scheduling.x-k8s.io/pod-group", "pod-group.scheduling.sigs.k8s.io"];
 /// The annotation that puts a pod in a Volcano PodGroup.
@@ -369,6 +372,34 @@ impl Doc<'_, PodManifest> {
             out.push(Container { name: c.name.value.clone(), image: c.image.clone(), requests, limits, sidecar });
         }
         Ok(out)
+    }
+
+    /// The memory each app container allocates in real mode, from `podlab.dev/allocate-memory`
+    /// (every app container) and `podlab.dev/allocate-memory.<container>` (that one, which wins).
+    pub fn allocate_memory(&self, containers: &[Container]) -> Result<Vec<u64>, LoadError> {
+        let mut bytes = vec![0; containers.len()];
+        let mut any = false;
+        // The plain key sorts before every suffixed one, so a container's own value comes last.
+        for (key, value) in self.parsed.value.metadata.annotations.range(ALLOCATE_MEMORY_ANNOTATION.to_string()..) {
+            let Some(rest) = key.strip_prefix(ALLOCATE_MEMORY_ANNOTATION) else { break };
+            let amount = parse_quantity(&value.value, "memory").map_err(|why| self.error(value, why))?;
+            if rest.is_empty() {
+                bytes.iter_mut().for_each(|b| *b = amount);
+            } else if let Some(i) =
+                rest.strip_prefix('.').and_then(|name| containers.iter().position(|c| c.name == name))
+            {
+                bytes[i] = amount;
+            } else {
+                return Err(self.error(
+                    value,
+                    format!(
+                        "`{key}` names no app container of this pod (write {ALLOCATE_MEMORY_ANNOTATION}.<container>)"
+                    ),
+                ));
+            }
+            any = true;
+        }
+        Ok(if any { bytes } else { Vec::new() })
     }
 
     pub fn tolerations(&self) -> Result<Vec<Toleration>, LoadError> {

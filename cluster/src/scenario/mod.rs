@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
-pub use manifest::{POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
+pub use manifest::{ALLOCATE_MEMORY_ANNOTATION, POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
 pub use simulation::API_VERSION;
 pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
 
@@ -608,13 +608,15 @@ impl<'a> Loader<'a> {
             .get(manifest::IMAGE_SIZE_ANNOTATION)
             .map(|q| crate::quantity::parse_quantity(&q.value, "memory").map_err(|why| doc.error(q, why)))
             .transpose()?;
+        let containers = doc.containers(&m.spec.containers.value, false)?;
+        let allocate_memory_bytes = doc.allocate_memory(&containers)?;
         let mut pod = Pod {
             namespace,
             name,
             labels: m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
             priority,
             scheduler_name: m.spec.scheduler_name.clone().unwrap_or_else(|| "default-scheduler".into()),
-            containers: doc.containers(&m.spec.containers.value, false)?,
+            containers,
             init_containers: doc.containers(&m.spec.init_containers, true)?,
             overhead: m.spec.overhead.as_ref().map(|o| doc.resources(o)).transpose()?.unwrap_or_default(),
             node_selector: m.spec.node_selector.clone(),
@@ -627,6 +629,7 @@ impl<'a> Loader<'a> {
             image_bytes,
             node_name,
             requests: Default::default(),
+            allocate_memory_bytes,
         };
         pod.requests = pod.effective_requests();
         Ok((pod, pos))

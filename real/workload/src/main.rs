@@ -1,0 +1,139 @@
+//! The one program in podlab's real-mode image: an app container that sleeps, allocates and
+//! touches memory, or burns CPU for as long as its arguments say, and the pod's infra ("pause")
+//! container that sleeps until it is stopped. Built statically and put `FROM scratch`, so it
+//! uses nothing but the standard library.
+//!
+//! ```text
+//! podlab-workload pause
+//! podlab-workload run [--for-ms N] [--allocate-bytes N] [--burn-cpu]
+//! ```
+//!
+//! Signals: the standard library installs no handlers, and as PID 1 a process with no handler
+//! ignores SIGTERM. podlab therefore starts containers with Docker's `init` (tini) as PID 1: it
+//! forwards SIGTERM, whose default action ends this process at once.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Pages are touched one byte every this many bytes, so the kernel really backs the allocation.
+const PAGE_BYTES: usize = 4096;
+
+/// Allocation is done in chunks so that a limit is met gradually, as a real program meets it.
+const CHUNK_BYTES: usize = 16 << 20;
+
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    pause: bool,
+    for_ms: Option<u64>,
+    allocate_bytes: u64,
+    burn_cpu: bool,
+}
+
+fn parse(args: &[String]) -> Result<Plan, String> {
+    let mut plan = Plan::default();
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        Some("pause") => plan.pause = true,
+        Some("run") => {}
+        other => return Err(format!("expected `pause` or `run`, got {other:?}")),
+    }
+    let number = |flag: &str, value: Option<&String>| -> Result<u64, String> {
+        value.and_then(|v| v.parse().ok()).ok_or_else(|| format!("{flag} needs a whole number"))
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--for-ms" => plan.for_ms = Some(number(arg, it.next())?),
+            "--allocate-bytes" => plan.allocate_bytes = number(arg, it.next())?,
+            "--burn-cpu" => plan.burn_cpu = true,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(plan)
+}
+
+/// Allocates `bytes` and writes into every page of it, chunk by chunk.
+fn allocate(bytes: u64) -> Vec<Vec<u8>> {
+    let mut held = Vec::new();
+    let mut left = bytes as usize;
+    while left > 0 {
+        let size = left.min(CHUNK_BYTES);
+        let mut chunk = vec![0u8; size];
+        for i in (0..size).step_by(PAGE_BYTES) {
+            chunk[i] = 1;
+        }
+        held.push(black_box(chunk));
+        left -= size;
+    }
+    held
+}
+
+/// Sleeps (or spins) for `for_ms`, or for ever.
+// The workload is a real program outside any run: it may read the wall clock.
+#[allow(clippy::disallowed_types)]
+fn wait(for_ms: Option<u64>, burn_cpu: bool) {
+    let Some(ms) = for_ms else {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    };
+    if !burn_cpu {
+        std::thread::sleep(Duration::from_millis(ms));
+        return;
+    }
+    // Spin in slices of about a millisecond of work, checking the sleep-free clock between them.
+    let deadline = std::time::Instant::now() + Duration::from_millis(ms);
+    let mut x: u64 = 1;
+    while std::time::Instant::now() < deadline {
+        for _ in 0..100_000 {
+            x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let plan = match parse(&args) {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("podlab-workload: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    if plan.pause {
+        wait(None, false);
+    }
+    let held = allocate(plan.allocate_bytes);
+    wait(plan.for_ms, plan.burn_cpu);
+    drop(held);
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    /// Arguments become a plan; anything else is an error, not a guess.
+    #[test]
+    fn parses_its_arguments() {
+        assert_eq!(parse(&args("pause")).unwrap(), Plan { pause: true, ..Plan::default() });
+        assert_eq!(
+            parse(&args("run --for-ms 1500 --allocate-bytes 1048576 --burn-cpu")).unwrap(),
+            Plan { pause: false, for_ms: Some(1500), allocate_bytes: 1 << 20, burn_cpu: true }
+        );
+        assert!(parse(&args("run --for-ms soon")).is_err());
+        assert!(parse(&args("run --later")).is_err());
+        assert!(parse(&args("sleep")).is_err());
+    }
+
+    /// An allocation holds exactly the bytes asked for.
+    #[test]
+    fn allocates_what_it_is_asked() {
+        let held = allocate(CHUNK_BYTES as u64 + 5);
+        assert_eq!(held.iter().map(Vec::len).sum::<usize>(), CHUNK_BYTES + 5);
+    }
+}

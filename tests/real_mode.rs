@@ -1,0 +1,451 @@
+//! Real mode on a Docker daemon: the co-scheduling example under `per-container` and
+//! `kubernetes` with its containers inspected while they run, a node crash, an OOM kill under a
+//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM. The
+//! tests skip, saying why, where no daemon answers — and fail instead when
+//! `PODLAB_REQUIRE_DOCKER=1` (CI). They run one at a time: a run reaps dead runs when it starts,
+//! which must not race the test that checks what a killed run left.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use podlab::cluster::{Part, Phase, Record, SimDuration, SimTime};
+use podlab::real::labels::{POD_LABEL, ROLE_LABEL, RUN_LABEL, run_alive};
+use podlab::real::{ContainerInspectResponse, Crash, Engine, RealOptions, cgroup};
+use podlab::reports::Outcomes;
+
+/// One real-mode test at a time (see the file's comment).
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The engine, or `None` (with the reason printed) where no Docker daemon answers.
+fn docker(test: &str) -> Option<Engine> {
+    match Engine::connect() {
+        Ok(engine) => Some(engine),
+        Err(why) if std::env::var("PODLAB_REQUIRE_DOCKER").as_deref() == Ok("1") => {
+            panic!("{test}: PODLAB_REQUIRE_DOCKER=1 but Docker is not usable: {why}")
+        }
+        Err(why) => {
+            // Straight to stderr, past the test harness's capture, so a skip is seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: no usable Docker daemon ({why}); set PODLAB_REQUIRE_DOCKER=1 to fail instead"
+            );
+            None
+        }
+    }
+}
+
+const GI: i64 = 1 << 30;
+const MI: i64 = 1 << 20;
+
+/// The co-scheduling example with its own pod name (so runs are told apart by label), a short
+/// run and a short duration.
+fn coscheduling(pod: &str, run_for: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Node
+metadata: {{name: node-a}}
+status: {{allocatable: {{cpu: "2", memory: 1280Mi}}}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: node-b}}
+status: {{allocatable: {{cpu: "2", memory: 2Gi}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {pod}
+  annotations: {{podlab.dev/run-for: {run_for}}}
+spec:
+  containers:
+  - name: app
+    image: example/app:1.0
+    resources: {{requests: {{cpu: 500m, memory: 1Gi}}, limits: {{memory: 1Gi}}}}
+  - name: log-collector
+    image: example/log-collector:1.0
+    resources: {{requests: {{cpu: 100m, memory: 0.5Gi}}, limits: {{memory: 0.5Gi}}}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {{name: {pod}}}
+spec: {{seed: 42, duration: 40s}}
+"#
+    )
+}
+
+fn options(crashes: Vec<Crash>) -> RealOptions {
+    RealOptions { seed: 42, max_duration: SimDuration::from_secs(40), crashes, interrupt: None }
+}
+
+/// What a watcher saw: each container's last inspection (by name), each node slice's limits.
+type Seen = (BTreeMap<String, ContainerInspectResponse>, BTreeMap<String, (u64, i64)>);
+
+/// Inspects the containers of one pod while a run goes on, from another thread with its own
+/// connection, keeping the last inspection of each container (by name).
+struct Watcher {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Seen>,
+}
+
+impl Watcher {
+    fn start(pod: &str) -> Watcher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, label) = (stop.clone(), format!("{POD_LABEL}={pod}"));
+        let thread = std::thread::spawn(move || {
+            let engine = Engine::connect().expect("the test's engine connected, so this one does");
+            let mut seen = BTreeMap::new();
+            let mut slices = BTreeMap::new();
+            while !flag.load(Ordering::Relaxed) {
+                for c in engine.containers_labelled(&label).unwrap_or_default() {
+                    let Some(id) = c.id else { continue };
+                    if let Ok(inspected) = engine.inspect(&id)
+                        && inspected.state.as_ref().and_then(|s| s.running) == Some(true)
+                    {
+                        let labels = inspected.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+                        if let (Some(run), Some(node)) = (labels.get(RUN_LABEL), labels.get("podlab.dev/node"))
+                            && let Some(limits) = cgroup::node_limits(run, node)
+                        {
+                            slices.insert(node.clone(), limits);
+                        }
+                        seen.insert(inspected.name.clone().unwrap_or_default(), inspected);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            (seen, slices)
+        });
+        Watcher { stop, thread }
+    }
+
+    fn finish(self) -> Seen {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the watcher thread does not panic")
+    }
+}
+
+fn label<'a>(c: &'a ContainerInspectResponse, key: &str) -> Option<&'a str> {
+    c.config.as_ref()?.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+/// Where each part of each pod ran: `(pod, part) → node`, from a run's records.
+fn placements(run: &podlab::PolicyRun) -> Vec<(String, String, String)> {
+    let s = &run.scenario;
+    let outcomes = Outcomes::replay(s, &run.sim.records, run.sim.end);
+    let mut out: Vec<_> = outcomes
+        .pods
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| {
+            o.runs.iter().map(move |r| {
+                (s.pods[i].key(), s.pods[i].part_name(r.part).to_string(), s.nodes[r.node.index()].name.clone())
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Nothing of the run is left: no container, no volume, no node slice.
+fn assert_nothing_left(engine: &Engine, run: &str) {
+    let containers = engine.containers_labelled(&format!("{RUN_LABEL}={run}")).expect("containers list");
+    assert!(containers.is_empty(), "containers of run {run} left: {containers:?}");
+    let volumes: Vec<_> =
+        engine.podlab_volumes().expect("volumes list").into_iter().filter(|(_, r)| r == run).collect();
+    assert!(volumes.is_empty(), "volumes of run {run} left: {volumes:?}");
+    assert!(!cgroup::runs().contains(&run.to_string()), "node slices of run {run} left");
+}
+
+/// Under `kubernetes` the pod is placed whole on node-b, as in the simulator: an infra
+/// container and both app containers in its network namespace, under node-b's slice, each with
+/// its memory limit and CPU shares; the pod runs its 3 seconds and succeeds; nothing is left.
+#[test]
+fn kubernetes_runs_the_pod_whole_on_real_containers() {
+    let _serial = serial();
+    let Some(engine) = docker("kubernetes_runs_the_pod_whole_on_real_containers") else { return };
+    let pod = "cosched-kubernetes";
+    let scenario = podlab::load_str("kubernetes.yaml", &coscheduling(pod, "3s")).expect("the scenario loads");
+    let watcher = Watcher::start(pod);
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let (seen, slices) = watcher.finish();
+    let sim = podlab::run_policy(&scenario, "kubernetes", 42, true).expect("the simulated run runs");
+    assert_eq!(placements(&real.run), placements(&sim));
+    assert_eq!(placements(&real.run), vec![(pod.to_string(), "-".to_string(), "node-b".to_string())]);
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    assert!(real.run.verdicts.iter().all(|v| v.holds()), "{:?}", real.run.verdicts);
+    let ended: Vec<Phase> = real
+        .run
+        .sim
+        .records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { phase, .. } => Some(phase),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended, vec![Phase::Succeeded]);
+
+    let run = &real.real.run_id;
+    assert_eq!(seen.len(), 3, "an infra and two app containers: {:?}", seen.keys().collect::<Vec<_>>());
+    let infra: Vec<_> = seen.values().filter(|c| label(c, ROLE_LABEL) == Some("infra")).collect();
+    assert_eq!(infra.len(), 1);
+    let infra_id = infra[0].id.clone().expect("the infra container has an id");
+    for c in seen.values() {
+        let host = c.host_config.as_ref().expect("inspected containers have a host config");
+        assert_eq!(label(c, RUN_LABEL), Some(run.as_str()));
+        assert_eq!(label(c, "podlab.dev/node"), Some("node-b"));
+        assert_eq!(host.cgroup_parent.as_deref(), Some(format!("/podlab/{run}/node-b").as_str()));
+        if label(c, ROLE_LABEL) == Some("app") {
+            assert_eq!(host.network_mode.as_deref(), Some(format!("container:{infra_id}").as_str()));
+            let (memory, shares) = match label(c, "podlab.dev/container") {
+                Some("app") => (GI, 512),
+                Some("log-collector") => (512 * MI, 102),
+                other => panic!("unexpected app container {other:?}"),
+            };
+            assert_eq!(host.memory, Some(memory));
+            assert_eq!(host.cpu_shares, Some(shares));
+            let mounts = c.mounts.as_ref().expect("app containers have mounts");
+            assert!(mounts.iter().any(|m| m.destination.as_deref() == Some(podlab::real::SHARED_MOUNT)));
+        }
+    }
+    assert_eq!(slices.get("node-b"), Some(&(2 * GI as u64, 200_000)), "node-b's slice: 2Gi, 2 CPUs");
+    assert!(!real.real.startups.is_empty());
+    assert_nothing_left(&engine, run);
+}
+
+/// Under `per-container` each container is placed on its own, as in the simulator: app on
+/// node-b, log-collector on node-a, each in a sandbox of its own — the split pair shares no
+/// network namespace.
+#[test]
+fn per_container_splits_the_pair_on_real_containers() {
+    let _serial = serial();
+    let Some(engine) = docker("per_container_splits_the_pair_on_real_containers") else { return };
+    let pod = "cosched-per-container";
+    let scenario = podlab::load_str("per-container.yaml", &coscheduling(pod, "3s")).expect("the scenario loads");
+    let watcher = Watcher::start(pod);
+    let real = podlab::run_policy_real(&scenario, "per-container", &options(vec![])).expect("the real run runs");
+    let (seen, slices) = watcher.finish();
+    let sim = podlab::run_policy(&scenario, "per-container", 42, true).expect("the simulated run runs");
+    assert_eq!(placements(&real.run), placements(&sim));
+    assert_eq!(
+        placements(&real.run),
+        vec![
+            (pod.to_string(), "app".to_string(), "node-b".to_string()),
+            (pod.to_string(), "log-collector".to_string(), "node-a".to_string())
+        ]
+    );
+    assert_eq!(real.run.summary.colocation.split_pods, 1);
+    let apps: Vec<_> = seen.values().filter(|c| label(c, ROLE_LABEL) == Some("app")).collect();
+    assert_eq!(apps.len(), 2);
+    let namespaces: Vec<_> = apps.iter().map(|c| c.host_config.as_ref().and_then(|h| h.network_mode.clone())).collect();
+    assert_ne!(namespaces[0], namespaces[1], "a split pod cannot share one network namespace");
+    assert_eq!(slices.get("node-a"), Some(&(1280 * MI as u64, 200_000)));
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// A node crash kills its containers: the pod running there ends Failed, early, and the run
+/// stops once nothing is left to happen.
+#[test]
+fn a_node_crash_fails_its_pods() {
+    let _serial = serial();
+    let Some(engine) = docker("a_node_crash_fails_its_pods") else { return };
+    let scenario = podlab::load_str("crash.yaml", &coscheduling("cosched-crash", "30s")).expect("loads");
+    let node_b = scenario.node_named("node-b").expect("node-b exists");
+    let crash = Crash { at: SimTime::ZERO + SimDuration::from_secs(2), node: node_b };
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![crash])).expect("the real run runs");
+    let ended: Vec<_> = real
+        .run
+        .sim
+        .records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { part, node, phase, .. } => Some((part, node, phase, r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    let (part, node, phase, at) = ended[0];
+    assert_eq!((part, node, phase), (Part::Whole, node_b, Phase::Failed));
+    assert!(at >= crash.at, "the pod fails after the crash, not before");
+    assert!(real.real.oom_kills.is_empty(), "a crash is no OOM kill");
+    assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(30), "the run stops once the pod has failed");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// A container with no memory limit of its own that allocates more than its node's slice holds
+/// is OOM-killed by the kernel — the slice is the node's capacity: the pod fails and the kill
+/// is reported.
+#[test]
+fn a_node_slice_oom_kills_an_overcommitting_container() {
+    let _serial = serial();
+    let Some(engine) = docker("a_node_slice_oom_kills_an_overcommitting_container") else { return };
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: small}
+status: {allocatable: {cpu: "1", memory: 256Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: greedy
+  annotations: {podlab.dev/run-for: 20s, podlab.dev/allocate-memory: 400Mi}
+spec:
+  containers:
+  - name: main
+    image: example/greedy:1.0
+    resources: {requests: {cpu: 100m, memory: 64Mi}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {name: greedy}
+spec: {seed: 42, duration: 40s}
+"#;
+    let scenario = podlab::load_str("oom.yaml", text).expect("the scenario loads");
+    let watcher = Watcher::start("greedy");
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let (seen, _) = watcher.finish();
+    for c in seen.values() {
+        assert_eq!(c.host_config.as_ref().and_then(|h| h.memory).unwrap_or(0), 0, "no container limit of its own");
+    }
+    let kills: Vec<_> = real.real.oom_kills.iter().map(|k| k.container.as_str()).collect();
+    assert_eq!(kills, vec!["main"]);
+    let failed = real.run.sim.records.iter().any(|r| matches!(r.record, Record::Ended { phase: Phase::Failed, .. }));
+    assert!(failed, "the killed container's pod ends Failed");
+    assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(20), "killed long before its 20 seconds");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// Starts `podlab real` on a 60-second pod in a child process, and waits until its containers run.
+fn child_run(pod: &str) -> (std::process::Child, String, tempdir::Dir) {
+    let dir = tempdir::Dir::new(pod);
+    let file = dir.path.join("scenario.yaml");
+    std::fs::write(&file, coscheduling(pod, "60s")).expect("the scenario is written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(["real", "--policy", "kubernetes", "--max-duration", "60s"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("podlab starts");
+    let engine = Engine::connect().expect("Docker answers");
+    for _ in 0..200 {
+        let list = engine.containers_labelled(&format!("{POD_LABEL}={pod}")).unwrap_or_default();
+        let running = list.iter().filter(|c| {
+            let inspected = c.id.as_deref().and_then(|id| engine.inspect(id).ok());
+            inspected.and_then(|i| i.state).and_then(|s| s.running) == Some(true)
+        });
+        if running.count() == 3 {
+            let run = list[0].labels.as_ref().and_then(|l| l.get(RUN_LABEL)).cloned().expect("labelled");
+            return (child, run, dir);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the child run's containers never all ran");
+}
+
+/// A run killed with SIGKILL leaves its labelled containers behind; the reaper (which every run
+/// calls first) removes them, their volume and their node slices — and nothing of a live run.
+#[test]
+fn a_killed_run_is_reaped() {
+    let _serial = serial();
+    let Some(engine) = docker("a_killed_run_is_reaped") else { return };
+    let (mut child, run, _dir) = child_run("cosched-killed");
+    child.kill().expect("SIGKILL is sent");
+    child.wait().expect("the child is reaped");
+    assert!(!run_alive(&run));
+    let left = engine.containers_labelled(&format!("{RUN_LABEL}={run}")).expect("containers list");
+    assert_eq!(left.len(), 3, "a killed run cannot clean up: its infra and app containers remain");
+    assert!(cgroup::runs().contains(&run));
+    let reaped = podlab::real::reap(&engine);
+    assert!(reaped.runs.contains(&run), "{reaped:?}");
+    assert!(reaped.problems.is_empty(), "{:?}", reaped.problems);
+    assert_nothing_left(&engine, &run);
+}
+
+/// SIGTERM stops a run early: it removes everything it made and exits with code 130.
+#[test]
+fn sigterm_stops_a_run_and_cleans_up() {
+    let _serial = serial();
+    let Some(engine) = docker("sigterm_stops_a_run_and_cleans_up") else { return };
+    let (mut child, run, _dir) = child_run("cosched-sigterm");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let status = child.wait().expect("the child exits");
+    assert_eq!(status.code(), Some(130));
+    assert_nothing_left(&engine, &run);
+}
+
+/// Without a Docker daemon, `podlab real` says so and exits with code 2 (no panic).
+#[test]
+fn no_docker_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(["real", "scenarios/coscheduling.yaml", "--policy", "kubernetes"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("podlab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no Docker daemon answers"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `podlab.dev/allocate-memory` gives every app container an amount, its `.<container>` form one
+/// container its own; a bad quantity or an unknown container is a positioned load error.
+#[test]
+fn allocate_memory_annotations_load() {
+    let pod = |annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {{{annotations}}}\nspec:\n  containers:\n  \
+             - {{name: app, image: x}}\n  - {{name: log, image: x}}\n"
+        )
+    };
+    let text = pod("podlab.dev/allocate-memory: 100Mi, podlab.dev/allocate-memory.log: 1Ki");
+    let scenario = podlab::load_str("a.yaml", &text).expect("loads");
+    assert_eq!(scenario.pods[0].allocate_memory_bytes, vec![100 * MI as u64, 1024]);
+    let none = podlab::load_str("a.yaml", &pod("x: y")).expect("loads");
+    assert!(none.pods[0].allocate_memory_bytes.is_empty());
+    let bad = podlab::load_str("a.yaml", &pod("podlab.dev/allocate-memory: lots")).expect_err("a bad quantity");
+    assert!(bad.to_string().contains("a.yaml:5:45"), "{bad}");
+    let unknown =
+        podlab::load_str("a.yaml", &pod("podlab.dev/allocate-memory.db: 1Mi")).expect_err("no such container");
+    assert!(unknown.to_string().contains("names no app container"), "{unknown}");
+}
+
+/// `podlab calibrate` refuses a pod count it cannot mean, with exit code 2, before touching Docker.
+#[test]
+fn calibrate_refuses_a_bad_pod_count() {
+    let out = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["calibrate", "--pods", "0"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pods 0: between 1 and 100"));
+}
+
+/// A scratch directory removed when dropped.
+mod tempdir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+
+    impl Dir {
+        pub fn new(name: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!("podlab-real-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&path).expect("a temporary directory");
+            Dir { path }
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
