@@ -207,6 +207,9 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
             })
             .collect();
         let mut free: Vec<Resources> = nodes.iter().map(|n| base.nodes[n.index()].allocatable.clone()).collect();
+        // Pods each node may still take: a prefill past `maxPods` was refused at arrival and
+        // stayed pending forever (found by the swarm).
+        let mut slots: Vec<u64> = nodes.iter().map(|n| base.nodes[n.index()].max_pods).collect();
         let total_cpu_milli: u64 = free.iter().map(|r| r.cpu_milli).sum();
         let target_milli = (total_cpu_milli as f64 * p.cpu_utilisation.clamp(0.0, 1.0)) as u64;
         let mut used_milli = 0u64;
@@ -221,9 +224,12 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
             let mut kept = first;
             for i in first..s.pods.len() {
                 let start = rng::below(&mut rng, nodes.len() as u64) as usize;
-                let slot = (0..nodes.len()).map(|k| (start + k) % nodes.len()).find(|&k| p.requests.fits_in(&free[k]));
+                let slot = (0..nodes.len())
+                    .map(|k| (start + k) % nodes.len())
+                    .find(|&k| slots[k] > 0 && p.requests.fits_in(&free[k]));
                 if let Some(k) = slot {
                     free[k].sub(&p.requests);
+                    slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
                     let mut pod = (*s.pods[i]).clone();
                     pod.node_name = Some(nodes[k]);
