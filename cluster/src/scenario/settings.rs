@@ -395,11 +395,16 @@ pub fn workload(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Wor
                 return Err(doc.error(&p.cpu_utilisation, "cpuUtilisation is a fraction from 0 to 1"));
             }
             let workload = workload_class(doc, &p.workload, WorkloadClass::Service)?;
+            let requests = resources(doc, &p.cpu, &p.memory)?;
+            if requests.cpu_milli == 0 {
+                // Tasks of no CPU never fill the cell's CPU: the prefill would never end.
+                return Err(doc.error(&p.cpu, "a prefill fills the cell's CPU: its tasks need a `cpu` above 0"));
+            }
             Some(Prefill {
                 cpu_utilisation: p.cpu_utilisation.value,
                 workload,
                 tasks: distribution(doc, &p.tasks, Values::Count, workload, files)?,
-                requests: resources(doc, &p.cpu, &p.memory)?,
+                requests,
                 run_for_ns: p
                     .run_for
                     .as_ref()
