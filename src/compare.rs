@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use podlab::cluster::scenario::Scenario;
 use podlab::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
-use podlab::reports::output::{write_atomic, write_run};
+use podlab::reports::output::{write_atomic, write_dir_whole, write_run};
 
 use crate::BadInput;
 
@@ -88,7 +88,8 @@ pub fn check_unique_names(scenarios: &[Loaded]) -> Result<(), BadInput> {
 }
 
 /// Runs one planned run, writes its files (`summary.json`, `events.jsonl`, `placements.csv`,
-/// `trace.json`, then `result.json`) into `dir`, and returns its comparison record.
+/// `trace.json`, then `result.json`) into `dir` — whole or not at all, replacing an earlier
+/// `dir` — and returns its comparison record.
 pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool) -> anyhow::Result<RunResult> {
     let done = podlab::run_policy(&l.scenario, &run.policy, run.seed, check_invariants)
         .map_err(|e| BadInput(format!("{}: {e}", l.scenario.file)))?;
@@ -97,7 +98,6 @@ pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool)
     let writing = || {
         format!("writing the outputs of {} / {} / seed {} under {}", scenario.name, run.policy, run.seed, dir.display())
     };
-    write_run(dir, scenario, &done.sim.controllers, &done.sim.records, &done.summary).with_context(writing)?;
     let result = RunResult::new(&RunInput {
         scenario,
         records: &done.sim.records,
@@ -108,7 +108,12 @@ pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool)
         violations: &done.sim.violations,
         detailed: run.seed_index == 0,
     });
-    write_atomic(&dir.join("result.json"), result.to_json().as_bytes()).with_context(writing)?;
+    // The run's directory is complete or absent, whatever interrupts the writing.
+    write_dir_whole(dir, |tmp| {
+        write_run(tmp, scenario, &done.sim.controllers, &done.sim.records, &done.summary)?;
+        write_atomic(&tmp.join("result.json"), result.to_json().as_bytes())
+    })
+    .map_err(|e| BadInput(format!("{}: {e}", writing())))?;
     Ok(result)
 }
 
@@ -230,8 +235,9 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
 
 /// Writes the comparison's files, then prints the table and says where they are.
 pub fn finish(comparison: &Comparison, out: &Path, png: bool) -> anyhow::Result<ExitCode> {
-    let written =
-        comparison.write(out, png).with_context(|| format!("writing the comparison under {}", out.display()))?;
+    let written = comparison
+        .write(out, png)
+        .map_err(|e| BadInput(format!("writing the comparison under {}: {e}", out.display())))?;
     let charts = written.iter().filter(|p| p.starts_with("charts")).count();
     let text = format!(
         "{}wrote {} and {}, {charts} charts under {}, and each run's files under {}\n",

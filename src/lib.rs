@@ -12,22 +12,40 @@ pub use podlab_reports as reports;
 pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
 
+pub mod swarm;
+
 use podlab_cluster::scenario::{self, LoadError, LoadOptions, Scenario};
 use podlab_reports::{RunInfo, Summary, Verdict};
 use podlab_sim::{SimOptions, SimRun};
 
-/// Loads a scenario file, knowing every policy podlab has.
+/// The environment variable that lets scenarios read files outside their own folder (as the
+/// command line's `--allow-paths-outside` does): `1` or `true`.
+pub const ALLOW_PATHS_OUTSIDE_ENV: &str = "PODLAB_ALLOW_PATHS_OUTSIDE";
+
+/// Loads a scenario file, knowing every policy podlab has. Files it names must lie in its
+/// folder unless [`ALLOW_PATHS_OUTSIDE_ENV`] says otherwise.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    scenario::load(path, load_options())
+    load_with(path, allow_paths_outside_from_env())
 }
 
-/// Loads a scenario from text (tests, and scenarios that do not live in a file).
+/// Loads a scenario file; `allow_paths_outside` lets it read files outside its folder.
+pub fn load_with(path: &Path, allow_paths_outside: bool) -> Result<Scenario, LoadError> {
+    scenario::load(path, load_options(allow_paths_outside))
+}
+
+/// Loads a scenario from text (tests, and scenarios that do not live in a file); files it
+/// names are read relative to `file`'s folder.
 pub fn load_str(file: &str, text: &str) -> Result<Scenario, LoadError> {
-    scenario::parse(file, text, load_options())
+    scenario::parse(file, text, load_options(allow_paths_outside_from_env()))
 }
 
-fn load_options() -> LoadOptions<'static> {
-    LoadOptions { known_policies: podlab_schedulers::POLICIES }
+/// Whether [`ALLOW_PATHS_OUTSIDE_ENV`] is set to `1` or `true`.
+pub fn allow_paths_outside_from_env() -> bool {
+    std::env::var(ALLOW_PATHS_OUTSIDE_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+fn load_options(allow_paths_outside: bool) -> LoadOptions<'static> {
+    LoadOptions { known_policies: podlab_schedulers::POLICIES, allow_paths_outside }
 }
 
 /// One policy's run of a scenario, measured.

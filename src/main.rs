@@ -4,6 +4,7 @@
 
 mod compare;
 mod explain;
+mod fuzz;
 mod import;
 mod real;
 mod sweep;
@@ -12,6 +13,7 @@ mod teach;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -31,9 +33,16 @@ Kubernetes Pod as the atomic unit.\n\nSame scenario and seed, same event-log dig
     after_help = "Examples:\n  podlab compare scenarios/coscheduling.yaml --seeds 5 --out podlab-out\n  podlab run scenarios/coscheduling.yaml\n  podlab run scenarios/coscheduling.yaml --policy kubernetes --seed 7 --out runs/\n  podlab validate scenarios/*.yaml"
 )]
 struct Cli {
+    /// Let scenarios read files outside their own folder (an empirical distribution's `file:`);
+    /// PODLAB_ALLOW_PATHS_OUTSIDE=1 does the same.
+    #[arg(long, global = true)]
+    allow_paths_outside: bool,
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--allow-paths-outside` or its environment variable, read once at start.
+static ALLOW_PATHS_OUTSIDE: OnceLock<bool> = OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -111,6 +120,13 @@ podlab real scenarios/coscheduling.yaml --policy per-container --compare-sim --o
         #[arg(required = true, value_name = "SCENARIO")]
         files: Vec<PathBuf>,
     },
+    /// Swarm-test the simulator: random scenarios from seeds, run with the invariant checker.
+    #[command(after_help = "Each seed makes a random scenario (cluster, pods of 1-3 containers, PodGroups of \
+every dialect, generated workloads, priorities, taints, nodes joining later, policy parameters) and runs it \
+under every policy (or --policy) with the invariants checked after every event, then checks that the run \
+converged where the policy guarantees it. A failure prints the seed, the command that reproduces it, and a \
+shrunk scenario's YAML.")]
+    Fuzz(fuzz::FuzzArgs),
     /// List the policies podlab can run (and, with --parameters, what `--set` can change).
     Policies {
         /// Also list the parameters `run --set` accepts.
@@ -182,6 +198,17 @@ impl std::error::Error for BadInput {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = ALLOW_PATHS_OUTSIDE.set(cli.allow_paths_outside || podlab::allow_paths_outside_from_env());
+    // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
+    // interrupted run leaves only whole files and whole run directories. Real mode handles the
+    // signals itself: it must remove its containers first.
+    if !matches!(cli.command, Command::Real(_) | Command::Calibrate(_)) {
+        let _ = ctrlc::set_handler(|| {
+            let _held = podlab::reports::output::abandon_temporaries();
+            eprintln!("podlab: interrupted; no partial output left behind");
+            std::process::exit(130);
+        });
+    }
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Compare(args) => compare::compare(args),
@@ -192,6 +219,7 @@ fn main() -> ExitCode {
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
         Command::Import(ImportCommand::Swf { file, max_jobs, out }) => import::import_swf(&file, max_jobs, out),
+        Command::Fuzz(args) => fuzz::fuzz(args),
         Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
@@ -222,7 +250,7 @@ fn main() -> ExitCode {
 }
 
 fn load(path: &Path) -> anyhow::Result<Scenario> {
-    let scenario = podlab::load(path)?;
+    let scenario = podlab::load_with(path, ALLOW_PATHS_OUTSIDE.get().copied().unwrap_or(false))?;
     for warning in &scenario.warnings {
         eprintln!("{warning}\n");
     }
@@ -303,8 +331,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let seed = args.seed.unwrap_or(scenario.seed);
     if let Some(out) = &args.out {
         for policy in &policies {
-            let existing = out.join(policy).join("summary.json");
-            if existing.exists() && !args.force {
+            // Any content, not only an earlier run's summary: the directory is replaced whole.
+            let existing = out.join(policy);
+            let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
+            if (occupied || existing.is_file()) && !args.force {
                 return Err(BadInput(format!(
                     "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
                     existing.display()
@@ -328,14 +358,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         for run in &runs {
             let dir = out.join(&run.policy);
-            podlab::reports::output::write_run(
-                &dir,
-                &run.scenario,
-                &run.sim.controllers,
-                &run.sim.records,
-                &run.summary,
-            )
-            .with_context(|| format!("writing the outputs of {} under {}", run.policy, dir.display()))?;
+            // Whole or absent, whatever interrupts the writing (a full disk, a signal).
+            podlab::reports::output::write_dir_whole(&dir, |tmp| {
+                podlab::reports::output::write_run(
+                    tmp,
+                    &run.scenario,
+                    &run.sim.controllers,
+                    &run.sim.records,
+                    &run.summary,
+                )
+            })
+            .map_err(|e| BadInput(format!("writing the outputs of {} under {}: {e}", run.policy, dir.display())))?;
         }
         let recipe =
             RunRecipe { scenario: args.scenario.clone(), policies: policies.clone(), seed, set: args.set.clone() };

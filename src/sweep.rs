@@ -230,20 +230,9 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                 if dir.join("result.json").is_file() {
                     return Ok(false);
                 }
-                // Written beside, then renamed whole: a run directory is complete or absent.
-                // Host and process in the name: pods of a Job all run as pid 1, and a retried
-                // shard may overlap with its predecessor on the shared volume.
-                let host = std::env::var("HOSTNAME").unwrap_or_default();
-                let tmp = runs_dir.join(format!(".{}.tmp-{host}-{}", run.id, std::process::id()));
-                let _ = std::fs::remove_dir_all(&tmp);
-                run_one(&sweep.scenarios[run.scenario], run, &tmp, sweep.check_invariants)?;
-                if let Err(e) = std::fs::rename(&tmp, &dir) {
-                    let _ = std::fs::remove_dir_all(&tmp);
-                    // Another worker finished the same run first: it is done all the same.
-                    if !dir.join("result.json").is_file() {
-                        return Err(e).with_context(|| format!("moving a run into {}", dir.display()));
-                    }
-                }
+                // Written beside, then renamed whole (`run_one`): a run directory is complete
+                // or absent. Another worker finishing the same run meanwhile wrote the same bytes.
+                run_one(&sweep.scenarios[run.scenario], run, &dir, sweep.check_invariants)?;
                 Ok(true)
             })?;
             let fresh = fresh.into_iter().collect::<anyhow::Result<Vec<bool>>>()?;

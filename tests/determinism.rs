@@ -65,3 +65,38 @@ fn different_seed_changes_a_random_scenario() {
         digests_from_cli("scenarios/coscheduling.yaml", "2")
     );
 }
+
+/// The golden list: scenarios × policies whose digests a debug build computes here and a
+/// release build must reproduce (`scripts/release-digests.sh` compares them, outside the test
+/// suite: a release build takes minutes).
+const GOLDEN: &[(&str, &str, u64)] = &[
+    ("scenarios/coscheduling.yaml", "per-container", 5),
+    ("scenarios/coscheduling.yaml", "kubernetes", 5),
+    ("scenarios/spread.yaml", "kubernetes", 5),
+    ("scenarios/gang-timeout.yaml", "gang", 5),
+    ("scenarios/mesos-deadlock.yaml", "mesos", 5),
+    ("scenarios/omega-race.yaml", "omega", 5),
+    ("scenarios/paper/omega-paper.yaml", "monolithic", 2013),
+    ("scenarios/paper/omega-paper.yaml", "omega", 2013),
+];
+
+/// The golden list's digests, computed in this (debug) build, equal what the debug command
+/// line prints; they are written to `target/tmp/podlab-golden-digests.txt` for the release
+/// check.
+#[test]
+fn golden_digests_for_the_release_check() {
+    let mut lines = String::new();
+    for (file, policy, seed) in GOLDEN {
+        let scenario = podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let digest = run_checked(&scenario, policy, *seed).sim.digest;
+        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
+            .args(["run", file, "--policy", policy, "--seed", &seed.to_string()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&digest), "{file} {policy}: the CLI differs");
+        lines.push_str(&format!("{file} {policy} {seed} {digest}\n"));
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("podlab-golden-digests.txt");
+    std::fs::write(&path, lines).unwrap();
+}

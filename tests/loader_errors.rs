@@ -145,7 +145,7 @@ fn invalid_utf8() {
     let err = podlab::cluster::scenario::parse_bytes(
         "bad.yaml",
         bytes,
-        podlab::cluster::scenario::LoadOptions { known_policies: &[] },
+        podlab::cluster::scenario::LoadOptions { known_policies: &[], allow_paths_outside: false },
     )
     .unwrap_err();
     let d = err.diagnostic().unwrap();

@@ -17,7 +17,7 @@ use crate::charts::{Bar, Chart, ChartError, GanttBar, Plot, Series, nice_max};
 use crate::expect::Verdict;
 use crate::metrics::{Estimate, Metric, flatten};
 use crate::outcome::Outcomes;
-use crate::output::write_atomic;
+use crate::output::{create_dir_all, write_atomic};
 use crate::series::{ClusterPoint, cluster_steps, schedule_waits_ns, spans};
 use crate::summary::Summary;
 
@@ -656,7 +656,7 @@ impl Comparison {
         for f in files {
             let path = out.join(&f.path);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
+                create_dir_all(parent)?;
             }
             write_atomic(&path, &f.bytes)?;
             written.push(f.path);

@@ -1,8 +1,12 @@
 //! A run's files — `summary.json`, `events.jsonl`, `placements.csv`, `trace.json` — each written atomically
-//! (a temporary file beside it, synced, then renamed), so no reader ever sees half a file.
+//! (a temporary file beside it, synced, then renamed), so no reader ever sees half a file; and
+//! whole runs written into a temporary directory renamed into place, so a run's directory is
+//! complete or absent. Every temporary path is tracked while it exists: an interrupted process
+//! (SIGINT, SIGTERM) calls [`abandon_temporaries`] and leaves none behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 
@@ -15,12 +19,80 @@ use podlab_cluster::{JobRef, Note, PodId, Record, Stamped};
 use crate::outcome::Outcomes;
 use crate::summary::Summary;
 
-/// Writes `bytes` to `path` so that `path` holds either its old content or all of the new.
+/// Temporary files and directories that exist now, and whether the process is being
+/// interrupted (then nothing new may be created).
+struct InFlight {
+    paths: Vec<PathBuf>,
+    interrupted: bool,
+}
+
+static IN_FLIGHT: Mutex<InFlight> = Mutex::new(InFlight { paths: Vec::new(), interrupted: false });
+
+fn in_flight() -> MutexGuard<'static, InFlight> {
+    // A panicking writer leaves the list as it was: still the truth about the disk.
+    IN_FLIGHT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn interrupted_error() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::Interrupted, "podlab is being interrupted")
+}
+
+/// Creates something on disk under the lock, so an interruption either sees it (and removes
+/// it) or stops it from being created; `track` records a temporary path.
+fn create_guarded<T>(track: Option<&Path>, create: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut flight = in_flight();
+    if flight.interrupted {
+        return Err(interrupted_error());
+    }
+    let made = create()?;
+    if let Some(path) = track {
+        flight.paths.push(path.to_path_buf());
+    }
+    Ok(made)
+}
+
+fn untrack(path: &Path) {
+    let mut flight = in_flight();
+    if let Some(i) = flight.paths.iter().position(|p| p == path) {
+        flight.paths.swap_remove(i);
+    }
+}
+
+/// Held by an interrupted process until it exits: no writer can create anything meanwhile.
+pub struct Abandoned {
+    _held: MutexGuard<'static, InFlight>,
+}
+
+/// Removes every temporary file and directory being written, and refuses new ones for as
+/// long as the returned guard lives. The signal handler calls it and exits holding the guard,
+/// so no writer can create anything after the clean-up.
+pub fn abandon_temporaries() -> Abandoned {
+    let mut flight = in_flight();
+    flight.interrupted = true;
+    for path in std::mem::take(&mut flight.paths) {
+        if path.is_dir() {
+            let _ = std::fs::remove_dir_all(&path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    Abandoned { _held: flight }
+}
+
+/// `create_dir_all`, refused once the process is being interrupted (a writer must not
+/// recreate a directory the clean-up just removed).
+pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
+    create_guarded(None, || std::fs::create_dir_all(dir))
+}
+
+/// Writes `bytes` to `path` so that `path` holds either its old content or all of the new,
+/// and no temporary file outlives a failure (a full disk, an unwritable folder) or an
+/// interruption.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = create_guarded(Some(&tmp), || std::fs::File::create(&tmp))?;
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -28,6 +100,47 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    untrack(&tmp);
+    result
+}
+
+/// Fills the directory `dir` whole or not at all: `fill` writes into a temporary directory
+/// beside it, which is then renamed to `dir`, replacing an earlier one (the caller decides
+/// whether that is allowed). On failure or interruption the temporary directory is removed.
+pub fn write_dir_whole<T>(dir: &Path, fill: impl FnOnce(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    create_dir_all(parent)?;
+    // Host and process in the name: the pods of a Kubernetes Job all run as pid 1 on one
+    // shared volume (`sweep run`), and a retried shard may overlap with its predecessor.
+    let host = std::env::var("HOSTNAME").unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp-{host}-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{host}-{}", std::process::id()));
+    create_guarded(Some(&tmp), || {
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir(&tmp)
+    })?;
+    let result = fill(&tmp).and_then(|value| {
+        if dir.exists() {
+            // An earlier run moves aside first: a directory cannot be renamed onto a full one.
+            create_guarded(Some(&old), || std::fs::rename(dir, &old))?;
+            let moved = std::fs::rename(&tmp, dir);
+            if moved.is_ok() {
+                let _ = std::fs::remove_dir_all(&old);
+            } else {
+                let _ = std::fs::rename(&old, dir);
+            }
+            untrack(&old);
+            moved?;
+        } else {
+            std::fs::rename(&tmp, dir)?;
+        }
+        Ok(value)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    untrack(&tmp);
     result
 }
 
@@ -263,7 +376,7 @@ pub fn write_run(
     records: &[Stamped],
     summary: &Summary,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    create_dir_all(dir)?;
     let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
     json.push('\n');
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;

@@ -181,7 +181,7 @@ mod tests {
     /// one point per instant, closed at the end of the run; thinned to buckets when asked.
     #[test]
     fn cluster_steps_follow_the_records() {
-        let scenario = parse("s.yaml", YAML, LoadOptions { known_policies: &[] }).unwrap();
+        let scenario = parse("s.yaml", YAML, LoadOptions { known_policies: &[], allow_paths_outside: false }).unwrap();
         let (pod, node_b) = (PodId(0), NodeId(1));
         let records = vec![
             at(0, Record::NodeAdded { node: NodeId(0) }),

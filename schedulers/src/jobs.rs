@@ -169,9 +169,15 @@ impl Room {
 }
 
 /// Randomised first fit, the same for every architecture of the paper: visit nodes in random
-/// order; on each, place as many of the tasks as fit (several may share a node); stop when
-/// every task is placed or no node is left. `order` is scratch space holding node indices; its
-/// shuffle is drawn lazily, so a job placed on its first nodes costs only those draws.
+/// order; on each, place as many of the tasks as fit (several may share a node), in task order;
+/// stop when every task is placed or no node is left. `order` is scratch space holding node
+/// indices; its shuffle is drawn lazily, so a job placed on its first nodes costs only those
+/// draws.
+///
+/// A task that does not fit a node does not stop the tasks after it from trying that node: a
+/// job's pods may differ (a PodGroup), and one pod too big for every node must not keep its
+/// smaller siblings pending forever (found by the swarm: `tests/swarm.rs`). For the paper's
+/// jobs of identical tasks this is the same placement and the same draws as stopping.
 pub fn random_first_fit(
     tasks: &[(PodId, &Resources)],
     free: &mut [Option<Room>],
@@ -182,21 +188,33 @@ pub fn random_first_fit(
         *order = (0..free.len() as u32).collect();
     }
     let mut placed = Vec::new();
-    let mut next = 0;
+    let mut left: Vec<usize> = (0..tasks.len()).collect();
     for k in 0..order.len() {
-        if next == tasks.len() {
+        if left.is_empty() {
             break;
         }
         let j = k + below(rng, (order.len() - k) as u64) as usize;
         order.swap(k, j);
         let node = order[k] as usize;
         let Some(room) = free[node].as_mut() else { continue };
-        while next < tasks.len() && room.slots > 0 && tasks[next].1.fits_in(&room.resources) {
-            room.resources.sub(tasks[next].1);
-            room.slots -= 1;
-            placed.push((tasks[next].0, NodeId(node as u32)));
-            next += 1;
-        }
+        // A task asking what a task before it failed to get here cannot fit either: skipped
+        // without a check (the paper's jobs are one such run).
+        let mut failed: Option<&Resources> = None;
+        left.retain(|&t| {
+            let (pod, requests) = tasks[t];
+            if room.slots == 0 || failed == Some(requests) {
+                return true;
+            }
+            if requests.fits_in(&room.resources) {
+                room.resources.sub(requests);
+                room.slots -= 1;
+                placed.push((pod, NodeId(node as u32)));
+                false
+            } else {
+                failed = Some(requests);
+                true
+            }
+        });
     }
     placed
 }
@@ -248,6 +266,20 @@ mod tests {
         assert_eq!(placed.len(), 4);
         assert!(placed.iter().all(|(_, n)| n.0 != 1));
         assert_eq!(free[0].as_ref().unwrap().resources.cpu_milli + free[2].as_ref().unwrap().resources.cpu_milli, 0);
+    }
+
+    /// A task too big for every node does not keep the smaller tasks after it from their
+    /// places (a PodGroup of unequal pods under omega, monolithic or mesos).
+    #[test]
+    fn first_fit_skips_a_task_that_fits_nowhere() {
+        let (big, small) = (Resources::new(4000, 1 << 30), Resources::new(500, 1 << 20));
+        let tasks: Vec<(PodId, &Resources)> = vec![(PodId(0), &big), (PodId(1), &small), (PodId(2), &small)];
+        let room = Room { resources: Resources::new(2000, 8 << 30), slots: 110 };
+        let mut free = vec![Some(room.clone()), Some(room)];
+        let mut rng = podlab_cluster::rng::stream(3, "t");
+        let placed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);
+        let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
+        assert_eq!(pods, [PodId(1), PodId(2)]);
     }
 
     /// The retry rule: retry while tasks are left, abandon after too many fruitless attempts.

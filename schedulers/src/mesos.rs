@@ -55,6 +55,10 @@ pub struct Master {
     next_offer: u64,
     round_armed: bool,
     last_round: Option<SimTime>,
+    /// The last round offered nothing: the next waits for a change (resources freed or
+    /// unlocked, a node, a framework wanting) or for a refusal to expire. Without this, a
+    /// zero offer interval re-ran empty rounds at one instant forever (found by the swarm).
+    stalled: bool,
 }
 
 impl Master {
@@ -83,6 +87,7 @@ impl Master {
             next_offer: 0,
             round_armed: false,
             last_round: None,
+            stalled: false,
         }
     }
 
@@ -109,7 +114,7 @@ impl Master {
     }
 
     fn arm(&mut self, ctx: &mut Context<'_>) {
-        if self.round_armed || !self.frameworks.iter().any(|f| f.wanting) {
+        if self.round_armed || self.stalled || !self.frameworks.iter().any(|f| f.wanting) {
             return;
         }
         // Offers are batched: at most one allocation round per interval.
@@ -132,6 +137,7 @@ impl Master {
             total_available.add(r);
         }
         if nodes.is_empty() || !self.config.min_offer.fits_in(&total_available) {
+            self.stalled = true;
             return;
         }
         // Mesos visits agents in random order each round.
@@ -158,6 +164,7 @@ impl Master {
             self.locked[node].add(&room);
             bundles.entry(f).or_default().push((node_id, room));
         }
+        let offered_any = !bundles.is_empty();
         for (f, nodes) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
@@ -172,6 +179,22 @@ impl Master {
                 ctx.act(Action::SetTimer { at: now + timeout, token: OFFER_TIMEOUT | offer });
             }
             self.offers.insert(offer, OutstandingOffer { framework: f, nodes });
+        }
+        if !offered_any {
+            // Nothing offered (every wanting framework declined what is free): wait for a
+            // change, or for the first refusal to expire.
+            self.stalled = true;
+            let expiry = self
+                .frameworks
+                .iter()
+                .filter(|f| f.wanting)
+                .flat_map(|f| f.refused.values())
+                .filter(|until| **until > now)
+                .min();
+            if let Some(&at) = expiry {
+                self.round_armed = true;
+                ctx.act(Action::SetTimer { at, token: ALLOCATE });
+            }
         }
     }
 
@@ -220,6 +243,17 @@ impl Controller for Master {
     }
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
+        // What can make a stalled allocator's next round offer something.
+        if matches!(
+            event,
+            Event::NodeAdded { .. }
+                | Event::Ended { .. }
+                | Event::BindRefused { .. }
+                | Event::Message { message: Message::Answer { .. } | Message::Demand { .. }, .. }
+        ) || matches!(event, Event::Timer { token } if token & OFFER_TIMEOUT != 0)
+        {
+            self.stalled = false;
+        }
         match event {
             Event::NodeAdded { node, spec } => {
                 if self.free.len() <= node.index() {
@@ -557,24 +591,26 @@ impl Framework {
         }
     }
 
-    /// Answers every held offer: launches on the nodes each offer covers, the rest returned.
+    /// Answers every held offer: each launch goes with the last held offer that covers its
+    /// node, the rest returned. A task may need the room of several offers on one node (the
+    /// hoard adds them up, as Mesos merges offers of one agent in one accept): all are answered
+    /// at this instant, so the master has unlocked them all before the binding is checked.
+    /// (Matching each launch to a single offer with room for it lost such launches: found by
+    /// the swarm.)
     fn release_hoard(&mut self, placed: &[(PodId, NodeId)], ctx: &mut Context<'_>) {
-        let mut left: Vec<(PodId, NodeId)> = placed.to_vec();
-        for o in std::mem::take(&mut self.hoard) {
-            let mut launches = Vec::new();
-            for (node, room) in &o.nodes {
-                let mut room = room.clone();
-                left.retain(|&(pod, n)| {
-                    let r = &self.pods.get(pod).requests;
-                    if n == *node && r.fits_in(&room) {
-                        room.sub(r);
-                        launches.push((pod, Part::Whole, n));
-                        false
-                    } else {
-                        true
-                    }
-                });
+        let hoard = std::mem::take(&mut self.hoard);
+        let mut launches: Vec<Vec<(PodId, Part, NodeId)>> = vec![Vec::new(); hoard.len()];
+        let mut left: Vec<(PodId, NodeId)> = Vec::new();
+        for &(pod, node) in placed {
+            // The last offer covering the node: by the time the master launches it, every
+            // other offer of the hoard on that node is closed (answers arrive in order), so the
+            // task never binds into resources still locked in an offer.
+            match hoard.iter().rposition(|o| o.nodes.iter().any(|(n, _)| *n == node)) {
+                Some(i) => launches[i].push((pod, Part::Whole, node)),
+                None => left.push((pod, node)),
             }
+        }
+        for (o, launches) in hoard.into_iter().zip(launches) {
             ctx.act(Action::Send {
                 to: self.master,
                 message: Message::Answer { offer: o.offer, launches, refuse: SimDuration::ZERO },

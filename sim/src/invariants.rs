@@ -17,6 +17,8 @@ pub struct Invariants {
     ended: BTreeMap<(PodId, Part), Phase>,
     /// Gang members waiting at Permit: since when, and how long they may wait.
     reserved: BTreeMap<PodId, (SimTime, SimDuration)>,
+    /// Mesos offers not yet answered or rescinded, and what each locks.
+    offered: BTreeMap<u64, Resources>,
 }
 
 impl Invariants {
@@ -35,6 +37,11 @@ impl Invariants {
     /// reservations past its timeout.
     pub fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
         self.apply(scenario, stamped)?;
+        if matches!(stamped.record, Record::Bound { .. } | Record::Note { note: Note::Offered { .. }, .. })
+            && !self.offered.is_empty()
+        {
+            self.offers_disjoint(scenario)?;
+        }
         // A gang is complete or holds nothing past its timeout. The timeout counts from the
         // first member's wait, so no member waits longer than the timeout itself.
         if let Some((pod, (since, timeout))) =
@@ -46,6 +53,35 @@ impl Invariants {
             ));
         }
         Ok(())
+    }
+
+    /// Offers are disjoint and within free capacity: what outstanding offers lock, plus what
+    /// runs, fits in the joined nodes. (Offer notes carry totals, not nodes, so this is the
+    /// cell-wide form; per node, the backend's fit check still refuses any over-commit.) A
+    /// binding into resources still offered to a framework breaks it too.
+    fn offers_disjoint(&self, scenario: &Scenario) -> Result<(), String> {
+        let mut locked = Resources::default();
+        for r in self.offered.values() {
+            locked.add(r);
+        }
+        let mut capacity = Resources::default();
+        let mut committed = locked.clone();
+        for (i, node) in scenario.nodes.iter().enumerate() {
+            if self.node_added[i] {
+                capacity.add(&node.allocatable);
+                committed.add(&self.node_used[i]);
+            }
+        }
+        match committed.first_shortfall(&capacity) {
+            Some(resource) => {
+                Err(format!("offers lock {locked} while {} runs: more {resource} than the cell's {capacity}", {
+                    let mut used = committed.clone();
+                    used.sub(&locked);
+                    used
+                }))
+            }
+            None => Ok(()),
+        }
     }
 
     fn apply(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
@@ -137,6 +173,16 @@ impl Invariants {
             | Record::NodeRecovered { .. }
             | Record::Tainted { .. }
             | Record::Untainted { .. } => {}
+            Record::Note { note: Note::Offered { offer, resources, .. }, .. } => {
+                if self.offered.insert(*offer, resources.clone()).is_some() {
+                    return Err(format!("offer {offer} made twice"));
+                }
+            }
+            Record::Note { note: Note::OfferClosed { offer, .. }, .. } => {
+                if self.offered.remove(offer).is_none() {
+                    return Err(format!("offer {offer} closed but never made (or closed twice)"));
+                }
+            }
             Record::GroupCreated { .. }
             | Record::BindRefused { .. }
             | Record::Unschedulable { .. }

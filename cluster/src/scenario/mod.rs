@@ -158,6 +158,10 @@ impl Scenario {
 pub struct LoadOptions<'a> {
     /// The policy names that exist, so a misspelt one is caught at load time.
     pub known_policies: &'a [&'a str],
+    /// Whether files a scenario names (an empirical distribution's `file:`) may lie outside
+    /// the scenario's folder. Off by default: a scenario from elsewhere must not read
+    /// `~/.ssh/…` into a report.
+    pub allow_paths_outside: bool,
 }
 
 /// Reads and loads a scenario file.
@@ -662,8 +666,8 @@ impl<'a> Loader<'a> {
             scenario.nodes.push(Arc::new(node));
         }
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
-        scenario.workload = settings::workload(doc, dir)?;
-        scenario.control_plane = settings::control_plane(doc, dir)?;
+        scenario.workload = settings::workload(doc, dir, self.options.allow_paths_outside)?;
+        scenario.control_plane = settings::control_plane(doc, dir, self.options.allow_paths_outside)?;
         scenario.faults = settings::faults(doc, &scenario.nodes)?;
         if scenario.control_plane.is_none()
             && let Some(f) = doc.parsed.value.spec.faults.first()

@@ -1,7 +1,7 @@
 //! The `Simulation` document's policy sections (`scheduler`, `omega`, `monolithic`, `mesos`) and
 //! its `workload`, turned into [`PolicyConfig`] and [`Workload`] with positioned errors.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
@@ -227,12 +227,58 @@ fn number(doc: &SimDoc<'_>, v: &Spanned<String>, kind: Values) -> Result<f64, Lo
     }
 }
 
+/// Where a scenario's files are read from, and whether they may lie outside its folder.
+#[derive(Clone, Copy)]
+struct Files<'p> {
+    dir: &'p Path,
+    allow_outside: bool,
+}
+
+/// The path of a file a scenario names, relative to its folder. Unless allowed, the file must
+/// stay inside that folder — lexically (no absolute path, no `..` above it) and once symbolic
+/// links are resolved — so a scenario from elsewhere cannot read any file of the machine.
+fn inside(dir: &Path, file: &str, allow_outside: bool) -> Result<PathBuf, String> {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let path = dir.join(file);
+    if allow_outside {
+        return Ok(path);
+    }
+    let refuse = || {
+        format!(
+            "`{file}` lies outside the scenario's folder ({}); pass --allow-paths-outside (or set \
+             PODLAB_ALLOW_PATHS_OUTSIDE=1) to read it",
+            dir.display()
+        )
+    };
+    let mut depth = 0i64;
+    for component in Path::new(file).components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(refuse());
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(refuse()),
+        }
+    }
+    // A symbolic link inside the folder may still point out of it.
+    if let (Ok(real_dir), Ok(real_path)) = (dir.canonicalize(), path.canonicalize())
+        && !real_path.starts_with(&real_dir)
+    {
+        return Err(refuse());
+    }
+    Ok(path)
+}
+
 fn distribution(
     doc: &SimDoc<'_>,
     d: &DistributionManifest,
     kind: Values,
     class: WorkloadClass,
-    dir: &Path,
+    files: Files<'_>,
 ) -> Result<Distribution, LoadError> {
     fn need<'d>(
         doc: &SimDoc<'_>,
@@ -265,7 +311,7 @@ fn distribution(
         "empirical" => {
             let file = need(&d.file, "file")?;
             let class = workload_class(doc, &d.workload, class)?;
-            let path = dir.join(&file.value);
+            let path = inside(files.dir, &file.value, files.allow_outside).map_err(|why| doc.error(file, why))?;
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| doc.error(file, format!("cannot read {}: {e}", path.display())))?;
             let scale = if kind == Values::Nanos { 1e9 } else { 1.0 };
@@ -315,7 +361,7 @@ pub fn fixed_jobs(doc: &SimDoc<'_>) -> Result<Vec<FixedJob>, LoadError> {
         .collect()
 }
 
-fn generator(doc: &SimDoc<'_>, g: &GeneratorManifest, dir: &Path) -> Result<Generator, LoadError> {
+fn generator(doc: &SimDoc<'_>, g: &GeneratorManifest, files: Files<'_>) -> Result<Generator, LoadError> {
     if g.until.is_none() && g.count.is_none() {
         return Err(doc.src.error_with_help(
             doc.at(&g.name),
@@ -327,9 +373,9 @@ fn generator(doc: &SimDoc<'_>, g: &GeneratorManifest, dir: &Path) -> Result<Gene
     Ok(Generator {
         name: g.name.value.clone(),
         workload,
-        inter_arrival_ns: distribution(doc, &g.inter_arrival, Values::Nanos, workload, dir)?,
-        tasks: distribution(doc, &g.tasks, Values::Count, workload, dir)?,
-        run_for_ns: distribution(doc, &g.run_for, Values::Nanos, workload, dir)?,
+        inter_arrival_ns: distribution(doc, &g.inter_arrival, Values::Nanos, workload, files)?,
+        tasks: distribution(doc, &g.tasks, Values::Count, workload, files)?,
+        run_for_ns: distribution(doc, &g.run_for, Values::Nanos, workload, files)?,
         requests: resources(doc, &g.cpu, &g.memory)?,
         until: g.until.as_ref().map(|u| doc.duration(u).map(|d| SimTime::ZERO + d)).transpose()?,
         count: g.count.as_ref().map(|c| c.value),
@@ -338,15 +384,16 @@ fn generator(doc: &SimDoc<'_>, g: &GeneratorManifest, dir: &Path) -> Result<Gene
 }
 
 /// Generators and prefill, drawn per run from its seed. Empirical files are read relative to
-/// the scenario's folder.
-pub fn workload(doc: &SimDoc<'_>, dir: &Path) -> Result<Workload, LoadError> {
+/// the scenario's folder, and from inside it unless `allow_outside`.
+pub fn workload(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Workload, LoadError> {
+    let files = Files { dir, allow_outside };
     let w = &doc.parsed.value.spec.workload;
     let mut generators: Vec<Generator> = Vec::new();
     for g in &w.generators {
         if generators.iter().any(|o| o.name == g.name.value) {
             return Err(doc.error(&g.name, format!("duplicate generator `{}`", g.name.value)));
         }
-        generators.push(generator(doc, g, dir)?);
+        generators.push(generator(doc, g, files)?);
     }
     let prefill = match &w.prefill {
         None => None,
@@ -355,15 +402,20 @@ pub fn workload(doc: &SimDoc<'_>, dir: &Path) -> Result<Workload, LoadError> {
                 return Err(doc.error(&p.cpu_utilisation, "cpuUtilisation is a fraction from 0 to 1"));
             }
             let workload = workload_class(doc, &p.workload, WorkloadClass::Service)?;
+            let requests = resources(doc, &p.cpu, &p.memory)?;
+            if requests.cpu_milli == 0 {
+                // Tasks of no CPU never fill the cell's CPU: the prefill would never end.
+                return Err(doc.error(&p.cpu, "a prefill fills the cell's CPU: its tasks need a `cpu` above 0"));
+            }
             Some(Prefill {
                 cpu_utilisation: p.cpu_utilisation.value,
                 workload,
-                tasks: distribution(doc, &p.tasks, Values::Count, workload, dir)?,
-                requests: resources(doc, &p.cpu, &p.memory)?,
+                tasks: distribution(doc, &p.tasks, Values::Count, workload, files)?,
+                requests,
                 run_for_ns: p
                     .run_for
                     .as_ref()
-                    .map(|d| distribution(doc, d, Values::Nanos, workload, dir))
+                    .map(|d| distribution(doc, d, Values::Nanos, workload, files))
                     .transpose()?,
             })
         }
@@ -408,10 +460,15 @@ pub fn node_pools(doc: &SimDoc<'_>) -> Result<Vec<crate::objects::Node>, LoadErr
 }
 
 /// `spec.controlPlane`: `None` when absent (the ideal control plane).
-pub fn control_plane(doc: &SimDoc<'_>, dir: &Path) -> Result<Option<crate::config::ControlPlaneConfig>, LoadError> {
+pub fn control_plane(
+    doc: &SimDoc<'_>,
+    dir: &Path,
+    allow_outside: bool,
+) -> Result<Option<crate::config::ControlPlaneConfig>, LoadError> {
+    let files = Files { dir, allow_outside };
     let Some(m) = &doc.parsed.value.spec.control_plane else { return Ok(None) };
     let mut c = crate::config::ControlPlaneConfig::kubernetes();
-    let dist = |d: &DistributionManifest| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, dir);
+    let dist = |d: &DistributionManifest| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files);
     if let Some(a) = &m.api_server {
         if let Some(l) = &a.latency {
             c.api_latency = dist(l)?;

@@ -16,8 +16,10 @@ use crate::rng;
 use crate::time::{SimDuration, SimTime};
 
 /// The most pods a generated workload may add to one run: past this it is a runaway
-/// configuration, not an experiment.
-pub const MAX_GENERATED_PODS: u64 = 20_000_000;
+/// configuration, not an experiment. Checked before any pod is built (a pod costs about a
+/// kilobyte of memory; 20 million of them exhausted the machine before the old check, which
+/// counted pods as it built them, could refuse).
+pub const MAX_GENERATED_PODS: u64 = 5_000_000;
 
 /// A distribution of non-negative values (nanoseconds for times, counts for tasks).
 #[derive(Clone, Debug, PartialEq)]
@@ -197,6 +199,44 @@ fn draw_ns(d: &Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
     SimDuration(d.sample(rng).round().clamp(0.0, crate::time::MAX_DURATION.0 as f64) as u64)
 }
 
+/// Counts the pods the workload would generate for `seed` — the generators' very draws, on
+/// streams of their own, and the prefill's upper bound — and refuses a runaway workload
+/// before a single pod is built.
+fn generated_pods_within_budget(base: &Scenario, seed: u64) -> Result<(), String> {
+    let too_many =
+        || format!("the workload generates more than {MAX_GENERATED_PODS} pods; lower `count`, `until` or the rates");
+    let w = &base.workload;
+    let mut total = 0u64;
+    if let Some(p) = &w.prefill {
+        // Every prefilled task takes `cpu` (above zero: the loader says so) of the target.
+        let cpu_milli: u64 = base.nodes.iter().map(|n| n.allocatable.cpu_milli).sum();
+        let target_milli = (cpu_milli as f64 * p.cpu_utilisation.clamp(0.0, 1.0)) as u64;
+        total = target_milli.div_ceil(p.requests.cpu_milli.max(1));
+        if total > MAX_GENERATED_PODS {
+            return Err(too_many());
+        }
+    }
+    for g in &w.generators {
+        let mut rng = rng::stream(seed, &format!("workload/{}", g.name));
+        let mut at = SimTime::ZERO;
+        let mut n = 0u64;
+        loop {
+            let gap = draw_ns(&g.inter_arrival_ns, &mut rng);
+            at += SimDuration((gap.0 as f64 / w.rate_multiplier.max(1e-9)).round() as u64);
+            if g.until.is_some_and(|until| at > until) || g.count.is_some_and(|c| n >= c) {
+                break;
+            }
+            total += u64::from(draw_tasks(&g.tasks, &mut rng));
+            let _run_for = draw_ns(&g.run_for_ns, &mut rng);
+            n += 1;
+            if total > MAX_GENERATED_PODS {
+                return Err(too_many());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The scenario with its generated workload for `seed`: the same jobs for every policy.
 pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
     let mut s = base.clone();
@@ -204,6 +244,7 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
     if w.is_empty() {
         return Ok(s);
     }
+    generated_pods_within_budget(base, seed)?;
     let budget = |s: &Scenario| {
         if (s.pods.len() - base.pods.len()) as u64 > MAX_GENERATED_PODS {
             Err(format!(
@@ -226,6 +267,9 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
             })
             .collect();
         let mut free: Vec<Resources> = nodes.iter().map(|n| base.nodes[n.index()].allocatable.clone()).collect();
+        // Pods each node may still take: a prefill past `maxPods` was refused at arrival and
+        // stayed pending forever (found by the swarm).
+        let mut slots: Vec<u64> = nodes.iter().map(|n| base.nodes[n.index()].max_pods).collect();
         let total_cpu_milli: u64 = free.iter().map(|r| r.cpu_milli).sum();
         let target_milli = (total_cpu_milli as f64 * p.cpu_utilisation.clamp(0.0, 1.0)) as u64;
         let mut used_milli = 0u64;
@@ -240,9 +284,12 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
             let mut kept = first;
             for i in first..s.pods.len() {
                 let start = rng::below(&mut rng, nodes.len() as u64) as usize;
-                let slot = (0..nodes.len()).map(|k| (start + k) % nodes.len()).find(|&k| p.requests.fits_in(&free[k]));
+                let slot = (0..nodes.len())
+                    .map(|k| (start + k) % nodes.len())
+                    .find(|&k| slots[k] > 0 && p.requests.fits_in(&free[k]));
                 if let Some(k) = slot {
                     free[k].sub(&p.requests);
+                    slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
                     let mut pod = (*s.pods[i]).clone();
                     pod.node_name = Some(nodes[k]);
