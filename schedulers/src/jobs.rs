@@ -241,6 +241,15 @@ impl Pods {
     }
 }
 
+/// Keeps a set of closed nodes in step with a node's new spec.
+pub fn track_closed(closed: &mut std::collections::BTreeSet<NodeId>, node: NodeId, spec: &podlab_cluster::Node) {
+    if accepts_work(spec) {
+        closed.remove(&node);
+    } else {
+        closed.insert(node);
+    }
+}
+
 /// Whether new work may go to a node: not while it carries a NoSchedule or NoExecute taint (a
 /// cordon, or the node lifecycle controller's NotReady and unreachable taints). The Omega
 /// paper's model has no taints; this keeps its schedulers off dead nodes.

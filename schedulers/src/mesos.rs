@@ -310,13 +310,7 @@ impl Controller for Master {
                     ctx.act(Action::Send { to: self.frameworks[f].id, message: Message::Rescind { offer } });
                 }
             }
-            Event::NodeUpdated { node, spec } => {
-                if crate::jobs::accepts_work(spec) {
-                    self.closed.remove(node);
-                } else {
-                    self.closed.insert(*node);
-                }
-            }
+            Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
             Event::Timer { .. }
             | Event::GroupAdded { .. }
             | Event::Committed { .. }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
 use podlab_cluster::{Action, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId};
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, accepts_work, random_first_fit};
+use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
 
 /// Timer tokens.
 const ATTEMPT_OVER: u64 = 1;
@@ -265,13 +265,7 @@ impl Controller for JobScheduler {
                 self.start_armed = false;
                 self.start_attempt(ctx);
             }
-            Event::NodeUpdated { node, spec } => {
-                if accepts_work(spec) {
-                    self.closed.remove(node);
-                } else {
-                    self.closed.insert(*node);
-                }
-            }
+            Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
             Event::Timer { .. }
             | Event::GroupAdded { .. }
             | Event::Message { .. }
