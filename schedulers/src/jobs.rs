@@ -168,6 +168,23 @@ impl Room {
     }
 }
 
+/// Whether a job belongs to instance `me`, decided once per job — at its first task — and
+/// remembered, so all its tasks follow it.
+pub fn owns(
+    owned: &mut BTreeMap<JobRef, bool>,
+    jobs_seen: &mut u64,
+    router: &Router,
+    me: usize,
+    job: JobRef,
+    pod: &Pod,
+) -> bool {
+    *owned.entry(job).or_insert_with(|| {
+        let mine = router.owner(job, pod, *jobs_seen) == me;
+        *jobs_seen += 1;
+        mine
+    })
+}
+
 /// Randomised first fit, the same for every architecture of the paper: visit nodes in random
 /// order; on each, place as many of the tasks as fit (several may share a node), in task order;
 /// stop when every task is placed or no node is left. `order` is scratch space holding node

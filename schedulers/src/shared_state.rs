@@ -228,16 +228,7 @@ impl Controller for JobScheduler {
                     return;
                 }
                 let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
-                let mine = match self.owned.get(&job) {
-                    Some(&mine) => mine,
-                    None => {
-                        let mine = self.router.owner(job, spec, self.jobs_seen) == self.me;
-                        self.jobs_seen += 1;
-                        self.owned.insert(job, mine);
-                        mine
-                    }
-                };
-                if mine {
+                if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
                     self.table.add_task(job, *pod, spec.workload);
                 }
             }
