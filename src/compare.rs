@@ -24,12 +24,60 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Loads a scenario file (printing its warnings) and digests its bytes.
-    pub fn load(path: &Path) -> anyhow::Result<Loaded> {
-        let scenario = crate::load(path)?;
+    /// The scenario file once per combination of the `grid`'s values (each key with its
+    /// values, combined in the order given), with `set` applied to every one. A variant is
+    /// named after its grid values, joined by `+` (`omega-paper.omega.service.tJob=10s`), and
+    /// digested with all
+    /// its settings, so its runs' ids and rows are its own.
+    pub fn variants(
+        path: &Path,
+        set: &[(String, String)],
+        grid: &[(String, Vec<String>)],
+    ) -> anyhow::Result<Vec<Loaded>> {
+        let base = crate::load(path)?;
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Loaded { scenario, content_digest: blake3::hash(&bytes).to_hex().to_string() })
+        let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+        for (key, values) in grid {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| values.iter().map(move |v| [c.clone(), vec![(key.clone(), v.clone())]].concat()))
+                .collect();
+        }
+        let mut out = Vec::new();
+        for combo in combos {
+            let mut scenario = base.clone();
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(&bytes);
+            for (key, value) in set.iter().chain(&combo) {
+                scenario
+                    .set(key, value)
+                    .map_err(|why| BadInput(format!("{}: {key}={value}: {why}", path.display())))?;
+                hasher.update(format!("\0{key}={value}").as_bytes());
+            }
+            if !combo.is_empty() {
+                let values: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                scenario.name = format!("{}.{}", scenario.name, values.join("+"));
+            }
+            out.push(Loaded { scenario, content_digest: hasher.finalize().to_hex().to_string() });
+        }
+        Ok(out)
     }
+}
+
+/// Parses `KEY=VALUE`.
+pub fn setting(text: &str) -> Result<(String, String), String> {
+    let (k, v) =
+        text.split_once('=').ok_or_else(|| format!("`{text}`: write KEY=VALUE, e.g. omega.service.tJob=10s"))?;
+    if k.trim().is_empty() || v.trim().is_empty() || v.contains('/') {
+        return Err(format!("`{text}`: write KEY=VALUE (no `/` in the value)"));
+    }
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// Parses `KEY=V1,V2,…`.
+pub fn grid_axis(text: &str) -> Result<(String, Vec<String>), String> {
+    let (k, v) = setting(text)?;
+    Ok((k, v.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()))
 }
 
 /// One run of a plan.
@@ -189,6 +237,15 @@ pub struct CompareArgs {
     /// Check the cluster's invariants after every event of every run. Slower.
     #[arg(long)]
     pub check_invariants: bool,
+    /// Change a parameter of every scenario, e.g. `--set omega.service.tJob=10s`; repeatable
+    /// (`podlab policies --parameters` lists them).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = setting)]
+    pub set: Vec<(String, String)>,
+    /// Run every scenario once per value of a parameter, e.g.
+    /// `--grid omega.service.tJob=100ms,1s,10s`; several grids combine. Each variant is a
+    /// scenario of its own in the table, results.csv and charts, named after its values.
+    #[arg(long = "grid", value_name = "KEY=V1,V2,…", value_parser = grid_axis)]
+    pub grid: Vec<(String, Vec<String>)>,
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -204,7 +261,10 @@ pub fn quietly(args: CompareArgs) -> anyhow::Result<()> {
 }
 
 fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, bool)> {
-    let scenarios = args.scenarios.iter().map(|p| Loaded::load(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut scenarios = Vec::new();
+    for path in &args.scenarios {
+        scenarios.extend(Loaded::variants(path, &args.set, &args.grid)?);
+    }
     check_unique_names(&scenarios)?;
     let out = &args.out;
     let earlier = ["results.csv", "report.html", "runs"].iter().map(|f| out.join(f)).find(|p| p.exists());

@@ -50,6 +50,13 @@ struct SweepSpec {
     /// Check the invariants after every event of every run.
     #[serde(default)]
     check_invariants: bool,
+    /// Parameters set on every scenario (`omega.service.tJob: 10s`).
+    #[serde(default)]
+    set: std::collections::BTreeMap<String, Spanned<String>>,
+    /// A parameter grid: every scenario runs once per combination of these values
+    /// (`omega.service.tJob: [100ms, 1s, 10s]`).
+    #[serde(default)]
+    grid: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A loaded sweep: its scenarios, policies, seeds, and the plan they make.
@@ -84,7 +91,9 @@ impl Sweep {
                 let help = format!("scenario paths are relative to the sweep file; looked for {}", file.display());
                 return Err(doc.error(entry, format!("no scenario file `{}`", entry.value), Some(help)).into());
             }
-            scenarios.push(Loaded::load(&file)?);
+            let set: Vec<(String, String)> = spec.set.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+            let grid: Vec<(String, Vec<String>)> = spec.grid.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            scenarios.extend(Loaded::variants(&file, &set, &grid)?);
         }
         check_unique_names(&scenarios)?;
         let known = podlab::schedulers::POLICIES;

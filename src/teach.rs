@@ -263,6 +263,8 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         png: false,
         force: true,
         check_invariants: false,
+        set: Vec::new(),
+        grid: Vec::new(),
     };
     crate::compare::quietly(args)?;
     let esc = podlab::reports::html::escape;

@@ -146,3 +146,57 @@ fn bad_sweeps_are_positioned_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A parameter grid: a sweep with `grid:` and `set:`, run in two shards and merged, gives the
+/// bytes of `compare --grid … --set …`; every combination is a scenario variant of its own, with
+/// its own rows in results.csv.
+#[test]
+fn parameter_grids_sweep_like_compare() {
+    let dir = temp_dir("grid");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sweep = dir.join("grid.yaml");
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spread.yaml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "apiVersion: podlab.dev/v1alpha1\nkind: Sweep\nmetadata: {{name: grid}}\nspec:\n  scenarios: [{}]\n  seeds: 2\n  set: {{scheduler.tTask: 1ms}}\n  grid:\n    scheduler.scoringStrategy: [LeastAllocated, MostAllocated]\n    scheduler.tJob: [1ms, 2s]\n",
+            scenario.display()
+        ),
+    )
+    .unwrap();
+    let sharded = dir.join("sharded");
+    let one_shot = dir.join("one-shot");
+    let (s, o) = (sweep.to_str().unwrap(), sharded.to_str().unwrap());
+    let plan = ok(&podlab(&["sweep", "plan", s, "--shards", "2"]));
+    assert!(plan.ends_with("8 runs\n"), "{plan}");
+    ok(&podlab(&["sweep", "run", s, "--shard", "0/2", "--out", o]));
+    ok(&podlab(&["sweep", "run", s, "--shard", "1/2", "--out", o]));
+    ok(&podlab(&["sweep", "merge", s, "--out", o]));
+    ok(&podlab(&[
+        "compare",
+        scenario.to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--set",
+        "scheduler.tTask=1ms",
+        "--grid",
+        "scheduler.scoringStrategy=LeastAllocated,MostAllocated",
+        "--grid",
+        "scheduler.tJob=1ms,2s",
+        "--out",
+        one_shot.to_str().unwrap(),
+    ]));
+    let (a, b) = (outputs(&sharded), outputs(&one_shot));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        assert!(bytes == &b[path], "{path} differs");
+    }
+    let csv = String::from_utf8(a["results.csv"].clone()).unwrap();
+    for variant in [
+        "spread.scheduler.scoringStrategy=LeastAllocated+scheduler.tJob=1ms",
+        "spread.scheduler.scoringStrategy=MostAllocated+scheduler.tJob=2s",
+    ] {
+        assert!(csv.lines().any(|l| l.starts_with(&format!("{variant},kubernetes,1,"))), "{variant} missing");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

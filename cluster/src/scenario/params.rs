@@ -10,6 +10,7 @@ use crate::time::parse_duration;
 pub const PARAMETERS: &[(&str, &str)] = &[
     ("duration", "duration: when the run stops"),
     ("scheduler.tJob | scheduler.tTask", "duration: the Kubernetes framework's decision time"),
+    ("scheduler.scoringStrategy", "LeastAllocated | MostAllocated"),
     ("omega.<scheduler>.tJob | .tTask", "duration: one Omega scheduler's decision time"),
     ("omega.<scheduler>.count", "number: how many instances of that scheduler"),
     ("omega.conflictDetection", "fine | coarse"),
@@ -45,6 +46,13 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
     };
     match parts[..] {
         ["duration"] => scenario.duration = Some(duration(value)?),
+        ["scheduler", "scoringStrategy"] => {
+            c.scheduler.scoring = match value {
+                "LeastAllocated" => crate::config::ScoringStrategy::LeastAllocated,
+                "MostAllocated" => crate::config::ScoringStrategy::MostAllocated,
+                _ => return Err(format!("`{value}`: LeastAllocated or MostAllocated")),
+            }
+        }
         ["scheduler", field] => set_decision(&mut c.scheduler.decision, field, value)?,
         ["omega", "conflictDetection"] => c.omega.detection = ConflictDetectionName::parse(value)?,
         ["omega", "transactions"] => {
