@@ -71,7 +71,15 @@ pub fn abandon_temporaries() -> Abandoned {
     flight.interrupted = true;
     for path in std::mem::take(&mut flight.paths) {
         if path.is_dir() {
-            let _ = std::fs::remove_dir_all(&path);
+            // A writer thread may still be renaming a file it finished into the directory
+            // while it is being removed (its rename needs no new creation, so the flag cannot
+            // stop it): the removal then finds the directory not empty, and is tried again.
+            for _ in 0..50 {
+                if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
         } else {
             let _ = std::fs::remove_file(&path);
         }
