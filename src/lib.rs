@@ -96,6 +96,17 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
     let sim = podlab_sim::run(&instantiated, controllers, SimOptions { seed, check_invariants });
     // The scenario as the run left it: with the pods its controllers created.
     let scenario = Arc::new(sim.scenario.clone());
+    Ok(measure(scenario, policy, seed, sim, |_| true))
+}
+
+/// A run's summary and the verdicts on its scenario's expectations (those `judged` keeps).
+fn measure(
+    scenario: Arc<Scenario>,
+    policy: &str,
+    seed: u64,
+    sim: SimRun,
+    judged: impl Fn(&podlab_reports::Verdict) -> bool,
+) -> PolicyRun {
     let info = RunInfo {
         policy,
         controllers: &sim.controllers,
@@ -105,8 +116,8 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
         events: sim.events_processed,
     };
     let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
-    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
-    Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts })
+    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end).into_iter().filter(judged).collect();
+    PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts }
 }
 
 /// One policy's run of a scenario on Docker: measured as a simulated run is (its records stand
@@ -148,24 +159,15 @@ pub fn run_policy_real(
         events_processed: real.deliveries,
         violations,
     };
-    let info = RunInfo {
-        policy,
-        controllers: &sim.controllers,
-        seed,
-        digest: &sim.digest,
-        end: sim.end,
-        events: sim.events_processed,
-    };
-    let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
     // A real run is capped in wall time: an expectation about a moment it never reached (a
     // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed.
-    let reached = |v: &podlab_reports::Verdict| {
-        let e = &scenario.expectations[v.index];
-        let at = e.at.or(scenario.duration.map(|d| podlab_cluster::SimTime::ZERO + d));
-        at.is_none_or(|at| at <= sim.end)
-    };
-    let verdicts =
-        podlab_reports::check(&scenario, policy, &sim.records, sim.end).into_iter().filter(reached).collect();
-    let run = PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts };
+    let end = sim.end;
+    let moments: Vec<Option<podlab_cluster::SimTime>> = scenario
+        .expectations
+        .iter()
+        .map(|e| e.at.or(scenario.duration.map(|d| podlab_cluster::SimTime::ZERO + d)))
+        .collect();
+    let reached = move |v: &podlab_reports::Verdict| moments[v.index].is_none_or(|at| at <= end);
+    let run = measure(scenario, policy, seed, sim, reached);
     Ok(RealPolicyRun { run, real })
 }

@@ -217,24 +217,33 @@ fn generated_pods_within_budget(base: &Scenario, seed: u64) -> Result<(), String
         }
     }
     for g in &w.generators {
-        let mut rng = rng::stream(seed, &format!("workload/{}", g.name));
-        let mut at = SimTime::ZERO;
-        let mut n = 0u64;
-        loop {
-            let gap = draw_ns(&g.inter_arrival_ns, &mut rng);
-            at += SimDuration((gap.0 as f64 / w.rate_multiplier.max(1e-9)).round() as u64);
-            if g.until.is_some_and(|until| at > until) || g.count.is_some_and(|c| n >= c) {
-                break;
-            }
-            total += u64::from(draw_tasks(&g.tasks, &mut rng));
-            let _run_for = draw_ns(&g.run_for_ns, &mut rng);
-            n += 1;
+        for (_, _, tasks, _) in jobs(g, seed, w.rate_multiplier) {
+            total += u64::from(tasks);
             if total > MAX_GENERATED_PODS {
                 return Err(too_many());
             }
         }
     }
     Ok(())
+}
+
+/// A generator's jobs for `seed`: (index, arrival, tasks, run time), drawn in one fixed order
+/// from its own stream — so counting them ahead and building them draw the very same jobs.
+fn jobs(g: &Generator, seed: u64, rate_multiplier: f64) -> impl Iterator<Item = (u64, SimTime, u32, SimDuration)> + '_ {
+    let mut rng = rng::stream(seed, &format!("workload/{}", g.name));
+    let mut at = SimTime::ZERO;
+    let mut n = 0u64;
+    std::iter::from_fn(move || {
+        let gap = draw_ns(&g.inter_arrival_ns, &mut rng);
+        at += SimDuration((gap.0 as f64 / rate_multiplier.max(1e-9)).round() as u64);
+        if g.until.is_some_and(|until| at > until) || g.count.is_some_and(|c| n >= c) {
+            return None;
+        }
+        let tasks = draw_tasks(&g.tasks, &mut rng);
+        let run_for = draw_ns(&g.run_for_ns, &mut rng);
+        n += 1;
+        Some((n - 1, at, tasks, run_for))
+    })
 }
 
 /// The scenario with its generated workload for `seed`: the same jobs for every policy.
@@ -314,20 +323,9 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         }
     }
     for g in &w.generators {
-        let mut rng = rng::stream(seed, &format!("workload/{}", g.name));
-        let mut at = SimTime::ZERO;
-        let mut n = 0u64;
-        loop {
-            let gap = draw_ns(&g.inter_arrival_ns, &mut rng);
-            at += SimDuration((gap.0 as f64 / w.rate_multiplier.max(1e-9)).round() as u64);
-            if g.until.is_some_and(|until| at > until) || g.count.is_some_and(|c| n >= c) {
-                break;
-            }
-            let tasks = draw_tasks(&g.tasks, &mut rng);
-            let run_for = draw_ns(&g.run_for_ns, &mut rng);
+        for (n, at, tasks, run_for) in jobs(g, seed, w.rate_multiplier) {
             let template = task_template(&g.requests, g.workload, Some(run_for), g.scheduler_name.as_deref());
             add_job(&mut s, &format!("{}-{n}", g.name), at, tasks, &template);
-            n += 1;
             budget(&s)?;
         }
     }
