@@ -16,7 +16,8 @@ use podlab::cluster::objects::DEFAULT_MAX_PODS;
 use podlab::cluster::scenario::ScoringStrategy;
 use podlab::cluster::{Node, NodeId, Part, Pod, Resources, SimTime, rng};
 use podlab::schedulers::POLICIES;
-use podlab::schedulers::framework::{Framework, NodeInfo, Unit};
+use podlab::schedulers::framework::{Framework, Unit};
+use podlab::schedulers::node_table::NodeTable;
 use podlab::sim::queue::EventQueue;
 
 /// Steady state: pop the earliest event and push one a random distance ahead, with `pending`
@@ -83,32 +84,37 @@ fn decision_part(policy: &str) -> Option<Part> {
     }
 }
 
-/// One filter-and-score decision of each policy over every node of a partly loaded cluster.
+/// One filter-and-score decision of each policy over a partly loaded cluster: scoring every
+/// feasible node (`percentageOfNodesToScore: 100`), and with kube-scheduler's adaptive default.
 fn policy_decision(c: &mut Criterion) {
     let mut group = c.benchmark_group("decision");
-    // 100k nodes take milliseconds a decision: fewer, shorter samples keep the suite quick.
+    // 100k nodes take a while a decision: fewer, shorter samples keep the suite quick.
     group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
     let incoming = app_with_logs();
     for nodes in [1_000usize, 10_000, 100_000] {
         let mut r = rng::stream(2, "bench");
         let filler = pod(500, 1 << 30);
-        let mut cache: Vec<NodeInfo> = (0..nodes).map(|i| NodeInfo::new(NodeId(i as u32), node(i))).collect();
-        for info in &mut cache {
+        let mut table = NodeTable::default();
+        for i in 0..nodes {
+            let id = NodeId(i as u32);
+            table.upsert(id, node(i));
             for _ in 0..(r.next_u64() % 40) {
-                info.add(&Unit::new(&filler, Part::Whole));
+                table.add(id, &Unit::new(&filler, Part::Whole));
             }
         }
         let framework = Framework::new(ScoringStrategy::LeastAllocated);
-        group.throughput(Throughput::Elements(nodes as u64));
+        group.throughput(Throughput::Elements(1));
         for policy in POLICIES {
             let Some(part) = decision_part(policy) else {
                 eprintln!("decision/{policy}: no single-decision benchmark for this policy yet");
                 continue;
             };
             let unit = Unit::new(&incoming, part);
-            group.bench_with_input(BenchmarkId::new(*policy, nodes), &nodes, |b, _| {
-                b.iter(|| black_box(framework.select(&unit, cache.iter(), &mut r)))
-            });
+            for (label, percentage) in [("all", 100), ("adaptive", 0)] {
+                group.bench_with_input(BenchmarkId::new(format!("{policy}/{label}"), nodes), &nodes, |b, _| {
+                    b.iter(|| black_box(table.select(&framework, &unit, percentage, &mut r)))
+                });
+            }
         }
     }
     group.finish();

@@ -91,6 +91,13 @@ pub struct KubeConfig {
     pub permit_waiting_time: SimDuration,
     /// How long a gang that timed out waits before its members are tried again.
     pub group_backoff: SimDuration,
+    /// kube-scheduler's `percentageOfNodesToScore`: 0 is its adaptive default (50% less 1% per
+    /// 125 nodes, at least 5%); clusters under 100 nodes are always searched whole.
+    pub percentage_of_nodes_to_score: u32,
+    /// `podInitialBackoffSeconds` and `podMaxBackoffSeconds`: a part that failed waits this
+    /// long, doubling per attempt up to the maximum, before it is tried again.
+    pub pod_initial_backoff: SimDuration,
+    pub pod_max_backoff: SimDuration,
 }
 
 impl Default for KubeConfig {
@@ -100,6 +107,9 @@ impl Default for KubeConfig {
             decision: DecisionTime::KUBERNETES,
             permit_waiting_time: SimDuration::from_secs(60),
             group_backoff: SimDuration::from_secs(1),
+            percentage_of_nodes_to_score: 0,
+            pod_initial_backoff: SimDuration::from_secs(1),
+            pod_max_backoff: SimDuration::from_secs(10),
         }
     }
 }

@@ -8,10 +8,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use podlab_cluster::objects::{Taint, TaintEffect};
-use podlab_cluster::rng::below;
 use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, Resources};
-use rand_core::Rng;
 
 /// Kube-scheduler's `MaxNodeScore`.
 pub const MAX_NODE_SCORE: u64 = 100;
@@ -75,6 +73,14 @@ impl<'a> Unit<'a> {
             containers.iter().map(|c| nonzero(c.requests.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES)).sum();
         Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes }
     }
+
+    /// Whether only CPU, memory and the pod count can keep this unit off an untainted,
+    /// schedulable node without extended resources (the packed table's fast path).
+    pub fn is_plain(&self) -> bool {
+        self.requests.extended.is_empty()
+            && self.pod.node_selector.is_empty()
+            && self.pod.required_node_affinity.is_none()
+    }
 }
 
 /// Why a node cannot host a unit: kube-scheduler's own wording.
@@ -85,6 +91,18 @@ pub enum Reason {
     AffinityMismatch,
     Insufficient(String),
     TooManyPods,
+}
+
+impl Reason {
+    /// The plugin that gives this reason.
+    pub fn plugin(&self) -> FilterPlugin {
+        match self {
+            Reason::Unschedulable => FilterPlugin::NodeUnschedulable,
+            Reason::UntoleratedTaint(_) => FilterPlugin::TaintToleration,
+            Reason::AffinityMismatch => FilterPlugin::NodeAffinity,
+            Reason::Insufficient(_) | Reason::TooManyPods => FilterPlugin::NodeResourcesFit,
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -172,26 +190,76 @@ impl FilterPlugin {
 /// NodeResourcesFit's scoring over CPU and memory, weight 1 each, as kube-scheduler computes it.
 pub fn resource_score(strategy: ScoringStrategy, unit: &Unit<'_>, node: &NodeInfo) -> u64 {
     let alloc = &node.spec.allocatable;
+    score_of(
+        strategy,
+        node.score_cpu_milli + unit.score_cpu_milli,
+        alloc.cpu_milli,
+        node.score_memory_bytes + unit.score_memory_bytes,
+        alloc.memory_bytes,
+    )
+}
+
+/// The score of a node whose CPU and memory would be requested that much (kube's non-zero
+/// request sums, the unit included) of those capacities.
+#[inline]
+pub fn score_of(
+    strategy: ScoringStrategy,
+    cpu_requested: u64,
+    cpu_capacity: u64,
+    memory_requested: u64,
+    memory_capacity: u64,
+) -> u64 {
     let one = |requested: u64, capacity: u64| -> u64 {
         if capacity == 0 {
             return 0;
         }
         match strategy {
             ScoringStrategy::LeastAllocated if requested > capacity => 0,
-            ScoringStrategy::LeastAllocated => (capacity - requested) * MAX_NODE_SCORE / capacity,
-            ScoringStrategy::MostAllocated => requested.min(capacity) * MAX_NODE_SCORE / capacity,
+            ScoringStrategy::LeastAllocated => percent_of(capacity - requested, capacity),
+            ScoringStrategy::MostAllocated => percent_of(requested.min(capacity), capacity),
         }
     };
-    let cpu = one(node.score_cpu_milli + unit.score_cpu_milli, alloc.cpu_milli);
-    let memory = one(node.score_memory_bytes + unit.score_memory_bytes, alloc.memory_bytes);
-    (cpu + memory) / 2
+    (one(cpu_requested, cpu_capacity) + one(memory_requested, memory_capacity)) / 2
 }
 
-/// Why no node could take a unit: how many nodes failed for each reason.
+/// `part * 100 / whole`, rounded down, for `part <= whole`.
+#[inline]
+fn percent_of(part: u64, whole: u64) -> u64 {
+    part * MAX_NODE_SCORE / whole
+}
+
+/// Why no node could take a unit: how many nodes failed for each reason, and which plugins
+/// turned nodes away (kube's `UnschedulablePlugins`, which pick the events that requeue it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diagnosis {
     pub nodes: usize,
     pub reasons: BTreeMap<String, usize>,
+    pub plugins: Plugins,
+}
+
+impl Diagnosis {
+    pub fn count(&mut self, reason: &Reason) {
+        *self.reasons.entry(reason.to_string()).or_insert(0) += 1;
+        self.plugins.insert(reason.plugin());
+    }
+}
+
+/// A set of filter plugins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Plugins(u8);
+
+impl Plugins {
+    pub fn insert(&mut self, plugin: FilterPlugin) {
+        self.0 |= 1 << plugin as u8;
+    }
+
+    pub fn contains(self, plugin: FilterPlugin) -> bool {
+        self.0 & (1 << plugin as u8) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = FilterPlugin> {
+        FilterPlugin::DEFAULTS.into_iter().filter(move |&p| self.contains(p))
+    }
 }
 
 impl fmt::Display for Diagnosis {
@@ -217,41 +285,8 @@ impl Framework {
         Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring }
     }
 
-    /// Filter every node, score the feasible ones, and pick the best; ties are broken uniformly
-    /// at random with the scheduler's own stream (kube-scheduler's `selectHost` does the same
-    /// reservoir sampling).
-    pub fn select<'n>(
-        &self,
-        unit: &Unit<'_>,
-        nodes: impl Iterator<Item = &'n NodeInfo>,
-        rng: &mut impl Rng,
-    ) -> Result<NodeId, Diagnosis> {
-        let mut best: Option<(u64, NodeId)> = None;
-        let mut ties = 0u64;
-        let mut diagnosis = Diagnosis::default();
-        'nodes: for node in nodes {
-            diagnosis.nodes += 1;
-            for filter in &self.filters {
-                if let Err(reason) = filter.filter(unit, node) {
-                    *diagnosis.reasons.entry(reason.to_string()).or_insert(0) += 1;
-                    continue 'nodes;
-                }
-            }
-            let score = resource_score(self.scoring, unit, node);
-            match best {
-                Some((top, _)) if score < top => {}
-                Some((top, _)) if score == top => {
-                    ties += 1;
-                    if below(rng, ties) == 0 {
-                        best = Some((score, node.id));
-                    }
-                }
-                _ => {
-                    best = Some((score, node.id));
-                    ties = 1;
-                }
-            }
-        }
-        best.map(|(_, id)| id).ok_or(diagnosis)
+    /// Runs the filters in order; the first to refuse gives the node's reason.
+    pub fn filter(&self, unit: &Unit<'_>, node: &NodeInfo) -> Result<(), Reason> {
+        self.filters.iter().try_for_each(|f| f.filter(unit, node))
     }
 }

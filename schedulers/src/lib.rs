@@ -4,6 +4,7 @@
 pub mod framework;
 pub mod jobs;
 pub mod mesos;
+pub mod node_table;
 pub mod scheduler;
 pub mod shared_state;
 

@@ -4,20 +4,36 @@
 //! unit), `per-container` (each container is placed on its own, with the same filters and
 //! scores) and `gang` (scheduler-plugins coscheduling: members of a PodGroup wait at Permit,
 //! holding their reservations, until `minMember` of them are reserved).
+//!
+//! The queue is kube-scheduler's: `activeQ`, `backoffQ` (1 s doubling to 10 s per attempt,
+//! flushed on a 1 s tick) and `unschedulablePods`, from which a cluster event moves a pod back
+//! only when a plugin that rejected it says the event may help (queueing hints), and where no
+//! pod stays past 5 minutes (flushed on a 30 s tick).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
-use podlab_cluster::{Action, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId};
+use podlab_cluster::{
+    Action, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId, SimDuration, SimTime,
+};
 
-use crate::framework::{Framework, NodeInfo, Unit};
+use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
+use crate::node_table::NodeTable;
 
 /// Timer tokens: the kind in the top byte, a generation and a group id below it.
 const CYCLE: u64 = 1 << 56;
 const PERMIT_TIMEOUT: u64 = 2 << 56;
 const BACKOFF_OVER: u64 = 3 << 56;
+/// kube-scheduler's periodic flushes: `flushBackoffQCompleted` every second and
+/// `flushUnschedulablePodsLeftover` every 30 s.
+const BACKOFF_TICK: u64 = 4 << 56;
+const LEFTOVER_TICK: u64 = 5 << 56;
+const BACKOFF_TICK_PERIOD: SimDuration = SimDuration::from_secs(1);
+const LEFTOVER_TICK_PERIOD: SimDuration = SimDuration::from_secs(30);
+/// `podMaxInUnschedulablePodsDuration`.
+const MAX_IN_UNSCHEDULABLE: SimDuration = SimDuration::from_secs(300);
 
 fn token(kind: u64, generation: u32, group: GroupId) -> u64 {
     kind | (u64::from(generation) << 24) | u64::from(group.0 & 0xFF_FFFF)
@@ -64,7 +80,35 @@ struct GangState {
 /// when the decision time is over.
 struct InFlight {
     key: QueueKey,
-    outcome: Result<NodeId, String>,
+    outcome: Result<NodeId, Rejection>,
+    /// The move-request count when the cycle began (kube's `moveRequestCycle` test).
+    moves_at_start: u64,
+}
+
+/// Why a cycle placed nothing: the message, and the plugins that rejected the part.
+#[derive(Clone, Debug)]
+struct Rejection {
+    message: String,
+    plugins: Plugins,
+    /// Coscheduling's PreFilter turned it away (its group lacks members).
+    gang: bool,
+}
+
+/// A part waiting in `unschedulablePods`.
+#[derive(Clone, Copy, Debug)]
+struct Parked {
+    since: SimTime,
+    plugins: Plugins,
+    gang: bool,
+}
+
+/// The last failed decision, reused while nothing in the cache changes: a part with the same
+/// requests and constraints would be filtered exactly the same way, node by node.
+struct Memo {
+    generation: u64,
+    pod: Arc<Pod>,
+    part: Part,
+    diagnosis: Diagnosis,
 }
 
 pub struct Scheduler {
@@ -74,8 +118,8 @@ pub struct Scheduler {
     gang: bool,
     config: KubeConfig,
     framework: Framework,
-    /// The node cache, by node id; `None` for nodes not seen yet.
-    nodes: Vec<Option<NodeInfo>>,
+    /// The node cache.
+    nodes: NodeTable,
     pods: Vec<Option<Arc<Pod>>>,
     groups: BTreeMap<GroupId, GangState>,
     /// Where each part runs or is assumed to run, as the cache knows it.
@@ -83,10 +127,19 @@ pub struct Scheduler {
     /// Parts this scheduler bound and whose binding is not yet confirmed by a watch event.
     assumed: BTreeSet<(PodId, Part)>,
     active: BTreeSet<QueueKey>,
-    /// Parts that fit nowhere, waiting for the cluster to change.
-    unschedulable: Vec<QueueKey>,
+    /// Parts waiting out their backoff, by when it ends.
+    backoff: BTreeSet<(SimTime, QueueKey)>,
+    /// Parts that fit nowhere, waiting for an event that may help.
+    unschedulable: BTreeMap<QueueKey, Parked>,
+    /// Per part not yet placed: attempts so far and when its backoff ends.
+    attempts: BTreeMap<(PodId, Part), (u32, SimTime)>,
+    /// Cluster events that could move parts so far (kube's move requests).
+    moves: u64,
+    memo: Option<Memo>,
     in_flight: Option<InFlight>,
     cycle_armed: bool,
+    backoff_tick_armed: bool,
+    leftover_tick_armed: bool,
     next_seq: u64,
 }
 
@@ -98,15 +151,21 @@ impl Scheduler {
             gang,
             framework: Framework::new(config.scoring),
             config,
-            nodes: Vec::new(),
+            nodes: NodeTable::default(),
             pods: Vec::new(),
             groups: BTreeMap::new(),
             placed: BTreeMap::new(),
             assumed: BTreeSet::new(),
             active: BTreeSet::new(),
-            unschedulable: Vec::new(),
+            backoff: BTreeSet::new(),
+            unschedulable: BTreeMap::new(),
+            attempts: BTreeMap::new(),
+            moves: 0,
+            memo: None,
             in_flight: None,
             cycle_armed: false,
+            backoff_tick_armed: false,
+            leftover_tick_armed: false,
             next_seq: 0,
         }
     }
@@ -124,38 +183,106 @@ impl Scheduler {
         self.pod(pod).group.map_or(JobRef::Pod(pod), JobRef::Group)
     }
 
-    fn enqueue(&mut self, pod: PodId, part: Part) {
+    fn new_key(&mut self, pod: PodId, part: Part) -> QueueKey {
         let seq = self.next_seq;
         self.next_seq += 1;
         let group_seq = match self.gang_of(pod) {
             Some(g) => *self.groups.entry(g).or_default().first_seq.get_or_insert(seq),
             None => seq,
         };
-        let priority = Reverse(self.pod(pod).priority);
-        self.active.insert(QueueKey { priority, group_seq, seq, pod, part });
+        QueueKey { priority: Reverse(self.pod(pod).priority), group_seq, seq, pod, part }
     }
 
-    /// A change that may let waiting parts fit (a node joined, resources were freed): move them
-    /// back to the active queue, as kube-scheduler's `MoveAllToActiveOrBackoffQueue` does.
-    fn cluster_changed(&mut self) {
-        self.active.extend(self.unschedulable.drain(..));
+    fn enqueue(&mut self, pod: PodId, part: Part) {
+        let key = self.new_key(pod, part);
+        self.active.insert(key);
+    }
+
+    /// Into `activeQ`, or into `backoffQ` while the part's backoff lasts (kube's
+    /// `isPodBackingoff`).
+    fn activate_or_back_off(&mut self, key: QueueKey, ctx: &mut Context<'_>) {
+        match self.attempts.get(&(key.pod, key.part)) {
+            Some(&(_, until)) if until > ctx.now() => {
+                self.backoff.insert((until, key));
+                self.arm_tick(BACKOFF_TICK, ctx);
+            }
+            _ => {
+                self.active.insert(key);
+            }
+        }
+    }
+
+    /// A cluster event: every parked part for which `helps` says the event may make it
+    /// schedulable moves to `activeQ` or `backoffQ` (kube's queueing hints).
+    fn cluster_event(&mut self, ctx: &mut Context<'_>, helps: impl Fn(&Self, &QueueKey, &Parked) -> bool) {
+        self.moves += 1;
+        let moved: Vec<QueueKey> =
+            self.unschedulable.iter().filter(|(key, parked)| helps(self, key, parked)).map(|(key, _)| *key).collect();
+        for key in moved {
+            self.unschedulable.remove(&key);
+            self.activate_or_back_off(key, ctx);
+        }
+    }
+
+    /// Resources were freed on a node: NodeResourcesFit queues what it rejected.
+    fn resources_freed(&mut self, ctx: &mut Context<'_>) {
+        self.cluster_event(ctx, |_, _, parked| parked.plugins.contains(FilterPlugin::NodeResourcesFit));
+    }
+
+    /// A node joined or changed: a part moves if any plugin that rejected it now passes the
+    /// node (each plugin's hint checks the node against the pod).
+    fn node_changed(&mut self, node: NodeId, ctx: &mut Context<'_>) {
+        self.cluster_event(ctx, |this, key, parked| {
+            let Some(info) = this.nodes.get(node) else { return false };
+            let spec = this.pod(key.pod);
+            let unit = Unit::new(spec, key.part);
+            parked.plugins.iter().any(|plugin| plugin.filter(&unit, info).is_ok())
+        });
     }
 
     /// Accounts a part on a node of the cache.
     fn place(&mut self, pod: PodId, part: Part, node: NodeId) {
         let spec = self.pod(pod).clone();
-        if let Some(info) = self.nodes.get_mut(node.index()).and_then(Option::as_mut) {
-            info.add(&Unit::new(&spec, part));
-        }
+        self.nodes.add(node, &Unit::new(&spec, part));
         self.placed.insert((pod, part), node);
     }
 
     fn unplace(&mut self, pod: PodId, part: Part) {
         let Some(node) = self.placed.remove(&(pod, part)) else { return };
         let spec = self.pod(pod).clone();
-        if let Some(info) = self.nodes.get_mut(node.index()).and_then(Option::as_mut) {
-            info.remove(&Unit::new(&spec, part));
+        self.nodes.remove(node, &Unit::new(&spec, part));
+    }
+
+    /// Arms a periodic flush at its next tick (ticks fall on multiples of the period).
+    fn arm_tick(&mut self, kind: u64, ctx: &mut Context<'_>) {
+        let (armed, period) = match kind {
+            BACKOFF_TICK => (&mut self.backoff_tick_armed, BACKOFF_TICK_PERIOD),
+            _ => (&mut self.leftover_tick_armed, LEFTOVER_TICK_PERIOD),
+        };
+        if !*armed {
+            *armed = true;
+            let period = period.as_nanos();
+            let at = SimTime((ctx.now().as_nanos() / period + 1) * period);
+            ctx.act(Action::SetTimer { at, token: kind });
         }
+    }
+
+    /// Filter and score on the cache, or reuse the last failure if neither the cache nor the
+    /// part's constraints differ from it.
+    fn decide(&mut self, pod: &Arc<Pod>, part: Part, ctx: &mut Context<'_>) -> Result<NodeId, Diagnosis> {
+        let unit = Unit::new(pod, part);
+        if let Some(memo) = &self.memo {
+            if memo.generation == self.nodes.generation() && same_constraints(&unit, &Unit::new(&memo.pod, memo.part)) {
+                return Err(memo.diagnosis.clone());
+            }
+        }
+        let percentage = self.config.percentage_of_nodes_to_score;
+        let outcome = self.nodes.select(&self.framework, &unit, percentage, ctx.rng());
+        if let Err(diagnosis) = &outcome {
+            let generation = self.nodes.generation();
+            self.memo = Some(Memo { generation, pod: pod.clone(), part, diagnosis: diagnosis.clone() });
+        }
+        outcome
     }
 
     fn arm(&mut self, ctx: &mut Context<'_>) {
@@ -166,12 +293,13 @@ impl Scheduler {
     }
 
     /// PreFilter of coscheduling: a gang is not tried until `minMember` of its pods exist.
-    fn gang_pre_filter(&self, pod: PodId) -> Result<(), String> {
+    fn gang_pre_filter(&self, pod: PodId) -> Result<(), Rejection> {
         let Some(g) = self.gang_of(pod) else { return Ok(()) };
         let state = &self.groups[&g];
         let min = state.spec.as_ref().map_or(1, |s| s.min_member);
         if state.members < min {
-            return Err(format!("pod group has {} of its minMember {min} pods", state.members));
+            let message = format!("pod group has {} of its minMember {min} pods", state.members);
+            return Err(Rejection { message, plugins: Plugins::default(), gang: true });
         }
         Ok(())
     }
@@ -181,9 +309,14 @@ impl Scheduler {
     fn start_cycle(&mut self, ctx: &mut Context<'_>) {
         let Some(key) = self.active.pop_first() else { return };
         let spec = self.pod(key.pod).clone();
+        let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
+        attempts.0 += 1;
         let outcome = self.gang_pre_filter(key.pod).and_then(|()| {
-            let unit = Unit::new(&spec, key.part);
-            self.framework.select(&unit, self.nodes.iter().flatten(), ctx.rng()).map_err(|d| d.to_string())
+            self.decide(&spec, key.part, ctx).map_err(|d| Rejection {
+                message: d.to_string(),
+                plugins: d.plugins,
+                gang: false,
+            })
         });
         if let Ok(node) = outcome {
             // Reserve: the cache holds the part on its node from now on.
@@ -191,13 +324,37 @@ impl Scheduler {
         }
         let busy = self.config.decision.for_tasks(1);
         ctx.act(Action::Note(Note::Attempt { job: self.job_of(key.pod), tasks: 1, busy }));
-        self.in_flight = Some(InFlight { key, outcome });
+        self.in_flight = Some(InFlight { key, outcome, moves_at_start: self.moves });
         ctx.act(Action::SetTimer { at: ctx.now() + busy, token: CYCLE });
+    }
+
+    /// A failed part waits: in `backoffQ` if a move request came during its cycle (the event
+    /// may already have helped), else in `unschedulablePods`. Either way its backoff restarts:
+    /// 1 s, doubling with every attempt, at most 10 s.
+    fn park(&mut self, key: QueueKey, rejection: &Rejection, moved: bool, ctx: &mut Context<'_>) {
+        let now = ctx.now();
+        let entry = self.attempts.entry((key.pod, key.part)).or_insert((1, now));
+        let shift = entry.0.saturating_sub(1).min(32);
+        let backoff = SimDuration(
+            self.config
+                .pod_initial_backoff
+                .as_nanos()
+                .saturating_mul(1 << shift)
+                .min(self.config.pod_max_backoff.as_nanos()),
+        );
+        entry.1 = now + backoff;
+        if moved {
+            self.backoff.insert((entry.1, key));
+            self.arm_tick(BACKOFF_TICK, ctx);
+        } else {
+            self.unschedulable.insert(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
+            self.arm_tick(LEFTOVER_TICK, ctx);
+        }
     }
 
     /// Ends the cycle in flight: Permit and Bind, or report the pod unschedulable.
     fn finish_cycle(&mut self, ctx: &mut Context<'_>) {
-        let Some(InFlight { key, outcome }) = self.in_flight.take() else { return };
+        let Some(InFlight { key, outcome, moves_at_start }) = self.in_flight.take() else { return };
         let job = self.job_of(key.pod);
         ctx.act(Action::Note(Note::AttemptDone { job, placed: u32::from(outcome.is_ok()), conflicts: 0 }));
         match outcome {
@@ -205,9 +362,10 @@ impl Scheduler {
                 None => self.bind(key.pod, key.part, node, ctx),
                 Some(g) => self.permit(g, key.pod, node, ctx),
             },
-            Err(message) => {
+            Err(rejection) => {
+                let message = rejection.message.clone();
                 ctx.act(Action::ReportUnschedulable { pod: key.pod, part: key.part, message });
-                self.unschedulable.push(key);
+                self.park(key, &rejection, self.moves != moves_at_start, ctx);
                 if let Some(g) = self.gang_of(key.pod) {
                     // Coscheduling's PostFilter: a member that cannot fit releases the gang's
                     // waiting members rather than let them hold resources in vain — unless at
@@ -312,6 +470,36 @@ impl Scheduler {
                     self.active.extend(state.backing_off.drain(..));
                 }
             }
+            BACKOFF_TICK => {
+                self.backoff_tick_armed = false;
+                while let Some(&(until, key)) = self.backoff.first() {
+                    if until > ctx.now() {
+                        break;
+                    }
+                    self.backoff.pop_first();
+                    self.active.insert(key);
+                }
+                if !self.backoff.is_empty() {
+                    self.arm_tick(BACKOFF_TICK, ctx);
+                }
+            }
+            LEFTOVER_TICK => {
+                self.leftover_tick_armed = false;
+                let now = ctx.now();
+                let stale: Vec<QueueKey> = self
+                    .unschedulable
+                    .iter()
+                    .filter(|(_, parked)| now.since(parked.since) > MAX_IN_UNSCHEDULABLE)
+                    .map(|(key, _)| *key)
+                    .collect();
+                for key in stale {
+                    self.unschedulable.remove(&key);
+                    self.activate_or_back_off(key, ctx);
+                }
+                if !self.unschedulable.is_empty() {
+                    self.arm_tick(LEFTOVER_TICK, ctx);
+                }
+            }
             _ => {}
         }
     }
@@ -325,11 +513,8 @@ impl Controller for Scheduler {
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         match event {
             Event::NodeAdded { node, spec } => {
-                if self.nodes.len() <= node.index() {
-                    self.nodes.resize(node.index() + 1, None);
-                }
-                self.nodes[node.index()] = Some(NodeInfo::new(*node, spec.clone()));
-                self.cluster_changed();
+                self.nodes.upsert(*node, spec.clone());
+                self.node_changed(*node, ctx);
             }
             Event::GroupAdded { group, spec } => {
                 self.groups.entry(*group).or_default().spec = Some(spec.clone());
@@ -344,8 +529,9 @@ impl Controller for Scheduler {
                 }
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().members += 1;
-                    // A new member may complete a gang PreFilter turned away.
-                    self.cluster_changed();
+                    // A new member may complete a gang PreFilter turned away (coscheduling's
+                    // hint: a pod of the same group was added).
+                    self.cluster_event(ctx, |this, key, parked| parked.gang && this.gang_of(key.pod) == Some(g));
                 }
                 for part in spec.parts(self.granularity == Granularity::Container) {
                     self.enqueue(*pod, part);
@@ -356,29 +542,42 @@ impl Controller for Scheduler {
                 if !self.assumed.remove(&(*pod, *part)) {
                     self.place(*pod, *part, *node);
                 }
+                self.attempts.remove(&(*pod, *part));
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().bound += 1;
                 }
             }
             Event::BindRefused { pod, part, .. } => {
-                // The cache was wrong: forget the assumption and try again.
+                // The cache was wrong: forget the assumption and try again after a backoff, as
+                // kube's `handleSchedulingFailure` does with a binding error.
                 self.assumed.remove(&(*pod, *part));
                 self.unplace(*pod, *part);
-                self.enqueue(*pod, *part);
+                let key = self.new_key(*pod, *part);
+                let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
+                self.park(key, &rejection, true, ctx);
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
-                self.cluster_changed();
+                self.resources_freed(ctx);
             }
             Event::NodeUpdated { node, spec } => {
-                if let Some(info) = self.nodes.get_mut(node.index()).and_then(Option::as_mut) {
-                    info.spec = spec.clone();
+                if self.nodes.get(*node).is_some() {
+                    self.nodes.upsert(*node, spec.clone());
                 }
-                self.cluster_changed();
+                self.node_changed(*node, ctx);
             }
             Event::Timer { token } => self.timer(*token, ctx),
             Event::Message { .. } | Event::Committed { .. } | Event::Start | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);
     }
+}
+
+/// Whether two units would be filtered alike on any node: the same requests and the same
+/// constraints on nodes.
+fn same_constraints(a: &Unit<'_>, b: &Unit<'_>) -> bool {
+    a.requests == b.requests
+        && a.pod.tolerations == b.pod.tolerations
+        && a.pod.node_selector == b.pod.node_selector
+        && a.pod.required_node_affinity == b.pod.required_node_affinity
 }

@@ -11,6 +11,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("duration", "duration: when the run stops"),
     ("scheduler.tJob | scheduler.tTask", "duration: the Kubernetes framework's decision time"),
     ("scheduler.scoringStrategy", "LeastAllocated | MostAllocated"),
+    ("scheduler.percentageOfNodesToScore", "0 to 100 (0: kube's adaptive default)"),
     ("omega.<scheduler>.tJob | .tTask", "duration: one Omega scheduler's decision time"),
     ("omega.<scheduler>.count", "number: how many instances of that scheduler"),
     ("omega.conflictDetection", "fine | coarse"),
@@ -52,6 +53,13 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
                 "MostAllocated" => crate::config::ScoringStrategy::MostAllocated,
                 _ => return Err(format!("`{value}`: LeastAllocated or MostAllocated")),
             }
+        }
+        ["scheduler", "percentageOfNodesToScore"] => {
+            c.scheduler.percentage_of_nodes_to_score = value
+                .parse()
+                .ok()
+                .filter(|p| *p <= 100)
+                .ok_or_else(|| format!("`{value}`: a percentage from 0 to 100 (0: adaptive)"))?
         }
         ["scheduler", field] => set_decision(&mut c.scheduler.decision, field, value)?,
         ["omega", "conflictDetection"] => c.omega.detection = ConflictDetectionName::parse(value)?,

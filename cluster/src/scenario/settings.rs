@@ -159,6 +159,18 @@ pub fn policy_config(doc: &SimDoc<'_>) -> Result<PolicyConfig, LoadError> {
     c.scheduler.decision = decision(doc, &k.t_job, &k.t_task, c.scheduler.decision)?;
     c.scheduler.permit_waiting_time = duration_or(doc, &k.permit_waiting_time, c.scheduler.permit_waiting_time)?;
     c.scheduler.group_backoff = duration_or(doc, &k.pod_group_backoff, c.scheduler.group_backoff)?;
+    if let Some(p) = &k.percentage_of_nodes_to_score {
+        if p.value > 100 {
+            return Err(doc.error(p, format!("{}% is not a percentage (0 to 100; 0 is adaptive)", p.value)));
+        }
+        c.scheduler.percentage_of_nodes_to_score = p.value;
+    }
+    c.scheduler.pod_initial_backoff = duration_or(doc, &k.pod_initial_backoff, c.scheduler.pod_initial_backoff)?;
+    c.scheduler.pod_max_backoff = duration_or(doc, &k.pod_max_backoff, c.scheduler.pod_max_backoff)?;
+    if c.scheduler.pod_max_backoff < c.scheduler.pod_initial_backoff {
+        let at = k.pod_max_backoff.as_ref().or(k.pod_initial_backoff.as_ref()).expect("one was set");
+        return Err(doc.error(at, "podMaxBackoff is shorter than podInitialBackoff"));
+    }
 
     let o = &spec.omega;
     if let Some(list) = &o.schedulers {

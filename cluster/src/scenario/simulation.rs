@@ -75,6 +75,11 @@ pub struct SchedulerManifest {
     pub t_task: Option<Spanned<String>>,
     pub permit_waiting_time: Option<Spanned<String>>,
     pub pod_group_backoff: Option<Spanned<String>>,
+    /// kube-scheduler's `percentageOfNodesToScore` (0: adaptive).
+    pub percentage_of_nodes_to_score: Option<Spanned<u32>>,
+    /// kube-scheduler's `podInitialBackoffSeconds` and `podMaxBackoffSeconds`, as durations.
+    pub pod_initial_backoff: Option<Spanned<String>>,
+    pub pod_max_backoff: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
