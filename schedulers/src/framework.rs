@@ -201,7 +201,6 @@ pub fn resource_score(strategy: ScoringStrategy, unit: &Unit<'_>, node: &NodeInf
 
 /// The score of a node whose CPU and memory would be requested that much (kube's non-zero
 /// request sums, the unit included) of those capacities.
-#[inline]
 pub fn score_of(
     strategy: ScoringStrategy,
     cpu_requested: u64,
@@ -209,23 +208,40 @@ pub fn score_of(
     memory_requested: u64,
     memory_capacity: u64,
 ) -> u64 {
-    let one = |requested: u64, capacity: u64| -> u64 {
-        if capacity == 0 {
-            return 0;
-        }
-        match strategy {
-            ScoringStrategy::LeastAllocated if requested > capacity => 0,
-            ScoringStrategy::LeastAllocated => percent_of(capacity - requested, capacity),
-            ScoringStrategy::MostAllocated => percent_of(requested.min(capacity), capacity),
-        }
-    };
-    (one(cpu_requested, cpu_capacity) + one(memory_requested, memory_capacity)) / 2
+    let cpu = resource_part(strategy, cpu_requested, cpu_capacity, magic(cpu_capacity));
+    let memory = resource_part(strategy, memory_requested, memory_capacity, magic(memory_capacity));
+    (cpu + memory) / 2
 }
 
-/// `part * 100 / whole`, rounded down, for `part <= whole`.
+/// `u64::MAX / capacity`, which [`resource_part`] multiplies by instead of dividing.
+pub fn magic(capacity: u64) -> u64 {
+    u64::MAX.checked_div(capacity).unwrap_or(0)
+}
+
+/// One resource's share of the score, 0 to 100; `magic` is [`magic`]`(capacity)`.
 #[inline]
-fn percent_of(part: u64, whole: u64) -> u64 {
-    part * MAX_NODE_SCORE / whole
+pub fn resource_part(strategy: ScoringStrategy, requested: u64, capacity: u64, magic: u64) -> u64 {
+    if capacity == 0 {
+        return 0;
+    }
+    match strategy {
+        ScoringStrategy::LeastAllocated if requested > capacity => 0,
+        ScoringStrategy::LeastAllocated => percent_of(capacity - requested, capacity, magic),
+        ScoringStrategy::MostAllocated => percent_of(requested.min(capacity), capacity, magic),
+    }
+}
+
+/// `part * 100 / whole` rounded down, for `part <= whole`, exactly and without a division:
+/// with `magic = ⌊(2^64 − 1) / whole⌋`, the high half of `part * 100 * magic` is the quotient or
+/// one less, and one product tells which.
+#[inline]
+fn percent_of(part: u64, whole: u64, magic: u64) -> u64 {
+    if whole >= 1 << 56 {
+        return (u128::from(part) * u128::from(MAX_NODE_SCORE) / u128::from(whole)) as u64;
+    }
+    let scaled = part * MAX_NODE_SCORE;
+    let q = ((u128::from(scaled) * u128::from(magic)) >> 64) as u64;
+    if (q + 1) * whole <= scaled { q + 1 } else { q }
 }
 
 /// Why no node could take a unit: how many nodes failed for each reason, and which plugins
@@ -288,5 +304,30 @@ impl Framework {
     /// Runs the filters in order; the first to refuse gives the node's reason.
     pub fn filter(&self, unit: &Unit<'_>, node: &NodeInfo) -> Result<(), Reason> {
         self.filters.iter().try_for_each(|f| f.filter(unit, node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The division-free percentage equals integer division wherever it is used: small and
+    /// huge capacities, parts on and beside every integer boundary.
+    #[test]
+    fn percent_of_is_exact() {
+        let wholes =
+            [1u64, 3, 7, 100, 999, 32_000, 128 << 30, 3 * (1 << 40) + 17, (1 << 56) - 1, 1 << 56, u64::MAX / 128];
+        for whole in wholes {
+            let magic = magic(whole);
+            let mut parts: Vec<u64> = (0..=200).map(|k| whole / 200 * k).collect();
+            for k in 0..=100u64 {
+                let boundary = (u128::from(whole) * u128::from(k) / 100) as u64;
+                parts.extend([boundary.saturating_sub(1), boundary, boundary + 1]);
+            }
+            for part in parts.into_iter().filter(|&p| p <= whole) {
+                let exact = (u128::from(part) * 100 / u128::from(whole)) as u64;
+                assert_eq!(percent_of(part, whole, magic), exact, "{part} of {whole}");
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use podlab_cluster::{Node, NodeId};
 use rand_core::Rng;
 use std::sync::Arc;
 
-use crate::framework::{Diagnosis, Framework, NodeInfo, Reason, Unit, score_of};
+use crate::framework::{Diagnosis, Framework, NodeInfo, Reason, Unit, magic, resource_part};
 
 /// kube-scheduler's `minFeasibleNodesToFind` and `minFeasibleNodesPercentageToFind`.
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -23,11 +23,14 @@ const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
 
 /// Node kinds in the packed table.
 const ABSENT: u8 = 0;
-/// Schedulable, untainted, no extended resources: only CPU, memory and pod count can refuse a
-/// plain unit here.
+/// Schedulable, untainted, no extended resources (and capacities below 2^56): only CPU, memory
+/// and pod count can refuse a plain unit here.
 const PLAIN: u8 = 1;
 /// Anything else: the filter plugins decide.
 const SPECIAL: u8 = 2;
+
+/// A visited node no filter passed (scores are 0 to 100).
+const INFEASIBLE: u8 = u8::MAX;
 
 /// The fast path's own reasons, counted without building strings.
 const TOO_MANY_PODS: usize = 0;
@@ -47,13 +50,16 @@ pub struct NodeTable {
     /// Requests with kube's non-zero defaults, for scoring only.
     score_cpu_milli: Vec<u64>,
     score_memory_bytes: Vec<u64>,
+    /// `u64::MAX / allocatable`, so scoring multiplies instead of dividing.
+    magic_cpu: Vec<u64>,
+    magic_memory: Vec<u64>,
     present: usize,
     /// Bumped by every change to any node, so an unchanged cache can be recognised.
     generation: u64,
     /// Where the next search starts (kube's `nextStartNodeIndex`, as a node id).
     next_start: usize,
-    /// Scratch for one decision: the feasible nodes found and their scores.
-    feasible: Vec<(u32, u8)>,
+    /// Scratch for one decision: each visited node's score, or `INFEASIBLE`.
+    scores: Vec<u8>,
 }
 
 impl NodeTable {
@@ -97,6 +103,8 @@ impl NodeTable {
             ] {
                 column.resize(n, 0);
             }
+            self.magic_cpu.resize(n, 0);
+            self.magic_memory.resize(n, 0);
         }
         match &mut self.infos[i] {
             Some(info) => info.spec = spec,
@@ -129,7 +137,11 @@ impl NodeTable {
         let Some(info) = &self.infos[i] else { return };
         let spec = &info.spec;
         let alloc = &spec.allocatable;
-        let plain = !spec.unschedulable && spec.taints.is_empty() && alloc.extended.is_empty();
+        let plain = !spec.unschedulable
+            && spec.taints.is_empty()
+            && alloc.extended.is_empty()
+            && alloc.cpu_milli < 1 << 56
+            && alloc.memory_bytes < 1 << 56;
         self.kind[i] = if plain { PLAIN } else { SPECIAL };
         let free = |cap: u64, used: u64| (cap as i64).saturating_sub(used as i64);
         self.free_cpu_milli[i] = free(alloc.cpu_milli, info.requested.cpu_milli);
@@ -139,6 +151,8 @@ impl NodeTable {
         self.alloc_memory_bytes[i] = alloc.memory_bytes;
         self.score_cpu_milli[i] = info.score_cpu_milli;
         self.score_memory_bytes[i] = info.score_memory_bytes;
+        self.magic_cpu[i] = magic(alloc.cpu_milli);
+        self.magic_memory[i] = magic(alloc.memory_bytes);
     }
 
     /// kube-scheduler's `numFeasibleNodesToFind`: every node below 100 nodes; else
@@ -167,78 +181,97 @@ impl NodeTable {
         let slots = self.infos.len();
         let to_find = self.feasible_to_find(percentage);
         let plain_unit = unit.is_plain();
-        let want_cpu = unit.requests.cpu_milli as i64;
-        let want_memory = unit.requests.memory_bytes as i64;
+        let (want_cpu, want_memory) = (unit.requests.cpu_milli as i64, unit.requests.memory_bytes as i64);
+        let strategy = framework.scoring;
         let mut fast_reasons = [0usize; 3];
         let mut diagnosis = Diagnosis::default();
-        let mut feasible = std::mem::take(&mut self.feasible);
-        feasible.clear();
+        let mut scratch = std::mem::take(&mut self.scores);
+        scratch.resize(slots, INFEASIBLE);
+        let scores = &mut scratch[..slots];
+        // Slices of one length, so the loop indexes them without bounds checks.
+        let kind = &self.kind[..slots];
+        let infos = &self.infos[..slots];
+        let (free_pods, free_cpu, free_memory) =
+            (&self.free_pods[..slots], &self.free_cpu_milli[..slots], &self.free_memory_bytes[..slots]);
+        let (alloc_cpu, alloc_memory) = (&self.alloc_cpu_milli[..slots], &self.alloc_memory_bytes[..slots]);
+        let (used_cpu, used_memory) = (&self.score_cpu_milli[..slots], &self.score_memory_bytes[..slots]);
+        let (magic_cpu, magic_memory) = (&self.magic_cpu[..slots], &self.magic_memory[..slots]);
         let start = if self.next_start < slots { self.next_start } else { 0 };
-        let mut visited = 0usize;
-        let mut last_visited = None;
-        let mut best = 0u8;
-        // Visit slots start..slots, then 0..start; stop once enough nodes are feasible.
-        'search: for range in [start..slots, 0..start] {
-            for i in range {
-                let kind = self.kind[i];
-                if kind == ABSENT {
-                    continue;
-                }
-                if feasible.len() == to_find {
-                    break 'search;
-                }
-                visited += 1;
-                last_visited = Some(i);
-                let score = if kind == PLAIN && plain_unit {
-                    let reason = if self.free_pods[i] < 1 {
-                        TOO_MANY_PODS
-                    } else if self.free_cpu_milli[i] < want_cpu {
-                        SHORT_CPU
-                    } else if self.free_memory_bytes[i] < want_memory {
-                        SHORT_MEMORY
-                    } else {
-                        usize::MAX
-                    };
-                    if reason != usize::MAX {
-                        fast_reasons[reason] += 1;
-                        continue;
-                    }
-                    score_of(
-                        framework.scoring,
-                        self.score_cpu_milli[i] + unit.score_cpu_milli,
-                        self.alloc_cpu_milli[i],
-                        self.score_memory_bytes[i] + unit.score_memory_bytes,
-                        self.alloc_memory_bytes[i],
-                    )
-                } else {
-                    let info = self.infos[i].as_ref().expect("a present node has its info");
-                    if let Err(reason) = framework.filter(unit, info) {
-                        diagnosis.count(&reason);
-                        continue;
-                    }
-                    crate::framework::resource_score(framework.scoring, unit, info)
-                };
-                let score = score as u8;
-                best = best.max(score);
-                feasible.push((i as u32, score));
+        let (mut visited, mut found, mut ties) = (0usize, 0usize, 0u64);
+        let mut last_visited = start;
+        let mut best = INFEASIBLE;
+        let (unit_cpu, unit_memory) = (unit.score_cpu_milli, unit.score_memory_bytes);
+        // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
+        let mut visit = |i: usize| -> bool {
+            if found == to_find {
+                return false;
             }
-        }
+            if kind[i] == ABSENT {
+                return true;
+            }
+            visited += 1;
+            last_visited = i;
+            let score = if plain_unit && kind[i] == PLAIN {
+                let fits = (free_pods[i] >= 1) & (free_cpu[i] >= want_cpu) & (free_memory[i] >= want_memory);
+                if fits {
+                    let cpu = resource_part(strategy, used_cpu[i] + unit_cpu, alloc_cpu[i], magic_cpu[i]);
+                    let memory =
+                        resource_part(strategy, used_memory[i] + unit_memory, alloc_memory[i], magic_memory[i]);
+                    ((cpu + memory) / 2) as u8
+                } else {
+                    // The first resource short, in NodeResourcesFit's order.
+                    let reason = if free_pods[i] < 1 {
+                        TOO_MANY_PODS
+                    } else if free_cpu[i] < want_cpu {
+                        SHORT_CPU
+                    } else {
+                        SHORT_MEMORY
+                    };
+                    fast_reasons[reason] += 1;
+                    INFEASIBLE
+                }
+            } else {
+                let info = infos[i].as_ref().expect("a present node has its info");
+                match framework.filter(unit, info) {
+                    Err(reason) => {
+                        diagnosis.count(&reason);
+                        INFEASIBLE
+                    }
+                    Ok(()) => crate::framework::resource_score(strategy, unit, info) as u8,
+                }
+            };
+            scores[i] = score;
+            if score != INFEASIBLE {
+                found += 1;
+                if best == INFEASIBLE || score > best {
+                    (best, ties) = (score, 1);
+                } else if score == best {
+                    ties += 1;
+                }
+            }
+            true
+        };
+        let _ = (start..slots).all(&mut visit) && (0..start).all(&mut visit);
         // kube moves the start past every node it processed, so the next pod begins elsewhere;
         // when it processed them all, the start stays.
-        if let Some(i) = last_visited.filter(|_| visited < self.present) {
-            self.next_start = (i + 1) % slots;
+        if visited < self.present {
+            self.next_start = (last_visited + 1) % slots;
         }
-        let ties = feasible.iter().filter(|&&(_, s)| s == best).count() as u64;
-        let chosen = match ties {
-            0 => None,
-            1 => feasible.iter().find(|&&(_, s)| s == best),
-            n => {
-                let k = below(rng, n) as usize;
-                feasible.iter().filter(|&&(_, s)| s == best).nth(k)
-            }
-        }
-        .map(|&(i, _)| NodeId(i));
-        self.feasible = feasible;
+        // The k-th best node in visiting order.
+        let k = if ties > 1 { below(rng, ties) } else { 0 };
+        let chosen = (ties > 0).then(|| {
+            let mut order = (start..slots).chain(0..start);
+            let mut seen = 0;
+            let i = order
+                .find(|&i| {
+                    let hit = kind[i] != ABSENT && scores[i] == best;
+                    seen += u64::from(hit);
+                    hit && seen == k + 1
+                })
+                .expect("the k-th tie was visited");
+            NodeId(i as u32)
+        });
+        self.scores = scratch;
         chosen.ok_or_else(|| {
             diagnosis.nodes = visited;
             let names =
@@ -251,5 +284,129 @@ impl NodeTable {
             }
             diagnosis
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use podlab_cluster::objects::{Taint, TaintEffect, Toleration};
+    use podlab_cluster::scenario::ScoringStrategy;
+    use podlab_cluster::{Part, Pod, Resources, rng};
+    use rand_core::Rng;
+
+    use super::*;
+
+    fn node(i: usize, r: &mut impl Rng) -> Node {
+        let mut labels = BTreeMap::new();
+        labels.insert("zone".to_string(), format!("z{}", r.next_u64() % 3));
+        let mut allocatable = Resources::new(1_000 * (1 + r.next_u64() % 8), (1 << 30) * (1 + r.next_u64() % 16));
+        if r.next_u64() % 5 == 0 {
+            allocatable.set("example.com/fpga", 2);
+        }
+        let taints = if r.next_u64() % 6 == 0 {
+            vec![Taint { key: "dedicated".into(), value: "x".into(), effect: TaintEffect::NoSchedule }]
+        } else {
+            vec![]
+        };
+        Node {
+            name: format!("n{i}"),
+            labels,
+            taints,
+            allocatable,
+            max_pods: 1 + r.next_u64() % 6,
+            unschedulable: r.next_u64() % 10 == 0,
+        }
+    }
+
+    fn pod(r: &mut impl Rng) -> Pod {
+        let mut pod = Pod::single("p", Resources::new(r.next_u64() % 3_000, (r.next_u64() % 6) << 29));
+        if r.next_u64() % 4 == 0 {
+            pod.node_selector.insert("zone".into(), format!("z{}", r.next_u64() % 3));
+        }
+        if r.next_u64() % 4 == 0 {
+            let key = "dedicated".to_string();
+            pod.tolerations.push(Toleration {
+                key,
+                exists: true,
+                value: String::new(),
+                effect: None,
+                toleration_seconds: None,
+            });
+        }
+        if r.next_u64() % 8 == 0 {
+            pod.requests.set("example.com/fpga", 1);
+        }
+        pod
+    }
+
+    /// The packed table decides as the plugins do, node by node: its choice has the best score
+    /// among the nodes every filter passes, and with none its diagnosis counts the same reasons.
+    #[test]
+    fn agrees_with_the_plugins() {
+        for seed in 0..200 {
+            let mut r = rng::stream(seed, "node-table-test");
+            let mut table = NodeTable::default();
+            let strategy = if seed % 2 == 0 { ScoringStrategy::LeastAllocated } else { ScoringStrategy::MostAllocated };
+            let framework = Framework::new(strategy);
+            let nodes = 1 + (r.next_u64() % 12) as usize;
+            let filler = pod(&mut r);
+            for i in 0..nodes {
+                table.upsert(NodeId(i as u32), Arc::new(node(i, &mut r)));
+                for _ in 0..r.next_u64() % 3 {
+                    table.add(NodeId(i as u32), &Unit::new(&filler, Part::Whole));
+                }
+            }
+            let incoming = pod(&mut r);
+            let unit = Unit::new(&incoming, Part::Whole);
+            let mut reference = Diagnosis::default();
+            let mut best = None;
+            for info in table.iter() {
+                match framework.filter(&unit, info) {
+                    Err(reason) => reference.count(&reason),
+                    Ok(()) => best = best.max(Some(crate::framework::resource_score(strategy, &unit, info))),
+                }
+            }
+            reference.nodes = nodes;
+            match table.select(&framework, &unit, 100, &mut r) {
+                Ok(chosen) => {
+                    let info = table.get(chosen).expect("a node of the table");
+                    assert!(framework.filter(&unit, info).is_ok(), "seed {seed}: chose an infeasible node");
+                    assert_eq!(Some(crate::framework::resource_score(strategy, &unit, info)), best, "seed {seed}");
+                }
+                Err(diagnosis) => {
+                    assert_eq!(best, None, "seed {seed}: a node was feasible");
+                    assert_eq!(diagnosis, reference, "seed {seed}");
+                }
+            }
+        }
+    }
+
+    /// kube-scheduler's numbers: all nodes below 100; adaptive 50% less 1% per 125 nodes, at
+    /// least 5% and at least 100 nodes.
+    #[test]
+    fn feasible_nodes_to_find() {
+        let mut table = NodeTable::default();
+        let spec = Arc::new(Node {
+            name: "n".into(),
+            labels: BTreeMap::new(),
+            taints: vec![],
+            allocatable: Resources::new(1_000, 1 << 30),
+            max_pods: 110,
+            unschedulable: false,
+        });
+        let mut sizes = BTreeMap::new();
+        for n in 1..=10_000u32 {
+            table.upsert(NodeId(n - 1), spec.clone());
+            if [50, 100, 1_000, 5_000, 10_000].contains(&n) {
+                sizes.insert(n, (table.feasible_to_find(0), table.feasible_to_find(30)));
+            }
+        }
+        assert_eq!(sizes[&50], (50, 50));
+        assert_eq!(sizes[&100], (100, 100));
+        assert_eq!(sizes[&1_000], (420, 300));
+        assert_eq!(sizes[&5_000], (500, 1_500));
+        assert_eq!(sizes[&10_000], (500, 3_000));
     }
 }

@@ -10,7 +10,7 @@ mod simulation;
 mod workload;
 mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -409,30 +409,30 @@ impl<'a> Loader<'a> {
             }
         }
 
+        // Names seen so far, with where they were first defined (indexes, not scans: a scenario
+        // may list many thousands of objects).
         let mut nodes: Vec<Arc<Node>> = Vec::new();
-        let mut node_pos: Vec<Pos> = Vec::new();
+        let mut node_names: BTreeMap<String, Pos> = BTreeMap::new();
         for f in of_kind("Node") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<NodeManifest> = self.doc(f.node)?;
             let (node, pos) = doc.to_node()?;
-            if let Some(i) = nodes.iter().position(|n| n.name == node.name) {
-                return Err(self.duplicate(pos, "Node", &node.name, node_pos[i]));
+            if let Some(first) = node_names.insert(node.name.clone(), pos) {
+                return Err(self.duplicate(pos, "Node", &node.name, first));
             }
             nodes.push(Arc::new(node));
-            node_pos.push(pos);
         }
 
         let mut pods: Vec<Arc<Pod>> = Vec::new();
-        let mut pod_pos: Vec<Pos> = Vec::new();
+        let mut pod_keys: BTreeMap<String, Pos> = BTreeMap::new();
         for f in of_kind("Pod") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<PodManifest> = self.doc(f.node)?;
             let (pod, pos) = self.pod(&doc, &nodes, &mut groups, &priority_classes, default_priority)?;
-            if let Some(i) = pods.iter().position(|p| p.name == pod.name && p.namespace == pod.namespace) {
-                return Err(self.duplicate(pos, "Pod", &pod.key(), pod_pos[i]));
+            if let Some(first) = pod_keys.insert(pod.key(), pos) {
+                return Err(self.duplicate(pos, "Pod", &pod.key(), first));
             }
             pods.push(Arc::new(pod));
-            pod_pos.push(pos);
         }
 
         // ReplicaSets, and Deployments run as their ReplicaSet (no rolling updates yet).
@@ -678,8 +678,14 @@ impl<'a> Loader<'a> {
                 "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
             ));
         }
-        for job in settings::fixed_jobs(doc)? {
-            if scenario.pod_named(&job.name).is_some() || scenario.groups.iter().any(|g| g.key() == job.name) {
+        let fixed_jobs = settings::fixed_jobs(doc)?;
+        let mut taken: BTreeSet<String> = if fixed_jobs.is_empty() {
+            BTreeSet::new()
+        } else {
+            scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect()
+        };
+        for job in fixed_jobs {
+            if taken.contains(&job.name) {
                 return Err(doc.src.error(
                     doc.start,
                     format!("job `{}` has the name of an object already in the scenario", job.name),
@@ -688,7 +694,10 @@ impl<'a> Loader<'a> {
             let template =
                 workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
             let before = scenario.arrivals.len();
+            let (pods_before, groups_before) = (scenario.pods.len(), scenario.groups.len());
             workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
+            taken.extend(scenario.pods[pods_before..].iter().map(|p| p.key()));
+            taken.extend(scenario.groups[groups_before..].iter().map(|g| g.key()));
             for a in scenario.arrivals.drain(before..) {
                 created_at.insert(a.object, a.at);
             }
