@@ -23,7 +23,8 @@ pub struct ControlPlaneMetrics {
     pub node_failure_detection: Percentiles,
     /// Pods that failed with their node (evicted, or reported dead when it came back).
     pub pods_lost: u64,
-    /// Pods a ReplicaSet created after the first ones (replacements).
+    /// Pods a ReplicaSet created after its first ones (replacements; a Deployment's ReplicaSet
+    /// counts its first `replicas` pods of each revision as new).
     pub pods_recreated: u64,
     /// From a replica's failure (its node's crash, or its own failure) to its replacement
     /// running.
@@ -48,6 +49,7 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
     // Pods on each node, and pods whose failure was counted at their node's crash.
     let mut on_node: BTreeMap<NodeId, std::collections::BTreeSet<PodId>> = BTreeMap::new();
     let mut died_with_node: std::collections::BTreeSet<PodId> = Default::default();
+    let mut deleted_by_owner: std::collections::BTreeSet<PodId> = Default::default();
     let owner = |p: &PodId| scenario.pods.get(p.index()).and_then(|s| s.owner.clone());
     let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].parts(container).len();
     for s in records.iter().take_while(|s| s.time <= end) {
@@ -56,7 +58,12 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
                 created.insert(*pod, s.time);
                 if let Some(o) = owner(pod) {
                     let n = first_replicas.entry(o.clone()).or_insert(0);
-                    let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
+                    // A Deployment's ReplicaSet wants the Deployment's replicas.
+                    let spec = &scenario.pods[pod.index()];
+                    let desired = match spec.deployment() {
+                        Some(d) => scenario.deployments.iter().find(|x| x.name == d).map_or(0, |x| x.replicas),
+                        None => scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas),
+                    };
                     if *n >= desired {
                         m.pods_recreated += 1;
                     } else {
@@ -84,11 +91,15 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
                     restore(&owner(pod), s.time, &mut waiting, &mut restores);
                 }
             }
+            Record::Note { note: Note::DeletedPod { pod }, .. } => {
+                deleted_by_owner.insert(*pod);
+            }
             Record::Ended { pod, node, phase, .. } => {
                 if let Some(set) = on_node.get_mut(node) {
                     set.remove(pod);
                 }
-                if *phase == Phase::Failed {
+                // A pod its own controller deleted (scaled down) was not lost.
+                if *phase == Phase::Failed && !deleted_by_owner.contains(pod) {
                     m.pods_lost += 1;
                     if let Some(o) = owner(pod).filter(|_| !died_with_node.contains(pod)) {
                         waiting.entry(o).or_default().push(s.time);

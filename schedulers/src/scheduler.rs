@@ -85,6 +85,8 @@ pub struct Scheduler {
     active: BTreeSet<QueueKey>,
     /// Parts that fit nowhere, waiting for the cluster to change.
     unschedulable: Vec<QueueKey>,
+    /// Pods deleted before they were bound: never queued again.
+    deleted: BTreeSet<PodId>,
     in_flight: Option<InFlight>,
     cycle_armed: bool,
     next_seq: u64,
@@ -103,6 +105,7 @@ impl Scheduler {
             groups: BTreeMap::new(),
             placed: BTreeMap::new(),
             assumed: BTreeSet::new(),
+            deleted: BTreeSet::new(),
             active: BTreeSet::new(),
             unschedulable: Vec::new(),
             in_flight: None,
@@ -361,10 +364,19 @@ impl Controller for Scheduler {
                 }
             }
             Event::BindRefused { pod, part, .. } => {
-                // The cache was wrong: forget the assumption and try again.
+                // The cache was wrong: forget the assumption and try again (unless the pod is
+                // gone).
                 self.assumed.remove(&(*pod, *part));
                 self.unplace(*pod, *part);
-                self.enqueue(*pod, *part);
+                if !self.deleted.contains(pod) {
+                    self.enqueue(*pod, *part);
+                }
+            }
+            Event::PodDeleted { pod } => {
+                // Deleted while pending: out of the queues.
+                self.deleted.insert(*pod);
+                self.active.retain(|k| k.pod != *pod);
+                self.unschedulable.retain(|k| k.pod != *pod);
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
@@ -377,7 +389,11 @@ impl Controller for Scheduler {
                 self.cluster_changed();
             }
             Event::Timer { token } => self.timer(*token, ctx),
-            Event::Message { .. } | Event::Committed { .. } | Event::Start | Event::NodeHeartbeat { .. } => {}
+            Event::Message { .. }
+            | Event::Committed { .. }
+            | Event::Start
+            | Event::NodeHeartbeat { .. }
+            | Event::Started { .. } => {}
         }
         self.arm(ctx);
     }

@@ -1,0 +1,254 @@
+//! The Job controller (`batch/v1`, NonIndexed): runs a Job's pods until `completions` of them
+//! succeed, at most `parallelism` at once. A failed pod is replaced by a new one (restartPolicy
+//! Never; OnFailure is run the same way, see ARCHITECTURE.md) after the failure backoff — 10 s
+//! doubling with each consecutive failure, at most 6 minutes; past `backoffLimit` failed pods,
+//! or past `activeDeadlineSeconds`, the Job fails and its active pods are deleted.
+//!
+//! All its state is rebuilt from pod events (pods carry their Job's name): active pods,
+//! succeeded and failed counts, consecutive failures and when the last one was seen; only
+//! creations and deletions in flight are its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use podlab_cluster::apps::{JobSpec, SAFE_ALPHABET};
+use podlab_cluster::rng::below;
+use podlab_cluster::{Action, Context, Controller, Event, Note, Part, Phase, PodId, SimDuration, SimTime};
+
+/// Kubernetes' pod failure backoff: 10 s, doubled per consecutive failure, at most 6 minutes.
+pub const BACKOFF_BASE: SimDuration = SimDuration::from_secs(10);
+pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(360);
+
+/// The delay before a new pod after `failures` consecutive failures (at least one).
+pub fn failure_backoff(failures: u32) -> SimDuration {
+    let doublings = failures.saturating_sub(1).min(16);
+    SimDuration(BACKOFF_BASE.as_nanos().saturating_mul(1 << doublings).min(BACKOFF_MAX.as_nanos()))
+}
+
+/// How a Job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finished {
+    Complete,
+    Failed(&'static str),
+}
+
+#[derive(Default)]
+struct JobState {
+    active: BTreeSet<PodId>,
+    succeeded: u32,
+    failed: u32,
+    /// Failures since the last success, and when the last was seen: the backoff.
+    consecutive_failures: u32,
+    last_failure: Option<SimTime>,
+    creating: u32,
+    /// Deletes asked for and not yet seen.
+    deleting: BTreeSet<PodId>,
+    finished: Option<Finished>,
+    /// A backoff timer is set for this instant.
+    timer_for: Option<SimTime>,
+}
+
+/// A pod of one of the Jobs: how many parts it has (known at its first binding) and ended.
+struct PodView {
+    job: usize,
+    parts: usize,
+    ended: usize,
+}
+
+pub struct JobController {
+    specs: Vec<JobSpec>,
+    jobs: Vec<JobState>,
+    pods: BTreeMap<PodId, PodView>,
+    names: BTreeSet<String>,
+}
+
+/// Timer tokens: the job's index times two, plus 0 for a backoff's end, 1 for its deadline.
+fn token(job: usize, deadline: bool) -> u64 {
+    job as u64 * 2 + u64::from(deadline)
+}
+
+impl JobController {
+    pub fn new(specs: Vec<JobSpec>) -> JobController {
+        JobController {
+            jobs: specs.iter().map(|_| JobState::default()).collect(),
+            specs,
+            pods: BTreeMap::new(),
+            names: BTreeSet::new(),
+        }
+    }
+
+    fn finish(&mut self, j: usize, how: Finished, ctx: &mut Context<'_>) {
+        self.jobs[j].finished = Some(how);
+        let job = self.specs[j].key();
+        ctx.act(Action::Note(match how {
+            Finished::Complete => Note::JobComplete { job },
+            Finished::Failed(reason) => Note::JobFailed { job, reason },
+        }));
+    }
+
+    fn reconcile(&mut self, j: usize, ctx: &mut Context<'_>) {
+        let now = ctx.now();
+        let spec = &self.specs[j];
+        let st = &self.jobs[j];
+        if st.finished.is_none() {
+            // The Job starts at t = 0 (Jobs are created with the scenario).
+            if spec.active_deadline.is_some_and(|d| now >= SimTime::ZERO + d) {
+                self.finish(j, Finished::Failed("DeadlineExceeded"), ctx);
+            } else if st.failed > spec.backoff_limit {
+                self.finish(j, Finished::Failed("BackoffLimitExceeded"), ctx);
+            } else if st.succeeded >= spec.completions {
+                self.finish(j, Finished::Complete, ctx);
+            }
+        }
+        let st = &mut self.jobs[j];
+        let spec = &self.specs[j];
+        let doomed: Vec<PodId> = if st.finished.is_some() {
+            // A finished Job keeps no pod running.
+            st.active.difference(&st.deleting).copied().collect()
+        } else {
+            let want = spec.parallelism.min(spec.completions - st.succeeded);
+            let have = st.active.len() as u32 - st.deleting.len() as u32 + st.creating;
+            if have < want {
+                if let Some(last) = st.last_failure.filter(|_| st.consecutive_failures > 0) {
+                    let ready = last + failure_backoff(st.consecutive_failures);
+                    if now < ready {
+                        if st.timer_for != Some(ready) {
+                            st.timer_for = Some(ready);
+                            ctx.act(Action::SetTimer { at: ready, token: token(j, false) });
+                        }
+                        return;
+                    }
+                }
+                for _ in have..want {
+                    self.create(j, ctx);
+                }
+                return;
+            }
+            // Too many (parallelism lowered by completions nearly reached): newest first.
+            let extra = (have - want) as usize;
+            st.active.iter().rev().filter(|p| !st.deleting.contains(p)).take(extra).copied().collect()
+        };
+        for pod in doomed {
+            self.jobs[j].deleting.insert(pod);
+            ctx.act(Action::Note(Note::DeletedPod { pod }));
+            ctx.act(Action::Evict { pod });
+        }
+    }
+
+    fn create(&mut self, j: usize, ctx: &mut Context<'_>) {
+        let name = loop {
+            let suffix: String =
+                (0..5).map(|_| SAFE_ALPHABET[below(ctx.rng(), SAFE_ALPHABET.len() as u64) as usize] as char).collect();
+            let name = format!("{}-{suffix}", self.specs[j].name);
+            if self.names.insert(name.clone()) {
+                break name;
+            }
+        };
+        let mut pod = (*self.specs[j].template).clone();
+        pod.name = name;
+        self.jobs[j].creating += 1;
+        ctx.act(Action::CreatePod { spec: Arc::new(pod) });
+    }
+
+    /// A pod of job `j` is over: counted (unless the Job had already finished), and gone.
+    fn pod_over(&mut self, j: usize, pod: PodId, phase: Option<Phase>, ctx: &mut Context<'_>) {
+        let st = &mut self.jobs[j];
+        st.active.remove(&pod);
+        st.deleting.remove(&pod);
+        self.pods.remove(&pod);
+        if st.finished.is_some() {
+            return;
+        }
+        match phase {
+            Some(Phase::Succeeded) => {
+                st.succeeded += 1;
+                st.consecutive_failures = 0;
+            }
+            Some(_) => {
+                st.failed += 1;
+                st.consecutive_failures += 1;
+                st.last_failure = Some(ctx.now());
+            }
+            None => {}
+        }
+    }
+}
+
+impl Controller for JobController {
+    fn name(&self) -> &str {
+        "job-controller"
+    }
+
+    fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
+        let touched = match event {
+            Event::Start => {
+                for (j, spec) in self.specs.iter().enumerate() {
+                    if let Some(d) = spec.active_deadline {
+                        ctx.act(Action::SetTimer { at: SimTime::ZERO + d, token: token(j, true) });
+                    }
+                }
+                None
+            }
+            Event::Timer { token } => Some((*token / 2) as usize).filter(|j| *j < self.specs.len()),
+            Event::PodAdded { pod, spec } => {
+                self.names.insert(spec.name.clone());
+                let Some(j) = spec
+                    .job()
+                    .and_then(|name| self.specs.iter().position(|s| s.name == name && s.namespace == spec.namespace))
+                else {
+                    return;
+                };
+                let st = &mut self.jobs[j];
+                st.creating = st.creating.saturating_sub(1);
+                st.active.insert(*pod);
+                self.pods.insert(*pod, PodView { job: j, parts: 1, ended: 0 });
+                Some(j)
+            }
+            Event::Bound { pod, part: Part::Container(_), .. } => {
+                if let Some(view) = self.pods.get_mut(pod) {
+                    view.parts = self.specs[view.job].template.containers.len();
+                }
+                return;
+            }
+            Event::Ended { pod, phase, .. } => {
+                let Some(view) = self.pods.get_mut(pod) else { return };
+                view.ended += 1;
+                let j = view.job;
+                // A pod fails with its first failed part; it succeeds when every part did.
+                if *phase == Phase::Failed || view.ended >= view.parts {
+                    self.pod_over(j, *pod, Some(*phase), ctx);
+                    Some(j)
+                } else {
+                    return;
+                }
+            }
+            Event::PodDeleted { pod } => {
+                let Some(view) = self.pods.get(pod) else { return };
+                let j = view.job;
+                self.pod_over(j, *pod, None, ctx);
+                Some(j)
+            }
+            _ => return,
+        };
+        match touched {
+            Some(j) => self.reconcile(j, ctx),
+            None => {
+                for j in 0..self.specs.len() {
+                    self.reconcile(j, ctx);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_up_to_six_minutes() {
+        let secs: Vec<u64> = (1..=8).map(|n| failure_backoff(n).as_nanos() / 1_000_000_000).collect();
+        assert_eq!(secs, [10, 20, 40, 80, 160, 320, 360, 360]);
+        assert_eq!(failure_backoff(u32::MAX), BACKOFF_MAX);
+    }
+}

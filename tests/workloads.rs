@@ -1,0 +1,259 @@
+//! Deployments and Jobs: the bundled workload scenarios keep their promises under every
+//! policy in the ideal and the modelled control plane; rollouts stay within maxSurge and
+//! maxUnavailable at every instant; Jobs count, back off and fail as Kubernetes does; bad
+//! workload input is refused with a position.
+
+mod common;
+
+use common::run_checked;
+use podlab::cluster::Record;
+use podlab::cluster::event::Note;
+use podlab::cluster::scenario::Scenario;
+
+const WORKLOAD_SCENARIOS: [&str; 4] = [
+    "scenarios/rolling-update.yaml",
+    "scenarios/rollback.yaml",
+    "scenarios/job-parallel.yaml",
+    "scenarios/job-backoff.yaml",
+];
+
+fn text_of(file: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
+}
+
+/// The scenario with `spec.controlPlane: {}` added: the modelled control plane's defaults.
+fn modelled(file: &str) -> Scenario {
+    let text = text_of(file).replacen("\nspec:\n  seed:", "\nspec:\n  controlPlane: {}\n  seed:", 1);
+    assert!(text.contains("controlPlane: {}"), "{file}: the Simulation spec starts with `seed:`");
+    podlab::load_str(file, &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ideal(file: &str) -> Scenario {
+    podlab::load_str(file, &text_of(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every expectation of the four workload scenarios holds under all six policies, in the
+/// ideal control plane and with the modelled one (latencies, watch delays, image pulls), with
+/// the invariants checked after every record.
+#[test]
+fn workload_scenarios_hold_under_every_policy_and_both_control_planes() {
+    for file in WORKLOAD_SCENARIOS {
+        for (plane, scenario) in [("ideal", ideal(file)), ("modelled", modelled(file))] {
+            assert_eq!(scenario.policies.len(), 6, "{file} runs under every policy");
+            for policy in &scenario.policies {
+                let run = run_checked(&scenario, policy, scenario.seed);
+                assert!(!run.verdicts.is_empty(), "{file} ({plane}) under {policy}: nothing checked");
+                for v in &run.verdicts {
+                    assert!(v.holds(), "{file} ({plane}) under {policy}: {:?}", v.failures);
+                }
+            }
+        }
+    }
+}
+
+/// The rollout notes tell the story in order: revision 1 created, revision 2 started and
+/// completed, with ReplicaSet scaling steps between; the new pods are named
+/// `<deployment>-<hash>-<suffix>` and the summary measures the update.
+#[test]
+fn a_rolling_update_is_logged_and_measured() {
+    for scenario in [ideal("scenarios/rolling-update.yaml"), modelled("scenarios/rolling-update.yaml")] {
+        let run = run_checked(&scenario, "kubernetes", scenario.seed);
+        let notes: Vec<&Note> = run
+            .sim
+            .records
+            .iter()
+            .filter_map(|s| match &s.record {
+                Record::Note { note, .. } => Some(note),
+                _ => None,
+            })
+            .collect();
+        let rollouts: Vec<(u32, bool)> = notes
+            .iter()
+            .filter_map(|n| match n {
+                Note::RolloutStarted { revision, .. } => Some((*revision, true)),
+                Note::RolloutComplete { revision, .. } => Some((*revision, false)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rollouts, [(1, true), (1, false), (2, true), (2, false)]);
+        let steps = notes.iter().filter(|n| matches!(n, Note::ScaledReplicaSet { .. })).count();
+        assert!(steps >= 4, "a 4-replica update by steps of one takes several scalings: {steps}");
+        let final_scenario = &*run.scenario;
+        let new_pods: Vec<&str> =
+            final_scenario.pods.iter().filter(|p| p.containers[0].image == "web:v2").map(|p| p.name.as_str()).collect();
+        assert_eq!(new_pods.len(), 4, "the update replaced the four pods exactly");
+        for name in new_pods {
+            let parts: Vec<&str> = name.split('-').collect();
+            assert_eq!((parts.len(), parts[0], parts[2].len()), (3, "web", 5), "{name}");
+        }
+        let w = &run.summary.workloads;
+        assert_eq!((w.rollouts, w.rollouts_completed), (1, 1));
+        assert_eq!(w.min_available_during_rollout, Some(3));
+        assert_eq!(w.max_surge_observed, Some(1));
+        assert!(w.rollout_duration.max_ns.is_some_and(|d| d > 0));
+        if scenario.control_plane.is_some() {
+            // The new image is pulled on each node the first time one of its pods lands there.
+            let pulled = run.sim.records.iter().any(|s| {
+                matches!(&s.record, Record::Started { pod, pull, .. }
+                    if final_scenario.pods[pod.index()].containers[0].image == "web:v2" && pull.as_nanos() > 0)
+            });
+            assert!(pulled, "web:v2 was never pulled");
+        }
+    }
+}
+
+/// Recreate deletes every old pod before creating a new one: never two revisions at once.
+#[test]
+fn recreate_never_runs_two_revisions_together() {
+    let text = text_of("scenarios/rolling-update.yaml")
+        .replace(
+            "    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}\n",
+            "    type: Recreate\n",
+        )
+        .replace("minAvailable: 3, maxPods: 5", "maxPods: 4");
+    let scenario = podlab::load_str("recreate.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    for policy in ["kubernetes", "omega"] {
+        let run = run_checked(&scenario, policy, 5);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{policy}: {:?}", run.verdicts);
+        // Pods bound and not ended, per image, after every record.
+        let (mut v1, mut v2) = (0i64, 0i64);
+        for r in &run.sim.records {
+            let (pod, delta) = match &r.record {
+                Record::Bound { pod, .. } => (pod, 1),
+                Record::Ended { pod, .. } => (pod, -1),
+                _ => continue,
+            };
+            match run.scenario.pods[pod.index()].containers[0].image.as_str() {
+                "web:v1" => v1 += delta,
+                _ => v2 += delta,
+            }
+            assert!(v1 == 0 || v2 == 0, "{policy} at {}: {v1} v1 pods and {v2} v2 pods", r.time);
+        }
+        assert_eq!(run.summary.workloads.max_surge_observed, Some(0));
+    }
+}
+
+/// The failure backoff: the failing Job's pods are created 10 s, 20 s and 40 s after each
+/// failure (ideal control plane: exactly), and the Job fails at the fourth failure.
+#[test]
+fn job_failures_back_off_and_exceed_the_limit() {
+    let scenario = ideal("scenarios/job-backoff.yaml");
+    let run = run_checked(&scenario, "kubernetes", scenario.seed);
+    let s = &*run.scenario;
+    let of_migrate = |p: &podlab::cluster::PodId| s.pods[p.index()].name.starts_with("migrate-");
+    let created: Vec<u64> = run
+        .sim
+        .records
+        .iter()
+        .filter_map(|r| match &r.record {
+            Record::PodCreated { pod } if of_migrate(pod) => Some(r.time.as_nanos() / 1_000_000),
+            _ => None,
+        })
+        .collect();
+    // Pod k is bound 1 ms after its creation (kube-scheduler's decision time here), fails 5 s
+    // later; the next is created after 10, 20, 40 s.
+    assert_eq!(created, [0, 15_001, 40_002, 85_003], "creation times in ms");
+    let failed_at = run.sim.records.iter().find_map(|r| match &r.record {
+        Record::Note { note: Note::JobFailed { job, reason }, .. } if job == "migrate" => Some((r.time, *reason)),
+        _ => None,
+    });
+    assert_eq!(failed_at.map(|(t, why)| (t.as_nanos() / 1_000_000, why)), Some((90_004, "BackoffLimitExceeded")));
+    assert_eq!(run.summary.workloads.jobs_failed, 1);
+    assert_eq!(run.summary.workloads.job_failed_pods, 4 + created_failures(&run, "seed-data"));
+}
+
+fn created_failures(run: &podlab::PolicyRun, job: &str) -> u64 {
+    podlab::reports::workloads::job_story(&run.scenario, &run.sim.records, job, run.sim.end).failed.into()
+}
+
+/// A Job failing while a pod runs deletes it; `activeDeadlineSeconds` fails a Job that runs
+/// too long, and its running pod ends.
+#[test]
+fn a_deadline_fails_the_job_and_deletes_its_pods() {
+    let text = text_of("scenarios/job-parallel.yaml")
+        .replace("  parallelism: 2\n", "  parallelism: 2\n  activeDeadlineSeconds: 45\n");
+    let text = text.split("  expect:").next().unwrap().to_string()
+        + "  expect:\n  - why: the deadline\n    jobs:\n      render: {status: Failed, reason: DeadlineExceeded, succeeded: 2}\n";
+    let scenario = podlab::load_str("deadline.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    for policy in ["kubernetes", "mesos"] {
+        let run = run_checked(&scenario, policy, 11);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{policy}: {:?}", run.verdicts);
+        assert_eq!(run.summary.pods.running, 0, "{policy}: the Job's pods were deleted");
+        let deleted =
+            run.sim.records.iter().filter(|r| matches!(r.record, Record::Note { note: Note::DeletedPod { .. }, .. }));
+        assert_eq!(deleted.count(), 2, "{policy}: the two active pods at 45 s");
+        assert_eq!(run.summary.workloads.jobs_completed, 0);
+    }
+}
+
+/// A Deployment scaled down while its new pods cannot be placed deletes the pending ones
+/// (never bound: `pod-deleted`), and no scheduler binds them afterwards.
+#[test]
+fn scaling_down_deletes_pending_pods_first() {
+    let text = text_of("scenarios/rollback.yaml").replace(
+        "  - {at: 5m, scale: {deployment: api, replicas: 5}}\n",
+        "  - {at: 4m, scale: {deployment: api, replicas: 40}}\n  - {at: 5m, scale: {deployment: api, replicas: 2}}\n",
+    );
+    let text = text.split("  expect:").next().unwrap().to_string()
+        + "  expect:\n  - why: two left\n    deployments:\n      api: {available: 2}\n";
+    let scenario = podlab::load_str("scale.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    for policy in ["kubernetes", "per-container", "gang", "mesos", "omega", "monolithic"] {
+        let run = run_checked(&scenario, policy, 3);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{policy}: {:?}", run.verdicts);
+        assert!(run.summary.pods.deleted > 0, "{policy}: 40 replicas of 500m on 8 CPUs leave pods pending");
+        assert_eq!(run.summary.pods.pending, 0, "{policy}: every pending pod was deleted");
+    }
+}
+
+/// Bad workload input is refused with file, line and column.
+#[test]
+fn bad_workload_input_is_positioned() {
+    let base = text_of("scenarios/rollback.yaml");
+    let cases = [
+        (
+            base.replace("deployment: api, container: server", "deployment: apx, container: server"),
+            "no Deployment named `apx`",
+        ),
+        (base.replace("container: server, image", "container: sidecar, image"), "has no container `sidecar`"),
+        (
+            base.replace(
+                "rolloutUndo: {deployment: api}",
+                "rolloutUndo: {deployment: api}, scale: {deployment: api, replicas: 1}",
+            ),
+            "exactly one thing",
+        ),
+        (
+            base.replace(
+                "  replicas: 3\n  template:",
+                "  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0%}}\n  template:",
+            ),
+            "both zero",
+        ),
+        (
+            base.replace(
+                "  replicas: 3\n  template:",
+                "  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: 120%}}\n  template:",
+            ),
+            "neither a count",
+        ),
+        (
+            text_of("scenarios/job-backoff.yaml").replace(
+                "restartPolicy: Never\n      containers:\n      - name: migrate",
+                "restartPolicy: Always\n      containers:\n      - name: migrate",
+            ),
+            "restartPolicy `Always`",
+        ),
+        (
+            text_of("scenarios/job-backoff.yaml")
+                .replace("failure-probability: \"0.5\"", "failure-probability: \"1.5\""),
+            "not a probability",
+        ),
+    ];
+    for (text, message) in cases {
+        let err =
+            podlab::load_str("bad.yaml", &text).err().unwrap_or_else(|| panic!("accepted: {message}")).to_string();
+        assert!(err.contains(message), "{err}");
+        assert!(err.contains("bad.yaml:"), "positioned: {err}");
+        assert!(err.contains('^'), "a caret: {err}");
+    }
+}
