@@ -257,3 +257,22 @@ fn bad_workload_input_is_positioned() {
         assert!(err.contains('^'), "a caret: {err}");
     }
 }
+
+/// `minReadySeconds`: a new pod counts as available only 30 s after it runs, so the update
+/// waits that long between its two waves (maxSurge 1 + maxUnavailable 1: two pods a wave),
+/// and still never drops below 3 available.
+#[test]
+fn min_ready_seconds_paces_the_rollout() {
+    let fast = ideal("scenarios/rolling-update.yaml");
+    let text =
+        text_of("scenarios/rolling-update.yaml").replace("  replicas: 4\n", "  replicas: 4\n  minReadySeconds: 30\n");
+    let slow = podlab::load_str("min-ready.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let took = |s: &Scenario| {
+        let run = run_checked(s, "kubernetes", 5);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{:?}", run.verdicts);
+        run.summary.workloads.rollout_duration.max_ns.expect("the update completed")
+    };
+    let (fast, slow) = (took(&fast), took(&slow));
+    assert!(fast < 1_000_000_000, "without minReadySeconds the ideal rollout takes milliseconds: {fast} ns");
+    assert!((60_000_000_000..61_000_000_000).contains(&slow), "two waves of 30 s: {slow} ns");
+}
