@@ -20,10 +20,11 @@ use podlab_cluster::apps::{
 use podlab_cluster::rng::below;
 use podlab_cluster::{Action, Context, Controller, Event, Note, Part, Pod, PodId, SimDuration, SimTime};
 
-/// Timer tokens: a scheduled change of the Deployments' specs, and a pod passing
-/// `minReadySeconds`.
+/// Timer tokens: a scheduled change of the Deployments' specs, a pod passing
+/// `minReadySeconds`, and the sync of Deployments whose pods changed.
 const CHANGE: u64 = 1;
 const MIN_READY: u64 = 2;
+const SYNC: u64 = 3;
 
 /// A Deployment's spec from one instant on: what the fold of its timed changes gives.
 #[derive(Clone, Debug)]
@@ -153,6 +154,12 @@ pub struct DeploymentController {
     names: BTreeSet<String>,
     /// The change instant a timer is set for.
     timer_for: Option<SimTime>,
+    /// Deployments to sync, and whether the sync timer is set. Like Kubernetes' work queue,
+    /// an event only marks its Deployment; the sync runs once every event of the instant
+    /// already queued (a relist after a restart, a burst of watch events) has been heard, so
+    /// no decision is taken on half a picture.
+    dirty: BTreeSet<usize>,
+    sync_armed: bool,
 }
 
 impl DeploymentController {
@@ -173,6 +180,8 @@ impl DeploymentController {
             pods: BTreeMap::new(),
             names: BTreeSet::new(),
             timer_for: None,
+            dirty: BTreeSet::new(),
+            sync_armed: false,
         }
     }
 
@@ -408,6 +417,14 @@ impl Controller for DeploymentController {
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         let touched: Option<usize> = match event {
+            Event::Timer { token: SYNC } => {
+                self.sync_armed = false;
+                for d in std::mem::take(&mut self.dirty) {
+                    self.reconcile(d, ctx);
+                }
+                self.arm(ctx);
+                return;
+            }
             Event::Start | Event::Timer { .. } => None,
             Event::PodAdded { pod, spec } => {
                 self.names.insert(spec.name.clone());
@@ -469,12 +486,14 @@ impl Controller for DeploymentController {
             _ => return,
         };
         match touched {
-            Some(d) => self.reconcile(d, ctx),
-            None => {
-                for d in 0..self.specs.len() {
-                    self.reconcile(d, ctx);
-                }
+            Some(d) => {
+                self.dirty.insert(d);
             }
+            None => self.dirty.extend(0..self.specs.len()),
+        }
+        if !self.sync_armed {
+            self.sync_armed = true;
+            ctx.act(Action::SetTimer { at: ctx.now(), token: SYNC });
         }
         self.arm(ctx);
     }
@@ -525,6 +544,83 @@ mod tests {
         assert_eq!(v[3].replicas, 5);
         assert_eq!(v[1].template.owner.as_deref(), Some(format!("web-{}", v[1].hash).as_str()));
         assert_eq!(v[1].template.deployment(), Some("web"));
+    }
+
+    /// Feeds events at `secs` and returns the actions, as the driver would.
+    fn feed(
+        c: &mut DeploymentController,
+        rng: &mut rand_chacha::ChaCha8Rng,
+        secs: u64,
+        events: &[Event],
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let sync = Event::Timer { token: SYNC };
+        for e in events.iter().chain(std::iter::once(&sync)) {
+            let mut ctx = Context::new(SimTime::ZERO + SimDuration::from_secs(secs), rng, &mut actions);
+            c.handle(e, &mut ctx);
+        }
+        actions
+    }
+
+    fn created(actions: &[Action]) -> Vec<Arc<Pod>> {
+        actions
+            .iter()
+            .filter_map(|a| if let Action::CreatePod { spec } = a { Some(spec.clone()) } else { None })
+            .collect()
+    }
+
+    fn evicted(actions: &[Action]) -> Vec<PodId> {
+        actions.iter().filter_map(|a| if let Action::Evict { pod } = a { Some(*pod) } else { None }).collect()
+    }
+
+    /// A controller rebuilt mid-rollout from a relist of the pods (added, bound) takes the same
+    /// next steps as the one that ran from the start: nothing only its past actions knew.
+    #[test]
+    fn a_controller_rebuilt_from_a_relist_resumes_the_rollout() {
+        let set = DeploymentChangeKind::SetImage { container: 0, image: "web:v2".into() };
+        let changes = [change(60, set)];
+        let mut rng = podlab_cluster::rng::stream(1, "test");
+        let mut first = DeploymentController::new(vec![spec()], &changes, false);
+        let pods = created(&feed(&mut first, &mut rng, 0, &[Event::Start]));
+        assert_eq!(pods.len(), 3);
+        let node = podlab_cluster::NodeId(0);
+        let mut relist = Vec::new();
+        for (i, p) in pods.iter().enumerate() {
+            let pod = PodId(i as u32);
+            relist.push(Event::PodAdded { pod, spec: p.clone() });
+            relist.push(Event::Bound { pod, part: Part::Whole, node });
+        }
+        let steady = feed(&mut first, &mut rng, 1, &relist);
+        assert!(created(&steady).is_empty() && evicted(&steady).is_empty(), "{steady:?}");
+        // The update: one surge pod, and no old pod deleted while it is not available.
+        let surge = created(&feed(&mut first, &mut rng, 60, &[Event::Timer { token: CHANGE }]));
+        assert_eq!(surge.len(), 1);
+        assert_eq!(surge[0].containers[0].image, "web:v2");
+        let added = Event::PodAdded { pod: PodId(3), spec: surge[0].clone() };
+        assert!(created(&feed(&mut first, &mut rng, 61, std::slice::from_ref(&added))).is_empty());
+        relist.push(added);
+        // A fresh controller hears the relist: it creates nothing (the surge is used) and
+        // deletes nothing (three available is the minimum).
+        let mut rebuilt = DeploymentController::new(vec![spec()], &changes, false);
+        let mut rng2 = podlab_cluster::rng::stream(2, "test");
+        let actions = feed(&mut rebuilt, &mut rng2, 62, &relist);
+        assert!(created(&actions).is_empty() && evicted(&actions).is_empty(), "{actions:?}");
+        // The surge pod becomes available: both delete the same old pod (the newest), and create
+        // its replacement only once its end is seen (a pod being deleted still counts against
+        // maxSurge).
+        let bound = Event::Bound { pod: PodId(3), part: Part::Whole, node };
+        let a = feed(&mut first, &mut rng, 63, std::slice::from_ref(&bound));
+        let b = feed(&mut rebuilt, &mut rng2, 63, &[bound]);
+        assert_eq!(evicted(&a), [PodId(2)], "{a:?}");
+        assert_eq!(evicted(&b), [PodId(2)], "{b:?}");
+        assert!(created(&a).is_empty() && created(&b).is_empty());
+        let ended = Event::Ended { pod: PodId(2), part: Part::Whole, node, phase: podlab_cluster::Phase::Failed };
+        let a = feed(&mut first, &mut rng, 64, std::slice::from_ref(&ended));
+        let b = feed(&mut rebuilt, &mut rng2, 64, &[ended]);
+        for actions in [&a, &b] {
+            assert_eq!(created(actions).len(), 1, "{actions:?}");
+            assert!(evicted(actions).is_empty(), "{actions:?}");
+        }
     }
 
     #[test]

@@ -60,12 +60,18 @@ pub struct JobController {
     jobs: Vec<JobState>,
     pods: BTreeMap<PodId, PodView>,
     names: BTreeSet<String>,
+    /// Jobs to sync once every event of the instant already queued has been heard (a relist,
+    /// a burst), and whether that timer is set: Kubernetes' work queue.
+    dirty: BTreeSet<usize>,
+    sync_armed: bool,
 }
 
-/// Timer tokens: the job's index times two, plus 0 for a backoff's end, 1 for its deadline.
+/// Timer tokens: the job's index times two, plus 0 for a backoff's end, 1 for its deadline;
+/// and the sync of Jobs whose pods changed.
 fn token(job: usize, deadline: bool) -> u64 {
     job as u64 * 2 + u64::from(deadline)
 }
+const SYNC: u64 = u64::MAX;
 
 impl JobController {
     pub fn new(specs: Vec<JobSpec>) -> JobController {
@@ -74,6 +80,8 @@ impl JobController {
             specs,
             pods: BTreeMap::new(),
             names: BTreeSet::new(),
+            dirty: BTreeSet::new(),
+            sync_armed: false,
         }
     }
 
@@ -189,6 +197,13 @@ impl Controller for JobController {
                 }
                 None
             }
+            Event::Timer { token: SYNC } => {
+                self.sync_armed = false;
+                for j in std::mem::take(&mut self.dirty) {
+                    self.reconcile(j, ctx);
+                }
+                return;
+            }
             Event::Timer { token } => Some((*token / 2) as usize).filter(|j| *j < self.specs.len()),
             Event::PodAdded { pod, spec } => {
                 self.names.insert(spec.name.clone());
@@ -231,12 +246,14 @@ impl Controller for JobController {
             _ => return,
         };
         match touched {
-            Some(j) => self.reconcile(j, ctx),
-            None => {
-                for j in 0..self.specs.len() {
-                    self.reconcile(j, ctx);
-                }
+            Some(j) => {
+                self.dirty.insert(j);
             }
+            None => self.dirty.extend(0..self.specs.len()),
+        }
+        if !self.sync_armed {
+            self.sync_armed = true;
+            ctx.act(Action::SetTimer { at: ctx.now(), token: SYNC });
         }
     }
 }
@@ -244,6 +261,73 @@ impl Controller for JobController {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use podlab_cluster::apps::JOB_NAME_LABEL;
+    use podlab_cluster::{NodeId, Pod, Resources};
+
+    fn job(backoff_limit: u32) -> JobSpec {
+        let mut t = Pod::single("batch", Resources::default());
+        t.owner = Some("batch".into());
+        t.labels.insert(JOB_NAME_LABEL.into(), "batch".into());
+        JobSpec {
+            namespace: "default".into(),
+            name: "batch".into(),
+            completions: 3,
+            parallelism: 2,
+            backoff_limit,
+            active_deadline: None,
+            template: Arc::new(t),
+        }
+    }
+
+    /// Events at `secs`, then the sync timer, as the driver would deliver them.
+    fn feed(c: &mut JobController, rng: &mut rand_chacha::ChaCha8Rng, secs: u64, events: &[Event]) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let sync = Event::Timer { token: SYNC };
+        for e in events.iter().chain(std::iter::once(&sync)) {
+            let mut ctx = Context::new(SimTime::ZERO + SimDuration::from_secs(secs), rng, &mut actions);
+            c.handle(e, &mut ctx);
+        }
+        actions
+    }
+
+    /// A Job controller rebuilt from a relist (pods added, bound, ended) counts the failures
+    /// it finds, and fails the Job past its backoffLimit, deleting the pod still running.
+    #[test]
+    fn a_rebuilt_job_controller_counts_failures_from_the_relist() {
+        let mut rng = podlab_cluster::rng::stream(1, "test");
+        let mut first = JobController::new(vec![job(1)]);
+        let pods: Vec<Arc<Pod>> = feed(&mut first, &mut rng, 0, &[Event::Start])
+            .into_iter()
+            .filter_map(|a| if let Action::CreatePod { spec } = a { Some(spec) } else { None })
+            .collect();
+        assert_eq!(pods.len(), 2, "parallelism");
+        let node = NodeId(0);
+        let mut relist = Vec::new();
+        for (i, p) in pods.iter().enumerate() {
+            relist.push(Event::PodAdded { pod: PodId(i as u32), spec: p.clone() });
+            relist.push(Event::Bound { pod: PodId(i as u32), part: Part::Whole, node });
+        }
+        relist.push(Event::Ended { pod: PodId(0), part: Part::Whole, node, phase: Phase::Failed });
+        let mut rebuilt = JobController::new(vec![job(1)]);
+        let actions = feed(&mut rebuilt, &mut rng, 30, &relist);
+        // One failure is within backoffLimit 1: the replacement waits out 10 s.
+        assert!(actions.iter().all(|a| !matches!(a, Action::CreatePod { .. } | Action::Evict { .. })), "{actions:?}");
+        assert!(actions.contains(&Action::SetTimer { at: SimTime::ZERO + SimDuration::from_secs(40), token: 0 }));
+        // A second failure is past it: the Job fails and its running pod is deleted.
+        let failed = Event::Ended { pod: PodId(1), part: Part::Whole, node, phase: Phase::Failed };
+        let mut relist2 = relist.clone();
+        relist2.push(failed);
+        let mut again = JobController::new(vec![job(1)]);
+        let actions = feed(&mut again, &mut rng, 31, &relist2);
+        assert!(
+            actions.contains(&Action::Note(Note::JobFailed { job: "batch".into(), reason: "BackoffLimitExceeded" }))
+        );
+        let mut relist3 = relist;
+        relist3.push(Event::PodAdded { pod: PodId(2), spec: pods[0].clone() });
+        relist3.push(Event::Ended { pod: PodId(1), part: Part::Whole, node, phase: Phase::Failed });
+        let actions = feed(&mut JobController::new(vec![job(1)]), &mut rng, 32, &relist3);
+        assert!(actions.contains(&Action::Evict { pod: PodId(2) }), "{actions:?}");
+    }
 
     #[test]
     fn backoff_doubles_from_ten_seconds_up_to_six_minutes() {
