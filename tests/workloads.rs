@@ -276,3 +276,57 @@ fn min_ready_seconds_paces_the_rollout() {
     assert!(fast < 1_000_000_000, "without minReadySeconds the ideal rollout takes milliseconds: {fast} ns");
     assert!((60_000_000_000..61_000_000_000).contains(&slow), "two waves of 30 s: {slow} ns");
 }
+
+/// `rollout undo` goes back to revision 1's template: the same ReplicaSet (owner) is scaled
+/// back up as revision 3, noted as a rollback of revision 1; v2's ReplicaSet ends at zero.
+#[test]
+fn rollout_undo_scales_the_previous_replicaset_back_up() {
+    for scenario in [ideal("scenarios/rollback.yaml"), modelled("scenarios/rollback.yaml")] {
+        let run = run_checked(&scenario, "kubernetes", scenario.seed);
+        let started: Vec<(u32, Option<u32>)> = run
+            .sim
+            .records
+            .iter()
+            .filter_map(|s| match &s.record {
+                Record::Note { note: Note::RolloutStarted { revision, rollback_of, .. }, .. } => {
+                    Some((*revision, *rollback_of))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(started, [(1, None), (2, None), (3, Some(1))]);
+        let owners = |image: &str| -> std::collections::BTreeSet<String> {
+            run.scenario
+                .pods
+                .iter()
+                .filter(|p| p.containers[0].image == image)
+                .filter_map(|p| p.owner.clone())
+                .collect()
+        };
+        assert_eq!(owners("api:v1").len(), 1, "v1's pods, before and after the undo, share one ReplicaSet");
+        let last_size = |rs: &str| {
+            run.sim.records.iter().rev().find_map(|s| match &s.record {
+                Record::Note { note: Note::ScaledReplicaSet { replica_set, replicas }, .. } if replica_set == rs => {
+                    Some(*replicas)
+                }
+                _ => None,
+            })
+        };
+        let v2 = owners("api:v2").into_iter().next().expect("v2 ran");
+        assert_eq!(last_size(&v2), Some(0));
+        assert_eq!(last_size(&owners("api:v1").into_iter().next().unwrap()), Some(5));
+    }
+}
+
+/// Six completions two at a time, each 30 s: complete three waves later (ideal control plane;
+/// kube-scheduler binds one pod per 1 ms decision, so the last of each pair starts 2 ms after
+/// its wave began and the last pod ends at 90 s + 4 ms), and the summary says so.
+#[test]
+fn a_parallel_job_completes_in_three_waves() {
+    let scenario = ideal("scenarios/job-parallel.yaml");
+    let run = run_checked(&scenario, "kubernetes", scenario.seed);
+    let w = &run.summary.workloads;
+    assert_eq!((w.jobs_completed, w.jobs_failed, w.job_failed_pods), (1, 0, 0));
+    assert_eq!(w.job_completion_time.max_ns, Some(90_004_000_000));
+    assert_eq!(run.summary.pods.succeeded, 6);
+}
