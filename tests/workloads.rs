@@ -330,3 +330,15 @@ fn a_parallel_job_completes_in_three_waves() {
     assert_eq!(w.job_completion_time.max_ns, Some(90_004_000_000));
     assert_eq!(run.summary.pods.succeeded, 6);
 }
+
+/// Rollouts and scaling are not replacements: a Deployment that only rolls out and scales
+/// loses and recreates nothing in the control-plane metrics.
+#[test]
+fn rollouts_are_not_counted_as_lost_or_recreated_pods() {
+    for scenario in [ideal("scenarios/rollback.yaml"), modelled("scenarios/rollback.yaml")] {
+        let run = run_checked(&scenario, "kubernetes", scenario.seed);
+        let c = &run.summary.control_plane;
+        assert_eq!((c.pods_lost, c.pods_recreated, c.replica_restore.count), (0, 0, 0));
+        assert!(run.summary.pods.failed > 0, "old pods were deleted (ended Failed)");
+    }
+}

@@ -23,8 +23,8 @@ pub struct ControlPlaneMetrics {
     pub node_failure_detection: Percentiles,
     /// Pods that failed with their node (evicted, or reported dead when it came back).
     pub pods_lost: u64,
-    /// Pods a ReplicaSet created after its first ones (replacements; a Deployment's ReplicaSet
-    /// counts its first `replicas` pods of each revision as new).
+    /// Pods a ReplicaSet created after its first ones, and pods a Deployment created while a
+    /// failure of one of its pods waited: replacements.
     pub pods_recreated: u64,
     /// From a replica's failure (its node's crash, or its own failure) to its replacement
     /// running.
@@ -50,24 +50,36 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
     let mut on_node: BTreeMap<NodeId, std::collections::BTreeSet<PodId>> = BTreeMap::new();
     let mut died_with_node: std::collections::BTreeSet<PodId> = Default::default();
     let mut deleted_by_owner: std::collections::BTreeSet<PodId> = Default::default();
-    let owner = |p: &PodId| scenario.pods.get(p.index()).and_then(|s| s.owner.clone());
+    // Whose replicas a pod is: its Deployment's (any revision's pod restores a failure), its
+    // ReplicaSet's; a Job's pods are not replicas.
+    let owner = |p: &PodId| {
+        let spec = scenario.pods.get(p.index())?;
+        if spec.job().is_some() {
+            return None;
+        }
+        match spec.deployment() {
+            Some(d) => Some(format!("deployment/{}/{d}", spec.namespace)),
+            None => spec.owner.clone(),
+        }
+    };
     let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].parts(container).len();
     for s in records.iter().take_while(|s| s.time <= end) {
         match &s.record {
             Record::PodCreated { pod } => {
                 created.insert(*pod, s.time);
                 if let Some(o) = owner(pod) {
-                    let n = first_replicas.entry(o.clone()).or_insert(0);
-                    // A Deployment's ReplicaSet wants the Deployment's replicas.
-                    let spec = &scenario.pods[pod.index()];
-                    let desired = match spec.deployment() {
-                        Some(d) => scenario.deployments.iter().find(|x| x.name == d).map_or(0, |x| x.replicas),
-                        None => scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas),
-                    };
-                    if *n >= desired {
-                        m.pods_recreated += 1;
+                    if scenario.pods[pod.index()].deployment().is_some() {
+                        // A Deployment creates pods for rollouts and scaling too: a replacement
+                        // is one created while a failure of its Deployment waits.
+                        m.pods_recreated += u64::from(waiting.get(&o).is_some_and(|w| !w.is_empty()));
                     } else {
-                        *n += 1;
+                        let n = first_replicas.entry(o.clone()).or_insert(0);
+                        let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
+                        if *n >= desired {
+                            m.pods_recreated += 1;
+                        } else {
+                            *n += 1;
+                        }
                     }
                 }
             }
