@@ -342,3 +342,45 @@ fn rollouts_are_not_counted_as_lost_or_recreated_pods() {
         assert!(run.summary.pods.failed > 0, "old pods were deleted (ended Failed)");
     }
 }
+
+/// The failure annotations on bare pods: `fail-after` before `run-for` fails the pod then,
+/// after it succeeds at `run-for`; `failure-probability` 1 always fails, 0 never, and 0.5 fails
+/// some of 40 runs, the same ones for the same seed.
+#[test]
+fn failure_annotations_end_pods_failed() {
+    let pod = |name: &str, annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{{annotations}}}}}\nspec:\n  containers:\n  - {{name: c, resources: {{requests: {{cpu: 10m}}}}}}\n"
+        )
+    };
+    let mut docs = vec![
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi}}\n"
+            .to_string(),
+        pod("early", "podlab.dev/run-for: 1m, podlab.dev/fail-after: 10s"),
+        pod("late", "podlab.dev/run-for: 10s, podlab.dev/fail-after: 1m"),
+        pod("always", "podlab.dev/run-for: 10s, podlab.dev/failure-probability: \"1\""),
+        pod("never", "podlab.dev/run-for: 10s, podlab.dev/failure-probability: \"0\""),
+    ];
+    for i in 0..40 {
+        docs.push(pod(&format!("coin-{i}"), "podlab.dev/run-for: 10s, podlab.dev/failure-probability: \"0.5\""));
+    }
+    let scenario = common::load(&docs);
+    let run = run_checked(&scenario, "kubernetes", 7);
+    let end = |name: &str| {
+        let id = run.scenario.pod_named(name).unwrap();
+        run.sim.records.iter().find_map(|s| match &s.record {
+            Record::Ended { pod, phase, .. } if *pod == id => Some((s.time.as_nanos() / 1_000_000_000, *phase)),
+            _ => None,
+        })
+    };
+    use podlab::cluster::Phase::{Failed, Succeeded};
+    assert_eq!(end("early"), Some((10, Failed)));
+    assert_eq!(end("late"), Some((10, Succeeded)));
+    assert_eq!(end("always").map(|e| e.1), Some(Failed));
+    assert_eq!(end("never").map(|e| e.1), Some(Succeeded));
+    let coins: Vec<bool> = (0..40).map(|i| end(&format!("coin-{i}")).unwrap().1 == Failed).collect();
+    let failed = coins.iter().filter(|f| **f).count();
+    assert!((8..=32).contains(&failed), "0.5 of 40: {failed}");
+    let again = run_checked(&scenario, "kubernetes", 7);
+    assert_eq!(again.sim.digest, run.sim.digest);
+}
