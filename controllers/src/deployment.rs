@@ -359,11 +359,11 @@ impl DeploymentController {
             }
         }
         let others = self.pods.values().filter(|p| p.deployment == d && p.hash != v.hash).count();
-        let new_available = self.pods.values().filter(|p| p.deployment == d && p.hash == v.hash).count() as u32;
+        let new_pods = self.pods.values().filter(|p| p.deployment == d && p.hash == v.hash).count() as u32;
         let all_new_available =
             self.pods.values().filter(|p| p.deployment == d && p.hash == v.hash).all(|p| self.available(p, d, now));
         if others == 0
-            && new_available == v.replicas
+            && new_pods == v.replicas
             && all_new_available
             && creating(&v.hash, &self.state[d]) == 0
             && self.state[d].completed != Some(v.revision)

@@ -125,12 +125,13 @@ pub fn deployment_story(scenario: &Scenario, records: &[Stamped], key: &str, unt
             Record::Note { note: Note::RolloutStarted { deployment, revision, replicas, .. }, .. }
                 if deployment == key =>
             {
-                // A second note of the revision in progress (a restarted controller) continues it.
-                if rollout.is_none_or(|(r, _, _)| r != *revision) {
+                // Revisions only grow: a note of a revision already started (a restarted
+                // controller noting again) neither starts nor restarts a rollout.
+                if story.revision.is_none_or(|r| *revision > r) {
                     rollout = Some((*revision, *replicas, s.time));
                     story.updates += u32::from(*revision > 1);
+                    story.revision = Some(*revision);
                 }
-                story.revision = Some(*revision);
             }
             Record::Note { note: Note::RolloutComplete { deployment, revision }, .. } if deployment == key => {
                 if let Some((r, _, since)) = rollout
@@ -233,4 +234,40 @@ pub fn workload_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) 
     }
     m.job_completion_time = Percentiles::of(completion);
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use podlab_cluster::ControllerId;
+    use podlab_cluster::scenario::{LoadOptions, parse};
+
+    /// Notes written again by a restarted controller (the revision in progress, or one already
+    /// complete) count no extra rollout.
+    #[test]
+    fn repeated_rollout_notes_count_once() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: app, image: a}]\n";
+        let options = LoadOptions { known_policies: &["kubernetes"], allow_paths_outside: false };
+        let scenario = parse("t.yaml", text, options).unwrap();
+        let note = |secs: u64, note: Note| Stamped {
+            time: SimTime::ZERO + podlab_cluster::SimDuration::from_secs(secs),
+            record: Record::Note { by: ControllerId(0), note },
+        };
+        let started =
+            |r: u32| Note::RolloutStarted { deployment: "web".into(), revision: r, replicas: 1, rollback_of: None };
+        let complete = |r: u32| Note::RolloutComplete { deployment: "web".into(), revision: r };
+        let records = [
+            note(0, started(1)),
+            note(1, complete(1)),
+            note(10, started(2)),
+            note(12, started(2)),
+            note(15, complete(2)),
+            note(20, started(2)),
+            note(21, complete(2)),
+        ];
+        let story =
+            deployment_story(&scenario, &records, "web", SimTime::ZERO + podlab_cluster::SimDuration::from_secs(30));
+        assert_eq!((story.updates, story.revision), (1, Some(2)));
+        assert_eq!(story.update_durations, [5_000_000_000]);
+    }
 }
