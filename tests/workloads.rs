@@ -384,3 +384,16 @@ fn failure_annotations_end_pods_failed() {
     let again = run_checked(&scenario, "kubernetes", 7);
     assert_eq!(again.sim.digest, run.sim.digest);
 }
+
+/// A Deployment whose pods end by themselves is replaced forever: without a duration the run
+/// would never end, so the loader refuses it, pointing at the Deployment.
+#[test]
+fn endless_replacement_needs_a_duration() {
+    let text = text_of("scenarios/rollback.yaml").replace("  duration: 7m\n", "").replace(
+        "    metadata: {labels: {app: api}}\n",
+        "    metadata: {labels: {app: api}, annotations: {podlab.dev/run-for: 1m}}\n",
+    );
+    let err = podlab::load_str("endless.yaml", &text).expect_err("refused").to_string();
+    assert!(err.contains("Deployment `api` replaces every pod that ends"), "{err}");
+    assert!(err.contains("endless.yaml:18:"), "at the Deployment's name: {err}");
+}

@@ -498,6 +498,8 @@ impl<'a> Loader<'a> {
         let mut deployments: Vec<DeploymentSpec> = Vec::new();
         // Every workload's name and namespace, across kinds: their pods' owners must not clash.
         let mut workload_names: Vec<(String, String)> = Vec::new();
+        // Workloads whose pods end by themselves: each is replaced, so the world never rests.
+        let mut replaced_forever: Vec<(Pos, &str, String)> = Vec::new();
         for f in found.iter().filter(|f| matches!(f.kind, "ReplicaSet" | "Deployment")) {
             self.check_api_version(f, &["apps/v1"])?;
             let doc: Doc<ReplicaSetManifest> = self.doc(f.node)?;
@@ -547,6 +549,9 @@ impl<'a> Loader<'a> {
             template.metadata.namespace = Some(namespace.clone());
             let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
             let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            if pod.run_for.is_some() || pod.fail_after.is_some() {
+                replaced_forever.push((pos, f.kind, name.clone()));
+            }
             if f.kind == "ReplicaSet" {
                 pod.owner = Some(name.clone());
                 replica_sets.push(ReplicaSetSpec { namespace, name, replicas, template: Arc::new(pod) });
@@ -678,6 +683,15 @@ impl<'a> Loader<'a> {
             self.check_api_version(f, &[API_VERSION])?;
             let doc: Doc<SimulationManifest> = self.doc(f.node)?;
             self.simulation(&doc, &mut scenario, &mut created_at)?;
+        }
+        if scenario.duration.is_none()
+            && let Some((pos, kind, name)) = replaced_forever.first()
+        {
+            return Err(self.src.error_with_help(
+                *pos,
+                format!("{kind} `{name}` replaces every pod that ends, and its pods end by themselves: the run would never end"),
+                "give the Simulation a `spec.duration`, or drop `podlab.dev/run-for` / `podlab.dev/fail-after` from the template",
+            ));
         }
         let all = (0..scenario.groups.len())
             .map(|i| ObjectRef::Group(GroupId(i as u32)))
