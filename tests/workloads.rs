@@ -397,3 +397,21 @@ fn endless_replacement_needs_a_duration() {
     assert!(err.contains("Deployment `api` replaces every pod that ends"), "{err}");
     assert!(err.contains("endless.yaml:18:"), "at the Deployment's name: {err}");
 }
+
+/// A Job created later by `spec.timeline` (`Job/<name>`) starts then: its first pod, its
+/// deadline and its completion time all count from its creation.
+#[test]
+fn a_job_created_later_starts_then() {
+    let text = text_of("scenarios/job-parallel.yaml")
+        .replace("  policies: [", "  timeline:\n  - {at: 2m, create: [Job/render]}\n  policies: [")
+        .replace("  - at: 45s\n", "  - at: 2m45s\n");
+    let scenario = podlab::load_str("later.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let run = run_checked(&scenario, "kubernetes", 11);
+    assert!(run.verdicts.iter().all(|v| v.holds()), "{:?}", run.verdicts);
+    let first = run.sim.records.iter().find(|s| matches!(s.record, Record::PodCreated { .. })).unwrap();
+    assert_eq!(first.time.as_nanos(), 120_000_000_000);
+    assert_eq!(run.summary.workloads.job_completion_time.max_ns, Some(90_004_000_000));
+    let bad = text.replace("create: [Job/render]", "create: [Job/paint]");
+    let err = podlab::load_str("later.yaml", &bad).expect_err("no such Job").to_string();
+    assert!(err.contains("`Job/paint` is not in this scenario"), "{err}");
+}

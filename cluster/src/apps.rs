@@ -112,6 +112,8 @@ pub struct JobSpec {
     pub active_deadline: Option<SimDuration>,
     /// The pod template (`restartPolicy` Never or OnFailure), labelled with the Job's name.
     pub template: Arc<Pod>,
+    /// When the Job is created (`spec.timeline`), and starts: t = 0 by default.
+    pub start: SimTime,
 }
 
 impl JobSpec {

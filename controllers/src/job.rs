@@ -98,9 +98,11 @@ impl JobController {
         let now = ctx.now();
         let spec = &self.specs[j];
         let st = &self.jobs[j];
+        if now < spec.start {
+            return; // not created yet
+        }
         if st.finished.is_none() {
-            // The Job starts at t = 0 (Jobs are created with the scenario).
-            if spec.active_deadline.is_some_and(|d| now >= SimTime::ZERO + d) {
+            if spec.active_deadline.is_some_and(|d| now >= spec.start + d) {
                 self.finish(j, Finished::Failed("DeadlineExceeded"), ctx);
             } else if st.failed > spec.backoff_limit {
                 self.finish(j, Finished::Failed("BackoffLimitExceeded"), ctx);
@@ -191,8 +193,11 @@ impl Controller for JobController {
         let touched = match event {
             Event::Start => {
                 for (j, spec) in self.specs.iter().enumerate() {
+                    if spec.start > ctx.now() {
+                        ctx.act(Action::SetTimer { at: spec.start, token: token(j, false) });
+                    }
                     if let Some(d) = spec.active_deadline {
-                        ctx.act(Action::SetTimer { at: SimTime::ZERO + d, token: token(j, true) });
+                        ctx.act(Action::SetTimer { at: spec.start + d, token: token(j, true) });
                     }
                 }
                 None
@@ -276,6 +281,7 @@ mod tests {
             backoff_limit,
             active_deadline: None,
             template: Arc::new(t),
+            start: SimTime::ZERO,
         }
     }
 

@@ -27,7 +27,7 @@ pub struct WorkloadMetrics {
     pub max_surge_observed: Option<u64>,
     pub jobs_completed: u64,
     pub jobs_failed: u64,
-    /// From a Job's start (t = 0) to its completion.
+    /// From a Job's creation (t = 0, or its `timeline` entry) to its completion.
     pub job_completion_time: Percentiles,
     /// Pods of Jobs that failed (before their Job ended).
     pub job_failed_pods: u64,
@@ -226,7 +226,7 @@ pub fn workload_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) 
         match story.finished {
             Some((at, "Complete", _)) => {
                 m.jobs_completed += 1;
-                completion.push(at.as_nanos());
+                completion.push(at.since(j.start).as_nanos());
             }
             Some(_) => m.jobs_failed += 1,
             None => {}

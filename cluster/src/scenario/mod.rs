@@ -650,6 +650,7 @@ impl<'a> Loader<'a> {
                 backoff_limit,
                 active_deadline,
                 template: Arc::new(pod),
+                start: SimTime::ZERO,
             });
         }
 
@@ -960,6 +961,20 @@ impl<'a> Loader<'a> {
         for entry in &spec.timeline {
             let at = SimTime::ZERO + doc.duration(&entry.at)?;
             for reference in &entry.create {
+                // A Job created later: its controller starts it then.
+                if let Some(key) = reference.value.strip_prefix("Job/") {
+                    let job = scenario.jobs.iter_mut().find(|j| j.key() == key).ok_or_else(|| {
+                        doc.error(reference, format!("`{}` is not in this scenario", reference.value))
+                    })?;
+                    if job.start != SimTime::ZERO {
+                        return Err(doc.error(
+                            reference,
+                            format!("`{}` is already created earlier in the timeline", reference.value),
+                        ));
+                    }
+                    job.start = at;
+                    continue;
+                }
                 let object = self.object_ref(doc, reference, scenario)?;
                 if created_at.insert(object, at).is_some() {
                     return Err(doc.error(
@@ -1178,7 +1193,7 @@ impl<'a> Loader<'a> {
                 return Err(doc.src.error_with_help(
                     doc.at(reference),
                     format!("`{text}` is not an object reference"),
-                    "write `Kind/name`, e.g. `Pod/app` or `Node/node-c`",
+                    "write `Kind/name`, e.g. `Pod/app`, `Node/node-c` or `Job/batch`",
                 ));
             }
         };
