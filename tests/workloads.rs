@@ -415,3 +415,41 @@ fn a_job_created_later_starts_then() {
     let err = podlab::load_str("later.yaml", &bad).expect_err("no such Job").to_string();
     assert!(err.contains("`Job/paint` is not in this scenario"), "{err}");
 }
+
+/// Scaling in the middle of a rolling update is proportional, as Kubernetes does it: with
+/// 4 replicas (surge 1) at 1 new + 4 old pods, `scale --replicas=8` makes the allowed 9 pods
+/// 7 old (4 × 9/5 rounded) and 2 new; the rollout then goes on to 8 new pods.
+#[test]
+fn scaling_during_a_rollout_is_proportional() {
+    let text = text_of("scenarios/rolling-update.yaml")
+        .replace("  replicas: 4\n", "  replicas: 4\n  minReadySeconds: 30\n")
+        .replace("{maxSurge: 1, maxUnavailable: 1}", "{maxSurge: 1, maxUnavailable: 0}")
+        .replace(
+            "  - {at: 2m, setImage: {deployment: web, container: app, image: \"web:v2\"}}\n",
+            "  - {at: 2m, setImage: {deployment: web, container: app, image: \"web:v2\"}}\n  - {at: 2m10s, scale: {deployment: web, replicas: 8}}\n",
+        )
+        .replace("  duration: 5m\n", "  duration: 20m\n");
+    let text = text.split("  expect:").next().unwrap().to_string()
+        + "  expect:\n  - why: scaled and rolled out\n    deployments:\n      web: {available: 8, revision: 2, image: \"web:v2\", minAvailable: 4, maxPods: 9}\n";
+    let scenario = podlab::load_str("proportional.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let run = run_checked(&scenario, "kubernetes", 5);
+    assert!(run.verdicts.iter().all(|v| v.holds()), "{:?}", run.verdicts);
+    let s = &*run.scenario;
+    let at = |t_ns: u64, image: &str| {
+        let mut n = 0i64;
+        for r in run.sim.records.iter().take_while(|r| r.time.as_nanos() <= t_ns) {
+            match &r.record {
+                Record::PodCreated { pod } if s.pods[pod.index()].containers[0].image == image => n += 1,
+                Record::Ended { pod, .. } | Record::PodDeleted { pod }
+                    if s.pods[pod.index()].containers[0].image == image =>
+                {
+                    n -= 1
+                }
+                _ => {}
+            }
+        }
+        n
+    };
+    let after_scale = 130_000_000_000 + 1_000_000_000;
+    assert_eq!((at(after_scale, "web:v1"), at(after_scale, "web:v2")), (7, 2));
+}

@@ -41,6 +41,9 @@ struct Version {
     /// Every template hash seen so far and its revision (old ReplicaSets, oldest first by
     /// revision).
     revisions: BTreeMap<String, u32>,
+    /// Every ReplicaSet's pod template so far (labelled and owned), by hash: a proportional
+    /// scaling may grow an old one.
+    templates: BTreeMap<String, Arc<Pod>>,
 }
 
 /// The versions of one Deployment, from its creation through its timed changes. Revisions
@@ -64,7 +67,8 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
         hash: hash.clone(),
         revision: 1,
         rollback_of: None,
-        revisions: [(hash, 1)].into(),
+        revisions: [(hash.clone(), 1)].into(),
+        templates: [(hash.clone(), labelled(&spec.template, &hash))].into(),
     };
     let mut out = vec![current.clone()];
     for change in changes {
@@ -104,6 +108,7 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
                 next.revision = max_revision + 1;
                 next.revisions.insert(h.clone(), next.revision);
                 next.template = labelled(&t, &h);
+                next.templates.entry(h.clone()).or_insert_with(|| next.template.clone());
                 next.hash = h;
             } else {
                 next.rollback_of = None;
@@ -139,6 +144,8 @@ struct DeploymentState {
     completed: Option<u32>,
     /// Each ReplicaSet's size as last noted.
     noted_size: BTreeMap<String, u32>,
+    /// The scaling event (a change of replicas alone) last applied, by its instant.
+    scaled_at: Option<SimTime>,
 }
 
 pub struct DeploymentController {
@@ -286,6 +293,15 @@ impl DeploymentController {
         let new_size = size(&v.hash, &live, &self.state[d]);
         let all_size: u32 = live.values().sum::<u32>() + self.state[d].creating.values().sum::<u32>();
         let (max_surge, max_unavailable) = self.specs[d].strategy.fenceposts(v.replicas);
+        if self.proportional_scale(d, &v, &live, now, ctx) {
+            // Sizes changed: decide the rest on the new picture, at a sync of its own.
+            self.dirty.insert(d);
+            if !self.sync_armed {
+                self.sync_armed = true;
+                ctx.act(Action::SetTimer { at: now, token: SYNC });
+            }
+            return;
+        }
         match self.specs[d].strategy {
             DeploymentStrategy::Recreate => {
                 let old_left: u32 = old_hashes.iter().map(|h| size(h, &live, &self.state[d])).sum();
@@ -371,6 +387,84 @@ impl DeploymentController {
             self.state[d].completed = Some(v.revision);
             ctx.act(Action::Note(Note::RolloutComplete { deployment: self.specs[d].key(), revision: v.revision }));
         }
+    }
+
+    /// Kubernetes' proportional scaling: when only `replicas` changed while a rolling update
+    /// is under way (several ReplicaSets have pods and the new one is not yet all there), each
+    /// ReplicaSet grows or shrinks in proportion to its size, so the rollout keeps its pace
+    /// and the mix of versions its ratio; the leftover goes to the largest. Returns whether it
+    /// scaled.
+    fn proportional_scale(
+        &mut self,
+        d: usize,
+        v: &Version,
+        live: &BTreeMap<String, u32>,
+        now: SimTime,
+        ctx: &mut Context<'_>,
+    ) -> bool {
+        let DeploymentStrategy::RollingUpdate { .. } = self.specs[d].strategy else { return false };
+        let Some(prev) = self.versions[d].iter().rev().find(|p| p.at < v.at) else { return false };
+        if v.at != now || prev.hash != v.hash || prev.replicas == v.replicas || self.state[d].scaled_at == Some(now) {
+            return false;
+        }
+        self.state[d].scaled_at = Some(now);
+        let size = |h: &str| live.get(h).copied().unwrap_or(0) + self.state[d].creating.get(h).copied().unwrap_or(0);
+        // Active ReplicaSets, larger first; ties: newer first to scale up, older to scale down.
+        let mut active: Vec<(u32, u32, String)> = live
+            .keys()
+            .chain(self.state[d].creating.keys())
+            .map(|h| (size(h), v.revisions.get(h).copied().unwrap_or(0), h.clone()))
+            .filter(|(n, _, _)| *n > 0)
+            .collect();
+        active.sort();
+        active.dedup();
+        // One ReplicaSet: the normal sync sizes it. (The new one is never saturated at a
+        // scaling event: its desired-replicas annotation is the old count.)
+        if active.len() < 2 {
+            return false;
+        }
+        let (surge, _) = self.specs[d].strategy.fenceposts(v.replicas);
+        let (prev_surge, _) = self.specs[d].strategy.fenceposts(prev.replicas);
+        let allowed = if v.replicas > 0 { i64::from(v.replicas + surge) } else { 0 };
+        let annotated = i64::from(prev.replicas + prev_surge).max(1);
+        let total: i64 = active.iter().map(|(n, _, _)| i64::from(*n)).sum();
+        let to_add = allowed - total;
+        if to_add == 0 {
+            return false;
+        }
+        if to_add > 0 {
+            active.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        } else {
+            active.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        let mut added = 0i64;
+        let mut targets: Vec<i64> = Vec::with_capacity(active.len());
+        for (n, _, _) in &active {
+            let n = i64::from(*n);
+            let fraction = if v.replicas == 0 {
+                -n
+            } else {
+                // Rounded half away from zero, as Go's math.Round.
+                (2 * n * allowed + annotated).div_euclid(2 * annotated) - n
+            };
+            let left = to_add - added;
+            let proportion = if to_add > 0 { fraction.min(left) } else { fraction.max(left) };
+            added += proportion;
+            targets.push(n + proportion);
+        }
+        targets[0] = (targets[0] + to_add - added).max(0);
+        for ((n, _, hash), target) in active.iter().zip(targets) {
+            let n = i64::from(*n);
+            if target > n {
+                let template = v.templates[hash].clone();
+                for _ in n..target {
+                    self.create(d, &template, hash, ctx);
+                }
+            } else if target < n {
+                self.delete(d, hash, (n - target) as u32, now, ctx);
+            }
+        }
+        true
     }
 
     /// Deletes up to `count` pods of ReplicaSet `hash` that are not available.
