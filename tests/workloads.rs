@@ -453,3 +453,36 @@ fn scaling_during_a_rollout_is_proportional() {
     let after_scale = 130_000_000_000 + 1_000_000_000;
     assert_eq!((at(after_scale, "web:v1"), at(after_scale, "web:v2")), (7, 2));
 }
+
+/// An Indexed Job: pods `<job>-<index>-<suffix>` labelled with their completion index; a
+/// failed index is run again (a new pod, same index) until each of 0…5 has succeeded once.
+#[test]
+fn an_indexed_job_completes_every_index_once() {
+    let text = text_of("scenarios/job-parallel.yaml")
+        .replace("  parallelism: 2\n", "  parallelism: 2\n  completionMode: Indexed\n  backoffLimit: 20\n")
+        .replace("{podlab.dev/run-for: 30s}", "{podlab.dev/run-for: 30s, podlab.dev/failure-probability: \"0.3\"}");
+    let text = text.split("  expect:").next().unwrap().to_string()
+        + "  expect:\n  - why: every index\n    jobs:\n      render: {status: Complete, succeeded: 6, maxActive: 2}\n";
+    let scenario = podlab::load_str("indexed.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    for policy in ["kubernetes", "omega"] {
+        let run = run_checked(&scenario, policy, 11);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{policy}: {:?}", run.verdicts);
+        let s = &*run.scenario;
+        let mut succeeded = std::collections::BTreeMap::new();
+        for r in &run.sim.records {
+            if let Record::Ended { pod, phase, .. } = &r.record {
+                let p = &s.pods[pod.index()];
+                let index: u32 = p.labels["batch.kubernetes.io/job-completion-index"].parse().unwrap();
+                assert!(p.name.starts_with(&format!("render-{index}-")), "{}", p.name);
+                if *phase == podlab::cluster::Phase::Succeeded {
+                    *succeeded.entry(index).or_insert(0) += 1;
+                }
+            }
+        }
+        assert_eq!(succeeded, (0..6).map(|i| (i, 1)).collect(), "{policy}");
+        assert!(run.summary.workloads.job_failed_pods > 0, "{policy}: some run failed (0.3 of at least 6)");
+    }
+    let unset = text.replace("  completions: 6\n", "");
+    let err = podlab::load_str("indexed.yaml", &unset).expect_err("needs completions").to_string();
+    assert!(err.contains("an Indexed Job needs `completions`"), "{err}");
+}

@@ -12,6 +12,8 @@ pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 /// The label the Job controller puts on its pods (and its older spelling, also set).
 pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
 pub const LEGACY_JOB_NAME_LABEL: &str = "job-name";
+/// The label (and annotation, in Kubernetes) with an Indexed Job pod's completion index.
+pub const JOB_COMPLETION_INDEX_LABEL: &str = "batch.kubernetes.io/job-completion-index";
 
 /// A count given as an integer or a percentage of the desired replicas (`intstr.IntOrString`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +99,7 @@ pub struct DeploymentChange {
     pub change: DeploymentChangeKind,
 }
 
-/// A `batch/v1` Job (NonIndexed completion mode).
+/// A `batch/v1` Job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobSpec {
     pub namespace: String,
@@ -114,6 +116,8 @@ pub struct JobSpec {
     pub template: Arc<Pod>,
     /// When the Job is created (`spec.timeline`), and starts: t = 0 by default.
     pub start: SimTime,
+    /// `completionMode: Indexed`: each index 0…completions−1 needs one successful pod.
+    pub indexed: bool,
 }
 
 impl JobSpec {

@@ -1,5 +1,6 @@
-//! The Job controller (`batch/v1`, NonIndexed): runs a Job's pods until `completions` of them
-//! succeed, at most `parallelism` at once. A failed pod is replaced by a new one (restartPolicy
+//! The Job controller (`batch/v1`): runs a Job's pods until `completions` of them succeed (in
+//! the Indexed mode: one per index 0…completions−1, each pod labelled with its index), at most
+//! `parallelism` at once. A failed pod is replaced by a new one (restartPolicy
 //! Never; OnFailure is run the same way, see ARCHITECTURE.md) after the failure backoff — 10 s
 //! doubling with each consecutive failure, at most 6 minutes; past `backoffLimit` failed pods,
 //! or past `activeDeadlineSeconds`, the Job fails and its active pods are deleted.
@@ -11,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use podlab_cluster::apps::{JobSpec, SAFE_ALPHABET};
+use podlab_cluster::apps::{JOB_COMPLETION_INDEX_LABEL, JobSpec, SAFE_ALPHABET};
 use podlab_cluster::rng::below;
 use podlab_cluster::{Action, Context, Controller, Event, Note, Part, Phase, PodId, SimDuration, SimTime};
 
@@ -41,11 +42,23 @@ struct JobState {
     consecutive_failures: u32,
     last_failure: Option<SimTime>,
     creating: u32,
+    /// Indexed Jobs: indexes with a succeeded pod, each active pod's index, and the indexes of
+    /// creations in flight.
+    succeeded_indexes: BTreeSet<u32>,
+    active_index: BTreeMap<PodId, u32>,
+    creating_indexes: BTreeSet<u32>,
     /// Deletes asked for and not yet seen.
     deleting: BTreeSet<PodId>,
     finished: Option<Finished>,
     /// A backoff timer is set for this instant.
     timer_for: Option<SimTime>,
+}
+
+impl JobState {
+    /// Completions so far: pods succeeded, or for an Indexed Job indexes succeeded.
+    fn done(&self, spec: &JobSpec) -> u32 {
+        if spec.indexed { self.succeeded_indexes.len() as u32 } else { self.succeeded }
+    }
 }
 
 /// A pod of one of the Jobs: how many parts it has (known at its first binding) and ended.
@@ -106,7 +119,7 @@ impl JobController {
                 self.finish(j, Finished::Failed("DeadlineExceeded"), ctx);
             } else if st.failed > spec.backoff_limit {
                 self.finish(j, Finished::Failed("BackoffLimitExceeded"), ctx);
-            } else if st.succeeded >= spec.completions {
+            } else if st.done(spec) >= spec.completions {
                 self.finish(j, Finished::Complete, ctx);
             }
         }
@@ -116,7 +129,7 @@ impl JobController {
             // A finished Job keeps no pod running.
             st.active.difference(&st.deleting).copied().collect()
         } else {
-            let want = spec.parallelism.min(spec.completions - st.succeeded);
+            let want = spec.parallelism.min(spec.completions - st.done(spec));
             let have = st.active.len() as u32 - st.deleting.len() as u32 + st.creating;
             if have < want {
                 if let Some(last) = st.last_failure.filter(|_| st.consecutive_failures > 0) {
@@ -129,8 +142,15 @@ impl JobController {
                         return;
                     }
                 }
-                for _ in have..want {
-                    self.create(j, ctx);
+                let mut free_indexes = (0..spec.completions).filter(|i| {
+                    !st.succeeded_indexes.contains(i)
+                        && !st.creating_indexes.contains(i)
+                        && !st.active_index.iter().any(|(p, x)| x == i && !st.deleting.contains(p))
+                });
+                let indexes: Vec<Option<u32>> =
+                    (have..want).map(|_| if spec.indexed { free_indexes.next() } else { None }).collect();
+                for index in indexes {
+                    self.create(j, index, ctx);
                 }
                 return;
             }
@@ -145,17 +165,26 @@ impl JobController {
         }
     }
 
-    fn create(&mut self, j: usize, ctx: &mut Context<'_>) {
+    /// Creates a pod `<job>-<suffix>`, or for an Indexed Job `<job>-<index>-<suffix>`.
+    fn create(&mut self, j: usize, index: Option<u32>, ctx: &mut Context<'_>) {
+        let prefix = match index {
+            Some(i) => format!("{}-{i}", self.specs[j].name),
+            None => self.specs[j].name.clone(),
+        };
         let name = loop {
             let suffix: String =
                 (0..5).map(|_| SAFE_ALPHABET[below(ctx.rng(), SAFE_ALPHABET.len() as u64) as usize] as char).collect();
-            let name = format!("{}-{suffix}", self.specs[j].name);
+            let name = format!("{prefix}-{suffix}");
             if self.names.insert(name.clone()) {
                 break name;
             }
         };
         let mut pod = (*self.specs[j].template).clone();
         pod.name = name;
+        if let Some(i) = index {
+            pod.labels.insert(JOB_COMPLETION_INDEX_LABEL.into(), i.to_string());
+            self.jobs[j].creating_indexes.insert(i);
+        }
         self.jobs[j].creating += 1;
         ctx.act(Action::CreatePod { spec: Arc::new(pod) });
     }
@@ -165,6 +194,7 @@ impl JobController {
         let st = &mut self.jobs[j];
         st.active.remove(&pod);
         st.deleting.remove(&pod);
+        let index = st.active_index.remove(&pod);
         self.pods.remove(&pod);
         if st.finished.is_some() {
             return;
@@ -172,6 +202,7 @@ impl JobController {
         match phase {
             Some(Phase::Succeeded) => {
                 st.succeeded += 1;
+                st.succeeded_indexes.extend(index);
                 st.consecutive_failures = 0;
             }
             Some(_) => {
@@ -221,6 +252,10 @@ impl Controller for JobController {
                 let st = &mut self.jobs[j];
                 st.creating = st.creating.saturating_sub(1);
                 st.active.insert(*pod);
+                if let Some(i) = spec.labels.get(JOB_COMPLETION_INDEX_LABEL).and_then(|i| i.parse().ok()) {
+                    st.creating_indexes.remove(&i);
+                    st.active_index.insert(*pod, i);
+                }
                 self.pods.insert(*pod, PodView { job: j, parts: 1, ended: 0 });
                 Some(j)
             }
@@ -282,6 +317,7 @@ mod tests {
             active_deadline: None,
             template: Arc::new(t),
             start: SimTime::ZERO,
+            indexed: false,
         }
     }
 

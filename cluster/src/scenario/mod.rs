@@ -606,15 +606,27 @@ impl<'a> Loader<'a> {
                     ));
                 }
             };
-            if let Some(mode) = &m.spec.completion_mode
-                && mode.value != "NonIndexed"
-            {
-                return Err(self.src.error_with_help(
-                    at_doc.at(mode),
-                    format!("completionMode `{}` is not modelled", mode.value),
-                    "podlab runs Jobs in the NonIndexed mode (the default); remove the field",
-                ));
-            }
+            let indexed = match &m.spec.completion_mode {
+                None => false,
+                Some(mode) if mode.value == "NonIndexed" => false,
+                Some(mode) if mode.value == "Indexed" => {
+                    if m.spec.completions.is_none() {
+                        return Err(self.src.error_with_help(
+                            at_doc.at(mode),
+                            "an Indexed Job needs `completions`",
+                            "Kubernetes requires it: the indexes are 0 to completions − 1",
+                        ));
+                    }
+                    true
+                }
+                Some(mode) => {
+                    return Err(self.src.error_with_help(
+                        at_doc.at(mode),
+                        format!("unknown completionMode `{}`", mode.value),
+                        "`NonIndexed` (the default) or `Indexed`",
+                    ));
+                }
+            };
             match &m.spec.template.spec.restart_policy {
                 Some(p) if p.value == "Never" || p.value == "OnFailure" => {}
                 Some(p) => {
@@ -651,6 +663,7 @@ impl<'a> Loader<'a> {
                 active_deadline,
                 template: Arc::new(pod),
                 start: SimTime::ZERO,
+                indexed,
             });
         }
 
