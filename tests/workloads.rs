@@ -248,6 +248,10 @@ fn bad_workload_input_is_positioned() {
                 .replace("failure-probability: \"0.5\"", "failure-probability: \"1.5\""),
             "not a probability",
         ),
+        (
+            base.replace("rolloutUndo: {deployment: api}", "rolloutUndo: {deployment: api, toRevision: 0}"),
+            "toRevision 0 is out of range",
+        ),
     ];
     for (text, message) in cases {
         let err =

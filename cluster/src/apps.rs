@@ -85,8 +85,9 @@ impl DeploymentSpec {
 pub enum DeploymentChangeKind {
     /// `kubectl set image deployment/<d> <container>=<image>`.
     SetImage { container: usize, image: String },
-    /// `kubectl rollout undo deployment/<d>`: back to the previous revision's template.
-    RolloutUndo,
+    /// `kubectl rollout undo deployment/<d> [--to-revision=N]`: back to the previous
+    /// revision's template, or revision N's.
+    RolloutUndo { to_revision: Option<u32> },
     /// `kubectl scale deployment/<d> --replicas=<n>`.
     Scale { replicas: u32 },
 }

@@ -86,13 +86,17 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
                 t.containers[*container].image = image.clone();
                 Some(Arc::new(t))
             }
-            DeploymentChangeKind::RolloutUndo => {
-                // The previous revision: the highest below the current one (none: no-op,
-                // as kubectl's "no rollout history found").
+            DeploymentChangeKind::RolloutUndo { to_revision } => {
+                // The previous revision: the highest below the current one; or the one named
+                // (none such: no-op, as kubectl's "no rollout history found" / "unable to find
+                // specified revision").
                 let previous = current
                     .revisions
                     .iter()
-                    .filter(|(_, r)| **r < current.revision)
+                    .filter(|(_, r)| match to_revision {
+                        Some(want) => **r == *want && *want != current.revision,
+                        None => **r < current.revision,
+                    })
                     .max_by_key(|(_, r)| **r)
                     .map(|(h, r)| (h.clone(), *r));
                 previous.map(|(h, r)| {
@@ -624,7 +628,7 @@ mod tests {
         let set = |image: &str| DeploymentChangeKind::SetImage { container: 0, image: image.into() };
         let changes = [
             change(60, set("web:v2")),
-            change(120, DeploymentChangeKind::RolloutUndo),
+            change(120, DeploymentChangeKind::RolloutUndo { to_revision: None }),
             change(180, DeploymentChangeKind::Scale { replicas: 5 }),
             change(240, set("web:v2")),
         ];
@@ -719,7 +723,21 @@ mod tests {
 
     #[test]
     fn undo_without_history_changes_nothing() {
-        let v = versions(&spec(), &[&change(60, DeploymentChangeKind::RolloutUndo)]);
+        let v = versions(&spec(), &[&change(60, DeploymentChangeKind::RolloutUndo { to_revision: None })]);
         assert_eq!((v[1].revision, v[1].rollback_of), (1, None));
+    }
+
+    /// `--to-revision`: back to a named revision, past the previous one; a revision not in
+    /// the history changes nothing.
+    #[test]
+    fn undo_to_a_named_revision() {
+        let set = |image: &str| DeploymentChangeKind::SetImage { container: 0, image: image.into() };
+        let undo = |to| DeploymentChangeKind::RolloutUndo { to_revision: Some(to) };
+        let changes =
+            [change(60, set("web:v2")), change(120, set("web:v3")), change(180, undo(1)), change(240, undo(9))];
+        let v = versions(&spec(), &changes.iter().collect::<Vec<_>>());
+        assert_eq!(v[3].template.containers[0].image, "web:v1");
+        assert_eq!((v[3].revision, v[3].rollback_of), (4, Some(1)));
+        assert_eq!((v[4].revision, v[4].hash.as_str()), (4, v[3].hash.as_str()));
     }
 }

@@ -1121,7 +1121,7 @@ impl<'a> Loader<'a> {
                 return Err(doc.src.error_with_help(
                     doc.at(a),
                     "an action does exactly one thing",
-                    "give one of `setImage: {deployment, container, image}`, `rolloutUndo: {deployment}`, \
+                    "give one of `setImage: {deployment, container, image}`, `rolloutUndo: {deployment, toRevision?}`, \
                      `scale: {deployment, replicas}`",
                 ));
             }
@@ -1157,7 +1157,14 @@ impl<'a> Loader<'a> {
                 }
                 (d, DeploymentChangeKind::SetImage { container, image: si.image.value.clone() })
             } else if let Some(undo) = &m.rollout_undo {
-                (find(&undo.deployment)?, DeploymentChangeKind::RolloutUndo)
+                let to_revision = match &undo.to_revision {
+                    None => None,
+                    Some(r) if (1..=1_000_000).contains(&r.value) => Some(r.value as u32),
+                    Some(r) => {
+                        return Err(doc.error(r, format!("toRevision {} is out of range (1 to 1000000)", r.value)));
+                    }
+                };
+                (find(&undo.deployment)?, DeploymentChangeKind::RolloutUndo { to_revision })
             } else {
                 let sc = m.scale.as_ref().expect("one verb");
                 let d = find(&sc.deployment)?;

@@ -89,11 +89,12 @@ pub struct SetImageManifest {
     pub image: Spanned<String>,
 }
 
-/// `kubectl rollout undo deployment/<deployment>`.
+/// `kubectl rollout undo deployment/<deployment> [--to-revision=<toRevision>]`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeploymentRefManifest {
     pub deployment: Spanned<String>,
+    pub to_revision: Option<Spanned<i64>>,
 }
 
 /// `kubectl scale deployment/<deployment> --replicas=<replicas>`.
