@@ -145,7 +145,20 @@ fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String>
             Note::NodeNotReady { node: n } => format!("{}: node {} NotReady", by(*c), node(*n)),
             Note::NodeReady { node: n } => format!("{}: node {} Ready", by(*c), node(*n)),
             Note::Evicted { pod: p } => format!("{}: evicted {}", by(*c), pod(*p)),
-            Note::Abandoned { .. } | Note::Attempt { .. } | Note::AttemptDone { .. } | Note::OfferClosed { .. } => {
+            Note::RolloutStarted { deployment, revision, .. } => {
+                format!("{}: rollout of {deployment} revision {revision}", by(*c))
+            }
+            Note::RolloutComplete { deployment, revision } => {
+                format!("{}: {deployment} revision {revision} rolled out", by(*c))
+            }
+            Note::JobComplete { job } => format!("{}: job {job} complete", by(*c)),
+            Note::JobFailed { job, reason } => format!("{}: job {job} failed ({reason})", by(*c)),
+            Note::DeletedPod { pod: p } => format!("{}: deleted {}", by(*c), pod(*p)),
+            Note::ScaledReplicaSet { .. }
+            | Note::Abandoned { .. }
+            | Note::Attempt { .. }
+            | Note::AttemptDone { .. }
+            | Note::OfferClosed { .. } => {
                 return None;
             }
         },

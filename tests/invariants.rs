@@ -56,6 +56,24 @@ fn catches_impossible_histories() {
     assert!(feed(&early).unwrap_err().contains("before it was created"));
 }
 
+/// A pod deleted before it was bound never binds afterwards, and only a never-bound pod can be
+/// deleted so.
+#[test]
+fn catches_a_deleted_pod_binding() {
+    let deleted = [Record::NodeAdded { node: N }, Record::PodCreated { pod: A }, Record::PodDeleted { pod: A }];
+    assert_eq!(feed(&deleted), Ok(()));
+    let mut late = deleted.to_vec();
+    late.push(Record::Bound { pod: A, part: Part::Whole, node: N });
+    assert!(feed(&late).unwrap_err().contains("bound after it was deleted"));
+    let ran = [
+        Record::NodeAdded { node: N },
+        Record::PodCreated { pod: A },
+        Record::Bound { pod: A, part: Part::Whole, node: N },
+        Record::PodDeleted { pod: A },
+    ];
+    assert!(feed(&ran).unwrap_err().contains("it was"));
+}
+
 /// A gang member that holds its reservation past the gang's timeout is caught.
 #[test]
 fn catches_reservations_held_past_the_timeout() {

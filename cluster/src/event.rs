@@ -108,6 +108,18 @@ pub enum Event {
         node: NodeId,
         phase: Phase,
     },
+    /// The kubelet started a bound part (its containers run): the pod status update every
+    /// pod watcher sees. Sent only with a modelled control plane; in the ideal one a part
+    /// runs from its binding.
+    Started {
+        pod: PodId,
+        part: Part,
+        node: NodeId,
+    },
+    /// A pod deleted before any part of it was bound: it is gone, and will never run.
+    PodDeleted {
+        pod: PodId,
+    },
     /// A timer this controller set.
     Timer {
         token: u64,
@@ -195,6 +207,20 @@ pub enum Note {
     NodeReady { node: NodeId },
     /// A pod evicted from a node that stayed unreachable past its toleration.
     Evicted { pod: PodId },
+    /// A Deployment's rollout to a revision began (`revision` 1 is its first creation);
+    /// `rollback_of` names the revision `kubectl rollout undo` went back to, by its former number.
+    RolloutStarted { deployment: String, revision: u32, replicas: u32, rollback_of: Option<u32> },
+    /// Every desired pod of the revision is available and no older pod is left.
+    RolloutComplete { deployment: String, revision: u32 },
+    /// A controller deletes one of its pods (a ReplicaSet scaled down, a Job finished): the
+    /// Kubernetes event `SuccessfulDelete`. Its running parts end Failed, as an eviction's do.
+    DeletedPod { pod: PodId },
+    /// A ReplicaSet's desired pods changed (a rollout step, or a scaling).
+    ScaledReplicaSet { replica_set: String, replicas: u32 },
+    /// A Job's pods succeeded `completions` times.
+    JobComplete { job: String },
+    /// A Job failed: `BackoffLimitExceeded` or `DeadlineExceeded`.
+    JobFailed { job: String, reason: &'static str },
 }
 
 /// A request from a controller to its backend.
@@ -221,7 +247,8 @@ pub enum Action {
     TaintNode { node: NodeId, taint: Taint },
     /// Remove the node's taint with this key.
     UntaintNode { node: NodeId, key: String },
-    /// Evict (delete) a pod: its running parts end as Failed and free their resources.
+    /// Evict (delete) a pod: its running parts end as Failed and free their resources; a pod
+    /// not bound yet is deleted (`Record::PodDeleted`) and never binds.
     Evict { pod: PodId },
 }
 
@@ -279,6 +306,10 @@ pub enum Record {
     },
     NodeCrashed {
         node: NodeId,
+    },
+    /// A pod deleted before any part of it was bound.
+    PodDeleted {
+        pod: PodId,
     },
     /// A node cut off from the control plane, and healed.
     Partitioned {

@@ -225,7 +225,8 @@ pub struct Pod {
     pub group: Option<GroupId>,
     /// Batch or service work (label `podlab.dev/workload`; batch by default).
     pub workload: WorkloadClass,
-    /// The ReplicaSet (or Deployment) that created this pod, if any.
+    /// The controller that created this pod, if any: a ReplicaSet (for a Deployment's pods,
+    /// its ReplicaSet `<deployment>-<pod-template-hash>`) or a Job.
     pub owner: Option<String>,
     /// The size of this pod's images (`podlab.dev/image-size`), for the kubelet's pulls.
     pub image_bytes: Option<u64>,
@@ -237,6 +238,12 @@ pub struct Pod {
     /// Real mode: the bytes each app container allocates and touches, by container index
     /// (`podlab.dev/allocate-memory`); empty when none does. The simulator ignores it.
     pub allocate_memory_bytes: Vec<u64>,
+    /// `podlab.dev/fail-after`: the containers exit non-zero this long after they start (the
+    /// part ends Failed), unless `run_for` ends them first.
+    pub fail_after: Option<SimDuration>,
+    /// `podlab.dev/failure-probability`, in parts per million: the chance that a run ending by
+    /// itself ends Failed rather than Succeeded, drawn per part from the kubelet's stream.
+    pub failure_ppm: u32,
 }
 
 impl Pod {
@@ -270,6 +277,8 @@ impl Pod {
             node_name: None,
             requests,
             allocate_memory_bytes: Vec::new(),
+            fail_after: None,
+            failure_ppm: 0,
         }
     }
 

@@ -719,6 +719,7 @@ mod tests {
             utilisation: Utilisation::default(),
             scheduling: Default::default(),
             control_plane: Default::default(),
+            workloads: Default::default(),
         };
         let names: Vec<String> = flatten(&summary).into_iter().map(|m| m.name).collect();
         for h in HEADLINE {

@@ -23,7 +23,8 @@ pub struct ControlPlaneMetrics {
     pub node_failure_detection: Percentiles,
     /// Pods that failed with their node (evicted, or reported dead when it came back).
     pub pods_lost: u64,
-    /// Pods a ReplicaSet created after the first ones (replacements).
+    /// Pods a ReplicaSet created after its first ones, and pods a Deployment created while a
+    /// failure of one of its pods waited: replacements.
     pub pods_recreated: u64,
     /// From a replica's failure (its node's crash, or its own failure) to its replacement
     /// running.
@@ -48,19 +49,37 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
     // Pods on each node, and pods whose failure was counted at their node's crash.
     let mut on_node: BTreeMap<NodeId, std::collections::BTreeSet<PodId>> = BTreeMap::new();
     let mut died_with_node: std::collections::BTreeSet<PodId> = Default::default();
-    let owner = |p: &PodId| scenario.pods.get(p.index()).and_then(|s| s.owner.clone());
+    let mut deleted_by_owner: std::collections::BTreeSet<PodId> = Default::default();
+    // Whose replicas a pod is: its Deployment's (any revision's pod restores a failure), its
+    // ReplicaSet's; a Job's pods are not replicas.
+    let owner = |p: &PodId| {
+        let spec = scenario.pods.get(p.index())?;
+        if spec.job().is_some() {
+            return None;
+        }
+        match spec.deployment() {
+            Some(d) => Some(format!("deployment/{}/{d}", spec.namespace)),
+            None => spec.owner.clone(),
+        }
+    };
     let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].parts(container).len();
     for s in records.iter().take_while(|s| s.time <= end) {
         match &s.record {
             Record::PodCreated { pod } => {
                 created.insert(*pod, s.time);
                 if let Some(o) = owner(pod) {
-                    let n = first_replicas.entry(o.clone()).or_insert(0);
-                    let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
-                    if *n >= desired {
-                        m.pods_recreated += 1;
+                    if scenario.pods[pod.index()].deployment().is_some() {
+                        // A Deployment creates pods for rollouts and scaling too: a replacement
+                        // is one created while a failure of its Deployment waits.
+                        m.pods_recreated += u64::from(waiting.get(&o).is_some_and(|w| !w.is_empty()));
                     } else {
-                        *n += 1;
+                        let n = first_replicas.entry(o.clone()).or_insert(0);
+                        let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
+                        if *n >= desired {
+                            m.pods_recreated += 1;
+                        } else {
+                            *n += 1;
+                        }
                     }
                 }
             }
@@ -84,11 +103,15 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
                     restore(&owner(pod), s.time, &mut waiting, &mut restores);
                 }
             }
+            Record::Note { note: Note::DeletedPod { pod }, .. } => {
+                deleted_by_owner.insert(*pod);
+            }
             Record::Ended { pod, node, phase, .. } => {
                 if let Some(set) = on_node.get_mut(node) {
                     set.remove(pod);
                 }
-                if *phase == Phase::Failed {
+                // A pod its own controller deleted (scaled down) was not lost.
+                if *phase == Phase::Failed && !deleted_by_owner.contains(pod) {
                     m.pods_lost += 1;
                     if let Some(o) = owner(pod).filter(|_| !died_with_node.contains(pod)) {
                         waiting.entry(o).or_default().push(s.time);

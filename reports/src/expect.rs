@@ -4,6 +4,7 @@ use podlab_cluster::scenario::{Check, Expectation, Scenario};
 use podlab_cluster::{SimTime, Stamped};
 
 use crate::outcome::Outcomes;
+use crate::workloads::{deployment_story, job_story};
 
 /// The verdict on one expectation for one policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +94,10 @@ pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTim
                     }
                     Check::ReplicasRunning { ref owner, running } => {
                         let got = (0..outcomes.pods.len())
-                            .filter(|&i| scenario.pods[i].owner.as_deref() == Some(owner.as_str()))
+                            .filter(|&i| {
+                                let pod = &scenario.pods[i];
+                                pod.owner.as_deref() == Some(owner.as_str()) || pod.deployment() == Some(owner.as_str())
+                            })
                             .filter(|&i| {
                                 outcomes.phase(scenario, podlab_cluster::PodId(i as u32))
                                     == Some(podlab_cluster::Phase::Running)
@@ -101,6 +105,80 @@ pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTim
                             .count() as u32;
                         if got != running {
                             failures.push(format!("ReplicaSet {owner} has {got} pods running, expected {running}"));
+                        }
+                    }
+                    Check::DeploymentAvailable { ref deployment, available } => {
+                        let got = deployment_story(scenario, records, deployment, at).available;
+                        if got != available {
+                            failures.push(format!(
+                                "Deployment {deployment} has {got} pods available, expected {available}"
+                            ));
+                        }
+                    }
+                    Check::DeploymentRevision { ref deployment, revision } => {
+                        let got = deployment_story(scenario, records, deployment, at).revision;
+                        if got != Some(revision) {
+                            let got = got.map_or("no revision".to_string(), |r| format!("revision {r}"));
+                            failures.push(format!("Deployment {deployment} is at {got}, expected revision {revision}"));
+                        }
+                    }
+                    Check::DeploymentImage { ref deployment, ref image } => {
+                        let images = deployment_story(scenario, records, deployment, at).running_images;
+                        let all_run_it = !images.is_empty() && images.iter().all(|i| i.split(',').any(|c| c == image));
+                        if !all_run_it {
+                            let got: Vec<&str> = images.iter().map(String::as_str).collect();
+                            failures.push(format!(
+                                "Deployment {deployment}'s running pods run [{}], expected each to run {image}",
+                                got.join("; ")
+                            ));
+                        }
+                    }
+                    Check::DeploymentMinAvailable { ref deployment, min } => {
+                        let story = deployment_story(scenario, records, deployment, at);
+                        match story.min_available_in_updates {
+                            None => failures.push(format!("Deployment {deployment} had no update rollout")),
+                            Some(got) if got < min => failures.push(format!(
+                                "Deployment {deployment} had only {got} pods available during a rollout, expected \
+                                 at least {min}"
+                            )),
+                            Some(_) => {}
+                        }
+                    }
+                    Check::DeploymentMaxPods { ref deployment, max } => {
+                        let story = deployment_story(scenario, records, deployment, at);
+                        match story.max_pods_in_rollouts {
+                            None => failures.push(format!("Deployment {deployment} had no rollout")),
+                            Some(got) if got > max => failures.push(format!(
+                                "Deployment {deployment} had {got} pods during a rollout, expected at most {max}"
+                            )),
+                            Some(_) => {}
+                        }
+                    }
+                    Check::JobStatus { ref job, ref status, ref reason } => {
+                        let story = job_story(scenario, records, job, at);
+                        let got_reason = story.finished.and_then(|(_, _, r)| r);
+                        if story.status() != status || reason.as_deref().is_some_and(|r| Some(r) != got_reason) {
+                            let why = got_reason.map_or(String::new(), |r| format!(" ({r})"));
+                            let want = reason.as_ref().map_or(String::new(), |r| format!(" ({r})"));
+                            failures.push(format!("Job {job} is {}{why}, expected {status}{want}", story.status()));
+                        }
+                    }
+                    Check::JobSucceeded { ref job, pods } => {
+                        let got = job_story(scenario, records, job, at).succeeded;
+                        if got != pods {
+                            failures.push(format!("Job {job} has {got} pods succeeded, expected {pods}"));
+                        }
+                    }
+                    Check::JobFailed { ref job, pods } => {
+                        let got = job_story(scenario, records, job, at).failed;
+                        if got != pods {
+                            failures.push(format!("Job {job} has {got} pods failed, expected {pods}"));
+                        }
+                    }
+                    Check::JobMaxActive { ref job, pods } => {
+                        let got = job_story(scenario, records, job, at).max_active;
+                        if got > pods {
+                            failures.push(format!("Job {job} ran {got} pods at once, expected at most {pods}"));
                         }
                     }
                     Check::GroupPlaced { group, placed } => {

@@ -14,6 +14,7 @@ pub mod scheduling;
 pub mod series;
 pub mod summary;
 pub mod trace;
+pub mod workloads;
 
 pub use expect::{Verdict, check};
 pub use outcome::Outcomes;

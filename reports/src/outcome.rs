@@ -26,6 +26,8 @@ pub struct PodOutcome {
     pub partial: bool,
     /// Failed scheduling attempts of its parts.
     pub unschedulable_attempts: u64,
+    /// When a controller deleted it before it was bound.
+    pub deleted_at: Option<SimTime>,
 }
 
 impl PodOutcome {
@@ -80,6 +82,7 @@ impl Outcomes {
         for s in records.iter().take_while(|s| s.time <= until) {
             match &s.record {
                 Record::PodCreated { pod } => pods[pod.index()].created_at = Some(s.time),
+                Record::PodDeleted { pod } => pods[pod.index()].deleted_at = Some(s.time),
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
                     running.insert((*pod, *part), o.runs.len());

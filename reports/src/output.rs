@@ -179,6 +179,10 @@ struct EventLine<'a> {
     framework: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offer: Option<u64>,
+    /// The workload a controller's note is about: `deployment/<name>`, `replicaset/<name>`,
+    /// `job/<name>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workload: Option<String>,
     /// Counts a note carries: tasks, placed, conflicts, launched, busy_ns.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[serde(flatten)]
@@ -209,6 +213,7 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
             job: None,
             framework: None,
             offer: None,
+            workload: None,
             counts: BTreeMap::new(),
             amounts: BTreeMap::new(),
         };
@@ -260,6 +265,10 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
             }
             Record::PodCreated { pod: p } => {
                 line.event = "pod-created";
+                line.pod = pod(*p);
+            }
+            Record::PodDeleted { pod: p } => {
+                line.event = "pod-deleted";
                 line.pod = pod(*p);
             }
             Record::Bound { pod: p, part, node: n } => {
@@ -319,6 +328,10 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                         line.event = "evicted";
                         line.pod = pod(*p);
                     }
+                    Note::DeletedPod { pod: p } => {
+                        line.event = "deleted";
+                        line.pod = pod(*p);
+                    }
                     Note::Offered { offer, framework, resources } => {
                         line.event = "offered";
                         (line.offer, line.framework) = (Some(*offer), name(framework));
@@ -332,6 +345,33 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                     Note::Hoard { held, needs } => {
                         line.event = "hoard";
                         line.amounts = [("held", held.to_string()), ("needs", needs.to_string())].into();
+                    }
+                    Note::RolloutStarted { deployment, revision, replicas, rollback_of } => {
+                        line.event = "rollout-started";
+                        line.workload = Some(format!("deployment/{deployment}"));
+                        line.counts = [("revision", u64::from(*revision)), ("replicas", u64::from(*replicas))].into();
+                        if let Some(r) = rollback_of {
+                            line.counts.insert("rollback_of", u64::from(*r));
+                        }
+                    }
+                    Note::RolloutComplete { deployment, revision } => {
+                        line.event = "rollout-complete";
+                        line.workload = Some(format!("deployment/{deployment}"));
+                        line.counts = [("revision", u64::from(*revision))].into();
+                    }
+                    Note::ScaledReplicaSet { replica_set, replicas } => {
+                        line.event = "scaled";
+                        line.workload = Some(format!("replicaset/{replica_set}"));
+                        line.counts = [("replicas", u64::from(*replicas))].into();
+                    }
+                    Note::JobComplete { job: j } => {
+                        line.event = "job-complete";
+                        line.workload = Some(format!("job/{j}"));
+                    }
+                    Note::JobFailed { job: j, reason } => {
+                        line.event = "job-failed";
+                        line.workload = Some(format!("job/{j}"));
+                        line.reason = Some(reason.to_string());
                     }
                 }
             }

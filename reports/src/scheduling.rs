@@ -269,7 +269,13 @@ pub fn scheduling_metrics(
                 Note::GroupTimedOut { .. }
                 | Note::NodeNotReady { .. }
                 | Note::NodeReady { .. }
-                | Note::Evicted { .. } => {}
+                | Note::Evicted { .. }
+                | Note::DeletedPod { .. }
+                | Note::RolloutStarted { .. }
+                | Note::RolloutComplete { .. }
+                | Note::ScaledReplicaSet { .. }
+                | Note::JobComplete { .. }
+                | Note::JobFailed { .. } => {}
             },
             _ => {}
         }

@@ -8,6 +8,7 @@ use podlab_cluster::{Phase, PodId, Record, SimTime, Stamped};
 use crate::control_plane::{ControlPlaneMetrics, control_plane_metrics};
 use crate::outcome::Outcomes;
 use crate::scheduling::{SchedulingMetrics, scheduling_metrics};
+use crate::workloads::{WorkloadMetrics, workload_metrics};
 
 pub const SUMMARY_SCHEMA: &str = "podlab.summary/v1";
 
@@ -31,6 +32,8 @@ pub struct Summary {
     pub scheduling: SchedulingMetrics,
     /// Start-up, API latency, failure detection, replicas lost and restored.
     pub control_plane: ControlPlaneMetrics,
+    /// Deployment rollouts and Jobs.
+    pub workloads: WorkloadMetrics,
 }
 
 /// Where every pod of the scenario stands at the end of the run.
@@ -43,6 +46,8 @@ pub struct PodCounts {
     pub running: u64,
     pub succeeded: u64,
     pub failed: u64,
+    /// Pods deleted (by a controller) before they were bound: not pending any more.
+    pub deleted: u64,
     /// Pods due after the run ended.
     pub not_arrived: u64,
 }
@@ -114,6 +119,7 @@ pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -
         let id = PodId(i as u32);
         match outcomes.phase(scenario, id) {
             None => pods.not_arrived += 1,
+            Some(Phase::Pending) if o.deleted_at.is_some() => pods.deleted += 1,
             Some(Phase::Pending) => pods.pending += 1,
             Some(Phase::Running) => pods.running += 1,
             Some(Phase::Succeeded) => pods.succeeded += 1,
@@ -148,6 +154,7 @@ pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -
         utilisation: utilisation(scenario, records, info.end),
         scheduling: scheduling_metrics(scenario, info.controllers, records, info.end),
         control_plane: control_plane_metrics(scenario, records, info.end),
+        workloads: workload_metrics(scenario, records, info.end),
     }
 }
 

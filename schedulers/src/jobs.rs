@@ -256,6 +256,10 @@ impl Pods {
     pub fn get(&self, pod: PodId) -> &Arc<Pod> {
         self.0[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
     }
+
+    pub fn try_get(&self, pod: PodId) -> Option<&Arc<Pod>> {
+        self.0.get(pod.index()).and_then(Option::as_ref)
+    }
 }
 
 /// Keeps a set of closed nodes in step with a node's new spec.

@@ -315,7 +315,9 @@ impl Controller for Master {
             | Event::GroupAdded { .. }
             | Event::Committed { .. }
             | Event::Start
-            | Event::NodeHeartbeat { .. } => {}
+            | Event::NodeHeartbeat { .. }
+            | Event::Started { .. }
+            | Event::PodDeleted { .. } => {}
         }
         self.arm(ctx);
     }
@@ -650,6 +652,14 @@ impl Controller for Framework {
                 self.hoard.retain(|o| o.offer != *offer);
                 if self.hoard.is_empty() {
                     self.hoard_since = None;
+                }
+            }
+            Event::PodDeleted { pod } => {
+                // Deleted while pending: no longer a task to launch.
+                if let Some(spec) = self.pods.try_get(*pod) {
+                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    self.table.placed(job, &[*pod]);
+                    self.hoard_dirty = true;
                 }
             }
             Event::Timer { token: DECIDED } => self.job_decided(ctx),

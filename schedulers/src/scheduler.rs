@@ -136,6 +136,8 @@ pub struct Scheduler {
     /// Cluster events that could move parts so far (kube's move requests).
     moves: u64,
     memo: Option<Memo>,
+    /// Pods deleted before they were bound: never queued again.
+    deleted: BTreeSet<PodId>,
     in_flight: Option<InFlight>,
     cycle_armed: bool,
     backoff_tick_armed: bool,
@@ -156,6 +158,7 @@ impl Scheduler {
             groups: BTreeMap::new(),
             placed: BTreeMap::new(),
             assumed: BTreeSet::new(),
+            deleted: BTreeSet::new(),
             active: BTreeSet::new(),
             backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
@@ -549,12 +552,23 @@ impl Controller for Scheduler {
             }
             Event::BindRefused { pod, part, .. } => {
                 // The cache was wrong: forget the assumption and try again after a backoff, as
-                // kube's `handleSchedulingFailure` does with a binding error.
+                // kube's `handleSchedulingFailure` does with a binding error (unless the pod is
+                // gone).
                 self.assumed.remove(&(*pod, *part));
                 self.unplace(*pod, *part);
-                let key = self.new_key(*pod, *part);
-                let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
-                self.park(key, &rejection, true, ctx);
+                if !self.deleted.contains(pod) {
+                    let key = self.new_key(*pod, *part);
+                    let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
+                    self.park(key, &rejection, true, ctx);
+                }
+            }
+            Event::PodDeleted { pod } => {
+                // Deleted while pending: out of every queue.
+                self.deleted.insert(*pod);
+                self.active.retain(|k| k.pod != *pod);
+                self.backoff.retain(|(_, k)| k.pod != *pod);
+                self.unschedulable.retain(|k, _| k.pod != *pod);
+                self.attempts.retain(|(p, _), _| p != pod);
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
@@ -567,7 +581,11 @@ impl Controller for Scheduler {
                 self.node_changed(*node, ctx);
             }
             Event::Timer { token } => self.timer(*token, ctx),
-            Event::Message { .. } | Event::Committed { .. } | Event::Start | Event::NodeHeartbeat { .. } => {}
+            Event::Message { .. }
+            | Event::Committed { .. }
+            | Event::Start
+            | Event::NodeHeartbeat { .. }
+            | Event::Started { .. } => {}
         }
         self.arm(ctx);
     }

@@ -50,6 +50,8 @@ pub struct JobScheduler {
     closed: BTreeSet<NodeId>,
     placed: BTreeMap<PodId, NodeId>,
     assumed: BTreeSet<PodId>,
+    /// Pods deleted before they were bound: never retried.
+    deleted: BTreeSet<PodId>,
     /// Which jobs are this instance's, decided at each job's first task.
     owned: BTreeMap<JobRef, bool>,
     jobs_seen: u64,
@@ -74,6 +76,7 @@ impl JobScheduler {
             closed: BTreeSet::new(),
             placed: BTreeMap::new(),
             assumed: BTreeSet::new(),
+            deleted: BTreeSet::new(),
             owned: BTreeMap::new(),
             jobs_seen: 0,
             table: JobTable::default(),
@@ -244,9 +247,19 @@ impl Controller for JobScheduler {
                 // Monolithic on a stale cache (only with a slow control plane): retry the task.
                 self.assumed.remove(pod);
                 self.release(*pod);
-                let spec = self.pods.get(*pod).clone();
-                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
-                self.table.add_task(job, *pod, spec.workload);
+                if !self.deleted.contains(pod) {
+                    let spec = self.pods.get(*pod).clone();
+                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    self.table.add_task(job, *pod, spec.workload);
+                }
+            }
+            Event::PodDeleted { pod } => {
+                // Deleted while pending: no longer a task of its job.
+                self.deleted.insert(*pod);
+                if let Some(spec) = self.pods.try_get(*pod) {
+                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    self.table.placed(job, &[*pod]);
+                }
             }
             Event::Ended { pod, .. } => self.release(*pod),
             Event::Committed { accepted, conflicted } => self.committed(accepted, conflicted, ctx),
@@ -261,7 +274,8 @@ impl Controller for JobScheduler {
             | Event::GroupAdded { .. }
             | Event::Message { .. }
             | Event::Start
-            | Event::NodeHeartbeat { .. } => {}
+            | Event::NodeHeartbeat { .. }
+            | Event::Started { .. } => {}
         }
         self.arm(ctx);
     }

@@ -26,6 +26,8 @@ enum Pending {
         pod: PodId,
         part: Part,
         node: NodeId,
+        /// Succeeded, or Failed (`podlab.dev/fail-after`, `podlab.dev/failure-probability`).
+        phase: Phase,
     },
     Deliver {
         to: ControllerId,
@@ -77,6 +79,8 @@ struct PodBooks {
     running: Vec<(Part, NodeId)>,
     /// Parts that ran and ended.
     ended: Vec<(Part, Phase)>,
+    /// Deleted (by a controller): no part binds any more.
+    deleted: bool,
 }
 
 /// The simulated cluster.
@@ -106,6 +110,9 @@ pub struct SimBackend {
     etcd_down_until: SimTime,
     /// An apiserver brownout in force: until when, the latency factor, the error rate.
     brownout: Option<(SimTime, f64, f64)>,
+    /// Whether a run ends Failed, for pods with `podlab.dev/failure-probability` (drawn only
+    /// for them, so other runs' draws never shift).
+    exits: rand_chacha::ChaCha8Rng,
 }
 
 /// Without a `duration`, a run ends when nothing is left to happen by itself and the
@@ -164,6 +171,7 @@ impl SimBackend {
             held: Vec::new(),
             etcd_down_until: SimTime::ZERO,
             brownout: None,
+            exits: podlab_cluster::rng::stream(seed, "kubelet/exits"),
         }
     }
 
@@ -247,6 +255,16 @@ impl SimBackend {
         }
     }
 
+    /// A pod status update (the kubelet's report that a part runs) to every controller, on
+    /// the model's status watch: its own delays, so the other watch events keep their times.
+    fn broadcast_status(&mut self, event: Event) {
+        let Some(m) = &mut self.model else { return };
+        for to in 0..self.controllers.len() {
+            let at = m.status_arrival(to, self.now);
+            self.queue.push(at, Pending::Deliver { to: ControllerId(to as u16), event: event.clone() });
+        }
+    }
+
     fn deliver(&mut self, to: ControllerId, event: Event) {
         self.queue.push(self.now, Pending::Deliver { to, event });
     }
@@ -298,7 +316,10 @@ impl SimBackend {
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
         let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
         let taken = books.running.iter().map(|(p, _)| p).chain(books.ended.iter().map(|(p, _)| p));
-        if !books.created || taken.clone().any(|p| *p == part || *p == Part::Whole || part == Part::Whole) {
+        if !books.created
+            || books.deleted
+            || taken.clone().any(|p| *p == part || *p == Part::Whole || part == Part::Whole)
+        {
             return Err(BindRefusal::AlreadyBound);
         }
         let Some(spec) = self.scenario.nodes.get(node.index()) else { return Err(BindRefusal::NoSuchNode) };
@@ -340,12 +361,24 @@ impl SimBackend {
         Ok(())
     }
 
-    /// The part runs from now, for its pod's duration.
+    /// The part runs from now, for its pod's duration; it ends Failed at `fail-after` if that
+    /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
-        if let Some(run_for) = self.scenario.pods[pod.index()].run_for {
-            self.world_pending += 1;
-            self.queue.push(self.now + run_for, Pending::PartEnds { pod, part, node });
+        let spec = &self.scenario.pods[pod.index()];
+        let (after, mut phase) = match (spec.run_for, spec.fail_after) {
+            (Some(run), Some(fail)) if fail <= run => (fail, Phase::Failed),
+            (Some(run), _) => (run, Phase::Succeeded),
+            (None, Some(fail)) => (fail, Phase::Failed),
+            (None, None) => return,
+        };
+        if phase == Phase::Succeeded
+            && spec.failure_ppm > 0
+            && podlab_cluster::rng::below(&mut self.exits, 1_000_000) < u64::from(spec.failure_ppm)
+        {
+            phase = Phase::Failed;
         }
+        self.world_pending += 1;
+        self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
 
     /// A part stops and gives its resources back.
@@ -446,10 +479,21 @@ impl SimBackend {
             }
             Action::UntaintNode { node, key } => self.set_taint(node, None, &key),
             Action::Evict { pod } => {
-                let parts: Vec<(Part, NodeId)> =
-                    self.pods.get(pod.index()).map(|b| b.running.clone()).unwrap_or_default();
+                let Some(books) = self.pods.get_mut(pod.index()) else { return };
+                if !books.created || books.deleted {
+                    return;
+                }
+                books.deleted = true;
+                let never_bound = books.running.is_empty() && books.ended.is_empty();
+                let parts = books.running.clone();
                 for (part, node) in parts {
                     self.end_part(pod, part, node, Phase::Failed);
+                }
+                if never_bound {
+                    // A pending pod deleted: gone before it ran; schedulers drop it.
+                    self.changed();
+                    self.record(Record::PodDeleted { pod });
+                    self.broadcast(Event::PodDeleted { pod });
                 }
             }
             other => self.execute_now(from, other),
@@ -565,16 +609,16 @@ impl Backend for SimBackend {
                     self.changed();
                     self.arrive(object);
                 }
-                Pending::PartEnds { pod, part, node } => {
+                Pending::PartEnds { pod, part, node, phase } => {
                     if self.nodes[node.index()].partitioned {
                         // The container finished, but the kubelet reports it only after healing.
-                        self.held.push((node, Pending::PartEnds { pod, part, node }));
+                        self.held.push((node, Pending::PartEnds { pod, part, node, phase }));
                         continue;
                     }
                     self.world_pending -= 1;
                     // A part on a crashed node does not finish: it died with the node.
                     if !self.nodes[node.index()].down {
-                        self.end_part(pod, part, node, Phase::Succeeded);
+                        self.end_part(pod, part, node, phase);
                     }
                 }
                 Pending::Started { pod, part, node, pull } => {
@@ -588,6 +632,7 @@ impl Backend for SimBackend {
                     if running && !self.nodes[node.index()].down {
                         self.changed();
                         self.record(Record::Started { pod, part, node, pull });
+                        self.broadcast_status(Event::Started { pod, part, node });
                         self.started(pod, part, node);
                     }
                 }

@@ -19,6 +19,8 @@ pub struct Invariants {
     reserved: BTreeMap<PodId, (SimTime, SimDuration)>,
     /// Mesos offers not yet answered or rescinded, and what each locks.
     offered: BTreeMap<u64, Resources>,
+    /// Pods deleted before they were bound: none may bind later.
+    deleted: std::collections::BTreeSet<PodId>,
 }
 
 impl Invariants {
@@ -101,6 +103,9 @@ impl Invariants {
                 if !self.created[pod.index()] {
                     return Err(format!("pod {} bound before it was created", pod_name(*pod)));
                 }
+                if self.deleted.contains(pod) {
+                    return Err(format!("pod {} bound after it was deleted", pod_name(*pod)));
+                }
                 if !self.node_added[node.index()] {
                     return Err(format!(
                         "pod {} bound to node {} before it joined",
@@ -158,6 +163,18 @@ impl Invariants {
             }
             Record::Note { note: Note::Released { pod, .. }, .. } => {
                 self.reserved.remove(pod);
+            }
+            Record::PodDeleted { pod } => {
+                let of_pod = (*pod, Part::Whole)..=(*pod, Part::Container(u16::MAX));
+                if !self.created.get(pod.index()).copied().unwrap_or(false) {
+                    return Err(format!("pod {} deleted before it was created", pod_name(*pod)));
+                }
+                if self.bound.range(of_pod.clone()).next().is_some() || self.ended.range(of_pod).next().is_some() {
+                    return Err(format!("pod {} deleted as never bound, but it was", pod_name(*pod)));
+                }
+                if !self.deleted.insert(*pod) {
+                    return Err(format!("pod {} deleted twice", pod_name(*pod)));
+                }
             }
             Record::Started { pod, part, node, .. } => {
                 if self.bound.get(&(*pod, *part)) != Some(node) {

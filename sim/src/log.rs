@@ -111,6 +111,7 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         ),
         Record::Api { verb, latency } => write!(out, "{} api verb={verb} latency_ns={}", time.0, latency.as_nanos()),
         Record::NodeCrashed { node } => write!(out, "{} node-crashed node={}", time.0, node_name(*node)),
+        Record::PodDeleted { pod } => write!(out, "{} pod-deleted pod={}", time.0, pod_key(*pod)),
         Record::Partitioned { node } => write!(out, "{} partitioned node={}", time.0, node_name(*node)),
         Record::Healed { node } => write!(out, "{} healed node={}", time.0, node_name(*node)),
         Record::EtcdLeaderLost { election } => {
@@ -173,6 +174,26 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
                 }
                 Note::NodeReady { node } => write!(out, "{} node-ready by={by} node={}", time.0, node_name(*node)),
                 Note::Evicted { pod } => write!(out, "{} evicted by={by} pod={}", time.0, pod_key(*pod)),
+                Note::RolloutStarted { deployment, revision, replicas, rollback_of } => {
+                    let rollback = rollback_of.map_or(String::new(), |r| format!(" rollback-of={r}"));
+                    write!(
+                        out,
+                        "{} rollout-started by={by} deployment={deployment} revision={revision} \
+                         replicas={replicas}{rollback}",
+                        time.0
+                    )
+                }
+                Note::RolloutComplete { deployment, revision } => {
+                    write!(out, "{} rollout-complete by={by} deployment={deployment} revision={revision}", time.0)
+                }
+                Note::ScaledReplicaSet { replica_set, replicas } => {
+                    write!(out, "{} scaled by={by} replicaset={replica_set} replicas={replicas}", time.0)
+                }
+                Note::DeletedPod { pod } => write!(out, "{} deleted by={by} pod={}", time.0, pod_key(*pod)),
+                Note::JobComplete { job } => write!(out, "{} job-complete by={by} job={job}", time.0),
+                Note::JobFailed { job, reason } => {
+                    write!(out, "{} job-failed by={by} job={job} reason={reason}", time.0)
+                }
             }
         }
         Record::Ended { pod, part, node, phase } => write!(

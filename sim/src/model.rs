@@ -19,6 +19,10 @@ pub struct ControlPlane {
     errors: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
+    /// Pod status updates (a part started): drawn from a stream of their own, so adding
+    /// them shifted no other delivery.
+    status: ChaCha8Rng,
+    last_status: Vec<SimTime>,
     /// Per client: the theoretical arrival time of its token bucket (GCRA, exact in integers).
     bucket_tat: Vec<SimTime>,
     /// Per node: the images it has pulled.
@@ -38,6 +42,8 @@ impl ControlPlane {
             watch: stream(seed, "control-plane/watch"),
             errors: stream(seed, "control-plane/apiserver-errors"),
             last_watch: vec![SimTime::ZERO; watchers],
+            status: stream(seed, "control-plane/watch-status"),
+            last_status: vec![SimTime::ZERO; watchers],
             bucket_tat: vec![SimTime::ZERO; watchers],
             images: vec![BTreeSet::new(); nodes],
         }
@@ -87,6 +93,17 @@ impl ControlPlane {
     pub fn watch_arrival(&mut self, watcher: usize, now: SimTime) -> SimTime {
         let at = (now + draw(&self.config.watch_delay, &mut self.watch)).max(self.last_watch[watcher]);
         self.last_watch[watcher] = at;
+        at
+    }
+
+    /// When a pod status update committed `now` reaches `watcher`: after its own delay, never
+    /// before the watcher's earlier status updates nor the other events it has been sent so
+    /// far (without pushing those later).
+    pub fn status_arrival(&mut self, watcher: usize, now: SimTime) -> SimTime {
+        let at = (now + draw(&self.config.watch_delay, &mut self.status))
+            .max(self.last_status[watcher])
+            .max(self.last_watch[watcher]);
+        self.last_status[watcher] = at;
         at
     }
 

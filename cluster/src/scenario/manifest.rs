@@ -19,6 +19,11 @@ use crate::time::{SimDuration, parse_duration};
 
 /// The annotation that says how long a pod's containers run once started.
 pub const RUN_FOR_ANNOTATION: &str = "podlab.dev/run-for";
+/// The annotation that makes a pod's containers exit non-zero this long after they start.
+pub const FAIL_AFTER_ANNOTATION: &str = "podlab.dev/fail-after";
+/// The annotation giving the chance (0 to 1) that a pod's run ends Failed rather than
+/// Succeeded.
+pub const FAILURE_PROBABILITY_ANNOTATION: &str = "podlab.dev/failure-probability";
 /// The annotation that sizes a pod's images, for the kubelet's pulls.
 pub const IMAGE_SIZE_ANNOTATION: &str = "podlab.dev/image-size";
 /// Real mode: the memory each app container allocates and touches (`800Mi`); with a suffix
@@ -82,8 +87,47 @@ pub struct ReplicaSetManifest {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReplicaSetSpecManifest {
     pub replicas: Option<Spanned<i64>>,
+    pub template: PodManifest,
+    /// Deployments only.
+    pub strategy: Option<StrategyManifest>,
+    pub min_ready_seconds: Option<Spanned<i64>>,
+}
+
+/// A Deployment's `spec.strategy`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StrategyManifest {
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    pub rolling_update: Option<RollingUpdateManifest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollingUpdateManifest {
+    pub max_surge: Option<Spanned<String>>,
+    pub max_unavailable: Option<Spanned<String>>,
+}
+
+/// `batch/v1` Job: pods of a template run to completion.
+#[derive(Deserialize)]
+pub struct JobManifestK8s {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub spec: JobSpecManifest,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpecManifest {
+    pub completions: Option<Spanned<i64>>,
+    pub parallelism: Option<Spanned<i64>>,
+    pub backoff_limit: Option<Spanned<i64>>,
+    pub active_deadline_seconds: Option<Spanned<i64>>,
+    pub completion_mode: Option<Spanned<String>>,
     pub template: PodManifest,
 }
 
@@ -112,6 +156,8 @@ pub struct PodSpec {
     pub node_name: Option<Spanned<String>>,
     /// Kubernetes-native gang scheduling (v1.35): the Workload and pod group this pod is in.
     pub workload_ref: Option<WorkloadRefManifest>,
+    /// Read for Job templates (Never or OnFailure); a bare pod is never restarted here.
+    pub restart_policy: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -16,18 +16,27 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
-pub use manifest::{ALLOCATE_MEMORY_ANNOTATION, POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
+pub use manifest::{
+    ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,
+    RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
+};
 pub use simulation::API_VERSION;
 pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
 
 pub use crate::config::ScoringStrategy;
 
 use manifest::{
-    Doc, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, ReplicaSetManifest, WorkloadManifest,
+    Doc, JobManifestK8s, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, ReplicaSetManifest,
+    StrategyManifest, WorkloadManifest,
 };
+
 use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
+use crate::apps::{
+    DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, IntOrPercent, JOB_NAME_LABEL, JobSpec,
+    LEGACY_JOB_NAME_LABEL,
+};
 use crate::config::{ControlPlaneConfig, Fault, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, ReplicaSetSpec};
@@ -75,10 +84,51 @@ pub enum Check {
         group: GroupId,
         placed: u32,
     },
-    /// Pods of a ReplicaSet (or Deployment) running at the time.
+    /// Pods of a ReplicaSet (or of any ReplicaSet of a Deployment) running at the time.
     ReplicasRunning {
         owner: String,
         running: u32,
+    },
+    /// A Deployment's (by key) pods available at the time.
+    DeploymentAvailable {
+        deployment: String,
+        available: u32,
+    },
+    DeploymentRevision {
+        deployment: String,
+        revision: u32,
+    },
+    DeploymentImage {
+        deployment: String,
+        image: String,
+    },
+    /// Over every update rollout up to the time: the fewest available pods, at least `min`.
+    DeploymentMinAvailable {
+        deployment: String,
+        min: u32,
+    },
+    /// Over every rollout up to the time: the most pods, at most `max`.
+    DeploymentMaxPods {
+        deployment: String,
+        max: u32,
+    },
+    /// A Job's (by key) condition: `Complete`, `Failed` (with a reason, if given) or `Running`.
+    JobStatus {
+        job: String,
+        status: String,
+        reason: Option<String>,
+    },
+    JobSucceeded {
+        job: String,
+        pods: u32,
+    },
+    JobFailed {
+        job: String,
+        pods: u32,
+    },
+    JobMaxActive {
+        job: String,
+        pods: u32,
     },
 }
 
@@ -112,6 +162,11 @@ pub struct Scenario {
     pub control_plane: Option<ControlPlaneConfig>,
     pub faults: Vec<Fault>,
     pub replica_sets: Vec<ReplicaSetSpec>,
+    pub deployments: Vec<DeploymentSpec>,
+    /// The scenario's `actions:` on Deployments (`setImage`, `rolloutUndo`, `scale`), in time
+    /// order.
+    pub deployment_changes: Vec<DeploymentChange>,
+    pub jobs: Vec<JobSpec>,
     pub nodes: Vec<Arc<Node>>,
     pub pods: Vec<Arc<Pod>>,
     pub groups: Vec<Arc<PodGroup>>,
@@ -219,7 +274,8 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
-const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, List, Simulation";
+const SUPPORTED_KINDS: &str =
+    "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, Job, List, Simulation";
 
 /// One object found in the file, before parsing: its kind and where it is.
 struct Found<'a> {
@@ -271,10 +327,11 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         }
-        let known = ["Node", "Pod", "PodGroup", "Workload", "PriorityClass", "ReplicaSet", "Deployment", "Simulation"];
+        let known =
+            ["Node", "Pod", "PodGroup", "Workload", "PriorityClass", "ReplicaSet", "Deployment", "Job", "Simulation"];
         if !known.contains(&kind) {
             let help = match kind {
-                "Job" | "StatefulSet" | "DaemonSet" => format!(
+                "StatefulSet" | "DaemonSet" | "CronJob" => format!(
                     "this controller is not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
                 ),
                 _ => format!("podlab reads: {SUPPORTED_KINDS}"),
@@ -435,8 +492,14 @@ impl<'a> Loader<'a> {
             pods.push(Arc::new(pod));
         }
 
-        // ReplicaSets, and Deployments run as their ReplicaSet (no rolling updates yet).
+        // ReplicaSets, run by the ReplicaSet controller; Deployments, by the Deployment
+        // controller through ReplicaSets of their own.
         let mut replica_sets: Vec<ReplicaSetSpec> = Vec::new();
+        let mut deployments: Vec<DeploymentSpec> = Vec::new();
+        // Every workload's name and namespace, across kinds: their pods' owners must not clash.
+        let mut workload_names: Vec<(String, String)> = Vec::new();
+        // Workloads whose pods end by themselves: each is replaced, so the world never rests.
+        let mut replaced_forever: Vec<(Pos, &str, String)> = Vec::new();
         for f in found.iter().filter(|f| matches!(f.kind, "ReplicaSet" | "Deployment")) {
             self.check_api_version(f, &["apps/v1"])?;
             let doc: Doc<ReplicaSetManifest> = self.doc(f.node)?;
@@ -445,15 +508,38 @@ impl<'a> Loader<'a> {
             let at_doc = Doc { src: doc.src, parsed: yaml::Parsed { value: (), line_offset }, start: doc.start };
             let (name, pos) = at_doc.name(&m.metadata, f.kind)?;
             let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            if replica_sets.iter().any(|r| r.name == name && r.namespace == namespace) {
-                return Err(self.src.error(pos, format!("duplicate {} `{name}`", f.kind)));
+            if workload_names.contains(&(namespace.clone(), name.clone())) {
+                return Err(self.src.error_with_help(
+                    pos,
+                    format!("duplicate {} `{name}`", f.kind),
+                    "ReplicaSets, Deployments and Jobs of one namespace need distinct names",
+                ));
             }
+            workload_names.push((namespace.clone(), name.clone()));
             let replicas = match &m.spec.replicas {
                 None => 1,
                 Some(r) if (0..=100_000).contains(&r.value) => r.value as u32,
                 Some(r) => {
                     let at = at_doc.parsed.pos(&r.referenced);
                     return Err(self.src.error(at, format!("replicas {} is out of range (0 to 100000)", r.value)));
+                }
+            };
+            let strategy = match (f.kind, &m.spec.strategy) {
+                ("ReplicaSet", Some(_)) => {
+                    return Err(self.src.error(pos, "a ReplicaSet has no `strategy`; only a Deployment rolls out"));
+                }
+                (_, None) => DeploymentStrategy::RollingUpdate {
+                    max_surge: IntOrPercent::Percent(25),
+                    max_unavailable: IntOrPercent::Percent(25),
+                },
+                (_, Some(st)) => self.strategy(&at_doc, st)?,
+            };
+            let min_ready = match &m.spec.min_ready_seconds {
+                None => SimDuration::ZERO,
+                Some(r) if (0..=365 * 24 * 3600).contains(&r.value) => SimDuration::from_secs(r.value as u64),
+                Some(r) => {
+                    let at = at_doc.parsed.pos(&r.referenced);
+                    return Err(self.src.error(at, format!("minReadySeconds {} is out of range", r.value)));
                 }
             };
             let mut template = m.spec.template;
@@ -463,8 +549,122 @@ impl<'a> Loader<'a> {
             template.metadata.namespace = Some(namespace.clone());
             let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
             let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            if pod.run_for.is_some() || pod.fail_after.is_some() {
+                replaced_forever.push((pos, f.kind, name.clone()));
+            }
+            if f.kind == "ReplicaSet" {
+                pod.owner = Some(name.clone());
+                replica_sets.push(ReplicaSetSpec { namespace, name, replicas, template: Arc::new(pod) });
+            } else {
+                deployments.push(DeploymentSpec {
+                    namespace,
+                    name,
+                    replicas,
+                    template: Arc::new(pod),
+                    strategy,
+                    min_ready,
+                });
+            }
+        }
+
+        let mut jobs: Vec<JobSpec> = Vec::new();
+        for f in of_kind("Job") {
+            self.check_api_version(f, &["batch/v1"])?;
+            let doc: Doc<JobManifestK8s> = self.doc(f.node)?;
+            let line_offset = doc.parsed.line_offset;
+            let m = doc.parsed.value;
+            let at_doc = Doc { src: doc.src, parsed: yaml::Parsed { value: (), line_offset }, start: doc.start };
+            let (name, pos) = at_doc.name(&m.metadata, "Job")?;
+            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+            if workload_names.contains(&(namespace.clone(), name.clone())) {
+                return Err(self.src.error_with_help(
+                    pos,
+                    format!("duplicate Job `{name}`"),
+                    "ReplicaSets, Deployments and Jobs of one namespace need distinct names",
+                ));
+            }
+            workload_names.push((namespace.clone(), name.clone()));
+            let count = |field: &Option<Spanned<i64>>, what: &str, default: u32, min: i64| match field {
+                None => Ok(default),
+                Some(v) if (min..=100_000).contains(&v.value) => Ok(v.value as u32),
+                Some(v) => {
+                    Err(self.src.error(at_doc.at(v), format!("{what} {} is out of range ({min} to 100000)", v.value)))
+                }
+            };
+            // Kubernetes: parallelism 1 and completions 1 by default (an unset completions
+            // with parallelism > 1 is a work queue, which podlab runs as completions 1).
+            let completions = count(&m.spec.completions, "completions", 1, 1)?;
+            let parallelism = count(&m.spec.parallelism, "parallelism", 1, 0)?;
+            let backoff_limit = count(&m.spec.backoff_limit, "backoffLimit", 6, 0)?;
+            let active_deadline = match &m.spec.active_deadline_seconds {
+                None => None,
+                Some(v) if (1..=365 * 24 * 3600).contains(&v.value) => Some(SimDuration::from_secs(v.value as u64)),
+                Some(v) => {
+                    return Err(self.src.error(
+                        at_doc.at(v),
+                        format!("activeDeadlineSeconds {} is out of range (1 to one year)", v.value),
+                    ));
+                }
+            };
+            let indexed = match &m.spec.completion_mode {
+                None => false,
+                Some(mode) if mode.value == "NonIndexed" => false,
+                Some(mode) if mode.value == "Indexed" => {
+                    if m.spec.completions.is_none() {
+                        return Err(self.src.error_with_help(
+                            at_doc.at(mode),
+                            "an Indexed Job needs `completions`",
+                            "Kubernetes requires it: the indexes are 0 to completions − 1",
+                        ));
+                    }
+                    true
+                }
+                Some(mode) => {
+                    return Err(self.src.error_with_help(
+                        at_doc.at(mode),
+                        format!("unknown completionMode `{}`", mode.value),
+                        "`NonIndexed` (the default) or `Indexed`",
+                    ));
+                }
+            };
+            match &m.spec.template.spec.restart_policy {
+                Some(p) if p.value == "Never" || p.value == "OnFailure" => {}
+                Some(p) => {
+                    return Err(self.src.error_with_help(
+                        at_doc.at(p),
+                        format!("a Job's pods cannot have restartPolicy `{}`", p.value),
+                        "use `Never` (a new pod per failure) or `OnFailure`",
+                    ));
+                }
+                None => {
+                    return Err(self.src.error_with_help(
+                        pos,
+                        format!("Job `{name}` has no `spec.template.spec.restartPolicy`"),
+                        "Kubernetes requires `Never` or `OnFailure` for a Job's pods",
+                    ));
+                }
+            }
+            let mut template = m.spec.template;
+            let name_at = m.metadata.name.as_ref().expect("named above");
+            template.metadata.name =
+                Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
+            template.metadata.namespace = Some(namespace.clone());
+            let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
+            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
             pod.owner = Some(name.clone());
-            replica_sets.push(ReplicaSetSpec { namespace, name, replicas, template: Arc::new(pod) });
+            pod.labels.insert(JOB_NAME_LABEL.into(), name.clone());
+            pod.labels.insert(LEGACY_JOB_NAME_LABEL.into(), name.clone());
+            jobs.push(JobSpec {
+                namespace,
+                name,
+                completions,
+                parallelism,
+                backoff_limit,
+                active_deadline,
+                template: Arc::new(pod),
+                start: SimTime::ZERO,
+                indexed,
+            });
         }
 
         let simulations = of_kind("Simulation");
@@ -482,6 +682,9 @@ impl<'a> Loader<'a> {
             control_plane: None,
             faults: Vec::new(),
             replica_sets,
+            deployments,
+            deployment_changes: Vec::new(),
+            jobs,
             nodes,
             pods,
             groups,
@@ -494,6 +697,15 @@ impl<'a> Loader<'a> {
             self.check_api_version(f, &[API_VERSION])?;
             let doc: Doc<SimulationManifest> = self.doc(f.node)?;
             self.simulation(&doc, &mut scenario, &mut created_at)?;
+        }
+        if scenario.duration.is_none()
+            && let Some((pos, kind, name)) = replaced_forever.first()
+        {
+            return Err(self.src.error_with_help(
+                *pos,
+                format!("{kind} `{name}` replaces every pod that ends, and its pods end by themselves: the run would never end"),
+                "give the Simulation a `spec.duration`, or drop `podlab.dev/run-for` / `podlab.dev/fail-after` from the template",
+            ));
         }
         let all = (0..scenario.groups.len())
             .map(|i| ObjectRef::Group(GroupId(i as u32)))
@@ -508,6 +720,58 @@ impl<'a> Loader<'a> {
         }
         scenario.warnings = self.warnings;
         Ok(scenario)
+    }
+
+    /// A Deployment's `spec.strategy`: `RollingUpdate` (25%/25% by default) or `Recreate`.
+    fn strategy(&self, doc: &Doc<'_, ()>, st: &StrategyManifest) -> Result<DeploymentStrategy, LoadError> {
+        let kind = st.kind.as_ref().map_or("RollingUpdate", |k| k.value.as_str());
+        match kind {
+            "Recreate" => {
+                if st.rolling_update.is_some() {
+                    let at = st.kind.as_ref().map_or(doc.start, |k| doc.at(k));
+                    return Err(self.src.error(at, "a Recreate strategy has no `rollingUpdate`"));
+                }
+                Ok(DeploymentStrategy::Recreate)
+            }
+            "RollingUpdate" => {
+                let field = |v: &Option<Spanned<String>>, what: &str| -> Result<IntOrPercent, LoadError> {
+                    let Some(v) = v else { return Ok(IntOrPercent::Percent(25)) };
+                    let text = v.value.trim();
+                    let parsed = match text.strip_suffix('%') {
+                        Some(p) => p.parse::<u32>().ok().filter(|p| *p <= 100).map(IntOrPercent::Percent),
+                        None => text.parse::<u32>().ok().filter(|n| *n <= 100_000).map(IntOrPercent::Int),
+                    };
+                    parsed.ok_or_else(|| {
+                        self.src.error_with_help(
+                            doc.at(v),
+                            format!("{what} `{}` is neither a count nor a percentage", v.value),
+                            "write a whole number (`1`) or a percentage up to 100% (`25%`)",
+                        )
+                    })
+                };
+                let ru = st.rolling_update.as_ref();
+                let max_surge = field(&ru.and_then(|r| r.max_surge.clone()), "maxSurge")?;
+                let max_unavailable = field(&ru.and_then(|r| r.max_unavailable.clone()), "maxUnavailable")?;
+                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                if zero(max_surge) && zero(max_unavailable) {
+                    let at = ru.and_then(|r| r.max_surge.as_ref()).map_or(doc.start, |v| doc.at(v));
+                    return Err(self.src.error_with_help(
+                        at,
+                        "maxSurge and maxUnavailable are both zero: the rollout could never progress",
+                        "allow at least one: e.g. `maxSurge: 1` or `maxUnavailable: 1`",
+                    ));
+                }
+                Ok(DeploymentStrategy::RollingUpdate { max_surge, max_unavailable })
+            }
+            other => {
+                let at = st.kind.as_ref().map_or(doc.start, |k| doc.at(k));
+                Err(self.src.error_with_help(
+                    at,
+                    format!("unknown strategy type `{other}`"),
+                    "a Deployment's strategy is `RollingUpdate` (the default) or `Recreate`",
+                ))
+            }
+        }
     }
 
     fn duplicate(&self, pos: Pos, kind: &str, name: &str, first: Pos) -> LoadError {
@@ -606,6 +870,18 @@ impl<'a> Loader<'a> {
             group = Some(GroupId(id as u32));
         }
         let run_for = m.metadata.annotations.get(RUN_FOR_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
+        let fail_after =
+            m.metadata.annotations.get(FAIL_AFTER_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
+        let failure_ppm = match m.metadata.annotations.get(FAILURE_PROBABILITY_ANNOTATION) {
+            None => 0,
+            Some(text) => parse_probability_ppm(&text.value).ok_or_else(|| {
+                doc.src.error_with_help(
+                    doc.at(text),
+                    format!("`{}` is not a probability", text.value),
+                    "write a number from 0 to 1, e.g. \"0.25\" (at most six decimals)",
+                )
+            })?,
+        };
         let image_bytes = m
             .metadata
             .annotations
@@ -634,6 +910,8 @@ impl<'a> Loader<'a> {
             node_name,
             requests: Default::default(),
             allocate_memory_bytes,
+            fail_after,
+            failure_ppm,
         };
         pod.requests = pod.effective_requests();
         Ok((pod, pos))
@@ -705,6 +983,20 @@ impl<'a> Loader<'a> {
         for entry in &spec.timeline {
             let at = SimTime::ZERO + doc.duration(&entry.at)?;
             for reference in &entry.create {
+                // A Job created later: its controller starts it then.
+                if let Some(key) = reference.value.strip_prefix("Job/") {
+                    let job = scenario.jobs.iter_mut().find(|j| j.key() == key).ok_or_else(|| {
+                        doc.error(reference, format!("`{}` is not in this scenario", reference.value))
+                    })?;
+                    if job.start != SimTime::ZERO {
+                        return Err(doc.error(
+                            reference,
+                            format!("`{}` is already created earlier in the timeline", reference.value),
+                        ));
+                    }
+                    job.start = at;
+                    continue;
+                }
                 let object = self.object_ref(doc, reference, scenario)?;
                 if created_at.insert(object, at).is_some() {
                     return Err(doc.error(
@@ -714,6 +1006,7 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        self.actions(doc, scenario)?;
         for e in &spec.expect {
             let ex = &e.value;
             let mut policies: Vec<String> = ex.policy.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
@@ -757,8 +1050,58 @@ impl<'a> Loader<'a> {
                     checks.push(Check::GroupPlaced { group, placed });
                 }
             }
+            for (key, want) in &ex.deployments {
+                if !scenario.deployments.iter().any(|d| d.key() == *key) {
+                    return Err(
+                        doc.error(want, format!("expect names Deployment `{key}`, which is not in this scenario"))
+                    );
+                }
+                let (w, deployment) = (&want.value, key.clone());
+                if let Some(available) = w.available {
+                    checks.push(Check::DeploymentAvailable { deployment: deployment.clone(), available });
+                }
+                if let Some(revision) = w.revision {
+                    checks.push(Check::DeploymentRevision { deployment: deployment.clone(), revision });
+                }
+                if let Some(image) = &w.image {
+                    checks.push(Check::DeploymentImage { deployment: deployment.clone(), image: image.clone() });
+                }
+                if let Some(min) = w.min_available {
+                    checks.push(Check::DeploymentMinAvailable { deployment: deployment.clone(), min });
+                }
+                if let Some(max) = w.max_pods {
+                    checks.push(Check::DeploymentMaxPods { deployment, max });
+                }
+            }
+            for (key, want) in &ex.jobs {
+                if !scenario.jobs.iter().any(|j| j.key() == *key) {
+                    return Err(doc.error(want, format!("expect names Job `{key}`, which is not in this scenario")));
+                }
+                let (w, job) = (&want.value, key.clone());
+                if let Some(status) = &w.status {
+                    if !["Complete", "Failed", "Running"].contains(&status.value.as_str()) {
+                        return Err(doc.error(
+                            status,
+                            format!("unknown Job status `{}` (Complete, Failed, Running)", status.value),
+                        ));
+                    }
+                    let reason = w.reason.clone();
+                    checks.push(Check::JobStatus { job: job.clone(), status: status.value.clone(), reason });
+                }
+                if let Some(pods) = w.succeeded {
+                    checks.push(Check::JobSucceeded { job: job.clone(), pods });
+                }
+                if let Some(pods) = w.failed {
+                    checks.push(Check::JobFailed { job: job.clone(), pods });
+                }
+                if let Some(pods) = w.max_active {
+                    checks.push(Check::JobMaxActive { job, pods });
+                }
+            }
             for (name, want) in &ex.replica_sets {
-                if !scenario.replica_sets.iter().any(|r| r.name == *name) {
+                if !scenario.replica_sets.iter().any(|r| r.name == *name)
+                    && !scenario.deployments.iter().any(|d| d.name == *name)
+                {
                     return Err(
                         doc.error(want, format!("expect names ReplicaSet `{name}`, which is not in this scenario"))
                     );
@@ -774,6 +1117,75 @@ impl<'a> Loader<'a> {
             }
             scenario.expectations.push(Expectation { policies, at, why: ex.why.clone(), pos: doc.at(e), checks });
         }
+        Ok(())
+    }
+
+    /// `spec.actions`: kubectl-style changes to Deployments at fixed times.
+    fn actions(&self, doc: &Doc<'_, SimulationManifest>, scenario: &mut Scenario) -> Result<(), LoadError> {
+        for a in &doc.parsed.value.spec.actions {
+            let m = &a.value;
+            let at = SimTime::ZERO + doc.duration(&m.at)?;
+            let verbs = [m.set_image.is_some(), m.rollout_undo.is_some(), m.scale.is_some()];
+            if verbs.iter().filter(|v| **v).count() != 1 {
+                return Err(doc.src.error_with_help(
+                    doc.at(a),
+                    "an action does exactly one thing",
+                    "give one of `setImage: {deployment, container, image}`, `rolloutUndo: {deployment, toRevision?}`, \
+                     `scale: {deployment, replicas}`",
+                ));
+            }
+            let find = |name: &Spanned<String>| {
+                scenario.deployments.iter().position(|d| d.key() == name.value).ok_or_else(|| {
+                    let known: Vec<String> = scenario.deployments.iter().map(|d| d.key()).collect();
+                    let help = if known.is_empty() {
+                        "this scenario has no Deployment".to_string()
+                    } else {
+                        format!("its Deployments: {}", known.join(", "))
+                    };
+                    doc.src.error_with_help(
+                        doc.at(name),
+                        format!("no Deployment named `{}` in this scenario", name.value),
+                        help,
+                    )
+                })
+            };
+            let (deployment, change) = if let Some(si) = &m.set_image {
+                let d = find(&si.deployment)?;
+                let template = &scenario.deployments[d].template;
+                let container =
+                    template.containers.iter().position(|c| c.name == si.container.value).ok_or_else(|| {
+                        let names: Vec<&str> = template.containers.iter().map(|c| c.name.as_str()).collect();
+                        doc.src.error_with_help(
+                            doc.at(&si.container),
+                            format!("Deployment `{}` has no container `{}`", si.deployment.value, si.container.value),
+                            format!("its containers: {}", names.join(", ")),
+                        )
+                    })?;
+                if si.image.value.trim().is_empty() {
+                    return Err(doc.error(&si.image, "the image is empty"));
+                }
+                (d, DeploymentChangeKind::SetImage { container, image: si.image.value.clone() })
+            } else if let Some(undo) = &m.rollout_undo {
+                let to_revision = match &undo.to_revision {
+                    None => None,
+                    Some(r) if (1..=1_000_000).contains(&r.value) => Some(r.value as u32),
+                    Some(r) => {
+                        return Err(doc.error(r, format!("toRevision {} is out of range (1 to 1000000)", r.value)));
+                    }
+                };
+                (find(&undo.deployment)?, DeploymentChangeKind::RolloutUndo { to_revision })
+            } else {
+                let sc = m.scale.as_ref().expect("one verb");
+                let d = find(&sc.deployment)?;
+                if !(0..=100_000).contains(&sc.replicas.value) {
+                    return Err(doc
+                        .error(&sc.replicas, format!("replicas {} is out of range (0 to 100000)", sc.replicas.value)));
+                }
+                (d, DeploymentChangeKind::Scale { replicas: sc.replicas.value as u32 })
+            };
+            scenario.deployment_changes.push(DeploymentChange { at, deployment, change });
+        }
+        scenario.deployment_changes.sort_by_key(|c| c.at); // stable: ties keep file order
         Ok(())
     }
 
@@ -810,10 +1222,41 @@ impl<'a> Loader<'a> {
                 return Err(doc.src.error_with_help(
                     doc.at(reference),
                     format!("`{text}` is not an object reference"),
-                    "write `Kind/name`, e.g. `Pod/app` or `Node/node-c`",
+                    "write `Kind/name`, e.g. `Pod/app`, `Node/node-c` or `Job/batch`",
                 ));
             }
         };
         found.ok_or_else(|| doc.error(reference, format!("`{text}` is not in this scenario")))
+    }
+}
+
+/// A probability written as a decimal from 0 to 1 (`0.25`, `1`), in parts per million, exactly:
+/// no float is involved, so the same text always gives the same draws.
+fn parse_probability_ppm(text: &str) -> Option<u32> {
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let frac: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
+    let ppm = whole.checked_mul(1_000_000)?.checked_add(frac)?;
+    (ppm <= 1_000_000).then_some(ppm)
+}
+
+#[cfg(test)]
+mod probability_tests {
+    use super::parse_probability_ppm;
+
+    #[test]
+    fn probabilities_are_exact_parts_per_million() {
+        assert_eq!(parse_probability_ppm("0.25"), Some(250_000));
+        assert_eq!(parse_probability_ppm("1"), Some(1_000_000));
+        assert_eq!(parse_probability_ppm(".5"), Some(500_000));
+        assert_eq!(parse_probability_ppm("0.000001"), Some(1));
+        assert_eq!(parse_probability_ppm("1.5"), None);
+        assert_eq!(parse_probability_ppm("0.1234567"), None);
+        assert_eq!(parse_probability_ppm("-0.1"), None);
+        assert_eq!(parse_probability_ppm("half"), None);
+        assert_eq!(parse_probability_ppm(""), None);
     }
 }

@@ -62,8 +62,47 @@ pub struct SimulationSpec {
     /// Objects created later than t = 0.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// kubectl-style changes to Deployments at fixed times.
+    #[serde(default)]
+    pub actions: Vec<Spanned<ActionManifest>>,
     #[serde(default)]
     pub expect: Vec<Spanned<ExpectManifest>>,
+}
+
+/// One timed action, as `kubectl` would do it: exactly one of `setImage`, `rolloutUndo`,
+/// `scale`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ActionManifest {
+    pub at: Spanned<String>,
+    pub set_image: Option<SetImageManifest>,
+    pub rollout_undo: Option<DeploymentRefManifest>,
+    pub scale: Option<ScaleManifest>,
+}
+
+/// `kubectl set image deployment/<deployment> <container>=<image>`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetImageManifest {
+    pub deployment: Spanned<String>,
+    pub container: Spanned<String>,
+    pub image: Spanned<String>,
+}
+
+/// `kubectl rollout undo deployment/<deployment> [--to-revision=<toRevision>]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeploymentRefManifest {
+    pub deployment: Spanned<String>,
+    pub to_revision: Option<Spanned<i64>>,
+}
+
+/// `kubectl scale deployment/<deployment> --replicas=<replicas>`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleManifest {
+    pub deployment: Spanned<String>,
+    pub replicas: Spanned<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -315,6 +354,40 @@ pub struct ExpectManifest {
     pub groups: BTreeMap<String, Spanned<GroupExpect>>,
     #[serde(default, rename = "replicaSets")]
     pub replica_sets: BTreeMap<String, Spanned<ReplicaSetExpect>>,
+    #[serde(default)]
+    pub deployments: BTreeMap<String, Spanned<DeploymentExpect>>,
+    #[serde(default)]
+    pub jobs: BTreeMap<String, Spanned<JobExpect>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeploymentExpect {
+    /// Its pods available (running, for `minReadySeconds`) at the time.
+    pub available: Option<u32>,
+    /// Its revision at the time.
+    pub revision: Option<u32>,
+    /// The image every one of its running pods runs (in some container).
+    pub image: Option<String>,
+    /// During every update (a rollout after the first) up to the time, at least this many
+    /// pods were available at every instant.
+    pub min_available: Option<u32>,
+    /// During every rollout up to the time, at most this many of its pods existed.
+    pub max_pods: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobExpect {
+    /// `Complete`, `Failed` or `Running`.
+    pub status: Option<Spanned<String>>,
+    /// Why it failed: `BackoffLimitExceeded` or `DeadlineExceeded`.
+    pub reason: Option<String>,
+    /// Its pods that succeeded, and that failed, by then.
+    pub succeeded: Option<u32>,
+    pub failed: Option<u32>,
+    /// At most this many of its pods ran at once.
+    pub max_active: Option<u32>,
 }
 
 #[derive(Deserialize)]
