@@ -5,6 +5,7 @@
 pub mod config;
 pub mod controller;
 pub mod event;
+pub mod gpu;
 pub mod objects;
 pub mod quantity;
 pub mod resources;

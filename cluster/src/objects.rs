@@ -237,6 +237,9 @@ pub struct Pod {
     /// Real mode: the bytes each app container allocates and touches, by container index
     /// (`podlab.dev/allocate-memory`); empty when none does. The simulator ignores it.
     pub allocate_memory_bytes: Vec<u64>,
+    /// A share of one GPU in milli-GPU (1..=999, annotation `alibabacloud.com/gpu-milli`);
+    /// 0 when the pod shares none (see `crate::gpu`).
+    pub gpu_share_milli: u16,
 }
 
 impl Pod {
@@ -270,6 +273,7 @@ impl Pod {
             node_name: None,
             requests,
             allocate_memory_bytes: Vec::new(),
+            gpu_share_milli: 0,
         }
     }
 

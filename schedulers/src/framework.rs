@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use podlab_cluster::gpu::{GpuBooks, GpuDemand};
 use podlab_cluster::objects::{Taint, TaintEffect};
 use podlab_cluster::rng::below;
 use podlab_cluster::scenario::ScoringStrategy;
@@ -31,14 +32,26 @@ pub struct NodeInfo {
     pub score_cpu_milli: u64,
     pub score_memory_bytes: u64,
     pub parts: u64,
+    /// Per-GPU free milli-GPU and which part holds which GPUs (`gpu.rs`); `None` without GPUs.
+    pub gpus: Option<Box<GpuBooks<crate::gpu::CacheHolder>>>,
 }
 
 impl NodeInfo {
     pub fn new(id: NodeId, spec: Arc<Node>) -> NodeInfo {
-        NodeInfo { id, spec, requested: Resources::default(), score_cpu_milli: 0, score_memory_bytes: 0, parts: 0 }
+        let gpus = GpuBooks::for_node(&spec);
+        NodeInfo {
+            id,
+            spec,
+            requested: Resources::default(),
+            score_cpu_milli: 0,
+            score_memory_bytes: 0,
+            parts: 0,
+            gpus,
+        }
     }
 
     pub fn add(&mut self, unit: &Unit<'_>) {
+        crate::gpu::add(self, unit);
         self.requested.add(unit.requests);
         self.score_cpu_milli += unit.score_cpu_milli;
         self.score_memory_bytes += unit.score_memory_bytes;
@@ -46,6 +59,7 @@ impl NodeInfo {
     }
 
     pub fn remove(&mut self, unit: &Unit<'_>) {
+        crate::gpu::remove(self, unit);
         self.requested.sub(unit.requests);
         self.score_cpu_milli -= unit.score_cpu_milli;
         self.score_memory_bytes -= unit.score_memory_bytes;
@@ -61,6 +75,8 @@ pub struct Unit<'a> {
     pub requests: &'a Resources,
     pub score_cpu_milli: u64,
     pub score_memory_bytes: u64,
+    /// Whole GPUs or a share of one (`podlab_cluster::gpu`).
+    pub gpu: GpuDemand,
 }
 
 impl<'a> Unit<'a> {
@@ -73,7 +89,8 @@ impl<'a> Unit<'a> {
         let score_cpu_milli = containers.iter().map(|c| nonzero(c.requests.cpu_milli, DEFAULT_SCORE_CPU_MILLI)).sum();
         let score_memory_bytes =
             containers.iter().map(|c| nonzero(c.requests.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES)).sum();
-        Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes }
+        let gpu = GpuDemand::of(pod, part);
+        Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes, gpu }
     }
 }
 
@@ -163,6 +180,10 @@ impl FilterPlugin {
                         return Err(Reason::Insufficient(name.clone()));
                     }
                 }
+                // Whole GPUs must be wholly free ones, a share must fit on one GPU.
+                if !podlab_cluster::gpu::fits(node.gpus.as_deref(), unit.gpu) {
+                    return Err(Reason::Insufficient(podlab_cluster::gpu::GPU_RESOURCE.into()));
+                }
                 Ok(())
             }
         }
@@ -210,11 +231,13 @@ impl fmt::Display for Diagnosis {
 pub struct Framework {
     pub filters: Vec<FilterPlugin>,
     pub scoring: ScoringStrategy,
+    /// A GPU score plugin that replaces the strategy's score (`gpu.rs`), if configured.
+    pub gpu: Option<Arc<crate::gpu::GpuScorer>>,
 }
 
 impl Framework {
     pub fn new(scoring: ScoringStrategy) -> Framework {
-        Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring }
+        Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring, gpu: None }
     }
 
     /// Filter every node, score the feasible ones, and pick the best; ties are broken uniformly
@@ -237,7 +260,10 @@ impl Framework {
                     continue 'nodes;
                 }
             }
-            let score = resource_score(self.scoring, unit, node);
+            let score = match &self.gpu {
+                Some(plugin) => plugin.score(unit, node),
+                None => resource_score(self.scoring, unit, node),
+            };
             match best {
                 Some((top, _)) if score < top => {}
                 Some((top, _)) if score == top => {

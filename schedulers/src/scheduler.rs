@@ -111,6 +111,12 @@ impl Scheduler {
         }
     }
 
+    /// Scores nodes with a GPU plugin instead of the scoring strategy (`gpu.rs`).
+    pub fn with_gpu_scorer(mut self, plugin: Option<Arc<crate::gpu::GpuScorer>>) -> Scheduler {
+        self.framework.gpu = plugin;
+        self
+    }
+
     fn pod(&self, pod: PodId) -> &Arc<Pod> {
         self.pods[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
     }

@@ -11,6 +11,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("duration", "duration: when the run stops"),
     ("scheduler.tJob | scheduler.tTask", "duration: the Kubernetes framework's decision time"),
     ("scheduler.scoringStrategy", "LeastAllocated | MostAllocated"),
+    ("scheduler.gpuScoring", "Default | BestFit | GpuPacking | DotProduct | FGD"),
     ("omega.<scheduler>.tJob | .tTask", "duration: one Omega scheduler's decision time"),
     ("omega.<scheduler>.count", "number: how many instances of that scheduler"),
     ("omega.conflictDetection", "fine | coarse"),
@@ -52,6 +53,10 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
                 "MostAllocated" => crate::config::ScoringStrategy::MostAllocated,
                 _ => return Err(format!("`{value}`: LeastAllocated or MostAllocated")),
             }
+        }
+        ["scheduler", "gpuScoring"] => {
+            c.scheduler.gpu_scoring = crate::config::GpuScoring::parse(value)
+                .ok_or_else(|| format!("`{value}`: one of {}", crate::config::GpuScoring::names()))?
         }
         ["scheduler", field] => set_decision(&mut c.scheduler.decision, field, value)?,
         ["omega", "conflictDetection"] => c.omega.detection = ConflictDetectionName::parse(value)?,
