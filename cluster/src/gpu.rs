@@ -109,17 +109,23 @@ impl GpuSlots {
         if demand.share_milli == 0 {
             return Some(GpuPick { gpu_mask: 0, milli_each: 0 });
         }
-        let best = self
-            .free_milli
-            .iter()
-            .enumerate()
-            .filter(|(_, free)| **free >= demand.share_milli)
-            .min_by_key(|(i, free)| (**free, *i))?;
-        Some(GpuPick { gpu_mask: 1 << best.0, milli_each: demand.share_milli })
+        let mut best: Option<(u16, usize)> = None;
+        for (i, free) in self.free_milli.iter().enumerate() {
+            if *free >= demand.share_milli && best.is_none_or(|(b, _)| *free < b) {
+                best = Some((*free, i));
+            }
+        }
+        best.map(|(_, i)| GpuPick { gpu_mask: 1 << i, milli_each: demand.share_milli })
     }
 
+    /// Whether [`GpuSlots::pick`] would find GPUs, without choosing them.
     pub fn fits(&self, demand: GpuDemand) -> bool {
-        self.pick(demand).is_some()
+        match (demand.whole_gpus, demand.share_milli) {
+            (0, 0) => true,
+            (0, share) => self.free_milli.iter().any(|f| *f >= share),
+            (k, 0) => self.free_milli.iter().filter(|f| **f == MILLI_PER_GPU).take(k as usize).count() == k as usize,
+            _ => false,
+        }
     }
 
     /// Takes what a pick names (the pick came from [`GpuSlots::pick`] on this state).

@@ -231,8 +231,9 @@ impl fmt::Display for Diagnosis {
 pub struct Framework {
     pub filters: Vec<FilterPlugin>,
     pub scoring: ScoringStrategy,
-    /// A GPU score plugin that replaces the strategy's score (`gpu.rs`), if configured.
-    pub gpu: Option<Arc<crate::gpu::GpuScorer>>,
+    /// A GPU score plugin that replaces the strategy's score (`gpu.rs`), if configured. `Rc`:
+    /// FGD keeps a memo, and a framework never leaves its scheduler's thread.
+    pub gpu: Option<std::rc::Rc<crate::gpu::GpuScorer>>,
 }
 
 impl Framework {

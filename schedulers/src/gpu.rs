@@ -5,6 +5,8 @@
 //! share. A plugin replaces NodeResourcesFit's score when `spec.scheduler.gpuScoring` names it,
 //! as the OpenB simulator's profiles disable the default scores.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use podlab_cluster::config::GpuScoring;
@@ -106,6 +108,8 @@ impl TargetWorkload {
             groups[i].weight += 1;
             total_weight += 1;
         }
+        // Shares ascending (see `node_fragmentation`); whole-GPU and CPU-only groups have share 0.
+        groups.sort_by_key(|g| g.demand.share_milli);
         TargetWorkload { cpus, groups, total_weight }
     }
 
@@ -131,6 +135,9 @@ impl TargetWorkload {
         let max_free = free_sorted[free_sorted.len() - 1];
         let fits_cpu = self.cpus.partition_point(|c| *c <= cpu_free_milli);
         let mut frag = 0u64;
+        // Groups come sorted by share, so the GPUs with less free than each share are a prefix
+        // of `free_sorted` that only grows: one walk serves every share group.
+        let (mut below_count, mut below_sum) = (0usize, 0u64);
         for g in &self.groups {
             if g.constrained.as_ref().is_some_and(|p| !p.matches_node_affinity(node)) {
                 frag += g.weight * free_total;
@@ -140,8 +147,11 @@ impl TargetWorkload {
                 (wholly_free >= u64::from(g.demand.whole_gpus), free_total - wholly_free * u64::from(MILLI_PER_GPU))
             } else if g.demand.share_milli > 0 {
                 let d = g.demand.share_milli;
-                let below: u64 = free_sorted.iter().take_while(|f| **f < d).map(|f| u64::from(*f)).sum();
-                (max_free >= d, below)
+                while below_count < free_sorted.len() && free_sorted[below_count] < d {
+                    below_sum += u64::from(free_sorted[below_count]);
+                    below_count += 1;
+                }
+                (max_free >= d, below_sum)
             } else {
                 (true, 0)
             };
@@ -172,24 +182,79 @@ impl TargetWorkload {
     }
 }
 
+/// A node's fragmentation as FGD last computed it, and the state it was computed for (CPU in
+/// use and per-GPU free milli): a node scored again unchanged costs a comparison.
+#[derive(Clone, Copy, Debug, Default)]
+struct FragMemo {
+    cpu_used_milli: u64,
+    gpus: u8,
+    free_milli: [u16; FragMemo::GPUS],
+    fragmentation: u64,
+}
+
+impl FragMemo {
+    /// Nodes with more GPUs than this are computed each time.
+    const GPUS: usize = 8;
+
+    fn state(node: &NodeInfo) -> Option<FragMemo> {
+        let slots = &node.gpus.as_deref()?.slots;
+        if slots.count() > FragMemo::GPUS {
+            return None;
+        }
+        let mut free_milli = [0u16; FragMemo::GPUS];
+        free_milli[..slots.count()].copy_from_slice(&slots.free_milli);
+        Some(FragMemo {
+            cpu_used_milli: node.requested.cpu_milli,
+            gpus: slots.count() as u8,
+            free_milli,
+            fragmentation: 0,
+        })
+    }
+
+    fn same_state(&self, other: &FragMemo) -> bool {
+        self.cpu_used_milli == other.cpu_used_milli && self.gpus == other.gpus && self.free_milli == other.free_milli
+    }
+}
+
 /// A GPU score plugin, ready to score: the plugin and, for FGD, its target workload.
 #[derive(Debug)]
 pub struct GpuScorer {
     pub plugin: GpuScoring,
     workload: Option<TargetWorkload>,
+    /// FGD's fragmentation of each node before placement, by node id (a cache: scores do not
+    /// depend on it, only their cost).
+    memo: RefCell<Vec<Option<FragMemo>>>,
 }
 
 impl GpuScorer {
     pub fn new(plugin: GpuScoring, pods: &[Arc<Pod>]) -> GpuScorer {
         let workload = (plugin == GpuScoring::Fgd).then(|| TargetWorkload::from_pods(pods.iter()));
-        GpuScorer { plugin, workload }
+        GpuScorer { plugin, workload, memo: RefCell::new(Vec::new()) }
+    }
+
+    /// FGD's fragmentation of a node as it is, from the memo when the node did not change.
+    fn fragmentation_before(&self, workload: &TargetWorkload, node: &NodeInfo) -> u64 {
+        let Some(mut state) = FragMemo::state(node) else { return workload.fragmentation_of(node, None) };
+        let mut memo = self.memo.borrow_mut();
+        let i = node.id.index();
+        if memo.len() <= i {
+            memo.resize(i + 1, None);
+        }
+        if let Some(m) = &memo[i]
+            && m.same_state(&state)
+        {
+            return m.fragmentation;
+        }
+        state.fragmentation = workload.fragmentation_of(node, None);
+        memo[i] = Some(state);
+        state.fragmentation
     }
 
     /// The scenario's plugin, or `None` when it keeps kube's default scores.
-    pub fn for_scenario(scenario: &Scenario) -> Option<Arc<GpuScorer>> {
+    pub fn for_scenario(scenario: &Scenario) -> Option<Rc<GpuScorer>> {
         match scenario.config.scheduler.gpu_scoring {
             GpuScoring::Default => None,
-            plugin => Some(Arc::new(GpuScorer::new(plugin, &scenario.pods))),
+            plugin => Some(Rc::new(GpuScorer::new(plugin, &scenario.pods))),
         }
     }
 
@@ -204,7 +269,7 @@ impl GpuScorer {
             GpuScoring::DotProduct => dot_product(unit, node, slots),
             GpuScoring::Fgd => {
                 let workload = self.workload.as_ref().expect("FGD is built with its workload");
-                let before = workload.fragmentation_of(node, None);
+                let before = self.fragmentation_before(workload, node);
                 let after = workload.fragmentation_of(node, Some(unit));
                 // Smallest growth of fragmentation first; it may shrink (a fragment filled).
                 (1u64 << 62) + before - after
@@ -214,7 +279,7 @@ impl GpuScorer {
 }
 
 fn ratio_ppm(part: u64, whole: u64) -> u64 {
-    if whole == 0 { 0 } else { part.min(whole) * PPM / whole }
+    (part.min(whole) * PPM).checked_div(whole).unwrap_or(0)
 }
 
 fn gpu_capacity_milli(slots: &GpuSlots) -> u64 {
@@ -321,7 +386,7 @@ mod tests {
         for plugin in [GpuScoring::GpuPacking, GpuScoring::BestFit, GpuScoring::Fgd] {
             let mut framework = Framework::new(ScoringStrategy::LeastAllocated);
             // FGD's workload: whole-GPU tasks, for which `a`'s shared GPU is already a fragment.
-            framework.gpu = Some(Arc::new(GpuScorer::new(plugin, &[whole_pod("w", 1)])));
+            framework.gpu = Some(Rc::new(GpuScorer::new(plugin, &[whole_pod("w", 1)])));
             for _ in 0..20 {
                 assert_eq!(framework.select(&unit, nodes.iter(), &mut rng), Ok(NodeId(0)), "{plugin:?}");
             }

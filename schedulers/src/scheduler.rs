@@ -112,7 +112,7 @@ impl Scheduler {
     }
 
     /// Scores nodes with a GPU plugin instead of the scoring strategy (`gpu.rs`).
-    pub fn with_gpu_scorer(mut self, plugin: Option<Arc<crate::gpu::GpuScorer>>) -> Scheduler {
+    pub fn with_gpu_scorer(mut self, plugin: Option<std::rc::Rc<crate::gpu::GpuScorer>>) -> Scheduler {
         self.framework.gpu = plugin;
         self
     }
