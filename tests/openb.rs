@@ -296,3 +296,13 @@ fn experiment_writes_its_files_deterministically() {
     assert_eq!(files(&out), written, "same seeds, same bytes");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--explain` shows the GPU plugin's scores when one is configured, and the pod's share.
+#[test]
+fn explain_shows_the_gpu_plugin_scores() {
+    let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--explain", "share-2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("300 milli-GPU of one GPU"), "{text}");
+    assert!(text.contains("gpu-a            feasible, GpuPacking score"), "{text}");
+}
