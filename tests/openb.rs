@@ -306,3 +306,28 @@ fn explain_shows_the_gpu_plugin_scores() {
     assert!(text.contains("300 milli-GPU of one GPU"), "{text}");
     assert!(text.contains("gpu-a            feasible, GpuPacking score"), "{text}");
 }
+
+/// The paper's finding, in small: at 30% arrived load on the default lists, FGD leaves less
+/// GPU fragmentation than best fit with the same pods (seeded, so the same numbers each run).
+#[test]
+fn fgd_fragments_less_than_best_fit() {
+    let dir = temp("fgd");
+    let out = dir.join("exp");
+    let args =
+        ["experiment", "openb", "--seeds", "1", "--load-percent", "30", "--scoring", "BestFit", "--scoring", "FGD"];
+    let mut args = args.to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    let result = podlab(&args);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let mean = std::fs::read_to_string(out.join("openb-mean.csv")).unwrap();
+    let at = |plugin: &str| -> (f64, f64) {
+        let row = mean.lines().find(|l| l.starts_with(&format!("{plugin},1,30,"))).expect("a row at 30%");
+        let fields: Vec<&str> = row.split(',').collect();
+        (fields[3].parse().unwrap(), fields[4].parse().unwrap())
+    };
+    let (best_fit_allocated, best_fit_fragmented) = at("BestFit");
+    let (fgd_allocated, fgd_fragmented) = at("FGD");
+    assert!((29.0..32.0).contains(&best_fit_allocated) && (29.0..32.0).contains(&fgd_allocated), "{mean}");
+    assert!(fgd_fragmented < best_fit_fragmented, "FGD {fgd_fragmented}% vs best fit {best_fit_fragmented}%");
+    let _ = std::fs::remove_dir_all(&dir);
+}
