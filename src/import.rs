@@ -157,7 +157,7 @@ pub fn import_swf(file: &Path, max_jobs: usize, out: Option<PathBuf>) -> anyhow:
 /// GPUs as `nvidia.com/gpu`, a share of one GPU as the `alibabacloud.com/gpu-milli`
 /// annotation, allowed models as required node affinity), created at its `creation_time` and
 /// running for its time in the trace when it has a `deletion_time`.
-fn openb_scenario(
+pub(crate) fn openb_scenario(
     nodes: &[crate::openb::OpenbNode],
     pods: &[crate::openb::OpenbPod],
     name: &str,

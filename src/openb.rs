@@ -268,3 +268,60 @@ pub fn to_pod(p: &OpenbPod) -> Arc<Pod> {
     }
     Arc::new(pod)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two ways the trace becomes objects agree: the scenario `podlab import openb` writes,
+    /// loaded, has the very nodes and pods the experiment builds (run times aside: the
+    /// experiment never releases a pod).
+    #[test]
+    fn import_and_experiment_build_the_same_objects() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/openb");
+        for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
+            let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
+            let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
+            let text = crate::import::openb_scenario(&node_list, &pod_list, "t", "test");
+            let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
+                assert_eq!(**loaded, *to_node(row));
+            }
+            assert_eq!(scenario.pods.len(), pod_list.len());
+            for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
+                let mut loaded = (**loaded).clone();
+                assert_eq!(loaded.run_for.map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
+                loaded.run_for = None;
+                assert_eq!(loaded, *to_pod(row));
+            }
+        }
+    }
+
+    /// A pod asking for a GPU model gets required node affinity on the model label.
+    #[test]
+    fn gpu_models_become_required_node_affinity() {
+        let pod = OpenbPod {
+            name: "p".into(),
+            cpu_milli: 1000,
+            memory_mib: 1024,
+            num_gpu: 1,
+            gpu_milli: 500,
+            gpu_models: vec!["V100M16".into(), "V100M32".into()],
+            creation_s: None,
+            deletion_s: None,
+            scheduled_s: None,
+        };
+        let built = to_pod(&pod);
+        assert_eq!(built.gpu_share_milli, 500);
+        let node = |model: &str| {
+            to_node(&OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: model.into() })
+        };
+        assert!(built.matches_node_affinity(&node("V100M32")));
+        assert!(!built.matches_node_affinity(&node("T4")));
+        // The importer writes the same affinity.
+        let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
+        let text = crate::import::openb_scenario(&[row], &[pod], "t", "test");
+        let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(*scenario.pods[0], *built);
+    }
+}
