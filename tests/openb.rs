@@ -331,3 +331,19 @@ fn fgd_fragments_less_than_best_fit() {
     assert!(fgd_fragmented < best_fit_fragmented, "FGD {fgd_fragmented}% vs best fit {best_fit_fragmented}%");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An unknown GPU plugin is refused, in the scenario (with its place) and on the command line.
+#[test]
+fn unknown_gpu_plugin_is_refused() {
+    let sim = "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: t}\nspec:\n  scheduler: {gpuScoring: Fgd}\n";
+    let text = common::scenario_text(&[gpu_node("g", 1), sim.to_string()]);
+    let err = podlab::load_str("gpu.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("unknown GPU scoring plugin `Fgd` (Default, BestFit, GpuPacking, DotProduct, FGD)"), "{err}");
+    assert!(err.contains("gpu.yaml:10:27"), "{err}");
+    let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--set", "scheduler.gpuScoring=Tetris"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`Tetris`: one of Default | BestFit"));
+    let out = podlab(&["experiment", "openb", "--scoring", "Tetris", "--out", "/nonexistent/podlab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scoring `Tetris`"));
+}
