@@ -347,3 +347,59 @@ fn unknown_gpu_plugin_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--scoring `Tetris`"));
 }
+
+/// A small swarm of GPU scenarios: per seed, 2–3 nodes of 1–4 GPUs and a dozen pods asking for
+/// random shares or 1–3 whole GPUs, arriving over 20 s and running 1–30 s. Under every policy
+/// the invariants hold (no GPU over-committed, in the checker's own books); under the kube
+/// framework, every pod that fits an empty node runs in the end, with every GPU plugin.
+#[test]
+fn random_gpu_workloads_keep_the_invariants() {
+    use podlab::cluster::rng::{below, stream};
+    for seed in 0..12u64 {
+        let mut rng = stream(seed, "test/gpu-swarm");
+        let mut docs = Vec::new();
+        let node_count = 2 + below(&mut rng, 2);
+        let gpus: Vec<u64> = (0..node_count).map(|_| 1 + below(&mut rng, 4)).collect();
+        for (i, g) in gpus.iter().enumerate() {
+            docs.push(gpu_node(&format!("n{i}"), *g as u32));
+        }
+        let most = *gpus.iter().max().unwrap();
+        let mut timeline = Vec::new();
+        for p in 0..12 {
+            let gpu = if below(&mut rng, 2) == 0 {
+                format!("annotations: {{alibabacloud.com/gpu-milli: \"{}\", ", 1 + below(&mut rng, 999))
+            } else {
+                String::from("annotations: {")
+            };
+            let whole = if gpu.contains("gpu-milli") { 0 } else { 1 + below(&mut rng, 3) };
+            let whole = if whole > 0 { format!(", nvidia.com/gpu: \"{whole}\"") } else { String::new() };
+            docs.push(format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{p}, {gpu}podlab.dev/run-for: {}s}}}}\nspec: {{containers: [{{name: c, resources: {{requests: {{cpu: \"1\", memory: 1Gi{whole}}}}}}}]}}\n",
+                1 + below(&mut rng, 30)
+            ));
+            timeline.push(format!("  - {{at: {}s, create: [Pod/p{p}]}}", 1 + below(&mut rng, 20)));
+        }
+        for scoring in GpuScoring::ALL {
+            let mut all = docs.clone();
+            all.push(format!(
+                "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s{seed}}}\nspec:\n  seed: {seed}\n  scheduler: {{gpuScoring: {}}}\n  timeline:\n{}\n",
+                scoring.as_str(),
+                timeline.join("\n")
+            ));
+            let scenario = common::load(&all);
+            let policies: &[&str] =
+                if scoring == GpuScoring::Default { podlab::schedulers::POLICIES } else { &["kubernetes", "gang"] };
+            for policy in policies {
+                let run = run_checked(&scenario, policy, seed);
+                if !matches!(*policy, "kubernetes" | "per-container" | "gang") {
+                    continue;
+                }
+                for pod in &scenario.pods {
+                    let fits_alone = pod.requests.get(GPU_RESOURCE) <= most;
+                    let ran = !common::nodes_of(&scenario, &run, &pod.name).is_empty();
+                    assert!(!fits_alone || ran, "seed {seed}, {policy}, {scoring:?}: {} never ran", pod.name);
+                }
+            }
+        }
+    }
+}
