@@ -105,7 +105,11 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
     let pod = scenario.pod_named(pod_name).ok_or_else(|| format!("no pod `{pod_name}` in this run"))?;
     let spec = &scenario.pods[pod.index()];
     let mut out = String::new();
-    let _ = writeln!(out, "pod {} under {} — requests {}", spec.key(), run.policy, spec.requests);
+    let share = match spec.gpu_share_milli {
+        0 => String::new(),
+        milli => format!(" and {milli} milli-GPU of one GPU"),
+    };
+    let _ = writeln!(out, "pod {} under {} — requests {}{share}", spec.key(), run.policy, spec.requests);
     if let Some(g) = spec.group {
         let group = &scenario.groups[g.index()];
         let _ = writeln!(out, "  member of PodGroup {} (minMember {})", group.key(), group.min_member);
@@ -121,6 +125,7 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         // What the scheduler saw: every node's filters and score, as at the attempt's start
         // (with an ideal control plane its cache is exactly the records' state).
         let strategy = scenario.config.scheduler.scoring;
+        let gpu_plugin = podlab::schedulers::gpu::GpuScorer::for_scenario(scenario);
         {
             let unit = Unit::new(spec, part);
             for node in cluster_at(scenario, run, d.attempt_index) {
@@ -130,10 +135,17 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
                     Some((plugin, reason)) => {
                         let _ = writeln!(out, "    {name:<16} filtered out by {plugin:?}: {reason}");
                     }
-                    None => {
-                        let score = resource_score(strategy, &unit, &node);
-                        let _ = writeln!(out, "    {name:<16} feasible, NodeResourcesFit {strategy:?} score {score}");
-                    }
+                    None => match &gpu_plugin {
+                        Some(plugin) => {
+                            let score = plugin.score(&unit, &node);
+                            let _ = writeln!(out, "    {name:<16} feasible, {} score {score}", plugin.plugin.as_str());
+                        }
+                        None => {
+                            let score = resource_score(strategy, &unit, &node);
+                            let _ =
+                                writeln!(out, "    {name:<16} feasible, NodeResourcesFit {strategy:?} score {score}");
+                        }
+                    },
                 }
             }
         }

@@ -2,7 +2,11 @@
 //! not) as a podlab scenario. Every job is a rigid gang: N processors that start together and
 //! stay together for the job's run time — a PodGroup of N one-CPU pods with minMember N. The
 //! machine becomes a node pool of one-CPU nodes, as many as the log's `MaxProcs`.
+//!
+//! `podlab import openb`: the OpenB GPU trace's node list and pod list as a scenario of Nodes
+//! with GPUs and Pods with whole GPUs, GPU shares and GPU-model constraints (`crate::openb`).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -142,6 +146,116 @@ pub fn import_swf(file: &Path, max_jobs: usize, out: Option<PathBuf>) -> anyhow:
             podlab::reports::output::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} ({} jobs)", path.display(), swf.jobs.len());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario text of an OpenB node list and pod list: one Node per machine (CPU, memory,
+/// `nvidia.com/gpu`, the model as `nvidia.com/gpu.product`), one Pod per pod (CPU, memory, whole
+/// GPUs as `nvidia.com/gpu`, a share of one GPU as the `alibabacloud.com/gpu-milli`
+/// annotation, allowed models as required node affinity), created at its `creation_time` and
+/// running for its time in the trace when it has a `deletion_time`.
+pub(crate) fn openb_scenario(
+    nodes: &[crate::openb::OpenbNode],
+    pods: &[crate::openb::OpenbPod],
+    name: &str,
+    sources: &str,
+) -> String {
+    use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SHARE_ANNOTATION};
+    let mut out = String::new();
+    let _ = writeln!(out, "# Imported by `podlab import openb` from {sources}.");
+    let _ = writeln!(
+        out,
+        "# Alibaba GPU cluster trace (OpenB, cluster-trace-gpu-v2023) — cite Weng et al., \"Beware of\n\
+         # Fragmentation: Scheduling GPU-Sharing Workloads with Fragmentation Gradient Descent\", USENIX ATC 2023."
+    );
+    let gpus: u64 = nodes.iter().map(|n| n.gpus).sum();
+    let _ = writeln!(out, "# {} nodes ({gpus} GPUs), {} pods.", nodes.len(), pods.len());
+    let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: {name}}}\nspec:");
+    let _ = writeln!(out, "  seed: 1\n  policies: [kubernetes]");
+    let start = pods.iter().filter_map(|p| p.creation_s).min().unwrap_or(0);
+    let mut later: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for p in pods {
+        let at = p.creation_s.unwrap_or(start) - start;
+        if at > 0 {
+            later.entry(at).or_default().push(&p.name);
+        }
+    }
+    if !later.is_empty() {
+        let _ = writeln!(out, "  timeline:");
+        for (at, names) in &later {
+            let list: Vec<String> = names.iter().map(|n| format!("Pod/{n}")).collect();
+            let _ = writeln!(out, "  - {{at: {at}s, create: [{}]}}", list.join(", "));
+        }
+    }
+    for n in nodes {
+        let _ = write!(out, "---\napiVersion: v1\nkind: Node\nmetadata: {{name: {}", n.name);
+        if n.gpus > 0 && !n.model.is_empty() {
+            let _ = write!(out, ", labels: {{{GPU_MODEL_LABEL}: \"{}\"}}", n.model);
+        }
+        let _ = write!(out, "}}\nstatus: {{allocatable: {{cpu: {}m, memory: {}Mi", n.cpu_milli, n.memory_mib);
+        if n.gpus > 0 {
+            let _ = write!(out, ", {GPU_RESOURCE}: \"{}\"", n.gpus);
+        }
+        let _ = writeln!(out, "}}}}");
+    }
+    for p in pods {
+        let mut annotations = Vec::new();
+        if let Some(share) = p.share_milli() {
+            annotations.push(format!("{GPU_SHARE_ANNOTATION}: \"{share}\""));
+        }
+        if let Some(s) = p.run_for_s() {
+            annotations.push(format!("{}: {s}s", "podlab.dev/run-for"));
+        }
+        let _ = write!(out, "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {}", p.name);
+        if !annotations.is_empty() {
+            let _ = write!(out, ", annotations: {{{}}}", annotations.join(", "));
+        }
+        let _ = write!(out, "}}\nspec: {{");
+        if !p.gpu_models.is_empty() {
+            let values: Vec<String> = p.gpu_models.iter().map(|m| format!("\"{m}\"")).collect();
+            let _ = write!(
+                out,
+                "affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: \
+                 [{{matchExpressions: [{{key: {GPU_MODEL_LABEL}, operator: In, values: [{}]}}]}}]}}}}}}, ",
+                values.join(", ")
+            );
+        }
+        let _ = write!(
+            out,
+            "containers: [{{name: main, resources: {{requests: {{cpu: {}m, memory: {}Mi",
+            p.cpu_milli, p.memory_mib
+        );
+        if p.whole_gpus() > 0 {
+            let _ = write!(out, ", {GPU_RESOURCE}: \"{}\"", p.whole_gpus());
+        }
+        let _ = writeln!(out, "}}}}}}]}}");
+    }
+    out
+}
+
+/// `podlab import openb --nodes FILE --pods FILE [--max-pods N] [--out FILE]`.
+pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let node_list = crate::openb::read_nodes(nodes)?;
+    let pod_list = crate::openb::read_pods(pods, max_pods)?;
+    let stem = pods.file_stem().map_or("openb".into(), |n| n.to_string_lossy().to_lowercase());
+    let name: String = stem
+        .trim_start_matches("openb_pod_list_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    let name = format!("openb-{name}");
+    let sources = format!("{} and {}", nodes.display(), pods.display());
+    let text = openb_scenario(&node_list, &pod_list, &name, &sources);
+    match out {
+        Some(path) => {
+            podlab::reports::output::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} ({} nodes, {} pods)", path.display(), node_list.len(), pod_list.len());
         }
         None => print!("{text}"),
     }

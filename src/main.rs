@@ -3,9 +3,11 @@
 //! failed, 2 bad input (a scenario error, a bad flag, an output that would be overwritten).
 
 mod compare;
+mod experiment;
 mod explain;
 mod fuzz;
 mod import;
+mod openb;
 mod real;
 mod sweep;
 mod table;
@@ -127,12 +129,27 @@ under every policy (or --policy) with the invariants checked after every event, 
 converged where the policy guarantees it. A failure prints the seed, the command that reproduces it, and a \
 shrunk scenario's YAML.")]
     Fuzz(fuzz::FuzzArgs),
+    /// Experiments that are not scenarios: `podlab experiment openb` is the OpenB paper's
+    /// GPU packing and fragmentation experiment.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// List the policies podlab can run (and, with --parameters, what `--set` can change).
     Policies {
         /// Also list the parameters `run --set` accepts.
         #[arg(long)]
         parameters: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ExperimentCommand {
+    /// The OpenB packing experiment (Weng et al., ATC 2023): per seed, the trace's pods shuffled
+    /// and drawn again with replacement until they ask for 1.3× the cluster's GPUs, placed one by
+    /// one and never released, with each GPU score plugin; writes the GPU allocation ratio and
+    /// the paper's GPU fragmentation against arrived load, averaged over the seeds (openb.csv,
+    /// openb-mean.csv, gpu-allocation.svg, gpu-fragmentation.svg). E.g.
+    /// `podlab experiment openb --seeds 10 --out openb-out`.
+    Openb(experiment::OpenbExperimentArgs),
 }
 
 #[derive(Subcommand)]
@@ -147,6 +164,27 @@ enum ImportCommand {
         /// Only the first N jobs of the log.
         #[arg(long, value_name = "N", default_value_t = usize::MAX)]
         max_jobs: usize,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The OpenB GPU trace (Alibaba cluster-trace-gpu-v2023; Weng et al., ATC 2023): a node list
+    /// and a pod list as a scenario. Nodes get cpu, memory, `nvidia.com/gpu` and the label
+    /// `nvidia.com/gpu.product`; pods get cpu, memory, whole GPUs (`nvidia.com/gpu`), a share of
+    /// one GPU (annotation `alibabacloud.com/gpu-milli`), GPU models (required node affinity),
+    /// arrival at `creation_time` and run time to `deletion_time`. E.g.
+    /// `podlab import openb --nodes ../shared/traces/openb/openb_node_list_gpu_node.csv
+    /// --pods ../shared/traces/openb/openb_pod_list_default.csv --max-pods 500 --out openb.yaml`.
+    Openb {
+        /// The node list (`sn,cpu_milli,memory_mib,gpu,model`).
+        #[arg(long, value_name = "FILE")]
+        nodes: PathBuf,
+        /// The pod list (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,…`).
+        #[arg(long, value_name = "FILE")]
+        pods: PathBuf,
+        /// Only the first N pods of the list.
+        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
+        max_pods: usize,
         /// Write the scenario here (atomically) instead of to stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -219,6 +257,10 @@ fn main() -> ExitCode {
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
         Command::Import(ImportCommand::Swf { file, max_jobs, out }) => import::import_swf(&file, max_jobs, out),
+        Command::Import(ImportCommand::Openb { nodes, pods, max_pods, out }) => {
+            import::import_openb(&nodes, &pods, max_pods, out)
+        }
+        Command::Experiment(ExperimentCommand::Openb(args)) => experiment::experiment_openb(args),
         Command::Fuzz(args) => fuzz::fuzz(args),
         Command::Policies { parameters } => {
             for p in POLICIES {

@@ -37,6 +37,47 @@ pub enum ScoringStrategy {
     MostAllocated,
 }
 
+/// A GPU score plugin that replaces NodeResourcesFit's score in the kube-framework policies
+/// (`spec.scheduler.gpuScoring`); the OpenB paper's baselines and its FGD (`podlab::gpu`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GpuScoring {
+    /// No GPU plugin: NodeResourcesFit's strategy scores (Kubernetes' default).
+    #[default]
+    Default,
+    /// The node left with the least free GPU and CPU after placement.
+    BestFit,
+    /// A share onto an already shared GPU, then free GPUs of a partly used node, then an idle node.
+    GpuPacking,
+    /// Tetris: the smallest dot product of the request and the node's free resources.
+    DotProduct,
+    /// Fragmentation gradient descent: the smallest growth of the node's expected fragmentation.
+    Fgd,
+}
+
+impl GpuScoring {
+    pub const ALL: [GpuScoring; 5] =
+        [GpuScoring::Default, GpuScoring::BestFit, GpuScoring::GpuPacking, GpuScoring::DotProduct, GpuScoring::Fgd];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GpuScoring::Default => "Default",
+            GpuScoring::BestFit => "BestFit",
+            GpuScoring::GpuPacking => "GpuPacking",
+            GpuScoring::DotProduct => "DotProduct",
+            GpuScoring::Fgd => "FGD",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<GpuScoring> {
+        GpuScoring::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+
+    /// The names, for messages: `Default | BestFit | …`.
+    pub fn names() -> String {
+        GpuScoring::ALL.map(GpuScoring::as_str).join(" | ")
+    }
+}
+
 /// The two kinds of work of the Omega paper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkloadClass {
@@ -85,6 +126,8 @@ impl Default for Retry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KubeConfig {
     pub scoring: ScoringStrategy,
+    /// A GPU score plugin in place of the strategy's score (`Default`: none).
+    pub gpu_scoring: GpuScoring,
     pub decision: DecisionTime,
     /// How long gang members wait at Permit when their PodGroup sets no
     /// `scheduleTimeoutSeconds` (coscheduling's `permitWaitingTimeSeconds`).
@@ -104,6 +147,7 @@ impl Default for KubeConfig {
     fn default() -> Self {
         KubeConfig {
             scoring: ScoringStrategy::default(),
+            gpu_scoring: GpuScoring::default(),
             decision: DecisionTime::KUBERNETES,
             permit_waiting_time: SimDuration::from_secs(60),
             group_backoff: SimDuration::from_secs(1),

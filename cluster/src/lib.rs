@@ -6,6 +6,7 @@ pub mod apps;
 pub mod config;
 pub mod controller;
 pub mod event;
+pub mod gpu;
 pub mod objects;
 pub mod quantity;
 pub mod resources;

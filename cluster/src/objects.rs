@@ -244,6 +244,9 @@ pub struct Pod {
     /// `podlab.dev/failure-probability`, in parts per million: the chance that a run ending by
     /// itself ends Failed rather than Succeeded, drawn per part from the kubelet's stream.
     pub failure_ppm: u32,
+    /// A share of one GPU in milli-GPU (1..=999, annotation `alibabacloud.com/gpu-milli`);
+    /// 0 when the pod shares none (see `crate::gpu`).
+    pub gpu_share_milli: u16,
 }
 
 impl Pod {
@@ -279,6 +282,7 @@ impl Pod {
             allocate_memory_bytes: Vec::new(),
             fail_after: None,
             failure_ppm: 0,
+            gpu_share_milli: 0,
         }
     }
 

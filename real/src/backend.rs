@@ -16,6 +16,7 @@ use bollard::query_parameters::EventsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
@@ -79,6 +80,8 @@ struct NodeBooks {
     crashed: bool,
     requested: Resources,
     parts: u64,
+    /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
+    gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
     seq: u64,
 }
 
@@ -247,6 +250,7 @@ impl<'s> DockerBackend<'s> {
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
+                self.nodes[node.index()].gpus = GpuBooks::for_node(&self.scenario.nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
             }
@@ -284,6 +288,11 @@ impl<'s> DockerBackend<'s> {
         }
         if n.parts >= spec.max_pods {
             return Err(BindRefusal::Insufficient("pods".into()));
+        }
+        // Whole GPUs must be wholly free ones of this node, a share must fit on one GPU.
+        let demand = GpuDemand::of(&self.scenario.pods[pod.index()], part);
+        if !demand.is_none() && n.gpus.as_mut().and_then(|g| g.assign((pod, part), demand)).is_none() {
+            return Err(BindRefusal::Insufficient(GPU_RESOURCE.into()));
         }
         n.requested = after;
         n.parts += 1;
@@ -406,6 +415,9 @@ impl<'s> DockerBackend<'s> {
         let n = &mut self.nodes[node.index()];
         n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
         n.parts -= 1;
+        if let Some(gpus) = n.gpus.as_mut() {
+            gpus.release_where(|held| *held == (pod, part));
+        }
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
         // The sandbox goes with the part (what is left is removed when the run ends).

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use podlab_cluster::gpu::{GpuBooks, GpuDemand};
 use podlab_cluster::objects::{Taint, TaintEffect};
+use podlab_cluster::rng::below;
 use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, Resources};
+use rand_core::Rng;
 
 /// Kube-scheduler's `MaxNodeScore`.
 pub const MAX_NODE_SCORE: u64 = 100;
@@ -29,14 +32,26 @@ pub struct NodeInfo {
     pub score_cpu_milli: u64,
     pub score_memory_bytes: u64,
     pub parts: u64,
+    /// Per-GPU free milli-GPU and which part holds which GPUs (`gpu.rs`); `None` without GPUs.
+    pub gpus: Option<Box<GpuBooks<crate::gpu::CacheHolder>>>,
 }
 
 impl NodeInfo {
     pub fn new(id: NodeId, spec: Arc<Node>) -> NodeInfo {
-        NodeInfo { id, spec, requested: Resources::default(), score_cpu_milli: 0, score_memory_bytes: 0, parts: 0 }
+        let gpus = GpuBooks::for_node(&spec);
+        NodeInfo {
+            id,
+            spec,
+            requested: Resources::default(),
+            score_cpu_milli: 0,
+            score_memory_bytes: 0,
+            parts: 0,
+            gpus,
+        }
     }
 
     pub fn add(&mut self, unit: &Unit<'_>) {
+        crate::gpu::add(self, unit);
         self.requested.add(unit.requests);
         self.score_cpu_milli += unit.score_cpu_milli;
         self.score_memory_bytes += unit.score_memory_bytes;
@@ -44,6 +59,7 @@ impl NodeInfo {
     }
 
     pub fn remove(&mut self, unit: &Unit<'_>) {
+        crate::gpu::remove(self, unit);
         self.requested.sub(unit.requests);
         self.score_cpu_milli -= unit.score_cpu_milli;
         self.score_memory_bytes -= unit.score_memory_bytes;
@@ -59,6 +75,8 @@ pub struct Unit<'a> {
     pub requests: &'a Resources,
     pub score_cpu_milli: u64,
     pub score_memory_bytes: u64,
+    /// Whole GPUs or a share of one (`podlab_cluster::gpu`).
+    pub gpu: GpuDemand,
 }
 
 impl<'a> Unit<'a> {
@@ -71,13 +89,15 @@ impl<'a> Unit<'a> {
         let score_cpu_milli = containers.iter().map(|c| nonzero(c.requests.cpu_milli, DEFAULT_SCORE_CPU_MILLI)).sum();
         let score_memory_bytes =
             containers.iter().map(|c| nonzero(c.requests.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES)).sum();
-        Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes }
+        let gpu = GpuDemand::of(pod, part);
+        Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes, gpu }
     }
 
     /// Whether only CPU, memory and the pod count can keep this unit off an untainted,
     /// schedulable node without extended resources (the packed table's fast path).
     pub fn is_plain(&self) -> bool {
         self.requests.extended.is_empty()
+            && self.gpu.share_milli == 0
             && self.pod.node_selector.is_empty()
             && self.pod.required_node_affinity.is_none()
     }
@@ -180,6 +200,10 @@ impl FilterPlugin {
                     if short(req.get(name), *want, alloc.get(name)) {
                         return Err(Reason::Insufficient(name.clone()));
                     }
+                }
+                // Whole GPUs must be wholly free ones, a share must fit on one GPU.
+                if !podlab_cluster::gpu::fits(node.gpus.as_deref(), unit.gpu) {
+                    return Err(Reason::Insufficient(podlab_cluster::gpu::GPU_RESOURCE.into()));
                 }
                 Ok(())
             }
@@ -294,16 +318,51 @@ impl fmt::Display for Diagnosis {
 pub struct Framework {
     pub filters: Vec<FilterPlugin>,
     pub scoring: ScoringStrategy,
+    /// A GPU score plugin that replaces the strategy's score (`gpu.rs`), if configured. `Rc`:
+    /// FGD keeps a memo, and a framework never leaves its scheduler's thread.
+    pub gpu: Option<std::rc::Rc<crate::gpu::GpuScorer>>,
 }
 
 impl Framework {
     pub fn new(scoring: ScoringStrategy) -> Framework {
-        Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring }
+        Framework { filters: FilterPlugin::DEFAULTS.to_vec(), scoring, gpu: None }
     }
 
     /// Runs the filters in order; the first to refuse gives the node's reason.
     pub fn filter(&self, unit: &Unit<'_>, node: &NodeInfo) -> Result<(), Reason> {
         self.filters.iter().try_for_each(|f| f.filter(unit, node))
+    }
+
+    /// The node's score: the GPU plugin's if one is configured, else the scoring strategy's.
+    pub fn score(&self, unit: &Unit<'_>, node: &NodeInfo) -> u64 {
+        match &self.gpu {
+            Some(plugin) => plugin.score(unit, node),
+            None => resource_score(self.scoring, unit, node),
+        }
+    }
+
+    /// Filter every node given, score the feasible ones, and pick the best, the plugins' way
+    /// and nothing else (the scheduler's packed `NodeTable` decides the same, faster). Ties are
+    /// broken uniformly at random with one draw among the best, in the order given.
+    pub fn select<'n>(
+        &self,
+        unit: &Unit<'_>,
+        nodes: impl Iterator<Item = &'n NodeInfo>,
+        rng: &mut impl Rng,
+    ) -> Result<NodeId, Diagnosis> {
+        let mut diagnosis = Diagnosis::default();
+        let mut feasible: Vec<(NodeId, u64)> = Vec::new();
+        for node in nodes {
+            diagnosis.nodes += 1;
+            match self.filter(unit, node) {
+                Err(reason) => diagnosis.count(&reason),
+                Ok(()) => feasible.push((node.id, self.score(unit, node))),
+            }
+        }
+        let Some(best) = feasible.iter().map(|&(_, score)| score).max() else { return Err(diagnosis) };
+        let ties = feasible.iter().filter(|&&(_, score)| score == best).count() as u64;
+        let k = if ties > 1 { below(rng, ties) as usize } else { 0 };
+        Ok(feasible.iter().filter(|&&(_, score)| score == best).nth(k).expect("k < ties").0)
     }
 }
 

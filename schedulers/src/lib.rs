@@ -2,6 +2,7 @@
 //! default plugins, used whole (`kubernetes`) or container by container (`per-container`).
 
 pub mod framework;
+pub mod gpu;
 pub mod jobs;
 pub mod mesos;
 pub mod node_table;
@@ -26,10 +27,12 @@ pub const POLICIES: &[&str] = &["per-container", "kubernetes", "gang", "mesos", 
 /// that is not in [`POLICIES`].
 pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller>>> {
     let config = scenario.config.scheduler.clone();
+    // The GPU score plugin, if any: FGD's target workload is the scenario's pods.
+    let gpu = gpu::GpuScorer::for_scenario(scenario);
     let scheduler: Box<dyn Controller> = match policy {
-        "kubernetes" => Box::new(Scheduler::new(policy, Granularity::Pod, false, config)),
-        "per-container" => Box::new(Scheduler::new(policy, Granularity::Container, false, config)),
-        "gang" => Box::new(Scheduler::new(policy, Granularity::Pod, true, config)),
+        "kubernetes" => Box::new(Scheduler::new(policy, Granularity::Pod, false, config).with_gpu_scorer(gpu)),
+        "per-container" => Box::new(Scheduler::new(policy, Granularity::Container, false, config).with_gpu_scorer(gpu)),
+        "gang" => Box::new(Scheduler::new(policy, Granularity::Pod, true, config).with_gpu_scorer(gpu)),
         "monolithic" => {
             let m = &scenario.config.monolithic;
             let service = if m.multi_path { m.service } else { m.batch };

@@ -29,8 +29,8 @@ const PLAIN: u8 = 1;
 /// Anything else: the filter plugins decide.
 const SPECIAL: u8 = 2;
 
-/// A visited node no filter passed (scores are 0 to 100).
-const INFEASIBLE: u8 = u8::MAX;
+/// A visited node some filter refused (scores are 0 to 100, or a GPU plugin's below this).
+const INFEASIBLE: u64 = u64::MAX;
 
 /// The fast path's own reasons, counted without building strings.
 const TOO_MANY_PODS: usize = 0;
@@ -59,7 +59,7 @@ pub struct NodeTable {
     /// Where the next search starts (kube's `nextStartNodeIndex`, as a node id).
     next_start: usize,
     /// Scratch for one decision: each visited node's score, or `INFEASIBLE`.
-    scores: Vec<u8>,
+    scores: Vec<u64>,
 }
 
 impl NodeTable {
@@ -180,7 +180,8 @@ impl NodeTable {
     ) -> Result<NodeId, Diagnosis> {
         let slots = self.infos.len();
         let to_find = self.feasible_to_find(percentage);
-        let plain_unit = unit.is_plain();
+        // A GPU score plugin scores every node its own way.
+        let plain_unit = unit.is_plain() && framework.gpu.is_none();
         let (want_cpu, want_memory) = (unit.requests.cpu_milli as i64, unit.requests.memory_bytes as i64);
         let strategy = framework.scoring;
         let mut fast_reasons = [0usize; 3];
@@ -217,7 +218,7 @@ impl NodeTable {
                     let cpu = resource_part(strategy, used_cpu[i] + unit_cpu, alloc_cpu[i], magic_cpu[i]);
                     let memory =
                         resource_part(strategy, used_memory[i] + unit_memory, alloc_memory[i], magic_memory[i]);
-                    ((cpu + memory) / 2) as u8
+                    (cpu + memory) / 2
                 } else {
                     // The first resource short, in NodeResourcesFit's order.
                     let reason = if free_pods[i] < 1 {
@@ -237,7 +238,7 @@ impl NodeTable {
                         diagnosis.count(&reason);
                         INFEASIBLE
                     }
-                    Ok(()) => crate::framework::resource_score(strategy, unit, info) as u8,
+                    Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
                 }
             };
             scores[i] = score;

@@ -173,6 +173,12 @@ impl Scheduler {
         }
     }
 
+    /// Scores nodes with a GPU plugin instead of the scoring strategy (`gpu.rs`).
+    pub fn with_gpu_scorer(mut self, plugin: Option<std::rc::Rc<crate::gpu::GpuScorer>>) -> Scheduler {
+        self.framework.gpu = plugin;
+        self
+    }
+
     fn pod(&self, pod: PodId) -> &Arc<Pod> {
         self.pods[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
     }
@@ -595,6 +601,7 @@ impl Controller for Scheduler {
 /// constraints on nodes.
 fn same_constraints(a: &Unit<'_>, b: &Unit<'_>) -> bool {
     a.requests == b.requests
+        && a.gpu == b.gpu
         && a.pod.tolerations == b.pod.tolerations
         && a.pod.node_selector == b.pod.node_selector
         && a.pod.required_node_affinity == b.pod.required_node_affinity

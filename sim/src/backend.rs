@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use podlab_cluster::config::Fault;
+use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
@@ -68,6 +69,8 @@ struct NodeBooks {
     partitioned: bool,
     requested: Resources,
     parts: u64,
+    /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
+    gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
     /// Grows by one with every claim applied here (the Omega paper's sequence number).
     seq: u64,
 }
@@ -281,6 +284,7 @@ impl SimBackend {
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
+                self.nodes[node.index()].gpus = GpuBooks::for_node(&self.scenario.nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
                 self.schedule_heartbeat(node);
@@ -336,6 +340,11 @@ impl SimBackend {
         if n.parts >= spec.max_pods {
             return Err(BindRefusal::Insufficient("pods".into()));
         }
+        // Whole GPUs must be wholly free ones of this node, a share must fit on one GPU.
+        let demand = GpuDemand::of(&self.scenario.pods[pod.index()], part);
+        if !demand.is_none() && n.gpus.as_mut().and_then(|g| g.assign((pod, part), demand)).is_none() {
+            return Err(BindRefusal::Insufficient(GPU_RESOURCE.into()));
+        }
         n.requested = after;
         n.parts += 1;
         n.seq += 1;
@@ -390,6 +399,9 @@ impl SimBackend {
         let n = &mut self.nodes[node.index()];
         n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
         n.parts -= 1;
+        if let Some(gpus) = n.gpus.as_mut() {
+            gpus.release_where(|held| *held == (pod, part));
+        }
         self.changed();
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });

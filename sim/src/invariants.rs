@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use podlab_cluster::gpu::{GpuDemand, GpuPick, GpuSlots, MILLI_PER_GPU};
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped};
 
@@ -12,6 +13,10 @@ pub struct Invariants {
     node_used: Vec<Resources>,
     node_parts: Vec<u64>,
     node_added: Vec<bool>,
+    /// Per-GPU free milli-GPU of each node with GPUs, from the records alone.
+    node_gpus: Vec<Option<GpuSlots>>,
+    /// The GPUs each running part holds, and on which node.
+    gpu_held: BTreeMap<(PodId, Part), GpuPick>,
     created: Vec<bool>,
     bound: BTreeMap<(PodId, Part), NodeId>,
     ended: BTreeMap<(PodId, Part), Phase>,
@@ -29,6 +34,7 @@ impl Invariants {
             node_used: vec![Resources::default(); scenario.nodes.len()],
             node_parts: vec![0; scenario.nodes.len()],
             node_added: vec![false; scenario.nodes.len()],
+            node_gpus: scenario.nodes.iter().map(|n| GpuSlots::for_node(n)).collect(),
             created: vec![false; scenario.pods.len()],
             ..Invariants::default()
         }
@@ -86,6 +92,46 @@ impl Invariants {
         }
     }
 
+    /// A bound part's GPUs, placed by the rule every component applies, then checked here
+    /// against the checker's own per-GPU books: k whole GPUs are k wholly free GPUs; a share
+    /// is one GPU with room for it. No GPU ever gives more than 1000 milli-GPU.
+    fn take_gpus(&mut self, scenario: &Scenario, pod: PodId, part: Part, node: NodeId) -> Result<(), String> {
+        let demand = GpuDemand::of(&scenario.pods[pod.index()], part);
+        if demand.is_none() {
+            return Ok(());
+        }
+        let name = &scenario.nodes[node.index()].name;
+        let who = scenario.pods[pod.index()].key();
+        let Some(slots) = self.node_gpus[node.index()].as_mut() else {
+            return Err(format!("pod {who} needs GPUs ({} milli) on node {name}, which has none", demand.milli()));
+        };
+        let Some(pick) = slots.pick(demand) else {
+            return Err(format!(
+                "node {name} over-committed on GPUs: pod {who} needs {} milli-GPU, free per GPU {:?}",
+                demand.milli(),
+                slots.free_milli
+            ));
+        };
+        let gpus = pick.gpu_mask.count_ones();
+        let (want_gpus, want_each) =
+            if demand.whole_gpus > 0 { (demand.whole_gpus, MILLI_PER_GPU) } else { (1, demand.share_milli) };
+        if gpus != want_gpus || pick.milli_each != want_each {
+            return Err(format!("pod {who} on node {name} got {gpus} GPUs of {} milli", pick.milli_each));
+        }
+        for i in pick.gpus() {
+            let free = slots.free_milli.get(i).copied().unwrap_or(0);
+            if free < pick.milli_each {
+                return Err(format!(
+                    "node {name} GPU {i} over-committed: {} milli asked, {free} free",
+                    pick.milli_each
+                ));
+            }
+            slots.free_milli[i] = free - pick.milli_each;
+        }
+        self.gpu_held.insert((pod, part), pick);
+        Ok(())
+    }
+
     fn apply(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
         let pod_name = |p: PodId| scenario.pods[p.index()].key();
         match &stamped.record {
@@ -138,6 +184,7 @@ impl Invariants {
                 if self.node_parts[node.index()] > spec.max_pods {
                     return Err(format!("node {} runs more than its {} pods", spec.name, spec.max_pods));
                 }
+                self.take_gpus(scenario, *pod, *part, *node)?;
             }
             Record::Ended { pod, part, node, phase } => {
                 match self.bound.remove(&(*pod, *part)) {
@@ -153,6 +200,11 @@ impl Invariants {
                 }
                 self.node_used[node.index()].sub(scenario.pods[pod.index()].part_requests(*part));
                 self.node_parts[node.index()] -= 1;
+                if let (Some(pick), Some(slots)) =
+                    (self.gpu_held.remove(&(*pod, *part)), self.node_gpus[node.index()].as_mut())
+                {
+                    slots.give(pick);
+                }
                 self.ended.insert((*pod, *part), *phase);
             }
             Record::Note { note: Note::Reserved { pod, .. }, .. } => {

@@ -366,6 +366,16 @@ impl Doc<'_, NodeManifest> {
             )
         })?;
         let mut allocatable = self.resources(list)?;
+        if allocatable.get(crate::gpu::GPU_RESOURCE) > crate::gpu::MAX_GPUS_PER_NODE {
+            let quantity = list.get(crate::gpu::GPU_RESOURCE).expect("the GPU count came from this list");
+            return Err(self.error(
+                quantity,
+                format!(
+                    "Node `{name}` has more than {} GPUs, the most podlab tracks per node",
+                    crate::gpu::MAX_GPUS_PER_NODE
+                ),
+            ));
+        }
         let max_pods = match allocatable.extended.remove("pods") {
             Some(n) => n,
             None => DEFAULT_MAX_PODS,

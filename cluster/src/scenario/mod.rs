@@ -912,8 +912,25 @@ impl<'a> Loader<'a> {
             allocate_memory_bytes,
             fail_after,
             failure_ppm,
+            gpu_share_milli: 0,
         };
         pod.requests = pod.effective_requests();
+        if let Some(text) = m.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) {
+            pod.gpu_share_milli = text.value.trim().parse::<u16>().ok().filter(|v| (1..1000).contains(v)).ok_or_else(|| {
+                doc.src.error_with_help(
+                    doc.at(text),
+                    format!("`{}` is not a share of one GPU", text.value),
+                    "write milli-GPU from 1 to 999 as a string (`alibabacloud.com/gpu-milli: \"500\"`); ask for whole GPUs with `nvidia.com/gpu: N` instead",
+                )
+            })?;
+            if pod.requests.get(crate::gpu::GPU_RESOURCE) > 0 {
+                return Err(doc.src.error_with_help(
+                    doc.at(text),
+                    format!("Pod `{}` asks for a GPU share and for whole GPUs", pod.name),
+                    "a pod takes either a share of one GPU (this annotation) or whole GPUs (`nvidia.com/gpu`), not both",
+                ));
+            }
+        }
         Ok((pod, pos))
     }
 

@@ -12,6 +12,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("scheduler.tJob | scheduler.tTask", "duration: the Kubernetes framework's decision time"),
     ("scheduler.scoringStrategy", "LeastAllocated | MostAllocated"),
     ("scheduler.percentageOfNodesToScore", "0 to 100 (0: kube's adaptive default)"),
+    ("scheduler.gpuScoring", "Default | BestFit | GpuPacking | DotProduct | FGD"),
     ("omega.<scheduler>.tJob | .tTask", "duration: one Omega scheduler's decision time"),
     ("omega.<scheduler>.count", "number: how many instances of that scheduler"),
     ("omega.conflictDetection", "fine | coarse"),
@@ -60,6 +61,10 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
                 .ok()
                 .filter(|p| *p <= 100)
                 .ok_or_else(|| format!("`{value}`: a percentage from 0 to 100 (0: adaptive)"))?
+        }
+        ["scheduler", "gpuScoring"] => {
+            c.scheduler.gpu_scoring = crate::config::GpuScoring::parse(value)
+                .ok_or_else(|| format!("`{value}`: one of {}", crate::config::GpuScoring::names()))?
         }
         ["scheduler", field] => set_decision(&mut c.scheduler.decision, field, value)?,
         ["omega", "conflictDetection"] => c.omega.detection = ConflictDetectionName::parse(value)?,

@@ -156,6 +156,11 @@ pub fn policy_config(doc: &SimDoc<'_>) -> Result<PolicyConfig, LoadError> {
             &[("LeastAllocated", ScoringStrategy::LeastAllocated), ("MostAllocated", ScoringStrategy::MostAllocated)],
         )?;
     }
+    if let Some(s) = &k.gpu_scoring {
+        let all: Vec<(&str, crate::config::GpuScoring)> =
+            crate::config::GpuScoring::ALL.iter().map(|g| (g.as_str(), *g)).collect();
+        c.scheduler.gpu_scoring = one_of(doc, s, "GPU scoring plugin", &all)?;
+    }
     c.scheduler.decision = decision(doc, &k.t_job, &k.t_task, c.scheduler.decision)?;
     c.scheduler.permit_waiting_time = duration_or(doc, &k.permit_waiting_time, c.scheduler.permit_waiting_time)?;
     c.scheduler.group_backoff = duration_or(doc, &k.pod_group_backoff, c.scheduler.group_backoff)?;

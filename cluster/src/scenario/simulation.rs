@@ -110,6 +110,8 @@ pub struct ScaleManifest {
 pub struct SchedulerManifest {
     /// `LeastAllocated` (Kubernetes' default) or `MostAllocated` (bin packing).
     pub scoring_strategy: Option<Spanned<String>>,
+    /// A GPU score plugin: `Default`, `BestFit`, `GpuPacking`, `DotProduct` or `FGD`.
+    pub gpu_scoring: Option<Spanned<String>>,
     pub t_job: Option<Spanned<String>>,
     pub t_task: Option<Spanned<String>>,
     pub permit_waiting_time: Option<Spanned<String>>,

@@ -1,0 +1,327 @@
+//! The OpenB trace (Alibaba's GPU cluster trace, cluster-trace-gpu-v2023; Weng et al., USENIX
+//! ATC 2023): its node and pod CSV files, read by header name (the `multigpu50` list has only
+//! the first five pod columns), checked row by row, and turned into podlab's cluster objects —
+//! the same objects `podlab import openb` writes as YAML and `podlab experiment openb` places.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, MAX_GPUS_PER_NODE, MILLI_PER_GPU};
+use podlab::cluster::objects::{DEFAULT_MAX_PODS, NodeSelectorTerm, SelectorOp, SelectorRequirement};
+use podlab::cluster::{Node, Pod, Resources};
+
+use crate::BadInput;
+
+/// One machine of a node list.
+pub struct OpenbNode {
+    pub name: String,
+    pub cpu_milli: u64,
+    pub memory_mib: u64,
+    pub gpus: u64,
+    /// The GPU model (`P100`, `T4`, `G2`, …); empty on CPU-only nodes.
+    pub model: String,
+}
+
+/// One pod of a pod list.
+pub struct OpenbPod {
+    pub name: String,
+    pub cpu_milli: u64,
+    pub memory_mib: u64,
+    /// Whole GPUs (k > 1), one GPU (1, whole or shared), or none.
+    pub num_gpu: u64,
+    /// The share of one GPU when `num_gpu == 1` (1..=1000); 1000 for multi-GPU pods.
+    pub gpu_milli: u64,
+    /// Allowed GPU models; empty: any.
+    pub gpu_models: Vec<String>,
+    pub creation_s: Option<u64>,
+    pub deletion_s: Option<u64>,
+    pub scheduled_s: Option<u64>,
+}
+
+impl OpenbPod {
+    /// A share of one GPU (1..=999 milli), if that is what the pod asks for.
+    pub fn share_milli(&self) -> Option<u16> {
+        (self.num_gpu == 1 && self.gpu_milli < u64::from(MILLI_PER_GPU)).then_some(self.gpu_milli as u16)
+    }
+
+    /// Whole GPUs asked for (0 for a share or none).
+    pub fn whole_gpus(&self) -> u64 {
+        if self.share_milli().is_some() { 0 } else { self.num_gpu }
+    }
+
+    /// How long the pod ran in the trace: deletion minus scheduling (or creation, for a pod
+    /// never scheduled), at least one second; `None` without a deletion time.
+    pub fn run_for_s(&self) -> Option<u64> {
+        let end = self.deletion_s?;
+        let start = self.scheduled_s.or(self.creation_s).unwrap_or(0);
+        Some(end.saturating_sub(start).max(1))
+    }
+}
+
+/// The rows of a CSV file by header name, each with its line number.
+struct Table {
+    label: String,
+    columns: BTreeMap<String, usize>,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    fn read(path: &Path, required: &[&str], expected: &str) -> anyhow::Result<Table> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {label}: {e}")))?;
+        let mut lines = text.lines().enumerate();
+        let (_, header) = lines.next().ok_or_else(|| BadInput(format!("{label}:1: empty file; {expected}")))?;
+        let columns: BTreeMap<String, usize> =
+            header.split(',').enumerate().map(|(i, name)| (name.trim().to_string(), i)).collect();
+        for name in required {
+            if !columns.contains_key(*name) {
+                return Err(BadInput(format!("{label}:1: no column `{name}`; {expected}")).into());
+            }
+        }
+        let mut rows = Vec::new();
+        for (i, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let fields: Vec<String> = line.split(',').map(|f| f.trim().to_string()).collect();
+            if fields.len() != columns.len() {
+                return Err(BadInput(format!(
+                    "{label}:{}: {} fields, the header has {}; {expected}",
+                    i + 1,
+                    fields.len(),
+                    columns.len()
+                ))
+                .into());
+            }
+            rows.push((i + 1, fields));
+        }
+        Ok(Table { label, columns, rows })
+    }
+
+    fn text<'r>(&self, row: &'r [String], column: &str) -> &'r str {
+        self.columns.get(column).map_or("", |i| row[*i].as_str())
+    }
+
+    fn number(&self, line: usize, row: &[String], column: &str) -> anyhow::Result<Option<u64>> {
+        let text = self.text(row, column);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<u64>().map(Some).map_err(|_| {
+            BadInput(format!("{}:{line}: column `{column}`: `{text}` is not a whole number ≥ 0", self.label)).into()
+        })
+    }
+
+    fn required(&self, line: usize, row: &[String], column: &str) -> anyhow::Result<u64> {
+        self.number(line, row, column)?
+            .ok_or_else(|| BadInput(format!("{}:{line}: column `{column}` is empty", self.label)).into())
+    }
+}
+
+/// Kubernetes' DNS-1123 subdomain rule for object names.
+fn is_dns_subdomain(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    let ok_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(ok_char)
+        && ok_end(name.chars().next())
+        && ok_end(name.chars().last())
+}
+
+/// A GPU model must be a valid label value (it becomes `nvidia.com/gpu.product`).
+fn check_model(label: &str, line: usize, model: &str) -> anyhow::Result<()> {
+    let ok = model.len() <= 63 && model.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(BadInput(format!(
+            "{label}:{line}: GPU model `{model}` is not a label value (letters, digits, `-`, `_`, `.`, at most 63)"
+        ))
+        .into())
+    }
+}
+
+/// Reads an OpenB node list (`sn,cpu_milli,memory_mib,gpu,model`).
+pub fn read_nodes(path: &Path) -> anyhow::Result<Vec<OpenbNode>> {
+    let expected = "OpenB node lists have the columns sn,cpu_milli,memory_mib,gpu,model";
+    let table = Table::read(path, &["sn", "cpu_milli", "memory_mib", "gpu"], expected)?;
+    let mut nodes = Vec::new();
+    for (line, row) in &table.rows {
+        let name = table.text(row, "sn").to_string();
+        if !is_dns_subdomain(&name) {
+            return Err(BadInput(format!("{}:{line}: `{name}` is not a valid node name", table.label)).into());
+        }
+        let gpus = table.required(*line, row, "gpu")?;
+        if gpus > MAX_GPUS_PER_NODE {
+            return Err(BadInput(format!(
+                "{}:{line}: {gpus} GPUs; podlab tracks at most {MAX_GPUS_PER_NODE} per node",
+                table.label
+            ))
+            .into());
+        }
+        let model = table.text(row, "model").to_string();
+        check_model(&table.label, *line, &model)?;
+        nodes.push(OpenbNode {
+            name,
+            cpu_milli: table.required(*line, row, "cpu_milli")?,
+            memory_mib: table.required(*line, row, "memory_mib")?,
+            gpus,
+            model,
+        });
+    }
+    if nodes.is_empty() {
+        return Err(BadInput(format!("{}: no nodes; {expected}", table.label)).into());
+    }
+    Ok(nodes)
+}
+
+/// Reads an OpenB pod list (`name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,qos,
+/// pod_phase,creation_time,deletion_time,scheduled_time]`), at most `max_pods` of it.
+pub fn read_pods(path: &Path, max_pods: usize) -> anyhow::Result<Vec<OpenbPod>> {
+    let expected = "OpenB pod lists have the columns name,cpu_milli,memory_mib,num_gpu,gpu_milli and optionally \
+gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
+    let table = Table::read(path, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"], expected)?;
+    let mut pods = Vec::new();
+    for (line, row) in table.rows.iter().take(max_pods) {
+        let name = table.text(row, "name").to_string();
+        if !is_dns_subdomain(&name) {
+            return Err(BadInput(format!("{}:{line}: `{name}` is not a valid pod name", table.label)).into());
+        }
+        let num_gpu = table.required(*line, row, "num_gpu")?;
+        let gpu_milli = table.required(*line, row, "gpu_milli")?;
+        let why = match num_gpu {
+            0 if gpu_milli != 0 => Some("a pod without GPUs has gpu_milli 0"),
+            1 if !(1..=1000).contains(&gpu_milli) => Some("a one-GPU pod has gpu_milli 1 to 1000"),
+            n if n > 1 && gpu_milli != 1000 => Some("a multi-GPU pod takes whole GPUs: gpu_milli 1000"),
+            n if n > MAX_GPUS_PER_NODE => Some("more GPUs than podlab tracks on one node (64)"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(BadInput(format!(
+                "{}:{line}: num_gpu {num_gpu} with gpu_milli {gpu_milli}: {why}",
+                table.label
+            ))
+            .into());
+        }
+        let gpu_models: Vec<String> =
+            table.text(row, "gpu_spec").split('|').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect();
+        for m in &gpu_models {
+            check_model(&table.label, *line, m)?;
+        }
+        pods.push(OpenbPod {
+            name,
+            cpu_milli: table.required(*line, row, "cpu_milli")?,
+            memory_mib: table.required(*line, row, "memory_mib")?,
+            num_gpu,
+            gpu_milli,
+            gpu_models,
+            creation_s: table.number(*line, row, "creation_time")?,
+            deletion_s: table.number(*line, row, "deletion_time")?,
+            scheduled_s: table.number(*line, row, "scheduled_time")?,
+        });
+    }
+    if pods.is_empty() {
+        return Err(BadInput(format!("{}: no pods; {expected}", table.label)).into());
+    }
+    Ok(pods)
+}
+
+/// The node as podlab models it: CPU, memory, `nvidia.com/gpu` and the GPU model label.
+pub fn to_node(n: &OpenbNode) -> Arc<Node> {
+    let mut allocatable = Resources::new(n.cpu_milli, n.memory_mib << 20);
+    allocatable.set(GPU_RESOURCE, n.gpus);
+    let mut labels = BTreeMap::from([
+        ("kubernetes.io/hostname".to_string(), n.name.clone()),
+        ("kubernetes.io/os".to_string(), "linux".to_string()),
+    ]);
+    if n.gpus > 0 && !n.model.is_empty() {
+        labels.insert(GPU_MODEL_LABEL.to_string(), n.model.clone());
+    }
+    Arc::new(Node {
+        name: n.name.clone(),
+        labels,
+        taints: vec![],
+        allocatable,
+        max_pods: DEFAULT_MAX_PODS,
+        unschedulable: false,
+    })
+}
+
+/// The pod as podlab models it: one container with the CPU, memory and whole GPUs; a share of
+/// one GPU in `gpu_share_milli`; the allowed models as required node affinity on the label.
+pub fn to_pod(p: &OpenbPod) -> Arc<Pod> {
+    let mut requests = Resources::new(p.cpu_milli, p.memory_mib << 20);
+    requests.set(GPU_RESOURCE, p.whole_gpus());
+    let mut pod = Pod::single(&p.name, requests);
+    pod.gpu_share_milli = p.share_milli().unwrap_or(0);
+    if !p.gpu_models.is_empty() {
+        pod.required_node_affinity = Some(vec![NodeSelectorTerm {
+            match_expressions: vec![SelectorRequirement {
+                key: GPU_MODEL_LABEL.into(),
+                op: SelectorOp::In,
+                values: p.gpu_models.clone(),
+            }],
+            match_fields: vec![],
+        }]);
+    }
+    Arc::new(pod)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two ways the trace becomes objects agree: the scenario `podlab import openb` writes,
+    /// loaded, has the very nodes and pods the experiment builds (run times aside: the
+    /// experiment never releases a pod).
+    #[test]
+    fn import_and_experiment_build_the_same_objects() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/openb");
+        for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
+            let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
+            let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
+            let text = crate::import::openb_scenario(&node_list, &pod_list, "t", "test");
+            let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
+                assert_eq!(**loaded, *to_node(row));
+            }
+            assert_eq!(scenario.pods.len(), pod_list.len());
+            for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
+                let mut loaded = (**loaded).clone();
+                assert_eq!(loaded.run_for.map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
+                loaded.run_for = None;
+                assert_eq!(loaded, *to_pod(row));
+            }
+        }
+    }
+
+    /// A pod asking for a GPU model gets required node affinity on the model label.
+    #[test]
+    fn gpu_models_become_required_node_affinity() {
+        let pod = OpenbPod {
+            name: "p".into(),
+            cpu_milli: 1000,
+            memory_mib: 1024,
+            num_gpu: 1,
+            gpu_milli: 500,
+            gpu_models: vec!["V100M16".into(), "V100M32".into()],
+            creation_s: None,
+            deletion_s: None,
+            scheduled_s: None,
+        };
+        let built = to_pod(&pod);
+        assert_eq!(built.gpu_share_milli, 500);
+        let node = |model: &str| {
+            to_node(&OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: model.into() })
+        };
+        assert!(built.matches_node_affinity(&node("V100M32")));
+        assert!(!built.matches_node_affinity(&node("T4")));
+        // The importer writes the same affinity.
+        let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
+        let text = crate::import::openb_scenario(&[row], &[pod], "t", "test");
+        let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(*scenario.pods[0], *built);
+    }
+}

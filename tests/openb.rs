@@ -1,0 +1,405 @@
+//! GPU sharing and the OpenB trace: every OpenB node and pod list imports into a scenario that
+//! loads and runs with the invariants checked; GPU shares never over-commit a GPU and whole GPUs
+//! come from one node, in the simulator and in the independent checker; bad GPU input is refused
+//! with its place; `podlab experiment openb` writes its files, the same bytes each time.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use podlab::cluster::config::GpuScoring;
+use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE};
+use podlab::cluster::{NodeId, Part, PodId, Record, SimTime, Stamped};
+use podlab::sim::invariants::Invariants;
+
+use common::run_checked;
+
+const TRACES: &str = "../shared/traces/openb";
+
+fn podlab(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("podlab runs")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podlab-openb-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Each pod list (default, multigpu50, gpushare100) with each node list (GPU nodes, all nodes)
+/// imports into a scenario that loads with its nodes' GPUs and models and its pods' whole GPUs
+/// and shares, and runs (its first pods — in `gpushare100` the first 1088 are CPU-only) under
+/// `kubernetes` with the invariant checker on.
+#[test]
+fn every_openb_list_imports_loads_and_runs() {
+    let dir = temp("import");
+    for pods in ["default", "multigpu50", "gpushare100"] {
+        let max_pods = if pods == "gpushare100" { 1100 } else { 60 };
+        for (nodes, node_count) in [("gpu_node", 1213), ("all_node", 1523)] {
+            let out = dir.join(format!("{pods}-{nodes}.yaml"));
+            let result = podlab(&[
+                "import",
+                "openb",
+                "--nodes",
+                &format!("{TRACES}/openb_node_list_{nodes}.csv"),
+                "--pods",
+                &format!("{TRACES}/openb_pod_list_{pods}.csv"),
+                "--max-pods",
+                &max_pods.to_string(),
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!(result.status.success(), "{pods}/{nodes}: {}", String::from_utf8_lossy(&result.stderr));
+            let scenario = podlab::load(&out).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(scenario.nodes.len(), node_count);
+            assert_eq!(scenario.pods.len(), max_pods);
+            let gpus: u64 = scenario.nodes.iter().map(|n| n.allocatable.get(GPU_RESOURCE)).sum();
+            assert_eq!(gpus, 6212, "{pods}/{nodes}");
+            assert!(
+                scenario
+                    .nodes
+                    .iter()
+                    .all(|n| (n.allocatable.get(GPU_RESOURCE) > 0) == n.labels.contains_key(GPU_MODEL_LABEL))
+            );
+            assert!(scenario.pods.iter().any(|p| p.gpu_share_milli > 0), "{pods}: some pods share a GPU");
+            if pods != "gpushare100" {
+                assert!(scenario.pods.iter().any(|p| p.requests.get(GPU_RESOURCE) == 1), "{pods}: whole GPUs");
+            }
+            let run = run_checked(&scenario, "kubernetes", scenario.seed);
+            let bound = run.sim.records.iter().filter(|r| matches!(r.record, Record::Bound { .. })).count();
+            assert_eq!(bound, max_pods, "{pods}/{nodes}: the first pods all fit the cluster");
+        }
+    }
+    // A score plugin on an imported trace, with the checker on: FGD with the trace as workload.
+    let mut scenario = podlab::load(&dir.join("gpushare100-gpu_node.yaml")).unwrap();
+    scenario.config.scheduler.gpu_scoring = GpuScoring::Fgd;
+    run_checked(&scenario, "kubernetes", 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The multi-GPU pods of `multigpu50` import as `nvidia.com/gpu: k` requests, and the trace's
+/// times become arrivals and run times.
+#[test]
+fn openb_import_keeps_multi_gpu_requests_and_times() {
+    let dir = temp("times");
+    let out = dir.join("multi.yaml");
+    let result = podlab(&[
+        "import",
+        "openb",
+        "--nodes",
+        &format!("{TRACES}/openb_node_list_gpu_node.csv"),
+        "--pods",
+        &format!("{TRACES}/openb_pod_list_default.csv"),
+        "--max-pods",
+        "400",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let scenario = podlab::load(&out).unwrap();
+    assert!(scenario.pods.iter().any(|p| p.requests.get(GPU_RESOURCE) >= 2), "multi-GPU pods in the first 400");
+    // openb-pod-0001: created at 427061 s, scheduled then, deleted at 12902960 s.
+    let id = scenario.pod_named("openb-pod-0001").unwrap();
+    let pod = &scenario.pods[id.index()];
+    assert_eq!(pod.gpu_share_milli, 460);
+    assert_eq!(pod.run_for, Some(podlab::cluster::SimDuration::from_secs(12902960 - 427061)));
+    let arrival = scenario.arrivals.iter().find(|a| a.object == podlab::cluster::scenario::ObjectRef::Pod(id));
+    assert_eq!(arrival.map(|a| a.at), Some(SimTime::ZERO + podlab::cluster::SimDuration::from_secs(427061)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A broken CSV row is refused with its file and line, and exit code 2.
+#[test]
+fn bad_openb_csv_names_file_and_line() {
+    let dir = temp("bad");
+    let pods = dir.join("pods.csv");
+    std::fs::write(
+        &pods,
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli\nopenb-pod-0,1000,1024,1,460\np-1,1000,1024,2,500\n",
+    )
+    .unwrap();
+    let result = podlab(&[
+        "import",
+        "openb",
+        "--nodes",
+        &format!("{TRACES}/openb_node_list_gpu_node.csv"),
+        "--pods",
+        pods.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("pods.csv:3: num_gpu 2 with gpu_milli 500"), "{stderr}");
+    std::fs::write(&pods, "name,cpu_milli,memory_mib,gpu_milli\n").unwrap();
+    let result = podlab(&[
+        "import",
+        "openb",
+        "--nodes",
+        &format!("{TRACES}/openb_node_list_gpu_node.csv"),
+        "--pods",
+        pods.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("pods.csv:1: no column `num_gpu`"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn gpu_node(name: &str, gpus: u32) -> String {
+    format!(
+        "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nstatus: {{allocatable: {{cpu: \"16\", memory: 64Gi, nvidia.com/gpu: \"{gpus}\"}}}}\n"
+    )
+}
+
+fn share_pod(name: &str, milli: &str, node: Option<&str>) -> String {
+    let pin = node.map_or(String::new(), |n| format!("nodeSelector: {{kubernetes.io/hostname: {n}}}, "));
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{alibabacloud.com/gpu-milli: \"{milli}\"}}}}\nspec: {{{pin}containers: [{{name: c, resources: {{requests: {{cpu: \"1\", memory: 1Gi}}}}}}]}}\n"
+    )
+}
+
+fn gpu_pod(name: &str, gpus: u32) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec: {{containers: [{{name: c, resources: {{requests: {{cpu: \"1\", memory: 1Gi, nvidia.com/gpu: \"{gpus}\"}}}}}}]}}\n"
+    )
+}
+
+fn placed(run: &podlab::PolicyRun, scenario: &podlab::cluster::scenario::Scenario, pod: &str) -> Vec<String> {
+    common::nodes_of(scenario, run, pod)
+}
+
+/// Shares of one GPU never add up past 1000 milli: on a one-GPU node, 600 and 400 run, 500
+/// waits — under every policy, the backend refusing what a scheduler's own books let through.
+#[test]
+fn a_share_never_over_commits_a_gpu() {
+    let scenario = common::load(&[
+        gpu_node("g", 1),
+        share_pod("s600", "600", None),
+        share_pod("s500", "500", None),
+        share_pod("s400", "400", None),
+    ]);
+    for policy in podlab::schedulers::POLICIES {
+        let run = run_checked(&scenario, policy, 1);
+        let running: Vec<&str> =
+            ["s600", "s500", "s400"].into_iter().filter(|p| !placed(&run, &scenario, p).is_empty()).collect();
+        let milli: u32 = running.iter().map(|p| p[1..].parse::<u32>().unwrap()).sum();
+        assert!(milli <= 1000, "{policy}: {running:?} share one GPU");
+        if matches!(*policy, "kubernetes" | "per-container" | "gang") {
+            assert_eq!(running, ["s600", "s400"], "{policy}");
+        }
+    }
+}
+
+/// A pod asking for two GPUs needs two wholly free GPUs on one node: one free GPU on each of
+/// two nodes is not enough, and a GPU holding a share is not free.
+#[test]
+fn multi_gpu_pods_need_whole_gpus_on_one_node() {
+    let scenario = common::load(&[
+        gpu_node("a", 2),
+        gpu_node("b", 2),
+        share_pod("sa", "100", Some("a")),
+        share_pod("sb", "100", Some("b")),
+        gpu_pod("two", 2),
+        gpu_pod("one", 1),
+    ]);
+    for policy in ["kubernetes", "per-container", "gang"] {
+        let run = run_checked(&scenario, policy, 1);
+        assert!(placed(&run, &scenario, "two").is_empty(), "{policy}: no node has two free GPUs");
+        assert_eq!(placed(&run, &scenario, "one").len(), 1, "{policy}");
+    }
+    let roomy =
+        common::load(&[gpu_node("a", 2), share_pod("sa", "100", Some("a")), gpu_node("b", 2), gpu_pod("two", 2)]);
+    let run = run_checked(&roomy, "kubernetes", 1);
+    assert_eq!(placed(&run, &roomy, "two"), ["b"]);
+}
+
+/// The independent checker catches a share bound onto a GPU without room, from records alone.
+#[test]
+fn invariant_checker_catches_a_gpu_over_commit() {
+    let s = common::load(&[gpu_node("g", 1), share_pod("a", "600", None), share_pod("b", "500", None)]);
+    let mut inv = Invariants::new(&s);
+    let records = [
+        Record::NodeAdded { node: NodeId(0) },
+        Record::PodCreated { pod: PodId(0) },
+        Record::PodCreated { pod: PodId(1) },
+        Record::Bound { pod: PodId(0), part: Part::Whole, node: NodeId(0) },
+    ];
+    for (i, r) in records.iter().enumerate() {
+        inv.observe(&s, &Stamped { time: SimTime(i as u64), record: r.clone() }).unwrap();
+    }
+    let bad = Record::Bound { pod: PodId(1), part: Part::Whole, node: NodeId(0) };
+    let err = inv.observe(&s, &Stamped { time: SimTime(9), record: bad }).unwrap_err();
+    assert!(err.contains("over-committed on GPUs"), "{err}");
+}
+
+/// A share outside 1..999, or a share with whole GPUs, is refused with its line and column.
+#[test]
+fn bad_gpu_share_is_refused_with_its_place() {
+    for (milli, want) in [("1000", "`1000` is not a share of one GPU"), ("half", "`half` is not a share")] {
+        let text = common::scenario_text(&[gpu_node("g", 1), share_pod("p", milli, None)]);
+        let err = podlab::load_str("gpu.yaml", &text).unwrap_err().to_string();
+        assert!(err.contains(want) && err.contains("gpu.yaml:8:63"), "{err}");
+    }
+    let both = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {alibabacloud.com/gpu-milli: \"500\"}}\nspec: {containers: [{name: c, resources: {requests: {cpu: \"1\", nvidia.com/gpu: \"1\"}}}]}\n";
+    let err = podlab::load_str("gpu.yaml", both).unwrap_err().to_string();
+    assert!(err.contains("asks for a GPU share and for whole GPUs"), "{err}");
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    ["openb.csv", "openb-mean.csv", "gpu-allocation.svg", "gpu-fragmentation.svg"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))))
+        .collect()
+}
+
+/// `podlab experiment openb` writes the per-seed CSV, the means and both charts; a second run
+/// needs `--force` and gives the same bytes.
+#[test]
+fn experiment_writes_its_files_deterministically() {
+    let dir = temp("experiment");
+    let out = dir.join("exp");
+    let args = [
+        "experiment",
+        "openb",
+        "--seeds",
+        "2",
+        "--load-percent",
+        "6",
+        "--scoring",
+        "Default",
+        "--scoring",
+        "FGD",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = podlab(&args);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(stdout.contains("FGD") && stdout.contains("Weng et al."), "{stdout}");
+    let written = files(&out);
+    let csv = String::from_utf8(written[0].1.clone()).unwrap();
+    // Two plugins × two seeds × load 0..=6 %.
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 7, "{csv}");
+    assert!(csv.starts_with("scoring,seed,arrived_load_percent,gpu_allocated_percent,gpu_fragmented_percent"));
+    let last = csv.lines().last().unwrap();
+    assert!(last.starts_with("FGD,2,6,"), "{last}");
+    assert!(String::from_utf8_lossy(&written[2].1).contains("<svg"));
+    let again = podlab(&args);
+    assert_eq!(again.status.code(), Some(2), "an earlier experiment is kept without --force");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(podlab(&forced).status.success());
+    assert_eq!(files(&out), written, "same seeds, same bytes");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--explain` shows the GPU plugin's scores when one is configured, and the pod's share.
+#[test]
+fn explain_shows_the_gpu_plugin_scores() {
+    let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--explain", "share-2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("300 milli-GPU of one GPU"), "{text}");
+    assert!(text.contains("gpu-a            feasible, GpuPacking score"), "{text}");
+}
+
+/// The paper's finding, in small: at 30% arrived load on the default lists, FGD leaves less
+/// GPU fragmentation than best fit with the same pods (seeded, so the same numbers each run).
+#[test]
+fn fgd_fragments_less_than_best_fit() {
+    let dir = temp("fgd");
+    let out = dir.join("exp");
+    let args =
+        ["experiment", "openb", "--seeds", "1", "--load-percent", "30", "--scoring", "BestFit", "--scoring", "FGD"];
+    let mut args = args.to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    let result = podlab(&args);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let mean = std::fs::read_to_string(out.join("openb-mean.csv")).unwrap();
+    let at = |plugin: &str| -> (f64, f64) {
+        let row = mean.lines().find(|l| l.starts_with(&format!("{plugin},1,30,"))).expect("a row at 30%");
+        let fields: Vec<&str> = row.split(',').collect();
+        (fields[3].parse().unwrap(), fields[4].parse().unwrap())
+    };
+    let (best_fit_allocated, best_fit_fragmented) = at("BestFit");
+    let (fgd_allocated, fgd_fragmented) = at("FGD");
+    assert!((29.0..32.0).contains(&best_fit_allocated) && (29.0..32.0).contains(&fgd_allocated), "{mean}");
+    assert!(fgd_fragmented < best_fit_fragmented, "FGD {fgd_fragmented}% vs best fit {best_fit_fragmented}%");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An unknown GPU plugin is refused, in the scenario (with its place) and on the command line.
+#[test]
+fn unknown_gpu_plugin_is_refused() {
+    let sim = "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: t}\nspec:\n  scheduler: {gpuScoring: Fgd}\n";
+    let text = common::scenario_text(&[gpu_node("g", 1), sim.to_string()]);
+    let err = podlab::load_str("gpu.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("unknown GPU scoring plugin `Fgd` (Default, BestFit, GpuPacking, DotProduct, FGD)"), "{err}");
+    assert!(err.contains("gpu.yaml:10:27"), "{err}");
+    let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--set", "scheduler.gpuScoring=Tetris"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`Tetris`: one of Default | BestFit"));
+    let out = podlab(&["experiment", "openb", "--scoring", "Tetris", "--out", "/nonexistent/podlab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scoring `Tetris`"));
+}
+
+/// A small swarm of GPU scenarios: per seed, 2–3 nodes of 1–4 GPUs and a dozen pods asking for
+/// random shares or 1–3 whole GPUs, arriving over 20 s and running 1–30 s. Under every policy
+/// the invariants hold (no GPU over-committed, in the checker's own books); under the kube
+/// framework, every pod that fits an empty node runs in the end, with every GPU plugin.
+#[test]
+fn random_gpu_workloads_keep_the_invariants() {
+    use podlab::cluster::rng::{below, stream};
+    for seed in 0..12u64 {
+        let mut rng = stream(seed, "test/gpu-swarm");
+        let mut docs = Vec::new();
+        let node_count = 2 + below(&mut rng, 2);
+        let gpus: Vec<u64> = (0..node_count).map(|_| 1 + below(&mut rng, 4)).collect();
+        for (i, g) in gpus.iter().enumerate() {
+            docs.push(gpu_node(&format!("n{i}"), *g as u32));
+        }
+        let most = *gpus.iter().max().unwrap();
+        let mut timeline = Vec::new();
+        for p in 0..12 {
+            let gpu = if below(&mut rng, 2) == 0 {
+                format!("annotations: {{alibabacloud.com/gpu-milli: \"{}\", ", 1 + below(&mut rng, 999))
+            } else {
+                String::from("annotations: {")
+            };
+            let whole = if gpu.contains("gpu-milli") { 0 } else { 1 + below(&mut rng, 3) };
+            let whole = if whole > 0 { format!(", nvidia.com/gpu: \"{whole}\"") } else { String::new() };
+            docs.push(format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{p}, {gpu}podlab.dev/run-for: {}s}}}}\nspec: {{containers: [{{name: c, resources: {{requests: {{cpu: \"1\", memory: 1Gi{whole}}}}}}}]}}\n",
+                1 + below(&mut rng, 30)
+            ));
+            timeline.push(format!("  - {{at: {}s, create: [Pod/p{p}]}}", 1 + below(&mut rng, 20)));
+        }
+        for scoring in GpuScoring::ALL {
+            let mut all = docs.clone();
+            all.push(format!(
+                "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s{seed}}}\nspec:\n  seed: {seed}\n  scheduler: {{gpuScoring: {}}}\n  timeline:\n{}\n",
+                scoring.as_str(),
+                timeline.join("\n")
+            ));
+            let scenario = common::load(&all);
+            let policies: &[&str] =
+                if scoring == GpuScoring::Default { podlab::schedulers::POLICIES } else { &["kubernetes", "gang"] };
+            for policy in policies {
+                let run = run_checked(&scenario, policy, seed);
+                if !matches!(*policy, "kubernetes" | "per-container" | "gang") {
+                    continue;
+                }
+                for pod in &scenario.pods {
+                    let fits_alone = pod.requests.get(GPU_RESOURCE) <= most;
+                    let ran = !common::nodes_of(&scenario, &run, &pod.name).is_empty();
+                    assert!(!fits_alone || ran, "seed {seed}, {policy}, {scoring:?}: {} never ran", pod.name);
+                }
+            }
+        }
+    }
+}
