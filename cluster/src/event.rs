@@ -312,6 +312,37 @@ pub enum Record {
         by: ControllerId,
         note: Note,
     },
+    /// An attempt of a write failed (`reason`: `timeout`, `5xx`, `429`); the client retries
+    /// it after `retry_after`.
+    ApiFailed {
+        verb: &'static str,
+        reason: &'static str,
+        retry_after: SimDuration,
+    },
+    /// A controller's process died: it hears nothing until it restarts.
+    ControllerCrashed {
+        by: ControllerId,
+    },
+    /// It started again with empty memory, and lists the cluster's state.
+    ControllerRestarted {
+        by: ControllerId,
+    },
+    /// A watcher's informer listed `objects` (taking `latency`) after its watch broke, and
+    /// then received the `missed` events it had lost.
+    Relisted {
+        by: ControllerId,
+        objects: u64,
+        latency: SimDuration,
+        missed: u64,
+    },
+    /// At the run's end: how late watch events reached their watchers (commit → delivery),
+    /// over `events` deliveries.
+    WatchLag {
+        events: u64,
+        p50: SimDuration,
+        p99: SimDuration,
+        max: SimDuration,
+    },
 }
 
 /// A record with the time it happened.

@@ -1,12 +1,13 @@
 //! The control plane's latencies and the kubelet's start-up path, drawn from their own seeded
 //! streams (one per component, so a draw in one never shifts another's): apiserver requests,
-//! etcd commits, watch delivery per watcher, and image pulls with a per-node image cache.
+//! etcd commits, watch delivery per watcher, lost watch events and the relists they cause,
+//! failed and retried requests, and image pulls with a per-node image cache.
 
 use std::collections::BTreeSet;
 
 use rand_chacha::ChaCha8Rng;
 
-use podlab_cluster::config::ControlPlaneConfig;
+use podlab_cluster::config::{Brownout, ControlPlaneConfig};
 use podlab_cluster::rng::stream;
 use podlab_cluster::{NodeId, Part, Pod, SimDuration, SimTime};
 
@@ -15,14 +16,23 @@ pub struct ControlPlane {
     api: ChaCha8Rng,
     etcd: ChaCha8Rng,
     watch: ChaCha8Rng,
-    /// Which requests fail during an apiserver brownout.
+    /// Which requests fail during an apiserver brownout (5xx), and which are throttled (429).
     errors: ChaCha8Rng,
+    throttling: ChaCha8Rng,
+    /// Which watch events are lost, and how long List calls take.
+    drops: ChaCha8Rng,
+    list: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
     /// Per client: the theoretical arrival time of its token bucket (GCRA, exact in integers).
     bucket_tat: Vec<SimTime>,
     /// Per node: the images it has pulled.
     images: Vec<BTreeSet<String>>,
+}
+
+/// A uniform draw in [0, 1) with 53 random bits.
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rand_core::Rng::next_u64(rng) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn draw(d: &podlab_cluster::scenario::Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
@@ -37,6 +47,9 @@ impl ControlPlane {
             etcd: stream(seed, "control-plane/etcd"),
             watch: stream(seed, "control-plane/watch"),
             errors: stream(seed, "control-plane/apiserver-errors"),
+            throttling: stream(seed, "control-plane/apiserver-throttling"),
+            drops: stream(seed, "control-plane/watch-drops"),
+            list: stream(seed, "control-plane/list"),
             last_watch: vec![SimTime::ZERO; watchers],
             bucket_tat: vec![SimTime::ZERO; watchers],
             images: vec![BTreeSet::new(); nodes],
@@ -63,24 +76,63 @@ impl ControlPlane {
         allowed.since(now)
     }
 
-    /// A write during an apiserver brownout: each attempt takes `factor` times longer, and
-    /// fails with probability `error_rate`; the client retries failures after an exponential
-    /// backoff (100 ms doubling, at most 10 s), as client-go does. Returns the time until the
-    /// request succeeds and how many attempts failed.
-    pub fn browned_out_latency(&mut self, factor: f64, error_rate: f64) -> (SimDuration, u32) {
+    /// A write during an apiserver brownout: each attempt's apiserver latency is `factor` times
+    /// longer; an attempt slower than the request timeout fails when the timeout expires, one
+    /// with a 5xx at its end, one refused with 429 at once. The client retries a 429 after its
+    /// `Retry-After`, the others after an exponential backoff (100 ms doubling, at most 10 s:
+    /// client-go's retry of a failed request, then the controller's rate-limited requeue).
+    /// After 30 failed attempts the next one goes through (a bound on a degenerate plan).
+    /// Returns the time until the request commits, and each failure: when after the request
+    /// it happened, why, and the wait before the next attempt.
+    pub fn browned_out_latency(
+        &mut self,
+        b: &Brownout,
+        request_timeout: SimDuration,
+    ) -> (SimDuration, Vec<(SimDuration, &'static str, SimDuration)>) {
+        let timeout = b.timeout.unwrap_or(request_timeout);
         let mut total = SimDuration::ZERO;
-        let mut failures = 0u32;
+        let mut failures = Vec::new();
         loop {
             let (api, etcd) = self.write_latency();
-            let attempt = SimDuration((api.as_nanos() as f64 * factor).round() as u64);
-            let u = (rand_core::Rng::next_u64(&mut self.errors) >> 11) as f64 / (1u64 << 53) as f64;
-            if u >= error_rate || failures >= 30 {
+            let attempt = SimDuration((api.as_nanos() as f64 * b.latency_factor).round() as u64);
+            let u = unit(&mut self.errors);
+            let throttled = b.throttle_rate > 0.0 && unit(&mut self.throttling) < b.throttle_rate;
+            let backoff = SimDuration::from_millis((100u64 << failures.len().min(7)).min(10_000));
+            let (spent, reason, wait) = if failures.len() >= 30 {
                 return (total + attempt + etcd, failures);
-            }
-            let backoff_ms = (100u64 << failures.min(7)).min(10_000);
-            total = total + attempt + SimDuration::from_millis(backoff_ms);
-            failures += 1;
+            } else if throttled {
+                // Refused on arrival: the apiserver's max-in-flight limit answers at once.
+                (SimDuration::ZERO, "429", b.retry_after)
+            } else if attempt + etcd > timeout {
+                (timeout, "timeout", backoff)
+            } else if u < b.error_rate {
+                (attempt, "5xx", backoff)
+            } else {
+                return (total + attempt + etcd, failures);
+            };
+            total = total + spent;
+            failures.push((total, reason, wait));
+            total = total + wait;
         }
+    }
+
+    /// Whether the next watch event to one watcher is lost (`watchDropRate`).
+    pub fn watch_event_lost(&mut self) -> bool {
+        self.config.watch_drop_rate > 0.0 && unit(&mut self.drops) < self.config.watch_drop_rate
+    }
+
+    /// How long a List of `objects` takes: one apiserver request, plus serialising each object.
+    pub fn list_latency(&mut self, objects: u64) -> SimDuration {
+        let api = draw(&self.config.api_latency, &mut self.list);
+        api + SimDuration(self.config.list_per_object.as_nanos().saturating_mul(objects))
+    }
+
+    /// Events for `watcher` are delivered from `at` on (a relist's replay): later watch
+    /// events must not overtake them.
+    pub fn hold_watch(&mut self, watcher: usize, at: SimTime) -> SimTime {
+        let at = at.max(self.last_watch[watcher]);
+        self.last_watch[watcher] = at;
+        at
     }
 
     /// When a watch event committed `now` reaches `watcher` (never before its previous one).

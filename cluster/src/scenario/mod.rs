@@ -28,7 +28,7 @@ use manifest::{
 use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
-use crate::config::{ControlPlaneConfig, Fault, PolicyConfig, WorkloadClass};
+use crate::config::{ControlPlaneConfig, Fault, FaultProcess, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, ReplicaSetSpec};
 use crate::time::{SimDuration, SimTime};
@@ -111,6 +111,8 @@ pub struct Scenario {
     /// The control plane's latencies; `None`: ideal (every request and watch instant).
     pub control_plane: Option<ControlPlaneConfig>,
     pub faults: Vec<Fault>,
+    /// Faults drawn per seed (`every:`); [`Scenario::instantiate`] adds them to `faults`.
+    pub fault_processes: Vec<FaultProcess>,
     pub replica_sets: Vec<ReplicaSetSpec>,
     pub nodes: Vec<Arc<Node>>,
     pub pods: Vec<Arc<Pod>>,
@@ -137,8 +139,16 @@ impl Scenario {
 
     /// This scenario with its generated workload for `seed`: every policy run with the same
     /// seed sees the same jobs. Without generators it is the scenario itself.
+    /// The scenario as one run sees it: its generated workload and its random faults drawn
+    /// for `seed` (each fault process from its own stream `faults/<index>`).
     pub fn instantiate(&self, seed: u64) -> Result<Scenario, String> {
-        workload::instantiate(self, seed)
+        let mut s = workload::instantiate(self, seed)?;
+        // Drawn once: the instantiated scenario has them as fixed faults.
+        for process in std::mem::take(&mut s.fault_processes) {
+            s.faults.extend(process.draw(seed));
+        }
+        s.faults.sort_by_key(Fault::at);
+        Ok(s)
     }
 
     /// The members of each group, by group id.
@@ -481,6 +491,7 @@ impl<'a> Loader<'a> {
             workload: Workload::default(),
             control_plane: None,
             faults: Vec::new(),
+            fault_processes: Vec::new(),
             replica_sets,
             nodes,
             pods,
@@ -668,7 +679,8 @@ impl<'a> Loader<'a> {
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
         scenario.workload = settings::workload(doc, dir, self.options.allow_paths_outside)?;
         scenario.control_plane = settings::control_plane(doc, dir, self.options.allow_paths_outside)?;
-        scenario.faults = settings::faults(doc, &scenario.nodes)?;
+        (scenario.faults, scenario.fault_processes) =
+            settings::faults(doc, &scenario.nodes, dir, self.options.allow_paths_outside, scenario.duration)?;
         if scenario.control_plane.is_none()
             && let Some(f) = doc.parsed.value.spec.faults.first()
         {
