@@ -315,6 +315,7 @@ impl Controller for Master {
             | Event::GroupAdded { .. }
             | Event::Committed { .. }
             | Event::Start
+            | Event::Synced
             | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);

@@ -377,7 +377,11 @@ impl Controller for Scheduler {
                 self.cluster_changed();
             }
             Event::Timer { token } => self.timer(*token, ctx),
-            Event::Message { .. } | Event::Committed { .. } | Event::Start | Event::NodeHeartbeat { .. } => {}
+            Event::Message { .. }
+            | Event::Committed { .. }
+            | Event::Start
+            | Event::Synced
+            | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);
     }

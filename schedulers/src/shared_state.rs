@@ -261,6 +261,7 @@ impl Controller for JobScheduler {
             | Event::GroupAdded { .. }
             | Event::Message { .. }
             | Event::Start
+            | Event::Synced
             | Event::NodeHeartbeat { .. } => {}
         }
         self.arm(ctx);

@@ -45,6 +45,15 @@ enum Pending {
         latency: SimDuration,
         epoch: u32,
     },
+    /// An attempt of a write sent during a brownout (the `failures`-th retry of a request
+    /// made at `since`): each attempt meets the apiserver as it is then.
+    Attempt {
+        from: ControllerId,
+        action: Action,
+        epoch: u32,
+        since: SimTime,
+        failures: u32,
+    },
     /// One attempt of a write failed; the client waits `retry_after` and tries again.
     ApiFailed {
         verb: &'static str,
@@ -192,6 +201,11 @@ impl SimBackend {
             let to = ControllerId(to as u16);
             queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Start, epoch: 0, committed: None });
         }
+        // The first List finds nothing: objects of t = 0 arrive after it, as watch events.
+        for to in 0..controllers.len() {
+            let to = ControllerId(to as u16);
+            queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Synced, epoch: 0, committed: None });
+        }
         for arrival in &scenario.arrivals {
             queue.push(arrival.at, Pending::Arrive(arrival.object));
         }
@@ -220,7 +234,7 @@ impl SimBackend {
         }
         let model =
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
-        let world_pending = queue.len() - controllers.len();
+        let world_pending = queue.len() - 2 * controllers.len();
         SimBackend {
             invariants: check_invariants.then(|| Invariants::new(scenario)),
             scenario: scenario.clone(),
@@ -749,7 +763,7 @@ impl SimBackend {
         let objects = self.objects();
         let snapshot = w.snapshot;
         let events: Vec<(Option<SimTime>, Event)> = if snapshot {
-            self.snapshot().into_iter().map(|e| (None, e)).collect()
+            self.snapshot().into_iter().chain([Event::Synced]).map(|e| (None, e)).collect()
         } else {
             std::mem::take(&mut self.watchers[to.index()].missed).into_iter().map(|(t, e)| (Some(t), e)).collect()
         };
@@ -815,6 +829,29 @@ impl Backend for SimBackend {
                     self.world_pending -= 1;
                     self.record(Record::Api { verb: verb(&action), latency });
                     self.carry_out(from, epoch, action);
+                }
+                Pending::Attempt { from, action, epoch, since, failures } => {
+                    let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
+                    let m = self.model.as_mut().expect("attempts happen with a modelled control plane");
+                    let outcome = match brownout {
+                        Some(b) => m.browned_out_attempt(b, failures),
+                        None => {
+                            let (api, etcd) = m.write_latency();
+                            Ok(api + etcd)
+                        }
+                    };
+                    match outcome {
+                        Ok(took) => {
+                            let latency = self.now.since(since) + took;
+                            self.queue.push(self.now + took, Pending::Apply { from, action, latency, epoch });
+                        }
+                        Err((spent, reason, retry_after)) => {
+                            let verb = verb(&action);
+                            self.queue.push(self.now + spent, Pending::ApiFailed { verb, reason, retry_after });
+                            let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
+                            self.queue.push(self.now + spent + retry_after, retry);
+                        }
+                    }
                 }
                 Pending::ApiFailed { verb, reason, retry_after } => {
                     self.record(Record::ApiFailed { verb, reason, retry_after });
@@ -941,31 +978,21 @@ impl Backend for SimBackend {
                 | Action::UntaintNode { .. }
                 | Action::Evict { .. }
         );
-        let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
+        let browned_out = self.brownout.as_ref().is_some_and(|(until, _)| self.now < *until);
         let epoch = self.watchers[from.index()].epoch;
         match &mut self.model {
             Some(m) if is_write => {
                 let throttled = m.throttle(from.index(), self.now);
-                let mut failures = Vec::new();
-                let latency = throttled
-                    + match brownout {
-                        Some(b) => {
-                            let timeout = m.config.request_timeout;
-                            let (latency, failed) = m.browned_out_latency(b, timeout);
-                            failures = failed;
-                            latency
-                        }
-                        None => {
-                            let (api, etcd) = m.write_latency();
-                            api + etcd
-                        }
-                    };
-                let verb = verb(&action);
-                for (after, reason, retry_after) in failures {
-                    self.queue.push(self.now + throttled + after, Pending::ApiFailed { verb, reason, retry_after });
-                }
                 self.world_pending += 1;
-                self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch });
+                if browned_out {
+                    // Each attempt, and each retry, meets the apiserver as it is at that time.
+                    let attempt = Pending::Attempt { from, action, epoch, since: self.now, failures: 0 };
+                    self.queue.push(self.now + throttled, attempt);
+                } else {
+                    let (api, etcd) = m.write_latency();
+                    let latency = throttled + api + etcd;
+                    self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch });
+                }
             }
             _ => self.execute_now(from, epoch, action),
         }

@@ -76,43 +76,35 @@ impl ControlPlane {
         allowed.since(now)
     }
 
-    /// A write during an apiserver brownout: each attempt's apiserver latency is `factor` times
-    /// longer; an attempt slower than the request timeout fails when the timeout expires, one
-    /// with a 5xx at its end, one refused with 429 at once. The client retries a 429 after its
-    /// `Retry-After`, the others after an exponential backoff (100 ms doubling, at most 10 s:
-    /// client-go's retry of a failed request, then the controller's rate-limited requeue).
-    /// After 30 failed attempts the next one goes through (a bound on a degenerate plan).
-    /// Returns the time until the request commits, and each failure: when after the request
-    /// it happened, why, and the wait before the next attempt.
-    pub fn browned_out_latency(
+    /// One attempt of a write during an apiserver brownout, the `failures`-th retry: its
+    /// apiserver latency is `factor` times longer; it is refused at once with 429 (the
+    /// max-in-flight limit), or fails when the request timeout expires, or with a 5xx at its
+    /// end. Returns the attempt's time to commit, or how long the failed attempt took, why it
+    /// failed, and how long the client waits before the next: a 429's `Retry-After`, else an
+    /// exponential backoff (100 ms doubling, at most 10 s: client-go's retry, then the
+    /// controller's rate-limited requeue). The 31st attempt goes through (a bound on a
+    /// degenerate plan).
+    pub fn browned_out_attempt(
         &mut self,
         b: &Brownout,
-        request_timeout: SimDuration,
-    ) -> (SimDuration, Vec<(SimDuration, &'static str, SimDuration)>) {
-        let timeout = b.timeout.unwrap_or(request_timeout);
-        let mut total = SimDuration::ZERO;
-        let mut failures = Vec::new();
-        loop {
-            let (api, etcd) = self.write_latency();
-            let attempt = SimDuration((api.as_nanos() as f64 * b.latency_factor).round() as u64);
-            let u = unit(&mut self.errors);
-            let throttled = b.throttle_rate > 0.0 && unit(&mut self.throttling) < b.throttle_rate;
-            let backoff = SimDuration::from_millis((100u64 << failures.len().min(7)).min(10_000));
-            let (spent, reason, wait) = if failures.len() >= 30 {
-                return (total + attempt + etcd, failures);
-            } else if throttled {
-                // Refused on arrival: the apiserver's max-in-flight limit answers at once.
-                (SimDuration::ZERO, "429", b.retry_after)
-            } else if attempt + etcd > timeout {
-                (timeout, "timeout", backoff)
-            } else if u < b.error_rate {
-                (attempt, "5xx", backoff)
-            } else {
-                return (total + attempt + etcd, failures);
-            };
-            total = total + spent;
-            failures.push((total, reason, wait));
-            total = total + wait;
+        failures: u32,
+    ) -> Result<SimDuration, (SimDuration, &'static str, SimDuration)> {
+        let timeout = b.timeout.unwrap_or(self.config.request_timeout);
+        let (api, etcd) = self.write_latency();
+        let attempt = SimDuration((api.as_nanos() as f64 * b.latency_factor).round() as u64);
+        let u = unit(&mut self.errors);
+        let throttled = b.throttle_rate > 0.0 && unit(&mut self.throttling) < b.throttle_rate;
+        let backoff = SimDuration::from_millis((100u64 << failures.min(7)).min(10_000));
+        if failures >= 30 {
+            Ok(attempt + etcd)
+        } else if throttled {
+            Err((SimDuration::ZERO, "429", b.retry_after))
+        } else if attempt + etcd > timeout {
+            Err((timeout, "timeout", backoff))
+        } else if u < b.error_rate {
+            Err((attempt, "5xx", backoff))
+        } else {
+            Ok(attempt + etcd)
         }
     }
 

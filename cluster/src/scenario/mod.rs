@@ -80,6 +80,18 @@ pub enum Check {
         owner: String,
         running: u32,
     },
+    /// How many created pods are in this phase at the time.
+    PodsInPhase {
+        phase: Phase,
+        count: u32,
+    },
+    /// How many records of this kind (`Record::kind`) the run wrote by the time: at least
+    /// `min`, at most `max`.
+    Records {
+        kind: &'static str,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
 }
 
 /// An `expect:` entry: checks that must hold for some policies at a time.
@@ -767,6 +779,25 @@ impl<'a> Loader<'a> {
                     );
                 }
                 checks.push(Check::ReplicasRunning { owner: name.clone(), running: want.value.running });
+            }
+            for (phase, count) in &ex.cluster {
+                let phase = Phase::parse(phase).ok_or_else(|| {
+                    doc.error(count, format!("unknown phase `{phase}` (Pending, Running, Succeeded, Failed)"))
+                })?;
+                checks.push(Check::PodsInPhase { phase, count: count.value });
+            }
+            for (kind, want) in &ex.events {
+                let Some(kind) = crate::event::RECORD_KINDS.iter().find(|k| **k == kind.as_str()) else {
+                    return Err(doc.src.error_with_help(
+                        doc.at(want),
+                        format!("unknown record kind `{kind}`"),
+                        format!("kinds: {}", crate::event::RECORD_KINDS.join(", ")),
+                    ));
+                };
+                if want.value.min.is_none() && want.value.max.is_none() {
+                    return Err(doc.error(want, "give `min:`, `max:` or both"));
+                }
+                checks.push(Check::Records { kind, min: want.value.min, max: want.value.max });
             }
             if checks.is_empty() {
                 return Err(doc.src.error_with_help(

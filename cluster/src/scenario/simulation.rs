@@ -340,6 +340,19 @@ pub struct ExpectManifest {
     pub groups: BTreeMap<String, Spanned<GroupExpect>>,
     #[serde(default, rename = "replicaSets")]
     pub replica_sets: BTreeMap<String, Spanned<ReplicaSetExpect>>,
+    /// How many pods are in each phase: `{Pending: 0, Running: 20}`.
+    #[serde(default)]
+    pub cluster: BTreeMap<String, Spanned<u32>>,
+    /// How many records of a kind the run wrote by then: `{relisted: {min: 1}}`.
+    #[serde(default)]
+    pub events: BTreeMap<String, Spanned<CountExpect>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountExpect {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
 }
 
 #[derive(Deserialize)]
