@@ -168,7 +168,9 @@ pub enum Message {
     Rescind { offer: u64 },
     /// Framework → master: launch these on the offer's nodes; the rest of the offer returns.
     /// `refuse` keeps the returned resources from being re-offered to this framework that long.
-    Answer { offer: u64, launches: Vec<(PodId, Part, NodeId)>, refuse: SimDuration },
+    /// Each launch carries the task's resources, as a Mesos `TaskInfo` does: the master's own
+    /// watch may not have shown it the pod yet.
+    Answer { offer: u64, launches: Vec<(PodId, Part, NodeId, Resources)>, refuse: SimDuration },
     /// Framework → master: whether it has work waiting for resources (and so wants offers).
     Demand { wanting: bool },
 }

@@ -291,8 +291,8 @@ impl SimBackend {
             // How late watch events were, over the run: one record at its end.
             let mut lags = std::mem::take(&mut self.watch_lags);
             lags.sort_unstable();
-            let at =
-                |q: usize| SimDuration(if lags.is_empty() { 0 } else { lags[((lags.len() - 1) * q).div_ceil(100)] });
+            // Nearest rank, as the reports' percentiles.
+            let at = |q: usize| SimDuration(lags.get((q * lags.len()).div_ceil(100).max(1) - 1).copied().unwrap_or(0));
             let (p50, p99, max) = (at(50), at(99), at(100));
             self.now = self.now.max(end);
             self.record(Record::WatchLag { events: lags.len() as u64, p50, p99, max });
