@@ -465,7 +465,7 @@ impl FaultProcess {
         let mut at = self.start;
         // Bounded: a process of zero-length gaps must not loop for ever.
         for _ in 0..1_000_000 {
-            at = at + nanos(&self.every, &mut rng).max(SimDuration(1));
+            at += nanos(&self.every, &mut rng).max(SimDuration(1));
             if at >= self.until {
                 break;
             }
