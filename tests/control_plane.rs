@@ -246,7 +246,8 @@ fn lost_watch_events_cause_relists_and_lag() {
     // 500 µs per object, and the cluster holds at least its eight nodes.
     assert!(c.relist_latency.max_ns.unwrap() > 8 * 500_000);
     let mut calm = s.clone();
-    calm.control_plane.as_mut().unwrap().watch_drop_rate = 0.0;
+    podlab::cluster::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0").unwrap();
+    assert!(podlab::cluster::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0.7").is_err());
     let calm = run_checked(&calm, "kubernetes", s.seed);
     let q = &calm.summary.control_plane;
     assert_eq!(q.relists, 0);

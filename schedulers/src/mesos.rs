@@ -417,10 +417,12 @@ impl Framework {
     }
 
     fn room_of(&self, offers: &[&HeldOffer]) -> Vec<Option<Room>> {
-        let mut free: Vec<Option<Room>> = vec![None; self.node_count];
+        // An offer may name a node this framework's watch has not shown it yet.
+        let nodes = offers.iter().flat_map(|o| o.nodes.iter().map(|(n, _)| n.index() + 1)).max().unwrap_or(0);
+        let mut free: Vec<Option<Room>> = vec![None; self.node_count.max(nodes)];
         for o in offers {
             for (node, r) in &o.nodes {
-                let slot = free[node.index()].get_or_insert(Room { resources: Resources::default(), slots: u64::MAX });
+                let slot = free[node.index()].get_or_insert(Room::new(Resources::default(), u64::MAX));
                 slot.resources.add(r);
             }
         }
@@ -641,6 +643,13 @@ impl Controller for Framework {
                         self.table.add_task(job, *pod, spec.workload);
                     }
                 }
+            }
+            Event::Bound { pod, .. } => {
+                // Placed: by this framework, or by an earlier incarnation of it (a restart's
+                // list shows a pod, then its binding): nothing left to launch for it.
+                let spec = self.pods.get(*pod);
+                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                self.table.placed(job, &[*pod]);
             }
             Event::Message { message: Message::Offer { offer, nodes }, .. } => {
                 let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
-use podlab_cluster::{Action, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId};
+use podlab_cluster::{
+    Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
+};
 
 use crate::framework::{Framework, NodeInfo, Unit};
 
@@ -352,19 +354,32 @@ impl Controller for Scheduler {
                 }
             }
             Event::Bound { pod, part, node } => {
-                // Our own binding confirmed, or another's to account for.
-                if !self.assumed.remove(&(*pod, *part)) {
+                // Our own binding confirmed, or another's to account for — or another's that
+                // won over our assumption (an earlier incarnation's, sent before a crash):
+                // the pod is where the binding says, not where we assumed it.
+                let ours = self.assumed.remove(&(*pod, *part)) && self.placed.get(&(*pod, *part)) == Some(node);
+                if !ours {
+                    self.unplace(*pod, *part);
                     self.place(*pod, *part, *node);
+                    // Nothing left to schedule for it (a restart's list shows the pod, then its
+                    // binding): out of the queues.
+                    let key = (*pod, *part);
+                    self.active.retain(|k| (k.pod, k.part) != key);
+                    self.unschedulable.retain(|k| (k.pod, k.part) != key);
                 }
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().bound += 1;
                 }
             }
-            Event::BindRefused { pod, part, .. } => {
-                // The cache was wrong: forget the assumption and try again.
-                self.assumed.remove(&(*pod, *part));
-                self.unplace(*pod, *part);
-                self.enqueue(*pod, *part);
+            Event::BindRefused { pod, part, reason, .. } => {
+                // The cache was wrong: forget the assumption and try again — unless the part
+                // is bound already (409): then its binding shows where, and it is done.
+                if self.assumed.remove(&(*pod, *part)) {
+                    self.unplace(*pod, *part);
+                }
+                if *reason != BindRefusal::AlreadyBound {
+                    self.enqueue(*pod, *part);
+                }
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);

@@ -411,7 +411,10 @@ impl SimBackend {
     }
 
     /// The cluster as a fresh informer lists it, as the add events it would hand its
-    /// handlers: nodes, groups, pods, and each pod's bound and ended parts.
+    /// handlers: nodes, groups, pods; then each finished part as bound and ended; then each
+    /// running part as bound. (Finished parts first, each bound and ended at once: a handler
+    /// that accounts bindings never holds a finished part together with the part that took
+    /// its place.)
     fn snapshot(&self) -> Vec<Event> {
         let mut out = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
@@ -422,16 +425,17 @@ impl SimBackend {
         for &group in &self.created_groups {
             out.push(Event::GroupAdded { group, spec: self.scenario.groups[group.index()].clone() });
         }
-        for (i, books) in self.pods.iter().enumerate() {
-            if !books.created {
-                continue;
-            }
-            let pod = PodId(i as u32);
-            out.push(Event::PodAdded { pod, spec: self.scenario.pods[i].clone() });
+        let created = || self.pods.iter().enumerate().filter(|(_, b)| b.created).map(|(i, b)| (PodId(i as u32), b));
+        for (pod, _) in created() {
+            out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
+        }
+        for (pod, books) in created() {
             for &(part, node, phase) in &books.ended {
                 out.push(Event::Bound { pod, part, node });
                 out.push(Event::Ended { pod, part, node, phase });
             }
+        }
+        for (pod, books) in created() {
             for &(part, node) in &books.running {
                 out.push(Event::Bound { pod, part, node });
             }
