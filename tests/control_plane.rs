@@ -349,3 +349,25 @@ fn every_policy_runs_on_the_full_model() {
         assert!(a.summary.pods.running + a.summary.pods.succeeded > 0, "{policy} ran nothing");
     }
 }
+
+/// `scheduler: NAME` crashes that controller only: under omega the batch scheduler dies and
+/// comes back while the service scheduler goes on; every pod is still placed once.
+#[test]
+fn a_named_scheduler_crashes_alone() {
+    let mut s = bundled("scheduler-crash.yaml");
+    for f in &mut s.faults {
+        if let podlab::cluster::config::Fault::ComponentCrash { name, .. } = f {
+            *name = Some("omega-batch".into());
+        }
+    }
+    let run = run_checked(&s, "omega", s.seed);
+    let crashed: Vec<&str> = records_of(&run, "controller-crashed")
+        .into_iter()
+        .map(|(_, r)| match r {
+            Record::ControllerCrashed { by } => run.sim.controllers[by.index()].as_str(),
+            _ => unreachable!("filtered by kind"),
+        })
+        .collect();
+    assert_eq!(crashed, ["omega-batch"], "controllers: {:?}", run.sim.controllers);
+    assert_eq!(bound_once(&run), 40);
+}
