@@ -256,7 +256,7 @@ fn lost_watch_events_cause_relists_and_lag() {
 }
 
 /// A lost event followed by no other is found by the watch timeout: the informer relists
-/// `watchTimeout` after the loss, not at a next event that never comes.
+/// `watchTimeout` (to twice it) after the loss, not at a next event that never comes.
 #[test]
 fn watch_timeout_reveals_a_silent_break() {
     let text = |seed: u64| {

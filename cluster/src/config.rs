@@ -292,7 +292,7 @@ pub struct ControlPlaneConfig {
     /// timeout, and relists.
     pub watch_drop_rate: f64,
     /// How long a watch with no event stays open before the client re-establishes it (and so
-    /// notices a broken stream that nothing else revealed).
+    /// notices a broken stream that nothing else revealed): drawn between this and twice it.
     pub watch_timeout: SimDuration,
     /// A List call costs one apiserver request plus this per object returned.
     pub list_per_object: SimDuration,

@@ -381,7 +381,7 @@ impl SimBackend {
                 w.broken = true;
                 w.breaks += 1;
                 w.missed.push((now, event.clone()));
-                let at = now + m.config.watch_timeout;
+                let at = now + m.watch_timeout();
                 self.queue.push(at, Pending::WatchTimeout { to, epoch: w.epoch, breaks: w.breaks });
             } else {
                 let at = m.watch_arrival(i, now);

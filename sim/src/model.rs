@@ -22,6 +22,7 @@ pub struct ControlPlane {
     /// Which watch events are lost, and how long List calls take.
     drops: ChaCha8Rng,
     list: ChaCha8Rng,
+    timeouts: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
     /// Per client: the theoretical arrival time of its token bucket (GCRA, exact in integers).
@@ -50,6 +51,7 @@ impl ControlPlane {
             throttling: stream(seed, "control-plane/apiserver-throttling"),
             drops: stream(seed, "control-plane/watch-drops"),
             list: stream(seed, "control-plane/list"),
+            timeouts: stream(seed, "control-plane/watch-timeouts"),
             last_watch: vec![SimTime::ZERO; watchers],
             bucket_tat: vec![SimTime::ZERO; watchers],
             images: vec![BTreeSet::new(); nodes],
@@ -111,6 +113,13 @@ impl ControlPlane {
     /// Whether the next watch event to one watcher is lost (`watchDropRate`).
     pub fn watch_event_lost(&mut self) -> bool {
         self.config.watch_drop_rate > 0.0 && unit(&mut self.drops) < self.config.watch_drop_rate
+    }
+
+    /// How long a watch lasts before the client renews it: uniform in [T, 2T), as client-go
+    /// draws its watch timeouts (`minWatchTimeout` 5 min).
+    pub fn watch_timeout(&mut self) -> SimDuration {
+        let t = self.config.watch_timeout.as_nanos();
+        SimDuration(t + podlab_cluster::rng::below(&mut self.timeouts, t.max(1)))
     }
 
     /// How long a List of `objects` takes: one apiserver request, plus serialising each object.
