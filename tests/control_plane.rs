@@ -371,3 +371,26 @@ fn a_named_scheduler_crashes_alone() {
     assert_eq!(crashed, ["omega-batch"], "controllers: {:?}", run.sim.controllers);
     assert_eq!(bound_once(&run), 40);
 }
+
+/// Writes still waiting in a client's rate limiter die with its process: a scheduler allowed
+/// one write per second crashes with a backlog of bindings, and none of them commits while it
+/// is down; the restarted scheduler binds the rest.
+#[test]
+fn queued_writes_die_with_their_process() {
+    let mut s = bundled("scheduler-crash.yaml");
+    s.control_plane.as_mut().unwrap().client_qps = Some((1, 1));
+    for f in &mut s.faults {
+        if let podlab::cluster::config::Fault::ComponentCrash { at, restart_after, .. } = f {
+            (*at, *restart_after) = (
+                podlab::cluster::SimTime::ZERO + podlab::cluster::SimDuration::from_secs(5),
+                Some(podlab::cluster::SimDuration::from_secs(10)),
+            );
+        }
+    }
+    let run = run_checked(&s, "kubernetes", s.seed);
+    let binds: Vec<u64> = records_of(&run, "bound").into_iter().map(|(t, _)| t).collect();
+    let (down, up) = (6_000_000_000, 15_000_000_000);
+    assert!(binds.iter().any(|&t| t < down), "nothing bound before the crash");
+    assert!(!binds.iter().any(|&t| (down..up).contains(&t)), "a queued write committed while its process was down");
+    assert_eq!(bound_once(&run), 40);
+}

@@ -38,12 +38,13 @@ enum Pending {
         committed: Option<SimTime>,
     },
     /// A controller's write reaching etcd, `latency` after the request (its reply goes to
-    /// the incarnation that asked).
+    /// the incarnation that asked); it left the client at `sent`.
     Apply {
         from: ControllerId,
         action: Action,
         latency: SimDuration,
         epoch: u32,
+        sent: SimTime,
     },
     /// An attempt of a write sent during a brownout (the `failures`-th retry of a request
     /// made at `since`): each attempt meets the apiserver as it is then.
@@ -122,6 +123,8 @@ struct Watcher {
     snapshot: bool,
     /// Events lost or held since the stream broke, with their commit times, in order.
     missed: Vec<(SimTime, Event)>,
+    /// When each incarnation died, by epoch: requests it had not sent by then die with it.
+    deaths: Vec<SimTime>,
 }
 
 #[derive(Clone, Default)]
@@ -264,6 +267,7 @@ impl SimBackend {
                     relisting: false,
                     snapshot: false,
                     missed: Vec::new(),
+                    deaths: Vec::new(),
                 })
                 .collect(),
             watch_lags: Vec::new(),
@@ -727,6 +731,8 @@ impl SimBackend {
                 continue;
             }
             w.down = true;
+            debug_assert_eq!(w.deaths.len(), w.epoch as usize, "each incarnation dies once");
+            w.deaths.push(self.now);
             (w.broken, w.relisting, w.snapshot) = (false, false, false);
             w.missed.clear();
             let by = ControllerId(i as u16);
@@ -736,6 +742,12 @@ impl SimBackend {
                 self.queue.push(self.now + after, Pending::Restart(by));
             }
         }
+    }
+
+    /// Whether incarnation `epoch` of `from` had died by `at` (a request it would send then
+    /// is never sent).
+    fn died_before(&self, from: ControllerId, epoch: u32, at: SimTime) -> bool {
+        self.watchers[from.index()].deaths.get(epoch as usize).is_some_and(|&death| at > death)
     }
 
     /// A crashed controller's process starts again: a new incarnation gets `Start` (the
@@ -822,11 +834,16 @@ impl Backend for SimBackend {
                     }
                     return Some(Delivery { to, now: time, event });
                 }
-                Pending::Apply { from, action, latency, epoch } => {
+                Pending::Apply { from, action, latency, epoch, sent } => {
+                    if self.died_before(from, epoch, sent) {
+                        // Still in the client's rate limiter when its process died.
+                        self.world_pending -= 1;
+                        continue;
+                    }
                     if self.now < self.etcd_down_until {
                         // No leader: the write waits for the election to end.
                         let wait = self.etcd_down_until.since(self.now);
-                        let retry = Pending::Apply { from, action, latency: latency + wait, epoch };
+                        let retry = Pending::Apply { from, action, latency: latency + wait, epoch, sent };
                         self.queue.push(self.etcd_down_until, retry);
                         continue;
                     }
@@ -835,6 +852,11 @@ impl Backend for SimBackend {
                     self.carry_out(from, epoch, action);
                 }
                 Pending::Attempt { from, action, epoch, since, failures } => {
+                    if self.died_before(from, epoch, self.now) {
+                        // The client's retry loop died with its process.
+                        self.world_pending -= 1;
+                        continue;
+                    }
                     let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
                     let m = self.model.as_mut().expect("attempts happen with a modelled control plane");
                     let outcome = match brownout {
@@ -847,7 +869,8 @@ impl Backend for SimBackend {
                     match outcome {
                         Ok(took) => {
                             let latency = self.now.since(since) + took;
-                            self.queue.push(self.now + took, Pending::Apply { from, action, latency, epoch });
+                            let apply = Pending::Apply { from, action, latency, epoch, sent: self.now };
+                            self.queue.push(self.now + took, apply);
                         }
                         Err((spent, reason, retry_after)) => {
                             let verb = verb(&action);
@@ -995,7 +1018,8 @@ impl Backend for SimBackend {
                 } else {
                     let (api, etcd) = m.write_latency();
                     let latency = throttled + api + etcd;
-                    self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch });
+                    let sent = self.now + throttled;
+                    self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch, sent });
                 }
             }
             _ => self.execute_now(from, epoch, action),
