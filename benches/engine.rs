@@ -1,5 +1,7 @@
 //! Benchmarks of the engine's hot paths: the event queue at 1k, 100k and 1M pending events; one
-//! scheduling decision of each policy at 1k, 10k and 100k nodes; and a whole scenario end to end.
+//! kube-framework decision at 1k, 10k and 100k nodes (every node scored, and kube's adaptive
+//! `percentageOfNodesToScore`); the randomised first fit at 10k and 100k nodes; and a whole
+//! scenario end to end.
 //!
 //!   cargo bench --bench engine
 
@@ -14,9 +16,10 @@ use rand_core::Rng;
 use podlab::cluster::objects::Container;
 use podlab::cluster::objects::DEFAULT_MAX_PODS;
 use podlab::cluster::scenario::ScoringStrategy;
-use podlab::cluster::{Node, NodeId, Part, Pod, Resources, SimTime, rng};
+use podlab::cluster::{Node, NodeId, Part, Pod, PodId, Resources, SimTime, rng};
 use podlab::schedulers::POLICIES;
 use podlab::schedulers::framework::{Framework, Unit};
+use podlab::schedulers::jobs::{Room, random_first_fit};
 use podlab::schedulers::node_table::NodeTable;
 use podlab::sim::queue::EventQueue;
 
@@ -120,6 +123,39 @@ fn policy_decision(c: &mut Criterion) {
     group.finish();
 }
 
+/// One task placed by the Omega paper's randomised first fit (`monolithic`, `omega`) into a
+/// cell where nine nodes in ten are full, so a placement probes about ten nodes; the task is
+/// given back after each placement, keeping the cell as it was.
+fn first_fit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("first_fit");
+    let task = Resources::new(1_000, 2 << 30);
+    for nodes in [10_000usize, 100_000] {
+        let mut r = rng::stream(3, "bench");
+        let mut free: Vec<Option<Room>> = (0..nodes)
+            .map(|i| {
+                let mut room = Room::of(&node(i));
+                if r.next_u64() % 10 != 0 {
+                    room.take(&Resources::new(31_500, 0));
+                }
+                Some(room)
+            })
+            .collect();
+        let mut order = Vec::new();
+        let tasks = [(PodId(0), &task)];
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(BenchmarkId::from_parameter(nodes), &nodes, |b, _| {
+            b.iter(|| {
+                let placed = random_first_fit(&tasks, &mut free, &mut order, &mut r);
+                for &(_, at) in &placed {
+                    free[at.index()].as_mut().expect("a node of the cell").give(&task);
+                }
+                black_box(placed.len())
+            })
+        });
+    }
+    group.finish();
+}
+
 /// A whole run: 1,000 nodes, 10,000 short pods arriving together, under `kubernetes`.
 fn end_to_end(c: &mut Criterion) {
     let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
@@ -144,5 +180,5 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_queue, policy_decision, end_to_end);
+criterion_group!(benches, event_queue, policy_decision, first_fit, end_to_end);
 criterion_main!(benches);

@@ -14,6 +14,7 @@ pub use podlab_sim as sim;
 
 pub mod swarm;
 
+use podlab_cluster::config::Component;
 use podlab_cluster::scenario::{self, LoadError, LoadOptions, Scenario};
 use podlab_reports::{RunInfo, Summary, Verdict};
 use podlab_sim::{SimOptions, SimRun};
@@ -88,12 +89,20 @@ impl std::error::Error for RunError {}
 /// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
     let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
-    // The policy's controllers first (Mesos's master is controller 0), then the controller
-    // manager's.
-    let mut controllers =
-        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
-    controllers.extend(podlab_controllers::build(&instantiated));
-    let sim = podlab_sim::run(&instantiated, controllers, SimOptions { seed, check_invariants });
+    // The policy's controllers first (Mesos's master is controller 0): the scheduler's
+    // process; then the controller manager's.
+    let schedulers =
+        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?.len();
+    let managers = podlab_controllers::build(&instantiated).len();
+    let mut components = vec![Component::Scheduler; schedulers];
+    components.extend(std::iter::repeat_n(Component::ControllerManager, managers));
+    // Builds every controller afresh: the driver takes a crashed one's replacement from here.
+    let factory = || {
+        let mut all = podlab_schedulers::build(policy, &instantiated).expect("the policy was built once");
+        all.extend(podlab_controllers::build(&instantiated));
+        all
+    };
+    let sim = podlab_sim::run(&instantiated, Box::new(factory), components, SimOptions { seed, check_invariants });
     // The scenario as the run left it: with the pods its controllers created.
     let scenario = Arc::new(sim.scenario.clone());
     Ok(measure(scenario, policy, seed, sim, |_| true))

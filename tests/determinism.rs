@@ -43,7 +43,13 @@ fn digests_from_cli(scenario: &str, seed: &str) -> Vec<String> {
 /// digest printed is the one the library computes.
 #[test]
 fn same_seed_same_digest_across_processes() {
-    for scenario in ["scenarios/coscheduling.yaml", "scenarios/spread.yaml"] {
+    // The last two with faults on: a scheduler crash and restart; lost watch events and relists.
+    for scenario in [
+        "scenarios/coscheduling.yaml",
+        "scenarios/spread.yaml",
+        "scenarios/scheduler-crash.yaml",
+        "scenarios/watch-drops.yaml",
+    ] {
         let first = digests_from_cli(scenario, "11");
         let second = digests_from_cli(scenario, "11");
         assert_eq!(first, second, "{scenario}");
@@ -64,6 +70,54 @@ fn different_seed_changes_a_random_scenario() {
         digests_from_cli("scenarios/coscheduling.yaml", "1"),
         digests_from_cli("scenarios/coscheduling.yaml", "2")
     );
+}
+
+/// Faults on — crashes and restarts, lost watch events, a random node-crash process, timeouts
+/// and 429s — the digests of a comparison do not depend on its thread count: one thread or
+/// four, every run's digest is the same.
+#[test]
+fn fault_digests_do_not_depend_on_thread_count() {
+    let digests = |jobs: &str| {
+        let dir = std::env::temp_dir().join(format!("podlab-faults-jobs{jobs}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
+            .args(["compare", "scenarios/scheduler-crash.yaml", "scenarios/controller-manager-crash.yaml"])
+            .args([
+                "scenarios/watch-drops.yaml",
+                "scenarios/random-node-crashes.yaml",
+                "scenarios/apiserver-timeouts.yaml",
+            ])
+            .args(["--seeds", "2", "--jobs", jobs, "--out", dir.to_str().unwrap()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("podlab runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // results.csv, and every run's summary (which carries its digest), in path order.
+        let mut files = vec![std::fs::read_to_string(dir.join("results.csv")).unwrap()];
+        let mut stack = vec![dir.join("runs")];
+        let mut summaries = std::collections::BTreeMap::new();
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.ends_with("summary.json") {
+                    summaries.insert(
+                        path.strip_prefix(&dir).unwrap().to_path_buf(),
+                        std::fs::read_to_string(&path).unwrap(),
+                    );
+                }
+            }
+        }
+        assert_eq!(summaries.len(), 2 * (6 + 1 + 6 + 1 + 2), "runs: {:?}", summaries.keys());
+        files.extend(summaries.into_values());
+        let _ = std::fs::remove_dir_all(&dir);
+        files
+    };
+    let one = digests("1");
+    assert!(one[0].contains("control_plane.relists"), "{}", one[0]);
+    assert!(one[1..].iter().all(|s| s.contains("blake3:")));
+    assert_eq!(one, digests("4"));
 }
 
 /// The golden list: scenarios × policies whose digests a debug build computes here and a

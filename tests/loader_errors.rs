@@ -185,3 +185,94 @@ fn cli_exit_code_two() {
     std::fs::remove_dir_all(&dir).unwrap();
     let _ = LoadError::Io { path: String::new(), source: std::io::Error::other("unused") };
 }
+
+/// The control plane's failure settings and fault processes are checked where they are
+/// written: a fault with both `at:` and `every:`, a process with no end, a pool or selector
+/// that names nothing, rates out of range, a `scheduler:` on the wrong kind, and an
+/// expectation counting a record kind that does not exist.
+#[test]
+fn fault_process_and_control_plane_errors() {
+    let cp = "  controlPlane: {}\n";
+    let every = "every: {distribution: exponential, mean: 5m}";
+    assert_error(
+        &sim(&format!("{cp}  duration: 1h\n  faults:\n  - {{type: NodeCrash, at: 1m, {every}, nodes: [node-a]}}\n")),
+        "1m",
+        0,
+        "not both",
+    );
+    assert_error(
+        &sim(&format!("{cp}  faults:\n  - {{type: NodeCrash, {every}, nodes: [node-a]}}\n")),
+        "NodeCrash",
+        0,
+        "until",
+    );
+    assert_error(
+        &sim(&format!("{cp}  duration: 1h\n  faults:\n  - {{type: NodeCrash, {every}, pool: workers}}\n")),
+        "workers",
+        0,
+        "no node pool named `workers`",
+    );
+    assert_error(
+        &sim(&format!("{cp}  duration: 1h\n  faults:\n  - {{type: Partition, {every}, nodeSelector: {{zone: b}}}}\n")),
+        "{zone: b}",
+        0,
+        "no node of this scenario",
+    );
+    assert_error(
+        &sim(&format!(
+            "{cp}  faults:\n  - {{type: NodeCrash, at: 1m, nodes: [node-a], recovery: {{distribution: constant, value: 1m}}}}\n"
+        )),
+        "constant",
+        0,
+        "random process",
+    );
+    assert_error(&sim("  controlPlane: {watchDropRate: 0.9}\n"), "0.9", 0, "watchDropRate is a fraction from 0 to 0.5");
+    assert_error(
+        &sim(&format!("{cp}  faults:\n  - {{type: ApiServerBrownout, at: 1m, lasting: 1m, throttleRate: 1.5}}\n")),
+        "1.5",
+        0,
+        "throttleRate",
+    );
+    assert_error(
+        &sim(&format!("{cp}  faults:\n  - {{type: ControllerManagerCrash, at: 1m, scheduler: kube}}\n")),
+        "kube",
+        0,
+        "ControllerManagerCrash has none",
+    );
+    assert_error(&sim(&format!("{cp}  faults:\n  - {{type: NodeCrash}}\n")), "NodeCrash", 0, "needs `at: 5m`");
+    assert_error(&sim("  expect:\n  - events: {relistd: {min: 1}}\n"), "{min: 1}", 0, "unknown record kind `relistd`");
+}
+
+/// A fault process over a pool and the new control-plane settings load into their values.
+#[test]
+fn fault_process_and_control_plane_settings_load() {
+    let text =
+        sim("  duration: 1h\n  controlPlane: {watchDropRate: 0.1, watchTimeout: 1m, listLatencyPerObject: 1ms, \
+         apiServer: {requestTimeout: 5s}}\n  nodePools: [{name: w, count: 3, cpu: '1', memory: 1Gi}]\n  faults:\n  \
+         - {type: NodeCrash, every: {distribution: constant, value: 10m}, pool: w, until: 45m}\n  - {type: \
+         SchedulerCrash, at: 1m, restartAfter: 10s, scheduler: kubernetes}\n");
+    let s = podlab::load_str("ok.yaml", &text).unwrap();
+    let c = s.control_plane.as_ref().unwrap();
+    assert_eq!(c.watch_drop_rate, 0.1);
+    assert_eq!(c.watch_timeout, podlab::cluster::SimDuration::from_secs(60));
+    assert_eq!(c.list_per_object, podlab::cluster::SimDuration::from_millis(1));
+    assert_eq!(c.request_timeout, podlab::cluster::SimDuration::from_secs(5));
+    assert_eq!(s.fault_processes.len(), 1);
+    assert_eq!(s.fault_processes[0].nodes.len(), 3);
+    // Every 10 minutes until 45 would be four crashes; with no recovery each keeps its node
+    // down, so the fourth finds all three down and is skipped.
+    let faults = s.instantiate(1).unwrap().faults;
+    let crashed: std::collections::BTreeSet<_> = faults
+        .iter()
+        .filter_map(|f| match f {
+            podlab::cluster::config::Fault::NodeCrash { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(crashed.len(), 3, "{faults:?}");
+    assert_eq!(faults.len(), 4, "{faults:?}");
+    assert!(faults.iter().any(|f| matches!(
+        f,
+        podlab::cluster::config::Fault::ComponentCrash { name: Some(n), .. } if n == "kubernetes"
+    )));
+}

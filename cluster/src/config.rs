@@ -341,12 +341,26 @@ pub struct ControlPlaneConfig {
     /// Each client's (controller's) rate limit on writes, as client-go's token bucket: `qps`
     /// requests per second on average, bursts of `burst`. `None`: unlimited.
     pub client_qps: Option<(u32, u32)>,
+    /// The chance that one watch event to one watcher is lost (its stream broke). The
+    /// watcher's informer notices at its next event (a resourceVersion gap) or at its watch
+    /// timeout, and relists.
+    pub watch_drop_rate: f64,
+    /// How long a watch with no event stays open before the client re-establishes it (and so
+    /// notices a broken stream that nothing else revealed): drawn between this and twice it.
+    pub watch_timeout: SimDuration,
+    /// A List call costs one apiserver request plus this per object returned.
+    pub list_per_object: SimDuration,
+    /// The apiserver's request timeout (`--request-timeout`, 60 s): an attempt slower than
+    /// this fails, and the client retries.
+    pub request_timeout: SimDuration,
 }
 
 impl ControlPlaneConfig {
     /// Kubernetes-like defaults: apiserver p50 5 ms / p99 50 ms, etcd commits of 2 ms on
     /// average, watches 10 ms behind, a 300 ms sandbox, 100 ms per container start, 50 MiB/s
-    /// pulls of 100 MiB images, 10 s heartbeats, a 40 s grace period, no client rate limit.
+    /// pulls of 100 MiB images, 10 s heartbeats, a 40 s grace period, no client rate limit;
+    /// no watch event lost, 5 min watch timeouts (client-go's minimum), 20 µs per listed
+    /// object, 60 s request timeouts.
     pub fn kubernetes() -> ControlPlaneConfig {
         ControlPlaneConfig {
             api_latency: Distribution::lognormal(5e6, 50e6),
@@ -359,8 +373,45 @@ impl ControlPlaneConfig {
             heartbeat: SimDuration::from_secs(10),
             node_monitor_grace: SimDuration::from_secs(40),
             client_qps: None,
+            watch_drop_rate: 0.0,
+            watch_timeout: SimDuration::from_secs(300),
+            list_per_object: SimDuration(20_000),
+            request_timeout: SimDuration::from_secs(60),
         }
     }
+}
+
+/// A process a fault can crash: all the controllers it runs go down together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Component {
+    /// kube-scheduler, an Omega scheduler, the Mesos master or a framework.
+    Scheduler,
+    /// kube-controller-manager: the ReplicaSet, node lifecycle (and any later) controllers.
+    ControllerManager,
+}
+
+impl Component {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Scheduler => "scheduler",
+            Component::ControllerManager => "controller-manager",
+        }
+    }
+}
+
+/// How the apiserver misbehaves during a brownout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Brownout {
+    /// Every attempt's apiserver latency is multiplied by this.
+    pub latency_factor: f64,
+    /// A share of attempts fails with a 5xx; the client retries after an exponential backoff.
+    pub error_rate: f64,
+    /// A share of attempts is refused with 429 Too Many Requests; the client retries after
+    /// the `Retry-After` the apiserver sent.
+    pub throttle_rate: f64,
+    pub retry_after: SimDuration,
+    /// The request timeout in force (else the control plane's): a slower attempt fails.
+    pub timeout: Option<SimDuration>,
 }
 
 /// A fault injected at a fixed time.
@@ -376,7 +427,11 @@ pub enum Fault {
     EtcdLeaderLoss { at: SimTime, election: SimDuration },
     /// The apiserver is degraded for `lasting`: latency multiplied by `latency_factor`, and a
     /// share `error_rate` of requests fail with 5xx/429, which clients retry with backoff.
-    ApiServerBrownout { at: SimTime, lasting: SimDuration, latency_factor: f64, error_rate: f64 },
+    ApiServerBrownout { at: SimTime, lasting: SimDuration, brownout: Brownout },
+    /// A control-plane process dies: its controllers lose their memory, hear nothing and
+    /// their timers die; after `restart_after` they start afresh and relist. `name`: only the
+    /// controller of that name (else every controller of the component).
+    ComponentCrash { at: SimTime, component: Component, name: Option<String>, restart_after: Option<SimDuration> },
 }
 
 impl Fault {
@@ -385,7 +440,101 @@ impl Fault {
             Fault::NodeCrash { at, .. }
             | Fault::Partition { at, .. }
             | Fault::EtcdLeaderLoss { at, .. }
-            | Fault::ApiServerBrownout { at, .. } => *at,
+            | Fault::ApiServerBrownout { at, .. }
+            | Fault::ComponentCrash { at, .. } => *at,
         }
+    }
+
+    /// The same fault at another time, lasting `recovery` when given (a node's recovery, a
+    /// partition's heal, an election, a brownout, a restart).
+    pub fn instance(&self, at: SimTime, node: Option<NodeId>, recovery: Option<SimDuration>) -> Fault {
+        let mut f = self.clone();
+        match &mut f {
+            Fault::NodeCrash { at: a, node: n, recover_after: r } => {
+                (*a, *n) = (at, node.unwrap_or(*n));
+                *r = recovery.or(*r);
+            }
+            Fault::Partition { at: a, node: n, heal_after: r } => {
+                (*a, *n) = (at, node.unwrap_or(*n));
+                *r = recovery.or(*r);
+            }
+            Fault::EtcdLeaderLoss { at: a, election } => {
+                *a = at;
+                *election = recovery.unwrap_or(*election);
+            }
+            Fault::ApiServerBrownout { at: a, lasting, .. } => {
+                *a = at;
+                *lasting = recovery.unwrap_or(*lasting);
+            }
+            Fault::ComponentCrash { at: a, restart_after, .. } => {
+                *a = at;
+                *restart_after = recovery.or(*restart_after);
+            }
+        }
+        f
+    }
+
+    /// How long the fault lasts, if it ends by itself.
+    pub fn lasting(&self) -> Option<SimDuration> {
+        match self {
+            Fault::NodeCrash { recover_after: d, .. }
+            | Fault::Partition { heal_after: d, .. }
+            | Fault::ComponentCrash { restart_after: d, .. } => *d,
+            Fault::EtcdLeaderLoss { election: d, .. } | Fault::ApiServerBrownout { lasting: d, .. } => Some(*d),
+        }
+    }
+}
+
+/// A fault drawn as a random process from the run's seed (`every:` in `spec.faults`): from
+/// `start`, occurrences `every` apart (drawn), until `until`; node faults hit a node of `nodes`
+/// not already down by this process, drawn uniformly; each lasts `recovery` (drawn) or the
+/// template's fixed duration. Each process draws from its own stream `faults/<index>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultProcess {
+    /// The position of the process in `spec.faults`: it names the stream.
+    pub index: usize,
+    pub template: Fault,
+    pub every: Distribution,
+    pub recovery: Option<Distribution>,
+    pub nodes: Vec<NodeId>,
+    pub start: SimTime,
+    pub until: SimTime,
+}
+
+impl FaultProcess {
+    /// The process's faults for `seed`, in time order. Node faults skip an occurrence when
+    /// every node of the set is still down from an earlier one; other kinds skip one that
+    /// begins before the previous has ended (one etcd election, one brownout at a time).
+    pub fn draw(&self, seed: u64) -> Vec<Fault> {
+        let mut rng = crate::rng::stream(seed, &format!("faults/{}", self.index));
+        let nanos = |d: &Distribution, rng: &mut rand_chacha::ChaCha8Rng| {
+            SimDuration(d.sample(rng).round().clamp(0.0, 1e15) as u64)
+        };
+        let node_fault = matches!(self.template, Fault::NodeCrash { .. } | Fault::Partition { .. });
+        let mut out = Vec::new();
+        // Per node of the set (or the one non-node slot): when its last fault ends; `None`
+        // while it never ends.
+        let slots = if node_fault { self.nodes.len() } else { 1 };
+        let mut busy_until: Vec<Option<SimTime>> = vec![Some(SimTime::ZERO); slots];
+        let mut at = self.start;
+        // Bounded: a process of zero-length gaps must not loop for ever.
+        for _ in 0..1_000_000 {
+            at += nanos(&self.every, &mut rng).max(SimDuration(1));
+            if at >= self.until {
+                break;
+            }
+            let free: Vec<usize> = (0..slots).filter(|&i| busy_until[i].is_some_and(|t| t <= at)).collect();
+            // The recovery is drawn even for a skipped occurrence, so that a skip shifts no
+            // later draw but the node's.
+            let pick = if free.is_empty() { None } else { Some(crate::rng::below(&mut rng, free.len() as u64)) };
+            let recovery = self.recovery.as_ref().map(|d| nanos(d, &mut rng));
+            let Some(pick) = pick else { continue };
+            let slot = free[pick as usize];
+            let node = node_fault.then(|| self.nodes[slot]);
+            let fault = self.template.instance(at, node, recovery);
+            busy_until[slot] = fault.lasting().map(|d| at + d);
+            out.push(fault);
+        }
+        out
     }
 }

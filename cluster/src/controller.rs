@@ -59,19 +59,42 @@ pub trait Backend {
     fn execute(&mut self, from: ControllerId, action: Action);
 }
 
+/// Builds a policy's controllers afresh, in the same order each time: how a crashed
+/// controller comes back with nothing in memory.
+pub type Factory<'a> = Box<dyn Fn() -> Vec<Box<dyn Controller>> + 'a>;
+
 /// The driver loop: deliver each event to its controller, hand the controller's actions to the
 /// backend, until the backend says the run is over.
-pub struct Driver {
+///
+/// A second `Event::Start` to a controller means its process was restarted (a backend sends
+/// it after a crash): the driver replaces the controller by a fresh one from its factory, so
+/// every controller loses its memory on a crash without doing anything for it, and rebuilds
+/// its state from the events that follow (the relist).
+pub struct Driver<'a> {
     controllers: Vec<Box<dyn Controller>>,
     rngs: Vec<ChaCha8Rng>,
     actions: Vec<Action>,
+    factory: Option<Factory<'a>>,
+    started: Vec<bool>,
 }
 
-impl Driver {
+impl Driver<'static> {
     /// Every controller gets its own random stream, forked from `master_seed` by its name.
-    pub fn new(controllers: Vec<Box<dyn Controller>>, master_seed: u64) -> Driver {
+    /// Without a factory, no controller can be restarted.
+    pub fn new(controllers: Vec<Box<dyn Controller>>, master_seed: u64) -> Driver<'static> {
         let rngs = controllers.iter().map(|c| rng::stream(master_seed, &format!("controller/{}", c.name()))).collect();
-        Driver { controllers, rngs, actions: Vec::new() }
+        let started = vec![false; controllers.len()];
+        Driver { controllers, rngs, actions: Vec::new(), factory: None, started }
+    }
+}
+
+impl<'a> Driver<'a> {
+    /// Controllers from `factory`, which rebuilds any of them that a backend restarts. The
+    /// random stream of a restarted controller goes on where it was (a fresh process of a
+    /// deterministic program would repeat its draws).
+    pub fn restartable(factory: Factory<'a>, master_seed: u64) -> Driver<'a> {
+        let Driver { controllers, rngs, actions, started, .. } = Driver::new(factory(), master_seed);
+        Driver { controllers, rngs, actions, factory: Some(factory), started }
     }
 
     /// The controllers' names, by `ControllerId`.
@@ -82,6 +105,16 @@ impl Driver {
     pub fn run(&mut self, backend: &mut dyn Backend) {
         while let Some(delivery) = backend.next_delivery() {
             let i = delivery.to.index();
+            if matches!(delivery.event, Event::Start) {
+                if self.started[i] {
+                    let factory =
+                        self.factory.as_ref().expect("a controller restarted without a factory to rebuild it");
+                    let fresh = factory().into_iter().nth(i).expect("the factory builds the same controllers");
+                    assert_eq!(fresh.name(), self.controllers[i].name(), "the factory builds the same controllers");
+                    self.controllers[i] = fresh;
+                }
+                self.started[i] = true;
+            }
             let mut ctx = Context::new(delivery.now, &mut self.rngs[i], &mut self.actions);
             self.controllers[i].handle(&delivery.event, &mut ctx);
             for action in self.actions.drain(..) {

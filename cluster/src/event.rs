@@ -64,8 +64,14 @@ impl fmt::Display for BindRefusal {
 /// requests, or one of its timers firing.
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// The run begins: delivered to every controller once, before anything else.
+    /// The controller's process begins: delivered to every controller before anything else —
+    /// and again when a crashed one restarts, to a new instance with empty memory.
     Start,
+    /// The controller's first List has been delivered whole (client-go's `HasSynced`): what
+    /// it knows now is the cluster, so a controller that acts on what is missing (a
+    /// ReplicaSet short of replicas) may act. At the run's start it follows `Start` at once
+    /// (nothing exists yet); after a restart it follows the relisted objects.
+    Synced,
     NodeAdded {
         node: NodeId,
         spec: Arc<Node>,
@@ -174,7 +180,9 @@ pub enum Message {
     Rescind { offer: u64 },
     /// Framework → master: launch these on the offer's nodes; the rest of the offer returns.
     /// `refuse` keeps the returned resources from being re-offered to this framework that long.
-    Answer { offer: u64, launches: Vec<(PodId, Part, NodeId)>, refuse: SimDuration },
+    /// Each launch carries the task's resources, as a Mesos `TaskInfo` does: the master's own
+    /// watch may not have shown it the pod yet.
+    Answer { offer: u64, launches: Vec<(PodId, Part, NodeId, Resources)>, refuse: SimDuration },
     /// Framework → master: whether it has work waiting for resources (and so wants offers).
     Demand { wanting: bool },
 }
@@ -343,6 +351,37 @@ pub enum Record {
         by: ControllerId,
         note: Note,
     },
+    /// An attempt of a write failed (`reason`: `timeout`, `5xx`, `429`); the client retries
+    /// it after `retry_after`.
+    ApiFailed {
+        verb: &'static str,
+        reason: &'static str,
+        retry_after: SimDuration,
+    },
+    /// A controller's process died: it hears nothing until it restarts.
+    ControllerCrashed {
+        by: ControllerId,
+    },
+    /// It started again with empty memory, and lists the cluster's state.
+    ControllerRestarted {
+        by: ControllerId,
+    },
+    /// A watcher's informer listed `objects` (taking `latency`) after its watch broke, and
+    /// then received the `missed` events it had lost.
+    Relisted {
+        by: ControllerId,
+        objects: u64,
+        latency: SimDuration,
+        missed: u64,
+    },
+    /// At the run's end: how late watch events reached their watchers (commit → delivery),
+    /// over `events` deliveries.
+    WatchLag {
+        events: u64,
+        p50: SimDuration,
+        p99: SimDuration,
+        max: SimDuration,
+    },
 }
 
 /// A record with the time it happened.
@@ -351,3 +390,102 @@ pub struct Stamped {
     pub time: SimTime,
     pub record: Record,
 }
+
+impl Record {
+    /// The record's kind as its canonical log line names it (`bound`, `relisted`, a note's
+    /// own kind such as `evicted`); `expect:` lines count records by it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::NodeAdded { .. } => "node-added",
+            Record::GroupCreated { .. } => "group-created",
+            Record::PodCreated { .. } => "pod-created",
+            Record::Bound { .. } => "bound",
+            Record::BindRefused { .. } => "bind-refused",
+            Record::Unschedulable { .. } => "unschedulable",
+            Record::Ended { .. } => "ended",
+            Record::Conflict { .. } => "conflict",
+            Record::Started { .. } => "started",
+            Record::Api { .. } => "api",
+            Record::NodeCrashed { .. } => "node-crashed",
+            Record::Partitioned { .. } => "partitioned",
+            Record::Healed { .. } => "healed",
+            Record::EtcdLeaderLost { .. } => "etcd-leader-lost",
+            Record::ApiServerBrownout { .. } => "apiserver-brownout",
+            Record::NodeRecovered { .. } => "node-recovered",
+            Record::Tainted { .. } => "tainted",
+            Record::Untainted { .. } => "untainted",
+            Record::ApiFailed { .. } => "api-failed",
+            Record::ControllerCrashed { .. } => "controller-crashed",
+            Record::ControllerRestarted { .. } => "controller-restarted",
+            Record::Relisted { .. } => "relisted",
+            Record::WatchLag { .. } => "watch-lag",
+            Record::PodDeleted { .. } => "pod-deleted",
+            Record::Note { note, .. } => match note {
+                Note::Attempt { .. } => "attempt",
+                Note::AttemptDone { .. } => "attempt-done",
+                Note::Abandoned { .. } => "abandoned",
+                Note::Reserved { .. } => "reserved",
+                Note::Released { .. } => "released",
+                Note::GroupTimedOut { .. } => "group-timed-out",
+                Note::Offered { .. } => "offered",
+                Note::OfferClosed { .. } => "offer-closed",
+                Note::Hoard { .. } => "hoard",
+                Note::NodeNotReady { .. } => "node-not-ready",
+                Note::NodeReady { .. } => "node-ready",
+                Note::Evicted { .. } => "evicted",
+                Note::RolloutStarted { .. } => "rollout-started",
+                Note::RolloutComplete { .. } => "rollout-complete",
+                Note::ScaledReplicaSet { .. } => "scaled",
+                Note::DeletedPod { .. } => "deleted",
+                Note::JobComplete { .. } => "job-complete",
+                Note::JobFailed { .. } => "job-failed",
+            },
+        }
+    }
+}
+
+/// Every record kind, for checking the names `expect:` lines use.
+pub const RECORD_KINDS: &[&str] = &[
+    "node-added",
+    "group-created",
+    "pod-created",
+    "bound",
+    "bind-refused",
+    "unschedulable",
+    "ended",
+    "conflict",
+    "started",
+    "api",
+    "node-crashed",
+    "partitioned",
+    "healed",
+    "etcd-leader-lost",
+    "apiserver-brownout",
+    "node-recovered",
+    "tainted",
+    "untainted",
+    "api-failed",
+    "controller-crashed",
+    "controller-restarted",
+    "relisted",
+    "watch-lag",
+    "attempt",
+    "attempt-done",
+    "abandoned",
+    "reserved",
+    "released",
+    "group-timed-out",
+    "offered",
+    "offer-closed",
+    "hoard",
+    "node-not-ready",
+    "node-ready",
+    "evicted",
+    "pod-deleted",
+    "rollout-started",
+    "rollout-complete",
+    "scaled",
+    "deleted",
+    "job-complete",
+    "job-failed",
+];

@@ -171,6 +171,9 @@ pub struct DeploymentController {
     /// no decision is taken on half a picture.
     dirty: BTreeSet<usize>,
     sync_armed: bool,
+    /// Whether its first List is in (`Event::Synced`): a restarted controller must see the
+    /// pods that exist before it creates any.
+    synced: bool,
 }
 
 impl DeploymentController {
@@ -193,6 +196,7 @@ impl DeploymentController {
             timer_for: None,
             dirty: BTreeSet::new(),
             sync_armed: false,
+            synced: false,
         }
     }
 
@@ -517,6 +521,9 @@ impl Controller for DeploymentController {
         let touched: Option<usize> = match event {
             Event::Timer { token: SYNC } => {
                 self.sync_armed = false;
+                if !self.synced {
+                    return; // what is dirty stays dirty until the List is in
+                }
                 for d in std::mem::take(&mut self.dirty) {
                     self.reconcile(d, ctx);
                 }
@@ -524,6 +531,10 @@ impl Controller for DeploymentController {
                 return;
             }
             Event::Start | Event::Timer { .. } => None,
+            Event::Synced => {
+                self.synced = true;
+                None
+            }
             Event::PodAdded { pod, spec } => {
                 self.names.insert(spec.name.clone());
                 let Some(d) = spec
@@ -653,7 +664,7 @@ mod tests {
     ) -> Vec<Action> {
         let mut actions = Vec::new();
         let sync = Event::Timer { token: SYNC };
-        for e in events.iter().chain(std::iter::once(&sync)) {
+        for e in events.iter().chain([&Event::Synced, &sync]) {
             let mut ctx = Context::new(SimTime::ZERO + SimDuration::from_secs(secs), rng, &mut actions);
             c.handle(e, &mut ctx);
         }

@@ -77,6 +77,9 @@ pub struct JobController {
     /// a burst), and whether that timer is set: Kubernetes' work queue.
     dirty: BTreeSet<usize>,
     sync_armed: bool,
+    /// Whether its first List is in (`Event::Synced`): a restarted controller must see the
+    /// pods that exist before it creates any.
+    synced: bool,
 }
 
 /// Timer tokens: the job's index times two, plus 0 for a backoff's end, 1 for its deadline;
@@ -95,6 +98,7 @@ impl JobController {
             names: BTreeSet::new(),
             dirty: BTreeSet::new(),
             sync_armed: false,
+            synced: false,
         }
     }
 
@@ -235,12 +239,19 @@ impl Controller for JobController {
             }
             Event::Timer { token: SYNC } => {
                 self.sync_armed = false;
+                if !self.synced {
+                    return; // what is dirty stays dirty until the List is in
+                }
                 for j in std::mem::take(&mut self.dirty) {
                     self.reconcile(j, ctx);
                 }
                 return;
             }
             Event::Timer { token } => Some((*token / 2) as usize).filter(|j| *j < self.specs.len()),
+            Event::Synced => {
+                self.synced = true;
+                None
+            }
             Event::PodAdded { pod, spec } => {
                 self.names.insert(spec.name.clone());
                 let Some(j) = spec
@@ -325,7 +336,7 @@ mod tests {
     fn feed(c: &mut JobController, rng: &mut rand_chacha::ChaCha8Rng, secs: u64, events: &[Event]) -> Vec<Action> {
         let mut actions = Vec::new();
         let sync = Event::Timer { token: SYNC };
-        for e in events.iter().chain(std::iter::once(&sync)) {
+        for e in events.iter().chain([&Event::Synced, &sync]) {
             let mut ctx = Context::new(SimTime::ZERO + SimDuration::from_secs(secs), rng, &mut actions);
             c.handle(e, &mut ctx);
         }

@@ -23,6 +23,8 @@ pub struct ReplicaSetController {
     sets: Vec<Owned>,
     names: BTreeSet<String>,
     owner_of: BTreeMap<PodId, usize>,
+    /// Its informer has listed the cluster: before, a missing replica may only be unseen.
+    synced: bool,
 }
 
 impl ReplicaSetController {
@@ -31,11 +33,15 @@ impl ReplicaSetController {
             sets: specs.into_iter().map(|spec| Owned { spec, alive: BTreeSet::new(), creating: 0 }).collect(),
             names: BTreeSet::new(),
             owner_of: BTreeMap::new(),
+            synced: false,
         }
     }
 
     /// Creates pods until each ReplicaSet has its replicas (counting creations in flight).
     fn reconcile(&mut self, ctx: &mut Context<'_>) {
+        if !self.synced {
+            return;
+        }
         for i in 0..self.sets.len() {
             while (self.sets[i].alive.len() as u32 + self.sets[i].creating) < self.sets[i].spec.replicas {
                 let name = loop {
@@ -64,6 +70,7 @@ impl Controller for ReplicaSetController {
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         match event {
             Event::Start => {}
+            Event::Synced => self.synced = true,
             Event::PodAdded { pod, spec } => {
                 let owner = spec.owner.as_ref().and_then(|o| {
                     self.sets.iter().position(|s| s.spec.name == *o && s.spec.namespace == spec.namespace)

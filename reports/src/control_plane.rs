@@ -1,6 +1,7 @@
 //! The control plane's metrics, from records: pod start-up latency (with and without image
-//! pulls), apiserver write latency per verb, time to detect a crashed node, and how replicas
-//! were lost and restored.
+//! pulls), apiserver write latency per verb and failed attempts by reason, time to detect a
+//! crashed node, how replicas were lost and restored, watch lag and relists, and controller
+//! restarts.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,27 @@ pub struct ControlPlaneMetrics {
     pub replica_restore: Percentiles,
     /// Bindings refused and transaction claims conflicting: stale views meeting the store.
     pub update_conflicts: u64,
+    /// Failed attempts of writes, by reason (`timeout`, `5xx`, `429`); each was retried.
+    pub api_failures: BTreeMap<&'static str, u64>,
+    /// From a write's commit to its watch event reaching a watcher, over every delivery.
+    pub watch_lag: WatchLag,
+    /// Lists made by informers whose watch broke, or by restarted controllers; how long they
+    /// took, and how many lost or held events they made up for.
+    pub relists: u64,
+    pub relist_latency: Percentiles,
+    pub relist_missed_events: u64,
+    /// Controllers whose process crashed, and restarted.
+    pub controller_crashes: u64,
+    pub controller_restarts: u64,
+}
+
+/// Watch lag over a run (`Record::WatchLag`): zero without a modelled control plane.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct WatchLag {
+    pub events: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
 }
 
 pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) -> ControlPlaneMetrics {
@@ -40,6 +62,7 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
     let mut bound_parts: BTreeMap<PodId, (usize, SimTime)> = BTreeMap::new();
     let mut api: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
     let mut crashed: BTreeMap<NodeId, SimTime> = BTreeMap::new();
+    let mut relist_latencies = Vec::new();
     let mut detections = Vec::new();
     let mut started_any = false;
     // Per ReplicaSet: failures waiting for a replacement to run.
@@ -135,6 +158,22 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
                 }
             }
             Record::BindRefused { .. } | Record::Conflict { .. } => m.update_conflicts += 1,
+            Record::ApiFailed { reason, .. } => *m.api_failures.entry(reason).or_insert(0) += 1,
+            Record::WatchLag { events, p50, p99, max } => {
+                m.watch_lag = WatchLag {
+                    events: *events,
+                    p50_ns: p50.as_nanos(),
+                    p99_ns: p99.as_nanos(),
+                    max_ns: max.as_nanos(),
+                };
+            }
+            Record::Relisted { latency, missed, .. } => {
+                m.relists += 1;
+                m.relist_missed_events += missed;
+                relist_latencies.push(latency.as_nanos());
+            }
+            Record::ControllerCrashed { .. } => m.controller_crashes += 1,
+            Record::ControllerRestarted { .. } => m.controller_restarts += 1,
             _ => {}
         }
     }
@@ -159,6 +198,7 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimT
     m.api_latency = api.into_iter().map(|(verb, v)| (verb, Percentiles::of(v))).collect();
     m.node_failure_detection = Percentiles::of(detections);
     m.replica_restore = Percentiles::of(restores);
+    m.relist_latency = Percentiles::of(relist_latencies);
     m
 }
 

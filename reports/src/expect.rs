@@ -181,6 +181,29 @@ pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTim
                             failures.push(format!("Job {job} ran {got} pods at once, expected at most {pods}"));
                         }
                     }
+                    Check::PodsInPhase { phase, count } => {
+                        let got = (0..outcomes.pods.len())
+                            .filter(|&i| outcomes.phase(scenario, podlab_cluster::PodId(i as u32)) == Some(phase))
+                            .count() as u32;
+                        if got != count {
+                            failures.push(format!("{got} pods are {}, expected {count}", phase.as_str()));
+                        }
+                    }
+                    Check::Records { kind, min, max } => {
+                        let got =
+                            records.iter().take_while(|s| s.time <= at).filter(|s| s.record.kind() == kind).count()
+                                as u64;
+                        if min.is_some_and(|m| got < m) || max.is_some_and(|m| got > m) {
+                            let range = match (min, max) {
+                                (Some(a), Some(b)) if a == b => format!("{a}"),
+                                (Some(a), Some(b)) => format!("{a} to {b}"),
+                                (Some(a), None) => format!("at least {a}"),
+                                (None, Some(b)) => format!("at most {b}"),
+                                (None, None) => unreachable!("the loader asks for a bound"),
+                            };
+                            failures.push(format!("{got} {kind} records, expected {range}"));
+                        }
+                    }
                     Check::GroupPlaced { group, placed } => {
                         let got = outcomes.group_placed(&members[group.index()]);
                         if got != placed {

@@ -241,6 +241,35 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
                 };
                 line.node = node(*n);
             }
+            Record::ApiFailed { verb, reason, retry_after } => {
+                line.event = "api-failed";
+                line.message = Some(verb);
+                line.reason = Some(reason.to_string());
+                line.counts = [("retry_after_ns", retry_after.as_nanos())].into();
+            }
+            Record::ControllerCrashed { by } | Record::ControllerRestarted { by } => {
+                line.event = if matches!(s.record, Record::ControllerCrashed { .. }) {
+                    "controller-crashed"
+                } else {
+                    "controller-restarted"
+                };
+                line.by = name(by);
+            }
+            Record::Relisted { by, objects, latency, missed } => {
+                line.event = "relisted";
+                line.by = name(by);
+                line.counts = [("objects", *objects), ("latency_ns", latency.as_nanos()), ("missed", *missed)].into();
+            }
+            Record::WatchLag { events, p50, p99, max } => {
+                line.event = "watch-lag";
+                line.counts = [
+                    ("events", *events),
+                    ("p50_ns", p50.as_nanos()),
+                    ("p99_ns", p99.as_nanos()),
+                    ("max_ns", max.as_nanos()),
+                ]
+                .into();
+            }
             Record::EtcdLeaderLost { election } => {
                 line.event = "etcd-leader-lost";
                 line.counts = [("election_ns", election.as_nanos())].into();

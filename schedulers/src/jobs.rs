@@ -145,26 +145,47 @@ impl Router {
     }
 }
 
-/// What is free on a node: resources, and pod slots (`maxPods` minus pods there).
+/// What is free on a node: resources, and pod slots (`maxPods` minus pods there). A cache
+/// fed by a lagging watch can hold more than the node has — its own assumptions and a binding
+/// it had not seen yet —, so what is taken beyond the free room is owed, and paid back first
+/// when something is given back: the books stay exact and free room never goes below zero.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Room {
     pub resources: Resources,
     pub slots: u64,
+    owed: Resources,
+    slots_owed: u64,
 }
 
 impl Room {
+    pub fn new(resources: Resources, slots: u64) -> Room {
+        Room { resources, slots, owed: Resources::default(), slots_owed: 0 }
+    }
+
     pub fn of(node: &podlab_cluster::Node) -> Room {
-        Room { resources: node.allocatable.clone(), slots: node.max_pods }
+        Room::new(node.allocatable.clone(), node.max_pods)
     }
 
     pub fn take(&mut self, r: &Resources) {
-        self.resources.sub(r);
-        self.slots = self.slots.saturating_sub(1);
+        let beyond = r.saturating_minus(&self.resources);
+        self.resources.sub(&r.saturating_minus(&beyond));
+        self.owed.add(&beyond);
+        if self.slots > 0 {
+            self.slots -= 1;
+        } else {
+            self.slots_owed += 1;
+        }
     }
 
     pub fn give(&mut self, r: &Resources) {
-        self.resources.add(r);
-        self.slots += 1;
+        let repaid = r.saturating_minus(&r.saturating_minus(&self.owed));
+        self.owed.sub(&repaid);
+        self.resources.add(&r.saturating_minus(&repaid));
+        if self.slots_owed > 0 {
+            self.slots_owed -= 1;
+        } else {
+            self.slots += 1;
+        }
     }
 }
 
@@ -289,7 +310,7 @@ mod tests {
     fn first_fit_packs_and_stops() {
         let small = Resources::new(1000, 1 << 30);
         let tasks: Vec<(PodId, &Resources)> = (0..5).map(|i| (PodId(i), &small)).collect();
-        let room = Room { resources: Resources::new(2000, 8 << 30), slots: 110 };
+        let room = Room::new(Resources::new(2000, 8 << 30), 110);
         let mut free = vec![Some(room.clone()), None, Some(room)];
         let mut rng = podlab_cluster::rng::stream(1, "t");
         let placed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);
@@ -304,7 +325,7 @@ mod tests {
     fn first_fit_skips_a_task_that_fits_nowhere() {
         let (big, small) = (Resources::new(4000, 1 << 30), Resources::new(500, 1 << 20));
         let tasks: Vec<(PodId, &Resources)> = vec![(PodId(0), &big), (PodId(1), &small), (PodId(2), &small)];
-        let room = Room { resources: Resources::new(2000, 8 << 30), slots: 110 };
+        let room = Room::new(Resources::new(2000, 8 << 30), 110);
         let mut free = vec![Some(room.clone()), Some(room)];
         let mut rng = podlab_cluster::rng::stream(3, "t");
         let placed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);

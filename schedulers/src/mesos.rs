@@ -47,8 +47,8 @@ pub struct Master {
     total: Resources,
     pods: Pods,
     owner_of_task: BTreeMap<PodId, usize>,
-    /// Tasks launched whose binding the watch has not confirmed yet.
-    launched: std::collections::BTreeSet<PodId>,
+    /// Tasks launched whose binding the watch has not confirmed yet, with their resources.
+    launched: BTreeMap<PodId, Resources>,
     /// Nodes that take no new work now (tainted NotReady, cordoned): never offered.
     closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
@@ -202,7 +202,7 @@ impl Master {
     fn close(
         &mut self,
         offer: u64,
-        launches: &[(PodId, Part, NodeId)],
+        launches: &[(PodId, Part, NodeId, Resources)],
         refuse: SimDuration,
         now: SimTime,
         ctx: &mut Context<'_>,
@@ -221,17 +221,23 @@ impl Master {
         Some(o.framework)
     }
 
-    fn answer(&mut self, offer: u64, launches: &[(PodId, Part, NodeId)], refuse: SimDuration, ctx: &mut Context<'_>) {
+    fn answer(
+        &mut self,
+        offer: u64,
+        launches: &[(PodId, Part, NodeId, Resources)],
+        refuse: SimDuration,
+        ctx: &mut Context<'_>,
+    ) {
         let Some(f) = self.close(offer, launches, refuse, ctx.now(), ctx) else { return };
-        for &(pod, part, node) in launches {
+        for (pod, part, node, requests) in launches {
+            let (pod, part, node) = (*pod, *part, *node);
             // Account the launch now, so a round at this same instant cannot offer it again.
-            let requests = self.pods.get(pod).requests.clone();
             if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                room.take(&requests);
+                room.take(requests);
             }
-            self.frameworks[f].allocated.add(&requests);
+            self.frameworks[f].allocated.add(requests);
             self.owner_of_task.insert(pod, f);
-            self.launched.insert(pod);
+            self.launched.insert(pod, requests.clone());
             ctx.act(Action::Bind { pod, part, node });
         }
     }
@@ -266,7 +272,7 @@ impl Controller for Master {
             Event::PodAdded { pod, spec } => self.pods.insert(*pod, spec.clone()),
             Event::Bound { pod, node, .. } => {
                 // Our launches were accounted when launched; others' (pre-bound pods) now.
-                if !self.launched.remove(pod) {
+                if self.launched.remove(pod).is_none() {
                     let requests = self.pods.get(*pod).requests.clone();
                     if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
                         room.take(&requests);
@@ -275,8 +281,7 @@ impl Controller for Master {
             }
             Event::BindRefused { pod, node, .. } => {
                 // Cannot happen while offers lock what they offer; undo the accounting if it does.
-                if self.launched.remove(pod) {
-                    let requests = self.pods.get(*pod).requests.clone();
+                if let Some(requests) = self.launched.remove(pod) {
                     if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
                         room.give(&requests);
                     }
@@ -317,7 +322,8 @@ impl Controller for Master {
             | Event::Start
             | Event::NodeHeartbeat { .. }
             | Event::Started { .. }
-            | Event::PodDeleted { .. } => {}
+            | Event::PodDeleted { .. }
+            | Event::Synced => {}
         }
         self.arm(ctx);
     }
@@ -342,7 +348,7 @@ struct Walk {
     /// The job whose decision time is running, with the tasks it placed.
     current: Option<(JobRef, Vec<(PodId, NodeId)>)>,
     free: Vec<Option<Room>>,
-    launches: Vec<(PodId, Part, NodeId)>,
+    launches: Vec<(PodId, Part, NodeId, Resources)>,
 }
 
 pub struct Framework {
@@ -413,10 +419,12 @@ impl Framework {
     }
 
     fn room_of(&self, offers: &[&HeldOffer]) -> Vec<Option<Room>> {
-        let mut free: Vec<Option<Room>> = vec![None; self.node_count];
+        // An offer may name a node this framework's watch has not shown it yet.
+        let nodes = offers.iter().flat_map(|o| o.nodes.iter().map(|(n, _)| n.index() + 1)).max().unwrap_or(0);
+        let mut free: Vec<Option<Room>> = vec![None; self.node_count.max(nodes)];
         for o in offers {
             for (node, r) in &o.nodes {
-                let slot = free[node.index()].get_or_insert(Room { resources: Resources::default(), slots: u64::MAX });
+                let slot = free[node.index()].get_or_insert(Room::new(Resources::default(), u64::MAX));
                 slot.resources.add(r);
             }
         }
@@ -488,7 +496,8 @@ impl Framework {
     fn job_decided(&mut self, ctx: &mut Context<'_>) {
         let Some(walk) = self.walk.as_mut() else { return self.hoard_decided(ctx) };
         let Some((job, placed)) = walk.current.take() else { return };
-        walk.launches.extend(placed.iter().map(|&(p, n)| (p, Part::Whole, n)));
+        let launches = placed.iter().map(|&(p, n)| (p, Part::Whole, n, self.pods.get(p).requests.clone()));
+        walk.launches.extend(launches);
         let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
         self.after(job, &pods, ctx);
         self.next_job(ctx);
@@ -595,14 +604,14 @@ impl Framework {
     /// the swarm.)
     fn release_hoard(&mut self, placed: &[(PodId, NodeId)], ctx: &mut Context<'_>) {
         let hoard = std::mem::take(&mut self.hoard);
-        let mut launches: Vec<Vec<(PodId, Part, NodeId)>> = vec![Vec::new(); hoard.len()];
+        let mut launches: Vec<Vec<(PodId, Part, NodeId, Resources)>> = vec![Vec::new(); hoard.len()];
         let mut left: Vec<(PodId, NodeId)> = Vec::new();
         for &(pod, node) in placed {
             // The last offer covering the node: by the time the master launches it, every
             // other offer of the hoard on that node is closed (answers arrive in order), so the
             // task never binds into resources still locked in an offer.
             match hoard.iter().rposition(|o| o.nodes.iter().any(|(n, _)| *n == node)) {
-                Some(i) => launches[i].push((pod, Part::Whole, node)),
+                Some(i) => launches[i].push((pod, Part::Whole, node, self.pods.get(pod).requests.clone())),
                 None => left.push((pod, node)),
             }
         }
@@ -636,6 +645,13 @@ impl Controller for Framework {
                         self.table.add_task(job, *pod, spec.workload);
                     }
                 }
+            }
+            Event::Bound { pod, .. } => {
+                // Placed: by this framework, or by an earlier incarnation of it (a restart's
+                // list shows a pod, then its binding): nothing left to launch for it.
+                let spec = self.pods.get(*pod);
+                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                self.table.placed(job, &[*pod]);
             }
             Event::Message { message: Message::Offer { offer, nodes }, .. } => {
                 let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };

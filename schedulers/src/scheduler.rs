@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::{
-    Action, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId, SimDuration, SimTime,
+    Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
+    SimDuration, SimTime,
 };
 
 use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
@@ -247,6 +248,15 @@ impl Scheduler {
             let unit = Unit::new(spec, key.part);
             parked.plugins.iter().any(|plugin| plugin.filter(&unit, info).is_ok())
         });
+    }
+
+    /// Takes a part — or, with `None`, every part of the pod — out of every queue.
+    fn unqueue(&mut self, pod: PodId, part: Option<Part>) {
+        let hit = |k: &QueueKey| k.pod == pod && part.is_none_or(|p| k.part == p);
+        self.active.retain(|k| !hit(k));
+        self.backoff.retain(|(_, k)| !hit(k));
+        self.unschedulable.retain(|k, _| !hit(k));
+        self.attempts.retain(|&(p, q), _| !(p == pod && part.is_none_or(|x| x == q)));
     }
 
     /// Accounts a part on a node of the cache.
@@ -547,22 +557,31 @@ impl Controller for Scheduler {
                 }
             }
             Event::Bound { pod, part, node } => {
-                // Our own binding confirmed, or another's to account for.
-                if !self.assumed.remove(&(*pod, *part)) {
+                // Our own binding confirmed, or another's to account for — or another's that
+                // won over our assumption (an earlier incarnation's, sent before a crash):
+                // the pod is where the binding says, not where we assumed it.
+                let ours = self.assumed.remove(&(*pod, *part)) && self.placed.get(&(*pod, *part)) == Some(node);
+                if !ours {
+                    self.unplace(*pod, *part);
                     self.place(*pod, *part, *node);
+                    // Nothing left to schedule for it (a restart's list shows the pod, then its
+                    // binding): out of the queues.
+                    self.unqueue(*pod, Some(*part));
                 }
                 self.attempts.remove(&(*pod, *part));
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().bound += 1;
                 }
             }
-            Event::BindRefused { pod, part, .. } => {
+            Event::BindRefused { pod, part, reason, .. } => {
                 // The cache was wrong: forget the assumption and try again after a backoff, as
-                // kube's `handleSchedulingFailure` does with a binding error (unless the pod is
-                // gone).
-                self.assumed.remove(&(*pod, *part));
-                self.unplace(*pod, *part);
-                if !self.deleted.contains(pod) {
+                // kube's `handleSchedulingFailure` does with a binding error — unless the part
+                // is bound already (409: its binding shows where, and it is done) or the pod
+                // is gone.
+                if self.assumed.remove(&(*pod, *part)) {
+                    self.unplace(*pod, *part);
+                }
+                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let key = self.new_key(*pod, *part);
                     let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
                     self.park(key, &rejection, true, ctx);
@@ -571,10 +590,7 @@ impl Controller for Scheduler {
             Event::PodDeleted { pod } => {
                 // Deleted while pending: out of every queue.
                 self.deleted.insert(*pod);
-                self.active.retain(|k| k.pod != *pod);
-                self.backoff.retain(|(_, k)| k.pod != *pod);
-                self.unschedulable.retain(|k, _| k.pod != *pod);
-                self.attempts.retain(|(p, _), _| p != pod);
+                self.unqueue(*pod, None);
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
@@ -591,7 +607,8 @@ impl Controller for Scheduler {
             | Event::Committed { .. }
             | Event::Start
             | Event::NodeHeartbeat { .. }
-            | Event::Started { .. } => {}
+            | Event::Started { .. }
+            | Event::Synced => {}
         }
         self.arm(ctx);
     }

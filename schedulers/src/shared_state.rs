@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
-use podlab_cluster::{Action, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId};
+use podlab_cluster::{
+    Action, BindRefusal, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId,
+};
 
 use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
 
@@ -239,15 +241,27 @@ impl Controller for JobScheduler {
                 if let Some(s) = self.seq.get_mut(node.index()) {
                     *s += 1;
                 }
-                if !self.assumed.remove(pod) {
+                // Another's binding, or one that won over our assumption (an earlier
+                // incarnation's): the pod is where the binding says.
+                let ours = self.assumed.remove(pod) && self.placed.get(pod) == Some(node);
+                if !ours {
+                    self.release(*pod);
                     self.account(*pod, *node);
+                    // Nothing left to place for it (a restart's list shows the pod, then its
+                    // binding).
+                    let spec = self.pods.get(*pod);
+                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    self.table.placed(job, &[*pod]);
                 }
             }
-            Event::BindRefused { pod, .. } => {
-                // Monolithic on a stale cache (only with a slow control plane): retry the task.
-                self.assumed.remove(pod);
-                self.release(*pod);
-                if !self.deleted.contains(pod) {
+            Event::BindRefused { pod, reason, .. } => {
+                // Monolithic on a stale cache (only with a slow control plane): retry the task
+                // — unless it is bound already (409, an earlier incarnation's binding): its
+                // binding shows where.
+                if self.assumed.remove(pod) {
+                    self.release(*pod);
+                }
+                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let spec = self.pods.get(*pod).clone();
                     let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.add_task(job, *pod, spec.workload);
@@ -275,7 +289,8 @@ impl Controller for JobScheduler {
             | Event::Message { .. }
             | Event::Start
             | Event::NodeHeartbeat { .. }
-            | Event::Started { .. } => {}
+            | Event::Started { .. }
+            | Event::Synced => {}
         }
         self.arm(ctx);
     }

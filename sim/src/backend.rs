@@ -3,11 +3,13 @@
 //! duration, broadcasts every change to every controller as a watch event, injects faults, and
 //! writes the log. With a control-plane model every write goes through the apiserver and etcd
 //! with their latencies, watch events reach each watcher late, and kubelets take the start-up
-//! path (sandbox, image pulls, container starts) and send heartbeats.
+//! path (sandbox, image pulls, container starts) and send heartbeats; watch events may be
+//! lost (the watcher relists), requests time out or fail and are retried, and the scheduler or
+//! controller-manager process may crash and restart (its controllers relist from nothing).
 
 use std::sync::Arc;
 
-use podlab_cluster::config::Fault;
+use podlab_cluster::config::{Brownout, Component, Fault};
 use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
@@ -30,16 +32,63 @@ enum Pending {
         /// Succeeded, or Failed (`podlab.dev/fail-after`, `podlab.dev/failure-probability`).
         phase: Phase,
     },
+    /// An event for one incarnation (`epoch`) of a controller: a crash voids what was on
+    /// its way to the dead one. A watch event carries when it was committed.
     Deliver {
         to: ControllerId,
         event: Event,
+        epoch: u32,
+        committed: Option<SimTime>,
     },
-    /// A controller's write reaching etcd, `latency` after the request.
+    /// A controller's write reaching etcd, `latency` after the request (its reply goes to
+    /// the incarnation that asked); it left the client at `sent`.
     Apply {
         from: ControllerId,
         action: Action,
         latency: SimDuration,
+        epoch: u32,
+        sent: SimTime,
     },
+    /// An attempt of a write sent during a brownout (the `failures`-th retry of a request
+    /// made at `since`): each attempt meets the apiserver as it is then.
+    Attempt {
+        from: ControllerId,
+        action: Action,
+        epoch: u32,
+        since: SimTime,
+        failures: u32,
+    },
+    /// One attempt of a write failed; the client waits `retry_after` and tries again.
+    ApiFailed {
+        verb: &'static str,
+        reason: &'static str,
+        retry_after: SimDuration,
+    },
+    /// A watcher's informer noticed its broken watch (or a restarted controller begins its
+    /// first List): the List call goes out.
+    Relist {
+        to: ControllerId,
+        epoch: u32,
+    },
+    /// The List answered after `latency`.
+    RelistDone {
+        to: ControllerId,
+        epoch: u32,
+        latency: SimDuration,
+    },
+    /// A watch timed out with no event since the `breaks`-th break: the client re-watches,
+    /// finds the resourceVersion gone, and relists.
+    WatchTimeout {
+        to: ControllerId,
+        epoch: u32,
+        breaks: u64,
+    },
+    ComponentCrash {
+        component: Component,
+        name: Option<String>,
+        restart_after: Option<SimDuration>,
+    },
+    Restart(ControllerId),
     /// The kubelet finished starting a bound part.
     Started {
         pod: PodId,
@@ -55,9 +104,30 @@ enum Pending {
     EtcdLeaderLoss(SimDuration),
     Brownout {
         until: SimTime,
-        latency_factor: f64,
-        error_rate: f64,
+        brownout: Brownout,
     },
+}
+
+/// One controller as a watcher, and its process.
+#[derive(Clone)]
+struct Watcher {
+    component: Component,
+    /// Its process is down: it hears nothing.
+    down: bool,
+    /// Grows with each restart: deliveries meant for an earlier incarnation are dropped.
+    epoch: u32,
+    /// A watch event was lost: the stream is broken until the informer relists.
+    broken: bool,
+    /// How many times its watch broke (a watch timeout is for one break).
+    breaks: u64,
+    /// A relist is under way.
+    relisting: bool,
+    /// The relist is a restarted controller's first List: it gets the state, not a replay.
+    snapshot: bool,
+    /// Events lost or held since the stream broke, with their commit times, in order.
+    missed: Vec<(SimTime, Event)>,
+    /// When each incarnation died, by epoch: requests it had not sent by then die with it.
+    deaths: Vec<SimTime>,
 }
 
 #[derive(Clone, Default)]
@@ -80,8 +150,10 @@ struct PodBooks {
     created: bool,
     /// Parts bound and not ended, and where.
     running: Vec<(Part, NodeId)>,
-    /// Parts that ran and ended.
-    ended: Vec<(Part, Phase)>,
+    /// Parts that ran and ended, where and how.
+    ended: Vec<(Part, NodeId, Phase)>,
+    /// Running parts the kubelet has started (the status a List shows).
+    started: Vec<Part>,
     /// Deleted (by a controller): no part binds any more.
     deleted: bool,
 }
@@ -111,8 +183,13 @@ pub struct SimBackend {
     held: Vec<(NodeId, Pending)>,
     /// etcd commits nothing before this time (a leader election).
     etcd_down_until: SimTime,
-    /// An apiserver brownout in force: until when, the latency factor, the error rate.
-    brownout: Option<(SimTime, f64, f64)>,
+    /// An apiserver brownout in force, until when.
+    brownout: Option<(SimTime, Brownout)>,
+    watchers: Vec<Watcher>,
+    /// Every watch event's lag, commit to delivery (modelled control plane only).
+    watch_lags: Vec<u64>,
+    /// Groups created so far, in order (what a List returns).
+    created_groups: Vec<podlab_cluster::GroupId>,
     /// Whether a run ends Failed, for pods with `podlab.dev/failure-probability` (drawn only
     /// for them, so other runs' draws never shift).
     exits: rand_chacha::ChaCha8Rng,
@@ -124,11 +201,25 @@ pub struct SimBackend {
 pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
 impl SimBackend {
-    /// `controllers` are the names of the driver's controllers, by id.
-    pub fn new(scenario: &Scenario, controllers: Vec<String>, seed: u64, check_invariants: bool) -> SimBackend {
+    /// `controllers` are the names of the driver's controllers, by id, and `components` the
+    /// process each runs in (what a component crash takes down).
+    pub fn new(
+        scenario: &Scenario,
+        controllers: Vec<String>,
+        components: Vec<Component>,
+        seed: u64,
+        check_invariants: bool,
+    ) -> SimBackend {
+        assert_eq!(controllers.len(), components.len(), "one component per controller");
         let mut queue = EventQueue::with_capacity(scenario.arrivals.len() * 2);
         for to in 0..controllers.len() {
-            queue.push(SimTime::ZERO, Pending::Deliver { to: ControllerId(to as u16), event: Event::Start });
+            let to = ControllerId(to as u16);
+            queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Start, epoch: 0, committed: None });
+        }
+        // The first List finds nothing: objects of t = 0 arrive after it, as watch events.
+        for to in 0..controllers.len() {
+            let to = ControllerId(to as u16);
+            queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Synced, epoch: 0, committed: None });
         }
         for arrival in &scenario.arrivals {
             queue.push(arrival.at, Pending::Arrive(arrival.object));
@@ -148,14 +239,17 @@ impl SimBackend {
                     }
                 }
                 Fault::EtcdLeaderLoss { at, election } => queue.push(at, Pending::EtcdLeaderLoss(election)),
-                Fault::ApiServerBrownout { at, lasting, latency_factor, error_rate } => {
-                    queue.push(at, Pending::Brownout { until: at + lasting, latency_factor, error_rate });
+                Fault::ApiServerBrownout { at, lasting, ref brownout } => {
+                    queue.push(at, Pending::Brownout { until: at + lasting, brownout: brownout.clone() });
+                }
+                Fault::ComponentCrash { at, component, ref name, restart_after } => {
+                    queue.push(at, Pending::ComponentCrash { component, name: name.clone(), restart_after });
                 }
             }
         }
         let model =
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
-        let world_pending = queue.len() - controllers.len();
+        let world_pending = queue.len() - 2 * controllers.len();
         SimBackend {
             invariants: check_invariants.then(|| Invariants::new(scenario)),
             scenario: scenario.clone(),
@@ -175,6 +269,22 @@ impl SimBackend {
             etcd_down_until: SimTime::ZERO,
             brownout: None,
             exits: podlab_cluster::rng::stream(seed, "kubelet/exits"),
+            watchers: components
+                .into_iter()
+                .map(|component| Watcher {
+                    component,
+                    down: false,
+                    epoch: 0,
+                    broken: false,
+                    breaks: 0,
+                    relisting: false,
+                    snapshot: false,
+                    missed: Vec::new(),
+                    deaths: Vec::new(),
+                })
+                .collect(),
+            watch_lags: Vec::new(),
+            created_groups: Vec::new(),
         }
     }
 
@@ -194,6 +304,16 @@ impl SimBackend {
     /// run), the log, and every invariant violation found (checked runs).
     pub fn finish(mut self) -> (SimTime, Scenario, EventLog, Vec<String>) {
         let end = self.end.unwrap_or(self.now);
+        if self.model.is_some() {
+            // How late watch events were, over the run: one record at its end.
+            let mut lags = std::mem::take(&mut self.watch_lags);
+            lags.sort_unstable();
+            // Nearest rank, as the reports' percentiles.
+            let at = |q: usize| SimDuration(lags.get((q * lags.len()).div_ceil(100).max(1) - 1).copied().unwrap_or(0));
+            let (p50, p99, max) = (at(50), at(99), at(100));
+            self.now = self.now.max(end);
+            self.record(Record::WatchLag { events: lags.len() as u64, p50, p99, max });
+        }
         if let Some(inv) = &self.invariants {
             // Every pod accounted for: the backend's books and the records agree on each phase.
             for (i, books) in self.pods.iter().enumerate() {
@@ -221,7 +341,7 @@ impl SimBackend {
             .running
             .iter()
             .map(|(p, _)| p)
-            .chain(books.ended.iter().map(|(p, _)| p))
+            .chain(books.ended.iter().map(|(p, _, _)| p))
             .any(|p| matches!(p, Part::Container(_)))
     }
 
@@ -229,7 +349,7 @@ impl SimBackend {
         let books = &self.pods[pod.index()];
         let parts = self.scenario.pods[pod.index()].parts(self.per_container(pod)).len();
         if books.ended.len() == parts {
-            if books.ended.iter().any(|(_, p)| *p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
+            if books.ended.iter().any(|(_, _, p)| *p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
         } else if books.running.len() + books.ended.len() == parts {
             Phase::Running
         } else {
@@ -247,29 +367,115 @@ impl SimBackend {
         self.log.append(&self.scenario, &self.controllers, self.now, record);
     }
 
-    /// A watch event to every controller: at once, or each after its own watch delay.
+    /// A watch event to every controller that is up: at once, or each after its own watch
+    /// delay. An event may be lost (the watcher's stream breaks); the informer notices when
+    /// its next event would have arrived (the resourceVersion jumps) and relists; until the
+    /// relist has answered, its events are kept for it.
     fn broadcast(&mut self, event: Event) {
-        for to in 0..self.controllers.len() {
-            let at = match &mut self.model {
-                Some(m) => m.watch_arrival(to, self.now),
-                None => self.now,
+        let now = self.now;
+        for (i, w) in self.watchers.iter_mut().enumerate() {
+            let to = ControllerId(i as u16);
+            if w.down {
+                continue;
+            }
+            let Some(m) = &mut self.model else {
+                self.queue
+                    .push(now, Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: Some(now) });
+                continue;
             };
-            self.queue.push(at, Pending::Deliver { to: ControllerId(to as u16), event: event.clone() });
+            if w.relisting {
+                // A restart's List will show this anyway; a relist replays it afterwards.
+                if !w.snapshot {
+                    w.missed.push((now, event.clone()));
+                }
+            } else if w.broken {
+                // This event reveals the gap when it arrives: the informer relists then.
+                w.missed.push((now, event.clone()));
+                w.relisting = true;
+                let at = m.watch_arrival(i, now);
+                self.queue.push(at, Pending::Relist { to, epoch: w.epoch });
+            } else if m.watch_event_lost() {
+                w.broken = true;
+                w.breaks += 1;
+                w.missed.push((now, event.clone()));
+                let at = now + m.watch_timeout();
+                self.queue.push(at, Pending::WatchTimeout { to, epoch: w.epoch, breaks: w.breaks });
+            } else {
+                let at = m.watch_arrival(i, now);
+                self.queue
+                    .push(at, Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: Some(now) });
+            }
         }
     }
 
-    /// A pod status update (the kubelet's report that a part runs) to every controller, on
-    /// the model's status watch: its own delays, so the other watch events keep their times.
+    /// A pod status update (the kubelet's report that a part runs) to every controller that is
+    /// up, on the model's status watch: its own delays, so the other watch events keep their
+    /// times. (Status events are never lost: only the object watch drops events.)
     fn broadcast_status(&mut self, event: Event) {
         let Some(m) = &mut self.model else { return };
-        for to in 0..self.controllers.len() {
-            let at = m.status_arrival(to, self.now);
-            self.queue.push(at, Pending::Deliver { to: ControllerId(to as u16), event: event.clone() });
+        for (i, w) in self.watchers.iter().enumerate() {
+            if w.down {
+                continue;
+            }
+            let at = m.status_arrival(i, self.now);
+            let (to, epoch) = (ControllerId(i as u16), w.epoch);
+            self.queue.push(at, Pending::Deliver { to, event: event.clone(), epoch, committed: Some(self.now) });
         }
     }
 
+    /// A direct message to the controller's current incarnation (a reply goes through
+    /// [`SimBackend::reply`]).
     fn deliver(&mut self, to: ControllerId, event: Event) {
-        self.queue.push(self.now, Pending::Deliver { to, event });
+        let epoch = self.watchers[to.index()].epoch;
+        self.reply(to, epoch, event);
+    }
+
+    /// An answer to one incarnation's request: lost if that incarnation has died since.
+    fn reply(&mut self, to: ControllerId, epoch: u32, event: Event) {
+        self.queue.push(self.now, Pending::Deliver { to, event, epoch, committed: None });
+    }
+
+    /// How many objects a List returns: nodes, groups and pods that exist.
+    fn objects(&self) -> u64 {
+        let nodes = self.nodes.iter().filter(|n| n.joined).count();
+        let pods = self.pods.iter().filter(|p| p.created).count();
+        (nodes + self.created_groups.len() + pods) as u64
+    }
+
+    /// The cluster as a fresh informer lists it, as the add events it would hand its
+    /// handlers: nodes, groups, pods; then each finished part as bound and ended; then each
+    /// running part as bound, and started if its kubelet reported it. (Finished parts first, each bound and ended at once: a handler
+    /// that accounts bindings never holds a finished part together with the part that took
+    /// its place.)
+    fn snapshot(&self) -> Vec<Event> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.joined {
+                out.push(Event::NodeAdded { node: NodeId(i as u32), spec: self.scenario.nodes[i].clone() });
+            }
+        }
+        for &group in &self.created_groups {
+            out.push(Event::GroupAdded { group, spec: self.scenario.groups[group.index()].clone() });
+        }
+        let created = || self.pods.iter().enumerate().filter(|(_, b)| b.created).map(|(i, b)| (PodId(i as u32), b));
+        for (pod, _) in created() {
+            out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
+        }
+        for (pod, books) in created() {
+            for &(part, node, phase) in &books.ended {
+                out.push(Event::Bound { pod, part, node });
+                out.push(Event::Ended { pod, part, node, phase });
+            }
+        }
+        for (pod, books) in created() {
+            for &(part, node) in &books.running {
+                out.push(Event::Bound { pod, part, node });
+                if books.started.contains(&part) {
+                    out.push(Event::Started { pod, part, node });
+                }
+            }
+        }
+        out
     }
 
     fn changed(&mut self) {
@@ -279,6 +485,7 @@ impl SimBackend {
     fn arrive(&mut self, object: ObjectRef) {
         match object {
             ObjectRef::Group(group) => {
+                self.created_groups.push(group);
                 self.record(Record::GroupCreated { group });
                 self.broadcast(Event::GroupAdded { group, spec: self.scenario.groups[group.index()].clone() });
             }
@@ -319,7 +526,7 @@ impl SimBackend {
     /// stale), and applies it.
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
         let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
-        let taken = books.running.iter().map(|(p, _)| p).chain(books.ended.iter().map(|(p, _)| p));
+        let taken = books.running.iter().map(|(p, _)| p).chain(books.ended.iter().map(|(p, _, _)| p));
         if !books.created
             || books.deleted
             || taken.clone().any(|p| *p == part || *p == Part::Whole || part == Part::Whole)
@@ -395,7 +602,8 @@ impl SimBackend {
         let books = &mut self.pods[pod.index()];
         let Some(i) = books.running.iter().position(|r| *r == (part, node)) else { return };
         books.running.swap_remove(i);
-        books.ended.push((part, phase));
+        books.started.retain(|p| *p != part);
+        books.ended.push((part, node, phase));
         let n = &mut self.nodes[node.index()];
         n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
         n.parts -= 1;
@@ -465,18 +673,18 @@ impl SimBackend {
         self.broadcast(Event::NodeUpdated { node, spec });
     }
 
-    /// A write that reached etcd: carried out now.
-    fn carry_out(&mut self, from: ControllerId, action: Action) {
+    /// A write that reached etcd: carried out now; replies go to incarnation `epoch`.
+    fn carry_out(&mut self, from: ControllerId, epoch: u32, action: Action) {
         match action {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.deliver(from, Event::BindRefused { pod, part, node, reason });
+                    self.reply(from, epoch, Event::BindRefused { pod, part, node, reason });
                 }
             }
             Action::Commit { claims, detection, all_or_nothing } => {
                 let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
-                self.deliver(from, Event::Committed { accepted, conflicted });
+                self.reply(from, epoch, Event::Committed { accepted, conflicted });
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
@@ -508,23 +716,25 @@ impl SimBackend {
                     self.broadcast(Event::PodDeleted { pod });
                 }
             }
-            other => self.execute_now(from, other),
+            other => self.execute_now(from, epoch, other),
         }
     }
 
     /// Actions that are not writes: timers, notes, messages between controllers.
-    fn execute_now(&mut self, from: ControllerId, action: Action) {
+    fn execute_now(&mut self, from: ControllerId, epoch: u32, action: Action) {
         match action {
             Action::SetTimer { at, token } => {
                 debug_assert!(at >= self.now, "a controller set a timer in the past");
-                self.queue.push(at.max(self.now), Pending::Deliver { to: from, event: Event::Timer { token } });
+                // A timer lives in its process: it dies with it (the epoch).
+                let event = Event::Timer { token };
+                self.queue.push(at.max(self.now), Pending::Deliver { to: from, event, epoch, committed: None });
             }
             Action::ReportUnschedulable { pod, part, message } => {
                 self.record(Record::Unschedulable { pod, part, message })
             }
             Action::Send { to, message } => self.deliver(to, Event::Message { from, message }),
             Action::Note(note) => self.record(Record::Note { by: from, note }),
-            write => self.carry_out(from, write),
+            write => self.carry_out(from, epoch, write),
         }
     }
 
@@ -578,6 +788,81 @@ impl SimBackend {
     }
 }
 
+impl SimBackend {
+    /// A component's process dies: each of its controllers (or only the one named) is down,
+    /// forgets its broken watch, and comes back after `restart_after` if given.
+    fn crash_component(&mut self, component: Component, name: Option<&str>, restart_after: Option<SimDuration>) {
+        for i in 0..self.watchers.len() {
+            let w = &mut self.watchers[i];
+            if w.component != component || w.down || name.is_some_and(|n| n != self.controllers[i]) {
+                continue;
+            }
+            w.down = true;
+            debug_assert_eq!(w.deaths.len(), w.epoch as usize, "each incarnation dies once");
+            w.deaths.push(self.now);
+            (w.broken, w.relisting, w.snapshot) = (false, false, false);
+            w.missed.clear();
+            let by = ControllerId(i as u16);
+            self.record(Record::ControllerCrashed { by });
+            if let Some(after) = restart_after {
+                self.world_pending += 1;
+                self.queue.push(self.now + after, Pending::Restart(by));
+            }
+        }
+    }
+
+    /// Whether incarnation `epoch` of `from` had died by `at` (a request it would send then
+    /// is never sent).
+    fn died_before(&self, from: ControllerId, epoch: u32, at: SimTime) -> bool {
+        self.watchers[from.index()].deaths.get(epoch as usize).is_some_and(|&death| at > death)
+    }
+
+    /// A crashed controller's process starts again: a new incarnation gets `Start` (the
+    /// driver builds it afresh), then lists the cluster and gets it as add events.
+    fn restart(&mut self, to: ControllerId) {
+        let w = &mut self.watchers[to.index()];
+        if !w.down {
+            return;
+        }
+        w.down = false;
+        w.epoch += 1;
+        (w.relisting, w.snapshot) = (true, true);
+        let epoch = w.epoch;
+        self.record(Record::ControllerRestarted { by: to });
+        self.reply(to, epoch, Event::Start);
+        self.queue.push(self.now, Pending::Relist { to, epoch });
+    }
+
+    /// A List answered: a restarted controller gets the cluster as add events; a watcher
+    /// whose stream broke gets the events it lost and those since, in order. (client-go's
+    /// informer would instead diff the List against its cache — `Replace` — and hand its
+    /// handlers the differences; replaying the events gives the handlers the same final state
+    /// by the same path they already know.) Then the watch goes on.
+    fn relisted(&mut self, to: ControllerId, epoch: u32, latency: SimDuration) {
+        let w = &self.watchers[to.index()];
+        if w.epoch != epoch || w.down {
+            return;
+        }
+        let objects = self.objects();
+        let snapshot = w.snapshot;
+        let events: Vec<(Option<SimTime>, Event)> = if snapshot {
+            self.snapshot().into_iter().chain([Event::Synced]).map(|e| (None, e)).collect()
+        } else {
+            std::mem::take(&mut self.watchers[to.index()].missed).into_iter().map(|(t, e)| (Some(t), e)).collect()
+        };
+        let missed = if snapshot { 0 } else { events.len() as u64 };
+        let w = &mut self.watchers[to.index()];
+        (w.broken, w.relisting, w.snapshot) = (false, false, false);
+        w.missed.clear();
+        let m = self.model.as_mut().expect("relists happen with a modelled control plane");
+        let at = m.hold_watch(to.index(), self.now);
+        for (committed, event) in events {
+            self.queue.push(at, Pending::Deliver { to, event, epoch, committed });
+        }
+        self.record(Record::Relisted { by: to, objects, latency, missed });
+    }
+}
+
 fn verb(action: &Action) -> &'static str {
     match action {
         Action::Bind { .. } => "bind",
@@ -604,17 +889,93 @@ impl Backend for SimBackend {
             self.now = time;
             self.events_processed += 1;
             match pending {
-                Pending::Deliver { to, event } => return Some(Delivery { to, now: time, event }),
-                Pending::Apply { from, action, latency } => {
+                Pending::Deliver { to, event, epoch, committed } => {
+                    let w = &self.watchers[to.index()];
+                    if w.down || w.epoch != epoch {
+                        continue;
+                    }
+                    if let Some(at) = committed
+                        && self.model.is_some()
+                    {
+                        self.watch_lags.push(time.since(at).as_nanos());
+                    }
+                    return Some(Delivery { to, now: time, event });
+                }
+                Pending::Apply { from, action, latency, epoch, sent } => {
+                    if self.died_before(from, epoch, sent) {
+                        // Still in the client's rate limiter when its process died.
+                        self.world_pending -= 1;
+                        continue;
+                    }
                     if self.now < self.etcd_down_until {
                         // No leader: the write waits for the election to end.
                         let wait = self.etcd_down_until.since(self.now);
-                        self.queue.push(self.etcd_down_until, Pending::Apply { from, action, latency: latency + wait });
+                        let retry = Pending::Apply { from, action, latency: latency + wait, epoch, sent };
+                        self.queue.push(self.etcd_down_until, retry);
                         continue;
                     }
                     self.world_pending -= 1;
                     self.record(Record::Api { verb: verb(&action), latency });
-                    self.carry_out(from, action);
+                    self.carry_out(from, epoch, action);
+                }
+                Pending::Attempt { from, action, epoch, since, failures } => {
+                    if self.died_before(from, epoch, self.now) {
+                        // The client's retry loop died with its process.
+                        self.world_pending -= 1;
+                        continue;
+                    }
+                    let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
+                    let m = self.model.as_mut().expect("attempts happen with a modelled control plane");
+                    let outcome = match brownout {
+                        Some(b) => m.browned_out_attempt(b, failures),
+                        None => {
+                            let (api, etcd) = m.write_latency();
+                            Ok(api + etcd)
+                        }
+                    };
+                    match outcome {
+                        Ok(took) => {
+                            let latency = self.now.since(since) + took;
+                            let apply = Pending::Apply { from, action, latency, epoch, sent: self.now };
+                            self.queue.push(self.now + took, apply);
+                        }
+                        Err((spent, reason, retry_after)) => {
+                            let verb = verb(&action);
+                            self.queue.push(self.now + spent, Pending::ApiFailed { verb, reason, retry_after });
+                            let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
+                            self.queue.push(self.now + spent + retry_after, retry);
+                        }
+                    }
+                }
+                Pending::ApiFailed { verb, reason, retry_after } => {
+                    self.record(Record::ApiFailed { verb, reason, retry_after });
+                }
+                Pending::Relist { to, epoch } => {
+                    if self.watchers[to.index()].epoch != epoch || self.watchers[to.index()].down {
+                        continue;
+                    }
+                    let objects = self.objects();
+                    let m = self.model.as_mut().expect("relists happen with a modelled control plane");
+                    let latency = m.list_latency(objects);
+                    self.queue.push(self.now + latency, Pending::RelistDone { to, epoch, latency });
+                }
+                Pending::RelistDone { to, epoch, latency } => self.relisted(to, epoch, latency),
+                Pending::WatchTimeout { to, epoch, breaks } => {
+                    let w = &mut self.watchers[to.index()];
+                    if w.epoch == epoch && !w.down && w.broken && !w.relisting && w.breaks == breaks {
+                        w.relisting = true;
+                        self.queue.push(self.now, Pending::Relist { to, epoch });
+                    }
+                }
+                Pending::ComponentCrash { component, name, restart_after } => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.crash_component(component, name.as_deref(), restart_after);
+                }
+                Pending::Restart(to) => {
+                    self.world_pending -= 1;
+                    self.changed();
+                    self.restart(to);
                 }
                 Pending::Arrive(object) => {
                     self.world_pending -= 1;
@@ -644,6 +1005,7 @@ impl Backend for SimBackend {
                     if running && !self.nodes[node.index()].down {
                         self.changed();
                         self.record(Record::Started { pod, part, node, pull });
+                        self.pods[pod.index()].started.push(part);
                         self.broadcast_status(Event::Started { pod, part, node });
                         self.started(pod, part, node);
                     }
@@ -691,14 +1053,12 @@ impl Backend for SimBackend {
                     self.etcd_down_until = self.now + election;
                     self.record(Record::EtcdLeaderLost { election });
                 }
-                Pending::Brownout { until, latency_factor, error_rate } => {
+                Pending::Brownout { until, brownout } => {
                     self.world_pending -= 1;
                     self.changed();
-                    self.brownout = Some((until, latency_factor, error_rate));
-                    self.record(Record::ApiServerBrownout {
-                        until,
-                        error_rate_permille: (error_rate * 1000.0).round() as u32,
-                    });
+                    let error_rate_permille = (brownout.error_rate * 1000.0).round() as u32;
+                    self.brownout = Some((until, brownout));
+                    self.record(Record::ApiServerBrownout { until, error_rate_permille });
                 }
             }
         }
@@ -714,22 +1074,24 @@ impl Backend for SimBackend {
                 | Action::UntaintNode { .. }
                 | Action::Evict { .. }
         );
-        let brownout = self.brownout.filter(|(until, _, _)| self.now < *until);
+        let browned_out = self.brownout.as_ref().is_some_and(|(until, _)| self.now < *until);
+        let epoch = self.watchers[from.index()].epoch;
         match &mut self.model {
             Some(m) if is_write => {
                 let throttled = m.throttle(from.index(), self.now);
-                let latency = throttled
-                    + match brownout {
-                        Some((_, factor, error_rate)) => m.browned_out_latency(factor, error_rate).0,
-                        None => {
-                            let (api, etcd) = m.write_latency();
-                            api + etcd
-                        }
-                    };
                 self.world_pending += 1;
-                self.queue.push(self.now + latency, Pending::Apply { from, action, latency });
+                if browned_out {
+                    // Each attempt, and each retry, meets the apiserver as it is at that time.
+                    let attempt = Pending::Attempt { from, action, epoch, since: self.now, failures: 0 };
+                    self.queue.push(self.now + throttled, attempt);
+                } else {
+                    let (api, etcd) = m.write_latency();
+                    let latency = throttled + api + etcd;
+                    let sent = self.now + throttled;
+                    self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch, sent });
+                }
             }
-            _ => self.execute_now(from, action),
+            _ => self.execute_now(from, epoch, action),
         }
     }
 }

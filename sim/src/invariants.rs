@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use podlab_cluster::gpu::{GpuDemand, GpuPick, GpuSlots, MILLI_PER_GPU};
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped};
+use podlab_cluster::{
+    ControllerId, NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped,
+};
 
 #[derive(Default)]
 pub struct Invariants {
@@ -20,10 +22,15 @@ pub struct Invariants {
     created: Vec<bool>,
     bound: BTreeMap<(PodId, Part), NodeId>,
     ended: BTreeMap<(PodId, Part), Phase>,
-    /// Gang members waiting at Permit: since when, and how long they may wait.
-    reserved: BTreeMap<PodId, (SimTime, SimDuration)>,
-    /// Mesos offers not yet answered or rescinded, and what each locks.
-    offered: BTreeMap<u64, Resources>,
+    /// Gang members waiting at Permit: since when, and how long they may wait, and which
+    /// scheduler holds them.
+    reserved: BTreeMap<PodId, (SimTime, SimDuration, ControllerId)>,
+    /// Mesos offers not yet answered or rescinded, what each locks, and which master made it.
+    offered: BTreeMap<u64, (Resources, ControllerId)>,
+    /// Whether a gang's reservations must end within its timeout. Not with a modelled control
+    /// plane: a gang allowed at Permit holds its reservations until its bindings commit, and a
+    /// slow or failing apiserver can take longer than the timeout to commit them.
+    reservation_deadline: bool,
     /// Pods deleted before they were bound: none may bind later.
     deleted: std::collections::BTreeSet<PodId>,
 }
@@ -36,6 +43,7 @@ impl Invariants {
             node_added: vec![false; scenario.nodes.len()],
             node_gpus: scenario.nodes.iter().map(|n| GpuSlots::for_node(n)).collect(),
             created: vec![false; scenario.pods.len()],
+            reservation_deadline: scenario.control_plane.is_none(),
             ..Invariants::default()
         }
     }
@@ -52,8 +60,10 @@ impl Invariants {
         }
         // A gang is complete or holds nothing past its timeout. The timeout counts from the
         // first member's wait, so no member waits longer than the timeout itself.
-        if let Some((pod, (since, timeout))) =
-            self.reserved.iter().find(|(_, (since, timeout))| stamped.time.since(*since) > *timeout)
+        if let Some((pod, (since, timeout, _))) = self
+            .reserved
+            .iter()
+            .find(|(_, (since, timeout, _))| self.reservation_deadline && stamped.time.since(*since) > *timeout)
         {
             return Err(format!(
                 "pod {} has held its reservation since {since}, past its gang's {timeout} timeout",
@@ -69,7 +79,7 @@ impl Invariants {
     /// binding into resources still offered to a framework breaks it too.
     fn offers_disjoint(&self, scenario: &Scenario) -> Result<(), String> {
         let mut locked = Resources::default();
-        for r in self.offered.values() {
+        for (r, _) in self.offered.values() {
             locked.add(r);
         }
         let mut capacity = Resources::default();
@@ -207,11 +217,11 @@ impl Invariants {
                 }
                 self.ended.insert((*pod, *part), *phase);
             }
-            Record::Note { note: Note::Reserved { pod, .. }, .. } => {
+            Record::Note { note: Note::Reserved { pod, .. }, by } => {
                 let group = scenario.pods[pod.index()].group.map(|g| &scenario.groups[g.index()]);
                 let timeout =
                     group.and_then(|g| g.schedule_timeout).unwrap_or(scenario.config.scheduler.permit_waiting_time);
-                self.reserved.insert(*pod, (stamped.time, timeout));
+                self.reserved.insert(*pod, (stamped.time, timeout, *by));
             }
             Record::Note { note: Note::Released { pod, .. }, .. } => {
                 self.reserved.remove(pod);
@@ -241,9 +251,19 @@ impl Invariants {
             | Record::ApiServerBrownout { .. }
             | Record::NodeRecovered { .. }
             | Record::Tainted { .. }
-            | Record::Untainted { .. } => {}
-            Record::Note { note: Note::Offered { offer, resources, .. }, .. } => {
-                if self.offered.insert(*offer, resources.clone()).is_some() {
+            | Record::Untainted { .. }
+            | Record::ApiFailed { .. }
+            | Record::ControllerRestarted { .. }
+            | Record::Relisted { .. }
+            | Record::WatchLag { .. } => {}
+            // A crashed scheduler's memory is gone: what it reserved at Permit and the offers
+            // it made were only in it, and lock nothing any more.
+            Record::ControllerCrashed { by } => {
+                self.reserved.retain(|_, (_, _, holder)| holder != by);
+                self.offered.retain(|_, (_, master)| master != by);
+            }
+            Record::Note { note: Note::Offered { offer, resources, .. }, by } => {
+                if self.offered.insert(*offer, (resources.clone(), *by)).is_some() {
                     return Err(format!("offer {offer} made twice"));
                 }
             }

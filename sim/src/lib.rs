@@ -7,8 +7,10 @@ pub mod log;
 pub mod model;
 pub mod queue;
 
+use podlab_cluster::config::Component;
+use podlab_cluster::controller::Factory;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Controller, Driver, SimTime, Stamped};
+use podlab_cluster::{Driver, SimTime, Stamped};
 
 pub use backend::SimBackend;
 
@@ -38,11 +40,13 @@ pub struct SimRun {
     pub violations: Vec<String>,
 }
 
-/// Runs `controllers` against the scenario's cluster in virtual time.
-pub fn run(scenario: &Scenario, controllers: Vec<Box<dyn Controller>>, options: SimOptions) -> SimRun {
-    let mut driver = Driver::new(controllers, options.seed);
+/// Runs the controllers `factory` builds against the scenario's cluster in virtual time;
+/// `components` says which process each runs in. A controller that a fault crashes is built
+/// afresh by `factory` when it restarts.
+pub fn run(scenario: &Scenario, factory: Factory<'_>, components: Vec<Component>, options: SimOptions) -> SimRun {
+    let mut driver = Driver::restartable(factory, options.seed);
     let names = driver.names();
-    let mut backend = SimBackend::new(scenario, names.clone(), options.seed, options.check_invariants);
+    let mut backend = SimBackend::new(scenario, names.clone(), components, options.seed, options.check_invariants);
     driver.run(&mut backend);
     let events_processed = backend.events_processed();
     let (end, scenario, log, violations) = backend.finish();

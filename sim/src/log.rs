@@ -123,6 +123,35 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         Record::NodeRecovered { node } => write!(out, "{} node-recovered node={}", time.0, node_name(*node)),
         Record::Tainted { node, key } => write!(out, "{} tainted node={} key={key}", time.0, node_name(*node)),
         Record::Untainted { node, key } => write!(out, "{} untainted node={} key={key}", time.0, node_name(*node)),
+        Record::ApiFailed { verb, reason, retry_after } => {
+            write!(out, "{} api-failed verb={verb} reason={reason} retry_after_ns={}", time.0, retry_after.as_nanos())
+        }
+        Record::ControllerCrashed { by } => {
+            write!(out, "{} controller-crashed by={}", time.0, controllers.get(by.index()).map_or("?", String::as_str))
+        }
+        Record::ControllerRestarted { by } => {
+            write!(
+                out,
+                "{} controller-restarted by={}",
+                time.0,
+                controllers.get(by.index()).map_or("?", String::as_str)
+            )
+        }
+        Record::Relisted { by, objects, latency, missed } => write!(
+            out,
+            "{} relisted by={} objects={objects} latency_ns={} missed={missed}",
+            time.0,
+            controllers.get(by.index()).map_or("?", String::as_str),
+            latency.as_nanos()
+        ),
+        Record::WatchLag { events, p50, p99, max } => write!(
+            out,
+            "{} watch-lag events={events} p50_ns={} p99_ns={} max_ns={}",
+            time.0,
+            p50.as_nanos(),
+            p99.as_nanos(),
+            max.as_nanos()
+        ),
         Record::Note { by, note } => {
             let by = controllers.get(by.index()).map_or("?", String::as_str);
             let job = |j: &JobRef| match j {

@@ -1,12 +1,13 @@
 //! The control plane's latencies and the kubelet's start-up path, drawn from their own seeded
 //! streams (one per component, so a draw in one never shifts another's): apiserver requests,
-//! etcd commits, watch delivery per watcher, and image pulls with a per-node image cache.
+//! etcd commits, watch delivery per watcher, lost watch events and the relists they cause,
+//! failed and retried requests, and image pulls with a per-node image cache.
 
 use std::collections::BTreeSet;
 
 use rand_chacha::ChaCha8Rng;
 
-use podlab_cluster::config::ControlPlaneConfig;
+use podlab_cluster::config::{Brownout, ControlPlaneConfig};
 use podlab_cluster::rng::stream;
 use podlab_cluster::{NodeId, Part, Pod, SimDuration, SimTime};
 
@@ -15,8 +16,13 @@ pub struct ControlPlane {
     api: ChaCha8Rng,
     etcd: ChaCha8Rng,
     watch: ChaCha8Rng,
-    /// Which requests fail during an apiserver brownout.
+    /// Which requests fail during an apiserver brownout (5xx), and which are throttled (429).
     errors: ChaCha8Rng,
+    throttling: ChaCha8Rng,
+    /// Which watch events are lost, and how long List calls take.
+    drops: ChaCha8Rng,
+    list: ChaCha8Rng,
+    timeouts: ChaCha8Rng,
     /// Per watcher: when its last watch event arrives, so a watch stream stays in order.
     last_watch: Vec<SimTime>,
     /// Pod status updates (a part started): drawn from a stream of their own, so adding
@@ -27,6 +33,11 @@ pub struct ControlPlane {
     bucket_tat: Vec<SimTime>,
     /// Per node: the images it has pulled.
     images: Vec<BTreeSet<String>>,
+}
+
+/// A uniform draw in [0, 1) with 53 random bits.
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rand_core::Rng::next_u64(rng) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn draw(d: &podlab_cluster::scenario::Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
@@ -41,6 +52,10 @@ impl ControlPlane {
             etcd: stream(seed, "control-plane/etcd"),
             watch: stream(seed, "control-plane/watch"),
             errors: stream(seed, "control-plane/apiserver-errors"),
+            throttling: stream(seed, "control-plane/apiserver-throttling"),
+            drops: stream(seed, "control-plane/watch-drops"),
+            list: stream(seed, "control-plane/list"),
+            timeouts: stream(seed, "control-plane/watch-timeouts"),
             last_watch: vec![SimTime::ZERO; watchers],
             status: stream(seed, "control-plane/watch-status"),
             last_status: vec![SimTime::ZERO; watchers],
@@ -69,24 +84,62 @@ impl ControlPlane {
         allowed.since(now)
     }
 
-    /// A write during an apiserver brownout: each attempt takes `factor` times longer, and
-    /// fails with probability `error_rate`; the client retries failures after an exponential
-    /// backoff (100 ms doubling, at most 10 s), as client-go does. Returns the time until the
-    /// request succeeds and how many attempts failed.
-    pub fn browned_out_latency(&mut self, factor: f64, error_rate: f64) -> (SimDuration, u32) {
-        let mut total = SimDuration::ZERO;
-        let mut failures = 0u32;
-        loop {
-            let (api, etcd) = self.write_latency();
-            let attempt = SimDuration((api.as_nanos() as f64 * factor).round() as u64);
-            let u = (rand_core::Rng::next_u64(&mut self.errors) >> 11) as f64 / (1u64 << 53) as f64;
-            if u >= error_rate || failures >= 30 {
-                return (total + attempt + etcd, failures);
-            }
-            let backoff_ms = (100u64 << failures.min(7)).min(10_000);
-            total = total + attempt + SimDuration::from_millis(backoff_ms);
-            failures += 1;
+    /// One attempt of a write during an apiserver brownout, the `failures`-th retry: its
+    /// apiserver latency is `factor` times longer; it is refused at once with 429 (the
+    /// max-in-flight limit), or fails when the request timeout expires, or with a 5xx at its
+    /// end. Returns the attempt's time to commit, or how long the failed attempt took, why it
+    /// failed, and how long the client waits before the next: a 429's `Retry-After`, else an
+    /// exponential backoff (100 ms doubling, at most 10 s: client-go's retry, then the
+    /// controller's rate-limited requeue). The 31st attempt goes through (a bound on a
+    /// degenerate plan).
+    pub fn browned_out_attempt(
+        &mut self,
+        b: &Brownout,
+        failures: u32,
+    ) -> Result<SimDuration, (SimDuration, &'static str, SimDuration)> {
+        let timeout = b.timeout.unwrap_or(self.config.request_timeout);
+        let (api, etcd) = self.write_latency();
+        let attempt = SimDuration((api.as_nanos() as f64 * b.latency_factor).round() as u64);
+        let u = unit(&mut self.errors);
+        let throttled = b.throttle_rate > 0.0 && unit(&mut self.throttling) < b.throttle_rate;
+        let backoff = SimDuration::from_millis((100u64 << failures.min(7)).min(10_000));
+        if failures >= 30 {
+            Ok(attempt + etcd)
+        } else if throttled {
+            Err((SimDuration::ZERO, "429", b.retry_after))
+        } else if attempt + etcd > timeout {
+            Err((timeout, "timeout", backoff))
+        } else if u < b.error_rate {
+            Err((attempt, "5xx", backoff))
+        } else {
+            Ok(attempt + etcd)
         }
+    }
+
+    /// Whether the next watch event to one watcher is lost (`watchDropRate`).
+    pub fn watch_event_lost(&mut self) -> bool {
+        self.config.watch_drop_rate > 0.0 && unit(&mut self.drops) < self.config.watch_drop_rate
+    }
+
+    /// How long a watch lasts before the client renews it: uniform in [T, 2T), as client-go
+    /// draws its watch timeouts (`minWatchTimeout` 5 min).
+    pub fn watch_timeout(&mut self) -> SimDuration {
+        let t = self.config.watch_timeout.as_nanos();
+        SimDuration(t + podlab_cluster::rng::below(&mut self.timeouts, t.max(1)))
+    }
+
+    /// How long a List of `objects` takes: one apiserver request, plus serialising each object.
+    pub fn list_latency(&mut self, objects: u64) -> SimDuration {
+        let api = draw(&self.config.api_latency, &mut self.list);
+        api + SimDuration(self.config.list_per_object.as_nanos().saturating_mul(objects))
+    }
+
+    /// Events for `watcher` are delivered from `at` on (a relist's replay): later watch
+    /// events must not overtake them.
+    pub fn hold_watch(&mut self, watcher: usize, at: SimTime) -> SimTime {
+        let at = at.max(self.last_watch[watcher]);
+        self.last_watch[watcher] = at;
+        at
     }
 
     /// When a watch event committed `now` reaches `watcher` (never before its previous one).

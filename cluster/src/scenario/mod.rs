@@ -37,7 +37,7 @@ use crate::apps::{
     DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, IntOrPercent, JOB_NAME_LABEL, JobSpec,
     LEGACY_JOB_NAME_LABEL,
 };
-use crate::config::{ControlPlaneConfig, Fault, PolicyConfig, WorkloadClass};
+use crate::config::{ControlPlaneConfig, Fault, FaultProcess, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, ReplicaSetSpec};
 use crate::time::{SimDuration, SimTime};
@@ -130,6 +130,18 @@ pub enum Check {
         job: String,
         pods: u32,
     },
+    /// How many created pods are in this phase at the time.
+    PodsInPhase {
+        phase: Phase,
+        count: u32,
+    },
+    /// How many records of this kind (`Record::kind`) the run wrote by the time: at least
+    /// `min`, at most `max`.
+    Records {
+        kind: &'static str,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
 }
 
 /// An `expect:` entry: checks that must hold for some policies at a time.
@@ -161,6 +173,8 @@ pub struct Scenario {
     /// The control plane's latencies; `None`: ideal (every request and watch instant).
     pub control_plane: Option<ControlPlaneConfig>,
     pub faults: Vec<Fault>,
+    /// Faults drawn per seed (`every:`); [`Scenario::instantiate`] adds them to `faults`.
+    pub fault_processes: Vec<FaultProcess>,
     pub replica_sets: Vec<ReplicaSetSpec>,
     pub deployments: Vec<DeploymentSpec>,
     /// The scenario's `actions:` on Deployments (`setImage`, `rolloutUndo`, `scale`), in time
@@ -192,8 +206,16 @@ impl Scenario {
 
     /// This scenario with its generated workload for `seed`: every policy run with the same
     /// seed sees the same jobs. Without generators it is the scenario itself.
+    /// The scenario as one run sees it: its generated workload and its random faults drawn
+    /// for `seed` (each fault process from its own stream `faults/<index>`).
     pub fn instantiate(&self, seed: u64) -> Result<Scenario, String> {
-        workload::instantiate(self, seed)
+        let mut s = workload::instantiate(self, seed)?;
+        // Drawn once: the instantiated scenario has them as fixed faults.
+        for process in std::mem::take(&mut s.fault_processes) {
+            s.faults.extend(process.draw(seed));
+        }
+        s.faults.sort_by_key(Fault::at);
+        Ok(s)
     }
 
     /// The members of each group, by group id.
@@ -681,6 +703,7 @@ impl<'a> Loader<'a> {
             workload: Workload::default(),
             control_plane: None,
             faults: Vec::new(),
+            fault_processes: Vec::new(),
             replica_sets,
             deployments,
             deployment_changes: Vec::new(),
@@ -963,7 +986,8 @@ impl<'a> Loader<'a> {
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
         scenario.workload = settings::workload(doc, dir, self.options.allow_paths_outside)?;
         scenario.control_plane = settings::control_plane(doc, dir, self.options.allow_paths_outside)?;
-        scenario.faults = settings::faults(doc, &scenario.nodes)?;
+        (scenario.faults, scenario.fault_processes) =
+            settings::faults(doc, &scenario.nodes, dir, self.options.allow_paths_outside, scenario.duration)?;
         if scenario.control_plane.is_none()
             && let Some(f) = doc.parsed.value.spec.faults.first()
         {
@@ -1124,6 +1148,25 @@ impl<'a> Loader<'a> {
                     );
                 }
                 checks.push(Check::ReplicasRunning { owner: name.clone(), running: want.value.running });
+            }
+            for (phase, count) in &ex.cluster {
+                let phase = Phase::parse(phase).ok_or_else(|| {
+                    doc.error(count, format!("unknown phase `{phase}` (Pending, Running, Succeeded, Failed)"))
+                })?;
+                checks.push(Check::PodsInPhase { phase, count: count.value });
+            }
+            for (kind, want) in &ex.events {
+                let Some(kind) = crate::event::RECORD_KINDS.iter().find(|k| **k == kind.as_str()) else {
+                    return Err(doc.src.error_with_help(
+                        doc.at(want),
+                        format!("unknown record kind `{kind}`"),
+                        format!("kinds: {}", crate::event::RECORD_KINDS.join(", ")),
+                    ));
+                };
+                if want.value.min.is_none() && want.value.max.is_none() {
+                    return Err(doc.error(want, "give `min:`, `max:` or both"));
+                }
+                checks.push(Check::Records { kind, min: want.value.min, max: want.value.max });
             }
             if checks.is_empty() {
                 return Err(doc.src.error_with_help(

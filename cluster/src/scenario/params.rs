@@ -23,6 +23,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("monolithic.batch.tJob | .tTask, monolithic.service.tJob | .tTask", "duration"),
     ("monolithic.multiPath", "true | false"),
     ("workload.rateMultiplier", "number > 0: multiplies every generator's arrival rate"),
+    ("controlPlane.watchDropRate", "0 to 0.5: the chance a watch event to one watcher is lost (needs controlPlane)"),
 ];
 
 fn duration(value: &str) -> Result<crate::time::SimDuration, String> {
@@ -48,6 +49,14 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
     };
     match parts[..] {
         ["duration"] => scenario.duration = Some(duration(value)?),
+        ["controlPlane", "watchDropRate"] => {
+            let rate: f64 = value.parse().map_err(|_| format!("`{value}`: a fraction from 0 to 0.5"))?;
+            if !(0.0..=0.5).contains(&rate) {
+                return Err(format!("`{value}`: a fraction from 0 to 0.5"));
+            }
+            let cp = scenario.control_plane.as_mut().ok_or("this scenario has no `controlPlane` to lose events")?;
+            cp.watch_drop_rate = rate;
+        }
         ["scheduler", "scoringStrategy"] => {
             c.scheduler.scoring = match value {
                 "LeastAllocated" => crate::config::ScoringStrategy::LeastAllocated,

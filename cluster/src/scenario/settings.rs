@@ -499,6 +499,10 @@ pub fn control_plane(
             (Some(q), _) => return Err(doc.error(q, "clientQps must be at least 1")),
             (None, Some(b)) => return Err(doc.error(b, "clientBurst needs clientQps")),
         }
+        c.request_timeout = duration_or(doc, &a.request_timeout, c.request_timeout)?;
+        if let (Some(t), SimDuration(0)) = (&a.request_timeout, c.request_timeout) {
+            return Err(doc.error(t, "a request timeout must be longer than 0"));
+        }
     }
     if let Some(e) = &m.etcd {
         c.etcd_commit = dist(&e.commit_latency)?;
@@ -507,6 +511,17 @@ pub fn control_plane(
         c.watch_delay = dist(w)?;
     }
     c.node_monitor_grace = duration_or(doc, &m.node_monitor_grace_period, c.node_monitor_grace)?;
+    if let Some(r) = &m.watch_drop_rate {
+        if !(0.0..=0.5).contains(&r.value) {
+            return Err(doc.error(r, "watchDropRate is a fraction from 0 to 0.5"));
+        }
+        c.watch_drop_rate = r.value;
+    }
+    c.watch_timeout = duration_or(doc, &m.watch_timeout, c.watch_timeout)?;
+    if let (Some(t), SimDuration(0)) = (&m.watch_timeout, c.watch_timeout) {
+        return Err(doc.error(t, "a watch timeout must be longer than 0"));
+    }
+    c.list_per_object = duration_or(doc, &m.list_latency_per_object, c.list_per_object)?;
     if let Some(k) = &m.kubelet {
         c.sandbox = duration_or(doc, &k.sandbox, c.sandbox)?;
         c.container_start = duration_or(doc, &k.container_start, c.container_start)?;
@@ -522,50 +537,102 @@ pub fn control_plane(
     Ok(Some(c))
 }
 
-/// `spec.faults`, with their nodes resolved.
+/// `spec.faults`, with their nodes resolved: faults at fixed times, and random processes (each
+/// drawn per seed by [`crate::config::FaultProcess::draw`]).
 pub fn faults(
     doc: &SimDoc<'_>,
     nodes: &[std::sync::Arc<crate::objects::Node>],
-) -> Result<Vec<crate::config::Fault>, LoadError> {
+    dir: &Path,
+    allow_outside: bool,
+    duration: Option<SimDuration>,
+) -> Result<(Vec<crate::config::Fault>, Vec<crate::config::FaultProcess>), LoadError> {
+    use crate::config::{Brownout, Component, Fault, FaultProcess};
+    use crate::objects::NodeId;
+    let files = Files { dir, allow_outside };
     let mut out = Vec::new();
-    for f in &doc.parsed.value.spec.faults {
-        let at = SimTime::ZERO + doc.duration(&f.at)?;
-        let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-        let node_ids = |what: &str| -> Result<Vec<crate::objects::NodeId>, LoadError> {
-            if f.nodes.is_empty() {
-                return Err(doc.error(&f.kind, format!("a {what} needs `nodes: [...]`")));
+    let mut processes = Vec::new();
+    let kinds = "NodeCrash, Partition, EtcdLeaderLoss, ApiServerBrownout, SchedulerCrash, ControllerManagerCrash";
+    for (index, f) in doc.parsed.value.spec.faults.iter().enumerate() {
+        let every =
+            f.every.as_ref().map(|d| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files)).transpose()?;
+        let at = match (&f.at, &every) {
+            (Some(at), None) => SimTime::ZERO + doc.duration(at)?,
+            (None, Some(_)) => SimTime::ZERO,
+            (Some(at), Some(_)) => {
+                return Err(doc.error(at, "a fault has `at:` (one, at a fixed time) or `every:` (a process), not both"));
             }
-            f.nodes
-                .iter()
-                .map(|n| {
-                    nodes
-                        .iter()
-                        .position(|x| x.name == n.value)
-                        .map(|i| crate::objects::NodeId(i as u32))
-                        .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))
-                })
-                .collect()
+            (None, None) => return Err(doc.error(&f.kind, "a fault needs `at: 5m`, or `every:` for a random process")),
+        };
+        let fixed_only = |field: &Option<DistributionManifest>, name: &str| match field {
+            Some(d) if every.is_none() => {
+                Err(doc.error(&d.distribution, format!("`{name}:` belongs to a random process (with `every:`)")))
+            }
+            _ => Ok(()),
+        };
+        fixed_only(&f.recovery, "recovery")?;
+        for (field, name) in [(&f.from, "from"), (&f.until, "until")] {
+            if let Some(v) = field.as_ref().filter(|_| every.is_none()) {
+                return Err(doc.error(v, format!("`{name}:` belongs to a random process (with `every:`)")));
+            }
+        }
+        let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+        let node_ids = |what: &str| -> Result<Vec<NodeId>, LoadError> {
+            let by_name = |n: &Spanned<String>| {
+                nodes
+                    .iter()
+                    .position(|x| x.name == n.value)
+                    .map(|i| NodeId(i as u32))
+                    .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))
+            };
+            let mut ids: Vec<NodeId> = f.nodes.iter().map(by_name).collect::<Result<_, _>>()?;
+            if let Some(pool) = &f.pool {
+                let Some(p) = doc.parsed.value.spec.node_pools.iter().find(|p| p.name.value == pool.value) else {
+                    return Err(doc.error(pool, format!("no node pool named `{}` in `spec.nodePools`", pool.value)));
+                };
+                for i in 0..p.count.value {
+                    ids.push(by_name(&Spanned { value: format!("{}-{i}", pool.value), ..pool.clone() })?);
+                }
+            }
+            if let Some(selector) = &f.node_selector {
+                let matching = nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| selector.value.iter().all(|(k, v)| n.labels.get(k).is_some_and(|l| l == v)));
+                let before = ids.len();
+                ids.extend(matching.map(|(i, _)| NodeId(i as u32)));
+                if ids.len() == before {
+                    return Err(doc.error(selector, "no node of this scenario has all these labels"));
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.is_empty() {
+                return Err(doc.error(&f.kind, format!("a {what} needs `nodes: [...]`, `pool:` or `nodeSelector:`")));
+            }
+            Ok(ids)
         };
         let lasting = f.lasting.as_ref().map(|l| doc.duration(l)).transpose()?;
-        use crate::config::Fault;
+        let restart_after = f.restart_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+        // One fault per node for fixed node faults; a process draws its node each time.
+        let mut node_set = Vec::new();
+        let mut templates = Vec::new();
         match f.kind.value.as_str() {
             "NodeCrash" => {
-                for node in node_ids("NodeCrash")? {
-                    out.push(Fault::NodeCrash { at, node, recover_after });
-                }
+                node_set = node_ids("NodeCrash")?;
+                templates.extend(node_set.iter().map(|&node| Fault::NodeCrash { at, node, recover_after }));
             }
             "Partition" => {
                 let heal_after = f.heal_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-                for node in node_ids("Partition")? {
-                    out.push(Fault::Partition { at, node, heal_after });
-                }
+                node_set = node_ids("Partition")?;
+                templates.extend(node_set.iter().map(|&node| Fault::Partition { at, node, heal_after }));
             }
             "EtcdLeaderLoss" => {
-                out.push(Fault::EtcdLeaderLoss { at, election: lasting.unwrap_or(SimDuration::from_secs(1)) });
+                templates.push(Fault::EtcdLeaderLoss { at, election: lasting.unwrap_or(SimDuration::from_secs(1)) });
             }
             "ApiServerBrownout" => {
                 let factor = f.latency_factor.as_ref().map_or(10.0, |v| v.value);
                 let rate = f.error_rate.as_ref().map_or(0.2, |v| v.value);
+                let throttle_rate = f.throttle_rate.as_ref().map_or(0.0, |v| v.value);
                 if !(1.0..=1e6).contains(&factor) {
                     return Err(doc.error(f.latency_factor.as_ref().expect("set"), "latencyFactor is 1 to 10^6"));
                 }
@@ -574,16 +641,62 @@ pub fn faults(
                         doc.error(f.error_rate.as_ref().expect("set"), "errorRate is a fraction from 0 to 0.99")
                     );
                 }
-                let lasting = lasting.ok_or_else(|| doc.error(&f.kind, "an ApiServerBrownout needs `lasting: 30s`"))?;
-                out.push(Fault::ApiServerBrownout { at, lasting, latency_factor: factor, error_rate: rate });
+                if !(0.0..0.99).contains(&throttle_rate) {
+                    return Err(
+                        doc.error(f.throttle_rate.as_ref().expect("set"), "throttleRate is a fraction from 0 to 0.99")
+                    );
+                }
+                let retry_after = duration_or(doc, &f.retry_after, SimDuration::from_secs(1))?;
+                let timeout = f.timeout.as_ref().map(|t| doc.duration(t)).transpose()?;
+                if let (Some(t), Some(SimDuration(0))) = (&f.timeout, timeout) {
+                    return Err(doc.error(t, "a request timeout must be longer than 0"));
+                }
+                let lasting = match (lasting, &f.recovery) {
+                    (Some(l), _) => l,
+                    (None, Some(_)) => SimDuration::ZERO,
+                    (None, None) => return Err(doc.error(&f.kind, "an ApiServerBrownout needs `lasting: 30s`")),
+                };
+                let brownout =
+                    Brownout { latency_factor: factor, error_rate: rate, throttle_rate, retry_after, timeout };
+                templates.push(Fault::ApiServerBrownout { at, lasting, brownout });
             }
-            other => {
-                return Err(doc.error(
-                    &f.kind,
-                    format!("unknown fault type `{other}` (NodeCrash, Partition, EtcdLeaderLoss, ApiServerBrownout)"),
+            "SchedulerCrash" | "ControllerManagerCrash" => {
+                let component = if f.kind.value == "SchedulerCrash" {
+                    Component::Scheduler
+                } else {
+                    if let Some(s) = &f.scheduler {
+                        return Err(doc.error(s, "`scheduler:` names a scheduler; a ControllerManagerCrash has none"));
+                    }
+                    Component::ControllerManager
+                };
+                let name = f.scheduler.as_ref().map(|s| s.value.clone());
+                templates.push(Fault::ComponentCrash { at, component, name, restart_after });
+            }
+            other => return Err(doc.error(&f.kind, format!("unknown fault type `{other}` ({kinds})"))),
+        }
+        let Some(every) = every else {
+            out.extend(templates);
+            continue;
+        };
+        let start = SimTime::ZERO + duration_or(doc, &f.from, SimDuration::ZERO)?;
+        let until = match (&f.until, duration) {
+            (Some(u), _) => SimTime::ZERO + doc.duration(u)?,
+            (None, Some(d)) => SimTime::ZERO + d,
+            (None, None) => {
+                return Err(doc.src.error_with_help(
+                    doc.at(&f.kind),
+                    "a random fault process needs an end",
+                    "add `until: 1h` to the fault, or a `duration` to the Simulation spec",
                 ));
             }
-        }
+        };
+        let recovery = f
+            .recovery
+            .as_ref()
+            .map(|d| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files))
+            .transpose()?;
+        let template = templates.into_iter().next().expect("every kind makes a template");
+        processes.push(FaultProcess { index, template, every, recovery, nodes: node_set, start, until });
     }
-    Ok(out)
+    Ok((out, processes))
 }

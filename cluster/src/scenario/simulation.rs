@@ -219,6 +219,12 @@ pub struct ControlPlaneManifest {
     pub watch_delay: Option<DistributionManifest>,
     pub kubelet: Option<KubeletManifest>,
     pub node_monitor_grace_period: Option<Spanned<String>>,
+    /// The chance that one watch event to one watcher is lost (0 to 0.5).
+    pub watch_drop_rate: Option<Spanned<f64>>,
+    /// How long a watch stays open with no event before the client renews it.
+    pub watch_timeout: Option<Spanned<String>>,
+    /// What a List costs per object returned, on top of one request.
+    pub list_latency_per_object: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +234,8 @@ pub struct LatencyManifest {
     /// Each client's write rate limit (client-go's QPS and burst).
     pub client_qps: Option<Spanned<u32>>,
     pub client_burst: Option<Spanned<u32>>,
+    /// The apiserver's `--request-timeout` (60s).
+    pub request_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -248,15 +256,28 @@ pub struct KubeletManifest {
     pub heartbeat_interval: Option<Spanned<String>>,
 }
 
-/// A fault at a fixed time.
+/// A fault at a fixed time (`at`), or drawn as a random process (`every`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FaultManifest {
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
-    pub at: Spanned<String>,
+    pub at: Option<Spanned<String>>,
+    /// A random process: the time between occurrences, drawn per seed.
+    pub every: Option<DistributionManifest>,
+    /// A process's first occurrence is drawn from here (default 0)…
+    pub from: Option<Spanned<String>>,
+    /// …and none begins from here on (default: the scenario's duration).
+    pub until: Option<Spanned<String>>,
+    /// A process's occurrences last a drawn time (a node's recovery, a heal, an election, a
+    /// brownout, a restart).
+    pub recovery: Option<DistributionManifest>,
     #[serde(default)]
     pub nodes: Vec<Spanned<String>>,
+    /// The nodes of a node pool (`spec.nodePools`)…
+    pub pool: Option<Spanned<String>>,
+    /// …or those with all these labels.
+    pub node_selector: Option<Spanned<BTreeMap<String, String>>>,
     /// NodeCrash: when the node comes back.
     pub recover_after: Option<Spanned<String>>,
     /// Partition: when it heals.
@@ -268,6 +289,15 @@ pub struct FaultManifest {
     /// (default 0.2).
     pub latency_factor: Option<Spanned<f64>>,
     pub error_rate: Option<Spanned<f64>>,
+    /// ApiServerBrownout: share of requests refused with 429 (default 0), the `Retry-After`
+    /// they carry (default 1s), and a request timeout in force (default the control plane's).
+    pub throttle_rate: Option<Spanned<f64>>,
+    pub retry_after: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    /// SchedulerCrash, ControllerManagerCrash: when the process is back (absent: never).
+    pub restart_after: Option<Spanned<String>>,
+    /// SchedulerCrash: only this scheduler (a controller's name, e.g. `omega-batch-0`).
+    pub scheduler: Option<Spanned<String>>,
 }
 
 /// One job written out: `tasks` identical pods arriving `at`, a PodGroup when more than one.
@@ -360,6 +390,12 @@ pub struct ExpectManifest {
     pub deployments: BTreeMap<String, Spanned<DeploymentExpect>>,
     #[serde(default)]
     pub jobs: BTreeMap<String, Spanned<JobExpect>>,
+    /// How many pods are in each phase: `{Pending: 0, Running: 20}`.
+    #[serde(default)]
+    pub cluster: BTreeMap<String, Spanned<u32>>,
+    /// How many records of a kind the run wrote by then: `{relisted: {min: 1}}`.
+    #[serde(default)]
+    pub events: BTreeMap<String, Spanned<CountExpect>>,
 }
 
 #[derive(Deserialize)]
@@ -390,6 +426,13 @@ pub struct JobExpect {
     pub failed: Option<u32>,
     /// At most this many of its pods ran at once.
     pub max_active: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountExpect {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
 }
 
 #[derive(Deserialize)]
