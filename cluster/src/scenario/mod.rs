@@ -7,10 +7,11 @@ mod manifest;
 pub mod params;
 mod settings;
 mod simulation;
+pub mod trace;
 mod workload;
 mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use manifest::{ALLOCATE_MEMORY_ANNOTATION, POD_GROUP_LABELS, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION};
 pub use simulation::API_VERSION;
-pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
+pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, PrefillJob, Workload};
 
 pub use crate::config::ScoringStrategy;
 
@@ -678,8 +679,24 @@ impl<'a> Loader<'a> {
                 "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
             ));
         }
-        for job in settings::fixed_jobs(doc)? {
-            if scenario.pod_named(&job.name).is_some() || scenario.groups.iter().any(|g| g.key() == job.name) {
+        let mut jobs = settings::fixed_jobs(doc)?;
+        match settings::trace(doc, dir, self.options.allow_paths_outside)? {
+            None => {}
+            Some(settings::Trace::Jobs(more)) => jobs.extend(more),
+            Some(settings::Trace::Prefill(more)) => scenario.workload.prefill_jobs.extend(more),
+        }
+        if let (Some(p), false) = (&spec.workload.prefill, scenario.workload.prefill_jobs.is_empty()) {
+            return Err(doc.error(
+                &p.cpu_utilisation,
+                "a generated prefill and listed (or traced) prefill jobs would fill the cell twice; keep one",
+            ));
+        }
+        // Names taken so far, so a listed or traced job cannot reuse one (a set: a trace adds
+        // thousands of jobs, and a scan per job would be quadratic).
+        let mut taken: BTreeSet<String> =
+            scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect();
+        for job in jobs {
+            if taken.contains(&job.name) {
                 return Err(doc.src.error(
                     doc.start,
                     format!("job `{}` has the name of an object already in the scenario", job.name),
@@ -687,8 +704,11 @@ impl<'a> Loader<'a> {
             }
             let template =
                 workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
+            let (pods, groups) = (scenario.pods.len(), scenario.groups.len());
             let before = scenario.arrivals.len();
             workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
+            taken.extend(scenario.pods[pods..].iter().map(|p| p.key()));
+            taken.extend(scenario.groups[groups..].iter().map(|g| g.key()));
             for a in scenario.arrivals.drain(before..) {
                 created_at.insert(a.object, a.at);
             }
