@@ -464,11 +464,6 @@ pub enum Trace {
     Prefill(Vec<PrefillJob>),
 }
 
-/// The default size of each task of an SWF job: one processor, and memory the log does not
-/// give (its column 10 is mostly unknown).
-pub const SWF_TASK_CPU: &str = "1";
-pub const SWF_TASK_MEMORY: &str = "512Mi";
-
 /// The jobs of an SWF log as podlab jobs: job `job-<number>` arrives at its submit time (from
 /// the first job's), a gang of `procs` tasks of `requests` each, running its run time.
 pub fn swf_jobs(swf: &trace::Swf, requests: &Resources) -> Vec<FixedJob> {
@@ -506,8 +501,8 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
         "swf" => {
             only_for(&t.workload, "workload", "swf")?;
             only_for(&t.time_unit, "timeUnit", "swf")?;
-            let cpu = t.cpu.as_ref().map_or(SWF_TASK_CPU, |c| c.value.as_str());
-            let memory = t.memory.as_ref().map_or(SWF_TASK_MEMORY, |m| m.value.as_str());
+            let cpu = t.cpu.as_ref().map_or(trace::SWF_TASK_CPU, |c| c.value.as_str());
+            let memory = t.memory.as_ref().map_or(trace::SWF_TASK_MEMORY, |m| m.value.as_str());
             let cpu_milli =
                 parse_quantity(cpu, "cpu").map_err(|why| doc.error(t.cpu.as_ref().unwrap_or(&t.format), why))?;
             let memory_bytes = parse_quantity(memory, "memory")

@@ -165,6 +165,11 @@ fn integer(line: &Line, field: (u32, &str), what: &str) -> Result<i64, TraceErro
     Ok(v as i64)
 }
 
+/// The default size of each task of an SWF job: one processor, and memory the log does not
+/// give (its column 10 is mostly unknown).
+pub const SWF_TASK_CPU: &str = "1";
+pub const SWF_TASK_MEMORY: &str = "512Mi";
+
 /// One job of an SWF log that ran: a rigid gang of `procs` processors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SwfJob {
