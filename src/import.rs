@@ -26,15 +26,7 @@ const ALL_POLICIES: &str = "[per-container, kubernetes, gang, mesos, omega, mono
 /// The Omega paper's three architectures, which its simulator's distributions were made for.
 const PAPER_POLICIES: &str = "[monolithic, mesos, omega]";
 
-/// The attribution every scenario made from an SWF log carries (the archive asks for it).
-pub const SWF_ATTRIBUTION: &str = "Parallel Workloads Archive — cite Feitelson, Tsafrir, Krakov, \
-                                   \"Experience with using the Parallel Workloads Archive\", JPDC 2014";
-/// The Google 2011 trace's attribution (CC-BY).
-pub const GOOGLE_ATTRIBUTION: &str = "Google cluster-usage traces (clusterdata-2011-2), CC-BY — Google; Reiss, \
-                                      Wilkes et al., 2011; rows via the Omega simulator's init-cluster-state.log";
-/// The Omega simulator's (BSD-3) distributions.
-pub const OMEGA_ATTRIBUTION: &str = "distributions in the format of Google's Omega simulator \
-                                     (google/cluster-scheduler-simulator, BSD-3)";
+use trace::{GOOGLE_ATTRIBUTION, OMEGA_ATTRIBUTION};
 
 fn open(file: &Path) -> anyhow::Result<Box<dyn std::io::BufRead>> {
     Ok(trace::open(file).map_err(|e| BadInput(format!("cannot read {}: {e}", file.display())))?)
@@ -68,8 +60,15 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn header(out: &mut String, name: &str, policies: &str) {
-    let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: {name}}}\nspec:");
+/// The Simulation document's start; `attribution` goes into its annotation, which reports show.
+fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
+    let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
+    if !attribution.is_empty() {
+        let quoted = attribution.replace('\\', "\\\\").replace('"', "\\\"");
+        let key = podlab::cluster::scenario::ATTRIBUTION_ANNOTATION;
+        let _ = writeln!(out, "  annotations: {{{key}: \"{quoted}\"}}");
+    }
+    out.push_str("spec:\n");
     let _ = writeln!(out, "  seed: 1\n  policies: {policies}");
 }
 
@@ -86,14 +85,16 @@ fn swf_scenario(swf: &Swf, name: &str, source: &str, reference: bool) -> anyhow:
             swf.acknowledge.as_deref().unwrap_or("see the log's header")
         );
     }
-    let _ = writeln!(out, "# {SWF_ATTRIBUTION}.");
+    let _ = writeln!(out, "# {}.", trace::SWF_ATTRIBUTION);
     let _ = writeln!(
         out,
         "# {} jobs ({} skipped: never ran or unknown size); each a gang of one-CPU pods.",
         swf.jobs.len(),
         swf.skipped
     );
-    header(&mut out, name, ALL_POLICIES);
+    // A referenced log adds its attribution when it loads; an inlined one carries it here.
+    let attribution = if reference { String::new() } else { swf.attribution() };
+    header(&mut out, name, &attribution, ALL_POLICIES);
     let _ = writeln!(out, "  nodePools: [{{name: proc, count: {procs}, cpu: \"1\", memory: 1Gi, maxPods: 1}}]");
     let _ = writeln!(out, "  workload:");
     if let Some(j) = swf.jobs.iter().find(|j| u64::from(j.procs) > procs) {
@@ -258,7 +259,12 @@ pub fn import_google_prefill(a: PrefillArgs) -> anyhow::Result<ExitCode> {
         total_cpu / 1000,
         total_memory as f64 / f64::from(1u32 << 30)
     );
-    header(&mut out, &name_of(&a.file, &[".gz", ".log"]), ALL_POLICIES);
+    header(
+        &mut out,
+        &name_of(&a.file, &[".gz", ".log"]),
+        if a.reference { "" } else { GOOGLE_ATTRIBUTION },
+        ALL_POLICIES,
+    );
     let _ = writeln!(out, "  duration: {}", a.duration);
     let _ = writeln!(
         out,
@@ -413,7 +419,7 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         out,
         "# Files are named relative to this scenario's folder; outside it, load with --allow-paths-outside."
     );
-    header(&mut out, &format!("omega-{}", name_of(Path::new(&cell), &[])), PAPER_POLICIES);
+    header(&mut out, &format!("omega-{}", name_of(Path::new(&cell), &[])), OMEGA_ATTRIBUTION, PAPER_POLICIES);
     let _ = writeln!(out, "  duration: {}", a.until);
     let _ = writeln!(
         out,

@@ -114,6 +114,8 @@ fn referenced_swf_equals_the_inlined_import() {
     );
     let referenced = load_text(&dir.join("ref.yaml"), &text);
     assert_eq!(referenced.pods.len(), inlined.pods.len());
+    assert_eq!(referenced.attributions, inlined.attributions, "the log's donor and the archive, either way");
+    assert!(referenced.attributions[0].contains("Lars Malinowsky"), "{:?}", referenced.attributions);
     for policy in ["kubernetes", "gang", "omega", "mesos"] {
         let (a, b) = (run_checked(&inlined, policy, 3), run_checked(&referenced, policy, 3));
         assert_eq!(a.sim.digest, b.sim.digest, "{policy}");
@@ -167,6 +169,7 @@ fn referenced_prefill_equals_the_inlined_import() {
     );
     let referenced = load_text(&dir.join("ref.yaml"), &text);
     assert_eq!(referenced.workload.prefill_jobs, inlined.workload.prefill_jobs);
+    assert_eq!(referenced.attributions, inlined.attributions);
     for policy in ["kubernetes", "omega"] {
         assert_eq!(run_checked(&inlined, policy, 5).sim.digest, run_checked(&referenced, policy, 5).sim.digest);
     }
@@ -293,5 +296,31 @@ fn bad_trace_lines_are_positioned_errors() {
     let out = podlab(&["validate", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-paths-outside"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `podlab compare` on a trace scenario (the README's KTH-SP2 command, on a small slice) writes
+/// results.csv, charts and report.html, and the report and table keep the log's attribution.
+#[test]
+fn compare_on_a_trace_keeps_its_attribution() {
+    let dir = temp_dir("compare");
+    let bundled = std::fs::read_to_string(root().join("scenarios/traces/kth-sp2.yaml")).unwrap();
+    let text = bundled
+        .replace("maxJobs: 300", "maxJobs: 8")
+        .replace("../../../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz", &abs(KTH));
+    let file = dir.join("kth-sp2.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let args = ["compare", file.to_str().unwrap(), "--allow-paths-outside", "--out", out.to_str().unwrap()];
+    let result = podlab(&args);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.contains("data: IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<dt>data</dt><dd>IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    for policy in podlab::schedulers::POLICIES {
+        assert!(csv.contains(&format!("kth-sp2,{policy},1,")), "{policy} missing from results.csv");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -120,6 +120,9 @@ pub struct Scenario {
     pub arrivals: Vec<Arrival>,
     pub expectations: Vec<Expectation>,
     pub warnings: Vec<Diagnostic>,
+    /// Where the scenario's data comes from, to be shown with every result computed from it:
+    /// the `podlab.dev/attribution` annotation of the Simulation document, and each trace read.
+    pub attributions: Vec<String>,
 }
 
 impl Scenario {
@@ -216,6 +219,9 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
     let src = Source::new(file, text);
     Loader { src: &src, options, warnings: Vec::new() }.load()
 }
+
+/// The Simulation annotation that names where a scenario's data comes from; reports show it.
+pub const ATTRIBUTION_ANNOTATION: &str = "podlab.dev/attribution";
 
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
@@ -489,6 +495,7 @@ impl<'a> Loader<'a> {
             arrivals: Vec::new(),
             expectations: Vec::new(),
             warnings: Vec::new(),
+            attributions: Vec::new(),
         };
         let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
         if let Some(f) = simulations.first() {
@@ -679,12 +686,22 @@ impl<'a> Loader<'a> {
                 "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
             ));
         }
+        if let Some(a) = m.metadata.annotations.get(ATTRIBUTION_ANNOTATION).filter(|a| !a.trim().is_empty()) {
+            scenario.attributions.push(a.clone());
+        }
         let mut jobs = settings::fixed_jobs(doc)?;
         match settings::trace(doc, dir, self.options.allow_paths_outside)? {
             None => {}
-            Some(settings::Trace::Jobs(more)) => jobs.extend(more),
-            Some(settings::Trace::Prefill(more)) => scenario.workload.prefill_jobs.extend(more),
+            Some((settings::Trace::Jobs(more), attribution)) => {
+                jobs.extend(more);
+                scenario.attributions.push(attribution);
+            }
+            Some((settings::Trace::Prefill(more), attribution)) => {
+                scenario.workload.prefill_jobs.extend(more);
+                scenario.attributions.push(attribution);
+            }
         }
+        scenario.attributions.dedup();
         if let (Some(p), false) = (&spec.workload.prefill, scenario.workload.prefill_jobs.is_empty()) {
             return Err(doc.error(
                 &p.cpu_utilisation,

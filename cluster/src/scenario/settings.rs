@@ -484,7 +484,7 @@ pub fn swf_jobs(swf: &trace::Swf, requests: &Resources) -> Vec<FixedJob> {
 
 /// `spec.workload.trace`, read now: the file relative to the scenario's folder (inside it
 /// unless `allow_outside`), streamed; a bad line is an error about the trace file's line.
-pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option<Trace>, LoadError> {
+pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option<(Trace, String)>, LoadError> {
     let Some(t) = &doc.parsed.value.spec.workload.trace else { return Ok(None) };
     let path = inside(dir, &t.path.value, allow_outside).map_err(|why| doc.error(&t.path, why))?;
     let label = path.display().to_string();
@@ -511,7 +511,8 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
             if swf.jobs.is_empty() {
                 return Err(doc.error(&t.path, format!("{label}: no job that ran")));
             }
-            Ok(Some(Trace::Jobs(swf_jobs(&swf, &Resources::new(cpu_milli, memory_bytes)))))
+            let jobs = swf_jobs(&swf, &Resources::new(cpu_milli, memory_bytes));
+            Ok(Some((Trace::Jobs(jobs), swf.attribution())))
         }
         "google-prefill" => {
             only_for(&t.cpu, "cpu", "google-prefill")?;
@@ -526,7 +527,7 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
             };
             let jobs =
                 trace::read_google_prefill(open()?, max_jobs, unit, only).map_err(|e| e.into_load_error(&label))?;
-            Ok(Some(Trace::Prefill(jobs)))
+            Ok(Some((Trace::Prefill(jobs), trace::GOOGLE_ATTRIBUTION.to_string())))
         }
         other => Err(doc.error(&t.format, format!("unknown trace format `{other}` (swf, google-prefill)"))),
     }

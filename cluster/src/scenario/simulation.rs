@@ -29,8 +29,8 @@ pub struct SimulationMeta {
     #[serde(default)]
     #[allow(dead_code)]
     pub labels: BTreeMap<String, String>,
+    /// `podlab.dev/attribution`: where the scenario's data comes from (reports show it).
     #[serde(default)]
-    #[allow(dead_code)]
     pub annotations: BTreeMap<String, String>,
 }
 

@@ -190,7 +190,29 @@ pub struct Swf {
     pub skipped: u64,
 }
 
+/// The Parallel Workloads Archive asks every user to cite it (and the log's donor).
+pub const SWF_ATTRIBUTION: &str = "Parallel Workloads Archive — cite Feitelson, Tsafrir, Krakov, \
+                                   \"Experience with using the Parallel Workloads Archive\", JPDC 2014";
+/// The Google 2011 trace's attribution (CC-BY).
+pub const GOOGLE_ATTRIBUTION: &str = "Google cluster-usage traces (clusterdata-2011-2), CC-BY — Google; Reiss, \
+                                      Wilkes et al., 2011; rows via the Omega simulator's init-cluster-state.log";
+/// The Omega simulator's (BSD-3) distribution format.
+pub const OMEGA_ATTRIBUTION: &str = "distributions in the format of Google's Omega simulator \
+                                     (google/cluster-scheduler-simulator, BSD-3)";
+
 impl Swf {
+    /// The attribution of results computed from this log: the machine, its donor, the archive.
+    pub fn attribution(&self) -> String {
+        let mut a = String::new();
+        if let Some(c) = &self.computer {
+            a.push_str(&format!("{c}, "));
+        }
+        if let Some(d) = &self.acknowledge {
+            a.push_str(&format!("donor {d}; "));
+        }
+        a + SWF_ATTRIBUTION
+    }
+
     /// The earliest submit time: the trace's t = 0.
     pub fn start_s(&self) -> u64 {
         self.jobs.iter().map(|j| j.submit_s).min().unwrap_or(0)
