@@ -265,6 +265,13 @@ fn bad_trace_lines_are_positioned_errors() {
             "bad_cmb.log:2:7",
             "not negative",
         ),
+        (
+            "generators: [{name: b, interArrival: {distribution: constant, value: 1s, cell: c}, \
+             tasks: {distribution: constant, value: 1}, runFor: {distribution: constant, value: 1s}, \
+             cpu: '1', memory: 1Gi, count: 3}]",
+            "scenario.yaml:6:",
+            "choose the rows of an empirical",
+        ),
     ];
     for (workload, at, what) in cases {
         let file = dir.join("scenario.yaml");

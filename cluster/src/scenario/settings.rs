@@ -292,6 +292,11 @@ fn distribution(
         })
     }
     let need = |field, name| need(doc, d, field, name);
+    if d.distribution.value != "empirical"
+        && let Some(f) = d.cell.as_ref().or(d.policy.as_ref())
+    {
+        return Err(doc.error(f, "`cell` and `policy` choose the rows of an empirical distribution's file"));
+    }
     Ok(match d.distribution.value.as_str() {
         "constant" => Distribution::Constant(number(doc, need(&d.value, "value")?, kind)?),
         "exponential" => Distribution::Exponential { mean: number(doc, need(&d.mean, "mean")?, kind)? },
