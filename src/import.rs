@@ -64,9 +64,8 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
 fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
     let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
     if !attribution.is_empty() {
-        let quoted = attribution.replace('\\', "\\\\").replace('"', "\\\"");
         let key = podlab::cluster::scenario::ATTRIBUTION_ANNOTATION;
-        let _ = writeln!(out, "  annotations: {{{key}: \"{quoted}\"}}");
+        let _ = writeln!(out, "  annotations: {{{key}: {}}}", quoted(attribution));
     }
     out.push_str("spec:\n");
     let _ = writeln!(out, "  seed: 1\n  policies: {policies}");
@@ -142,9 +141,14 @@ fn too_many_inline(jobs: usize) -> anyhow::Error {
     .into()
 }
 
+/// A YAML double-quoted string.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// `spec.workload.trace` naming `file` relative to where the scenario is written.
 fn trace_line(file: &Path, out: Option<&Path>, format: &str, max_jobs: usize, extra: &str) -> anyhow::Result<String> {
-    let mut line = format!("    trace: {{format: {format}, path: \"{}\"", relative(&folder_of(out), file)?);
+    let mut line = format!("    trace: {{format: {format}, path: {}", quoted(&relative(&folder_of(out), file)?));
     if max_jobs != usize::MAX {
         let _ = write!(line, ", maxJobs: {max_jobs}");
     }
@@ -409,6 +413,10 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
     for (text, what) in [(&a.machine_cpu, "cpu"), (&a.machine_memory, "memory")] {
         quantity(text, what)?;
     }
+    for (text, what) in [(&a.task_cpu, "cpu"), (&a.task_memory, "memory")] {
+        podlab::cluster::quantity::parse_quantity(text, what)
+            .map_err(|why| BadInput(format!("--task-{what}: {why}")))?;
+    }
     podlab::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
     let here = folder_of(a.out.as_deref());
     let mut out = String::new();
@@ -432,8 +440,10 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         for (field, file) in &files {
             let _ = writeln!(
                 out,
-                "      {field}: {{distribution: empirical, file: \"{}\", cell: \"{cell}\", policy: \"{policy}\"}}",
-                relative(&here, file)?
+                "      {field}: {{distribution: empirical, file: {}, cell: {}, policy: {}}}",
+                quoted(&relative(&here, file)?),
+                quoted(&cell),
+                quoted(&policy)
             );
         }
         let _ = writeln!(
@@ -448,8 +458,8 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         trace::read_google_prefill(open(prefill)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
         let _ = writeln!(
             out,
-            "    trace: {{format: google-prefill, path: \"{}\", timeUnit: {}}}",
-            relative(&here, prefill)?,
+            "    trace: {{format: google-prefill, path: {}, timeUnit: {}}}",
+            quoted(&relative(&here, prefill)?),
             a.prefill_time_unit
         );
     }
