@@ -157,9 +157,27 @@ fn trace_line(file: &Path, out: Option<&Path>, format: &str, max_jobs: usize, ex
 }
 
 /// `podlab import swf FILE [--max-jobs N] [--reference] [--out FILE]`.
-pub fn import_swf(file: &Path, max_jobs: usize, reference: bool, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn import_swf(
+    file: &Path,
+    max_jobs: usize,
+    window: (Option<String>, Option<String>),
+    reference: bool,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let label = file.display().to_string();
-    let swf = trace::read_swf(open(file)?, max_jobs as u64).map_err(positioned(file))?;
+    let secs = |flag: &str, d: &Option<String>| -> anyhow::Result<Option<u64>> {
+        d.as_deref()
+            .map(|d| podlab::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
+            .transpose()
+            .map(|d| d.map(|d| d.as_nanos() / 1_000_000_000))
+            .map_err(Into::into)
+    };
+    let (from_s, until_s) = (secs("from", &window.0)?.unwrap_or(0), secs("until", &window.1)?);
+    if until_s.is_some_and(|u| u <= from_s) {
+        return Err(BadInput("--until must come after --from".into()).into());
+    }
+    let slice = trace::SwfSlice { max_jobs: max_jobs as u64, from_s, until_s };
+    let swf = trace::read_swf(open(file)?, slice).map_err(positioned(file))?;
     if swf.jobs.is_empty() {
         return Err(BadInput(format!("{label}: no job that ran")).into());
     }
@@ -168,7 +186,13 @@ pub fn import_swf(file: &Path, max_jobs: usize, reference: bool, out: Option<Pat
     }
     let mut text = swf_scenario(&swf, &name_of(file, &[".gz", ".swf"]), &label, reference)?;
     if reference {
-        let _ = writeln!(text, "{}", trace_line(file, out.as_deref(), "swf", max_jobs, "")?);
+        let mut extra = String::new();
+        for (key, value) in [("from", &window.0), ("until", &window.1)] {
+            if let Some(v) = value {
+                let _ = write!(extra, ", {key}: {v}");
+            }
+        }
+        let _ = writeln!(text, "{}", trace_line(file, out.as_deref(), "swf", max_jobs, &extra)?);
     }
     write_out(&text, out.as_deref(), &format!("{} jobs", swf.jobs.len()))
 }

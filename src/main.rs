@@ -147,6 +147,12 @@ enum ImportCommand {
         /// Only the first N jobs of the log.
         #[arg(long, value_name = "N", default_value_t = usize::MAX)]
         max_jobs: usize,
+        /// Only jobs submitted this long after the log's first submit or later (`720h`).
+        #[arg(long, value_name = "DURATION")]
+        from: Option<String>,
+        /// Only jobs submitted before this long after the log's first submit.
+        #[arg(long, value_name = "DURATION")]
+        until: Option<String>,
         /// Reference the log (`spec.workload.trace`, read when the scenario loads) instead of
         /// writing its jobs inline; needed past 10,000 jobs.
         #[arg(long)]
@@ -298,8 +304,8 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
-        Command::Import(ImportCommand::Swf { file, max_jobs, reference, out }) => {
-            import::import_swf(&file, max_jobs, reference, out)
+        Command::Import(ImportCommand::Swf { file, max_jobs, from, until, reference, out }) => {
+            import::import_swf(&file, max_jobs, (from, until), reference, out)
         }
         Command::Import(ImportCommand::GooglePrefill {
             file,

@@ -99,6 +99,21 @@ fn swf_skipped(text: &str) -> usize {
     text[open + 1..at].parse().unwrap()
 }
 
+/// A time window of the log, referenced or imported: the same jobs, the first at t = 0.
+#[test]
+fn swf_time_window_referenced_equals_imported() {
+    let dir = temp_dir("swf-window");
+    let inlined = import(&dir, "inline.yaml", &["swf", KTH, "--from", "720h", "--until", "722h"]);
+    assert!(!inlined.pods.is_empty(), "two hours a month in hold jobs");
+    assert_eq!(inlined.arrivals.iter().map(|a| a.at).min(), Some(podlab::cluster::time::SimTime::ZERO));
+    let referenced = import(&dir, "ref.yaml", &["swf", KTH, "--from", "720h", "--until", "722h", "--reference"]);
+    let text = std::fs::read_to_string(dir.join("ref.yaml")).unwrap();
+    assert!(text.contains("from: 720h, until: 722h}"), "{text}");
+    assert_eq!(referenced.pods.len(), inlined.pods.len());
+    assert_eq!(run_checked(&inlined, "gang", 2).sim.digest, run_checked(&referenced, "gang", 2).sim.digest);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A scenario that references the SWF log holds the very jobs `import swf` inlines: same
 /// digest under every policy.
 #[test]

@@ -512,7 +512,17 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
                 parse_quantity(cpu, "cpu").map_err(|why| doc.error(t.cpu.as_ref().unwrap_or(&t.format), why))?;
             let memory_bytes = parse_quantity(memory, "memory")
                 .map_err(|why| doc.error(t.memory.as_ref().unwrap_or(&t.format), why))?;
-            let swf = trace::read_swf(open()?, max_jobs).map_err(|e| e.into_load_error(&label))?;
+            let secs = |f: &Option<Spanned<String>>| -> Result<Option<u64>, LoadError> {
+                Ok(f.as_ref().map(|d| doc.duration(d)).transpose()?.map(|d| d.as_nanos() / 1_000_000_000))
+            };
+            let (from_s, until_s) = (secs(&t.from)?.unwrap_or(0), secs(&t.until)?);
+            if let (Some(u), Some(at)) = (until_s, &t.until)
+                && u <= from_s
+            {
+                return Err(doc.error(at, "`until` must come after `from`"));
+            }
+            let slice = trace::SwfSlice { max_jobs, from_s, until_s };
+            let swf = trace::read_swf(open()?, slice).map_err(|e| e.into_load_error(&label))?;
             if swf.jobs.is_empty() {
                 return Err(doc.error(&t.path, format!("{label}: no job that ran")));
             }
@@ -521,6 +531,8 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
         }
         "google-prefill" => {
             only_for(&t.cpu, "cpu", "google-prefill")?;
+            only_for(&t.from, "from", "google-prefill")?;
+            only_for(&t.until, "until", "google-prefill")?;
             only_for(&t.memory, "memory", "google-prefill")?;
             let only = match &t.workload {
                 None => None,

@@ -320,6 +320,10 @@ pub struct TraceManifest {
     pub path: Spanned<String>,
     /// Only the first N jobs (that ran, for SWF).
     pub max_jobs: Option<Spanned<u64>>,
+    /// SWF: only jobs submitted from this long after the log's first submit, and before
+    /// `until` (`720h`: a month in); the first of them arrives at t = 0.
+    pub from: Option<Spanned<String>>,
+    pub until: Option<Spanned<String>>,
     /// SWF: each task's size (default `1` CPU, `512Mi`).
     pub cpu: Option<Spanned<String>>,
     pub memory: Option<Spanned<String>>,

@@ -222,8 +222,25 @@ impl Swf {
 const SWF_HELP: &str = "an SWF job line has 18 whitespace-separated numbers: job, submit, wait, run time, \
                         allocated processors, …; `-1` marks an unknown value, `;` starts a header line";
 
-/// Reads an SWF log (Standard Workload Format 2.2), at most `max_jobs` jobs that ran.
-pub fn read_swf(reader: impl BufRead, max_jobs: u64) -> Result<Swf, TraceError> {
+/// Which part of an SWF log to read: jobs submitted from `from_s` (inclusive) until `until_s`
+/// (exclusive), in seconds after the log's first submit, at most `max_jobs` of them that ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwfSlice {
+    pub max_jobs: u64,
+    pub from_s: u64,
+    pub until_s: Option<u64>,
+}
+
+impl SwfSlice {
+    pub fn first(max_jobs: u64) -> SwfSlice {
+        SwfSlice { max_jobs, from_s: 0, until_s: None }
+    }
+}
+
+/// Reads an SWF log (Standard Workload Format 2.2): the jobs of `slice` that ran.
+pub fn read_swf(reader: impl BufRead, slice: SwfSlice) -> Result<Swf, TraceError> {
+    let max_jobs = slice.max_jobs;
+    let mut origin: Option<i64> = None;
     let mut swf = Swf::default();
     let mut lines = Lines::new(reader);
     let mut tasks = 0u64;
@@ -259,6 +276,18 @@ pub fn read_swf(reader: impl BufRead, max_jobs: u64) -> Result<Swf, TraceError> 
         let run = integer(&line, fields[3], "field 4, the run time in seconds")?;
         let allocated = integer(&line, fields[4], "field 5, the allocated processors")?;
         let requested = integer(&line, fields[7], "field 8, the requested processors")?;
+        // The window counts from the log's first submit; the log is in submit order, so a job
+        // past its end ends the reading.
+        if submit >= 0 {
+            let origin = *origin.get_or_insert(submit);
+            let since = submit.saturating_sub(origin).max(0) as u64;
+            if slice.until_s.is_some_and(|u| since >= u) {
+                break;
+            }
+            if since < slice.from_s {
+                continue;
+            }
+        }
         // Allocated processors, or the requested ones where the log does not know.
         let procs = if allocated > 0 { allocated } else { requested };
         if run <= 0 || procs <= 0 || submit < 0 {
@@ -540,7 +569,7 @@ mod tests {
     fn swf_lines_and_positioned_errors() {
         let text = "; MaxProcs: 4\n; Computer: toy\n1 0 5 10 2 -1 -1 2 -1 -1 1 1 1 1 1 1 -1 -1\n\
                     2 3 0 0 1 -1 -1 1 -1 -1 0 1 1 1 1 1 -1 -1\n3 7 0 4 -1 -1 -1 3 -1 -1 1 1 1 1 1 1 -1 -1\n";
-        let swf = read_swf(text.as_bytes(), u64::MAX).unwrap();
+        let swf = read_swf(text.as_bytes(), SwfSlice::first(u64::MAX)).unwrap();
         assert_eq!(swf.max_procs, Some(4));
         assert_eq!(swf.skipped, 1, "job 2 never ran");
         assert_eq!(
@@ -550,11 +579,15 @@ mod tests {
                 SwfJob { number: 3, submit_s: 7, run_s: 4, procs: 3 }
             ]
         );
-        assert_eq!(read_swf(text.as_bytes(), 1).unwrap().jobs.len(), 1);
+        assert_eq!(read_swf(text.as_bytes(), SwfSlice::first(1)).unwrap().jobs.len(), 1);
+        let window = SwfSlice { max_jobs: u64::MAX, from_s: 5, until_s: Some(8) };
+        let later = read_swf(text.as_bytes(), window).unwrap();
+        assert_eq!(later.jobs.iter().map(|j| j.number).collect::<Vec<_>>(), [3], "submitted at 7 s, in [5 s, 8 s)");
+        assert_eq!(later.start_s(), 7, "t = 0 is the slice's first job");
         let bad = "; x\n1 0 5 ten 2 -1 -1 2 -1 -1 1 1 1 1 1 1 -1 -1\n";
-        let e = read_swf(bad.as_bytes(), u64::MAX).unwrap_err();
+        let e = read_swf(bad.as_bytes(), SwfSlice::first(u64::MAX)).unwrap_err();
         assert_eq!((e.line, e.col, e.width), (2, 7, 3), "{e:?}");
-        let short = read_swf("1 2 3\n".as_bytes(), u64::MAX).unwrap_err();
+        let short = read_swf("1 2 3\n".as_bytes(), SwfSlice::first(u64::MAX)).unwrap_err();
         assert_eq!(short.line, 1);
         assert!(short.message.contains("3 fields"), "{}", short.message);
     }
