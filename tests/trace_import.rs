@@ -269,11 +269,14 @@ fn bad_trace_lines_are_positioned_errors() {
     .unwrap();
     let prefill = dir.join("bad-prefill.log");
     std::fs::write(&prefill, "11 0 7 1 3 2 0.5 2000\n11 0 8 1 9 2 0.5 2000\n").unwrap();
+    std::fs::write(dir.join("empty.log"), "\n").unwrap();
     let cmb = dir.join("bad_cmb.log");
     std::fs::write(&cmb, "c p 0 1\nc p 0 -4\n").unwrap();
     let cases = [
         ("trace: {format: swf, path: bad.swf}", "bad.swf:3:7", "is not a number"),
         ("trace: {format: google-prefill, path: bad-prefill.log}", "bad-prefill.log:2:10", "scheduling class"),
+        ("trace: {format: google-prefill, path: empty.log}", "scenario.yaml:6:", "no job running at the start"),
+        ("trace: {format: parquet, path: empty.log}", "scenario.yaml:6:", "unknown trace format `parquet`"),
         (
             "generators: [{name: b, interArrival: {distribution: empirical, file: bad_cmb.log}, \
              tasks: {distribution: constant, value: 1}, runFor: {distribution: constant, value: 1s}, \

@@ -544,6 +544,9 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
             };
             let jobs =
                 trace::read_google_prefill(open()?, max_jobs, unit, only).map_err(|e| e.into_load_error(&label))?;
+            if jobs.is_empty() {
+                return Err(doc.error(&t.path, format!("{label}: no job running at the start (of that workload)")));
+            }
             Ok(Some((Trace::Prefill(jobs), trace::GOOGLE_ATTRIBUTION.to_string())))
         }
         other => Err(doc.error(&t.format, format!("unknown trace format `{other}` (swf, google-prefill)"))),
