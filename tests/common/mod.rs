@@ -152,8 +152,8 @@ pub fn load(docs: &[String]) -> Scenario {
     podlab::load_str("test.yaml", &text).unwrap_or_else(|e| panic!("{e}\n--- scenario ---\n{text}"))
 }
 
-/// Every scenario file shipped in `scenarios/`, its subfolders included.
-/// The bundled scenarios, but those of `scenarios/traces/`.
+/// Every scenario file shipped in `scenarios/`, its subfolders included — but
+/// `scenarios/traces/`, whose scenarios `tests/trace_import.rs` runs on a small slice.
 pub fn bundled_scenarios() -> Vec<PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).expect("scenarios/ exists") {
