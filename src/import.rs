@@ -1,88 +1,85 @@
-//! `podlab import swf`: a Parallel Workloads Archive log (Standard Workload Format, gzipped or
-//! not) as a podlab scenario. Every job is a rigid gang: N processors that start together and
-//! stay together for the job's run time — a PodGroup of N one-CPU pods with minMember N. The
-//! machine becomes a node pool of one-CPU nodes, as many as the log's `MaxProcs`.
+//! `podlab import`: workload traces as podlab scenarios. The traces are read by the very code
+//! that reads a scenario's `spec.workload.trace` (`cluster::scenario::trace`), so an imported
+//! scenario and one that references the trace file hold the same jobs.
 //!
-//! `podlab import openb`: the OpenB GPU trace's node list and pod list as a scenario of Nodes
-//! with GPUs and Pods with whole GPUs, GPU shares and GPU-model constraints (`crate::openb`).
+//! - `swf`: a Parallel Workloads Archive log. Every job is a rigid gang — N processors that
+//!   start together and stay together for the job's run time — a PodGroup of N one-CPU pods
+//!   with minMember N, on a node pool of one-CPU nodes as large as the log's `MaxProcs`.
+//! - `google-prefill`: the jobs running when Google's 2011 trace opens (the Omega simulator's
+//!   `init-cluster-state.log`) as `prefillJobs`, placed per seed by random first fit.
+//! - `omega`: the Omega simulator's `*_cmb.log` empirical distributions (interarrival, tasks
+//!   per job, run time) of one cell and assignment policy, as batch and service generators
+//!   that reference the files.
+//! - `openb`: the OpenB GPU trace's node list and pod list as Nodes with GPUs and Pods with
+//!   whole GPUs, GPU shares and GPU-model constraints (`crate::openb`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use podlab::cluster::config::WorkloadClass;
+use podlab::cluster::scenario::trace::{self, PrefillJob, Swf, TimeUnit};
+use podlab::cluster::time::SimDuration;
+
 use crate::BadInput;
 
-/// One job of the log that ran.
-struct SwfJob {
-    number: u64,
-    submit_s: u64,
-    run_s: u64,
-    procs: u64,
+/// The policies an imported trace scenario lists: every design podlab has.
+const ALL_POLICIES: &str = "[per-container, kubernetes, gang, mesos, omega, monolithic]";
+/// The Omega paper's three architectures, which its simulator's distributions were made for.
+const PAPER_POLICIES: &str = "[monolithic, mesos, omega]";
+
+use trace::{GOOGLE_ATTRIBUTION, OMEGA_ATTRIBUTION};
+
+fn open(file: &Path) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+    Ok(trace::open(file).map_err(|e| BadInput(format!("cannot read {}: {e}", file.display())))?)
 }
 
-/// The header's `; Key: value` lines that matter, and the jobs.
-struct Swf {
-    max_procs: Option<u64>,
-    computer: Option<String>,
-    acknowledge: Option<String>,
-    jobs: Vec<SwfJob>,
-    skipped: u64,
+/// A trace error as the loader reports one: positioned at the trace file's line (exit 2).
+fn positioned(file: &Path) -> impl FnOnce(trace::TraceError) -> anyhow::Error + '_ {
+    move |e| e.into_load_error(&file.display().to_string()).into()
 }
 
-fn parse(reader: impl BufRead, label: &str, max_jobs: usize) -> anyhow::Result<Swf> {
-    let mut swf = Swf { max_procs: None, computer: None, acknowledge: None, jobs: Vec::new(), skipped: 0 };
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("reading {label}"))?;
-        let line = line.trim();
-        if let Some(header) = line.strip_prefix(';') {
-            if let Some((key, value)) = header.split_once(':') {
-                let value = value.trim().to_string();
-                match key.trim() {
-                    "MaxProcs" => swf.max_procs = value.parse().ok(),
-                    "Computer" => swf.computer = Some(value),
-                    "Acknowledge" => swf.acknowledge = Some(value),
-                    _ => {}
-                }
-            }
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        if swf.jobs.len() >= max_jobs {
-            break;
-        }
-        let fields: Vec<i64> =
-            line.split_whitespace().map(|f| f.parse::<f64>().map(|v| v as i64)).collect::<Result<_, _>>().map_err(
-                |_| BadInput(format!("{label}:{}: not a line of 18 numbers (Standard Workload Format)", n + 1)),
-            )?;
-        if fields.len() < 8 {
-            return Err(BadInput(format!("{label}:{}: {} fields; SWF lines have 18", n + 1, fields.len())).into());
-        }
-        // 1 job, 2 submit, 4 run time, 5 allocated processors (8: requested, when 5 is unknown).
-        let procs = if fields[4] > 0 { fields[4] } else { fields[7] };
-        if fields[3] <= 0 || procs <= 0 || fields[1] < 0 {
-            swf.skipped += 1; // never ran, or unknown size
-            continue;
-        }
-        swf.jobs.push(SwfJob {
-            number: fields[0] as u64,
-            submit_s: fields[1] as u64,
-            run_s: fields[3] as u64,
-            procs: procs as u64,
-        });
+/// A scenario name from a file name: lower case, `-` for anything else.
+fn name_of(file: &Path, suffixes: &[&str]) -> String {
+    let mut stem = file.file_name().map_or("trace".into(), |n| n.to_string_lossy().to_lowercase());
+    for s in suffixes {
+        stem = stem.trim_end_matches(s).to_string();
     }
-    Ok(swf)
+    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let name = name.trim_matches('-').to_string();
+    if name.is_empty() { "trace".into() } else { name }
 }
 
-/// The scenario text of an SWF log.
-fn scenario(swf: &Swf, name: &str, source: &str) -> anyhow::Result<String> {
-    let procs = swf.max_procs.or_else(|| swf.jobs.iter().map(|j| j.procs).max()).unwrap_or(1);
-    let start = swf.jobs.iter().map(|j| j.submit_s).min().unwrap_or(0);
+fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitCode> {
+    match out {
+        Some(path) => {
+            podlab::reports::output::write_atomic(path, text.as_bytes())
+                .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {} ({what})", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Simulation document's start; `attribution` goes into its annotation, which reports show.
+fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
+    let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
+    if !attribution.is_empty() {
+        let key = podlab::cluster::scenario::ATTRIBUTION_ANNOTATION;
+        let _ = writeln!(out, "  annotations: {{{key}: {}}}", quoted(attribution));
+    }
+    out.push_str("spec:\n");
+    let _ = writeln!(out, "  seed: 1\n  policies: {policies}");
+}
+
+/// The scenario text of an SWF log: the one-CPU machine and every job inline.
+fn swf_scenario(swf: &Swf, name: &str, source: &str, reference: bool) -> anyhow::Result<String> {
+    let procs = swf.max_procs.or_else(|| swf.jobs.iter().map(|j| u64::from(j.procs)).max()).unwrap_or(1);
+    let start = swf.start_s();
     let mut out = String::new();
     let _ = writeln!(out, "# Imported by `podlab import swf` from {source}.");
     if let Some(c) = &swf.computer {
@@ -92,64 +89,410 @@ fn scenario(swf: &Swf, name: &str, source: &str) -> anyhow::Result<String> {
             swf.acknowledge.as_deref().unwrap_or("see the log's header")
         );
     }
-    let _ = writeln!(out, "# Parallel Workloads Archive — cite Feitelson, Tsafrir, Krakov, JPDC 2014.");
+    let _ = writeln!(out, "# {}.", trace::SWF_ATTRIBUTION);
     let _ = writeln!(
         out,
         "# {} jobs ({} skipped: never ran or unknown size); each a gang of one-CPU pods.",
         swf.jobs.len(),
         swf.skipped
     );
-    let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: {name}}}\nspec:");
-    let _ = writeln!(out, "  seed: 1\n  policies: [kubernetes, gang, mesos, omega, monolithic]");
+    // A referenced log adds its attribution when it loads; an inlined one carries it here.
+    let attribution = if reference { String::new() } else { swf.attribution() };
+    header(&mut out, name, &attribution, ALL_POLICIES);
     let _ = writeln!(out, "  nodePools: [{{name: proc, count: {procs}, cpu: \"1\", memory: 1Gi, maxPods: 1}}]");
-    let _ = writeln!(out, "  workload:\n    jobs:");
+    let _ = writeln!(out, "  workload:");
+    if let Some(j) = swf.jobs.iter().find(|j| u64::from(j.procs) > procs) {
+        return Err(
+            BadInput(format!("job {} asks for {} processors; the machine has {procs}", j.number, j.procs)).into()
+        );
+    }
+    if reference {
+        return Ok(out);
+    }
+    let _ = writeln!(out, "    jobs:");
     for j in &swf.jobs {
-        if j.procs > procs {
-            return Err(
-                BadInput(format!("job {} asks for {} processors; the machine has {procs}", j.number, j.procs)).into()
-            );
-        }
+        // The same jobs `spec.workload.trace: {format: swf}` reads (one task per processor).
         let _ = writeln!(
             out,
-            "    - {{name: job-{}, at: {}s, tasks: {}, cpu: \"1\", memory: 512Mi, runFor: {}s}}",
+            "    - {{name: job-{}, at: {}, tasks: {}, cpu: \"{}\", memory: {}, runFor: {}}}",
             j.number,
-            j.submit_s - start,
+            SimDuration::from_secs(j.submit_s - start),
             j.procs,
-            j.run_s
+            trace::SWF_TASK_CPU,
+            trace::SWF_TASK_MEMORY,
+            SimDuration::from_secs(j.run_s)
         );
     }
     Ok(out)
 }
 
-/// `podlab import swf FILE [--max-jobs N] [--out FILE]`.
-pub fn import_swf(file: &Path, max_jobs: usize, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+/// More jobs than this are not written inline: a scenario file of them passes the YAML
+/// loader's node budget (KTH-SP2's 28,476 jobs do). Such traces are referenced instead.
+const MAX_INLINE_JOBS: usize = 10_000;
+
+/// The folder a scenario written to `out` (stdout: the current folder) names its files from.
+fn folder_of(out: Option<&Path>) -> PathBuf {
+    match out {
+        Some(out) => out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+        None => PathBuf::from("."),
+    }
+}
+
+fn too_many_inline(jobs: usize) -> anyhow::Error {
+    BadInput(format!(
+        "{jobs} jobs are too many to write inline (at most {MAX_INLINE_JOBS}: the scenario would pass the YAML \
+         loader's budget); pass --reference to reference the trace (spec.workload.trace), or --max-jobs"
+    ))
+    .into()
+}
+
+/// A YAML double-quoted string.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `spec.workload.trace` naming `file` relative to where the scenario is written.
+fn trace_line(file: &Path, out: Option<&Path>, format: &str, max_jobs: usize, extra: &str) -> anyhow::Result<String> {
+    let mut line = format!("    trace: {{format: {format}, path: {}", quoted(&relative(&folder_of(out), file)?));
+    if max_jobs != usize::MAX {
+        let _ = write!(line, ", maxJobs: {max_jobs}");
+    }
+    let _ = write!(line, "{extra}}}");
+    Ok(line)
+}
+
+/// `podlab import swf FILE [--max-jobs N] [--reference] [--out FILE]`.
+pub fn import_swf(
+    file: &Path,
+    max_jobs: usize,
+    window: (Option<String>, Option<String>),
+    reference: bool,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let label = file.display().to_string();
-    let raw = std::fs::File::open(file).map_err(|e| BadInput(format!("cannot read {label}: {e}")))?;
-    let reader: Box<dyn Read> =
-        if label.ends_with(".gz") { Box::new(flate2::read::GzDecoder::new(raw)) } else { Box::new(raw) };
-    let swf = parse(BufReader::new(reader), &label, max_jobs)?;
+    let secs = |flag: &str, d: &Option<String>| -> anyhow::Result<Option<u64>> {
+        d.as_deref()
+            .map(|d| podlab::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
+            .transpose()
+            .map(|d| d.map(|d| d.as_nanos() / 1_000_000_000))
+            .map_err(Into::into)
+    };
+    let (from_s, until_s) = (secs("from", &window.0)?.unwrap_or(0), secs("until", &window.1)?);
+    if until_s.is_some_and(|u| u <= from_s) {
+        return Err(BadInput("--until must come after --from".into()).into());
+    }
+    let slice = trace::SwfSlice { max_jobs: max_jobs as u64, from_s, until_s };
+    let swf = trace::read_swf(open(file)?, slice).map_err(positioned(file))?;
     if swf.jobs.is_empty() {
         return Err(BadInput(format!("{label}: no job that ran")).into());
     }
-    let stem = file.file_name().map_or("swf".into(), |n| n.to_string_lossy().to_lowercase());
-    let name: String = stem
-        .trim_end_matches(".gz")
-        .trim_end_matches(".swf")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string();
-    let text = scenario(&swf, &name, &label)?;
-    match out {
-        Some(path) => {
-            podlab::reports::output::write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote {} ({} jobs)", path.display(), swf.jobs.len());
-        }
-        None => print!("{text}"),
+    if !reference && swf.jobs.len() > MAX_INLINE_JOBS {
+        return Err(too_many_inline(swf.jobs.len()));
     }
-    Ok(ExitCode::SUCCESS)
+    let mut text = swf_scenario(&swf, &name_of(file, &[".gz", ".swf"]), &label, reference)?;
+    if reference {
+        let mut extra = String::new();
+        for (key, value) in [("from", &window.0), ("until", &window.1)] {
+            if let Some(v) = value {
+                let _ = write!(extra, ", {key}: {v}");
+            }
+        }
+        let _ = writeln!(text, "{}", trace_line(file, out.as_deref(), "swf", max_jobs, &extra)?);
+    }
+    write_out(&text, out.as_deref(), &format!("{} jobs", swf.jobs.len()))
+}
+
+/// What `import google-prefill` is asked.
+pub struct PrefillArgs {
+    pub file: PathBuf,
+    pub max_jobs: usize,
+    pub workload: Option<String>,
+    pub time_unit: String,
+    pub machines: Option<u32>,
+    pub machine_cpu: String,
+    pub machine_memory: String,
+    pub utilisation: f64,
+    pub duration: String,
+    pub reference: bool,
+    pub out: Option<PathBuf>,
+}
+
+fn class(name: &str) -> anyhow::Result<WorkloadClass> {
+    WorkloadClass::parse(name).ok_or_else(|| BadInput(format!("unknown workload `{name}` (batch, service)")).into())
+}
+
+fn time_unit(unit: &str) -> anyhow::Result<TimeUnit> {
+    match unit {
+        "us" => Ok(TimeUnit::Microseconds),
+        "s" => Ok(TimeUnit::Seconds),
+        other => Err(BadInput(format!("unknown time unit `{other}` (us: the Google 2011 trace, s: seconds)")).into()),
+    }
+}
+
+fn quantity(text: &str, what: &str) -> anyhow::Result<u64> {
+    Ok(podlab::cluster::quantity::parse_quantity(text, what)
+        .map_err(|why| BadInput(format!("--machine-{what}: {why}")))?)
+}
+
+/// One prefill job as a `prefillJobs:` line: exact millicores and bytes per task.
+fn prefill_line(j: &PrefillJob) -> String {
+    let mut line = format!(
+        "    - {{name: prefill-{}, tasks: {}, cpu: {}m, memory: \"{}\", workload: {}",
+        j.id,
+        j.tasks,
+        j.cpu_milli_per_task,
+        j.memory_bytes_per_task,
+        j.workload.as_str()
+    );
+    if let Some(d) = j.run_for {
+        let _ = write!(line, ", runFor: {d}");
+    }
+    line.push('}');
+    line
+}
+
+/// `podlab import google-prefill FILE`: the jobs running at the start, on a cell of identical
+/// machines sized (unless `--machines`) so that they fill `--utilisation` of its CPU and memory.
+pub fn import_google_prefill(a: PrefillArgs) -> anyhow::Result<ExitCode> {
+    let label = a.file.display().to_string();
+    let only = a.workload.as_deref().map(class).transpose()?;
+    let unit = time_unit(&a.time_unit)?;
+    let jobs =
+        trace::read_google_prefill(open(&a.file)?, a.max_jobs as u64, unit, only).map_err(positioned(&a.file))?;
+    if jobs.is_empty() {
+        return Err(BadInput(format!("{label}: no job running at the start (of that workload)")).into());
+    }
+    let cpu_milli = quantity(&a.machine_cpu, "cpu")?;
+    let memory_bytes = quantity(&a.machine_memory, "memory")?;
+    if cpu_milli == 0 || memory_bytes == 0 {
+        return Err(BadInput("a machine needs some CPU and memory".into()).into());
+    }
+    if !(a.utilisation > 0.0 && a.utilisation <= 1.0) {
+        return Err(BadInput("--utilisation is a fraction above 0, at most 1".into()).into());
+    }
+    let total_cpu: u64 = jobs.iter().map(|j| j.cpu_milli_per_task * u64::from(j.tasks)).sum();
+    let total_memory: u64 = jobs.iter().map(|j| j.memory_bytes_per_task * u64::from(j.tasks)).sum();
+    let machines = match a.machines {
+        Some(0) => return Err(BadInput("--machines must be at least 1".into()).into()),
+        Some(m) => m,
+        None => {
+            let need = |total: u64, per: u64| (total as f64 / (per as f64 * a.utilisation)).ceil() as u64;
+            need(total_cpu, cpu_milli).max(need(total_memory, memory_bytes)).clamp(1, 1_000_000) as u32
+        }
+    };
+    let tasks: u64 = jobs.iter().map(|j| u64::from(j.tasks)).sum();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Imported by `podlab import google-prefill` from {label}.");
+    let _ = writeln!(out, "# {GOOGLE_ATTRIBUTION}.");
+    let _ = writeln!(
+        out,
+        "# {} jobs, {tasks} tasks running at t = 0 ({} CPU cores, {:.0} GiB in all: average usage,\n\
+         # scaled to 32-core, 128 GiB machines), placed per seed by random first fit on {machines} machines.",
+        jobs.len(),
+        total_cpu / 1000,
+        total_memory as f64 / f64::from(1u32 << 30)
+    );
+    header(
+        &mut out,
+        &name_of(&a.file, &[".gz", ".log"]),
+        if a.reference { "" } else { GOOGLE_ATTRIBUTION },
+        ALL_POLICIES,
+    );
+    let _ = writeln!(out, "  duration: {}", a.duration);
+    let _ = writeln!(
+        out,
+        "  nodePools: [{{name: machine, count: {machines}, cpu: \"{}\", memory: \"{}\", maxPods: 10000}}]",
+        a.machine_cpu, a.machine_memory
+    );
+    let _ = writeln!(out, "  workload:");
+    if a.reference {
+        let mut extra = format!(", timeUnit: {}", a.time_unit);
+        if let Some(w) = &a.workload {
+            let _ = write!(extra, ", workload: {w}");
+        }
+        let _ = writeln!(out, "{}", trace_line(&a.file, a.out.as_deref(), "google-prefill", a.max_jobs, &extra)?);
+    } else {
+        if jobs.len() > MAX_INLINE_JOBS {
+            return Err(too_many_inline(jobs.len()));
+        }
+        let _ = writeln!(out, "    prefillJobs:");
+        for j in &jobs {
+            let _ = writeln!(out, "{}", prefill_line(j));
+        }
+    }
+    write_out(&out, a.out.as_deref(), &format!("{} prefill jobs on {machines} machines", jobs.len()))
+}
+
+/// What `import omega` is asked.
+pub struct OmegaArgs {
+    pub dir: PathBuf,
+    pub cell: Option<String>,
+    pub policy: Option<String>,
+    pub prefill: Option<PathBuf>,
+    pub prefill_time_unit: String,
+    pub machines: u32,
+    pub machine_cpu: String,
+    pub machine_memory: String,
+    pub task_cpu: String,
+    pub task_memory: String,
+    pub until: String,
+    pub out: Option<PathBuf>,
+}
+
+/// The one file in `dir` whose name ends with `suffix`.
+fn one_file(dir: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+    let entries = std::fs::read_dir(dir).map_err(|e| BadInput(format!("cannot read {}: {e}", dir.display())))?;
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(suffix)))
+        .collect();
+    found.sort();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(BadInput(format!("{}: no file named `*{suffix}`", dir.display())).into()),
+        _ => Err(BadInput(format!(
+            "{}: several files named `*{suffix}` ({}); put one set of *_cmb.log files in a folder of its own",
+            dir.display(),
+            found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ))
+        .into()),
+    }
+}
+
+/// Chooses the cell or policy: the one asked for, which every file must have, or the only one
+/// the files have. The error lists what the files hold.
+fn choose(asked: Option<&str>, found: &[(PathBuf, Vec<String>)], what: &str, flag: &str) -> anyhow::Result<String> {
+    let mut all: Vec<&str> = found.iter().flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
+    all.sort();
+    all.dedup();
+    match asked {
+        Some(a) => {
+            for (file, values) in found {
+                if !values.iter().any(|v| v == a) {
+                    return Err(BadInput(format!(
+                        "{}: no rows of {what} `{a}`; the file has: {}",
+                        file.display(),
+                        values.join(", ")
+                    ))
+                    .into());
+                }
+            }
+            Ok(a.to_string())
+        }
+        None if all.len() == 1 => Ok(all[0].to_string()),
+        None => {
+            Err(BadInput(format!("the files hold several {what}s ({}); choose one with {flag}", all.join(", "))).into())
+        }
+    }
+}
+
+/// `to` relative to the folder `from` (both made absolute), as a scenario names its files.
+fn relative(from: &Path, to: &Path) -> anyhow::Result<String> {
+    let canon = |p: &Path| p.canonicalize().map_err(|e| BadInput(format!("cannot resolve {}: {e}", p.display())));
+    let (from, to) = (canon(from)?, canon(to)?);
+    let (a, b): (Vec<Component>, Vec<Component>) = (from.components().collect(), to.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut rel = PathBuf::new();
+    for _ in common..a.len() {
+        rel.push("..");
+    }
+    for c in &b[common..] {
+        rel.push(c);
+    }
+    Ok(rel.to_string_lossy().into_owned())
+}
+
+/// `podlab import omega DIR`: generators for batch and service whose interarrival times, tasks
+/// per job and run times are the `*_cmb.log` files' empirical distributions of one cell and
+/// assignment policy, referenced by path (relative to where the scenario is written).
+pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
+    let files = [
+        ("interArrival", one_file(&a.dir, "interarrival_cmb.log")?),
+        ("tasks", one_file(&a.dir, "csizes_cmb.log")?),
+        ("runFor", one_file(&a.dir, "runtimes_cmb.log")?),
+    ];
+    let mut cells = Vec::new();
+    let mut policies = Vec::new();
+    for (_, file) in &files {
+        let (c, p) = trace::omega_cells_and_policies(open(file)?).map_err(positioned(file))?;
+        cells.push((file.clone(), c));
+        policies.push((file.clone(), p));
+    }
+    let cell = choose(a.cell.as_deref(), &cells, "cell", "--cell")?;
+    let policy = choose(a.policy.as_deref(), &policies, "assignment policy", "--policy")?;
+    // A class with no rows in one of the files gets no generator.
+    let mut classes = Vec::new();
+    for class in [WorkloadClass::Batch, WorkloadClass::Service] {
+        let select = trace::OmegaSelect { class, cell: Some(&cell), policy: Some(&policy) };
+        let mut complete = true;
+        for (_, file) in &files {
+            complete &= trace::read_omega_distribution(open(file)?, select, 1.0).is_ok();
+        }
+        if complete {
+            classes.push(class);
+        }
+    }
+    if classes.is_empty() {
+        return Err(BadInput(format!(
+            "{}: no workload (batch or service) has rows of cell `{cell}`, policy `{policy}` in all three files",
+            a.dir.display()
+        ))
+        .into());
+    }
+    for (text, what) in [(&a.machine_cpu, "cpu"), (&a.machine_memory, "memory")] {
+        quantity(text, what)?;
+    }
+    for (text, what) in [(&a.task_cpu, "cpu"), (&a.task_memory, "memory")] {
+        podlab::cluster::quantity::parse_quantity(text, what)
+            .map_err(|why| BadInput(format!("--task-{what}: {why}")))?;
+    }
+    podlab::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
+    let here = folder_of(a.out.as_deref());
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "# Imported by `podlab import omega` from {} (cell {cell}, policy {policy}).", a.dir.display());
+    let _ = writeln!(out, "# {OMEGA_ATTRIBUTION}.");
+    let _ = writeln!(
+        out,
+        "# Files are named relative to this scenario's folder; outside it, load with --allow-paths-outside."
+    );
+    header(&mut out, &format!("omega-{}", name_of(Path::new(&cell), &[])), OMEGA_ATTRIBUTION, PAPER_POLICIES);
+    let _ = writeln!(out, "  duration: {}", a.until);
+    let _ = writeln!(
+        out,
+        "  nodePools: [{{name: machine, count: {}, cpu: \"{}\", memory: \"{}\"}}]",
+        a.machines, a.machine_cpu, a.machine_memory
+    );
+    let _ = writeln!(out, "  workload:\n    generators:");
+    for class in &classes {
+        let _ = writeln!(out, "    - name: {}\n      workload: {}", class.as_str(), class.as_str());
+        for (field, file) in &files {
+            let _ = writeln!(
+                out,
+                "      {field}: {{distribution: empirical, file: {}, cell: {}, policy: {}}}",
+                quoted(&relative(&here, file)?),
+                quoted(&cell),
+                quoted(&policy)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "      cpu: \"{}\"\n      memory: \"{}\"\n      until: {}",
+            a.task_cpu, a.task_memory, a.until
+        );
+    }
+    if let Some(prefill) = &a.prefill {
+        let unit = time_unit(&a.prefill_time_unit)?;
+        // Read it now, so a bad prefill file is refused here, with its line.
+        trace::read_google_prefill(open(prefill)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
+        let _ = writeln!(
+            out,
+            "    trace: {{format: google-prefill, path: {}, timeUnit: {}}}",
+            quoted(&relative(&here, prefill)?),
+            a.prefill_time_unit
+        );
+    }
+    write_out(&out, a.out.as_deref(), &format!("cell {cell}, policy {policy}"))
 }
 
 /// The scenario text of an OpenB node list and pod list: one Node per machine (CPU, memory,
@@ -260,4 +603,21 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_and_descend() {
+        let root = std::env::temp_dir().join(format!("podlab-rel-{}", std::process::id()));
+        let (a, b) = (root.join("x/y"), root.join("z"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("f.log"), "").unwrap();
+        assert_eq!(relative(&a, &b.join("f.log")).unwrap(), "../../z/f.log");
+        assert_eq!(relative(&b, &b.join("f.log")).unwrap(), "f.log");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

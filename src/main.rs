@@ -164,6 +164,92 @@ enum ImportCommand {
         /// Only the first N jobs of the log.
         #[arg(long, value_name = "N", default_value_t = usize::MAX)]
         max_jobs: usize,
+        /// Only jobs submitted this long after the log's first submit or later (`720h`).
+        #[arg(long, value_name = "DURATION")]
+        from: Option<String>,
+        /// Only jobs submitted before this long after the log's first submit.
+        #[arg(long, value_name = "DURATION")]
+        until: Option<String>,
+        /// Reference the log (`spec.workload.trace`, read when the scenario loads) instead of
+        /// writing its jobs inline; needed past 10,000 jobs.
+        #[arg(long)]
+        reference: bool,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The jobs running when Google's 2011 trace opens (the Omega simulator's
+    /// init-cluster-state.log: `11` rows start a job, `12` rows end it) as `prefillJobs`: bound
+    /// at t = 0 by random first fit, as the Omega simulator prefills its cell. Sizes are the
+    /// whole job's average usage, shared by its tasks. E.g.
+    /// `podlab import google-prefill ../shared/traces/google-2011/init-cluster-state.log --max-jobs 500 --out g.yaml`.
+    GooglePrefill {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only the first N jobs (of --workload).
+        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
+        max_jobs: usize,
+        /// Only `batch` or `service` jobs (service: prod = 1 and scheduling class 2 or 3).
+        #[arg(long, value_name = "CLASS")]
+        workload: Option<String>,
+        /// The unit of the end rows' times: `us` (Google 2011) or `s` (the Omega example file).
+        #[arg(long, value_name = "UNIT", default_value = "us")]
+        time_unit: String,
+        /// Machines in the cell; default: enough that the jobs fill --utilisation of it.
+        #[arg(long, value_name = "N")]
+        machines: Option<u32>,
+        /// The fraction of the cell's CPU (and memory) the prefill fills when --machines is not given.
+        #[arg(long, value_name = "F", default_value_t = 0.6)]
+        utilisation: f64,
+        #[arg(long, value_name = "CPU", default_value = "32")]
+        machine_cpu: String,
+        #[arg(long, value_name = "BYTES", default_value = "128Gi")]
+        machine_memory: String,
+        /// How long runs of the scenario last (virtual time).
+        #[arg(long, value_name = "DURATION", default_value = "1h")]
+        duration: String,
+        /// Reference the file (`spec.workload.trace`) instead of writing its jobs inline.
+        #[arg(long)]
+        reference: bool,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The Omega simulator's empirical distributions: DIR holds `*interarrival_cmb.log`,
+    /// `*csizes_cmb.log` and `*runtimes_cmb.log` (`<cell> <policy> <0 batch|1 service> <value>`);
+    /// the scenario's batch and service generators draw from them, referencing the files. E.g.
+    /// `podlab import omega ../shared/traces/omega-format/job-distribution-traces --out omega.yaml`.
+    Omega {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The cell whose rows to use (column 1); needed when the files hold several.
+        #[arg(long, value_name = "CELL")]
+        cell: Option<String>,
+        /// The assignment policy whose rows to use (column 2); needed when the files hold several.
+        #[arg(long, value_name = "POLICY")]
+        policy: Option<String>,
+        /// Also prefill the cell from this init-cluster-state file (referenced as `spec.workload.trace`).
+        #[arg(long, value_name = "FILE")]
+        prefill: Option<PathBuf>,
+        /// The prefill file's end-row unit: `us` (Google 2011) or `s` (the Omega example file).
+        #[arg(long, value_name = "UNIT", default_value = "us")]
+        prefill_time_unit: String,
+        /// Machines in the cell (the Omega simulator's example cell has 10,000 of 4 CPUs, 16 GiB).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        machines: u32,
+        #[arg(long, value_name = "CPU", default_value = "4")]
+        machine_cpu: String,
+        #[arg(long, value_name = "BYTES", default_value = "16Gi")]
+        machine_memory: String,
+        /// Each task's CPU (the distributions do not give task sizes).
+        #[arg(long, value_name = "CPU", default_value = "1")]
+        task_cpu: String,
+        /// Each task's memory.
+        #[arg(long, value_name = "BYTES", default_value = "2Gi")]
+        task_memory: String,
+        /// Generate jobs until this time; also the runs' duration.
+        #[arg(long, value_name = "DURATION", default_value = "10m")]
+        until: String,
         /// Write the scenario here (atomically) instead of to stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -256,7 +342,61 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Explain { dir, pod } => explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
-        Command::Import(ImportCommand::Swf { file, max_jobs, out }) => import::import_swf(&file, max_jobs, out),
+        Command::Import(ImportCommand::Swf { file, max_jobs, from, until, reference, out }) => {
+            import::import_swf(&file, max_jobs, (from, until), reference, out)
+        }
+        Command::Import(ImportCommand::GooglePrefill {
+            file,
+            max_jobs,
+            workload,
+            time_unit,
+            machines,
+            utilisation,
+            machine_cpu,
+            machine_memory,
+            duration,
+            reference,
+            out,
+        }) => import::import_google_prefill(import::PrefillArgs {
+            file,
+            max_jobs,
+            workload,
+            time_unit,
+            machines,
+            machine_cpu,
+            machine_memory,
+            utilisation,
+            duration,
+            reference,
+            out,
+        }),
+        Command::Import(ImportCommand::Omega {
+            dir,
+            cell,
+            policy,
+            prefill,
+            prefill_time_unit,
+            machines,
+            machine_cpu,
+            machine_memory,
+            task_cpu,
+            task_memory,
+            until,
+            out,
+        }) => import::import_omega(import::OmegaArgs {
+            dir,
+            cell,
+            policy,
+            prefill,
+            prefill_time_unit,
+            machines,
+            machine_cpu,
+            machine_memory,
+            task_cpu,
+            task_memory,
+            until,
+            out,
+        }),
         Command::Import(ImportCommand::Openb { nodes, pods, max_pods, out }) => {
             import::import_openb(&nodes, &pods, max_pods, out)
         }

@@ -22,6 +22,9 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
         plural(scenario.pods.len(), "pod"),
         plural(scenario.groups.len(), "group")
     );
+    for a in &scenario.attributions {
+        let _ = writeln!(out, "data: {a}\n");
+    }
 
     let dur = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
     let pct = |x: f64| format!("{:.1}%", x * 100.0);

@@ -210,6 +210,8 @@ pub struct ScenarioInfo {
     pub expectations: usize,
     pub policies: Vec<String>,
     pub seeds: Vec<u64>,
+    /// Where the scenario's data comes from (traces' attributions), shown with its results.
+    pub attributions: Vec<String>,
 }
 
 impl ScenarioInfo {
@@ -227,6 +229,7 @@ impl ScenarioInfo {
             expectations: scenario.expectations.len(),
             policies: policies.to_vec(),
             seeds: seeds.to_vec(),
+            attributions: scenario.attributions.clone(),
         }
     }
 }
@@ -386,6 +389,9 @@ impl Comparison {
         let mut out = String::new();
         for s in &self.scenarios {
             let _ = writeln!(out, "{} — {} ({})", s.name, s.file, seeds_phrase(&s.seeds));
+            for a in &s.attributions {
+                let _ = writeln!(out, "data: {a}");
+            }
             let rows: Vec<(String, Vec<String>)> = self
                 .metric_rows(s)
                 .iter()

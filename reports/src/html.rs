@@ -139,6 +139,10 @@ fn scenario_section<'a>(
     for (k, v) in facts {
         let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
     }
+    // The traces' attributions travel with every result computed from them.
+    for a in &s.attributions {
+        let _ = writeln!(h, "<dt>data</dt><dd>{}</dd>", escape(a));
+    }
     h.push_str("</dl>\n");
 
     h.push_str("<h3>Comparison</h3>\n<table class=\"metrics\">\n<thead><tr><th>metric</th>");

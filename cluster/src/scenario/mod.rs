@@ -7,6 +7,7 @@ mod manifest;
 pub mod params;
 mod settings;
 mod simulation;
+pub mod trace;
 mod workload;
 mod yaml;
 
@@ -21,7 +22,7 @@ pub use manifest::{
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
 };
 pub use simulation::API_VERSION;
-pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, Workload};
+pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, PrefillJob, Workload};
 
 pub use crate::config::ScoringStrategy;
 
@@ -188,6 +189,9 @@ pub struct Scenario {
     pub arrivals: Vec<Arrival>,
     pub expectations: Vec<Expectation>,
     pub warnings: Vec<Diagnostic>,
+    /// Where the scenario's data comes from, to be shown with every result computed from it:
+    /// the `podlab.dev/attribution` annotation of the Simulation document, and each trace read.
+    pub attributions: Vec<String>,
 }
 
 impl Scenario {
@@ -292,6 +296,9 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
     let src = Source::new(file, text);
     Loader { src: &src, options, warnings: Vec::new() }.load()
 }
+
+/// The Simulation annotation that names where a scenario's data comes from; reports show it.
+pub const ATTRIBUTION_ANNOTATION: &str = "podlab.dev/attribution";
 
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
@@ -714,6 +721,7 @@ impl<'a> Loader<'a> {
             arrivals: Vec::new(),
             expectations: Vec::new(),
             warnings: Vec::new(),
+            attributions: Vec::new(),
         };
         let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
         if let Some(f) = simulations.first() {
@@ -997,13 +1005,33 @@ impl<'a> Loader<'a> {
                 "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
             ));
         }
-        let fixed_jobs = settings::fixed_jobs(doc)?;
-        let mut taken: BTreeSet<String> = if fixed_jobs.is_empty() {
-            BTreeSet::new()
-        } else {
-            scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect()
-        };
-        for job in fixed_jobs {
+        if let Some(a) = m.metadata.annotations.get(ATTRIBUTION_ANNOTATION).filter(|a| !a.trim().is_empty()) {
+            scenario.attributions.push(a.clone());
+        }
+        let mut jobs = settings::fixed_jobs(doc)?;
+        match settings::trace(doc, dir, self.options.allow_paths_outside)? {
+            None => {}
+            Some((settings::Trace::Jobs(more), attribution)) => {
+                jobs.extend(more);
+                scenario.attributions.push(attribution);
+            }
+            Some((settings::Trace::Prefill(more), attribution)) => {
+                scenario.workload.prefill_jobs.extend(more);
+                scenario.attributions.push(attribution);
+            }
+        }
+        scenario.attributions.dedup();
+        if let (Some(p), false) = (&spec.workload.prefill, scenario.workload.prefill_jobs.is_empty()) {
+            return Err(doc.error(
+                &p.cpu_utilisation,
+                "a generated prefill and listed (or traced) prefill jobs would fill the cell twice; keep one",
+            ));
+        }
+        // Names taken so far, so a listed or traced job cannot reuse one (a set: a trace adds
+        // thousands of jobs, and a scan per job would be quadratic).
+        let mut taken: BTreeSet<String> =
+            scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect();
+        for job in jobs {
             if taken.contains(&job.name) {
                 return Err(doc.src.error(
                     doc.start,
@@ -1012,11 +1040,11 @@ impl<'a> Loader<'a> {
             }
             let template =
                 workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
+            let (pods, groups) = (scenario.pods.len(), scenario.groups.len());
             let before = scenario.arrivals.len();
-            let (pods_before, groups_before) = (scenario.pods.len(), scenario.groups.len());
             workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
-            taken.extend(scenario.pods[pods_before..].iter().map(|p| p.key()));
-            taken.extend(scenario.groups[groups_before..].iter().map(|g| g.key()));
+            taken.extend(scenario.pods[pods..].iter().map(|p| p.key()));
+            taken.extend(scenario.groups[groups..].iter().map(|g| g.key()));
             for a in scenario.arrivals.drain(before..) {
                 created_at.insert(a.object, a.at);
             }

@@ -8,9 +8,10 @@ use serde_saphyr::Spanned;
 use super::diagnostic::LoadError;
 use super::manifest::Doc;
 use super::simulation::{
-    DecisionManifest, DistributionManifest, GeneratorManifest, JobManifest, RetryManifest, SchedulerSpecManifest,
-    SimulationManifest,
+    DecisionManifest, DistributionManifest, GeneratorManifest, JobManifest, PrefillJobManifest, RetryManifest,
+    SchedulerSpecManifest, SimulationManifest,
 };
+use super::trace::{self, PrefillJob, TimeUnit};
 use super::workload::{Distribution, Generator, Prefill, Workload};
 use crate::config::{
     Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, PolicyConfig, Retry, SchedulerSpec,
@@ -308,6 +309,11 @@ fn distribution(
         })
     }
     let need = |field, name| need(doc, d, field, name);
+    if d.distribution.value != "empirical"
+        && let Some(f) = d.cell.as_ref().or(d.policy.as_ref())
+    {
+        return Err(doc.error(f, "`cell` and `policy` choose the rows of an empirical distribution's file"));
+    }
     Ok(match d.distribution.value.as_str() {
         "constant" => Distribution::Constant(number(doc, need(&d.value, "value")?, kind)?),
         "exponential" => Distribution::Exponential { mean: number(doc, need(&d.mean, "mean")?, kind)? },
@@ -329,11 +335,17 @@ fn distribution(
             let file = need(&d.file, "file")?;
             let class = workload_class(doc, &d.workload, class)?;
             let path = inside(files.dir, &file.value, files.allow_outside).map_err(|why| doc.error(file, why))?;
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| doc.error(file, format!("cannot read {}: {e}", path.display())))?;
+            let reader =
+                trace::open(&path).map_err(|e| doc.error(file, format!("cannot read {}: {e}", path.display())))?;
             let scale = if kind == Values::Nanos { 1e9 } else { 1.0 };
-            Distribution::empirical_from_omega_log(&text, class, scale)
-                .map_err(|why| doc.error(file, format!("{}: {why}", file.value)))?
+            let select = trace::OmegaSelect {
+                class,
+                cell: d.cell.as_ref().map(|c| c.value.as_str()),
+                policy: d.policy.as_ref().map(|p| p.value.as_str()),
+            };
+            let values = trace::read_omega_distribution(reader, select, scale)
+                .map_err(|e| e.into_load_error(&path.display().to_string()))?;
+            Distribution::Empirical(values.into())
         }
         other => {
             return Err(doc.error(
@@ -437,12 +449,125 @@ pub fn workload(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Wor
             })
         }
     };
+    let prefill_jobs = w.prefill_jobs.iter().map(|j| prefill_job(doc, j)).collect::<Result<Vec<_>, _>>()?;
     let rate_multiplier = match &w.rate_multiplier {
         None => 1.0,
         Some(r) if r.value > 0.0 && r.value <= 1e6 => r.value,
         Some(r) => return Err(doc.error(r, "rateMultiplier must be above 0 (and at most 10^6)")),
     };
-    Ok(Workload { generators, prefill, rate_multiplier })
+    Ok(Workload { generators, prefill, prefill_jobs, rate_multiplier })
+}
+
+fn prefill_job(doc: &SimDoc<'_>, j: &PrefillJobManifest) -> Result<PrefillJob, LoadError> {
+    let Some(id) = j.name.value.strip_prefix("prefill-").filter(|id| super::manifest::is_dns_subdomain(id)) else {
+        return Err(doc.src.error_with_help(
+            doc.at(&j.name),
+            format!("`{}` is not a prefill job name", j.name.value),
+            "name it `prefill-<id>` (lower-case letters, digits, `-`): its pods are `prefill-<id>-<k>`",
+        ));
+    };
+    if j.tasks == 0 || j.tasks > 1_000_000 {
+        return Err(doc.error(&j.name, format!("job `{}` has {} tasks (1 to 1000000)", j.name.value, j.tasks)));
+    }
+    let requests = resources(doc, &j.cpu, &j.memory)?;
+    Ok(PrefillJob {
+        id: id.to_string(),
+        tasks: j.tasks,
+        cpu_milli_per_task: requests.cpu_milli,
+        memory_bytes_per_task: requests.memory_bytes,
+        run_for: j.run_for.as_ref().map(|r| doc.duration(r)).transpose()?,
+        workload: workload_class(doc, &j.workload, WorkloadClass::Batch)?,
+    })
+}
+
+/// What a referenced trace adds: jobs arriving over time, or jobs running at t = 0.
+pub enum Trace {
+    Jobs(Vec<FixedJob>),
+    Prefill(Vec<PrefillJob>),
+}
+
+/// The jobs of an SWF log as podlab jobs: job `job-<number>` arrives at its submit time (from
+/// the first job's), a gang of `procs` tasks of `requests` each, running its run time.
+pub fn swf_jobs(swf: &trace::Swf, requests: &Resources) -> Vec<FixedJob> {
+    let start = swf.start_s();
+    swf.jobs
+        .iter()
+        .map(|j| FixedJob {
+            name: format!("job-{}", j.number),
+            at: SimTime::ZERO + SimDuration::from_secs(j.submit_s - start),
+            tasks: j.procs,
+            requests: requests.clone(),
+            run_for: Some(SimDuration::from_secs(j.run_s)),
+            workload: WorkloadClass::Batch,
+            scheduler_name: None,
+        })
+        .collect()
+}
+
+/// `spec.workload.trace`, read now: the file relative to the scenario's folder (inside it
+/// unless `allow_outside`), streamed; a bad line is an error about the trace file's line.
+pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option<(Trace, String)>, LoadError> {
+    let Some(t) = &doc.parsed.value.spec.workload.trace else { return Ok(None) };
+    let path = inside(dir, &t.path.value, allow_outside).map_err(|why| doc.error(&t.path, why))?;
+    let label = path.display().to_string();
+    let max_jobs = t.max_jobs.as_ref().map_or(u64::MAX, |m| m.value);
+    if max_jobs == 0 {
+        return Err(doc.error(t.max_jobs.as_ref().expect("set"), "maxJobs of 0 reads nothing; leave it out for all"));
+    }
+    let open = || trace::open(&path).map_err(|e| doc.error(&t.path, format!("cannot read {label}: {e}")));
+    let only_for = |field: &Option<Spanned<String>>, name: &str, format: &str| match field {
+        Some(f) => Err(doc.error(f, format!("`{name}` is not an option of `format: {format}`"))),
+        None => Ok(()),
+    };
+    match t.format.value.as_str() {
+        "swf" => {
+            only_for(&t.workload, "workload", "swf")?;
+            only_for(&t.time_unit, "timeUnit", "swf")?;
+            let cpu = t.cpu.as_ref().map_or(trace::SWF_TASK_CPU, |c| c.value.as_str());
+            let memory = t.memory.as_ref().map_or(trace::SWF_TASK_MEMORY, |m| m.value.as_str());
+            let cpu_milli =
+                parse_quantity(cpu, "cpu").map_err(|why| doc.error(t.cpu.as_ref().unwrap_or(&t.format), why))?;
+            let memory_bytes = parse_quantity(memory, "memory")
+                .map_err(|why| doc.error(t.memory.as_ref().unwrap_or(&t.format), why))?;
+            let secs = |f: &Option<Spanned<String>>| -> Result<Option<u64>, LoadError> {
+                Ok(f.as_ref().map(|d| doc.duration(d)).transpose()?.map(|d| d.as_nanos() / 1_000_000_000))
+            };
+            let (from_s, until_s) = (secs(&t.from)?.unwrap_or(0), secs(&t.until)?);
+            if let (Some(u), Some(at)) = (until_s, &t.until)
+                && u <= from_s
+            {
+                return Err(doc.error(at, "`until` must come after `from`"));
+            }
+            let slice = trace::SwfSlice { max_jobs, from_s, until_s };
+            let swf = trace::read_swf(open()?, slice).map_err(|e| e.into_load_error(&label))?;
+            if swf.jobs.is_empty() {
+                return Err(doc.error(&t.path, format!("{label}: no job that ran")));
+            }
+            let jobs = swf_jobs(&swf, &Resources::new(cpu_milli, memory_bytes));
+            Ok(Some((Trace::Jobs(jobs), swf.attribution())))
+        }
+        "google-prefill" => {
+            only_for(&t.cpu, "cpu", "google-prefill")?;
+            only_for(&t.from, "from", "google-prefill")?;
+            only_for(&t.until, "until", "google-prefill")?;
+            only_for(&t.memory, "memory", "google-prefill")?;
+            let only = match &t.workload {
+                None => None,
+                Some(w) => Some(workload_class(doc, &Some(w.clone()), WorkloadClass::Batch)?),
+            };
+            let unit = match &t.time_unit {
+                None => TimeUnit::Microseconds,
+                Some(u) => one_of(doc, u, "time unit", &[("us", TimeUnit::Microseconds), ("s", TimeUnit::Seconds)])?,
+            };
+            let jobs =
+                trace::read_google_prefill(open()?, max_jobs, unit, only).map_err(|e| e.into_load_error(&label))?;
+            if jobs.is_empty() {
+                return Err(doc.error(&t.path, format!("{label}: no job running at the start (of that workload)")));
+            }
+            Ok(Some((Trace::Prefill(jobs), trace::GOOGLE_ATTRIBUTION.to_string())))
+        }
+        other => Err(doc.error(&t.format, format!("unknown trace format `{other}` (swf, google-prefill)"))),
+    }
 }
 
 /// The nodes of `spec.nodePools`, in pool order.

@@ -29,8 +29,8 @@ pub struct SimulationMeta {
     #[serde(default)]
     #[allow(dead_code)]
     pub labels: BTreeMap<String, String>,
+    /// `podlab.dev/attribution`: where the scenario's data comes from (reports show it).
     #[serde(default)]
-    #[allow(dead_code)]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -203,6 +203,10 @@ pub struct DistributionManifest {
     pub max: Option<Spanned<String>>,
     pub file: Option<Spanned<String>>,
     pub workload: Option<Spanned<String>>,
+    /// Empirical: the rows of this cell and assignment policy (columns 1 and 2 of the file),
+    /// required when the file has several.
+    pub cell: Option<Spanned<String>>,
+    pub policy: Option<Spanned<String>>,
     /// Lognormal: the median and the 99th percentile.
     pub p50: Option<Spanned<String>>,
     pub p99: Option<Spanned<String>>,
@@ -357,8 +361,52 @@ pub struct WorkloadManifest {
     #[serde(default)]
     pub generators: Vec<GeneratorManifest>,
     pub prefill: Option<PrefillManifest>,
+    /// Jobs already running at t = 0, placed per seed by random first fit.
+    #[serde(default)]
+    pub prefill_jobs: Vec<PrefillJobManifest>,
+    /// A trace file read at load time: an SWF log's jobs, or a prefill trace's running jobs.
+    pub trace: Option<TraceManifest>,
     /// Multiplies every generator's arrival rate (the paper's λ sweep).
     pub rate_multiplier: Option<Spanned<f64>>,
+}
+
+/// A job running at t = 0: `tasks` identical tasks of `cpu` and `memory` each.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrefillJobManifest {
+    pub name: Spanned<String>,
+    #[serde(default = "one")]
+    pub tasks: u32,
+    pub cpu: Spanned<String>,
+    pub memory: Spanned<String>,
+    /// How long it keeps running from t = 0; unset: to the end.
+    pub run_for: Option<Spanned<String>>,
+    pub workload: Option<Spanned<String>>,
+}
+
+/// `spec.workload.trace`: a trace file referenced, not inlined, and read (streaming, gzip or
+/// not) when the scenario loads.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceManifest {
+    /// `swf` (a Parallel Workloads Archive log: each job a gang of one-CPU pods) or
+    /// `google-prefill` (the Omega simulator's prefill rows: jobs running at t = 0).
+    pub format: Spanned<String>,
+    /// Relative to the scenario's folder.
+    pub path: Spanned<String>,
+    /// Only the first N jobs (that ran, for SWF).
+    pub max_jobs: Option<Spanned<u64>>,
+    /// SWF: only jobs submitted from this long after the log's first submit, and before
+    /// `until` (`720h`: a month in); the first of them arrives at t = 0.
+    pub from: Option<Spanned<String>>,
+    pub until: Option<Spanned<String>>,
+    /// SWF: each task's size (default `1` CPU, `512Mi`).
+    pub cpu: Option<Spanned<String>>,
+    pub memory: Option<Spanned<String>>,
+    /// google-prefill: only `batch` or `service` jobs (default both).
+    pub workload: Option<Spanned<String>>,
+    /// google-prefill: the end rows' unit, `us` (the Google 2011 trace, the default) or `s`.
+    pub time_unit: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_core::Rng;
 
+pub use super::trace::PrefillJob;
 use super::{Arrival, ObjectRef, Scenario};
 use crate::config::WorkloadClass;
 use crate::objects::{GroupId, NodeId, Pod, PodGroup, PodId};
@@ -84,30 +85,10 @@ impl Distribution {
     /// Reads the Omega simulator's `<cell> <policy> <0 batch | 1 service> <value>` lines for one
     /// workload class; `scale` converts the file's unit (seconds → ns, or 1 for counts).
     pub fn empirical_from_omega_log(text: &str, class: WorkloadClass, scale: f64) -> Result<Distribution, String> {
-        let want = if class == WorkloadClass::Service { "1" } else { "0" };
-        let mut values = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.is_empty() {
-                continue;
-            }
-            let [_, _, which, value] = fields[..] else {
-                return Err(format!("line {}: expected `<cell> <policy> <0|1> <value>`", n + 1));
-            };
-            if which != want {
-                continue;
-            }
-            let v: f64 = value.parse().map_err(|_| format!("line {}: `{value}` is not a number", n + 1))?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(format!("line {}: `{value}` must be a non-negative number", n + 1));
-            }
-            values.push(v * scale);
-        }
-        if values.is_empty() {
-            return Err(format!("no {} values in the file", class.as_str()));
-        }
-        values.sort_by(f64::total_cmp);
-        Ok(Distribution::Empirical(values.into()))
+        let select = super::trace::OmegaSelect { class, cell: None, policy: None };
+        super::trace::read_omega_distribution(text.as_bytes(), select, scale)
+            .map(|values| Distribution::Empirical(values.into()))
+            .map_err(|e| if e.line == 0 { e.message } else { format!("line {}: {}", e.line, e.message) })
     }
 }
 
@@ -141,12 +122,15 @@ pub struct Prefill {
 pub struct Workload {
     pub generators: Vec<Generator>,
     pub prefill: Option<Prefill>,
+    /// Jobs already running at t = 0, listed (`prefillJobs:`) or read from a prefill trace;
+    /// placed per seed by random first fit, as the Omega simulator prefills its cell.
+    pub prefill_jobs: Vec<PrefillJob>,
     pub rate_multiplier: f64,
 }
 
 impl Workload {
     pub fn is_empty(&self) -> bool {
-        self.generators.is_empty() && self.prefill.is_none()
+        self.generators.is_empty() && self.prefill.is_none() && self.prefill_jobs.is_empty()
     }
 }
 
@@ -206,7 +190,7 @@ fn generated_pods_within_budget(base: &Scenario, seed: u64) -> Result<(), String
     let too_many =
         || format!("the workload generates more than {MAX_GENERATED_PODS} pods; lower `count`, `until` or the rates");
     let w = &base.workload;
-    let mut total = 0u64;
+    let mut total: u64 = w.prefill_jobs.iter().map(|j| u64::from(j.tasks)).sum();
     if let Some(p) = &w.prefill {
         // Every prefilled task takes `cpu` (above zero: the loader says so) of the target.
         let cpu_milli: u64 = base.nodes.iter().map(|n| n.allocatable.cpu_milli).sum();
@@ -246,6 +230,59 @@ fn jobs(g: &Generator, seed: u64, rate_multiplier: f64) -> impl Iterator<Item = 
     })
 }
 
+/// The nodes present at t = 0, which a prefill fills.
+fn nodes_at_start(base: &Scenario) -> Vec<NodeId> {
+    base.arrivals
+        .iter()
+        .filter(|a| a.at == SimTime::ZERO)
+        .filter_map(|a| match a.object {
+            ObjectRef::Node(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Places listed prefill jobs as the Omega simulator's prefill scheduler does: each job in
+/// order, each task by random first fit (nodes from a random start, the first with room —
+/// several tasks may share a node), bound by `spec.nodeName` at t = 0. Tasks that fit nowhere
+/// are left out (the original drops them too), and a job keeps the tasks that were placed.
+fn prefill_listed_jobs(base: &Scenario, s: &mut Scenario, jobs: &[PrefillJob], seed: u64) {
+    let mut rng = rng::stream(seed, "workload/prefill-jobs");
+    let nodes = nodes_at_start(base);
+    let mut free: Vec<Resources> = nodes.iter().map(|n| base.nodes[n.index()].allocatable.clone()).collect();
+    let mut slots: Vec<u64> = nodes.iter().map(|n| base.nodes[n.index()].max_pods).collect();
+    for job in jobs {
+        let requests = Resources::new(job.cpu_milli_per_task, job.memory_bytes_per_task);
+        let mut placed: Vec<NodeId> = Vec::new();
+        for _ in 0..job.tasks {
+            if nodes.is_empty() {
+                break;
+            }
+            let start = rng::below(&mut rng, nodes.len() as u64) as usize;
+            let slot = (0..nodes.len())
+                .map(|k| (start + k) % nodes.len())
+                .find(|&k| slots[k] > 0 && requests.fits_in(&free[k]));
+            // The job's tasks are identical: once one fits nowhere, none of the rest will.
+            let Some(k) = slot else { break };
+            free[k].sub(&requests);
+            slots[k] -= 1;
+            placed.push(nodes[k]);
+        }
+        if placed.is_empty() {
+            continue;
+        }
+        let run_for = job.run_for;
+        let first = s.pods.len();
+        let template = task_template(&requests, job.workload, run_for, None);
+        add_job(s, &format!("prefill-{}", job.id), SimTime::ZERO, placed.len() as u32, &template);
+        for (i, node) in (first..s.pods.len()).zip(placed) {
+            let mut pod = (*s.pods[i]).clone();
+            pod.node_name = Some(node);
+            s.pods[i] = Arc::new(pod);
+        }
+    }
+}
+
 /// The scenario with its generated workload for `seed`: the same jobs for every policy.
 pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
     let mut s = base.clone();
@@ -263,18 +300,13 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
             Ok(())
         }
     };
+    if !w.prefill_jobs.is_empty() {
+        prefill_listed_jobs(base, &mut s, &w.prefill_jobs, seed);
+    }
     if let Some(p) = &w.prefill {
         let mut rng = rng::stream(seed, "workload/prefill");
         // The cell at t = 0, and a scratch copy of what is free on it.
-        let nodes: Vec<NodeId> = base
-            .arrivals
-            .iter()
-            .filter(|a| a.at == SimTime::ZERO)
-            .filter_map(|a| match a.object {
-                ObjectRef::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect();
+        let nodes = nodes_at_start(base);
         let mut free: Vec<Resources> = nodes.iter().map(|n| base.nodes[n.index()].allocatable.clone()).collect();
         // Pods each node may still take: a prefill past `maxPods` was refused at arrival and
         // stayed pending forever (found by the swarm).
