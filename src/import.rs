@@ -203,17 +203,37 @@ pub fn import_swf(
 }
 
 /// What `import google-prefill` is asked.
+#[derive(clap::Args)]
 pub struct PrefillArgs {
+    #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Only the first N jobs (of --workload).
+    #[arg(long, value_name = "N", default_value_t = usize::MAX)]
     pub max_jobs: usize,
+    /// Only `batch` or `service` jobs (service: prod = 1 and scheduling class 2 or 3).
+    #[arg(long, value_name = "CLASS")]
     pub workload: Option<String>,
+    /// The unit of the end rows' times: `us` (Google 2011) or `s` (the Omega example file).
+    #[arg(long, value_name = "UNIT", default_value = "us")]
     pub time_unit: String,
+    /// Machines in the cell; default: enough that the jobs fill --utilisation of it.
+    #[arg(long, value_name = "N")]
     pub machines: Option<u32>,
-    pub machine_cpu: String,
-    pub machine_memory: String,
+    /// The fraction of the cell's CPU (and memory) the prefill fills when --machines is not given.
+    #[arg(long, value_name = "F", default_value_t = 0.6)]
     pub utilisation: f64,
+    #[arg(long, value_name = "CPU", default_value = "32")]
+    pub machine_cpu: String,
+    #[arg(long, value_name = "BYTES", default_value = "128Gi")]
+    pub machine_memory: String,
+    /// How long runs of the scenario last (virtual time).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub duration: String,
+    /// Reference the file (`spec.workload.trace`) instead of writing its jobs inline.
+    #[arg(long)]
     pub reference: bool,
+    /// Write the scenario here (atomically) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 
@@ -324,18 +344,40 @@ pub fn import_google_prefill(a: PrefillArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What `import omega` is asked.
+#[derive(clap::Args)]
 pub struct OmegaArgs {
+    #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// The cell whose rows to use (column 1); needed when the files hold several.
+    #[arg(long, value_name = "CELL")]
     pub cell: Option<String>,
+    /// The assignment policy whose rows to use (column 2); needed when the files hold several.
+    #[arg(long, value_name = "POLICY")]
     pub policy: Option<String>,
+    /// Also prefill the cell from this init-cluster-state file (referenced as `spec.workload.trace`).
+    #[arg(long, value_name = "FILE")]
     pub prefill: Option<PathBuf>,
+    /// The prefill file's end-row unit: `us` (Google 2011) or `s` (the Omega example file).
+    #[arg(long, value_name = "UNIT", default_value = "us")]
     pub prefill_time_unit: String,
+    /// Machines in the cell (the Omega simulator's example cell has 10,000 of 4 CPUs, 16 GiB).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     pub machines: u32,
+    #[arg(long, value_name = "CPU", default_value = "4")]
     pub machine_cpu: String,
+    #[arg(long, value_name = "BYTES", default_value = "16Gi")]
     pub machine_memory: String,
+    /// Each task's CPU (the distributions do not give task sizes).
+    #[arg(long, value_name = "CPU", default_value = "1")]
     pub task_cpu: String,
+    /// Each task's memory.
+    #[arg(long, value_name = "BYTES", default_value = "2Gi")]
     pub task_memory: String,
+    /// Generate jobs until this time; also the runs' duration.
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
     pub until: String,
+    /// Write the scenario here (atomically) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 

@@ -183,77 +183,12 @@ enum ImportCommand {
     /// at t = 0 by random first fit, as the Omega simulator prefills its cell. Sizes are the
     /// whole job's average usage, shared by its tasks. E.g.
     /// `podlab import google-prefill ../shared/traces/google-2011/init-cluster-state.log --max-jobs 500 --out g.yaml`.
-    GooglePrefill {
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
-        /// Only the first N jobs (of --workload).
-        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
-        max_jobs: usize,
-        /// Only `batch` or `service` jobs (service: prod = 1 and scheduling class 2 or 3).
-        #[arg(long, value_name = "CLASS")]
-        workload: Option<String>,
-        /// The unit of the end rows' times: `us` (Google 2011) or `s` (the Omega example file).
-        #[arg(long, value_name = "UNIT", default_value = "us")]
-        time_unit: String,
-        /// Machines in the cell; default: enough that the jobs fill --utilisation of it.
-        #[arg(long, value_name = "N")]
-        machines: Option<u32>,
-        /// The fraction of the cell's CPU (and memory) the prefill fills when --machines is not given.
-        #[arg(long, value_name = "F", default_value_t = 0.6)]
-        utilisation: f64,
-        #[arg(long, value_name = "CPU", default_value = "32")]
-        machine_cpu: String,
-        #[arg(long, value_name = "BYTES", default_value = "128Gi")]
-        machine_memory: String,
-        /// How long runs of the scenario last (virtual time).
-        #[arg(long, value_name = "DURATION", default_value = "1h")]
-        duration: String,
-        /// Reference the file (`spec.workload.trace`) instead of writing its jobs inline.
-        #[arg(long)]
-        reference: bool,
-        /// Write the scenario here (atomically) instead of to stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
+    GooglePrefill(import::PrefillArgs),
     /// The Omega simulator's empirical distributions: DIR holds `*interarrival_cmb.log`,
     /// `*csizes_cmb.log` and `*runtimes_cmb.log` (`<cell> <policy> <0 batch|1 service> <value>`);
     /// the scenario's batch and service generators draw from them, referencing the files. E.g.
     /// `podlab import omega ../shared/traces/omega-format/job-distribution-traces --out omega.yaml`.
-    Omega {
-        #[arg(value_name = "DIR")]
-        dir: PathBuf,
-        /// The cell whose rows to use (column 1); needed when the files hold several.
-        #[arg(long, value_name = "CELL")]
-        cell: Option<String>,
-        /// The assignment policy whose rows to use (column 2); needed when the files hold several.
-        #[arg(long, value_name = "POLICY")]
-        policy: Option<String>,
-        /// Also prefill the cell from this init-cluster-state file (referenced as `spec.workload.trace`).
-        #[arg(long, value_name = "FILE")]
-        prefill: Option<PathBuf>,
-        /// The prefill file's end-row unit: `us` (Google 2011) or `s` (the Omega example file).
-        #[arg(long, value_name = "UNIT", default_value = "us")]
-        prefill_time_unit: String,
-        /// Machines in the cell (the Omega simulator's example cell has 10,000 of 4 CPUs, 16 GiB).
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        machines: u32,
-        #[arg(long, value_name = "CPU", default_value = "4")]
-        machine_cpu: String,
-        #[arg(long, value_name = "BYTES", default_value = "16Gi")]
-        machine_memory: String,
-        /// Each task's CPU (the distributions do not give task sizes).
-        #[arg(long, value_name = "CPU", default_value = "1")]
-        task_cpu: String,
-        /// Each task's memory.
-        #[arg(long, value_name = "BYTES", default_value = "2Gi")]
-        task_memory: String,
-        /// Generate jobs until this time; also the runs' duration.
-        #[arg(long, value_name = "DURATION", default_value = "10m")]
-        until: String,
-        /// Write the scenario here (atomically) instead of to stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
+    Omega(import::OmegaArgs),
     /// The OpenB GPU trace (Alibaba cluster-trace-gpu-v2023; Weng et al., ATC 2023): a node list
     /// and a pod list as a scenario. Nodes get cpu, memory, `nvidia.com/gpu` and the label
     /// `nvidia.com/gpu.product`; pods get cpu, memory, whole GPUs (`nvidia.com/gpu`), a share of
@@ -345,58 +280,8 @@ fn main() -> ExitCode {
         Command::Import(ImportCommand::Swf { file, max_jobs, from, until, reference, out }) => {
             import::import_swf(&file, max_jobs, (from, until), reference, out)
         }
-        Command::Import(ImportCommand::GooglePrefill {
-            file,
-            max_jobs,
-            workload,
-            time_unit,
-            machines,
-            utilisation,
-            machine_cpu,
-            machine_memory,
-            duration,
-            reference,
-            out,
-        }) => import::import_google_prefill(import::PrefillArgs {
-            file,
-            max_jobs,
-            workload,
-            time_unit,
-            machines,
-            machine_cpu,
-            machine_memory,
-            utilisation,
-            duration,
-            reference,
-            out,
-        }),
-        Command::Import(ImportCommand::Omega {
-            dir,
-            cell,
-            policy,
-            prefill,
-            prefill_time_unit,
-            machines,
-            machine_cpu,
-            machine_memory,
-            task_cpu,
-            task_memory,
-            until,
-            out,
-        }) => import::import_omega(import::OmegaArgs {
-            dir,
-            cell,
-            policy,
-            prefill,
-            prefill_time_unit,
-            machines,
-            machine_cpu,
-            machine_memory,
-            task_cpu,
-            task_memory,
-            until,
-            out,
-        }),
+        Command::Import(ImportCommand::GooglePrefill(args)) => import::import_google_prefill(args),
+        Command::Import(ImportCommand::Omega(args)) => import::import_omega(args),
         Command::Import(ImportCommand::Openb { nodes, pods, max_pods, out }) => {
             import::import_openb(&nodes, &pods, max_pods, out)
         }
