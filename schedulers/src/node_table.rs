@@ -11,6 +11,7 @@
 //! once per tie: same distribution, fewer draws).
 
 use podlab_cluster::rng::below;
+use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId};
 use rand_core::Rng;
 use std::sync::Arc;
@@ -32,10 +33,23 @@ const SPECIAL: u8 = 2;
 /// A visited node some filter refused (scores are 0 to 100, or a GPU plugin's below this).
 const INFEASIBLE: u64 = u64::MAX;
 
-/// The fast path's own reasons, counted without building strings.
-const TOO_MANY_PODS: usize = 0;
-const SHORT_CPU: usize = 1;
-const SHORT_MEMORY: usize = 2;
+/// A node's verdict for a plain unit, one byte: a score 0 to 100, or one of these.
+const V_TOO_MANY_PODS: u8 = 200;
+const V_SHORT_CPU: u8 = 201;
+const V_SHORT_MEMORY: u8 = 202;
+/// The plugins decide (a node that is not `PLAIN`, or a unit that is not plain).
+const V_SLOW: u8 = 250;
+const V_ABSENT: u8 = 255;
+
+/// What a plain unit's verdicts depend on: its requests, its scoring sums and the strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shape {
+    want_cpu: i64,
+    want_memory: i64,
+    score_cpu: u64,
+    score_memory: u64,
+    strategy: ScoringStrategy,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct NodeTable {
@@ -58,8 +72,15 @@ pub struct NodeTable {
     generation: u64,
     /// Where the next search starts (kube's `nextStartNodeIndex`, as a node id).
     next_start: usize,
-    /// Scratch for one decision: each visited node's score, or `INFEASIBLE`.
+    /// Scratch for one decision: each visited `V_SLOW` node's score, or `INFEASIBLE`.
     scores: Vec<u64>,
+    /// Each node's verdict for `shape`, kept between decisions: a run of pods of one shape
+    /// recomputes only the nodes that changed since the last (`stale`), so a decision is a
+    /// scan of bytes.
+    verdicts: Vec<u8>,
+    shape: Option<Shape>,
+    stale: Vec<u32>,
+    is_stale: Vec<bool>,
 }
 
 impl NodeTable {
@@ -105,6 +126,8 @@ impl NodeTable {
             }
             self.magic_cpu.resize(n, 0);
             self.magic_memory.resize(n, 0);
+            self.verdicts.resize(n, V_ABSENT);
+            self.is_stale.resize(n, false);
         }
         match &mut self.infos[i] {
             Some(info) => info.spec = spec,
@@ -134,6 +157,10 @@ impl NodeTable {
     /// Recomputes node `i`'s columns from its `NodeInfo`.
     fn refresh(&mut self, i: usize) {
         self.generation += 1;
+        if !self.is_stale[i] {
+            self.is_stale[i] = true;
+            self.stale.push(i as u32);
+        }
         let Some(info) = &self.infos[i] else { return };
         let spec = &info.spec;
         let alloc = &spec.allocatable;
@@ -169,6 +196,46 @@ impl NodeTable {
         (all * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
+    /// Node `i`'s verdict for a plain unit of this shape, from the columns alone.
+    fn verdict(&self, i: usize, shape: &Shape) -> u8 {
+        match self.kind[i] {
+            ABSENT => return V_ABSENT,
+            PLAIN => {}
+            _ => return V_SLOW,
+        }
+        if self.free_pods[i] < 1 {
+            V_TOO_MANY_PODS
+        } else if self.free_cpu_milli[i] < shape.want_cpu {
+            V_SHORT_CPU
+        } else if self.free_memory_bytes[i] < shape.want_memory {
+            V_SHORT_MEMORY
+        } else {
+            let cpu_requested = self.score_cpu_milli[i] + shape.score_cpu;
+            let memory_requested = self.score_memory_bytes[i] + shape.score_memory;
+            let cpu = resource_part(shape.strategy, cpu_requested, self.alloc_cpu_milli[i], self.magic_cpu[i]);
+            let memory =
+                resource_part(shape.strategy, memory_requested, self.alloc_memory_bytes[i], self.magic_memory[i]);
+            ((cpu + memory) / 2) as u8
+        }
+    }
+
+    /// Brings the verdicts up to date for `shape`: all of them for a new shape, else the
+    /// nodes changed since the last decision.
+    fn refresh_verdicts(&mut self, shape: Shape) {
+        if self.shape != Some(shape) {
+            self.shape = Some(shape);
+            self.verdicts = (0..self.infos.len()).map(|i| self.verdict(i, &shape)).collect();
+        } else {
+            for k in 0..self.stale.len() {
+                let i = self.stale[k] as usize;
+                self.verdicts[i] = self.verdict(i, &shape);
+            }
+        }
+        for i in self.stale.drain(..) {
+            self.is_stale[i as usize] = false;
+        }
+    }
+
     /// Filter nodes from the rotating start until `percentage` of them (see
     /// [`NodeTable::feasible_to_find`]) are feasible, score those, and pick the best.
     pub fn select(
@@ -180,68 +247,59 @@ impl NodeTable {
     ) -> Result<NodeId, Diagnosis> {
         let slots = self.infos.len();
         let to_find = self.feasible_to_find(percentage);
-        // A GPU score plugin scores every node its own way.
-        let plain_unit = unit.is_plain() && framework.gpu.is_none();
-        let (want_cpu, want_memory) = (unit.requests.cpu_milli as i64, unit.requests.memory_bytes as i64);
-        let strategy = framework.scoring;
+        // A GPU score plugin scores every node its own way: only a plain unit under the
+        // strategy's score has verdicts.
+        let cached = unit.is_plain() && framework.gpu.is_none();
+        if cached {
+            self.refresh_verdicts(Shape {
+                want_cpu: unit.requests.cpu_milli as i64,
+                want_memory: unit.requests.memory_bytes as i64,
+                score_cpu: unit.score_cpu_milli,
+                score_memory: unit.score_memory_bytes,
+                strategy: framework.scoring,
+            });
+        }
         let mut fast_reasons = [0usize; 3];
         let mut diagnosis = Diagnosis::default();
         let mut scratch = std::mem::take(&mut self.scores);
         scratch.resize(slots, INFEASIBLE);
         let scores = &mut scratch[..slots];
-        // Slices of one length, so the loop indexes them without bounds checks.
-        let kind = &self.kind[..slots];
-        let infos = &self.infos[..slots];
-        let (free_pods, free_cpu, free_memory) =
-            (&self.free_pods[..slots], &self.free_cpu_milli[..slots], &self.free_memory_bytes[..slots]);
-        let (alloc_cpu, alloc_memory) = (&self.alloc_cpu_milli[..slots], &self.alloc_memory_bytes[..slots]);
-        let (used_cpu, used_memory) = (&self.score_cpu_milli[..slots], &self.score_memory_bytes[..slots]);
-        let (magic_cpu, magic_memory) = (&self.magic_cpu[..slots], &self.magic_memory[..slots]);
+        let (kind, verdicts, infos) = (&self.kind[..slots], &self.verdicts[..], &self.infos[..slots]);
+        let code = |i: usize| match (cached, kind[i]) {
+            (_, ABSENT) => V_ABSENT,
+            (true, _) => verdicts[i],
+            (false, _) => V_SLOW,
+        };
         let start = if self.next_start < slots { self.next_start } else { 0 };
         let (mut visited, mut found, mut ties) = (0usize, 0usize, 0u64);
         let mut last_visited = start;
         let mut best = INFEASIBLE;
-        let (unit_cpu, unit_memory) = (unit.score_cpu_milli, unit.score_memory_bytes);
         // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
         let mut visit = |i: usize| -> bool {
             if found == to_find {
                 return false;
             }
-            if kind[i] == ABSENT {
-                return true;
-            }
-            visited += 1;
-            last_visited = i;
-            let score = if plain_unit && kind[i] == PLAIN {
-                let fits = (free_pods[i] >= 1) & (free_cpu[i] >= want_cpu) & (free_memory[i] >= want_memory);
-                if fits {
-                    let cpu = resource_part(strategy, used_cpu[i] + unit_cpu, alloc_cpu[i], magic_cpu[i]);
-                    let memory =
-                        resource_part(strategy, used_memory[i] + unit_memory, alloc_memory[i], magic_memory[i]);
-                    (cpu + memory) / 2
-                } else {
-                    // The first resource short, in NodeResourcesFit's order.
-                    let reason = if free_pods[i] < 1 {
-                        TOO_MANY_PODS
-                    } else if free_cpu[i] < want_cpu {
-                        SHORT_CPU
-                    } else {
-                        SHORT_MEMORY
+            let score = match code(i) {
+                V_ABSENT => return true,
+                c if c <= 100 => u64::from(c),
+                V_SLOW => {
+                    let info = infos[i].as_ref().expect("a present node has its info");
+                    scores[i] = match framework.filter(unit, info) {
+                        Err(reason) => {
+                            diagnosis.count(&reason);
+                            INFEASIBLE
+                        }
+                        Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
                     };
-                    fast_reasons[reason] += 1;
+                    scores[i]
+                }
+                reason => {
+                    fast_reasons[usize::from(reason - V_TOO_MANY_PODS)] += 1;
                     INFEASIBLE
                 }
-            } else {
-                let info = infos[i].as_ref().expect("a present node has its info");
-                match framework.filter(unit, info) {
-                    Err(reason) => {
-                        diagnosis.count(&reason);
-                        INFEASIBLE
-                    }
-                    Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
-                }
             };
-            scores[i] = score;
+            visited += 1;
+            last_visited = i;
             if score != INFEASIBLE {
                 found += 1;
                 if best == INFEASIBLE || score > best {
@@ -265,7 +323,12 @@ impl NodeTable {
             let mut seen = 0;
             let i = order
                 .find(|&i| {
-                    let hit = kind[i] != ABSENT && scores[i] == best;
+                    let score = match code(i) {
+                        c if c <= 100 => u64::from(c),
+                        V_SLOW => scores[i],
+                        _ => INFEASIBLE,
+                    };
+                    let hit = score == best;
                     seen += u64::from(hit);
                     hit && seen == k + 1
                 })
@@ -359,26 +422,31 @@ mod tests {
                     table.add(NodeId(i as u32), &Unit::new(&filler, Part::Whole));
                 }
             }
-            let incoming = pod(&mut r);
-            let unit = Unit::new(&incoming, Part::Whole);
-            let mut reference = Diagnosis::default();
-            let mut best = None;
-            for info in table.iter() {
-                match framework.filter(&unit, info) {
-                    Err(reason) => reference.count(&reason),
-                    Ok(()) => best = best.max(Some(crate::framework::resource_score(strategy, &unit, info))),
+            // Rounds of decisions on one table, alternating two pods and placing each where the
+            // table chose: verdicts kept from round to round must stay exact.
+            let incoming = [pod(&mut r), pod(&mut r)];
+            for round in 0..6 {
+                let unit = Unit::new(&incoming[round % 2], Part::Whole);
+                let mut reference = Diagnosis::default();
+                let mut best = None;
+                for info in table.iter() {
+                    match framework.filter(&unit, info) {
+                        Err(reason) => reference.count(&reason),
+                        Ok(()) => best = best.max(Some(framework.score(&unit, info))),
+                    }
                 }
-            }
-            reference.nodes = nodes;
-            match table.select(&framework, &unit, 100, &mut r) {
-                Ok(chosen) => {
-                    let info = table.get(chosen).expect("a node of the table");
-                    assert!(framework.filter(&unit, info).is_ok(), "seed {seed}: chose an infeasible node");
-                    assert_eq!(Some(crate::framework::resource_score(strategy, &unit, info)), best, "seed {seed}");
-                }
-                Err(diagnosis) => {
-                    assert_eq!(best, None, "seed {seed}: a node was feasible");
-                    assert_eq!(diagnosis, reference, "seed {seed}");
+                reference.nodes = nodes;
+                match table.select(&framework, &unit, 100, &mut r) {
+                    Ok(chosen) => {
+                        let info = table.get(chosen).expect("a node of the table");
+                        assert!(framework.filter(&unit, info).is_ok(), "seed {seed}: chose an infeasible node");
+                        assert_eq!(Some(framework.score(&unit, info)), best, "seed {seed} round {round}");
+                        table.add(chosen, &unit);
+                    }
+                    Err(diagnosis) => {
+                        assert_eq!(best, None, "seed {seed} round {round}: a node was feasible");
+                        assert_eq!(diagnosis, reference, "seed {seed} round {round}");
+                    }
                 }
             }
         }
