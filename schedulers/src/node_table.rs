@@ -264,42 +264,45 @@ impl NodeTable {
         let mut scratch = std::mem::take(&mut self.scores);
         scratch.resize(slots, INFEASIBLE);
         let scores = &mut scratch[..slots];
-        let (kind, verdicts, infos) = (&self.kind[..slots], &self.verdicts[..], &self.infos[..slots]);
-        let code = |i: usize| match (cached, kind[i]) {
-            (_, ABSENT) => V_ABSENT,
-            (true, _) => verdicts[i],
-            (false, _) => V_SLOW,
+        // One byte a node: its verdict, or (for a unit that is not plain) absent or slow.
+        let uncached: Vec<u8>;
+        let codes: &[u8] = if cached {
+            &self.verdicts[..slots]
+        } else {
+            uncached = self.kind.iter().map(|&k| if k == ABSENT { V_ABSENT } else { V_SLOW }).collect();
+            &uncached
         };
+        let infos = &self.infos[..slots];
         let start = if self.next_start < slots { self.next_start } else { 0 };
         let (mut visited, mut found, mut ties) = (0usize, 0usize, 0u64);
         let mut last_visited = start;
         let mut best = INFEASIBLE;
         // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
-        let mut visit = |i: usize| -> bool {
+        let mut visit = |i: usize, code: u8| -> bool {
+            if code == V_ABSENT {
+                return true;
+            }
             if found == to_find {
                 return false;
             }
-            let score = match code(i) {
-                V_ABSENT => return true,
-                c if c <= 100 => u64::from(c),
-                V_SLOW => {
-                    let info = infos[i].as_ref().expect("a present node has its info");
-                    scores[i] = match framework.filter(unit, info) {
-                        Err(reason) => {
-                            diagnosis.count(&reason);
-                            INFEASIBLE
-                        }
-                        Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
-                    };
-                    scores[i]
-                }
-                reason => {
-                    fast_reasons[usize::from(reason - V_TOO_MANY_PODS)] += 1;
-                    INFEASIBLE
-                }
-            };
             visited += 1;
             last_visited = i;
+            let score = if code <= 100 {
+                u64::from(code)
+            } else if code == V_SLOW {
+                let info = infos[i].as_ref().expect("a present node has its info");
+                scores[i] = match framework.filter(unit, info) {
+                    Err(reason) => {
+                        diagnosis.count(&reason);
+                        INFEASIBLE
+                    }
+                    Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
+                };
+                scores[i]
+            } else {
+                fast_reasons[usize::from(code - V_TOO_MANY_PODS)] += 1;
+                INFEASIBLE
+            };
             if score != INFEASIBLE {
                 found += 1;
                 if best == INFEASIBLE || score > best {
@@ -310,7 +313,8 @@ impl NodeTable {
             }
             true
         };
-        let _ = (start..slots).all(&mut visit) && (0..start).all(&mut visit);
+        let _ = codes[start..].iter().enumerate().all(|(o, &c)| visit(start + o, c))
+            && codes[..start].iter().enumerate().all(|(i, &c)| visit(i, c));
         // kube moves the start past every node it processed, so the next pod begins elsewhere;
         // when it processed them all, the start stays.
         if visited < self.present {
@@ -323,7 +327,7 @@ impl NodeTable {
             let mut seen = 0;
             let i = order
                 .find(|&i| {
-                    let score = match code(i) {
+                    let score = match codes[i] {
                         c if c <= 100 => u64::from(c),
                         V_SLOW => scores[i],
                         _ => INFEASIBLE,
