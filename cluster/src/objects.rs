@@ -190,6 +190,23 @@ pub struct Node {
     pub unschedulable: bool,
 }
 
+impl Node {
+    /// This node with `taint` in place of any taint keyed `key` (`None`: with that taint
+    /// removed), or `None` when nothing changes (removing a taint it does not carry). Both
+    /// backends apply `TaintNode` and `UntaintNode` through it.
+    pub fn retainted(&self, taint: Option<Taint>, key: &str) -> Option<Node> {
+        let mut spec = self.clone();
+        spec.taints.retain(|t| t.key != key);
+        let removed = spec.taints.len() != self.taints.len();
+        match taint {
+            Some(t) => spec.taints.push(t),
+            None if removed => {}
+            None => return None,
+        }
+        Some(spec)
+    }
+}
+
 /// The kubelet's default `maxPods`.
 pub const DEFAULT_MAX_PODS: u64 = 110;
 
@@ -283,6 +300,18 @@ impl Pod {
             fail_after: None,
             failure_ppm: 0,
             gpu_share_milli: 0,
+        }
+    }
+
+    /// When and how the pod's containers end by themselves once started: `fail-after` if it
+    /// comes no later than `run-for` (Failed), else `run-for` (Succeeded); `None` runs until
+    /// the run ends. Both backends read it, so a simulated and a real pod end alike.
+    pub fn planned_end(&self) -> Option<(SimDuration, crate::Phase)> {
+        match (self.run_for, self.fail_after) {
+            (Some(run), Some(fail)) if fail <= run => Some((fail, crate::Phase::Failed)),
+            (Some(run), _) => Some((run, crate::Phase::Succeeded)),
+            (None, Some(fail)) => Some((fail, crate::Phase::Failed)),
+            (None, None) => None,
         }
     }
 

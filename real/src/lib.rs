@@ -67,6 +67,9 @@ pub struct RealRun {
     /// The value of the run's `podlab.dev/run` label.
     pub run_id: String,
     pub controllers: Vec<String>,
+    /// The scenario as the run left it, with the pods its controllers created (their ids are
+    /// the records' `PodId`s past the scenario's own).
+    pub scenario: Scenario,
     pub records: Vec<Stamped>,
     /// Wall time from start to end of the run.
     pub end: SimTime,
@@ -108,6 +111,7 @@ pub fn run(
     Ok(RealRun {
         run_id: backend.run_id().to_string(),
         controllers: names,
+        scenario: backend.scenario().clone(),
         records: backend.take_records(),
         end,
         deliveries: backend.deliveries,

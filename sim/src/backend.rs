@@ -581,12 +581,7 @@ impl SimBackend {
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
         let spec = &self.scenario.pods[pod.index()];
-        let (after, mut phase) = match (spec.run_for, spec.fail_after) {
-            (Some(run), Some(fail)) if fail <= run => (fail, Phase::Failed),
-            (Some(run), _) => (run, Phase::Succeeded),
-            (None, Some(fail)) => (fail, Phase::Failed),
-            (None, None) => return,
-        };
+        let Some((after, mut phase)) = spec.planned_end() else { return };
         if phase == Phase::Succeeded
             && spec.failure_ppm > 0
             && podlab_cluster::rng::below(&mut self.exits, 1_000_000) < u64::from(spec.failure_ppm)
@@ -654,20 +649,10 @@ impl SimBackend {
     }
 
     fn set_taint(&mut self, node: NodeId, taint: Option<Taint>, key: &str) {
-        let Some(spec) = self.scenario.nodes.get(node.index()) else { return };
-        let mut spec = (**spec).clone();
-        let before = spec.taints.len();
-        spec.taints.retain(|t| t.key != key);
-        let removed = spec.taints.len() != before;
-        match taint {
-            Some(t) => {
-                let key = t.key.clone();
-                spec.taints.push(t);
-                self.record(Record::Tainted { node, key });
-            }
-            None if removed => self.record(Record::Untainted { node, key: key.to_string() }),
-            None => return,
-        }
+        let tainted = taint.is_some();
+        let Some(spec) = self.scenario.nodes.get(node.index()).and_then(|n| n.retainted(taint, key)) else { return };
+        let key = key.to_string();
+        self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
         let spec = Arc::new(spec);
         self.scenario.nodes[node.index()] = spec.clone();
         self.broadcast(Event::NodeUpdated { node, spec });
