@@ -174,8 +174,9 @@ pub fn run_policy_real(
         violations,
     };
     // A real run is capped in wall time: an expectation about a moment it never reached (a
-    // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed.
-    let end = sim.end;
+    // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed — unless
+    // the run stopped by itself, when every later moment looks as its end does.
+    let end = if real.finished { podlab_cluster::SimTime::MAX } else { sim.end };
     let moments: Vec<Option<podlab_cluster::SimTime>> = scenario
         .expectations
         .iter()

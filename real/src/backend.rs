@@ -64,7 +64,10 @@ pub struct OomKill {
 
 enum Pending {
     Arrive(ObjectRef),
-    Timer { to: ControllerId, token: u64 },
+    Timer {
+        to: ControllerId,
+        token: u64,
+    },
     Crash(NodeId),
     /// A node's kubelet reports in (with a modelled control plane, whose node lifecycle
     /// controller watches heartbeats); a crashed node's kubelet is silent.
@@ -125,6 +128,8 @@ pub struct DockerBackend<'s> {
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
     live: BTreeMap<(PodId, Part), Live>,
+    /// Jobs whose controller has said they finished (Complete or Failed).
+    jobs_finished: BTreeSet<String>,
     bound_at: BTreeMap<(PodId, Part), SimTime>,
     records: Vec<Stamped>,
     tx: mpsc::UnboundedSender<Happening>,
@@ -132,6 +137,8 @@ pub struct DockerBackend<'s> {
     events_task: Option<tokio::task::JoinHandle<()>>,
     interrupt: Option<Arc<AtomicBool>>,
     pub(crate) interrupted: bool,
+    /// The run stopped by itself: everything had ended and nothing more was due.
+    pub(crate) finished: bool,
     pub(crate) deliveries: u64,
     pub(crate) startups: Vec<Startup>,
     pub(crate) oom_kills: Vec<OomKill>,
@@ -168,6 +175,7 @@ impl<'s> DockerBackend<'s> {
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
             live: BTreeMap::new(),
+            jobs_finished: BTreeSet::new(),
             bound_at: BTreeMap::new(),
             records: Vec::new(),
             tx,
@@ -175,6 +183,7 @@ impl<'s> DockerBackend<'s> {
             events_task: None,
             interrupt: options.interrupt.clone(),
             interrupted: false,
+            finished: false,
             deliveries: 0,
             startups: Vec::new(),
             oom_kills: Vec::new(),
@@ -522,7 +531,8 @@ impl<'s> DockerBackend<'s> {
             Happening::Started { pod, part, latency } => {
                 let Some(live) = self.live.get(&(pod, part)) else {
                     // Deleted while it was starting: what started after the kill goes too.
-                    let (key, part_name) = (self.scenario.pods[pod.index()].key(), self.part_label(pod, part).to_string());
+                    let (key, part_name) =
+                        (self.scenario.pods[pod.index()].key(), self.part_label(pod, part).to_string());
                     self.kill_where(&[(POD_LABEL, &key), (PART_LABEL, &part_name)]);
                     return;
                 };
@@ -600,10 +610,16 @@ impl<'s> DockerBackend<'s> {
         }
     }
 
-    /// Nothing more can happen by itself: no arrival or crash is due, no part is running, and
-    /// every pod that arrived has ended whole or was deleted.
+    /// Nothing more can happen by itself: no arrival or crash is due, no part is running,
+    /// every pod that arrived has ended whole or was deleted, and every Job has finished. (A
+    /// Job creates its next pod on a timer after the last one ended, so pods alone do not
+    /// say; a ReplicaSet or a Deployment is a service that replaces its pods for ever: with
+    /// one the run lasts its duration.)
     fn all_done(&self) -> bool {
-        self.pending.values().all(|p| matches!(p, Pending::Timer { .. } | Pending::Heartbeat(_)))
+        self.scenario.replica_sets.is_empty()
+            && self.scenario.deployments.is_empty()
+            && self.jobs_finished.len() >= self.scenario.jobs.len()
+            && self.pending.values().all(|p| matches!(p, Pending::Timer { .. } | Pending::Heartbeat(_)))
             && self.live.is_empty()
             && self.pods.iter().enumerate().all(|(i, books)| {
                 let per_container = books.ended.iter().any(|(p, _)| matches!(p, Part::Container(_)));
@@ -685,7 +701,11 @@ impl Backend for DockerBackend<'_> {
                 self.interrupted = true;
             }
             let now = self.now();
-            if self.interrupted || now >= self.end || self.all_done() {
+            if self.interrupted || now >= self.end {
+                return None;
+            }
+            if self.all_done() {
+                self.finished = true;
                 return None;
             }
             // Whatever Docker or a start task said first, then whatever is due.
@@ -739,7 +759,12 @@ impl Backend for DockerBackend<'_> {
                 let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
                 self.ready.push_back((from, Event::Committed { accepted, conflicted }));
             }
-            Action::Note(note) => self.record(Record::Note { by: from, note }),
+            Action::Note(note) => {
+                if let podlab_cluster::Note::JobComplete { job } | podlab_cluster::Note::JobFailed { job, .. } = &note {
+                    self.jobs_finished.insert(job.clone());
+                }
+                self.record(Record::Note { by: from, note })
+            }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
                 self.scenario.pods.push(spec);

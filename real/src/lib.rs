@@ -84,6 +84,9 @@ pub struct RealRun {
     pub docker: String,
     /// Stopped early by a signal (or because Docker's event stream ended).
     pub interrupted: bool,
+    /// Stopped by itself before its time was up: every pod had ended, every Job finished, and
+    /// nothing more was due, so any later moment would look the same.
+    pub finished: bool,
     /// What went wrong without stopping the run: a part that could not start, clean-up leftovers.
     pub problems: Vec<String>,
     /// Runs of dead processes reaped before this one started.
@@ -121,6 +124,7 @@ pub fn run(
         image,
         docker: engine.version.clone(),
         interrupted: backend.interrupted,
+        finished: backend.finished,
         problems: std::mem::take(&mut backend.problems),
         reaped,
     })
