@@ -448,6 +448,150 @@ fn a_killed_replica_set_replica_is_replaced() {
     a_killed_replica_is_replaced("ReplicaSet", "realctl-rs");
 }
 
+/// Counts, every 100 ms from another thread, the running app containers named `container`;
+/// answers the counts in order once stopped.
+struct Counter {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<usize>>,
+}
+
+impl Counter {
+    fn start(container: &str) -> Counter {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, wanted) = (stop.clone(), format!("podlab.dev/container={container}"));
+        let thread = std::thread::spawn(move || {
+            let engine = Engine::connect().expect("the test's engine connected, so this one does");
+            let mut counts = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let running = engine
+                    .containers_labelled(&wanted)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| engine.inspect(c.id.as_deref()?).ok())
+                    .filter(|c| c.state.as_ref().and_then(|s| s.running) == Some(true))
+                    .count();
+                counts.push(running);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            counts
+        });
+        Counter { stop, thread }
+    }
+
+    fn finish(self) -> Vec<usize> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the counter thread does not panic")
+    }
+}
+
+/// `Evict` in real mode, both ways: a Deployment of 3 on a node that holds 2 is scaled to 1;
+/// the controller deletes the pending pod first (never bound: `PodDeleted`) and then a running
+/// one, whose containers are stopped (its part ends Failed) while the other keeps running.
+#[test]
+fn scaling_down_evicts_real_pods() {
+    let _serial = serial();
+    let Some(engine) = docker("scaling_down_evicts_real_pods") else { return };
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {allocatable: {cpu: "2", memory: 2Gi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: realctl-scale}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: realctl-scale}}
+  template:
+    metadata: {labels: {app: realctl-scale}}
+    spec:
+      containers:
+      - name: realctl-scale-srv
+        image: example/web:1.0
+        resources: {requests: {cpu: "1", memory: 64Mi}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {name: realctl-scale}
+spec:
+  seed: 42
+  duration: 8s
+  actions:
+  - {at: 4s, scale: {deployment: realctl-scale, replicas: 1}}
+  expect:
+  - deployments:
+      realctl-scale: {available: 1}
+"#;
+    let scenario = podlab::load_str("scale.yaml", text).expect("the scenario loads");
+    let counter = Counter::start("realctl-scale-srv");
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let counts = counter.finish();
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    assert!(real.run.verdicts.iter().all(|v| v.holds()), "{:?}", real.run.verdicts);
+    let scaled_at = SimTime::ZERO + SimDuration::from_secs(4);
+    let deleted: Vec<_> = records.iter().filter(|r| matches!(r.record, Record::PodDeleted { .. })).collect();
+    assert_eq!(deleted.len(), 1, "the pending pod is deleted: {deleted:?}");
+    assert!(deleted[0].time >= scaled_at);
+    let ended: Vec<(Phase, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { phase, .. } => Some((phase, r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 1, "one running pod is evicted: {ended:?}");
+    assert!(ended[0].0 == Phase::Failed && ended[0].1 >= scaled_at, "{ended:?}");
+    // Docker agrees: two containers ran, then one (seen a while before the run's end).
+    let two = counts.iter().position(|&n| n == 2).expect("two replicas ran");
+    let ones = counts[two..].iter().filter(|&&n| n == 1).count();
+    assert!(ones >= 5, "one replica kept running after the eviction: {counts:?}");
+    assert!(counts[two..].iter().all(|&n| n <= 2), "never more than the node holds: {counts:?}");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// With a modelled control plane, real mode's kubelets heartbeat and the node lifecycle
+/// controller runs: a crashed node falls silent, is marked NotReady and tainted unreachable
+/// (`TaintNode` carried out: the record and the updated node); the live node is not.
+#[test]
+fn a_crashed_node_is_tainted_by_the_node_lifecycle_controller() {
+    let _serial = serial();
+    let Some(engine) = docker("a_crashed_node_is_tainted_by_the_node_lifecycle_controller") else { return };
+    let text = replicated("Deployment", "realctl-lifecycle", "realctl-lifecycle-srv", "9s")
+        .replace(
+            "metadata: {name: node-a}",
+            "metadata: {name: node-b}\nstatus: {allocatable: {cpu: \"2\", memory: 2Gi}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: node-a}",
+        )
+        .replace(
+            "spec: {seed: 42, duration: 9s}",
+            "spec: {seed: 42, duration: 9s, controlPlane: {nodeMonitorGracePeriod: 2s, kubelet: {heartbeatInterval: 1s}}}",
+        );
+    let scenario = podlab::load_str("lifecycle.yaml", &text).expect("the scenario loads");
+    let node_b = scenario.node_named("node-b").expect("node-b exists");
+    let crash = Crash { at: SimTime::ZERO + SimDuration::from_secs(2), node: node_b };
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![crash])).expect("the real run runs");
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    let tainted: Vec<_> = records
+        .iter()
+        .filter_map(|r| match &r.record {
+            Record::Tainted { node, key } => Some((*node, key.clone(), r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tainted.len(), 1, "{tainted:?}");
+    assert_eq!((tainted[0].0, tainted[0].1.as_str()), (node_b, "node.kubernetes.io/unreachable"));
+    assert!(tainted[0].2 >= crash.at + SimDuration::from_secs(2), "only after the grace period: {tainted:?}");
+    let not_ready = records.iter().any(
+        |r| matches!(r.record, Record::Note { note: podlab::cluster::Note::NodeNotReady { node }, .. } if node == node_b),
+    );
+    assert!(not_ready, "node-b is marked NotReady");
+    let taints = &real.run.scenario.nodes[node_b.index()].taints;
+    assert!(taints.iter().any(|t| t.key == "node.kubernetes.io/unreachable"), "{taints:?}");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
 /// A Job of 2 completions, one pod at a time, completes on real containers: the second pod is
 /// created only once the first has succeeded, the Job is Complete, and the run stops as soon
 /// as it is (long before its duration).
