@@ -667,17 +667,26 @@ spec:
 }
 
 /// `podlab.dev/fail-after` in real mode: the container exits non-zero after that long, before
-/// its `run-for`, and the pod ends Failed, as in the simulator.
+/// its `run-for`, and the pod ends Failed, as in the simulator; a `failure-probability` of 1
+/// fails a run that would have succeeded.
 #[test]
 fn fail_after_fails_a_real_pod() {
     let _serial = serial();
     let Some(engine) = docker("fail_after_fails_a_real_pod") else { return };
-    let text = coscheduling("realctl-fails", "30s").replace(
-        "annotations: {podlab.dev/run-for: 30s}",
-        "annotations: {podlab.dev/run-for: 30s, podlab.dev/fail-after: 1s}",
+    for (annotation, run_for) in [("podlab.dev/fail-after: 1s", "30s"), ("podlab.dev/failure-probability: \"1\"", "1s")]
+    {
+        fails(&engine, annotation, run_for);
+    }
+}
+
+fn fails(engine: &Engine, annotation: &str, run_for: &str) {
+    let text = coscheduling("realctl-fails", run_for).replace(
+        &format!("annotations: {{podlab.dev/run-for: {run_for}}}"),
+        &format!("annotations: {{podlab.dev/run-for: {run_for}, {annotation}}}"),
     );
     let scenario = podlab::load_str("fail.yaml", &text).expect("the scenario loads");
-    assert!(scenario.pods[0].fail_after.is_some(), "the annotation is read");
+    let pod = &scenario.pods[0];
+    assert!(pod.fail_after.is_some() || pod.failure_ppm == 1_000_000, "the annotation is read");
     let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
     let sim = podlab::run_policy(&scenario, "kubernetes", 42, true).expect("the simulated run runs");
     let phases = |run: &podlab::PolicyRun| -> Vec<Phase> {
@@ -694,7 +703,7 @@ fn fail_after_fails_a_real_pod() {
     assert_eq!(phases(&real.run), phases(&sim));
     assert!(real.real.oom_kills.is_empty(), "an exit, not a kill");
     assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(15), "failed after about a second, not 30");
-    assert_nothing_left(&engine, &real.real.run_id);
+    assert_nothing_left(engine, &real.real.run_id);
 }
 
 /// Starts `podlab real` on a 60-second pod in a child process, and waits until its containers run.

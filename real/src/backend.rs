@@ -130,6 +130,9 @@ pub struct DockerBackend<'s> {
     live: BTreeMap<(PodId, Part), Live>,
     /// Jobs whose controller has said they finished (Complete or Failed).
     jobs_finished: BTreeSet<String>,
+    /// Whether a run ends Failed, for pods with `podlab.dev/failure-probability`: the
+    /// simulator's kubelet stream, drawn only for them.
+    exits: rand_chacha::ChaCha8Rng,
     bound_at: BTreeMap<(PodId, Part), SimTime>,
     records: Vec<Stamped>,
     tx: mpsc::UnboundedSender<Happening>,
@@ -176,6 +179,7 @@ impl<'s> DockerBackend<'s> {
             pods: vec![PodBooks::default(); scenario.pods.len()],
             live: BTreeMap::new(),
             jobs_finished: BTreeSet::new(),
+            exits: podlab_cluster::rng::stream(options.seed, "kubelet/exits"),
             bound_at: BTreeMap::new(),
             records: Vec::new(),
             tx,
@@ -413,12 +417,14 @@ impl<'s> DockerBackend<'s> {
             }),
             ..Default::default()
         };
+        // One draw per part, as the simulator's kubelet makes one per part it starts.
+        let ending = spec.ending(&mut self.exits);
         let mut app_bodies = Vec::new();
         for &i in &apps {
             let c = &spec.containers[i as usize];
             let mut cmd = vec!["run".to_string()];
             // `run-for`, or `fail-after` first: the container exits non-zero then.
-            if let Some((after, phase)) = spec.planned_end() {
+            if let Some((after, phase)) = ending {
                 cmd.extend(["--for-ms".into(), (after.as_nanos() / 1_000_000).to_string()]);
                 if phase == Phase::Failed {
                     cmd.extend(["--exit-code".into(), "1".into()]);

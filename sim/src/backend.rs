@@ -580,14 +580,7 @@ impl SimBackend {
     /// The part runs from now, for its pod's duration; it ends Failed at `fail-after` if that
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
-        let spec = &self.scenario.pods[pod.index()];
-        let Some((after, mut phase)) = spec.planned_end() else { return };
-        if phase == Phase::Succeeded
-            && spec.failure_ppm > 0
-            && podlab_cluster::rng::below(&mut self.exits, 1_000_000) < u64::from(spec.failure_ppm)
-        {
-            phase = Phase::Failed;
-        }
+        let Some((after, phase)) = self.scenario.pods[pod.index()].ending(&mut self.exits) else { return };
         self.world_pending += 1;
         self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
