@@ -1,6 +1,9 @@
 //! Real mode on a Docker daemon: the co-scheduling example under `per-container` and
 //! `kubernetes` with its containers inspected while they run, a node crash, an OOM kill under a
-//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM. The
+//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM; the
+//! controller manager on real containers: killed Deployment and ReplicaSet replicas replaced,
+//! a Job run to completion, pods evicted by a scale-down, a silent node tainted, the failure
+//! annotations. The
 //! tests skip, saying why, where no daemon answers — and fail instead when
 //! `PODLAB_REQUIRE_DOCKER=1` (CI). They run one at a time: a run reaps dead runs when it starts,
 //! which must not race the test that checks what a killed run left.
