@@ -17,7 +17,7 @@ use bollard::query_parameters::EventsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
+use podlab_cluster::books::NodeUse;
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
@@ -86,11 +86,8 @@ enum Happening {
 struct NodeBooks {
     joined: bool,
     crashed: bool,
-    requested: Resources,
-    parts: u64,
-    /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
-    gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
-    seq: u64,
+    /// What is bound here, admitted by the rule the simulator uses.
+    usage: NodeUse,
 }
 
 #[derive(Clone, Default)]
@@ -283,7 +280,7 @@ impl<'s> DockerBackend<'s> {
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
-                self.nodes[node.index()].gpus = GpuBooks::for_node(&self.scenario.nodes[node.index()]);
+                self.nodes[node.index()].usage = NodeUse::for_node(&self.scenario.nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
             }
@@ -347,22 +344,7 @@ impl<'s> DockerBackend<'s> {
         if !n.joined || n.crashed {
             return Err(BindRefusal::NoSuchNode);
         }
-        let mut after = n.requested.clone();
-        after.add(self.scenario.pods[pod.index()].part_requests(part));
-        if let Some(resource) = after.first_shortfall(&spec.allocatable) {
-            return Err(BindRefusal::Insufficient(resource.to_string()));
-        }
-        if n.parts >= spec.max_pods {
-            return Err(BindRefusal::Insufficient("pods".into()));
-        }
-        // Whole GPUs must be wholly free ones of this node, a share must fit on one GPU.
-        let demand = GpuDemand::of(&self.scenario.pods[pod.index()], part);
-        if !demand.is_none() && n.gpus.as_mut().and_then(|g| g.assign((pod, part), demand)).is_none() {
-            return Err(BindRefusal::Insufficient(GPU_RESOURCE.into()));
-        }
-        n.requested = after;
-        n.parts += 1;
-        n.seq += 1;
+        n.usage.admit(spec, &self.scenario.pods[pod.index()], pod, part)?;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }
@@ -484,12 +466,7 @@ impl<'s> DockerBackend<'s> {
             books.running.swap_remove(i);
         }
         books.ended.push((part, phase));
-        let n = &mut self.nodes[node.index()];
-        n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
-        n.parts -= 1;
-        if let Some(gpus) = n.gpus.as_mut() {
-            gpus.release_where(|held| *held == (pod, part));
-        }
+        self.nodes[node.index()].usage.release(&self.scenario.pods[pod.index()], pod, part);
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
         // The sandbox goes with the part (what is left is removed when the run ends).
@@ -798,7 +775,7 @@ impl DockerBackend<'_> {
         all_or_nothing: bool,
     ) -> (Vec<Claim>, Vec<Claim>) {
         let seq_at_start: Vec<u64> =
-            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.seq)).collect();
+            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.usage.seq)).collect();
         let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
         if all_or_nothing {
             let mut scratch: Vec<(NodeId, Resources, u64)> = Vec::new();
@@ -806,7 +783,7 @@ impl DockerBackend<'_> {
                 let fits = self.scenario.nodes.get(c.node.index()).is_some_and(|spec| {
                     let books = &self.nodes[c.node.index()];
                     let slot = scratch.iter().position(|(n, _, _)| *n == c.node).unwrap_or_else(|| {
-                        scratch.push((c.node, books.requested.clone(), books.parts));
+                        scratch.push((c.node, books.usage.requested.clone(), books.usage.parts));
                         scratch.len() - 1
                     });
                     let (_, used, parts) = &mut scratch[slot];
