@@ -137,8 +137,9 @@ pub struct RealPolicyRun {
     pub real: podlab_real::RealRun,
 }
 
-/// Runs `policy` on `scenario` on Docker (real mode): the very controllers `run_policy` runs,
-/// against `podlab_real::DockerBackend`. The records are checked by the simulator's independent
+/// Runs `policy` on `scenario` on Docker (real mode): the very controllers `run_policy` runs
+/// (the policy's schedulers and the controller manager's controllers), against
+/// `podlab_real::DockerBackend`. The records are checked by the simulator's independent
 /// invariant checker too (no node over-committed, nothing bound twice).
 pub fn run_policy_real(
     scenario: &Scenario,
@@ -146,10 +147,14 @@ pub fn run_policy_real(
     options: &podlab_real::RealOptions,
 ) -> Result<RealPolicyRun, RunError> {
     let seed = options.seed;
-    let scenario = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
-    let controllers =
-        podlab_schedulers::build(policy, &scenario).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
-    let real = podlab_real::run(&scenario, controllers, options).map_err(RunError::Real)?;
+    let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
+    // As `run_policy`: the policy's controllers, then the controller manager's.
+    let mut controllers =
+        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    controllers.extend(podlab_controllers::build(&instantiated));
+    let real = podlab_real::run(&instantiated, controllers, options).map_err(RunError::Real)?;
+    // The scenario as the run left it: with the pods its controllers created.
+    let scenario = Arc::new(real.scenario.clone());
     let mut log = podlab_sim::log::EventLog::default();
     let mut invariants = podlab_sim::invariants::Invariants::new(&scenario);
     let mut violations = Vec::new();
@@ -169,8 +174,9 @@ pub fn run_policy_real(
         violations,
     };
     // A real run is capped in wall time: an expectation about a moment it never reached (a
-    // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed.
-    let end = sim.end;
+    // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed — unless
+    // the run stopped by itself, when every later moment looks as its end does.
+    let end = if real.finished { podlab_cluster::SimTime::MAX } else { sim.end };
     let moments: Vec<Option<podlab_cluster::SimTime>> = scenario
         .expectations
         .iter()

@@ -2,6 +2,7 @@
 //! table and files as `podlab run` (with wall-clock times), what only a real run measures
 //! (start-up latency, OOM kills), and with `--compare-sim` where real and simulated runs agree.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,7 +92,7 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
     }
     let plain: Vec<PolicyRun> = runs.iter().map(|r| clone_run(&r.run)).collect();
     print!("{}", crate::table::report(&scenario, seed, &plain));
-    print!("{}", real_report(&scenario, &runs));
+    print!("{}", real_report(&runs));
     if args.compare_sim {
         let sims = policies
             .iter()
@@ -142,10 +143,12 @@ fn clone_run(run: &PolicyRun) -> PolicyRun {
 }
 
 /// What only a real run knows: where it ran, start-up latencies, OOM kills, problems.
-fn real_report(scenario: &Scenario, runs: &[RealPolicyRun]) -> String {
+fn real_report(runs: &[RealPolicyRun]) -> String {
     let mut out = String::from("\non Docker\n");
     for r in runs {
         let real = &r.real;
+        // The run's own scenario: it holds the pods its controllers created.
+        let scenario = &*r.run.scenario;
         let _ = writeln!(out, "  {}: run {} on {}, image {}", r.run.policy, real.run_id, real.docker, real.image);
         match &real.slices {
             podlab::real::Slices::V1 => {
@@ -224,24 +227,31 @@ fn compare_report(runs: &[RealPolicyRun], sims: &[PolicyRun]) -> String {
         let scenario = &*real.scenario;
         let real_outcomes = Outcomes::replay(scenario, &real.sim.records, real.sim.end);
         let sim_outcomes = Outcomes::replay(&sim.scenario, &sim.sim.records, sim.sim.end);
+        // Pods by name: each run holds the scenario's pods and those its controllers created,
+        // which need not be the same ones in both runs.
+        let places = |s: &Scenario, o: &Outcomes| -> BTreeMap<String, Vec<String>> {
+            s.pods
+                .iter()
+                .zip(&o.pods)
+                .map(|(pod, outcome)| {
+                    let mut v: Vec<String> = outcome
+                        .runs
+                        .iter()
+                        .map(|run| format!("{}→{}", pod.part_name(run.part), s.nodes[run.node.index()].name))
+                        .collect();
+                    v.sort();
+                    (pod.key(), v)
+                })
+                .collect()
+        };
+        let (real_places, sim_places) = (places(scenario, &real_outcomes), places(&sim.scenario, &sim_outcomes));
+        let keys: BTreeSet<&String> = real_places.keys().chain(sim_places.keys()).collect();
         let mut differ = Vec::new();
-        for (i, pod) in scenario.pods.iter().enumerate() {
-            let places = |o: &Outcomes| {
-                let mut v: Vec<String> = o.pods[i]
-                    .runs
-                    .iter()
-                    .map(|run| format!("{}→{}", pod.part_name(run.part), scenario.nodes[run.node.index()].name))
-                    .collect();
-                v.sort();
-                v
-            };
-            if places(&real_outcomes) != places(&sim_outcomes) {
-                differ.push(format!(
-                    "pod {}: real {:?}, simulated {:?}",
-                    pod.key(),
-                    places(&real_outcomes),
-                    places(&sim_outcomes)
-                ));
+        for key in keys {
+            let (r, s) = (real_places.get(key), sim_places.get(key));
+            if r != s {
+                let show = |v: Option<&Vec<String>>| v.map_or("absent".to_string(), |v| format!("{v:?}"));
+                differ.push(format!("pod {key}: real {}, simulated {}", show(r), show(s)));
             }
         }
         let agree = differ.is_empty();
@@ -268,9 +278,12 @@ fn compare_report(runs: &[RealPolicyRun], sims: &[PolicyRun]) -> String {
         );
         let phase = |p: &PolicyRun| {
             let o = Outcomes::replay(&p.scenario, &p.sim.records, p.sim.end);
-            (0..scenario.pods.len())
-                .map(|i| o.phase(&p.scenario, podlab::cluster::PodId(i as u32)).map_or("-", |p| p.as_str()))
-                .collect::<Vec<_>>()
+            (0..p.scenario.pods.len())
+                .map(|i| {
+                    let phase = o.phase(&p.scenario, podlab::cluster::PodId(i as u32)).map_or("-", |p| p.as_str());
+                    (p.scenario.pods[i].key(), phase)
+                })
+                .collect::<BTreeMap<_, _>>()
         };
         let (rp, sp) = (phase(real), phase(sim));
         if rp != sp {

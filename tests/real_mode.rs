@@ -1,6 +1,9 @@
 //! Real mode on a Docker daemon: the co-scheduling example under `per-container` and
 //! `kubernetes` with its containers inspected while they run, a node crash, an OOM kill under a
-//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM. The
+//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM; the
+//! controller manager on real containers: killed Deployment and ReplicaSet replicas replaced,
+//! a Job run to completion, pods evicted by a scale-down, a silent node tainted, the failure
+//! annotations. The
 //! tests skip, saying why, where no daemon answers — and fail instead when
 //! `PODLAB_REQUIRE_DOCKER=1` (CI). They run one at a time: a run reaps dead runs when it starts,
 //! which must not race the test that checks what a killed run left.
@@ -321,6 +324,389 @@ spec: {seed: 42, duration: 40s}
     assert!(failed, "the killed container's pod ends Failed");
     assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(20), "killed long before its 20 seconds");
     assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// A workload object (`Deployment` or `ReplicaSet`) of 2 replicas of one service container
+/// named `container`, on one node, for a run of `duration`.
+fn replicated(kind: &str, name: &str, container: &str, duration: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Node
+metadata: {{name: node-a}}
+status: {{allocatable: {{cpu: "2", memory: 2Gi}}}}
+---
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: {name}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+      - name: {container}
+        image: example/web:1.0
+        resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {{name: {name}}}
+spec: {{seed: 42, duration: {duration}}}
+"#
+    )
+}
+
+/// Kills (SIGKILL) the first running app container named `container` once `replicas` of them
+/// run, from another thread with its own connection; answers the killed container's pod.
+fn kill_one_replica(container: &str, replicas: usize) -> std::thread::JoinHandle<Option<String>> {
+    let wanted = format!("podlab.dev/container={container}");
+    std::thread::spawn(move || {
+        let engine = Engine::connect().expect("the test's engine connected, so this one does");
+        for _ in 0..200 {
+            let mut running: Vec<ContainerInspectResponse> = engine
+                .containers_labelled(&wanted)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|c| engine.inspect(c.id.as_deref()?).ok())
+                .filter(|c| c.state.as_ref().and_then(|s| s.running) == Some(true))
+                .collect();
+            if running.len() >= replicas {
+                running.sort_by(|a, b| a.name.cmp(&b.name));
+                let victim = &running[0];
+                engine.kill(victim.id.as_deref().expect("inspected containers have ids")).expect("the kill is sent");
+                return label(victim, POD_LABEL).map(String::from);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    })
+}
+
+/// The controller manager runs in real mode: one of two replicas has its container killed, its
+/// pod ends Failed, and the controller creates a replacement that the scheduler binds and the
+/// kubelet starts — two replicas run again, on real containers.
+fn a_killed_replica_is_replaced(kind: &str, name: &str) {
+    let _serial = serial();
+    let test = format!("a_killed_replica_is_replaced ({kind})");
+    let Some(engine) = docker(&test) else { return };
+    let container = format!("{name}-srv");
+    let scenario =
+        podlab::load_str("replicas.yaml", &replicated(kind, name, &container, "12s")).expect("the scenario loads");
+    let killer = kill_one_replica(&container, 2);
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let killed = killer.join().expect("the killer does not panic").expect("two replicas ran and one was killed");
+    let s = &real.run.scenario;
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    let created: Vec<String> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::PodCreated { pod } => Some(s.pods[pod.index()].key()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 3, "two replicas and one replacement: {created:?}");
+    assert!(created.iter().all(|p| p.starts_with(name)), "{created:?}");
+    assert!(created[..2].contains(&killed), "the killed pod {killed} is one of the first two");
+    let ended: Vec<(String, Phase, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { pod, phase, .. } => Some((s.pods[pod.index()].key(), phase, r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 1, "only the killed replica ends: {ended:?}");
+    let (ref gone, phase, died_at) = ended[0];
+    assert_eq!((gone, phase), (&killed, Phase::Failed));
+    let replacement = &created[2];
+    let started: Vec<(String, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Started { pod, .. } => Some((s.pods[pod.index()].key(), r.time)),
+            _ => None,
+        })
+        .collect();
+    let replacement_started = started.iter().find(|(p, _)| p == replacement).map(|(_, t)| *t);
+    assert!(
+        replacement_started.is_some_and(|t| t > died_at),
+        "the replacement {replacement} starts after {killed} died: {started:?}"
+    );
+    let outcomes = Outcomes::replay(s, records, real.run.sim.end);
+    let running = (0..s.pods.len())
+        .filter(|&i| outcomes.phase(s, podlab::cluster::PodId(i as u32)) == Some(Phase::Running))
+        .count();
+    assert_eq!(running, 2, "two replicas run at the end");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+#[test]
+fn a_killed_deployment_replica_is_replaced() {
+    a_killed_replica_is_replaced("Deployment", "realctl-web");
+}
+
+#[test]
+fn a_killed_replica_set_replica_is_replaced() {
+    a_killed_replica_is_replaced("ReplicaSet", "realctl-rs");
+}
+
+/// Counts, every 100 ms from another thread, the running app containers named `container`;
+/// answers the counts in order once stopped.
+struct Counter {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<usize>>,
+}
+
+impl Counter {
+    fn start(container: &str) -> Counter {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, wanted) = (stop.clone(), format!("podlab.dev/container={container}"));
+        let thread = std::thread::spawn(move || {
+            let engine = Engine::connect().expect("the test's engine connected, so this one does");
+            let mut counts = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let running = engine
+                    .containers_labelled(&wanted)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| engine.inspect(c.id.as_deref()?).ok())
+                    .filter(|c| c.state.as_ref().and_then(|s| s.running) == Some(true))
+                    .count();
+                counts.push(running);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            counts
+        });
+        Counter { stop, thread }
+    }
+
+    fn finish(self) -> Vec<usize> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the counter thread does not panic")
+    }
+}
+
+/// `Evict` in real mode, both ways: a Deployment of 3 on a node that holds 2 is scaled to 1;
+/// the controller deletes the pending pod first (never bound: `PodDeleted`) and then a running
+/// one, whose containers are stopped (its part ends Failed) while the other keeps running.
+#[test]
+fn scaling_down_evicts_real_pods() {
+    let _serial = serial();
+    let Some(engine) = docker("scaling_down_evicts_real_pods") else { return };
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {allocatable: {cpu: "2", memory: 2Gi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: realctl-scale}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: realctl-scale}}
+  template:
+    metadata: {labels: {app: realctl-scale}}
+    spec:
+      containers:
+      - name: realctl-scale-srv
+        image: example/web:1.0
+        resources: {requests: {cpu: "1", memory: 64Mi}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {name: realctl-scale}
+spec:
+  seed: 42
+  duration: 8s
+  actions:
+  - {at: 4s, scale: {deployment: realctl-scale, replicas: 1}}
+  expect:
+  - deployments:
+      realctl-scale: {available: 1}
+"#;
+    let scenario = podlab::load_str("scale.yaml", text).expect("the scenario loads");
+    let counter = Counter::start("realctl-scale-srv");
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let counts = counter.finish();
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    assert!(real.run.verdicts.iter().all(|v| v.holds()), "{:?}", real.run.verdicts);
+    let scaled_at = SimTime::ZERO + SimDuration::from_secs(4);
+    let deleted: Vec<_> = records.iter().filter(|r| matches!(r.record, Record::PodDeleted { .. })).collect();
+    assert_eq!(deleted.len(), 1, "the pending pod is deleted: {deleted:?}");
+    assert!(deleted[0].time >= scaled_at);
+    let ended: Vec<(Phase, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { phase, .. } => Some((phase, r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 1, "one running pod is evicted: {ended:?}");
+    assert!(ended[0].0 == Phase::Failed && ended[0].1 >= scaled_at, "{ended:?}");
+    // Docker agrees: two containers ran, then one (seen a while before the run's end).
+    let two = counts.iter().position(|&n| n == 2).expect("two replicas ran");
+    let ones = counts[two..].iter().filter(|&&n| n == 1).count();
+    assert!(ones >= 5, "one replica kept running after the eviction: {counts:?}");
+    assert!(counts[two..].iter().all(|&n| n <= 2), "never more than the node holds: {counts:?}");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// With a modelled control plane, real mode's kubelets heartbeat and the node lifecycle
+/// controller runs: a crashed node falls silent, is marked NotReady and tainted unreachable
+/// (`TaintNode` carried out: the record and the updated node); the live node is not.
+#[test]
+fn a_crashed_node_is_tainted_by_the_node_lifecycle_controller() {
+    let _serial = serial();
+    let Some(engine) = docker("a_crashed_node_is_tainted_by_the_node_lifecycle_controller") else { return };
+    let text = replicated("Deployment", "realctl-lifecycle", "realctl-lifecycle-srv", "9s")
+        .replace(
+            "metadata: {name: node-a}",
+            "metadata: {name: node-b}\nstatus: {allocatable: {cpu: \"2\", memory: 2Gi}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: node-a}",
+        )
+        .replace(
+            "spec: {seed: 42, duration: 9s}",
+            "spec: {seed: 42, duration: 9s, controlPlane: {nodeMonitorGracePeriod: 2s, kubelet: {heartbeatInterval: 1s}}}",
+        );
+    let scenario = podlab::load_str("lifecycle.yaml", &text).expect("the scenario loads");
+    let node_b = scenario.node_named("node-b").expect("node-b exists");
+    let crash = Crash { at: SimTime::ZERO + SimDuration::from_secs(2), node: node_b };
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![crash])).expect("the real run runs");
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    let tainted: Vec<_> = records
+        .iter()
+        .filter_map(|r| match &r.record {
+            Record::Tainted { node, key } => Some((*node, key.clone(), r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tainted.len(), 1, "{tainted:?}");
+    assert_eq!((tainted[0].0, tainted[0].1.as_str()), (node_b, "node.kubernetes.io/unreachable"));
+    assert!(tainted[0].2 >= crash.at + SimDuration::from_secs(2), "only after the grace period: {tainted:?}");
+    let not_ready = records.iter().any(
+        |r| matches!(r.record, Record::Note { note: podlab::cluster::Note::NodeNotReady { node }, .. } if node == node_b),
+    );
+    assert!(not_ready, "node-b is marked NotReady");
+    let taints = &real.run.scenario.nodes[node_b.index()].taints;
+    assert!(taints.iter().any(|t| t.key == "node.kubernetes.io/unreachable"), "{taints:?}");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// A Job of 2 completions, one pod at a time, completes on real containers: the second pod is
+/// created only once the first has succeeded, the Job is Complete, and the run stops as soon
+/// as it is (long before its duration).
+#[test]
+fn a_job_completes_on_real_containers() {
+    let _serial = serial();
+    let Some(engine) = docker("a_job_completes_on_real_containers") else { return };
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {allocatable: {cpu: "2", memory: 2Gi}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: realctl-job}
+spec:
+  completions: 2
+  parallelism: 1
+  template:
+    metadata:
+      annotations: {podlab.dev/run-for: 1s}
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: step
+        image: example/step:1
+        resources: {requests: {cpu: 100m, memory: 64Mi}}
+---
+apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {name: realctl-job}
+spec:
+  seed: 42
+  duration: 30s
+  expect:
+  - jobs:
+      realctl-job: {status: Complete, succeeded: 2, failed: 0, maxActive: 1}
+"#;
+    let scenario = podlab::load_str("job.yaml", text).expect("the scenario loads");
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let records = &real.run.sim.records;
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    let created: Vec<(podlab::cluster::PodId, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::PodCreated { pod } => Some((pod, r.time)),
+            _ => None,
+        })
+        .collect();
+    let ended: Vec<(podlab::cluster::PodId, Phase, SimTime)> = records
+        .iter()
+        .filter_map(|r| match r.record {
+            Record::Ended { pod, phase, .. } => Some((pod, phase, r.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 2, "{created:?}");
+    assert_eq!(
+        ended.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
+        [(created[0].0, Phase::Succeeded), (created[1].0, Phase::Succeeded)]
+    );
+    assert!(created[1].1 >= ended[0].2, "parallelism 1: the second pod after the first succeeded");
+    let complete = records.iter().any(|r| {
+        matches!(&r.record, Record::Note { note: podlab::cluster::Note::JobComplete { job }, .. } if job == "realctl-job")
+    });
+    assert!(complete, "the Job controller marks the Job Complete");
+    // Judged: the run ended early, and an expectation without `at` is about its end.
+    assert_eq!(real.run.verdicts.len(), 1);
+    assert!(real.run.verdicts.iter().all(|v| v.holds()), "{:?}", real.run.verdicts);
+    assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(20), "the run stops once the Job is Complete");
+    assert_nothing_left(&engine, &real.real.run_id);
+}
+
+/// `podlab.dev/fail-after` in real mode: the container exits non-zero after that long, before
+/// its `run-for`, and the pod ends Failed, as in the simulator; a `failure-probability` of 1
+/// fails a run that would have succeeded.
+#[test]
+fn fail_after_fails_a_real_pod() {
+    let _serial = serial();
+    let Some(engine) = docker("fail_after_fails_a_real_pod") else { return };
+    for (annotation, run_for) in [("podlab.dev/fail-after: 1s", "30s"), ("podlab.dev/failure-probability: \"1\"", "1s")]
+    {
+        fails(&engine, annotation, run_for);
+    }
+}
+
+fn fails(engine: &Engine, annotation: &str, run_for: &str) {
+    let text = coscheduling("realctl-fails", run_for).replace(
+        &format!("annotations: {{podlab.dev/run-for: {run_for}}}"),
+        &format!("annotations: {{podlab.dev/run-for: {run_for}, {annotation}}}"),
+    );
+    let scenario = podlab::load_str("fail.yaml", &text).expect("the scenario loads");
+    let pod = &scenario.pods[0];
+    assert!(pod.fail_after.is_some() || pod.failure_ppm == 1_000_000, "the annotation is read");
+    let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
+    let sim = podlab::run_policy(&scenario, "kubernetes", 42, true).expect("the simulated run runs");
+    let phases = |run: &podlab::PolicyRun| -> Vec<Phase> {
+        run.sim
+            .records
+            .iter()
+            .filter_map(|r| match r.record {
+                Record::Ended { phase, .. } => Some(phase),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(phases(&real.run), vec![Phase::Failed]);
+    assert_eq!(phases(&real.run), phases(&sim));
+    assert!(real.real.oom_kills.is_empty(), "an exit, not a kill");
+    assert!(real.real.end < SimTime::ZERO + SimDuration::from_secs(15), "failed after about a second, not 30");
+    assert_nothing_left(engine, &real.real.run_id);
 }
 
 /// Starts `podlab real` on a 60-second pod in a child process, and waits until its containers run.

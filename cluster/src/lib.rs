@@ -3,6 +3,7 @@
 //! Every other crate depends on this one; it depends on none of them.
 
 pub mod apps;
+pub mod books;
 pub mod config;
 pub mod controller;
 pub mod event;

@@ -190,6 +190,23 @@ pub struct Node {
     pub unschedulable: bool,
 }
 
+impl Node {
+    /// This node with `taint` in place of any taint keyed `key` (`None`: with that taint
+    /// removed), or `None` when nothing changes (removing a taint it does not carry). Both
+    /// backends apply `TaintNode` and `UntaintNode` through it.
+    pub fn retainted(&self, taint: Option<Taint>, key: &str) -> Option<Node> {
+        let mut spec = self.clone();
+        spec.taints.retain(|t| t.key != key);
+        let removed = spec.taints.len() != self.taints.len();
+        match taint {
+            Some(t) => spec.taints.push(t),
+            None if removed => {}
+            None => return None,
+        }
+        Some(spec)
+    }
+}
+
 /// The kubelet's default `maxPods`.
 pub const DEFAULT_MAX_PODS: u64 = 110;
 
@@ -286,6 +303,27 @@ impl Pod {
         }
     }
 
+    /// When and how one run of the pod's containers ends by itself once started: at
+    /// `fail-after` if it comes no later than `run-for` (Failed), else at `run-for`
+    /// (Succeeded, or Failed by a draw from `exits` of `failure-probability`, drawn only for
+    /// pods that set it); `None` runs until the run ends. Both backends read it (the kubelet's
+    /// stream `kubelet/exits`), so a simulated and a real pod end alike.
+    pub fn ending(&self, exits: &mut impl rand_core::Rng) -> Option<(SimDuration, crate::Phase)> {
+        let (after, phase) = match (self.run_for, self.fail_after) {
+            (Some(run), Some(fail)) if fail <= run => (fail, crate::Phase::Failed),
+            (Some(run), _) => (run, crate::Phase::Succeeded),
+            (None, Some(fail)) => (fail, crate::Phase::Failed),
+            (None, None) => return None,
+        };
+        if phase == crate::Phase::Succeeded
+            && self.failure_ppm > 0
+            && crate::rng::below(exits, 1_000_000) < u64::from(self.failure_ppm)
+        {
+            return Some((after, crate::Phase::Failed));
+        }
+        Some((after, phase))
+    }
+
     /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
     pub fn key(&self) -> String {
         if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
@@ -372,6 +410,43 @@ impl PodGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A taint replaces the one of its key, removing one is a change only if it was there.
+    #[test]
+    fn retainted_replaces_by_key() {
+        let node = Node {
+            name: "n".into(),
+            labels: BTreeMap::new(),
+            taints: vec![],
+            allocatable: Resources::default(),
+            max_pods: DEFAULT_MAX_PODS,
+            unschedulable: false,
+        };
+        let taint = |value: &str| Taint { key: "k".into(), value: value.into(), effect: TaintEffect::NoExecute };
+        let once = node.retainted(Some(taint("a")), "k").expect("a new taint is a change");
+        let twice = once.retainted(Some(taint("b")), "k").expect("a taint is replaced");
+        assert_eq!(twice.taints, vec![taint("b")]);
+        assert_eq!(twice.retainted(None, "k").expect("removed").taints, vec![]);
+        assert!(node.retainted(None, "k").is_none(), "removing a taint the node lacks changes nothing");
+    }
+
+    /// `fail-after` wins when it comes first; `failure-probability` draws only for a run that
+    /// would succeed, and only for pods that set it (other pods leave the stream untouched).
+    #[test]
+    fn ending_follows_the_annotations() {
+        let mut exits = crate::rng::stream(1, "kubelet/exits");
+        let mut pod = Pod::single("p", Resources::default());
+        assert_eq!(pod.ending(&mut exits), None);
+        pod.run_for = Some(SimDuration::from_secs(10));
+        assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(10), crate::Phase::Succeeded)));
+        pod.fail_after = Some(SimDuration::from_secs(3));
+        assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(3), crate::Phase::Failed)));
+        pod.fail_after = Some(SimDuration::from_secs(30));
+        assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(10), crate::Phase::Succeeded)));
+        assert_eq!(exits, crate::rng::stream(1, "kubelet/exits"), "no draw without a failure probability");
+        pod.failure_ppm = 1_000_000;
+        assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(10), crate::Phase::Failed)));
+    }
 
     fn container(name: &str, cpu: u64, mem: u64, sidecar: bool) -> Container {
         Container {

@@ -4,7 +4,8 @@
 //! a bound part becomes an infra container, its app containers joined to its network namespace
 //! and a shared volume, under the node's cgroup slice. Docker's `die` events end parts, as
 //! Succeeded or Failed (OOM kills and crashes included). Everything is recorded as the
-//! simulator records it, with wall-clock times since the run started.
+//! simulator records it, with wall-clock times since the run started. The controller manager's
+//! writes are carried out too: pods created at run time, deletions (evictions), node taints.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use bollard::query_parameters::EventsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
+use podlab_cluster::books::NodeUse;
+use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
@@ -62,8 +64,14 @@ pub struct OomKill {
 
 enum Pending {
     Arrive(ObjectRef),
-    Timer { to: ControllerId, token: u64 },
+    Timer {
+        to: ControllerId,
+        token: u64,
+    },
     Crash(NodeId),
+    /// A node's kubelet reports in (with a modelled control plane, whose node lifecycle
+    /// controller watches heartbeats); a crashed node's kubelet is silent.
+    Heartbeat(NodeId),
 }
 
 /// What the runtime's tasks report back to the backend.
@@ -78,11 +86,8 @@ enum Happening {
 struct NodeBooks {
     joined: bool,
     crashed: bool,
-    requested: Resources,
-    parts: u64,
-    /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
-    gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
-    seq: u64,
+    /// What is bound here, admitted by the rule the simulator uses.
+    usage: NodeUse,
 }
 
 #[derive(Clone, Default)]
@@ -90,6 +95,8 @@ struct PodBooks {
     created: bool,
     running: Vec<(Part, NodeId)>,
     ended: Vec<(Part, Phase)>,
+    /// Deleted (by a controller): no part binds any more.
+    deleted: bool,
 }
 
 /// A bound part whose containers have not all ended.
@@ -102,7 +109,9 @@ struct Live {
 
 /// The cluster on Docker.
 pub struct DockerBackend<'s> {
-    scenario: &'s Scenario,
+    /// The scenario's objects as they are now: pods created during the run are appended, node
+    /// specs change with taints (as in the simulator).
+    scenario: Scenario,
     engine: &'s Engine,
     image: String,
     run: String,
@@ -116,6 +125,11 @@ pub struct DockerBackend<'s> {
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
     live: BTreeMap<(PodId, Part), Live>,
+    /// Jobs whose controller has said they finished (Complete or Failed).
+    jobs_finished: BTreeSet<String>,
+    /// Whether a run ends Failed, for pods with `podlab.dev/failure-probability`: the
+    /// simulator's kubelet stream, drawn only for them.
+    exits: rand_chacha::ChaCha8Rng,
     bound_at: BTreeMap<(PodId, Part), SimTime>,
     records: Vec<Stamped>,
     tx: mpsc::UnboundedSender<Happening>,
@@ -123,6 +137,8 @@ pub struct DockerBackend<'s> {
     events_task: Option<tokio::task::JoinHandle<()>>,
     interrupt: Option<Arc<AtomicBool>>,
     pub(crate) interrupted: bool,
+    /// The run stopped by itself: everything had ended and nothing more was due.
+    pub(crate) finished: bool,
     pub(crate) deliveries: u64,
     pub(crate) startups: Vec<Startup>,
     pub(crate) oom_kills: Vec<OomKill>,
@@ -145,7 +161,7 @@ impl<'s> DockerBackend<'s> {
         let end = scenario.duration.map_or(options.max_duration, |d| d.min(options.max_duration));
         let (tx, rx) = mpsc::unbounded_channel();
         let mut backend = DockerBackend {
-            scenario,
+            scenario: scenario.clone(),
             engine,
             image,
             run,
@@ -159,6 +175,8 @@ impl<'s> DockerBackend<'s> {
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
             live: BTreeMap::new(),
+            jobs_finished: BTreeSet::new(),
+            exits: podlab_cluster::rng::stream(options.seed, "kubelet/exits"),
             bound_at: BTreeMap::new(),
             records: Vec::new(),
             tx,
@@ -166,6 +184,7 @@ impl<'s> DockerBackend<'s> {
             events_task: None,
             interrupt: options.interrupt.clone(),
             interrupted: false,
+            finished: false,
             deliveries: 0,
             startups: Vec::new(),
             oom_kills: Vec::new(),
@@ -180,6 +199,17 @@ impl<'s> DockerBackend<'s> {
             }
         }
         backend.watch_events();
+        // As the simulator: every controller starts, then its first List (empty: objects of
+        // t = 0 arrive after it, as watch events) is in. Controllers that create what is
+        // missing wait for `Synced`.
+        for event in [Event::Start, Event::Synced] {
+            backend.broadcast(event);
+        }
+        if let Some(cp) = &scenario.control_plane {
+            for node in 0..scenario.nodes.len() {
+                backend.push(SimTime::ZERO + cp.heartbeat, Pending::Heartbeat(NodeId(node as u32)));
+            }
+        }
         for arrival in &scenario.arrivals {
             backend.push(arrival.at, Pending::Arrive(arrival.object));
         }
@@ -250,30 +280,63 @@ impl<'s> DockerBackend<'s> {
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
-                self.nodes[node.index()].gpus = GpuBooks::for_node(&self.scenario.nodes[node.index()]);
+                self.nodes[node.index()].usage = NodeUse::for_node(&self.scenario.nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
             }
-            ObjectRef::Pod(pod) => {
-                self.pods[pod.index()].created = true;
-                self.record(Record::PodCreated { pod });
-                let spec = self.scenario.pods[pod.index()].clone();
-                let node_name = spec.node_name;
-                self.broadcast(Event::PodAdded { pod, spec });
-                if let Some(node) = node_name
-                    && let Err(reason) = self.apply(pod, Part::Whole, node)
-                {
-                    self.record(Record::BindRefused { pod, part: Part::Whole, node, reason });
-                }
-            }
+            ObjectRef::Pod(pod) => self.create_pod(pod),
         }
+    }
+
+    fn create_pod(&mut self, pod: PodId) {
+        self.pods[pod.index()].created = true;
+        self.record(Record::PodCreated { pod });
+        let spec = self.scenario.pods[pod.index()].clone();
+        let node_name = spec.node_name;
+        self.broadcast(Event::PodAdded { pod, spec });
+        if let Some(node) = node_name
+            && let Err(reason) = self.apply(pod, Part::Whole, node)
+        {
+            self.record(Record::BindRefused { pod, part: Part::Whole, node, reason });
+        }
+    }
+
+    /// A controller deletes a pod, as the simulator does: its running parts are stopped and
+    /// end Failed (an eviction); a pod never bound is deleted outright and no part binds any
+    /// more.
+    fn evict(&mut self, pod: PodId) {
+        let Some(books) = self.pods.get_mut(pod.index()) else { return };
+        if !books.created || books.deleted {
+            return;
+        }
+        books.deleted = true;
+        let never_bound = books.running.is_empty() && books.ended.is_empty();
+        let parts: Vec<Part> = books.running.iter().map(|(part, _)| *part).collect();
+        for part in parts {
+            // `part_ends` kills the part's containers; their `die` events find it gone.
+            self.part_ends(pod, part, Phase::Failed);
+        }
+        if never_bound {
+            self.record(Record::PodDeleted { pod });
+            self.broadcast(Event::PodDeleted { pod });
+        }
+    }
+
+    fn set_taint(&mut self, node: NodeId, taint: Option<Taint>, key: &str) {
+        let tainted = taint.is_some();
+        let Some(spec) = self.scenario.nodes.get(node.index()).and_then(|n| n.retainted(taint, key)) else { return };
+        let key = key.to_string();
+        self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
+        let spec = Arc::new(spec);
+        self.scenario.nodes[node.index()] = spec.clone();
+        self.broadcast(Event::NodeUpdated { node, spec });
     }
 
     /// The API server's check: the part is unbound and fits the node's true free capacity.
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
-        let books = &self.pods[pod.index()];
+        let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
         let mut taken = books.running.iter().map(|(p, _)| p).chain(books.ended.iter().map(|(p, _)| p));
-        if !books.created || taken.any(|p| *p == part || *p == Part::Whole || part == Part::Whole) {
+        if !books.created || books.deleted || taken.any(|p| *p == part || *p == Part::Whole || part == Part::Whole) {
             return Err(BindRefusal::AlreadyBound);
         }
         let Some(spec) = self.scenario.nodes.get(node.index()) else { return Err(BindRefusal::NoSuchNode) };
@@ -281,22 +344,7 @@ impl<'s> DockerBackend<'s> {
         if !n.joined || n.crashed {
             return Err(BindRefusal::NoSuchNode);
         }
-        let mut after = n.requested.clone();
-        after.add(self.scenario.pods[pod.index()].part_requests(part));
-        if let Some(resource) = after.first_shortfall(&spec.allocatable) {
-            return Err(BindRefusal::Insufficient(resource.to_string()));
-        }
-        if n.parts >= spec.max_pods {
-            return Err(BindRefusal::Insufficient("pods".into()));
-        }
-        // Whole GPUs must be wholly free ones of this node, a share must fit on one GPU.
-        let demand = GpuDemand::of(&self.scenario.pods[pod.index()], part);
-        if !demand.is_none() && n.gpus.as_mut().and_then(|g| g.assign((pod, part), demand)).is_none() {
-            return Err(BindRefusal::Insufficient(GPU_RESOURCE.into()));
-        }
-        n.requested = after;
-        n.parts += 1;
-        n.seq += 1;
+        n.usage.admit(spec, &self.scenario.pods[pod.index()], pod, part)?;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }
@@ -351,12 +399,18 @@ impl<'s> DockerBackend<'s> {
             }),
             ..Default::default()
         };
+        // One draw per part, as the simulator's kubelet makes one per part it starts.
+        let ending = spec.ending(&mut self.exits);
         let mut app_bodies = Vec::new();
         for &i in &apps {
             let c = &spec.containers[i as usize];
             let mut cmd = vec!["run".to_string()];
-            if let Some(run_for) = spec.run_for {
-                cmd.extend(["--for-ms".into(), (run_for.as_nanos() / 1_000_000).to_string()]);
+            // `run-for`, or `fail-after` first: the container exits non-zero then.
+            if let Some((after, phase)) = ending {
+                cmd.extend(["--for-ms".into(), (after.as_nanos() / 1_000_000).to_string()]);
+                if phase == Phase::Failed {
+                    cmd.extend(["--exit-code".into(), "1".into()]);
+                }
             }
             if let Some(&bytes) = spec.allocate_memory_bytes.get(i as usize)
                 && bytes > 0
@@ -412,12 +466,7 @@ impl<'s> DockerBackend<'s> {
             books.running.swap_remove(i);
         }
         books.ended.push((part, phase));
-        let n = &mut self.nodes[node.index()];
-        n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
-        n.parts -= 1;
-        if let Some(gpus) = n.gpus.as_mut() {
-            gpus.release_where(|held| *held == (pod, part));
-        }
+        self.nodes[node.index()].usage.release(&self.scenario.pods[pod.index()], pod, part);
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
         // The sandbox goes with the part (what is left is removed when the run ends).
@@ -463,20 +512,34 @@ impl<'s> DockerBackend<'s> {
     fn happened(&mut self, happening: Happening) {
         match happening {
             Happening::Started { pod, part, latency } => {
-                if let Some(live) = self.live.get(&(pod, part)) {
-                    let node = live.node;
-                    self.startups.push(Startup { pod, part, node, latency });
+                let Some(live) = self.live.get(&(pod, part)) else {
+                    // Deleted while it was starting: what started after the kill goes too.
+                    let (key, part_name) =
+                        (self.scenario.pods[pod.index()].key(), self.part_label(pod, part).to_string());
+                    self.kill_where(&[(POD_LABEL, &key), (PART_LABEL, &part_name)]);
+                    return;
+                };
+                let node = live.node;
+                self.startups.push(Startup { pod, part, node, latency });
+                if self.nodes[node.index()].crashed {
                     // A crash while the part was starting: it dies with its node.
-                    if self.nodes[node.index()].crashed {
-                        let name = self.scenario.nodes[node.index()].name.clone();
-                        self.kill_where(&[(NODE_LABEL, &name)]);
-                    }
+                    let name = self.scenario.nodes[node.index()].name.clone();
+                    self.kill_where(&[(NODE_LABEL, &name)]);
+                } else {
+                    // The kubelet's status update: the part's containers run. Here the real
+                    // start is the start, so the record and the event come with every
+                    // control plane (no image is pulled: the image is local).
+                    self.record(Record::Started { pod, part, node, pull: SimDuration::ZERO });
+                    self.broadcast(Event::Started { pod, part, node });
                 }
             }
             Happening::StartFailed { pod, part, why } => {
-                let key = self.scenario.pods[pod.index()].key();
-                self.problems.push(format!("pod {key} part {}: {why}", self.part_label(pod, part)));
-                self.part_ends(pod, part, Phase::Failed);
+                // A part deleted while starting fails to start as its sandbox is killed: no problem.
+                if self.live.contains_key(&(pod, part)) {
+                    let key = self.scenario.pods[pod.index()].key();
+                    self.problems.push(format!("pod {key} part {}: {why}", self.part_label(pod, part)));
+                    self.part_ends(pod, part, Phase::Failed);
+                }
             }
             Happening::Docker(event) => self.died(event),
             Happening::EventsEnded(why) => {
@@ -530,14 +593,22 @@ impl<'s> DockerBackend<'s> {
         }
     }
 
-    /// Nothing more can happen by itself: no arrival or crash is due, no part is running, and
-    /// every pod that arrived has ended whole.
+    /// Nothing more can happen by itself: no arrival or crash is due, no part is running,
+    /// every pod that arrived has ended whole or was deleted, and every Job has finished. (A
+    /// Job creates its next pod on a timer after the last one ended, so pods alone do not
+    /// say; a ReplicaSet or a Deployment is a service that replaces its pods for ever: with
+    /// one the run lasts its duration.)
     fn all_done(&self) -> bool {
-        self.pending.values().all(|p| matches!(p, Pending::Timer { .. }))
+        self.scenario.replica_sets.is_empty()
+            && self.scenario.deployments.is_empty()
+            && self.jobs_finished.len() >= self.scenario.jobs.len()
+            && self.pending.values().all(|p| matches!(p, Pending::Timer { .. } | Pending::Heartbeat(_)))
             && self.live.is_empty()
             && self.pods.iter().enumerate().all(|(i, books)| {
                 let per_container = books.ended.iter().any(|(p, _)| matches!(p, Part::Container(_)));
-                !books.created || books.ended.len() == self.scenario.pods[i].parts(per_container).len()
+                !books.created
+                    || (books.deleted && books.running.is_empty())
+                    || books.ended.len() == self.scenario.pods[i].parts(per_container).len()
             })
     }
 
@@ -555,6 +626,12 @@ impl<'s> DockerBackend<'s> {
 
     pub(crate) fn take_records(&mut self) -> Vec<Stamped> {
         std::mem::take(&mut self.records)
+    }
+
+    /// The scenario as the run left it: with the pods its controllers created, node taints as
+    /// they were last set.
+    pub(crate) fn scenario(&self) -> &Scenario {
+        &self.scenario
     }
 
     pub(crate) fn end_time(&self) -> SimTime {
@@ -607,7 +684,11 @@ impl Backend for DockerBackend<'_> {
                 self.interrupted = true;
             }
             let now = self.now();
-            if self.interrupted || now >= self.end || self.all_done() {
+            if self.interrupted || now >= self.end {
+                return None;
+            }
+            if self.all_done() {
+                self.finished = true;
                 return None;
             }
             // Whatever Docker or a start task said first, then whatever is due.
@@ -622,6 +703,15 @@ impl Backend for DockerBackend<'_> {
                     Pending::Arrive(object) => self.arrive(object),
                     Pending::Timer { to, token } => self.ready.push_back((to, Event::Timer { token })),
                     Pending::Crash(node) => self.crash(node),
+                    Pending::Heartbeat(node) => {
+                        if !self.nodes[node.index()].crashed {
+                            if self.nodes[node.index()].joined {
+                                self.broadcast(Event::NodeHeartbeat { node });
+                            }
+                            let every = self.scenario.control_plane.as_ref().map_or(POLL, |cp| cp.heartbeat);
+                            self.push(now + every, Pending::Heartbeat(node));
+                        }
+                    }
                 }
                 continue;
             }
@@ -652,12 +742,24 @@ impl Backend for DockerBackend<'_> {
                 let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
                 self.ready.push_back((from, Event::Committed { accepted, conflicted }));
             }
-            Action::Note(note) => self.record(Record::Note { by: from, note }),
-            // Only the controller manager's controllers (ReplicaSet, node lifecycle) ask for
-            // these, and real mode does not run them yet (`run_policy_real` builds the policy's
-            // schedulers alone): ARCHITECTURE.md names the gap.
-            Action::CreatePod { .. } | Action::TaintNode { .. } | Action::UntaintNode { .. } | Action::Evict { .. } => {
+            Action::Note(note) => {
+                if let podlab_cluster::Note::JobComplete { job } | podlab_cluster::Note::JobFailed { job, .. } = &note {
+                    self.jobs_finished.insert(job.clone());
+                }
+                self.record(Record::Note { by: from, note })
             }
+            Action::CreatePod { spec } => {
+                let pod = PodId(self.scenario.pods.len() as u32);
+                self.scenario.pods.push(spec);
+                self.pods.push(PodBooks::default());
+                self.create_pod(pod);
+            }
+            Action::Evict { pod } => self.evict(pod),
+            Action::TaintNode { node, taint } => {
+                let key = taint.key.clone();
+                self.set_taint(node, Some(taint), &key);
+            }
+            Action::UntaintNode { node, key } => self.set_taint(node, None, &key),
         }
     }
 }
@@ -673,7 +775,7 @@ impl DockerBackend<'_> {
         all_or_nothing: bool,
     ) -> (Vec<Claim>, Vec<Claim>) {
         let seq_at_start: Vec<u64> =
-            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.seq)).collect();
+            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.usage.seq)).collect();
         let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
         if all_or_nothing {
             let mut scratch: Vec<(NodeId, Resources, u64)> = Vec::new();
@@ -681,7 +783,7 @@ impl DockerBackend<'_> {
                 let fits = self.scenario.nodes.get(c.node.index()).is_some_and(|spec| {
                     let books = &self.nodes[c.node.index()];
                     let slot = scratch.iter().position(|(n, _, _)| *n == c.node).unwrap_or_else(|| {
-                        scratch.push((c.node, books.requested.clone(), books.parts));
+                        scratch.push((c.node, books.usage.requested.clone(), books.usage.parts));
                         scratch.len() - 1
                     });
                     let (_, used, parts) = &mut scratch[slot];

@@ -67,6 +67,9 @@ pub struct RealRun {
     /// The value of the run's `podlab.dev/run` label.
     pub run_id: String,
     pub controllers: Vec<String>,
+    /// The scenario as the run left it, with the pods its controllers created (their ids are
+    /// the records' `PodId`s past the scenario's own).
+    pub scenario: Scenario,
     pub records: Vec<Stamped>,
     /// Wall time from start to end of the run.
     pub end: SimTime,
@@ -81,6 +84,9 @@ pub struct RealRun {
     pub docker: String,
     /// Stopped early by a signal (or because Docker's event stream ended).
     pub interrupted: bool,
+    /// Stopped by itself before its time was up: every pod had ended, every Job finished, and
+    /// nothing more was due, so any later moment would look the same.
+    pub finished: bool,
     /// What went wrong without stopping the run: a part that could not start, clean-up leftovers.
     pub problems: Vec<String>,
     /// Runs of dead processes reaped before this one started.
@@ -108,6 +114,7 @@ pub fn run(
     Ok(RealRun {
         run_id: backend.run_id().to_string(),
         controllers: names,
+        scenario: backend.scenario().clone(),
         records: backend.take_records(),
         end,
         deliveries: backend.deliveries,
@@ -117,6 +124,7 @@ pub fn run(
         image,
         docker: engine.version.clone(),
         interrupted: backend.interrupted,
+        finished: backend.finished,
         problems: std::mem::take(&mut backend.problems),
         reaped,
     })

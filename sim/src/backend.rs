@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use podlab_cluster::books::NodeUse;
 use podlab_cluster::config::{Brownout, Component, Fault};
-use podlab_cluster::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
@@ -137,12 +137,8 @@ struct NodeBooks {
     down: bool,
     /// Cut off from the control plane: containers run, the kubelet can neither report nor see.
     partitioned: bool,
-    requested: Resources,
-    parts: u64,
-    /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
-    gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
-    /// Grows by one with every claim applied here (the Omega paper's sequence number).
-    seq: u64,
+    /// What is bound here (the rule that admits a part is shared with real mode).
+    usage: NodeUse,
 }
 
 #[derive(Clone, Default)]
@@ -491,7 +487,7 @@ impl SimBackend {
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
-                self.nodes[node.index()].gpus = GpuBooks::for_node(&self.scenario.nodes[node.index()]);
+                self.nodes[node.index()].usage = NodeUse::for_node(&self.scenario.nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
                 self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
                 self.schedule_heartbeat(node);
@@ -538,23 +534,7 @@ impl SimBackend {
         if !n.joined {
             return Err(BindRefusal::NoSuchNode);
         }
-        let request = self.scenario.pods[pod.index()].part_requests(part);
-        let mut after = n.requested.clone();
-        after.add(request);
-        if let Some(resource) = after.first_shortfall(&spec.allocatable) {
-            return Err(BindRefusal::Insufficient(resource.to_string()));
-        }
-        if n.parts >= spec.max_pods {
-            return Err(BindRefusal::Insufficient("pods".into()));
-        }
-        // Whole GPUs must be wholly free ones of this node, a share must fit on one GPU.
-        let demand = GpuDemand::of(&self.scenario.pods[pod.index()], part);
-        if !demand.is_none() && n.gpus.as_mut().and_then(|g| g.assign((pod, part), demand)).is_none() {
-            return Err(BindRefusal::Insufficient(GPU_RESOURCE.into()));
-        }
-        n.requested = after;
-        n.parts += 1;
-        n.seq += 1;
+        n.usage.admit(spec, &self.scenario.pods[pod.index()], pod, part)?;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }
@@ -580,19 +560,7 @@ impl SimBackend {
     /// The part runs from now, for its pod's duration; it ends Failed at `fail-after` if that
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
-        let spec = &self.scenario.pods[pod.index()];
-        let (after, mut phase) = match (spec.run_for, spec.fail_after) {
-            (Some(run), Some(fail)) if fail <= run => (fail, Phase::Failed),
-            (Some(run), _) => (run, Phase::Succeeded),
-            (None, Some(fail)) => (fail, Phase::Failed),
-            (None, None) => return,
-        };
-        if phase == Phase::Succeeded
-            && spec.failure_ppm > 0
-            && podlab_cluster::rng::below(&mut self.exits, 1_000_000) < u64::from(spec.failure_ppm)
-        {
-            phase = Phase::Failed;
-        }
+        let Some((after, phase)) = self.scenario.pods[pod.index()].ending(&mut self.exits) else { return };
         self.world_pending += 1;
         self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
@@ -604,12 +572,7 @@ impl SimBackend {
         books.running.swap_remove(i);
         books.started.retain(|p| *p != part);
         books.ended.push((part, node, phase));
-        let n = &mut self.nodes[node.index()];
-        n.requested.sub(self.scenario.pods[pod.index()].part_requests(part));
-        n.parts -= 1;
-        if let Some(gpus) = n.gpus.as_mut() {
-            gpus.release_where(|held| *held == (pod, part));
-        }
+        self.nodes[node.index()].usage.release(&self.scenario.pods[pod.index()], pod, part);
         self.changed();
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
@@ -654,20 +617,10 @@ impl SimBackend {
     }
 
     fn set_taint(&mut self, node: NodeId, taint: Option<Taint>, key: &str) {
-        let Some(spec) = self.scenario.nodes.get(node.index()) else { return };
-        let mut spec = (**spec).clone();
-        let before = spec.taints.len();
-        spec.taints.retain(|t| t.key != key);
-        let removed = spec.taints.len() != before;
-        match taint {
-            Some(t) => {
-                let key = t.key.clone();
-                spec.taints.push(t);
-                self.record(Record::Tainted { node, key });
-            }
-            None if removed => self.record(Record::Untainted { node, key: key.to_string() }),
-            None => return,
-        }
+        let tainted = taint.is_some();
+        let Some(spec) = self.scenario.nodes.get(node.index()).and_then(|n| n.retainted(taint, key)) else { return };
+        let key = key.to_string();
+        self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
         let spec = Arc::new(spec);
         self.scenario.nodes[node.index()] = spec.clone();
         self.broadcast(Event::NodeUpdated { node, spec });
@@ -749,7 +702,7 @@ impl SimBackend {
         all_or_nothing: bool,
     ) -> (Vec<Claim>, Vec<Claim>) {
         let seq_at_start: Vec<u64> =
-            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.seq)).collect();
+            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.usage.seq)).collect();
         let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
         if all_or_nothing {
             // Dry run on a scratch copy of the requests: the first conflict rolls back all.
@@ -760,7 +713,7 @@ impl SimBackend {
                     let slot = match scratch.iter().position(|(n, _, _)| *n == c.node) {
                         Some(k) => k,
                         None => {
-                            scratch.push((c.node, books.requested.clone(), books.parts));
+                            scratch.push((c.node, books.usage.requested.clone(), books.usage.parts));
                             scratch.len() - 1
                         }
                     };

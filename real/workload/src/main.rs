@@ -5,8 +5,11 @@
 //!
 //! ```text
 //! podlab-workload pause
-//! podlab-workload run [--for-ms N] [--allocate-bytes N] [--burn-cpu]
+//! podlab-workload run [--for-ms N] [--allocate-bytes N] [--burn-cpu] [--exit-code N]
 //! ```
+//!
+//! `--exit-code` is how the program ends after `--for-ms` (0 by default): a pod's
+//! `podlab.dev/fail-after` is a run that exits non-zero.
 //!
 //! Signals: the standard library installs no handlers, and as PID 1 a process with no handler
 //! ignores SIGTERM. podlab therefore starts containers with Docker's `init` (tini) as PID 1: it
@@ -28,6 +31,7 @@ struct Plan {
     for_ms: Option<u64>,
     allocate_bytes: u64,
     burn_cpu: bool,
+    exit_code: u8,
 }
 
 fn parse(args: &[String]) -> Result<Plan, String> {
@@ -46,6 +50,9 @@ fn parse(args: &[String]) -> Result<Plan, String> {
             "--for-ms" => plan.for_ms = Some(number(arg, it.next())?),
             "--allocate-bytes" => plan.allocate_bytes = number(arg, it.next())?,
             "--burn-cpu" => plan.burn_cpu = true,
+            "--exit-code" => {
+                plan.exit_code = u8::try_from(number(arg, it.next())?).map_err(|_| "--exit-code is at most 255")?
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -106,7 +113,7 @@ fn main() -> ExitCode {
     let held = allocate(plan.allocate_bytes);
     wait(plan.for_ms, plan.burn_cpu);
     drop(held);
-    ExitCode::SUCCESS
+    ExitCode::from(plan.exit_code)
 }
 
 #[cfg(test)]
@@ -123,8 +130,10 @@ mod tests {
         assert_eq!(parse(&args("pause")).unwrap(), Plan { pause: true, ..Plan::default() });
         assert_eq!(
             parse(&args("run --for-ms 1500 --allocate-bytes 1048576 --burn-cpu")).unwrap(),
-            Plan { pause: false, for_ms: Some(1500), allocate_bytes: 1 << 20, burn_cpu: true }
+            Plan { pause: false, for_ms: Some(1500), allocate_bytes: 1 << 20, burn_cpu: true, exit_code: 0 }
         );
+        assert_eq!(parse(&args("run --for-ms 10 --exit-code 1")).unwrap().exit_code, 1);
+        assert!(parse(&args("run --exit-code 256")).is_err());
         assert!(parse(&args("run --for-ms soon")).is_err());
         assert!(parse(&args("run --later")).is_err());
         assert!(parse(&args("sleep")).is_err());
