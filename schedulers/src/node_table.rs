@@ -278,12 +278,13 @@ impl NodeTable {
         let mut last_visited = start;
         let mut best = INFEASIBLE;
         // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
-        let mut visit = |i: usize, code: u8| -> bool {
+        let rotation = codes[start..].iter().enumerate().map(|(o, &c)| (start + o, c));
+        for (i, code) in rotation.chain(codes[..start].iter().copied().enumerate()) {
             if code == V_ABSENT {
-                return true;
+                continue;
             }
             if found == to_find {
-                return false;
+                break;
             }
             visited += 1;
             last_visited = i;
@@ -311,10 +312,7 @@ impl NodeTable {
                     ties += 1;
                 }
             }
-            true
-        };
-        let _ = codes[start..].iter().enumerate().all(|(o, &c)| visit(start + o, c))
-            && codes[..start].iter().enumerate().all(|(i, &c)| visit(i, c));
+        }
         // kube moves the start past every node it processed, so the next pod begins elsewhere;
         // when it processed them all, the start stays.
         if visited < self.present {
