@@ -17,7 +17,7 @@ use std::sync::Arc;
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
-    SimDuration, SimTime,
+    Resources, SimDuration, SimTime,
 };
 
 use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
@@ -75,6 +75,12 @@ struct GangState {
     /// Members set aside until the group's backoff is over.
     backing_off: Vec<QueueKey>,
     first_seq: Option<u64>,
+    /// The group's parts the cache holds on nodes (bound or reserved): PreFilter's resource
+    /// check counts what they hold as free, as coscheduling's `getNodeResource` does.
+    placed: Vec<(PodId, NodeId)>,
+    /// Until when the group skips PreFilter's resource check, having passed it (coscheduling's
+    /// `permittedPG`, kept for the permit waiting time and dropped when PostFilter rejects).
+    permitted_until: Option<SimTime>,
 }
 
 /// A cycle in progress: the decision is taken on the cache at the start; it is carried out
@@ -264,12 +270,21 @@ impl Scheduler {
         let spec = self.pod(pod).clone();
         self.nodes.add(node, &Unit::new(&spec, part));
         self.placed.insert((pod, part), node);
+        if let Some(g) = self.gang_of(pod) {
+            self.groups.entry(g).or_default().placed.push((pod, node));
+        }
     }
 
     fn unplace(&mut self, pod: PodId, part: Part) {
         let Some(node) = self.placed.remove(&(pod, part)) else { return };
         let spec = self.pod(pod).clone();
         self.nodes.remove(node, &Unit::new(&spec, part));
+        if let Some(g) = self.gang_of(pod) {
+            let state = self.groups.entry(g).or_default();
+            if let Some(i) = state.placed.iter().position(|&(p, _)| p == pod) {
+                state.placed.swap_remove(i);
+            }
+        }
     }
 
     /// Arms a periodic flush at its next tick (ticks fall on multiples of the period).
@@ -311,8 +326,11 @@ impl Scheduler {
         }
     }
 
-    /// PreFilter of coscheduling: a gang is not tried until `minMember` of its pods exist.
-    fn gang_pre_filter(&self, pod: PodId) -> Result<(), Rejection> {
+    /// PreFilter of coscheduling: a gang is not tried until `minMember` of its pods exist, nor,
+    /// when its PodGroup states `minResources`, while the cluster's free resources (counting
+    /// what the group itself holds as free) cannot hold them and `minMember` more pods. A group
+    /// that passed the resource check skips it for the permit waiting time (`permittedPG`).
+    fn gang_pre_filter(&mut self, pod: PodId, now: SimTime) -> Result<(), Rejection> {
         let Some(g) = self.gang_of(pod) else { return Ok(()) };
         let state = &self.groups[&g];
         let min = state.spec.as_ref().map_or(1, |s| s.min_member);
@@ -320,7 +338,77 @@ impl Scheduler {
             let message = format!("pod group has {} of its minMember {min} pods", state.members);
             return Err(Rejection { message, plugins: Plugins::default(), gang: true });
         }
+        let Some(min_resources) = state.spec.as_ref().and_then(|s| s.min_resources.as_ref()) else { return Ok(()) };
+        if state.permitted_until.is_some_and(|until| until > now) {
+            return Ok(());
+        }
+        if let Some(gap) = self.resource_gap(g, min_resources, min) {
+            let message = format!("pod group's minResources exceed the cluster's free resources: resource gap {gap}");
+            return Err(Rejection { message, plugins: Plugins::default(), gang: true });
+        }
+        let until = now + self.config.permit_waiting_time;
+        self.groups.get_mut(&g).expect("known group").permitted_until = Some(until);
         Ok(())
+    }
+
+    /// Coscheduling's `CheckClusterResource`: node by node, the free resources (allocatable
+    /// less requested, the group's own parts not counted as requested) are taken off what the
+    /// group asks for; a resource is settled once covered, and later nodes — even overcommitted
+    /// ones — cannot unsettle it. What is left uncovered after the last node is the gap.
+    fn resource_gap(&self, g: GroupId, min_resources: &Resources, min_member: u32) -> Option<String> {
+        let own = &self.groups[&g].placed;
+        // What is still needed, by resource; `pods` is always asked for, as many as `minMember`.
+        let mut need: Vec<(Need<'_>, i128)> = Vec::new();
+        if min_resources.cpu_milli > 0 {
+            need.push((Need::Cpu, i128::from(min_resources.cpu_milli)));
+        }
+        if min_resources.memory_bytes > 0 {
+            need.push((Need::Memory, i128::from(min_resources.memory_bytes)));
+        }
+        for (name, &value) in &min_resources.extended {
+            if value > 0 {
+                need.push((Need::Other(name), i128::from(value)));
+            }
+        }
+        need.push((Need::Pods, i128::from(min_member)));
+        for info in self.nodes.iter() {
+            let alloc = &info.spec.allocatable;
+            let mut used =
+                [i128::from(info.requested.cpu_milli), i128::from(info.requested.memory_bytes), i128::from(info.parts)];
+            let mine: Vec<&Pod> =
+                own.iter().filter(|&&(_, node)| node == info.id).map(|&(pod, _)| &**self.pod(pod)).collect();
+            for pod in &mine {
+                let r = pod.part_requests(Part::Whole);
+                used[0] -= i128::from(r.cpu_milli);
+                used[1] -= i128::from(r.memory_bytes);
+                used[2] -= 1;
+            }
+            need.retain_mut(|(kind, still)| {
+                *still -= match kind {
+                    Need::Cpu => i128::from(alloc.cpu_milli) - used[0],
+                    Need::Memory => i128::from(alloc.memory_bytes) - used[1],
+                    Need::Pods => i128::from(info.spec.max_pods) - used[2],
+                    Need::Other(name) => {
+                        let mine: u64 = mine.iter().map(|p| p.part_requests(Part::Whole).get(name)).sum();
+                        i128::from(alloc.get(name)) - i128::from(info.requested.get(name)) + i128::from(mine)
+                    }
+                };
+                *still > 0
+            });
+            if need.is_empty() {
+                return None;
+            }
+        }
+        let gap: Vec<String> = need
+            .iter()
+            .map(|(kind, still)| match kind {
+                Need::Cpu => format!("cpu: {still}m"),
+                Need::Memory => format!("memory: {still}"),
+                Need::Pods => format!("pods: {still}"),
+                Need::Other(name) => format!("{name}: {still}"),
+            })
+            .collect();
+        Some(gap.join(", "))
     }
 
     /// Starts a scheduling cycle: the head of the queue is filtered and scored against the
@@ -330,7 +418,7 @@ impl Scheduler {
         let spec = self.pod(key.pod).clone();
         let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
         attempts.0 += 1;
-        let outcome = self.gang_pre_filter(key.pod).and_then(|()| {
+        let outcome = self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| {
             self.decide(&spec, key.part, ctx).map_err(|d| Rejection {
                 message: d.to_string(),
                 plugins: d.plugins,
@@ -394,6 +482,8 @@ impl Scheduler {
                     let min = state.spec.as_ref().map_or(1, |s| s.min_member);
                     let assigned = state.bound + state.waiting.len() as u32;
                     if min.saturating_sub(assigned) * 10 > min {
+                        // DeletePermittedPodGroup: the next attempt checks resources again.
+                        self.groups.get_mut(&g).expect("known group").permitted_until = None;
                         self.reject_gang(g, ctx);
                     }
                 }
@@ -612,6 +702,14 @@ impl Controller for Scheduler {
         }
         self.arm(ctx);
     }
+}
+
+/// A resource PreFilter's `minResources` check asks for.
+enum Need<'a> {
+    Cpu,
+    Memory,
+    Pods,
+    Other(&'a str),
 }
 
 /// Whether two units would be filtered alike on any node: the same requests and the same
