@@ -138,11 +138,20 @@ pub struct Scheduler {
     backoff: BTreeSet<(SimTime, QueueKey)>,
     /// Parts that fit nowhere, waiting for an event that may help.
     unschedulable: BTreeMap<QueueKey, Parked>,
+    /// The keys of `unschedulable` that NodeResourcesFit rejected, and those coscheduling's
+    /// PreFilter rejected by group: the events that move them (resources freed, a new member)
+    /// take them without scanning every parked part, which a big backlog makes costly.
+    parked_fit: BTreeSet<QueueKey>,
+    parked_gang: BTreeMap<GroupId, BTreeSet<QueueKey>>,
     /// Per part not yet placed: attempts so far and when its backoff ends.
     attempts: BTreeMap<(PodId, Part), (u32, SimTime)>,
     /// Cluster events that could move parts so far (kube's move requests).
     moves: u64,
     memo: Option<Memo>,
+    /// The last group's `minResources` check, by cache generation: placing or removing any
+    /// part (the group's own included) bumps the generation, so while it holds the check
+    /// would find the same gap — and a flush retries a gang's members one after another.
+    gap_memo: Option<(u64, GroupId, Option<String>)>,
     /// Pods deleted before they were bound: never queued again.
     deleted: BTreeSet<PodId>,
     in_flight: Option<InFlight>,
@@ -169,9 +178,12 @@ impl Scheduler {
             active: BTreeSet::new(),
             backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
+            parked_fit: BTreeSet::new(),
+            parked_gang: BTreeMap::new(),
             attempts: BTreeMap::new(),
             moves: 0,
             memo: None,
+            gap_memo: None,
             in_flight: None,
             cycle_armed: false,
             backoff_tick_armed: false,
@@ -234,15 +246,57 @@ impl Scheduler {
         self.moves += 1;
         let moved: Vec<QueueKey> =
             self.unschedulable.iter().filter(|(key, parked)| helps(self, key, parked)).map(|(key, _)| *key).collect();
+        self.move_parked(moved, ctx);
+    }
+
+    /// Moves parked parts out of `unschedulablePods`, in key order.
+    fn move_parked(&mut self, moved: Vec<QueueKey>, ctx: &mut Context<'_>) {
         for key in moved {
-            self.unschedulable.remove(&key);
+            self.unpark(&key);
             self.activate_or_back_off(key, ctx);
         }
     }
 
+    fn park_unschedulable(&mut self, key: QueueKey, parked: Parked) {
+        if parked.plugins.contains(FilterPlugin::NodeResourcesFit) {
+            self.parked_fit.insert(key);
+        }
+        if parked.gang {
+            if let Some(g) = self.gang_of(key.pod) {
+                self.parked_gang.entry(g).or_default().insert(key);
+            }
+        }
+        self.unschedulable.insert(key, parked);
+    }
+
+    fn unpark(&mut self, key: &QueueKey) -> Option<Parked> {
+        let parked = self.unschedulable.remove(key)?;
+        self.parked_fit.remove(key);
+        if let Some(g) = self.gang_of(key.pod) {
+            if let Some(keys) = self.parked_gang.get_mut(&g) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.parked_gang.remove(&g);
+                }
+            }
+        }
+        Some(parked)
+    }
+
     /// Resources were freed on a node: NodeResourcesFit queues what it rejected.
     fn resources_freed(&mut self, ctx: &mut Context<'_>) {
-        self.cluster_event(ctx, |_, _, parked| parked.plugins.contains(FilterPlugin::NodeResourcesFit));
+        self.moves += 1;
+        let moved: Vec<QueueKey> = self.parked_fit.iter().copied().collect();
+        self.move_parked(moved, ctx);
+    }
+
+    /// A new member of group `g`: coscheduling's hint queues the members its PreFilter
+    /// turned away.
+    fn member_added(&mut self, g: GroupId, ctx: &mut Context<'_>) {
+        self.moves += 1;
+        let moved: Vec<QueueKey> =
+            self.parked_gang.get(&g).map(|keys| keys.iter().copied().collect()).unwrap_or_default();
+        self.move_parked(moved, ctx);
     }
 
     /// A node joined or changed: a part moves if any plugin that rejected it now passes the
@@ -261,7 +315,10 @@ impl Scheduler {
         let hit = |k: &QueueKey| k.pod == pod && part.is_none_or(|p| k.part == p);
         self.active.retain(|k| !hit(k));
         self.backoff.retain(|(_, k)| !hit(k));
-        self.unschedulable.retain(|k, _| !hit(k));
+        let parked: Vec<QueueKey> = self.unschedulable.keys().filter(|k| hit(k)).copied().collect();
+        for key in parked {
+            self.unpark(&key);
+        }
         self.attempts.retain(|&(p, q), _| !(p == pod && part.is_none_or(|x| x == q)));
     }
 
@@ -342,7 +399,16 @@ impl Scheduler {
         if state.permitted_until.is_some_and(|until| until > now) {
             return Ok(());
         }
-        if let Some(gap) = self.resource_gap(g, min_resources, min) {
+        let generation = self.nodes.generation();
+        let gap = match &self.gap_memo {
+            Some((at, group, gap)) if *at == generation && *group == g => gap.clone(),
+            _ => {
+                let gap = self.resource_gap(g, min_resources, min);
+                self.gap_memo = Some((generation, g, gap.clone()));
+                gap
+            }
+        };
+        if let Some(gap) = gap {
             let message = format!("pod group's minResources exceed the cluster's free resources: resource gap {gap}");
             return Err(Rejection { message, plugins: Plugins::default(), gang: true });
         }
@@ -454,7 +520,7 @@ impl Scheduler {
             self.backoff.insert((entry.1, key));
             self.arm_tick(BACKOFF_TICK, ctx);
         } else {
-            self.unschedulable.insert(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
+            self.park_unschedulable(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
             self.arm_tick(LEFTOVER_TICK, ctx);
         }
     }
@@ -601,10 +667,7 @@ impl Scheduler {
                     .filter(|(_, parked)| now.since(parked.since) > MAX_IN_UNSCHEDULABLE)
                     .map(|(key, _)| *key)
                     .collect();
-                for key in stale {
-                    self.unschedulable.remove(&key);
-                    self.activate_or_back_off(key, ctx);
-                }
+                self.move_parked(stale, ctx);
                 if !self.unschedulable.is_empty() {
                     self.arm_tick(LEFTOVER_TICK, ctx);
                 }
@@ -627,6 +690,8 @@ impl Controller for Scheduler {
             }
             Event::GroupAdded { group, spec } => {
                 self.groups.entry(*group).or_default().spec = Some(spec.clone());
+                // Its minResources may differ from what the memo was computed with.
+                self.gap_memo = None;
             }
             Event::PodAdded { pod, spec } => {
                 if self.pods.len() <= pod.index() {
@@ -640,7 +705,7 @@ impl Controller for Scheduler {
                     self.groups.entry(g).or_default().members += 1;
                     // A new member may complete a gang PreFilter turned away (coscheduling's
                     // hint: a pod of the same group was added).
-                    self.cluster_event(ctx, |this, key, parked| parked.gang && this.gang_of(key.pod) == Some(g));
+                    self.member_added(g, ctx);
                 }
                 for part in spec.parts(self.granularity == Granularity::Container) {
                     self.enqueue(*pod, part);
