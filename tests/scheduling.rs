@@ -215,6 +215,50 @@ fn impossible_gang_binds_nothing() {
     assert_eq!(kube.summary.pods.scheduled, 2);
 }
 
+/// Coscheduling's PreFilter with `minResources`: while the cluster's free resources cannot hold
+/// the group's, its members are turned away before Filter and reserve nothing; without
+/// `minResources` they reserve what is free and wait at Permit. (Counted while the filler
+/// runs, for 2 minutes.) Once the filler ends, the gang binds whole.
+#[test]
+fn min_resources_keep_a_gang_from_reserving_what_cannot_suffice() {
+    let docs = |min_resources: &str| {
+        load(&[
+            node("n").cpu("2").memory("4Gi").yaml(),
+            pod("filler").cpu("1").run_for("2m").yaml(),
+            format!(
+                "apiVersion: scheduling.x-k8s.io/v1alpha1\nkind: PodGroup\nmetadata: {{name: pair}}\nspec: {{minMember: 2{min_resources}}}\n"
+            ),
+            pod("p1").cpu("1").group("pair").yaml(),
+            pod("p2").cpu("1").group("pair").yaml(),
+            sim("{duration: 10m}"),
+        ])
+    };
+    let reservations = |s: &podlab::cluster::scenario::Scenario| {
+        let run = run_checked(s, "gang", 1);
+        let reserved = run
+            .sim
+            .records
+            .iter()
+            .filter(|r| {
+                r.time.as_nanos() < 120_000_000_000
+                    && matches!(
+                        r.record,
+                        podlab::cluster::Record::Note { note: podlab::cluster::Note::Reserved { .. }, .. }
+                    )
+            })
+            .count();
+        let gap = run.sim.records.iter().any(|r| {
+            matches!(&r.record, podlab::cluster::Record::Unschedulable { message, .. } if message.contains("resource gap cpu: 1000m"))
+        });
+        (reserved, gap, nodes_of(s, &run, "p1"), nodes_of(s, &run, "p2"))
+    };
+    let (reserved, gap, p1, p2) = reservations(&docs(", minResources: {cpu: \"2\"}"));
+    assert_eq!((reserved, gap), (0, true), "turned away at PreFilter");
+    assert_eq!((p1, p2), (vec!["n".to_string()], vec!["n".to_string()]), "bound once the filler is gone");
+    let (reserved, gap, _, _) = reservations(&docs(""));
+    assert!(reserved > 0 && !gap, "without minResources a member reserves the free CPU");
+}
+
 /// The three PodGroup dialects — scheduler-plugins (label), Volcano (annotation), and
 /// Kubernetes' own Workload (`spec.workloadRef`, replica keys making separate gangs) — all
 /// become gangs the `gang` policy binds whole.

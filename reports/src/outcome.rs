@@ -78,14 +78,21 @@ impl Outcomes {
         let mut pods = vec![PodOutcome::default(); scenario.pods.len()];
         let mut running: BTreeMap<(PodId, Part), usize> = BTreeMap::new();
         let mut partial_groups = BTreeSet::new();
-        let members = scenario.group_members();
+        // Parts running per group, so whether another member runs is a subtraction rather
+        // than a lookup per member at every failed attempt (a trace's big gangs fail thousands
+        // of times while a hundred members wait).
+        let mut group_running = vec![0usize; scenario.groups.len()];
         for s in records.iter().take_while(|s| s.time <= until) {
             match &s.record {
                 Record::PodCreated { pod } => pods[pod.index()].created_at = Some(s.time),
                 Record::PodDeleted { pod } => pods[pod.index()].deleted_at = Some(s.time),
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
-                    running.insert((*pod, *part), o.runs.len());
+                    if running.insert((*pod, *part), o.runs.len()).is_none() {
+                        if let Some(group) = scenario.pods[pod.index()].group {
+                            group_running[group.index()] += 1;
+                        }
+                    }
                     o.runs.push(PartRun { part: *part, node: *node, bound_at: s.time, ended: None });
                     let parts = scenario.pods[pod.index()].parts(matches!(part, Part::Container(_))).len();
                     if o.runs.len() == parts {
@@ -95,6 +102,9 @@ impl Outcomes {
                 Record::Ended { pod, part, phase, .. } => {
                     if let Some(i) = running.remove(&(*pod, *part)) {
                         pods[pod.index()].runs[i].ended = Some((s.time, *phase));
+                        if let Some(group) = scenario.pods[pod.index()].group {
+                            group_running[group.index()] -= 1;
+                        }
                     }
                 }
                 Record::Unschedulable { pod, part, .. } => {
@@ -102,12 +112,12 @@ impl Outcomes {
                         running.range((p, Part::Whole)..=(p, Part::Container(u16::MAX))).map(|((_, q), _)| *q)
                     };
                     let sibling_runs = runs_of(*pod).any(|q| q != *part);
+                    let own_running = runs_of(*pod).count();
                     let o = &mut pods[pod.index()];
                     o.unschedulable_attempts += 1;
                     o.partial |= sibling_runs;
                     if let Some(group) = scenario.pods[pod.index()].group {
-                        let member_runs =
-                            members[group.index()].iter().any(|m| m != pod && runs_of(*m).next().is_some());
+                        let member_runs = group_running[group.index()] > own_running;
                         if member_runs || sibling_runs {
                             partial_groups.insert(group);
                         }

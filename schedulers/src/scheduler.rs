@@ -17,7 +17,7 @@ use std::sync::Arc;
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
-    SimDuration, SimTime,
+    Resources, SimDuration, SimTime,
 };
 
 use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
@@ -75,6 +75,12 @@ struct GangState {
     /// Members set aside until the group's backoff is over.
     backing_off: Vec<QueueKey>,
     first_seq: Option<u64>,
+    /// The group's parts the cache holds on nodes (bound or reserved): PreFilter's resource
+    /// check counts what they hold as free, as coscheduling's `getNodeResource` does.
+    placed: Vec<(PodId, NodeId)>,
+    /// Until when the group skips PreFilter's resource check, having passed it (coscheduling's
+    /// `permittedPG`, kept for the permit waiting time and dropped when PostFilter rejects).
+    permitted_until: Option<SimTime>,
 }
 
 /// A cycle in progress: the decision is taken on the cache at the start; it is carried out
@@ -132,11 +138,20 @@ pub struct Scheduler {
     backoff: BTreeSet<(SimTime, QueueKey)>,
     /// Parts that fit nowhere, waiting for an event that may help.
     unschedulable: BTreeMap<QueueKey, Parked>,
+    /// The keys of `unschedulable` that NodeResourcesFit rejected, and those coscheduling's
+    /// PreFilter rejected by group: the events that move them (resources freed, a new member)
+    /// take them without scanning every parked part, which a big backlog makes costly.
+    parked_fit: BTreeSet<QueueKey>,
+    parked_gang: BTreeMap<GroupId, BTreeSet<QueueKey>>,
     /// Per part not yet placed: attempts so far and when its backoff ends.
     attempts: BTreeMap<(PodId, Part), (u32, SimTime)>,
     /// Cluster events that could move parts so far (kube's move requests).
     moves: u64,
     memo: Option<Memo>,
+    /// The last group's `minResources` check, by cache generation: placing or removing any
+    /// part (the group's own included) bumps the generation, so while it holds the check
+    /// would find the same gap — and a flush retries a gang's members one after another.
+    gap_memo: Option<(u64, GroupId, Option<String>)>,
     /// Pods deleted before they were bound: never queued again.
     deleted: BTreeSet<PodId>,
     in_flight: Option<InFlight>,
@@ -163,9 +178,12 @@ impl Scheduler {
             active: BTreeSet::new(),
             backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
+            parked_fit: BTreeSet::new(),
+            parked_gang: BTreeMap::new(),
             attempts: BTreeMap::new(),
             moves: 0,
             memo: None,
+            gap_memo: None,
             in_flight: None,
             cycle_armed: false,
             backoff_tick_armed: false,
@@ -228,15 +246,57 @@ impl Scheduler {
         self.moves += 1;
         let moved: Vec<QueueKey> =
             self.unschedulable.iter().filter(|(key, parked)| helps(self, key, parked)).map(|(key, _)| *key).collect();
+        self.move_parked(moved, ctx);
+    }
+
+    /// Moves parked parts out of `unschedulablePods`, in key order.
+    fn move_parked(&mut self, moved: Vec<QueueKey>, ctx: &mut Context<'_>) {
         for key in moved {
-            self.unschedulable.remove(&key);
+            self.unpark(&key);
             self.activate_or_back_off(key, ctx);
         }
     }
 
+    fn park_unschedulable(&mut self, key: QueueKey, parked: Parked) {
+        if parked.plugins.contains(FilterPlugin::NodeResourcesFit) {
+            self.parked_fit.insert(key);
+        }
+        if parked.gang {
+            if let Some(g) = self.gang_of(key.pod) {
+                self.parked_gang.entry(g).or_default().insert(key);
+            }
+        }
+        self.unschedulable.insert(key, parked);
+    }
+
+    fn unpark(&mut self, key: &QueueKey) -> Option<Parked> {
+        let parked = self.unschedulable.remove(key)?;
+        self.parked_fit.remove(key);
+        if let Some(g) = self.gang_of(key.pod) {
+            if let Some(keys) = self.parked_gang.get_mut(&g) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.parked_gang.remove(&g);
+                }
+            }
+        }
+        Some(parked)
+    }
+
     /// Resources were freed on a node: NodeResourcesFit queues what it rejected.
     fn resources_freed(&mut self, ctx: &mut Context<'_>) {
-        self.cluster_event(ctx, |_, _, parked| parked.plugins.contains(FilterPlugin::NodeResourcesFit));
+        self.moves += 1;
+        let moved: Vec<QueueKey> = self.parked_fit.iter().copied().collect();
+        self.move_parked(moved, ctx);
+    }
+
+    /// A new member of group `g`: coscheduling's hint queues the members its PreFilter
+    /// turned away.
+    fn member_added(&mut self, g: GroupId, ctx: &mut Context<'_>) {
+        self.moves += 1;
+        let moved: Vec<QueueKey> =
+            self.parked_gang.get(&g).map(|keys| keys.iter().copied().collect()).unwrap_or_default();
+        self.move_parked(moved, ctx);
     }
 
     /// A node joined or changed: a part moves if any plugin that rejected it now passes the
@@ -255,7 +315,10 @@ impl Scheduler {
         let hit = |k: &QueueKey| k.pod == pod && part.is_none_or(|p| k.part == p);
         self.active.retain(|k| !hit(k));
         self.backoff.retain(|(_, k)| !hit(k));
-        self.unschedulable.retain(|k, _| !hit(k));
+        let parked: Vec<QueueKey> = self.unschedulable.keys().filter(|k| hit(k)).copied().collect();
+        for key in parked {
+            self.unpark(&key);
+        }
         self.attempts.retain(|&(p, q), _| !(p == pod && part.is_none_or(|x| x == q)));
     }
 
@@ -264,12 +327,21 @@ impl Scheduler {
         let spec = self.pod(pod).clone();
         self.nodes.add(node, &Unit::new(&spec, part));
         self.placed.insert((pod, part), node);
+        if let Some(g) = self.gang_of(pod) {
+            self.groups.entry(g).or_default().placed.push((pod, node));
+        }
     }
 
     fn unplace(&mut self, pod: PodId, part: Part) {
         let Some(node) = self.placed.remove(&(pod, part)) else { return };
         let spec = self.pod(pod).clone();
         self.nodes.remove(node, &Unit::new(&spec, part));
+        if let Some(g) = self.gang_of(pod) {
+            let state = self.groups.entry(g).or_default();
+            if let Some(i) = state.placed.iter().position(|&(p, _)| p == pod) {
+                state.placed.swap_remove(i);
+            }
+        }
     }
 
     /// Arms a periodic flush at its next tick (ticks fall on multiples of the period).
@@ -311,8 +383,11 @@ impl Scheduler {
         }
     }
 
-    /// PreFilter of coscheduling: a gang is not tried until `minMember` of its pods exist.
-    fn gang_pre_filter(&self, pod: PodId) -> Result<(), Rejection> {
+    /// PreFilter of coscheduling: a gang is not tried until `minMember` of its pods exist, nor,
+    /// when its PodGroup states `minResources`, while the cluster's free resources (counting
+    /// what the group itself holds as free) cannot hold them and `minMember` more pods. A group
+    /// that passed the resource check skips it for the permit waiting time (`permittedPG`).
+    fn gang_pre_filter(&mut self, pod: PodId, now: SimTime) -> Result<(), Rejection> {
         let Some(g) = self.gang_of(pod) else { return Ok(()) };
         let state = &self.groups[&g];
         let min = state.spec.as_ref().map_or(1, |s| s.min_member);
@@ -320,7 +395,86 @@ impl Scheduler {
             let message = format!("pod group has {} of its minMember {min} pods", state.members);
             return Err(Rejection { message, plugins: Plugins::default(), gang: true });
         }
+        let Some(min_resources) = state.spec.as_ref().and_then(|s| s.min_resources.as_ref()) else { return Ok(()) };
+        if state.permitted_until.is_some_and(|until| until > now) {
+            return Ok(());
+        }
+        let generation = self.nodes.generation();
+        let gap = match &self.gap_memo {
+            Some((at, group, gap)) if *at == generation && *group == g => gap.clone(),
+            _ => {
+                let gap = self.resource_gap(g, min_resources, min);
+                self.gap_memo = Some((generation, g, gap.clone()));
+                gap
+            }
+        };
+        if let Some(gap) = gap {
+            let message = format!("pod group's minResources exceed the cluster's free resources: resource gap {gap}");
+            return Err(Rejection { message, plugins: Plugins::default(), gang: true });
+        }
+        let until = now + self.config.permit_waiting_time;
+        self.groups.get_mut(&g).expect("known group").permitted_until = Some(until);
         Ok(())
+    }
+
+    /// Coscheduling's `CheckClusterResource`: node by node, the free resources (allocatable
+    /// less requested, the group's own parts not counted as requested) are taken off what the
+    /// group asks for; a resource is settled once covered, and later nodes — even overcommitted
+    /// ones — cannot unsettle it. What is left uncovered after the last node is the gap.
+    fn resource_gap(&self, g: GroupId, min_resources: &Resources, min_member: u32) -> Option<String> {
+        let own = &self.groups[&g].placed;
+        // What is still needed, by resource; `pods` is always asked for, as many as `minMember`.
+        let mut need: Vec<(Need<'_>, i128)> = Vec::new();
+        if min_resources.cpu_milli > 0 {
+            need.push((Need::Cpu, i128::from(min_resources.cpu_milli)));
+        }
+        if min_resources.memory_bytes > 0 {
+            need.push((Need::Memory, i128::from(min_resources.memory_bytes)));
+        }
+        for (name, &value) in &min_resources.extended {
+            if value > 0 {
+                need.push((Need::Other(name), i128::from(value)));
+            }
+        }
+        need.push((Need::Pods, i128::from(min_member)));
+        for info in self.nodes.iter() {
+            let alloc = &info.spec.allocatable;
+            let mut used =
+                [i128::from(info.requested.cpu_milli), i128::from(info.requested.memory_bytes), i128::from(info.parts)];
+            let mine: Vec<&Pod> =
+                own.iter().filter(|&&(_, node)| node == info.id).map(|&(pod, _)| &**self.pod(pod)).collect();
+            for pod in &mine {
+                let r = pod.part_requests(Part::Whole);
+                used[0] -= i128::from(r.cpu_milli);
+                used[1] -= i128::from(r.memory_bytes);
+                used[2] -= 1;
+            }
+            need.retain_mut(|(kind, still)| {
+                *still -= match kind {
+                    Need::Cpu => i128::from(alloc.cpu_milli) - used[0],
+                    Need::Memory => i128::from(alloc.memory_bytes) - used[1],
+                    Need::Pods => i128::from(info.spec.max_pods) - used[2],
+                    Need::Other(name) => {
+                        let mine: u64 = mine.iter().map(|p| p.part_requests(Part::Whole).get(name)).sum();
+                        i128::from(alloc.get(name)) - i128::from(info.requested.get(name)) + i128::from(mine)
+                    }
+                };
+                *still > 0
+            });
+            if need.is_empty() {
+                return None;
+            }
+        }
+        let gap: Vec<String> = need
+            .iter()
+            .map(|(kind, still)| match kind {
+                Need::Cpu => format!("cpu: {still}m"),
+                Need::Memory => format!("memory: {still}"),
+                Need::Pods => format!("pods: {still}"),
+                Need::Other(name) => format!("{name}: {still}"),
+            })
+            .collect();
+        Some(gap.join(", "))
     }
 
     /// Starts a scheduling cycle: the head of the queue is filtered and scored against the
@@ -330,7 +484,7 @@ impl Scheduler {
         let spec = self.pod(key.pod).clone();
         let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
         attempts.0 += 1;
-        let outcome = self.gang_pre_filter(key.pod).and_then(|()| {
+        let outcome = self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| {
             self.decide(&spec, key.part, ctx).map_err(|d| Rejection {
                 message: d.to_string(),
                 plugins: d.plugins,
@@ -366,7 +520,7 @@ impl Scheduler {
             self.backoff.insert((entry.1, key));
             self.arm_tick(BACKOFF_TICK, ctx);
         } else {
-            self.unschedulable.insert(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
+            self.park_unschedulable(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
             self.arm_tick(LEFTOVER_TICK, ctx);
         }
     }
@@ -394,6 +548,8 @@ impl Scheduler {
                     let min = state.spec.as_ref().map_or(1, |s| s.min_member);
                     let assigned = state.bound + state.waiting.len() as u32;
                     if min.saturating_sub(assigned) * 10 > min {
+                        // DeletePermittedPodGroup: the next attempt checks resources again.
+                        self.groups.get_mut(&g).expect("known group").permitted_until = None;
                         self.reject_gang(g, ctx);
                     }
                 }
@@ -511,10 +667,7 @@ impl Scheduler {
                     .filter(|(_, parked)| now.since(parked.since) > MAX_IN_UNSCHEDULABLE)
                     .map(|(key, _)| *key)
                     .collect();
-                for key in stale {
-                    self.unschedulable.remove(&key);
-                    self.activate_or_back_off(key, ctx);
-                }
+                self.move_parked(stale, ctx);
                 if !self.unschedulable.is_empty() {
                     self.arm_tick(LEFTOVER_TICK, ctx);
                 }
@@ -537,6 +690,8 @@ impl Controller for Scheduler {
             }
             Event::GroupAdded { group, spec } => {
                 self.groups.entry(*group).or_default().spec = Some(spec.clone());
+                // Its minResources may differ from what the memo was computed with.
+                self.gap_memo = None;
             }
             Event::PodAdded { pod, spec } => {
                 if self.pods.len() <= pod.index() {
@@ -550,7 +705,7 @@ impl Controller for Scheduler {
                     self.groups.entry(g).or_default().members += 1;
                     // A new member may complete a gang PreFilter turned away (coscheduling's
                     // hint: a pod of the same group was added).
-                    self.cluster_event(ctx, |this, key, parked| parked.gang && this.gang_of(key.pod) == Some(g));
+                    self.member_added(g, ctx);
                 }
                 for part in spec.parts(self.granularity == Granularity::Container) {
                     self.enqueue(*pod, part);
@@ -612,6 +767,14 @@ impl Controller for Scheduler {
         }
         self.arm(ctx);
     }
+}
+
+/// A resource PreFilter's `minResources` check asks for.
+enum Need<'a> {
+    Cpu,
+    Memory,
+    Pods,
+    Other(&'a str),
 }
 
 /// Whether two units would be filtered alike on any node: the same requests and the same

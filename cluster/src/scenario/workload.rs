@@ -139,12 +139,21 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
     let mut pod = template.clone();
     if tasks > 1 {
         let group = GroupId(s.groups.len() as u32);
+        // A rigid job asks for all its tasks at once, so its PodGroup states their sum as
+        // `minResources`, as a coscheduling user writes it for an MPI job: coscheduling's
+        // PreFilter then turns the gang away while the cluster lacks that much free, instead
+        // of letting members reserve nodes only to be rejected.
+        let each = template.part_requests(crate::objects::Part::Whole);
+        let mut min_resources = Resources::new(each.cpu_milli * u64::from(tasks), each.memory_bytes * u64::from(tasks));
+        for (name, value) in &each.extended {
+            min_resources.set(name, value * u64::from(tasks));
+        }
         s.groups.push(Arc::new(PodGroup {
             namespace: template.namespace.clone(),
             name: name.to_string(),
             min_member: tasks,
             schedule_timeout: None,
-            min_resources: None,
+            min_resources: Some(min_resources),
         }));
         s.arrivals.push(Arrival { at, object: ObjectRef::Group(group) });
         pod.group = Some(group);
