@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::work_queue::WorkQueue;
 use podlab_cluster::apps::{
     DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, POD_TEMPLATE_HASH_LABEL, SAFE_ALPHABET,
     pod_template_hash,
@@ -165,15 +166,8 @@ pub struct DeploymentController {
     names: BTreeSet<String>,
     /// The change instant a timer is set for.
     timer_for: Option<SimTime>,
-    /// Deployments to sync, and whether the sync timer is set. Like Kubernetes' work queue,
-    /// an event only marks its Deployment; the sync runs once every event of the instant
-    /// already queued (a relist after a restart, a burst of watch events) has been heard, so
-    /// no decision is taken on half a picture.
-    dirty: BTreeSet<usize>,
-    sync_armed: bool,
-    /// Whether its first List is in (`Event::Synced`): a restarted controller must see the
-    /// pods that exist before it creates any.
-    synced: bool,
+    /// Deployments to sync (`work_queue.rs`).
+    queue: WorkQueue,
 }
 
 impl DeploymentController {
@@ -194,9 +188,7 @@ impl DeploymentController {
             pods: BTreeMap::new(),
             names: BTreeSet::new(),
             timer_for: None,
-            dirty: BTreeSet::new(),
-            sync_armed: false,
-            synced: false,
+            queue: WorkQueue::new(SYNC),
         }
     }
 
@@ -303,11 +295,7 @@ impl DeploymentController {
         let (max_surge, max_unavailable) = self.specs[d].strategy.fenceposts(v.replicas);
         if self.proportional_scale(d, &v, &live, now, ctx) {
             // Sizes changed: decide the rest on the new picture, at a sync of its own.
-            self.dirty.insert(d);
-            if !self.sync_armed {
-                self.sync_armed = true;
-                ctx.act(Action::SetTimer { at: now, token: SYNC });
-            }
+            self.queue.mark(Some(d), self.specs.len(), ctx);
             return;
         }
         match self.specs[d].strategy {
@@ -520,11 +508,7 @@ impl Controller for DeploymentController {
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         let touched: Option<usize> = match event {
             Event::Timer { token: SYNC } => {
-                self.sync_armed = false;
-                if !self.synced {
-                    return; // what is dirty stays dirty until the List is in
-                }
-                for d in std::mem::take(&mut self.dirty) {
+                for d in self.queue.take() {
                     self.reconcile(d, ctx);
                 }
                 self.arm(ctx);
@@ -532,7 +516,7 @@ impl Controller for DeploymentController {
             }
             Event::Start | Event::Timer { .. } => None,
             Event::Synced => {
-                self.synced = true;
+                self.queue.synced();
                 None
             }
             Event::PodAdded { pod, spec } => {
@@ -594,16 +578,7 @@ impl Controller for DeploymentController {
             },
             _ => return,
         };
-        match touched {
-            Some(d) => {
-                self.dirty.insert(d);
-            }
-            None => self.dirty.extend(0..self.specs.len()),
-        }
-        if !self.sync_armed {
-            self.sync_armed = true;
-            ctx.act(Action::SetTimer { at: ctx.now(), token: SYNC });
-        }
+        self.queue.mark(touched, self.specs.len(), ctx);
         self.arm(ctx);
     }
 }

@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::work_queue::WorkQueue;
 use podlab_cluster::apps::{JOB_COMPLETION_INDEX_LABEL, JobSpec, SAFE_ALPHABET};
 use podlab_cluster::rng::below;
 use podlab_cluster::{Action, Context, Controller, Event, Note, Part, Phase, PodId, SimDuration, SimTime};
@@ -73,13 +74,8 @@ pub struct JobController {
     jobs: Vec<JobState>,
     pods: BTreeMap<PodId, PodView>,
     names: BTreeSet<String>,
-    /// Jobs to sync once every event of the instant already queued has been heard (a relist,
-    /// a burst), and whether that timer is set: Kubernetes' work queue.
-    dirty: BTreeSet<usize>,
-    sync_armed: bool,
-    /// Whether its first List is in (`Event::Synced`): a restarted controller must see the
-    /// pods that exist before it creates any.
-    synced: bool,
+    /// Jobs to sync (`work_queue.rs`).
+    queue: WorkQueue,
 }
 
 /// Timer tokens: the job's index times two, plus 0 for a backoff's end, 1 for its deadline;
@@ -96,9 +92,7 @@ impl JobController {
             specs,
             pods: BTreeMap::new(),
             names: BTreeSet::new(),
-            dirty: BTreeSet::new(),
-            sync_armed: false,
-            synced: false,
+            queue: WorkQueue::new(SYNC),
         }
     }
 
@@ -238,18 +232,14 @@ impl Controller for JobController {
                 None
             }
             Event::Timer { token: SYNC } => {
-                self.sync_armed = false;
-                if !self.synced {
-                    return; // what is dirty stays dirty until the List is in
-                }
-                for j in std::mem::take(&mut self.dirty) {
+                for j in self.queue.take() {
                     self.reconcile(j, ctx);
                 }
                 return;
             }
             Event::Timer { token } => Some((*token / 2) as usize).filter(|j| *j < self.specs.len()),
             Event::Synced => {
-                self.synced = true;
+                self.queue.synced();
                 None
             }
             Event::PodAdded { pod, spec } => {
@@ -296,16 +286,7 @@ impl Controller for JobController {
             }
             _ => return,
         };
-        match touched {
-            Some(j) => {
-                self.dirty.insert(j);
-            }
-            None => self.dirty.extend(0..self.specs.len()),
-        }
-        if !self.sync_armed {
-            self.sync_armed = true;
-            ctx.act(Action::SetTimer { at: ctx.now(), token: SYNC });
-        }
+        self.queue.mark(touched, self.specs.len(), ctx);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod job;
 pub mod node_lifecycle;
 pub mod replica_set;
+pub mod work_queue;
 
 use podlab_cluster::Controller;
 use podlab_cluster::scenario::Scenario;
