@@ -19,7 +19,7 @@ fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo
     let mut specs: Vec<Arc<podlab::cluster::Node>> = scenario.nodes.clone();
     // Gang members reserved at Permit hold their place in the scheduler's cache.
     let mut reserved = std::collections::BTreeSet::new();
-    for s in &run.sim.records[..upto] {
+    for s in run.sim.records.iter().take(upto) {
         match &s.record {
             Record::NodeAdded { node } => nodes[node.index()] = Some(NodeInfo::new(*node, specs[node.index()].clone())),
             Record::Note { note: Note::Reserved { pod, part, node }, .. } => {

@@ -159,7 +159,7 @@ pub fn run_policy_real(
     let mut invariants = podlab_sim::invariants::Invariants::new(&scenario);
     let mut violations = Vec::new();
     for stamped in &real.records {
-        if let Err(violation) = invariants.observe(&scenario, stamped) {
+        if let Err(violation) = invariants.observe(&scenario, &stamped) {
             violations.push(format!("at {}: {violation}", stamped.time));
         }
         log.append(&scenario, &real.controllers, stamped.time, stamped.record.clone());

@@ -443,7 +443,7 @@ fn podlab_load(text: &str) -> Result<Scenario, String> {
 
 /// Under `gang`, a group's members bind together: the first instant any member of a group
 /// binds, at least `minMember` members (or all it has) bind.
-fn gang_binds_together(s: &Scenario, records: &[podlab_cluster::Stamped]) -> Result<(), String> {
+fn gang_binds_together(s: &Scenario, records: &podlab_cluster::Records) -> Result<(), String> {
     let members = s.group_members();
     let mut first: Vec<Option<(podlab_cluster::SimTime, u32)>> = vec![None; s.groups.len()];
     for r in records {

@@ -31,7 +31,7 @@ fn omega_exact_check() {
     ));
     let run = run_checked(&s, "omega", 1);
     assert_eq!(run.summary.pods.succeeded, 40);
-    let last = run.sim.records.last().unwrap();
+    let last = run.sim.records.iter().last().unwrap();
     assert_eq!(last.time.as_nanos(), 121_000_000_000, "{:?}", last.record);
     let job40 = s.pod_named("job-40").unwrap();
     let bound_at =

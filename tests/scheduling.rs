@@ -29,7 +29,7 @@ fn filters_respect_selectors_and_taints() {
         .records
         .iter()
         .find_map(|r| match &r.record {
-            podlab::cluster::Record::Unschedulable { message, .. } => Some(message.clone()),
+            podlab::cluster::Record::Unschedulable { message, .. } => Some(message.to_string()),
             _ => None,
         })
         .expect("the intolerant pod is reported unschedulable");

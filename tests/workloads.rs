@@ -58,11 +58,11 @@ fn workload_scenarios_hold_under_every_policy_and_both_control_planes() {
 fn a_rolling_update_is_logged_and_measured() {
     for scenario in [ideal("scenarios/rolling-update.yaml"), modelled("scenarios/rolling-update.yaml")] {
         let run = run_checked(&scenario, "kubernetes", scenario.seed);
-        let notes: Vec<&Note> = run
+        let notes: Vec<Note> = run
             .sim
             .records
             .iter()
-            .filter_map(|s| match &s.record {
+            .filter_map(|s| match s.record {
                 Record::Note { note, .. } => Some(note),
                 _ => None,
             })
@@ -309,12 +309,18 @@ fn rollout_undo_scales_the_previous_replicaset_back_up() {
         };
         assert_eq!(owners("api:v1").len(), 1, "v1's pods, before and after the undo, share one ReplicaSet");
         let last_size = |rs: &str| {
-            run.sim.records.iter().rev().find_map(|s| match &s.record {
-                Record::Note { note: Note::ScaledReplicaSet { replica_set, replicas }, .. } if replica_set == rs => {
-                    Some(*replicas)
-                }
-                _ => None,
-            })
+            run.sim
+                .records
+                .iter()
+                .filter_map(|s| match s.record {
+                    Record::Note { note: Note::ScaledReplicaSet { replica_set, replicas }, .. }
+                        if replica_set == rs =>
+                    {
+                        Some(replicas)
+                    }
+                    _ => None,
+                })
+                .last()
         };
         let v2 = owners("api:v2").into_iter().next().expect("v2 ran");
         assert_eq!(last_size(&v2), Some(0));

@@ -286,7 +286,8 @@ pub enum Record {
     Unschedulable {
         pod: PodId,
         part: Part,
-        message: String,
+        /// Shared: a storm of pending pods repeats a handful of messages.
+        message: Arc<str>,
     },
     Ended {
         pod: PodId,

@@ -22,7 +22,7 @@ use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
-    Record, Resources, SimDuration, SimTime, Stamped,
+    Record, Records, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::RealError;
@@ -131,7 +131,7 @@ pub struct DockerBackend<'s> {
     /// simulator's kubelet stream, drawn only for them.
     exits: rand_chacha::ChaCha8Rng,
     bound_at: BTreeMap<(PodId, Part), SimTime>,
-    records: Vec<Stamped>,
+    records: Records,
     tx: mpsc::UnboundedSender<Happening>,
     rx: mpsc::UnboundedReceiver<Happening>,
     events_task: Option<tokio::task::JoinHandle<()>>,
@@ -178,7 +178,7 @@ impl<'s> DockerBackend<'s> {
             jobs_finished: BTreeSet::new(),
             exits: podlab_cluster::rng::stream(options.seed, "kubelet/exits"),
             bound_at: BTreeMap::new(),
-            records: Vec::new(),
+            records: Records::new(),
             tx,
             rx,
             events_task: None,
@@ -624,7 +624,7 @@ impl<'s> DockerBackend<'s> {
         self.problems.extend(crate::reaper::remove_run(self.engine, &self.run));
     }
 
-    pub(crate) fn take_records(&mut self) -> Vec<Stamped> {
+    pub(crate) fn take_records(&mut self) -> Records {
         std::mem::take(&mut self.records)
     }
 
@@ -735,7 +735,7 @@ impl Backend for DockerBackend<'_> {
             }
             Action::SetTimer { at, token } => self.push(at, Pending::Timer { to: from, token }),
             Action::ReportUnschedulable { pod, part, message } => {
-                self.record(Record::Unschedulable { pod, part, message })
+                self.record(Record::Unschedulable { pod, part, message: message.into() })
             }
             Action::Send { to, message } => self.ready.push_back((to, Event::Message { from, message })),
             Action::Commit { claims, detection, all_or_nothing } => {

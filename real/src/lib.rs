@@ -18,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Controller, Driver, SimDuration, SimTime, Stamped};
+use podlab_cluster::{Controller, Driver, Records, SimDuration, SimTime};
 
 pub use backend::{Crash, DockerBackend, OomKill, SHARED_MOUNT, Startup};
 /// Docker's own view of a container, for callers that inspect what a run made (tests do).
@@ -70,7 +70,7 @@ pub struct RealRun {
     /// The scenario as the run left it, with the pods its controllers created (their ids are
     /// the records' `PodId`s past the scenario's own).
     pub scenario: Scenario,
-    pub records: Vec<Stamped>,
+    pub records: Records,
     /// Wall time from start to end of the run.
     pub end: SimTime,
     /// Events delivered to controllers.

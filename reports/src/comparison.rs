@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Part, SimTime, Stamped};
+use podlab_cluster::{Part, Records, SimTime};
 
 use crate::charts::{Bar, Chart, ChartError, GanttBar, Plot, Series, nice_max};
 use crate::expect::Verdict;
@@ -91,7 +91,7 @@ pub struct SpanLine {
 /// What one run produced, for [`RunResult::new`].
 pub struct RunInput<'a> {
     pub scenario: &'a Scenario,
-    pub records: &'a [Stamped],
+    pub records: &'a Records,
     pub end: SimTime,
     pub summary: &'a Summary,
     pub verdicts: &'a [Verdict],

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Note, Phase, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{NodeId, Note, Phase, PodId, Record, Records, SimTime};
 
 use crate::summary::Percentiles;
 
@@ -55,7 +55,7 @@ pub struct WatchLag {
     pub max_ns: u64,
 }
 
-pub fn control_plane_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) -> ControlPlaneMetrics {
+pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTime) -> ControlPlaneMetrics {
     let mut m = ControlPlaneMetrics::default();
     let mut created: BTreeMap<PodId, SimTime> = BTreeMap::new();
     let mut started_parts: BTreeMap<PodId, (usize, SimTime, u64)> = BTreeMap::new();

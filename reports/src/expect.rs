@@ -1,7 +1,7 @@
 //! Checks a scenario's `expect:` lines against what a run did.
 
 use podlab_cluster::scenario::{Check, Expectation, Scenario};
-use podlab_cluster::{SimTime, Stamped};
+use podlab_cluster::{Records, SimTime};
 
 use crate::outcome::Outcomes;
 use crate::workloads::{deployment_story, job_story};
@@ -22,7 +22,7 @@ impl Verdict {
 }
 
 /// The verdicts of the expectations that apply to `policy`.
-pub fn check(scenario: &Scenario, policy: &str, records: &[Stamped], end: SimTime) -> Vec<Verdict> {
+pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime) -> Vec<Verdict> {
     let members = scenario.group_members();
     let node_list = |ids: Vec<podlab_cluster::NodeId>| {
         if ids.is_empty() {

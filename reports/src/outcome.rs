@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{GroupId, NodeId, Part, Phase, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{GroupId, NodeId, Part, Phase, PodId, Record, Records, SimTime};
 
 /// One part of a pod that was bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub struct Outcomes {
 
 impl Outcomes {
     /// Replays the records up to and including `until`.
-    pub fn replay(scenario: &Scenario, records: &[Stamped], until: SimTime) -> Outcomes {
+    pub fn replay(scenario: &Scenario, records: &Records, until: SimTime) -> Outcomes {
         let mut pods = vec![PodOutcome::default(); scenario.pods.len()];
         let mut running: BTreeMap<(PodId, Part), usize> = BTreeMap::new();
         let mut partial_groups = BTreeSet::new();

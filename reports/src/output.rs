@@ -14,7 +14,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::time::seconds_exact;
 use std::collections::BTreeMap;
 
-use podlab_cluster::{JobRef, Note, PodId, Record, Stamped};
+use podlab_cluster::{JobRef, Note, PodId, Record, Records};
 
 use crate::outcome::Outcomes;
 use crate::summary::Summary;
@@ -194,7 +194,7 @@ struct EventLine<'a> {
 }
 
 /// `events.jsonl`: one JSON object per record.
-pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stamped]) -> String {
+pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Records) -> String {
     let mut out = String::new();
     for s in records {
         let pod = |p: PodId| Some(scenario.pods[p.index()].key());
@@ -418,7 +418,7 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &[Stam
 
 /// `placements.csv`: one row per pod — its group, the nodes it ran on, when it was created,
 /// scheduled and finished (exact seconds), its phase, and whether it was split or partial.
-pub fn placements_csv(scenario: &Scenario, records: &[Stamped], end: podlab_cluster::SimTime) -> String {
+pub fn placements_csv(scenario: &Scenario, records: &Records, end: podlab_cluster::SimTime) -> String {
     let outcomes = Outcomes::replay(scenario, records, end);
     let mut out = String::from("pod,namespace,group,nodes,created_s,scheduled_s,finished_s,phase,split,partial\n");
     let time = |t: Option<podlab_cluster::SimTime>| t.map_or(String::new(), |t| seconds_exact(t.as_nanos()));
@@ -450,7 +450,7 @@ pub fn write_run(
     dir: &Path,
     scenario: &Scenario,
     controllers: &[String],
-    records: &[Stamped],
+    records: &Records,
     summary: &Summary,
 ) -> std::io::Result<()> {
     create_dir_all(dir)?;

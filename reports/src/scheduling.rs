@@ -10,7 +10,7 @@ use petgraph::graph::DiGraph;
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{ControllerId, JobRef, Note, PodId, Record, Resources, SimTime, Stamped};
+use podlab_cluster::{ControllerId, JobRef, Note, PodId, Record, Records, Resources, SimTime};
 
 use crate::outcome::Outcomes;
 use crate::summary::Percentiles;
@@ -148,7 +148,7 @@ fn median(values: &mut [f64]) -> f64 {
 pub fn scheduling_metrics(
     scenario: &Scenario,
     controllers: &[String],
-    records: &[Stamped],
+    records: &Records,
     end: SimTime,
 ) -> SchedulingMetrics {
     let mut m = SchedulingMetrics::default();

@@ -2,7 +2,7 @@
 //! available over time (cluster-wide and per node), and each bound part's span on its node.
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Part, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{NodeId, Part, PodId, Record, Records, SimTime};
 
 use crate::outcome::Outcomes;
 
@@ -43,7 +43,7 @@ pub struct NodeChange {
 
 /// Every change of any node's allocated or allocatable resources, in record order: a node
 /// joining adds its allocatable, a bound part adds its requests, an ended part takes them back.
-pub fn node_changes(scenario: &Scenario, records: &[Stamped], end: SimTime) -> Vec<NodeChange> {
+pub fn node_changes(scenario: &Scenario, records: &Records, end: SimTime) -> Vec<NodeChange> {
     let mut allocated = vec![Amounts::default(); scenario.nodes.len()];
     let mut capacity = vec![Amounts::default(); scenario.nodes.len()];
     let mut out = Vec::new();
@@ -86,7 +86,7 @@ pub struct ClusterPoint {
 /// last state of that instant), starting at 0 and closed by a point at `end`. With more than
 /// `max_points` instants, each of `max_points` equal time buckets keeps its last state, so a
 /// long run still charts in bounded size.
-pub fn cluster_steps(scenario: &Scenario, records: &[Stamped], end: SimTime, max_points: usize) -> Vec<ClusterPoint> {
+pub fn cluster_steps(scenario: &Scenario, records: &Records, end: SimTime, max_points: usize) -> Vec<ClusterPoint> {
     let mut allocated = Amounts::default();
     let mut capacity = Amounts::default();
     let mut by_node = vec![(Amounts::default(), Amounts::default()); scenario.nodes.len()];
@@ -173,8 +173,8 @@ mod tests {
         - {apiVersion: v1, kind: Node, metadata: {name: b}, status: {allocatable: {cpu: \"2\", memory: 2Gi}}}\n\
         - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, resources: {requests: {cpu: \"1\", memory: 1Gi}}}]}}\n";
 
-    fn at(secs: u64, record: Record) -> Stamped {
-        Stamped { time: SimTime::ZERO + SimDuration::from_secs(secs), record }
+    fn at(secs: u64, record: Record) -> podlab_cluster::Stamped {
+        podlab_cluster::Stamped { time: SimTime::ZERO + SimDuration::from_secs(secs), record }
     }
 
     /// The cluster's totals step up when nodes join and a part is bound, down when it ends,
@@ -183,13 +183,14 @@ mod tests {
     fn cluster_steps_follow_the_records() {
         let scenario = parse("s.yaml", YAML, LoadOptions { known_policies: &[], allow_paths_outside: false }).unwrap();
         let (pod, node_b) = (PodId(0), NodeId(1));
-        let records = vec![
+        let records: Records = vec![
             at(0, Record::NodeAdded { node: NodeId(0) }),
             at(0, Record::NodeAdded { node: node_b }),
             at(0, Record::PodCreated { pod }),
             at(5, Record::Bound { pod, part: Part::Whole, node: node_b }),
             at(10, Record::Ended { pod, part: Part::Whole, node: node_b, phase: Phase::Succeeded }),
-        ];
+        ]
+        .into();
         let end = SimTime::ZERO + SimDuration::from_secs(20);
         let steps = cluster_steps(&scenario, &records, end, 100);
         let cpu: Vec<(u64, u64, u64)> =

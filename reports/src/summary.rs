@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Phase, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{Phase, PodId, Record, Records, SimTime};
 
 use crate::control_plane::{ControlPlaneMetrics, control_plane_metrics};
 use crate::outcome::Outcomes;
@@ -110,7 +110,7 @@ pub struct RunInfo<'a> {
     pub events: u64,
 }
 
-pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -> Summary {
+pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> Summary {
     let outcomes = Outcomes::replay(scenario, records, info.end);
     let mut pods = PodCounts { total: scenario.pods.len() as u64, ..PodCounts::default() };
     let mut colocation = Colocation::default();
@@ -160,7 +160,7 @@ pub fn summarize(scenario: &Scenario, records: &[Stamped], info: &RunInfo<'_>) -
 
 /// ∫ requested dt ÷ ∫ allocatable dt over [0, end], per resource, in exact integers until the
 /// final division.
-fn utilisation(scenario: &Scenario, records: &[Stamped], end: SimTime) -> Utilisation {
+fn utilisation(scenario: &Scenario, records: &Records, end: SimTime) -> Utilisation {
     let (mut used, mut capacity) = ([0u128; 2], [0u128; 2]);
     let (mut used_area, mut capacity_area) = ([0u128; 2], [0u128; 2]);
     let mut last = SimTime::ZERO;

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{SimTime, Stamped};
+use podlab_cluster::{Records, SimTime};
 
 use crate::outcome::Outcomes;
 use crate::series::{node_changes, spans};
@@ -25,7 +25,7 @@ fn quoted(text: &str) -> String {
 
 /// The trace of one run. Node `i` is process `i + 1` and pod `j` is thread `j + 1` (Perfetto
 /// reserves 0), so ids are stable for a scenario.
-pub fn trace_json(scenario: &Scenario, records: &[Stamped], end: SimTime) -> String {
+pub fn trace_json(scenario: &Scenario, records: &Records, end: SimTime) -> String {
     let outcomes = Outcomes::replay(scenario, records, end);
     let spans = spans(&outcomes, end);
     let mut events: Vec<String> = Vec::new();

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Note, Part, Phase, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{Note, Part, Phase, PodId, Record, Records, SimTime};
 
 use crate::summary::Percentiles;
 
@@ -89,7 +89,7 @@ fn parts_of(scenario: &Scenario, pod: PodId, part: Part) -> usize {
 }
 
 /// Replays one Deployment's records up to `until`.
-pub fn deployment_story(scenario: &Scenario, records: &[Stamped], key: &str, until: SimTime) -> DeploymentStory {
+pub fn deployment_story(scenario: &Scenario, records: &Records, key: &str, until: SimTime) -> DeploymentStory {
     let Some(spec) = scenario.deployments.iter().find(|d| d.key() == key) else { return DeploymentStory::default() };
     let min_ready = spec.min_ready;
     // With a modelled control plane a part runs from the kubelet's start; else from binding.
@@ -167,7 +167,7 @@ pub fn deployment_story(scenario: &Scenario, records: &[Stamped], key: &str, unt
 }
 
 /// Replays one Job's records up to `until`.
-pub fn job_story(scenario: &Scenario, records: &[Stamped], key: &str, until: SimTime) -> JobStory {
+pub fn job_story(scenario: &Scenario, records: &Records, key: &str, until: SimTime) -> JobStory {
     let mine = |p: &PodId| job_key(scenario, *p).as_deref() == Some(key);
     let mut story = JobStory::default();
     let mut running: BTreeSet<PodId> = BTreeSet::new();
@@ -203,7 +203,7 @@ pub fn job_story(scenario: &Scenario, records: &[Stamped], key: &str, until: Sim
     story
 }
 
-pub fn workload_metrics(scenario: &Scenario, records: &[Stamped], end: SimTime) -> WorkloadMetrics {
+pub fn workload_metrics(scenario: &Scenario, records: &Records, end: SimTime) -> WorkloadMetrics {
     let mut m = WorkloadMetrics::default();
     let mut durations = Vec::new();
     for d in &scenario.deployments {
@@ -249,14 +249,14 @@ mod tests {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: app, image: a}]\n";
         let options = LoadOptions { known_policies: &["kubernetes"], allow_paths_outside: false };
         let scenario = parse("t.yaml", text, options).unwrap();
-        let note = |secs: u64, note: Note| Stamped {
+        let note = |secs: u64, note: Note| podlab_cluster::Stamped {
             time: SimTime::ZERO + podlab_cluster::SimDuration::from_secs(secs),
             record: Record::Note { by: ControllerId(0), note },
         };
         let started =
             |r: u32| Note::RolloutStarted { deployment: "web".into(), revision: r, replicas: 1, rollback_of: None };
         let complete = |r: u32| Note::RolloutComplete { deployment: "web".into(), revision: r };
-        let records = [
+        let records: Records = [
             note(0, started(1)),
             note(1, complete(1)),
             note(10, started(2)),
@@ -264,7 +264,9 @@ mod tests {
             note(15, complete(2)),
             note(20, started(2)),
             note(21, complete(2)),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let story =
             deployment_story(&scenario, &records, "web", SimTime::ZERO + podlab_cluster::SimDuration::from_secs(30));
         assert_eq!((story.updates, story.revision), (1, Some(2)));

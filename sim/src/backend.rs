@@ -683,7 +683,7 @@ impl SimBackend {
                 self.queue.push(at.max(self.now), Pending::Deliver { to: from, event, epoch, committed: None });
             }
             Action::ReportUnschedulable { pod, part, message } => {
-                self.record(Record::Unschedulable { pod, part, message })
+                self.record(Record::Unschedulable { pod, part, message: message.into() })
             }
             Action::Send { to, message } => self.deliver(to, Event::Message { from, message }),
             Action::Note(note) => self.record(Record::Note { by: from, note }),

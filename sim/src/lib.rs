@@ -10,7 +10,7 @@ pub mod queue;
 use podlab_cluster::config::Component;
 use podlab_cluster::controller::Factory;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Driver, SimTime, Stamped};
+use podlab_cluster::{Driver, Records, SimTime};
 
 pub use backend::SimBackend;
 
@@ -30,7 +30,7 @@ pub struct SimRun {
     pub scenario: Scenario,
     /// The controllers that ran, by id (notes in the records name them by id).
     pub controllers: Vec<String>,
-    pub records: Vec<Stamped>,
+    pub records: Records,
     /// `blake3:<hex>` of the canonical event log.
     pub digest: String,
     /// When the run ended: the scenario's duration, or the last event.

@@ -4,18 +4,18 @@
 use std::fmt::Write;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{JobRef, Note, Record, SimTime, Stamped};
+use podlab_cluster::{JobRef, Note, Record, Records, SimTime, Stamped};
 
 /// Records in order, and the running digest of their canonical lines.
 pub struct EventLog {
-    records: Vec<Stamped>,
+    records: Records,
     hasher: blake3::Hasher,
     line: String,
 }
 
 impl Default for EventLog {
     fn default() -> Self {
-        EventLog { records: Vec::new(), hasher: blake3::Hasher::new(), line: String::with_capacity(128) }
+        EventLog { records: Records::new(), hasher: blake3::Hasher::new(), line: String::with_capacity(128) }
     }
 }
 
@@ -28,7 +28,7 @@ impl EventLog {
         self.records.push(Stamped { time, record });
     }
 
-    pub fn records(&self) -> &[Stamped] {
+    pub fn records(&self) -> &Records {
         &self.records
     }
 
@@ -37,7 +37,7 @@ impl EventLog {
         format!("blake3:{}", self.hasher.finalize().to_hex())
     }
 
-    pub fn into_records(self) -> Vec<Stamped> {
+    pub fn into_records(self) -> Records {
         self.records
     }
 }

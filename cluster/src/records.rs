@@ -1,0 +1,421 @@
+//! A run's records, kept compactly: the frequent kinds (a pod created, bound, started, ended,
+//! a scheduling attempt…) as a few varint bytes each, the rare ones as they are.
+//!
+//! A million-pod run writes five million records; as `Vec<Stamped>` (104 bytes each, and a
+//! vector that doubles) they took more than a gigabyte. Here a binding is about ten bytes: a
+//! tag, the time as a delta from the previous record's, and the ids as LEB128 varints. Every
+//! report reads records front to back, so that is the only way they are read: [`Records::iter`]
+//! decodes each record into the very `Stamped` that was pushed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::event::{JobRef, Note, Phase, Record, Stamped};
+use crate::objects::{ControllerId, GroupId, NodeId, Part, PodId};
+use crate::time::{SimDuration, SimTime};
+
+/// Records in the order they were pushed.
+#[derive(Clone, Default)]
+pub struct Records {
+    /// One entry per record: its tag, its time's delta, then its fields.
+    bytes: Vec<u8>,
+    /// The records stored whole (tag `OTHER`), in order: the k-th `OTHER` tag is `others[k]`.
+    others: Vec<Record>,
+    /// Each distinct unschedulable message once, by the index the bytes name.
+    messages: Vec<Arc<str>>,
+    message_ids: BTreeMap<Arc<str>, u32>,
+    len: usize,
+    last_time: SimTime,
+}
+
+const OTHER: u8 = 0;
+const NODE_ADDED: u8 = 1;
+const POD_CREATED: u8 = 2;
+const BOUND: u8 = 3;
+const ENDED: u8 = 4;
+const STARTED: u8 = 5;
+const CONFLICT: u8 = 6;
+const UNSCHEDULABLE: u8 = 7;
+const API: u8 = 8;
+const ATTEMPT: u8 = 9;
+const ATTEMPT_DONE: u8 = 10;
+const RESERVED: u8 = 11;
+const RELEASED: u8 = 12;
+
+/// The apiserver verbs the simulator writes (`Record::Api`), by their index in the bytes.
+const VERBS: [&str; 5] = ["bind", "commit", "create", "delete", "patch"];
+const PHASES: [Phase; 4] = [Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed];
+
+impl Records {
+    pub fn new() -> Records {
+        Records::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes the records take (what a report of memory use wants to know).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.others.capacity() * std::mem::size_of::<Record>()
+            + self.messages.iter().map(|m| m.len() * 2 + 64).sum::<usize>()
+    }
+
+    pub fn push(&mut self, stamped: Stamped) {
+        let Stamped { time, record } = stamped;
+        let start = self.bytes.len();
+        self.bytes.push(OTHER);
+        // Zigzag, so that a clock that steps back (it never does in virtual time) still encodes.
+        let delta = time.0.wrapping_sub(self.last_time.0) as i64;
+        put(&mut self.bytes, ((delta << 1) ^ (delta >> 63)) as u64);
+        self.last_time = time;
+        self.len += 1;
+        let b = &mut self.bytes;
+        let tag = match &record {
+            Record::NodeAdded { node } => {
+                put(b, node.0.into());
+                NODE_ADDED
+            }
+            Record::PodCreated { pod } => {
+                put(b, pod.0.into());
+                POD_CREATED
+            }
+            Record::Bound { pod, part, node } => {
+                put_placement(b, *pod, *part, *node);
+                BOUND
+            }
+            Record::Ended { pod, part, node, phase } => {
+                put_placement(b, *pod, *part, *node);
+                b.push(*phase as u8);
+                ENDED
+            }
+            Record::Started { pod, part, node, pull } => {
+                put_placement(b, *pod, *part, *node);
+                put(b, pull.as_nanos());
+                STARTED
+            }
+            Record::Conflict { pod, part, node } => {
+                put_placement(b, *pod, *part, *node);
+                CONFLICT
+            }
+            Record::Unschedulable { pod, part, message } => {
+                let next = self.messages.len() as u32;
+                let id = *self.message_ids.entry(message.clone()).or_insert(next);
+                if id == next {
+                    self.messages.push(message.clone());
+                }
+                put(b, pod.0.into());
+                put(b, part_code(*part));
+                put(b, id.into());
+                UNSCHEDULABLE
+            }
+            Record::Api { verb, latency } if VERBS.contains(verb) => {
+                b.push(VERBS.iter().position(|v| v == verb).expect("contained") as u8);
+                put(b, latency.as_nanos());
+                API
+            }
+            Record::Note { by, note: Note::Attempt { job, tasks, busy } } => {
+                put(b, by.0.into());
+                put(b, job_code(*job));
+                put(b, (*tasks).into());
+                put(b, busy.as_nanos());
+                ATTEMPT
+            }
+            Record::Note { by, note: Note::AttemptDone { job, placed, conflicts } } => {
+                put(b, by.0.into());
+                put(b, job_code(*job));
+                put(b, (*placed).into());
+                put(b, (*conflicts).into());
+                ATTEMPT_DONE
+            }
+            Record::Note { by, note: Note::Reserved { pod, part, node } } => {
+                put(b, by.0.into());
+                put_placement(b, *pod, *part, *node);
+                RESERVED
+            }
+            Record::Note { by, note: Note::Released { pod, part, node } } => {
+                put(b, by.0.into());
+                put_placement(b, *pod, *part, *node);
+                RELEASED
+            }
+            _ => {
+                self.others.push(record);
+                OTHER
+            }
+        };
+        self.bytes[start] = tag;
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { records: self, at: 0, time: SimTime::ZERO, other: 0 }
+    }
+}
+
+impl fmt::Debug for Records {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Records {
+    fn eq(&self, other: &Records) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Records {}
+
+impl FromIterator<Stamped> for Records {
+    fn from_iter<I: IntoIterator<Item = Stamped>>(iter: I) -> Records {
+        let mut records = Records::new();
+        for stamped in iter {
+            records.push(stamped);
+        }
+        records
+    }
+}
+
+impl From<Vec<Stamped>> for Records {
+    fn from(records: Vec<Stamped>) -> Records {
+        records.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Records {
+    type Item = Stamped;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// Decodes the records in order.
+pub struct Iter<'a> {
+    records: &'a Records,
+    /// The next record's first byte.
+    at: usize,
+    time: SimTime,
+    /// How many `OTHER` records have been read.
+    other: usize,
+}
+
+impl Iter<'_> {
+    fn take(&mut self) -> u64 {
+        let (value, next) = get(&self.records.bytes, self.at);
+        self.at = next;
+        value
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.at += 1;
+        self.records.bytes[self.at - 1]
+    }
+
+    fn placement(&mut self) -> (PodId, Part, NodeId) {
+        let pod = PodId(self.take() as u32);
+        let part = part_of(self.take());
+        (pod, part, NodeId(self.take() as u32))
+    }
+
+    fn controller(&mut self) -> ControllerId {
+        ControllerId(self.take() as u16)
+    }
+
+    fn duration(&mut self) -> SimDuration {
+        SimDuration(self.take())
+    }
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Stamped;
+
+    fn next(&mut self) -> Option<Stamped> {
+        if self.at == self.records.bytes.len() {
+            return None;
+        }
+        let tag = self.byte();
+        let zigzag = self.take();
+        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        self.time = SimTime(self.time.0.wrapping_add(delta as u64));
+        let record = match tag {
+            NODE_ADDED => Record::NodeAdded { node: NodeId(self.take() as u32) },
+            POD_CREATED => Record::PodCreated { pod: PodId(self.take() as u32) },
+            BOUND => {
+                let (pod, part, node) = self.placement();
+                Record::Bound { pod, part, node }
+            }
+            ENDED => {
+                let (pod, part, node) = self.placement();
+                Record::Ended { pod, part, node, phase: PHASES[usize::from(self.byte())] }
+            }
+            STARTED => {
+                let (pod, part, node) = self.placement();
+                Record::Started { pod, part, node, pull: self.duration() }
+            }
+            CONFLICT => {
+                let (pod, part, node) = self.placement();
+                Record::Conflict { pod, part, node }
+            }
+            UNSCHEDULABLE => {
+                let pod = PodId(self.take() as u32);
+                let part = part_of(self.take());
+                let message = self.records.messages[self.take() as usize].clone();
+                Record::Unschedulable { pod, part, message }
+            }
+            API => {
+                let verb = VERBS[usize::from(self.byte())];
+                Record::Api { verb, latency: self.duration() }
+            }
+            ATTEMPT => {
+                let by = self.controller();
+                let job = job_of(self.take());
+                let tasks = self.take() as u32;
+                Record::Note { by, note: Note::Attempt { job, tasks, busy: self.duration() } }
+            }
+            ATTEMPT_DONE => {
+                let by = self.controller();
+                let job = job_of(self.take());
+                let placed = self.take() as u32;
+                Record::Note { by, note: Note::AttemptDone { job, placed, conflicts: self.take() as u32 } }
+            }
+            RESERVED | RELEASED => {
+                let by = self.controller();
+                let (pod, part, node) = self.placement();
+                let note = if tag == RESERVED {
+                    Note::Reserved { pod, part, node }
+                } else {
+                    Note::Released { pod, part, node }
+                };
+                Record::Note { by, note }
+            }
+            _ => {
+                self.other += 1;
+                self.records.others[self.other - 1].clone()
+            }
+        };
+        Some(Stamped { time: self.time, record })
+    }
+}
+
+/// Appends `value` as LEB128: seven bits a byte, low bits first.
+fn put(bytes: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        bytes.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+/// Reads a LEB128 value at `at`; returns it and where the next value starts.
+fn get(bytes: &[u8], mut at: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[at];
+        at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return (value, at);
+        }
+        shift += 7;
+    }
+}
+
+fn put_placement(bytes: &mut Vec<u8>, pod: PodId, part: Part, node: NodeId) {
+    put(bytes, pod.0.into());
+    put(bytes, part_code(part));
+    put(bytes, node.0.into());
+}
+
+fn part_code(part: Part) -> u64 {
+    match part {
+        Part::Whole => 0,
+        Part::Container(i) => u64::from(i) + 1,
+    }
+}
+
+fn part_of(code: u64) -> Part {
+    if code == 0 { Part::Whole } else { Part::Container((code - 1) as u16) }
+}
+
+fn job_code(job: JobRef) -> u64 {
+    match job {
+        JobRef::Pod(p) => u64::from(p.0) << 1,
+        JobRef::Group(g) => (u64::from(g.0) << 1) | 1,
+    }
+}
+
+fn job_of(code: u64) -> JobRef {
+    let id = (code >> 1) as u32;
+    if code & 1 == 0 { JobRef::Pod(PodId(id)) } else { JobRef::Group(GroupId(id)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::BindRefusal;
+    use crate::resources::Resources;
+
+    fn at(ns: u64, record: Record) -> Stamped {
+        Stamped { time: SimTime(ns), record }
+    }
+
+    #[test]
+    fn every_record_comes_back_as_it_was_pushed() {
+        let message: Arc<str> = Arc::from("0/2 nodes are available: 2 Insufficient cpu.");
+        let (pod, node, by) = (PodId(300), NodeId(70_000), ControllerId(3));
+        let pushed = vec![
+            at(0, Record::NodeAdded { node }),
+            at(0, Record::PodCreated { pod }),
+            at(
+                5,
+                Record::Note {
+                    by,
+                    note: Note::Attempt { job: JobRef::Group(GroupId(9)), tasks: 4, busy: SimDuration(1) },
+                },
+            ),
+            at(5, Record::Note { by, note: Note::AttemptDone { job: JobRef::Pod(pod), placed: 1, conflicts: 2 } }),
+            at(5, Record::Unschedulable { pod, part: Part::Container(2), message: message.clone() }),
+            at(6, Record::Unschedulable { pod: PodId(1), part: Part::Whole, message: message.clone() }),
+            at(7, Record::Unschedulable { pod, part: Part::Whole, message: Arc::from("another") }),
+            at(1 << 40, Record::Bound { pod, part: Part::Whole, node }),
+            at(1 << 40, Record::Started { pod, part: Part::Whole, node, pull: SimDuration(u64::MAX) }),
+            at(u64::MAX, Record::Ended { pod, part: Part::Container(0), node, phase: Phase::Failed }),
+            at(u64::MAX, Record::Conflict { pod, part: Part::Whole, node }),
+            // A clock stepping back still round-trips.
+            at(3, Record::Api { verb: "patch", latency: SimDuration(12) }),
+            at(3, Record::Api { verb: "other", latency: SimDuration(12) }),
+            at(4, Record::Note { by, note: Note::Reserved { pod, part: Part::Whole, node } }),
+            at(4, Record::Note { by, note: Note::Released { pod, part: Part::Whole, node } }),
+            at(
+                4,
+                Record::BindRefused { pod, part: Part::Whole, node, reason: BindRefusal::Insufficient("cpu".into()) },
+            ),
+            at(8, Record::Note { by, note: Note::Hoard { held: Resources::new(1, 2), needs: Resources::new(3, 4) } }),
+            at(9, Record::Tainted { node, key: "k".into() }),
+        ];
+        let records: Records = pushed.clone().into();
+        assert_eq!(records.len(), pushed.len());
+        assert_eq!(records.iter().collect::<Vec<_>>(), pushed);
+        assert_eq!(records.messages.len(), 2, "each message is kept once");
+        assert_eq!(records.others.len(), 4, "only the rare kinds are stored whole");
+    }
+
+    #[test]
+    fn a_binding_takes_a_few_bytes() {
+        let mut records = Records::new();
+        for i in 0..1000u32 {
+            records.push(at(
+                u64::from(i) * 1_000_000,
+                Record::Bound { pod: PodId(i), part: Part::Whole, node: NodeId(i % 100) },
+            ));
+        }
+        assert!(records.bytes.len() <= 10 * 1000, "{} bytes", records.bytes.len());
+    }
+}
