@@ -97,6 +97,27 @@ pub struct SchedulingMetrics {
     pub deadlocks: Deadlocks,
 }
 
+/// "Never", in a vector of times in ns.
+const NONE: u64 = u64::MAX;
+
+/// Jobs as dense indices: a pod in no group, then the groups.
+struct Jobs {
+    pods: usize,
+}
+
+impl Jobs {
+    fn len(&self, scenario: &Scenario) -> usize {
+        self.pods + scenario.groups.len()
+    }
+
+    fn index(&self, job: JobRef) -> usize {
+        match job {
+            JobRef::Pod(p) => p.index(),
+            JobRef::Group(g) => self.pods + g.index(),
+        }
+    }
+}
+
 fn job_of(scenario: &Scenario, pod: PodId) -> JobRef {
     scenario.pods[pod.index()].group.map_or(JobRef::Pod(pod), JobRef::Group)
 }
@@ -149,31 +170,35 @@ pub fn scheduling_metrics(
     scenario: &Scenario,
     controllers: &[String],
     records: &Records,
+    outcomes: &Outcomes,
     end: SimTime,
 ) -> SchedulingMetrics {
     let mut m = SchedulingMetrics::default();
     let name = |c: ControllerId| controllers.get(c.index()).cloned().unwrap_or_else(|| format!("controller-{}", c.0));
 
-    // Jobs.
-    let outcomes = Outcomes::replay(scenario, records, end);
-    let mut created: BTreeMap<JobRef, SimTime> = BTreeMap::new();
-    let mut tasks_left: BTreeMap<JobRef, usize> = BTreeMap::new();
-    let mut done_at: BTreeMap<JobRef, SimTime> = BTreeMap::new();
+    // Jobs, in dense vectors indexed by `Jobs::index` (a run may have millions), times in ns
+    // with `NONE` for "never".
+    let jobs = Jobs { pods: scenario.pods.len() };
+    let mut created = vec![NONE; jobs.len(scenario)];
+    let mut tasks_left = vec![0u32; created.len()];
+    let mut done_at = vec![NONE; created.len()];
     for (i, o) in outcomes.pods.iter().enumerate() {
         let pod = PodId(i as u32);
         if scenario.pods[pod.index()].node_name.is_some() {
             continue; // bound by name: no scheduler's job
         }
         let Some(at) = o.created_at else { continue };
-        let job = job_of(scenario, pod);
-        created.entry(job).and_modify(|t| *t = (*t).min(at)).or_insert(at);
-        *tasks_left.entry(job).or_insert(0) += usize::from(o.scheduled_at.is_none());
+        let job = jobs.index(job_of(scenario, pod));
+        created[job] = created[job].min(at.as_nanos());
+        tasks_left[job] += u32::from(o.scheduled_at.is_none());
         if let Some(t) = o.scheduled_at {
-            done_at.entry(job).and_modify(|d| *d = (*d).max(t)).or_insert(t);
+            done_at[job] = if done_at[job] == NONE { t.as_nanos() } else { done_at[job].max(t.as_nanos()) };
         }
     }
-    let mut first_attempt: BTreeMap<JobRef, SimTime> = BTreeMap::new();
-    let mut attempted: BTreeMap<(ControllerId, JobRef), u64> = BTreeMap::new();
+    let mut first_attempt = vec![NONE; created.len()];
+    // Attempts per (scheduler, job): the first scheduler's count inline, any other's aside.
+    let mut attempted: Vec<(ControllerId, u32)> = vec![(ControllerId(u16::MAX), 0); created.len()];
+    let mut attempted_by_others: BTreeMap<(ControllerId, usize), u32> = BTreeMap::new();
     // Per scheduler: the busy time of its attempt in flight, and the days' busy time.
     let mut in_flight: BTreeMap<ControllerId, (SimTime, u64)> = BTreeMap::new();
     let mut daily: BTreeMap<ControllerId, BTreeMap<u64, u64>> = BTreeMap::new();
@@ -211,8 +236,15 @@ pub fn scheduling_metrics(
             }
             Record::Note { by, note } => match note {
                 Note::Attempt { job, busy, .. } => {
-                    first_attempt.entry(*job).or_insert(s.time);
-                    let n = attempted.entry((*by, *job)).or_insert(0);
+                    let j = jobs.index(*job);
+                    first_attempt[j] = first_attempt[j].min(s.time.as_nanos());
+                    let n = match &mut attempted[j] {
+                        (c, n) if *c == *by || *n == 0 => {
+                            *c = *by;
+                            n
+                        }
+                        _ => attempted_by_others.entry((*by, j)).or_insert(0),
+                    };
                     *n += 1;
                     let stats = m.schedulers.entry(name(*by)).or_default();
                     stats.attempts += 1;
@@ -321,17 +353,17 @@ pub fn scheduling_metrics(
     m.reserved_at_permit = reserved.result();
     m.hoarded = hoarded.result();
 
-    m.jobs.total = created.len() as u64;
-    m.jobs.fully_scheduled = tasks_left.values().filter(|&&n| n == 0).count() as u64;
-    m.jobs.never_attempted = created.keys().filter(|j| !first_attempt.contains_key(j)).count() as u64;
+    let existing = || (0..created.len()).filter(|&j| created[j] != NONE);
+    m.jobs.total = existing().count() as u64;
+    m.jobs.fully_scheduled = existing().filter(|&j| tasks_left[j] == 0).count() as u64;
+    m.jobs.never_attempted = existing().filter(|&j| first_attempt[j] == NONE).count() as u64;
     m.jobs.wait_to_first_attempt = Percentiles::of(
-        created.iter().filter_map(|(j, c)| first_attempt.get(j).map(|f| f.since(*c).as_nanos())).collect(),
+        existing().filter(|&j| first_attempt[j] != NONE).map(|j| first_attempt[j].saturating_sub(created[j])).collect(),
     );
     m.jobs.wait_to_fully_scheduled = Percentiles::of(
-        created
-            .iter()
-            .filter(|(j, _)| tasks_left[j] == 0)
-            .filter_map(|(j, c)| done_at.get(j).map(|d| d.since(*c).as_nanos()))
+        existing()
+            .filter(|&j| tasks_left[j] == 0 && done_at[j] != NONE)
+            .map(|j| done_at[j].saturating_sub(created[j]))
             .collect(),
     );
 

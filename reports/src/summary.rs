@@ -152,7 +152,7 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
         unschedulable_attempts: count(|r| matches!(r, Record::Unschedulable { .. })),
         bind_refusals: count(|r| matches!(r, Record::BindRefused { .. })),
         utilisation: utilisation(scenario, records, info.end),
-        scheduling: scheduling_metrics(scenario, info.controllers, records, info.end),
+        scheduling: scheduling_metrics(scenario, info.controllers, records, &outcomes, info.end),
         control_plane: control_plane_metrics(scenario, records, info.end),
         workloads: workload_metrics(scenario, records, info.end),
     }

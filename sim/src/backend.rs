@@ -160,6 +160,8 @@ pub struct SimBackend {
     /// specs change with taints.
     scenario: Scenario,
     queue: EventQueue<Pending>,
+    /// The scenario's next arrival not yet queued (`scenario.arrivals` is in time order).
+    next_arrival: usize,
     now: SimTime,
     end: Option<SimTime>,
     controllers: Vec<String>,
@@ -207,7 +209,7 @@ impl SimBackend {
         check_invariants: bool,
     ) -> SimBackend {
         assert_eq!(controllers.len(), components.len(), "one component per controller");
-        let mut queue = EventQueue::with_capacity(scenario.arrivals.len() * 2);
+        let mut queue = EventQueue::with_capacity(1024);
         for to in 0..controllers.len() {
             let to = ControllerId(to as u16);
             queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Start, epoch: 0, committed: None });
@@ -217,7 +219,11 @@ impl SimBackend {
             let to = ControllerId(to as u16);
             queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Synced, epoch: 0, committed: None });
         }
-        for arrival in &scenario.arrivals {
+        // Arrivals at t = 0 are queued (after the first List); later ones are read from the
+        // scenario's sorted list when their time comes (`pop`), so a million pods do not sit in
+        // the queue all run.
+        let arrivals_at_zero = scenario.arrivals.partition_point(|a| a.at == SimTime::ZERO);
+        for arrival in &scenario.arrivals[..arrivals_at_zero] {
             queue.push(arrival.at, Pending::Arrive(arrival.object));
         }
         for fault in &scenario.faults {
@@ -245,11 +251,12 @@ impl SimBackend {
         }
         let model =
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
-        let world_pending = queue.len() - 2 * controllers.len();
+        let world_pending = queue.len() - 2 * controllers.len() + (scenario.arrivals.len() - arrivals_at_zero);
         SimBackend {
             invariants: check_invariants.then(|| Invariants::new(scenario)),
             scenario: scenario.clone(),
             queue,
+            next_arrival: arrivals_at_zero,
             now: SimTime::ZERO,
             end: scenario.duration.map(|d| SimTime::ZERO + d),
             controllers,
@@ -286,6 +293,28 @@ impl SimBackend {
 
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// When the next thing happens: a queued event, or the scenario's next arrival.
+    fn peek_time(&self) -> Option<SimTime> {
+        let arrival = self.scenario.arrivals.get(self.next_arrival).map(|a| a.at);
+        match (arrival, self.queue.peek_time()) {
+            (Some(a), Some(q)) => Some(a.min(q)),
+            (a, q) => a.or(q),
+        }
+    }
+
+    /// The next thing to happen. An arrival goes before every event queued for its instant,
+    /// as it did when all arrivals were queued up front: every other event at a time after 0
+    /// was queued after them.
+    fn pop(&mut self) -> Option<(SimTime, Pending)> {
+        if let Some(a) = self.scenario.arrivals.get(self.next_arrival)
+            && self.queue.peek_time().is_none_or(|q| a.at <= q)
+        {
+            self.next_arrival += 1;
+            return Some((a.at, Pending::Arrive(a.object)));
+        }
+        self.queue.pop()
     }
 
     pub fn log(&self) -> &EventLog {
@@ -830,7 +859,7 @@ fn verb(action: &Action) -> &'static str {
 impl Backend for SimBackend {
     fn next_delivery(&mut self) -> Option<Delivery> {
         loop {
-            let time = self.queue.peek_time()?;
+            let time = self.peek_time()?;
             if self.end.is_some_and(|end| time > end) {
                 return None;
             }
@@ -838,7 +867,7 @@ impl Backend for SimBackend {
                 self.end = Some(self.last_change + QUIET_LIMIT);
                 return None;
             }
-            let (time, pending) = self.queue.pop()?;
+            let (time, pending) = self.pop()?;
             self.now = time;
             self.events_processed += 1;
             match pending {

@@ -23,6 +23,9 @@ pub struct EventQueue<T> {
     /// Events at exactly `last`, in push order.
     now: VecDeque<T>,
     buckets: Vec<Vec<(u64, T)>>,
+    /// The earliest time in each bucket (`u64::MAX` when empty), so the queue's next time is
+    /// known without settling — which would forbid pushes before it.
+    mins: [u64; BUCKETS],
     /// Bit `i` set when `buckets[i]` is not empty (bit 0 unused).
     occupied: u128,
     len: usize,
@@ -34,6 +37,7 @@ impl<T> Default for EventQueue<T> {
             last: 0,
             now: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            mins: [u64::MAX; BUCKETS],
             occupied: 0,
             len: 0,
         }
@@ -60,6 +64,7 @@ impl<T> EventQueue<T> {
         } else {
             let b = bucket(time, self.last);
             self.buckets[b].push((time, item));
+            self.mins[b] = self.mins[b].min(time);
             self.occupied |= 1 << b;
         }
     }
@@ -73,13 +78,14 @@ impl<T> EventQueue<T> {
         let b = self.occupied.trailing_zeros() as usize;
         let mut spread = std::mem::take(&mut self.buckets[b]);
         self.occupied &= !(1 << b);
-        self.last = spread.iter().map(|&(t, _)| t).min().expect("an occupied bucket has events");
+        self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
         for (time, item) in spread.drain(..) {
             if time == self.last {
                 self.now.push_back(item);
             } else {
                 let to = bucket(time, self.last);
                 self.buckets[to].push((time, item));
+                self.mins[to] = self.mins[to].min(time);
                 self.occupied |= 1 << to;
             }
         }
@@ -95,11 +101,13 @@ impl<T> EventQueue<T> {
         Some((SimTime(self.last), item))
     }
 
-    /// The time of the earliest event. Nothing may be pushed before it afterwards: call it
-    /// only to decide whether to pop next.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.settle();
-        (!self.now.is_empty()).then_some(SimTime(self.last))
+    /// The time of the earliest event. Unlike popping, it moves nothing: the backend may still
+    /// push before it (an arrival read from the scenario's list comes first).
+    pub fn peek_time(&self) -> Option<SimTime> {
+        if !self.now.is_empty() {
+            return Some(SimTime(self.last));
+        }
+        (self.occupied != 0).then(|| SimTime(self.mins[self.occupied.trailing_zeros() as usize]))
     }
 
     pub fn len(&self) -> usize {
@@ -131,6 +139,19 @@ mod tests {
         q.push(SimTime(5), "e");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, x)| x).collect();
         assert_eq!(order, ["a", "b", "c", "d", "e"]);
+    }
+
+    /// Peeking moves nothing: an event may still be pushed before the time it showed.
+    #[test]
+    fn peeking_still_allows_earlier_pushes() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(100), "late");
+        q.push(SimTime(300), "later");
+        assert_eq!(q.peek_time(), Some(SimTime(100)));
+        q.push(SimTime(50), "early");
+        assert_eq!(q.peek_time(), Some(SimTime(50)));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(order, [(SimTime(50), "early"), (SimTime(100), "late"), (SimTime(300), "later")]);
     }
 
     /// Against a binary heap ordered by (time, push sequence), over random monotone runs that
