@@ -57,9 +57,13 @@ pub struct WatchLag {
 
 pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTime) -> ControlPlaneMetrics {
     let mut m = ControlPlaneMetrics::default();
-    let mut created: BTreeMap<PodId, SimTime> = BTreeMap::new();
-    let mut started_parts: BTreeMap<PodId, (usize, SimTime, u64)> = BTreeMap::new();
-    let mut bound_parts: BTreeMap<PodId, (usize, SimTime)> = BTreeMap::new();
+    // Start-up latencies, measured when a pod's last part is bound (without a kubelet model a
+    // part runs from its binding) and when its last part started (with one): parts still on
+    // their way are counted in maps of the pods in flight, creation times in a dense vector.
+    let mut created = vec![NONE; scenario.pods.len()];
+    let mut started_parts: BTreeMap<PodId, (usize, u64)> = BTreeMap::new();
+    let mut bound_parts: BTreeMap<PodId, usize> = BTreeMap::new();
+    let (mut by_binding, mut by_start, mut by_start_without_pulls) = (Vec::new(), Vec::new(), Vec::new());
     let mut api: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
     let mut crashed: BTreeMap<NodeId, SimTime> = BTreeMap::new();
     let mut relist_latencies = Vec::new();
@@ -89,7 +93,7 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
     for s in records.iter().take_while(|s| s.time <= end) {
         match &s.record {
             Record::PodCreated { pod } => {
-                created.insert(*pod, s.time);
+                created[pod.index()] = s.time.as_nanos();
                 if let Some(o) = owner(pod) {
                     if scenario.pods[pod.index()].deployment().is_some() {
                         // A Deployment creates pods for rollouts and scaling too: a replacement
@@ -108,22 +112,29 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
             }
             Record::Bound { pod, part, node } => {
                 on_node.entry(*node).or_default().insert(*pod);
-                let e = bound_parts.entry(*pod).or_insert((0, s.time));
-                e.0 += 1;
-                e.1 = s.time;
-                if !started_any && e.0 == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
-                    // Without a control-plane model, a part runs from its binding.
-                    restore(&owner(pod), s.time, &mut waiting, &mut restores);
+                let n = bound_parts.entry(*pod).or_insert(0);
+                *n += 1;
+                if *n == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
+                    bound_parts.remove(pod);
+                    by_binding.push(s.time.as_nanos().saturating_sub(created[pod.index()]));
+                    if !started_any {
+                        // Without a control-plane model, a part runs from its binding.
+                        restore(|| owner(pod), s.time, &mut waiting, &mut restores);
+                    }
                 }
             }
             Record::Started { pod, part, pull, .. } => {
                 started_any = true;
-                let e = started_parts.entry(*pod).or_insert((0, s.time, 0));
+                let e = started_parts.entry(*pod).or_insert((0, 0));
                 e.0 += 1;
-                e.1 = s.time;
-                e.2 = e.2.max(pull.as_nanos());
+                e.1 = e.1.max(pull.as_nanos());
                 if e.0 == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
-                    restore(&owner(pod), s.time, &mut waiting, &mut restores);
+                    let pulls = e.1;
+                    started_parts.remove(pod);
+                    let latency = s.time.as_nanos().saturating_sub(created[pod.index()]);
+                    by_start.push(latency);
+                    by_start_without_pulls.push(latency.saturating_sub(pulls));
+                    restore(|| owner(pod), s.time, &mut waiting, &mut restores);
                 }
             }
             Record::Note { note: Note::DeletedPod { pod }, .. } => {
@@ -178,23 +189,13 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
         }
     }
     // Start-up: from the records of started parts when the kubelet is modelled, else binds.
-    let (mut with, mut without) = (Vec::new(), Vec::new());
-    for (pod, at) in &created {
-        let done = if started_any {
-            started_parts.get(pod).map(|&(n, t, pull)| (n, t, pull))
-        } else {
-            bound_parts.get(pod).map(|&(n, t)| (n, t, 0))
-        };
-        let Some((n, t, pull)) = done else { continue };
-        let per_container = scenario.pods[pod.index()].parts(true).len();
-        if n == parts_of(pod, false) || n == per_container {
-            let latency = t.since(*at).as_nanos();
-            with.push(latency);
-            without.push(latency.saturating_sub(pull));
-        }
+    if started_any {
+        m.pod_startup = Percentiles::of(by_start);
+        m.pod_startup_excluding_pulls = Percentiles::of(by_start_without_pulls);
+    } else {
+        m.pod_startup = Percentiles::of(by_binding.clone());
+        m.pod_startup_excluding_pulls = Percentiles::of(by_binding);
     }
-    m.pod_startup = Percentiles::of(with);
-    m.pod_startup_excluding_pulls = Percentiles::of(without);
     m.api_latency = api.into_iter().map(|(verb, v)| (verb, Percentiles::of(v))).collect();
     m.node_failure_detection = Percentiles::of(detections);
     m.replica_restore = Percentiles::of(restores);
@@ -202,10 +203,22 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
     m
 }
 
-/// A replica of `owner` runs at `at`: it restores the oldest failure waiting, if any.
-fn restore(owner: &Option<String>, at: SimTime, waiting: &mut BTreeMap<String, Vec<SimTime>>, out: &mut Vec<u64>) {
-    if let Some(o) = owner
-        && let Some(list) = waiting.get_mut(o)
+/// "Not created", in the vector of creation times.
+const NONE: u64 = u64::MAX;
+
+/// A replica of `owner` runs at `at`: it restores the oldest failure waiting, if any. (The
+/// owner is looked up only when some failure waits.)
+fn restore(
+    owner: impl FnOnce() -> Option<String>,
+    at: SimTime,
+    waiting: &mut BTreeMap<String, Vec<SimTime>>,
+    out: &mut Vec<u64>,
+) {
+    if waiting.is_empty() {
+        return;
+    }
+    if let Some(o) = owner()
+        && let Some(list) = waiting.get_mut(&o)
         && !list.is_empty()
     {
         let failed = list.remove(0);

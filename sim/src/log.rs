@@ -42,11 +42,33 @@ impl EventLog {
     }
 }
 
+/// `namespace/name`, or the name alone in `default` (as `Pod::key`), after `prefix`.
+struct Key<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    prefix: &'static str,
+}
+
+impl std::fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        if self.namespace != "default" {
+            f.write_str(self.namespace)?;
+            f.write_str("/")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
 /// The canonical line of a record: `<time ns> <verb> key=value…`, names rather than ids.
 pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[String], time: SimTime, record: &Record) {
-    let pod_key = |p: podlab_cluster::PodId| scenario.pods[p.index()].key();
+    // Names are written in place, never built: the log writes millions of lines.
+    let pod_key = |p: podlab_cluster::PodId| {
+        let pod = &scenario.pods[p.index()];
+        Key { namespace: &pod.namespace, name: &pod.name, prefix: "" }
+    };
     let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
-    let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part).to_string();
+    let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part);
     let _ = match record {
         Record::GroupCreated { group } => {
             write!(out, "{} group-created group={}", time.0, scenario.groups[group.index()].key())
@@ -155,8 +177,11 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         Record::Note { by, note } => {
             let by = controllers.get(by.index()).map_or("?", String::as_str);
             let job = |j: &JobRef| match j {
-                JobRef::Group(g) => format!("group/{}", scenario.groups[g.index()].key()),
-                JobRef::Pod(p) => format!("pod/{}", pod_key(*p)),
+                JobRef::Group(g) => {
+                    let group = &scenario.groups[g.index()];
+                    Key { namespace: &group.namespace, name: &group.name, prefix: "group/" }
+                }
+                JobRef::Pod(p) => Key { prefix: "pod/", ..pod_key(*p) },
             };
             let fw = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map_or("?", String::as_str);
             match note {

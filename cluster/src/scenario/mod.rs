@@ -982,8 +982,10 @@ impl<'a> Loader<'a> {
             scenario.policies = policies.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
         }
         scenario.config = settings::policy_config(doc)?;
+        // Names seen so far, indexed: a pool of 10,000 nodes checked by scanning took a second.
+        let mut names: BTreeSet<String> = scenario.nodes.iter().map(|n| n.name.clone()).collect();
         for node in settings::node_pools(doc)? {
-            if scenario.node_named(&node.name).is_some() {
+            if !names.insert(node.name.clone()) {
                 return Err(doc.src.error(
                     doc.start,
                     format!("node pool node `{}` has the name of a Node already in the scenario", node.name),
