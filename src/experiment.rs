@@ -77,17 +77,17 @@ struct Point {
 }
 
 /// One run: one plugin, one seed.
-struct Run {
+pub(crate) struct Run {
     scoring: GpuScoring,
     seed: u64,
     points: Vec<Point>,
-    placed_pods: u64,
+    pub(crate) placed_pods: u64,
 }
 
 /// The trace, ready to place.
-struct Setup {
-    nodes: Vec<Arc<Node>>,
-    pods: Vec<Arc<Pod>>,
+pub(crate) struct Setup {
+    pub(crate) nodes: Vec<Arc<Node>>,
+    pub(crate) pods: Vec<Arc<Pod>>,
     /// Each pod's GPU demand in milli-GPU.
     demand_milli: Vec<u64>,
     gpu_milli: u64,
@@ -95,7 +95,7 @@ struct Setup {
 }
 
 /// Places one seed's sequence of pods with one plugin, measuring at each percent of load.
-fn run_one(setup: &Setup, scoring: GpuScoring, seed: u64, load_percent: u64) -> Run {
+pub(crate) fn run_one(setup: &Setup, scoring: GpuScoring, seed: u64, load_percent: u64) -> Run {
     let mut draw = stream(seed, "experiment/openb/workload");
     let mut order: Vec<usize> = (0..setup.pods.len()).collect();
     for i in (1..order.len()).rev() {
@@ -179,6 +179,25 @@ fn means(runs: &[&Run], gpu_milli: u64, load_percent: u64) -> Vec<(u64, f64, f64
         .collect()
 }
 
+/// Reads the node and pod lists and readies them to place (shared with `podlab bench`, which
+/// times one run).
+pub(crate) fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<Setup> {
+    let node_list = crate::openb::read_nodes(nodes_file)?;
+    let pod_list = crate::openb::read_pods(pods_file, usize::MAX)?;
+    let nodes: Vec<Arc<Node>> = node_list.iter().map(crate::openb::to_node).collect();
+    let pods: Vec<Arc<Pod>> = pod_list.iter().map(crate::openb::to_pod).collect();
+    let demand_milli: Vec<u64> = pods.iter().map(|p| GpuDemand::of(p, Part::Whole).milli()).collect();
+    let gpu_milli: u64 = node_list.iter().map(|n| n.gpus).sum::<u64>() * u64::from(MILLI_PER_GPU);
+    if gpu_milli == 0 {
+        return Err(BadInput(format!("{}: no node has a GPU", nodes_file.display())).into());
+    }
+    if demand_milli.iter().all(|d| *d == 0) {
+        return Err(BadInput(format!("{}: no pod asks for a GPU", pods_file.display())).into());
+    }
+    let workload = TargetWorkload::from_pods(pods.iter());
+    Ok(Setup { nodes, pods, demand_milli, gpu_milli, workload })
+}
+
 /// `podlab experiment openb`.
 pub fn experiment_openb(args: OpenbExperimentArgs) -> anyhow::Result<ExitCode> {
     if args.seeds == 0 || args.seeds > 10_000 {
@@ -210,20 +229,8 @@ pub fn experiment_openb(args: OpenbExperimentArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    let node_list = crate::openb::read_nodes(&args.nodes)?;
-    let pod_list = crate::openb::read_pods(&args.pods, usize::MAX)?;
-    let nodes: Vec<Arc<Node>> = node_list.iter().map(crate::openb::to_node).collect();
-    let pods: Vec<Arc<Pod>> = pod_list.iter().map(crate::openb::to_pod).collect();
-    let demand_milli: Vec<u64> = pods.iter().map(|p| GpuDemand::of(p, Part::Whole).milli()).collect();
-    let gpu_milli: u64 = node_list.iter().map(|n| n.gpus).sum::<u64>() * u64::from(MILLI_PER_GPU);
-    if gpu_milli == 0 {
-        return Err(BadInput(format!("{}: no node has a GPU", args.nodes.display())).into());
-    }
-    if demand_milli.iter().all(|d| *d == 0) {
-        return Err(BadInput(format!("{}: no pod asks for a GPU", args.pods.display())).into());
-    }
-    let workload = TargetWorkload::from_pods(pods.iter());
-    let setup = Setup { nodes, pods, demand_milli, gpu_milli, workload };
+    let setup = load_setup(&args.nodes, &args.pods)?;
+    let gpu_milli = setup.gpu_milli;
 
     let plan: Vec<(GpuScoring, u64)> =
         plugins.iter().flat_map(|p| (args.start..args.start + args.seeds).map(move |s| (*p, s))).collect();

@@ -12,6 +12,7 @@ pub use podlab_reports as reports;
 pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
 
+pub mod bench;
 pub mod swarm;
 
 use podlab_cluster::config::Component;

@@ -2,6 +2,7 @@
 //! comparison and write the outputs. Exit codes: 0 all good, 1 an expectation or invariant
 //! failed, 2 bad input (a scenario error, a bad flag, an output that would be overwritten).
 
+mod bench_command;
 mod compare;
 mod experiment;
 mod explain;
@@ -133,6 +134,10 @@ shrunk scenario's YAML.")]
     /// GPU packing and fragmentation experiment.
     #[command(subcommand)]
     Experiment(ExperimentCommand),
+    /// Measure the performance figures on this machine against their targets: event loop,
+    /// scheduling decisions, first fit, a 1M-pod run, OpenB, bytes per live pod.
+    #[command(long_about = bench_command::LONG_ABOUT, after_help = bench_command::AFTER_HELP)]
+    Bench(bench_command::BenchArgs),
     /// List the policies podlab can run (and, with --parameters, what `--set` can change).
     Policies {
         /// Also list the parameters `run --set` accepts.
@@ -287,6 +292,7 @@ fn main() -> ExitCode {
         }
         Command::Experiment(ExperimentCommand::Openb(args)) => experiment::experiment_openb(args),
         Command::Fuzz(args) => fuzz::fuzz(args),
+        Command::Bench(args) => bench_command::bench(args),
         Command::Policies { parameters } => {
             for p in POLICIES {
                 println!("{p}");
