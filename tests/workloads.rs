@@ -80,7 +80,7 @@ fn a_rolling_update_is_logged_and_measured() {
         assert!(steps >= 4, "a 4-replica update by steps of one takes several scalings: {steps}");
         let final_scenario = &*run.scenario;
         let new_pods: Vec<&str> =
-            final_scenario.pods.iter().filter(|p| p.containers[0].image == "web:v2").map(|p| p.name.as_str()).collect();
+            final_scenario.pods.iter().filter(|p| p.containers[0].image == "web:v2").map(|p| &*p.name).collect();
         assert_eq!(new_pods.len(), 4, "the update replaced the four pods exactly");
         for name in new_pods {
             let parts: Vec<&str> = name.split('-').collect();
@@ -495,4 +495,34 @@ fn an_indexed_job_completes_every_index_once() {
     let unset = text.replace("  completions: 6\n", "");
     let err = podlab::load_str("indexed.yaml", &unset).expect_err("needs completions").to_string();
     assert!(err.contains("an Indexed Job needs `completions`"), "{err}");
+}
+
+/// Generated pods are copies of one template: a generator's pods share one spec (memory per
+/// pod is then the per-pod part), while each keeps its own name, gang and run time.
+#[test]
+fn generated_pods_share_their_template_spec() {
+    let text = "apiVersion: podlab.dev/v1alpha1
+kind: Simulation
+metadata: {name: shared-specs}
+spec:
+  seed: 1
+  policies: [kubernetes]
+  nodePools: [{name: node, count: 2, cpu: \"8\", memory: 16Gi}]
+  workload:
+    generators:
+    - name: web
+      count: 20
+      interArrival: {distribution: exponential, mean: 1s}
+      tasks: {distribution: constant, value: \"2\"}
+      runFor: {distribution: exponential, mean: 10s}
+      cpu: 100m
+      memory: 64Mi
+";
+    let base = podlab::load_str("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+    let s = base.instantiate(1).unwrap();
+    assert_eq!(s.pods.len(), 40);
+    let first = &s.pods[0].spec;
+    assert!(s.pods.iter().all(|p| std::sync::Arc::ptr_eq(&p.spec, first)), "one spec for the generator");
+    assert!(s.pods.windows(2).all(|w| w[0].name != w[1].name));
+    assert!(s.pods.iter().any(|p| p.run_for != s.pods[0].run_for), "run times stay per pod");
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::objects::Pod;
+use crate::objects::{Pod, PodSpec};
 use crate::time::{SimDuration, SimTime};
 
 /// The label the Deployment controller puts on its ReplicaSets' pods.
@@ -127,7 +127,7 @@ impl JobSpec {
     }
 }
 
-impl Pod {
+impl PodSpec {
     /// The Deployment whose ReplicaSet created this pod: its owner `<deployment>-<hash>` less
     /// the `pod-template-hash` label's value.
     pub fn deployment(&self) -> Option<&str> {
@@ -147,7 +147,7 @@ impl Pod {
 /// values differ from a real cluster's, but equal templates give equal hashes.
 pub fn pod_template_hash(template: &Pod) -> String {
     let mut canonical = template.clone();
-    canonical.name.clear();
+    canonical.name = Box::default();
     canonical.owner = None;
     canonical.labels.remove(POD_TEMPLATE_HASH_LABEL);
     let text = format!("{canonical:?}");

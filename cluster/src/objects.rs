@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::config::WorkloadClass;
 use crate::resources::Resources;
@@ -221,10 +222,31 @@ pub struct Container {
     pub sidecar: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One pod: what differs from pod to pod (name, gang, run time, a prefilled binding) plus a
+/// shared [`PodSpec`]. A million generated pods are copies of a few templates, so keeping the
+/// template's part behind one `Arc` costs each pod a pointer instead of a copy of its strings,
+/// maps and containers. Reads (`pod.requests`) go through `Deref`; a write to a spec field
+/// (`pod.labels.insert(..)`) goes through `DerefMut`, which copies the spec first if it is
+/// shared (copy on write), so changing one pod never changes another.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Pod {
+    pub name: Box<str>,
+    /// The PodGroup this pod belongs to, if any.
+    pub group: Option<GroupId>,
+    /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
+    /// the end of the simulation, like a service.
+    pub run_for: Option<SimDuration>,
+    /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
+    /// Schedulers leave such pods alone; the backend binds them when they arrive.
+    pub node_name: Option<NodeId>,
+    /// Everything the pod shares with the other pods of its template.
+    pub spec: Arc<PodSpec>,
+}
+
+/// The part of a pod that the pods of one template share (see [`Pod`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSpec {
     pub namespace: String,
-    pub name: String,
     pub labels: BTreeMap<String, String>,
     pub priority: i32,
     pub scheduler_name: String,
@@ -235,11 +257,6 @@ pub struct Pod {
     /// `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`: any term must match.
     pub required_node_affinity: Option<Vec<NodeSelectorTerm>>,
     pub tolerations: Vec<Toleration>,
-    /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
-    /// the end of the simulation, like a service.
-    pub run_for: Option<SimDuration>,
-    /// The PodGroup this pod belongs to, if any.
-    pub group: Option<GroupId>,
     /// Batch or service work (label `podlab.dev/workload`; batch by default).
     pub workload: WorkloadClass,
     /// The controller that created this pod, if any: a ReplicaSet (for a Deployment's pods,
@@ -247,10 +264,7 @@ pub struct Pod {
     pub owner: Option<String>,
     /// The size of this pod's images (`podlab.dev/image-size`), for the kubelet's pulls.
     pub image_bytes: Option<u64>,
-    /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
-    /// Schedulers leave such pods alone; the backend binds them when they arrive.
-    pub node_name: Option<NodeId>,
-    /// The effective request (see [`Pod::effective_requests`]), computed once at load.
+    /// The effective request (see [`PodSpec::effective_requests`]), computed once at load.
     pub requests: Resources,
     /// Real mode: the bytes each app container allocates and touches, by container index
     /// (`podlab.dev/allocate-memory`); empty when none does. The simulator ignores it.
@@ -266,6 +280,54 @@ pub struct Pod {
     pub gpu_share_milli: u16,
 }
 
+impl std::ops::Deref for Pod {
+    type Target = PodSpec;
+    fn deref(&self) -> &PodSpec {
+        &self.spec
+    }
+}
+
+/// Copy on write: a pod that changes a spec field gets a spec of its own first, so the pods
+/// still sharing the old one are untouched.
+impl std::ops::DerefMut for Pod {
+    fn deref_mut(&mut self) -> &mut PodSpec {
+        Arc::make_mut(&mut self.spec)
+    }
+}
+
+/// The debug text of the pod as one flat struct, in the field order `Pod` had before the
+/// spec was split off: `pod_template_hash` hashes this text, and the hash names a
+/// Deployment's pods, so the text must not change with the representation.
+impl fmt::Debug for Pod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &*self.spec;
+        f.debug_struct("Pod")
+            .field("namespace", &s.namespace)
+            .field("name", &self.name)
+            .field("labels", &s.labels)
+            .field("priority", &s.priority)
+            .field("scheduler_name", &s.scheduler_name)
+            .field("containers", &s.containers)
+            .field("init_containers", &s.init_containers)
+            .field("overhead", &s.overhead)
+            .field("node_selector", &s.node_selector)
+            .field("required_node_affinity", &s.required_node_affinity)
+            .field("tolerations", &s.tolerations)
+            .field("run_for", &self.run_for)
+            .field("group", &self.group)
+            .field("workload", &s.workload)
+            .field("owner", &s.owner)
+            .field("image_bytes", &s.image_bytes)
+            .field("node_name", &self.node_name)
+            .field("requests", &s.requests)
+            .field("allocate_memory_bytes", &s.allocate_memory_bytes)
+            .field("fail_after", &s.fail_after)
+            .field("failure_ppm", &s.failure_ppm)
+            .field("gpu_share_milli", &s.gpu_share_milli)
+            .finish()
+    }
+}
+
 impl Pod {
     /// A pod in the default namespace with one container `main` asking for `requests`: the
     /// shortest way to a pod in unit tests and benchmarks.
@@ -278,28 +340,30 @@ impl Pod {
             sidecar: false,
         };
         Pod {
-            namespace: "default".into(),
             name: name.into(),
-            labels: BTreeMap::new(),
-            priority: 0,
-            scheduler_name: "default-scheduler".into(),
-            containers: vec![main],
-            init_containers: vec![],
-            overhead: Resources::default(),
-            node_selector: BTreeMap::new(),
-            required_node_affinity: None,
-            tolerations: vec![],
-            run_for: None,
             group: None,
-            workload: WorkloadClass::Batch,
-            owner: None,
-            image_bytes: None,
+            run_for: None,
             node_name: None,
-            requests,
-            allocate_memory_bytes: Vec::new(),
-            fail_after: None,
-            failure_ppm: 0,
-            gpu_share_milli: 0,
+            spec: Arc::new(PodSpec {
+                namespace: "default".into(),
+                labels: BTreeMap::new(),
+                priority: 0,
+                scheduler_name: "default-scheduler".into(),
+                containers: vec![main],
+                init_containers: vec![],
+                overhead: Resources::default(),
+                node_selector: BTreeMap::new(),
+                required_node_affinity: None,
+                tolerations: vec![],
+                workload: WorkloadClass::Batch,
+                owner: None,
+                image_bytes: None,
+                requests,
+                allocate_memory_bytes: Vec::new(),
+                fail_after: None,
+                failure_ppm: 0,
+                gpu_share_milli: 0,
+            }),
         }
     }
 
@@ -326,9 +390,11 @@ impl Pod {
 
     /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
     pub fn key(&self) -> String {
-        if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
+        if self.namespace == "default" { self.name.to_string() } else { format!("{}/{}", self.namespace, self.name) }
     }
+}
 
+impl PodSpec {
     /// Kubernetes' effective request: the larger of (app containers plus sidecars) and (each
     /// init container plus the sidecars started before it), plus `spec.overhead`.
     pub fn effective_requests(&self) -> Resources {
@@ -448,6 +514,24 @@ mod tests {
         assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(10), crate::Phase::Failed)));
     }
 
+    /// Writing a spec field through a pod copies a shared spec first: the other pods of the
+    /// template keep theirs, and the pod's debug text (hashed for `pod-template-hash`) is
+    /// the flat one of a single struct.
+    #[test]
+    fn spec_writes_copy_on_write() {
+        let a = Pod::single("a", Resources::new(100, 1));
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.spec, &b.spec));
+        b.name = "b".into();
+        assert!(Arc::ptr_eq(&a.spec, &b.spec), "a per-pod field leaves the spec shared");
+        b.labels.insert("k".into(), "v".into());
+        assert!(!Arc::ptr_eq(&a.spec, &b.spec));
+        assert!(a.labels.is_empty());
+        let text = format!("{a:?}");
+        assert!(text.starts_with("Pod { namespace: \"default\", name: \"a\", labels: {}, priority: 0,"), "{text}");
+        assert!(!text.contains("spec"), "{text}");
+    }
+
     fn container(name: &str, cpu: u64, mem: u64, sidecar: bool) -> Container {
         Container {
             name: name.into(),
@@ -459,7 +543,10 @@ mod tests {
     }
 
     fn pod(containers: Vec<Container>, init: Vec<Container>) -> Pod {
-        Pod { containers, init_containers: init, ..Pod::single("p", Resources::default()) }
+        let mut pod = Pod::single("p", Resources::default());
+        pod.containers = containers;
+        pod.init_containers = init;
+        pod
     }
 
     /// The effective request follows Kubernetes: app containers sum, a big init container can

@@ -222,7 +222,7 @@ impl DeploymentController {
             }
         };
         let mut pod = (**template).clone();
-        pod.name = name;
+        pod.name = name.into();
         *self.state[d].creating.entry(hash.to_string()).or_insert(0) += 1;
         ctx.act(Action::CreatePod { spec: Arc::new(pod) });
     }
@@ -520,7 +520,7 @@ impl Controller for DeploymentController {
                 None
             }
             Event::PodAdded { pod, spec } => {
-                self.names.insert(spec.name.clone());
+                self.names.insert(spec.name.to_string());
                 let Some(d) = spec
                     .deployment()
                     .and_then(|name| self.specs.iter().position(|s| s.name == name && s.namespace == spec.namespace))

@@ -178,8 +178,10 @@ impl JobController {
             }
         };
         let mut pod = (*self.specs[j].template).clone();
-        pod.name = name;
+        pod.name = name.into();
         if let Some(i) = index {
+            // The index label is the pod's own, so an Indexed Job's pod copies the template's
+            // spec here (copy on write); other Jobs' pods all share it.
             pod.labels.insert(JOB_COMPLETION_INDEX_LABEL.into(), i.to_string());
             self.jobs[j].creating_indexes.insert(i);
         }
@@ -243,7 +245,7 @@ impl Controller for JobController {
                 None
             }
             Event::PodAdded { pod, spec } => {
-                self.names.insert(spec.name.clone());
+                self.names.insert(spec.name.to_string());
                 let Some(j) = spec
                     .job()
                     .and_then(|name| self.specs.iter().position(|s| s.name == name && s.namespace == spec.namespace))

@@ -54,7 +54,7 @@ impl ReplicaSetController {
                     }
                 };
                 let mut pod = (*self.sets[i].spec.template).clone();
-                pod.name = name;
+                pod.name = name.into();
                 self.sets[i].creating += 1;
                 ctx.act(Action::CreatePod { spec: Arc::new(pod) });
             }

@@ -40,7 +40,7 @@ use crate::apps::{
 };
 use crate::config::{ControlPlaneConfig, Fault, FaultProcess, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
-use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, ReplicaSetSpec};
+use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, PodSpec, ReplicaSetSpec};
 use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
@@ -921,9 +921,8 @@ impl<'a> Loader<'a> {
             .transpose()?;
         let containers = doc.containers(&m.spec.containers.value, false)?;
         let allocate_memory_bytes = doc.allocate_memory(&containers)?;
-        let mut pod = Pod {
+        let mut spec = PodSpec {
             namespace,
-            name,
             labels: m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
             priority,
             scheduler_name: m.spec.scheduler_name.clone().unwrap_or_else(|| "default-scheduler".into()),
@@ -933,35 +932,33 @@ impl<'a> Loader<'a> {
             node_selector: m.spec.node_selector.clone(),
             required_node_affinity: doc.required_node_affinity()?,
             tolerations: doc.tolerations()?,
-            run_for,
-            group,
             workload,
             owner: None,
             image_bytes,
-            node_name,
             requests: Default::default(),
             allocate_memory_bytes,
             fail_after,
             failure_ppm,
             gpu_share_milli: 0,
         };
-        pod.requests = pod.effective_requests();
+        spec.requests = spec.effective_requests();
         if let Some(text) = m.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) {
-            pod.gpu_share_milli = text.value.trim().parse::<u16>().ok().filter(|v| (1..1000).contains(v)).ok_or_else(|| {
+            spec.gpu_share_milli = text.value.trim().parse::<u16>().ok().filter(|v| (1..1000).contains(v)).ok_or_else(|| {
                 doc.src.error_with_help(
                     doc.at(text),
                     format!("`{}` is not a share of one GPU", text.value),
                     "write milli-GPU from 1 to 999 as a string (`alibabacloud.com/gpu-milli: \"500\"`); ask for whole GPUs with `nvidia.com/gpu: N` instead",
                 )
             })?;
-            if pod.requests.get(crate::gpu::GPU_RESOURCE) > 0 {
+            if spec.requests.get(crate::gpu::GPU_RESOURCE) > 0 {
                 return Err(doc.src.error_with_help(
                     doc.at(text),
-                    format!("Pod `{}` asks for a GPU share and for whole GPUs", pod.name),
+                    format!("Pod `{name}` asks for a GPU share and for whole GPUs"),
                     "a pod takes either a share of one GPU (this annotation) or whole GPUs (`nvidia.com/gpu`), not both",
                 ));
             }
         }
+        let pod = Pod { name: name.into(), group, run_for, node_name, spec: Arc::new(spec) };
         Ok((pod, pos))
     }
 

@@ -17,9 +17,9 @@ use crate::rng;
 use crate::time::{SimDuration, SimTime};
 
 /// The most pods a generated workload may add to one run: past this it is a runaway
-/// configuration, not an experiment. Checked before any pod is built (a pod costs about a
-/// kilobyte of memory; 20 million of them exhausted the machine before the old check, which
-/// counted pods as it built them, could refuse).
+/// configuration, not an experiment. Checked before any pod is built (a pod and what a run
+/// keeps for it cost about a kilobyte of memory; 20 million of them exhausted the machine
+/// before the old check, which counted pods as it built them, could refuse).
 pub const MAX_GENERATED_PODS: u64 = 5_000_000;
 
 /// A distribution of non-negative values (nanoseconds for times, counts for tasks).
@@ -135,8 +135,18 @@ impl Workload {
 }
 
 /// Adds one job — a lone pod, or a PodGroup of `tasks` pods — to the scenario.
+///
+/// The job's pods share the template's spec; and a job whose spec equals the previous pod's
+/// (the next job of a generator, a trace or a prefill) shares that one instead, so a million
+/// generated pods keep a handful of specs rather than one copy per job.
 pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &Pod) {
     let mut pod = template.clone();
+    if let Some(last) = s.pods.last()
+        && !Arc::ptr_eq(&last.spec, &pod.spec)
+        && last.spec == pod.spec
+    {
+        pod.spec = Arc::clone(&last.spec);
+    }
     if tasks > 1 {
         let group = GroupId(s.groups.len() as u32);
         // A rigid job asks for all its tasks at once, so its PodGroup states their sum as
@@ -160,7 +170,7 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
     }
     for k in 0..tasks {
         let mut p = pod.clone();
-        p.name = if tasks > 1 { format!("{name}-{k}") } else { name.to_string() };
+        p.name = if tasks > 1 { format!("{name}-{k}").into() } else { name.into() };
         s.arrivals.push(Arrival { at, object: ObjectRef::Pod(PodId(s.pods.len() as u32)) });
         s.pods.push(Arc::new(p));
     }
@@ -324,12 +334,14 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         let target_milli = (total_cpu_milli as f64 * p.cpu_utilisation.clamp(0.0, 1.0)) as u64;
         let mut used_milli = 0u64;
         let mut job = 0u64;
+        // One template for every prefill job: only the run time differs, and that is per pod.
+        let mut template = task_template(&p.requests, p.workload, None, None);
         while used_milli < target_milli && !nodes.is_empty() {
             let tasks = draw_tasks(&p.tasks, &mut rng);
-            let run_for = p.run_for_ns.as_ref().map(|d| draw_ns(d, &mut rng));
+            template.run_for = p.run_for_ns.as_ref().map(|d| draw_ns(d, &mut rng));
             let name = format!("prefill-{job}");
             let first = s.pods.len();
-            add_job(&mut s, &name, SimTime::ZERO, tasks, &task_template(&p.requests, p.workload, run_for, None));
+            add_job(&mut s, &name, SimTime::ZERO, tasks, &template);
             // Random first fit, task by task; a task that fits nowhere is dropped from the prefill.
             let mut kept = first;
             for i in first..s.pods.len() {
@@ -364,8 +376,10 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         }
     }
     for g in &w.generators {
+        // One template per generator: its jobs differ only in run time, which is per pod.
+        let mut template = task_template(&g.requests, g.workload, None, g.scheduler_name.as_deref());
         for (n, at, tasks, run_for) in jobs(g, seed, w.rate_multiplier) {
-            let template = task_template(&g.requests, g.workload, Some(run_for), g.scheduler_name.as_deref());
+            template.run_for = Some(run_for);
             add_job(&mut s, &format!("{}-{n}", g.name), at, tasks, &template);
             budget(&s)?;
         }
