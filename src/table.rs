@@ -94,7 +94,7 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     let _ = writeln!(out, "\nwhere the pods landed");
     for r in runs {
         let scenario = &*r.scenario;
-        let outcomes = Outcomes::replay(scenario, &r.sim.records, r.sim.end);
+        let outcomes = Outcomes::replay_first(scenario, &r.sim.records, r.sim.end, MAX_PLACEMENT_ROWS);
         for (i, pod) in scenario.pods.iter().enumerate().take(MAX_PLACEMENT_ROWS) {
             let o = &outcomes.pods[i];
             let mut places: Vec<String> = o

@@ -137,7 +137,7 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
     }
     colocation.partial_groups = outcomes.partial_groups.len() as u64;
     colocation.violations = colocation.split_pods + colocation.split_groups;
-    let count = |f: fn(&Record) -> bool| records.iter().filter(|s| f(&s.record)).count() as u64;
+    let (utilisation, unschedulable_attempts, bind_refusals) = utilisation_and_counts(scenario, records, info.end);
     Summary {
         schema: SUMMARY_SCHEMA,
         scenario: scenario.name.clone(),
@@ -149,9 +149,9 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
         pods,
         colocation,
         time_to_schedule: Percentiles::of(waits),
-        unschedulable_attempts: count(|r| matches!(r, Record::Unschedulable { .. })),
-        bind_refusals: count(|r| matches!(r, Record::BindRefused { .. })),
-        utilisation: utilisation(scenario, records, info.end),
+        unschedulable_attempts,
+        bind_refusals,
+        utilisation,
         scheduling: scheduling_metrics(scenario, info.controllers, records, &outcomes, info.end),
         control_plane: control_plane_metrics(scenario, records, info.end),
         workloads: workload_metrics(scenario, records, info.end),
@@ -159,8 +159,10 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
 }
 
 /// ∫ requested dt ÷ ∫ allocatable dt over [0, end], per resource, in exact integers until the
-/// final division.
-fn utilisation(scenario: &Scenario, records: &Records, end: SimTime) -> Utilisation {
+/// final division; and, in the same pass over the records, the unschedulable and refused
+/// binding records of the whole run.
+fn utilisation_and_counts(scenario: &Scenario, records: &Records, end: SimTime) -> (Utilisation, u64, u64) {
+    let (mut unschedulable, mut refused) = (0, 0);
     let (mut used, mut capacity) = ([0u128; 2], [0u128; 2]);
     let (mut used_area, mut capacity_area) = ([0u128; 2], [0u128; 2]);
     let mut last = SimTime::ZERO;
@@ -172,7 +174,15 @@ fn utilisation(scenario: &Scenario, records: &Records, end: SimTime) -> Utilisat
         }
         last = to;
     };
-    for s in records.iter().take_while(|s| s.time <= end) {
+    for s in records.iter() {
+        match s.record {
+            Record::Unschedulable { .. } => unschedulable += 1,
+            Record::BindRefused { .. } => refused += 1,
+            _ => {}
+        }
+        if s.time > end {
+            continue;
+        }
         advance(s.time, &used, &capacity);
         let amounts = |r: &podlab_cluster::Resources| [r.cpu_milli as u128, r.memory_bytes as u128];
         match &s.record {
@@ -193,7 +203,7 @@ fn utilisation(scenario: &Scenario, records: &Records, end: SimTime) -> Utilisat
     }
     advance(end, &used, &capacity);
     let ratio = |r: usize| if capacity_area[r] == 0 { 0.0 } else { used_area[r] as f64 / capacity_area[r] as f64 };
-    Utilisation { cpu: ratio(0), memory: ratio(1) }
+    (Utilisation { cpu: ratio(0), memory: ratio(1) }, unschedulable, refused)
 }
 
 #[cfg(test)]

@@ -42,9 +42,10 @@ enum Pending {
     },
     /// A controller's write reaching etcd, `latency` after the request (its reply goes to
     /// the incarnation that asked); it left the client at `sent`.
+    /// (The action boxed: queued events stay small, and writes are queued only with a model.)
     Apply {
         from: ControllerId,
-        action: Action,
+        action: Box<Action>,
         latency: SimDuration,
         epoch: u32,
         sent: SimTime,
@@ -53,7 +54,7 @@ enum Pending {
     /// made at `since`): each attempt meets the apiserver as it is then.
     Attempt {
         from: ControllerId,
-        action: Action,
+        action: Box<Action>,
         epoch: u32,
         since: SimTime,
         failures: u32,
@@ -943,7 +944,7 @@ impl Backend for SimBackend {
                     }
                     self.world_pending -= 1;
                     self.record(Record::Api { verb: verb(&action), latency });
-                    self.carry_out(from, epoch, action);
+                    self.carry_out(from, epoch, *action);
                 }
                 Pending::Attempt { from, action, epoch, since, failures } => {
                     if self.died_before(from, epoch, self.now) {
@@ -1111,12 +1112,14 @@ impl Backend for SimBackend {
                 self.world_pending += 1;
                 if browned_out {
                     // Each attempt, and each retry, meets the apiserver as it is at that time.
-                    let attempt = Pending::Attempt { from, action, epoch, since: self.now, failures: 0 };
+                    let attempt =
+                        Pending::Attempt { from, action: Box::new(action), epoch, since: self.now, failures: 0 };
                     self.queue.push(self.now + throttled, attempt);
                 } else {
                     let (api, etcd) = m.write_latency();
                     let latency = throttled + api + etcd;
                     let sent = self.now + throttled;
+                    let action = Box::new(action);
                     self.queue.push(self.now + latency, Pending::Apply { from, action, latency, epoch, sent });
                 }
             }
