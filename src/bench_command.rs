@@ -30,24 +30,38 @@ use crate::BadInput;
 pub const LONG_ABOUT: &str = "Measure podlab's performance figures on this machine, each against its target, and print \
 a table (or JSON with --json). The set-ups are the ones `cargo bench --bench engine` times with criterion \
 (podlab::bench); this command needs no Rust toolchain and gives one number per figure.\n\n\
-Figures (name for --only, target):\n  \
-queue-1k          event loop: events/s through the radix-heap event queue with 1k events pending; each \
-event pops the earliest and pushes one up to 1 ms ahead (≥ 10 M/s)\n  \
-queue-1m          the same with 1M events pending (≥ 4 M/s)\n  \
-decision-all      one `kubernetes` scheduling decision (the framework's filters and LeastAllocated score, \
-a two-container pod) over 10k partly loaded nodes, scoring every feasible node (≥ 40k/s)\n  \
-decision-adaptive the same with kube-scheduler's adaptive percentageOfNodesToScore (≥ 300k/s)\n  \
-first-fit-10k     one task placed by the Omega paper's randomised first fit (`monolithic`, `omega`) in a \
-10k-node cell, nine nodes in ten full (≥ 500k/s)\n  \
-first-fit-100k    the same at 100k nodes (≥ 350k/s)\n  \
-end-to-end-time   benches/scenarios/10k-nodes-1m-pods.yaml (10k nodes, 1M pods arriving 1 ms apart, a \
-minute each) loaded and run under `kubernetes`: wall time (≤ 2 s)\n  \
-end-to-end-memory the same run's peak memory: the peak RSS of a process that does only that (≤ 100 MB)\n  \
-openb             one OpenB packing run (Weng et al., ATC 2023; `podlab experiment openb`): one seed, the FGD \
-GPU score plugin, pods placed until they ask for 130% of the cluster's GPUs, trace files read and all \
-(≤ 1 s); needs the trace in --openb-traces, else reported as not found\n  \
-bytes-per-pod     memory per live pod: the peak RSS of a run that ends holding 100k live pods (100m, \
-256 Mi, never ending) on 1k nodes, minus that of the same run with no pods, divided by 100k (≤ 256 B)\n\n\
+Figures (the name for --only, the target):
+  queue-1k           ≥ 10 M/s
+      event loop: events/s through the radix-heap event queue with 1k events
+      pending; each event pops the earliest and pushes one up to 1 ms ahead
+  queue-1m           ≥ 4 M/s
+      the same with 1M events pending
+  decision-all       ≥ 40k/s
+      one `kubernetes` scheduling decision (the framework's filters and
+      LeastAllocated score, a two-container pod) over 10k partly loaded nodes,
+      scoring every feasible node
+  decision-adaptive  ≥ 300k/s
+      the same with kube-scheduler's adaptive percentageOfNodesToScore
+  first-fit-10k      ≥ 500k/s
+      one task placed by the Omega paper's randomised first fit (`monolithic`,
+      `omega`) in a 10k-node cell, nine nodes in ten full
+  first-fit-100k     ≥ 350k/s
+      the same at 100k nodes
+  end-to-end-time    ≤ 2 s
+      benches/scenarios/10k-nodes-1m-pods.yaml (10k nodes, 1M pods arriving 1
+      ms apart, a minute each) loaded and run under `kubernetes`: wall time
+  end-to-end-memory  ≤ 100 MB
+      the same run's peak memory: the peak RSS of a process that does only
+      that
+  openb              ≤ 1 s
+      one OpenB packing run (Weng et al., ATC 2023; `podlab experiment
+      openb`): one seed, the FGD GPU score plugin, pods placed until they ask
+      for 130% of the cluster's GPUs, trace files read and all; needs the
+      trace in --openb-traces, else reported as not found
+  bytes-per-pod      ≤ 256 B
+      memory per live pod: the peak RSS of a run that ends holding 100k live
+      pods (100m, 256 Mi, never ending) on 1k nodes, minus that of the same
+      run with no pods, divided by 100k\n\n\
 Method: each throughput is run once untimed (warm-up), then in 5 rounds of about 0.2 s; the figure is the \
 median round's rate. A wall time is the best of up to 3 runs (more runs only while the runs so far took under 1 s). Memory is \
 each figure's own child process (this binary, re-run) reading its peak resident set, VmHWM in \
