@@ -40,8 +40,6 @@ const V_SHORT_MEMORY: u8 = 202;
 /// The plugins decide (a node that is not `PLAIN`, or a unit that is not plain).
 const V_SLOW: u8 = 250;
 const V_ABSENT: u8 = 255;
-/// Verdicts taken whole in a pass of the visit (a cache line).
-const CHUNK: usize = 64;
 
 /// What a plain unit's verdicts depend on: its requests, its scoring sums and the strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,70 +293,39 @@ impl NodeTable {
             }
         }
         // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
-        // A run of `CHUNK` plain verdicts that cannot complete the quota is taken whole, by
-        // passes the compiler vectorizes — the same counts, best and ties as node by node.
         let (front, back) = if whole { (&codes[..0], &codes[..0]) } else { (&codes[start..], &codes[..start]) };
-        'visit: for (offset, segment) in [(start, front), (0, back)] {
-            let mut at = 0;
-            while at < segment.len() {
-                if let Some(chunk) = segment.get(at..at + CHUNK)
-                    && !chunk.iter().any(|&c| c >= V_SLOW)
-                {
-                    let feasible = chunk.iter().filter(|&&c| c <= 100).count();
-                    if found + feasible < to_find {
-                        visited += CHUNK;
-                        last_visited = offset + at + CHUNK - 1;
-                        found += feasible;
-                        let top = chunk.iter().map(|&c| if c <= 100 { c + 1 } else { 0 }).max().unwrap_or(0);
-                        if top > 0 {
-                            let hits = chunk.iter().filter(|&&c| c == top - 1).count() as u64;
-                            let top = u64::from(top - 1);
-                            if best == INFEASIBLE || top > best {
-                                (best, ties) = (top, hits);
-                            } else if top == best {
-                                ties += hits;
-                            }
-                        }
-                        for (count, code) in fast_reasons.iter_mut().zip(V_TOO_MANY_PODS..=V_SHORT_MEMORY) {
-                            *count += chunk.iter().filter(|&&c| c == code).count();
-                        }
-                        at += CHUNK;
-                        continue;
+        let rotation = front.iter().enumerate().map(|(o, &c)| (start + o, c));
+        for (i, code) in rotation.chain(back.iter().copied().enumerate()) {
+            if code == V_ABSENT {
+                continue;
+            }
+            if found == to_find {
+                break;
+            }
+            visited += 1;
+            last_visited = i;
+            let score = if code <= 100 {
+                u64::from(code)
+            } else if code == V_SLOW {
+                let info = infos[i].as_ref().expect("a present node has its info");
+                scores[i] = match framework.filter(unit, info) {
+                    Err(reason) => {
+                        diagnosis.count(&reason);
+                        INFEASIBLE
                     }
-                }
-                let (i, code) = (offset + at, segment[at]);
-                at += 1;
-                if code == V_ABSENT {
-                    continue;
-                }
-                if found == to_find {
-                    break 'visit;
-                }
-                visited += 1;
-                last_visited = i;
-                let score = if code <= 100 {
-                    u64::from(code)
-                } else if code == V_SLOW {
-                    let info = infos[i].as_ref().expect("a present node has its info");
-                    scores[i] = match framework.filter(unit, info) {
-                        Err(reason) => {
-                            diagnosis.count(&reason);
-                            INFEASIBLE
-                        }
-                        Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
-                    };
-                    scores[i]
-                } else {
-                    fast_reasons[usize::from(code - V_TOO_MANY_PODS)] += 1;
-                    INFEASIBLE
+                    Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
                 };
-                if score != INFEASIBLE {
-                    found += 1;
-                    if best == INFEASIBLE || score > best {
-                        (best, ties) = (score, 1);
-                    } else if score == best {
-                        ties += 1;
-                    }
+                scores[i]
+            } else {
+                fast_reasons[usize::from(code - V_TOO_MANY_PODS)] += 1;
+                INFEASIBLE
+            };
+            if score != INFEASIBLE {
+                found += 1;
+                if best == INFEASIBLE || score > best {
+                    (best, ties) = (score, 1);
+                } else if score == best {
+                    ties += 1;
                 }
             }
         }
@@ -367,41 +334,24 @@ impl NodeTable {
         if visited < self.present {
             self.next_start = (last_visited + 1) % slots;
         }
-        // The k-th best node in visiting order (chunks with fewer ties than are left skipped
-        // whole).
+        // The k-th best node in visiting order.
         let k = if ties > 1 { below(rng, ties) } else { 0 };
-        let score_of = |i: usize| match codes[i] {
-            c if c <= 100 => u64::from(c),
-            V_SLOW => scores[i],
-            _ => INFEASIBLE,
-        };
         let chosen = (ties > 0).then(|| {
+            let mut order = (start..slots).chain(0..start);
             let mut seen = 0;
-            for (offset, len) in [(start, slots - start), (0, start)] {
-                let mut at = offset;
-                while at < offset + len {
-                    if let Some(chunk) = codes.get(at..(at + CHUNK).min(offset + len))
-                        && chunk.len() == CHUNK
-                        && best <= 100
-                        && !chunk.contains(&V_SLOW)
-                    {
-                        let hits = chunk.iter().filter(|&&c| u64::from(c) == best).count() as u64;
-                        if seen + hits <= k {
-                            seen += hits;
-                            at += CHUNK;
-                            continue;
-                        }
-                    }
-                    if score_of(at) == best {
-                        if seen == k {
-                            return NodeId(at as u32);
-                        }
-                        seen += 1;
-                    }
-                    at += 1;
-                }
-            }
-            unreachable!("the k-th tie was visited")
+            let i = order
+                .find(|&i| {
+                    let score = match codes[i] {
+                        c if c <= 100 => u64::from(c),
+                        V_SLOW => scores[i],
+                        _ => INFEASIBLE,
+                    };
+                    let hit = score == best;
+                    seen += u64::from(hit);
+                    hit && seen == k + 1
+                })
+                .expect("the k-th tie was visited");
+            NodeId(i as u32)
         });
         self.scores = scratch;
         chosen.ok_or_else(|| {
