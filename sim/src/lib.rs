@@ -7,6 +7,8 @@ pub mod log;
 pub mod model;
 pub mod queue;
 
+use std::sync::Arc;
+
 use podlab_cluster::config::Component;
 use podlab_cluster::controller::Factory;
 use podlab_cluster::scenario::Scenario;
@@ -27,7 +29,7 @@ pub struct SimOptions {
 pub struct SimRun {
     /// The scenario as the run left it: with the pods controllers created, and node specs as
     /// they ended. Reports of the run use this one.
-    pub scenario: Scenario,
+    pub scenario: Arc<Scenario>,
     /// The controllers that ran, by id (notes in the records name them by id).
     pub controllers: Vec<String>,
     pub records: Records,
@@ -51,7 +53,7 @@ pub fn run(scenario: &Scenario, factory: Factory<'_>, components: Vec<Component>
     let events_processed = backend.events_processed();
     let (end, scenario, log, violations) = backend.finish();
     SimRun {
-        scenario,
+        scenario: Arc::new(scenario),
         controllers: names,
         digest: log.digest(),
         records: log.into_records(),
