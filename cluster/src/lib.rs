@@ -7,6 +7,7 @@ pub mod books;
 pub mod config;
 pub mod controller;
 pub mod event;
+pub mod few;
 pub mod gpu;
 pub mod objects;
 pub mod quantity;

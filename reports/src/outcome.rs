@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use podlab_cluster::few::Few;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{GroupId, NodeId, Part, Phase, PodId, Record, Records, SimTime};
 
@@ -15,57 +16,8 @@ pub struct PartRun {
     pub ended: Option<(SimTime, Phase)>,
 }
 
-/// A pod's bound parts, in binding order; nearly every pod has one, kept inline (a million
-/// pods' vectors were 72 MB).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Runs {
-    #[default]
-    None,
-    One(PartRun),
-    Many(Vec<PartRun>),
-}
-
-impl Runs {
-    pub fn push(&mut self, run: PartRun) {
-        *self = match std::mem::take(self) {
-            Runs::None => Runs::One(run),
-            Runs::One(first) => Runs::Many(vec![first, run]),
-            Runs::Many(mut v) => {
-                v.push(run);
-                Runs::Many(v)
-            }
-        };
-    }
-}
-
-impl std::ops::Deref for Runs {
-    type Target = [PartRun];
-    fn deref(&self) -> &[PartRun] {
-        match self {
-            Runs::None => &[],
-            Runs::One(r) => std::slice::from_ref(r),
-            Runs::Many(v) => v,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Runs {
-    fn deref_mut(&mut self) -> &mut [PartRun] {
-        match self {
-            Runs::None => &mut [],
-            Runs::One(r) => std::slice::from_mut(r),
-            Runs::Many(v) => v,
-        }
-    }
-}
-
-impl<'a> IntoIterator for &'a Runs {
-    type Item = &'a PartRun;
-    type IntoIter = std::slice::Iter<'a, PartRun>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
+/// A pod's bound parts, in binding order (nearly every pod has one, kept inline).
+pub type Runs = Few<PartRun>;
 
 /// The story of one pod.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

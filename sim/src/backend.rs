@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use podlab_cluster::books::NodeUse;
 use podlab_cluster::config::{Brownout, Component, Fault};
+use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
@@ -161,50 +162,24 @@ struct PartBook {
     ended: Option<Phase>,
 }
 
-/// A pod's bound parts. Nearly every pod has one, kept inline: a million pods' books are then
-/// 40 MB rather than the 150 MB of vectors.
-#[derive(Clone, Default)]
-enum Parts {
-    #[default]
-    None,
-    One(PartBook),
-    Many(Vec<PartBook>),
+/// A pod's bound parts (`Few`: inline when there is one, so a million pods' books are 32 MB
+/// rather than 150 MB of vectors).
+type Parts = Few<PartBook>;
+
+/// What a pod's parts say about it.
+trait PartsExt {
+    /// The parts bound and not ended.
+    fn running(&self) -> impl Iterator<Item = &PartBook> + Clone;
+    fn running_mut(&mut self, part: Part, node: NodeId) -> Option<&mut PartBook>;
 }
 
-impl Parts {
-    fn as_slice(&self) -> &[PartBook] {
-        match self {
-            Parts::None => &[],
-            Parts::One(p) => std::slice::from_ref(p),
-            Parts::Many(v) => v,
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [PartBook] {
-        match self {
-            Parts::None => &mut [],
-            Parts::One(p) => std::slice::from_mut(p),
-            Parts::Many(v) => v,
-        }
-    }
-
-    fn push(&mut self, book: PartBook) {
-        *self = match std::mem::take(self) {
-            Parts::None => Parts::One(book),
-            Parts::One(first) => Parts::Many(vec![first, book]),
-            Parts::Many(mut v) => {
-                v.push(book);
-                Parts::Many(v)
-            }
-        };
-    }
-
+impl PartsExt for Parts {
     fn running(&self) -> impl Iterator<Item = &PartBook> + Clone {
-        self.as_slice().iter().filter(|b| b.ended.is_none())
+        self.iter().filter(|b| b.ended.is_none())
     }
 
     fn running_mut(&mut self, part: Part, node: NodeId) -> Option<&mut PartBook> {
-        self.as_mut_slice().iter_mut().find(|b| b.part == part && b.node == node && b.ended.is_none())
+        self.iter_mut().find(|b| b.part == part && b.node == node && b.ended.is_none())
     }
 }
 
@@ -415,11 +390,11 @@ impl SimBackend {
     /// Whether a pod is being placed container by container (any part bound so far says so;
     /// an unbound pod is pending either way).
     fn per_container(&self, pod: PodId) -> bool {
-        self.pods[pod.index()].parts.as_slice().iter().any(|b| matches!(b.part, Part::Container(_)))
+        self.pods[pod.index()].parts.iter().any(|b| matches!(b.part, Part::Container(_)))
     }
 
     fn booked_phase(&self, pod: PodId) -> Phase {
-        let books = self.pods[pod.index()].parts.as_slice();
+        let books = &self.pods[pod.index()].parts;
         let parts = self.scenario.pods[pod.index()].parts(self.per_container(pod)).len();
         let ended = || books.iter().filter_map(|b| b.ended);
         if ended().count() == parts {
@@ -536,7 +511,7 @@ impl SimBackend {
             out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
         }
         for (pod, books) in created() {
-            for b in books.parts.as_slice() {
+            for b in &books.parts {
                 if let Some(phase) = b.ended {
                     out.push(Event::Bound { pod, part: b.part, node: b.node });
                     out.push(Event::Ended { pod, part: b.part, node: b.node, phase });
@@ -602,7 +577,7 @@ impl SimBackend {
     /// stale), and applies it.
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
         let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
-        let mut taken = books.parts.as_slice().iter().map(|b| b.part);
+        let mut taken = books.parts.iter().map(|b| b.part);
         if !books.created || books.deleted || taken.any(|p| p == part || p == Part::Whole || part == Part::Whole) {
             return Err(BindRefusal::AlreadyBound);
         }
@@ -732,7 +707,7 @@ impl SimBackend {
                     return;
                 }
                 books.deleted = true;
-                let never_bound = books.parts.as_slice().is_empty();
+                let never_bound = books.parts.is_empty();
                 let running: Vec<(Part, NodeId)> = books.parts.running().map(|b| (b.part, b.node)).collect();
                 for (part, node) in running {
                     self.end_part(pod, part, node, Phase::Failed);

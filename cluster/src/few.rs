@@ -1,0 +1,70 @@
+//! `Few<T>`: a list that is nearly always of one item (a pod's parts), kept inline until it
+//! grows, so a million of them allocate nothing.
+
+/// None, one item inline, or a vector; read as a slice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Few<T> {
+    #[default]
+    None,
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Few<T> {
+    pub fn push(&mut self, item: T) {
+        *self = match std::mem::take(self) {
+            Few::None => Few::One(item),
+            Few::One(first) => Few::Many(vec![first, item]),
+            Few::Many(mut v) => {
+                v.push(item);
+                Few::Many(v)
+            }
+        };
+    }
+}
+
+impl<T> std::ops::Deref for Few<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Few::None => &[],
+            Few::One(item) => std::slice::from_ref(item),
+            Few::Many(v) => v,
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Few<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Few::None => &mut [],
+            Few::One(item) => std::slice::from_mut(item),
+            Few::Many(v) => v,
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Few<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_from_none_to_one_to_many_in_order() {
+        let mut few = Few::default();
+        assert!(few.is_empty());
+        few.push(1);
+        assert!(matches!(few, Few::One(1)));
+        few.push(2);
+        few.push(3);
+        few[0] = 7;
+        assert_eq!(&*few, [7, 2, 3]);
+    }
+}
