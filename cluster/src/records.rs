@@ -60,13 +60,6 @@ impl Records {
         self.len == 0
     }
 
-    /// The bytes the records take (what a report of memory use wants to know).
-    pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
-            + self.others.capacity() * std::mem::size_of::<Record>()
-            + self.messages.iter().map(|m| m.len() * 2 + 64).sum::<usize>()
-    }
-
     pub fn push(&mut self, stamped: Stamped) {
         let Stamped { time, record } = stamped;
         let start = self.bytes.len();
