@@ -105,7 +105,7 @@ pub enum Event {
         pod: PodId,
         part: Part,
         node: NodeId,
-        reason: BindRefusal,
+        reason: Box<BindRefusal>,
     },
     /// A part stopped running and gave its resources back.
     Ended {
@@ -130,16 +130,22 @@ pub enum Event {
     Timer {
         token: u64,
     },
-    /// A message from another controller (a Mesos offer, a framework's answer).
+    /// A message from another controller (a Mesos offer, a framework's answer). Boxed, as is
+    /// `Committed`'s answer: every queued delivery is an `Event`, and these two are rare and
+    /// large.
     Message {
         from: ControllerId,
-        message: Message,
+        message: Box<Message>,
     },
     /// The reply to this controller's own `Action::Commit`: which claims were applied.
-    Committed {
-        accepted: Vec<Claim>,
-        conflicted: Vec<Claim>,
-    },
+    Committed(Box<Commitment>),
+}
+
+/// Which claims of an `Action::Commit` were applied, and which conflicted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment {
+    pub accepted: Vec<Claim>,
+    pub conflicted: Vec<Claim>,
 }
 
 /// A job: what the Omega paper's schedulers place as one unit of work — a PodGroup, or a lone

@@ -18,7 +18,9 @@ pub mod scenario;
 pub mod time;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
-pub use event::{Action, BindRefusal, Claim, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Stamped};
+pub use event::{
+    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Stamped,
+};
 pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, PodSpec};
 pub use records::Records;
 pub use resources::Resources;

@@ -21,8 +21,8 @@ use podlab_cluster::books::NodeUse;
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
-    Record, Records, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part,
+    Phase, PodId, Record, Records, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::RealError;
@@ -730,17 +730,19 @@ impl Backend for DockerBackend<'_> {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.ready.push_back((from, Event::BindRefused { pod, part, node, reason }));
+                    self.ready.push_back((from, Event::BindRefused { pod, part, node, reason: Box::new(reason) }));
                 }
             }
             Action::SetTimer { at, token } => self.push(at, Pending::Timer { to: from, token }),
             Action::ReportUnschedulable { pod, part, message } => {
                 self.record(Record::Unschedulable { pod, part, message: message.into() })
             }
-            Action::Send { to, message } => self.ready.push_back((to, Event::Message { from, message })),
+            Action::Send { to, message } => {
+                self.ready.push_back((to, Event::Message { from, message: Box::new(message) }))
+            }
             Action::Commit { claims, detection, all_or_nothing } => {
                 let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
-                self.ready.push_back((from, Event::Committed { accepted, conflicted }));
+                self.ready.push_back((from, Event::Committed(Box::new(Commitment { accepted, conflicted }))));
             }
             Action::Note(note) => {
                 if let podlab_cluster::Note::JobComplete { job } | podlab_cluster::Note::JobFailed { job, .. } = &note {

@@ -250,13 +250,9 @@ impl Controller for Master {
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         // What can make a stalled allocator's next round offer something.
-        if matches!(
-            event,
-            Event::NodeAdded { .. }
-                | Event::Ended { .. }
-                | Event::BindRefused { .. }
-                | Event::Message { message: Message::Answer { .. } | Message::Demand { .. }, .. }
-        ) || matches!(event, Event::Timer { token } if token & OFFER_TIMEOUT != 0)
+        if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused { .. })
+            || matches!(event, Event::Message { message, .. } if matches!(**message, Message::Answer { .. } | Message::Demand { .. }))
+            || matches!(event, Event::Timer { token } if token & OFFER_TIMEOUT != 0)
         {
             self.stalled = false;
         }
@@ -299,7 +295,7 @@ impl Controller for Master {
                     self.frameworks[f].allocated.sub(&requests);
                 }
             }
-            Event::Message { from, message } => match message {
+            Event::Message { from, message } => match &**message {
                 Message::Demand { wanting } => {
                     if let Some(f) = self.frameworks.iter_mut().find(|f| f.id == *from) {
                         f.wanting = *wanting;
@@ -318,7 +314,7 @@ impl Controller for Master {
             Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
             Event::Timer { .. }
             | Event::GroupAdded { .. }
-            | Event::Committed { .. }
+            | Event::Committed(_)
             | Event::Start
             | Event::NodeHeartbeat { .. }
             | Event::Started { .. }
@@ -653,23 +649,26 @@ impl Controller for Framework {
                 let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
                 self.table.placed(job, &[*pod]);
             }
-            Event::Message { message: Message::Offer { offer, nodes }, .. } => {
-                let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };
-                match self.behaviour {
-                    FrameworkBehaviour::Paper => {
-                        self.inbox.push_back(held);
-                        self.start_walk(ctx);
+            Event::Message { message, .. } => match &**message {
+                Message::Offer { offer, nodes } => {
+                    let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };
+                    match self.behaviour {
+                        FrameworkBehaviour::Paper => {
+                            self.inbox.push_back(held);
+                            self.start_walk(ctx);
+                        }
+                        FrameworkBehaviour::Hoarding => self.hoard_offer(held, ctx),
                     }
-                    FrameworkBehaviour::Hoarding => self.hoard_offer(held, ctx),
                 }
-            }
-            Event::Message { message: Message::Rescind { offer }, .. } => {
-                self.inbox.retain(|o| o.offer != *offer);
-                self.hoard.retain(|o| o.offer != *offer);
-                if self.hoard.is_empty() {
-                    self.hoard_since = None;
+                Message::Rescind { offer } => {
+                    self.inbox.retain(|o| o.offer != *offer);
+                    self.hoard.retain(|o| o.offer != *offer);
+                    if self.hoard.is_empty() {
+                        self.hoard_since = None;
+                    }
                 }
-            }
+                Message::Answer { .. } | Message::Demand { .. } => {}
+            },
             Event::PodDeleted { pod } => {
                 // Deleted while pending: no longer a task to launch.
                 if let Some(spec) = self.pods.try_get(*pod) {

@@ -736,7 +736,7 @@ impl Controller for Scheduler {
                 if self.assumed.remove(&(*pod, *part)) {
                     self.unplace(*pod, *part);
                 }
-                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
+                if **reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let key = self.new_key(*pod, *part);
                     let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
                     self.park(key, &rejection, true, ctx);
@@ -759,7 +759,7 @@ impl Controller for Scheduler {
             }
             Event::Timer { token } => self.timer(*token, ctx),
             Event::Message { .. }
-            | Event::Committed { .. }
+            | Event::Committed(_)
             | Event::Start
             | Event::NodeHeartbeat { .. }
             | Event::Started { .. }

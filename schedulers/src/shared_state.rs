@@ -261,7 +261,7 @@ impl Controller for JobScheduler {
                 if self.assumed.remove(pod) {
                     self.release(*pod);
                 }
-                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
+                if **reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let spec = self.pods.get(*pod).clone();
                     let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.add_task(job, *pod, spec.workload);
@@ -276,7 +276,7 @@ impl Controller for JobScheduler {
                 }
             }
             Event::Ended { pod, .. } => self.release(*pod),
-            Event::Committed { accepted, conflicted } => self.committed(accepted, conflicted, ctx),
+            Event::Committed(commitment) => self.committed(&commitment.accepted, &commitment.conflicted, ctx),
             Event::Timer { token: ATTEMPT_OVER } => self.attempt_over(ctx),
             Event::Timer { token: RETRY_DUE } => self.table.retry_due(),
             Event::Timer { token: START } => {

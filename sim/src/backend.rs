@@ -15,8 +15,8 @@ use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId,
-    Record, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part,
+    Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::invariants::Invariants;
@@ -682,12 +682,12 @@ impl SimBackend {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.reply(from, epoch, Event::BindRefused { pod, part, node, reason });
+                    self.reply(from, epoch, Event::BindRefused { pod, part, node, reason: Box::new(reason) });
                 }
             }
             Action::Commit { claims, detection, all_or_nothing } => {
                 let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
-                self.reply(from, epoch, Event::Committed { accepted, conflicted });
+                self.reply(from, epoch, Event::Committed(Box::new(Commitment { accepted, conflicted })));
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
@@ -735,7 +735,7 @@ impl SimBackend {
             Action::ReportUnschedulable { pod, part, message } => {
                 self.record(Record::Unschedulable { pod, part, message: message.into() })
             }
-            Action::Send { to, message } => self.deliver(to, Event::Message { from, message }),
+            Action::Send { to, message } => self.deliver(to, Event::Message { from, message: Box::new(message) }),
             Action::Note(note) => self.record(Record::Note { by: from, note }),
             write => self.carry_out(from, epoch, write),
         }
@@ -1100,5 +1100,15 @@ impl Backend for SimBackend {
             }
             _ => self.execute_now(from, epoch, action),
         }
+    }
+}
+#[cfg(test)]
+mod sizes {
+    /// Every live pod has an event queued (its end, at least): a queued event's size is part
+    /// of what a live pod costs. The rare, large payloads are boxed to keep it so.
+    #[test]
+    fn queued_events_stay_small() {
+        assert!(size_of::<podlab_cluster::Event>() <= 24, "Event: {} B", size_of::<podlab_cluster::Event>());
+        assert!(size_of::<super::Pending>() <= 56, "Pending: {} B", size_of::<super::Pending>());
     }
 }
