@@ -89,7 +89,7 @@ impl std::error::Error for RunError {}
 
 /// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
-    let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
+    let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
     let schedulers =
@@ -103,7 +103,8 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
         all.extend(podlab_controllers::build(&instantiated));
         all
     };
-    let sim = podlab_sim::run(&instantiated, Box::new(factory), components, SimOptions { seed, check_invariants });
+    let sim =
+        podlab_sim::run(instantiated.clone(), Box::new(factory), components, SimOptions { seed, check_invariants });
     // The scenario as the run left it: with the pods its controllers created (shared, not
     // copied: a million pods' list; the one instantiated before the run is dropped first).
     drop(instantiated);

@@ -186,8 +186,9 @@ impl PartsExt for Parts {
 /// The simulated cluster.
 pub struct SimBackend {
     /// The scenario's objects as they are now: pods created during the run are appended, node
-    /// specs change with taints.
-    scenario: Scenario,
+    /// specs change with taints. Shared with the caller until the first such change (a
+    /// million generated pods' lists are not copied for a run that creates none).
+    scenario: Arc<Scenario>,
     queue: EventQueue<Pending>,
     /// The scenario's next arrival not yet queued (`scenario.arrivals` is in time order).
     next_arrival: usize,
@@ -231,7 +232,7 @@ impl SimBackend {
     /// `controllers` are the names of the driver's controllers, by id, and `components` the
     /// process each runs in (what a component crash takes down).
     pub fn new(
-        scenario: &Scenario,
+        scenario: Arc<Scenario>,
         controllers: Vec<String>,
         components: Vec<Component>,
         seed: u64,
@@ -282,8 +283,7 @@ impl SimBackend {
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
         let world_pending = queue.len() - 2 * controllers.len() + (scenario.arrivals.len() - arrivals_at_zero);
         SimBackend {
-            invariants: check_invariants.then(|| Invariants::new(scenario)),
-            scenario: scenario.clone(),
+            invariants: check_invariants.then(|| Invariants::new(&scenario)),
             queue,
             next_arrival: arrivals_at_zero,
             now: SimTime::ZERO,
@@ -297,6 +297,7 @@ impl SimBackend {
             events_processed: 0,
             world_pending,
             last_change: SimTime::ZERO,
+            scenario,
             held: Vec::new(),
             etcd_down_until: SimTime::ZERO,
             brownout: None,
@@ -356,7 +357,7 @@ impl SimBackend {
 
     /// Ends the run: the end time, the scenario as it ended (with the pods created during the
     /// run), the log, and every invariant violation found (checked runs).
-    pub fn finish(mut self) -> (SimTime, Scenario, EventLog, Vec<String>) {
+    pub fn finish(mut self) -> (SimTime, Arc<Scenario>, EventLog, Vec<String>) {
         let end = self.end.unwrap_or(self.now);
         if self.model.is_some() {
             // How late watch events were, over the run: one record at its end.
@@ -672,7 +673,7 @@ impl SimBackend {
         let key = key.to_string();
         self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
         let spec = Arc::new(spec);
-        self.scenario.nodes[node.index()] = spec.clone();
+        Arc::make_mut(&mut self.scenario).nodes[node.index()] = spec.clone();
         self.broadcast(Event::NodeUpdated { node, spec });
     }
 
@@ -691,7 +692,7 @@ impl SimBackend {
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
-                self.scenario.pods.push(spec);
+                Arc::make_mut(&mut self.scenario).pods.push(spec);
                 self.pods.push(PodBooks::default());
                 self.changed();
                 self.create_pod(pod);

@@ -45,7 +45,7 @@ pub struct SimRun {
 /// Runs the controllers `factory` builds against the scenario's cluster in virtual time;
 /// `components` says which process each runs in. A controller that a fault crashes is built
 /// afresh by `factory` when it restarts.
-pub fn run(scenario: &Scenario, factory: Factory<'_>, components: Vec<Component>, options: SimOptions) -> SimRun {
+pub fn run(scenario: Arc<Scenario>, factory: Factory<'_>, components: Vec<Component>, options: SimOptions) -> SimRun {
     let mut driver = Driver::restartable(factory, options.seed);
     let names = driver.names();
     let mut backend = SimBackend::new(scenario, names.clone(), components, options.seed, options.check_invariants);
@@ -53,7 +53,7 @@ pub fn run(scenario: &Scenario, factory: Factory<'_>, components: Vec<Component>
     let events_processed = backend.events_processed();
     let (end, scenario, log, violations) = backend.finish();
     SimRun {
-        scenario: Arc::new(scenario),
+        scenario,
         controllers: names,
         digest: log.digest(),
         records: log.into_records(),

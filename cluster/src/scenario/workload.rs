@@ -385,6 +385,10 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         }
     }
     s.arrivals.sort_by_key(|a| a.at); // stable: creation order within an instant
+    // Grown by doubling: up to half of each list is slack, which a run holds to its end.
+    s.arrivals.shrink_to_fit();
+    s.pods.shrink_to_fit();
+    s.groups.shrink_to_fit();
     s.workload = Workload::default();
     Ok(s)
 }
