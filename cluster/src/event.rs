@@ -130,9 +130,9 @@ pub enum Event {
     Timer {
         token: u64,
     },
-    /// A message from another controller (a Mesos offer, a framework's answer). Boxed, as is
-    /// `Committed`'s answer: every queued delivery is an `Event`, and these two are rare and
-    /// large.
+    /// A message from another controller (a Mesos offer, a framework's answer). Boxed, as are
+    /// `Committed`'s claims and `BindRefused`'s reason: every queued delivery is an `Event`,
+    /// and these three are rare and large.
     Message {
         from: ControllerId,
         message: Box<Message>,

@@ -332,7 +332,6 @@ impl NodeTable {
                 strategy: framework.scoring,
             });
         }
-        let mut fast_reasons = [0usize; 3];
         let mut diagnosis = Diagnosis::default();
         let mut scratch = std::mem::take(&mut self.scores);
         scratch.resize(slots, INFEASIBLE);
@@ -355,66 +354,49 @@ impl NodeTable {
             block.filter(|block| !block.slow)
         };
         let mut walk = Walk { visited: 0, found: 0, best: INFEASIBLE, ties: 0, last_visited: start };
-        // Every node visited and none for the plugins: the same outcome as the visit below, from
-        // passes over the bytes that the compiler vectorizes.
-        if cached && to_find >= self.present && !codes.contains(&V_SLOW) {
-            walk.visited = self.present;
-            let top = codes.iter().map(|&c| if c <= 100 { c + 1 } else { 0 }).max().unwrap_or(0);
-            if top > 0 {
-                walk.best = u64::from(top - 1);
-                walk.ties = codes.iter().filter(|&&c| c == top - 1).count() as u64;
-            } else {
-                for (count, code) in fast_reasons.iter_mut().zip(V_TOO_MANY_PODS..=V_SHORT_MEMORY) {
-                    *count = codes.iter().filter(|&&c| c == code).count();
+        // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
+        'visit: for (from, end) in [(start, slots), (0, start)] {
+            let mut i = from;
+            while i < end {
+                if let Some(block) = whole_block(i, end).filter(|b| walk.found + usize::from(b.feasible) < to_find) {
+                    walk.visited += usize::from(block.present);
+                    walk.found += usize::from(block.feasible);
+                    walk.offer(u64::from(block.top), u64::from(block.ties));
+                    i += BLOCK;
+                    continue;
                 }
-            }
-        } else {
-            // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
-            'visit: for (from, end) in [(start, slots), (0, start)] {
-                let mut i = from;
-                while i < end {
-                    if let Some(block) = whole_block(i, end).filter(|b| walk.found + usize::from(b.feasible) < to_find)
-                    {
-                        walk.visited += usize::from(block.present);
-                        walk.found += usize::from(block.feasible);
-                        walk.offer(u64::from(block.top), u64::from(block.ties));
-                        i += BLOCK;
+                // Node by node to the end of this block.
+                let stop = end.min((i / BLOCK + 1) * BLOCK);
+                for (i, &code) in (i..stop).zip(&codes[i..stop]) {
+                    if code == V_ABSENT {
                         continue;
                     }
-                    // Node by node to the end of this block.
-                    let stop = end.min((i / BLOCK + 1) * BLOCK);
-                    for (i, &code) in (i..stop).zip(&codes[i..stop]) {
-                        if code == V_ABSENT {
-                            continue;
-                        }
-                        if walk.found == to_find {
-                            break 'visit;
-                        }
-                        walk.visited += 1;
-                        walk.last_visited = i;
-                        let score = if code <= 100 {
-                            u64::from(code)
-                        } else if code == V_SLOW {
-                            let info = infos[i].as_ref().expect("a present node has its info");
-                            scores[i] = match framework.filter(unit, info) {
-                                Err(reason) => {
-                                    diagnosis.count(&reason);
-                                    INFEASIBLE
-                                }
-                                Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
-                            };
-                            scores[i]
-                        } else {
-                            fast_reasons[usize::from(code - V_TOO_MANY_PODS)] += 1;
-                            INFEASIBLE
-                        };
-                        if score != INFEASIBLE {
-                            walk.found += 1;
-                            walk.offer(score, 1);
-                        }
+                    if walk.found == to_find {
+                        break 'visit;
                     }
-                    i = stop;
+                    walk.visited += 1;
+                    walk.last_visited = i;
+                    let score = if code <= 100 {
+                        u64::from(code)
+                    } else if code == V_SLOW {
+                        let info = infos[i].as_ref().expect("a present node has its info");
+                        scores[i] = match framework.filter(unit, info) {
+                            Err(reason) => {
+                                diagnosis.count(&reason);
+                                INFEASIBLE
+                            }
+                            Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
+                        };
+                        scores[i]
+                    } else {
+                        INFEASIBLE
+                    };
+                    if score != INFEASIBLE {
+                        walk.found += 1;
+                        walk.offer(score, 1);
+                    }
                 }
+                i = stop;
             }
         }
         // The k-th best node in visiting order: the visited nodes come first in that order, so
@@ -468,6 +450,12 @@ impl NodeTable {
         }
         self.scores = scratch;
         chosen.ok_or_else(|| {
+            // Nothing feasible: every node was visited, and whole blocks were taken by their
+            // summaries, so the plain reasons are counted over all verdicts at once.
+            let mut fast_reasons = [0usize; 3];
+            for (count, code) in fast_reasons.iter_mut().zip(V_TOO_MANY_PODS..=V_SHORT_MEMORY) {
+                *count = codes.iter().filter(|&&c| c == code).count();
+            }
             diagnosis.nodes = walk.visited;
             let names =
                 [Reason::TooManyPods, Reason::Insufficient("cpu".into()), Reason::Insufficient("memory".into())];
@@ -640,6 +628,17 @@ mod tests {
                 });
                 let chosen = table.select(&framework, &unit, percentage, &mut r).ok();
                 assert_eq!(chosen, expected, "seed {seed} round {round}: {visited} visited");
+                // A pod no node can take: every node is visited (whole blocks by their
+                // summaries) and the reasons are the plugins' own.
+                let huge = Pod::single("h", Resources::new(1 << 40, 1 << 20));
+                let unit = Unit::new(&huge, Part::Whole);
+                let mut reference = Diagnosis::default();
+                for info in table.iter() {
+                    reference.count(&framework.filter(&unit, info).expect_err("nothing fits"));
+                }
+                reference.nodes = table.len();
+                let refused = table.select(&framework, &unit, percentage, &mut r);
+                assert_eq!(refused, Err(reference), "seed {seed} round {round}");
                 if let Some(node) = chosen {
                     table.add(node, &unit);
                 }
