@@ -237,7 +237,7 @@ fn compare_report(runs: &[RealPolicyRun], sims: &[PolicyRun]) -> String {
                     let mut v: Vec<String> = outcome
                         .runs
                         .iter()
-                        .map(|run| format!("{}→{}", pod.part_name(run.part), s.nodes[run.node.index()].name))
+                        .map(|run| format!("{}→{}", pod.part_name(run.part()), s.nodes[run.node.index()].name))
                         .collect();
                     v.sort();
                     (pod.key(), v)

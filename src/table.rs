@@ -100,7 +100,7 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
             let mut places: Vec<String> = o
                 .runs
                 .iter()
-                .map(|run| match run.part {
+                .map(|run| match run.part() {
                     podlab::cluster::Part::Whole => scenario.nodes[run.node.index()].name.clone(),
                     part => format!("{} → {}", pod.part_name(part), scenario.nodes[run.node.index()].name),
                 })

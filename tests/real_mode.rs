@@ -148,7 +148,7 @@ fn placements(run: &podlab::PolicyRun) -> Vec<(String, String, String)> {
         .enumerate()
         .flat_map(|(i, o)| {
             o.runs.iter().map(move |r| {
-                (s.pods[i].key(), s.pods[i].part_name(r.part).to_string(), s.nodes[r.node.index()].name.clone())
+                (s.pods[i].key(), s.pods[i].part_name(r.part()).to_string(), s.nodes[r.node.index()].name.clone())
             })
         })
         .collect();

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use ecow::EcoString;
+
 use crate::objects::{Pod, PodSpec};
 use crate::time::{SimDuration, SimTime};
 
@@ -147,7 +149,7 @@ impl PodSpec {
 /// values differ from a real cluster's, but equal templates give equal hashes.
 pub fn pod_template_hash(template: &Pod) -> String {
     let mut canonical = template.clone();
-    canonical.name = Box::default();
+    canonical.name = EcoString::new();
     canonical.owner = None;
     canonical.labels.remove(POD_TEMPLATE_HASH_LABEL);
     let text = format!("{canonical:?}");

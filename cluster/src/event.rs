@@ -101,12 +101,7 @@ pub enum Event {
         node: NodeId,
     },
     /// The reply to this controller's own `Action::Bind` when the backend refused it.
-    BindRefused {
-        pod: PodId,
-        part: Part,
-        node: NodeId,
-        reason: Box<BindRefusal>,
-    },
+    BindRefused(Box<Refused>),
     /// A part stopped running and gave its resources back.
     Ended {
         pod: PodId,
@@ -139,6 +134,16 @@ pub enum Event {
     },
     /// The reply to this controller's own `Action::Commit`: which claims were applied.
     Committed(Box<Commitment>),
+}
+
+/// A binding the backend refused, and why (boxed in [`Event::BindRefused`]: rare, and twice
+/// the size of every other event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub pod: PodId,
+    pub part: Part,
+    pub node: NodeId,
+    pub reason: BindRefusal,
 }
 
 /// Which claims of an `Action::Commit` were applied, and which conflicted.

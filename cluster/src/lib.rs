@@ -19,9 +19,10 @@ pub mod time;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
 pub use event::{
-    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Stamped,
+    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Refused,
+    Stamped,
 };
 pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, PodSpec};
 pub use records::Records;
 pub use resources::Resources;
-pub use time::{SimDuration, SimTime};
+pub use time::{MaybeTime, SimDuration, SimTime};

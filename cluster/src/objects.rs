@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use ecow::EcoString;
+
 use crate::config::WorkloadClass;
 use crate::resources::Resources;
 use crate::time::SimDuration;
@@ -230,7 +232,8 @@ pub struct Container {
 /// shared (copy on write), so changing one pod never changes another.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pod {
-    pub name: Box<str>,
+    /// Inline up to 15 bytes (`web-123456`): most pods' names allocate nothing.
+    pub name: EcoString,
     /// The PodGroup this pod belongs to, if any.
     pub group: Option<GroupId>,
     /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until

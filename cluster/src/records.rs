@@ -18,8 +18,10 @@ use crate::time::{SimDuration, SimTime};
 /// Records in the order they were pushed.
 #[derive(Clone, Default)]
 pub struct Records {
-    /// One entry per record: its tag, its time's delta, then its fields.
-    bytes: Vec<u8>,
+    /// One entry per record — its tag, its time's delta, then its fields — in chunks of at
+    /// most `CHUNK_BYTES`, a record never split between two. A vector that doubles would
+    /// hold up to twice what it stores, and every live pod's records are part of its cost.
+    chunks: Vec<Vec<u8>>,
     /// The records stored whole (tag `OTHER`), in order: the k-th `OTHER` tag is `others[k]`.
     others: Vec<Record>,
     /// Each distinct unschedulable message once, by the index the bytes name.
@@ -28,6 +30,14 @@ pub struct Records {
     len: usize,
     last_time: SimTime,
 }
+
+/// A full chunk's size; the first chunk grows to it as a vector does (a small run's records
+/// stay small).
+const CHUNK_BYTES: usize = 64 << 10;
+
+/// The most bytes one record takes (a tag, a time and at most five varints; `Attempt`, the
+/// largest, takes 34).
+const MAX_RECORD_BYTES: usize = 64;
 
 const OTHER: u8 = 0;
 const NODE_ADDED: u8 = 1;
@@ -60,16 +70,25 @@ impl Records {
         self.len == 0
     }
 
+    /// The bytes the records take.
+    pub fn byte_len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
     pub fn push(&mut self, stamped: Stamped) {
         let Stamped { time, record } = stamped;
-        let start = self.bytes.len();
-        self.bytes.push(OTHER);
+        if self.chunks.last().is_none_or(|c| c.len() + MAX_RECORD_BYTES > CHUNK_BYTES) {
+            let capacity = if self.chunks.is_empty() { 0 } else { CHUNK_BYTES };
+            self.chunks.push(Vec::with_capacity(capacity));
+        }
+        let b = self.chunks.last_mut().expect("a chunk with room");
+        let start = b.len();
+        b.push(OTHER);
         // Zigzag, so that a clock that steps back (it never does in virtual time) still encodes.
         let delta = time.0.wrapping_sub(self.last_time.0) as i64;
-        put(&mut self.bytes, ((delta << 1) ^ (delta >> 63)) as u64);
+        put(b, ((delta << 1) ^ (delta >> 63)) as u64);
         self.last_time = time;
         self.len += 1;
-        let b = &mut self.bytes;
         let tag = match &record {
             Record::NodeAdded { node } => {
                 put(b, node.0.into());
@@ -142,11 +161,13 @@ impl Records {
                 OTHER
             }
         };
-        self.bytes[start] = tag;
+        b[start] = tag;
+        debug_assert!(b.len() - start <= MAX_RECORD_BYTES, "a record of {} bytes", b.len() - start);
     }
 
     pub fn iter(&self) -> Iter<'_> {
-        Iter { records: self, at: 0, time: SimTime::ZERO, other: 0 }
+        let bytes = self.chunks.first().map_or(&[][..], Vec::as_slice);
+        Iter { records: self, chunk: 0, bytes, at: 0, time: SimTime::ZERO, other: 0 }
     }
 }
 
@@ -191,7 +212,10 @@ impl<'a> IntoIterator for &'a Records {
 /// Decodes the records in order.
 pub struct Iter<'a> {
     records: &'a Records,
-    /// The next record's first byte.
+    /// The chunk being read, and its bytes.
+    chunk: usize,
+    bytes: &'a [u8],
+    /// The next record's first byte in it.
     at: usize,
     time: SimTime,
     /// How many `OTHER` records have been read.
@@ -200,14 +224,14 @@ pub struct Iter<'a> {
 
 impl Iter<'_> {
     fn take(&mut self) -> u64 {
-        let (value, next) = get(&self.records.bytes, self.at);
+        let (value, next) = get(self.bytes, self.at);
         self.at = next;
         value
     }
 
     fn byte(&mut self) -> u8 {
         self.at += 1;
-        self.records.bytes[self.at - 1]
+        self.bytes[self.at - 1]
     }
 
     fn placement(&mut self) -> (PodId, Part, NodeId) {
@@ -229,8 +253,10 @@ impl Iterator for Iter<'_> {
     type Item = Stamped;
 
     fn next(&mut self) -> Option<Stamped> {
-        if self.at == self.records.bytes.len() {
-            return None;
+        while self.at == self.bytes.len() {
+            self.chunk += 1;
+            self.bytes = self.records.chunks.get(self.chunk)?;
+            self.at = 0;
         }
         let tag = self.byte();
         let zigzag = self.take();
@@ -400,6 +426,28 @@ mod tests {
         assert_eq!(records.others.len(), 4, "only the rare kinds are stored whole");
     }
 
+    /// Past the first chunk, records go on in the next, none split across two.
+    #[test]
+    fn records_cross_chunks_whole() {
+        let mut pushed = Vec::new();
+        for i in 0..20_000u32 {
+            let (pod, node) = (PodId(i), NodeId(i % 977));
+            let record = match i % 3 {
+                0 => Record::Bound { pod, part: Part::Whole, node },
+                1 => {
+                    Record::Started { pod, part: Part::Container(1), node, pull: SimDuration(u64::MAX - u64::from(i)) }
+                }
+                _ => Record::Tainted { node, key: format!("k{i}") },
+            };
+            pushed.push(at(u64::from(i) << 20, record));
+        }
+        let records: Records = pushed.clone().into();
+        assert!(records.chunks.len() > 3, "{} chunks", records.chunks.len());
+        assert!(records.chunks.iter().all(|c| c.len() <= CHUNK_BYTES));
+        assert_eq!(records.iter().collect::<Vec<_>>(), pushed);
+        assert!(Records::new().iter().next().is_none());
+    }
+
     #[test]
     fn a_binding_takes_a_few_bytes() {
         let mut records = Records::new();
@@ -409,6 +457,6 @@ mod tests {
                 Record::Bound { pod: PodId(i), part: Part::Whole, node: NodeId(i % 100) },
             ));
         }
-        assert!(records.bytes.len() <= 10 * 1000, "{} bytes", records.bytes.len());
+        assert!(records.byte_len() <= 10 * 1000, "{} bytes", records.byte_len());
     }
 }

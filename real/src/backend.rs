@@ -22,7 +22,7 @@ use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part,
-    Phase, PodId, Record, Records, Resources, SimDuration, SimTime, Stamped,
+    Phase, PodId, Record, Records, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::RealError;
@@ -730,7 +730,7 @@ impl Backend for DockerBackend<'_> {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.ready.push_back((from, Event::BindRefused { pod, part, node, reason: Box::new(reason) }));
+                    self.ready.push_back((from, Event::BindRefused(Box::new(Refused { pod, part, node, reason }))));
                 }
             }
             Action::SetTimer { at, token } => self.push(at, Pending::Timer { to: from, token }),

@@ -114,7 +114,7 @@ impl RunResult {
             let pod = &scenario.pods[i];
             if o.split() {
                 let places: Vec<String> =
-                    o.runs.iter().map(|r| format!("{} → {}", pod.part_name(r.part), node_name(r.node))).collect();
+                    o.runs.iter().map(|r| format!("{} → {}", pod.part_name(r.part()), node_name(r.node))).collect();
                 split.push(format!("pod {}: {}", pod.key(), places.join(", ")));
             }
             if o.partial {

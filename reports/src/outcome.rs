@@ -5,36 +5,85 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use podlab_cluster::few::Few;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{GroupId, NodeId, Part, Phase, PodId, Record, Records, SimTime};
+use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, Record, Records, SimTime};
 
-/// One part of a pod that was bound.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One part of a pod that was bound (24 bytes: the part as a code, the phase valid once it
+/// ended).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PartRun {
-    pub part: Part,
-    pub node: NodeId,
     pub bound_at: SimTime,
-    pub ended: Option<(SimTime, Phase)>,
+    ended_at: MaybeTime,
+    pub node: NodeId,
+    /// 0 for the whole pod, `i + 1` for container `i`.
+    part: u16,
+    phase: Phase,
+}
+
+impl PartRun {
+    fn new(part: Part, node: NodeId, bound_at: SimTime) -> PartRun {
+        let part = match part {
+            Part::Whole => 0,
+            Part::Container(i) => i.checked_add(1).expect("fewer than 65535 containers"),
+        };
+        PartRun { bound_at, ended_at: MaybeTime::NONE, node, part, phase: Phase::Running }
+    }
+
+    pub fn part(&self) -> Part {
+        match self.part {
+            0 => Part::Whole,
+            i => Part::Container(i - 1),
+        }
+    }
+
+    /// When and how it ended, if it did.
+    pub fn ended(&self) -> Option<(SimTime, Phase)> {
+        self.ended_at.get().map(|at| (at, self.phase))
+    }
+
+    fn end(&mut self, at: SimTime, phase: Phase) {
+        (self.ended_at, self.phase) = (MaybeTime::some(at), phase);
+    }
+}
+
+impl std::fmt::Debug for PartRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartRun")
+            .field("part", &self.part())
+            .field("node", &self.node)
+            .field("bound_at", &self.bound_at)
+            .field("ended", &self.ended())
+            .finish()
+    }
 }
 
 /// A pod's bound parts, in binding order (nearly every pod has one, kept inline).
 pub type Runs = Few<PartRun>;
 
-/// The story of one pod.
+/// The story of one pod (48 bytes: a run's reports hold one per pod).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodOutcome {
-    pub created_at: Option<SimTime>,
+    created_at: MaybeTime,
     pub runs: Runs,
     /// When its last part was bound, if every part was.
-    pub scheduled_at: Option<SimTime>,
+    scheduled_at: MaybeTime,
+    /// Failed scheduling attempts of its parts.
+    pub unschedulable_attempts: u32,
     /// Some parts were placed while another was found unplaceable.
     pub partial: bool,
-    /// Failed scheduling attempts of its parts.
-    pub unschedulable_attempts: u64,
-    /// When a controller deleted it before it was bound.
-    pub deleted_at: Option<SimTime>,
+    /// A controller deleted it before it was bound.
+    pub deleted: bool,
 }
 
 impl PodOutcome {
+    pub fn created_at(&self) -> Option<SimTime> {
+        self.created_at.get()
+    }
+
+    /// When its last part was bound, if every part was.
+    pub fn scheduled_at(&self) -> Option<SimTime> {
+        self.scheduled_at.get()
+    }
+
     /// The distinct nodes its parts ran on, in id order.
     pub fn nodes(&self) -> Vec<NodeId> {
         self.runs.iter().map(|r| r.node).collect::<BTreeSet<_>>().into_iter().collect()
@@ -45,12 +94,12 @@ impl PodOutcome {
     }
 
     pub fn per_container(&self) -> bool {
-        self.runs.iter().any(|r| matches!(r.part, Part::Container(_)))
+        self.runs.iter().any(|r| matches!(r.part(), Part::Container(_)))
     }
 
     pub fn phase(&self, parts: usize) -> Option<Phase> {
-        self.created_at?;
-        let ended: Vec<Phase> = self.runs.iter().filter_map(|r| r.ended.map(|(_, p)| p)).collect();
+        self.created_at()?;
+        let ended: Vec<Phase> = self.runs.iter().filter_map(|r| r.ended().map(|(_, p)| p)).collect();
         Some(if self.runs.len() == parts && ended.len() == parts {
             if ended.contains(&Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
         } else if self.runs.len() == parts {
@@ -64,7 +113,7 @@ impl PodOutcome {
         if self.runs.len() < parts {
             return None;
         }
-        self.runs.iter().map(|r| r.ended.map(|(t, _)| t)).collect::<Option<Vec<_>>>()?.into_iter().max()
+        self.runs.iter().map(|r| r.ended().map(|(t, _)| t)).collect::<Option<Vec<_>>>()?.into_iter().max()
     }
 }
 
@@ -101,8 +150,8 @@ impl Outcomes {
                 | Record::Ended { pod, .. }
                 | Record::Unschedulable { pod, .. }
                     if pod.index() >= count => {}
-                Record::PodCreated { pod } => pods[pod.index()].created_at = Some(s.time),
-                Record::PodDeleted { pod } => pods[pod.index()].deleted_at = Some(s.time),
+                Record::PodCreated { pod } => pods[pod.index()].created_at = MaybeTime::some(s.time),
+                Record::PodDeleted { pod } => pods[pod.index()].deleted = true,
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
                     if running.insert((*pod, *part), o.runs.len()).is_none() {
@@ -110,15 +159,15 @@ impl Outcomes {
                             group_running[group.index()] += 1;
                         }
                     }
-                    o.runs.push(PartRun { part: *part, node: *node, bound_at: s.time, ended: None });
+                    o.runs.push(PartRun::new(*part, *node, s.time));
                     let parts = scenario.pods[pod.index()].parts(matches!(part, Part::Container(_))).len();
                     if o.runs.len() == parts {
-                        o.scheduled_at = Some(s.time);
+                        o.scheduled_at = MaybeTime::some(s.time);
                     }
                 }
                 Record::Ended { pod, part, phase, .. } => {
                     if let Some(i) = running.remove(&(*pod, *part)) {
-                        pods[pod.index()].runs[i].ended = Some((s.time, *phase));
+                        pods[pod.index()].runs[i].end(s.time, *phase);
                         if let Some(group) = scenario.pods[pod.index()].group {
                             group_running[group.index()] -= 1;
                         }
@@ -131,7 +180,7 @@ impl Outcomes {
                     let sibling_runs = runs_of(*pod).any(|q| q != *part);
                     let own_running = runs_of(*pod).count();
                     let o = &mut pods[pod.index()];
-                    o.unschedulable_attempts += 1;
+                    o.unschedulable_attempts = o.unschedulable_attempts.saturating_add(1);
                     o.partial |= sibling_runs;
                     if let Some(group) = scenario.pods[pod.index()].group {
                         let member_runs = group_running[group.index()] > own_running;
@@ -163,5 +212,14 @@ impl Outcomes {
     /// How many of a group's members were wholly placed.
     pub fn group_placed(&self, members: &[PodId]) -> u32 {
         members.iter().filter(|m| self.pods[m.index()].scheduled_at.is_some()).count() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A run's reports hold one outcome per pod (a million, for a big run).
+    #[test]
+    fn a_pod_outcome_stays_small() {
+        assert!(size_of::<super::PodOutcome>() <= 48, "PodOutcome: {} B", size_of::<super::PodOutcome>());
     }
 }

@@ -118,8 +118,12 @@ impl Jobs {
     }
 }
 
-fn job_of(scenario: &Scenario, pod: PodId) -> JobRef {
-    scenario.pods[pod.index()].group.map_or(JobRef::Pod(pod), JobRef::Group)
+/// A job's arrival (its first task's), unscheduled tasks and last binding, in ns (`NONE`: never).
+#[derive(Clone, Copy)]
+struct JobTimes {
+    created: u64,
+    tasks_left: u32,
+    done_at: u64,
 }
 
 /// Integrates an amount of resources held over time.
@@ -177,27 +181,42 @@ pub fn scheduling_metrics(
     let name = |c: ControllerId| controllers.get(c.index()).cloned().unwrap_or_else(|| format!("controller-{}", c.0));
 
     // Jobs, in dense vectors indexed by `Jobs::index` (a run may have millions), times in ns
-    // with `NONE` for "never".
+    // with `NONE` for "never". A pod's own job is read from its outcome; a group's is gathered
+    // from its members' here.
     let jobs = Jobs { pods: scenario.pods.len() };
-    let mut created = vec![NONE; jobs.len(scenario)];
-    let mut tasks_left = vec![0u32; created.len()];
-    let mut done_at = vec![NONE; created.len()];
+    let by_scheduler = |pod: PodId| scenario.pods[pod.index()].node_name.is_none(); // else bound by name
+    let mut groups = vec![JobTimes { created: NONE, tasks_left: 0, done_at: NONE }; scenario.groups.len()];
     for (i, o) in outcomes.pods.iter().enumerate() {
         let pod = PodId(i as u32);
-        if scenario.pods[pod.index()].node_name.is_some() {
-            continue; // bound by name: no scheduler's job
+        let (Some(group), Some(at)) = (scenario.pods[pod.index()].group, o.created_at()) else { continue };
+        if !by_scheduler(pod) {
+            continue;
         }
-        let Some(at) = o.created_at else { continue };
-        let job = jobs.index(job_of(scenario, pod));
-        created[job] = created[job].min(at.as_nanos());
-        tasks_left[job] += u32::from(o.scheduled_at.is_none());
-        if let Some(t) = o.scheduled_at {
-            done_at[job] = if done_at[job] == NONE { t.as_nanos() } else { done_at[job].max(t.as_nanos()) };
+        let job = &mut groups[group.index()];
+        job.created = job.created.min(at.as_nanos());
+        job.tasks_left += u32::from(o.scheduled_at().is_none());
+        if let Some(t) = o.scheduled_at() {
+            job.done_at = if job.done_at == NONE { t.as_nanos() } else { job.done_at.max(t.as_nanos()) };
         }
     }
-    let mut first_attempt = vec![NONE; created.len()];
+    let job_times = |j: usize| match j.checked_sub(jobs.pods) {
+        Some(g) => groups[g],
+        None => {
+            let (pod, o) = (PodId(j as u32), outcomes.pods.get(j));
+            match o.and_then(|o| Some((o.created_at()?, o.scheduled_at()))) {
+                Some((at, scheduled)) if scenario.pods[j].group.is_none() && by_scheduler(pod) => JobTimes {
+                    created: at.as_nanos(),
+                    tasks_left: u32::from(scheduled.is_none()),
+                    done_at: scheduled.map_or(NONE, SimTime::as_nanos),
+                },
+                _ => JobTimes { created: NONE, tasks_left: 0, done_at: NONE },
+            }
+        }
+    };
+    let job_count = jobs.len(scenario);
+    let mut first_attempt = vec![NONE; job_count];
     // Attempts per (scheduler, job): the first scheduler's count inline, any other's aside.
-    let mut attempted: Vec<(ControllerId, u32)> = vec![(ControllerId(u16::MAX), 0); created.len()];
+    let mut attempted: Vec<(ControllerId, u32)> = vec![(ControllerId(u16::MAX), 0); job_count];
     let mut attempted_by_others: BTreeMap<(ControllerId, usize), u32> = BTreeMap::new();
     // Per scheduler: the busy time of its attempt in flight, and the days' busy time.
     let mut in_flight: BTreeMap<ControllerId, (SimTime, u64)> = BTreeMap::new();
@@ -353,19 +372,27 @@ pub fn scheduling_metrics(
     m.reserved_at_permit = reserved.result();
     m.hoarded = hoarded.result();
 
-    let existing = || (0..created.len()).filter(|&j| created[j] != NONE);
-    m.jobs.total = existing().count() as u64;
-    m.jobs.fully_scheduled = existing().filter(|&j| tasks_left[j] == 0).count() as u64;
-    m.jobs.never_attempted = existing().filter(|&j| first_attempt[j] == NONE).count() as u64;
-    m.jobs.wait_to_first_attempt = Percentiles::of(
-        existing().filter(|&j| first_attempt[j] != NONE).map(|j| first_attempt[j].saturating_sub(created[j])).collect(),
-    );
-    m.jobs.wait_to_fully_scheduled = Percentiles::of(
-        existing()
-            .filter(|&j| tasks_left[j] == 0 && done_at[j] != NONE)
-            .map(|j| done_at[j].saturating_sub(created[j]))
-            .collect(),
-    );
+    drop(attempted);
+    let jobs_with = || {
+        first_attempt.iter().enumerate().map(|(j, &first)| (job_times(j), first)).filter(|(job, _)| job.created != NONE)
+    };
+    for (job, first) in jobs_with() {
+        m.jobs.total += 1;
+        m.jobs.fully_scheduled += u64::from(job.tasks_left == 0);
+        m.jobs.never_attempted += u64::from(first == NONE);
+    }
+    // One distribution at a time, each in a vector of its exact size: a run may have a million
+    // jobs, and this is the reports' peak.
+    let distribution = |wait: fn(JobTimes, u64) -> Option<u64>| {
+        let mut values = Vec::with_capacity(jobs_with().filter_map(|(job, first)| wait(job, first)).count());
+        values.extend(jobs_with().filter_map(|(job, first)| wait(job, first)));
+        Percentiles::of(values)
+    };
+    m.jobs.wait_to_first_attempt =
+        distribution(|job, first| (first != NONE).then(|| first.saturating_sub(job.created)));
+    m.jobs.wait_to_fully_scheduled = distribution(|job, _| {
+        (job.tasks_left == 0 && job.done_at != NONE).then(|| job.done_at.saturating_sub(job.created))
+    });
 
     let end_ns = end.as_nanos().max(1);
     for (id, name) in controllers.iter().enumerate() {

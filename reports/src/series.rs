@@ -140,10 +140,10 @@ pub fn spans(outcomes: &Outcomes, end: SimTime) -> Vec<Span> {
     let mut out = Vec::new();
     for (i, o) in outcomes.pods.iter().enumerate() {
         for run in &o.runs {
-            let (stop, ended) = run.ended.map_or((end.max(run.bound_at), false), |(t, _)| (t, true));
+            let (stop, ended) = run.ended().map_or((end.max(run.bound_at), false), |(t, _)| (t, true));
             out.push(Span {
                 pod: PodId(i as u32),
-                part: run.part,
+                part: run.part(),
                 node: run.node,
                 start: run.bound_at,
                 end: stop,
@@ -157,7 +157,7 @@ pub fn spans(outcomes: &Outcomes, end: SimTime) -> Vec<Span> {
 /// Each scheduled pod's wait from creation to its last part's binding, in nanoseconds, sorted.
 pub fn schedule_waits_ns(outcomes: &Outcomes) -> Vec<u64> {
     let mut waits: Vec<u64> =
-        outcomes.pods.iter().filter_map(|o| Some(o.scheduled_at?.since(o.created_at?).as_nanos())).collect();
+        outcomes.pods.iter().filter_map(|o| Some(o.scheduled_at()?.since(o.created_at()?).as_nanos())).collect();
     waits.sort_unstable();
     waits
 }

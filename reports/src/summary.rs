@@ -119,13 +119,13 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
         let id = PodId(i as u32);
         match outcomes.phase(scenario, id) {
             None => pods.not_arrived += 1,
-            Some(Phase::Pending) if o.deleted_at.is_some() => pods.deleted += 1,
+            Some(Phase::Pending) if o.deleted => pods.deleted += 1,
             Some(Phase::Pending) => pods.pending += 1,
             Some(Phase::Running) => pods.running += 1,
             Some(Phase::Succeeded) => pods.succeeded += 1,
             Some(Phase::Failed) => pods.failed += 1,
         }
-        if let (Some(created), Some(scheduled)) = (o.created_at, o.scheduled_at) {
+        if let (Some(created), Some(scheduled)) = (o.created_at(), o.scheduled_at()) {
             pods.scheduled += 1;
             waits.push(scheduled.since(created).as_nanos());
         }
@@ -138,6 +138,10 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
     colocation.partial_groups = outcomes.partial_groups.len() as u64;
     colocation.violations = colocation.split_pods + colocation.split_groups;
     let (utilisation, unschedulable_attempts, bind_refusals) = utilisation_and_counts(scenario, records, info.end);
+    let time_to_schedule = Percentiles::of(waits);
+    let scheduling = scheduling_metrics(scenario, info.controllers, records, &outcomes, info.end);
+    // A run's books are one per pod: the next passes need none of them.
+    drop(outcomes);
     Summary {
         schema: SUMMARY_SCHEMA,
         scenario: scenario.name.clone(),
@@ -148,11 +152,11 @@ pub fn summarize(scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> 
         events: info.events,
         pods,
         colocation,
-        time_to_schedule: Percentiles::of(waits),
+        time_to_schedule,
         unschedulable_attempts,
         bind_refusals,
         utilisation,
-        scheduling: scheduling_metrics(scenario, info.controllers, records, &outcomes, info.end),
+        scheduling,
         control_plane: control_plane_metrics(scenario, records, info.end),
         workloads: workload_metrics(scenario, records, info.end),
     }

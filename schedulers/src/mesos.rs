@@ -11,7 +11,7 @@ use std::sync::Arc;
 use podlab_cluster::config::{FrameworkBehaviour, MesosConfig, OfferGranularity, Retry};
 use podlab_cluster::rng::below;
 use podlab_cluster::{
-    Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, PodId, Resources,
+    Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, PodId, Refused, Resources,
     SimDuration, SimTime,
 };
 
@@ -250,7 +250,7 @@ impl Controller for Master {
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         // What can make a stalled allocator's next round offer something.
-        if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused { .. })
+        if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused(_))
             || matches!(event, Event::Message { message, .. } if matches!(**message, Message::Answer { .. } | Message::Demand { .. }))
             || matches!(event, Event::Timer { token } if token & OFFER_TIMEOUT != 0)
         {
@@ -275,7 +275,8 @@ impl Controller for Master {
                     }
                 }
             }
-            Event::BindRefused { pod, node, .. } => {
+            Event::BindRefused(refused) => {
+                let Refused { pod, node, .. } = &**refused;
                 // Cannot happen while offers lock what they offer; undo the accounting if it does.
                 if let Some(requests) = self.launched.remove(pod) {
                     if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
-    Resources, SimDuration, SimTime,
+    Refused, Resources, SimDuration, SimTime,
 };
 
 use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
@@ -118,6 +118,53 @@ struct Memo {
     diagnosis: Diagnosis,
 }
 
+/// Where each placed part is in the cache: whole pods in a column indexed by pod (four bytes
+/// a pod, where a map took 26 a live pod — the cost of every running pod), containers placed
+/// one by one (`per-container`) in a map.
+#[derive(Default)]
+struct Placements {
+    /// The node of each pod placed whole, or `NONE`.
+    whole: Vec<u32>,
+    containers: BTreeMap<(PodId, u16), NodeId>,
+}
+
+impl Placements {
+    const NONE: u32 = u32::MAX;
+
+    fn insert(&mut self, pod: PodId, part: Part, node: NodeId) {
+        match part {
+            Part::Whole => {
+                let i = pod.index();
+                if self.whole.len() <= i {
+                    self.whole.resize(i + 1, Self::NONE);
+                }
+                self.whole[i] = node.0;
+            }
+            Part::Container(c) => {
+                self.containers.insert((pod, c), node);
+            }
+        }
+    }
+
+    fn get(&self, pod: PodId, part: Part) -> Option<NodeId> {
+        match part {
+            Part::Whole => self.whole.get(pod.index()).filter(|&&n| n != Self::NONE).map(|&n| NodeId(n)),
+            Part::Container(c) => self.containers.get(&(pod, c)).copied(),
+        }
+    }
+
+    fn remove(&mut self, pod: PodId, part: Part) -> Option<NodeId> {
+        match part {
+            Part::Whole => {
+                let node = self.get(pod, part)?;
+                self.whole[pod.index()] = Self::NONE;
+                Some(node)
+            }
+            Part::Container(c) => self.containers.remove(&(pod, c)),
+        }
+    }
+}
+
 pub struct Scheduler {
     name: String,
     granularity: Granularity,
@@ -130,7 +177,7 @@ pub struct Scheduler {
     pods: Vec<Option<Arc<Pod>>>,
     groups: BTreeMap<GroupId, GangState>,
     /// Where each part runs or is assumed to run, as the cache knows it.
-    placed: BTreeMap<(PodId, Part), NodeId>,
+    placed: Placements,
     /// Parts this scheduler bound and whose binding is not yet confirmed by a watch event.
     assumed: BTreeSet<(PodId, Part)>,
     active: BTreeSet<QueueKey>,
@@ -172,7 +219,7 @@ impl Scheduler {
             nodes: NodeTable::default(),
             pods: Vec::new(),
             groups: BTreeMap::new(),
-            placed: BTreeMap::new(),
+            placed: Placements::default(),
             assumed: BTreeSet::new(),
             deleted: BTreeSet::new(),
             active: BTreeSet::new(),
@@ -326,14 +373,14 @@ impl Scheduler {
     fn place(&mut self, pod: PodId, part: Part, node: NodeId) {
         let spec = self.pod(pod).clone();
         self.nodes.add(node, &Unit::new(&spec, part));
-        self.placed.insert((pod, part), node);
+        self.placed.insert(pod, part, node);
         if let Some(g) = self.gang_of(pod) {
             self.groups.entry(g).or_default().placed.push((pod, node));
         }
     }
 
     fn unplace(&mut self, pod: PodId, part: Part) {
-        let Some(node) = self.placed.remove(&(pod, part)) else { return };
+        let Some(node) = self.placed.remove(pod, part) else { return };
         let spec = self.pod(pod).clone();
         self.nodes.remove(node, &Unit::new(&spec, part));
         if let Some(g) = self.gang_of(pod) {
@@ -715,7 +762,7 @@ impl Controller for Scheduler {
                 // Our own binding confirmed, or another's to account for — or another's that
                 // won over our assumption (an earlier incarnation's, sent before a crash):
                 // the pod is where the binding says, not where we assumed it.
-                let ours = self.assumed.remove(&(*pod, *part)) && self.placed.get(&(*pod, *part)) == Some(node);
+                let ours = self.assumed.remove(&(*pod, *part)) && self.placed.get(*pod, *part) == Some(*node);
                 if !ours {
                     self.unplace(*pod, *part);
                     self.place(*pod, *part, *node);
@@ -728,7 +775,8 @@ impl Controller for Scheduler {
                     self.groups.entry(g).or_default().bound += 1;
                 }
             }
-            Event::BindRefused { pod, part, reason, .. } => {
+            Event::BindRefused(refused) => {
+                let Refused { pod, part, reason, .. } = &**refused;
                 // The cache was wrong: forget the assumption and try again after a backoff, as
                 // kube's `handleSchedulingFailure` does with a binding error — unless the part
                 // is bound already (409: its binding shows where, and it is done) or the pod
@@ -736,7 +784,7 @@ impl Controller for Scheduler {
                 if self.assumed.remove(&(*pod, *part)) {
                     self.unplace(*pod, *part);
                 }
-                if **reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
+                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let key = self.new_key(*pod, *part);
                     let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
                     self.park(key, &rejection, true, ctx);

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
 use podlab_cluster::{
     Action, BindRefusal, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId,
+    Refused,
 };
 
 use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
@@ -254,14 +255,15 @@ impl Controller for JobScheduler {
                     self.table.placed(job, &[*pod]);
                 }
             }
-            Event::BindRefused { pod, reason, .. } => {
+            Event::BindRefused(refused) => {
+                let Refused { pod, reason, .. } = &**refused;
                 // Monolithic on a stale cache (only with a slow control plane): retry the task
                 // — unless it is bound already (409, an earlier incarnation's binding): its
                 // binding shows where.
                 if self.assumed.remove(pod) {
                     self.release(*pod);
                 }
-                if **reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
+                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let spec = self.pods.get(*pod).clone();
                     let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.add_task(job, *pod, spec.workload);

@@ -15,8 +15,8 @@ use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part,
-    Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, MaybeTime,
+    NodeId, Part, Phase, PodId, Record, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::invariants::Invariants;
@@ -34,12 +34,13 @@ enum Pending {
         phase: Phase,
     },
     /// An event for one incarnation (`epoch`) of a controller: a crash voids what was on
-    /// its way to the dead one. A watch event carries when it was committed.
+    /// its way to the dead one. A watch event carries when it was committed (none for a
+    /// List's objects and replies).
     Deliver {
         to: ControllerId,
         event: Event,
         epoch: u32,
-        committed: Option<SimTime>,
+        committed: MaybeTime,
     },
     /// A controller's write reaching etcd, `latency` after the request (its reply goes to
     /// the incarnation that asked); it left the client at `sent`.
@@ -60,12 +61,9 @@ enum Pending {
         since: SimTime,
         failures: u32,
     },
-    /// One attempt of a write failed; the client waits `retry_after` and tries again.
-    ApiFailed {
-        verb: &'static str,
-        reason: &'static str,
-        retry_after: SimDuration,
-    },
+    /// One attempt of a write failed (its `Record::ApiFailed`, boxed: rare and large); the
+    /// client waits and tries again.
+    ApiFailed(Box<Record>),
     /// A watcher's informer noticed its broken watch (or a restarted controller begins its
     /// first List): the List call goes out.
     Relist {
@@ -85,11 +83,7 @@ enum Pending {
         epoch: u32,
         breaks: u64,
     },
-    ComponentCrash {
-        component: Component,
-        name: Option<String>,
-        restart_after: Option<SimDuration>,
-    },
+    ComponentCrash(Box<ComponentCrash>),
     Restart(ControllerId),
     /// The kubelet finished starting a bound part.
     Started {
@@ -106,8 +100,15 @@ enum Pending {
     EtcdLeaderLoss(SimDuration),
     Brownout {
         until: SimTime,
-        brownout: Brownout,
+        brownout: Box<Brownout>,
     },
+}
+
+/// A scheduled crash of a component's process (boxed in `Pending`: rare, and the name large).
+struct ComponentCrash {
+    component: Component,
+    name: Option<String>,
+    restart_after: Option<SimDuration>,
 }
 
 /// One controller as a watcher, and its process.
@@ -242,12 +243,18 @@ impl SimBackend {
         let mut queue = EventQueue::with_capacity(1024);
         for to in 0..controllers.len() {
             let to = ControllerId(to as u16);
-            queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Start, epoch: 0, committed: None });
+            queue.push(
+                SimTime::ZERO,
+                Pending::Deliver { to, event: Event::Start, epoch: 0, committed: MaybeTime::NONE },
+            );
         }
         // The first List finds nothing: objects of t = 0 arrive after it, as watch events.
         for to in 0..controllers.len() {
             let to = ControllerId(to as u16);
-            queue.push(SimTime::ZERO, Pending::Deliver { to, event: Event::Synced, epoch: 0, committed: None });
+            queue.push(
+                SimTime::ZERO,
+                Pending::Deliver { to, event: Event::Synced, epoch: 0, committed: MaybeTime::NONE },
+            );
         }
         // Arrivals at t = 0 are queued (after the first List); later ones are read from the
         // scenario's sorted list when their time comes (`pop`), so a million pods do not sit in
@@ -272,10 +279,11 @@ impl SimBackend {
                 }
                 Fault::EtcdLeaderLoss { at, election } => queue.push(at, Pending::EtcdLeaderLoss(election)),
                 Fault::ApiServerBrownout { at, lasting, ref brownout } => {
-                    queue.push(at, Pending::Brownout { until: at + lasting, brownout: brownout.clone() });
+                    queue.push(at, Pending::Brownout { until: at + lasting, brownout: Box::new(brownout.clone()) });
                 }
                 Fault::ComponentCrash { at, component, ref name, restart_after } => {
-                    queue.push(at, Pending::ComponentCrash { component, name: name.clone(), restart_after });
+                    let crash = ComponentCrash { component, name: name.clone(), restart_after };
+                    queue.push(at, Pending::ComponentCrash(Box::new(crash)));
                 }
             }
         }
@@ -429,8 +437,10 @@ impl SimBackend {
                 continue;
             }
             let Some(m) = &mut self.model else {
-                self.queue
-                    .push(now, Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: Some(now) });
+                self.queue.push(
+                    now,
+                    Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: MaybeTime::some(now) },
+                );
                 continue;
             };
             if w.relisting {
@@ -452,8 +462,10 @@ impl SimBackend {
                 self.queue.push(at, Pending::WatchTimeout { to, epoch: w.epoch, breaks: w.breaks });
             } else {
                 let at = m.watch_arrival(i, now);
-                self.queue
-                    .push(at, Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: Some(now) });
+                self.queue.push(
+                    at,
+                    Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: MaybeTime::some(now) },
+                );
             }
         }
     }
@@ -469,7 +481,8 @@ impl SimBackend {
             }
             let at = m.status_arrival(i, self.now);
             let (to, epoch) = (ControllerId(i as u16), w.epoch);
-            self.queue.push(at, Pending::Deliver { to, event: event.clone(), epoch, committed: Some(self.now) });
+            self.queue
+                .push(at, Pending::Deliver { to, event: event.clone(), epoch, committed: MaybeTime::some(self.now) });
         }
     }
 
@@ -482,7 +495,7 @@ impl SimBackend {
 
     /// An answer to one incarnation's request: lost if that incarnation has died since.
     fn reply(&mut self, to: ControllerId, epoch: u32, event: Event) {
-        self.queue.push(self.now, Pending::Deliver { to, event, epoch, committed: None });
+        self.queue.push(self.now, Pending::Deliver { to, event, epoch, committed: MaybeTime::NONE });
     }
 
     /// How many objects a List returns: nodes, groups and pods that exist.
@@ -683,7 +696,7 @@ impl SimBackend {
             Action::Bind { pod, part, node } => {
                 if let Err(reason) = self.apply(pod, part, node) {
                     self.record(Record::BindRefused { pod, part, node, reason: reason.clone() });
-                    self.reply(from, epoch, Event::BindRefused { pod, part, node, reason: Box::new(reason) });
+                    self.reply(from, epoch, Event::BindRefused(Box::new(Refused { pod, part, node, reason })));
                 }
             }
             Action::Commit { claims, detection, all_or_nothing } => {
@@ -731,7 +744,8 @@ impl SimBackend {
                 debug_assert!(at >= self.now, "a controller set a timer in the past");
                 // A timer lives in its process: it dies with it (the epoch).
                 let event = Event::Timer { token };
-                self.queue.push(at.max(self.now), Pending::Deliver { to: from, event, epoch, committed: None });
+                self.queue
+                    .push(at.max(self.now), Pending::Deliver { to: from, event, epoch, committed: MaybeTime::NONE });
             }
             Action::ReportUnschedulable { pod, part, message } => {
                 self.record(Record::Unschedulable { pod, part, message: message.into() })
@@ -849,10 +863,13 @@ impl SimBackend {
         }
         let objects = self.objects();
         let snapshot = w.snapshot;
-        let events: Vec<(Option<SimTime>, Event)> = if snapshot {
-            self.snapshot().into_iter().chain([Event::Synced]).map(|e| (None, e)).collect()
+        let events: Vec<(MaybeTime, Event)> = if snapshot {
+            self.snapshot().into_iter().chain([Event::Synced]).map(|e| (MaybeTime::NONE, e)).collect()
         } else {
-            std::mem::take(&mut self.watchers[to.index()].missed).into_iter().map(|(t, e)| (Some(t), e)).collect()
+            std::mem::take(&mut self.watchers[to.index()].missed)
+                .into_iter()
+                .map(|(t, e)| (MaybeTime::some(t), e))
+                .collect()
         };
         let missed = if snapshot { 0 } else { events.len() as u64 };
         let w = &mut self.watchers[to.index()];
@@ -898,7 +915,7 @@ impl Backend for SimBackend {
                     if w.down || w.epoch != epoch {
                         continue;
                     }
-                    if let Some(at) = committed
+                    if let Some(at) = committed.get()
                         && self.model.is_some()
                     {
                         self.watch_lags.push(time.since(at).as_nanos());
@@ -945,15 +962,14 @@ impl Backend for SimBackend {
                         }
                         Err((spent, reason, retry_after)) => {
                             let verb = verb(&action);
-                            self.queue.push(self.now + spent, Pending::ApiFailed { verb, reason, retry_after });
+                            let failed = Record::ApiFailed { verb, reason, retry_after };
+                            self.queue.push(self.now + spent, Pending::ApiFailed(Box::new(failed)));
                             let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
                             self.queue.push(self.now + spent + retry_after, retry);
                         }
                     }
                 }
-                Pending::ApiFailed { verb, reason, retry_after } => {
-                    self.record(Record::ApiFailed { verb, reason, retry_after });
-                }
+                Pending::ApiFailed(failed) => self.record(*failed),
                 Pending::Relist { to, epoch } => {
                     if self.watchers[to.index()].epoch != epoch || self.watchers[to.index()].down {
                         continue;
@@ -971,7 +987,8 @@ impl Backend for SimBackend {
                         self.queue.push(self.now, Pending::Relist { to, epoch });
                     }
                 }
-                Pending::ComponentCrash { component, name, restart_after } => {
+                Pending::ComponentCrash(crash) => {
+                    let ComponentCrash { component, name, restart_after } = *crash;
                     self.world_pending -= 1;
                     self.changed();
                     self.crash_component(component, name.as_deref(), restart_after);
@@ -1063,7 +1080,7 @@ impl Backend for SimBackend {
                     self.world_pending -= 1;
                     self.changed();
                     let error_rate_permille = (brownout.error_rate * 1000.0).round() as u32;
-                    self.brownout = Some((until, brownout));
+                    self.brownout = Some((until, *brownout));
                     self.record(Record::ApiServerBrownout { until, error_rate_permille });
                 }
             }
@@ -1109,7 +1126,7 @@ mod sizes {
     /// of what a live pod costs. The rare, large payloads are boxed to keep it so.
     #[test]
     fn queued_events_stay_small() {
-        assert!(size_of::<podlab_cluster::Event>() <= 24, "Event: {} B", size_of::<podlab_cluster::Event>());
-        assert!(size_of::<super::Pending>() <= 56, "Pending: {} B", size_of::<super::Pending>());
+        assert!(size_of::<podlab_cluster::Event>() <= 16, "Event: {} B", size_of::<podlab_cluster::Event>());
+        assert!(size_of::<super::Pending>() <= 32, "Pending: {} B", size_of::<super::Pending>());
     }
 }

@@ -8,6 +8,11 @@
 //! Ties keep insertion order without a sequence number: events of one time always share a
 //! bucket, each bucket is appended to in push order, and a bucket is redistributed in its own
 //! order, so same-time events stay in the order they were pushed.
+//!
+//! A bucket is a list of fixed-size chunks, not one vector: a vector that doubles holds up to
+//! twice its events and copies them all as it grows, and every live pod has an event queued
+//! (its end), so that slack was part of each pod's cost. Chunks emptied by a spread are kept
+//! for the next pushes.
 
 use std::collections::VecDeque;
 
@@ -16,13 +21,26 @@ use podlab_cluster::SimTime;
 /// Buckets 1..=64: bucket `i` holds events whose time differs from `last` first in bit `i - 1`.
 const BUCKETS: usize = 65;
 
+/// Events a full chunk holds: big enough that a bucket's chunks are few, small enough that
+/// 65 partly filled buckets waste little.
+const CHUNK: usize = 512;
+
+/// Chunks kept for reuse at most (about 10 MB of 40-byte events).
+const SPARE_CHUNKS: usize = 512;
+
+/// One bucket's events in push order: full chunks, then one filling up. A bucket's first chunk
+/// grows as a vector does (a small run's buckets stay small); later ones are allocated whole.
+type Chunks<T> = Vec<Vec<(u64, T)>>;
+
 /// A monotone priority queue of events in virtual time.
 pub struct EventQueue<T> {
     /// The time of the last event popped (or settled); nothing earlier may be pushed.
     last: u64,
     /// Events at exactly `last`, in push order.
     now: VecDeque<T>,
-    buckets: Vec<Vec<(u64, T)>>,
+    buckets: Vec<Chunks<T>>,
+    /// Emptied chunks of full size, for the next pushes.
+    spare: Vec<Vec<(u64, T)>>,
     /// The earliest time in each bucket (`u64::MAX` when empty), so the queue's next time is
     /// known without settling — which would forbid pushes before it.
     mins: [u64; BUCKETS],
@@ -37,6 +55,7 @@ impl<T> Default for EventQueue<T> {
             last: 0,
             now: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            spare: Vec::new(),
             mins: [u64::MAX; BUCKETS],
             occupied: 0,
             len: 0,
@@ -62,11 +81,26 @@ impl<T> EventQueue<T> {
         if time == self.last {
             self.now.push_back(item);
         } else {
-            let b = bucket(time, self.last);
-            self.buckets[b].push((time, item));
-            self.mins[b] = self.mins[b].min(time);
-            self.occupied |= 1 << b;
+            self.push_into_bucket(time, item);
         }
+    }
+
+    /// Files an event later than `last` in the bucket its time names.
+    #[inline]
+    fn push_into_bucket(&mut self, time: u64, item: T) {
+        let b = bucket(time, self.last);
+        let chunks = &mut self.buckets[b];
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push((time, item)),
+            Some(_) => {
+                let mut chunk = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                chunk.push((time, item));
+                chunks.push(chunk);
+            }
+            None => chunks.push(vec![(time, item)]),
+        }
+        self.mins[b] = self.mins[b].min(time);
+        self.occupied |= 1 << b;
     }
 
     /// Makes `now` hold the earliest events, if there are any: the lowest occupied bucket's
@@ -79,17 +113,20 @@ impl<T> EventQueue<T> {
         let mut spread = std::mem::take(&mut self.buckets[b]);
         self.occupied &= !(1 << b);
         self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
-        for (time, item) in spread.drain(..) {
-            if time == self.last {
-                self.now.push_back(item);
-            } else {
-                let to = bucket(time, self.last);
-                self.buckets[to].push((time, item));
-                self.mins[to] = self.mins[to].min(time);
-                self.occupied |= 1 << to;
+        // Every event of bucket `b` lands in a lower bucket (or `now`), in its order.
+        for mut chunk in spread.drain(..) {
+            for (time, item) in chunk.drain(..) {
+                if time == self.last {
+                    self.now.push_back(item);
+                } else {
+                    self.push_into_bucket(time, item);
+                }
+            }
+            if chunk.capacity() == CHUNK && self.spare.len() < SPARE_CHUNKS {
+                self.spare.push(chunk);
             }
         }
-        // Keep the allocation for the next events that land in this bucket.
+        // Keep the list's allocation for the next chunks that land in this bucket.
         self.buckets[b] = spread;
     }
 
