@@ -178,6 +178,18 @@ impl FirstFitBench {
 /// the binary so `podlab bench` runs it from any folder.
 pub const SCALE_SCENARIO_YAML: &str = include_str!("../benches/scenarios/10k-nodes-1m-pods.yaml");
 
+/// The Google-cell day: 12,500 nodes, about 12M pods in one simulated day, sampled scoring.
+pub const GOOGLE_DAY_YAML: &str = include_str!("../benches/scenarios/google-cell-day.yaml");
+
+/// The Google-cell day at another size, for `--quick`: `nodes` nodes and the day's two
+/// workloads for `minutes` simulated minutes (about 8,000 pods a minute).
+pub fn google_day_text(nodes: usize, minutes: u64) -> String {
+    GOOGLE_DAY_YAML
+        .replace("count: 12500", &format!("count: {nodes}"))
+        .replace("duration: 24h", &format!("duration: {minutes}m"))
+        .replace("until: 24h", &format!("until: {minutes}m"))
+}
+
 /// A scenario of the scale scenario's shape at another size: `nodes` nodes (32 CPUs,
 /// 128 GiB), `pods` one-CPU, 2 GiB pods arriving one a millisecond and running a minute each.
 pub fn scale_scenario_text(nodes: usize, pods: usize) -> String {
@@ -313,5 +325,7 @@ mod tests {
             assert_eq!(live.nodes.len(), 3);
         }
         assert!(SCALE_SCENARIO_YAML.contains("count: 1000000"));
+        let day = crate::load_str("google-cell-day.yaml", &google_day_text(10, 1)).unwrap();
+        assert_eq!((day.nodes.len(), day.duration), (10, Some(podlab_cluster::SimDuration::from_secs(60))));
     }
 }

@@ -101,7 +101,7 @@ fn exploding_generated_workload() {
     let out = podlab(&["run", file.to_str().unwrap(), "--policy", "kubernetes"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("generates more than 5000000 pods"), "{stderr}");
+    assert!(stderr.contains("generates more than 16000000 pods"), "{stderr}");
     // A prefill of tasks asking no CPU would never fill the cell: refused at load.
     let prefill = sim(
         "  workload:\n    prefill: {cpuUtilisation: 0.5, tasks: {distribution: constant, value: \"1\"}, cpu: \"0\", memory: 1Mi}\n",

@@ -437,6 +437,11 @@ impl PodSpec {
         if per_container { (0..self.containers.len() as u16).map(Part::Container).collect() } else { vec![Part::Whole] }
     }
 
+    /// How many parts [`Pod::parts`] gives, without building them (reports ask for every pod).
+    pub fn part_count(&self, per_container: bool) -> usize {
+        if per_container { self.containers.len() } else { 1 }
+    }
+
     /// Human name of a part, for logs: `-` for the whole pod, else the container's name.
     pub fn part_name(&self, part: Part) -> &str {
         match part {

@@ -165,6 +165,12 @@ impl Records {
         debug_assert!(b.len() - start <= MAX_RECORD_BYTES, "a record of {} bytes", b.len() - start);
     }
 
+    /// The records of the rare kinds (those not kept as bytes: crashes, faults, taints,
+    /// offers…) in order, without decoding the rest: a report can ask whether a run had any.
+    pub fn rare(&self) -> &[Record] {
+        &self.others
+    }
+
     pub fn iter(&self) -> Iter<'_> {
         let bytes = self.chunks.first().map_or(&[][..], Vec::as_slice);
         Iter { records: self, chunk: 0, bytes, at: 0, time: SimTime::ZERO, other: 0 }

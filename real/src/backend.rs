@@ -608,7 +608,7 @@ impl<'s> DockerBackend<'s> {
                 let per_container = books.ended.iter().any(|(p, _)| matches!(p, Part::Container(_)));
                 !books.created
                     || (books.deleted && books.running.is_empty())
-                    || books.ended.len() == self.scenario.pods[i].parts(per_container).len()
+                    || books.ended.len() == self.scenario.pods[i].part_count(per_container)
             })
     }
 

@@ -89,7 +89,9 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
             None => spec.owner.clone(),
         }
     };
-    let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].parts(container).len();
+    let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].part_count(container);
+    // Which pods each node holds matters only at a node's crash: kept only in runs that have one.
+    let crashes = records.rare().iter().any(|r| matches!(r, Record::NodeCrashed { .. }));
     for s in records.iter().take_while(|s| s.time <= end) {
         match &s.record {
             Record::PodCreated { pod } => {
@@ -111,10 +113,17 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
                 }
             }
             Record::Bound { pod, part, node } => {
-                on_node.entry(*node).or_default().insert(*pod);
-                let n = bound_parts.entry(*pod).or_insert(0);
-                *n += 1;
-                if *n == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
+                if crashes {
+                    on_node.entry(*node).or_default().insert(*pod);
+                }
+                // A pod of one part is bound whole at once (nearly all pods: no map for them).
+                let parts = parts_of(pod, matches!(part, podlab_cluster::Part::Container(_)));
+                let all_bound = parts == 1 || {
+                    let n = bound_parts.entry(*pod).or_insert(0);
+                    *n += 1;
+                    *n == parts
+                };
+                if all_bound {
                     bound_parts.remove(pod);
                     by_binding.push(s.time.as_nanos().saturating_sub(created[pod.index()]));
                     if !started_any {
@@ -141,7 +150,7 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
                 deleted_by_owner.insert(*pod);
             }
             Record::Ended { pod, node, phase, .. } => {
-                if let Some(set) = on_node.get_mut(node) {
+                if crashes && let Some(set) = on_node.get_mut(node) {
                     set.remove(pod);
                 }
                 // A pod its own controller deleted (scaled down) was not lost.
@@ -193,8 +202,8 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
         m.pod_startup = Percentiles::of(by_start);
         m.pod_startup_excluding_pulls = Percentiles::of(by_start_without_pulls);
     } else {
-        m.pod_startup = Percentiles::of(by_binding.clone());
-        m.pod_startup_excluding_pulls = Percentiles::of(by_binding);
+        m.pod_startup = Percentiles::of(by_binding);
+        m.pod_startup_excluding_pulls = m.pod_startup.clone();
     }
     m.api_latency = api.into_iter().map(|(verb, v)| (verb, Percentiles::of(v))).collect();
     m.node_failure_detection = Percentiles::of(detections);

@@ -1,7 +1,7 @@
 //! What happened to each pod and group, rebuilt from a run's records alone (so the simulator
 //! and real mode are measured by the same code).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use podlab_cluster::few::Few;
 use podlab_cluster::scenario::Scenario;
@@ -17,6 +17,8 @@ pub struct PartRun {
     /// 0 for the whole pod, `i + 1` for container `i`.
     part: u16,
     phase: Phase,
+    /// While replaying: the part's current run (bound, not ended, not bound again since).
+    live: bool,
 }
 
 impl PartRun {
@@ -25,7 +27,7 @@ impl PartRun {
             Part::Whole => 0,
             Part::Container(i) => i.checked_add(1).expect("fewer than 65535 containers"),
         };
-        PartRun { bound_at, ended_at: MaybeTime::NONE, node, part, phase: Phase::Running }
+        PartRun { bound_at, ended_at: MaybeTime::NONE, node, part, phase: Phase::Running, live: true }
     }
 
     pub fn part(&self) -> Part {
@@ -89,8 +91,9 @@ impl PodOutcome {
         self.runs.iter().map(|r| r.node).collect::<BTreeSet<_>>().into_iter().collect()
     }
 
+    /// Its parts ran on more than one node.
     pub fn split(&self) -> bool {
-        self.nodes().len() > 1
+        self.runs.first().is_some_and(|first| self.runs.iter().any(|r| r.node != first.node))
     }
 
     pub fn per_container(&self) -> bool {
@@ -99,9 +102,9 @@ impl PodOutcome {
 
     pub fn phase(&self, parts: usize) -> Option<Phase> {
         self.created_at()?;
-        let ended: Vec<Phase> = self.runs.iter().filter_map(|r| r.ended().map(|(_, p)| p)).collect();
-        Some(if self.runs.len() == parts && ended.len() == parts {
-            if ended.contains(&Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
+        let ended = || self.runs.iter().filter_map(|r| r.ended().map(|(_, p)| p));
+        Some(if self.runs.len() == parts && ended().count() == parts {
+            if ended().any(|p| p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
         } else if self.runs.len() == parts {
             Phase::Running
         } else {
@@ -136,7 +139,8 @@ impl Outcomes {
     pub fn replay_first(scenario: &Scenario, records: &Records, until: SimTime, count: usize) -> Outcomes {
         let count = count.min(scenario.pods.len());
         let mut pods = vec![PodOutcome::default(); count];
-        let mut running: BTreeMap<(PodId, Part), usize> = BTreeMap::new();
+        // A part's current run is the one marked `live` in its pod's runs (nearly always the
+        // one run): no map of running parts.
         let mut partial_groups = BTreeSet::new();
         // Parts running per group, so whether another member runs is a subtraction rather
         // than a lookup per member at every failed attempt (a trace's big gangs fail thousands
@@ -154,32 +158,32 @@ impl Outcomes {
                 Record::PodDeleted { pod } => pods[pod.index()].deleted = true,
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
-                    if running.insert((*pod, *part), o.runs.len()).is_none() {
-                        if let Some(group) = scenario.pods[pod.index()].group {
-                            group_running[group.index()] += 1;
-                        }
+                    let rebound = o.runs.iter_mut().find(|r| r.live && r.part() == *part).map(|r| r.live = false);
+                    if rebound.is_none()
+                        && let Some(group) = scenario.pods[pod.index()].group
+                    {
+                        group_running[group.index()] += 1;
                     }
                     o.runs.push(PartRun::new(*part, *node, s.time));
-                    let parts = scenario.pods[pod.index()].parts(matches!(part, Part::Container(_))).len();
+                    let parts = scenario.pods[pod.index()].part_count(matches!(part, Part::Container(_)));
                     if o.runs.len() == parts {
                         o.scheduled_at = MaybeTime::some(s.time);
                     }
                 }
                 Record::Ended { pod, part, phase, .. } => {
-                    if let Some(i) = running.remove(&(*pod, *part)) {
-                        pods[pod.index()].runs[i].end(s.time, *phase);
+                    if let Some(run) = pods[pod.index()].runs.iter_mut().find(|r| r.live && r.part() == *part) {
+                        run.live = false;
+                        run.end(s.time, *phase);
                         if let Some(group) = scenario.pods[pod.index()].group {
                             group_running[group.index()] -= 1;
                         }
                     }
                 }
                 Record::Unschedulable { pod, part, .. } => {
-                    let runs_of = |p: PodId| {
-                        running.range((p, Part::Whole)..=(p, Part::Container(u16::MAX))).map(|((_, q), _)| *q)
-                    };
-                    let sibling_runs = runs_of(*pod).any(|q| q != *part);
-                    let own_running = runs_of(*pod).count();
                     let o = &mut pods[pod.index()];
+                    let running = || o.runs.iter().filter(|r| r.live).map(PartRun::part);
+                    let sibling_runs = running().any(|q| q != *part);
+                    let own_running = running().count();
                     o.unschedulable_attempts = o.unschedulable_attempts.saturating_add(1);
                     o.partial |= sibling_runs;
                     if let Some(group) = scenario.pods[pod.index()].group {
@@ -197,7 +201,7 @@ impl Outcomes {
 
     /// How many parts a pod has under the policy that placed it.
     pub fn parts(&self, scenario: &Scenario, pod: PodId) -> usize {
-        scenario.pods[pod.index()].parts(self.pods[pod.index()].per_container()).len()
+        scenario.pods[pod.index()].part_count(self.pods[pod.index()].per_container())
     }
 
     pub fn phase(&self, scenario: &Scenario, pod: PodId) -> Option<Phase> {
@@ -206,7 +210,8 @@ impl Outcomes {
 
     /// The distinct nodes a group's members ran on.
     pub fn group_nodes(&self, members: &[PodId]) -> Vec<NodeId> {
-        members.iter().flat_map(|m| self.pods[m.index()].nodes()).collect::<BTreeSet<_>>().into_iter().collect()
+        let runs = members.iter().flat_map(|m| self.pods[m.index()].runs.iter());
+        runs.map(|r| r.node).collect::<BTreeSet<_>>().into_iter().collect()
     }
 
     /// How many of a group's members were wholly placed.

@@ -118,6 +118,27 @@ impl Jobs {
     }
 }
 
+/// One scheduler's books while its notes are read.
+#[derive(Clone, Default)]
+struct SchedulerBooks {
+    stats: Option<SchedulerMetrics>,
+    /// The busy time of its attempt in flight.
+    in_flight: Option<u64>,
+    /// Busy time by day of the run.
+    daily: Vec<u64>,
+    /// Busy time of attempts that placed something.
+    paper_busy: u64,
+}
+
+impl SchedulerBooks {
+    fn of(books: &mut Vec<SchedulerBooks>, by: ControllerId) -> &mut SchedulerBooks {
+        if books.len() <= by.index() {
+            books.resize(by.index() + 1, SchedulerBooks::default());
+        }
+        &mut books[by.index()]
+    }
+}
+
 /// A job's arrival (its first task's), unscheduled tasks and last binding, in ns (`NONE`: never).
 #[derive(Clone, Copy)]
 struct JobTimes {
@@ -218,10 +239,10 @@ pub fn scheduling_metrics(
     // Attempts per (scheduler, job): the first scheduler's count inline, any other's aside.
     let mut attempted: Vec<(ControllerId, u32)> = vec![(ControllerId(u16::MAX), 0); job_count];
     let mut attempted_by_others: BTreeMap<(ControllerId, usize), u32> = BTreeMap::new();
-    // Per scheduler: the busy time of its attempt in flight, and the days' busy time.
-    let mut in_flight: BTreeMap<ControllerId, (SimTime, u64)> = BTreeMap::new();
-    let mut daily: BTreeMap<ControllerId, BTreeMap<u64, u64>> = BTreeMap::new();
-    let mut paper_busy: BTreeMap<ControllerId, u64> = BTreeMap::new();
+    // Per scheduler, by controller id (every attempt writes two notes: no name is looked up
+    // for them): its counts, the busy time of its attempt in flight, the busy time of each
+    // day, and of attempts that placed something.
+    let mut books: Vec<SchedulerBooks> = Vec::new();
 
     // Holdings and deadlocks.
     let mut locked = Meter::default();
@@ -265,16 +286,22 @@ pub fn scheduling_metrics(
                         _ => attempted_by_others.entry((*by, j)).or_insert(0),
                     };
                     *n += 1;
-                    let stats = m.schedulers.entry(name(*by)).or_default();
+                    let b = SchedulerBooks::of(&mut books, *by);
+                    let stats = b.stats.get_or_insert_default();
                     stats.attempts += 1;
                     stats.retries += u64::from(*n > 1);
                     stats.busy_ns += busy.as_nanos();
-                    in_flight.insert(*by, (s.time, busy.as_nanos()));
-                    *daily.entry(*by).or_default().entry(s.time.as_nanos() / DAY_NS).or_insert(0) += busy.as_nanos();
+                    b.in_flight = Some(busy.as_nanos());
+                    let day = (s.time.as_nanos() / DAY_NS) as usize;
+                    if b.daily.len() <= day {
+                        b.daily.resize(day + 1, 0);
+                    }
+                    b.daily[day] += busy.as_nanos();
                 }
                 Note::AttemptDone { placed, conflicts, .. } => {
-                    let busy = in_flight.remove(by).map_or(0, |(_, b)| b);
-                    let stats = m.schedulers.entry(name(*by)).or_default();
+                    let b = SchedulerBooks::of(&mut books, *by);
+                    let busy = b.in_flight.take().unwrap_or(0);
+                    let stats = b.stats.get_or_insert_default();
                     if *conflicts > 0 {
                         stats.conflicted_attempts += 1;
                         stats.wasted_ns += busy;
@@ -282,7 +309,7 @@ pub fn scheduling_metrics(
                         stats.useful_ns += busy;
                     }
                     if *placed > 0 {
-                        *paper_busy.entry(*by).or_insert(0) += busy;
+                        b.paper_busy += busy;
                     }
                 }
                 Note::Abandoned { .. } => m.jobs.abandoned += 1,
@@ -368,6 +395,18 @@ pub fn scheduling_metrics(
         m.deadlocks.total_ns += length;
         m.deadlocks.longest_ns = m.deadlocks.longest_ns.max(length);
     }
+    // By name, as the summary shows them (a name two controllers share adds them up).
+    for (id, b) in books.iter().enumerate() {
+        if let Some(stats) = &b.stats {
+            let into = m.schedulers.entry(name(ControllerId(id as u16))).or_default();
+            into.attempts += stats.attempts;
+            into.retries += stats.retries;
+            into.conflicted_attempts += stats.conflicted_attempts;
+            into.busy_ns += stats.busy_ns;
+            into.useful_ns += stats.useful_ns;
+            into.wasted_ns += stats.wasted_ns;
+        }
+    }
     m.locked_in_offers = locked.result();
     m.reserved_at_permit = reserved.result();
     m.hoarded = hoarded.result();
@@ -399,7 +438,8 @@ pub fn scheduling_metrics(
         let id = ControllerId(id as u16);
         let Some(stats) = m.schedulers.get_mut(name) else { continue };
         stats.busyness = stats.busy_ns as f64 / end_ns as f64;
-        stats.busyness_paper = paper_busy.get(&id).copied().unwrap_or(0) as f64 / end_ns as f64;
+        let b = books.get(id.index());
+        stats.busyness_paper = b.map_or(0, |b| b.paper_busy) as f64 / end_ns as f64;
         let successes = stats.attempts - stats.conflicted_attempts;
         stats.conflict_fraction =
             if successes == 0 { 0.0 } else { stats.conflicted_attempts as f64 / successes as f64 };
@@ -407,7 +447,7 @@ pub fn scheduling_metrics(
         let mut fractions: Vec<f64> = (0..days)
             .map(|d| {
                 let length = (end_ns - d * DAY_NS).min(DAY_NS);
-                daily.get(&id).and_then(|b| b.get(&d)).copied().unwrap_or(0) as f64 / length as f64
+                b.and_then(|b| b.daily.get(d as usize)).copied().unwrap_or(0) as f64 / length as f64
             })
             .collect();
         let med = median(&mut fractions);

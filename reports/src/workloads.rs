@@ -85,7 +85,7 @@ fn job_key(scenario: &Scenario, pod: PodId) -> Option<String> {
 
 /// How many parts a pod has, from the kind of part bound.
 fn parts_of(scenario: &Scenario, pod: PodId, part: Part) -> usize {
-    scenario.pods[pod.index()].parts(matches!(part, Part::Container(_))).len()
+    scenario.pods[pod.index()].part_count(matches!(part, Part::Container(_)))
 }
 
 /// Replays one Deployment's records up to `until`.

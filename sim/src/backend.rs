@@ -404,7 +404,7 @@ impl SimBackend {
 
     fn booked_phase(&self, pod: PodId) -> Phase {
         let books = &self.pods[pod.index()].parts;
-        let parts = self.scenario.pods[pod.index()].parts(self.per_container(pod)).len();
+        let parts = self.scenario.pods[pod.index()].part_count(self.per_container(pod));
         let ended = || books.iter().filter_map(|b| b.ended);
         if ended().count() == parts {
             if ended().any(|p| p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
