@@ -468,8 +468,9 @@ impl PodSpec {
 /// A gang: pods that belong together (scheduler-plugins `PodGroup`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodGroup {
-    pub namespace: String,
-    pub name: String,
+    /// Inline when short, as a pod's name: a trace or generator makes a group per job.
+    pub namespace: EcoString,
+    pub name: EcoString,
     pub min_member: u32,
     pub schedule_timeout: Option<SimDuration>,
     pub min_resources: Option<Resources>,
@@ -477,7 +478,7 @@ pub struct PodGroup {
 
 impl PodGroup {
     pub fn key(&self) -> String {
-        if self.namespace == "default" { self.name.clone() } else { format!("{}/{}", self.namespace, self.name) }
+        if self.namespace == "default" { self.name.to_string() } else { format!("{}/{}", self.namespace, self.name) }
     }
 }
 

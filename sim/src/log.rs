@@ -133,6 +133,17 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         out.push_str(" node=");
         out.push_str(node_name(node));
     };
+    // A job as `Key` writes it with its prefix: `pod/…` or `group/…`.
+    let push_job = |out: &mut String, job: &JobRef| match job {
+        JobRef::Pod(p) => {
+            out.push_str("pod/");
+            push_key(out, &scenario.pods[p.index()].namespace, &scenario.pods[p.index()].name);
+        }
+        JobRef::Group(g) => {
+            out.push_str("group/");
+            push_key(out, &scenario.groups[g.index()].namespace, &scenario.groups[g.index()].name);
+        }
+    };
     match record {
         Record::Bound { pod, part, node } => return placement(out, " bound pod=", *pod, *part, *node),
         Record::Ended { pod, part, node, phase } => {
@@ -141,24 +152,30 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
             out.push_str(phase.as_str());
             return;
         }
-        Record::Note { by, note: Note::Attempt { job: JobRef::Pod(pod), tasks, busy } } => {
+        Record::GroupCreated { group } => {
+            number(out, time.0);
+            out.push_str(" group-created group=");
+            let group = &scenario.groups[group.index()];
+            return push_key(out, &group.namespace, &group.name);
+        }
+        Record::Note { by, note: Note::Attempt { job, tasks, busy } } => {
             number(out, time.0);
             out.push_str(" attempt by=");
             out.push_str(controllers.get(by.index()).map_or("?", String::as_str));
-            out.push_str(" job=pod/");
-            push_key(out, &scenario.pods[pod.index()].namespace, &scenario.pods[pod.index()].name);
+            out.push_str(" job=");
+            push_job(out, job);
             out.push_str(" tasks=");
             number(out, u64::from(*tasks));
             out.push_str(" busy_ns=");
             number(out, busy.as_nanos());
             return;
         }
-        Record::Note { by, note: Note::AttemptDone { job: JobRef::Pod(pod), placed, conflicts } } => {
+        Record::Note { by, note: Note::AttemptDone { job, placed, conflicts } } => {
             number(out, time.0);
             out.push_str(" attempt-done by=");
             out.push_str(controllers.get(by.index()).map_or("?", String::as_str));
-            out.push_str(" job=pod/");
-            push_key(out, &scenario.pods[pod.index()].namespace, &scenario.pods[pod.index()].name);
+            out.push_str(" job=");
+            push_job(out, job);
             out.push_str(" placed=");
             number(out, u64::from(*placed));
             out.push_str(" conflicts=");
@@ -168,9 +185,7 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         _ => {}
     }
     let _ = match record {
-        Record::GroupCreated { group } => {
-            write!(out, "{} group-created group={}", time.0, scenario.groups[group.index()].key())
-        }
+        Record::GroupCreated { .. } => unreachable!("written piece by piece above"),
         Record::NodeAdded { node } => {
             write!(
                 out,
@@ -283,12 +298,7 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
             };
             let fw = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map_or("?", String::as_str);
             match note {
-                Note::Attempt { job: j, tasks, busy } => {
-                    write!(out, "{} attempt by={by} job={} tasks={tasks} busy_ns={}", time.0, job(j), busy.as_nanos())
-                }
-                Note::AttemptDone { job: j, placed, conflicts } => {
-                    write!(out, "{} attempt-done by={by} job={} placed={placed} conflicts={conflicts}", time.0, job(j))
-                }
+                Note::Attempt { .. } | Note::AttemptDone { .. } => unreachable!("written piece by piece above"),
                 Note::Abandoned { job: j } => write!(out, "{} abandoned by={by} job={}", time.0, job(j)),
                 Note::Reserved { pod, part, node } => write!(
                     out,

@@ -446,6 +446,7 @@ impl<'a> Loader<'a> {
                 }
             };
             let min_resources = m.spec.min_resources.as_ref().map(|r| doc.resources(r)).transpose()?;
+            let (namespace, name) = (namespace.into(), name.into());
             groups.push(Arc::new(PodGroup { namespace, name, min_member, schedule_timeout, min_resources }));
             group_pos.push(pos);
         }
@@ -485,8 +486,8 @@ impl<'a> Loader<'a> {
                     }
                 };
                 groups.push(Arc::new(PodGroup {
-                    namespace: namespace.clone(),
-                    name,
+                    namespace: namespace.as_str().into(),
+                    name: name.into(),
                     min_member,
                     schedule_timeout: None,
                     min_resources: None,
@@ -886,7 +887,7 @@ impl<'a> Loader<'a> {
                 (Some(id), _) => id,
                 (None, Some(base)) if find(groups, base).is_some() => {
                     let template = &groups[find(groups, base).expect("checked")];
-                    let replica = PodGroup { name: group_name.clone(), ..(**template).clone() };
+                    let replica = PodGroup { name: group_name.as_str().into(), ..(**template).clone() };
                     groups.push(Arc::new(replica));
                     groups.len() - 1
                 }

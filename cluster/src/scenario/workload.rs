@@ -159,8 +159,8 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
             min_resources.set(name, value * u64::from(tasks));
         }
         s.groups.push(Arc::new(PodGroup {
-            namespace: template.namespace.clone(),
-            name: name.to_string(),
+            namespace: template.namespace.as_str().into(),
+            name: name.into(),
             min_member: tasks,
             schedule_timeout: None,
             min_resources: Some(min_resources),
