@@ -29,7 +29,8 @@ const CHUNK: usize = 512;
 const SPARE_CHUNKS: usize = 512;
 
 /// One bucket's events in push order: full chunks, then one filling up. A bucket's first chunk
-/// grows as a vector does (a small run's buckets stay small); later ones are allocated whole.
+/// grows as a vector does (a small run's buckets stay small) and stays when the bucket is
+/// spread; later ones are allocated whole, or reused.
 type Chunks<T> = Vec<Vec<(u64, T)>>;
 
 /// A monotone priority queue of events in virtual time.
@@ -114,6 +115,7 @@ impl<T> EventQueue<T> {
         self.occupied &= !(1 << b);
         self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
         // Every event of bucket `b` lands in a lower bucket (or `now`), in its order.
+        let mut first: Option<Vec<(u64, T)>> = None;
         for mut chunk in spread.drain(..) {
             for (time, item) in chunk.drain(..) {
                 if time == self.last {
@@ -122,11 +124,15 @@ impl<T> EventQueue<T> {
                     self.push_into_bucket(time, item);
                 }
             }
-            if chunk.capacity() == CHUNK && self.spare.len() < SPARE_CHUNKS {
+            if first.is_none() {
+                first = Some(chunk);
+            } else if chunk.capacity() == CHUNK && self.spare.len() < SPARE_CHUNKS {
                 self.spare.push(chunk);
             }
         }
-        // Keep the list's allocation for the next chunks that land in this bucket.
+        // The bucket keeps its first chunk, emptied, for the next events that land in it (a
+        // small queue's buckets then allocate nothing as they fill and empty).
+        spread.extend(first);
         self.buckets[b] = spread;
     }
 
