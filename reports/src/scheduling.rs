@@ -54,6 +54,18 @@ pub struct SchedulerMetrics {
     pub busyness_daily_mad: f64,
 }
 
+impl SchedulerMetrics {
+    /// Adds another's counts and times (not the ratios computed from them).
+    fn add_counts(&mut self, other: &SchedulerMetrics) {
+        self.attempts += other.attempts;
+        self.retries += other.retries;
+        self.conflicted_attempts += other.conflicted_attempts;
+        self.busy_ns += other.busy_ns;
+        self.useful_ns += other.useful_ns;
+        self.wasted_ns += other.wasted_ns;
+    }
+}
+
 /// Resource-time held without running anything.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct IdleHolding {
@@ -398,13 +410,7 @@ pub fn scheduling_metrics(
     // By name, as the summary shows them (a name two controllers share adds them up).
     for (id, b) in books.iter().enumerate() {
         if let Some(stats) = &b.stats {
-            let into = m.schedulers.entry(name(ControllerId(id as u16))).or_default();
-            into.attempts += stats.attempts;
-            into.retries += stats.retries;
-            into.conflicted_attempts += stats.conflicted_attempts;
-            into.busy_ns += stats.busy_ns;
-            into.useful_ns += stats.useful_ns;
-            into.wasted_ns += stats.wasted_ns;
+            m.schedulers.entry(name(ControllerId(id as u16))).or_default().add_counts(stats);
         }
     }
     m.locked_in_offers = locked.result();
@@ -464,12 +470,7 @@ fn total(each: &BTreeMap<String, SchedulerMetrics>) -> SchedulerMetrics {
     let mut t = SchedulerMetrics::default();
     let n = each.len().max(1) as f64;
     for m in each.values() {
-        t.attempts += m.attempts;
-        t.retries += m.retries;
-        t.conflicted_attempts += m.conflicted_attempts;
-        t.busy_ns += m.busy_ns;
-        t.useful_ns += m.useful_ns;
-        t.wasted_ns += m.wasted_ns;
+        t.add_counts(m);
         t.busyness += m.busyness / n;
         t.busyness_paper += m.busyness_paper / n;
         t.busyness_daily_median += m.busyness_daily_median / n;
