@@ -17,8 +17,6 @@ pub struct PartRun {
     /// 0 for the whole pod, `i + 1` for container `i`.
     part: u16,
     phase: Phase,
-    /// While replaying: the part's current run (bound, not ended, not bound again since).
-    live: bool,
 }
 
 impl PartRun {
@@ -27,7 +25,7 @@ impl PartRun {
             Part::Whole => 0,
             Part::Container(i) => i.checked_add(1).expect("fewer than 65535 containers"),
         };
-        PartRun { bound_at, ended_at: MaybeTime::NONE, node, part, phase: Phase::Running, live: true }
+        PartRun { bound_at, ended_at: MaybeTime::NONE, node, part, phase: Phase::Running }
     }
 
     pub fn part(&self) -> Part {
@@ -86,6 +84,20 @@ impl PodOutcome {
         self.scheduled_at.get()
     }
 
+    /// The part's current run: its last, if it has not ended (a part bound again without an
+    /// end leaves its earlier run unended but no longer current).
+    fn current_run(&mut self, part: Part) -> Option<&mut PartRun> {
+        self.runs.iter_mut().rev().find(|r| r.part() == part).filter(|r| r.ended().is_none())
+    }
+
+    /// The parts running now: those whose current run is unended.
+    fn running_parts(&self) -> impl Iterator<Item = Part> + '_ {
+        let runs = &self.runs;
+        (0..runs.len())
+            .filter(move |&i| runs[i].ended().is_none() && !runs[i + 1..].iter().any(|r| r.part == runs[i].part))
+            .map(move |i| runs[i].part())
+    }
+
     /// The distinct nodes its parts ran on, in id order.
     pub fn nodes(&self) -> Vec<NodeId> {
         self.runs.iter().map(|r| r.node).collect::<BTreeSet<_>>().into_iter().collect()
@@ -139,8 +151,8 @@ impl Outcomes {
     pub fn replay_first(scenario: &Scenario, records: &Records, until: SimTime, count: usize) -> Outcomes {
         let count = count.min(scenario.pods.len());
         let mut pods = vec![PodOutcome::default(); count];
-        // A part's current run is the one marked `live` in its pod's runs (nearly always the
-        // one run): no map of running parts.
+        // A part's current run is found in its pod's runs (nearly always the one run): no map
+        // of running parts.
         let mut partial_groups = BTreeSet::new();
         // Parts running per group, so whether another member runs is a subtraction rather
         // than a lookup per member at every failed attempt (a trace's big gangs fail thousands
@@ -158,8 +170,7 @@ impl Outcomes {
                 Record::PodDeleted { pod } => pods[pod.index()].deleted = true,
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
-                    let rebound = o.runs.iter_mut().find(|r| r.live && r.part() == *part).map(|r| r.live = false);
-                    if rebound.is_none()
+                    if o.current_run(*part).is_none()
                         && let Some(group) = scenario.pods[pod.index()].group
                     {
                         group_running[group.index()] += 1;
@@ -171,8 +182,7 @@ impl Outcomes {
                     }
                 }
                 Record::Ended { pod, part, phase, .. } => {
-                    if let Some(run) = pods[pod.index()].runs.iter_mut().find(|r| r.live && r.part() == *part) {
-                        run.live = false;
+                    if let Some(run) = pods[pod.index()].current_run(*part) {
                         run.end(s.time, *phase);
                         if let Some(group) = scenario.pods[pod.index()].group {
                             group_running[group.index()] -= 1;
@@ -181,9 +191,8 @@ impl Outcomes {
                 }
                 Record::Unschedulable { pod, part, .. } => {
                     let o = &mut pods[pod.index()];
-                    let running = || o.runs.iter().filter(|r| r.live).map(PartRun::part);
-                    let sibling_runs = running().any(|q| q != *part);
-                    let own_running = running().count();
+                    let sibling_runs = o.running_parts().any(|q| q != *part);
+                    let own_running = o.running_parts().count();
                     o.unschedulable_attempts = o.unschedulable_attempts.saturating_add(1);
                     o.partial |= sibling_runs;
                     if let Some(group) = scenario.pods[pod.index()].group {

@@ -234,17 +234,14 @@ pub fn scheduling_metrics(
     }
     let job_times = |j: usize| match j.checked_sub(jobs.pods) {
         Some(g) => groups[g],
-        None => {
-            let (pod, o) = (PodId(j as u32), outcomes.pods.get(j));
-            match o.and_then(|o| Some((o.created_at()?, o.scheduled_at()))) {
-                Some((at, scheduled)) if scenario.pods[j].group.is_none() && by_scheduler(pod) => JobTimes {
-                    created: at.as_nanos(),
-                    tasks_left: u32::from(scheduled.is_none()),
-                    done_at: scheduled.map_or(NONE, SimTime::as_nanos),
-                },
-                _ => JobTimes { created: NONE, tasks_left: 0, done_at: NONE },
-            }
-        }
+        None => match outcomes.pods.get(j).and_then(|o| Some((o.created_at()?, o.scheduled_at()))) {
+            Some((at, scheduled)) if scenario.pods[j].group.is_none() && by_scheduler(PodId(j as u32)) => JobTimes {
+                created: at.as_nanos(),
+                tasks_left: u32::from(scheduled.is_none()),
+                done_at: scheduled.map_or(NONE, SimTime::as_nanos),
+            },
+            _ => JobTimes { created: NONE, tasks_left: 0, done_at: NONE },
+        },
     };
     let job_count = jobs.len(scenario);
     let mut first_attempt = vec![NONE; job_count];
@@ -417,27 +414,31 @@ pub fn scheduling_metrics(
     m.reserved_at_permit = reserved.result();
     m.hoarded = hoarded.result();
 
+    // The reports' peak: a run may have a million jobs. The attempt counts are done with, and
+    // each wait distribution is gathered on its own into a vector of its exact size (counted
+    // in the pass that counts the jobs).
     drop(attempted);
     let jobs_with = || {
         first_attempt.iter().enumerate().map(|(j, &first)| (job_times(j), first)).filter(|(job, _)| job.created != NONE)
     };
+    let to_first_attempt = |(job, first): (JobTimes, u64)| (first != NONE).then(|| first.saturating_sub(job.created));
+    let to_fully_scheduled = |(job, _): (JobTimes, u64)| {
+        (job.tasks_left == 0 && job.done_at != NONE).then(|| job.done_at.saturating_sub(job.created))
+    };
+    let (mut attempted_jobs, mut scheduled_jobs) = (0, 0);
     for (job, first) in jobs_with() {
         m.jobs.total += 1;
         m.jobs.fully_scheduled += u64::from(job.tasks_left == 0);
         m.jobs.never_attempted += u64::from(first == NONE);
+        attempted_jobs += usize::from(to_first_attempt((job, first)).is_some());
+        scheduled_jobs += usize::from(to_fully_scheduled((job, first)).is_some());
     }
-    // One distribution at a time, each in a vector of its exact size: a run may have a million
-    // jobs, and this is the reports' peak.
-    let distribution = |wait: fn(JobTimes, u64) -> Option<u64>| {
-        let mut values = Vec::with_capacity(jobs_with().filter_map(|(job, first)| wait(job, first)).count());
-        values.extend(jobs_with().filter_map(|(job, first)| wait(job, first)));
-        Percentiles::of(values)
-    };
-    m.jobs.wait_to_first_attempt =
-        distribution(|job, first| (first != NONE).then(|| first.saturating_sub(job.created)));
-    m.jobs.wait_to_fully_scheduled = distribution(|job, _| {
-        (job.tasks_left == 0 && job.done_at != NONE).then(|| job.done_at.saturating_sub(job.created))
-    });
+    let mut waits = Vec::with_capacity(attempted_jobs);
+    waits.extend(jobs_with().filter_map(to_first_attempt));
+    m.jobs.wait_to_first_attempt = Percentiles::of(waits);
+    let mut waits = Vec::with_capacity(scheduled_jobs);
+    waits.extend(jobs_with().filter_map(to_fully_scheduled));
+    m.jobs.wait_to_fully_scheduled = Percentiles::of(waits);
 
     let end_ns = end.as_nanos().max(1);
     for (id, name) in controllers.iter().enumerate() {

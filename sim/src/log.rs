@@ -120,6 +120,14 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         let pod = &scenario.pods[p.index()];
         Key { namespace: &pod.namespace, name: &pod.name, prefix: "" }
     };
+    // A job's key with its prefix: `pod/…` or `group/…`.
+    let job_key = |j: &JobRef| match j {
+        JobRef::Group(g) => {
+            let group = &scenario.groups[g.index()];
+            Key { namespace: &group.namespace, name: &group.name, prefix: "group/" }
+        }
+        JobRef::Pod(p) => Key { prefix: "pod/", ..pod_key(*p) },
+    };
     let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
     let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part);
     // The kinds every pod writes, pushed piece by piece: the formatting machinery was most of
@@ -133,16 +141,11 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         out.push_str(" node=");
         out.push_str(node_name(node));
     };
-    // A job as `Key` writes it with its prefix: `pod/…` or `group/…`.
-    let push_job = |out: &mut String, job: &JobRef| match job {
-        JobRef::Pod(p) => {
-            out.push_str("pod/");
-            push_key(out, &scenario.pods[p.index()].namespace, &scenario.pods[p.index()].name);
-        }
-        JobRef::Group(g) => {
-            out.push_str("group/");
-            push_key(out, &scenario.groups[g.index()].namespace, &scenario.groups[g.index()].name);
-        }
+    // A job's key as its `Display` writes it, pushed piece by piece.
+    let push_job = |out: &mut String, job: &JobRef| {
+        let key = job_key(job);
+        out.push_str(key.prefix);
+        push_key(out, key.namespace, key.name);
     };
     match record {
         Record::Bound { pod, part, node } => return placement(out, " bound pod=", *pod, *part, *node),
@@ -289,17 +292,10 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         ),
         Record::Note { by, note } => {
             let by = controllers.get(by.index()).map_or("?", String::as_str);
-            let job = |j: &JobRef| match j {
-                JobRef::Group(g) => {
-                    let group = &scenario.groups[g.index()];
-                    Key { namespace: &group.namespace, name: &group.name, prefix: "group/" }
-                }
-                JobRef::Pod(p) => Key { prefix: "pod/", ..pod_key(*p) },
-            };
             let fw = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map_or("?", String::as_str);
             match note {
                 Note::Attempt { .. } | Note::AttemptDone { .. } => unreachable!("written piece by piece above"),
-                Note::Abandoned { job: j } => write!(out, "{} abandoned by={by} job={}", time.0, job(j)),
+                Note::Abandoned { job: j } => write!(out, "{} abandoned by={by} job={}", time.0, job_key(j)),
                 Note::Reserved { pod, part, node } => write!(
                     out,
                     "{} reserved by={by} pod={} part={} node={}",
