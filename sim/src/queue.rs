@@ -1,9 +1,11 @@
 //! The event queue: a radix heap over integer virtual time, first-in first-out among events
 //! at one instant. Virtual time never goes back, so the queue is monotone — every push is at or
 //! after the last time popped — and a radix heap fits: an event sits in the bucket named by the
-//! highest bit in which its time differs from the last time popped, moves only towards bucket 0,
-//! and so costs O(log T) amortised moves of contiguous memory instead of a binary heap's
-//! cache-missing sift through a million entries.
+//! highest hexadecimal digit in which its time differs from the last time popped (and that
+//! digit's value), moves only towards lower buckets, and so costs O(log₁₆ T) amortised moves of
+//! contiguous memory instead of a binary heap's cache-missing sift through a million entries.
+//! Digits rather than bits: an event pushed half a millisecond ahead moves about 5 times on its
+//! way out, not 19.
 //!
 //! Ties keep insertion order without a sequence number: events of one time always share a
 //! bucket, each bucket is appended to in push order, and a bucket is redistributed in its own
@@ -18,11 +20,17 @@ use std::collections::VecDeque;
 
 use podlab_cluster::SimTime;
 
-/// Buckets 1..=64: bucket `i` holds events whose time differs from `last` first in bit `i - 1`.
-const BUCKETS: usize = 65;
+/// Bits of one digit: a level's buckets are its digit's 16 values.
+const DIGIT_BITS: u32 = 4;
+const RADIX: usize = 1 << DIGIT_BITS;
+const LEVELS: usize = (u64::BITS / DIGIT_BITS) as usize;
+/// Bucket `level * RADIX + d` holds events whose time first differs from `last` in digit
+/// `level`, where it is `d` (greater than `last`'s). Every event of a bucket is earlier than
+/// every event of a higher one.
+const BUCKETS: usize = LEVELS * RADIX;
 
 /// Events a full chunk holds: big enough that a bucket's chunks are few, small enough that
-/// 65 partly filled buckets waste little.
+/// partly filled buckets waste little.
 const CHUNK: usize = 512;
 
 /// Chunks kept for reuse at most (about 10 MB of 40-byte events).
@@ -44,9 +52,11 @@ pub struct EventQueue<T> {
     spare: Vec<Vec<(u64, T)>>,
     /// The earliest time in each bucket (`u64::MAX` when empty), so the queue's next time is
     /// known without settling — which would forbid pushes before it.
-    mins: [u64; BUCKETS],
-    /// Bit `i` set when `buckets[i]` is not empty (bit 0 unused).
-    occupied: u128,
+    mins: Vec<u64>,
+    /// Bit `level` set when a bucket of that level is not empty.
+    levels: u16,
+    /// Per level, bit `d` set when its bucket `d` is not empty.
+    digits: [u16; LEVELS],
     len: usize,
 }
 
@@ -57,15 +67,20 @@ impl<T> Default for EventQueue<T> {
             now: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             spare: Vec::new(),
-            mins: [u64::MAX; BUCKETS],
-            occupied: 0,
+            mins: vec![u64::MAX; BUCKETS],
+            levels: 0,
+            digits: [0; LEVELS],
             len: 0,
         }
     }
 }
 
+/// The bucket of `time`, later than `last`.
+#[inline]
 fn bucket(time: u64, last: u64) -> usize {
-    (u64::BITS - (time ^ last).leading_zeros()) as usize
+    let level = (u64::BITS - 1 - (time ^ last).leading_zeros()) / DIGIT_BITS;
+    let digit = (time >> (level * DIGIT_BITS)) as usize & (RADIX - 1);
+    level as usize * RADIX + digit
 }
 
 impl<T> EventQueue<T> {
@@ -101,18 +116,31 @@ impl<T> EventQueue<T> {
             None => chunks.push(vec![(time, item)]),
         }
         self.mins[b] = self.mins[b].min(time);
-        self.occupied |= 1 << b;
+        self.levels |= 1 << (b / RADIX);
+        self.digits[b / RADIX] |= 1 << (b % RADIX);
+    }
+
+    /// The lowest bucket that is not empty, if any.
+    #[inline]
+    fn lowest(&self) -> Option<usize> {
+        let level = self.levels.trailing_zeros() as usize;
+        (level < LEVELS).then(|| level * RADIX + self.digits[level].trailing_zeros() as usize)
     }
 
     /// Makes `now` hold the earliest events, if there are any: the lowest occupied bucket's
-    /// minimum becomes `last` and that bucket is spread over the buckets below it.
+    /// minimum becomes `last` and that bucket is spread over the buckets below it (its events
+    /// share every digit down to its own with the new `last`, so each lands a level lower).
     fn settle(&mut self) {
-        if !self.now.is_empty() || self.occupied == 0 {
+        if !self.now.is_empty() {
             return;
         }
-        let b = self.occupied.trailing_zeros() as usize;
+        let Some(b) = self.lowest() else { return };
         let mut spread = std::mem::take(&mut self.buckets[b]);
-        self.occupied &= !(1 << b);
+        let level = b / RADIX;
+        self.digits[level] &= !(1 << (b % RADIX));
+        if self.digits[level] == 0 {
+            self.levels &= !(1 << level);
+        }
         self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
         // Every event of bucket `b` lands in a lower bucket (or `now`), in its order.
         let mut first: Option<Vec<(u64, T)>> = None;
@@ -150,7 +178,7 @@ impl<T> EventQueue<T> {
         if !self.now.is_empty() {
             return Some(SimTime(self.last));
         }
-        (self.occupied != 0).then(|| SimTime(self.mins[self.occupied.trailing_zeros() as usize]))
+        self.lowest().map(|b| SimTime(self.mins[b]))
     }
 
     pub fn len(&self) -> usize {
