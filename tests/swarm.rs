@@ -98,15 +98,9 @@ fn random_scenarios_under_random_faults_keep_the_invariants() {
                 // the cell-wide offer invariant flags it (ARCHITECTURE.md names this). Here
                 // the master is the only binder, as in Mesos.
                 s.workload.prefill = None;
-                s.pods = s
-                    .pods
-                    .iter()
-                    .map(|p| {
-                        let mut p = (**p).clone();
-                        p.node_name = None;
-                        std::sync::Arc::new(p)
-                    })
-                    .collect();
+                for p in &mut s.pods {
+                    p.node_name = None;
+                }
             }
             // The fault plan's own stream: the swarm's draws stay as they were.
             let rng = &mut stream(seed, "swarm/faults");

@@ -7,7 +7,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use podlab_cluster::config::GpuScoring;
 use podlab_cluster::gpu::{GpuDemand, GpuSlots, MILLI_PER_GPU};
@@ -51,7 +50,7 @@ pub(crate) fn remove(node: &mut NodeInfo, unit: &Unit<'_>) {
 struct DemandGroup {
     demand: GpuDemand,
     /// A pod of the group, for its node selector and affinity; `None` when it has neither.
-    constrained: Option<Arc<Pod>>,
+    constrained: Option<Pod>,
     /// `fit_weight[i]`: pods of the group asking at most `cpus[i - 1]` CPU (`fit_weight[0] = 0`).
     fit_weight: Vec<u64>,
     weight: u64,
@@ -69,7 +68,7 @@ pub struct TargetWorkload {
 }
 
 impl TargetWorkload {
-    pub fn from_pods<'p>(pods: impl Iterator<Item = &'p Arc<Pod>> + Clone) -> TargetWorkload {
+    pub fn from_pods<'p>(pods: impl Iterator<Item = &'p Pod> + Clone) -> TargetWorkload {
         let mut cpus: Vec<u64> = pods.clone().map(|p| p.requests.cpu_milli).collect();
         cpus.sort_unstable();
         cpus.dedup();
@@ -227,8 +226,8 @@ pub struct GpuScorer {
 }
 
 impl GpuScorer {
-    pub fn new(plugin: GpuScoring, pods: &[Arc<Pod>]) -> GpuScorer {
-        let workload = (plugin == GpuScoring::Fgd).then(|| TargetWorkload::from_pods(pods.iter()));
+    pub fn new<'p>(plugin: GpuScoring, pods: impl Iterator<Item = &'p Pod> + Clone) -> GpuScorer {
+        let workload = (plugin == GpuScoring::Fgd).then(|| TargetWorkload::from_pods(pods));
         GpuScorer { plugin, workload, memo: RefCell::new(Vec::new()) }
     }
 
@@ -254,7 +253,7 @@ impl GpuScorer {
     pub fn for_scenario(scenario: &Scenario) -> Option<Rc<GpuScorer>> {
         match scenario.config.scheduler.gpu_scoring {
             GpuScoring::Default => None,
-            plugin => Some(Rc::new(GpuScorer::new(plugin, &scenario.pods))),
+            plugin => Some(Rc::new(GpuScorer::new(plugin, scenario.pods.iter()))),
         }
     }
 
@@ -336,6 +335,8 @@ fn dot_product(unit: &Unit<'_>, node: &NodeInfo, slots: Option<&GpuSlots>) -> u6
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use podlab_cluster::gpu::{GPU_RESOURCE, GPU_SHARE_ANNOTATION};
     use podlab_cluster::objects::DEFAULT_MAX_PODS;
@@ -386,7 +387,7 @@ mod tests {
         for plugin in [GpuScoring::GpuPacking, GpuScoring::BestFit, GpuScoring::Fgd] {
             let mut framework = Framework::new(ScoringStrategy::LeastAllocated);
             // FGD's workload: whole-GPU tasks, for which `a`'s shared GPU is already a fragment.
-            framework.gpu = Some(Rc::new(GpuScorer::new(plugin, &[whole_pod("w", 1)])));
+            framework.gpu = Some(Rc::new(GpuScorer::new(plugin, [whole_pod("w", 1)].iter().map(|p| &**p))));
             for _ in 0..20 {
                 assert_eq!(framework.select(&unit, nodes.iter(), &mut rng), Ok(NodeId(0)), "{plugin:?}");
             }
@@ -427,7 +428,7 @@ mod tests {
     /// half 500-milli shares and half whole-GPU tasks, 300 unusable to both: 2 × 300.
     #[test]
     fn fragmentation_follows_the_paper() {
-        let workload = TargetWorkload::from_pods([share_pod("s", 500), whole_pod("w", 1)].iter());
+        let workload = TargetWorkload::from_pods([share_pod("s", 500), whole_pod("w", 1)].iter().map(|p| &**p));
         let node = gpu_node("a", 2);
         assert_eq!(workload.node_fragmentation(&node, 64_000, &[300, 1000]), 600);
         assert_eq!(workload.node_fragmentation(&node, 64_000, &[1000, 1000]), 0);

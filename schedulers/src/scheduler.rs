@@ -797,6 +797,11 @@ impl Controller for Scheduler {
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
+                if *part == Part::Whole {
+                    // Done: nothing of this pod is queued, placed or asked about again, and
+                    // its spec is the larger part of what a pod of the run costs.
+                    self.pods[pod.index()] = None;
+                }
                 self.resources_freed(ctx);
             }
             Event::NodeUpdated { node, spec } => {

@@ -522,7 +522,7 @@ impl SimBackend {
         }
         let created = || self.pods.iter().enumerate().filter(|(_, b)| b.created).map(|(i, b)| (PodId(i as u32), b));
         for (pod, _) in created() {
-            out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
+            out.push(Event::PodAdded { pod, spec: Arc::new(self.scenario.pods[pod.index()].clone()) });
         }
         for (pod, books) in created() {
             for b in &books.parts {
@@ -568,7 +568,7 @@ impl SimBackend {
     fn create_pod(&mut self, pod: PodId) {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
-        let spec = self.scenario.pods[pod.index()].clone();
+        let spec = Arc::new(self.scenario.pods[pod.index()].clone());
         let node_name = spec.node_name;
         self.broadcast(Event::PodAdded { pod, spec });
         // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
@@ -705,7 +705,7 @@ impl SimBackend {
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
-                Arc::make_mut(&mut self.scenario).pods.push(spec);
+                Arc::make_mut(&mut self.scenario).pods.push(Arc::unwrap_or_clone(spec));
                 self.pods.push(PodBooks::default());
                 self.changed();
                 self.create_pod(pod);

@@ -172,7 +172,7 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
         let mut p = pod.clone();
         p.name = if tasks > 1 { format!("{name}-{k}").into() } else { name.into() };
         s.arrivals.push(Arrival { at, object: ObjectRef::Pod(PodId(s.pods.len() as u32)) });
-        s.pods.push(Arc::new(p));
+        s.pods.push(p);
     }
 }
 
@@ -295,9 +295,7 @@ fn prefill_listed_jobs(base: &Scenario, s: &mut Scenario, jobs: &[PrefillJob], s
         let template = task_template(&requests, job.workload, run_for, None);
         add_job(s, &format!("prefill-{}", job.id), SimTime::ZERO, placed.len() as u32, &template);
         for (i, node) in (first..s.pods.len()).zip(placed) {
-            let mut pod = (*s.pods[i]).clone();
-            pod.node_name = Some(node);
-            s.pods[i] = Arc::new(pod);
+            s.pods[i].node_name = Some(node);
         }
     }
 }
@@ -353,9 +351,8 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
                     free[k].sub(&p.requests);
                     slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
-                    let mut pod = (*s.pods[i]).clone();
-                    pod.node_name = Some(nodes[k]);
-                    s.pods[kept] = Arc::new(pod);
+                    s.pods[i].node_name = Some(nodes[k]);
+                    s.pods.swap(kept, i);
                     kept += 1;
                 }
             }
