@@ -66,7 +66,7 @@ struct Decision {
 }
 
 fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> {
-    let job = scenario.pods[pod.index()].group.map_or(JobRef::Pod(pod), JobRef::Group);
+    let job = scenario.pods[pod.index()].group().map_or(JobRef::Pod(pod), JobRef::Group);
     let (mut attempt_index, mut attempt_time) = (0, SimTime::ZERO);
     let mut out = Vec::new();
     let node_name = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
@@ -110,7 +110,7 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         milli => format!(" and {milli} milli-GPU of one GPU"),
     };
     let _ = writeln!(out, "pod {} under {} — requests {}{share}", spec.key(), run.policy, spec.requests);
-    if let Some(g) = spec.group {
+    if let Some(g) = spec.group() {
         let group = &scenario.groups[g.index()];
         let _ = writeln!(out, "  member of PodGroup {} (minMember {})", group.key(), group.min_member);
     }

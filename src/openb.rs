@@ -290,8 +290,8 @@ mod tests {
             assert_eq!(scenario.pods.len(), pod_list.len());
             for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
                 let mut loaded = loaded.clone();
-                assert_eq!(loaded.run_for.map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
-                loaded.run_for = None;
+                assert_eq!(loaded.run_for().map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
+                loaded.set_run_for(None);
                 assert_eq!(loaded, *to_pod(row));
             }
         }

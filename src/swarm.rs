@@ -448,8 +448,8 @@ fn gang_binds_together(s: &Scenario, records: &podlab_cluster::Records) -> Resul
     let mut first: Vec<Option<(podlab_cluster::SimTime, u32)>> = vec![None; s.groups.len()];
     for r in records {
         if let Record::Bound { pod, .. } = &r.record
-            && let Some(g) = s.pods[pod.index()].group
-            && s.pods[pod.index()].node_name.is_none()
+            && let Some(g) = s.pods[pod.index()].group()
+            && s.pods[pod.index()].node_name().is_none()
         {
             match &mut first[g.index()] {
                 None => first[g.index()] = Some((r.time, 1)),

@@ -108,7 +108,7 @@ fn openb_import_keeps_multi_gpu_requests_and_times() {
     let id = scenario.pod_named("openb-pod-0001").unwrap();
     let pod = &scenario.pods[id.index()];
     assert_eq!(pod.gpu_share_milli, 460);
-    assert_eq!(pod.run_for, Some(podlab::cluster::SimDuration::from_secs(12902960 - 427061)));
+    assert_eq!(pod.run_for(), Some(podlab::cluster::SimDuration::from_secs(12902960 - 427061)));
     let arrival = scenario.arrivals.iter().find(|a| a.object == podlab::cluster::scenario::ObjectRef::Pod(id));
     assert_eq!(arrival.map(|a| a.at), Some(SimTime::ZERO + podlab::cluster::SimDuration::from_secs(427061)));
     let _ = std::fs::remove_dir_all(&dir);

@@ -172,7 +172,7 @@ fn gang_waits_times_out_and_binds_whole() {
         .records
         .iter()
         .filter_map(|r| match &r.record {
-            podlab::cluster::Record::Bound { pod, .. } if s.pods[pod.index()].group.is_some() => {
+            podlab::cluster::Record::Bound { pod, .. } if s.pods[pod.index()].group().is_some() => {
                 Some(r.time.as_nanos())
             }
             _ => None,

@@ -70,7 +70,7 @@ fn swf_logs_import_and_run_under_every_policy() {
     for (log, nodes) in [(KTH, 100), (NASA, 128)] {
         let s = import(&dir, "log.yaml", &["swf", log, "--max-jobs", "12"]);
         assert_eq!(s.nodes.len(), nodes, "{log}");
-        assert_eq!(s.groups.len() + s.pods.iter().filter(|p| p.group.is_none()).count(), 12, "{log}: one job each");
+        assert_eq!(s.groups.len() + s.pods.iter().filter(|p| p.group().is_none()).count(), 12, "{log}: one job each");
         assert_eq!(s.policies.len(), podlab::schedulers::POLICIES.len());
         for policy in &s.policies {
             let run = run_checked(&s, policy, 1);
@@ -87,7 +87,7 @@ fn swf_logs_import_and_run_under_every_policy() {
     let text = std::fs::read_to_string(dir.join("kth.yaml")).unwrap();
     assert!(text.contains("Feitelson, Tsafrir, Krakov"), "the archive's attribution is kept");
     assert!(text.contains("trace: {format: swf, path: "), "{text}");
-    let jobs = all.groups.len() + all.pods.iter().filter(|p| p.group.is_none()).count();
+    let jobs = all.groups.len() + all.pods.iter().filter(|p| p.group().is_none()).count();
     assert_eq!(jobs, 28_476 - swf_skipped(&text), "every job that ran");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -152,7 +152,7 @@ fn google_prefill_imports_and_fills_the_cell() {
 
     let slice = import(&dir, "slice.yaml", &["google-prefill", GOOGLE, "--max-jobs", "150", "--duration", "10m"]);
     let first = slice.instantiate(1).unwrap();
-    assert!(first.pods.iter().all(|p| p.node_name.is_some()), "prefill pods are bound at t = 0");
+    assert!(first.pods.iter().all(|p| p.node_name().is_some()), "prefill pods are bound at t = 0");
     let service = slice.workload.prefill_jobs.iter().filter(|j| j.workload.as_str() == "service").count();
     assert!(service > 0 && service < 150, "{service} service jobs: the CMB_PBB split");
     for policy in ["kubernetes", "omega", "mesos", "monolithic"] {
@@ -163,8 +163,8 @@ fn google_prefill_imports_and_fills_the_cell() {
     // Another seed, another random first fit.
     let second = slice.instantiate(2).unwrap();
     assert_ne!(
-        first.pods.iter().map(|p| p.node_name).collect::<Vec<_>>(),
-        second.pods.iter().map(|p| p.node_name).collect::<Vec<_>>()
+        first.pods.iter().map(|p| p.node_name()).collect::<Vec<_>>(),
+        second.pods.iter().map(|p| p.node_name()).collect::<Vec<_>>()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

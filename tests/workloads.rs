@@ -524,5 +524,5 @@ spec:
     let first = &s.pods[0].spec;
     assert!(s.pods.iter().all(|p| std::sync::Arc::ptr_eq(&p.spec, first)), "one spec for the generator");
     assert!(s.pods.windows(2).all(|w| w[0].name != w[1].name));
-    assert!(s.pods.iter().any(|p| p.run_for != s.pods[0].run_for), "run times stay per pod");
+    assert!(s.pods.iter().any(|p| p.run_for() != s.pods[0].run_for()), "run times stay per pod");
 }

@@ -234,16 +234,60 @@ pub struct Container {
 pub struct Pod {
     /// Inline up to 15 bytes (`web-123456`): most pods' names allocate nothing.
     pub name: EcoString,
-    /// The PodGroup this pod belongs to, if any.
-    pub group: Option<GroupId>,
-    /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
-    /// the end of the simulation, like a service.
-    pub run_for: Option<SimDuration>,
-    /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
-    /// Schedulers leave such pods alone; the backend binds them when they arrive.
-    pub node_name: Option<NodeId>,
     /// Everything the pod shares with the other pods of its template.
     pub spec: Arc<PodSpec>,
+    /// [`Pod::run_for`] in nanoseconds, `u64::MAX` for none: the three options are kept in 16
+    /// bytes rather than 32 (a pod is 40 bytes; a scenario holds one per pod of its run).
+    run_for_ns: u64,
+    /// [`Pod::group`]'s id, `u32::MAX` for none.
+    group_id: u32,
+    /// [`Pod::node_name`]'s id, `u32::MAX` for none.
+    node_id: u32,
+}
+
+const NONE_NS: u64 = u64::MAX;
+const NONE_ID: u32 = u32::MAX;
+
+impl Pod {
+    /// A pod of `spec` in no group, with no run time and no `spec.nodeName`.
+    pub fn new(name: EcoString, spec: Arc<PodSpec>) -> Pod {
+        Pod { name, spec, run_for_ns: NONE_NS, group_id: NONE_ID, node_id: NONE_ID }
+    }
+
+    /// The PodGroup this pod belongs to, if any.
+    pub fn group(&self) -> Option<GroupId> {
+        (self.group_id != NONE_ID).then_some(GroupId(self.group_id))
+    }
+
+    pub fn set_group(&mut self, group: Option<GroupId>) {
+        self.group_id = group.map_or(NONE_ID, |g| {
+            assert!(g.0 != NONE_ID, "group id {} stands for none", g.0);
+            g.0
+        });
+    }
+
+    /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
+    /// the end of the simulation, like a service.
+    pub fn run_for(&self) -> Option<SimDuration> {
+        (self.run_for_ns != NONE_NS).then_some(SimDuration(self.run_for_ns))
+    }
+
+    pub fn set_run_for(&mut self, run_for: Option<SimDuration>) {
+        self.run_for_ns = run_for.map_or(NONE_NS, |d| d.0.min(NONE_NS - 1));
+    }
+
+    /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
+    /// Schedulers leave such pods alone; the backend binds them when they arrive.
+    pub fn node_name(&self) -> Option<NodeId> {
+        (self.node_id != NONE_ID).then_some(NodeId(self.node_id))
+    }
+
+    pub fn set_node_name(&mut self, node: Option<NodeId>) {
+        self.node_id = node.map_or(NONE_ID, |n| {
+            assert!(n.0 != NONE_ID, "node id {} stands for none", n.0);
+            n.0
+        });
+    }
 }
 
 /// The part of a pod that the pods of one template share (see [`Pod`]).
@@ -316,12 +360,12 @@ impl fmt::Debug for Pod {
             .field("node_selector", &s.node_selector)
             .field("required_node_affinity", &s.required_node_affinity)
             .field("tolerations", &s.tolerations)
-            .field("run_for", &self.run_for)
-            .field("group", &self.group)
+            .field("run_for", &self.run_for())
+            .field("group", &self.group())
             .field("workload", &s.workload)
             .field("owner", &s.owner)
             .field("image_bytes", &s.image_bytes)
-            .field("node_name", &self.node_name)
+            .field("node_name", &self.node_name())
             .field("requests", &s.requests)
             .field("allocate_memory_bytes", &s.allocate_memory_bytes)
             .field("fail_after", &s.fail_after)
@@ -344,9 +388,9 @@ impl Pod {
         };
         Pod {
             name: name.into(),
-            group: None,
-            run_for: None,
-            node_name: None,
+            run_for_ns: NONE_NS,
+            group_id: NONE_ID,
+            node_id: NONE_ID,
             spec: Arc::new(PodSpec {
                 namespace: "default".into(),
                 labels: BTreeMap::new(),
@@ -376,7 +420,7 @@ impl Pod {
     /// pods that set it); `None` runs until the run ends. Both backends read it (the kubelet's
     /// stream `kubelet/exits`), so a simulated and a real pod end alike.
     pub fn ending(&self, exits: &mut impl rand_core::Rng) -> Option<(SimDuration, crate::Phase)> {
-        let (after, phase) = match (self.run_for, self.fail_after) {
+        let (after, phase) = match (self.run_for(), self.fail_after) {
             (Some(run), Some(fail)) if fail <= run => (fail, crate::Phase::Failed),
             (Some(run), _) => (run, crate::Phase::Succeeded),
             (None, Some(fail)) => (fail, crate::Phase::Failed),
@@ -486,6 +530,22 @@ impl PodGroup {
 mod tests {
     use super::*;
 
+    /// A scenario holds one pod per pod of its run (twelve million for a Google-cell day); the
+    /// three optional fields round-trip through their compact form.
+    #[test]
+    fn a_pod_stays_small_and_keeps_its_options() {
+        assert!(size_of::<Pod>() <= 40, "Pod: {} B", size_of::<Pod>());
+        let mut pod = Pod::single("p", Resources::new(1, 1));
+        assert_eq!((pod.group(), pod.run_for(), pod.node_name()), (None, None, None));
+        pod.set_group(Some(GroupId(7)));
+        pod.set_run_for(Some(SimDuration(0)));
+        pod.set_node_name(Some(NodeId(0)));
+        assert_eq!(
+            (pod.group(), pod.run_for(), pod.node_name()),
+            (Some(GroupId(7)), Some(SimDuration(0)), Some(NodeId(0)))
+        );
+    }
+
     /// A taint replaces the one of its key, removing one is a change only if it was there.
     #[test]
     fn retainted_replaces_by_key() {
@@ -512,7 +572,7 @@ mod tests {
         let mut exits = crate::rng::stream(1, "kubelet/exits");
         let mut pod = Pod::single("p", Resources::default());
         assert_eq!(pod.ending(&mut exits), None);
-        pod.run_for = Some(SimDuration::from_secs(10));
+        pod.set_run_for(Some(SimDuration::from_secs(10)));
         assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(10), crate::Phase::Succeeded)));
         pod.fail_after = Some(SimDuration::from_secs(3));
         assert_eq!(pod.ending(&mut exits), Some((SimDuration::from_secs(3), crate::Phase::Failed)));

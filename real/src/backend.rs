@@ -292,7 +292,7 @@ impl<'s> DockerBackend<'s> {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
         let spec = Arc::new(self.scenario.pods[pod.index()].clone());
-        let node_name = spec.node_name;
+        let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         if let Some(node) = node_name
             && let Err(reason) = self.apply(pod, Part::Whole, node)

@@ -150,7 +150,7 @@ impl RunResult {
                 .into_iter()
                 .map(|s| {
                     let pod = &scenario.pods[s.pod.index()];
-                    let group = pod.group;
+                    let group = pod.group();
                     SpanLine {
                         node: s.node.index(),
                         label: match s.part {

@@ -171,7 +171,7 @@ impl Outcomes {
                 Record::Bound { pod, part, node } => {
                     let o = &mut pods[pod.index()];
                     if o.current_run(*part).is_none()
-                        && let Some(group) = scenario.pods[pod.index()].group
+                        && let Some(group) = scenario.pods[pod.index()].group()
                     {
                         group_running[group.index()] += 1;
                     }
@@ -184,7 +184,7 @@ impl Outcomes {
                 Record::Ended { pod, part, phase, .. } => {
                     if let Some(run) = pods[pod.index()].current_run(*part) {
                         run.end(s.time, *phase);
-                        if let Some(group) = scenario.pods[pod.index()].group {
+                        if let Some(group) = scenario.pods[pod.index()].group() {
                             group_running[group.index()] -= 1;
                         }
                     }
@@ -195,7 +195,7 @@ impl Outcomes {
                     let own_running = o.running_parts().count();
                     o.unschedulable_attempts = o.unschedulable_attempts.saturating_add(1);
                     o.partial |= sibling_runs;
-                    if let Some(group) = scenario.pods[pod.index()].group {
+                    if let Some(group) = scenario.pods[pod.index()].group() {
                         let member_runs = group_running[group.index()] > own_running;
                         if member_runs || sibling_runs {
                             partial_groups.insert(group);

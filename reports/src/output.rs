@@ -425,7 +425,7 @@ pub fn placements_csv(scenario: &Scenario, records: &Records, end: podlab_cluste
     for (i, pod) in scenario.pods.iter().enumerate() {
         let id = PodId(i as u32);
         let o = &outcomes.pods[i];
-        let group = pod.group.map_or(String::new(), |g| scenario.groups[g.index()].name.to_string());
+        let group = pod.group().map_or(String::new(), |g| scenario.groups[g.index()].name.to_string());
         let nodes: Vec<&str> = o.nodes().iter().map(|n| scenario.nodes[n.index()].name.as_str()).collect();
         let phase = outcomes.phase(scenario, id).map_or("NotArrived", |p| p.as_str());
         out.push_str(&format!(

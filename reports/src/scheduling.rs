@@ -217,11 +217,11 @@ pub fn scheduling_metrics(
     // with `NONE` for "never". A pod's own job is read from its outcome; a group's is gathered
     // from its members' here.
     let jobs = Jobs { pods: scenario.pods.len() };
-    let by_scheduler = |pod: PodId| scenario.pods[pod.index()].node_name.is_none(); // else bound by name
+    let by_scheduler = |pod: PodId| scenario.pods[pod.index()].node_name().is_none(); // else bound by name
     let mut groups = vec![JobTimes { created: NONE, tasks_left: 0, done_at: NONE }; scenario.groups.len()];
     for (i, o) in outcomes.pods.iter().enumerate() {
         let pod = PodId(i as u32);
-        let (Some(group), Some(at)) = (scenario.pods[pod.index()].group, o.created_at()) else { continue };
+        let (Some(group), Some(at)) = (scenario.pods[pod.index()].group(), o.created_at()) else { continue };
         if !by_scheduler(pod) {
             continue;
         }
@@ -235,7 +235,7 @@ pub fn scheduling_metrics(
     let job_times = |j: usize| match j.checked_sub(jobs.pods) {
         Some(g) => groups[g],
         None => match outcomes.pods.get(j).and_then(|o| Some((o.created_at()?, o.scheduled_at()))) {
-            Some((at, scheduled)) if scenario.pods[j].group.is_none() && by_scheduler(PodId(j as u32)) => JobTimes {
+            Some((at, scheduled)) if scenario.pods[j].group().is_none() && by_scheduler(PodId(j as u32)) => JobTimes {
                 created: at.as_nanos(),
                 tasks_left: u32::from(scheduled.is_none()),
                 done_at: scheduled.map_or(NONE, SimTime::as_nanos),

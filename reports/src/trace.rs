@@ -53,7 +53,7 @@ pub fn trace_json(scenario: &Scenario, records: &Records, end: SimTime) -> Strin
     }
     for s in &spans {
         let pod = &scenario.pods[s.pod.index()];
-        let group = pod.group.map_or(String::new(), |g| scenario.groups[g.index()].key());
+        let group = pod.group().map_or(String::new(), |g| scenario.groups[g.index()].key());
         let o = &outcomes.pods[s.pod.index()];
         let mut args = format!(r#""part":{},"split":{}"#, quoted(pod.part_name(s.part)), o.split());
         if !group.is_empty() {

@@ -636,8 +636,8 @@ impl Controller for Framework {
             Event::NodeAdded { node, .. } => self.node_count = self.node_count.max(node.index() + 1),
             Event::PodAdded { pod, spec } => {
                 self.pods.insert(*pod, spec.clone());
-                if spec.node_name.is_none() {
-                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                if spec.node_name().is_none() {
+                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
                         self.table.add_task(job, *pod, spec.workload);
                     }
@@ -647,7 +647,7 @@ impl Controller for Framework {
                 // Placed: by this framework, or by an earlier incarnation of it (a restart's
                 // list shows a pod, then its binding): nothing left to launch for it.
                 let spec = self.pods.get(*pod);
-                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                 self.table.placed(job, &[*pod]);
             }
             Event::Message { message, .. } => match &**message {
@@ -673,7 +673,7 @@ impl Controller for Framework {
             Event::PodDeleted { pod } => {
                 // Deleted while pending: no longer a task to launch.
                 if let Some(spec) = self.pods.try_get(*pod) {
-                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.placed(job, &[*pod]);
                     self.hoard_dirty = true;
                 }

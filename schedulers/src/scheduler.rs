@@ -251,11 +251,11 @@ impl Scheduler {
 
     /// The gang a pod belongs to under this policy (only `gang` treats groups as gangs).
     fn gang_of(&self, pod: PodId) -> Option<GroupId> {
-        if self.gang { self.pod(pod).group } else { None }
+        if self.gang { self.pod(pod).group() } else { None }
     }
 
     fn job_of(&self, pod: PodId) -> JobRef {
-        self.pod(pod).group.map_or(JobRef::Pod(pod), JobRef::Group)
+        self.pod(pod).group().map_or(JobRef::Pod(pod), JobRef::Group)
     }
 
     fn new_key(&mut self, pod: PodId, part: Part) -> QueueKey {
@@ -745,7 +745,7 @@ impl Controller for Scheduler {
                     self.pods.resize(pod.index() + 1, None);
                 }
                 self.pods[pod.index()] = Some(spec.clone());
-                if spec.node_name.is_some() {
+                if spec.node_name().is_some() {
                     return; // bound by name: not the scheduler's to place
                 }
                 if let Some(g) = self.gang_of(*pod) {

@@ -230,10 +230,10 @@ impl Controller for JobScheduler {
             }
             Event::PodAdded { pod, spec } => {
                 self.pods.insert(*pod, spec.clone());
-                if spec.node_name.is_some() {
+                if spec.node_name().is_some() {
                     return;
                 }
-                let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                 if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
                     self.table.add_task(job, *pod, spec.workload);
                 }
@@ -251,7 +251,7 @@ impl Controller for JobScheduler {
                     // Nothing left to place for it (a restart's list shows the pod, then its
                     // binding).
                     let spec = self.pods.get(*pod);
-                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.placed(job, &[*pod]);
                 }
             }
@@ -265,7 +265,7 @@ impl Controller for JobScheduler {
                 }
                 if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let spec = self.pods.get(*pod).clone();
-                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.add_task(job, *pod, spec.workload);
                 }
             }
@@ -273,7 +273,7 @@ impl Controller for JobScheduler {
                 // Deleted while pending: no longer a task of its job.
                 self.deleted.insert(*pod);
                 if let Some(spec) = self.pods.try_get(*pod) {
-                    let job = spec.group.map_or(JobRef::Pod(*pod), JobRef::Group);
+                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.placed(job, &[*pod]);
                 }
             }

@@ -569,7 +569,7 @@ impl SimBackend {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
         let spec = Arc::new(self.scenario.pods[pod.index()].clone());
-        let node_name = spec.node_name;
+        let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
         // does not fit is refused and stays pending (no scheduler will take it).

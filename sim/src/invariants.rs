@@ -218,7 +218,7 @@ impl Invariants {
                 self.ended.insert((*pod, *part), *phase);
             }
             Record::Note { note: Note::Reserved { pod, .. }, by } => {
-                let group = scenario.pods[pod.index()].group.map(|g| &scenario.groups[g.index()]);
+                let group = scenario.pods[pod.index()].group().map(|g| &scenario.groups[g.index()]);
                 let timeout =
                     group.and_then(|g| g.schedule_timeout).unwrap_or(scenario.config.scheduler.permit_waiting_time);
                 self.reserved.insert(*pod, (stamped.time, timeout, *by));

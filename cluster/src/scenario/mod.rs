@@ -226,7 +226,7 @@ impl Scenario {
     pub fn group_members(&self) -> Vec<Vec<PodId>> {
         let mut members = vec![Vec::new(); self.groups.len()];
         for (i, pod) in self.pods.iter().enumerate() {
-            if let Some(g) = pod.group {
+            if let Some(g) = pod.group() {
                 members[g.index()].push(PodId(i as u32));
             }
         }
@@ -579,7 +579,7 @@ impl<'a> Loader<'a> {
             template.metadata.namespace = Some(namespace.clone());
             let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
             let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
-            if pod.run_for.is_some() || pod.fail_after.is_some() {
+            if pod.run_for().is_some() || pod.fail_after.is_some() {
                 replaced_forever.push((pos, f.kind, name.clone()));
             }
             if f.kind == "ReplicaSet" {
@@ -959,7 +959,10 @@ impl<'a> Loader<'a> {
                 ));
             }
         }
-        let pod = Pod { name: name.into(), group, run_for, node_name, spec: Arc::new(spec) };
+        let mut pod = Pod::new(name.into(), Arc::new(spec));
+        pod.set_group(group);
+        pod.set_run_for(run_for);
+        pod.set_node_name(node_name);
         Ok((pod, pos))
     }
 

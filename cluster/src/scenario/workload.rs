@@ -166,7 +166,7 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
             min_resources: Some(min_resources),
         }));
         s.arrivals.push(Arrival { at, object: ObjectRef::Group(group) });
-        pod.group = Some(group);
+        pod.set_group(Some(group));
     }
     for k in 0..tasks {
         let mut p = pod.clone();
@@ -187,7 +187,7 @@ pub fn task_template(
     pod.containers[0].name = "task".into();
     pod.workload = workload;
     pod.labels.insert("podlab.dev/workload".into(), workload.as_str().into());
-    pod.run_for = run_for;
+    pod.set_run_for(run_for);
     if let Some(name) = scheduler_name {
         pod.scheduler_name = name.to_string();
     }
@@ -295,7 +295,7 @@ fn prefill_listed_jobs(base: &Scenario, s: &mut Scenario, jobs: &[PrefillJob], s
         let template = task_template(&requests, job.workload, run_for, None);
         add_job(s, &format!("prefill-{}", job.id), SimTime::ZERO, placed.len() as u32, &template);
         for (i, node) in (first..s.pods.len()).zip(placed) {
-            s.pods[i].node_name = Some(node);
+            s.pods[i].set_node_name(Some(node));
         }
     }
 }
@@ -336,7 +336,7 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         let mut template = task_template(&p.requests, p.workload, None, None);
         while used_milli < target_milli && !nodes.is_empty() {
             let tasks = draw_tasks(&p.tasks, &mut rng);
-            template.run_for = p.run_for_ns.as_ref().map(|d| draw_ns(d, &mut rng));
+            template.set_run_for(p.run_for_ns.as_ref().map(|d| draw_ns(d, &mut rng)));
             let name = format!("prefill-{job}");
             let first = s.pods.len();
             add_job(&mut s, &name, SimTime::ZERO, tasks, &template);
@@ -351,7 +351,7 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
                     free[k].sub(&p.requests);
                     slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
-                    s.pods[i].node_name = Some(nodes[k]);
+                    s.pods[i].set_node_name(Some(nodes[k]));
                     s.pods.swap(kept, i);
                     kept += 1;
                 }
@@ -376,7 +376,7 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
         // One template per generator: its jobs differ only in run time, which is per pod.
         let mut template = task_template(&g.requests, g.workload, None, g.scheduler_name.as_deref());
         for (n, at, tasks, run_for) in jobs(g, seed, w.rate_multiplier) {
-            template.run_for = Some(run_for);
+            template.set_run_for(Some(run_for));
             add_job(&mut s, &format!("{}-{n}", g.name), at, tasks, &template);
             budget(&s)?;
         }
