@@ -15,6 +15,34 @@ pub struct EventLog {
     lines: String,
     /// The last pod's requests and their canonical text: pods of one template share them.
     requests: Option<(Resources, String)>,
+    nodes: NodeNames,
+}
+
+/// Every node's name in one string, in id order: the lines of bindings and endings name a
+/// node each, and reading it from its `Node` missed the cache twice (the node, then its name)
+/// among ten thousand nodes.
+#[derive(Default)]
+struct NodeNames {
+    text: String,
+    /// Where each node's name ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl NodeNames {
+    /// Adds the names of nodes the scenario gained (a node's id and name never change).
+    fn sync(&mut self, scenario: &Scenario) {
+        for node in &scenario.nodes[self.ends.len()..] {
+            self.text.push_str(&node.name);
+            self.ends.push(u32::try_from(self.text.len()).expect("node names fit in 4 GiB"));
+        }
+    }
+
+    #[inline]
+    fn get(&self, node: podlab_cluster::NodeId) -> &str {
+        let i = node.index();
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
 }
 
 /// How many bytes of lines wait before they are hashed.
@@ -27,6 +55,7 @@ impl Default for EventLog {
             hasher: blake3::Hasher::new(),
             lines: String::with_capacity(HASH_BATCH_BYTES + 256),
             requests: None,
+            nodes: NodeNames::default(),
         }
     }
 }
@@ -45,7 +74,10 @@ impl EventLog {
             self.lines.push_str(" requests=");
             self.lines.push_str(requests);
         } else {
-            write_canonical(&mut self.lines, scenario, controllers, time, &record);
+            if self.nodes.ends.len() != scenario.nodes.len() {
+                self.nodes.sync(scenario);
+            }
+            write_canonical(&mut self.lines, scenario, &self.nodes, controllers, time, &record);
         }
         self.lines.push('\n');
         if self.lines.len() >= HASH_BATCH_BYTES {
@@ -114,7 +146,15 @@ fn push_key(out: &mut String, namespace: &str, name: &str) {
 }
 
 /// The canonical line of a record: `<time ns> <verb> key=value…`, names rather than ids.
-pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[String], time: SimTime, record: &Record) {
+/// `nodes` holds the scenario's node names.
+fn write_canonical(
+    out: &mut String,
+    scenario: &Scenario,
+    nodes: &NodeNames,
+    controllers: &[String],
+    time: SimTime,
+    record: &Record,
+) {
     // Names are written in place, never built: the log writes millions of lines.
     let pod_key = |p: podlab_cluster::PodId| {
         let pod = &scenario.pods[p.index()];
@@ -128,7 +168,7 @@ pub fn write_canonical(out: &mut String, scenario: &Scenario, controllers: &[Str
         }
         JobRef::Pod(p) => Key { prefix: "pod/", ..pod_key(*p) },
     };
-    let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
+    let node_name = |n: podlab_cluster::NodeId| nodes.get(n);
     let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part);
     // The kinds every pod writes, pushed piece by piece: the formatting machinery was most of
     // the log's cost. The same bytes as the `write!`s below would give.
