@@ -289,7 +289,7 @@ mod tests {
             }
             assert_eq!(scenario.pods.len(), pod_list.len());
             for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
-                let mut loaded = loaded.clone();
+                let mut loaded = (**loaded).clone();
                 assert_eq!(loaded.run_for().map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
                 loaded.set_run_for(None);
                 assert_eq!(loaded, *to_pod(row));
@@ -322,6 +322,6 @@ mod tests {
         let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
         let text = crate::import::openb_scenario(&[row], &[pod], "t", "test");
         let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(scenario.pods[0], *built);
+        assert_eq!(*scenario.pods[0], *built);
     }
 }

@@ -99,7 +99,7 @@ fn random_scenarios_under_random_faults_keep_the_invariants() {
                 // the master is the only binder, as in Mesos.
                 s.workload.prefill = None;
                 for p in &mut s.pods {
-                    p.set_node_name(None);
+                    std::sync::Arc::make_mut(p).set_node_name(None);
                 }
             }
             // The fault plan's own stream: the swarm's draws stay as they were.

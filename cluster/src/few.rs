@@ -1,27 +1,26 @@
 //! `Few<T>`: a list that is nearly always of one item (a pod's parts), kept inline until it
 //! grows, so a million of them allocate nothing.
 
-/// None, one item inline, or a boxed slice; read as a slice. The slice (two words, where a
-/// vector takes three) lets an item of three words with a niche of its own (a report's part
-/// run) keep the whole list at its own size; lists of more than one are rare, so growing one
-/// reallocates.
+/// None, one item inline, or a boxed vector; read as a slice. The box (one word, where a
+/// vector takes three and a boxed slice two) lets a small item (the backend's 12-byte part
+/// book) keep the list at 16 bytes, and an item of three words with a niche of its own (a
+/// report's part run) at its own size; lists of more than one are rare.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Few<T> {
     #[default]
     None,
     One(T),
-    Many(Box<[T]>),
+    Many(Box<Vec<T>>),
 }
 
 impl<T> Few<T> {
     pub fn push(&mut self, item: T) {
         *self = match std::mem::take(self) {
             Few::None => Few::One(item),
-            Few::One(first) => Few::Many(Box::new([first, item])),
-            Few::Many(items) => {
-                let mut items = items.into_vec();
+            Few::One(first) => Few::Many(Box::new(vec![first, item])),
+            Few::Many(mut items) => {
                 items.push(item);
-                Few::Many(items.into_boxed_slice())
+                Few::Many(items)
             }
         };
     }

@@ -291,7 +291,7 @@ impl<'s> DockerBackend<'s> {
     fn create_pod(&mut self, pod: PodId) {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
-        let spec = Arc::new(self.scenario.pods[pod.index()].clone());
+        let spec = self.scenario.pods[pod.index()].clone();
         let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         if let Some(node) = node_name
@@ -752,7 +752,7 @@ impl Backend for DockerBackend<'_> {
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
-                self.scenario.pods.push(Arc::unwrap_or_clone(spec));
+                self.scenario.pods.push(spec);
                 self.pods.push(PodBooks::default());
                 self.create_pod(pod);
             }

@@ -253,7 +253,7 @@ impl GpuScorer {
     pub fn for_scenario(scenario: &Scenario) -> Option<Rc<GpuScorer>> {
         match scenario.config.scheduler.gpu_scoring {
             GpuScoring::Default => None,
-            plugin => Some(Rc::new(GpuScorer::new(plugin, scenario.pods.iter()))),
+            plugin => Some(Rc::new(GpuScorer::new(plugin, scenario.pods.iter().map(|p| &**p)))),
         }
     }
 

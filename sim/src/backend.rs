@@ -163,7 +163,7 @@ struct PartBook {
     ended: Option<Phase>,
 }
 
-/// A pod's bound parts (`Few`: inline when there is one, so a million pods' books are 32 MB
+/// A pod's bound parts (`Few`: inline when there is one, so a million pods' books are 24 MB
 /// rather than 150 MB of vectors).
 type Parts = Few<PartBook>;
 
@@ -522,7 +522,7 @@ impl SimBackend {
         }
         let created = || self.pods.iter().enumerate().filter(|(_, b)| b.created).map(|(i, b)| (PodId(i as u32), b));
         for (pod, _) in created() {
-            out.push(Event::PodAdded { pod, spec: Arc::new(self.scenario.pods[pod.index()].clone()) });
+            out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
         }
         for (pod, books) in created() {
             for b in &books.parts {
@@ -568,7 +568,7 @@ impl SimBackend {
     fn create_pod(&mut self, pod: PodId) {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
-        let spec = Arc::new(self.scenario.pods[pod.index()].clone());
+        let spec = self.scenario.pods[pod.index()].clone();
         let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
@@ -705,7 +705,7 @@ impl SimBackend {
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
-                Arc::make_mut(&mut self.scenario).pods.push(Arc::unwrap_or_clone(spec));
+                Arc::make_mut(&mut self.scenario).pods.push(spec);
                 self.pods.push(PodBooks::default());
                 self.changed();
                 self.create_pod(pod);
@@ -1128,5 +1128,11 @@ mod sizes {
     fn queued_events_stay_small() {
         assert!(size_of::<podlab_cluster::Event>() <= 16, "Event: {} B", size_of::<podlab_cluster::Event>());
         assert!(size_of::<super::Pending>() <= 32, "Pending: {} B", size_of::<super::Pending>());
+    }
+
+    /// The backend keeps books for every pod of the run.
+    #[test]
+    fn pod_books_stay_small() {
+        assert!(size_of::<super::PodBooks>() <= 24, "PodBooks: {} B", size_of::<super::PodBooks>());
     }
 }

@@ -183,7 +183,7 @@ pub struct Scenario {
     pub deployment_changes: Vec<DeploymentChange>,
     pub jobs: Vec<JobSpec>,
     pub nodes: Vec<Arc<Node>>,
-    pub pods: Vec<Pod>,
+    pub pods: Vec<Arc<Pod>>,
     pub groups: Vec<Arc<PodGroup>>,
     /// Every object's creation, in time order (ties in file order: groups, nodes, then pods).
     pub arrivals: Vec<Arrival>,
@@ -510,7 +510,7 @@ impl<'a> Loader<'a> {
             nodes.push(Arc::new(node));
         }
 
-        let mut pods: Vec<Pod> = Vec::new();
+        let mut pods: Vec<Arc<Pod>> = Vec::new();
         let mut pod_keys: BTreeMap<String, Pos> = BTreeMap::new();
         for f in of_kind("Pod") {
             self.check_api_version(f, &["v1"])?;
@@ -519,7 +519,7 @@ impl<'a> Loader<'a> {
             if let Some(first) = pod_keys.insert(pod.key(), pos) {
                 return Err(self.duplicate(pos, "Pod", &pod.key(), first));
             }
-            pods.push(pod);
+            pods.push(Arc::new(pod));
         }
 
         // ReplicaSets, run by the ReplicaSet controller; Deployments, by the Deployment

@@ -172,7 +172,7 @@ pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, tem
         let mut p = pod.clone();
         p.name = if tasks > 1 { format!("{name}-{k}").into() } else { name.into() };
         s.arrivals.push(Arrival { at, object: ObjectRef::Pod(PodId(s.pods.len() as u32)) });
-        s.pods.push(p);
+        s.pods.push(Arc::new(p));
     }
 }
 
@@ -295,7 +295,7 @@ fn prefill_listed_jobs(base: &Scenario, s: &mut Scenario, jobs: &[PrefillJob], s
         let template = task_template(&requests, job.workload, run_for, None);
         add_job(s, &format!("prefill-{}", job.id), SimTime::ZERO, placed.len() as u32, &template);
         for (i, node) in (first..s.pods.len()).zip(placed) {
-            s.pods[i].set_node_name(Some(node));
+            Arc::make_mut(&mut s.pods[i]).set_node_name(Some(node));
         }
     }
 }
@@ -351,7 +351,7 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
                     free[k].sub(&p.requests);
                     slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
-                    s.pods[i].set_node_name(Some(nodes[k]));
+                    Arc::make_mut(&mut s.pods[i]).set_node_name(Some(nodes[k]));
                     s.pods.swap(kept, i);
                     kept += 1;
                 }
