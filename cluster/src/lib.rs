@@ -9,6 +9,7 @@ pub mod controller;
 pub mod event;
 pub mod few;
 pub mod gpu;
+pub mod maybe;
 pub mod objects;
 pub mod quantity;
 pub mod records;

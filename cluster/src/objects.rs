@@ -9,6 +9,7 @@ use std::sync::Arc;
 use ecow::EcoString;
 
 use crate::config::WorkloadClass;
+use crate::maybe::Maybe;
 use crate::resources::Resources;
 use crate::time::SimDuration;
 
@@ -21,6 +22,9 @@ macro_rules! typed_id {
             pub fn index(self) -> usize {
                 self.0 as usize
             }
+        }
+        impl crate::maybe::Niche for $name {
+            const NONE: $name = $name(<$repr>::MAX);
         }
     };
 }
@@ -236,57 +240,47 @@ pub struct Pod {
     pub name: EcoString,
     /// Everything the pod shares with the other pods of its template.
     pub spec: Arc<PodSpec>,
-    /// [`Pod::run_for`] in nanoseconds, `u64::MAX` for none: the three options are kept in 16
-    /// bytes rather than 32 (a pod is 40 bytes; a scenario holds one per pod of its run).
-    run_for_ns: u64,
-    /// [`Pod::group`]'s id, `u32::MAX` for none.
-    group_id: u32,
-    /// [`Pod::node_name`]'s id, `u32::MAX` for none.
-    node_id: u32,
+    /// The three options in 16 bytes rather than 32 (a pod is 40 bytes; a scenario holds one
+    /// per pod of its run): read and set through [`Pod::run_for`], [`Pod::group`] and
+    /// [`Pod::node_name`].
+    run_for: Maybe<SimDuration>,
+    group: Maybe<GroupId>,
+    node_name: Maybe<NodeId>,
 }
-
-const NONE_NS: u64 = u64::MAX;
-const NONE_ID: u32 = u32::MAX;
 
 impl Pod {
     /// A pod of `spec` in no group, with no run time and no `spec.nodeName`.
     pub fn new(name: EcoString, spec: Arc<PodSpec>) -> Pod {
-        Pod { name, spec, run_for_ns: NONE_NS, group_id: NONE_ID, node_id: NONE_ID }
+        Pod { name, spec, run_for: Maybe::NONE, group: Maybe::NONE, node_name: Maybe::NONE }
     }
 
     /// The PodGroup this pod belongs to, if any.
     pub fn group(&self) -> Option<GroupId> {
-        (self.group_id != NONE_ID).then_some(GroupId(self.group_id))
+        self.group.get()
     }
 
     pub fn set_group(&mut self, group: Option<GroupId>) {
-        self.group_id = group.map_or(NONE_ID, |g| {
-            assert!(g.0 != NONE_ID, "group id {} stands for none", g.0);
-            g.0
-        });
+        self.group = group.into();
     }
 
     /// How long the pod's containers run once started (`podlab.dev/run-for`); `None` runs until
     /// the end of the simulation, like a service.
     pub fn run_for(&self) -> Option<SimDuration> {
-        (self.run_for_ns != NONE_NS).then_some(SimDuration(self.run_for_ns))
+        self.run_for.get()
     }
 
     pub fn set_run_for(&mut self, run_for: Option<SimDuration>) {
-        self.run_for_ns = run_for.map_or(NONE_NS, |d| d.0.min(NONE_NS - 1));
+        self.run_for = run_for.into();
     }
 
     /// `spec.nodeName`: bound before any scheduler sees it (a prefilled job, a static pod).
     /// Schedulers leave such pods alone; the backend binds them when they arrive.
     pub fn node_name(&self) -> Option<NodeId> {
-        (self.node_id != NONE_ID).then_some(NodeId(self.node_id))
+        self.node_name.get()
     }
 
     pub fn set_node_name(&mut self, node: Option<NodeId>) {
-        self.node_id = node.map_or(NONE_ID, |n| {
-            assert!(n.0 != NONE_ID, "node id {} stands for none", n.0);
-            n.0
-        });
+        self.node_name = node.into();
     }
 }
 
@@ -386,12 +380,9 @@ impl Pod {
             limits: Resources::default(),
             sidecar: false,
         };
-        Pod {
-            name: name.into(),
-            run_for_ns: NONE_NS,
-            group_id: NONE_ID,
-            node_id: NONE_ID,
-            spec: Arc::new(PodSpec {
+        Pod::new(
+            name.into(),
+            Arc::new(PodSpec {
                 namespace: "default".into(),
                 labels: BTreeMap::new(),
                 priority: 0,
@@ -411,7 +402,7 @@ impl Pod {
                 failure_ppm: 0,
                 gpu_share_milli: 0,
             }),
-        }
+        )
     }
 
     /// When and how one run of the pod's containers ends by itself once started: at

@@ -15,36 +15,14 @@ pub const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// An `Option<SimTime>` in eight bytes rather than sixteen, for books kept per pod or per
 /// queued event (a million of them): `SimTime::MAX`, which no event reaches, stands for none.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct MaybeTime(u64);
+pub type MaybeTime = crate::maybe::Maybe<SimTime>;
 
-impl MaybeTime {
-    pub const NONE: MaybeTime = MaybeTime(u64::MAX);
-
-    pub fn some(time: SimTime) -> MaybeTime {
-        debug_assert!(time != SimTime::MAX, "SimTime::MAX stands for none");
-        MaybeTime(time.0)
-    }
-
-    pub fn get(self) -> Option<SimTime> {
-        (self.0 != u64::MAX).then_some(SimTime(self.0))
-    }
-
-    pub fn is_some(self) -> bool {
-        self.0 != u64::MAX
-    }
+impl crate::maybe::Niche for SimTime {
+    const NONE: SimTime = SimTime::MAX;
 }
 
-impl Default for MaybeTime {
-    fn default() -> Self {
-        MaybeTime::NONE
-    }
-}
-
-impl fmt::Debug for MaybeTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
+impl crate::maybe::Niche for SimDuration {
+    const NONE: SimDuration = SimDuration(u64::MAX);
 }
 
 impl SimTime {

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
+use podlab_cluster::maybe::Maybe;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
     Refused, Resources, SimDuration, SimTime,
@@ -123,22 +124,20 @@ struct Memo {
 /// one by one (`per-container`) in a map.
 #[derive(Default)]
 struct Placements {
-    /// The node of each pod placed whole, or `NONE`.
-    whole: Vec<u32>,
+    /// The node of each pod placed whole.
+    whole: Vec<Maybe<NodeId>>,
     containers: BTreeMap<(PodId, u16), NodeId>,
 }
 
 impl Placements {
-    const NONE: u32 = u32::MAX;
-
     fn insert(&mut self, pod: PodId, part: Part, node: NodeId) {
         match part {
             Part::Whole => {
                 let i = pod.index();
                 if self.whole.len() <= i {
-                    self.whole.resize(i + 1, Self::NONE);
+                    self.whole.resize(i + 1, Maybe::NONE);
                 }
-                self.whole[i] = node.0;
+                self.whole[i] = Maybe::some(node);
             }
             Part::Container(c) => {
                 self.containers.insert((pod, c), node);
@@ -148,18 +147,14 @@ impl Placements {
 
     fn get(&self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => self.whole.get(pod.index()).filter(|&&n| n != Self::NONE).map(|&n| NodeId(n)),
+            Part::Whole => self.whole.get(pod.index()).and_then(|n| n.get()),
             Part::Container(c) => self.containers.get(&(pod, c)).copied(),
         }
     }
 
     fn remove(&mut self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => {
-                let node = self.get(pod, part)?;
-                self.whole[pod.index()] = Self::NONE;
-                Some(node)
-            }
+            Part::Whole => self.whole.get_mut(pod.index()).and_then(|n| std::mem::take(n).get()),
             Part::Container(c) => self.containers.remove(&(pod, c)),
         }
     }

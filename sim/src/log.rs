@@ -74,9 +74,7 @@ impl EventLog {
             self.lines.push_str(" requests=");
             self.lines.push_str(requests);
         } else {
-            if self.nodes.ends.len() != scenario.nodes.len() {
-                self.nodes.sync(scenario);
-            }
+            self.nodes.sync(scenario);
             write_canonical(&mut self.lines, scenario, &self.nodes, controllers, time, &record);
         }
         self.lines.push('\n');
