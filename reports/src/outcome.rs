@@ -59,13 +59,14 @@ impl std::fmt::Debug for PartRun {
 /// A pod's bound parts, in binding order (nearly every pod has one, kept inline).
 pub type Runs = Few<PartRun>;
 
-/// The story of one pod (48 bytes: a run's reports hold one per pod).
+/// The story of one pod (40 bytes: a run's reports hold one per pod).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodOutcome {
     created_at: MaybeTime,
     pub runs: Runs,
-    /// When its last part was bound, if every part was.
-    scheduled_at: MaybeTime,
+    /// How many runs it had when every part was first bound (its part count), 0 before: the
+    /// time it was scheduled is that run's binding, so it is not kept again.
+    scheduled_runs: u16,
     /// Failed scheduling attempts of its parts.
     pub unschedulable_attempts: u32,
     /// Some parts were placed while another was found unplaceable.
@@ -81,7 +82,8 @@ impl PodOutcome {
 
     /// When its last part was bound, if every part was.
     pub fn scheduled_at(&self) -> Option<SimTime> {
-        self.scheduled_at.get()
+        let last = usize::from(self.scheduled_runs).checked_sub(1)?;
+        Some(self.runs[last].bound_at)
     }
 
     /// The part's current run: its last, if it has not ended (a part bound again without an
@@ -178,7 +180,7 @@ impl Outcomes {
                     o.runs.push(PartRun::new(*part, *node, s.time));
                     let parts = scenario.pods[pod.index()].part_count(matches!(part, Part::Container(_)));
                     if o.runs.len() == parts {
-                        o.scheduled_at = MaybeTime::some(s.time);
+                        o.scheduled_runs = u16::try_from(parts).expect("fewer than 65535 parts");
                     }
                 }
                 Record::Ended { pod, part, phase, .. } => {
@@ -225,7 +227,7 @@ impl Outcomes {
 
     /// How many of a group's members were wholly placed.
     pub fn group_placed(&self, members: &[PodId]) -> u32 {
-        members.iter().filter(|m| self.pods[m.index()].scheduled_at.is_some()).count() as u32
+        members.iter().filter(|m| self.pods[m.index()].scheduled_runs > 0).count() as u32
     }
 }
 
@@ -234,6 +236,6 @@ mod tests {
     /// A run's reports hold one outcome per pod (a million, for a big run).
     #[test]
     fn a_pod_outcome_stays_small() {
-        assert!(size_of::<super::PodOutcome>() <= 48, "PodOutcome: {} B", size_of::<super::PodOutcome>());
+        assert!(size_of::<super::PodOutcome>() <= 40, "PodOutcome: {} B", size_of::<super::PodOutcome>());
     }
 }
