@@ -29,6 +29,9 @@ pub struct Records {
     message_ids: BTreeMap<Arc<str>, u32>,
     len: usize,
     last_time: SimTime,
+    /// Pod ids are written as the difference from the last one written: a pod's records come
+    /// close together (attempt, binding, start), so most take a byte rather than three.
+    pods: PodDelta,
 }
 
 /// A full chunk's size; the first chunk grows to it as a vector does (a small run's records
@@ -85,9 +88,9 @@ impl Records {
         let start = b.len();
         b.push(OTHER);
         // Zigzag, so that a clock that steps back (it never does in virtual time) still encodes.
-        let delta = time.0.wrapping_sub(self.last_time.0) as i64;
-        put(b, ((delta << 1) ^ (delta >> 63)) as u64);
+        put(b, zigzag(time.0.wrapping_sub(self.last_time.0) as i64));
         self.last_time = time;
+        let pods = &mut self.pods;
         self.len += 1;
         let tag = match &record {
             Record::NodeAdded { node } => {
@@ -95,25 +98,25 @@ impl Records {
                 NODE_ADDED
             }
             Record::PodCreated { pod } => {
-                put(b, pod.0.into());
+                put(b, pods.encode(*pod));
                 POD_CREATED
             }
             Record::Bound { pod, part, node } => {
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 BOUND
             }
             Record::Ended { pod, part, node, phase } => {
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 b.push(*phase as u8);
                 ENDED
             }
             Record::Started { pod, part, node, pull } => {
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 put(b, pull.as_nanos());
                 STARTED
             }
             Record::Conflict { pod, part, node } => {
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 CONFLICT
             }
             Record::Unschedulable { pod, part, message } => {
@@ -122,7 +125,7 @@ impl Records {
                 if id == next {
                     self.messages.push(message.clone());
                 }
-                put(b, pod.0.into());
+                put(b, pods.encode(*pod));
                 put(b, part_code(*part));
                 put(b, id.into());
                 UNSCHEDULABLE
@@ -134,26 +137,26 @@ impl Records {
             }
             Record::Note { by, note: Note::Attempt { job, tasks, busy } } => {
                 put(b, by.0.into());
-                put(b, job_code(*job));
+                put(b, pods.job_code(*job));
                 put(b, (*tasks).into());
                 put(b, busy.as_nanos());
                 ATTEMPT
             }
             Record::Note { by, note: Note::AttemptDone { job, placed, conflicts } } => {
                 put(b, by.0.into());
-                put(b, job_code(*job));
+                put(b, pods.job_code(*job));
                 put(b, (*placed).into());
                 put(b, (*conflicts).into());
                 ATTEMPT_DONE
             }
             Record::Note { by, note: Note::Reserved { pod, part, node } } => {
                 put(b, by.0.into());
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 RESERVED
             }
             Record::Note { by, note: Note::Released { pod, part, node } } => {
                 put(b, by.0.into());
-                put_placement(b, *pod, *part, *node);
+                put_placement(b, pods, *pod, *part, *node);
                 RELEASED
             }
             _ => {
@@ -173,7 +176,7 @@ impl Records {
 
     pub fn iter(&self) -> Iter<'_> {
         let bytes = self.chunks.first().map_or(&[][..], Vec::as_slice);
-        Iter { records: self, chunk: 0, bytes, at: 0, time: SimTime::ZERO, other: 0 }
+        Iter { records: self, chunk: 0, bytes, at: 0, time: SimTime::ZERO, pods: PodDelta::default(), other: 0 }
     }
 }
 
@@ -224,6 +227,7 @@ pub struct Iter<'a> {
     /// The next record's first byte in it.
     at: usize,
     time: SimTime,
+    pods: PodDelta,
     /// How many `OTHER` records have been read.
     other: usize,
 }
@@ -240,8 +244,18 @@ impl Iter<'_> {
         self.bytes[self.at - 1]
     }
 
+    fn pod(&mut self) -> PodId {
+        let code = self.take();
+        self.pods.decode(code)
+    }
+
+    fn job(&mut self) -> JobRef {
+        let code = self.take();
+        self.pods.job_of(code)
+    }
+
     fn placement(&mut self) -> (PodId, Part, NodeId) {
-        let pod = PodId(self.take() as u32);
+        let pod = self.pod();
         let part = part_of(self.take());
         (pod, part, NodeId(self.take() as u32))
     }
@@ -265,12 +279,11 @@ impl Iterator for Iter<'_> {
             self.at = 0;
         }
         let tag = self.byte();
-        let zigzag = self.take();
-        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        let delta = unzigzag(self.take());
         self.time = SimTime(self.time.0.wrapping_add(delta as u64));
         let record = match tag {
             NODE_ADDED => Record::NodeAdded { node: NodeId(self.take() as u32) },
-            POD_CREATED => Record::PodCreated { pod: PodId(self.take() as u32) },
+            POD_CREATED => Record::PodCreated { pod: self.pod() },
             BOUND => {
                 let (pod, part, node) = self.placement();
                 Record::Bound { pod, part, node }
@@ -288,7 +301,7 @@ impl Iterator for Iter<'_> {
                 Record::Conflict { pod, part, node }
             }
             UNSCHEDULABLE => {
-                let pod = PodId(self.take() as u32);
+                let pod = self.pod();
                 let part = part_of(self.take());
                 let message = self.records.messages[self.take() as usize].clone();
                 Record::Unschedulable { pod, part, message }
@@ -299,13 +312,13 @@ impl Iterator for Iter<'_> {
             }
             ATTEMPT => {
                 let by = self.controller();
-                let job = job_of(self.take());
+                let job = self.job();
                 let tasks = self.take() as u32;
                 Record::Note { by, note: Note::Attempt { job, tasks, busy: self.duration() } }
             }
             ATTEMPT_DONE => {
                 let by = self.controller();
-                let job = job_of(self.take());
+                let job = self.job();
                 let placed = self.take() as u32;
                 Record::Note { by, note: Note::AttemptDone { job, placed, conflicts: self.take() as u32 } }
             }
@@ -352,10 +365,51 @@ fn get(bytes: &[u8], mut at: usize) -> (u64, usize) {
     }
 }
 
-fn put_placement(bytes: &mut Vec<u8>, pod: PodId, part: Part, node: NodeId) {
-    put(bytes, pod.0.into());
+fn put_placement(bytes: &mut Vec<u8>, pods: &mut PodDelta, pod: PodId, part: Part, node: NodeId) {
+    put(bytes, pods.encode(pod));
     put(bytes, part_code(part));
     put(bytes, node.0.into());
+}
+
+/// A signed value as an unsigned one, small when it is near zero either way.
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(code: u64) -> i64 {
+    ((code >> 1) as i64) ^ -((code & 1) as i64)
+}
+
+/// The last pod id written (or read): each is coded as its zigzagged difference from it, the
+/// writer and every reader keeping it alike from the first record on.
+#[derive(Clone, Copy, Default)]
+struct PodDelta {
+    last: u32,
+}
+
+impl PodDelta {
+    fn encode(&mut self, pod: PodId) -> u64 {
+        let code = zigzag(i64::from(pod.0.wrapping_sub(self.last) as i32));
+        self.last = pod.0;
+        code
+    }
+
+    fn decode(&mut self, code: u64) -> PodId {
+        self.last = self.last.wrapping_add(unzigzag(code) as i32 as u32);
+        PodId(self.last)
+    }
+
+    /// A job's code: a pod's (as [`PodDelta::encode`]) or a group's id, and which in the low bit.
+    fn job_code(&mut self, job: JobRef) -> u64 {
+        match job {
+            JobRef::Pod(p) => self.encode(p) << 1,
+            JobRef::Group(g) => (u64::from(g.0) << 1) | 1,
+        }
+    }
+
+    fn job_of(&mut self, code: u64) -> JobRef {
+        if code & 1 == 0 { JobRef::Pod(self.decode(code >> 1)) } else { JobRef::Group(GroupId((code >> 1) as u32)) }
+    }
 }
 
 fn part_code(part: Part) -> u64 {
@@ -367,18 +421,6 @@ fn part_code(part: Part) -> u64 {
 
 fn part_of(code: u64) -> Part {
     if code == 0 { Part::Whole } else { Part::Container((code - 1) as u16) }
-}
-
-fn job_code(job: JobRef) -> u64 {
-    match job {
-        JobRef::Pod(p) => u64::from(p.0) << 1,
-        JobRef::Group(g) => (u64::from(g.0) << 1) | 1,
-    }
-}
-
-fn job_of(code: u64) -> JobRef {
-    let id = (code >> 1) as u32;
-    if code & 1 == 0 { JobRef::Pod(PodId(id)) } else { JobRef::Group(GroupId(id)) }
 }
 
 #[cfg(test)]
@@ -430,6 +472,38 @@ mod tests {
         assert_eq!(records.iter().collect::<Vec<_>>(), pushed);
         assert_eq!(records.messages.len(), 2, "each message is kept once");
         assert_eq!(records.others.len(), 4, "only the rare kinds are stored whole");
+    }
+
+    /// Pod ids are coded as differences: jumps either way, to the ends of the range and back,
+    /// through pods and pod jobs alike, decode to the ids pushed; a pod's next record takes a
+    /// byte for its id.
+    #[test]
+    fn pod_ids_survive_any_jump() {
+        let ids = [0, u32::MAX, 5, 4, u32::MAX - 1, 0, 1 << 31, 7, 7];
+        let mut pushed = Vec::new();
+        for (i, &id) in ids.iter().enumerate() {
+            let (pod, by) = (PodId(id), ControllerId(0));
+            pushed.push(at(i as u64, Record::PodCreated { pod }));
+            pushed.push(at(
+                i as u64,
+                Record::Note { by, note: Note::Attempt { job: JobRef::Pod(pod), tasks: 1, busy: SimDuration(0) } },
+            ));
+            pushed.push(at(
+                i as u64,
+                Record::Note {
+                    by,
+                    note: Note::Attempt { job: JobRef::Group(GroupId(id)), tasks: 2, busy: SimDuration(0) },
+                },
+            ));
+            pushed.push(at(i as u64, Record::Bound { pod, part: Part::Whole, node: NodeId(1) }));
+        }
+        let records: Records = pushed.clone().into();
+        assert_eq!(records.iter().collect::<Vec<_>>(), pushed);
+        let mut same_pod = Records::new();
+        same_pod.push(at(0, Record::PodCreated { pod: PodId(123_456) }));
+        let before = same_pod.byte_len();
+        same_pod.push(at(0, Record::Bound { pod: PodId(123_456), part: Part::Whole, node: NodeId(1) }));
+        assert_eq!(same_pod.byte_len() - before, 5, "tag, time, pod, part, node: a byte each");
     }
 
     /// Past the first chunk, records go on in the next, none split across two.
