@@ -553,6 +553,9 @@ fn spawn_child(what: &str, quick: bool) -> anyhow::Result<ChildOutput> {
     serde_json::from_str(line).with_context(|| format!("reading the `{what}` child's output `{line}`"))
 }
 
+/// The runs measured keep no records: `podlab run` without `--out` does the same.
+const FOLDED: podlab::RunOptions = podlab::RunOptions { check_invariants: false, keep_records: false };
+
 /// `podlab bench --child WHAT`: one memory-measured figure alone in this process, then one
 /// JSON line with the runs' wall times and the process's peak RSS.
 fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
@@ -570,7 +573,7 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
         while wall_ns.is_empty() || (wall_ns.len() < 3 && started.elapsed() < Duration::from_secs(1)) {
             let start = Instant::now();
             let scenario = podlab::load_str(file, &text)?;
-            let run = podlab::run_policy(&scenario, "kubernetes", scenario.seed, false)?;
+            let run = podlab::run_policy_with(&scenario, "kubernetes", scenario.seed, FOLDED)?;
             wall_ns.push(start.elapsed().as_nanos() as u64);
             anyhow::ensure!(run.sim.violations.is_empty(), "the {file} run broke an invariant");
             drop(run);
@@ -582,7 +585,7 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
         let (pods, for_pods) = (parse(pods)?, parse(for_pods)?);
         let scenario = podlab::load_str("live-pods.yaml", &live_pods_scenario_text(pods, for_pods))?;
         let start = Instant::now();
-        let run = podlab::run_policy(&scenario, "kubernetes", scenario.seed, false)?;
+        let run = podlab::run_policy_with(&scenario, "kubernetes", scenario.seed, FOLDED)?;
         let took_ns = start.elapsed().as_nanos() as u64;
         // The run is held until the peak is read: its pods are live to the end.
         let out = ChildOutput { wall_ns: vec![took_ns], peak_rss_bytes: peak_rss_bytes() };

@@ -60,8 +60,13 @@ pub struct PolicyRun {
     pub scenario: Arc<Scenario>,
     pub sim: SimRun,
     pub summary: Summary,
+    /// The outcomes of the scenario's first [`FIRST_PODS`] pods (the rows a table shows).
+    pub first_pods: podlab_reports::Outcomes,
     pub verdicts: Vec<Verdict>,
 }
+
+/// How many pods' outcomes a run keeps beside its summary, however many pods it has.
+pub const FIRST_PODS: usize = 20;
 
 /// Why a run could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +92,31 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`.
+/// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`, keeping
+/// its records in `sim.records`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
+    run_policy_with(scenario, policy, seed, RunOptions { check_invariants, keep_records: true })
+}
+
+/// What a simulated run keeps and checks.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Check the cluster's invariants after every record.
+    pub check_invariants: bool,
+    /// Keep the records in `sim.records` (for the files a run writes, or to read them back).
+    /// Otherwise the summary is folded as they are written and they are dropped — unless the
+    /// scenario needs them (`podlab_reports::needs_records`): a million-pod run then keeps
+    /// books only of the pods in flight.
+    pub keep_records: bool,
+}
+
+/// [`run_policy`], with what it keeps chosen.
+pub fn run_policy_with(
+    scenario: &Scenario,
+    policy: &str,
+    seed: u64,
+    options: RunOptions,
+) -> Result<PolicyRun, RunError> {
     let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
@@ -103,16 +131,34 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
         all.extend(podlab_controllers::build(&instantiated));
         all
     };
-    let sim =
-        podlab_sim::run(instantiated.clone(), Box::new(factory), components, SimOptions { seed, check_invariants });
+    let crashes = instantiated.faults.iter().any(|f| matches!(f, podlab_cluster::config::Fault::NodeCrash { .. }));
+    let mut tally = podlab_reports::Tally::new(crashes, FIRST_PODS);
+    let keep_records = options.keep_records || podlab_reports::needs_records(&instantiated);
+    let sim_options = SimOptions { seed, check_invariants: options.check_invariants, keep_records };
+    let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut tally);
     // The scenario as the run left it: with the pods its controllers created (shared, not
     // copied: a million pods' list; the one instantiated before the run is dropped first).
     drop(instantiated);
     let scenario = sim.scenario.clone();
-    Ok(measure(scenario, policy, seed, sim, |_| true))
+    let info = run_info(policy, seed, &sim);
+    let (summary, first_pods) = tally.finish(&scenario, &sim.records, &info);
+    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
+    Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
 }
 
-/// A run's summary and the verdicts on its scenario's expectations (those `judged` keeps).
+fn run_info<'a>(policy: &'a str, seed: u64, sim: &'a SimRun) -> RunInfo<'a> {
+    RunInfo {
+        policy,
+        controllers: &sim.controllers,
+        seed,
+        digest: &sim.digest,
+        end: sim.end,
+        events: sim.events_processed,
+    }
+}
+
+/// A run's summary and the verdicts on its scenario's expectations (those `judged` keeps),
+/// read back from its records.
 fn measure(
     scenario: Arc<Scenario>,
     policy: &str,
@@ -120,17 +166,10 @@ fn measure(
     sim: SimRun,
     judged: impl Fn(&podlab_reports::Verdict) -> bool,
 ) -> PolicyRun {
-    let info = RunInfo {
-        policy,
-        controllers: &sim.controllers,
-        seed,
-        digest: &sim.digest,
-        end: sim.end,
-        events: sim.events_processed,
-    };
-    let summary = podlab_reports::summarize(&scenario, &sim.records, &info);
+    let info = run_info(policy, seed, &sim);
+    let (summary, first_pods) = podlab_reports::Tally::replay(&scenario, &sim.records, &info, FIRST_PODS);
     let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end).into_iter().filter(judged).collect();
-    PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, verdicts }
+    PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts }
 }
 
 /// One policy's run of a scenario on Docker: measured as a simulated run is (its records stand

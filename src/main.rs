@@ -416,9 +416,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // The records are kept only for the files --out writes and for --explain; otherwise the
+    // summary is folded as they are written.
+    let options = podlab::RunOptions {
+        check_invariants: args.check_invariants,
+        keep_records: args.out.is_some() || args.explain.is_some(),
+    };
     let runs = policies
         .iter()
-        .map(|p| podlab::run_policy(&scenario, p, seed, args.check_invariants).map_err(|e| BadInput(e.to_string())))
+        .map(|p| podlab::run_policy_with(&scenario, p, seed, options).map_err(|e| BadInput(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(pod) = &args.explain {
         for run in &runs {

@@ -138,6 +138,7 @@ fn clone_run(run: &PolicyRun) -> PolicyRun {
             violations: run.sim.violations.clone(),
         },
         summary: run.summary.clone(),
+        first_pods: run.first_pods.clone(),
         verdicts: run.verdicts.clone(),
     }
 }

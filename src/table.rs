@@ -6,10 +6,9 @@ use std::fmt::Write;
 use podlab::PolicyRun;
 use podlab::cluster::scenario::Scenario;
 use podlab::cluster::{PodId, SimDuration};
-use podlab::reports::Outcomes;
 
 /// Pods listed one by one before the list is cut short.
-const MAX_PLACEMENT_ROWS: usize = 20;
+const MAX_PLACEMENT_ROWS: usize = podlab::FIRST_PODS;
 
 pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     let mut out = String::new();
@@ -94,7 +93,7 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     let _ = writeln!(out, "\nwhere the pods landed");
     for r in runs {
         let scenario = &*r.scenario;
-        let outcomes = Outcomes::replay_first(scenario, &r.sim.records, r.sim.end, MAX_PLACEMENT_ROWS);
+        let outcomes = &r.first_pods;
         for (i, pod) in scenario.pods.iter().enumerate().take(MAX_PLACEMENT_ROWS) {
             let o = &outcomes.pods[i];
             let mut places: Vec<String> = o

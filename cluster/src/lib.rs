@@ -20,8 +20,8 @@ pub mod time;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
 pub use event::{
-    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Refused,
-    Stamped,
+    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, RecordSink,
+    Refused, Stamped,
 };
 pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, PodSpec};
 pub use records::Records;

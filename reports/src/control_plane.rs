@@ -3,14 +3,14 @@
 //! crashed node, how replicas were lost and restored, watch lag and relists, and controller
 //! restarts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Note, Phase, PodId, Record, Records, SimTime};
+use podlab_cluster::{NodeId, Note, Phase, PodId, Record, SimTime, Stamped};
 
-use crate::summary::Percentiles;
+use crate::summary::{Percentiles, Samples};
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ControlPlaneMetrics {
@@ -55,54 +55,68 @@ pub struct WatchLag {
     pub max_ns: u64,
 }
 
-pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTime) -> ControlPlaneMetrics {
-    let mut m = ControlPlaneMetrics::default();
-    // Start-up latencies, measured when a pod's last part is bound (without a kubelet model a
-    // part runs from its binding) and when its last part started (with one): parts still on
-    // their way are counted in maps of the pods in flight, creation times in a dense vector.
-    let mut created = vec![NONE; scenario.pods.len()];
-    let mut started_parts: BTreeMap<PodId, (usize, u64)> = BTreeMap::new();
-    let mut bound_parts: BTreeMap<PodId, usize> = BTreeMap::new();
-    let (mut by_binding, mut by_start, mut by_start_without_pulls) = (Vec::new(), Vec::new(), Vec::new());
-    let mut api: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
-    let mut crashed: BTreeMap<NodeId, SimTime> = BTreeMap::new();
-    let mut relist_latencies = Vec::new();
-    let mut detections = Vec::new();
-    let mut started_any = false;
-    // Per ReplicaSet: failures waiting for a replacement to run.
-    let mut waiting: BTreeMap<String, Vec<SimTime>> = BTreeMap::new();
-    let mut restores = Vec::new();
-    let mut first_replicas: BTreeMap<String, u32> = BTreeMap::new();
-    // Pods on each node, and pods whose failure was counted at their node's crash.
-    let mut on_node: BTreeMap<NodeId, std::collections::BTreeSet<PodId>> = BTreeMap::new();
-    let mut died_with_node: std::collections::BTreeSet<PodId> = Default::default();
-    let mut deleted_by_owner: std::collections::BTreeSet<PodId> = Default::default();
-    // Whose replicas a pod is: its Deployment's (any revision's pod restores a failure), its
-    // ReplicaSet's; a Job's pods are not replicas.
-    let owner = |p: &PodId| {
-        let spec = scenario.pods.get(p.index())?;
-        if spec.job().is_some() {
-            return None;
-        }
-        match spec.deployment() {
-            Some(d) => Some(format!("deployment/{}/{d}", spec.namespace)),
-            None => spec.owner.clone(),
-        }
-    };
-    let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].part_count(container);
-    // Which pods each node holds matters only at a node's crash: kept only in runs that have one.
-    let crashes = records.rare().iter().any(|r| matches!(r, Record::NodeCrashed { .. }));
-    for s in records.iter().take_while(|s| s.time <= end) {
+/// The control-plane metrics folded over records as they are read. Start-up latencies are
+/// measured when a pod's last part is bound (without a kubelet model a part runs from its
+/// binding) and when its last part started (with one): parts still on their way are counted
+/// in maps of the pods in flight; the pod's creation time comes from the caller's books.
+#[derive(Default)]
+pub(crate) struct ControlPlaneFold {
+    m: ControlPlaneMetrics,
+    /// Whether any node crashes in the run: which pods each node holds matters only then.
+    crashes: bool,
+    started_parts: BTreeMap<PodId, (usize, u64)>,
+    bound_parts: BTreeMap<PodId, usize>,
+    by_binding: Samples,
+    by_start: Samples,
+    by_start_without_pulls: Samples,
+    api: BTreeMap<&'static str, Samples>,
+    crashed: BTreeMap<NodeId, SimTime>,
+    relist_latencies: Vec<u64>,
+    detections: Vec<u64>,
+    started_any: bool,
+    /// Per ReplicaSet: failures waiting for a replacement to run.
+    waiting: BTreeMap<String, Vec<SimTime>>,
+    restores: Vec<u64>,
+    first_replicas: BTreeMap<String, u32>,
+    /// Pods on each node, and pods whose failure was counted at their node's crash.
+    on_node: BTreeMap<NodeId, BTreeSet<PodId>>,
+    died_with_node: BTreeSet<PodId>,
+    deleted_by_owner: BTreeSet<PodId>,
+}
+
+/// Whose replicas a pod is: its Deployment's (any revision's pod restores a failure), its
+/// ReplicaSet's; a Job's pods are not replicas.
+fn owner(scenario: &Scenario, p: &PodId) -> Option<String> {
+    let spec = scenario.pods.get(p.index())?;
+    if spec.job().is_some() {
+        return None;
+    }
+    match spec.deployment() {
+        Some(d) => Some(format!("deployment/{}/{d}", spec.namespace)),
+        None => spec.owner.clone(),
+    }
+}
+
+impl ControlPlaneFold {
+    /// `crashes`: whether any node crashes in the run.
+    pub(crate) fn new(crashes: bool) -> ControlPlaneFold {
+        ControlPlaneFold { crashes, ..ControlPlaneFold::default() }
+    }
+
+    /// Reads one record; `created` is when the pod it names was created, if it was.
+    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, created: Option<SimTime>) {
+        let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].part_count(container);
+        let since_created = s.time.as_nanos().saturating_sub(created.map_or(NONE, SimTime::as_nanos));
+        let m = &mut self.m;
         match &s.record {
             Record::PodCreated { pod } => {
-                created[pod.index()] = s.time.as_nanos();
-                if let Some(o) = owner(pod) {
+                if let Some(o) = owner(scenario, pod) {
                     if scenario.pods[pod.index()].deployment().is_some() {
                         // A Deployment creates pods for rollouts and scaling too: a replacement
                         // is one created while a failure of its Deployment waits.
-                        m.pods_recreated += u64::from(waiting.get(&o).is_some_and(|w| !w.is_empty()));
+                        m.pods_recreated += u64::from(self.waiting.get(&o).is_some_and(|w| !w.is_empty()));
                     } else {
-                        let n = first_replicas.entry(o.clone()).or_insert(0);
+                        let n = self.first_replicas.entry(o.clone()).or_insert(0);
                         let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
                         if *n >= desired {
                             m.pods_recreated += 1;
@@ -113,68 +127,70 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
                 }
             }
             Record::Bound { pod, part, node } => {
-                if crashes {
-                    on_node.entry(*node).or_default().insert(*pod);
+                if self.crashes {
+                    self.on_node.entry(*node).or_default().insert(*pod);
                 }
                 // A pod of one part is bound whole at once (nearly all pods: no map for them).
                 let parts = parts_of(pod, matches!(part, podlab_cluster::Part::Container(_)));
                 let all_bound = parts == 1 || {
-                    let n = bound_parts.entry(*pod).or_insert(0);
+                    let n = self.bound_parts.entry(*pod).or_insert(0);
                     *n += 1;
                     *n == parts
                 };
                 if all_bound {
-                    bound_parts.remove(pod);
-                    by_binding.push(s.time.as_nanos().saturating_sub(created[pod.index()]));
-                    if !started_any {
+                    self.bound_parts.remove(pod);
+                    self.by_binding.push(since_created);
+                    if !self.started_any {
                         // Without a control-plane model, a part runs from its binding.
-                        restore(|| owner(pod), s.time, &mut waiting, &mut restores);
+                        restore(|| owner(scenario, pod), s.time, &mut self.waiting, &mut self.restores);
                     }
                 }
             }
             Record::Started { pod, part, pull, .. } => {
-                started_any = true;
-                let e = started_parts.entry(*pod).or_insert((0, 0));
+                self.started_any = true;
+                let e = self.started_parts.entry(*pod).or_insert((0, 0));
                 e.0 += 1;
                 e.1 = e.1.max(pull.as_nanos());
                 if e.0 == parts_of(pod, matches!(part, podlab_cluster::Part::Container(_))) {
                     let pulls = e.1;
-                    started_parts.remove(pod);
-                    let latency = s.time.as_nanos().saturating_sub(created[pod.index()]);
-                    by_start.push(latency);
-                    by_start_without_pulls.push(latency.saturating_sub(pulls));
-                    restore(|| owner(pod), s.time, &mut waiting, &mut restores);
+                    self.started_parts.remove(pod);
+                    let latency = since_created;
+                    self.by_start.push(latency);
+                    self.by_start_without_pulls.push(latency.saturating_sub(pulls));
+                    restore(|| owner(scenario, pod), s.time, &mut self.waiting, &mut self.restores);
                 }
             }
             Record::Note { note: Note::DeletedPod { pod }, .. } => {
-                deleted_by_owner.insert(*pod);
+                self.deleted_by_owner.insert(*pod);
             }
             Record::Ended { pod, node, phase, .. } => {
-                if crashes && let Some(set) = on_node.get_mut(node) {
+                if self.crashes
+                    && let Some(set) = self.on_node.get_mut(node)
+                {
                     set.remove(pod);
                 }
                 // A pod its own controller deleted (scaled down) was not lost.
-                if *phase == Phase::Failed && !deleted_by_owner.contains(pod) {
+                if *phase == Phase::Failed && !self.deleted_by_owner.contains(pod) {
                     m.pods_lost += 1;
-                    if let Some(o) = owner(pod).filter(|_| !died_with_node.contains(pod)) {
-                        waiting.entry(o).or_default().push(s.time);
+                    if let Some(o) = owner(scenario, pod).filter(|_| !self.died_with_node.contains(pod)) {
+                        self.waiting.entry(o).or_default().push(s.time);
                     }
                 }
             }
-            Record::Api { verb, latency } => api.entry(verb).or_default().push(latency.as_nanos()),
+            Record::Api { verb, latency } => self.api.entry(verb).or_default().push(latency.as_nanos()),
             Record::NodeCrashed { node } => {
-                crashed.insert(*node, s.time);
+                self.crashed.insert(*node, s.time);
                 // Its pods die now, whenever the API learns it.
-                for pod in on_node.get(node).into_iter().flatten() {
-                    if let Some(o) = owner(pod) {
-                        died_with_node.insert(*pod);
-                        waiting.entry(o).or_default().push(s.time);
+                for pod in self.on_node.get(node).into_iter().flatten() {
+                    if let Some(o) = owner(scenario, pod) {
+                        self.died_with_node.insert(*pod);
+                        self.waiting.entry(o).or_default().push(s.time);
                     }
                 }
             }
             Record::Note { note: Note::NodeNotReady { node }, .. } => {
-                if let Some(at) = crashed.remove(node) {
-                    detections.push(s.time.since(at).as_nanos());
+                if let Some(at) = self.crashed.remove(node) {
+                    self.detections.push(s.time.since(at).as_nanos());
                 }
             }
             Record::BindRefused { .. } | Record::Conflict { .. } => m.update_conflicts += 1,
@@ -190,29 +206,33 @@ pub fn control_plane_metrics(scenario: &Scenario, records: &Records, end: SimTim
             Record::Relisted { latency, missed, .. } => {
                 m.relists += 1;
                 m.relist_missed_events += missed;
-                relist_latencies.push(latency.as_nanos());
+                self.relist_latencies.push(latency.as_nanos());
             }
             Record::ControllerCrashed { .. } => m.controller_crashes += 1,
             Record::ControllerRestarted { .. } => m.controller_restarts += 1,
             _ => {}
         }
     }
-    // Start-up: from the records of started parts when the kubelet is modelled, else binds.
-    if started_any {
-        m.pod_startup = Percentiles::of(by_start);
-        m.pod_startup_excluding_pulls = Percentiles::of(by_start_without_pulls);
-    } else {
-        m.pod_startup = Percentiles::of(by_binding);
-        m.pod_startup_excluding_pulls = m.pod_startup.clone();
+
+    pub(crate) fn finish(self) -> ControlPlaneMetrics {
+        let mut m = self.m;
+        // Start-up: from the records of started parts when the kubelet is modelled, else binds.
+        if self.started_any {
+            m.pod_startup = self.by_start.percentiles();
+            m.pod_startup_excluding_pulls = self.by_start_without_pulls.percentiles();
+        } else {
+            m.pod_startup = self.by_binding.percentiles();
+            m.pod_startup_excluding_pulls = m.pod_startup.clone();
+        }
+        m.api_latency = self.api.into_iter().map(|(verb, v)| (verb, v.percentiles())).collect();
+        m.node_failure_detection = Percentiles::of(self.detections);
+        m.replica_restore = Percentiles::of(self.restores);
+        m.relist_latency = Percentiles::of(self.relist_latencies);
+        m
     }
-    m.api_latency = api.into_iter().map(|(verb, v)| (verb, Percentiles::of(v))).collect();
-    m.node_failure_detection = Percentiles::of(detections);
-    m.replica_restore = Percentiles::of(restores);
-    m.relist_latency = Percentiles::of(relist_latencies);
-    m
 }
 
-/// "Not created", in the vector of creation times.
+/// "Not created": a start-up is measured from time 0.
 const NONE: u64 = u64::MAX;
 
 /// A replica of `owner` runs at `at`: it restores the oldest failure waiting, if any. (The

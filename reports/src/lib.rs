@@ -7,6 +7,7 @@ pub mod comparison;
 pub mod control_plane;
 pub mod expect;
 pub mod html;
+mod in_flight;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
@@ -18,4 +19,4 @@ pub mod workloads;
 
 pub use expect::{Verdict, check};
 pub use outcome::Outcomes;
-pub use summary::{RunInfo, Summary, summarize};
+pub use summary::{RunInfo, Summary, Tally, needs_records, summarize};

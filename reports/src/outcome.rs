@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use podlab_cluster::few::Few;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, Record, Records, SimTime};
+use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, Record, Records, SimTime, Stamped};
 
 /// One part of a pod that was bound (24 bytes: the part as a code, the phase valid once it
 /// ended).
@@ -126,11 +126,89 @@ impl PodOutcome {
         })
     }
 
+    /// Reads one record about this pod (its [`outcome_pod`]); true when this record bound
+    /// its last unbound part, so that it is scheduled from now on.
+    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, groups: &mut GroupBooks) -> bool {
+        match &s.record {
+            Record::PodCreated { .. } => self.created_at = MaybeTime::some(s.time),
+            Record::PodDeleted { .. } => self.deleted = true,
+            Record::Bound { pod, part, node } => {
+                let spec = &scenario.pods[pod.index()];
+                if self.current_run(*part).is_none()
+                    && let Some(group) = spec.group()
+                {
+                    *groups.running_mut(group) += 1;
+                }
+                self.runs.push(PartRun::new(*part, *node, s.time));
+                let parts = spec.part_count(matches!(part, Part::Container(_)));
+                if self.runs.len() == parts {
+                    self.scheduled_runs = u16::try_from(parts).expect("fewer than 65535 parts");
+                    return true;
+                }
+            }
+            Record::Ended { pod, part, phase, .. } => {
+                if let Some(run) = self.current_run(*part) {
+                    run.end(s.time, *phase);
+                    if let Some(group) = scenario.pods[pod.index()].group() {
+                        *groups.running_mut(group) -= 1;
+                    }
+                }
+            }
+            Record::Unschedulable { pod, part, .. } => {
+                let sibling_runs = self.running_parts().any(|q| q != *part);
+                let own_running = self.running_parts().count();
+                self.unschedulable_attempts = self.unschedulable_attempts.saturating_add(1);
+                self.partial |= sibling_runs;
+                if let Some(group) = scenario.pods[pod.index()].group() {
+                    let member_runs = *groups.running_mut(group) > own_running;
+                    if member_runs || sibling_runs {
+                        groups.partial.insert(group);
+                    }
+                }
+            }
+            _ => {}
+        }
+        false
+    }
+
     pub fn finished_at(&self, parts: usize) -> Option<SimTime> {
         if self.runs.len() < parts {
             return None;
         }
         self.runs.iter().map(|r| r.ended().map(|(t, _)| t)).collect::<Option<Vec<_>>>()?.into_iter().max()
+    }
+}
+
+/// The pod a record changes the outcome of: its creation, deletion, a part's binding, ending
+/// or failed attempt.
+pub(crate) fn outcome_pod(record: &Record) -> Option<PodId> {
+    match record {
+        Record::PodCreated { pod }
+        | Record::PodDeleted { pod }
+        | Record::Bound { pod, .. }
+        | Record::Ended { pod, .. }
+        | Record::Unschedulable { pod, .. } => Some(*pod),
+        _ => None,
+    }
+}
+
+/// What pods' outcomes tell of their groups as records are read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GroupBooks {
+    /// Parts running per group, so whether another member runs is a subtraction rather than a
+    /// lookup per member at every failed attempt (a trace's big gangs fail thousands of times
+    /// while a hundred members wait).
+    running: Vec<usize>,
+    /// Groups some of whose members were placed while another member was unplaceable.
+    pub partial: BTreeSet<GroupId>,
+}
+
+impl GroupBooks {
+    fn running_mut(&mut self, group: GroupId) -> &mut usize {
+        if self.running.len() <= group.index() {
+            self.running.resize(group.index() + 1, 0);
+        }
+        &mut self.running[group.index()]
     }
 }
 
@@ -145,69 +223,16 @@ pub struct Outcomes {
 impl Outcomes {
     /// Replays the records up to and including `until`.
     pub fn replay(scenario: &Scenario, records: &Records, until: SimTime) -> Outcomes {
-        Outcomes::replay_first(scenario, records, until, scenario.pods.len())
-    }
-
-    /// The outcomes of the first `count` pods only (what a table of the first few shows, without
-    /// the books of a million): `pods` holds those, and `partial_groups` only what they tell.
-    pub fn replay_first(scenario: &Scenario, records: &Records, until: SimTime, count: usize) -> Outcomes {
-        let count = count.min(scenario.pods.len());
-        let mut pods = vec![PodOutcome::default(); count];
+        let mut pods = vec![PodOutcome::default(); scenario.pods.len()];
         // A part's current run is found in its pod's runs (nearly always the one run): no map
         // of running parts.
-        let mut partial_groups = BTreeSet::new();
-        // Parts running per group, so whether another member runs is a subtraction rather
-        // than a lookup per member at every failed attempt (a trace's big gangs fail thousands
-        // of times while a hundred members wait).
-        let mut group_running = vec![0usize; scenario.groups.len()];
+        let mut groups = GroupBooks::default();
         for s in records.iter().take_while(|s| s.time <= until) {
-            match &s.record {
-                Record::PodCreated { pod }
-                | Record::PodDeleted { pod }
-                | Record::Bound { pod, .. }
-                | Record::Ended { pod, .. }
-                | Record::Unschedulable { pod, .. }
-                    if pod.index() >= count => {}
-                Record::PodCreated { pod } => pods[pod.index()].created_at = MaybeTime::some(s.time),
-                Record::PodDeleted { pod } => pods[pod.index()].deleted = true,
-                Record::Bound { pod, part, node } => {
-                    let o = &mut pods[pod.index()];
-                    if o.current_run(*part).is_none()
-                        && let Some(group) = scenario.pods[pod.index()].group()
-                    {
-                        group_running[group.index()] += 1;
-                    }
-                    o.runs.push(PartRun::new(*part, *node, s.time));
-                    let parts = scenario.pods[pod.index()].part_count(matches!(part, Part::Container(_)));
-                    if o.runs.len() == parts {
-                        o.scheduled_runs = u16::try_from(parts).expect("fewer than 65535 parts");
-                    }
-                }
-                Record::Ended { pod, part, phase, .. } => {
-                    if let Some(run) = pods[pod.index()].current_run(*part) {
-                        run.end(s.time, *phase);
-                        if let Some(group) = scenario.pods[pod.index()].group() {
-                            group_running[group.index()] -= 1;
-                        }
-                    }
-                }
-                Record::Unschedulable { pod, part, .. } => {
-                    let o = &mut pods[pod.index()];
-                    let sibling_runs = o.running_parts().any(|q| q != *part);
-                    let own_running = o.running_parts().count();
-                    o.unschedulable_attempts = o.unschedulable_attempts.saturating_add(1);
-                    o.partial |= sibling_runs;
-                    if let Some(group) = scenario.pods[pod.index()].group() {
-                        let member_runs = group_running[group.index()] > own_running;
-                        if member_runs || sibling_runs {
-                            partial_groups.insert(group);
-                        }
-                    }
-                }
-                _ => {}
+            if let Some(pod) = outcome_pod(&s.record) {
+                pods[pod.index()].observe(scenario, &s, &mut groups);
             }
         }
-        Outcomes { pods, partial_groups }
+        Outcomes { pods, partial_groups: groups.partial }
     }
 
     /// How many parts a pod has under the policy that placed it.

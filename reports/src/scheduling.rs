@@ -10,10 +10,9 @@ use petgraph::graph::DiGraph;
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{ControllerId, JobRef, Note, PodId, Record, Records, Resources, SimTime};
+use podlab_cluster::{ControllerId, GroupId, JobRef, Note, PodId, Record, Resources, SimTime, Stamped};
 
-use crate::outcome::Outcomes;
-use crate::summary::Percentiles;
+use crate::summary::{Percentiles, Samples};
 
 const DAY_NS: u64 = 24 * 3600 * 1_000_000_000;
 
@@ -109,25 +108,32 @@ pub struct SchedulingMetrics {
     pub deadlocks: Deadlocks,
 }
 
-/// "Never", in a vector of times in ns.
+/// "Never", in times in ns.
 const NONE: u64 = u64::MAX;
 
-/// Jobs as dense indices: a pod in no group, then the groups.
-struct Jobs {
-    pods: usize,
+/// One job's scheduling attempts: when its first began, and how many one scheduler made (the
+/// first scheduler's count here; any other's in [`SchedulingFold::attempted_by_others`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JobAttempts {
+    first_ns: u64,
+    by: ControllerId,
+    count: u32,
 }
 
-impl Jobs {
-    fn len(&self, scenario: &Scenario) -> usize {
-        self.pods + scenario.groups.len()
+impl Default for JobAttempts {
+    fn default() -> Self {
+        JobAttempts { first_ns: NONE, by: ControllerId(u16::MAX), count: 0 }
     }
+}
 
-    fn index(&self, job: JobRef) -> usize {
-        match job {
-            JobRef::Pod(p) => p.index(),
-            JobRef::Group(g) => self.pods + g.index(),
-        }
-    }
+/// A group's job: its first member's arrival, members arrived and not yet scheduled, the last
+/// member's binding (times in ns, `NONE`: never), and its attempts.
+#[derive(Clone, Copy, Default)]
+struct GroupJob {
+    created: u64,
+    tasks_left: u32,
+    done_at: u64,
+    attempts: JobAttempts,
 }
 
 /// One scheduler's books while its notes are read.
@@ -149,14 +155,6 @@ impl SchedulerBooks {
         }
         &mut books[by.index()]
     }
-}
-
-/// A job's arrival (its first task's), unscheduled tasks and last binding, in ns (`NONE`: never).
-#[derive(Clone, Copy)]
-struct JobTimes {
-    created: u64,
-    tasks_left: u32,
-    done_at: u64,
 }
 
 /// Integrates an amount of resources held over time.
@@ -203,102 +201,146 @@ fn median(values: &mut [f64]) -> f64 {
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
-pub fn scheduling_metrics(
-    scenario: &Scenario,
-    controllers: &[String],
-    records: &Records,
-    outcomes: &Outcomes,
-    end: SimTime,
-) -> SchedulingMetrics {
-    let mut m = SchedulingMetrics::default();
-    let name = |c: ControllerId| controllers.get(c.index()).cloned().unwrap_or_else(|| format!("controller-{}", c.0));
+/// The scheduling metrics folded over records as they are read. A job of one pod keeps its
+/// [`JobAttempts`] in the caller's books of that pod while it is in flight, and is counted by
+/// [`SchedulingFold::pod_job_done`]; a group's job is kept here, one per group.
+#[derive(Default)]
+pub(crate) struct SchedulingFold {
+    m: SchedulingMetrics,
+    groups: Vec<GroupJob>,
+    attempted_by_others: BTreeMap<(ControllerId, JobRef), u32>,
+    /// Per scheduler, by controller id (every attempt writes two notes: no name is looked up
+    /// for them).
+    books: Vec<SchedulerBooks>,
+    locked: Meter,
+    reserved: Meter,
+    hoarded: Meter,
+    offers: BTreeMap<u64, Resources>,
+    reservations: BTreeMap<PodId, Resources>,
+    hoards: BTreeMap<ControllerId, (Resources, Resources)>,
+    capacity: Resources,
+    allocated: Resources,
+    locked_total: Resources,
+    /// The deadlock in force: when it formed, its frameworks, what they held.
+    open: Option<(SimTime, Vec<ControllerId>, String)>,
+    /// Deadlocks over: formed, ended, frameworks, held (named at the end, when the
+    /// controllers' names are known).
+    episodes: Vec<(SimTime, SimTime, Vec<ControllerId>, String)>,
+    wait_to_first_attempt: Samples,
+    wait_to_fully_scheduled: Samples,
+}
 
-    // Jobs, in dense vectors indexed by `Jobs::index` (a run may have millions), times in ns
-    // with `NONE` for "never". A pod's own job is read from its outcome; a group's is gathered
-    // from its members' here.
-    let jobs = Jobs { pods: scenario.pods.len() };
-    let by_scheduler = |pod: PodId| scenario.pods[pod.index()].node_name().is_none(); // else bound by name
-    let mut groups = vec![JobTimes { created: NONE, tasks_left: 0, done_at: NONE }; scenario.groups.len()];
-    for (i, o) in outcomes.pods.iter().enumerate() {
-        let pod = PodId(i as u32);
-        let (Some(group), Some(at)) = (scenario.pods[pod.index()].group(), o.created_at()) else { continue };
-        if !by_scheduler(pod) {
-            continue;
+/// Whether a scheduler places the pod (one with `spec.nodeName` is bound by name).
+fn by_scheduler(scenario: &Scenario, pod: PodId) -> bool {
+    scenario.pods[pod.index()].node_name().is_none()
+}
+
+impl SchedulingFold {
+    fn group(&mut self, group: GroupId) -> &mut GroupJob {
+        if self.groups.len() <= group.index() {
+            self.groups.resize(group.index() + 1, GroupJob { created: NONE, done_at: NONE, ..GroupJob::default() });
         }
-        let job = &mut groups[group.index()];
-        job.created = job.created.min(at.as_nanos());
-        job.tasks_left += u32::from(o.scheduled_at().is_none());
-        if let Some(t) = o.scheduled_at() {
-            job.done_at = if job.done_at == NONE { t.as_nanos() } else { job.done_at.max(t.as_nanos()) };
+        &mut self.groups[group.index()]
+    }
+
+    /// A pod was created (the first time): its group's job has a task more.
+    pub(crate) fn pod_created(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
+        if let Some(group) = scenario.pods[pod.index()].group()
+            && by_scheduler(scenario, pod)
+        {
+            let job = self.group(group);
+            job.created = job.created.min(at.as_nanos());
+            job.tasks_left += 1;
         }
     }
-    let job_times = |j: usize| match j.checked_sub(jobs.pods) {
-        Some(g) => groups[g],
-        None => match outcomes.pods.get(j).and_then(|o| Some((o.created_at()?, o.scheduled_at()))) {
-            Some((at, scheduled)) if scenario.pods[j].group().is_none() && by_scheduler(PodId(j as u32)) => JobTimes {
-                created: at.as_nanos(),
-                tasks_left: u32::from(scheduled.is_none()),
-                done_at: scheduled.map_or(NONE, SimTime::as_nanos),
-            },
-            _ => JobTimes { created: NONE, tasks_left: 0, done_at: NONE },
-        },
-    };
-    let job_count = jobs.len(scenario);
-    let mut first_attempt = vec![NONE; job_count];
-    // Attempts per (scheduler, job): the first scheduler's count inline, any other's aside.
-    let mut attempted: Vec<(ControllerId, u32)> = vec![(ControllerId(u16::MAX), 0); job_count];
-    let mut attempted_by_others: BTreeMap<(ControllerId, usize), u32> = BTreeMap::new();
-    // Per scheduler, by controller id (every attempt writes two notes: no name is looked up
-    // for them): its counts, the busy time of its attempt in flight, the busy time of each
-    // day, and of attempts that placed something.
-    let mut books: Vec<SchedulerBooks> = Vec::new();
 
-    // Holdings and deadlocks.
-    let mut locked = Meter::default();
-    let mut reserved = Meter::default();
-    let mut hoarded = Meter::default();
-    let mut offers: BTreeMap<u64, Resources> = BTreeMap::new();
-    let mut reservations: BTreeMap<PodId, Resources> = BTreeMap::new();
-    let mut hoards: BTreeMap<ControllerId, (Resources, Resources)> = BTreeMap::new();
-    let mut capacity = Resources::default();
-    let mut allocated = Resources::default();
-    let mut locked_total = Resources::default();
-    let mut open: Option<Deadlock> = None;
+    /// A created pod's last part was bound: its group's job has a task fewer.
+    pub(crate) fn pod_scheduled(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
+        if let Some(group) = scenario.pods[pod.index()].group()
+            && by_scheduler(scenario, pod)
+        {
+            let job = self.group(group);
+            job.tasks_left -= 1;
+            job.done_at = if job.done_at == NONE { at.as_nanos() } else { job.done_at.max(at.as_nanos()) };
+        }
+    }
 
-    for s in records.iter().take_while(|s| s.time <= end) {
-        locked.advance(s.time);
-        reserved.advance(s.time);
-        hoarded.advance(s.time);
+    /// A pod's books are done with (it finished, or the run did): counted as a job if it is
+    /// one (in no group, placed by a scheduler, created).
+    pub(crate) fn pod_job_done(
+        &mut self,
+        scenario: &Scenario,
+        pod: PodId,
+        created: Option<SimTime>,
+        scheduled: Option<SimTime>,
+        attempts: &JobAttempts,
+    ) {
+        let Some(created) = created else { return };
+        if scenario.pods[pod.index()].group().is_some() || !by_scheduler(scenario, pod) {
+            return;
+        }
+        self.job_done(
+            created.as_nanos(),
+            u32::from(scheduled.is_none()),
+            scheduled.map_or(NONE, SimTime::as_nanos),
+            attempts,
+        );
+    }
+
+    fn job_done(&mut self, created: u64, tasks_left: u32, done_at: u64, attempts: &JobAttempts) {
+        let jobs = &mut self.m.jobs;
+        jobs.total += 1;
+        jobs.fully_scheduled += u64::from(tasks_left == 0);
+        jobs.never_attempted += u64::from(attempts.first_ns == NONE);
+        if attempts.first_ns != NONE {
+            self.wait_to_first_attempt.push(attempts.first_ns.saturating_sub(created));
+        }
+        if tasks_left == 0 && done_at != NONE {
+            self.wait_to_fully_scheduled.push(done_at.saturating_sub(created));
+        }
+    }
+
+    /// Reads one record; `pod_job` is the books of the pod whose job an attempt note names
+    /// (a job of one pod), if it is in flight.
+    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, pod_job: Option<&mut JobAttempts>) {
+        self.locked.advance(s.time);
+        self.reserved.advance(s.time);
+        self.hoarded.advance(s.time);
         let mut hoarding_changed = false;
         match &s.record {
-            Record::NodeAdded { node } => capacity.add(&scenario.nodes[node.index()].allocatable),
+            Record::NodeAdded { node } => self.capacity.add(&scenario.nodes[node.index()].allocatable),
             Record::Bound { pod, part, .. } => {
-                allocated.add(scenario.pods[pod.index()].part_requests(*part));
-                if let Some(r) = reservations.remove(pod) {
-                    reserved.sub(&r);
+                self.allocated.add(scenario.pods[pod.index()].part_requests(*part));
+                if let Some(r) = self.reservations.remove(pod) {
+                    self.reserved.sub(&r);
                 }
                 hoarding_changed = true;
             }
             Record::Ended { pod, part, .. } => {
-                allocated.sub(scenario.pods[pod.index()].part_requests(*part));
+                self.allocated.sub(scenario.pods[pod.index()].part_requests(*part));
                 hoarding_changed = true;
             }
             Record::Note { by, note } => match note {
                 Note::Attempt { job, busy, .. } => {
-                    let j = jobs.index(*job);
-                    first_attempt[j] = first_attempt[j].min(s.time.as_nanos());
-                    let n = match &mut attempted[j] {
-                        (c, n) if *c == *by || *n == 0 => {
-                            *c = *by;
-                            n
-                        }
-                        _ => attempted_by_others.entry((*by, j)).or_insert(0),
+                    let attempts = match job {
+                        JobRef::Group(g) => Some(&mut self.group(*g).attempts),
+                        JobRef::Pod(_) => pod_job,
+                    };
+                    let mut fresh = JobAttempts::default();
+                    let attempts = attempts.unwrap_or(&mut fresh);
+                    attempts.first_ns = attempts.first_ns.min(s.time.as_nanos());
+                    let n = if attempts.by == *by || attempts.count == 0 {
+                        attempts.by = *by;
+                        &mut attempts.count
+                    } else {
+                        self.attempted_by_others.entry((*by, *job)).or_insert(0)
                     };
                     *n += 1;
-                    let b = SchedulerBooks::of(&mut books, *by);
+                    let retry = *n > 1;
+                    let b = SchedulerBooks::of(&mut self.books, *by);
                     let stats = b.stats.get_or_insert_default();
                     stats.attempts += 1;
-                    stats.retries += u64::from(*n > 1);
+                    stats.retries += u64::from(retry);
                     stats.busy_ns += busy.as_nanos();
                     b.in_flight = Some(busy.as_nanos());
                     let day = (s.time.as_nanos() / DAY_NS) as usize;
@@ -308,7 +350,7 @@ pub fn scheduling_metrics(
                     b.daily[day] += busy.as_nanos();
                 }
                 Note::AttemptDone { placed, conflicts, .. } => {
-                    let b = SchedulerBooks::of(&mut books, *by);
+                    let b = SchedulerBooks::of(&mut self.books, *by);
                     let busy = b.in_flight.take().unwrap_or(0);
                     let stats = b.stats.get_or_insert_default();
                     if *conflicts > 0 {
@@ -321,36 +363,36 @@ pub fn scheduling_metrics(
                         b.paper_busy += busy;
                     }
                 }
-                Note::Abandoned { .. } => m.jobs.abandoned += 1,
+                Note::Abandoned { .. } => self.m.jobs.abandoned += 1,
                 Note::Reserved { pod, part, .. } => {
                     let r = scenario.pods[pod.index()].part_requests(*part).clone();
-                    reserved.add(&r);
-                    reservations.insert(*pod, r);
+                    self.reserved.add(&r);
+                    self.reservations.insert(*pod, r);
                 }
                 Note::Released { pod, .. } => {
-                    if let Some(r) = reservations.remove(pod) {
-                        reserved.sub(&r);
+                    if let Some(r) = self.reservations.remove(pod) {
+                        self.reserved.sub(&r);
                     }
                 }
                 Note::Offered { offer, resources, .. } => {
-                    locked.add(resources);
-                    locked_total.add(resources);
-                    offers.insert(*offer, resources.clone());
+                    self.locked.add(resources);
+                    self.locked_total.add(resources);
+                    self.offers.insert(*offer, resources.clone());
                     hoarding_changed = true;
                 }
                 Note::OfferClosed { offer, .. } => {
-                    if let Some(r) = offers.remove(offer) {
-                        locked.sub(&r);
-                        locked_total.sub(&r);
+                    if let Some(r) = self.offers.remove(offer) {
+                        self.locked.sub(&r);
+                        self.locked_total.sub(&r);
                     }
                     hoarding_changed = true;
                 }
                 Note::Hoard { held, needs } => {
-                    if let Some((old, _)) = hoards.get(by) {
-                        hoarded.sub(old);
+                    if let Some((old, _)) = self.hoards.get(by) {
+                        self.hoarded.sub(old);
                     }
-                    hoarded.add(held);
-                    hoards.insert(*by, (held.clone(), needs.clone()));
+                    self.hoarded.add(held);
+                    self.hoards.insert(*by, (held.clone(), needs.clone()));
                     hoarding_changed = true;
                 }
                 Note::GroupTimedOut { .. }
@@ -366,104 +408,95 @@ pub fn scheduling_metrics(
             },
             _ => {}
         }
-        if hoarding_changed && !hoards.is_empty() {
-            let free = capacity.saturating_minus(&allocated).saturating_minus(&locked_total);
-            let cycle = deadlocked(&hoards, &free);
-            match (&mut open, cycle.is_empty()) {
+        if hoarding_changed && !self.hoards.is_empty() {
+            let free = self.capacity.saturating_minus(&self.allocated).saturating_minus(&self.locked_total);
+            let cycle = deadlocked(&self.hoards, &free);
+            match (&mut self.open, cycle.is_empty()) {
                 (None, false) => {
                     let mut held = Resources::default();
                     for f in &cycle {
-                        held.add(&hoards[f].0);
+                        held.add(&self.hoards[f].0);
                     }
-                    open = Some(Deadlock {
-                        formed_ns: s.time.as_nanos(),
-                        ended_ns: 0,
-                        frameworks: cycle.iter().map(|f| name(*f)).collect(),
-                        held: held.to_string(),
-                    });
+                    self.open = Some((s.time, cycle, held.to_string()));
                 }
                 (Some(_), true) => {
-                    let mut d = open.take().expect("open");
-                    d.ended_ns = s.time.as_nanos();
-                    m.deadlocks.episodes.push(d);
+                    let (formed, frameworks, held) = self.open.take().expect("open");
+                    self.episodes.push((formed, s.time, frameworks, held));
                 }
                 _ => {}
             }
         }
     }
-    locked.advance(end);
-    reserved.advance(end);
-    hoarded.advance(end);
-    if let Some(mut d) = open {
-        d.ended_ns = end.as_nanos();
-        m.deadlocks.episodes.push(d);
-    }
-    m.deadlocks.count = m.deadlocks.episodes.len() as u64;
-    for d in &m.deadlocks.episodes {
-        let length = d.ended_ns - d.formed_ns;
-        m.deadlocks.total_ns += length;
-        m.deadlocks.longest_ns = m.deadlocks.longest_ns.max(length);
-    }
-    // By name, as the summary shows them (a name two controllers share adds them up).
-    for (id, b) in books.iter().enumerate() {
-        if let Some(stats) = &b.stats {
-            m.schedulers.entry(name(ControllerId(id as u16))).or_default().add_counts(stats);
+
+    /// The metrics at the run's `end`, once every pod's job is counted.
+    pub(crate) fn finish(mut self, controllers: &[String], end: SimTime) -> SchedulingMetrics {
+        self.locked.advance(end);
+        self.reserved.advance(end);
+        self.hoarded.advance(end);
+        for job in std::mem::take(&mut self.groups) {
+            if job.created != NONE {
+                self.job_done(job.created, job.tasks_left, job.done_at, &job.attempts);
+            }
         }
-    }
-    m.locked_in_offers = locked.result();
-    m.reserved_at_permit = reserved.result();
-    m.hoarded = hoarded.result();
-
-    // The reports' peak: a run may have a million jobs. The attempt counts are done with, and
-    // each wait distribution is gathered on its own into a vector of its exact size (counted
-    // in the pass that counts the jobs).
-    drop(attempted);
-    let jobs_with = || {
-        first_attempt.iter().enumerate().map(|(j, &first)| (job_times(j), first)).filter(|(job, _)| job.created != NONE)
-    };
-    let to_first_attempt = |(job, first): (JobTimes, u64)| (first != NONE).then(|| first.saturating_sub(job.created));
-    let to_fully_scheduled = |(job, _): (JobTimes, u64)| {
-        (job.tasks_left == 0 && job.done_at != NONE).then(|| job.done_at.saturating_sub(job.created))
-    };
-    let (mut attempted_jobs, mut scheduled_jobs) = (0, 0);
-    for (job, first) in jobs_with() {
-        m.jobs.total += 1;
-        m.jobs.fully_scheduled += u64::from(job.tasks_left == 0);
-        m.jobs.never_attempted += u64::from(first == NONE);
-        attempted_jobs += usize::from(to_first_attempt((job, first)).is_some());
-        scheduled_jobs += usize::from(to_fully_scheduled((job, first)).is_some());
-    }
-    let mut waits = Vec::with_capacity(attempted_jobs);
-    waits.extend(jobs_with().filter_map(to_first_attempt));
-    m.jobs.wait_to_first_attempt = Percentiles::of(waits);
-    let mut waits = Vec::with_capacity(scheduled_jobs);
-    waits.extend(jobs_with().filter_map(to_fully_scheduled));
-    m.jobs.wait_to_fully_scheduled = Percentiles::of(waits);
-
-    let end_ns = end.as_nanos().max(1);
-    for (id, name) in controllers.iter().enumerate() {
-        let id = ControllerId(id as u16);
-        let Some(stats) = m.schedulers.get_mut(name) else { continue };
-        stats.busyness = stats.busy_ns as f64 / end_ns as f64;
-        let b = books.get(id.index());
-        stats.busyness_paper = b.map_or(0, |b| b.paper_busy) as f64 / end_ns as f64;
-        let successes = stats.attempts - stats.conflicted_attempts;
-        stats.conflict_fraction =
-            if successes == 0 { 0.0 } else { stats.conflicted_attempts as f64 / successes as f64 };
-        let days = end_ns.div_ceil(DAY_NS);
-        let mut fractions: Vec<f64> = (0..days)
-            .map(|d| {
-                let length = (end_ns - d * DAY_NS).min(DAY_NS);
-                b.and_then(|b| b.daily.get(d as usize)).copied().unwrap_or(0) as f64 / length as f64
+        let mut m = self.m;
+        self.episodes.extend(self.open.map(|(formed, frameworks, held)| (formed, end, frameworks, held)));
+        m.deadlocks.episodes = (self.episodes.into_iter())
+            .map(|(formed, ended, frameworks, held)| Deadlock {
+                formed_ns: formed.as_nanos(),
+                ended_ns: ended.as_nanos(),
+                frameworks: frameworks.iter().map(|f| name(controllers, *f)).collect(),
+                held,
             })
             .collect();
-        let med = median(&mut fractions);
-        let mut deviations: Vec<f64> = fractions.iter().map(|f| (f - med).abs()).collect();
-        stats.busyness_daily_median = med;
-        stats.busyness_daily_mad = median(&mut deviations);
+        m.deadlocks.count = m.deadlocks.episodes.len() as u64;
+        for d in &m.deadlocks.episodes {
+            let length = d.ended_ns - d.formed_ns;
+            m.deadlocks.total_ns += length;
+            m.deadlocks.longest_ns = m.deadlocks.longest_ns.max(length);
+        }
+        // By name, as the summary shows them (a name two controllers share adds them up).
+        let books = self.books;
+        for (id, b) in books.iter().enumerate() {
+            if let Some(stats) = &b.stats {
+                m.schedulers.entry(name(controllers, ControllerId(id as u16))).or_default().add_counts(stats);
+            }
+        }
+        m.locked_in_offers = self.locked.result();
+        m.reserved_at_permit = self.reserved.result();
+        m.hoarded = self.hoarded.result();
+        m.jobs.wait_to_first_attempt = self.wait_to_first_attempt.percentiles();
+        m.jobs.wait_to_fully_scheduled = self.wait_to_fully_scheduled.percentiles();
+
+        let end_ns = end.as_nanos().max(1);
+        for (id, name) in controllers.iter().enumerate() {
+            let id = ControllerId(id as u16);
+            let Some(stats) = m.schedulers.get_mut(name) else { continue };
+            stats.busyness = stats.busy_ns as f64 / end_ns as f64;
+            let b = books.get(id.index());
+            stats.busyness_paper = b.map_or(0, |b| b.paper_busy) as f64 / end_ns as f64;
+            let successes = stats.attempts - stats.conflicted_attempts;
+            stats.conflict_fraction =
+                if successes == 0 { 0.0 } else { stats.conflicted_attempts as f64 / successes as f64 };
+            let days = end_ns.div_ceil(DAY_NS);
+            let mut fractions: Vec<f64> = (0..days)
+                .map(|d| {
+                    let length = (end_ns - d * DAY_NS).min(DAY_NS);
+                    b.and_then(|b| b.daily.get(d as usize)).copied().unwrap_or(0) as f64 / length as f64
+                })
+                .collect();
+            let med = median(&mut fractions);
+            let mut deviations: Vec<f64> = fractions.iter().map(|f| (f - med).abs()).collect();
+            stats.busyness_daily_median = med;
+            stats.busyness_daily_mad = median(&mut deviations);
+        }
+        m.all_schedulers = total(&m.schedulers);
+        m
     }
-    m.all_schedulers = total(&m.schedulers);
-    m
+}
+
+/// A controller's name by id (a note of an unknown one names it by number).
+fn name(controllers: &[String], c: ControllerId) -> String {
+    controllers.get(c.index()).cloned().unwrap_or_else(|| format!("controller-{}", c.0))
 }
 
 /// Sums the schedulers' counts and times; busyness becomes the mean per scheduler.

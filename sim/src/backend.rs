@@ -16,9 +16,10 @@ use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, MaybeTime,
-    NodeId, Part, Phase, PodId, Record, Refused, Resources, SimDuration, SimTime, Stamped,
+    NodeId, Part, Phase, PodId, Record, RecordSink, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
+use crate::SimOptions;
 use crate::invariants::Invariants;
 use crate::log::EventLog;
 use crate::model::ControlPlane;
@@ -185,7 +186,7 @@ impl PartsExt for Parts {
 }
 
 /// The simulated cluster.
-pub struct SimBackend {
+pub struct SimBackend<'s> {
     /// The scenario's objects as they are now: pods created during the run are appended, node
     /// specs change with taints. Shared with the caller until the first such change (a
     /// million generated pods' lists are not copied for a run that creates none).
@@ -200,6 +201,8 @@ pub struct SimBackend {
     pods: Vec<PodBooks>,
     model: Option<ControlPlane>,
     log: EventLog,
+    /// Reads every record as it is written (the reports' folds).
+    sink: &'s mut dyn RecordSink,
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
@@ -229,16 +232,17 @@ pub struct SimBackend {
 /// never fit times out and retries forever, for instance).
 pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
-impl SimBackend {
+impl<'s> SimBackend<'s> {
     /// `controllers` are the names of the driver's controllers, by id, and `components` the
     /// process each runs in (what a component crash takes down).
     pub fn new(
         scenario: Arc<Scenario>,
         controllers: Vec<String>,
         components: Vec<Component>,
-        seed: u64,
-        check_invariants: bool,
-    ) -> SimBackend {
+        options: SimOptions,
+        sink: &'s mut dyn RecordSink,
+    ) -> SimBackend<'s> {
+        let SimOptions { seed, check_invariants, keep_records } = options;
         assert_eq!(controllers.len(), components.len(), "one component per controller");
         let mut queue = EventQueue::with_capacity(1024);
         for to in 0..controllers.len() {
@@ -300,7 +304,8 @@ impl SimBackend {
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
             model,
-            log: EventLog::default(),
+            log: if keep_records { EventLog::default() } else { EventLog::digest_only() },
+            sink,
             violations: Vec::new(),
             events_processed: 0,
             world_pending,
@@ -416,13 +421,14 @@ impl SimBackend {
     }
 
     fn record(&mut self, record: Record) {
-        if let Some(inv) = &mut self.invariants {
-            let stamped = Stamped { time: self.now, record: record.clone() };
-            if let Err(violation) = inv.observe(&self.scenario, &stamped) {
-                self.violations.push(format!("at {}: {violation}", self.now));
-            }
+        let stamped = Stamped { time: self.now, record };
+        if let Some(inv) = &mut self.invariants
+            && let Err(violation) = inv.observe(&self.scenario, &stamped)
+        {
+            self.violations.push(format!("at {}: {violation}", self.now));
         }
-        self.log.append(&self.scenario, &self.controllers, self.now, record);
+        self.sink.observe(&self.scenario, &stamped);
+        self.log.append(&self.scenario, &self.controllers, self.now, stamped.record);
     }
 
     /// A watch event to every controller that is up: at once, or each after its own watch
@@ -806,7 +812,7 @@ impl SimBackend {
     }
 }
 
-impl SimBackend {
+impl<'s> SimBackend<'s> {
     /// A component's process dies: each of its controllers (or only the one named) is down,
     /// forgets its broken watch, and comes back after `restart_after` if given.
     fn crash_component(&mut self, component: Component, name: Option<&str>, restart_after: Option<SimDuration>) {
@@ -895,7 +901,7 @@ fn verb(action: &Action) -> &'static str {
     }
 }
 
-impl Backend for SimBackend {
+impl Backend for SimBackend<'_> {
     fn next_delivery(&mut self) -> Option<Delivery> {
         loop {
             let time = self.peek_time()?;

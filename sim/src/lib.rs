@@ -12,7 +12,7 @@ use std::sync::Arc;
 use podlab_cluster::config::Component;
 use podlab_cluster::controller::Factory;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Driver, Records, SimTime};
+use podlab_cluster::{Driver, RecordSink, Records, SimTime};
 
 pub use backend::SimBackend;
 
@@ -22,6 +22,8 @@ pub struct SimOptions {
     pub seed: u64,
     /// Check the cluster's invariants after every record (tests always do).
     pub check_invariants: bool,
+    /// Keep the records in [`SimRun::records`]; otherwise only the sink reads them.
+    pub keep_records: bool,
 }
 
 /// The outcome of one simulated run.
@@ -32,6 +34,7 @@ pub struct SimRun {
     pub scenario: Arc<Scenario>,
     /// The controllers that ran, by id (notes in the records name them by id).
     pub controllers: Vec<String>,
+    /// Empty unless [`SimOptions::keep_records`].
     pub records: Records,
     /// `blake3:<hex>` of the canonical event log.
     pub digest: String,
@@ -44,11 +47,17 @@ pub struct SimRun {
 
 /// Runs the controllers `factory` builds against the scenario's cluster in virtual time;
 /// `components` says which process each runs in. A controller that a fault crashes is built
-/// afresh by `factory` when it restarts.
-pub fn run(scenario: Arc<Scenario>, factory: Factory<'_>, components: Vec<Component>, options: SimOptions) -> SimRun {
+/// afresh by `factory` when it restarts. `sink` reads every record as it is written.
+pub fn run(
+    scenario: Arc<Scenario>,
+    factory: Factory<'_>,
+    components: Vec<Component>,
+    options: SimOptions,
+    sink: &mut dyn RecordSink,
+) -> SimRun {
     let mut driver = Driver::restartable(factory, options.seed);
     let names = driver.names();
-    let mut backend = SimBackend::new(scenario, names.clone(), components, options.seed, options.check_invariants);
+    let mut backend = SimBackend::new(scenario, names.clone(), components, options, sink);
     driver.run(&mut backend);
     let events_processed = backend.events_processed();
     let (end, scenario, log, violations) = backend.finish();

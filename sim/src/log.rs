@@ -9,6 +9,8 @@ use podlab_cluster::{JobRef, Note, Record, Records, Resources, SimTime, Stamped}
 /// Records in order, and the running digest of their canonical lines.
 pub struct EventLog {
     records: Records,
+    /// Whether `records` keeps what is appended (the digest takes every record either way).
+    keep: bool,
     hasher: blake3::Hasher,
     /// Lines not yet hashed: BLAKE3 takes them a few kilobytes at a time, where its wide
     /// instructions pay (the digest is of the same bytes however they are cut).
@@ -52,6 +54,7 @@ impl Default for EventLog {
     fn default() -> Self {
         EventLog {
             records: Records::new(),
+            keep: true,
             hasher: blake3::Hasher::new(),
             lines: String::with_capacity(HASH_BATCH_BYTES + 256),
             requests: None,
@@ -61,6 +64,12 @@ impl Default for EventLog {
 }
 
 impl EventLog {
+    /// A log that digests its records without keeping them (a run whose reports fold them as
+    /// they are written).
+    pub fn digest_only() -> EventLog {
+        EventLog { keep: false, ..EventLog::default() }
+    }
+
     pub fn append(&mut self, scenario: &Scenario, controllers: &[String], time: SimTime, record: Record) {
         if let Record::PodCreated { pod } = record {
             let spec = &scenario.pods[pod.index()];
@@ -82,7 +91,9 @@ impl EventLog {
             self.hasher.update(self.lines.as_bytes());
             self.lines.clear();
         }
-        self.records.push(Stamped { time, record });
+        if self.keep {
+            self.records.push(Stamped { time, record });
+        }
     }
 
     pub fn records(&self) -> &Records {
