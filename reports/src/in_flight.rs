@@ -1,26 +1,45 @@
 //! Per-pod books kept only while a pod is in flight: the reports fold a million-pod run with the
 //! books of the pods alive at once, not of every pod of the run.
 //!
-//! Pods are mostly created, and finish, in about the order of their ids, so the books sit in a
-//! window of consecutive ids, from the oldest pod still in flight. A pod that stays far behind
-//! the others (a service that runs all day) would pin the window open: once the window is more
-//! than twice the pods it holds, its front pods move to a map of laggards. Every id in the map
-//! is below the window's first.
+//! Pods of one generator are created, and finish, in about the order of their ids; a scenario
+//! with several generators has several such streams of ids at once (the Google cell's batch
+//! and service jobs). So the books sit in a few windows of consecutive ids, each from the
+//! oldest pod of its stream still in flight. A pod that stays far behind its stream (a service
+//! that runs all day) would pin its window open: once a window is more than twice the pods it
+//! holds, its front pods move to a map of laggards, as do pods that fit no window.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use podlab_cluster::PodId;
 
-/// The window is never shrunk below this many slots: moving pods to the map is for laggards.
+/// A window is never shrunk below this many slots, nor extended by more than its length or
+/// this at once: moving pods to the map is for laggards.
 const SLACK: usize = 4096;
 
-pub(crate) struct InFlight<T> {
-    /// The id of `window[0]`.
+/// At most this many windows (streams of ids) at once; pods of further streams go to the map.
+const WINDOWS: usize = 4;
+
+/// Consecutive ids from `base`; `None`: not begun, retired, or kept in the laggards.
+struct Window<T> {
     base: u32,
-    /// `None`: not begun, or retired.
-    window: VecDeque<Option<T>>,
-    /// How many of `window` are `Some`.
-    in_window: usize,
+    slots: VecDeque<Option<T>>,
+    /// How many of `slots` are `Some`.
+    live: usize,
+}
+
+impl<T> Window<T> {
+    fn end(&self) -> u64 {
+        u64::from(self.base) + self.slots.len() as u64
+    }
+
+    fn holds(&self, id: u32) -> bool {
+        id >= self.base && u64::from(id) < self.end()
+    }
+}
+
+pub(crate) struct InFlight<T> {
+    /// Disjoint ranges of ids.
+    windows: Vec<Window<T>>,
     laggards: BTreeMap<u32, T>,
     /// A bit per pod id: retired (its books folded and dropped).
     retired: Vec<u64>,
@@ -28,7 +47,7 @@ pub(crate) struct InFlight<T> {
 
 impl<T: Default> InFlight<T> {
     pub(crate) fn new() -> InFlight<T> {
-        InFlight { base: 0, window: VecDeque::new(), in_window: 0, laggards: BTreeMap::new(), retired: Vec::new() }
+        InFlight { windows: Vec::new(), laggards: BTreeMap::new(), retired: Vec::new() }
     }
 
     pub(crate) fn is_retired(&self, pod: PodId) -> bool {
@@ -41,30 +60,46 @@ impl<T: Default> InFlight<T> {
             return None;
         }
         let id = pod.0;
-        if id < self.base {
-            return Some(self.laggards.entry(id).or_default());
-        }
-        let offset = (id - self.base) as usize;
-        if offset >= self.window.len() + self.window.len().max(SLACK) {
-            // Far ahead of every pod in flight: the window starts again there.
-            let base = self.base;
-            for (i, slot) in std::mem::take(&mut self.window).into_iter().enumerate() {
-                if let Some(books) = slot {
-                    self.laggards.insert(base + i as u32, books);
-                }
-            }
-            (self.base, self.in_window) = (id, 0);
-        }
-        let offset = (id - self.base) as usize;
-        if offset >= self.window.len() {
-            self.window.resize_with(offset + 1, || None);
-        }
-        let slot = &mut self.window[offset];
+        let w = match self.windows.iter().position(|w| w.holds(id)) {
+            Some(w) => w,
+            None => match self.window_for(id) {
+                Some(w) => w,
+                None => return Some(self.laggards.entry(id).or_default()),
+            },
+        };
+        let window = &mut self.windows[w];
+        let slot = &mut window.slots[(id - window.base) as usize];
         if slot.is_none() {
+            // Books moved to the laggards before the window reached this id stay there.
+            if let Some(books) = self.laggards.get_mut(&id) {
+                return Some(books);
+            }
             *slot = Some(T::default());
-            self.in_window += 1;
+            window.live += 1;
         }
         slot.as_mut()
+    }
+
+    /// A window extended to hold `id`, or a new one at `id`: `None` if neither may be.
+    fn window_for(&mut self, id: u32) -> Option<usize> {
+        let id_ = u64::from(id);
+        let windows = &self.windows;
+        // Not far past its end, and no other window in between.
+        let extend = windows.iter().position(|w| {
+            id_ >= w.end()
+                && id_ < w.end() + w.slots.len().max(SLACK) as u64
+                && !windows.iter().any(|o| u64::from(o.base) >= w.end() && u64::from(o.base) <= id_)
+        });
+        if let Some(w) = extend {
+            let window = &mut self.windows[w];
+            window.slots.resize_with((id - window.base) as usize + 1, || None);
+            return Some(w);
+        }
+        if self.windows.len() < WINDOWS {
+            self.windows.push(Window { base: id, slots: VecDeque::from([None]), live: 0 });
+            return Some(self.windows.len() - 1);
+        }
+        None
     }
 
     /// Drops the pod's books for good, returning them; later calls for it find nothing.
@@ -78,40 +113,47 @@ impl<T: Default> InFlight<T> {
         }
         self.retired[word] |= 1 << (pod.index() % 64);
         let id = pod.0;
-        let books = if id < self.base {
-            self.laggards.remove(&id)
-        } else {
-            let books = self.window.get_mut((id - self.base) as usize).and_then(Option::take);
-            self.in_window -= usize::from(books.is_some());
-            books
-        };
-        self.shrink();
+        let Some(w) = self.windows.iter().position(|w| w.holds(id)) else { return self.laggards.remove(&id) };
+        let window = &mut self.windows[w];
+        let books = window.slots[(id - window.base) as usize].take();
+        window.live -= usize::from(books.is_some());
+        let books = books.or_else(|| self.laggards.remove(&id));
+        self.shrink(w);
         books
     }
 
     /// Drops the window's retired front, and moves its front pods to the laggards while it is
-    /// more than twice the pods it holds.
-    fn shrink(&mut self) {
-        while self.window.front().is_some_and(Option::is_none) {
-            self.window.pop_front();
-            self.base += 1;
+    /// more than twice the pods it holds; a window that holds none is closed (its slots are
+    /// all empty, and the laggards in its range are found in the map without it).
+    fn shrink(&mut self, w: usize) {
+        let window = &mut self.windows[w];
+        while window.slots.front().is_some_and(Option::is_none) {
+            window.slots.pop_front();
+            window.base += 1;
         }
-        if self.window.len() > 2 * self.in_window + SLACK {
-            while self.window.len() > self.in_window + SLACK / 2 {
-                if let Some(Some(books)) = self.window.pop_front() {
-                    self.laggards.insert(self.base, books);
-                    self.in_window -= 1;
+        if window.slots.len() > 2 * window.live + SLACK {
+            while window.slots.len() > window.live + SLACK / 2 {
+                if let Some(Some(books)) = window.slots.pop_front() {
+                    self.laggards.insert(window.base, books);
+                    window.live -= 1;
                 }
-                self.base += 1;
+                window.base += 1;
             }
+        }
+        if window.live == 0 {
+            self.windows.swap_remove(w);
         }
     }
 
     /// Every pod still in flight, in id order, with its books.
     pub(crate) fn into_iter(self) -> impl Iterator<Item = (PodId, T)> {
-        let base = self.base;
-        let window = self.window.into_iter().enumerate().filter_map(move |(i, b)| Some((base + i as u32, b?)));
-        self.laggards.into_iter().chain(window).map(|(id, b)| (PodId(id), b))
+        let mut all: Vec<(u32, T)> = self.laggards.into_iter().collect();
+        for w in self.windows {
+            let base = w.base;
+            all.extend(w.slots.into_iter().enumerate().filter_map(|(i, b)| Some((base + i as u32, b?))));
+        }
+        all.sort_by_key(|(id, _)| *id);
+        all.into_iter().map(|(id, b)| (PodId(id), b))
     }
 }
 
@@ -132,11 +174,12 @@ mod tests {
                 assert_eq!(books.retire(PodId(id - 10)), Some(u64::from(id - 10)));
             }
         }
-        assert!(books.window.len() < 2 * SLACK, "window of {}", books.window.len());
+        let slots: usize = books.windows.iter().map(|w| w.slots.len()).sum();
+        assert!(slots < 2 * SLACK, "windows of {slots} slots");
         assert_eq!(books.get_mut(PodId(0)).copied(), Some(7));
         assert_eq!(books.get_mut(PodId(500)), None);
         assert_eq!(books.retire(PodId(500)), None);
-        // A pod far ahead restarts the window: those in flight become laggards, still found.
+        // A pod far ahead opens a window of its own; the others' books are still found.
         *books.get_mut(PodId(5_000_000)).unwrap() = 1;
         *books.get_mut(PodId(99_995)).unwrap() += 1_000_000;
         assert_eq!(books.retire(PodId(99_999)), Some(99_999));
@@ -145,5 +188,26 @@ mod tests {
         expected.extend((99_990..99_999).map(|id| (id, u64::from(id) + if id == 99_995 { 1_000_000 } else { 0 })));
         expected.push((5_000_000, 1));
         assert_eq!(left, expected);
+    }
+
+    /// Two streams of ids far apart, interleaved (a batch and a service generator), each keep
+    /// a window: no pod is a laggard, and retired slots are dropped.
+    #[test]
+    fn interleaved_streams_keep_a_window_each() {
+        let mut books: InFlight<u32> = InFlight::new();
+        let streams = [0u32, 3_000_000];
+        for i in 0..50_000u32 {
+            for base in streams {
+                *books.get_mut(PodId(base + i)).unwrap() = i;
+                if i >= 100 {
+                    assert_eq!(books.retire(PodId(base + i - 100)), Some(i - 100));
+                }
+            }
+        }
+        assert!(books.laggards.is_empty());
+        assert_eq!(books.windows.len(), 2);
+        let slots: usize = books.windows.iter().map(|w| w.slots.len()).sum();
+        assert!(slots <= 2 * 100 + 2, "{slots} slots");
+        assert_eq!(books.into_iter().count(), 200);
     }
 }
