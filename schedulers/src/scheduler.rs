@@ -730,11 +730,14 @@ impl Controller for Scheduler {
                 self.nodes.upsert(*node, spec.clone());
                 self.node_changed(*node, ctx);
             }
-            Event::GroupAdded { group, spec } => {
+            // Only gangs have books (a pod-atomic policy places a group's members as any
+            // pods; the Google cell's day has 780k groups).
+            Event::GroupAdded { group, spec } if self.gang => {
                 self.groups.entry(*group).or_default().spec = Some(spec.clone());
                 // Its minResources may differ from what the memo was computed with.
                 self.gap_memo = None;
             }
+            Event::GroupAdded { .. } => {}
             Event::PodAdded { pod, spec } => {
                 if self.pods.len() <= pod.index() {
                     self.pods.resize(pod.index() + 1, None);
