@@ -145,15 +145,14 @@ impl<T: Default> InFlight<T> {
         }
     }
 
-    /// Every pod still in flight, in id order, with its books.
+    /// Every pod still in flight, with its books: the laggards, then each window's, each in id
+    /// order (nothing is gathered: at a run's end they may be all its pods).
     pub(crate) fn into_iter(self) -> impl Iterator<Item = (PodId, T)> {
-        let mut all: Vec<(u32, T)> = self.laggards.into_iter().collect();
-        for w in self.windows {
+        let windows = self.windows.into_iter().flat_map(|w| {
             let base = w.base;
-            all.extend(w.slots.into_iter().enumerate().filter_map(|(i, b)| Some((base + i as u32, b?))));
-        }
-        all.sort_by_key(|(id, _)| *id);
-        all.into_iter().map(|(id, b)| (PodId(id), b))
+            w.slots.into_iter().enumerate().filter_map(move |(i, b)| Some((base + i as u32, b?)))
+        });
+        self.laggards.into_iter().chain(windows).map(|(id, b)| (PodId(id), b))
     }
 }
 
@@ -183,7 +182,8 @@ mod tests {
         *books.get_mut(PodId(5_000_000)).unwrap() = 1;
         *books.get_mut(PodId(99_995)).unwrap() += 1_000_000;
         assert_eq!(books.retire(PodId(99_999)), Some(99_999));
-        let left: Vec<(u32, u64)> = books.into_iter().map(|(p, b)| (p.0, b)).collect();
+        let mut left: Vec<(u32, u64)> = books.into_iter().map(|(p, b)| (p.0, b)).collect();
+        left.sort_unstable();
         let mut expected = vec![(0, 7)];
         expected.extend((99_990..99_999).map(|id| (id, u64::from(id) + if id == 99_995 { 1_000_000 } else { 0 })));
         expected.push((5_000_000, 1));
