@@ -220,10 +220,26 @@ impl FragMemo {
 pub struct GpuScorer {
     pub plugin: GpuScoring,
     workload: Option<TargetWorkload>,
-    /// FGD's fragmentation of each node before placement, by node id (a cache: scores do not
-    /// depend on it, only their cost).
-    memo: RefCell<Vec<Option<FragMemo>>>,
+    /// FGD's fragmentations of each node, by node id (a cache: scores do not depend on it,
+    /// only their cost).
+    memo: RefCell<Vec<Option<NodeFrags>>>,
 }
+
+/// A unit as FGD's fragmentation after placing it sees it: its CPU and its GPU demand.
+type UnitKind = (u64, GpuDemand);
+
+/// FGD's fragmentations of one node in one state: as it is (`state.fragmentation`), and with
+/// a unit of each kind seen since placed. A node's state changes only when something is bound
+/// to it or leaves it, so most nodes are scored from here: a trace's pods come in a few dozen
+/// kinds.
+#[derive(Clone, Debug)]
+struct NodeFrags {
+    state: FragMemo,
+    after: Vec<(UnitKind, u64)>,
+}
+
+/// More kinds than this in one node's state start its list afresh.
+const AFTER_KINDS: usize = 64;
 
 impl GpuScorer {
     pub fn new<'p>(plugin: GpuScoring, pods: impl Iterator<Item = &'p Pod> + Clone) -> GpuScorer {
@@ -231,22 +247,37 @@ impl GpuScorer {
         GpuScorer { plugin, workload, memo: RefCell::new(Vec::new()) }
     }
 
-    /// FGD's fragmentation of a node as it is, from the memo when the node did not change.
-    fn fragmentation_before(&self, workload: &TargetWorkload, node: &NodeInfo) -> u64 {
-        let Some(mut state) = FragMemo::state(node) else { return workload.fragmentation_of(node, None) };
+    /// FGD's fragmentation of a node as it is and with `unit` placed, from the memo when the
+    /// node did not change since they were computed.
+    fn fragmentations(&self, workload: &TargetWorkload, node: &NodeInfo, unit: &Unit<'_>) -> (u64, u64) {
+        let Some(mut state) = FragMemo::state(node) else {
+            return (workload.fragmentation_of(node, None), workload.fragmentation_of(node, Some(unit)));
+        };
         let mut memo = self.memo.borrow_mut();
         let i = node.id.index();
         if memo.len() <= i {
             memo.resize(i + 1, None);
         }
-        if let Some(m) = &memo[i]
-            && m.same_state(&state)
-        {
-            return m.fragmentation;
-        }
-        state.fragmentation = workload.fragmentation_of(node, None);
-        memo[i] = Some(state);
-        state.fragmentation
+        let frags = match &mut memo[i] {
+            Some(frags) if frags.state.same_state(&state) => frags,
+            slot => {
+                state.fragmentation = workload.fragmentation_of(node, None);
+                slot.insert(NodeFrags { state, after: Vec::new() })
+            }
+        };
+        let kind = (unit.requests.cpu_milli, unit.gpu);
+        let after = match frags.after.iter().find(|(k, _)| *k == kind) {
+            Some(&(_, after)) => after,
+            None => {
+                let after = workload.fragmentation_of(node, Some(unit));
+                if frags.after.len() >= AFTER_KINDS {
+                    frags.after.clear();
+                }
+                frags.after.push((kind, after));
+                after
+            }
+        };
+        (frags.state.fragmentation, after)
     }
 
     /// The scenario's plugin, or `None` when it keeps kube's default scores.
@@ -268,8 +299,7 @@ impl GpuScorer {
             GpuScoring::DotProduct => dot_product(unit, node, slots),
             GpuScoring::Fgd => {
                 let workload = self.workload.as_ref().expect("FGD is built with its workload");
-                let before = self.fragmentation_before(workload, node);
-                let after = workload.fragmentation_of(node, Some(unit));
+                let (before, after) = self.fragmentations(workload, node, unit);
                 // Smallest growth of fragmentation first; it may shrink (a fragment filled).
                 (1u64 << 62) + before - after
             }
@@ -436,5 +466,33 @@ mod tests {
         assert_eq!(workload.node_fragmentation(&node, 0, &[300, 1000]), 2 * 1300);
         // A 500 share can no longer run on [300, 400]; whole-GPU tasks neither.
         assert_eq!(workload.node_fragmentation(&node, 64_000, &[300, 400]), 2 * 700);
+    }
+
+    /// FGD's memo answers what a fresh computation would, however the node changes between
+    /// scorings and whatever kinds of unit are scored on it.
+    #[test]
+    fn fgd_memo_is_only_a_cache() {
+        let kinds = [share_pod("s3", 300), share_pod("s5", 500), whole_pod("w1", 1), whole_pod("w2", 2)];
+        let scorer = GpuScorer::new(GpuScoring::Fgd, kinds.iter().map(|p| &**p));
+        let workload = scorer.workload.as_ref().unwrap();
+        let mut node = NodeInfo::new(NodeId(3), gpu_node("a", 4));
+        let mut placed = Vec::new();
+        for step in 0..40usize {
+            for pod in &kinds {
+                let unit = Unit::new(pod, Part::Whole);
+                let fresh = (1u64 << 62) + workload.fragmentation_of(&node, None)
+                    - workload.fragmentation_of(&node, Some(&unit));
+                assert_eq!(scorer.score(&unit, &node), fresh, "step {step}, {}", pod.name);
+            }
+            // Place the next kind if it fits, else free the oldest placement.
+            let pod = &kinds[step % kinds.len()];
+            if node.gpus.as_ref().unwrap().slots.fits(Unit::new(pod, Part::Whole).gpu) {
+                node.add(&Unit::new(pod, Part::Whole));
+                placed.push(pod.clone());
+            } else if !placed.is_empty() {
+                let oldest = placed.remove(0);
+                node.remove(&Unit::new(&oldest, Part::Whole));
+            }
+        }
     }
 }
