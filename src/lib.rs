@@ -17,6 +17,7 @@ pub mod swarm;
 
 use podlab_cluster::config::Component;
 use podlab_cluster::scenario::{self, LoadError, LoadOptions, Scenario};
+use podlab_cluster::{RecordSink, Stamped};
 use podlab_reports::{RunInfo, Summary, Verdict};
 use podlab_sim::{SimOptions, SimRun};
 
@@ -117,6 +118,18 @@ pub fn run_policy_with(
     seed: u64,
     options: RunOptions,
 ) -> Result<PolicyRun, RunError> {
+    run_policy_watched(scenario, policy, seed, options, &mut ())
+}
+
+/// [`run_policy_with`], with `watch` reading every record as it is written too (a progress
+/// bar, say).
+pub fn run_policy_watched(
+    scenario: &Scenario,
+    policy: &str,
+    seed: u64,
+    options: RunOptions,
+    watch: &mut dyn RecordSink,
+) -> Result<PolicyRun, RunError> {
     let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
@@ -135,7 +148,8 @@ pub fn run_policy_with(
     let mut tally = podlab_reports::Tally::new(crashes, FIRST_PODS);
     let keep_records = options.keep_records || podlab_reports::needs_records(&instantiated);
     let sim_options = SimOptions { seed, check_invariants: options.check_invariants, keep_records };
-    let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut tally);
+    let mut both = Tee(&mut tally, watch);
+    let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut both);
     // The scenario as the run left it: with the pods its controllers created (shared, not
     // copied: a million pods' list; the one instantiated before the run is dropped first).
     drop(instantiated);
@@ -144,6 +158,16 @@ pub fn run_policy_with(
     let (summary, first_pods) = tally.finish(&scenario, &sim.records, &info);
     let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
     Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
+}
+
+/// The summary's fold and a watcher, fed the same records.
+struct Tee<'a>(&'a mut podlab_reports::Tally, &'a mut dyn RecordSink);
+
+impl RecordSink for Tee<'_> {
+    fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) {
+        self.0.observe(scenario, stamped);
+        self.1.observe(scenario, stamped);
+    }
 }
 
 fn run_info<'a>(policy: &'a str, seed: u64, sim: &'a SimRun) -> RunInfo<'a> {

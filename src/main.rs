@@ -9,6 +9,7 @@ mod explain;
 mod fuzz;
 mod import;
 mod openb;
+mod progress;
 mod real;
 mod sweep;
 mod table;
@@ -54,7 +55,7 @@ enum Command {
 scenario's `expect:` lines, and the BLAKE3 digest of each run's event log.\n\nWith --out DIR it also writes, \
 for each policy P:\n  DIR/P/summary.json    the metrics (schema podlab.summary/v1)\n  DIR/P/events.jsonl    \
 one JSON object per event\n  DIR/P/placements.csv  one row per pod: group, nodes, created/scheduled/finished \
-times, phase, split, partial\n  DIR/P/trace.json      Chrome trace events for Perfetto: a process per node, a track per pod\n\nWithout --out (and --explain) a run keeps no event records: its summary is folded as they happen, so a run of millions of pods needs memory for its cluster, not for its history.")]
+times, phase, split, partial\n  DIR/P/trace.json      Chrome trace events for Perfetto: a process per node, a track per pod\n\nWithout --out (and --explain) a run keeps no event records: its summary is folded as they happen, so a run of millions of pods needs memory for its cluster, not for its history. On a terminal, a bar shows how far each run has got in simulated time.")]
     Run(RunArgs),
     /// Compare policies over seeds: a table, results.csv, charts and report.html.
     #[command(after_help = "Runs every scenario × policy × seed in parallel (seeds S, S+1, …, S+N-1 from the \
@@ -424,7 +425,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let runs = policies
         .iter()
-        .map(|p| podlab::run_policy_with(&scenario, p, seed, options).map_err(|e| BadInput(e.to_string())))
+        .map(|p| {
+            let mut progress = progress::RunProgress::new(p, scenario.duration);
+            let run = podlab::run_policy_watched(&scenario, p, seed, options, &mut progress);
+            progress.finish();
+            run.map_err(|e| BadInput(e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(pod) = &args.explain {
         for run in &runs {
