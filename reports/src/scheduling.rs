@@ -167,9 +167,12 @@ struct Meter {
 
 impl Meter {
     fn advance(&mut self, to: SimTime) {
-        let dt = u128::from(to.since(self.last).as_nanos());
-        for r in 0..2 {
-            self.area[r] += self.held[r] * dt;
+        // Most policies never hold anything here: no product per record for them.
+        if self.held != [0, 0] {
+            let dt = u128::from(to.since(self.last).as_nanos());
+            for r in 0..2 {
+                self.area[r] += self.held[r] * dt;
+            }
         }
         self.last = to;
     }

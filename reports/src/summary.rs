@@ -410,6 +410,9 @@ struct UtilisationFold {
 
 impl UtilisationFold {
     fn advance(&mut self, to: SimTime) {
+        if to == self.last {
+            return; // most records share their instant with the one before
+        }
         let dt = to.since(self.last).as_nanos() as u128;
         for r in 0..2 {
             self.used_area[r] += self.used[r] * dt;
