@@ -1,11 +1,14 @@
 //! The summary folded as a run's records are written is the one read back from them: for the
 //! bundled scenarios that exercise each fold (groups split and partial, Mesos offers and
 //! deadlocks, Omega conflicts, crashes, the control plane's latencies), under every policy they
-//! name; and a run that keeps no records gives the same summary as one that keeps them.
+//! name, and its pod counts are those of every pod's outcome replayed (the fold drops a pod's
+//! books when it finishes); and a run that keeps no records summarizes as one that keeps them.
 
 use std::path::Path;
 
-use podlab::reports::{RunInfo, summarize};
+use podlab::cluster::{Phase, PodId};
+use podlab::reports::summary::{Percentiles, Summary};
+use podlab::reports::{Outcomes, RunInfo, summarize};
 use podlab::{RunOptions, run_policy_with};
 
 fn root() -> &'static Path {
@@ -39,9 +42,45 @@ fn folded_summaries_are_the_replayed_ones() {
             };
             let replayed = summarize(&run.scenario, &run.sim.records, &info);
             assert_eq!(run.summary, replayed, "{file} under {policy}");
+            check_against_every_pods_outcome(&run, &format!("{file} under {policy}"));
             assert!(run.summary.pods.total > 0, "{file}: a run with pods");
         }
     }
+}
+
+/// The fold drops a pod's books once it has succeeded or failed: its counts must be those of
+/// every pod's outcome replayed to the end, as the reports counted before they folded.
+fn check_against_every_pods_outcome(run: &podlab::PolicyRun, what: &str) {
+    let scenario = &*run.scenario;
+    let outcomes = Outcomes::replay(scenario, &run.sim.records, run.sim.end);
+    let Summary { pods, colocation, time_to_schedule, .. } = &run.summary;
+    let (mut counts, mut waits) = ([0u64; 7], Vec::new());
+    let (mut split, mut partial) = (0, 0);
+    for (i, o) in outcomes.pods.iter().enumerate() {
+        let slot = match outcomes.phase(scenario, PodId(i as u32)) {
+            None => 0,
+            Some(Phase::Pending) if o.deleted => 1,
+            Some(Phase::Pending) => 2,
+            Some(Phase::Running) => 3,
+            Some(Phase::Succeeded) => 4,
+            Some(Phase::Failed) => 5,
+        };
+        counts[slot] += 1;
+        if let (Some(created), Some(scheduled)) = (o.created_at(), o.scheduled_at()) {
+            counts[6] += 1;
+            waits.push(scheduled.since(created).as_nanos());
+        }
+        split += u64::from(o.split());
+        partial += u64::from(o.partial);
+    }
+    let folded =
+        [pods.not_arrived, pods.deleted, pods.pending, pods.running, pods.succeeded, pods.failed, pods.scheduled];
+    assert_eq!(folded, counts, "{what}: not arrived, deleted, pending, running, succeeded, failed, scheduled");
+    assert_eq!((colocation.split_pods, colocation.partial_pods), (split, partial), "{what}");
+    let split_groups = scenario.group_members().iter().filter(|m| outcomes.group_nodes(m).len() > 1).count();
+    assert_eq!(colocation.split_groups, split_groups as u64, "{what}");
+    assert_eq!(colocation.partial_groups, outcomes.partial_groups.len() as u64, "{what}");
+    assert_eq!(*time_to_schedule, Percentiles::of(waits), "{what}");
 }
 
 /// Without expectations, Deployments or Jobs, a run that keeps no records has none, and the
