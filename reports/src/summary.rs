@@ -113,7 +113,8 @@ impl Samples {
         self.raw.push(value);
         if !self.raw_only && self.raw.len() >= SAMPLES_BATCH.max(self.runs.len()) {
             self.compact();
-            // Runs take two words a value: worth it while they are at most half the values.
+            // A run takes two words, a raw value one: runs are kept while they are at most a
+            // quarter of the values (half would only break even).
             let count: u64 = self.runs.iter().map(|r| r.1).sum();
             self.raw_only = self.runs.len() as u64 * 4 > count;
         }
@@ -211,8 +212,8 @@ struct PodBooks {
 
 /// The summary folded over a run's records as they are written, with books only for the pods
 /// in flight: a pod is counted, and its books dropped, when it has succeeded or failed (no
-/// record about it can follow), the others at the end. Its one-pass metrics are those that
-/// [`summarize`] gives of the same records.
+/// record about it can follow), the others at the end. [`summarize`] replays kept records
+/// through the same fold.
 pub struct Tally {
     pods: InFlight<PodBooks>,
     groups: GroupBooks,
