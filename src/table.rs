@@ -14,12 +14,19 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     let mut out = String::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(out, "{} — {}", scenario.name, scenario.file);
+    // A generated workload is drawn per seed: its pods are counted as the first run had them.
+    let (pods, groups, drawn) = match runs.first() {
+        Some(r) if !scenario.workload.is_empty() => {
+            (r.scenario.pods.len(), r.scenario.groups.len(), " (the workload drawn for it)")
+        }
+        _ => (scenario.pods.len(), scenario.groups.len(), ""),
+    };
     let _ = writeln!(
         out,
-        "{}, {}, {}, seed {seed}\n",
+        "{}, {}, {}, seed {seed}{drawn}\n",
         plural(scenario.nodes.len(), "node"),
-        plural(scenario.pods.len(), "pod"),
-        plural(scenario.groups.len(), "group")
+        plural(pods, "pod"),
+        plural(groups, "group")
     );
     for a in &scenario.attributions {
         let _ = writeln!(out, "data: {a}\n");

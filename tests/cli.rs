@@ -77,3 +77,19 @@ fn help_teaches() {
         assert!(run_help.contains(word), "run --help lacks {word}");
     }
 }
+
+/// A generated workload is counted as drawn for the run's seed (the scenario file lists no
+/// pods), and a run without --out prints its summary from the folded records.
+#[test]
+fn run_counts_the_pods_drawn_for_the_seed() {
+    let dir = std::env::temp_dir().join(format!("podlab-cli-drawn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scale.yaml");
+    std::fs::write(&file, podlab::bench::scale_scenario_text(20, 500)).unwrap();
+    let run = podlab(&["run", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("20 nodes, 500 pods, 0 groups, seed 1 (the workload drawn for it)"), "{stdout}");
+    assert!(stdout.contains("pods scheduled                 500/500"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
