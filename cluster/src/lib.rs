@@ -11,6 +11,7 @@ pub mod few;
 pub mod gpu;
 pub mod maybe;
 pub mod objects;
+pub mod pod_set;
 pub mod quantity;
 pub mod records;
 pub mod resources;

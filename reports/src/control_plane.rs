@@ -106,7 +106,8 @@ impl ControlPlaneFold {
     /// Reads one record; `created` is when the pod it names was created, if it was.
     pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, created: Option<SimTime>) {
         let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].part_count(container);
-        let since_created = s.time.as_nanos().saturating_sub(created.map_or(NONE, SimTime::as_nanos));
+        // A pod whose creation is unknown counts a start-up of 0.
+        let since_created = created.map_or(0, |c| s.time.since(c).as_nanos());
         let m = &mut self.m;
         match &s.record {
             Record::PodCreated { pod } => {
@@ -231,9 +232,6 @@ impl ControlPlaneFold {
         m
     }
 }
-
-/// "Not created": a start-up is measured from time 0.
-const NONE: u64 = u64::MAX;
 
 /// A replica of `owner` runs at `at`: it restores the oldest failure waiting, if any. (The
 /// owner is looked up only when some failure waits.)

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use podlab_cluster::PodId;
+use podlab_cluster::pod_set::PodSet;
 
 /// A window is never shrunk below this many slots, nor extended by more than its length or
 /// this at once: moving pods to the map is for laggards.
@@ -41,22 +42,18 @@ pub(crate) struct InFlight<T> {
     /// Disjoint ranges of ids.
     windows: Vec<Window<T>>,
     laggards: BTreeMap<u32, T>,
-    /// A bit per pod id: retired (its books folded and dropped).
-    retired: Vec<u64>,
+    /// Pods retired (their books folded and dropped).
+    retired: PodSet,
 }
 
 impl<T: Default> InFlight<T> {
     pub(crate) fn new() -> InFlight<T> {
-        InFlight { windows: Vec::new(), laggards: BTreeMap::new(), retired: Vec::new() }
-    }
-
-    pub(crate) fn is_retired(&self, pod: PodId) -> bool {
-        self.retired.get(pod.index() / 64).is_some_and(|w| w & (1 << (pod.index() % 64)) != 0)
+        InFlight { windows: Vec::new(), laggards: BTreeMap::new(), retired: PodSet::default() }
     }
 
     /// The pod's books, begun at their default on the first call; `None` once retired.
     pub(crate) fn get_mut(&mut self, pod: PodId) -> Option<&mut T> {
-        if self.is_retired(pod) {
+        if self.retired.contains(pod) {
             return None;
         }
         let id = pod.0;
@@ -82,13 +79,13 @@ impl<T: Default> InFlight<T> {
 
     /// A window extended to hold `id`, or a new one at `id`: `None` if neither may be.
     fn window_for(&mut self, id: u32) -> Option<usize> {
-        let id_ = u64::from(id);
+        let id64 = u64::from(id);
         let windows = &self.windows;
         // Not far past its end, and no other window in between.
         let extend = windows.iter().position(|w| {
-            id_ >= w.end()
-                && id_ < w.end() + w.slots.len().max(SLACK) as u64
-                && !windows.iter().any(|o| u64::from(o.base) >= w.end() && u64::from(o.base) <= id_)
+            id64 >= w.end()
+                && id64 < w.end() + w.slots.len().max(SLACK) as u64
+                && !windows.iter().any(|o| u64::from(o.base) >= w.end() && u64::from(o.base) <= id64)
         });
         if let Some(w) = extend {
             let window = &mut self.windows[w];
@@ -104,14 +101,10 @@ impl<T: Default> InFlight<T> {
 
     /// Drops the pod's books for good, returning them; later calls for it find nothing.
     pub(crate) fn retire(&mut self, pod: PodId) -> Option<T> {
-        if self.is_retired(pod) {
+        if self.retired.contains(pod) {
             return None;
         }
-        let word = pod.index() / 64;
-        if self.retired.len() <= word {
-            self.retired.resize(word + 1, 0);
-        }
-        self.retired[word] |= 1 << (pod.index() % 64);
+        self.retired.insert(pod);
         let id = pod.0;
         let Some(w) = self.windows.iter().position(|w| w.holds(id)) else { return self.laggards.remove(&id) };
         let window = &mut self.windows[w];

@@ -59,7 +59,8 @@ impl std::fmt::Debug for PartRun {
 /// A pod's bound parts, in binding order (nearly every pod has one, kept inline).
 pub type Runs = Few<PartRun>;
 
-/// The story of one pod (40 bytes: a run's reports hold one per pod).
+/// The story of one pod (40 bytes: a replay holds one per pod, the summary's fold one per pod
+/// in flight).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodOutcome {
     created_at: MaybeTime,
@@ -134,10 +135,11 @@ impl PodOutcome {
             Record::PodDeleted { .. } => self.deleted = true,
             Record::Bound { pod, part, node } => {
                 let spec = &scenario.pods[pod.index()];
-                if self.current_run(*part).is_none()
-                    && let Some(group) = spec.group()
-                {
-                    *groups.running_mut(group) += 1;
+                if let Some(group) = spec.group() {
+                    if self.current_run(*part).is_none() {
+                        *groups.running_mut(group) += 1;
+                    }
+                    groups.ran_on(group, *node);
                 }
                 self.runs.push(PartRun::new(*part, *node, s.time));
                 let parts = spec.part_count(matches!(part, Part::Container(_)));
@@ -201,9 +203,25 @@ pub(crate) struct GroupBooks {
     running: Vec<usize>,
     /// Groups some of whose members were placed while another member was unplaceable.
     pub partial: BTreeSet<GroupId>,
+    /// Per group: the node its members first ran on, and whether one ran elsewhere.
+    nodes: Vec<(Option<NodeId>, bool)>,
 }
 
 impl GroupBooks {
+    fn ran_on(&mut self, group: GroupId, node: NodeId) {
+        if self.nodes.len() <= group.index() {
+            self.nodes.resize(group.index() + 1, (None, false));
+        }
+        let (first, split) = &mut self.nodes[group.index()];
+        *split |= first.is_some_and(|f| f != node);
+        first.get_or_insert(node);
+    }
+
+    /// How many groups had members on more than one node.
+    pub(crate) fn split(&self) -> usize {
+        self.nodes.iter().filter(|(_, split)| *split).count()
+    }
+
     fn running_mut(&mut self, group: GroupId) -> &mut usize {
         if self.running.len() <= group.index() {
             self.running.resize(group.index() + 1, 0);

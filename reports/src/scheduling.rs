@@ -10,7 +10,7 @@ use petgraph::graph::DiGraph;
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{ControllerId, GroupId, JobRef, Note, PodId, Record, Resources, SimTime, Stamped};
+use podlab_cluster::{ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimTime, Stamped};
 
 use crate::summary::{Percentiles, Samples};
 
@@ -108,32 +108,39 @@ pub struct SchedulingMetrics {
     pub deadlocks: Deadlocks,
 }
 
-/// "Never", in times in ns.
-const NONE: u64 = u64::MAX;
-
 /// One job's scheduling attempts: when its first began, and how many one scheduler made (the
 /// first scheduler's count here; any other's in [`SchedulingFold::attempted_by_others`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct JobAttempts {
-    first_ns: u64,
+    first: MaybeTime,
     by: ControllerId,
     count: u32,
 }
 
 impl Default for JobAttempts {
     fn default() -> Self {
-        JobAttempts { first_ns: NONE, by: ControllerId(u16::MAX), count: 0 }
+        JobAttempts { first: MaybeTime::NONE, by: ControllerId(u16::MAX), count: 0 }
     }
 }
 
 /// A group's job: its first member's arrival, members arrived and not yet scheduled, the last
-/// member's binding (times in ns, `NONE`: never), and its attempts.
+/// member's binding, and its attempts.
 #[derive(Clone, Copy, Default)]
 struct GroupJob {
-    created: u64,
+    created: MaybeTime,
     tasks_left: u32,
-    done_at: u64,
+    done_at: MaybeTime,
     attempts: JobAttempts,
+}
+
+/// `b`, or `a` if that is earlier.
+fn earliest(a: MaybeTime, b: SimTime) -> MaybeTime {
+    MaybeTime::some(a.get().map_or(b, |a| a.min(b)))
+}
+
+/// `b`, or `a` if that is later.
+fn latest(a: MaybeTime, b: SimTime) -> MaybeTime {
+    MaybeTime::some(a.get().map_or(b, |a| a.max(b)))
 }
 
 /// One scheduler's books while its notes are read.
@@ -241,7 +248,7 @@ fn by_scheduler(scenario: &Scenario, pod: PodId) -> bool {
 impl SchedulingFold {
     fn group(&mut self, group: GroupId) -> &mut GroupJob {
         if self.groups.len() <= group.index() {
-            self.groups.resize(group.index() + 1, GroupJob { created: NONE, done_at: NONE, ..GroupJob::default() });
+            self.groups.resize(group.index() + 1, GroupJob::default());
         }
         &mut self.groups[group.index()]
     }
@@ -252,7 +259,7 @@ impl SchedulingFold {
             && by_scheduler(scenario, pod)
         {
             let job = self.group(group);
-            job.created = job.created.min(at.as_nanos());
+            job.created = earliest(job.created, at);
             job.tasks_left += 1;
         }
     }
@@ -264,7 +271,7 @@ impl SchedulingFold {
         {
             let job = self.group(group);
             job.tasks_left -= 1;
-            job.done_at = if job.done_at == NONE { at.as_nanos() } else { job.done_at.max(at.as_nanos()) };
+            job.done_at = latest(job.done_at, at);
         }
     }
 
@@ -282,24 +289,19 @@ impl SchedulingFold {
         if scenario.pods[pod.index()].group().is_some() || !by_scheduler(scenario, pod) {
             return;
         }
-        self.job_done(
-            created.as_nanos(),
-            u32::from(scheduled.is_none()),
-            scheduled.map_or(NONE, SimTime::as_nanos),
-            attempts,
-        );
+        self.job_done(created, u32::from(scheduled.is_none()), scheduled, attempts);
     }
 
-    fn job_done(&mut self, created: u64, tasks_left: u32, done_at: u64, attempts: &JobAttempts) {
+    fn job_done(&mut self, created: SimTime, tasks_left: u32, done_at: Option<SimTime>, attempts: &JobAttempts) {
         let jobs = &mut self.m.jobs;
         jobs.total += 1;
         jobs.fully_scheduled += u64::from(tasks_left == 0);
-        jobs.never_attempted += u64::from(attempts.first_ns == NONE);
-        if attempts.first_ns != NONE {
-            self.wait_to_first_attempt.push(attempts.first_ns.saturating_sub(created));
+        match attempts.first.get() {
+            Some(first) => self.wait_to_first_attempt.push(first.since(created).as_nanos()),
+            None => jobs.never_attempted += 1,
         }
-        if tasks_left == 0 && done_at != NONE {
-            self.wait_to_fully_scheduled.push(done_at.saturating_sub(created));
+        if let Some(done_at) = done_at.filter(|_| tasks_left == 0) {
+            self.wait_to_fully_scheduled.push(done_at.since(created).as_nanos());
         }
     }
 
@@ -331,7 +333,7 @@ impl SchedulingFold {
                     };
                     let mut fresh = JobAttempts::default();
                     let attempts = attempts.unwrap_or(&mut fresh);
-                    attempts.first_ns = attempts.first_ns.min(s.time.as_nanos());
+                    attempts.first = earliest(attempts.first, s.time);
                     let n = if attempts.by == *by || attempts.count == 0 {
                         attempts.by = *by;
                         &mut attempts.count
@@ -437,8 +439,8 @@ impl SchedulingFold {
         self.reserved.advance(end);
         self.hoarded.advance(end);
         for job in std::mem::take(&mut self.groups) {
-            if job.created != NONE {
-                self.job_done(job.created, job.tasks_left, job.done_at, &job.attempts);
+            if let Some(created) = job.created.get() {
+                self.job_done(created, job.tasks_left, job.done_at.get(), &job.attempts);
             }
         }
         let mut m = self.m;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{JobRef, NodeId, Note, Phase, PodId, Record, RecordSink, Records, SimTime, Stamped};
+use podlab_cluster::{JobRef, Note, Phase, PodId, Record, RecordSink, Records, SimTime, Stamped};
 
 use crate::control_plane::{ControlPlaneFold, ControlPlaneMetrics};
 use crate::in_flight::InFlight;
@@ -147,9 +147,6 @@ impl Samples {
         }
         self.compact();
         let n: u64 = self.runs.iter().map(|r| r.1).sum();
-        if n == 0 {
-            return Percentiles::default();
-        }
         // The value of rank k (1-based): the run whose cumulative count reaches k.
         let rank = |q: u64| {
             let k = (q * n).div_ceil(100).max(1);
@@ -217,8 +214,6 @@ struct PodBooks {
 pub struct Tally {
     pods: InFlight<PodBooks>,
     groups: GroupBooks,
-    /// Per group: the node its members first ran on, and whether one ran elsewhere.
-    group_nodes: Vec<(Option<NodeId>, bool)>,
     /// The outcomes of the pods with the lowest ids (a table's rows), kept when counted.
     first_pods: Vec<PodOutcome>,
     counts: PodCounts,
@@ -240,7 +235,6 @@ impl Tally {
         Tally {
             pods: InFlight::new(),
             groups: GroupBooks::default(),
-            group_nodes: Vec::new(),
             first_pods: vec![PodOutcome::default(); first_pods],
             counts: PodCounts::default(),
             colocation: Colocation::default(),
@@ -273,12 +267,17 @@ impl Tally {
     /// A record after the run's end (real mode's last replies): counted as an unschedulable
     /// attempt or a refused binding, nothing else.
     pub fn observe_after_end(&mut self, s: &Stamped) {
+        self.count_failures(s);
+    }
+
+    /// Failed attempts and refused bindings count over the whole run, its end or not.
+    fn count_failures(&mut self, s: &Stamped) {
         self.unschedulable += u64::from(matches!(s.record, Record::Unschedulable { .. }));
         self.refused += u64::from(matches!(s.record, Record::BindRefused { .. }));
     }
 
     pub fn observe(&mut self, scenario: &Scenario, s: &Stamped) {
-        self.observe_after_end(s);
+        self.count_failures(s);
         self.utilisation.observe(scenario, s);
         let outcome_of = outcome_pod(&s.record);
         // The pods whose books other folds read: a start-up's (its creation), an attempt's job.
@@ -299,16 +298,6 @@ impl Tally {
                 }
                 if scheduled && books.outcome.created_at().is_some() {
                     self.scheduling.pod_scheduled(scenario, pod, s.time);
-                }
-                if let Record::Bound { node, .. } = s.record
-                    && let Some(group) = scenario.pods[pod.index()].group()
-                {
-                    if self.group_nodes.len() <= group.index() {
-                        self.group_nodes.resize(group.index() + 1, (None, false));
-                    }
-                    let (first, split) = &mut self.group_nodes[group.index()];
-                    *split |= first.is_some_and(|f| f != node);
-                    first.get_or_insert(node);
                 }
                 if matches!(s.record, Record::Ended { .. }) {
                     let parts = scenario.pods[pod.index()].part_count(books.outcome.per_container());
@@ -366,7 +355,7 @@ impl Tally {
         let mut pods = self.counts;
         (pods.total, pods.not_arrived) = (total, pods.not_arrived + total.saturating_sub(self.counted));
         let mut colocation = self.colocation;
-        colocation.split_groups = self.group_nodes.iter().filter(|(_, split)| *split).count() as u64;
+        colocation.split_groups = self.groups.split() as u64;
         colocation.partial_groups = self.groups.partial.len() as u64;
         colocation.violations = colocation.split_pods + colocation.split_groups;
         let first_pods = Outcomes { pods: self.first_pods, partial_groups: self.groups.partial };

@@ -13,6 +13,7 @@ use podlab_cluster::books::NodeUse;
 use podlab_cluster::config::{Brownout, Component, Fault};
 use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
+use podlab_cluster::pod_set::PodSet;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, MaybeTime,
@@ -146,32 +147,10 @@ struct NodeBooks {
 }
 
 /// A pod's books: its bound parts, in binding order (whether it was created or deleted is a
-/// bit each in [`PodBits`], so a pod of the run costs the books 16 bytes, not 24).
+/// bit each in a `PodSet`, so a pod of the run costs the books 16 bytes, not 24).
 #[derive(Clone, Default)]
 struct PodBooks {
     parts: Parts,
-}
-
-/// One bit per pod.
-#[derive(Default)]
-struct PodBits(Vec<u64>);
-
-impl PodBits {
-    fn get(&self, pod: PodId) -> bool {
-        self.0.get(pod.index() / 64).is_some_and(|w| (w >> (pod.index() % 64)) & 1 == 1)
-    }
-
-    fn set(&mut self, pod: PodId) {
-        let word = pod.index() / 64;
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        self.0[word] |= 1 << (pod.index() % 64);
-    }
-
-    fn count(&self) -> usize {
-        self.0.iter().map(|w| w.count_ones() as usize).sum()
-    }
 }
 
 /// One bound part: where, whether the kubelet started it (the status a List shows), and how
@@ -220,8 +199,8 @@ pub struct SimBackend<'s> {
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
     /// Pods created so far, and pods deleted (by a controller: no part binds any more).
-    created: PodBits,
-    deleted: PodBits,
+    created: PodSet,
+    deleted: PodSet,
     model: Option<ControlPlane>,
     log: EventLog,
     /// Reads every record as it is written (the reports' folds).
@@ -326,8 +305,8 @@ impl<'s> SimBackend<'s> {
             controllers,
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
-            created: PodBits::default(),
-            deleted: PodBits::default(),
+            created: PodSet::default(),
+            deleted: PodSet::default(),
             model,
             log: if keep_records { EventLog::default() } else { EventLog::digest_only() },
             sink,
@@ -412,7 +391,7 @@ impl<'s> SimBackend<'s> {
             for i in 0..self.pods.len() {
                 let pod = PodId(i as u32);
                 let recorded = inv.phase(&self.scenario, pod);
-                let booked = self.created.get(pod).then(|| self.booked_phase(pod));
+                let booked = self.created.contains(pod).then(|| self.booked_phase(pod));
                 if recorded != booked {
                     self.violations.push(format!(
                         "pod {} is {:?} in the backend but {:?} in the records",
@@ -532,7 +511,7 @@ impl<'s> SimBackend<'s> {
     /// How many objects a List returns: nodes, groups and pods that exist.
     fn objects(&self) -> u64 {
         let nodes = self.nodes.iter().filter(|n| n.joined).count();
-        let pods = self.created.count();
+        let pods = self.created.len();
         (nodes + self.created_groups.len() + pods) as u64
     }
 
@@ -553,7 +532,7 @@ impl<'s> SimBackend<'s> {
         }
         let created = || {
             let books = self.pods.iter().enumerate().map(|(i, b)| (PodId(i as u32), b));
-            books.filter(|(pod, _)| self.created.get(*pod))
+            books.filter(|(pod, _)| self.created.contains(*pod))
         };
         for (pod, _) in created() {
             out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
@@ -600,7 +579,7 @@ impl<'s> SimBackend<'s> {
     }
 
     fn create_pod(&mut self, pod: PodId) {
-        self.created.set(pod);
+        self.created.insert(pod);
         self.record(Record::PodCreated { pod });
         let spec = self.scenario.pods[pod.index()].clone();
         let node_name = spec.node_name();
@@ -626,8 +605,8 @@ impl<'s> SimBackend<'s> {
     fn bind(&mut self, pod: PodId, part: Part, node: NodeId) -> Result<(), BindRefusal> {
         let Some(books) = self.pods.get(pod.index()) else { return Err(BindRefusal::AlreadyBound) };
         let mut taken = books.parts.iter().map(|b| b.part);
-        if !self.created.get(pod)
-            || self.deleted.get(pod)
+        if !self.created.contains(pod)
+            || self.deleted.contains(pod)
             || taken.any(|p| p == part || p == Part::Whole || part == Part::Whole)
         {
             return Err(BindRefusal::AlreadyBound);
@@ -754,10 +733,10 @@ impl<'s> SimBackend<'s> {
             Action::UntaintNode { node, key } => self.set_taint(node, None, &key),
             Action::Evict { pod } => {
                 let Some(books) = self.pods.get_mut(pod.index()) else { return };
-                if !self.created.get(pod) || self.deleted.get(pod) {
+                if !self.created.contains(pod) || self.deleted.contains(pod) {
                     return;
                 }
-                self.deleted.set(pod);
+                self.deleted.insert(pod);
                 let never_bound = books.parts.is_empty();
                 let running: Vec<(Part, NodeId)> = books.parts.running().map(|b| (b.part, b.node)).collect();
                 for (part, node) in running {
