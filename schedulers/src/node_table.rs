@@ -1,7 +1,8 @@
 //! The scheduler's node cache, kept twice: as `NodeInfo`s (the spec and what is placed there,
-//! for the plugins and for `explain`) and as packed columns of free resources and scoring sums,
-//! so that the common decision — a pod with no affinity, extended resources or taints to check,
-//! against untainted schedulable nodes — is a tight loop over a few arrays. Any other pod or
+//! for the plugins and for `explain`) and packed (free resources and scoring sums, a record a
+//! node, and a byte a node of verdicts), so that the common decision — a pod with no affinity,
+//! extended resources or taints to check, against untainted schedulable nodes — is a tight loop
+//! over bytes. Any other pod or
 //! node takes the plugins' own code, so both paths give the same verdicts and scores.
 //!
 //! Selection follows kube-scheduler: nodes are visited from a rotating start index and the
@@ -56,18 +57,9 @@ struct Shape {
 pub struct NodeTable {
     infos: Vec<Option<NodeInfo>>,
     kind: Vec<u8>,
-    /// Allocatable minus requested (negative when a stale cache over-counts).
-    free_cpu_milli: Vec<i64>,
-    free_memory_bytes: Vec<i64>,
-    free_pods: Vec<i64>,
-    alloc_cpu_milli: Vec<u64>,
-    alloc_memory_bytes: Vec<u64>,
-    /// Requests with kube's non-zero defaults, for scoring only.
-    score_cpu_milli: Vec<u64>,
-    score_memory_bytes: Vec<u64>,
-    /// `u64::MAX / allocatable`, so scoring multiplies instead of dividing.
-    magic_cpu: Vec<u64>,
-    magic_memory: Vec<u64>,
+    /// What a plain unit's verdict reads of each node, packed together: a binding and an
+    /// ending each rewrite one node's, in one or two cache lines rather than one a column.
+    packed: Vec<Packed>,
     present: usize,
     /// Bumped by every change to any node, so an unchanged cache can be recognised.
     generation: u64,
@@ -85,6 +77,25 @@ pub struct NodeTable {
     /// A summary of each run of `BLOCK` verdicts, so that the visit takes whole blocks of
     /// plain nodes at once: at 10k nodes kube scores 500 of them a decision.
     blocks: Vec<Block>,
+}
+
+/// One node's numbers for the packed verdict: the spec's (set when the node joins or changes)
+/// and its load's (set at every change).
+#[derive(Clone, Copy, Debug, Default)]
+struct Packed {
+    /// Allocatable minus requested (negative when a stale cache over-counts).
+    free_cpu_milli: i64,
+    free_memory_bytes: i64,
+    free_pods: i64,
+    /// Requests with kube's non-zero defaults, for scoring only.
+    score_cpu_milli: u64,
+    score_memory_bytes: u64,
+    alloc_cpu_milli: u64,
+    alloc_memory_bytes: u64,
+    max_pods: u64,
+    /// `u64::MAX / allocatable`, so scoring multiplies instead of dividing.
+    magic_cpu: u64,
+    magic_memory: u64,
 }
 
 /// Nodes per [`Block`].
@@ -173,19 +184,7 @@ impl NodeTable {
             let n = i + 1;
             self.infos.resize(n, None);
             self.kind.resize(n, ABSENT);
-            for column in [&mut self.free_cpu_milli, &mut self.free_memory_bytes, &mut self.free_pods] {
-                column.resize(n, 0);
-            }
-            for column in [
-                &mut self.alloc_cpu_milli,
-                &mut self.alloc_memory_bytes,
-                &mut self.score_cpu_milli,
-                &mut self.score_memory_bytes,
-            ] {
-                column.resize(n, 0);
-            }
-            self.magic_cpu.resize(n, 0);
-            self.magic_memory.resize(n, 0);
+            self.packed.resize(n, Packed::default());
             self.verdicts.resize(n, V_ABSENT);
             self.is_stale.resize(n, false);
         }
@@ -196,7 +195,7 @@ impl NodeTable {
                 self.present += 1;
             }
         }
-        self.refresh(i);
+        self.refresh_spec(i);
     }
 
     /// Accounts a unit on a node (bound, or assumed bound).
@@ -214,13 +213,8 @@ impl NodeTable {
         }
     }
 
-    /// Recomputes node `i`'s columns from its `NodeInfo`.
-    fn refresh(&mut self, i: usize) {
-        self.generation += 1;
-        if !self.is_stale[i] {
-            self.is_stale[i] = true;
-            self.stale.push(i as u32);
-        }
+    /// Recomputes node `i`'s kind and packed numbers from its spec, then from its load.
+    fn refresh_spec(&mut self, i: usize) {
         let Some(info) = &self.infos[i] else { return };
         let spec = &info.spec;
         let alloc = &spec.allocatable;
@@ -230,16 +224,31 @@ impl NodeTable {
             && alloc.cpu_milli < 1 << 56
             && alloc.memory_bytes < 1 << 56;
         self.kind[i] = if plain { PLAIN } else { SPECIAL };
+        let p = &mut self.packed[i];
+        p.alloc_cpu_milli = alloc.cpu_milli;
+        p.alloc_memory_bytes = alloc.memory_bytes;
+        p.max_pods = spec.max_pods;
+        p.magic_cpu = magic(alloc.cpu_milli);
+        p.magic_memory = magic(alloc.memory_bytes);
+        self.refresh(i);
+    }
+
+    /// Recomputes node `i`'s load in its packed numbers from its `NodeInfo` (the spec's part
+    /// is already there: reading it through the node's `Arc` was a cache miss a binding).
+    fn refresh(&mut self, i: usize) {
+        self.generation += 1;
+        if !self.is_stale[i] {
+            self.is_stale[i] = true;
+            self.stale.push(i as u32);
+        }
+        let Some(info) = &self.infos[i] else { return };
+        let p = &mut self.packed[i];
         let free = |cap: u64, used: u64| (cap as i64).saturating_sub(used as i64);
-        self.free_cpu_milli[i] = free(alloc.cpu_milli, info.requested.cpu_milli);
-        self.free_memory_bytes[i] = free(alloc.memory_bytes, info.requested.memory_bytes);
-        self.free_pods[i] = free(spec.max_pods, info.parts);
-        self.alloc_cpu_milli[i] = alloc.cpu_milli;
-        self.alloc_memory_bytes[i] = alloc.memory_bytes;
-        self.score_cpu_milli[i] = info.score_cpu_milli;
-        self.score_memory_bytes[i] = info.score_memory_bytes;
-        self.magic_cpu[i] = magic(alloc.cpu_milli);
-        self.magic_memory[i] = magic(alloc.memory_bytes);
+        p.free_cpu_milli = free(p.alloc_cpu_milli, info.requested.cpu_milli);
+        p.free_memory_bytes = free(p.alloc_memory_bytes, info.requested.memory_bytes);
+        p.free_pods = free(p.max_pods, info.parts);
+        p.score_cpu_milli = info.score_cpu_milli;
+        p.score_memory_bytes = info.score_memory_bytes;
     }
 
     /// kube-scheduler's `numFeasibleNodesToFind`: every node below 100 nodes; else
@@ -263,18 +272,18 @@ impl NodeTable {
             PLAIN => {}
             _ => return V_SLOW,
         }
-        if self.free_pods[i] < 1 {
+        let p = &self.packed[i];
+        if p.free_pods < 1 {
             V_TOO_MANY_PODS
-        } else if self.free_cpu_milli[i] < shape.want_cpu {
+        } else if p.free_cpu_milli < shape.want_cpu {
             V_SHORT_CPU
-        } else if self.free_memory_bytes[i] < shape.want_memory {
+        } else if p.free_memory_bytes < shape.want_memory {
             V_SHORT_MEMORY
         } else {
-            let cpu_requested = self.score_cpu_milli[i] + shape.score_cpu;
-            let memory_requested = self.score_memory_bytes[i] + shape.score_memory;
-            let cpu = resource_part(shape.strategy, cpu_requested, self.alloc_cpu_milli[i], self.magic_cpu[i]);
-            let memory =
-                resource_part(shape.strategy, memory_requested, self.alloc_memory_bytes[i], self.magic_memory[i]);
+            let cpu_requested = p.score_cpu_milli + shape.score_cpu;
+            let memory_requested = p.score_memory_bytes + shape.score_memory;
+            let cpu = resource_part(shape.strategy, cpu_requested, p.alloc_cpu_milli, p.magic_cpu);
+            let memory = resource_part(shape.strategy, memory_requested, p.alloc_memory_bytes, p.magic_memory);
             ((cpu + memory) / 2) as u8
         }
     }
