@@ -105,7 +105,7 @@ pub(crate) fn run_one(setup: &Setup, scoring: GpuScoring, seed: u64, load_percen
     let mut framework = Framework::new(ScoringStrategy::LeastAllocated);
     // Each run its own plugin: FGD keeps a per-node memo.
     framework.gpu =
-        (scoring != GpuScoring::Default).then(|| Rc::new(GpuScorer::new(scoring, setup.pods.iter().map(|p| &**p))));
+        (scoring != GpuScoring::Default).then(|| Rc::new(GpuScorer::new(scoring, setup.pods.iter().map(|p| &*p.spec))));
     let mut ties = stream(seed, &format!("controller/openb-{}", scoring.as_str()));
     let mut cache: Vec<NodeInfo> =
         setup.nodes.iter().enumerate().map(|(i, n)| NodeInfo::new(NodeId(i as u32), n.clone())).collect();
@@ -195,7 +195,7 @@ pub(crate) fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<
     if demand_milli.iter().all(|d| *d == 0) {
         return Err(BadInput(format!("{}: no pod asks for a GPU", pods_file.display())).into());
     }
-    let workload = TargetWorkload::from_pods(pods.iter().map(|p| &**p));
+    let workload = TargetWorkload::from_pods(pods.iter().map(|p| &*p.spec));
     Ok(Setup { nodes, pods, demand_milli, gpu_milli, workload })
 }
 

@@ -25,25 +25,25 @@ fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo
             Record::Note { note: Note::Reserved { pod, part, node }, .. } => {
                 reserved.insert(*pod);
                 if let Some(info) = nodes[node.index()].as_mut() {
-                    info.add(&Unit::new(&scenario.pods[pod.index()], *part));
+                    info.add(&Unit::new(&scenario.pods.get(*pod), *part));
                 }
             }
             Record::Note { note: Note::Released { pod, part, node }, .. } => {
                 reserved.remove(pod);
                 if let Some(info) = nodes[node.index()].as_mut() {
-                    info.remove(&Unit::new(&scenario.pods[pod.index()], *part));
+                    info.remove(&Unit::new(&scenario.pods.get(*pod), *part));
                 }
             }
             Record::Bound { pod, part, node } => {
                 if !reserved.remove(pod)
                     && let Some(info) = nodes[node.index()].as_mut()
                 {
-                    info.add(&Unit::new(&scenario.pods[pod.index()], *part));
+                    info.add(&Unit::new(&scenario.pods.get(*pod), *part));
                 }
             }
             Record::Ended { pod, part, node, .. } => {
                 if let Some(info) = nodes[node.index()].as_mut() {
-                    info.remove(&Unit::new(&scenario.pods[pod.index()], *part));
+                    info.remove(&Unit::new(&scenario.pods.get(*pod), *part));
                 }
             }
             Record::Tainted { node, .. } | Record::Untainted { node, .. } => {
@@ -66,7 +66,7 @@ struct Decision {
 }
 
 fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> {
-    let job = scenario.pods[pod.index()].group().map_or(JobRef::Pod(pod), JobRef::Group);
+    let job = scenario.pods.group(pod).map_or(JobRef::Pod(pod), JobRef::Group);
     let (mut attempt_index, mut attempt_time) = (0, SimTime::ZERO);
     let mut out = Vec::new();
     let node_name = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
@@ -83,7 +83,7 @@ fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> 
                 Some((Some(*part), format!("reserved on {} and waiting at Permit for its gang", node_name(*node))))
             }
             Record::Bound { pod: p, part, node } if *p == pod => {
-                let what = scenario.pods[pod.index()].part_name(*part);
+                let what = scenario.pods.spec(pod).part_name(*part);
                 let what = if what == "-" { String::new() } else { format!("container {what} ") };
                 Some((Some(*part), format!("{what}bound to {}", node_name(*node))))
             }
@@ -103,7 +103,7 @@ fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> 
 pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
     let scenario = &*run.scenario;
     let pod = scenario.pod_named(pod_name).ok_or_else(|| format!("no pod `{pod_name}` in this run"))?;
-    let spec = &scenario.pods[pod.index()];
+    let spec = &scenario.pods.get(pod);
     let mut out = String::new();
     let share = match spec.gpu_share_milli {
         0 => String::new(),

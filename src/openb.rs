@@ -322,6 +322,6 @@ mod tests {
         let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
         let text = crate::import::openb_scenario(&[row], &[pod], "t", "test");
         let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(*scenario.pods[0], *built);
+        assert_eq!(**scenario.pods.get(podlab_cluster::PodId(0)), *built);
     }
 }

@@ -178,7 +178,7 @@ fn real_report(runs: &[RealPolicyRun]) -> String {
                 out,
                 "    OOM-killed at {}: {} container {} on {}",
                 kill.at,
-                scenario.pods[kill.pod.index()].key(),
+                scenario.pods.get(kill.pod).key(),
                 kill.container,
                 scenario.nodes[kill.node.index()].name
             );
@@ -208,10 +208,10 @@ fn bind_order(run: &PolicyRun) -> Vec<String> {
         .filter_map(|r| match &r.record {
             Record::Bound { pod, part, node } => Some(format!(
                 "{}{}→{}",
-                s.pods[pod.index()].key(),
+                s.pods.get(*pod).key(),
                 match part {
                     Part::Whole => String::new(),
-                    p => format!("/{}", s.pods[pod.index()].part_name(*p)),
+                    p => format!("/{}", s.pods.spec(*pod).part_name(*p)),
                 },
                 s.nodes[node.index()].name
             )),
@@ -282,7 +282,7 @@ fn compare_report(runs: &[RealPolicyRun], sims: &[PolicyRun]) -> String {
             (0..p.scenario.pods.len())
                 .map(|i| {
                     let phase = o.phase(&p.scenario, podlab::cluster::PodId(i as u32)).map_or("-", |p| p.as_str());
-                    (p.scenario.pods[i].key(), phase)
+                    (p.scenario.pods.get(podlab_cluster::PodId(i as u32)).key(), phase)
                 })
                 .collect::<BTreeMap<_, _>>()
         };

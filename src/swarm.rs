@@ -378,7 +378,7 @@ impl SwarmCase {
 /// Whether `pod` fits some node of the scenario on its own (the cell empty): resources and pod
 /// count, and for the kube-framework policies its taints, selector and schedulability.
 fn fits_alone(scenario: &Scenario, pod: PodId, kube_filters: bool) -> bool {
-    let spec = &scenario.pods[pod.index()];
+    let spec = &scenario.pods.get(pod);
     scenario.nodes.iter().any(|node| {
         spec.requests.fits_in(&node.allocatable)
             && node.max_pods >= 1
@@ -428,7 +428,7 @@ pub fn check(case: &SwarmCase) -> Result<(), String> {
             if fits && !matches!(phase, Some(Phase::Succeeded | Phase::Running)) {
                 return Err(format!(
                     "pod {} fits a node on its own but ended {:?} (not converged)",
-                    s.pods[i].key(),
+                    s.pods.get(podlab_cluster::PodId(i as u32)).key(),
                     phase
                 ));
             }
@@ -448,8 +448,8 @@ fn gang_binds_together(s: &Scenario, records: &podlab_cluster::Records) -> Resul
     let mut first: Vec<Option<(podlab_cluster::SimTime, u32)>> = vec![None; s.groups.len()];
     for r in records {
         if let Record::Bound { pod, .. } = &r.record
-            && let Some(g) = s.pods[pod.index()].group()
-            && s.pods[pod.index()].node_name().is_none()
+            && let Some(g) = s.pods.group(*pod)
+            && s.pods.get(*pod).node_name().is_none()
         {
             match &mut first[g.index()] {
                 None => first[g.index()] = Some((r.time, 1)),

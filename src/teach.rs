@@ -108,12 +108,12 @@ fn bold(text: &str) -> String {
 
 /// One line of the timeline, or `None` for records a lesson does not tell.
 fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String> {
-    let pod = |p: podlab::cluster::PodId| scenario.pods[p.index()].key();
+    let pod = |p: podlab::cluster::PodId| scenario.pods.get(p).key();
     let node = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
     let by = |c: podlab::cluster::ControllerId| run.sim.controllers.get(c.index()).cloned().unwrap_or_default();
     Some(match record {
         Record::Bound { pod: p, part, node: n } => {
-            let what = scenario.pods[p.index()].part_name(*part);
+            let what = scenario.pods.spec(*p).part_name(*part);
             if what == "-" {
                 format!("{} bound to {}", pod(*p), node(*n))
             } else {

@@ -106,7 +106,7 @@ fn openb_import_keeps_multi_gpu_requests_and_times() {
     assert!(scenario.pods.iter().any(|p| p.requests.get(GPU_RESOURCE) >= 2), "multi-GPU pods in the first 400");
     // openb-pod-0001: created at 427061 s, scheduled then, deleted at 12902960 s.
     let id = scenario.pod_named("openb-pod-0001").unwrap();
-    let pod = &scenario.pods[id.index()];
+    let pod = &scenario.pods.get(id);
     assert_eq!(pod.gpu_share_milli, 460);
     assert_eq!(pod.run_for(), Some(podlab::cluster::SimDuration::from_secs(12902960 - 427061)));
     let arrival = scenario.arrivals.iter().find(|a| a.object == podlab::cluster::scenario::ObjectRef::Pod(id));
@@ -394,7 +394,7 @@ fn random_gpu_workloads_keep_the_invariants() {
                 if !matches!(*policy, "kubernetes" | "per-container" | "gang") {
                     continue;
                 }
-                for pod in &scenario.pods {
+                for pod in scenario.pods.iter() {
                     let fits_alone = pod.requests.get(GPU_RESOURCE) <= most;
                     let ran = !common::nodes_of(&scenario, &run, &pod.name).is_empty();
                     assert!(!fits_alone || ran, "seed {seed}, {policy}, {scoring:?}: {} never ran", pod.name);

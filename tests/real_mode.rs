@@ -148,7 +148,11 @@ fn placements(run: &podlab::PolicyRun) -> Vec<(String, String, String)> {
         .enumerate()
         .flat_map(|(i, o)| {
             o.runs.iter().map(move |r| {
-                (s.pods[i].key(), s.pods[i].part_name(r.part()).to_string(), s.nodes[r.node.index()].name.clone())
+                (
+                    s.pods.get(podlab::cluster::PodId(i as u32)).key(),
+                    s.pods.get(podlab::cluster::PodId(i as u32)).part_name(r.part()).to_string(),
+                    s.nodes[r.node.index()].name.clone(),
+                )
             })
         })
         .collect();
@@ -403,7 +407,7 @@ fn a_killed_replica_is_replaced(kind: &str, name: &str) {
     let created: Vec<String> = records
         .iter()
         .filter_map(|r| match r.record {
-            Record::PodCreated { pod } => Some(s.pods[pod.index()].key()),
+            Record::PodCreated { pod } => Some(s.pods.get(pod).key()),
             _ => None,
         })
         .collect();
@@ -413,7 +417,7 @@ fn a_killed_replica_is_replaced(kind: &str, name: &str) {
     let ended: Vec<(String, Phase, SimTime)> = records
         .iter()
         .filter_map(|r| match r.record {
-            Record::Ended { pod, phase, .. } => Some((s.pods[pod.index()].key(), phase, r.time)),
+            Record::Ended { pod, phase, .. } => Some((s.pods.get(pod).key(), phase, r.time)),
             _ => None,
         })
         .collect();
@@ -424,7 +428,7 @@ fn a_killed_replica_is_replaced(kind: &str, name: &str) {
     let started: Vec<(String, SimTime)> = records
         .iter()
         .filter_map(|r| match r.record {
-            Record::Started { pod, .. } => Some((s.pods[pod.index()].key(), r.time)),
+            Record::Started { pod, .. } => Some((s.pods.get(pod).key(), r.time)),
             _ => None,
         })
         .collect();
@@ -688,7 +692,7 @@ fn fails(engine: &Engine, annotation: &str, run_for: &str) {
         &format!("annotations: {{podlab.dev/run-for: {run_for}, {annotation}}}"),
     );
     let scenario = podlab::load_str("fail.yaml", &text).expect("the scenario loads");
-    let pod = &scenario.pods[0];
+    let pod = &scenario.pods.get(podlab::cluster::PodId(0));
     assert!(pod.fail_after.is_some() || pod.failure_ppm == 1_000_000, "the annotation is read");
     let real = podlab::run_policy_real(&scenario, "kubernetes", &options(vec![])).expect("the real run runs");
     let sim = podlab::run_policy(&scenario, "kubernetes", 42, true).expect("the simulated run runs");
@@ -797,9 +801,9 @@ fn allocate_memory_annotations_load() {
     };
     let text = pod("podlab.dev/allocate-memory: 100Mi, podlab.dev/allocate-memory.log: 1Ki");
     let scenario = podlab::load_str("a.yaml", &text).expect("loads");
-    assert_eq!(scenario.pods[0].allocate_memory_bytes, vec![100 * MI as u64, 1024]);
+    assert_eq!(scenario.pods.get(podlab::cluster::PodId(0)).allocate_memory_bytes, vec![100 * MI as u64, 1024]);
     let none = podlab::load_str("a.yaml", &pod("x: y")).expect("loads");
-    assert!(none.pods[0].allocate_memory_bytes.is_empty());
+    assert!(none.pods.get(podlab::cluster::PodId(0)).allocate_memory_bytes.is_empty());
     let bad = podlab::load_str("a.yaml", &pod("podlab.dev/allocate-memory: lots")).expect_err("a bad quantity");
     assert!(bad.to_string().contains("a.yaml:5:45"), "{bad}");
     let unknown =

@@ -144,7 +144,7 @@ fn effective_request_decides_fit() {
         node("n").cpu("1").memory("1Gi").yaml(),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: init-heavy}\nspec:\n  initContainers: [{name: migrate, resources: {requests: {cpu: \"2\"}}}]\n  containers: [{name: app, resources: {requests: {cpu: 100m}}}]\n".to_string(),
     ]);
-    assert_eq!(s.pods[0].requests.cpu_milli, 2000);
+    assert_eq!(s.pods.get(podlab::cluster::PodId(0)).requests.cpu_milli, 2000);
     let run = run_checked(&s, "kubernetes", 1);
     assert_eq!(run.summary.pods.pending, 1);
 }
@@ -172,9 +172,7 @@ fn gang_waits_times_out_and_binds_whole() {
         .records
         .iter()
         .filter_map(|r| match &r.record {
-            podlab::cluster::Record::Bound { pod, .. } if s.pods[pod.index()].group().is_some() => {
-                Some(r.time.as_nanos())
-            }
+            podlab::cluster::Record::Bound { pod, .. } if s.pods.group(*pod).is_some() => Some(r.time.as_nanos()),
             _ => None,
         })
         .collect();

@@ -98,7 +98,7 @@ fn random_scenarios_under_random_faults_keep_the_invariants() {
                 // the cell-wide offer invariant flags it (ARCHITECTURE.md names this). Here
                 // the master is the only binder, as in Mesos.
                 s.workload.prefill = None;
-                for p in &mut s.pods {
+                for p in s.pods.held_mut() {
                     std::sync::Arc::make_mut(p).set_node_name(None);
                 }
             }

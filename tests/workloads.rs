@@ -79,8 +79,12 @@ fn a_rolling_update_is_logged_and_measured() {
         let steps = notes.iter().filter(|n| matches!(n, Note::ScaledReplicaSet { .. })).count();
         assert!(steps >= 4, "a 4-replica update by steps of one takes several scalings: {steps}");
         let final_scenario = &*run.scenario;
-        let new_pods: Vec<&str> =
-            final_scenario.pods.iter().filter(|p| p.containers[0].image == "web:v2").map(|p| &*p.name).collect();
+        let new_pods: Vec<String> = final_scenario
+            .pods
+            .iter()
+            .filter(|p| p.containers[0].image == "web:v2")
+            .map(|p| p.name.to_string())
+            .collect();
         assert_eq!(new_pods.len(), 4, "the update replaced the four pods exactly");
         for name in new_pods {
             let parts: Vec<&str> = name.split('-').collect();
@@ -95,7 +99,7 @@ fn a_rolling_update_is_logged_and_measured() {
             // The new image is pulled on each node the first time one of its pods lands there.
             let pulled = run.sim.records.iter().any(|s| {
                 matches!(&s.record, Record::Started { pod, pull, .. }
-                    if final_scenario.pods[pod.index()].containers[0].image == "web:v2" && pull.as_nanos() > 0)
+                    if final_scenario.pods.spec(*pod).containers[0].image == "web:v2" && pull.as_nanos() > 0)
             });
             assert!(pulled, "web:v2 was never pulled");
         }
@@ -123,7 +127,7 @@ fn recreate_never_runs_two_revisions_together() {
                 Record::Ended { pod, .. } => (pod, -1),
                 _ => continue,
             };
-            match run.scenario.pods[pod.index()].containers[0].image.as_str() {
+            match run.scenario.pods.spec(*pod).containers[0].image.as_str() {
                 "web:v1" => v1 += delta,
                 _ => v2 += delta,
             }
@@ -140,7 +144,7 @@ fn job_failures_back_off_and_exceed_the_limit() {
     let scenario = ideal("scenarios/job-backoff.yaml");
     let run = run_checked(&scenario, "kubernetes", scenario.seed);
     let s = &*run.scenario;
-    let of_migrate = |p: &podlab::cluster::PodId| s.pods[p.index()].name.starts_with("migrate-");
+    let of_migrate = |p: &podlab::cluster::PodId| s.pods.get(*p).name.starts_with("migrate-");
     let created: Vec<u64> = run
         .sim
         .records
@@ -449,9 +453,9 @@ fn scaling_during_a_rollout_is_proportional() {
         let mut n = 0i64;
         for r in run.sim.records.iter().take_while(|r| r.time.as_nanos() <= t_ns) {
             match &r.record {
-                Record::PodCreated { pod } if s.pods[pod.index()].containers[0].image == image => n += 1,
+                Record::PodCreated { pod } if s.pods.spec(*pod).containers[0].image == image => n += 1,
                 Record::Ended { pod, .. } | Record::PodDeleted { pod }
-                    if s.pods[pod.index()].containers[0].image == image =>
+                    if s.pods.spec(*pod).containers[0].image == image =>
                 {
                     n -= 1
                 }
@@ -481,7 +485,7 @@ fn an_indexed_job_completes_every_index_once() {
         let mut succeeded = std::collections::BTreeMap::new();
         for r in &run.sim.records {
             if let Record::Ended { pod, phase, .. } = &r.record {
-                let p = &s.pods[pod.index()];
+                let p = &s.pods.get(*pod);
                 let index: u32 = p.labels["batch.kubernetes.io/job-completion-index"].parse().unwrap();
                 assert!(p.name.starts_with(&format!("render-{index}-")), "{}", p.name);
                 if *phase == podlab::cluster::Phase::Succeeded {
@@ -521,8 +525,12 @@ spec:
     let base = podlab::load_str("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
     let s = base.instantiate(1).unwrap();
     assert_eq!(s.pods.len(), 40);
-    let first = &s.pods[0].spec;
+    let first = &s.pods.get(podlab::cluster::PodId(0)).spec;
     assert!(s.pods.iter().all(|p| std::sync::Arc::ptr_eq(&p.spec, first)), "one spec for the generator");
-    assert!(s.pods.windows(2).all(|w| w[0].name != w[1].name));
-    assert!(s.pods.iter().any(|p| p.run_for() != s.pods[0].run_for()), "run times stay per pod");
+    let names: std::collections::BTreeSet<_> = s.pods.iter().map(|p| p.name.clone()).collect();
+    assert_eq!(names.len(), s.pods.len(), "every pod named apart");
+    assert!(
+        s.pods.iter().any(|p| p.run_for() != s.pods.get(podlab::cluster::PodId(0)).run_for()),
+        "run times stay per pod"
+    );
 }

@@ -5,7 +5,7 @@
 
 use crate::event::BindRefusal;
 use crate::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
-use crate::objects::{Node, Part, Pod, PodId};
+use crate::objects::{Node, Part, PodId, PodSpec};
 use crate::resources::Resources;
 
 /// What is bound on one node.
@@ -28,7 +28,7 @@ impl NodeUse {
     /// Admits part `part` of pod `id` if it fits the node's true free capacity — every
     /// resource, the pod count, and GPUs (whole GPUs wholly free, a share on one GPU) — and
     /// books it; otherwise changes nothing and says what is short.
-    pub fn admit(&mut self, spec: &Node, pod: &Pod, id: PodId, part: Part) -> Result<(), BindRefusal> {
+    pub fn admit(&mut self, spec: &Node, pod: &PodSpec, id: PodId, part: Part) -> Result<(), BindRefusal> {
         let mut after = self.requested.clone();
         after.add(pod.part_requests(part));
         if let Some(resource) = after.first_shortfall(&spec.allocatable) {
@@ -48,7 +48,7 @@ impl NodeUse {
     }
 
     /// Gives back what an admitted part held.
-    pub fn release(&mut self, pod: &Pod, id: PodId, part: Part) {
+    pub fn release(&mut self, pod: &PodSpec, id: PodId, part: Part) {
         self.requested.sub(pod.part_requests(part));
         self.parts -= 1;
         if let Some(gpus) = self.gpus.as_mut() {
@@ -60,6 +60,7 @@ impl NodeUse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Pod;
 
     /// A part is admitted while it fits every resource and the pod count, refused with what is
     /// short otherwise (changing nothing), and released to make room again.

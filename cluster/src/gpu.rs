@@ -6,7 +6,7 @@
 //! invariant checker all keep per-GPU free milli with [`GpuSlots`] and choose GPUs inside a
 //! node by the one rule of [`GpuSlots::pick`], so their books agree.
 
-use crate::objects::{Node, Part, Pod};
+use crate::objects::{Node, Part, PodSpec};
 
 /// Kubernetes' extended resource for whole GPUs (the NVIDIA device plugin's name).
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
@@ -31,7 +31,7 @@ pub struct GpuDemand {
 impl GpuDemand {
     /// The demand of one part: the whole pod, or one container (the share goes with the first
     /// app container under per-container placement).
-    pub fn of(pod: &Pod, part: Part) -> GpuDemand {
+    pub fn of(pod: &PodSpec, part: Part) -> GpuDemand {
         let whole_gpus = u32::try_from(pod.part_requests(part).get(GPU_RESOURCE)).unwrap_or(u32::MAX);
         let share_milli = match part {
             Part::Whole | Part::Container(0) => pod.gpu_share_milli,

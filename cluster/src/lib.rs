@@ -12,6 +12,7 @@ pub mod gpu;
 pub mod maybe;
 pub mod objects;
 pub mod pod_set;
+pub mod pods;
 pub mod quantity;
 pub mod records;
 pub mod resources;
@@ -20,6 +21,8 @@ pub mod scenario;
 pub mod time;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
+/// Names of pods and groups: inline up to 15 bytes.
+pub use ecow::EcoString;
 pub use event::{
     Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, RecordSink,
     Refused, Stamped,

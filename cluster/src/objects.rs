@@ -411,7 +411,23 @@ impl Pod {
     /// pods that set it); `None` runs until the run ends. Both backends read it (the kubelet's
     /// stream `kubelet/exits`), so a simulated and a real pod end alike.
     pub fn ending(&self, exits: &mut impl rand_core::Rng) -> Option<(SimDuration, crate::Phase)> {
-        let (after, phase) = match (self.run_for(), self.fail_after) {
+        self.spec.ending_after(self.run_for(), exits)
+    }
+
+    /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
+    pub fn key(&self) -> String {
+        if self.namespace == "default" { self.name.to_string() } else { format!("{}/{}", self.namespace, self.name) }
+    }
+}
+
+impl PodSpec {
+    /// [`Pod::ending`] of a pod of this spec that runs for `run_for`.
+    pub fn ending_after(
+        &self,
+        run_for: Option<SimDuration>,
+        exits: &mut impl rand_core::Rng,
+    ) -> Option<(SimDuration, crate::Phase)> {
+        let (after, phase) = match (run_for, self.fail_after) {
             (Some(run), Some(fail)) if fail <= run => (fail, crate::Phase::Failed),
             (Some(run), _) => (run, crate::Phase::Succeeded),
             (None, Some(fail)) => (fail, crate::Phase::Failed),
@@ -426,13 +442,6 @@ impl Pod {
         Some((after, phase))
     }
 
-    /// `namespace/name`, or just `name` in the default namespace: how logs and reports name it.
-    pub fn key(&self) -> String {
-        if self.namespace == "default" { self.name.to_string() } else { format!("{}/{}", self.namespace, self.name) }
-    }
-}
-
-impl PodSpec {
     /// Kubernetes' effective request: the larger of (app containers plus sidecars) and (each
     /// init container plus the sidecars started before it), plus `spec.overhead`.
     pub fn effective_requests(&self) -> Resources {

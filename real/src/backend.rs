@@ -291,7 +291,7 @@ impl<'s> DockerBackend<'s> {
     fn create_pod(&mut self, pod: PodId) {
         self.pods[pod.index()].created = true;
         self.record(Record::PodCreated { pod });
-        let spec = self.scenario.pods[pod.index()].clone();
+        let spec = self.scenario.pods.get(pod).into_owned();
         let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         if let Some(node) = node_name
@@ -344,7 +344,7 @@ impl<'s> DockerBackend<'s> {
         if !n.joined || n.crashed {
             return Err(BindRefusal::NoSuchNode);
         }
-        n.usage.admit(spec, &self.scenario.pods[pod.index()], pod, part)?;
+        n.usage.admit(spec, &self.scenario.pods.get(pod), pod, part)?;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }
@@ -355,7 +355,7 @@ impl<'s> DockerBackend<'s> {
         self.record(Record::Bound { pod, part, node });
         self.broadcast(Event::Bound { pod, part, node });
         let apps: BTreeSet<u16> = match part {
-            Part::Whole => (0..self.scenario.pods[pod.index()].containers.len() as u16).collect(),
+            Part::Whole => (0..self.scenario.pods.spec(pod).containers.len() as u16).collect(),
             Part::Container(i) => [i].into(),
         };
         self.live.insert((pod, part), Live { node, left: apps.clone(), failed: false });
@@ -367,7 +367,7 @@ impl<'s> DockerBackend<'s> {
     /// The kubelet: the part's sandbox (infra container and volume), then its app containers,
     /// created and started on the runtime while the driver goes on.
     fn start(&mut self, pod: PodId, part: Part, node: NodeId, apps: BTreeSet<u16>) {
-        let spec = &self.scenario.pods[pod.index()];
+        let spec = &self.scenario.pods.get(pod);
         let node_name = &self.scenario.nodes[node.index()].name;
         let pod_key = spec.key();
         let part_name = spec.part_name(part).to_string();
@@ -466,16 +466,16 @@ impl<'s> DockerBackend<'s> {
             books.running.swap_remove(i);
         }
         books.ended.push((part, phase));
-        self.nodes[node.index()].usage.release(&self.scenario.pods[pod.index()], pod, part);
+        self.nodes[node.index()].usage.release(&self.scenario.pods.get(pod), pod, part);
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
         // The sandbox goes with the part (what is left is removed when the run ends).
-        let (key, part_name) = (self.scenario.pods[pod.index()].key(), self.part_label(pod, part).to_string());
+        let (key, part_name) = (self.scenario.pods.get(pod).key(), self.part_label(pod, part).to_string());
         self.kill_where(&[(POD_LABEL, &key), (PART_LABEL, &part_name)]);
     }
 
     fn part_label(&self, pod: PodId, part: Part) -> &str {
-        self.scenario.pods[pod.index()].part_name(part)
+        self.scenario.pods.spec(pod).part_name(part)
     }
 
     /// Kills this run's containers carrying all of `pairs`.
@@ -514,8 +514,7 @@ impl<'s> DockerBackend<'s> {
             Happening::Started { pod, part, latency } => {
                 let Some(live) = self.live.get(&(pod, part)) else {
                     // Deleted while it was starting: what started after the kill goes too.
-                    let (key, part_name) =
-                        (self.scenario.pods[pod.index()].key(), self.part_label(pod, part).to_string());
+                    let (key, part_name) = (self.scenario.pods.get(pod).key(), self.part_label(pod, part).to_string());
                     self.kill_where(&[(POD_LABEL, &key), (PART_LABEL, &part_name)]);
                     return;
                 };
@@ -536,7 +535,7 @@ impl<'s> DockerBackend<'s> {
             Happening::StartFailed { pod, part, why } => {
                 // A part deleted while starting fails to start as its sandbox is killed: no problem.
                 if self.live.contains_key(&(pod, part)) {
-                    let key = self.scenario.pods[pod.index()].key();
+                    let key = self.scenario.pods.get(pod).key();
                     self.problems.push(format!("pod {key} part {}: {why}", self.part_label(pod, part)));
                     self.part_ends(pod, part, Phase::Failed);
                 }
@@ -564,7 +563,7 @@ impl<'s> DockerBackend<'s> {
             return;
         };
         let Some(pod) = self.scenario.pod_named(pod_key) else { return };
-        let spec = &self.scenario.pods[pod.index()];
+        let spec = &self.scenario.pods.get(pod);
         let Some(index) = spec.containers.iter().position(|c| c.name == container) else { return };
         let part = if part_name == "-" { Part::Whole } else { Part::Container(index as u16) };
         let exit_code: i64 = get("exitCode").and_then(|c| c.parse().ok()).unwrap_or(-1);
@@ -608,7 +607,8 @@ impl<'s> DockerBackend<'s> {
                 let per_container = books.ended.iter().any(|(p, _)| matches!(p, Part::Container(_)));
                 !books.created
                     || (books.deleted && books.running.is_empty())
-                    || books.ended.len() == self.scenario.pods[i].part_count(per_container)
+                    || books.ended.len()
+                        == self.scenario.pods.spec(podlab_cluster::PodId(i as u32)).part_count(per_container)
             })
     }
 
@@ -789,7 +789,7 @@ impl DockerBackend<'_> {
                         scratch.len() - 1
                     });
                     let (_, used, parts) = &mut scratch[slot];
-                    used.add(self.scenario.pods[c.pod.index()].part_requests(c.part));
+                    used.add(self.scenario.pods.spec(c.pod).part_requests(c.part));
                     *parts += 1;
                     books.joined && !books.crashed && used.fits_in(&spec.allocatable) && *parts <= spec.max_pods
                 });

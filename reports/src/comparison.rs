@@ -111,7 +111,7 @@ impl RunResult {
         let mut partial = Vec::new();
         let group_split: Vec<bool> = members.iter().map(|m| outcomes.group_nodes(m).len() > 1).collect();
         for (i, o) in outcomes.pods.iter().enumerate() {
-            let pod = &scenario.pods[i];
+            let pod = &scenario.pods.get(podlab_cluster::PodId(i as u32));
             if o.split() {
                 let places: Vec<String> =
                     o.runs.iter().map(|r| format!("{} → {}", pod.part_name(r.part()), node_name(r.node))).collect();
@@ -127,7 +127,7 @@ impl RunResult {
                     .iter()
                     .map(|m| {
                         let nodes: Vec<&str> = outcomes.pods[m.index()].nodes().into_iter().map(node_name).collect();
-                        format!("{} → {}", scenario.pods[m.index()].name, nodes.join(" + "))
+                        format!("{} → {}", scenario.pods.get(*m).name, nodes.join(" + "))
                     })
                     .collect();
                 split.push(format!("group {}: {}", scenario.groups[g].key(), places.join(", ")));
@@ -149,7 +149,7 @@ impl RunResult {
             spans: spans(&outcomes, run.end)
                 .into_iter()
                 .map(|s| {
-                    let pod = &scenario.pods[s.pod.index()];
+                    let pod = &scenario.pods.get(s.pod);
                     let group = pod.group();
                     SpanLine {
                         node: s.node.index(),

@@ -87,7 +87,7 @@ pub(crate) struct ControlPlaneFold {
 /// Whose replicas a pod is: its Deployment's (any revision's pod restores a failure), its
 /// ReplicaSet's; a Job's pods are not replicas.
 fn owner(scenario: &Scenario, p: &PodId) -> Option<String> {
-    let spec = scenario.pods.get(p.index())?;
+    let spec = (p.index() < scenario.pods.len()).then(|| scenario.pods.spec(*p))?;
     if spec.job().is_some() {
         return None;
     }
@@ -105,14 +105,14 @@ impl ControlPlaneFold {
 
     /// Reads one record; `created` is when the pod it names was created, if it was.
     pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, created: Option<SimTime>) {
-        let parts_of = |p: &PodId, container: bool| scenario.pods[p.index()].part_count(container);
+        let parts_of = |p: &PodId, container: bool| scenario.pods.spec(*p).part_count(container);
         // A pod whose creation is unknown counts a start-up of 0.
         let since_created = created.map_or(0, |c| s.time.since(c).as_nanos());
         let m = &mut self.m;
         match &s.record {
             Record::PodCreated { pod } => {
                 if let Some(o) = owner(scenario, pod) {
-                    if scenario.pods[pod.index()].deployment().is_some() {
+                    if scenario.pods.spec(*pod).deployment().is_some() {
                         // A Deployment creates pods for rollouts and scaling too: a replacement
                         // is one created while a failure of its Deployment waits.
                         m.pods_recreated += u64::from(self.waiting.get(&o).is_some_and(|w| !w.is_empty()));

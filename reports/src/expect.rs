@@ -54,7 +54,7 @@ pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime)
                             let got = got.map_or("not created", |p| p.as_str());
                             failures.push(format!(
                                 "pod {} is {got}, expected {}",
-                                scenario.pods[pod.index()].key(),
+                                scenario.pods.get(pod).key(),
                                 phase.as_str()
                             ));
                         }
@@ -64,7 +64,7 @@ pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime)
                         if nodes != [node] {
                             failures.push(format!(
                                 "pod {} is on {}, expected {}",
-                                scenario.pods[pod.index()].key(),
+                                scenario.pods.get(pod).key(),
                                 node_list(nodes),
                                 scenario.nodes[node.index()].name
                             ));
@@ -76,7 +76,7 @@ pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime)
                             let how = if split { "split across nodes" } else { "on one node" };
                             failures.push(format!(
                                 "pod {} is on {}, expected it {how}",
-                                scenario.pods[pod.index()].key(),
+                                scenario.pods.get(pod).key(),
                                 node_list(o.nodes())
                             ));
                         }
@@ -95,7 +95,7 @@ pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime)
                     Check::ReplicasRunning { ref owner, running } => {
                         let got = (0..outcomes.pods.len())
                             .filter(|&i| {
-                                let pod = &scenario.pods[i];
+                                let pod = &scenario.pods.get(podlab_cluster::PodId(i as u32));
                                 pod.owner.as_deref() == Some(owner.as_str()) || pod.deployment() == Some(owner.as_str())
                             })
                             .filter(|&i| {

@@ -134,8 +134,8 @@ impl PodOutcome {
             Record::PodCreated { .. } => self.created_at = MaybeTime::some(s.time),
             Record::PodDeleted { .. } => self.deleted = true,
             Record::Bound { pod, part, node } => {
-                let spec = &scenario.pods[pod.index()];
-                if let Some(group) = spec.group() {
+                let spec = scenario.pods.spec(*pod);
+                if let Some(group) = scenario.pods.group(*pod) {
                     if self.current_run(*part).is_none() {
                         *groups.running_mut(group) += 1;
                     }
@@ -151,7 +151,7 @@ impl PodOutcome {
             Record::Ended { pod, part, phase, .. } => {
                 if let Some(run) = self.current_run(*part) {
                     run.end(s.time, *phase);
-                    if let Some(group) = scenario.pods[pod.index()].group() {
+                    if let Some(group) = scenario.pods.group(*pod) {
                         *groups.running_mut(group) -= 1;
                     }
                 }
@@ -161,7 +161,7 @@ impl PodOutcome {
                 let own_running = self.running_parts().count();
                 self.unschedulable_attempts = self.unschedulable_attempts.saturating_add(1);
                 self.partial |= sibling_runs;
-                if let Some(group) = scenario.pods[pod.index()].group() {
+                if let Some(group) = scenario.pods.group(*pod) {
                     let member_runs = *groups.running_mut(group) > own_running;
                     if member_runs || sibling_runs {
                         groups.partial.insert(group);
@@ -255,7 +255,7 @@ impl Outcomes {
 
     /// How many parts a pod has under the policy that placed it.
     pub fn parts(&self, scenario: &Scenario, pod: PodId) -> usize {
-        scenario.pods[pod.index()].part_count(self.pods[pod.index()].per_container())
+        scenario.pods.spec(pod).part_count(self.pods[pod.index()].per_container())
     }
 
     pub fn phase(&self, scenario: &Scenario, pod: PodId) -> Option<Phase> {

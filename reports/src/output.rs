@@ -197,7 +197,7 @@ struct EventLine<'a> {
 pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Records) -> String {
     let mut out = String::new();
     for s in records {
-        let pod = |p: PodId| Some(scenario.pods[p.index()].key());
+        let pod = |p: PodId| Some(scenario.pods.get(p).key());
         let node = |n: podlab_cluster::NodeId| Some(scenario.nodes[n.index()].name.as_str());
         let mut line = EventLine {
             t_ns: s.time.as_nanos(),
@@ -221,7 +221,7 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
         match &s.record {
             Record::Started { pod: p, part, node: n, pull } => {
                 line.event = "started";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
                 line.counts = [("pull_ns", pull.as_nanos())].into();
             }
             Record::Api { verb, latency } => {
@@ -302,27 +302,27 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
             }
             Record::Bound { pod: p, part, node: n } => {
                 line.event = "bound";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
             }
             Record::BindRefused { pod: p, part, node: n, reason } => {
                 line.event = "bind-refused";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
                 line.reason = Some(reason.to_string());
             }
             Record::Unschedulable { pod: p, part, message } => {
                 line.event = "unschedulable";
-                (line.pod, line.part) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)));
+                (line.pod, line.part) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)));
                 line.message = Some(message);
             }
             Record::Conflict { pod: p, part, node: n } => {
                 line.event = "conflict";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
             }
             Record::Note { by, note } => {
                 line.by = name(by);
                 let job = |j: &JobRef| match j {
                     JobRef::Group(g) => format!("group/{}", scenario.groups[g.index()].key()),
-                    JobRef::Pod(p) => format!("pod/{}", scenario.pods[p.index()].key()),
+                    JobRef::Pod(p) => format!("pod/{}", scenario.pods.get(*p).key()),
                 };
                 match note {
                     Note::Attempt { job: j, tasks, busy } => {
@@ -342,7 +342,7 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
                     Note::Reserved { pod: p, part, node: n } | Note::Released { pod: p, part, node: n } => {
                         line.event = if matches!(note, Note::Reserved { .. }) { "reserved" } else { "released" };
                         (line.pod, line.part, line.node) =
-                            (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                            (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
                     }
                     Note::GroupTimedOut { group } => {
                         line.event = "group-timed-out";
@@ -406,7 +406,7 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
             }
             Record::Ended { pod: p, part, node: n, phase } => {
                 line.event = "ended";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods[p.index()].part_name(*part)), node(*n));
+                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
                 line.phase = Some(phase.as_str());
             }
         }

@@ -242,7 +242,7 @@ pub(crate) struct SchedulingFold {
 
 /// Whether a scheduler places the pod (one with `spec.nodeName` is bound by name).
 fn by_scheduler(scenario: &Scenario, pod: PodId) -> bool {
-    scenario.pods[pod.index()].node_name().is_none()
+    scenario.pods.node_name(pod).is_none()
 }
 
 impl SchedulingFold {
@@ -255,7 +255,7 @@ impl SchedulingFold {
 
     /// A pod was created (the first time): its group's job has a task more.
     pub(crate) fn pod_created(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
-        if let Some(group) = scenario.pods[pod.index()].group()
+        if let Some(group) = scenario.pods.group(pod)
             && by_scheduler(scenario, pod)
         {
             let job = self.group(group);
@@ -266,7 +266,7 @@ impl SchedulingFold {
 
     /// A created pod's last part was bound: its group's job has a task fewer.
     pub(crate) fn pod_scheduled(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
-        if let Some(group) = scenario.pods[pod.index()].group()
+        if let Some(group) = scenario.pods.group(pod)
             && by_scheduler(scenario, pod)
         {
             let job = self.group(group);
@@ -286,7 +286,7 @@ impl SchedulingFold {
         attempts: &JobAttempts,
     ) {
         let Some(created) = created else { return };
-        if scenario.pods[pod.index()].group().is_some() || !by_scheduler(scenario, pod) {
+        if scenario.pods.group(pod).is_some() || !by_scheduler(scenario, pod) {
             return;
         }
         self.job_done(created, u32::from(scheduled.is_none()), scheduled, attempts);
@@ -315,14 +315,14 @@ impl SchedulingFold {
         match &s.record {
             Record::NodeAdded { node } => self.capacity.add(&scenario.nodes[node.index()].allocatable),
             Record::Bound { pod, part, .. } => {
-                self.allocated.add(scenario.pods[pod.index()].part_requests(*part));
+                self.allocated.add(scenario.pods.spec(*pod).part_requests(*part));
                 if let Some(r) = self.reservations.remove(pod) {
                     self.reserved.sub(&r);
                 }
                 hoarding_changed = true;
             }
             Record::Ended { pod, part, .. } => {
-                self.allocated.sub(scenario.pods[pod.index()].part_requests(*part));
+                self.allocated.sub(scenario.pods.spec(*pod).part_requests(*part));
                 hoarding_changed = true;
             }
             Record::Note { by, note } => match note {
@@ -370,7 +370,7 @@ impl SchedulingFold {
                 }
                 Note::Abandoned { .. } => self.m.jobs.abandoned += 1,
                 Note::Reserved { pod, part, .. } => {
-                    let r = scenario.pods[pod.index()].part_requests(*part).clone();
+                    let r = scenario.pods.spec(*pod).part_requests(*part).clone();
                     self.reserved.add(&r);
                     self.reservations.insert(*pod, r);
                 }

@@ -54,11 +54,11 @@ pub fn node_changes(scenario: &Scenario, records: &Records, end: SimTime) -> Vec
                 *node
             }
             Record::Bound { pod, part, node } => {
-                allocated[node.index()].add(Amounts::of(scenario.pods[pod.index()].part_requests(*part)));
+                allocated[node.index()].add(Amounts::of(scenario.pods.spec(*pod).part_requests(*part)));
                 *node
             }
             Record::Ended { pod, part, node, .. } => {
-                allocated[node.index()].sub(Amounts::of(scenario.pods[pod.index()].part_requests(*part)));
+                allocated[node.index()].sub(Amounts::of(scenario.pods.spec(*pod).part_requests(*part)));
                 *node
             }
             // Other records (and any added later) change no node's books.

@@ -300,7 +300,7 @@ impl Tally {
                     self.scheduling.pod_scheduled(scenario, pod, s.time);
                 }
                 if matches!(s.record, Record::Ended { .. }) {
-                    let parts = scenario.pods[pod.index()].part_count(books.outcome.per_container());
+                    let parts = scenario.pods.spec(pod).part_count(books.outcome.per_container());
                     if matches!(books.outcome.phase(parts), Some(Phase::Succeeded | Phase::Failed)) {
                         finished = Some(pod);
                     }
@@ -321,7 +321,7 @@ impl Tally {
     /// Counts a pod whose books are done with: it finished, or the run did.
     fn count(&mut self, scenario: &Scenario, pod: PodId, books: PodBooks) {
         let o = books.outcome;
-        let parts = scenario.pods[pod.index()].part_count(o.per_container());
+        let parts = scenario.pods.spec(pod).part_count(o.per_container());
         let counts = &mut self.counts;
         match o.phase(parts) {
             None => counts.not_arrived += 1,
@@ -420,11 +420,11 @@ impl UtilisationFold {
                 self.capacity = [self.capacity[0] + a[0], self.capacity[1] + a[1]];
             }
             Record::Bound { pod, part, .. } => {
-                let a = amounts(scenario.pods[pod.index()].part_requests(*part));
+                let a = amounts(scenario.pods.spec(*pod).part_requests(*part));
                 self.used = [self.used[0] + a[0], self.used[1] + a[1]];
             }
             Record::Ended { pod, part, .. } => {
-                let a = amounts(scenario.pods[pod.index()].part_requests(*part));
+                let a = amounts(scenario.pods.spec(*pod).part_requests(*part));
                 self.used = [self.used[0] - a[0], self.used[1] - a[1]];
             }
             _ => {}

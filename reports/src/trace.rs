@@ -48,11 +48,11 @@ pub fn trace_json(scenario: &Scenario, records: &Records, end: SimTime) -> Strin
             r#"{{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":{}}}}}"#,
             node + 1,
             pod + 1,
-            quoted(&scenario.pods[pod].key())
+            quoted(&scenario.pods.get(podlab_cluster::PodId(pod as u32)).key())
         ));
     }
     for s in &spans {
-        let pod = &scenario.pods[s.pod.index()];
+        let pod = &scenario.pods.get(s.pod);
         let group = pod.group().map_or(String::new(), |g| scenario.groups[g.index()].key());
         let o = &outcomes.pods[s.pod.index()];
         let mut args = format!(r#""part":{},"split":{}"#, quoted(pod.part_name(s.part)), o.split());

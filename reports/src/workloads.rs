@@ -72,20 +72,20 @@ impl JobStory {
 
 /// The key of a pod's Deployment (`name`, or `namespace/name`).
 fn deployment_key(scenario: &Scenario, pod: PodId) -> Option<String> {
-    let spec = scenario.pods.get(pod.index())?;
+    let spec = (pod.index() < scenario.pods.len()).then(|| scenario.pods.spec(pod))?;
     let name = spec.deployment()?;
     Some(if spec.namespace == "default" { name.to_string() } else { format!("{}/{name}", spec.namespace) })
 }
 
 fn job_key(scenario: &Scenario, pod: PodId) -> Option<String> {
-    let spec = scenario.pods.get(pod.index())?;
+    let spec = (pod.index() < scenario.pods.len()).then(|| scenario.pods.spec(pod))?;
     let name = spec.job()?;
     Some(if spec.namespace == "default" { name.to_string() } else { format!("{}/{name}", spec.namespace) })
 }
 
 /// How many parts a pod has, from the kind of part bound.
 fn parts_of(scenario: &Scenario, pod: PodId, part: Part) -> usize {
-    scenario.pods[pod.index()].part_count(matches!(part, Part::Container(_)))
+    scenario.pods.spec(pod).part_count(matches!(part, Part::Container(_)))
 }
 
 /// Replays one Deployment's records up to `until`.
@@ -161,7 +161,7 @@ pub fn deployment_story(scenario: &Scenario, records: &Records, key: &str, until
     story.pods = existing.len() as u32;
     story.running_images = up_since
         .keys()
-        .map(|p| scenario.pods[p.index()].containers.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(","))
+        .map(|p| scenario.pods.spec(*p).containers.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(","))
         .collect();
     story
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use podlab_cluster::config::GpuScoring;
 use podlab_cluster::gpu::{GpuDemand, GpuSlots, MILLI_PER_GPU};
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Node, Part, Pod};
+use podlab_cluster::{Node, Part, PodSpec};
 
 use crate::framework::{NodeInfo, Unit};
 
@@ -50,7 +50,7 @@ pub(crate) fn remove(node: &mut NodeInfo, unit: &Unit<'_>) {
 struct DemandGroup {
     demand: GpuDemand,
     /// A pod of the group, for its node selector and affinity; `None` when it has neither.
-    constrained: Option<Pod>,
+    constrained: Option<PodSpec>,
     /// `fit_weight[i]`: pods of the group asking at most `cpus[i - 1]` CPU (`fit_weight[0] = 0`).
     fit_weight: Vec<u64>,
     weight: u64,
@@ -68,7 +68,7 @@ pub struct TargetWorkload {
 }
 
 impl TargetWorkload {
-    pub fn from_pods<'p>(pods: impl Iterator<Item = &'p Pod> + Clone) -> TargetWorkload {
+    pub fn from_pods<'p>(pods: impl Iterator<Item = &'p PodSpec> + Clone) -> TargetWorkload {
         let mut cpus: Vec<u64> = pods.clone().map(|p| p.requests.cpu_milli).collect();
         cpus.sort_unstable();
         cpus.dedup();
@@ -242,7 +242,7 @@ struct NodeFrags {
 const AFTER_KINDS: usize = 64;
 
 impl GpuScorer {
-    pub fn new<'p>(plugin: GpuScoring, pods: impl Iterator<Item = &'p Pod> + Clone) -> GpuScorer {
+    pub fn new<'p>(plugin: GpuScoring, pods: impl Iterator<Item = &'p PodSpec> + Clone) -> GpuScorer {
         let workload = (plugin == GpuScoring::Fgd).then(|| TargetWorkload::from_pods(pods));
         GpuScorer { plugin, workload, memo: RefCell::new(Vec::new()) }
     }
@@ -284,7 +284,7 @@ impl GpuScorer {
     pub fn for_scenario(scenario: &Scenario) -> Option<Rc<GpuScorer>> {
         match scenario.config.scheduler.gpu_scoring {
             GpuScoring::Default => None,
-            plugin => Some(Rc::new(GpuScorer::new(plugin, scenario.pods.iter().map(|p| &**p)))),
+            plugin => Some(Rc::new(GpuScorer::new(plugin, scenario.pods.specs()))),
         }
     }
 
@@ -367,6 +367,8 @@ fn dot_product(unit: &Unit<'_>, node: &NodeInfo, slots: Option<&GpuSlots>) -> u6
 mod tests {
     use std::sync::Arc;
 
+    use podlab_cluster::Pod;
+
     use super::*;
     use podlab_cluster::gpu::{GPU_RESOURCE, GPU_SHARE_ANNOTATION};
     use podlab_cluster::objects::DEFAULT_MAX_PODS;
@@ -417,7 +419,7 @@ mod tests {
         for plugin in [GpuScoring::GpuPacking, GpuScoring::BestFit, GpuScoring::Fgd] {
             let mut framework = Framework::new(ScoringStrategy::LeastAllocated);
             // FGD's workload: whole-GPU tasks, for which `a`'s shared GPU is already a fragment.
-            framework.gpu = Some(Rc::new(GpuScorer::new(plugin, [whole_pod("w", 1)].iter().map(|p| &**p))));
+            framework.gpu = Some(Rc::new(GpuScorer::new(plugin, [whole_pod("w", 1)].iter().map(|p| &*p.spec))));
             for _ in 0..20 {
                 assert_eq!(framework.select(&unit, nodes.iter(), &mut rng), Ok(NodeId(0)), "{plugin:?}");
             }
@@ -458,7 +460,7 @@ mod tests {
     /// half 500-milli shares and half whole-GPU tasks, 300 unusable to both: 2 × 300.
     #[test]
     fn fragmentation_follows_the_paper() {
-        let workload = TargetWorkload::from_pods([share_pod("s", 500), whole_pod("w", 1)].iter().map(|p| &**p));
+        let workload = TargetWorkload::from_pods([share_pod("s", 500), whole_pod("w", 1)].iter().map(|p| &*p.spec));
         let node = gpu_node("a", 2);
         assert_eq!(workload.node_fragmentation(&node, 64_000, &[300, 1000]), 600);
         assert_eq!(workload.node_fragmentation(&node, 64_000, &[1000, 1000]), 0);
@@ -473,7 +475,7 @@ mod tests {
     #[test]
     fn fgd_memo_is_only_a_cache() {
         let kinds = [share_pod("s3", 300), share_pod("s5", 500), whole_pod("w1", 1), whole_pod("w2", 2)];
-        let scorer = GpuScorer::new(GpuScoring::Fgd, kinds.iter().map(|p| &**p));
+        let scorer = GpuScorer::new(GpuScoring::Fgd, kinds.iter().map(|p| &*p.spec));
         let workload = scorer.workload.as_ref().unwrap();
         let mut node = NodeInfo::new(NodeId(3), gpu_node("a", 4));
         let mut placed = Vec::new();

@@ -395,7 +395,7 @@ impl<'s> SimBackend<'s> {
                 if recorded != booked {
                     self.violations.push(format!(
                         "pod {} is {:?} in the backend but {:?} in the records",
-                        self.scenario.pods[i].key(),
+                        self.scenario.pods.get(podlab_cluster::PodId(i as u32)).key(),
                         booked,
                         recorded
                     ));
@@ -413,7 +413,7 @@ impl<'s> SimBackend<'s> {
 
     fn booked_phase(&self, pod: PodId) -> Phase {
         let books = &self.pods[pod.index()].parts;
-        let parts = self.scenario.pods[pod.index()].part_count(self.per_container(pod));
+        let parts = self.scenario.pods.spec(pod).part_count(self.per_container(pod));
         let ended = || books.iter().filter_map(|b| b.ended);
         if ended().count() == parts {
             if ended().any(|p| p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
@@ -535,7 +535,7 @@ impl<'s> SimBackend<'s> {
             books.filter(|(pod, _)| self.created.contains(*pod))
         };
         for (pod, _) in created() {
-            out.push(Event::PodAdded { pod, spec: self.scenario.pods[pod.index()].clone() });
+            out.push(Event::PodAdded { pod, spec: self.scenario.pods.get(pod).into_owned() });
         }
         for (pod, books) in created() {
             for b in &books.parts {
@@ -581,7 +581,7 @@ impl<'s> SimBackend<'s> {
     fn create_pod(&mut self, pod: PodId) {
         self.created.insert(pod);
         self.record(Record::PodCreated { pod });
-        let spec = self.scenario.pods[pod.index()].clone();
+        let spec = self.scenario.pods.get(pod).into_owned();
         let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
@@ -616,7 +616,7 @@ impl<'s> SimBackend<'s> {
         if !n.joined {
             return Err(BindRefusal::NoSuchNode);
         }
-        n.usage.admit(spec, &self.scenario.pods[pod.index()], pod, part)?;
+        n.usage.admit(spec, self.scenario.pods.spec(pod), pod, part)?;
         self.pods[pod.index()].parts.push(PartBook { part, node, started: false, ended: None });
         Ok(())
     }
@@ -631,7 +631,7 @@ impl<'s> SimBackend<'s> {
         match &mut self.model {
             None => self.started(pod, part, node),
             Some(m) => {
-                let (at, pull) = m.start_up(&self.scenario.pods[pod.index()], part, node, self.now);
+                let (at, pull) = m.start_up(&self.scenario.pods.get(pod), part, node, self.now);
                 self.world_pending += 1;
                 self.queue.push(at, Pending::Started { pod, part, node, pull });
             }
@@ -642,7 +642,7 @@ impl<'s> SimBackend<'s> {
     /// The part runs from now, for its pod's duration; it ends Failed at `fail-after` if that
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
-        let Some((after, phase)) = self.scenario.pods[pod.index()].ending(&mut self.exits) else { return };
+        let Some((after, phase)) = self.scenario.pods.ending(pod, &mut self.exits) else { return };
         self.world_pending += 1;
         self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
@@ -652,7 +652,7 @@ impl<'s> SimBackend<'s> {
         let Some(book) = self.pods[pod.index()].parts.running_mut(part, node) else { return };
         book.started = false;
         book.ended = Some(phase);
-        self.nodes[node.index()].usage.release(&self.scenario.pods[pod.index()], pod, part);
+        self.nodes[node.index()].usage.release(self.scenario.pods.spec(pod), pod, part);
         self.changed();
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
@@ -799,7 +799,7 @@ impl<'s> SimBackend<'s> {
                         }
                     };
                     let (_, used, parts) = &mut scratch[slot];
-                    used.add(self.scenario.pods[c.pod.index()].part_requests(c.part));
+                    used.add(self.scenario.pods.spec(c.pod).part_requests(c.part));
                     *parts += 1;
                     books.joined && used.fits_in(&spec.allocatable) && *parts <= spec.max_pods
                 });

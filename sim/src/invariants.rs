@@ -67,7 +67,7 @@ impl Invariants {
         {
             return Err(format!(
                 "pod {} has held its reservation since {since}, past its gang's {timeout} timeout",
-                scenario.pods[pod.index()].key()
+                scenario.pods.get(*pod).key()
             ));
         }
         Ok(())
@@ -106,12 +106,12 @@ impl Invariants {
     /// against the checker's own per-GPU books: k whole GPUs are k wholly free GPUs; a share
     /// is one GPU with room for it. No GPU ever gives more than 1000 milli-GPU.
     fn take_gpus(&mut self, scenario: &Scenario, pod: PodId, part: Part, node: NodeId) -> Result<(), String> {
-        let demand = GpuDemand::of(&scenario.pods[pod.index()], part);
+        let demand = GpuDemand::of(&scenario.pods.get(pod), part);
         if demand.is_none() {
             return Ok(());
         }
         let name = &scenario.nodes[node.index()].name;
-        let who = scenario.pods[pod.index()].key();
+        let who = scenario.pods.get(pod).key();
         let Some(slots) = self.node_gpus[node.index()].as_mut() else {
             return Err(format!("pod {who} needs GPUs ({} milli) on node {name}, which has none", demand.milli()));
         };
@@ -143,7 +143,7 @@ impl Invariants {
     }
 
     fn apply(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
-        let pod_name = |p: PodId| scenario.pods[p.index()].key();
+        let pod_name = |p: PodId| scenario.pods.get(p).key();
         match &stamped.record {
             Record::NodeAdded { node } => self.node_added[node.index()] = true,
             Record::PodCreated { pod } => {
@@ -183,7 +183,7 @@ impl Invariants {
                 self.reserved.remove(pod);
                 let spec = &scenario.nodes[node.index()];
                 let used = &mut self.node_used[node.index()];
-                used.add(scenario.pods[pod.index()].part_requests(*part));
+                used.add(scenario.pods.spec(*pod).part_requests(*part));
                 self.node_parts[node.index()] += 1;
                 if let Some(resource) = used.first_shortfall(&spec.allocatable) {
                     return Err(format!(
@@ -208,7 +208,7 @@ impl Invariants {
                         ));
                     }
                 }
-                self.node_used[node.index()].sub(scenario.pods[pod.index()].part_requests(*part));
+                self.node_used[node.index()].sub(scenario.pods.spec(*pod).part_requests(*part));
                 self.node_parts[node.index()] -= 1;
                 if let (Some(pick), Some(slots)) =
                     (self.gpu_held.remove(&(*pod, *part)), self.node_gpus[node.index()].as_mut())
@@ -218,7 +218,7 @@ impl Invariants {
                 self.ended.insert((*pod, *part), *phase);
             }
             Record::Note { note: Note::Reserved { pod, .. }, by } => {
-                let group = scenario.pods[pod.index()].group().map(|g| &scenario.groups[g.index()]);
+                let group = scenario.pods.group(*pod).map(|g| &scenario.groups[g.index()]);
                 let timeout =
                     group.and_then(|g| g.schedule_timeout).unwrap_or(scenario.config.scheduler.permit_waiting_time);
                 self.reserved.insert(*pod, (stamped.time, timeout, *by));
@@ -290,7 +290,7 @@ impl Invariants {
         let containers = (pod, Part::Container(0))..=(pod, Part::Container(u16::MAX));
         let per_container =
             self.bound.range(containers.clone()).next().is_some() || self.ended.range(containers).next().is_some();
-        let parts = scenario.pods[pod.index()].parts(per_container);
+        let parts = scenario.pods.spec(pod).parts(per_container);
         let ended: Vec<_> = parts.iter().filter_map(|p| self.ended.get(&(pod, *p))).collect();
         if ended.len() == parts.len() {
             return Some(if ended.iter().any(|p| **p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded });

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{JobRef, Note, Record, Records, Resources, SimTime, Stamped};
+use podlab_cluster::{EcoString, JobRef, Note, Record, Records, Resources, SimTime, Stamped};
 
 /// Records in order, and the running digest of their canonical lines.
 pub struct EventLog {
@@ -72,14 +72,14 @@ impl EventLog {
 
     pub fn append(&mut self, scenario: &Scenario, controllers: &[String], time: SimTime, record: Record) {
         if let Record::PodCreated { pod } = record {
-            let spec = &scenario.pods[pod.index()];
+            let spec = scenario.pods.spec(pod);
             if self.requests.as_ref().is_none_or(|(r, _)| *r != spec.requests) {
                 self.requests = Some((spec.requests.clone(), spec.requests.to_string()));
             }
             let requests = &self.requests.as_ref().expect("just set").1;
             number(&mut self.lines, time.0);
             self.lines.push_str(" pod-created pod=");
-            push_key(&mut self.lines, &spec.namespace, &spec.name);
+            push_key(&mut self.lines, &spec.namespace, &scenario.pods.name(pod));
             self.lines.push_str(" requests=");
             self.lines.push_str(requests);
         } else {
@@ -115,7 +115,8 @@ impl EventLog {
 /// `namespace/name`, or the name alone in `default` (as `Pod::key`), after `prefix`.
 struct Key<'a> {
     namespace: &'a str,
-    name: &'a str,
+    /// A generated pod's name is built when asked for (inline: no allocation).
+    name: EcoString,
     prefix: &'static str,
 }
 
@@ -126,7 +127,7 @@ impl std::fmt::Display for Key<'_> {
             f.write_str(self.namespace)?;
             f.write_str("/")?;
         }
-        f.write_str(self.name)
+        f.write_str(&self.name)
     }
 }
 
@@ -156,26 +157,27 @@ fn write_canonical(
     record: &Record,
 ) {
     // Names are written in place, never built: the log writes millions of lines.
-    let pod_key = |p: podlab_cluster::PodId| {
-        let pod = &scenario.pods[p.index()];
-        Key { namespace: &pod.namespace, name: &pod.name, prefix: "" }
+    let pod_key = |p: podlab_cluster::PodId| Key {
+        namespace: &scenario.pods.spec(p).namespace,
+        name: scenario.pods.name(p),
+        prefix: "",
     };
     // A job's key with its prefix: `pod/…` or `group/…`.
     let job_key = |j: &JobRef| match j {
         JobRef::Group(g) => {
             let group = &scenario.groups[g.index()];
-            Key { namespace: &group.namespace, name: &group.name, prefix: "group/" }
+            Key { namespace: &group.namespace, name: group.name.clone(), prefix: "group/" }
         }
         JobRef::Pod(p) => Key { prefix: "pod/", ..pod_key(*p) },
     };
     let node_name = |n: podlab_cluster::NodeId| nodes.get(n);
-    let part_name = |p: podlab_cluster::PodId, part| scenario.pods[p.index()].part_name(part);
+    let part_name = |p: podlab_cluster::PodId, part| scenario.pods.spec(p).part_name(part);
     // The kinds every pod writes, pushed piece by piece: the formatting machinery was most of
     // the log's cost. The same bytes as the `write!`s below would give.
     let placement = |out: &mut String, verb: &str, pod: podlab_cluster::PodId, part, node| {
         number(out, time.0);
         out.push_str(verb);
-        push_key(out, &scenario.pods[pod.index()].namespace, &scenario.pods[pod.index()].name);
+        push_key(out, &scenario.pods.spec(pod).namespace, &scenario.pods.name(pod));
         out.push_str(" part=");
         out.push_str(part_name(pod, part));
         out.push_str(" node=");
@@ -185,7 +187,7 @@ fn write_canonical(
     let push_job = |out: &mut String, job: &JobRef| {
         let key = job_key(job);
         out.push_str(key.prefix);
-        push_key(out, key.namespace, key.name);
+        push_key(out, key.namespace, &key.name);
     };
     match record {
         Record::Bound { pod, part, node } => return placement(out, " bound pod=", *pod, *part, *node),
@@ -239,7 +241,7 @@ fn write_canonical(
             )
         }
         Record::PodCreated { pod } => {
-            write!(out, "{} pod-created pod={} requests={}", time.0, pod_key(*pod), scenario.pods[pod.index()].requests)
+            write!(out, "{} pod-created pod={} requests={}", time.0, pod_key(*pod), scenario.pods.spec(*pod).requests)
         }
         Record::Bound { pod, part, node } => {
             write!(

@@ -41,6 +41,7 @@ use crate::apps::{
 use crate::config::{ControlPlaneConfig, Fault, FaultProcess, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, PodSpec, ReplicaSetSpec};
+use crate::pods::Pods;
 use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
@@ -183,7 +184,8 @@ pub struct Scenario {
     pub deployment_changes: Vec<DeploymentChange>,
     pub jobs: Vec<JobSpec>,
     pub nodes: Vec<Arc<Node>>,
-    pub pods: Vec<Arc<Pod>>,
+    /// By id; a generator's pods are rebuilt when asked for (see [`Pods`]).
+    pub pods: Pods,
     pub groups: Vec<Arc<PodGroup>>,
     /// Every object's creation, in time order (ties in file order: groups, nodes, then pods).
     pub arrivals: Vec<Arrival>,
@@ -717,7 +719,7 @@ impl<'a> Loader<'a> {
             deployment_changes: Vec::new(),
             jobs,
             nodes,
-            pods,
+            pods: pods.into(),
             groups,
             arrivals: Vec::new(),
             expectations: Vec::new(),
@@ -1046,7 +1048,7 @@ impl<'a> Loader<'a> {
             let (pods, groups) = (scenario.pods.len(), scenario.groups.len());
             let before = scenario.arrivals.len();
             workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
-            taken.extend(scenario.pods[pods..].iter().map(|p| p.key()));
+            taken.extend(scenario.pods.held()[pods..].iter().map(|p| p.key()));
             taken.extend(scenario.groups[groups..].iter().map(|g| g.key()));
             for a in scenario.arrivals.drain(before..) {
                 created_at.insert(a.object, a.at);

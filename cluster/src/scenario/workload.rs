@@ -141,39 +141,44 @@ impl Workload {
 /// generated pods keep a handful of specs rather than one copy per job.
 pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &Pod) {
     let mut pod = template.clone();
-    if let Some(last) = s.pods.last()
+    if let Some(last) = s.pods.held().last()
         && !Arc::ptr_eq(&last.spec, &pod.spec)
         && last.spec == pod.spec
     {
         pod.spec = Arc::clone(&last.spec);
     }
     if tasks > 1 {
-        let group = GroupId(s.groups.len() as u32);
-        // A rigid job asks for all its tasks at once, so its PodGroup states their sum as
-        // `minResources`, as a coscheduling user writes it for an MPI job: coscheduling's
-        // PreFilter then turns the gang away while the cluster lacks that much free, instead
-        // of letting members reserve nodes only to be rejected.
-        let each = template.part_requests(crate::objects::Part::Whole);
-        let mut min_resources = Resources::new(each.cpu_milli * u64::from(tasks), each.memory_bytes * u64::from(tasks));
-        for (name, value) in &each.extended {
-            min_resources.set(name, value * u64::from(tasks));
-        }
-        s.groups.push(Arc::new(PodGroup {
-            namespace: template.namespace.as_str().into(),
-            name: name.into(),
-            min_member: tasks,
-            schedule_timeout: None,
-            min_resources: Some(min_resources),
-        }));
-        s.arrivals.push(Arrival { at, object: ObjectRef::Group(group) });
-        pod.set_group(Some(group));
+        pod.set_group(Some(add_group(s, name, at, tasks, template)));
     }
     for k in 0..tasks {
         let mut p = pod.clone();
         p.name = if tasks > 1 { format!("{name}-{k}").into() } else { name.into() };
-        s.arrivals.push(Arrival { at, object: ObjectRef::Pod(PodId(s.pods.len() as u32)) });
-        s.pods.push(Arc::new(p));
+        let id = s.pods.push(Arc::new(p));
+        s.arrivals.push(Arrival { at, object: ObjectRef::Pod(id) });
     }
+}
+
+/// The PodGroup of a rigid job of `tasks` pods of `template`, arriving at `at`.
+fn add_group(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &Pod) -> GroupId {
+    let group = GroupId(s.groups.len() as u32);
+    // A rigid job asks for all its tasks at once, so its PodGroup states their sum as
+    // `minResources`, as a coscheduling user writes it for an MPI job: coscheduling's
+    // PreFilter then turns the gang away while the cluster lacks that much free, instead
+    // of letting members reserve nodes only to be rejected.
+    let each = template.part_requests(crate::objects::Part::Whole);
+    let mut min_resources = Resources::new(each.cpu_milli * u64::from(tasks), each.memory_bytes * u64::from(tasks));
+    for (name, value) in &each.extended {
+        min_resources.set(name, value * u64::from(tasks));
+    }
+    s.groups.push(Arc::new(PodGroup {
+        namespace: template.namespace.as_str().into(),
+        name: name.into(),
+        min_member: tasks,
+        schedule_timeout: None,
+        min_resources: Some(min_resources),
+    }));
+    s.arrivals.push(Arrival { at, object: ObjectRef::Group(group) });
+    group
 }
 
 /// A pod template: one container `task` asking for `requests`, of the given class.
@@ -295,7 +300,7 @@ fn prefill_listed_jobs(base: &Scenario, s: &mut Scenario, jobs: &[PrefillJob], s
         let template = task_template(&requests, job.workload, run_for, None);
         add_job(s, &format!("prefill-{}", job.id), SimTime::ZERO, placed.len() as u32, &template);
         for (i, node) in (first..s.pods.len()).zip(placed) {
-            Arc::make_mut(&mut s.pods[i]).set_node_name(Some(node));
+            Arc::make_mut(&mut s.pods.held_mut()[i]).set_node_name(Some(node));
         }
     }
 }
@@ -351,14 +356,14 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
                     free[k].sub(&p.requests);
                     slots[k] -= 1;
                     used_milli += p.requests.cpu_milli;
-                    Arc::make_mut(&mut s.pods[i]).set_node_name(Some(nodes[k]));
-                    s.pods.swap(kept, i);
+                    Arc::make_mut(&mut s.pods.held_mut()[i]).set_node_name(Some(nodes[k]));
+                    s.pods.held_mut().swap(kept, i);
                     kept += 1;
                 }
             }
             if kept == first {
                 // The cell is as full as first fit can make it.
-                s.pods.truncate(first);
+                s.pods.held_mut().truncate(first);
                 s.arrivals.retain(|a| !matches!(a.object, ObjectRef::Pod(p) if p.index() >= first));
                 if tasks > 1 {
                     s.groups.pop();
@@ -366,18 +371,21 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
                 }
                 break;
             }
-            s.pods.truncate(kept);
+            s.pods.held_mut().truncate(kept);
             s.arrivals.retain(|a| !matches!(a.object, ObjectRef::Pod(p) if p.index() >= kept));
             job += 1;
             budget(&s)?;
         }
     }
     for g in &w.generators {
-        // One template per generator: its jobs differ only in run time, which is per pod.
-        let mut template = task_template(&g.requests, g.workload, None, g.scheduler_name.as_deref());
+        // One template per generator: its jobs differ only in run time, which is per pod, and
+        // its pods are kept as the rows drawn for them (`Pods`), not as pods.
+        let template = task_template(&g.requests, g.workload, None, g.scheduler_name.as_deref());
+        s.pods.start_generator(&g.name, template.clone());
         for (n, at, tasks, run_for) in jobs(g, seed, w.rate_multiplier) {
-            template.set_run_for(Some(run_for));
-            add_job(&mut s, &format!("{}-{n}", g.name), at, tasks, &template);
+            let group = (tasks > 1).then(|| add_group(&mut s, &format!("{}-{n}", g.name), at, tasks, &template));
+            let first = s.pods.push_job(tasks, run_for, group);
+            s.arrivals.extend((first.0..first.0 + tasks).map(|p| Arrival { at, object: ObjectRef::Pod(PodId(p)) }));
             budget(&s)?;
         }
     }

@@ -1,0 +1,313 @@
+//! The scenario's pods by id: pods held whole (written in the scenario, read from a trace,
+//! prefilled, created during the run) and a generator's pods kept as what was drawn for each
+//! job — a row of 16 bytes — and rebuilt from the generator's template when asked for.
+//!
+//! A generated pod differs from its generator's template only in its name, its run time and
+//! its PodGroup; its spec is the template's, shared. Holding each as an `Arc<Pod>` cost 72
+//! bytes a pod of the run (its allocation and the list's pointer), for a million pods
+//! arriving over a day of which a few thousand are alive at once. Ids are as they were when
+//! every pod was held: the pods written in the scenario and the prefill first, then each
+//! generator's jobs in turn, then the pods made during the run.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use ecow::EcoString;
+
+use crate::maybe::Maybe;
+use crate::objects::{GroupId, NodeId, Pod, PodId, PodSpec};
+use crate::time::SimDuration;
+
+/// Pods a generator's index of jobs steps by (see [`Generated::job_of`]).
+const STRIDE: usize = 64;
+
+#[derive(Clone, Debug, Default)]
+pub struct Pods {
+    /// Ids from 0: the pods held whole before the first generated one.
+    head: Vec<Arc<Pod>>,
+    /// Then each generator's pods, in turn.
+    generated: Vec<Generated>,
+    /// Then the pods created during the run.
+    tail: Vec<Arc<Pod>>,
+}
+
+/// One generator's jobs: pods `first..end`.
+#[derive(Clone, Debug)]
+struct Generated {
+    /// Its jobs are named `{name}-{n}`; a gang's pods `{name}-{n}-{k}`.
+    name: EcoString,
+    /// What every pod is but its name, run time and group.
+    template: Pod,
+    first: u32,
+    end: u32,
+    jobs: Vec<JobRow>,
+    /// Every job so far is one pod: pod `first + i` is job `i`.
+    singles: bool,
+    /// The job of pod `first + i * STRIDE`, so finding a pod's job searches a few rows.
+    job_of_every_stride: Vec<u32>,
+}
+
+/// What was drawn for one job: its pods from `first` to the next job's first.
+#[derive(Clone, Copy, Debug)]
+struct JobRow {
+    first: u32,
+    group: Maybe<GroupId>,
+    run_for: SimDuration,
+}
+
+/// Where a pod is held.
+enum Slot<'a> {
+    Held(&'a Arc<Pod>),
+    Generated(&'a Generated),
+}
+
+impl Generated {
+    fn job_of(&self, pod: u32) -> usize {
+        let i = (pod - self.first) as usize;
+        if self.singles {
+            return i;
+        }
+        let from = self.job_of_every_stride[i / STRIDE] as usize;
+        let to = self.job_of_every_stride.get(i / STRIDE + 1).map_or(self.jobs.len(), |&j| j as usize + 1);
+        from + self.jobs[from..to].partition_point(|row| row.first <= pod) - 1
+    }
+
+    fn tasks(&self, job: usize) -> u32 {
+        self.jobs.get(job + 1).map_or(self.end, |next| next.first) - self.jobs[job].first
+    }
+
+    /// `{name}-{n}`, or `{name}-{n}-{k}` for the `k`-th pod of a gang.
+    fn name(&self, job: usize, pod: u32) -> EcoString {
+        let mut name = self.name.clone();
+        let mut digits = itoa::Buffer::new();
+        name.push('-');
+        name.push_str(digits.format(job));
+        if self.tasks(job) > 1 {
+            name.push('-');
+            name.push_str(digits.format(pod - self.jobs[job].first));
+        }
+        name
+    }
+
+    fn build(&self, job: usize, pod: u32) -> Pod {
+        let mut built = self.template.clone();
+        built.name = self.name(job, pod);
+        built.set_run_for(Some(self.jobs[job].run_for));
+        built.set_group(self.jobs[job].group.get());
+        built
+    }
+}
+
+impl From<Vec<Arc<Pod>>> for Pods {
+    fn from(held: Vec<Arc<Pod>>) -> Pods {
+        Pods { head: held, ..Pods::default() }
+    }
+}
+
+impl Pods {
+    pub fn len(&self) -> usize {
+        self.generated_end() as usize + self.tail.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn generated_end(&self) -> u32 {
+        self.generated.last().map_or(self.head.len() as u32, |g| g.end)
+    }
+
+    fn slot(&self, pod: PodId) -> Slot<'_> {
+        let id = pod.0;
+        if let Some(held) = self.head.get(pod.index()) {
+            return Slot::Held(held);
+        }
+        let end = self.generated_end();
+        if id >= end {
+            return Slot::Held(&self.tail[(id - end) as usize]);
+        }
+        Slot::Generated(&self.generated[self.generated.partition_point(|g| g.end <= id)])
+    }
+
+    /// Pod `pod`: borrowed when held, built when generated. Panics past the end, as indexing.
+    pub fn get(&self, pod: PodId) -> Cow<'_, Arc<Pod>> {
+        match self.slot(pod) {
+            Slot::Held(held) => Cow::Borrowed(held),
+            Slot::Generated(g) => Cow::Owned(Arc::new(g.build(g.job_of(pod.0), pod.0))),
+        }
+    }
+
+    /// Pod `pod`'s spec, which a generated pod shares with its template: no pod is built.
+    pub fn spec(&self, pod: PodId) -> &Arc<PodSpec> {
+        match self.slot(pod) {
+            Slot::Held(held) => &held.spec,
+            Slot::Generated(g) => &g.template.spec,
+        }
+    }
+
+    /// Pod `pod`'s PodGroup (see [`Pod::group`]), without building it.
+    pub fn group(&self, pod: PodId) -> Option<GroupId> {
+        match self.slot(pod) {
+            Slot::Held(held) => held.group(),
+            Slot::Generated(g) => g.jobs[g.job_of(pod.0)].group.get(),
+        }
+    }
+
+    /// Pod `pod`'s run time (see [`Pod::run_for`]), without building it.
+    pub fn run_for(&self, pod: PodId) -> Option<SimDuration> {
+        match self.slot(pod) {
+            Slot::Held(held) => held.run_for(),
+            Slot::Generated(g) => Some(g.jobs[g.job_of(pod.0)].run_for),
+        }
+    }
+
+    /// Pod `pod`'s `spec.nodeName` (a generated pod has none), without building it.
+    pub fn node_name(&self, pod: PodId) -> Option<NodeId> {
+        match self.slot(pod) {
+            Slot::Held(held) => held.node_name(),
+            Slot::Generated(_) => None,
+        }
+    }
+
+    /// [`Pod::ending`] of pod `pod`, without building it.
+    pub fn ending(&self, pod: PodId, exits: &mut impl rand_core::Rng) -> Option<(SimDuration, crate::Phase)> {
+        self.spec(pod).ending_after(self.run_for(pod), exits)
+    }
+
+    /// Pod `pod`'s name, without building the rest of it.
+    pub fn name(&self, pod: PodId) -> EcoString {
+        match self.slot(pod) {
+            Slot::Held(held) => held.name.clone(),
+            Slot::Generated(g) => g.name(g.job_of(pod.0), pod.0),
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Cow<'_, Arc<Pod>>> + '_ {
+        (0..self.len() as u32).map(|id| self.get(PodId(id)))
+    }
+
+    /// Every pod's spec, in id order, without building a pod.
+    pub fn specs(&self) -> impl ExactSizeIterator<Item = &PodSpec> + Clone + '_ {
+        (0..self.len() as u32).map(|id| &**self.spec(PodId(id)))
+    }
+
+    /// Adds a pod held whole, after every other; returns its id.
+    pub fn push(&mut self, pod: Arc<Pod>) -> PodId {
+        let id = PodId(self.len() as u32);
+        if self.generated.is_empty() {
+            self.head.push(pod);
+        } else {
+            self.tail.push(pod);
+        }
+        id
+    }
+
+    /// The pods held whole before any generated one.
+    pub fn held(&self) -> &[Arc<Pod>] {
+        &self.head
+    }
+
+    /// The pods held whole, while no generated pod follows them (a prefill rearranges its own).
+    pub fn held_mut(&mut self) -> &mut Vec<Arc<Pod>> {
+        assert!(self.generated.is_empty(), "pods are rearranged only before any is generated");
+        &mut self.head
+    }
+
+    /// Starts a generator's pods: its jobs follow with [`Pods::push_job`].
+    pub fn start_generator(&mut self, name: &str, template: Pod) {
+        assert!(self.tail.is_empty(), "generated pods come before the run's");
+        let first = self.generated_end();
+        self.generated.push(Generated {
+            name: name.into(),
+            template,
+            first,
+            end: first,
+            jobs: Vec::new(),
+            singles: true,
+            job_of_every_stride: Vec::new(),
+        });
+    }
+
+    /// The current generator's next job of `tasks` pods (a gang in `group` when more than
+    /// one); returns its first pod's id.
+    pub fn push_job(&mut self, tasks: u32, run_for: SimDuration, group: Option<GroupId>) -> PodId {
+        debug_assert!(tasks > 0, "a job has a pod");
+        let g = self.generated.last_mut().expect("a generator was started");
+        let job = g.jobs.len() as u32;
+        let first = g.end;
+        g.jobs.push(JobRow { first, group: group.into(), run_for });
+        g.end += tasks;
+        g.singles &= tasks == 1;
+        // Every stride point this job covers has it as its job.
+        while g.first as usize + g.job_of_every_stride.len() * STRIDE < g.end as usize {
+            g.job_of_every_stride.push(job);
+        }
+        PodId(first)
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.head.shrink_to_fit();
+        for g in &mut self.generated {
+            g.jobs.shrink_to_fit();
+            g.job_of_every_stride.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Resources;
+
+    fn template() -> Pod {
+        let mut pod = Pod::single("task", Resources::new(1000, 1 << 30));
+        pod.name = "task".into();
+        pod
+    }
+
+    /// A generated pod is the pod its job would have been held as, whatever the job sizes.
+    #[test]
+    fn generated_pods_are_rebuilt_as_held() {
+        let mut pods = Pods::default();
+        pods.push(Arc::new(template()));
+        pods.start_generator("web", template());
+        let sizes = [1u32, 3, 1, 70, 1, 1, 130, 2];
+        let mut expected = vec![template()];
+        for (n, &tasks) in sizes.iter().enumerate() {
+            let group = (tasks > 1).then_some(GroupId(n as u32));
+            let run_for = SimDuration(n as u64 * 1000);
+            let first = pods.push_job(tasks, run_for, group);
+            assert_eq!(first.index(), expected.len());
+            for k in 0..tasks {
+                let mut pod = template();
+                pod.name = if tasks > 1 { format!("web-{n}-{k}") } else { format!("web-{n}") }.into();
+                pod.set_run_for(Some(run_for));
+                pod.set_group(group);
+                expected.push(pod);
+            }
+        }
+        // A generator of single pods finds a pod's job by its index alone.
+        pods.start_generator("one", template());
+        for n in 0..200u32 {
+            let run_for = SimDuration(u64::from(n));
+            pods.push_job(1, run_for, None);
+            let mut pod = template();
+            pod.name = format!("one-{n}").into();
+            pod.set_run_for(Some(run_for));
+            expected.push(pod);
+        }
+        let made = pods.push(Arc::new(template()));
+        expected.push(template());
+        assert_eq!(made.index(), expected.len() - 1);
+        assert_eq!(pods.len(), expected.len());
+        for (i, want) in expected.iter().enumerate() {
+            let id = PodId(i as u32);
+            assert_eq!(**pods.get(id), *want, "pod {i}");
+            assert_eq!(pods.name(id), want.name);
+            assert_eq!(pods.group(id), want.group());
+            assert_eq!(pods.run_for(id), want.run_for());
+            assert_eq!(pods.node_name(id), want.node_name());
+            assert_eq!(**pods.spec(id), *want.spec);
+        }
+    }
+}
