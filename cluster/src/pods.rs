@@ -76,16 +76,21 @@ impl Generated {
         self.jobs.get(job + 1).map_or(self.end, |next| next.first) - self.jobs[job].first
     }
 
-    /// `{name}-{n}`, or `{name}-{n}-{k}` for the `k`-th pod of a gang.
-    fn name(&self, job: usize, pod: u32) -> EcoString {
-        let mut name = self.name.clone();
+    /// `{name}-{n}`, or `{name}-{n}-{k}` for the `k`-th pod of a gang, piece by piece.
+    fn spell(&self, job: usize, pod: u32, mut push: impl FnMut(&str)) {
         let mut digits = itoa::Buffer::new();
-        name.push('-');
-        name.push_str(digits.format(job));
+        push(&self.name);
+        push("-");
+        push(digits.format(job));
         if self.tasks(job) > 1 {
-            name.push('-');
-            name.push_str(digits.format(pod - self.jobs[job].first));
+            push("-");
+            push(digits.format(pod - self.jobs[job].first));
         }
+    }
+
+    fn name(&self, job: usize, pod: u32) -> EcoString {
+        let mut name = EcoString::new();
+        self.spell(job, pod, |piece| name.push_str(piece));
         name
     }
 
@@ -179,6 +184,14 @@ impl Pods {
         match self.slot(pod) {
             Slot::Held(held) => held.name.clone(),
             Slot::Generated(g) => g.name(g.job_of(pod.0), pod.0),
+        }
+    }
+
+    /// Appends pod `pod`'s name to `out` (the event log names millions of pods).
+    pub fn push_name(&self, pod: PodId, out: &mut String) {
+        match self.slot(pod) {
+            Slot::Held(held) => out.push_str(&held.name),
+            Slot::Generated(g) => g.spell(g.job_of(pod.0), pod.0, |piece| out.push_str(piece)),
         }
     }
 
@@ -304,6 +317,9 @@ mod tests {
             let id = PodId(i as u32);
             assert_eq!(**pods.get(id), *want, "pod {i}");
             assert_eq!(pods.name(id), want.name);
+            let mut pushed = String::from(">");
+            pods.push_name(id, &mut pushed);
+            assert_eq!(pushed, format!(">{}", want.name));
             assert_eq!(pods.group(id), want.group());
             assert_eq!(pods.run_for(id), want.run_for());
             assert_eq!(pods.node_name(id), want.node_name());

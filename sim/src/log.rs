@@ -79,7 +79,7 @@ impl EventLog {
             let requests = &self.requests.as_ref().expect("just set").1;
             number(&mut self.lines, time.0);
             self.lines.push_str(" pod-created pod=");
-            push_key(&mut self.lines, &spec.namespace, &scenario.pods.name(pod));
+            push_pod_key(&mut self.lines, scenario, pod);
             self.lines.push_str(" requests=");
             self.lines.push_str(requests);
         } else {
@@ -146,6 +146,16 @@ fn push_key(out: &mut String, namespace: &str, name: &str) {
     out.push_str(name);
 }
 
+/// Appends pod `pod`'s key as [`Key`] writes it, its name spelled in place.
+fn push_pod_key(out: &mut String, scenario: &Scenario, pod: podlab_cluster::PodId) {
+    let namespace = &scenario.pods.spec(pod).namespace;
+    if namespace != "default" {
+        out.push_str(namespace);
+        out.push('/');
+    }
+    scenario.pods.push_name(pod, out);
+}
+
 /// The canonical line of a record: `<time ns> <verb> key=value…`, names rather than ids.
 /// `nodes` holds the scenario's node names.
 fn write_canonical(
@@ -177,17 +187,23 @@ fn write_canonical(
     let placement = |out: &mut String, verb: &str, pod: podlab_cluster::PodId, part, node| {
         number(out, time.0);
         out.push_str(verb);
-        push_key(out, &scenario.pods.spec(pod).namespace, &scenario.pods.name(pod));
+        push_pod_key(out, scenario, pod);
         out.push_str(" part=");
         out.push_str(part_name(pod, part));
         out.push_str(" node=");
         out.push_str(node_name(node));
     };
     // A job's key as its `Display` writes it, pushed piece by piece.
-    let push_job = |out: &mut String, job: &JobRef| {
-        let key = job_key(job);
-        out.push_str(key.prefix);
-        push_key(out, key.namespace, &key.name);
+    let push_job = |out: &mut String, job: &JobRef| match job {
+        JobRef::Pod(p) => {
+            out.push_str("pod/");
+            push_pod_key(out, scenario, *p);
+        }
+        JobRef::Group(g) => {
+            let group = &scenario.groups[g.index()];
+            out.push_str("group/");
+            push_key(out, &group.namespace, &group.name);
+        }
     };
     match record {
         Record::Bound { pod, part, node } => return placement(out, " bound pod=", *pod, *part, *node),

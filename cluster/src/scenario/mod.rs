@@ -227,9 +227,9 @@ impl Scenario {
     /// The members of each group, by group id.
     pub fn group_members(&self) -> Vec<Vec<PodId>> {
         let mut members = vec![Vec::new(); self.groups.len()];
-        for (i, pod) in self.pods.iter().enumerate() {
-            if let Some(g) = pod.group() {
-                members[g.index()].push(PodId(i as u32));
+        for pod in (0..self.pods.len() as u32).map(PodId) {
+            if let Some(g) = self.pods.group(pod) {
+                members[g.index()].push(pod);
             }
         }
         members
