@@ -41,8 +41,6 @@ struct Generated {
     first: u32,
     end: u32,
     jobs: Vec<JobRow>,
-    /// Every job so far is one pod: pod `first + i` is job `i`.
-    singles: bool,
     /// The job of pod `first + i * STRIDE`, so finding a pod's job searches a few rows.
     job_of_every_stride: Vec<u32>,
 }
@@ -64,7 +62,8 @@ enum Slot<'a> {
 impl Generated {
     fn job_of(&self, pod: u32) -> usize {
         let i = (pod - self.first) as usize;
-        if self.singles {
+        if self.jobs.len() == (self.end - self.first) as usize {
+            // Every job is one pod: pod `first + i` is job `i`.
             return i;
         }
         let from = self.job_of_every_stride[i / STRIDE] as usize;
@@ -236,7 +235,6 @@ impl Pods {
             first,
             end: first,
             jobs: Vec::new(),
-            singles: true,
             job_of_every_stride: Vec::new(),
         });
     }
@@ -250,7 +248,6 @@ impl Pods {
         let first = g.end;
         g.jobs.push(JobRow { first, group: group.into(), run_for });
         g.end += tasks;
-        g.singles &= tasks == 1;
         // Every stride point this job covers has it as its job.
         while g.first as usize + g.job_of_every_stride.len() * STRIDE < g.end as usize {
             g.job_of_every_stride.push(job);

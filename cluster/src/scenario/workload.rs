@@ -134,11 +134,12 @@ impl Workload {
     }
 }
 
-/// Adds one job — a lone pod, or a PodGroup of `tasks` pods — to the scenario.
+/// Adds one job — a lone pod, or a PodGroup of `tasks` pods — to the scenario, its pods held
+/// whole (a generator's jobs are rows of `Pods` instead).
 ///
 /// The job's pods share the template's spec; and a job whose spec equals the previous pod's
-/// (the next job of a generator, a trace or a prefill) shares that one instead, so a million
-/// generated pods keep a handful of specs rather than one copy per job.
+/// (the next job of a trace or a prefill) shares that one instead, so a trace's many jobs
+/// keep a handful of specs rather than one copy per job.
 pub(super) fn add_job(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &Pod) {
     let mut pod = template.clone();
     if let Some(last) = s.pods.held().last()
