@@ -554,7 +554,8 @@ fn spawn_child(what: &str, quick: bool) -> anyhow::Result<ChildOutput> {
 }
 
 /// The runs measured keep no records: `podlab run` without `--out` does the same.
-const FOLDED: podlab::RunOptions = podlab::RunOptions { check_invariants: false, keep_records: false };
+const FOLDED: podlab::RunOptions =
+    podlab::RunOptions { check_invariants: false, keep_records: false, record_thread: podlab::RecordThread::Auto };
 
 /// `podlab bench --child WHAT`: one memory-measured figure alone in this process, then one
 /// JSON line with the runs' wall times and the process's peak RSS.

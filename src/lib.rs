@@ -19,6 +19,7 @@ use podlab_cluster::config::Component;
 use podlab_cluster::scenario::{self, LoadError, LoadOptions, Scenario};
 use podlab_cluster::{RecordSink, Stamped};
 use podlab_reports::{RunInfo, Summary, Verdict};
+pub use podlab_sim::RecordThread;
 use podlab_sim::{SimOptions, SimRun};
 
 /// The environment variable that lets scenarios read files outside their own folder (as the
@@ -96,11 +97,16 @@ impl std::error::Error for RunError {}
 /// Runs `policy` on `scenario` in the simulator, with the workload drawn for `seed`, keeping
 /// its records in `sim.records`.
 pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants: bool) -> Result<PolicyRun, RunError> {
-    run_policy_with(scenario, policy, seed, RunOptions { check_invariants, keep_records: true })
+    run_policy_with(
+        scenario,
+        policy,
+        seed,
+        RunOptions { check_invariants, keep_records: true, ..RunOptions::default() },
+    )
 }
 
-/// What a simulated run keeps and checks.
-#[derive(Clone, Copy, Debug)]
+/// What a simulated run keeps and checks, and where it reads its records.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
     /// Check the cluster's invariants after every record.
     pub check_invariants: bool,
@@ -109,6 +115,9 @@ pub struct RunOptions {
     /// scenario needs them (`podlab_reports::needs_records`): a million-pod run then keeps
     /// books only of the pods in flight.
     pub keep_records: bool,
+    /// Whether the event log and the reports' fold read the records on a second thread
+    /// (a big run's records, by default); the same results either way.
+    pub record_thread: RecordThread,
 }
 
 /// [`run_policy`], with what it keeps chosen.
@@ -128,7 +137,7 @@ pub fn run_policy_watched(
     policy: &str,
     seed: u64,
     options: RunOptions,
-    watch: &mut dyn RecordSink,
+    watch: &mut (dyn RecordSink + Send),
 ) -> Result<PolicyRun, RunError> {
     let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
@@ -147,7 +156,12 @@ pub fn run_policy_watched(
     let crashes = instantiated.faults.iter().any(|f| matches!(f, podlab_cluster::config::Fault::NodeCrash { .. }));
     let mut tally = podlab_reports::Tally::new(crashes, FIRST_PODS);
     let keep_records = options.keep_records || podlab_reports::needs_records(&instantiated);
-    let sim_options = SimOptions { seed, check_invariants: options.check_invariants, keep_records };
+    let sim_options = SimOptions {
+        seed,
+        check_invariants: options.check_invariants,
+        keep_records,
+        record_thread: options.record_thread,
+    };
     let mut both = Tee(&mut tally, watch);
     let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut both);
     // The scenario as the run left it: with the pods its controllers created (shared, not
@@ -161,7 +175,7 @@ pub fn run_policy_watched(
 }
 
 /// The summary's fold and a watcher, fed the same records.
-struct Tee<'a>(&'a mut podlab_reports::Tally, &'a mut dyn RecordSink);
+struct Tee<'a>(&'a mut podlab_reports::Tally, &'a mut (dyn RecordSink + Send));
 
 impl RecordSink for Tee<'_> {
     fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) {

@@ -422,6 +422,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = podlab::RunOptions {
         check_invariants: args.check_invariants,
         keep_records: args.out.is_some() || args.explain.is_some(),
+        ..Default::default()
     };
     let runs = policies
         .iter()

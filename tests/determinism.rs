@@ -154,3 +154,34 @@ fn golden_digests_for_the_release_check() {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("podlab-golden-digests.txt");
     std::fs::write(&path, lines).unwrap();
 }
+
+/// Reading the records on a second thread changes nothing: every bundled scenario under its
+/// policies gives the same digest, records, summary and verdicts with the records read beside
+/// the run or after each one — among them runs whose controllers create pods and taint nodes
+/// (the backend takes the reading back before it changes the scenario), and runs that keep
+/// no records (the summary folded on the reader's thread), and a run of many batches.
+#[test]
+fn the_record_thread_changes_nothing() {
+    use podlab::{RecordThread, RunOptions};
+    let many = podlab::load_str("scale.yaml", &podlab::bench::scale_scenario_text(50, 3_000)).unwrap();
+    let bundled =
+        bundled_scenarios().into_iter().map(|path| (path.display().to_string(), podlab::load(&path).unwrap()));
+    for (name, scenario) in bundled.chain([("scale.yaml".to_string(), many)]) {
+        for policy in &scenario.policies {
+            for keep_records in [true, false] {
+                let run = |record_thread| {
+                    let options = RunOptions { check_invariants: true, keep_records, record_thread };
+                    podlab::run_policy_with(&scenario, policy, scenario.seed, options).unwrap()
+                };
+                let (here, piped) = (run(RecordThread::Never), run(RecordThread::Always));
+                let what = format!("{name} under {policy}, keeping records: {keep_records}");
+                assert_eq!(here.sim.digest, piped.sim.digest, "{what}");
+                assert_eq!(here.sim.records, piped.sim.records, "{what}");
+                assert_eq!(here.summary, piped.summary, "{what}");
+                assert_eq!(here.first_pods.pods, piped.first_pods.pods, "{what}");
+                assert_eq!(here.verdicts, piped.verdicts, "{what}");
+                assert!(piped.sim.violations.is_empty(), "{what}: {:?}", piped.sim.violations);
+            }
+        }
+    }
+}

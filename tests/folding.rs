@@ -30,7 +30,7 @@ fn folded_summaries_are_the_replayed_ones() {
     for file in files {
         let scenario = podlab::load(&root().join(file)).unwrap();
         for policy in &scenario.policies {
-            let kept = RunOptions { check_invariants: false, keep_records: true };
+            let kept = RunOptions { check_invariants: false, keep_records: true, ..RunOptions::default() };
             let run = run_policy_with(&scenario, policy, scenario.seed, kept).unwrap();
             let info = RunInfo {
                 policy,
@@ -91,8 +91,13 @@ fn a_run_without_records_is_summarized_alike() {
     let scenario = podlab::load_str("scale.yaml", &text).unwrap();
     assert!(!podlab::reports::needs_records(&scenario));
     let with = |keep_records| {
-        run_policy_with(&scenario, "kubernetes", scenario.seed, RunOptions { check_invariants: true, keep_records })
-            .unwrap()
+        run_policy_with(
+            &scenario,
+            "kubernetes",
+            scenario.seed,
+            RunOptions { check_invariants: true, keep_records, ..RunOptions::default() },
+        )
+        .unwrap()
     };
     let (kept, folded) = (with(true), with(false));
     assert!(folded.sim.records.is_empty() && !kept.sim.records.is_empty());

@@ -17,7 +17,7 @@ use podlab_cluster::pod_set::PodSet;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
     Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, MaybeTime,
-    NodeId, Part, Phase, PodId, Record, RecordSink, Refused, Resources, SimDuration, SimTime, Stamped,
+    NodeId, Part, Phase, PodId, Record, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::SimOptions;
@@ -25,6 +25,7 @@ use crate::invariants::Invariants;
 use crate::log::EventLog;
 use crate::model::ControlPlane;
 use crate::queue::EventQueue;
+use crate::recorder::Recorder;
 
 enum Pending {
     Arrive(ObjectRef),
@@ -202,9 +203,8 @@ pub struct SimBackend<'s> {
     created: PodSet,
     deleted: PodSet,
     model: Option<ControlPlane>,
-    log: EventLog,
-    /// Reads every record as it is written (the reports' folds).
-    sink: &'s mut dyn RecordSink,
+    /// The event log and the sink (the reports' folds) read every record as it is written.
+    recorder: Recorder<'s>,
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
@@ -236,15 +236,16 @@ pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
 impl<'s> SimBackend<'s> {
     /// `controllers` are the names of the driver's controllers, by id, and `components` the
-    /// process each runs in (what a component crash takes down).
+    /// process each runs in (what a component crash takes down). `recorder` takes the records
+    /// (see [`SimBackend::log_for`] for its log).
     pub fn new(
         scenario: Arc<Scenario>,
         controllers: Vec<String>,
         components: Vec<Component>,
         options: SimOptions,
-        sink: &'s mut dyn RecordSink,
+        recorder: Recorder<'s>,
     ) -> SimBackend<'s> {
-        let SimOptions { seed, check_invariants, keep_records } = options;
+        let SimOptions { seed, check_invariants, .. } = options;
         assert_eq!(controllers.len(), components.len(), "one component per controller");
         let mut queue = EventQueue::with_capacity(1024);
         for to in 0..controllers.len() {
@@ -308,8 +309,7 @@ impl<'s> SimBackend<'s> {
             created: PodSet::default(),
             deleted: PodSet::default(),
             model,
-            log: if keep_records { EventLog::default() } else { EventLog::digest_only() },
-            sink,
+            recorder,
             violations: Vec::new(),
             events_processed: 0,
             world_pending,
@@ -364,8 +364,9 @@ impl<'s> SimBackend<'s> {
         self.queue.pop()
     }
 
-    pub fn log(&self) -> &EventLog {
-        &self.log
+    /// The log a run with these options writes: it keeps the records, or digests them only.
+    pub fn log_for(options: &SimOptions) -> Box<EventLog> {
+        Box::new(if options.keep_records { EventLog::default() } else { EventLog::digest_only() })
     }
 
     pub fn events_processed(&self) -> u64 {
@@ -374,7 +375,7 @@ impl<'s> SimBackend<'s> {
 
     /// Ends the run: the end time, the scenario as it ended (with the pods created during the
     /// run), the log, and every invariant violation found (checked runs).
-    pub fn finish(mut self) -> (SimTime, Arc<Scenario>, EventLog, Vec<String>) {
+    pub fn finish(mut self) -> (SimTime, Arc<Scenario>, Box<EventLog>, Vec<String>) {
         let end = self.end.unwrap_or(self.now);
         if self.model.is_some() {
             // How late watch events were, over the run: one record at its end.
@@ -402,7 +403,7 @@ impl<'s> SimBackend<'s> {
                 }
             }
         }
-        (end, self.scenario, self.log, self.violations)
+        (end, self.scenario, self.recorder.finish(), self.violations)
     }
 
     /// Whether a pod is being placed container by container (any part bound so far says so;
@@ -431,8 +432,7 @@ impl<'s> SimBackend<'s> {
         {
             self.violations.push(format!("at {}: {violation}", self.now));
         }
-        self.sink.observe(&self.scenario, &stamped);
-        self.log.append(&self.scenario, &self.controllers, self.now, stamped.record);
+        self.recorder.record(&self.scenario, &self.controllers, stamped);
     }
 
     /// A watch event to every controller that is up: at once, or each after its own watch
@@ -702,6 +702,7 @@ impl<'s> SimBackend<'s> {
         let key = key.to_string();
         self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
         let spec = Arc::new(spec);
+        self.recorder.settle();
         Arc::make_mut(&mut self.scenario).nodes[node.index()] = spec.clone();
         self.broadcast(Event::NodeUpdated { node, spec });
     }
@@ -721,6 +722,7 @@ impl<'s> SimBackend<'s> {
             }
             Action::CreatePod { spec } => {
                 let pod = PodId(self.scenario.pods.len() as u32);
+                self.recorder.settle();
                 Arc::make_mut(&mut self.scenario).pods.push(spec);
                 self.pods.push(PodBooks::default());
                 self.changed();

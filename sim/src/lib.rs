@@ -6,6 +6,7 @@ pub mod invariants;
 pub mod log;
 pub mod model;
 pub mod queue;
+pub mod recorder;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Driver, RecordSink, Records, SimTime};
 
 pub use backend::SimBackend;
+use recorder::Recorder;
 
 /// How to run a scenario in the simulator.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +26,38 @@ pub struct SimOptions {
     pub check_invariants: bool,
     /// Keep the records in [`SimRun::records`]; otherwise only the sink reads them.
     pub keep_records: bool,
+    /// Whether the event log and the sink read the records on a second thread.
+    pub record_thread: RecordThread,
+}
+
+/// Whether a run's records are read (its log's lines written and digested, the sink's fold)
+/// on a thread of their own, beside the simulation. The records, their order and what reads
+/// them are the same either way; only the wall time differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordThread {
+    /// On a second thread when the machine has a second core and the run is big enough to
+    /// gain: a scenario of at least [`RecordThread::AUTO_PODS`] pods.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl RecordThread {
+    /// The scenario's pods from which `Auto` reads records on a second thread: a thread's
+    /// start and the batches' hand-over are then a small part of the run.
+    pub const AUTO_PODS: usize = 10_000;
+
+    fn wanted(self, scenario: &Scenario) -> bool {
+        match self {
+            RecordThread::Always => true,
+            RecordThread::Never => false,
+            RecordThread::Auto => {
+                scenario.pods.len() >= Self::AUTO_PODS
+                    && std::thread::available_parallelism().is_ok_and(|cores| cores.get() > 1)
+            }
+        }
+    }
 }
 
 /// The outcome of one simulated run.
@@ -47,20 +81,30 @@ pub struct SimRun {
 
 /// Runs the controllers `factory` builds against the scenario's cluster in virtual time;
 /// `components` says which process each runs in. A controller that a fault crashes is built
-/// afresh by `factory` when it restarts. `sink` reads every record as it is written.
+/// afresh by `factory` when it restarts. `sink` reads every record as it is written, in order
+/// (on a second thread if `options.record_thread` says so).
 pub fn run(
     scenario: Arc<Scenario>,
     factory: Factory<'_>,
     components: Vec<Component>,
     options: SimOptions,
-    sink: &mut dyn RecordSink,
+    sink: &mut (dyn RecordSink + Send),
 ) -> SimRun {
     let mut driver = Driver::restartable(factory, options.seed);
     let names = driver.names();
-    let mut backend = SimBackend::new(scenario, names.clone(), components, options, sink);
-    driver.run(&mut backend);
-    let events_processed = backend.events_processed();
-    let (end, scenario, log, violations) = backend.finish();
+    let reader = (SimBackend::log_for(&options), sink);
+    let (events_processed, end, scenario, log, violations) = std::thread::scope(|scope| {
+        let recorder = if options.record_thread.wanted(&scenario) {
+            Recorder::piped(scope, scenario.clone(), names.clone(), reader)
+        } else {
+            Recorder::Here { log: reader.0, sink: reader.1 }
+        };
+        let mut backend = SimBackend::new(scenario, names.clone(), components, options, recorder);
+        driver.run(&mut backend);
+        let events_processed = backend.events_processed();
+        let (end, scenario, log, violations) = backend.finish();
+        (events_processed, end, scenario, log, violations)
+    });
     SimRun {
         scenario,
         controllers: names,
