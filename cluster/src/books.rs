@@ -8,11 +8,16 @@ use crate::gpu::{GPU_RESOURCE, GpuBooks, GpuDemand};
 use crate::objects::{Node, Part, PodId, PodSpec};
 use crate::resources::Resources;
 
-/// What is bound on one node.
+/// What is bound on one node, beside what it can hold.
 #[derive(Clone, Default)]
 pub struct NodeUse {
     pub requested: Resources,
     pub parts: u64,
+    /// The node's allocatable resources and pod limit, kept beside what is bound (read through
+    /// the node's spec, they were a cache miss a binding among ten thousand nodes); a node's
+    /// update changes its taints, never these.
+    allocatable: Resources,
+    max_pods: u64,
     /// Per-GPU free milli-GPU and which part holds which GPUs; `None` for a node without GPUs.
     pub gpus: Option<Box<GpuBooks<(PodId, Part)>>>,
     /// Grows by one with every part admitted here (the Omega paper's sequence number).
@@ -22,19 +27,24 @@ pub struct NodeUse {
 impl NodeUse {
     /// The books of a node that has just joined: nothing bound.
     pub fn for_node(spec: &Node) -> NodeUse {
-        NodeUse { gpus: GpuBooks::for_node(spec), ..NodeUse::default() }
+        NodeUse {
+            gpus: GpuBooks::for_node(spec),
+            allocatable: spec.allocatable.clone(),
+            max_pods: spec.max_pods,
+            ..NodeUse::default()
+        }
     }
 
     /// Admits part `part` of pod `id` if it fits the node's true free capacity — every
     /// resource, the pod count, and GPUs (whole GPUs wholly free, a share on one GPU) — and
     /// books it; otherwise changes nothing and says what is short.
-    pub fn admit(&mut self, spec: &Node, pod: &PodSpec, id: PodId, part: Part) -> Result<(), BindRefusal> {
+    pub fn admit(&mut self, pod: &PodSpec, id: PodId, part: Part) -> Result<(), BindRefusal> {
         let mut after = self.requested.clone();
         after.add(pod.part_requests(part));
-        if let Some(resource) = after.first_shortfall(&spec.allocatable) {
+        if let Some(resource) = after.first_shortfall(&self.allocatable) {
             return Err(BindRefusal::Insufficient(resource.to_string()));
         }
-        if self.parts >= spec.max_pods {
+        if self.parts >= self.max_pods {
             return Err(BindRefusal::Insufficient("pods".into()));
         }
         let demand = GpuDemand::of(pod, part);
@@ -76,18 +86,16 @@ mod tests {
         };
         let pod = Pod::single("p", Resources { cpu_milli: 500, ..Default::default() });
         let mut usage = NodeUse::for_node(&node);
-        assert_eq!(usage.admit(&node, &pod, PodId(0), Part::Whole), Ok(()));
-        assert_eq!(usage.admit(&node, &pod, PodId(1), Part::Whole), Ok(()));
+        assert_eq!(usage.admit(&pod, PodId(0), Part::Whole), Ok(()));
+        assert_eq!(usage.admit(&pod, PodId(1), Part::Whole), Ok(()));
         assert_eq!(usage.seq, 2);
-        let refused = usage.admit(&node, &pod, PodId(2), Part::Whole);
+        let refused = usage.admit(&pod, PodId(2), Part::Whole);
         assert!(matches!(refused, Err(BindRefusal::Insufficient(_))), "{refused:?}");
         assert_eq!((usage.parts, usage.seq), (2, 2), "a refusal books nothing");
         usage.release(&pod, PodId(0), Part::Whole);
         assert_eq!(usage.parts, 1);
-        assert_eq!(usage.admit(&node, &pod, PodId(2), Part::Whole), Ok(()));
-        let mut small = node.clone();
-        small.allocatable.cpu_milli = 10_000;
-        small.max_pods = 2;
-        assert_eq!(usage.admit(&small, &pod, PodId(3), Part::Whole), Err(BindRefusal::Insufficient("pods".into())));
+        assert_eq!(usage.admit(&pod, PodId(2), Part::Whole), Ok(()));
+        usage.allocatable.cpu_milli = 10_000;
+        assert_eq!(usage.admit(&pod, PodId(3), Part::Whole), Err(BindRefusal::Insufficient("pods".into())));
     }
 }

@@ -339,12 +339,11 @@ impl<'s> DockerBackend<'s> {
         if !books.created || books.deleted || taken.any(|p| *p == part || *p == Part::Whole || part == Part::Whole) {
             return Err(BindRefusal::AlreadyBound);
         }
-        let Some(spec) = self.scenario.nodes.get(node.index()) else { return Err(BindRefusal::NoSuchNode) };
-        let n = &mut self.nodes[node.index()];
+        let Some(n) = self.nodes.get_mut(node.index()) else { return Err(BindRefusal::NoSuchNode) };
         if !n.joined || n.crashed {
             return Err(BindRefusal::NoSuchNode);
         }
-        n.usage.admit(spec, &self.scenario.pods.get(pod), pod, part)?;
+        n.usage.admit(&self.scenario.pods.get(pod), pod, part)?;
         self.pods[pod.index()].running.push((part, node));
         Ok(())
     }

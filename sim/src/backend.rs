@@ -611,12 +611,11 @@ impl<'s> SimBackend<'s> {
         {
             return Err(BindRefusal::AlreadyBound);
         }
-        let Some(spec) = self.scenario.nodes.get(node.index()) else { return Err(BindRefusal::NoSuchNode) };
-        let n = &mut self.nodes[node.index()];
+        let Some(n) = self.nodes.get_mut(node.index()) else { return Err(BindRefusal::NoSuchNode) };
         if !n.joined {
             return Err(BindRefusal::NoSuchNode);
         }
-        n.usage.admit(spec, self.scenario.pods.spec(pod), pod, part)?;
+        n.usage.admit(self.scenario.pods.spec(pod), pod, part)?;
         self.pods[pod.index()].parts.push(PartBook { part, node, started: false, ended: None });
         Ok(())
     }

@@ -57,7 +57,8 @@ impl<'s> Recorder<'s> {
         let (full, batches) = sync_channel::<Vec<Stamped>>(BATCHES_IN_FLIGHT);
         let (emptied, empty) = channel();
         let (hand_back, back) = channel();
-        scope.spawn(move || {
+        let reader = std::thread::Builder::new().name("podlab-records".into());
+        let spawned = reader.spawn_scoped(scope, move || {
             for mut batch in batches {
                 for stamped in batch.drain(..) {
                     sink.observe(&scenario, &stamped);
@@ -71,6 +72,8 @@ impl<'s> Recorder<'s> {
             drop(scenario);
             let _ = hand_back.send((log, sink));
         });
+        // As `Scope::spawn`, which panics when the system refuses a thread; named for profilers.
+        spawned.expect("a thread to read the records");
         Recorder::Piped(Pipe { batch: Vec::with_capacity(BATCH), full: Some(full), empty, back })
     }
 
