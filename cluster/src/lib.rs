@@ -9,6 +9,7 @@ pub mod controller;
 pub mod event;
 pub mod few;
 pub mod gpu;
+pub mod id_window;
 pub mod maybe;
 pub mod objects;
 pub mod pod_set;

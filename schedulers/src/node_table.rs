@@ -355,27 +355,32 @@ impl NodeTable {
         };
         let infos = &self.infos[..slots];
         let start = if self.next_start < slots { self.next_start } else { 0 };
-        // Aligned blocks of plain nodes that lie wholly before `end` are taken by their
-        // summaries; every other node is visited one by one.
-        let blocks: &[Block] = if cached { &self.blocks } else { &[] };
-        let whole_block = |i: usize, end: usize| {
-            let block = (i % BLOCK == 0 && i + BLOCK <= end).then(|| blocks.get(i / BLOCK)).flatten();
-            block.filter(|block| !block.slow)
+        // Plain nodes are taken a block at a time by the block's summary — or, for the part
+        // of a block where a visit starts or ends, by a summary of that part — unless the
+        // walk must stop inside; every other node is visited one by one.
+        let blocks = &self.blocks;
+        let summary = |i: usize, stop: usize| {
+            let block = match cached {
+                false => return None,
+                true if stop - i == BLOCK => blocks[i / BLOCK],
+                true => Block::of(&codes[i..stop]),
+            };
+            (!block.slow).then_some(block)
         };
         let mut walk = Walk { visited: 0, found: 0, best: INFEASIBLE, ties: 0, last_visited: start };
         // Visit every slot once from `start`, wrapping; stop once enough nodes are feasible.
         'visit: for (from, end) in [(start, slots), (0, start)] {
             let mut i = from;
             while i < end {
-                if let Some(block) = whole_block(i, end).filter(|b| walk.found + usize::from(b.feasible) < to_find) {
+                // To the end of this block.
+                let stop = end.min((i / BLOCK + 1) * BLOCK);
+                if let Some(block) = summary(i, stop).filter(|b| walk.found + usize::from(b.feasible) < to_find) {
                     walk.visited += usize::from(block.present);
                     walk.found += usize::from(block.feasible);
                     walk.offer(u64::from(block.top), u64::from(block.ties));
-                    i += BLOCK;
+                    i = stop;
                     continue;
                 }
-                // Node by node to the end of this block.
-                let stop = end.min((i / BLOCK + 1) * BLOCK);
                 for (i, &code) in (i..stop).zip(&codes[i..stop]) {
                     if code == V_ABSENT {
                         continue;
@@ -421,7 +426,8 @@ impl NodeTable {
             for (from, end) in [(start, slots), (0, start)] {
                 let mut i = from;
                 while i < end {
-                    if let Some(block) = whole_block(i, end) {
+                    let stop = end.min((i / BLOCK + 1) * BLOCK);
+                    if let Some(block) = summary(i, stop) {
                         // A block with a better score than the visit's best was visited only
                         // in part: it is walked node by node.
                         let top = u64::from(block.top);
@@ -433,11 +439,10 @@ impl NodeTable {
                         };
                         if let Some(hits) = hits.filter(|&hits| seen + hits <= k) {
                             seen += hits;
-                            i += BLOCK;
+                            i = stop;
                             continue;
                         }
                     }
-                    let stop = end.min((i / BLOCK + 1) * BLOCK);
                     for i in i..stop {
                         if score_of(i) == walk.best {
                             seen += 1;

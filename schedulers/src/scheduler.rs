@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
-use podlab_cluster::maybe::Maybe;
+use podlab_cluster::id_window::IdWindow;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
     Refused, Resources, SimDuration, SimTime,
@@ -119,26 +119,20 @@ struct Memo {
     diagnosis: Diagnosis,
 }
 
-/// Where each placed part is in the cache: whole pods in a column indexed by pod (four bytes
-/// a pod, where a map took 26 a live pod — the cost of every running pod), containers placed
-/// one by one (`per-container`) in a map.
+/// Where each placed part is in the cache: whole pods in a window of ids (eight bytes a pod
+/// in flight, where a map took 26 and a column four for every pod of the run), containers
+/// placed one by one (`per-container`) in a map.
 #[derive(Default)]
 struct Placements {
     /// The node of each pod placed whole.
-    whole: Vec<Maybe<NodeId>>,
+    whole: IdWindow<NodeId>,
     containers: BTreeMap<(PodId, u16), NodeId>,
 }
 
 impl Placements {
     fn insert(&mut self, pod: PodId, part: Part, node: NodeId) {
         match part {
-            Part::Whole => {
-                let i = pod.index();
-                if self.whole.len() <= i {
-                    self.whole.resize(i + 1, Maybe::NONE);
-                }
-                self.whole[i] = Maybe::some(node);
-            }
+            Part::Whole => self.whole.insert(pod.index(), node),
             Part::Container(c) => {
                 self.containers.insert((pod, c), node);
             }
@@ -147,14 +141,14 @@ impl Placements {
 
     fn get(&self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => self.whole.get(pod.index()).and_then(|n| n.get()),
+            Part::Whole => self.whole.get(pod.index()).copied(),
             Part::Container(c) => self.containers.get(&(pod, c)).copied(),
         }
     }
 
     fn remove(&mut self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => self.whole.get_mut(pod.index()).and_then(|n| std::mem::take(n).get()),
+            Part::Whole => self.whole.remove(pod.index()),
             Part::Container(c) => self.containers.remove(&(pod, c)),
         }
     }
@@ -169,7 +163,8 @@ pub struct Scheduler {
     framework: Framework,
     /// The node cache.
     nodes: NodeTable,
-    pods: Vec<Option<Arc<Pod>>>,
+    /// Every pod heard of and not yet done (a done pod is never asked about again).
+    pods: IdWindow<Arc<Pod>>,
     groups: BTreeMap<GroupId, GangState>,
     /// Where each part runs or is assumed to run, as the cache knows it.
     placed: Placements,
@@ -212,7 +207,7 @@ impl Scheduler {
             framework: Framework::new(config.scoring),
             config,
             nodes: NodeTable::default(),
-            pods: Vec::new(),
+            pods: IdWindow::default(),
             groups: BTreeMap::new(),
             placed: Placements::default(),
             assumed: BTreeSet::new(),
@@ -241,7 +236,7 @@ impl Scheduler {
     }
 
     fn pod(&self, pod: PodId) -> &Arc<Pod> {
-        self.pods[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
+        self.pods.get(pod.index()).expect("the cache holds every pod it has heard of")
     }
 
     /// The gang a pod belongs to under this policy (only `gang` treats groups as gangs).
@@ -739,10 +734,7 @@ impl Controller for Scheduler {
             }
             Event::GroupAdded { .. } => {}
             Event::PodAdded { pod, spec } => {
-                if self.pods.len() <= pod.index() {
-                    self.pods.resize(pod.index() + 1, None);
-                }
-                self.pods[pod.index()] = Some(spec.clone());
+                self.pods.insert(pod.index(), spec.clone());
                 if spec.node_name().is_some() {
                     return; // bound by name: not the scheduler's to place
                 }
@@ -798,7 +790,7 @@ impl Controller for Scheduler {
                 if *part == Part::Whole {
                     // Done: nothing of this pod is queued, placed or asked about again, and
                     // its spec is the larger part of what a pod of the run costs.
-                    self.pods[pod.index()] = None;
+                    self.pods.remove(pod.index());
                 }
                 self.resources_freed(ctx);
             }

@@ -441,18 +441,25 @@ impl<'s> SimBackend<'s> {
     /// relist has answered, its events are kept for it.
     fn broadcast(&mut self, event: Event) {
         let now = self.now;
+        if self.model.is_none() {
+            // The ideal control plane: every watcher up has the event at once; the last one
+            // takes the event itself rather than a copy.
+            let last = self.watchers.iter().rposition(|w| !w.down);
+            let mut event = Some(event);
+            for (i, w) in self.watchers.iter().enumerate().filter(|(_, w)| !w.down) {
+                let event = if Some(i) == last { event.take() } else { event.clone() };
+                let event = event.expect("the last watcher up takes it, after the others");
+                let (to, epoch, committed) = (ControllerId(i as u16), w.epoch, MaybeTime::some(now));
+                self.queue.push(now, Pending::Deliver { to, event, epoch, committed });
+            }
+            return;
+        }
         for (i, w) in self.watchers.iter_mut().enumerate() {
             let to = ControllerId(i as u16);
             if w.down {
                 continue;
             }
-            let Some(m) = &mut self.model else {
-                self.queue.push(
-                    now,
-                    Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: MaybeTime::some(now) },
-                );
-                continue;
-            };
+            let m = self.model.as_mut().expect("the modelled control plane");
             if w.relisting {
                 // A restart's List will show this anyway; a relist replays it afterwards.
                 if !w.snapshot {
