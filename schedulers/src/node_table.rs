@@ -355,15 +355,17 @@ impl NodeTable {
         };
         let infos = &self.infos[..slots];
         let start = if self.next_start < slots { self.next_start } else { 0 };
-        // Plain nodes are taken a block at a time by the block's summary — or, for the part
-        // of a block where a visit starts or ends, by a summary of that part — unless the
-        // walk must stop inside; every other node is visited one by one.
+        // Plain nodes are taken a block at a time by the block's summary — and the part of a
+        // block where the visit begins (the rotating start) by a summary of that part — unless
+        // the walk must stop inside; every other node is visited one by one.
         let blocks = &self.blocks;
+        let head_end = ((start / BLOCK + 1) * BLOCK).min(slots);
+        let head = (cached && start % BLOCK != 0).then(|| Block::of(&codes[start..head_end]));
         let summary = |i: usize, stop: usize| {
-            let block = match cached {
-                false => return None,
-                true if stop - i == BLOCK => blocks[i / BLOCK],
-                true => Block::of(&codes[i..stop]),
+            let block = match head {
+                Some(head) if i == start && stop == head_end => head,
+                _ if cached && i % BLOCK == 0 && stop - i == BLOCK => blocks[i / BLOCK],
+                _ => return None,
             };
             (!block.slow).then_some(block)
         };
