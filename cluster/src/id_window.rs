@@ -3,67 +3,106 @@
 //! flight. Ids are handed out in arrival order and mostly let go of in that order, so what a
 //! component keeps of the pods in flight costs it the live pods, not every pod of the run.
 
-use std::collections::VecDeque;
+use crate::maybe::{Maybe, Niche};
 
+/// A slot's value when it holds nothing: `None`, or a [`Maybe`]'s none (four bytes a slot
+/// for a node id, where an `Option` takes eight).
+pub trait Vacancy: Sized {
+    fn vacant() -> Self;
+    fn is_vacant(&self) -> bool;
+}
+
+impl<T> Vacancy for Option<T> {
+    fn vacant() -> Self {
+        None
+    }
+
+    fn is_vacant(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T: Niche> Vacancy for Maybe<T> {
+    fn vacant() -> Self {
+        Maybe::NONE
+    }
+
+    fn is_vacant(&self) -> bool {
+        !self.is_some()
+    }
+}
+
+/// Slots by id from the lowest id held to the highest, in a vector whose let-go front is
+/// dropped once it is half the vector: where the ids in flight slide forwards, what is kept
+/// stays within twice their span; where they do not (a service that runs all day holds the
+/// front), this is a column, whose unused capacity is never touched and so never resident —
+/// a ring buffer would cycle through all of it.
 #[derive(Clone, Debug)]
-pub struct IdWindow<T> {
+pub struct IdWindow<S> {
     /// The id of `slots[0]`.
     first: usize,
-    /// Each id's value from `first` on; the first and last slots are always held.
-    slots: VecDeque<Option<T>>,
+    slots: Vec<S>,
+    /// Leading slots let go of, not yet dropped: `slots[front]` is held, unless all are vacant.
+    front: usize,
 }
 
-impl<T> Default for IdWindow<T> {
+impl<S> Default for IdWindow<S> {
     fn default() -> Self {
-        IdWindow { first: 0, slots: VecDeque::new() }
+        IdWindow { first: 0, slots: Vec::new(), front: 0 }
     }
 }
 
-impl<T> IdWindow<T> {
-    pub fn get(&self, id: usize) -> Option<&T> {
-        self.slots.get(id.checked_sub(self.first)?)?.as_ref()
+impl<S: Vacancy> IdWindow<S> {
+    /// `id`'s slot, vacant or not; `None` outside the window.
+    pub fn get(&self, id: usize) -> Option<&S> {
+        self.slots.get(id.checked_sub(self.first)?)
     }
 
-    pub fn get_mut(&mut self, id: usize) -> Option<&mut T> {
-        self.slots.get_mut(id.checked_sub(self.first)?)?.as_mut()
-    }
-
-    /// Holds `value` for `id`, in place of what was held: the window widens to reach it
-    /// (backwards too: a pod listed in the file may arrive after later ids have gone).
-    pub fn insert(&mut self, id: usize, value: T) {
+    /// Puts `value` in `id`'s slot: the window widens to reach it (backwards too: a pod listed
+    /// in the file may arrive after later ids have gone).
+    pub fn insert(&mut self, id: usize, value: S) {
         if self.slots.is_empty() {
             self.first = id;
+            self.front = 0;
         } else if id < self.first {
             let gap = self.first - id;
-            self.slots.reserve(gap);
-            for _ in 0..gap {
-                self.slots.push_front(None);
-            }
+            self.slots.splice(0..0, std::iter::repeat_with(S::vacant).take(gap));
             self.first = id;
+            self.front += gap;
         }
         let i = id - self.first;
         if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
+            self.slots.resize_with(i + 1, S::vacant);
         }
-        self.slots[i] = Some(value);
+        self.slots[i] = value;
+        self.front = self.front.min(i);
     }
 
-    /// Lets go of `id`'s value; the window's ends move in past every id no longer held.
-    pub fn remove(&mut self, id: usize) -> Option<T> {
-        let taken = self.slots.get_mut(id.checked_sub(self.first)?)?.take();
-        while self.slots.front().is_some_and(Option::is_none) {
-            self.slots.pop_front();
-            self.first += 1;
+    /// Takes `id`'s value out (vacant outside the window); the window's ends move in past every
+    /// slot let go of.
+    pub fn remove(&mut self, id: usize) -> S {
+        let Some(slot) = id.checked_sub(self.first).and_then(|i| self.slots.get_mut(i)) else { return S::vacant() };
+        let taken = std::mem::replace(slot, S::vacant());
+        while self.slots.last().is_some_and(S::is_vacant) {
+            self.slots.pop();
         }
-        while self.slots.back().is_some_and(Option::is_none) {
-            self.slots.pop_back();
+        while self.slots.get(self.front).is_some_and(S::is_vacant) {
+            self.front += 1;
+        }
+        if self.front >= self.slots.len() {
+            self.slots.clear();
+            self.front = 0;
+        } else if self.front * 2 >= self.slots.len() {
+            self.slots.drain(..self.front);
+            self.first += self.front;
+            self.front = 0;
         }
         taken
     }
 
-    /// Slots kept (held or not) between the lowest and highest ids held.
+    /// Slots between the lowest and the highest id held, held or not.
     pub fn span(&self) -> usize {
-        self.slots.len()
+        self.slots.len() - self.front
     }
 }
 
@@ -76,28 +115,28 @@ mod tests {
     fn is_a_map_over_the_ids_in_flight() {
         let mut w = IdWindow::default();
         for id in 10..20 {
-            w.insert(id, id * 2);
+            w.insert(id, Some(id * 2));
         }
-        assert_eq!((w.get(9), w.get(10), w.get(19), w.get(20)), (None, Some(&20), Some(&38), None));
+        let get = |w: &IdWindow<Option<usize>>, id| w.get(id).copied().flatten();
+        assert_eq!((get(&w, 9), get(&w, 10), get(&w, 19), get(&w, 20)), (None, Some(20), Some(38), None));
         assert_eq!(w.remove(12), Some(24));
         assert_eq!(w.span(), 10, "a hole in the middle stays");
         assert_eq!(w.remove(12), None);
         assert_eq!((w.remove(10), w.remove(11)), (Some(20), Some(22)));
         assert_eq!(w.span(), 7, "the front moves past every id let go of: 13..=19");
         // An earlier id widens it backwards; a later one forwards.
-        w.insert(5, 1);
-        assert_eq!((w.span(), w.get(5), w.get(13)), (15, Some(&1), Some(&26)));
-        w.insert(30, 3);
-        *w.get_mut(30).unwrap() += 1;
-        assert_eq!((w.span(), w.get(30)), (26, Some(&4)));
+        w.insert(5, Some(1));
+        assert_eq!((w.span(), get(&w, 5), get(&w, 13)), (15, Some(1), Some(26)));
+        w.insert(30, Some(4));
+        assert_eq!((w.span(), get(&w, 30)), (26, Some(4)));
         for id in [5, 13, 14, 15, 16, 17, 18, 19] {
             w.remove(id);
         }
-        assert_eq!((w.span(), w.get(30)), (1, Some(&4)));
+        assert_eq!((w.span(), get(&w, 30)), (1, Some(4)));
         w.remove(30);
         assert_eq!(w.span(), 0);
-        w.insert(3, 7);
-        assert_eq!((w.span(), w.get(3)), (1, Some(&7)));
+        w.insert(3, Some(7));
+        assert_eq!((w.span(), get(&w, 3)), (1, Some(7)));
     }
 
     /// Against a plain column, over random inserts and removals.
@@ -109,15 +148,15 @@ mod tests {
         for step in 0..20_000u32 {
             let id = crate::rng::below(&mut rng, 200) as usize;
             if crate::rng::below(&mut rng, 2) == 0 {
-                w.insert(id, step);
+                w.insert(id, Maybe::some(crate::NodeId(step)));
                 column[id] = Some(step);
             } else {
-                assert_eq!(w.remove(id), column[id].take());
+                assert_eq!(w.remove(id).get().map(|n| n.0), column[id].take());
             }
             let held: Vec<usize> = (0..200).filter(|&i| column[i].is_some()).collect();
             let span = held.last().map_or(0, |last| last - held[0] + 1);
             assert_eq!(w.span(), span);
-            assert!((0..200).all(|i| w.get(i) == column[i].as_ref()));
+            assert!((0..200).all(|i| w.get(i).and_then(|n| n.get()).map(|n| n.0) == column[i]));
         }
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::id_window::IdWindow;
+use podlab_cluster::maybe::Maybe;
 use podlab_cluster::{
     Action, BindRefusal, Context, Controller, Event, GroupId, JobRef, NodeId, Note, Part, Pod, PodGroup, PodId,
     Refused, Resources, SimDuration, SimTime,
@@ -119,20 +120,20 @@ struct Memo {
     diagnosis: Diagnosis,
 }
 
-/// Where each placed part is in the cache: whole pods in a window of ids (eight bytes a pod
-/// in flight, where a map took 26 and a column four for every pod of the run), containers
+/// Where each placed part is in the cache: whole pods in a window of ids (four bytes a pod in
+/// flight, where a map took 26, and a column four for every pod of the run), containers
 /// placed one by one (`per-container`) in a map.
 #[derive(Default)]
 struct Placements {
     /// The node of each pod placed whole.
-    whole: IdWindow<NodeId>,
+    whole: IdWindow<Maybe<NodeId>>,
     containers: BTreeMap<(PodId, u16), NodeId>,
 }
 
 impl Placements {
     fn insert(&mut self, pod: PodId, part: Part, node: NodeId) {
         match part {
-            Part::Whole => self.whole.insert(pod.index(), node),
+            Part::Whole => self.whole.insert(pod.index(), Maybe::some(node)),
             Part::Container(c) => {
                 self.containers.insert((pod, c), node);
             }
@@ -141,14 +142,14 @@ impl Placements {
 
     fn get(&self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => self.whole.get(pod.index()).copied(),
+            Part::Whole => self.whole.get(pod.index()).and_then(|n| n.get()),
             Part::Container(c) => self.containers.get(&(pod, c)).copied(),
         }
     }
 
     fn remove(&mut self, pod: PodId, part: Part) -> Option<NodeId> {
         match part {
-            Part::Whole => self.whole.remove(pod.index()),
+            Part::Whole => self.whole.remove(pod.index()).get(),
             Part::Container(c) => self.containers.remove(&(pod, c)),
         }
     }
@@ -164,7 +165,7 @@ pub struct Scheduler {
     /// The node cache.
     nodes: NodeTable,
     /// Every pod heard of and not yet done (a done pod is never asked about again).
-    pods: IdWindow<Arc<Pod>>,
+    pods: IdWindow<Option<Arc<Pod>>>,
     groups: BTreeMap<GroupId, GangState>,
     /// Where each part runs or is assumed to run, as the cache knows it.
     placed: Placements,
@@ -236,7 +237,7 @@ impl Scheduler {
     }
 
     fn pod(&self, pod: PodId) -> &Arc<Pod> {
-        self.pods.get(pod.index()).expect("the cache holds every pod it has heard of")
+        self.pods.get(pod.index()).and_then(Option::as_ref).expect("the cache holds every pod it has heard of")
     }
 
     /// The gang a pod belongs to under this policy (only `gang` treats groups as gangs).
@@ -734,7 +735,7 @@ impl Controller for Scheduler {
             }
             Event::GroupAdded { .. } => {}
             Event::PodAdded { pod, spec } => {
-                self.pods.insert(pod.index(), spec.clone());
+                self.pods.insert(pod.index(), Some(spec.clone()));
                 if spec.node_name().is_some() {
                     return; // bound by name: not the scheduler's to place
                 }
