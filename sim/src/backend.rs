@@ -236,8 +236,7 @@ pub const QUIET_LIMIT: SimDuration = SimDuration::from_secs(3600);
 
 impl<'s> SimBackend<'s> {
     /// `controllers` are the names of the driver's controllers, by id, and `components` the
-    /// process each runs in (what a component crash takes down). `recorder` takes the records
-    /// (see [`SimBackend::log_for`] for its log).
+    /// process each runs in (what a component crash takes down). `recorder` takes the records.
     pub fn new(
         scenario: Arc<Scenario>,
         controllers: Vec<String>,
@@ -364,11 +363,6 @@ impl<'s> SimBackend<'s> {
         self.queue.pop()
     }
 
-    /// The log a run with these options writes: it keeps the records, or digests them only.
-    pub fn log_for(options: &SimOptions) -> Box<EventLog> {
-        Box::new(if options.keep_records { EventLog::default() } else { EventLog::digest_only() })
-    }
-
     pub fn events_processed(&self) -> u64 {
         self.events_processed
     }
@@ -441,25 +435,18 @@ impl<'s> SimBackend<'s> {
     /// relist has answered, its events are kept for it.
     fn broadcast(&mut self, event: Event) {
         let now = self.now;
-        if self.model.is_none() {
-            // The ideal control plane: every watcher up has the event at once; the last one
-            // takes the event itself rather than a copy.
-            let last = self.watchers.iter().rposition(|w| !w.down);
-            let mut event = Some(event);
-            for (i, w) in self.watchers.iter().enumerate().filter(|(_, w)| !w.down) {
-                let event = if Some(i) == last { event.take() } else { event.clone() };
-                let event = event.expect("the last watcher up takes it, after the others");
-                let (to, epoch, committed) = (ControllerId(i as u16), w.epoch, MaybeTime::some(now));
-                self.queue.push(now, Pending::Deliver { to, event, epoch, committed });
-            }
-            return;
-        }
         for (i, w) in self.watchers.iter_mut().enumerate() {
             let to = ControllerId(i as u16);
             if w.down {
                 continue;
             }
-            let m = self.model.as_mut().expect("the modelled control plane");
+            let Some(m) = &mut self.model else {
+                self.queue.push(
+                    now,
+                    Pending::Deliver { to, event: event.clone(), epoch: w.epoch, committed: MaybeTime::some(now) },
+                );
+                continue;
+            };
             if w.relisting {
                 // A restart's List will show this anyway; a relist replays it afterwards.
                 if !w.snapshot {

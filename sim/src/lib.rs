@@ -16,6 +16,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Driver, RecordSink, Records, SimTime};
 
 pub use backend::SimBackend;
+use log::EventLog;
 use recorder::Recorder;
 
 /// How to run a scenario in the simulator.
@@ -92,7 +93,9 @@ pub fn run(
 ) -> SimRun {
     let mut driver = Driver::restartable(factory, options.seed);
     let names = driver.names();
-    let reader = (SimBackend::log_for(&options), sink);
+    // The log keeps the records, or digests them only.
+    let log = Box::new(if options.keep_records { EventLog::default() } else { EventLog::digest_only() });
+    let reader = (log, sink);
     let (events_processed, end, scenario, log, violations) = std::thread::scope(|scope| {
         let recorder = if options.record_thread.wanted(&scenario) {
             Recorder::piped(scope, scenario.clone(), names.clone(), reader)
