@@ -1,5 +1,6 @@
 //! `podlab run`'s progress on a terminal: how far each run has got in simulated time (a day
-//! of a Google-sized cell takes a minute), read from its records as they are written.
+//! of a Google-sized cell takes half a minute), fed each record beside the reports' fold (on the
+//! records' own thread in a big run).
 
 use std::io::IsTerminal as _;
 
