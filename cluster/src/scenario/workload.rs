@@ -208,8 +208,8 @@ pub fn task_template(
 fn round(x: f64) -> f64 {
     /// From 2^52 on every double is a whole number.
     const WHOLE_FROM: f64 = 4_503_599_627_370_496.0;
-    if !(x.abs() < WHOLE_FROM) {
-        return x; // whole already, infinite or NaN
+    if x.is_nan() || x.abs() >= WHOLE_FROM {
+        return x; // NaN, infinite, or whole already
     }
     // Both exact below 2^52: the conversion truncates, and the fraction is representable.
     let truncated = x as i64 as f64;
