@@ -1,7 +1,9 @@
 //! `IdWindow`: a map from dense ids (pods, say) to values that keeps a slot for each id from
 //! the lowest one held to the highest — a column indexed by id, but only across the ids in
-//! flight. Ids are handed out in arrival order and mostly let go of in that order, so what a
-//! component keeps of the pods in flight costs it the live pods, not every pod of the run.
+//! flight. A generator's pods get their ids in arrival order and mostly finish in that order,
+//! so what a component keeps of the pods in flight costs it the live pods, not every pod of
+//! the run. (One stream of ids: a pod that runs all day holds the front, and the window is then
+//! a column. The reports' `InFlight` keeps several streams and moves laggards to a map.)
 
 use crate::maybe::{Maybe, Niche};
 

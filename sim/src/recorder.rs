@@ -13,8 +13,8 @@ use podlab_cluster::{RecordSink, Stamped};
 
 use crate::log::EventLog;
 
-/// Records handed over at once: a few tens of kilobytes, which stay in cache between the two
-/// threads, and one channel operation per thousand records.
+/// Records handed over at once: a few tens of kilobytes (small enough for the caches between
+/// the two threads), and one channel operation per thousand records.
 const BATCH: usize = 1024;
 
 /// Full batches on their way at most: the simulation waits for the reader beyond this, so the
@@ -94,8 +94,8 @@ impl<'s> Recorder<'s> {
         }
     }
 
-    /// Waits until every record so far has been read, and reads the rest here: the scenario is
-    /// the backend's alone again. Called before the scenario changes, and at the end.
+    /// Waits until every record so far has been read, and reads the rest here: the reader has
+    /// let go of its copy of the scenario. Called before the scenario changes, and at the end.
     pub fn settle(&mut self) {
         if let Recorder::Piped(pipe) = self {
             let (log, sink) = pipe.close();
