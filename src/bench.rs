@@ -57,6 +57,7 @@ pub fn node(i: usize) -> Arc<Node> {
         allocatable: Resources::new(32_000, 128 << 30),
         max_pods: DEFAULT_MAX_PODS,
         unschedulable: false,
+        images: Vec::new(),
     })
 }
 

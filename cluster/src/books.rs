@@ -83,6 +83,7 @@ mod tests {
             allocatable: Resources { cpu_milli: 1000, ..Default::default() },
             max_pods: 2,
             unschedulable: false,
+            images: Vec::new(),
         };
         let pod = Pod::single("p", Resources { cpu_milli: 500, ..Default::default() });
         let mut usage = NodeUse::for_node(&node);

@@ -2,6 +2,7 @@
 //! actions that pass between controllers and backends, the driver loop, and scenario files.
 //! Every other crate depends on this one; it depends on none of them.
 
+pub mod affinity;
 pub mod apps;
 pub mod books;
 pub mod config;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use ecow::EcoString;
 
+use crate::affinity::{ContainerImage, PreemptionPolicy, SchedulingTerms};
 use crate::config::WorkloadClass;
 use crate::maybe::Maybe;
 use crate::resources::Resources;
@@ -195,6 +196,8 @@ pub struct Node {
     pub max_pods: u64,
     /// `spec.unschedulable` (cordoned).
     pub unschedulable: bool,
+    /// `status.images`: the images the node has cached, for ImageLocality.
+    pub images: Vec<ContainerImage>,
 }
 
 impl Node {
@@ -319,6 +322,11 @@ pub struct PodSpec {
     /// A share of one GPU in milli-GPU (1..=999, annotation `alibabacloud.com/gpu-milli`);
     /// 0 when the pod shares none (see `crate::gpu`).
     pub gpu_share_milli: u16,
+    /// Inter-pod affinity, preferred node affinity, spread constraints and host ports; `None`
+    /// for a pod with none of them.
+    pub terms: Option<Box<SchedulingTerms>>,
+    /// `spec.preemptionPolicy`.
+    pub preemption_policy: PreemptionPolicy,
 }
 
 impl std::ops::Deref for Pod {
@@ -401,6 +409,8 @@ impl Pod {
                 fail_after: None,
                 failure_ppm: 0,
                 gpu_share_milli: 0,
+                terms: None,
+                preemption_policy: PreemptionPolicy::PreemptLowerPriority,
             }),
         )
     }
@@ -556,6 +566,7 @@ mod tests {
             allocatable: Resources::default(),
             max_pods: DEFAULT_MAX_PODS,
             unschedulable: false,
+            images: Vec::new(),
         };
         let taint = |value: &str| Taint { key: "k".into(), value: value.into(), effect: TaintEffect::NoExecute };
         let once = node.retainted(Some(taint("a")), "k").expect("a new taint is a change");
@@ -665,6 +676,7 @@ mod tests {
             allocatable: Resources::default(),
             max_pods: DEFAULT_MAX_PODS,
             unschedulable: false,
+            images: Vec::new(),
         };
         let req = |key: &str, op, values: &[&str]| SelectorRequirement {
             key: key.into(),

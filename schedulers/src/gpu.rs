@@ -387,6 +387,7 @@ mod tests {
             allocatable,
             max_pods: DEFAULT_MAX_PODS,
             unschedulable: false,
+            images: Vec::new(),
         })
     }
 

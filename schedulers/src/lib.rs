@@ -4,6 +4,7 @@
 pub mod framework;
 pub mod gpu;
 pub mod jobs;
+pub mod kube;
 pub mod mesos;
 pub mod node_table;
 pub mod scheduler;

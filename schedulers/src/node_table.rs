@@ -516,6 +516,7 @@ mod tests {
             allocatable,
             max_pods: 1 + r.next_u64() % 6,
             unschedulable: r.next_u64() % 10 == 0,
+            images: Vec::new(),
         }
     }
 
@@ -674,6 +675,7 @@ mod tests {
             allocatable: Resources::new(1_000, 1 << 30),
             max_pods: 110,
             unschedulable: false,
+            images: Vec::new(),
         });
         let mut sizes = BTreeMap::new();
         for n in 1..=10_000u32 {

@@ -395,7 +395,7 @@ impl Doc<'_, NodeManifest> {
             })?;
             taints.push(Taint { key: t.key.clone(), value: t.value.clone(), effect });
         }
-        Ok((Node { name, labels, taints, allocatable, max_pods, unschedulable: m.spec.unschedulable }, pos))
+        Ok((Node { name, labels, taints, allocatable, max_pods, unschedulable: m.spec.unschedulable, images: Vec::new() }, pos))
     }
 }
 

@@ -943,6 +943,8 @@ impl<'a> Loader<'a> {
             fail_after,
             failure_ppm,
             gpu_share_milli: 0,
+            terms: None,
+            preemption_policy: crate::affinity::PreemptionPolicy::PreemptLowerPriority,
         };
         spec.requests = spec.effective_requests();
         if let Some(text) = m.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) {

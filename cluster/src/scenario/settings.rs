@@ -595,6 +595,7 @@ pub fn node_pools(doc: &SimDoc<'_>) -> Result<Vec<crate::objects::Node>, LoadErr
                 allocatable: allocatable.clone(),
                 max_pods: pool.max_pods.unwrap_or(crate::objects::DEFAULT_MAX_PODS),
                 unschedulable: false,
+                images: Vec::new(),
             });
         }
     }

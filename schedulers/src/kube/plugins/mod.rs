@@ -1,0 +1,1 @@
+//! kube-scheduler v1.35's default plugins, one file each, named as upstream names them.

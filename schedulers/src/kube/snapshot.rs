@@ -1,0 +1,110 @@
+//! The scheduler's view of the cluster for one cycle (upstream's `framework.NodeInfo` list and
+//! the listers plugins read): every node with the pods placed on it, and the cluster-wide
+//! objects the default plugins consult — the selectors of Services, ReplicaSets and
+//! StatefulSets (default topology spreading), PodDisruptionBudgets (preemption), namespaces'
+//! labels (namespace selectors), and how many nodes hold each image (ImageLocality).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use podlab_cluster::affinity::{PodDisruptionBudget, SpreadSelector};
+use podlab_cluster::{Node, NodeId, Pod, PodId, Resources};
+
+/// A pod the cache holds on a node (bound, or assumed by this scheduler).
+#[derive(Clone, Debug)]
+pub struct PlacedPod {
+    pub pod: Arc<Pod>,
+    /// The pod's id in the run, when it has one (the conformance replay's pods all do).
+    pub id: Option<PodId>,
+    /// When it started, in any unit that orders starts (preemption prefers the victims that
+    /// started last, `GetPodStartTime`).
+    pub start: u64,
+}
+
+/// One node: its spec and what is placed on it.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    pub id: NodeId,
+    pub spec: Arc<Node>,
+    pub pods: Vec<PlacedPod>,
+    /// The sum of the placed pods' effective requests.
+    pub requested: Resources,
+    /// The same sum with upstream's non-zero defaults for a container that requests no CPU
+    /// (100m) or memory (200 MiB): what NodeResourcesFit's score counts.
+    pub nonzero_cpu_milli: u64,
+    pub nonzero_memory_bytes: u64,
+}
+
+impl NodeState {
+    /// A node with nothing on it.
+    pub fn new(id: NodeId, spec: Arc<Node>) -> NodeState {
+        NodeState {
+            id,
+            spec,
+            pods: Vec::new(),
+            requested: Resources::default(),
+            nonzero_cpu_milli: 0,
+            nonzero_memory_bytes: 0,
+        }
+    }
+
+    /// Places a pod here, keeping the sums.
+    pub fn add(&mut self, placed: PlacedPod) {
+        let (cpu, memory) = nonzero_requests(&placed.pod);
+        self.requested.add(&placed.pod.requests);
+        self.nonzero_cpu_milli += cpu;
+        self.nonzero_memory_bytes += memory;
+        self.pods.push(placed);
+    }
+
+    /// Removes the pod `namespace/name` from this node, if it is here.
+    pub fn remove(&mut self, namespace: &str, name: &str) -> Option<PlacedPod> {
+        let at = self.pods.iter().position(|p| p.pod.namespace == namespace && p.pod.name == name)?;
+        let placed = self.pods.remove(at);
+        let (cpu, memory) = nonzero_requests(&placed.pod);
+        self.requested.sub(&placed.pod.requests);
+        self.nonzero_cpu_milli -= cpu;
+        self.nonzero_memory_bytes -= memory;
+        Some(placed)
+    }
+}
+
+/// A pod's CPU and memory requests with upstream's non-zero defaults applied to each
+/// container that requests none (`schedutil.GetNonzeroRequests`).
+pub fn nonzero_requests(pod: &Pod) -> (u64, u64) {
+    let unit = crate::framework::Unit::new(pod, podlab_cluster::Part::Whole);
+    (unit.score_cpu_milli, unit.score_memory_bytes)
+}
+
+/// The whole view a cycle runs on.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub nodes: Vec<NodeState>,
+    /// Services, ReplicationControllers, ReplicaSets and StatefulSets, for the default spread.
+    pub spread_selectors: Vec<SpreadSelector>,
+    pub pdbs: Vec<PodDisruptionBudget>,
+    /// Each namespace's labels (a namespace absent here has none).
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Snapshot {
+    /// The node with this id, if the snapshot has it.
+    pub fn node(&self, id: NodeId) -> Option<&NodeState> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The node with this id, to change.
+    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut NodeState> {
+        self.nodes.iter_mut().find(|n| n.id == id)
+    }
+
+    /// Every placed pod with the node it is on.
+    pub fn placed(&self) -> impl Iterator<Item = (&NodeState, &PlacedPod)> {
+        self.nodes.iter().flat_map(|n| n.pods.iter().map(move |p| (n, p)))
+    }
+
+    /// How many nodes hold an image of this name (ImageLocality's spread).
+    pub fn nodes_with_image(&self, image: &str) -> usize {
+        self.nodes.iter().filter(|n| n.spec.images.iter().any(|i| i.names.iter().any(|x| x == image))).count()
+    }
+}
