@@ -264,6 +264,8 @@ impl Controller for Master {
                 }
                 self.free[node.index()] = Some(Room::of(spec));
                 self.total.add(&spec.allocatable);
+                // A node may join cordoned or tainted (a real cluster's dump at t = 0).
+                crate::jobs::track_closed(&mut self.closed, *node, spec);
             }
             Event::PodAdded { pod, spec } => self.pods.insert(*pod, spec.clone()),
             Event::Bound { pod, node, .. } => {

@@ -227,6 +227,8 @@ impl Controller for JobScheduler {
                     self.seq.resize(node.index() + 1, 0);
                 }
                 self.free[node.index()] = Some(Room::of(spec));
+                // A node may join cordoned or tainted (a real cluster's dump at t = 0).
+                crate::jobs::track_closed(&mut self.closed, *node, spec);
             }
             Event::PodAdded { pod, spec } => {
                 self.pods.insert(*pod, spec.clone());
