@@ -33,6 +33,12 @@ pub struct NodeState {
     /// (100m) or memory (200 MiB): what NodeResourcesFit's score counts.
     pub nonzero_cpu_milli: u64,
     pub nonzero_memory_bytes: u64,
+    /// How many placed pods carry an inter-pod affinity or anti-affinity term (upstream's
+    /// `NodeInfo.PodsWithAffinity`) and how many a required anti-affinity term
+    /// (`PodsWithRequiredAntiAffinity`): InterPodAffinity visits only the nodes that have such
+    /// pods when the incoming pod has no term of its own.
+    pub pods_with_affinity: u32,
+    pub pods_with_required_anti_affinity: u32,
 }
 
 impl NodeState {
@@ -45,6 +51,8 @@ impl NodeState {
             requested: Resources::default(),
             nonzero_cpu_milli: 0,
             nonzero_memory_bytes: 0,
+            pods_with_affinity: 0,
+            pods_with_required_anti_affinity: 0,
         }
     }
 
@@ -54,6 +62,9 @@ impl NodeState {
         self.requested.add(&placed.pod.requests);
         self.nonzero_cpu_milli += cpu;
         self.nonzero_memory_bytes += memory;
+        let (affinity, anti) = affinity_flags(&placed.pod);
+        self.pods_with_affinity += u32::from(affinity);
+        self.pods_with_required_anti_affinity += u32::from(anti);
         self.pods.push(placed);
     }
 
@@ -65,8 +76,17 @@ impl NodeState {
         self.requested.sub(&placed.pod.requests);
         self.nonzero_cpu_milli -= cpu;
         self.nonzero_memory_bytes -= memory;
+        let (affinity, anti) = affinity_flags(&placed.pod);
+        self.pods_with_affinity -= u32::from(affinity);
+        self.pods_with_required_anti_affinity -= u32::from(anti);
         Some(placed)
     }
+}
+
+/// Whether a pod has any inter-pod (anti-)affinity term, and whether it has a required
+/// anti-affinity term (upstream's `podWithAffinity`, `podWithRequiredAntiAffinity`).
+pub fn affinity_flags(pod: &Pod) -> (bool, bool) {
+    pod.terms.as_deref().map_or((false, false), |t| (t.has_pod_affinity(), !t.pod_anti_affinity_required.is_empty()))
 }
 
 /// A pod's CPU and memory requests with upstream's non-zero defaults applied to each
