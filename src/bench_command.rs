@@ -100,7 +100,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE", requires = "json")]
     pub out: Option<PathBuf>,
     /// The folder of the OpenB trace (openb_node_list_gpu_node.csv, openb_pod_list_default.csv).
-    #[arg(long, value_name = "DIR", default_value = "../shared/traces/openb")]
+    /// The default is the repository's copy, read from the repository's root.
+    #[arg(long, value_name = "DIR", default_value = "data/traces/openb")]
     pub openb_traces: PathBuf,
     /// Internal: run one memory-measured figure in this process and print its measurement.
     #[arg(long, value_name = "WHAT", hide = true)]

@@ -34,11 +34,12 @@ use crate::BadInput;
 /// `podlab experiment openb` arguments.
 #[derive(clap::Args)]
 pub struct OpenbExperimentArgs {
-    /// The node list.
-    #[arg(long, value_name = "FILE", default_value = "../shared/traces/openb/openb_node_list_gpu_node.csv")]
+    /// The node list. The default is the repository's copy, read from the repository's root.
+    #[arg(long, value_name = "FILE", default_value = "data/traces/openb/openb_node_list_gpu_node.csv")]
     pub nodes: PathBuf,
-    /// The pod list: the pods drawn, and FGD's target workload.
-    #[arg(long, value_name = "FILE", default_value = "../shared/traces/openb/openb_pod_list_default.csv")]
+    /// The pod list: the pods drawn, and FGD's target workload. The default is the repository's
+    /// copy, as for --nodes.
+    #[arg(long, value_name = "FILE", default_value = "data/traces/openb/openb_pod_list_default.csv")]
     pub pods: PathBuf,
     /// How many seeds (S, S+1, …, S+N-1) to average over.
     #[arg(long, value_name = "N", default_value_t = 10)]

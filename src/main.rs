@@ -163,7 +163,7 @@ enum ImportCommand {
     /// A Parallel Workloads Archive log (SWF, .gz or not): every job a gang of one-CPU pods
     /// (minMember = its processors), arriving at its submit time, running its run time, on a
     /// node pool of one-CPU nodes as large as the machine. E.g.
-    /// `podlab import swf ../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz --max-jobs 2000 --out kth.yaml`.
+    /// `podlab import swf data/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz --max-jobs 2000 --out kth.yaml`.
     Swf {
         #[arg(value_name = "FILE")]
         file: PathBuf,
@@ -188,20 +188,20 @@ enum ImportCommand {
     /// init-cluster-state.log: `11` rows start a job, `12` rows end it) as `prefillJobs`: bound
     /// at t = 0 by random first fit, as the Omega simulator prefills its cell. Sizes are the
     /// whole job's average usage, shared by its tasks. E.g.
-    /// `podlab import google-prefill ../shared/traces/google-2011/init-cluster-state.log --max-jobs 500 --out g.yaml`.
+    /// `podlab import google-prefill data/traces/google-2011/init-cluster-state.log --max-jobs 500 --out g.yaml`.
     GooglePrefill(import::PrefillArgs),
     /// The Omega simulator's empirical distributions: DIR holds `*interarrival_cmb.log`,
     /// `*csizes_cmb.log` and `*runtimes_cmb.log` (`<cell> <policy> <0 batch|1 service> <value>`);
     /// the scenario's batch and service generators draw from them, referencing the files. E.g.
-    /// `podlab import omega ../shared/traces/omega-format/job-distribution-traces --out omega.yaml`.
+    /// `podlab import omega data/traces/omega-format/job-distribution-traces --out omega.yaml`.
     Omega(import::OmegaArgs),
     /// The OpenB GPU trace (Alibaba cluster-trace-gpu-v2023; Weng et al., ATC 2023): a node list
     /// and a pod list as a scenario. Nodes get cpu, memory, `nvidia.com/gpu` and the label
     /// `nvidia.com/gpu.product`; pods get cpu, memory, whole GPUs (`nvidia.com/gpu`), a share of
     /// one GPU (annotation `alibabacloud.com/gpu-milli`), GPU models (required node affinity),
     /// arrival at `creation_time` and run time to `deletion_time`. E.g.
-    /// `podlab import openb --nodes ../shared/traces/openb/openb_node_list_gpu_node.csv
-    /// --pods ../shared/traces/openb/openb_pod_list_default.csv --max-pods 500 --out openb.yaml`.
+    /// `podlab import openb --nodes data/traces/openb/openb_node_list_gpu_node.csv
+    /// --pods data/traces/openb/openb_pod_list_default.csv --max-pods 500 --out openb.yaml`.
     Openb {
         /// The node list (`sn,cpu_milli,memory_mib,gpu,model`).
         #[arg(long, value_name = "FILE")]

@@ -15,7 +15,7 @@ use podlab::sim::invariants::Invariants;
 
 use common::run_checked;
 
-const TRACES: &str = "../shared/traces/openb";
+const TRACES: &str = "data/traces/openb";
 
 fn podlab(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_podlab"))

@@ -1,4 +1,4 @@
-//! Real workload traces (`../shared/traces`): every shared SWF log, Google 2011 prefill file and
+//! Real workload traces (`data/traces`): every bundled SWF log, Google 2011 prefill file and
 //! Omega-format distribution imports into a scenario that loads and runs with the invariants
 //! checked; a scenario that references a trace holds the very jobs its import inlines (same
 //! digest); a bad trace line is an error at the trace file's line and column (exit code 2).
@@ -11,11 +11,11 @@ use std::process::{Command, Output};
 use common::run_checked;
 use podlab::cluster::scenario::{self, LoadOptions, Scenario};
 
-const KTH: &str = "../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz";
-const NASA: &str = "../shared/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz";
-const GOOGLE: &str = "../shared/traces/google-2011/init-cluster-state.log";
-const OMEGA_DIR: &str = "../shared/traces/omega-format/job-distribution-traces";
-const OMEGA_PREFILL: &str = "../shared/traces/omega-format/example-init-cluster-state.log";
+const KTH: &str = "data/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz";
+const NASA: &str = "data/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz";
+const GOOGLE: &str = "data/traces/google-2011/init-cluster-state.log";
+const OMEGA_DIR: &str = "data/traces/omega-format/job-distribution-traces";
+const OMEGA_PREFILL: &str = "data/traces/omega-format/example-init-cluster-state.log";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -333,7 +333,7 @@ fn compare_on_a_trace_keeps_its_attribution() {
     let bundled = std::fs::read_to_string(root().join("scenarios/traces/kth-sp2.yaml")).unwrap();
     let text = bundled
         .replace("maxJobs: 300", "maxJobs: 8")
-        .replace("../../../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz", &abs(KTH));
+        .replace("../../data/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz", &abs(KTH));
     let file = dir.join("kth-sp2.yaml");
     std::fs::write(&file, text).unwrap();
     let out = dir.join("out");
