@@ -8,6 +8,7 @@
 pub mod cycle;
 pub mod plugin;
 pub mod plugins;
+pub mod preemption;
 pub mod profile;
 pub mod snapshot;
 
