@@ -56,8 +56,10 @@ fn malformed_yaml() {
 /// A kind podlab does not read is named, with what it does read.
 #[test]
 fn unknown_kind() {
-    let text = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\n";
-    assert_error(text, "StatefulSet", 0, "unknown kind");
+    let text = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: web}\n";
+    assert_error(text, "DaemonSet", 0, "unknown kind");
+    let text = "apiVersion: v1\nkind: Servise\nmetadata: {name: web}\n";
+    assert_error(text, "Servise", 0, "did you mean `Service`");
 }
 
 /// podlab's own kinds are strict: a misspelt field is an error at the field.

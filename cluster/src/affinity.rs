@@ -68,6 +68,32 @@ pub struct PodAffinityTerm {
     pub mismatch_label_keys: Vec<String>,
 }
 
+impl PodAffinityTerm {
+    /// Merges `matchLabelKeys` (as `key In (value)`) and `mismatchLabelKeys` (as `key NotIn
+    /// (value)`) into the selector for each key the pod's `labels` have, as the API server does
+    /// when it creates the pod (`pkg/registry/core/pod/strategy.go`,
+    /// `applyMatchLabelKeysAndMismatchLabelKeys`); nothing when the selector is absent (it
+    /// selects no pod either way). A requirement already there is not added twice, so a pod
+    /// whose labels grew (a Deployment's `pod-template-hash`) can be merged again.
+    pub fn merge_label_keys(&mut self, labels: &BTreeMap<String, String>) {
+        let Some(selector) = self.label_selector.as_mut() else { return };
+        merge_keys(selector, &self.match_label_keys, SelectorOp::In, labels);
+        merge_keys(selector, &self.mismatch_label_keys, SelectorOp::NotIn, labels);
+    }
+}
+
+/// Appends `key op (labels[key])` for every key of `keys` the labels have, unless the same
+/// requirement is already in the selector (`applyLabelKeysToLabelSelector`).
+fn merge_keys(selector: &mut LabelSelector, keys: &[String], op: SelectorOp, labels: &BTreeMap<String, String>) {
+    for key in keys {
+        let Some(value) = labels.get(key) else { continue };
+        let requirement = SelectorRequirement { key: key.clone(), op, values: vec![value.clone()] };
+        if !selector.match_expressions.contains(&requirement) {
+            selector.match_expressions.push(requirement);
+        }
+    }
+}
+
 /// A preferred inter-pod (anti-)affinity term and its weight (1–100).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WeightedPodAffinityTerm {
@@ -113,6 +139,18 @@ pub struct TopologySpreadConstraint {
     pub match_label_keys: Vec<String>,
 }
 
+impl TopologySpreadConstraint {
+    /// Merges `matchLabelKeys` into the selector as `key In (value)` for each key the pod's
+    /// labels have: in v1.35 the API server does it at creation (`applyMatchLabelKeys`, gate
+    /// `MatchLabelKeysInPodTopologySpreadSelectorMerge`, beta, on by default). The scheduler's
+    /// own merge (`filterTopologySpreadConstraints`) then adds an equivalent `key=value`, which
+    /// selects the same pods, so a plugin need not merge again.
+    pub fn merge_label_keys(&mut self, labels: &BTreeMap<String, String>) {
+        let Some(selector) = self.label_selector.as_mut() else { return };
+        merge_keys(selector, &self.match_label_keys, SelectorOp::In, labels);
+    }
+}
+
 /// `preemptionPolicy` of a pod (from its PriorityClass by the Priority admission plugin).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PreemptionPolicy {
@@ -143,10 +181,58 @@ pub struct SchedulingTerms {
     pub pod_anti_affinity_preferred: Vec<WeightedPodAffinityTerm>,
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub host_ports: Vec<HostPort>,
+    /// `metadata.ownerReferences`' controller, as the manifest declares it (a pod the
+    /// scenario lists as a ReplicaSet's without letting the ReplicaSet controller run it). Pods
+    /// podlab's controllers make have `PodSpec.owner` instead; [`controller_of`] reads both.
+    pub controller: Option<OwnerRef>,
+}
+
+/// A controller owner reference (`metav1.OwnerReference` with `controller: true`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerRef {
+    /// `apps/v1`, `v1`, `batch/v1`…
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// The pod's controller (`metav1.GetControllerOf`): its declared owner reference, or the
+/// ReplicaSet or Job of podlab's own controllers that made it.
+pub fn controller_of(pod: &crate::objects::PodSpec) -> Option<OwnerRef> {
+    if let Some(declared) = pod.terms.as_ref().and_then(|t| t.controller.clone()) {
+        return Some(declared);
+    }
+    let owner = pod.owner.as_deref()?;
+    let (api_version, kind) = if pod.job().is_some() { ("batch/v1", "Job") } else { ("apps/v1", "ReplicaSet") };
+    Some(OwnerRef { api_version: api_version.into(), kind: kind.into(), name: owner.into() })
 }
 
 impl SchedulingTerms {
     /// Whether the pod has any inter-pod affinity or anti-affinity term.
+    /// Merges every term's `matchLabelKeys`/`mismatchLabelKeys` into its selector for a pod
+    /// with these labels (see [`PodAffinityTerm::merge_label_keys`]). The loader does it for
+    /// every pod whose labels are final; a controller that adds labels to a template's pods
+    /// (`pod-template-hash`, a Job's completion index) calls it again after.
+    pub fn merge_label_keys(&mut self, labels: &BTreeMap<String, String>) {
+        let affinity = self.pod_affinity_required.iter_mut().chain(self.pod_anti_affinity_required.iter_mut());
+        let weighted = self.pod_affinity_preferred.iter_mut().chain(self.pod_anti_affinity_preferred.iter_mut());
+        for term in affinity.chain(weighted.map(|w| &mut w.term)) {
+            term.merge_label_keys(labels);
+        }
+        for constraint in &mut self.topology_spread {
+            constraint.merge_label_keys(labels);
+        }
+    }
+
+    /// Whether the pod has nothing here at all (its `PodSpec.terms` is then `None`).
+    pub fn is_empty(&self) -> bool {
+        !self.has_pod_affinity()
+            && self.preferred_node_affinity.is_empty()
+            && self.topology_spread.is_empty()
+            && self.host_ports.is_empty()
+            && self.controller.is_none()
+    }
+
     pub fn has_pod_affinity(&self) -> bool {
         !(self.pod_affinity_required.is_empty()
             && self.pod_affinity_preferred.is_empty()
@@ -168,7 +254,8 @@ pub struct ContainerImage {
 pub struct SpreadSelector {
     pub namespace: String,
     /// `Service` (its `spec.selector` as `matchLabels`), `ReplicationController`,
-    /// `ReplicaSet` or `StatefulSet`.
+    /// `ReplicaSet` or `StatefulSet`; or `Deployment`, whose ReplicaSets (made while the run
+    /// goes) select this and their `pod-template-hash` (see [`KubeObjects::default_selector`]).
     pub kind: String,
     pub name: String,
     pub selector: LabelSelector,
@@ -189,6 +276,78 @@ pub struct PodDisruptionBudget {
 pub enum IntOrPercent {
     Int(i32),
     Percent(i32),
+}
+
+/// The cluster objects beyond nodes and pods that kube-scheduler's default plugins read: the
+/// selectors of Services, ReplicationControllers, ReplicaSets and StatefulSets (default topology
+/// spreading), PodDisruptionBudgets (preemption) and namespaces' labels (`namespaceSelector`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KubeObjects {
+    /// Every Service, ReplicationController, ReplicaSet, StatefulSet and Deployment, in file
+    /// order within each kind.
+    pub spread_selectors: Vec<SpreadSelector>,
+    pub pdbs: Vec<PodDisruptionBudget>,
+    /// Each declared `Namespace`'s labels, by name. Namespaces pods use but nobody declared are
+    /// absent: they have only the `kubernetes.io/metadata.name` label, which
+    /// [`KubeObjects::namespace_labels_of`] supplies.
+    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The label the API server puts on every namespace: its own name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+impl KubeObjects {
+    /// The selector kube-scheduler's default topology spreading uses for a pod
+    /// (`pkg/scheduler/framework/plugins/helper/spread.go`, `DefaultSelector`): the
+    /// `spec.selector` labels of every Service of its namespace that selects it, and the
+    /// requirements of its controller's selector when that is a ReplicationController,
+    /// ReplicaSet or StatefulSet of its namespace. Empty when nothing applies (the caller then
+    /// builds no default constraint). A ReplicaSet podlab's Deployment controller made
+    /// (`<deployment>-<pod-template-hash>`) selects its Deployment's selector and the hash.
+    pub fn default_selector(&self, pod: &crate::objects::PodSpec) -> LabelSelector {
+        let in_namespace = |kind: &'static str| {
+            self.spread_selectors.iter().filter(move |s| s.kind == kind && s.namespace == pod.namespace)
+        };
+        let mut selector = LabelSelector::default();
+        // labels.Merge: Services that select one pod agree on shared keys; a later one wins.
+        for service in in_namespace("Service").filter(|s| !s.selector.is_empty() && s.selector.matches(&pod.labels)) {
+            selector.match_labels.extend(service.selector.match_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let Some(owner) = controller_of(pod) else { return selector };
+        let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
+            ("v1", "ReplicationController") => "ReplicationController",
+            ("apps/v1", "ReplicaSet") => "ReplicaSet",
+            ("apps/v1", "StatefulSet") => "StatefulSet",
+            _ => return selector,
+        };
+        let found = in_namespace(kind).find(|s| s.name == owner.name).map(|s| s.selector.clone());
+        let found = found.or_else(|| self.deployment_replica_set(pod, kind, &owner.name));
+        if let Some(other) = found {
+            // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
+            for (key, value) in &other.match_labels {
+                selector = selector.with_requirement(key, SelectorOp::In, value);
+            }
+            selector.match_expressions.extend(other.match_expressions);
+        }
+        selector
+    }
+
+    /// The selector of the ReplicaSet `<deployment>-<hash>` a Deployment's pod belongs to.
+    fn deployment_replica_set(&self, pod: &crate::objects::PodSpec, kind: &str, name: &str) -> Option<LabelSelector> {
+        let hash = pod.labels.get(crate::apps::POD_TEMPLATE_HASH_LABEL)?;
+        let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
+        let spec = self.spread_selectors.iter().find(|s| {
+            kind == "ReplicaSet" && s.kind == "Deployment" && s.namespace == pod.namespace && s.name == deployment
+        })?;
+        Some(spec.selector.clone().with_requirement(crate::apps::POD_TEMPLATE_HASH_LABEL, SelectorOp::In, hash))
+    }
+
+    /// A namespace's labels, declared or not: at least `kubernetes.io/metadata.name`.
+    pub fn namespace_labels_of(&self, namespace: &str) -> BTreeMap<String, String> {
+        let mut labels = self.namespace_labels.get(namespace).cloned().unwrap_or_default();
+        labels.insert(NAMESPACE_NAME_LABEL.into(), namespace.into());
+        labels
+    }
 }
 
 #[cfg(test)]

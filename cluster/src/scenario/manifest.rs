@@ -8,7 +8,12 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::diagnostic::{LoadError, Pos};
+use super::terms::{
+    ContainerPortManifest, OwnerReferenceManifest, PodAffinityManifest, PreferredSchedulingTermManifest,
+    TopologySpreadConstraintManifest,
+};
 use super::yaml::{Parsed, Source};
+use crate::affinity::ContainerImage;
 use crate::objects::{
     Container, DEFAULT_MAX_PODS, Node, NodeSelectorTerm, SelectorOp, SelectorRequirement, Taint, TaintEffect,
     Toleration,
@@ -44,6 +49,8 @@ pub struct ObjectMeta {
     pub labels: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub annotations: BTreeMap<String, Spanned<String>>,
+    #[serde(default, rename = "ownerReferences")]
+    pub owner_references: Vec<OwnerReferenceManifest>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +83,17 @@ pub struct TaintManifest {
 pub struct NodeStatus {
     pub capacity: Option<ResourceList>,
     pub allocatable: Option<ResourceList>,
+    #[serde(default)]
+    pub images: Vec<ContainerImageManifest>,
+}
+
+/// An entry of `status.images`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerImageManifest {
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub size_bytes: Option<Spanned<i64>>,
 }
 
 /// `apps/v1` ReplicaSet or Deployment: replicas of a pod template.
@@ -94,6 +112,8 @@ pub struct ReplicaSetSpecManifest {
     /// Deployments only.
     pub strategy: Option<StrategyManifest>,
     pub min_ready_seconds: Option<Spanned<i64>>,
+    /// Read for topology spreading; absent, the template's labels.
+    pub selector: Option<super::terms::LabelSelectorManifest>,
 }
 
 /// A Deployment's `spec.strategy`.
@@ -158,6 +178,9 @@ pub struct PodSpec {
     pub workload_ref: Option<WorkloadRefManifest>,
     /// Read for Job templates (Never or OnFailure); a bare pod is never restarted here.
     pub restart_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub topology_spread_constraints: Vec<Spanned<TopologySpreadConstraintManifest>>,
+    pub preemption_policy: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +235,8 @@ pub struct ContainerManifest {
     #[serde(default)]
     pub resources: ContainerResources,
     pub restart_policy: Option<String>,
+    #[serde(default)]
+    pub ports: Vec<Spanned<ContainerPortManifest>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -220,29 +245,33 @@ pub struct ContainerResources {
     pub limits: Option<ResourceList>,
 }
 
+/// `spec.affinity`: every field of the API is read, and an unknown one is an error (a typo
+/// here would silently drop a rule).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Affinity {
     pub node_affinity: Option<NodeAffinity>,
-    pub pod_affinity: Option<Spanned<serde::de::IgnoredAny>>,
-    pub pod_anti_affinity: Option<Spanned<serde::de::IgnoredAny>>,
+    pub pod_affinity: Option<PodAffinityManifest>,
+    pub pod_anti_affinity: Option<PodAffinityManifest>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeAffinity {
     pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<PreferredSchedulingTermManifest>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeSelector {
     #[serde(default)]
     pub node_selector_terms: Vec<SelectorTermManifest>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SelectorTermManifest {
     #[serde(default)]
     pub match_expressions: Vec<RequirementManifest>,
@@ -251,6 +280,7 @@ pub struct SelectorTermManifest {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequirementManifest {
     pub key: String,
     pub operator: Spanned<String>,
@@ -296,6 +326,7 @@ pub struct PriorityClassManifest {
     pub value: i32,
     #[serde(default)]
     pub global_default: bool,
+    pub preemption_policy: Option<Spanned<String>>,
 }
 
 /// Turns positions inside one parsed document into positions in the file.
@@ -395,7 +426,25 @@ impl Doc<'_, NodeManifest> {
             })?;
             taints.push(Taint { key: t.key.clone(), value: t.value.clone(), effect });
         }
-        Ok((Node { name, labels, taints, allocatable, max_pods, unschedulable: m.spec.unschedulable, images: Vec::new() }, pos))
+        let images = self.images(&m.status.images)?;
+        Ok((Node { name, labels, taints, allocatable, max_pods, unschedulable: m.spec.unschedulable, images }, pos))
+    }
+
+    /// `status.images`. Both fields are optional in the API (an image without names counts
+    /// for nothing, one without a size for 0 bytes); a negative size is refused.
+    fn images(&self, list: &[ContainerImageManifest]) -> Result<Vec<ContainerImage>, LoadError> {
+        let mut out = Vec::with_capacity(list.len());
+        for image in list {
+            let size_bytes = match &image.size_bytes {
+                None => 0,
+                Some(size) if size.value < 0 => {
+                    return Err(self.error(size, format!("sizeBytes {} is negative", size.value)));
+                }
+                Some(size) => size.value as u64,
+            };
+            out.push(ContainerImage { names: image.names.clone(), size_bytes });
+        }
+        Ok(out)
     }
 }
 
@@ -502,6 +551,13 @@ impl Doc<'_, PodManifest> {
         else {
             return Ok(None);
         };
+        let terms =
+            selector.node_selector_terms.iter().map(|t| self.selector_term(t)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(terms))
+    }
+
+    /// A `NodeSelectorTerm` (of required or preferred node affinity).
+    pub fn selector_term(&self, t: &SelectorTermManifest) -> Result<NodeSelectorTerm, LoadError> {
         let requirements = |list: &[RequirementManifest]| -> Result<Vec<SelectorRequirement>, LoadError> {
             list.iter()
                 .map(|r| {
@@ -518,16 +574,9 @@ impl Doc<'_, PodManifest> {
                 })
                 .collect()
         };
-        let terms = selector
-            .node_selector_terms
-            .iter()
-            .map(|t| {
-                Ok(NodeSelectorTerm {
-                    match_expressions: requirements(&t.match_expressions)?,
-                    match_fields: requirements(&t.match_fields)?,
-                })
-            })
-            .collect::<Result<Vec<_>, LoadError>>()?;
-        Ok(Some(terms))
+        Ok(NodeSelectorTerm {
+            match_expressions: requirements(&t.match_expressions)?,
+            match_fields: requirements(&t.match_fields)?,
+        })
     }
 }

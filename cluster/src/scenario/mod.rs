@@ -3,10 +3,14 @@
 
 mod diagnostic;
 mod document;
+mod kinds;
+#[cfg(test)]
+mod kube_tests;
 mod manifest;
 pub mod params;
 mod settings;
 mod simulation;
+mod terms;
 pub mod trace;
 mod workload;
 mod yaml;
@@ -34,6 +38,7 @@ use manifest::{
 use simulation::SimulationManifest;
 use yaml::{Shape, Source, YNode};
 
+use crate::affinity::{KubeObjects, LabelSelector, PreemptionPolicy, SpreadSelector};
 use crate::apps::{
     DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, IntOrPercent, JOB_NAME_LABEL, JobSpec,
     LEGACY_JOB_NAME_LABEL,
@@ -194,6 +199,10 @@ pub struct Scenario {
     /// Where the scenario's data comes from, to be shown with every result computed from it:
     /// the `podlab.dev/attribution` annotation of the Simulation document, and each trace read.
     pub attributions: Vec<String>,
+    /// What kube-scheduler reads beyond nodes and pods: the selectors of Services,
+    /// ReplicationControllers, ReplicaSets, Deployments and StatefulSets, PodDisruptionBudgets
+    /// and namespaces' labels.
+    pub kube: KubeObjects,
 }
 
 impl Scenario {
@@ -305,8 +314,16 @@ pub const ATTRIBUTION_ANNOTATION: &str = "podlab.dev/attribution";
 /// The label that makes a pod batch or service work.
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
-const SUPPORTED_KINDS: &str =
-    "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, Job, List, Simulation";
+const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, Job, Service, \
+     ReplicationController, StatefulSet, PodDisruptionBudget, Namespace, List, Simulation";
+
+/// The scenario's PriorityClasses: value, preemption policy and where each is defined, and
+/// the global default's value and policy.
+#[derive(Default)]
+struct PriorityClasses {
+    by_name: BTreeMap<String, (i32, PreemptionPolicy, Pos)>,
+    default: Option<(i32, PreemptionPolicy)>,
+}
 
 /// One object found in the file, before parsing: its kind and where it is.
 struct Found<'a> {
@@ -360,11 +377,13 @@ impl<'a> Loader<'a> {
         }
         let known =
             ["Node", "Pod", "PodGroup", "Workload", "PriorityClass", "ReplicaSet", "Deployment", "Job", "Simulation"];
-        if !known.contains(&kind) {
-            let help = match kind {
-                "StatefulSet" | "DaemonSet" | "CronJob" => format!(
+        if !known.contains(&kind) && !kinds::KINDS.iter().any(|(k, _)| *k == kind) {
+            let all: Vec<&str> = known.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).copied().collect();
+            let help = match (kind, terms::suggest(kind, &all)) {
+                ("DaemonSet" | "CronJob", _) => format!(
                     "this controller is not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
                 ),
+                (_, Some(near)) => format!("did you mean `{near}`? podlab reads: {SUPPORTED_KINDS}"),
                 _ => format!("podlab reads: {SUPPORTED_KINDS}"),
             };
             return Err(self.src.error_with_help(self.pos(kind_node), format!("unknown kind `{kind}`"), help));
@@ -403,19 +422,26 @@ impl<'a> Loader<'a> {
         let of_kind = |kind: &str| found.iter().filter(move |f| f.kind == kind).collect::<Vec<_>>();
 
         // PriorityClasses and PodGroups first: pods refer to them.
-        let mut priority_classes: BTreeMap<String, (i32, Pos)> = BTreeMap::new();
-        let mut default_priority = 0;
+        let mut priority_classes = PriorityClasses::default();
         for f in of_kind("PriorityClass") {
             self.check_api_version(f, &["scheduling.k8s.io/v1"])?;
             let doc: Doc<PriorityClassManifest> = self.doc(f.node)?;
             let (name, pos) = doc.name(&doc.parsed.value.metadata, "PriorityClass")?;
-            if let Some((_, first)) = priority_classes.get(&name) {
+            if let Some((_, _, first)) = priority_classes.by_name.get(&name) {
                 return Err(self.duplicate(pos, "PriorityClass", &name, *first));
             }
-            if doc.parsed.value.global_default {
-                default_priority = doc.parsed.value.value;
+            let m = &doc.parsed.value;
+            // The API defaults a PriorityClass's preemptionPolicy to PreemptLowerPriority.
+            let policy = match &m.preemption_policy {
+                None => PreemptionPolicy::PreemptLowerPriority,
+                Some(p) => terms::parse_preemption_policy(p).map_err(|help| {
+                    self.src.error_with_help(doc.at(p), format!("unknown preemptionPolicy `{}`", p.value), help)
+                })?,
+            };
+            if m.global_default {
+                priority_classes.default = Some((m.value, policy));
             }
-            priority_classes.insert(name, (doc.parsed.value.value, pos));
+            priority_classes.by_name.insert(name, (m.value, policy, pos));
         }
 
         let mut groups: Vec<Arc<PodGroup>> = Vec::new();
@@ -517,7 +543,7 @@ impl<'a> Loader<'a> {
         for f in of_kind("Pod") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<PodManifest> = self.doc(f.node)?;
-            let (pod, pos) = self.pod(&doc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            let (pod, pos) = self.pod(&doc, &nodes, &mut groups, &priority_classes)?;
             if let Some(first) = pod_keys.insert(pod.key(), pos) {
                 return Err(self.duplicate(pos, "Pod", &pod.key(), first));
             }
@@ -528,6 +554,7 @@ impl<'a> Loader<'a> {
         // controller through ReplicaSets of their own.
         let mut replica_sets: Vec<ReplicaSetSpec> = Vec::new();
         let mut deployments: Vec<DeploymentSpec> = Vec::new();
+        let mut workload_selectors: Vec<SpreadSelector> = Vec::new();
         // Every workload's name and namespace, across kinds: their pods' owners must not clash.
         let mut workload_names: Vec<(String, String)> = Vec::new();
         // Workloads whose pods end by themselves: each is replaced, so the world never rests.
@@ -580,7 +607,16 @@ impl<'a> Loader<'a> {
                 Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
             template.metadata.namespace = Some(namespace.clone());
             let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
-            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes)?;
+            let selector =
+                self.workload_selector(&at_doc, m.spec.selector.as_ref(), &pod.labels, f.kind, &name, pos)?;
+            let kind = f.kind.to_string();
+            workload_selectors.push(SpreadSelector {
+                namespace: namespace.clone(),
+                kind,
+                name: name.clone(),
+                selector,
+            });
             if pod.run_for().is_some() || pod.fail_after.is_some() {
                 replaced_forever.push((pos, f.kind, name.clone()));
             }
@@ -682,10 +718,15 @@ impl<'a> Loader<'a> {
                 Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
             template.metadata.namespace = Some(namespace.clone());
             let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
-            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes, default_priority)?;
+            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes)?;
             pod.owner = Some(name.clone());
             pod.labels.insert(JOB_NAME_LABEL.into(), name.clone());
             pod.labels.insert(LEGACY_JOB_NAME_LABEL.into(), name.clone());
+            // The Job controller's labels are on the pod when the API server merges label keys.
+            let labels = pod.labels.clone();
+            if let Some(terms) = pod.terms.as_mut() {
+                terms.merge_label_keys(&labels);
+            }
             jobs.push(JobSpec {
                 namespace,
                 name,
@@ -725,6 +766,7 @@ impl<'a> Loader<'a> {
             expectations: Vec::new(),
             warnings: Vec::new(),
             attributions: Vec::new(),
+            kube: self.kube_objects(&found, workload_selectors)?,
         };
         let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
         if let Some(f) = simulations.first() {
@@ -752,8 +794,52 @@ impl<'a> Loader<'a> {
         if scenario.nodes.is_empty() {
             self.warn(Pos { line: 1, col: 1 }, "the scenario has no Node: no pod can be scheduled");
         }
+        // Every namespace a pod may live in has at least its name label, declared or not.
+        let templates = scenario.replica_sets.iter().map(|r| &r.template);
+        let templates = templates.chain(scenario.deployments.iter().map(|d| &d.template));
+        let namespaces = templates.chain(scenario.jobs.iter().map(|j| &j.template)).map(|t| t.namespace.clone());
+        let namespaces = namespaces.chain(scenario.pods.held().iter().map(|p| p.namespace.clone()));
+        for namespace in namespaces.chain(std::iter::once("default".to_string())) {
+            if !scenario.kube.namespace_labels.contains_key(&namespace) {
+                let labels = scenario.kube.namespace_labels_of(&namespace);
+                scenario.kube.namespace_labels.insert(namespace, labels);
+            }
+        }
         scenario.warnings = self.warnings;
         Ok(scenario)
+    }
+
+    /// A ReplicaSet's or Deployment's `spec.selector`: required by `apps/v1`, but podlab
+    /// defaults an absent one to the template's labels; a given one must select them
+    /// (`ValidateReplicaSetSpec`: "selector does not match template labels").
+    fn workload_selector(
+        &self,
+        doc: &Doc<'_, ()>,
+        given: Option<&terms::LabelSelectorManifest>,
+        labels: &BTreeMap<String, String>,
+        kind: &str,
+        name: &str,
+        pos: Pos,
+    ) -> Result<LabelSelector, LoadError> {
+        let Some(given) = given else {
+            return Ok(LabelSelector { match_labels: labels.clone(), match_expressions: Vec::new() });
+        };
+        let selector = doc.label_selector(given)?;
+        if selector.is_empty() {
+            return Err(self.src.error_with_help(
+                pos,
+                format!("{kind} `{name}` has an empty selector"),
+                "apps/v1 refuses a selector that selects every pod; give it the template's labels",
+            ));
+        }
+        if !selector.matches(labels) {
+            return Err(self.src.error_with_help(
+                pos,
+                format!("the selector of {kind} `{name}` does not select its template's labels"),
+                "make spec.selector match spec.template.metadata.labels",
+            ));
+        }
+        Ok(selector)
     }
 
     /// A Deployment's `spec.strategy`: `RollingUpdate` (25%/25% by default) or `Recreate`.
@@ -821,8 +907,7 @@ impl<'a> Loader<'a> {
         doc: &Doc<'_, PodManifest>,
         nodes: &[Arc<Node>],
         groups: &mut Vec<Arc<PodGroup>>,
-        priority_classes: &BTreeMap<String, (i32, Pos)>,
-        default_priority: i32,
+        priority_classes: &PriorityClasses,
     ) -> Result<(Pod, Pos), LoadError> {
         let m = &doc.parsed.value;
         let (name, pos) = doc.name(&m.metadata, "Pod")?;
@@ -843,21 +928,24 @@ impl<'a> Loader<'a> {
             Some(v) => WorkloadClass::parse(&v.value)
                 .ok_or_else(|| doc.error(v, format!("unknown workload `{}` (batch, service)", v.value)))?,
         };
-        if let Some(affinity) = &m.spec.affinity {
-            for part in [&affinity.pod_affinity, &affinity.pod_anti_affinity].into_iter().flatten() {
-                self.warn(doc.at(part), "inter-pod affinity is not modelled yet; this rule is ignored");
-            }
-        }
-        let priority = match (&m.spec.priority, &m.spec.priority_class_name) {
-            (Some(p), _) => *p,
-            (None, Some(class)) => match priority_classes.get(&class.value) {
-                Some((value, _)) => *value,
-                None => {
-                    return Err(doc.error(class, format!("no PriorityClass named `{}` in this scenario", class.value)));
-                }
-            },
-            (None, None) => default_priority,
+        // The Priority admission plugin: the class the pod names (or the global default when it
+        // names none) gives its priority and preemption policy. podlab keeps a priority the
+        // pod states itself, even when its class is absent.
+        let class = match &m.spec.priority_class_name {
+            Some(class) => priority_classes.by_name.get(&class.value).map(|(value, policy, _)| (*value, *policy)),
+            None => priority_classes.default,
         };
+        let priority = match (&m.spec.priority, &m.spec.priority_class_name, class) {
+            (Some(p), _, _) => *p,
+            (None, Some(class), None) => {
+                return Err(doc.error(class, format!("no PriorityClass named `{}` in this scenario", class.value)));
+            }
+            (None, _, class) => class.map_or(0, |(value, _)| value),
+        };
+        let preemption_policy = doc.preemption_policy(class.map(|(_, policy)| policy))?;
+        let labels: BTreeMap<String, String> =
+            m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let terms = doc.scheduling_terms(&labels)?;
         // Group membership in the three dialects: scheduler-plugins' label, Volcano's
         // annotation, Kubernetes' `spec.workloadRef`.
         let mut named: Option<(String, Pos)> = None;
@@ -926,7 +1014,7 @@ impl<'a> Loader<'a> {
         let allocate_memory_bytes = doc.allocate_memory(&containers)?;
         let mut spec = PodSpec {
             namespace,
-            labels: m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+            labels,
             priority,
             scheduler_name: m.spec.scheduler_name.clone().unwrap_or_else(|| "default-scheduler".into()),
             containers,
@@ -943,8 +1031,8 @@ impl<'a> Loader<'a> {
             fail_after,
             failure_ppm,
             gpu_share_milli: 0,
-            terms: None,
-            preemption_policy: crate::affinity::PreemptionPolicy::PreemptLowerPriority,
+            terms,
+            preemption_policy,
         };
         spec.requests = spec.effective_requests();
         if let Some(text) = m.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) {

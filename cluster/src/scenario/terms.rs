@@ -1,0 +1,614 @@
+//! A pod's scheduling terms beyond resources, node selector and required node affinity —
+//! preferred node affinity, inter-pod affinity and anti-affinity, topology spread constraints,
+//! host ports, preemption policy, its controller — read from the manifest strictly (every field
+//! the API has, nothing else) and validated as the API server validates them
+//! (`pkg/apis/core/validation/validation.go`) before they reach a scheduler.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::diagnostic::LoadError;
+use super::manifest::{Doc, PodManifest, SelectorTermManifest};
+use crate::affinity::{
+    HostPort, InclusionPolicy, LabelSelector, OwnerRef, PodAffinityTerm, PreemptionPolicy, PreferredSchedulingTerm,
+    SchedulingTerms, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
+};
+use crate::objects::{SelectorOp, SelectorRequirement};
+
+/// A `metav1.LabelSelector`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelectorManifest {
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub match_expressions: Vec<LabelRequirementManifest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRequirementManifest {
+    pub key: Spanned<String>,
+    pub operator: Spanned<String>,
+    #[serde(default)]
+    pub values: Vec<Spanned<String>>,
+}
+
+/// `podAffinity` or `podAntiAffinity`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityManifest {
+    #[serde(default)]
+    pub required_during_scheduling_ignored_during_execution: Vec<Spanned<PodAffinityTermManifest>>,
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<Spanned<WeightedPodAffinityTermManifest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityTermManifest {
+    pub label_selector: Option<LabelSelectorManifest>,
+    #[serde(default)]
+    pub namespaces: Vec<Spanned<String>>,
+    pub namespace_selector: Option<LabelSelectorManifest>,
+    pub topology_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub match_label_keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub mismatch_label_keys: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedPodAffinityTermManifest {
+    pub weight: Spanned<i64>,
+    pub pod_affinity_term: Spanned<PodAffinityTermManifest>,
+}
+
+/// A `preferredDuringSchedulingIgnoredDuringExecution` entry of `nodeAffinity`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredSchedulingTermManifest {
+    pub weight: Spanned<i64>,
+    pub preference: SelectorTermManifest,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopologySpreadConstraintManifest {
+    pub max_skew: Spanned<i64>,
+    pub topology_key: Spanned<String>,
+    pub when_unsatisfiable: Spanned<String>,
+    pub label_selector: Option<LabelSelectorManifest>,
+    pub min_domains: Option<Spanned<i64>>,
+    pub node_affinity_policy: Option<Spanned<String>>,
+    pub node_taints_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub match_label_keys: Vec<Spanned<String>>,
+}
+
+/// A container's `ports[]` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerPortManifest {
+    /// A port's name: accepted, not used.
+    #[serde(rename = "name")]
+    pub _name: Option<serde::de::IgnoredAny>,
+    pub container_port: Spanned<i64>,
+    pub host_port: Option<Spanned<i64>>,
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<Spanned<String>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+/// A `metadata.ownerReferences` entry (the fields podlab reads; `uid` and
+/// `blockOwnerDeletion` are accepted and ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReferenceManifest {
+    pub api_version: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub name: Spanned<String>,
+    pub controller: Option<bool>,
+}
+
+/// The label-selector operators (`metav1.LabelSelectorOperator`); `Gt`/`Lt` are node-selector
+/// operators only.
+const LABEL_OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+/// The closest of `candidates` to `word` (case-insensitive edit distance at most a third of
+/// its length, and at least 1): the "did you mean" of an unknown name.
+pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let lower = word.to_ascii_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The help of an unknown name: "did you mean …", or the list of names.
+pub fn unknown_help(word: &str, candidates: &[&str]) -> String {
+    match suggest(word, candidates) {
+        Some(s) => format!("did you mean `{s}`? (one of: {})", candidates.join(", ")),
+        None => format!("one of: {}", candidates.join(", ")),
+    }
+}
+
+/// Why `key` is not a label key (`metav1validation.ValidateLabelName`: a qualified name, an
+/// optional DNS-subdomain prefix and `/`, then at most 63 alphanumerics, `-`, `_`, `.`,
+/// beginning and ending alphanumeric).
+pub fn label_key_problem(key: &str) -> Option<String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix
+        && !super::manifest::is_dns_subdomain(prefix)
+    {
+        return Some(format!(
+            "`{key}` has an invalid prefix `{prefix}` (a DNS subdomain: lower-case letters, digits, `-` and `.`)"
+        ));
+    }
+    if name.is_empty() || name.len() > 63 || !is_label_token(name) {
+        return Some(format!(
+            "`{key}` is not a valid label key: at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit, after an optional `prefix/`"
+        ));
+    }
+    None
+}
+
+/// Whether `value` is a valid label value (empty, or a label token of at most 63 characters).
+pub fn is_label_value(value: &str) -> bool {
+    value.is_empty() || (value.len() <= 63 && is_label_token(value))
+}
+
+fn is_label_token(text: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    text.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.'))
+        && text.chars().next().is_some_and(alnum)
+        && text.chars().last().is_some_and(alnum)
+}
+
+/// Kubernetes' DNS-1123 label (a namespace's name).
+pub fn is_dns_label(name: &str) -> bool {
+    name.len() <= 63 && super::manifest::is_dns_subdomain(name) && !name.contains('.')
+}
+
+impl<T> Doc<'_, T> {
+    /// A label selector, validated as `ValidateLabelSelector` does: known operators, values
+    /// for `In`/`NotIn` and none for `Exists`/`DoesNotExist`, valid keys and values.
+    pub fn label_selector(&self, m: &LabelSelectorManifest) -> Result<LabelSelector, LoadError> {
+        let mut match_labels = BTreeMap::new();
+        for (key, value) in &m.match_labels {
+            self.label_pair(key, value)?;
+            match_labels.insert(key.clone(), value.value.clone());
+        }
+        let mut match_expressions = Vec::with_capacity(m.match_expressions.len());
+        for r in &m.match_expressions {
+            let op = match r.operator.value.as_str() {
+                "In" => SelectorOp::In,
+                "NotIn" => SelectorOp::NotIn,
+                "Exists" => SelectorOp::Exists,
+                "DoesNotExist" => SelectorOp::DoesNotExist,
+                other => {
+                    let help = if matches!(other, "Gt" | "Lt") {
+                        "`Gt` and `Lt` compare node labels only (node affinity); a label selector takes In, NotIn, Exists or DoesNotExist".to_string()
+                    } else {
+                        unknown_help(other, &LABEL_OPERATORS)
+                    };
+                    return Err(self.src.error_with_help(
+                        self.at(&r.operator),
+                        format!("unknown label-selector operator `{other}`"),
+                        help,
+                    ));
+                }
+            };
+            if let Some(why) = label_key_problem(&r.key.value) {
+                return Err(self.error(&r.key, why));
+            }
+            let wants_values = matches!(op, SelectorOp::In | SelectorOp::NotIn);
+            if wants_values && r.values.is_empty() {
+                return Err(self.src.error_with_help(
+                    self.at(&r.operator),
+                    format!("operator `{}` needs `values`", r.operator.value),
+                    "give the label values to match, e.g. `values: [web]`",
+                ));
+            }
+            if let (false, Some(v)) = (wants_values, r.values.first()) {
+                return Err(self.error(v, format!("operator `{}` takes no `values`", r.operator.value)));
+            }
+            if let Some(v) = r.values.iter().find(|v| !is_label_value(&v.value)) {
+                return Err(self.error(v, format!("`{}` is not a valid label value", v.value)));
+            }
+            let values = r.values.iter().map(|v| v.value.clone()).collect();
+            match_expressions.push(SelectorRequirement { key: r.key.value.clone(), op, values });
+        }
+        Ok(LabelSelector { match_labels, match_expressions })
+    }
+
+    fn label_pair(&self, key: &str, value: &Spanned<String>) -> Result<(), LoadError> {
+        if let Some(why) = label_key_problem(key) {
+            return Err(self.error(value, why));
+        }
+        if !is_label_value(&value.value) {
+            return Err(self.src.error_with_help(
+                self.at(value),
+                format!("`{}` is not a valid label value (label `{key}`)", value.value),
+                "at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A weight of a preferred term: 1 to 100.
+    fn weight(&self, weight: &Spanned<i64>) -> Result<i32, LoadError> {
+        if (1..=100).contains(&weight.value) {
+            Ok(weight.value as i32)
+        } else {
+            Err(self.src.error_with_help(
+                self.at(weight),
+                format!("weight {} is out of range", weight.value),
+                "a preferred term's weight is 1 to 100",
+            ))
+        }
+    }
+
+    /// `matchLabelKeys`/`mismatchLabelKeys` of a term whose selector is `selector`, checked as
+    /// `validateMatchLabelKeysAndMismatchLabelKeys` checks them once the API server has merged
+    /// them for a pod with `labels`.
+    fn label_keys(
+        &self,
+        selector: Option<&LabelSelector>,
+        match_keys: &[Spanned<String>],
+        mismatch_keys: &[Spanned<String>],
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), LoadError> {
+        for key in match_keys.iter().chain(mismatch_keys) {
+            let Some(selector) = selector else {
+                return Err(self.src.error_with_help(
+                    self.at(key),
+                    "matchLabelKeys and mismatchLabelKeys need a labelSelector",
+                    "add the `labelSelector` the keys narrow",
+                ));
+            };
+            if let Some(why) = label_key_problem(&key.value) {
+                return Err(self.error(key, why));
+            }
+            // The merge adds `key In (value)` when the pod has the label: a key the selector
+            // already names is then named twice, which the API server refuses.
+            let named = selector.match_labels.contains_key(&key.value)
+                || selector.match_expressions.iter().any(|r| r.key == key.value);
+            let in_match = match_keys.iter().any(|k| k.value == key.value);
+            if in_match && named && labels.contains_key(&key.value) {
+                return Err(self.src.error_with_help(
+                    self.at(key),
+                    format!("`{}` is in both matchLabelKeys and labelSelector", key.value),
+                    "matchLabelKeys adds `key In (the pod's value)` itself; drop the key from one of them",
+                ));
+            }
+            if in_match && mismatch_keys.iter().any(|k| k.value == key.value) {
+                return Err(self.error(key, format!("`{}` is in both matchLabelKeys and mismatchLabelKeys", key.value)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A `PodAffinityTerm`, its label keys merged for a pod with `labels`.
+    pub fn pod_affinity_term(
+        &self,
+        spanned: &Spanned<PodAffinityTermManifest>,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<PodAffinityTerm, LoadError> {
+        let m = &spanned.value;
+        let label_selector = m.label_selector.as_ref().map(|s| self.label_selector(s)).transpose()?;
+        let namespace_selector = m.namespace_selector.as_ref().map(|s| self.label_selector(s)).transpose()?;
+        if let Some(ns) = m.namespaces.iter().find(|ns| !is_dns_label(&ns.value)) {
+            return Err(self.error(ns, format!("`{}` is not a valid namespace name", ns.value)));
+        }
+        self.label_keys(label_selector.as_ref(), &m.match_label_keys, &m.mismatch_label_keys, labels)?;
+        let topology_key = match &m.topology_key {
+            Some(key) if key.value.is_empty() => return Err(self.error(key, "topologyKey is empty")),
+            Some(key) => match label_key_problem(&key.value) {
+                Some(why) => return Err(self.error(key, why)),
+                None => key.value.clone(),
+            },
+            None => {
+                return Err(self.src.error_with_help(
+                    self.at(spanned),
+                    "this pod affinity term has no topologyKey",
+                    "name the node label that makes a domain, e.g. `topologyKey: kubernetes.io/hostname`",
+                ));
+            }
+        };
+        let mut term = PodAffinityTerm {
+            label_selector,
+            namespaces: m.namespaces.iter().map(|n| n.value.clone()).collect(),
+            namespace_selector,
+            topology_key,
+            match_label_keys: m.match_label_keys.iter().map(|k| k.value.clone()).collect(),
+            mismatch_label_keys: m.mismatch_label_keys.iter().map(|k| k.value.clone()).collect(),
+        };
+        term.merge_label_keys(labels);
+        Ok(term)
+    }
+
+    fn pod_affinity(
+        &self,
+        m: &PodAffinityManifest,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(Vec<PodAffinityTerm>, Vec<WeightedPodAffinityTerm>), LoadError> {
+        let required = m
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .map(|t| self.pod_affinity_term(t, labels))
+            .collect::<Result<Vec<_>, _>>()?;
+        let preferred = m
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .map(|w| {
+                let weight = self.weight(&w.value.weight)?;
+                Ok(WeightedPodAffinityTerm {
+                    weight,
+                    term: self.pod_affinity_term(&w.value.pod_affinity_term, labels)?,
+                })
+            })
+            .collect::<Result<Vec<_>, LoadError>>()?;
+        Ok((required, preferred))
+    }
+
+    fn inclusion_policy(&self, policy: &Option<Spanned<String>>) -> Result<Option<InclusionPolicy>, LoadError> {
+        let Some(p) = policy else { return Ok(None) };
+        match p.value.as_str() {
+            "Honor" => Ok(Some(InclusionPolicy::Honor)),
+            "Ignore" => Ok(Some(InclusionPolicy::Ignore)),
+            other => Err(self.src.error_with_help(
+                self.at(p),
+                format!("unknown node inclusion policy `{other}`"),
+                unknown_help(other, &["Honor", "Ignore"]),
+            )),
+        }
+    }
+
+    /// `topologySpreadConstraints`, validated as `validateTopologySpreadConstraints` does, each
+    /// one's `matchLabelKeys` merged into its selector as the v1.35 API server does.
+    pub fn topology_spread(
+        &self,
+        list: &[Spanned<TopologySpreadConstraintManifest>],
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Vec<TopologySpreadConstraint>, LoadError> {
+        let mut out: Vec<TopologySpreadConstraint> = Vec::with_capacity(list.len());
+        for spanned in list {
+            let m = &spanned.value;
+            if m.max_skew.value <= 0 || m.max_skew.value > i64::from(i32::MAX) {
+                return Err(self.error(&m.max_skew, format!("maxSkew {} must be greater than zero", m.max_skew.value)));
+            }
+            if let Some(why) = label_key_problem(&m.topology_key.value) {
+                return Err(self.error(&m.topology_key, why));
+            }
+            let when_unsatisfiable = match m.when_unsatisfiable.value.as_str() {
+                "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+                "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+                other => {
+                    return Err(self.src.error_with_help(
+                        self.at(&m.when_unsatisfiable),
+                        format!("unknown whenUnsatisfiable `{other}`"),
+                        unknown_help(other, &["DoNotSchedule", "ScheduleAnyway"]),
+                    ));
+                }
+            };
+            if out.iter().any(|c| c.topology_key == m.topology_key.value && c.when_unsatisfiable == when_unsatisfiable)
+            {
+                return Err(self.src.error_with_help(
+                    self.at(&m.topology_key),
+                    format!(
+                        "a second constraint on `{}` with whenUnsatisfiable `{}`",
+                        m.topology_key.value, m.when_unsatisfiable.value
+                    ),
+                    "each {topologyKey, whenUnsatisfiable} pair may appear once",
+                ));
+            }
+            let min_domains = match &m.min_domains {
+                None => None,
+                Some(d) if d.value <= 0 || d.value > i64::from(i32::MAX) => {
+                    return Err(self.error(d, format!("minDomains {} must be greater than zero", d.value)));
+                }
+                Some(d) if when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule => {
+                    return Err(self.src.error_with_help(
+                        self.at(d),
+                        "minDomains applies only to whenUnsatisfiable `DoNotSchedule`",
+                        "drop minDomains or make the constraint hard",
+                    ));
+                }
+                Some(d) => Some(d.value as i32),
+            };
+            let label_selector = m.label_selector.as_ref().map(|s| self.label_selector(s)).transpose()?;
+            self.label_keys(label_selector.as_ref(), &m.match_label_keys, &[], labels)?;
+            let mut constraint = TopologySpreadConstraint {
+                max_skew: m.max_skew.value as i32,
+                topology_key: m.topology_key.value.clone(),
+                when_unsatisfiable,
+                label_selector,
+                min_domains,
+                node_affinity_policy: self.inclusion_policy(&m.node_affinity_policy)?,
+                node_taints_policy: self.inclusion_policy(&m.node_taints_policy)?,
+                match_label_keys: m.match_label_keys.iter().map(|k| k.value.clone()).collect(),
+            };
+            constraint.merge_label_keys(labels);
+            out.push(constraint);
+        }
+        Ok(out)
+    }
+}
+
+impl Doc<'_, PodManifest> {
+    /// Everything [`SchedulingTerms`] holds, for a pod whose labels are `labels`; `None` when
+    /// the pod has none of it.
+    pub fn scheduling_terms(
+        &self,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Option<Box<SchedulingTerms>>, LoadError> {
+        let spec = &self.parsed.value.spec;
+        let mut terms = SchedulingTerms::default();
+        if let Some(affinity) = &spec.affinity {
+            if let Some(na) = &affinity.node_affinity {
+                for p in &na.preferred_during_scheduling_ignored_during_execution {
+                    let weight = self.weight(&p.weight)?;
+                    terms
+                        .preferred_node_affinity
+                        .push(PreferredSchedulingTerm { weight, preference: self.selector_term(&p.preference)? });
+                }
+            }
+            if let Some(pa) = &affinity.pod_affinity {
+                (terms.pod_affinity_required, terms.pod_affinity_preferred) = self.pod_affinity(pa, labels)?;
+            }
+            if let Some(pa) = &affinity.pod_anti_affinity {
+                (terms.pod_anti_affinity_required, terms.pod_anti_affinity_preferred) =
+                    self.pod_affinity(pa, labels)?;
+            }
+        }
+        terms.topology_spread = self.topology_spread(&spec.topology_spread_constraints, labels)?;
+        terms.host_ports = self.host_ports()?;
+        terms.controller = self.controller()?;
+        Ok((!terms.is_empty()).then(|| Box::new(terms)))
+    }
+
+    /// The host ports of the app containers (`hostPort` > 0), as NodePorts reads them
+    /// (`getContainerPorts`): protocol `TCP` and address `0.0.0.0` when unset, as the node's
+    /// `HostPortInfo` sanitises them. Two alike in one pod are refused
+    /// (`AccumulateUniqueHostPorts`).
+    fn host_ports(&self) -> Result<Vec<HostPort>, LoadError> {
+        let mut out: Vec<HostPort> = Vec::new();
+        for c in &self.parsed.value.spec.containers.value {
+            for spanned in &c.ports {
+                let p = &spanned.value;
+                if !(1..=65535).contains(&p.container_port.value) {
+                    return Err(self.error(
+                        &p.container_port,
+                        format!("containerPort {} is not a port (1 to 65535)", p.container_port.value),
+                    ));
+                }
+                let protocol = match &p.protocol {
+                    None => "TCP".to_string(),
+                    Some(proto) if ["TCP", "UDP", "SCTP"].contains(&proto.value.as_str()) => proto.value.clone(),
+                    Some(proto) => {
+                        return Err(self.src.error_with_help(
+                            self.at(proto),
+                            format!("unknown protocol `{}`", proto.value),
+                            unknown_help(&proto.value, &["TCP", "UDP", "SCTP"]),
+                        ));
+                    }
+                };
+                let ip = match &p.host_ip {
+                    None => String::new(),
+                    Some(ip) if ip.value.is_empty() || ip.value.parse::<std::net::IpAddr>().is_ok() => ip.value.clone(),
+                    Some(ip) => return Err(self.error(ip, format!("hostIP `{}` is not an IP address", ip.value))),
+                };
+                let port = match &p.host_port {
+                    None => continue,
+                    Some(h) if h.value == 0 => continue,
+                    Some(h) if (1..=65535).contains(&h.value) => h.value as u16,
+                    Some(h) => return Err(self.error(h, format!("hostPort {} is not a port (1 to 65535)", h.value))),
+                };
+                // The duplicate check sees the address as written; the node's books, sanitised.
+                let ip = if ip.is_empty() { "0.0.0.0".to_string() } else { ip };
+                let host_port = HostPort { protocol, ip, port };
+                if out.contains(&host_port) {
+                    let at = p.host_port.as_ref().map_or(self.at(spanned), |h| self.at(h));
+                    return Err(self
+                        .src
+                        .error(at, format!("hostPort {port}/{} is used twice in this pod", host_port.protocol)));
+                }
+                out.push(host_port);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The controller among `metadata.ownerReferences` (`metav1.GetControllerOf`: the first
+    /// with `controller: true`).
+    fn controller(&self) -> Result<Option<OwnerRef>, LoadError> {
+        let refs = &self.parsed.value.metadata.owner_references;
+        let mut controllers = refs.iter().filter(|r| r.controller == Some(true));
+        let Some(first) = controllers.next() else { return Ok(None) };
+        if let Some(second) = controllers.next() {
+            return Err(self.src.error_with_help(
+                self.at(&second.kind),
+                "a second owner reference with `controller: true`",
+                "an object has at most one controller",
+            ));
+        }
+        Ok(Some(OwnerRef {
+            api_version: first.api_version.value.clone(),
+            kind: first.kind.value.clone(),
+            name: first.name.value.clone(),
+        }))
+    }
+
+    /// `spec.preemptionPolicy`, or else the PriorityClass's (`class`: the one the pod names,
+    /// or the global default when it names none), as the Priority admission plugin sets it.
+    pub fn preemption_policy(&self, class: Option<PreemptionPolicy>) -> Result<PreemptionPolicy, LoadError> {
+        match &self.parsed.value.spec.preemption_policy {
+            None => Ok(class.unwrap_or_default()),
+            Some(p) => parse_preemption_policy(p).map_err(|help| {
+                self.src.error_with_help(self.at(p), format!("unknown preemptionPolicy `{}`", p.value), help)
+            }),
+        }
+    }
+}
+
+/// `PreemptLowerPriority` or `Never`; the error is the help text.
+pub fn parse_preemption_policy(p: &Spanned<String>) -> Result<PreemptionPolicy, String> {
+    match p.value.as_str() {
+        "PreemptLowerPriority" => Ok(PreemptionPolicy::PreemptLowerPriority),
+        "Never" => Ok(PreemptionPolicy::Never),
+        other => Err(unknown_help(other, &["PreemptLowerPriority", "Never"])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_find_near_misses_only() {
+        assert_eq!(suggest("in", &LABEL_OPERATORS), Some("In"));
+        assert_eq!(suggest("DoesntExist", &LABEL_OPERATORS), Some("DoesNotExist"));
+        assert_eq!(suggest("Whatever", &LABEL_OPERATORS), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn label_keys_and_values_follow_the_api_rules() {
+        assert_eq!(label_key_problem("app"), None);
+        assert_eq!(label_key_problem("topology.kubernetes.io/zone"), None);
+        assert!(label_key_problem("").is_some());
+        assert!(label_key_problem("-app").is_some());
+        assert!(label_key_problem("Bad_Prefix/app").is_some());
+        assert!(label_key_problem(&"a".repeat(64)).is_some());
+        assert!(is_label_value(""));
+        assert!(is_label_value("v1.2_x"));
+        assert!(!is_label_value("has space"));
+        assert!(is_dns_label("team-a"));
+        assert!(!is_dns_label("team.a"));
+    }
+}
