@@ -284,3 +284,192 @@ fn bad_spread_constraints_and_ports_are_located() {
     assert_eq!((line, col), (16, 37), "the second one: {rendered}");
     assert!(rendered.contains("used twice"), "{rendered}");
 }
+
+/// Services, ReplicationControllers, StatefulSets, ReplicaSets, Deployments, PDBs and Namespaces
+/// land in `Scenario::kube`.
+#[test]
+fn kube_objects_are_gathered() {
+    let text = format!(
+        "{NODE}apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: shop}}
+spec: {{selector: {{app: web}}, ports: [{{port: 80}}], type: ClusterIP}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: shop}}
+spec: {{replicas: 0, selector: {{matchLabels: {{app: db}}}}, serviceName: db, template: {{}}}}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {{name: old}}
+spec: {{replicas: 0, template: {{metadata: {{labels: {{app: old}}}}}}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {{name: rs}}
+spec:
+  replicas: 0
+  selector: {{matchExpressions: [{{key: app, operator: In, values: [rs, other]}}]}}
+  template:
+    metadata: {{labels: {{app: rs}}}}
+    spec: {{containers: [{{name: c}}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: dep}}
+spec:
+  replicas: 0
+  template:
+    metadata: {{labels: {{app: dep}}}}
+    spec: {{containers: [{{name: c}}]}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: pdb, namespace: shop}}
+spec: {{minAvailable: \"50%\", selector: {{matchLabels: {{app: web}}}}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: pdb2}}
+spec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: rs}}}}}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: shop, labels: {{team: a}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: p, namespace: elsewhere}}
+spec: {{containers: [{{name: c}}]}}
+"
+    );
+    let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let kinds: Vec<(&str, &str, &str)> =
+        s.kube.spread_selectors.iter().map(|x| (x.kind.as_str(), x.namespace.as_str(), x.name.as_str())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("Service", "shop", "web"),
+            ("ReplicationController", "default", "old"),
+            ("ReplicaSet", "default", "rs"),
+            ("Deployment", "default", "dep"),
+            ("StatefulSet", "shop", "db"),
+        ]
+    );
+    let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    assert_eq!(s.kube.spread_selectors[0].selector.match_labels, labels(&[("app", "web")]));
+    assert_eq!(s.kube.spread_selectors[1].selector.match_labels, labels(&[("app", "old")]), "the template's labels");
+    assert_eq!(
+        s.kube.spread_selectors[2].selector.match_expressions,
+        vec![req("app", SelectorOp::In, &["rs", "other"])]
+    );
+    assert_eq!(s.kube.spread_selectors[3].selector.match_labels, labels(&[("app", "dep")]), "defaulted");
+    use crate::affinity::IntOrPercent;
+    assert_eq!((s.kube.pdbs[0].min_available, s.kube.pdbs[0].max_unavailable), (Some(IntOrPercent::Percent(50)), None));
+    assert_eq!((s.kube.pdbs[1].min_available, s.kube.pdbs[1].max_unavailable), (None, Some(IntOrPercent::Int(1))));
+    assert_eq!(s.kube.namespace_labels["shop"], labels(&[("kubernetes.io/metadata.name", "shop"), ("team", "a")]));
+    assert_eq!(s.kube.namespace_labels["elsewhere"], labels(&[("kubernetes.io/metadata.name", "elsewhere")]));
+    assert!(s.kube.namespace_labels.contains_key("default"));
+}
+
+/// `DefaultSelector`: the Services that select the pod, then its controller's selector.
+#[test]
+fn default_selector_follows_upstream() {
+    use crate::affinity::{KubeObjects, LabelSelector, SpreadSelector};
+    use crate::objects::Pod;
+    let spread = |kind: &str, name: &str, selector: LabelSelector| SpreadSelector {
+        namespace: "default".into(),
+        kind: kind.into(),
+        name: name.into(),
+        selector,
+    };
+    let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let matching = |pairs: &[(&str, &str)]| LabelSelector { match_labels: labels(pairs), match_expressions: vec![] };
+    let kube = KubeObjects {
+        spread_selectors: vec![
+            spread("Service", "svc", matching(&[("app", "web")])),
+            spread("Service", "other", matching(&[("app", "db")])),
+            spread("ReplicaSet", "rs", matching(&[("app", "web"), ("tier", "a")])),
+            spread("Deployment", "dep", matching(&[("app", "web")])),
+        ],
+        ..Default::default()
+    };
+    let mut pod = Pod::single("p", Default::default());
+    pod.labels = labels(&[("app", "web"), ("tier", "a"), ("pod-template-hash", "h9")]);
+    let only_services = kube.default_selector(&pod);
+    assert_eq!(only_services, matching(&[("app", "web")]), "no controller: the Services' labels");
+    pod.owner = Some("rs".into());
+    let with_rs = kube.default_selector(&pod);
+    assert_eq!(
+        with_rs.match_expressions,
+        vec![req("app", SelectorOp::In, &["web"]), req("tier", SelectorOp::In, &["a"])]
+    );
+    pod.owner = Some("dep-h9".into());
+    let with_dep = kube.default_selector(&pod);
+    assert_eq!(
+        with_dep.match_expressions,
+        vec![req("app", SelectorOp::In, &["web"]), req("pod-template-hash", SelectorOp::In, &["h9"])]
+    );
+    pod.owner = Some("gone".into());
+    assert_eq!(kube.default_selector(&pod), only_services, "an owner that is not there adds nothing");
+}
+
+#[test]
+fn bad_kube_objects_are_located() {
+    let obj = |body: &str| format!("{NODE}{body}");
+    assert_error_at(
+        &obj(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b}\nspec: {minAvailable: 1, maxUnavailable: 2}\n",
+        ),
+        "2}",
+        "cannot both be set",
+    );
+    assert_error_at(
+        &obj("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b}\nspec: {minAvailable: \"150%\"}\n"),
+        "\"150%\"",
+        "neither a count nor a percentage",
+    );
+    assert_error_at(
+        &obj("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: b}\nspec: {}\n"),
+        "policy/v1beta1",
+        "policy/v1",
+    );
+    assert_error_at(
+        &obj("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {replicas: 0}\n"),
+        "db}",
+        "no spec.selector",
+    );
+    assert_error_at(
+        &obj("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: {app: \"a b\"}}\n"),
+        "\"a b\"",
+        "not a valid label value",
+    );
+    assert_error_at(
+        &obj("apiVersion: v1\nkind: Namespace\nmetadata: {name: a.b}\n"),
+        "a.b",
+        "not a valid Namespace name",
+    );
+    let twice =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n";
+    let (line, _, rendered) = error(&obj(twice));
+    assert_eq!(line, 12, "the second one: {rendered}");
+    assert!(rendered.contains("duplicate Service `s`"), "{rendered}");
+    let rs = |selector: &str| {
+        obj(&format!(
+            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs}}\nspec:\n  replicas: 0\n  selector: {selector}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c}}]}}\n"
+        ))
+    };
+    assert_error_at(&rs("{matchLabels: {app: db}}"), "rs}", "does not select its template's labels");
+    assert_error_at(&rs("{}"), "rs}", "empty selector");
+    let s = load(&obj(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {selector: {matchLabels: {app: db}}}\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.warnings[0].message.contains("does not run the StatefulSet controller"), "{:?}", s.warnings);
+}
