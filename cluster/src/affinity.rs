@@ -305,41 +305,7 @@ impl KubeObjects {
     /// builds no default constraint). A ReplicaSet podlab's Deployment controller made
     /// (`<deployment>-<pod-template-hash>`) selects its Deployment's selector and the hash.
     pub fn default_selector(&self, pod: &crate::objects::PodSpec) -> LabelSelector {
-        let in_namespace = |kind: &'static str| {
-            self.spread_selectors.iter().filter(move |s| s.kind == kind && s.namespace == pod.namespace)
-        };
-        let mut selector = LabelSelector::default();
-        // labels.Merge: Services that select one pod agree on shared keys; a later one wins.
-        for service in in_namespace("Service").filter(|s| !s.selector.is_empty() && s.selector.matches(&pod.labels)) {
-            selector.match_labels.extend(service.selector.match_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        let Some(owner) = controller_of(pod) else { return selector };
-        let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
-            ("v1", "ReplicationController") => "ReplicationController",
-            ("apps/v1", "ReplicaSet") => "ReplicaSet",
-            ("apps/v1", "StatefulSet") => "StatefulSet",
-            _ => return selector,
-        };
-        let found = in_namespace(kind).find(|s| s.name == owner.name).map(|s| s.selector.clone());
-        let found = found.or_else(|| self.deployment_replica_set(pod, kind, &owner.name));
-        if let Some(other) = found {
-            // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
-            for (key, value) in &other.match_labels {
-                selector = selector.with_requirement(key, SelectorOp::In, value);
-            }
-            selector.match_expressions.extend(other.match_expressions);
-        }
-        selector
-    }
-
-    /// The selector of the ReplicaSet `<deployment>-<hash>` a Deployment's pod belongs to.
-    fn deployment_replica_set(&self, pod: &crate::objects::PodSpec, kind: &str, name: &str) -> Option<LabelSelector> {
-        let hash = pod.labels.get(crate::apps::POD_TEMPLATE_HASH_LABEL)?;
-        let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
-        let spec = self.spread_selectors.iter().find(|s| {
-            kind == "ReplicaSet" && s.kind == "Deployment" && s.namespace == pod.namespace && s.name == deployment
-        })?;
-        Some(spec.selector.clone().with_requirement(crate::apps::POD_TEMPLATE_HASH_LABEL, SelectorOp::In, hash))
+        default_selector(&self.spread_selectors, pod)
     }
 
     /// A namespace's labels, declared or not: at least `kubernetes.io/metadata.name`.
@@ -348,6 +314,50 @@ impl KubeObjects {
         labels.insert(NAMESPACE_NAME_LABEL.into(), namespace.into());
         labels
     }
+}
+
+/// [`KubeObjects::default_selector`] over a list of spread selectors (a scheduler's snapshot
+/// keeps them without the rest of the scenario's objects).
+pub fn default_selector(spread_selectors: &[SpreadSelector], pod: &crate::objects::PodSpec) -> LabelSelector {
+    let in_namespace =
+        |kind: &'static str| spread_selectors.iter().filter(move |s| s.kind == kind && s.namespace == pod.namespace);
+    let mut selector = LabelSelector::default();
+    // labels.Merge: Services that select one pod agree on shared keys; a later one wins.
+    for service in in_namespace("Service").filter(|s| !s.selector.is_empty() && s.selector.matches(&pod.labels)) {
+        selector.match_labels.extend(service.selector.match_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let Some(owner) = controller_of(pod) else { return selector };
+    let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
+        ("v1", "ReplicationController") => "ReplicationController",
+        ("apps/v1", "ReplicaSet") => "ReplicaSet",
+        ("apps/v1", "StatefulSet") => "StatefulSet",
+        _ => return selector,
+    };
+    let found = in_namespace(kind).find(|s| s.name == owner.name).map(|s| s.selector.clone());
+    let found = found.or_else(|| deployment_replica_set(spread_selectors, pod, kind, &owner.name));
+    if let Some(other) = found {
+        // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
+        for (key, value) in &other.match_labels {
+            selector = selector.with_requirement(key, SelectorOp::In, value);
+        }
+        selector.match_expressions.extend(other.match_expressions);
+    }
+    selector
+}
+
+/// The selector of the ReplicaSet `<deployment>-<hash>` a Deployment's pod belongs to.
+fn deployment_replica_set(
+    spread_selectors: &[SpreadSelector],
+    pod: &crate::objects::PodSpec,
+    kind: &str,
+    name: &str,
+) -> Option<LabelSelector> {
+    let hash = pod.labels.get(crate::apps::POD_TEMPLATE_HASH_LABEL)?;
+    let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
+    let spec = spread_selectors.iter().find(|s| {
+        kind == "ReplicaSet" && s.kind == "Deployment" && s.namespace == pod.namespace && s.name == deployment
+    })?;
+    Some(spec.selector.clone().with_requirement(crate::apps::POD_TEMPLATE_HASH_LABEL, SelectorOp::In, hash))
 }
 
 #[cfg(test)]

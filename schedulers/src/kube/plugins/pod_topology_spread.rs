@@ -14,7 +14,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use podlab_cluster::affinity::{InclusionPolicy, LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
+use podlab_cluster::affinity::{
+    InclusionPolicy, LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable, default_selector,
+};
 use podlab_cluster::objects::SelectorOp;
 use podlab_cluster::{Node, NodeId, Pod};
 
@@ -122,40 +124,6 @@ pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
     vec![soft(LABEL_HOSTNAME, 3), soft(LABEL_ZONE, 5)]
 }
 
-/// `helper.DefaultSelector`: the selectors of the pod's namespace's Services that select it,
-/// merged as one label set, and of its controller if that is a ReplicationController (merged
-/// into the set), a ReplicaSet or a StatefulSet (their requirements added). Empty when nothing
-/// selects the pod.
-pub fn default_selector(pod: &Pod, snapshot: &Snapshot) -> LabelSelector {
-    let mut selector = LabelSelector::default();
-    let in_namespace = snapshot.spread_selectors.iter().filter(|s| s.namespace == pod.namespace);
-    // `GetPodServices`: a Service's selector is a label set; one with none selects nothing
-    // (and an empty one adds nothing). `labels.Merge`: a later Service wins a shared key.
-    for service in in_namespace.clone().filter(|s| s.kind == "Service") {
-        if !service.selector.is_empty() && service.selector.matches(&pod.labels) {
-            selector.match_labels.extend(service.selector.match_labels.clone());
-        }
-    }
-    let Some(owner) = pod.owner.as_deref() else { return selector };
-    let mut controllers = in_namespace.filter(|s| s.name == owner);
-    let Some(controller) =
-        controllers.find(|s| matches!(s.kind.as_str(), "ReplicationController" | "ReplicaSet" | "StatefulSet"))
-    else {
-        return selector;
-    };
-    if controller.kind == "ReplicationController" {
-        // Merged into the label set, like a Service's.
-        selector.match_labels.extend(controller.selector.match_labels.clone());
-    } else {
-        // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
-        for (key, value) in &controller.selector.match_labels {
-            selector = selector.with_requirement(key, SelectorOp::In, value);
-        }
-        selector.match_expressions.extend(controller.selector.match_expressions.iter().cloned());
-    }
-    selector
-}
-
 /// What PreFilter counted (upstream's `preFilterState`), per hard constraint.
 #[derive(Clone, Debug, Default)]
 struct FilterState {
@@ -240,7 +208,8 @@ impl PodTopologySpread {
         if constraints.is_empty() {
             return constraints;
         }
-        let selector = default_selector(pod, snapshot);
+        // `helper.DefaultSelector`: Services selecting the pod, its RC/ReplicaSet/StatefulSet.
+        let selector = default_selector(&snapshot.spread_selectors, pod);
         if selector.is_empty() {
             return Vec::new();
         }
