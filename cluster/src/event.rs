@@ -269,6 +269,11 @@ pub enum Action {
     /// Evict (delete) a pod: its running parts end as Failed and free their resources; a pod
     /// not bound yet is deleted (`Record::PodDeleted`) and never binds.
     Evict { pod: PodId },
+    /// kube-scheduler's preemption (DefaultPreemption's PostFilter): `pod` is nominated to
+    /// `node`, and each of the `victims` is deleted gracefully — its parts stop once the
+    /// node's kubelet has seen the deletion (at once on the ideal control plane) and end as
+    /// Failed. Written as `Record::Preempted`.
+    Preempt { pod: PodId, node: NodeId, victims: Vec<PodId> },
 }
 
 /// One thing that happened in the cluster, as the event log and the reports see it.
@@ -386,6 +391,13 @@ pub enum Record {
         latency: SimDuration,
         missed: u64,
     },
+    /// A preemption's deletions reached etcd: `pod` is nominated to `node`, where the
+    /// `victims` (most important first) now terminate.
+    Preempted {
+        pod: PodId,
+        node: NodeId,
+        victims: Vec<PodId>,
+    },
     /// At the run's end: how late watch events reached their watchers (commit → delivery),
     /// over `events` deliveries.
     WatchLag {
@@ -443,6 +455,7 @@ impl Record {
             Record::Relisted { .. } => "relisted",
             Record::WatchLag { .. } => "watch-lag",
             Record::PodDeleted { .. } => "pod-deleted",
+            Record::Preempted { .. } => "preempted",
             Record::Note { note, .. } => match note {
                 Note::Attempt { .. } => "attempt",
                 Note::AttemptDone { .. } => "attempt-done",
@@ -505,6 +518,7 @@ pub const RECORD_KINDS: &[&str] = &[
     "node-ready",
     "evicted",
     "pod-deleted",
+    "preempted",
     "rollout-started",
     "rollout-complete",
     "scaled",

@@ -756,6 +756,14 @@ impl Backend for DockerBackend<'_> {
                 self.create_pod(pod);
             }
             Action::Evict { pod } => self.evict(pod),
+            // The containers are stopped as an eviction stops them (Docker's stop is the
+            // kubelet's graceful termination here).
+            Action::Preempt { pod, node, victims } => {
+                self.record(Record::Preempted { pod, node, victims: victims.clone() });
+                for victim in victims {
+                    self.evict(victim);
+                }
+            }
             Action::TaintNode { node, taint } => {
                 let key = taint.key.clone();
                 self.set_taint(node, Some(taint), &key);

@@ -722,6 +722,8 @@ mod tests {
             time_to_schedule: Percentiles::of(vec![5]),
             unschedulable_attempts: 0,
             bind_refusals: 0,
+            preemptions: 0,
+            victims: 0,
             utilisation: Utilisation::default(),
             scheduling: Default::default(),
             control_plane: Default::default(),

@@ -300,6 +300,13 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
                 line.event = "pod-deleted";
                 line.pod = pod(*p);
             }
+            Record::Preempted { pod: p, node: n, victims } => {
+                line.event = "preempted";
+                (line.pod, line.node) = (pod(*p), node(*n));
+                let names: Vec<String> = victims.iter().map(|v| scenario.pods.get(*v).key()).collect();
+                line.counts = [("victims", victims.len() as u64)].into();
+                line.amounts = [("victims", names.join(","))].into();
+            }
             Record::Bound { pod: p, part, node: n } => {
                 line.event = "bound";
                 (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));

@@ -28,6 +28,9 @@ pub struct Summary {
     pub time_to_schedule: Percentiles,
     pub unschedulable_attempts: u64,
     pub bind_refusals: u64,
+    /// Preemptions carried out (kube-scheduler's PostFilter), and the pods they deleted.
+    pub preemptions: u64,
+    pub victims: u64,
     pub utilisation: Utilisation,
     /// Jobs, schedulers' work, idle holdings and deadlocks.
     #[serde(flatten)]
@@ -223,6 +226,8 @@ pub struct Tally {
     counted: u64,
     unschedulable: u64,
     refused: u64,
+    preemptions: u64,
+    victims: u64,
     utilisation: UtilisationFold,
     scheduling: SchedulingFold,
     control_plane: ControlPlaneFold,
@@ -242,6 +247,8 @@ impl Tally {
             counted: 0,
             unschedulable: 0,
             refused: 0,
+            preemptions: 0,
+            victims: 0,
             utilisation: UtilisationFold::default(),
             scheduling: SchedulingFold::default(),
             control_plane: ControlPlaneFold::new(crashes),
@@ -270,10 +277,15 @@ impl Tally {
         self.count_failures(s);
     }
 
-    /// Failed attempts and refused bindings count over the whole run, its end or not.
+    /// Failed attempts, refused bindings and preemptions count over the whole run, its end or
+    /// not.
     fn count_failures(&mut self, s: &Stamped) {
         self.unschedulable += u64::from(matches!(s.record, Record::Unschedulable { .. }));
         self.refused += u64::from(matches!(s.record, Record::BindRefused { .. }));
+        if let Record::Preempted { victims, .. } = &s.record {
+            self.preemptions += 1;
+            self.victims += victims.len() as u64;
+        }
     }
 
     pub fn observe(&mut self, scenario: &Scenario, s: &Stamped) {
@@ -372,6 +384,8 @@ impl Tally {
             time_to_schedule: self.waits.percentiles(),
             unschedulable_attempts: self.unschedulable,
             bind_refusals: self.refused,
+            preemptions: self.preemptions,
+            victims: self.victims,
             utilisation: self.utilisation.finish(info.end),
             scheduling: self.scheduling.finish(info.controllers, info.end),
             control_plane: self.control_plane.finish(),

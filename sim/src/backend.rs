@@ -726,25 +726,52 @@ impl<'s> SimBackend<'s> {
                 self.set_taint(node, Some(taint), &key);
             }
             Action::UntaintNode { node, key } => self.set_taint(node, None, &key),
-            Action::Evict { pod } => {
-                let Some(books) = self.pods.get_mut(pod.index()) else { return };
-                if !self.created.contains(pod) || self.deleted.contains(pod) {
-                    return;
-                }
-                self.deleted.insert(pod);
-                let never_bound = books.parts.is_empty();
-                let running: Vec<(Part, NodeId)> = books.parts.running().map(|b| (b.part, b.node)).collect();
-                for (part, node) in running {
-                    self.end_part(pod, part, node, Phase::Failed);
-                }
-                if never_bound {
-                    // A pending pod deleted: gone before it ran; schedulers drop it.
-                    self.changed();
-                    self.record(Record::PodDeleted { pod });
-                    self.broadcast(Event::PodDeleted { pod });
+            Action::Evict { pod } => self.delete_now(pod),
+            Action::Preempt { pod, node, victims } => {
+                self.record(Record::Preempted { pod, node, victims: victims.clone() });
+                for victim in victims {
+                    self.terminate(victim);
                 }
             }
             other => self.execute_now(from, epoch, other),
+        }
+    }
+
+    /// A pod deleted at once (an eviction, a controller's deletion): its running parts end
+    /// Failed now; a pod never bound is gone and never binds.
+    fn delete_now(&mut self, pod: PodId) {
+        let Some(books) = self.pods.get_mut(pod.index()) else { return };
+        if !self.created.contains(pod) || self.deleted.contains(pod) {
+            return;
+        }
+        self.deleted.insert(pod);
+        let never_bound = books.parts.is_empty();
+        let running: Vec<(Part, NodeId)> = books.parts.running().map(|b| (b.part, b.node)).collect();
+        for (part, node) in running {
+            self.end_part(pod, part, node, Phase::Failed);
+        }
+        if never_bound {
+            // A pending pod deleted: gone before it ran; schedulers drop it.
+            self.changed();
+            self.record(Record::PodDeleted { pod });
+            self.broadcast(Event::PodDeleted { pod });
+        }
+    }
+
+    /// A pod deleted gracefully (a preemption's victim): with a modelled control plane its
+    /// parts keep their place until the node's kubelet has seen the deletion and stopped the
+    /// containers, then end Failed; on the ideal one, and for a pod never bound, at once.
+    fn terminate(&mut self, pod: PodId) {
+        if !self.created.contains(pod) || self.deleted.contains(pod) {
+            return;
+        }
+        let running: Vec<(Part, NodeId)> = self.pods[pod.index()].parts.running().map(|b| (b.part, b.node)).collect();
+        let Some(model) = self.model.as_mut().filter(|_| !running.is_empty()) else { return self.delete_now(pod) };
+        self.deleted.insert(pod);
+        let at = model.termination(self.scenario.pods.spec(pod).containers.len(), self.now);
+        for (part, node) in running {
+            self.world_pending += 1;
+            self.queue.push(at, Pending::PartEnds { pod, part, node, phase: Phase::Failed });
         }
     }
 
@@ -900,7 +927,7 @@ fn verb(action: &Action) -> &'static str {
         Action::Bind { .. } => "bind",
         Action::Commit { .. } => "commit",
         Action::CreatePod { .. } => "create",
-        Action::Evict { .. } => "delete",
+        Action::Evict { .. } | Action::Preempt { .. } => "delete",
         Action::TaintNode { .. } | Action::UntaintNode { .. } => "patch",
         _ => "other",
     }
@@ -1107,6 +1134,7 @@ impl Backend for SimBackend<'_> {
                 | Action::TaintNode { .. }
                 | Action::UntaintNode { .. }
                 | Action::Evict { .. }
+                | Action::Preempt { .. }
         );
         let browned_out = self.brownout.as_ref().is_some_and(|(until, _)| self.now < *until);
         let epoch = self.watchers[from.index()].epoch;

@@ -272,6 +272,12 @@ impl Invariants {
                     return Err(format!("offer {offer} closed but never made (or closed twice)"));
                 }
             }
+            Record::Preempted { pod, victims, .. } => {
+                let created = |p: &PodId| self.created.get(p.index()).copied().unwrap_or(false);
+                if let Some(p) = std::iter::once(pod).chain(victims).find(|p| !created(p)) {
+                    return Err(format!("pod {} in a preemption before it was created", pod_name(*p)));
+                }
+            }
             Record::GroupCreated { .. }
             | Record::BindRefused { .. }
             | Record::Unschedulable { .. }

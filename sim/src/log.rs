@@ -308,6 +308,17 @@ fn write_canonical(
         Record::Api { verb, latency } => write!(out, "{} api verb={verb} latency_ns={}", time.0, latency.as_nanos()),
         Record::NodeCrashed { node } => write!(out, "{} node-crashed node={}", time.0, node_name(*node)),
         Record::PodDeleted { pod } => write!(out, "{} pod-deleted pod={}", time.0, pod_key(*pod)),
+        Record::Preempted { pod, node, victims } => {
+            let victims: Vec<String> = victims.iter().map(|v| pod_key(*v).to_string()).collect();
+            write!(
+                out,
+                "{} preempted pod={} node={} victims={}",
+                time.0,
+                pod_key(*pod),
+                node_name(*node),
+                victims.join(",")
+            )
+        }
         Record::Partitioned { node } => write!(out, "{} partitioned node={}", time.0, node_name(*node)),
         Record::Healed { node } => write!(out, "{} healed node={}", time.0, node_name(*node)),
         Record::EtcdLeaderLost { election } => {

@@ -31,6 +31,9 @@ pub struct ControlPlane {
     last_status: Vec<SimTime>,
     /// Per client: the theoretical arrival time of its token bucket (GCRA, exact in integers).
     bucket_tat: Vec<SimTime>,
+    /// When a deleted pod's kubelet sees the deletion (graceful termination): a stream of
+    /// its own, so preemption shifts no other draw.
+    termination: ChaCha8Rng,
     /// Per node: the images it has pulled.
     images: Vec<BTreeSet<String>>,
 }
@@ -60,6 +63,7 @@ impl ControlPlane {
             status: stream(seed, "control-plane/watch-status"),
             last_status: vec![SimTime::ZERO; watchers],
             bucket_tat: vec![SimTime::ZERO; watchers],
+            termination: stream(seed, "control-plane/termination"),
             images: vec![BTreeSet::new(); nodes],
         }
     }
@@ -158,6 +162,15 @@ impl ControlPlane {
             .max(self.last_watch[watcher]);
         self.last_status[watcher] = at;
         at
+    }
+
+    /// When a pod of `containers` containers deleted gracefully at `now` has stopped: its
+    /// kubelet sees the deletion through its watch, then stops each container, taken to cost
+    /// what starting one does (podlab's workloads exit on SIGTERM, well within the 30 s grace
+    /// period).
+    pub fn termination(&mut self, containers: usize, now: SimTime) -> SimTime {
+        let seen = now + draw(&self.config.watch_delay, &mut self.termination);
+        seen + SimDuration(self.config.container_start.as_nanos() * containers.max(1) as u64)
     }
 
     /// The kubelet's start-up of one part bound at `now`: it sees the binding through its

@@ -150,6 +150,28 @@ pub fn preempt(
     Ok(Preemption { node: best.node, victims: best.victims, pdb_violations: best.pdb_violations, candidates: count })
 }
 
+/// The first look of a later cycle of a pod that preempted (`evaluateNominatedNode` in
+/// upstream's `schedule_one.go`): PreFilter, then the filters on its nominated node alone, with
+/// the pods nominated there of at least its priority placed as in the dry run. When the node
+/// passes it is the cycle's only feasible node, taken without scoring; otherwise the cycle goes
+/// on over every node.
+pub fn nominated_node_fits(
+    profile: &mut Profile,
+    pod: &Pod,
+    snapshot: &Snapshot,
+    node: NodeId,
+    nominated_pods: &[(NodeId, PlacedPod)],
+) -> Result<(), Status> {
+    let Some(index) = snapshot.nodes.iter().position(|n| n.id == node) else {
+        return Err(Status::unresolvable("node not found"));
+    };
+    let inputs = Inputs { nominated_pods, ..Inputs::default() };
+    if !nominated_pods.iter().any(|(n, _)| *n == node) {
+        return filter_node(profile, pod, snapshot, index);
+    }
+    fits(profile, pod, &mut snapshot.clone(), index, &inputs)
+}
+
 /// `PodEligibleToPreemptOthers`: not with `preemptionPolicy: Never`; not while a lower-priority
 /// pod on the nominated node is terminating (the victims of its last preemption), unless the
 /// filters now find that node `UnschedulableAndUnresolvable`.
