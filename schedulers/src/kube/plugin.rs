@@ -3,9 +3,30 @@
 //! nothing, as upstream's plugins implement only the interfaces they need. The built-in
 //! plugins and a user's own go through this same trait.
 
-use podlab_cluster::Pod;
+use podlab_cluster::{NodeId, Pod};
 
 use super::snapshot::{NodeState, Snapshot};
+
+/// Upstream's `framework.MaxNodeScore`: every NormalizeScore maps into `0..=100`.
+pub const MAX_NODE_SCORE: i64 = 100;
+
+/// Upstream's `helper.DefaultNormalizeScore` (`pkg/scheduler/framework/plugins/helper/
+/// normalize_score.go`): scales the scores so the highest becomes `max`, in integers
+/// (`max * score / highest`); `reverse` turns each into `max - score`. With every score 0,
+/// the scores stay 0, or all become `max` when reversed.
+pub fn default_normalize_score(max: i64, reverse: bool, scores: &mut [i64]) {
+    let highest = scores.iter().copied().max().unwrap_or(0).max(0);
+    if highest == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = max);
+        }
+        return;
+    }
+    for score in scores.iter_mut() {
+        let scaled = max * *score / highest;
+        *score = if reverse { max - scaled } else { scaled };
+    }
+}
 
 /// Upstream's `framework.Code` for a node the pod cannot go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,6 +100,13 @@ pub trait Plugin {
         Ok(())
     }
 
+    /// The nodes this plugin's PreFilter narrowed the cycle to (upstream's `PreFilterResult`
+    /// `NodeNames`), read right after `pre_filter` succeeded; `None` (the default): every node.
+    /// The cycle intersects the plugins' sets; nodes left out are `UnschedulableAndUnresolvable`.
+    fn pre_filter_nodes(&self) -> Option<&[NodeId]> {
+        None
+    }
+
     /// Filter: whether `node` can take `pod`.
     fn filter(&self, _pod: &Pod, _node: &NodeState, _snapshot: &Snapshot) -> Result<(), Status> {
         Ok(())
@@ -97,4 +125,25 @@ pub trait Plugin {
     /// NormalizeScore: rewrites the raw scores (in the order of the feasible nodes) into
     /// `0..=MAX_NODE_SCORE`. The default keeps them.
     fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_normalize_score_as_upstream() {
+        let mut scores = [0, 1, 3];
+        default_normalize_score(100, false, &mut scores);
+        assert_eq!(scores, [0, 33, 100]);
+        let mut scores = [0, 1, 3];
+        default_normalize_score(100, true, &mut scores);
+        assert_eq!(scores, [100, 67, 0]);
+        let mut zeros = [0, 0];
+        default_normalize_score(100, true, &mut zeros);
+        assert_eq!(zeros, [100, 100]);
+        let mut zeros = [0, 0];
+        default_normalize_score(100, false, &mut zeros);
+        assert_eq!(zeros, [0, 0]);
+    }
 }

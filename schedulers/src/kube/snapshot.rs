@@ -89,11 +89,40 @@ pub fn affinity_flags(pod: &Pod) -> (bool, bool) {
     pod.terms.as_deref().map_or((false, false), |t| (t.has_pod_affinity(), !t.pod_anti_affinity_required.is_empty()))
 }
 
-/// A pod's CPU and memory requests with upstream's non-zero defaults applied to each
-/// container that requests none (`schedutil.GetNonzeroRequests`).
+/// Upstream's `schedutil.DefaultMilliCPURequest` and `DefaultMemoryRequest`: what a container
+/// that requests no CPU or no memory counts as in NodeResourcesFit's score.
+pub const DEFAULT_MILLI_CPU_REQUEST: u64 = 100;
+pub const DEFAULT_MEMORY_REQUEST: u64 = 200 << 20;
+
+/// A pod's CPU and memory requests with upstream's non-zero defaults applied to each container
+/// (init containers too) that requests none: `resource.PodRequests` with
+/// `NonMissingContainerRequests` (`k8s.io/component-helpers/resource`), the same aggregation as
+/// the effective request — app containers and sidecars summed, each init container (with the
+/// sidecars started before it) as a floor, then `spec.overhead`. (podlab cannot tell a request
+/// of 0 from a missing one; upstream keeps an explicit 0.)
 pub fn nonzero_requests(pod: &Pod) -> (u64, u64) {
-    let unit = crate::framework::Unit::new(pod, podlab_cluster::Part::Whole);
-    (unit.score_cpu_milli, unit.score_memory_bytes)
+    let nonzero = |c: &podlab_cluster::objects::Container| {
+        let cpu = if c.requests.cpu_milli == 0 { DEFAULT_MILLI_CPU_REQUEST } else { c.requests.cpu_milli };
+        let memory = if c.requests.memory_bytes == 0 { DEFAULT_MEMORY_REQUEST } else { c.requests.memory_bytes };
+        (cpu, memory)
+    };
+    let (mut cpu, mut memory) = pod.containers.iter().map(nonzero).fold((0, 0), |(a, b), (c, m)| (a + c, b + m));
+    let (mut sidecar_cpu, mut sidecar_memory, mut init_cpu, mut init_memory) = (0, 0, 0, 0);
+    for init in &pod.init_containers {
+        let (c, m) = nonzero(init);
+        let during = if init.sidecar {
+            cpu += c;
+            memory += m;
+            sidecar_cpu += c;
+            sidecar_memory += m;
+            (sidecar_cpu, sidecar_memory)
+        } else {
+            (c + sidecar_cpu, m + sidecar_memory)
+        };
+        init_cpu = init_cpu.max(during.0);
+        init_memory = init_memory.max(during.1);
+    }
+    (cpu.max(init_cpu) + pod.overhead.cpu_milli, memory.max(init_memory) + pod.overhead.memory_bytes)
 }
 
 /// The whole view a cycle runs on.
