@@ -6,6 +6,7 @@
 //! vectors of upstream's decisions are checked against.
 
 pub mod cycle;
+pub mod nominator;
 pub mod plugin;
 pub mod plugins;
 pub mod preemption;
