@@ -174,6 +174,62 @@ pub fn run_policy_watched(
     Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
 }
 
+/// Builds a policy's controllers for an instantiated scenario, afresh at each call (a crashed
+/// controller's replacement comes from here too).
+pub type BuildPolicy<'a> = &'a dyn Fn(&Scenario) -> Vec<Box<dyn podlab_cluster::Controller>>;
+
+/// Runs controllers that are not one of podlab's named policies (an external policy, a
+/// researcher's own `Controller`) on `scenario` in the simulator, as [`run_policy_with`] runs a
+/// named one: `build` makes the policy's controllers (the scheduler's process), the controller
+/// manager's follow; `policy` names the run in its results.
+pub fn run_controllers(
+    scenario: &Scenario,
+    policy: &str,
+    build: BuildPolicy<'_>,
+    seed: u64,
+    options: RunOptions,
+) -> Result<PolicyRun, RunError> {
+    run_controllers_watched(scenario, policy, build, seed, options, &mut ())
+}
+
+/// [`run_controllers`], with `watch` reading every record as it is written too.
+pub fn run_controllers_watched(
+    scenario: &Scenario,
+    policy: &str,
+    build: BuildPolicy<'_>,
+    seed: u64,
+    options: RunOptions,
+    watch: &mut (dyn RecordSink + Send),
+) -> Result<PolicyRun, RunError> {
+    let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let schedulers = build(&instantiated).len();
+    let managers = podlab_controllers::build(&instantiated).len();
+    let mut components = vec![Component::Scheduler; schedulers];
+    components.extend(std::iter::repeat_n(Component::ControllerManager, managers));
+    let factory = || {
+        let mut all = build(&instantiated);
+        all.extend(podlab_controllers::build(&instantiated));
+        all
+    };
+    let crashes = instantiated.faults.iter().any(|f| matches!(f, podlab_cluster::config::Fault::NodeCrash { .. }));
+    let mut tally = podlab_reports::Tally::new(crashes, FIRST_PODS);
+    let keep_records = options.keep_records || podlab_reports::needs_records(&instantiated);
+    let sim_options = SimOptions {
+        seed,
+        check_invariants: options.check_invariants,
+        keep_records,
+        record_thread: options.record_thread,
+    };
+    let mut both = Tee(&mut tally, watch);
+    let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut both);
+    drop(instantiated);
+    let scenario = sim.scenario.clone();
+    let info = run_info(policy, seed, &sim);
+    let (summary, first_pods) = tally.finish(&scenario, &sim.records, &info);
+    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
+    Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
+}
+
 /// The summary's fold and a watcher, fed the same records.
 struct Tee<'a>(&'a mut podlab_reports::Tally, &'a mut (dyn RecordSink + Send));
 
