@@ -59,3 +59,24 @@ fn a_changed_score_is_a_mismatch() {
     assert!(report.matched < report.total, "a tampered total went unnoticed: {}/{}", report.matched, report.total);
     assert!(report.mismatches.iter().any(|m| m.what.contains("total")), "{:?}", report.mismatches.first());
 }
+
+/// A PodDisruptionBudget's recorded status and a preemptor's later binding cycle are compared
+/// too: tampered, every line that has them is a mismatch.
+#[test]
+fn a_changed_budget_or_binding_cycle_is_a_mismatch() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let budgets = conformance::replay_scenario_with(&root.join("E"), "e04", |line| {
+        if let Some(allowed) = line.get_mut("pdbs_disruptions_allowed").and_then(|s| s.as_object_mut()) {
+            allowed.values_mut().for_each(|v| *v = serde_json::json!(v.as_i64().unwrap_or(0) + 1));
+        }
+    });
+    assert_eq!(budgets.matched, 0, "{:?}", budgets.mismatches.first());
+    assert!(budgets.mismatches.iter().any(|m| m.what.contains("disruptionsAllowed")));
+    let cycles = conformance::replay_scenario_with(&root.join("E"), "e04", |line| {
+        if let Some(cycle) = line.get_mut("bound_cycle").and_then(|s| s.as_object_mut()) {
+            cycle.insert("top_nodes".into(), serde_json::json!(["elsewhere"]));
+        }
+    });
+    assert!(cycles.matched < cycles.total, "a tampered binding cycle went unnoticed");
+    assert!(cycles.mismatches.iter().any(|m| m.what.contains("binding cycle")), "{:?}", cycles.mismatches.first());
+}

@@ -124,12 +124,23 @@ pub fn replay_scenario_with(dir: &Path, name: &str, mut tamper: impl FnMut(&mut 
             scenario
         }
     };
+    let mut lines = lines;
+    lines.iter_mut().for_each(&mut tamper);
+    // Each pod's line, read again when a later step's events bind it (`bound_cycle`).
+    let later: BTreeMap<String, Value> =
+        lines.iter().filter_map(|l| Some((l["pod"].as_str()?.to_string(), l.clone()))).collect();
     let mut replay = Replay::new(&scenario);
-    for mut line in lines {
-        tamper(&mut line);
+    for line in &lines {
         let step = line["step"].as_u64().unwrap_or(0);
         let pod_name = line["pod"].as_str().unwrap_or("").to_string();
-        let differences = replay.decide(&line);
+        let mut differences = replay.decide(line);
+        match replay.apply_events(line, &later) {
+            Ok(more) => differences.extend(more),
+            Err(why) => {
+                report.mismatches.push(Mismatch { scenario: name.into(), step, pod: "-".into(), what: why });
+                break;
+            }
+        }
         if differences.is_empty() {
             report.matched += 1;
         } else {
@@ -138,10 +149,6 @@ pub fn replay_scenario_with(dir: &Path, name: &str, mut tamper: impl FnMut(&mut 
                 what.push(format!("… and {} more", differences.len() - DIFFERENCES_KEPT));
             }
             report.mismatches.push(Mismatch { scenario: name.into(), step, pod: pod_name, what: what.join("\n") });
-        }
-        if let Err(why) = replay.apply_events(&line) {
-            report.mismatches.push(Mismatch { scenario: name.into(), step, pod: "-".into(), what: why });
-            break;
         }
     }
     report
@@ -169,6 +176,9 @@ struct Replay<'s> {
     /// Start times in binding order (upstream's kubelet started each pod 1 ms after the last).
     clock: u64,
     rng: rand_chacha::ChaCha8Rng,
+    /// The pods that exist (bound from the start, or arrived and not deleted), for the
+    /// PodDisruptionBudgets' status.
+    existing: Vec<PodId>,
 }
 
 impl<'s> Replay<'s> {
@@ -184,11 +194,13 @@ impl<'s> Replay<'s> {
             profile: default_profile(),
             clock: 0,
             rng: podlab::cluster::rng::stream(scenario.seed, "conformance/preemption"),
+            existing: Vec::new(),
         };
         // The pods bound from the start (`spec.nodeName`), in file order.
         for i in 0..scenario.pods.len() {
             let id = PodId(i as u32);
             if let Some(node) = scenario.pods.node_name(id) {
+                replay.existing.push(id);
                 replay.place(id, node);
             }
         }
@@ -214,8 +226,10 @@ impl<'s> Replay<'s> {
         let name = line["pod"].as_str().unwrap_or("");
         let Some(id) = self.scenario.pod_named(name) else { return vec![format!("no pod {name} in the scenario")] };
         let pod = self.scenario.pods.get(id).into_owned();
-        let result = cycle::run(&mut self.profile, &pod, &self.snapshot);
         let mut out = Vec::new();
+        self.compare_pdbs(line, &mut out);
+        self.existing.push(id);
+        let result = cycle::run(&mut self.profile, &pod, &self.snapshot);
         self.compare_filtered(line, &result, &mut out);
         self.compare_scores(line, &result, &mut out);
         if result.feasible.is_empty() {
@@ -295,6 +309,26 @@ impl<'s> Replay<'s> {
         }
     }
 
+    /// Each PodDisruptionBudget's `disruptionsAllowed` at the start of the step
+    /// (`pdbs_disruptions_allowed`), as the disruption controller computes it from the pods
+    /// that exist, the bound ones healthy.
+    fn compare_pdbs(&self, line: &Value, out: &mut Vec<String>) {
+        let bound: Vec<PodId> = self.snapshot.placed().filter_map(|(_, p)| p.id).collect();
+        let pods: Vec<(Arc<Pod>, bool)> =
+            self.existing.iter().map(|&id| (self.scenario.pods.get(id).into_owned(), bound.contains(&id))).collect();
+        let scale = |owner: &str| {
+            let rs = self.scenario.replica_sets.iter().find(|rs| rs.name == owner)?;
+            i32::try_from(rs.replicas).ok()
+        };
+        for pdb in &self.snapshot.pdbs {
+            let got = preemption::disruptions_allowed(pdb, pods.iter().map(|(p, h)| (&**p, *h)), scale);
+            let want = line["pdbs_disruptions_allowed"][pdb.name.as_str()].as_i64();
+            if want.is_some_and(|w| w != i64::from(got)) {
+                out.push(format!("{}: disruptionsAllowed expected {}, got {got}", pdb.name, want.unwrap_or(-1)));
+            }
+        }
+    }
+
     /// DefaultPreemption's outcome for a pod that fit nowhere: the nominated node, the victims
     /// and the number of candidates (`preemption`), or no preemption.
     fn compare_preemption(&mut self, line: &Value, pod: &Pod, result: &CycleResult, out: &mut Vec<String>) {
@@ -335,22 +369,57 @@ impl<'s> Replay<'s> {
     }
 
     /// The step's `events`, in order: each binding places its pod, each deletion removes it.
-    fn apply_events(&mut self, line: &Value) -> Result<(), String> {
+    /// A binding by a later cycle than the pod's first (`bound_cycle`) is compared first, on
+    /// the state the events before it left: returns its differences.
+    fn apply_events(&mut self, line: &Value, later: &BTreeMap<String, Value>) -> Result<Vec<String>, String> {
+        let step = line["step"].as_u64();
+        let mut out = Vec::new();
         for event in line["events"].as_array().into_iter().flatten() {
             if let Some(pod) = event["bind"].as_str() {
                 let id = self.scenario.pod_named(pod).ok_or(format!("event binds unknown pod {pod}"))?;
                 let node_name = event["node"].as_str().unwrap_or("");
                 let node =
                     self.scenario.node_named(node_name).ok_or(format!("event binds to unknown node {node_name}"))?;
+                if let Some(theirs) = later.get(pod)
+                    && theirs["bound_cycle"]["step"].as_u64() == step
+                {
+                    self.compare_bound_cycle(pod, theirs, &mut out);
+                }
                 self.place(id, node);
             } else if let Some(pod) = event["delete"].as_str() {
                 let removed = self.snapshot.nodes.iter_mut().any(|n| n.remove("default", pod).is_some());
+                self.existing.retain(|&id| self.scenario.pods.get(id).name != pod);
                 if !removed {
                     return Err(format!("event deletes {pod}, which is on no node"));
                 }
             }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The cycle that bound a pod later than its first: a preemptor's looks at its nominated
+    /// node first (`evaluateNominatedNode`), which must take it; any other pod's is a whole
+    /// cycle, compared as the first one is.
+    fn compare_bound_cycle(&mut self, name: &str, line: &Value, out: &mut Vec<String>) {
+        let Some(id) = self.scenario.pod_named(name) else { return };
+        let pod = self.scenario.pods.get(id).into_owned();
+        let cycle = &line["bound_cycle"];
+        let mut differences = Vec::new();
+        let nominated = line["preemption"]["node"].as_str().and_then(|n| self.scenario.node_named(n));
+        if let Some(node) = nominated {
+            if let Err(status) = preemption::nominated_node_fits(&mut self.profile, &pod, &self.snapshot, node, &[]) {
+                differences.push(format!("its nominated node refused it: {:?}", status.reasons));
+            }
+            let top = strings(&cycle["top_nodes"]);
+            if top != [self.node_name(node)] {
+                differences.push(format!("top nodes: expected {top:?}, got the nominated {}", self.node_name(node)));
+            }
+        } else {
+            let result = cycle::run(&mut self.profile, &pod, &self.snapshot);
+            self.compare_filtered(cycle, &result, &mut differences);
+            self.compare_scores(cycle, &result, &mut differences);
+        }
+        out.extend(differences.into_iter().map(|d| format!("{name}'s binding cycle: {d}")));
     }
 }
 
