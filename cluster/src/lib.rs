@@ -11,6 +11,7 @@ pub mod event;
 pub mod few;
 pub mod gpu;
 pub mod id_window;
+pub mod kube_config;
 pub mod maybe;
 pub mod objects;
 pub mod pod_set;

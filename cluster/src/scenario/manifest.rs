@@ -14,10 +14,7 @@ use super::terms::{
 };
 use super::yaml::{Parsed, Source};
 use crate::affinity::ContainerImage;
-use crate::objects::{
-    Container, DEFAULT_MAX_PODS, Node, NodeSelectorTerm, SelectorOp, SelectorRequirement, Taint, TaintEffect,
-    Toleration,
-};
+use crate::objects::{Container, DEFAULT_MAX_PODS, Node, NodeSelectorTerm, Taint, TaintEffect, Toleration};
 use crate::quantity::parse_quantity;
 use crate::resources::Resources;
 use crate::time::{SimDuration, parse_duration};
@@ -554,29 +551,5 @@ impl Doc<'_, PodManifest> {
         let terms =
             selector.node_selector_terms.iter().map(|t| self.selector_term(t)).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(terms))
-    }
-
-    /// A `NodeSelectorTerm` (of required or preferred node affinity).
-    pub fn selector_term(&self, t: &SelectorTermManifest) -> Result<NodeSelectorTerm, LoadError> {
-        let requirements = |list: &[RequirementManifest]| -> Result<Vec<SelectorRequirement>, LoadError> {
-            list.iter()
-                .map(|r| {
-                    let op = SelectorOp::parse(&r.operator.value).ok_or_else(|| {
-                        self.error(
-                            &r.operator,
-                            format!(
-                                "unknown operator `{}` (In, NotIn, Exists, DoesNotExist, Gt, Lt)",
-                                r.operator.value
-                            ),
-                        )
-                    })?;
-                    Ok(SelectorRequirement { key: r.key.clone(), op, values: r.values.clone() })
-                })
-                .collect()
-        };
-        Ok(NodeSelectorTerm {
-            match_expressions: requirements(&t.match_expressions)?,
-            match_fields: requirements(&t.match_fields)?,
-        })
     }
 }

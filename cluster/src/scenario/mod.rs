@@ -1,6 +1,8 @@
 //! Scenario files: one multi-document YAML file of Kubernetes manifests plus podlab's
 //! `kind: Simulation`, loaded into a validated [`Scenario`] or a positioned error.
 
+#[cfg(test)]
+mod config_tests;
 mod diagnostic;
 mod document;
 mod kinds;
@@ -8,6 +10,8 @@ mod kinds;
 mod kube_tests;
 mod manifest;
 pub mod params;
+mod plugin_args;
+mod scheduler_config;
 mod settings;
 mod simulation;
 mod terms;
@@ -25,6 +29,7 @@ pub use manifest::{
     ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
 };
+pub use scheduler_config::{load_scheduler_config, parse_scheduler_config};
 pub use simulation::API_VERSION;
 pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, PrefillJob, Workload};
 
@@ -203,6 +208,9 @@ pub struct Scenario {
     /// ReplicationControllers, ReplicaSets, Deployments and StatefulSets, PodDisruptionBudgets
     /// and namespaces' labels.
     pub kube: KubeObjects,
+    /// The scenario's `KubeSchedulerConfiguration` document, if it has one (`--scheduler-config`
+    /// replaces it); `None`: kube-scheduler's defaults.
+    pub scheduler_config: Option<crate::kube_config::KubeSchedulerConfiguration>,
 }
 
 impl Scenario {
@@ -315,7 +323,7 @@ pub const ATTRIBUTION_ANNOTATION: &str = "podlab.dev/attribution";
 pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 
 const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, Job, Service, \
-     ReplicationController, StatefulSet, PodDisruptionBudget, Namespace, List, Simulation";
+     ReplicationController, StatefulSet, PodDisruptionBudget, Namespace, KubeSchedulerConfiguration, List, Simulation";
 
 /// The scenario's PriorityClasses: value, preemption policy and where each is defined, and
 /// the global default's value and policy.
@@ -375,8 +383,18 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         }
-        let known =
-            ["Node", "Pod", "PodGroup", "Workload", "PriorityClass", "ReplicaSet", "Deployment", "Job", "Simulation"];
+        let known = [
+            "Node",
+            "Pod",
+            "PodGroup",
+            "Workload",
+            "PriorityClass",
+            "ReplicaSet",
+            "Deployment",
+            "Job",
+            "Simulation",
+            "KubeSchedulerConfiguration",
+        ];
         if !known.contains(&kind) && !kinds::KINDS.iter().any(|(k, _)| *k == kind) {
             let all: Vec<&str> = known.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).copied().collect();
             let help = match (kind, terms::suggest(kind, &all)) {
@@ -767,6 +785,7 @@ impl<'a> Loader<'a> {
             warnings: Vec::new(),
             attributions: Vec::new(),
             kube: self.kube_objects(&found, workload_selectors)?,
+            scheduler_config: self.scheduler_config(&found)?,
         };
         let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
         if let Some(f) = simulations.first() {
@@ -807,6 +826,23 @@ impl<'a> Loader<'a> {
         }
         scenario.warnings = self.warnings;
         Ok(scenario)
+    }
+
+    /// The scenario's `KubeSchedulerConfiguration` document, if any (at most one).
+    fn scheduler_config(
+        &mut self,
+        found: &[Found<'_>],
+    ) -> Result<Option<crate::kube_config::KubeSchedulerConfiguration>, LoadError> {
+        let mut configs = found.iter().filter(|f| f.kind == "KubeSchedulerConfiguration");
+        let Some(first) = configs.next() else { return Ok(None) };
+        if let Some(second) = configs.next() {
+            return Err(self.src.error(self.pos(second.node), "a scenario has at most one KubeSchedulerConfiguration"));
+        }
+        self.check_api_version(first, &[crate::kube_config::API_VERSION])?;
+        let mut reader = scheduler_config::ConfigReader::new(self.src);
+        let config = reader.config(first.node)?;
+        self.warnings.extend(reader.warnings);
+        Ok(Some(config))
     }
 
     /// A ReplicaSet's or Deployment's `spec.selector`: required by `apps/v1`, but podlab

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::diagnostic::LoadError;
-use super::manifest::{Doc, PodManifest, SelectorTermManifest};
+use super::manifest::{Doc, PodManifest, RequirementManifest, SelectorTermManifest};
 use crate::affinity::{
     HostPort, InclusionPolicy, LabelSelector, OwnerRef, PodAffinityTerm, PreemptionPolicy, PreferredSchedulingTerm,
     SchedulingTerms, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
-use crate::objects::{SelectorOp, SelectorRequirement};
+use crate::objects::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
 
 /// A `metav1.LabelSelector`.
 #[derive(Deserialize)]
@@ -117,6 +117,8 @@ pub struct OwnerReferenceManifest {
 /// The label-selector operators (`metav1.LabelSelectorOperator`); `Gt`/`Lt` are node-selector
 /// operators only.
 const LABEL_OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
+/// The node-selector operators.
+const NODE_OPERATORS: [&str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
 
 /// The closest of `candidates` to `word` (case-insensitive edit distance at most a third of
 /// its length, and at least 1): the "did you mean" of an unknown name.
@@ -246,6 +248,52 @@ impl<T> Doc<'_, T> {
         Ok(LabelSelector { match_labels, match_expressions })
     }
 
+    /// A `NodeSelectorTerm` (of required or preferred node affinity), its requirements
+    /// validated as `ValidateNodeSelectorRequirement` and `ValidateNodeFieldSelectorRequirement`
+    /// validate them.
+    pub fn selector_term(&self, t: &SelectorTermManifest) -> Result<NodeSelectorTerm, LoadError> {
+        let match_expressions =
+            t.match_expressions.iter().map(|r| self.node_requirement(r, false)).collect::<Result<_, _>>()?;
+        let match_fields = t.match_fields.iter().map(|r| self.node_requirement(r, true)).collect::<Result<_, _>>()?;
+        Ok(NodeSelectorTerm { match_expressions, match_fields })
+    }
+
+    fn node_requirement(&self, r: &RequirementManifest, field: bool) -> Result<SelectorRequirement, LoadError> {
+        let op = SelectorOp::parse(&r.operator.value).ok_or_else(|| {
+            self.src.error_with_help(
+                self.at(&r.operator),
+                format!("unknown operator `{}`", r.operator.value),
+                unknown_help(&r.operator.value, &NODE_OPERATORS),
+            )
+        })?;
+        let problem = match op {
+            _ if field && r.key != "metadata.name" => {
+                Some(format!("matchFields selects on `metadata.name` only, not `{}`", r.key))
+            }
+            SelectorOp::In | SelectorOp::NotIn if field && r.values.len() != 1 => {
+                Some("a matchFields requirement takes exactly one value".to_string())
+            }
+            _ if field && !matches!(op, SelectorOp::In | SelectorOp::NotIn) => {
+                Some("matchFields takes the operators In and NotIn only".to_string())
+            }
+            SelectorOp::In | SelectorOp::NotIn if r.values.is_empty() => {
+                Some(format!("operator `{}` needs `values`", r.operator.value))
+            }
+            SelectorOp::Exists | SelectorOp::DoesNotExist if !r.values.is_empty() => {
+                Some(format!("operator `{}` takes no `values`", r.operator.value))
+            }
+            SelectorOp::Gt | SelectorOp::Lt if r.values.len() != 1 => {
+                Some(format!("operator `{}` takes exactly one value", r.operator.value))
+            }
+            _ if field => None,
+            _ => label_key_problem(&r.key),
+        };
+        match problem {
+            Some(why) => Err(self.error(&r.operator, why)),
+            None => Ok(SelectorRequirement { key: r.key.clone(), op, values: r.values.clone() }),
+        }
+    }
+
     fn label_pair(&self, key: &str, value: &Spanned<String>) -> Result<(), LoadError> {
         if let Some(why) = label_key_problem(key) {
             return Err(self.error(value, why));
@@ -261,7 +309,7 @@ impl<T> Doc<'_, T> {
     }
 
     /// A weight of a preferred term: 1 to 100.
-    fn weight(&self, weight: &Spanned<i64>) -> Result<i32, LoadError> {
+    pub fn weight(&self, weight: &Spanned<i64>) -> Result<i32, LoadError> {
         if (1..=100).contains(&weight.value) {
             Ok(weight.value as i32)
         } else {
@@ -390,11 +438,15 @@ impl<T> Doc<'_, T> {
     }
 
     /// `topologySpreadConstraints`, validated as `validateTopologySpreadConstraints` does, each
-    /// one's `matchLabelKeys` merged into its selector as the v1.35 API server does.
+    /// one's `matchLabelKeys` merged into its selector as the v1.35 API server does. With
+    /// `for_defaults`, PodTopologySpread's `defaultConstraints` (`ValidatePodTopologySpreadArgs`):
+    /// no selector (each pod's is deduced), and `matchLabelKeys` left alone (the deduced
+    /// selector replaces whatever they would add, `buildDefaultConstraints`).
     pub fn topology_spread(
         &self,
         list: &[Spanned<TopologySpreadConstraintManifest>],
         labels: &BTreeMap<String, String>,
+        for_defaults: bool,
     ) -> Result<Vec<TopologySpreadConstraint>, LoadError> {
         let mut out: Vec<TopologySpreadConstraint> = Vec::with_capacity(list.len());
         for spanned in list {
@@ -442,7 +494,16 @@ impl<T> Doc<'_, T> {
                 Some(d) => Some(d.value as i32),
             };
             let label_selector = m.label_selector.as_ref().map(|s| self.label_selector(s)).transpose()?;
-            self.label_keys(label_selector.as_ref(), &m.match_label_keys, &[], labels)?;
+            if for_defaults && label_selector.is_some() {
+                return Err(self.src.error_with_help(
+                    self.at(spanned),
+                    "a default constraint must not define a labelSelector",
+                    "PodTopologySpread deduces each pod's selector from its Services and controller",
+                ));
+            }
+            if !for_defaults {
+                self.label_keys(label_selector.as_ref(), &m.match_label_keys, &[], labels)?;
+            }
             let mut constraint = TopologySpreadConstraint {
                 max_skew: m.max_skew.value as i32,
                 topology_key: m.topology_key.value.clone(),
@@ -453,7 +514,9 @@ impl<T> Doc<'_, T> {
                 node_taints_policy: self.inclusion_policy(&m.node_taints_policy)?,
                 match_label_keys: m.match_label_keys.iter().map(|k| k.value.clone()).collect(),
             };
-            constraint.merge_label_keys(labels);
+            if !for_defaults {
+                constraint.merge_label_keys(labels);
+            }
             out.push(constraint);
         }
         Ok(out)
@@ -486,7 +549,7 @@ impl Doc<'_, PodManifest> {
                     self.pod_affinity(pa, labels)?;
             }
         }
-        terms.topology_spread = self.topology_spread(&spec.topology_spread_constraints, labels)?;
+        terms.topology_spread = self.topology_spread(&spec.topology_spread_constraints, labels, false)?;
         terms.host_ports = self.host_ports()?;
         terms.controller = self.controller()?;
         Ok((!terms.is_empty()).then(|| Box::new(terms)))

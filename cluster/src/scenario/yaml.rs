@@ -236,9 +236,24 @@ pub fn parse_node<T: DeserializeOwned>(src: &Source, node: &YNode) -> Result<Par
                 line: loc.line() as u32 + line_offset,
                 col: loc.column().max(1) as u32,
             });
-            Err(src.error(pos, plain_message(&e)))
+            let message = plain_message(&e);
+            match unknown_field_help(&message) {
+                Some(help) => Err(src.error_with_help(pos, message, help)),
+                None => Err(src.error(pos, message)),
+            }
         }
     }
+}
+
+/// "did you mean" for serde's `unknown field `x`, expected one of `a`, `b``: the closest
+/// expected name, if one is close.
+fn unknown_field_help(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    let expected = expected.split_once("expected ")?.1;
+    let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+    let names: Vec<&str> = expected.split(", ").map(|n| n.trim().trim_matches('`')).collect();
+    super::terms::suggest(field, &names).map(|near| format!("did you mean `{near}`?"))
 }
 
 /// The library's message without its own location suffix (we print ours).
