@@ -90,6 +90,16 @@ fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> 
             Record::Conflict { pod: p, node, .. } if *p == pod => {
                 Some((None, format!("its claim on {} conflicted at commit", node_name(*node))))
             }
+            // DefaultPreemption: the pod that preempted, and each of its victims.
+            Record::Preempted { pod: p, node, victims } if *p == pod => {
+                let victims: Vec<String> = victims.iter().map(|v| scenario.pods.get(*v).key()).collect();
+                let node = node_name(*node);
+                Some((None, format!("nominated to {node}, preempting {} there", victims.join(", "))))
+            }
+            Record::Preempted { pod: p, node, victims } if victims.contains(&pod) => {
+                let by = scenario.pods.get(*p).key();
+                Some((None, format!("preempted on {} by {by}, a pod of higher priority", node_name(*node))))
+            }
             _ => None,
         };
         if let Some((part, o)) = outcome {

@@ -127,6 +127,10 @@ fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String>
         Record::Partitioned { node: n } => format!("node {} cut off from the control plane", node(*n)),
         Record::Healed { node: n } => format!("node {} reachable again", node(*n)),
         Record::Tainted { node: n, key } => format!("node {} tainted {key}", node(*n)),
+        Record::Preempted { pod: p, node: n, victims } => {
+            let victims: Vec<String> = victims.iter().map(|v| pod(*v)).collect();
+            format!("{} preempts {} on {}", pod(*p), victims.join(", "), node(*n))
+        }
         Record::Note { by: c, note } => match note {
             Note::Reserved { pod: p, node: n, .. } => {
                 format!("{}: {} reserved on {}, waiting at Permit", by(*c), pod(*p), node(*n))
