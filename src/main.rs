@@ -41,12 +41,19 @@ struct Cli {
     /// PODLAB_ALLOW_PATHS_OUTSIDE=1 does the same.
     #[arg(long, global = true)]
     allow_paths_outside: bool,
+    /// A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1) for the `kubernetes`
+    /// policy, in place of any the scenario holds (run, compare, validate).
+    #[arg(long, global = true, value_name = "FILE")]
+    scheduler_config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 /// `--allow-paths-outside` or its environment variable, read once at start.
 static ALLOW_PATHS_OUTSIDE: OnceLock<bool> = OnceLock::new();
+
+/// `--scheduler-config`, read once at start.
+static SCHEDULER_CONFIG: OnceLock<Option<PathBuf>> = OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -264,6 +271,7 @@ impl std::error::Error for BadInput {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = ALLOW_PATHS_OUTSIDE.set(cli.allow_paths_outside || podlab::allow_paths_outside_from_env());
+    let _ = SCHEDULER_CONFIG.set(cli.scheduler_config.clone());
     // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
     // interrupted run leaves only whole files and whole run directories. Real mode handles the
     // signals itself: it must remove its containers first.
@@ -324,7 +332,12 @@ fn main() -> ExitCode {
 }
 
 fn load(path: &Path) -> anyhow::Result<Scenario> {
-    let scenario = podlab::load_with(path, ALLOW_PATHS_OUTSIDE.get().copied().unwrap_or(false))?;
+    let mut scenario = podlab::load_with(path, ALLOW_PATHS_OUTSIDE.get().copied().unwrap_or(false))?;
+    if let Some(file) = SCHEDULER_CONFIG.get().and_then(Option::as_ref) {
+        let (config, warnings) = podlab::cluster::scenario::load_scheduler_config(file)?;
+        scenario.warnings.extend(warnings);
+        scenario.scheduler_config = Some(config);
+    }
     for warning in &scenario.warnings {
         eprintln!("{warning}\n");
     }

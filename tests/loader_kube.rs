@@ -77,3 +77,41 @@ fn replica_set_pods_find_their_selector() {
     assert!(!selector.is_empty());
     assert!(selector.matches(&owned.labels), "a controller's selector selects its pods");
 }
+
+/// `--scheduler-config FILE` is read by `run`, `compare` and `validate`: a bad file is a
+/// positioned error and exit code 2, a good one is accepted.
+#[test]
+fn scheduler_config_flag() {
+    let dir = std::env::temp_dir().join(format!("podlab-scheduler-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let head = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        format!(
+            "{head}profiles:\n- pluginConfig:\n  - name: InterPodAffinity\n    args: {{hardPodAffinityWeight: 5}}\n"
+        ),
+    )
+    .expect("written");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, format!("{head}profiles:\n- plugins:\n    score:\n      enabled: [{{name: ImageLocalty}}]\n"))
+        .expect("written");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance/A/a00.yaml");
+    let podlab = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_podlab")).args(args).output().expect("podlab runs")
+    };
+    let (good, bad, scenario) = (good.to_str().unwrap(), bad.to_str().unwrap(), scenario.to_str().unwrap());
+    let out = podlab(&["validate", "--scheduler-config", good, scenario]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for command in ["validate", "run", "compare"] {
+        let out = podlab(&[command, "--scheduler-config", bad, scenario]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("bad.yaml:6:24") && stderr.contains("did you mean `ImageLocality`"),
+            "{command}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
