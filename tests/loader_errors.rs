@@ -278,3 +278,26 @@ fn fault_process_and_control_plane_settings_load() {
         podlab::cluster::config::Fault::ComponentCrash { name: Some(n), .. } if n == "kubernetes"
     )));
 }
+
+/// What kube-scheduler reads is strict too: pods' scheduling terms, the new kinds and a
+/// scenario's KubeSchedulerConfiguration point at the fault.
+#[test]
+fn kube_scheduler_inputs_are_located() {
+    let affinity = |rule: &str| {
+        format!(
+            "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: app, labels: {{app: web}}}}\nspec:\n  containers: [{{name: app}}]\n  affinity:\n{rule}"
+        )
+    };
+    let weighted = "    podAntiAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 0\n        podAffinityTerm: {topologyKey: kubernetes.io/hostname}\n";
+    assert_error(&affinity(weighted), "0\n", 0, "weight 0 is out of range");
+    let typo = "    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - {weight: 1, preferance: {}}\n";
+    assert_error(&affinity(typo), "preferance", 0, "did you mean `preference`");
+    let pdb = format!(
+        "{NODE}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: b}}\nspec: {{minAvailable: 1, maxUnavailable: \"10%\"}}\n"
+    );
+    assert_error(&pdb, "\"10%\"", 0, "cannot both be set");
+    let config = format!(
+        "{NODE}---\napiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- pluginConfig:\n  - {{name: NodeResourcesFit, args: {{scoringStrategy: {{type: MostAllocated, resources: [{{name: cpu, weight: 0}}, {{name: cpu}}]}}}}}}\n"
+    );
+    assert_error(&config, "cpu}", 0, "listed twice");
+}
