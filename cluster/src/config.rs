@@ -177,6 +177,29 @@ pub enum Assignment {
     RoundRobin,
 }
 
+/// How the Omega paper's randomised first fit picks machines for a job's tasks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// The original simulator's (`CoreClusterSimulation.scala`, `scheduleJob`): a fresh random
+    /// machine for every task from a candidate pool; a machine that takes a task stays in the
+    /// pool, one that does not is dropped from it. A job's tasks spread over many machines.
+    #[default]
+    PerTask,
+    /// podlab's earlier rule: machines in one random order, each filled with as many of the
+    /// job's tasks as fit before the next. A job touches few machines.
+    Pack,
+}
+
+impl Placement {
+    pub fn parse(text: &str) -> Result<Placement, String> {
+        match text {
+            "per-task" => Ok(Placement::PerTask),
+            "pack" => Ok(Placement::Pack),
+            _ => Err(format!("`{text}`: placement is per-task or pack")),
+        }
+    }
+}
+
 /// `spec.omega`: shared-state schedulers with optimistic transactions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OmegaConfig {
@@ -185,6 +208,7 @@ pub struct OmegaConfig {
     pub all_or_nothing: bool,
     pub assignment: Assignment,
     pub retry: Retry,
+    pub placement: Placement,
 }
 
 impl Default for OmegaConfig {
@@ -201,6 +225,7 @@ impl Default for OmegaConfig {
             all_or_nothing: false,
             assignment: Assignment::Hash,
             retry: Retry::default(),
+            placement: Placement::PerTask,
         }
     }
 }
@@ -214,6 +239,7 @@ pub struct MonolithicConfig {
     pub batch: DecisionTime,
     pub service: DecisionTime,
     pub retry: Retry,
+    pub placement: Placement,
 }
 
 impl Default for MonolithicConfig {
@@ -223,6 +249,7 @@ impl Default for MonolithicConfig {
             batch: DecisionTime::PAPER,
             service: DecisionTime::PAPER,
             retry: Retry::default(),
+            placement: Placement::PerTask,
         }
     }
 }
@@ -249,6 +276,18 @@ pub enum OfferGranularity {
     WholeCell,
 }
 
+/// When the Mesos allocator runs a round of offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocationRounds {
+    /// The original simulator's (`MesosSimulation.scala`, `schedBuildAndSendOffer`): a request
+    /// for offers, a framework's answer or the end of a task it launched schedules a round one
+    /// offer interval later, unless one is scheduled already.
+    AfterTrigger,
+    /// A round at once when the allocator has been idle for an interval, else an interval
+    /// after the last (at most one round per interval, as Mesos's batch allocation).
+    RateLimited,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrameworkSpec {
     pub scheduler: SchedulerSpec,
@@ -271,6 +310,32 @@ pub struct MesosConfig {
     pub refuse: SimDuration,
     pub granularity: OfferGranularity,
     pub retry: Retry,
+    pub placement: Placement,
+    /// When rounds run; `None`: the offers' model decides (whole-cell: after a trigger, as the
+    /// original; per-node: rate-limited).
+    pub rounds: Option<AllocationRounds>,
+    /// The allocator's decision time: an offer reaches its framework this long after the round
+    /// that made it (its resources are locked from the round on). `None`: whole-cell offers
+    /// take the original's 1 ms, per-node ones none.
+    pub allocator_decision: Option<SimDuration>,
+}
+
+impl MesosConfig {
+    /// When rounds run, the model's default unless set.
+    pub fn rounds(&self) -> AllocationRounds {
+        self.rounds.unwrap_or(match self.granularity {
+            OfferGranularity::WholeCell => AllocationRounds::AfterTrigger,
+            OfferGranularity::PerNode => AllocationRounds::RateLimited,
+        })
+    }
+
+    /// The allocator's decision time, the model's default unless set.
+    pub fn allocator_decision(&self) -> SimDuration {
+        self.allocator_decision.unwrap_or(match self.granularity {
+            OfferGranularity::WholeCell => SimDuration::from_millis(1),
+            OfferGranularity::PerNode => SimDuration::ZERO,
+        })
+    }
 }
 
 impl Default for MesosConfig {
@@ -293,6 +358,9 @@ impl Default for MesosConfig {
             refuse: SimDuration::from_secs(5),
             granularity: OfferGranularity::PerNode,
             retry: Retry::default(),
+            placement: Placement::PerTask,
+            rounds: None,
+            allocator_decision: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use podlab_cluster::config::{DecisionTime, Retry, SchedulerSpec, WorkloadClass};
+use podlab_cluster::config::{DecisionTime, Placement, Retry, SchedulerSpec, WorkloadClass};
 use podlab_cluster::rng::below;
 use podlab_cluster::{JobRef, NodeId, Pod, PodId, Resources};
 use rand_chacha::ChaCha8Rng;
@@ -19,7 +19,10 @@ pub struct Job {
     pub unplaced: Vec<PodId>,
     pub class: WorkloadClass,
     pub attempts: u32,
+    /// Attempts made while none of the job's tasks had been placed yet.
     pub fruitless: u32,
+    /// Whether any attempt placed a task.
+    pub placed_any: bool,
     /// Whether the job sits in the queue (or in a retry wait) now.
     pub queued: bool,
 }
@@ -50,6 +53,7 @@ impl JobTable {
             class,
             attempts: 0,
             fruitless: 0,
+            placed_any: false,
             queued: false,
         });
         entry.unplaced.push(pod);
@@ -59,12 +63,17 @@ impl JobTable {
         }
     }
 
-    /// Records an attempt's result and says what comes next (the paper's rule: retry 1 s later
-    /// while tasks are left, abandon after too many attempts or too many fruitless ones).
+    /// Records an attempt's result and says what comes next, the original simulator's rule
+    /// (`OmegaSimulation.scala` ~lines 262–266, `MonolithicSimulation.scala` ~176–180,
+    /// `MesosSimulation.scala` ~250–254): retry 1 s later while tasks are left; abandon after
+    /// more than `max_attempts` attempts, or more than `max_fruitless_attempts` while none of
+    /// its tasks has been placed (`unscheduledTasks == numTasks`): a job that placed some
+    /// tasks goes on to the attempt limit.
     pub fn after_attempt(&mut self, job: JobRef, placed: u32, retry: &Retry) -> AfterAttempt {
         let Some(j) = self.jobs.get_mut(&job) else { return AfterAttempt::Done };
         j.attempts += 1;
-        if placed == 0 {
+        j.placed_any |= placed > 0;
+        if !j.placed_any {
             j.fruitless += 1;
         }
         if j.unplaced.is_empty() {
@@ -206,9 +215,10 @@ pub fn owns(
     })
 }
 
-/// Randomised first fit, the same for every architecture of the paper: visit nodes in random
-/// order; on each, place as many of the tasks as fit (several may share a node), in task order;
-/// stop when every task is placed or no node is left. `order` is scratch space holding node
+/// Randomised first fit by packing (`Placement::Pack`, podlab's own rule; the original's is
+/// [`random_first_fit_per_task`]): visit nodes in random order; on each, place as many of the
+/// tasks as fit (several may share a node), in task order; stop when every task is placed or
+/// no node is left. `order` is scratch space holding node
 /// indices; its shuffle is drawn lazily, so a job placed on its first nodes costs only those
 /// draws.
 ///
@@ -255,6 +265,80 @@ pub fn random_first_fit(
         });
     }
     placed
+}
+
+/// Randomised first fit as the Omega paper's simulator computes it
+/// (`CoreClusterSimulation.scala`, `Scheduler.scheduleJob`, lines ~485–549), the same for
+/// every architecture: for each task, draw a machine uniformly from a candidate pool; if the
+/// task fits there it is placed and the machine **stays** in the pool (the next task draws
+/// afresh, and may land on it again); if not, the machine leaves the pool. A task is left
+/// unplaced when the pool is empty. So a job's tasks spread over about as many machines as it
+/// has tasks, where packing (`Placement::Pack`) fills each machine it visits.
+///
+/// The original's jobs are of identical tasks. A PodGroup's pods may differ: tasks are taken
+/// shape by shape (in order of each shape's first task), each shape with a full pool, since a
+/// machine too small for one shape may suit another. A node without room (`None`: closed or
+/// unknown) is drawn and dropped like a full one. `pool` is scratch space holding node
+/// indices (its order carries over between calls, as the original's cached pool does; every
+/// draw is uniform over the machines left whatever their order).
+pub fn random_first_fit_per_task(
+    tasks: &[(PodId, &Resources)],
+    free: &mut [Option<Room>],
+    pool: &mut Vec<u32>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(PodId, NodeId)> {
+    if pool.len() != free.len() {
+        *pool = (0..free.len() as u32).collect();
+    }
+    let mut placed = Vec::with_capacity(tasks.len());
+    let mut done = vec![false; tasks.len()];
+    for first in 0..tasks.len() {
+        if done[first] {
+            continue;
+        }
+        let shape = tasks[first].1;
+        // The original: `remainingCandidates = numMachines` at every call.
+        let mut candidates = pool.len();
+        for t in first..tasks.len() {
+            let (pod, requests) = tasks[t];
+            if done[t] || requests != shape {
+                continue;
+            }
+            done[t] = true;
+            while candidates > 0 {
+                let k = below(rng, candidates as u64) as usize;
+                let node = pool[k] as usize;
+                match free[node].as_mut() {
+                    Some(room) if room.slots > 0 && requests.fits_in(&room.resources) => {
+                        room.resources.sub(requests);
+                        room.slots -= 1;
+                        placed.push((pod, NodeId(node as u32)));
+                        break;
+                    }
+                    _ => {
+                        // Swapped past the end of the candidates: not drawn again this shape.
+                        pool.swap(k, candidates - 1);
+                        candidates -= 1;
+                    }
+                }
+            }
+        }
+    }
+    placed
+}
+
+/// The randomised first fit a placement rule names.
+pub fn place(
+    placement: Placement,
+    tasks: &[(PodId, &Resources)],
+    free: &mut [Option<Room>],
+    scratch: &mut Vec<u32>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(PodId, NodeId)> {
+    match placement {
+        Placement::PerTask => random_first_fit_per_task(tasks, free, scratch, rng),
+        Placement::Pack => random_first_fit(tasks, free, scratch, rng),
+    }
 }
 
 /// The decision time of an attempt at `job`.
@@ -331,6 +415,104 @@ mod tests {
         let placed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);
         let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
         assert_eq!(pods, [PodId(1), PodId(2)]);
+    }
+
+    /// The original's per-task draw on a two-machine cell with room for two tasks each, where
+    /// packing and drawing differ: packing puts a two-task job on one machine always; the
+    /// original draws a machine for each task (`candidatePool(nextInt(remaining))`), so the
+    /// tasks land on the machines the draws name — on two machines about half the time.
+    #[test]
+    fn per_task_draw_is_the_originals() {
+        let task = Resources::new(1000, 1 << 30);
+        let tasks: Vec<(PodId, &Resources)> = (0..2).map(|i| (PodId(i), &task)).collect();
+        let room = Room::new(Resources::new(2000, 8 << 30), 110);
+        let (mut split_drawn, mut split_packed) = (0, 0);
+        for seed in 0..200 {
+            let mut rng = podlab_cluster::rng::stream(seed, "t");
+            let mut replay = rng.clone();
+            let mut free = vec![Some(room.clone()), Some(room.clone())];
+            let placed = random_first_fit_per_task(&tasks, &mut free, &mut Vec::new(), &mut rng);
+            // Both fit wherever drawn: each task goes to the machine its one draw names.
+            let expected: Vec<(PodId, NodeId)> =
+                (0..2).map(|i| (PodId(i), NodeId(below(&mut replay, 2) as u32))).collect();
+            assert_eq!(placed, expected, "seed {seed}");
+            split_drawn += usize::from(placed[0].1 != placed[1].1);
+            let mut free = vec![Some(room.clone()), Some(room.clone())];
+            let packed = random_first_fit(&tasks, &mut free, &mut Vec::new(), &mut rng);
+            split_packed += usize::from(packed[0].1 != packed[1].1);
+        }
+        assert_eq!(split_packed, 0);
+        assert!((70..130).contains(&split_drawn), "{split_drawn} of 200 split");
+    }
+
+    /// A drawn machine without room leaves the pool (swapped past the candidates' end, as the
+    /// original does) and is never drawn again for that job; one that takes a task stays; a
+    /// task is left unplaced once the pool is empty.
+    #[test]
+    fn per_task_draw_drops_full_machines() {
+        let task = Resources::new(1000, 1 << 30);
+        let tasks: Vec<(PodId, &Resources)> = (0..4).map(|i| (PodId(i), &task)).collect();
+        let one = Room::new(Resources::new(1000, 8 << 30), 110);
+        let full = Room::new(Resources::new(500, 8 << 30), 110);
+        for seed in 0..50 {
+            let mut rng = podlab_cluster::rng::stream(seed, "t");
+            let mut replay = rng.clone();
+            // Machine 0 takes one task, machine 1 none, machine 2 is closed (no room known).
+            let mut free = vec![Some(one.clone()), Some(full.clone()), None];
+            let placed = random_first_fit_per_task(&tasks, &mut free, &mut Vec::new(), &mut rng);
+            assert_eq!(placed, [(PodId(0), NodeId(0))], "seed {seed}");
+            // The draws: until machine 0 is drawn, every other machine drawn leaves the pool;
+            // after it, machine 0 too. Replayed by hand on the original's pool.
+            let mut pool = vec![0u32, 1, 2];
+            let mut remaining = 3;
+            let mut room = [1, 0, 0];
+            let mut placed_by_hand = Vec::new();
+            for t in 0..4u32 {
+                while remaining > 0 {
+                    let k = below(&mut replay, remaining as u64) as usize;
+                    let m = pool[k] as usize;
+                    if room[m] > 0 {
+                        room[m] -= 1;
+                        placed_by_hand.push((PodId(t), NodeId(m as u32)));
+                        break;
+                    }
+                    pool.swap(k, remaining - 1);
+                    remaining -= 1;
+                }
+            }
+            assert_eq!(placed, placed_by_hand, "seed {seed}");
+        }
+    }
+
+    /// A group of unequal pods: each shape draws from a full pool, so a machine too small for
+    /// the big pods still takes the small ones.
+    #[test]
+    fn per_task_draw_takes_shapes_in_turn() {
+        let (big, small) = (Resources::new(4000, 1 << 30), Resources::new(500, 1 << 20));
+        let tasks: Vec<(PodId, &Resources)> = vec![(PodId(0), &big), (PodId(1), &small), (PodId(2), &small)];
+        let room = Room::new(Resources::new(2000, 8 << 30), 110);
+        let mut free = vec![Some(room.clone()), Some(room)];
+        let mut rng = podlab_cluster::rng::stream(3, "t");
+        let placed = random_first_fit_per_task(&tasks, &mut free, &mut Vec::new(), &mut rng);
+        let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
+        assert_eq!(pods, [PodId(1), PodId(2)]);
+    }
+
+    /// A job that placed some of its tasks goes on to the attempt limit; one that never placed
+    /// any is abandoned after `max_fruitless_attempts` (the original's rule).
+    #[test]
+    fn abandonment_is_the_originals() {
+        let mut t = JobTable::default();
+        let job = JobRef::Group(podlab_cluster::GroupId(0));
+        t.add_task(job, PodId(0), WorkloadClass::Batch);
+        t.add_task(job, PodId(1), WorkloadClass::Batch);
+        let retry = Retry { max_fruitless_attempts: 2, max_attempts: 5, ..Retry::default() };
+        t.placed(job, &[PodId(0)]);
+        assert_eq!(t.after_attempt(job, 1, &retry), AfterAttempt::Retry);
+        for _ in 0..4 {
+            assert_eq!(t.after_attempt(job, 0, &retry), AfterAttempt::Retry);
+        }
+        assert_eq!(t.after_attempt(job, 0, &retry), AfterAttempt::Abandon);
     }
 
     /// The retry rule: retry while tasks are left, abandon after too many fruitless attempts.

@@ -41,7 +41,7 @@ pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller
             // One scheduler takes every job.
             let all = SchedulerSpec { name: "monolithic".into(), count: 1, workload: None, decision: m.batch };
             let router = Router::new(&[all], false);
-            Box::new(JobScheduler::new("monolithic".into(), 0, router, mode, m.retry))
+            Box::new(JobScheduler::new("monolithic".into(), 0, router, mode, m.retry).with_placement(m.placement))
         }
         "omega" => {
             let o = &scenario.config.omega;
@@ -50,7 +50,8 @@ pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller
             let decisions = o.schedulers.iter().flat_map(|s| std::iter::repeat_n(s.decision, s.count as usize));
             for (me, ((name, _, _), decision)) in router.instances.iter().zip(decisions).enumerate() {
                 let mode = Mode::Omega { decision, detection: o.detection, all_or_nothing: o.all_or_nothing };
-                all.push(Box::new(JobScheduler::new(format!("omega-{name}"), me, router.clone(), mode, o.retry)));
+                let scheduler = JobScheduler::new(format!("omega-{name}"), me, router.clone(), mode, o.retry);
+                all.push(Box::new(scheduler.with_placement(o.placement)));
             }
             return Some(all);
         }

@@ -1,25 +1,27 @@
 //! Mesos: two-level scheduling by resource offers. The master's allocator offers free
 //! resources to the framework furthest below its Dominant Resource Fairness share; offered
 //! resources are locked until the framework answers. Frameworks either behave as in the Omega
-//! paper — walk their queue against the offer, spending each job's decision time, and answer
-//! after the sum — or hoard for co-scheduling: keep offers until a whole group fits, then
-//! launch it at once.
+//! paper's simulator (`MesosSimulation.scala`) — walk their queue against an offer the moment
+//! it arrives, until the offer is used up, and answer after the summed decision times — or
+//! hoard for co-scheduling: keep offers until a whole group fits, then launch it at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use podlab_cluster::config::{FrameworkBehaviour, MesosConfig, OfferGranularity, Retry};
+use podlab_cluster::config::{AllocationRounds, FrameworkBehaviour, MesosConfig, OfferGranularity, Placement, Retry};
 use podlab_cluster::rng::below;
 use podlab_cluster::{
     Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, PodId, Refused, Resources,
     SimDuration, SimTime,
 };
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
+use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, place};
 
-/// Timer tokens of the master.
+/// Timer tokens of the master: a round, or a kind in the top byte and an offer's id below.
 const ALLOCATE: u64 = 1;
 const OFFER_TIMEOUT: u64 = 2 << 56;
+const OFFER_SEND: u64 = 4 << 56;
+const KIND: u64 = 0xff << 56;
 
 struct FrameworkBooks {
     id: ControllerId,
@@ -52,7 +54,10 @@ pub struct Master {
     /// Nodes that take no new work now (tainted NotReady, cordoned): never offered.
     closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
+    /// Offers made and locked, not yet delivered (the allocator's decision time).
+    unsent: BTreeMap<u64, (ControllerId, Arc<[(NodeId, Resources)]>)>,
     next_offer: u64,
+    rounds: AllocationRounds,
     round_armed: bool,
     last_round: Option<SimTime>,
     /// The last round offered nothing: the next waits for a change (resources freed or
@@ -64,6 +69,7 @@ pub struct Master {
 impl Master {
     /// `frameworks` are the controller ids of the frameworks, in the order of the config.
     pub fn new(config: MesosConfig, frameworks: Vec<ControllerId>) -> Master {
+        let rounds = config.rounds();
         Master {
             config,
             frameworks: frameworks
@@ -84,7 +90,9 @@ impl Master {
             launched: Default::default(),
             closed: Default::default(),
             offers: BTreeMap::new(),
+            unsent: BTreeMap::new(),
             next_offer: 0,
+            rounds,
             round_armed: false,
             last_round: None,
             stalled: false,
@@ -92,11 +100,17 @@ impl Master {
     }
 
     /// A framework's dominant share: the largest of its CPU and memory shares of the cell,
-    /// counting what it runs and what it is offered.
+    /// counting what it runs and (per-node offers, as Mesos) what it is offered. Whole-cell
+    /// offers count what it runs only, as the original's `drfSortSchedulers` does
+    /// (`MesosSimulation.scala` ~lines 580–600: `occupiedCpus`, not `lockedCpus`).
     fn dominant_share(&self, f: &FrameworkBooks) -> (u128, u128) {
         let share = |used: u64, total: u64| if total == 0 { 0 } else { (u128::from(used) << 32) / u128::from(total) };
-        let cpu = share(f.allocated.cpu_milli + f.offered.cpu_milli, self.total.cpu_milli);
-        let mem = share(f.allocated.memory_bytes + f.offered.memory_bytes, self.total.memory_bytes);
+        let offered = match self.config.granularity {
+            OfferGranularity::PerNode => f.offered.clone(),
+            OfferGranularity::WholeCell => Resources::default(),
+        };
+        let cpu = share(f.allocated.cpu_milli + offered.cpu_milli, self.total.cpu_milli);
+        let mem = share(f.allocated.memory_bytes + offered.memory_bytes, self.total.memory_bytes);
         (cpu.max(mem), cpu.min(mem))
     }
 
@@ -113,14 +127,32 @@ impl Master {
         (r.cpu_milli > 0 && r.memory_bytes > 0).then_some(r)
     }
 
+    /// Rate-limited rounds: one as soon as a framework wants offers and the last round is an
+    /// interval old.
     fn arm(&mut self, ctx: &mut Context<'_>) {
-        if self.round_armed || self.stalled || !self.frameworks.iter().any(|f| f.wanting) {
+        if self.rounds != AllocationRounds::RateLimited
+            || self.round_armed
+            || self.stalled
+            || !self.frameworks.iter().any(|f| f.wanting)
+        {
             return;
         }
         // Offers are batched: at most one allocation round per interval.
         let at = self.last_round.map_or(ctx.now(), |t| (t + self.config.offer_interval).max(ctx.now()));
         self.round_armed = true;
         ctx.act(Action::SetTimer { at, token: ALLOCATE });
+    }
+
+    /// Rounds after a trigger, as the original's `schedBuildAndSendOffer` (`MesosSimulation.scala`
+    /// ~lines 406–418): a round one offer interval from now, unless one is due already. Called
+    /// on a request for offers (~390), a framework's answer (~571) and the end of a task a
+    /// framework launched (~567).
+    fn trigger(&mut self, ctx: &mut Context<'_>) {
+        if self.rounds != AllocationRounds::AfterTrigger || self.round_armed {
+            return;
+        }
+        self.round_armed = true;
+        ctx.act(Action::SetTimer { at: ctx.now() + self.config.offer_interval, token: ALLOCATE });
     }
 
     /// One allocation round: each free node goes to the wanting framework with the lowest
@@ -165,6 +197,7 @@ impl Master {
             bundles.entry(f).or_default().push((node_id, room));
         }
         let offered_any = !bundles.is_empty();
+        let delay = self.config.allocator_decision();
         for (f, nodes) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
@@ -174,7 +207,15 @@ impl Master {
             }
             let framework = self.frameworks[f].id;
             ctx.act(Action::Note(Note::Offered { offer, framework, resources }));
-            ctx.act(Action::Send { to: framework, message: Message::Offer { offer, nodes: Arc::from(nodes.clone()) } });
+            let shared: Arc<[(NodeId, Resources)]> = Arc::from(nodes.clone());
+            if delay == SimDuration::ZERO {
+                ctx.act(Action::Send { to: framework, message: Message::Offer { offer, nodes: shared } });
+            } else {
+                // Locked now, delivered when the allocator is done deciding (the original's
+                // `afterDelay(thinkTime)`, `MesosSimulation.scala` ~lines 505–516).
+                self.unsent.insert(offer, (framework, shared));
+                ctx.act(Action::SetTimer { at: now + delay, token: OFFER_SEND | offer });
+            }
             if let Some(timeout) = self.config.offer_timeout {
                 ctx.act(Action::SetTimer { at: now + timeout, token: OFFER_TIMEOUT | offer });
             }
@@ -252,10 +293,22 @@ impl Controller for Master {
         // What can make a stalled allocator's next round offer something.
         if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused(_))
             || matches!(event, Event::Message { message, .. } if matches!(**message, Message::Answer { .. } | Message::Demand { .. }))
-            || matches!(event, Event::Timer { token } if token & OFFER_TIMEOUT != 0)
+            || matches!(event, Event::Timer { token } if token & KIND == OFFER_TIMEOUT)
         {
             self.stalled = false;
         }
+        // What schedules a round after a trigger: the original's three (a request for offers,
+        // an answer, the end of a task a framework launched), and podlab's events the original
+        // has not (a node joining or reopening, a refused binding, an offer timing out).
+        let triggers = match event {
+            Event::Message { message, .. } => {
+                matches!(**message, Message::Answer { .. } | Message::Demand { wanting: true })
+            }
+            Event::Ended { pod, .. } => self.owner_of_task.contains_key(pod),
+            Event::NodeAdded { .. } | Event::NodeUpdated { .. } | Event::BindRefused(_) => true,
+            Event::Timer { token } => token & KIND == OFFER_TIMEOUT,
+            _ => false,
+        };
         match event {
             Event::NodeAdded { node, spec } => {
                 if self.free.len() <= node.index() {
@@ -308,10 +361,19 @@ impl Controller for Master {
                 Message::Offer { .. } | Message::Rescind { .. } => {}
             },
             Event::Timer { token: ALLOCATE } => self.allocate(ctx),
-            Event::Timer { token } if token & OFFER_TIMEOUT != 0 => {
-                let offer = token & !OFFER_TIMEOUT;
-                if let Some(f) = self.close(offer, &[], SimDuration::ZERO, ctx.now(), ctx) {
+            Event::Timer { token } if token & KIND == OFFER_TIMEOUT => {
+                let offer = token & !KIND;
+                // Never delivered: nothing for the framework to withdraw.
+                let delivered = self.unsent.remove(&offer).is_none();
+                if let Some(f) = self.close(offer, &[], SimDuration::ZERO, ctx.now(), ctx)
+                    && delivered
+                {
                     ctx.act(Action::Send { to: self.frameworks[f].id, message: Message::Rescind { offer } });
+                }
+            }
+            Event::Timer { token } if token & KIND == OFFER_SEND => {
+                if let Some((to, nodes)) = self.unsent.remove(&(token & !KIND)) {
+                    ctx.act(Action::Send { to, message: Message::Offer { offer: token & !KIND, nodes } });
                 }
             }
             Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
@@ -324,14 +386,18 @@ impl Controller for Master {
             | Event::PodDeleted { .. }
             | Event::Synced => {}
         }
+        if triggers {
+            self.trigger(ctx);
+        }
         self.arm(ctx);
     }
 }
 
-/// Timer tokens of a framework.
+/// Timer tokens of a framework: small ones, or a kind in the top byte and an id below.
 const DECIDED: u64 = 1;
 const RETRY_DUE: u64 = 2;
 const HOARD_TIMEOUT: u64 = 3 << 56;
+const ANSWER_DUE: u64 = 4 << 56;
 
 /// An offer a framework holds: its nodes and what is left of them.
 struct HeldOffer {
@@ -339,16 +405,8 @@ struct HeldOffer {
     nodes: Vec<(NodeId, Resources)>,
 }
 
-/// The offer being worked through by a paper-style framework.
-struct Walk {
-    offer: HeldOffer,
-    /// Jobs still to consider, in queue order at the offer's arrival.
-    pending: std::collections::VecDeque<JobRef>,
-    /// The job whose decision time is running, with the tasks it placed.
-    current: Option<(JobRef, Vec<(PodId, NodeId)>)>,
-    free: Vec<Option<Room>>,
-    launches: Vec<(PodId, Part, NodeId, Resources)>,
-}
+/// Launches decided against an offer, answered when the decisions' time is over.
+type Launches = Vec<(PodId, Part, NodeId, Resources)>;
 
 pub struct Framework {
     name: String,
@@ -360,14 +418,17 @@ pub struct Framework {
     hoard_timeout: SimDuration,
     refuse: SimDuration,
     retry: Retry,
+    placement: Placement,
+    /// Whether every job entering the queue asks the master for offers (rounds after a
+    /// trigger), or only a change of demand is told (rate-limited rounds).
+    request_each_job: bool,
     pods: Pods,
     owned: BTreeMap<JobRef, bool>,
     jobs_seen: u64,
     table: JobTable,
     wanting: bool,
-    /// Paper behaviour: offers waiting their turn, and the one being walked.
-    inbox: std::collections::VecDeque<HeldOffer>,
-    walk: Option<Walk>,
+    /// Paper behaviour: the launches decided against each offer not yet answered.
+    answers: BTreeMap<u64, Launches>,
     /// Hoarding behaviour: the offers kept for the head group, since when, and its attempt.
     hoard: Vec<HeldOffer>,
     hoard_since: Option<SimTime>,
@@ -399,13 +460,14 @@ impl Framework {
             hoard_timeout: spec.hoard_timeout,
             refuse: config.refuse,
             retry: config.retry,
+            placement: config.placement,
+            request_each_job: config.rounds() == AllocationRounds::AfterTrigger,
             pods: Pods::default(),
             owned: BTreeMap::new(),
             jobs_seen: 0,
             table: JobTable::default(),
             wanting: false,
-            inbox: Default::default(),
-            walk: None,
+            answers: BTreeMap::new(),
             hoard: Vec::new(),
             hoard_since: None,
             hoard_generation: 0,
@@ -449,57 +511,88 @@ impl Framework {
         }
     }
 
-    // --- The paper's framework: walk the queue against one offer at a time.
-
-    fn start_walk(&mut self, ctx: &mut Context<'_>) {
-        if self.walk.is_some() {
-            return;
+    /// A job entered the queue: with rounds after a trigger, every such job asks the master
+    /// for offers, as the original's `addJob` calls `requestOffer` (`MesosSimulation.scala`
+    /// ~line 345), which schedules a round unless one is due.
+    fn request(&mut self, ctx: &mut Context<'_>) {
+        if self.request_each_job {
+            self.wanting = true;
+            ctx.act(Action::Send { to: self.master, message: Message::Demand { wanting: true } });
         }
-        let Some(offer) = self.inbox.pop_front() else { return };
-        let free = self.room_of(&[&offer]);
-        let pending = std::mem::take(&mut self.table.queue);
-        for job in &pending {
-            if let Some(j) = self.table.jobs.get_mut(job) {
-                j.queued = false;
-            }
-        }
-        self.walk = Some(Walk { offer, pending, current: None, free, launches: Vec::new() });
-        self.next_job(ctx);
     }
 
-    /// Decides the next job of the walk against what is left of the offer, or answers.
-    fn next_job(&mut self, ctx: &mut Context<'_>) {
-        let Some(walk) = self.walk.as_mut() else { return };
-        let Some(job) = walk.pending.pop_front() else {
-            let walk = self.walk.take().expect("walking");
-            let refuse = self.refuse;
-            ctx.act(Action::Send {
-                to: self.master,
-                message: Message::Answer { offer: walk.offer.offer, launches: walk.launches, refuse },
-            });
-            self.start_walk(ctx);
-            return;
-        };
-        let Some(j) = self.table.jobs.get(&job) else { return self.next_job(ctx) };
-        let tasks = j.unplaced.clone();
-        let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
-        let with_requests: Vec<(PodId, &Resources)> =
-            tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
-        let busy = self.decision.for_tasks(tasks.len() as u32);
-        ctx.act(Action::Note(Note::Attempt { job, tasks: tasks.len() as u32, busy }));
-        let placed = random_first_fit(&with_requests, &mut walk.free, &mut self.order, ctx.rng());
-        walk.current = Some((job, placed));
-        ctx.act(Action::SetTimer { at: ctx.now() + busy, token: DECIDED });
+    // --- The paper's framework: the original's `handleNextResourceOffer`.
+
+    /// Walks the queue against an offer the moment it arrives, as the original does
+    /// (`MesosSimulation.scala` ~lines 180–300): job after job, each attempt stamped now (its
+    /// wait ends at the offer's receipt, ~194–195) and placed by randomised first fit on what
+    /// is left of the offer; the walk stops when the offer has no CPU or memory left or the
+    /// queue is empty (~191–193). A job with tasks left is retried 1 s from now. The answer
+    /// goes to the master after the sum of the walked jobs' decision times (~305–312); the
+    /// framework takes its next offer at once, whatever answers are outstanding (~320–321).
+    fn walk(&mut self, offer: HeldOffer, ctx: &mut Context<'_>) {
+        let mut free = self.room_of(&[&offer]);
+        let mut left = Resources::default();
+        for (_, r) in &offer.nodes {
+            left.add(r);
+        }
+        let mut launches: Launches = Vec::new();
+        let mut thinking = SimDuration::ZERO;
+        while left.cpu_milli > 0 && left.memory_bytes > 0 {
+            let Some(job) = self.table.queue.pop_front() else { break };
+            let Some(j) = self.table.jobs.get_mut(&job) else { continue };
+            j.queued = false;
+            if j.unplaced.is_empty() {
+                // Its tasks were deleted or bound elsewhere meanwhile.
+                self.table.jobs.remove(&job);
+                continue;
+            }
+            let tasks = j.unplaced.clone();
+            let busy = self.decision.for_tasks(tasks.len() as u32);
+            thinking = thinking + busy;
+            ctx.act(Action::Note(Note::Attempt { job, tasks: tasks.len() as u32, busy }));
+            let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
+            let with_requests: Vec<(PodId, &Resources)> =
+                tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+            // The original's short path (~206–207): no first fit unless one task fits in the
+            // sum of what the offer has left. (It compares the memory left with the CPU a task
+            // asks for, a defect; podlab compares memory with memory.)
+            let placed = if with_requests.iter().any(|(_, r)| r.fits_in(&left)) {
+                place(self.placement, &with_requests, &mut free, &mut self.order, ctx.rng())
+            } else {
+                Vec::new()
+            };
+            for &(pod, node) in &placed {
+                let requests = self.pods.get(pod).requests.clone();
+                left.sub(&requests);
+                launches.push((pod, Part::Whole, node, requests));
+            }
+            let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
+            self.after(job, &pods, ctx);
+        }
+        self.answers.insert(offer.offer, launches);
+        ctx.act(Action::SetTimer { at: ctx.now() + thinking, token: ANSWER_DUE | offer.offer });
+    }
+
+    /// The walk's decision time is over: the offer is answered with its launches.
+    fn answer_due(&mut self, offer: u64, ctx: &mut Context<'_>) {
+        let Some(launches) = self.answers.remove(&offer) else { return };
+        ctx.act(Action::Send { to: self.master, message: Message::Answer { offer, launches, refuse: self.refuse } });
+    }
+
+    /// An offer withdrawn before its answer: the launches decided on it will not happen, so
+    /// their tasks are unplaced again.
+    fn rescinded(&mut self, offer: u64) {
+        let Some(launches) = self.answers.remove(&offer) else { return };
+        for (pod, ..) in launches {
+            let spec = self.pods.get(pod).clone();
+            let job = spec.group().map_or(JobRef::Pod(pod), JobRef::Group);
+            self.table.add_task(job, pod, spec.workload);
+        }
     }
 
     fn job_decided(&mut self, ctx: &mut Context<'_>) {
-        let Some(walk) = self.walk.as_mut() else { return self.hoard_decided(ctx) };
-        let Some((job, placed)) = walk.current.take() else { return };
-        let launches = placed.iter().map(|&(p, n)| (p, Part::Whole, n, self.pods.get(p).requests.clone()));
-        walk.launches.extend(launches);
-        let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
-        self.after(job, &pods, ctx);
-        self.next_job(ctx);
+        self.hoard_decided(ctx);
     }
 
     // --- The hoarding framework: keep offers until the head group fits whole.
@@ -550,7 +643,7 @@ impl Framework {
         let with_requests: Vec<(PodId, &Resources)> =
             tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
         let mut free = self.room_of(&self.hoard.iter().collect::<Vec<_>>());
-        let placed = random_first_fit(&with_requests, &mut free, &mut self.order, ctx.rng());
+        let placed = place(self.placement, &with_requests, &mut free, &mut self.order, ctx.rng());
         let mut needs = Resources::default();
         for (_, r) in &with_requests {
             needs.add(r);
@@ -641,7 +734,11 @@ impl Controller for Framework {
                 if spec.node_name().is_none() {
                     let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
+                        let queued = self.table.queue.len();
                         self.table.add_task(job, *pod, spec.workload);
+                        if self.table.queue.len() > queued {
+                            self.request(ctx);
+                        }
                     }
                 }
             }
@@ -656,15 +753,12 @@ impl Controller for Framework {
                 Message::Offer { offer, nodes } => {
                     let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };
                     match self.behaviour {
-                        FrameworkBehaviour::Paper => {
-                            self.inbox.push_back(held);
-                            self.start_walk(ctx);
-                        }
+                        FrameworkBehaviour::Paper => self.walk(held, ctx),
                         FrameworkBehaviour::Hoarding => self.hoard_offer(held, ctx),
                     }
                 }
                 Message::Rescind { offer } => {
-                    self.inbox.retain(|o| o.offer != *offer);
+                    self.rescinded(*offer);
                     self.hoard.retain(|o| o.offer != *offer);
                     if self.hoard.is_empty() {
                         self.hoard_since = None;
@@ -682,9 +776,14 @@ impl Controller for Framework {
             }
             Event::Timer { token: DECIDED } => self.job_decided(ctx),
             Event::Timer { token: RETRY_DUE } => {
+                let queued = self.table.queue.len();
                 self.table.retry_due();
+                if self.table.queue.len() > queued {
+                    self.request(ctx);
+                }
                 self.hoard_dirty = true;
             }
+            Event::Timer { token } if token & (0xff << 56) == ANSWER_DUE => self.answer_due(token & !(0xff << 56), ctx),
             Event::Timer { token }
                 if token & HOARD_TIMEOUT == HOARD_TIMEOUT && (token & !HOARD_TIMEOUT) == self.hoard_generation =>
             {

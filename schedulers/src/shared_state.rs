@@ -6,13 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use podlab_cluster::config::{DecisionTime, Retry, WorkloadClass};
+use podlab_cluster::config::{DecisionTime, Placement, Retry, WorkloadClass};
 use podlab_cluster::{
     Action, BindRefusal, Claim, ConflictDetection, Context, Controller, Event, JobRef, NodeId, Note, Part, PodId,
     Refused,
 };
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, random_first_fit};
+use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router};
 
 /// Timer tokens.
 const ATTEMPT_OVER: u64 = 1;
@@ -44,6 +44,7 @@ pub struct JobScheduler {
     router: Router,
     mode: Mode,
     retry: Retry,
+    placement: Placement,
     /// Free room per node, as the cache knows it.
     free: Vec<Option<Room>>,
     /// Per node: claims applied so far (the paper's sequence number), from watch events.
@@ -73,6 +74,7 @@ impl JobScheduler {
             router,
             mode,
             retry,
+            placement: Placement::PerTask,
             free: Vec::new(),
             seq: Vec::new(),
             pods: Pods::default(),
@@ -87,6 +89,12 @@ impl JobScheduler {
             start_armed: false,
             order: Vec::new(),
         }
+    }
+
+    /// How its randomised first fit picks machines (the original's per-task draw unless set).
+    pub fn with_placement(mut self, placement: Placement) -> JobScheduler {
+        self.placement = placement;
+        self
     }
 
     fn decision_time(&self, class: WorkloadClass) -> DecisionTime {
@@ -128,7 +136,7 @@ impl JobScheduler {
         // Closed nodes sit out this fit.
         let set_aside: Vec<(NodeId, Option<Room>)> =
             self.closed.iter().map(|n| (*n, self.free[n.index()].take())).collect();
-        let placed = random_first_fit(&tasks, &mut self.free, &mut self.order, ctx.rng());
+        let placed = crate::jobs::place(self.placement, &tasks, &mut self.free, &mut self.order, ctx.rng());
         for (n, room) in set_aside {
             self.free[n.index()] = room;
         }

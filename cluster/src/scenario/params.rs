@@ -20,6 +20,9 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("mesos.<framework>.tJob | .tTask", "duration: one framework's decision time"),
     ("mesos.<framework>.hoardTimeout", "duration"),
     ("mesos.offers", "per-node | whole-cell"),
+    ("mesos.rounds", "after-trigger | rate-limited: when the allocator runs a round of offers"),
+    ("mesos.allocatorDecision", "duration: how long after its round an offer reaches its framework"),
+    ("omega.placement | monolithic.placement | mesos.placement", "per-task | pack: the randomised first fit's rule"),
     ("monolithic.batch.tJob | .tTask, monolithic.service.tJob | .tTask", "duration"),
     ("monolithic.multiPath", "true | false"),
     ("workload.rateMultiplier", "number > 0: multiplies every generator's arrival rate"),
@@ -102,6 +105,22 @@ pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String
                 set_decision(&mut s.decision, field, value)?;
             }
         }
+        ["omega" | "monolithic" | "mesos", "placement"] => {
+            let placement = crate::config::Placement::parse(value)?;
+            match parts[0] {
+                "omega" => c.omega.placement = placement,
+                "monolithic" => c.monolithic.placement = placement,
+                _ => c.mesos.placement = placement,
+            }
+        }
+        ["mesos", "rounds"] => {
+            c.mesos.rounds = Some(match value {
+                "after-trigger" => crate::config::AllocationRounds::AfterTrigger,
+                "rate-limited" => crate::config::AllocationRounds::RateLimited,
+                _ => return Err(format!("`{value}`: rounds are after-trigger or rate-limited")),
+            })
+        }
+        ["mesos", "allocatorDecision"] => c.mesos.allocator_decision = Some(duration(value)?),
         ["mesos", "offers"] => {
             c.mesos.granularity = match value {
                 "per-node" => crate::config::OfferGranularity::PerNode,

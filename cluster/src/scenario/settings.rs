@@ -14,8 +14,8 @@ use super::simulation::{
 use super::trace::{self, PrefillJob, TimeUnit};
 use super::workload::{Distribution, Generator, Prefill, Workload};
 use crate::config::{
-    Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, PolicyConfig, Retry, SchedulerSpec,
-    ScoringStrategy, WorkloadClass,
+    AllocationRounds, Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, Placement,
+    PolicyConfig, Retry, SchedulerSpec, ScoringStrategy, WorkloadClass,
 };
 use crate::event::ConflictDetection;
 use crate::quantity::parse_quantity;
@@ -225,7 +225,31 @@ pub fn policy_config(doc: &SimDoc<'_>) -> Result<PolicyConfig, LoadError> {
         )?;
     }
     c.mesos.retry = retry(doc, &ms.retry)?;
+    paper_model_options(doc, &mut c)?;
     Ok(c)
+}
+
+/// The Omega paper's models' options: the first fit's rule, and the Mesos allocator's rounds
+/// and decision time.
+fn paper_model_options(doc: &SimDoc<'_>, c: &mut PolicyConfig) -> Result<(), LoadError> {
+    let spec = &doc.parsed.value.spec;
+    let rules = [("per-task", Placement::PerTask), ("pack", Placement::Pack)];
+    for (field, placement) in [
+        (&spec.omega.placement, &mut c.omega.placement),
+        (&spec.monolithic.placement, &mut c.monolithic.placement),
+        (&spec.mesos.placement, &mut c.mesos.placement),
+    ] {
+        if let Some(p) = field {
+            *placement = one_of(doc, p, "placement", &rules)?;
+        }
+    }
+    if let Some(r) = &spec.mesos.rounds {
+        let rounds =
+            [("after-trigger", AllocationRounds::AfterTrigger), ("rate-limited", AllocationRounds::RateLimited)];
+        c.mesos.rounds = Some(one_of(doc, r, "allocation rounds", &rounds)?);
+    }
+    c.mesos.allocator_decision = spec.mesos.allocator_decision.as_ref().map(|t| doc.duration(t)).transpose()?;
+    Ok(())
 }
 
 /// What a distribution's values are: durations (ns) or counts.

@@ -161,6 +161,8 @@ pub struct OmegaManifest {
     pub assignment: Option<Spanned<String>>,
     #[serde(default)]
     pub retry: RetryManifest,
+    /// `per-task` (the original simulator's first fit) or `pack`.
+    pub placement: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +176,8 @@ pub struct MonolithicManifest {
     pub service: DecisionManifest,
     #[serde(default)]
     pub retry: RetryManifest,
+    /// `per-task` (the original simulator's first fit) or `pack`.
+    pub placement: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -188,6 +192,12 @@ pub struct MesosManifest {
     pub offers: Option<Spanned<String>>,
     #[serde(default)]
     pub retry: RetryManifest,
+    /// `per-task` (the original simulator's first fit) or `pack`.
+    pub placement: Option<Spanned<String>>,
+    /// `after-trigger` (the original's rounds) or `rate-limited`.
+    pub rounds: Option<Spanned<String>>,
+    /// The allocator's decision time before an offer is delivered.
+    pub allocator_decision: Option<Spanned<String>>,
 }
 
 /// A value drawn from a distribution: `{distribution: exponential, mean: 10s}`,
