@@ -9,6 +9,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 use serde::Serialize;
 
+use podlab_cluster::config::WorkloadClass;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimTime, Stamped};
 
@@ -28,6 +29,24 @@ pub struct JobMetrics {
     pub wait_to_first_attempt: Percentiles,
     /// From the job's arrival to the binding of its last task.
     pub wait_to_fully_scheduled: Percentiles,
+    /// The same counts and waits by workload class (`batch`, `service`): the paper reports
+    /// each workload's waits apart.
+    pub by_workload: BTreeMap<String, JobWaits>,
+    /// The same by the scheduler that first attempted the job (jobs never attempted are in
+    /// no scheduler's).
+    pub by_scheduler: BTreeMap<String, JobWaits>,
+}
+
+/// Jobs of one workload class or one scheduler: how many, and their waits (as
+/// [`JobMetrics`]'s).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct JobWaits {
+    pub total: u64,
+    pub fully_scheduled: u64,
+    pub abandoned: u64,
+    pub never_attempted: u64,
+    pub wait_to_first_attempt: Percentiles,
+    pub wait_to_fully_scheduled: Percentiles,
 }
 
 /// One scheduler's work.
@@ -38,19 +57,37 @@ pub struct SchedulerMetrics {
     pub retries: u64,
     /// Attempts with at least one conflicting claim.
     pub conflicted_attempts: u64,
-    /// Failed transactions per successful one (0: no conflicts; 3: four attempts per success).
+    /// podlab's: conflicted attempts per other attempt, every attempt a transaction (one that
+    /// found no room is a success).
     pub conflict_fraction: f64,
+    /// The paper's transactions: attempts that claimed at least one task (the original counts
+    /// no transaction when a job's first fit finds nothing: `numNoResourcesFound…`).
+    /// Successful: no claim conflicted.
+    pub transactions_succeeded: u64,
+    /// Transactions with at least one conflicting claim.
+    pub transactions_failed: u64,
+    /// The paper's: failed transactions per successful one (0: no conflicts; 3: four
+    /// transactions per success).
+    pub conflict_fraction_paper: f64,
+    /// Decision time summed over every attempt.
     pub busy_ns: u64,
     pub useful_ns: u64,
     pub wasted_ns: u64,
-    /// Busy time over the run's length.
+    /// podlab's: `busy_ns` over the run's length — every attempt's decision time, those that
+    /// found no room too. Above 1 when decisions overlap (a Mesos framework walks each offer
+    /// as it arrives, as the original does).
     pub busyness: f64,
-    /// The paper's definition: attempts that placed nothing record no busy time.
+    /// The paper's: the decision time of its transactions only (useful + wasted; an attempt
+    /// that claimed nothing records none) over the run's length.
     pub busyness_paper: f64,
-    /// The median over days (or over the whole run if shorter) of the daily busyness, and the
-    /// median absolute deviation.
+    /// podlab's busyness, day by day: the median over days (or over the whole run if shorter)
+    /// and the median absolute deviation.
     pub busyness_daily_median: f64,
     pub busyness_daily_mad: f64,
+    /// The paper's busyness as its figures show it: the median of daily values and the median
+    /// absolute deviation.
+    pub busyness_paper_daily_median: f64,
+    pub busyness_paper_daily_mad: f64,
 }
 
 impl SchedulerMetrics {
@@ -62,6 +99,15 @@ impl SchedulerMetrics {
         self.busy_ns += other.busy_ns;
         self.useful_ns += other.useful_ns;
         self.wasted_ns += other.wasted_ns;
+        self.transactions_succeeded += other.transactions_succeeded;
+        self.transactions_failed += other.transactions_failed;
+    }
+
+    /// The two conflict fractions from the counts.
+    fn conflict_fractions(&mut self) {
+        let ratio = |bad: u64, good: u64| if good == 0 { 0.0 } else { bad as f64 / good as f64 };
+        self.conflict_fraction = ratio(self.conflicted_attempts, self.attempts - self.conflicted_attempts);
+        self.conflict_fraction_paper = ratio(self.transactions_failed, self.transactions_succeeded);
     }
 }
 
@@ -131,6 +177,7 @@ struct GroupJob {
     tasks_left: u32,
     done_at: MaybeTime,
     attempts: JobAttempts,
+    class: WorkloadClass,
 }
 
 /// `b`, or `a` if that is earlier.
@@ -151,8 +198,10 @@ struct SchedulerBooks {
     in_flight: Option<u64>,
     /// Busy time by day of the run.
     daily: Vec<u64>,
-    /// Busy time of attempts that placed something.
+    /// Busy time of the paper's transactions (attempts that claimed something).
     paper_busy: u64,
+    /// The same by day of the run.
+    paper_daily: Vec<u64>,
 }
 
 impl SchedulerBooks {
@@ -238,6 +287,59 @@ pub(crate) struct SchedulingFold {
     episodes: Vec<(SimTime, SimTime, Vec<ControllerId>, String)>,
     wait_to_first_attempt: Samples,
     wait_to_fully_scheduled: Samples,
+    /// Jobs and waits by workload class (batch, service).
+    by_class: [WaitBooks; 2],
+    /// Jobs and waits by the controller that first attempted them.
+    by_scheduler: Vec<WaitBooks>,
+}
+
+/// One class's or one scheduler's jobs while they are counted.
+#[derive(Default)]
+struct WaitBooks {
+    counts: JobWaits,
+    first: Samples,
+    full: Samples,
+}
+
+impl WaitBooks {
+    fn finish(self) -> JobWaits {
+        JobWaits {
+            wait_to_first_attempt: self.first.percentiles(),
+            wait_to_fully_scheduled: self.full.percentiles(),
+            ..self.counts
+        }
+    }
+}
+
+fn class_index(class: WorkloadClass) -> usize {
+    match class {
+        WorkloadClass::Batch => 0,
+        WorkloadClass::Service => 1,
+    }
+}
+
+/// The counts by day: `values[day] += amount`, the list grown as days come.
+fn add_daily(values: &mut Vec<u64>, at: SimTime, amount: u64) {
+    let day = (at.as_nanos() / DAY_NS) as usize;
+    if values.len() <= day {
+        values.resize(day + 1, 0);
+    }
+    values[day] += amount;
+}
+
+/// The median over the run's days of the daily fractions of `daily`, and its median
+/// absolute deviation (a last partial day is a fraction of its own length).
+fn daily_median_mad(daily: Option<&Vec<u64>>, end_ns: u64) -> (f64, f64) {
+    let days = end_ns.div_ceil(DAY_NS);
+    let mut fractions: Vec<f64> = (0..days)
+        .map(|d| {
+            let length = (end_ns - d * DAY_NS).min(DAY_NS);
+            daily.and_then(|v| v.get(d as usize)).copied().unwrap_or(0) as f64 / length as f64
+        })
+        .collect();
+    let med = median(&mut fractions);
+    let mut deviations: Vec<f64> = fractions.iter().map(|f| (f - med).abs()).collect();
+    (med, median(&mut deviations))
 }
 
 /// Whether a scheduler places the pod (one with `spec.nodeName` is bound by name).
@@ -258,7 +360,11 @@ impl SchedulingFold {
         if let Some(group) = scenario.pods.group(pod)
             && by_scheduler(scenario, pod)
         {
+            let class = scenario.pods.spec(pod).workload;
             let job = self.group(group);
+            if job.created.get().is_none() {
+                job.class = class;
+            }
             job.created = earliest(job.created, at);
             job.tasks_left += 1;
         }
@@ -289,19 +395,48 @@ impl SchedulingFold {
         if scenario.pods.group(pod).is_some() || !by_scheduler(scenario, pod) {
             return;
         }
-        self.job_done(created, u32::from(scheduled.is_none()), scheduled, attempts);
+        let class = scenario.pods.spec(pod).workload;
+        self.job_done(created, u32::from(scheduled.is_none()), scheduled, attempts, class);
     }
 
-    fn job_done(&mut self, created: SimTime, tasks_left: u32, done_at: Option<SimTime>, attempts: &JobAttempts) {
+    /// The books of a workload class's jobs and of a scheduler's (if the job was attempted).
+    fn wait_books(&mut self, class: WorkloadClass, by: Option<ControllerId>) -> [Option<&mut WaitBooks>; 2] {
+        if let Some(by) = by
+            && self.by_scheduler.len() <= by.index()
+        {
+            self.by_scheduler.resize_with(by.index() + 1, WaitBooks::default);
+        }
+        let scheduler = by.and_then(|by| self.by_scheduler.get_mut(by.index()));
+        [Some(&mut self.by_class[class_index(class)]), scheduler]
+    }
+
+    fn job_done(
+        &mut self,
+        created: SimTime,
+        tasks_left: u32,
+        done_at: Option<SimTime>,
+        attempts: &JobAttempts,
+        class: WorkloadClass,
+    ) {
         let jobs = &mut self.m.jobs;
         jobs.total += 1;
         jobs.fully_scheduled += u64::from(tasks_left == 0);
-        match attempts.first.get() {
-            Some(first) => self.wait_to_first_attempt.push(first.since(created).as_nanos()),
+        let first = attempts.first.get().map(|first| first.since(created).as_nanos());
+        match first {
+            Some(wait) => self.wait_to_first_attempt.push(wait),
             None => jobs.never_attempted += 1,
         }
-        if let Some(done_at) = done_at.filter(|_| tasks_left == 0) {
-            self.wait_to_fully_scheduled.push(done_at.since(created).as_nanos());
+        let full = done_at.filter(|_| tasks_left == 0).map(|done_at| done_at.since(created).as_nanos());
+        if let Some(wait) = full {
+            self.wait_to_fully_scheduled.push(wait);
+        }
+        let by = first.map(|_| attempts.by);
+        for books in self.wait_books(class, by).into_iter().flatten() {
+            books.counts.total += 1;
+            books.counts.fully_scheduled += u64::from(tasks_left == 0);
+            books.counts.never_attempted += u64::from(first.is_none());
+            first.into_iter().for_each(|w| books.first.push(w));
+            full.into_iter().for_each(|w| books.full.push(w));
         }
     }
 
@@ -348,11 +483,7 @@ impl SchedulingFold {
                     stats.retries += u64::from(retry);
                     stats.busy_ns += busy.as_nanos();
                     b.in_flight = Some(busy.as_nanos());
-                    let day = (s.time.as_nanos() / DAY_NS) as usize;
-                    if b.daily.len() <= day {
-                        b.daily.resize(day + 1, 0);
-                    }
-                    b.daily[day] += busy.as_nanos();
+                    add_daily(&mut b.daily, s.time, busy.as_nanos());
                 }
                 Note::AttemptDone { placed, conflicts, .. } => {
                     let b = SchedulerBooks::of(&mut self.books, *by);
@@ -364,11 +495,26 @@ impl SchedulingFold {
                     } else {
                         stats.useful_ns += busy;
                     }
-                    if *placed > 0 {
+                    // The paper's transaction: an attempt that claimed something (placed or
+                    // conflicted), its time useful or wasted (`recordUsefulTimeScheduling`,
+                    // `recordWastedTimeScheduling`); the others record no busy time.
+                    if *placed + *conflicts > 0 {
+                        stats.transactions_succeeded += u64::from(*conflicts == 0);
+                        stats.transactions_failed += u64::from(*conflicts > 0);
                         b.paper_busy += busy;
+                        add_daily(&mut b.paper_daily, s.time, busy);
                     }
                 }
-                Note::Abandoned { .. } => self.m.jobs.abandoned += 1,
+                Note::Abandoned { job } => {
+                    self.m.jobs.abandoned += 1;
+                    let class = match job {
+                        JobRef::Pod(pod) => scenario.pods.spec(*pod).workload,
+                        JobRef::Group(g) => self.group(*g).class,
+                    };
+                    for books in self.wait_books(class, Some(*by)).into_iter().flatten() {
+                        books.counts.abandoned += 1;
+                    }
+                }
                 Note::Reserved { pod, part, .. } => {
                     let r = scenario.pods.spec(*pod).part_requests(*part).clone();
                     self.reserved.add(&r);
@@ -440,7 +586,7 @@ impl SchedulingFold {
         self.hoarded.advance(end);
         for job in std::mem::take(&mut self.groups) {
             if let Some(created) = job.created.get() {
-                self.job_done(created, job.tasks_left, job.done_at.get(), &job.attempts);
+                self.job_done(created, job.tasks_left, job.done_at.get(), &job.attempts, job.class);
             }
         }
         let mut m = self.m;
@@ -471,6 +617,17 @@ impl SchedulingFold {
         m.hoarded = self.hoarded.result();
         m.jobs.wait_to_first_attempt = self.wait_to_first_attempt.percentiles();
         m.jobs.wait_to_fully_scheduled = self.wait_to_fully_scheduled.percentiles();
+        for (class, books) in [WorkloadClass::Batch, WorkloadClass::Service].into_iter().zip(self.by_class) {
+            if books.counts.total > 0 || books.counts.abandoned > 0 {
+                m.jobs.by_workload.insert(class.as_str().to_string(), books.finish());
+            }
+        }
+        for (id, books) in self.by_scheduler.into_iter().enumerate() {
+            if books.counts.total > 0 || books.counts.abandoned > 0 {
+                let waits = books.finish();
+                m.jobs.by_scheduler.insert(name(controllers, ControllerId(id as u16)), waits);
+            }
+        }
 
         let end_ns = end.as_nanos().max(1);
         for (id, name) in controllers.iter().enumerate() {
@@ -479,20 +636,10 @@ impl SchedulingFold {
             stats.busyness = stats.busy_ns as f64 / end_ns as f64;
             let b = books.get(id.index());
             stats.busyness_paper = b.map_or(0, |b| b.paper_busy) as f64 / end_ns as f64;
-            let successes = stats.attempts - stats.conflicted_attempts;
-            stats.conflict_fraction =
-                if successes == 0 { 0.0 } else { stats.conflicted_attempts as f64 / successes as f64 };
-            let days = end_ns.div_ceil(DAY_NS);
-            let mut fractions: Vec<f64> = (0..days)
-                .map(|d| {
-                    let length = (end_ns - d * DAY_NS).min(DAY_NS);
-                    b.and_then(|b| b.daily.get(d as usize)).copied().unwrap_or(0) as f64 / length as f64
-                })
-                .collect();
-            let med = median(&mut fractions);
-            let mut deviations: Vec<f64> = fractions.iter().map(|f| (f - med).abs()).collect();
-            stats.busyness_daily_median = med;
-            stats.busyness_daily_mad = median(&mut deviations);
+            stats.conflict_fractions();
+            (stats.busyness_daily_median, stats.busyness_daily_mad) = daily_median_mad(b.map(|b| &b.daily), end_ns);
+            (stats.busyness_paper_daily_median, stats.busyness_paper_daily_mad) =
+                daily_median_mad(b.map(|b| &b.paper_daily), end_ns);
         }
         m.all_schedulers = total(&m.schedulers);
         m
@@ -514,9 +661,10 @@ fn total(each: &BTreeMap<String, SchedulerMetrics>) -> SchedulerMetrics {
         t.busyness_paper += m.busyness_paper / n;
         t.busyness_daily_median += m.busyness_daily_median / n;
         t.busyness_daily_mad += m.busyness_daily_mad / n;
+        t.busyness_paper_daily_median += m.busyness_paper_daily_median / n;
+        t.busyness_paper_daily_mad += m.busyness_paper_daily_mad / n;
     }
-    let successes = t.attempts - t.conflicted_attempts;
-    t.conflict_fraction = if successes == 0 { 0.0 } else { t.conflicted_attempts as f64 / successes as f64 };
+    t.conflict_fractions();
     t
 }
 
