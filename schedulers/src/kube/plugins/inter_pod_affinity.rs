@@ -86,6 +86,19 @@ pub struct InterPodAffinity {
     filter_state: Option<FilterState>,
     /// PreScore's `topologyScore`: weight sums per topology pair.
     topology_score: BTreeMap<String, BTreeMap<String, i64>>,
+    /// The indices of the nodes that have placed pods with terms (upstream's
+    /// `HavePodsWithAffinityList`), found by PreFilter's one pass over the nodes and reused by
+    /// PreScore on the same snapshot.
+    affinity_nodes: Vec<usize>,
+    /// Which snapshot `affinity_nodes` describes: its address, its nodes' address and count.
+    affinity_nodes_of: Option<(usize, usize, usize)>,
+}
+
+/// What tells one snapshot from another within a cycle: PreScore reuses PreFilter's list only
+/// for the snapshot PreFilter saw (a snapshot changed in place between them would keep its
+/// key, which no cycle does), and forgets it after.
+fn snapshot_key(snapshot: &Snapshot) -> (usize, usize, usize) {
+    (std::ptr::from_ref(snapshot) as usize, snapshot.nodes.as_ptr() as usize, snapshot.nodes.len())
 }
 
 impl Default for InterPodAffinity {
@@ -149,6 +162,8 @@ impl InterPodAffinity {
             ignore_preferred_terms_of_existing_pods,
             filter_state: None,
             topology_score: BTreeMap::new(),
+            affinity_nodes: Vec::new(),
+            affinity_nodes_of: None,
         }
     }
 
@@ -164,11 +179,24 @@ impl InterPodAffinity {
         count_incoming_terms(state, incoming, other, node, snapshot, delta);
     }
 
+    /// Finds the nodes with placed pods that have terms, unless already found for `snapshot`:
+    /// one read of a counter per node.
+    fn find_affinity_nodes(&mut self, snapshot: &Snapshot) {
+        if self.affinity_nodes_of == Some(snapshot_key(snapshot)) {
+            return;
+        }
+        self.affinity_nodes.clear();
+        let with_terms = snapshot.nodes.iter().enumerate().filter(|(_, n)| n.pods_with_affinity > 0);
+        self.affinity_nodes.extend(with_terms.map(|(i, _)| i));
+        self.affinity_nodes_of = Some(snapshot_key(snapshot));
+    }
+
     /// `getExistingAntiAffinityCounts`: the placed pods' required anti-affinity terms that
-    /// match `pod`, on the nodes that have such pods.
-    fn existing_anti_affinity_counts(pod: &Pod, snapshot: &Snapshot) -> PairCounts {
+    /// match `pod`, on the nodes that have such pods (a subset of the nodes with terms).
+    fn existing_anti_affinity_counts(&self, pod: &Pod, snapshot: &Snapshot) -> PairCounts {
         let mut counts = PairCounts::default();
-        for node in snapshot.nodes.iter().filter(|n| n.pods_with_required_anti_affinity > 0) {
+        let nodes = self.affinity_nodes.iter().map(|&i| &snapshot.nodes[i]);
+        for node in nodes.filter(|n| n.pods_with_required_anti_affinity > 0) {
             for placed in &node.pods {
                 for term in required_anti_affinity(&placed.pod) {
                     if term_matches(term, &placed.pod.namespace, pod, snapshot) {
@@ -319,8 +347,10 @@ impl Plugin for InterPodAffinity {
     /// anti-affinity matches the pod and the pod has no required terms.
     fn pre_filter(&mut self, pod: &Pod, snapshot: &Snapshot) -> Result<(), Status> {
         self.filter_state = None;
+        self.affinity_nodes_of = None;
+        self.find_affinity_nodes(snapshot);
         let mut state = FilterState {
-            existing_anti_affinity: Self::existing_anti_affinity_counts(pod, snapshot),
+            existing_anti_affinity: self.existing_anti_affinity_counts(pod, snapshot),
             ..FilterState::default()
         };
         let has_required = !required_affinity(pod).is_empty() || !required_anti_affinity(pod).is_empty();
@@ -361,16 +391,26 @@ impl Plugin for InterPodAffinity {
             return PreScore::Skip;
         }
         let mut hit = false;
-        for node in &snapshot.nodes {
-            if !has_preferred && node.pods_with_affinity == 0 {
-                continue;
-            }
-            for placed in &node.pods {
-                if has_preferred || terms_of(&placed.pod).is_some_and(SchedulingTerms::has_pod_affinity) {
+        if has_preferred {
+            for node in &snapshot.nodes {
+                for placed in &node.pods {
                     hit |= self.process_existing_pod(pod, &placed.pod, node, snapshot);
                 }
             }
+        } else {
+            self.find_affinity_nodes(snapshot);
+            let nodes = std::mem::take(&mut self.affinity_nodes);
+            for node in nodes.iter().map(|&i| &snapshot.nodes[i]) {
+                for placed in
+                    node.pods.iter().filter(|p| terms_of(&p.pod).is_some_and(SchedulingTerms::has_pod_affinity))
+                {
+                    hit |= self.process_existing_pod(pod, &placed.pod, node, snapshot);
+                }
+            }
+            self.affinity_nodes = nodes;
         }
+        // The list served this cycle; the next starts with PreFilter's pass.
+        self.affinity_nodes_of = None;
         if hit { PreScore::Run } else { PreScore::Skip }
     }
 
