@@ -258,3 +258,22 @@ fn mesos_makes_progress_under_long_decisions() {
         assert_eq!(mesos.summary.scheduling.jobs.abandoned, 0, "seed {seed}");
     }
 }
+
+/// Distributions state the paper's workloads exactly: the original's task counts are
+/// `max(1, ceil(Exp(mean)))`; offsets may be negative; a bad shape is an error at its line.
+#[test]
+fn distributions_state_the_paper_exactly() {
+    let generator = |tasks: &str| {
+        format!(
+            "  duration: 1h\n  nodePools: [{{name: m, count: 10, cpu: \"8\", memory: 32Gi}}]\n  workload:\n    generators:\n    - {{name: b, until: 1h, interArrival: {{distribution: exponential, mean: 10s, offset: -1s, atLeast: 0s}}, tasks: {tasks}, runFor: {{distribution: constant, value: 1m}}, cpu: 100m, memory: 1Gi}}\n"
+        )
+    };
+    let s = scenario(&generator(r#"{distribution: exponential, mean: "3", rounding: ceil, atLeast: "1"}"#));
+    let jobs = s.instantiate(7).unwrap();
+    assert!(jobs.pods.len() > 100);
+    let bad = |tasks: &str| podlab::load_str("paper.yaml", &format!("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: paper}}\nspec:\n{}", generator(tasks))).unwrap_err().to_string();
+    assert!(bad(r#"{distribution: exponential, mean: "3", rounding: up}"#).contains("rounding"));
+    assert!(bad(r#"{distribution: exponential, mean: "3", rounding: ceil, step: "0"}"#).contains("`step` must be above 0"));
+    assert!(bad(r#"{distribution: exponential, mean: "3", step: "2"}"#).contains("`step` belongs to a `rounding`"));
+    assert!(bad(r#"{distribution: exponential, mean: "3", atLeast: "5", atMost: "2"}"#).contains("`atMost` is below `atLeast`"));
+}

@@ -12,7 +12,7 @@ use super::simulation::{
     SchedulerSpecManifest, SimulationManifest,
 };
 use super::trace::{self, PrefillJob, TimeUnit};
-use super::workload::{Distribution, Generator, Prefill, Workload};
+use super::workload::{Distribution, Generator, Prefill, Rounding, Shaped, Workload};
 use crate::config::{
     AllocationRounds, Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, Placement,
     PolicyConfig, Retry, SchedulerSpec, ScoringStrategy, WorkloadClass,
@@ -316,6 +316,66 @@ fn inside(dir: &Path, file: &str, allow_outside: bool) -> Result<PathBuf, String
 }
 
 fn distribution(
+    doc: &SimDoc<'_>,
+    d: &DistributionManifest,
+    kind: Values,
+    class: WorkloadClass,
+    files: Files<'_>,
+) -> Result<Distribution, LoadError> {
+    let base = base_distribution(doc, d, kind, class, files)?;
+    shaped(doc, d, kind, base)
+}
+
+/// A distribution's `offset`, `rounding` (with `step`), `atLeast` and `atMost`, around its
+/// draws; the distribution itself when it has none.
+fn shaped(
+    doc: &SimDoc<'_>,
+    d: &DistributionManifest,
+    kind: Values,
+    base: Distribution,
+) -> Result<Distribution, LoadError> {
+    if d.offset.is_none() && d.rounding.is_none() && d.step.is_none() && d.at_least.is_none() && d.at_most.is_none() {
+        return Ok(base);
+    }
+    let value = |v: &Option<Spanned<String>>| v.as_ref().map(|v| signed_number(doc, v, kind)).transpose();
+    let rounding = match &d.rounding {
+        None => None,
+        Some(r) => Some(one_of(
+            doc,
+            r,
+            "rounding",
+            &[("ceil", Rounding::Ceil), ("floor", Rounding::Floor), ("round", Rounding::Nearest)],
+        )?),
+    };
+    let step = value(&d.step)?.unwrap_or(1.0);
+    if let Some(s) = d.step.as_ref().filter(|_| step <= 0.0) {
+        return Err(doc.error(s, "`step` must be above 0"));
+    }
+    if let Some(s) = d.step.as_ref().filter(|_| rounding.is_none()) {
+        return Err(doc.error(s, "`step` belongs to a `rounding`"));
+    }
+    let (at_least, at_most) = (value(&d.at_least)?, value(&d.at_most)?);
+    if let (Some(low), Some(high), Some(at)) = (at_least, at_most, d.at_most.as_ref())
+        && low > high
+    {
+        return Err(doc.error(at, "`atMost` is below `atLeast`"));
+    }
+    let offset = value(&d.offset)?.unwrap_or(0.0);
+    Ok(Distribution::Shaped(std::sync::Arc::new(Shaped { base, offset, rounding, step, at_least, at_most })))
+}
+
+/// A number of the distribution's kind that may be negative (an offset): `-5s`, `-2`.
+fn signed_number(doc: &SimDoc<'_>, v: &Spanned<String>, kind: Values) -> Result<f64, LoadError> {
+    match v.value.strip_prefix('-') {
+        Some(rest) => {
+            let positive = Spanned { value: rest.to_string(), referenced: v.referenced, defined: v.defined };
+            Ok(-number(doc, &positive, kind)?)
+        }
+        None => number(doc, v, kind),
+    }
+}
+
+fn base_distribution(
     doc: &SimDoc<'_>,
     d: &DistributionManifest,
     kind: Values,

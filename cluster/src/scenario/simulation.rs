@@ -203,6 +203,9 @@ pub struct MesosManifest {
 /// A value drawn from a distribution: `{distribution: exponential, mean: 10s}`,
 /// `{distribution: constant, value: 4}`, `{distribution: uniform, min: 1, max: 8}`, or
 /// `{distribution: empirical, file: …_cmb.log, workload: batch}` (the Omega simulator's format).
+/// Any of them may be shaped: `offset`, then `rounding` (to a multiple of `step`), then
+/// `atLeast`/`atMost` — the paper's task counts are
+/// `{distribution: exponential, mean: "15", rounding: ceil, atLeast: "1"}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistributionManifest {
@@ -220,6 +223,16 @@ pub struct DistributionManifest {
     /// Lognormal: the median and the 99th percentile.
     pub p50: Option<Spanned<String>>,
     pub p99: Option<Spanned<String>>,
+    /// Any distribution: added to each draw, before rounding.
+    pub offset: Option<Spanned<String>>,
+    /// Any distribution: `ceil`, `floor` or `round` each draw (to a multiple of `step`).
+    pub rounding: Option<Spanned<String>>,
+    pub step: Option<Spanned<String>>,
+    /// Any distribution: the least and the most a draw may be, after rounding.
+    #[serde(rename = "atLeast")]
+    pub at_least: Option<Spanned<String>>,
+    #[serde(rename = "atMost")]
+    pub at_most: Option<Spanned<String>>,
 }
 
 /// `spec.controlPlane`: latencies of the apiserver, etcd and watches, and the kubelet's pod

@@ -40,6 +40,53 @@ pub enum Distribution {
     },
     /// Sorted observations; a draw interpolates between neighbouring quantiles.
     Empirical(Arc<[f64]>),
+    /// Another distribution's draw shifted, rounded and bounded (see [`Shaped`]).
+    Shaped(Arc<Shaped>),
+}
+
+/// A draw of `base`, then `+ offset`, then rounded to a multiple of `step` (if `rounding`),
+/// then held within `[at_least, at_most]`: the Omega paper's task counts are
+/// `max(1, ceil(Exp(mean)))` (`CoreClusterSimulation.scala`, `ExpExpExpWorkloadGenerator`):
+/// `{distribution: exponential, mean: "15", rounding: ceil, atLeast: "1"}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shaped {
+    pub base: Distribution,
+    pub offset: f64,
+    pub rounding: Option<Rounding>,
+    /// What the rounding rounds to a multiple of (above 0; 1 for counts, 1 ns for times by
+    /// default).
+    pub step: f64,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+}
+
+/// How a shaped draw is rounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// Up: the original's task counts.
+    Ceil,
+    Floor,
+    /// To the nearest, halves away from zero.
+    Nearest,
+}
+
+impl Shaped {
+    fn apply(&self, x: f64) -> f64 {
+        let x = x + self.offset;
+        let mut x = match self.rounding {
+            None => x,
+            Some(Rounding::Ceil) => (x / self.step).ceil() * self.step,
+            Some(Rounding::Floor) => (x / self.step).floor() * self.step,
+            Some(Rounding::Nearest) => round(x / self.step) * self.step,
+        };
+        if let Some(low) = self.at_least {
+            x = x.max(low);
+        }
+        if let Some(high) = self.at_most {
+            x = x.min(high);
+        }
+        x
+    }
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
@@ -79,6 +126,7 @@ impl Distribution {
                 let above = values[(i + 1).min(values.len() - 1)];
                 below + f * (above - below)
             }
+            Distribution::Shaped(shaped) => shaped.apply(shaped.base.sample(rng)),
         }
     }
 
@@ -467,6 +515,31 @@ mod tests {
         assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
         assert!(Distribution::empirical_from_omega_log("c p 0 x\n", WorkloadClass::Batch, 1.0).is_err());
         assert!(Distribution::empirical_from_omega_log("c p 0 1\n", WorkloadClass::Service, 1.0).is_err());
+    }
+
+    /// A shaped draw is the base's, shifted, rounded to its step and bounded: the paper's task
+    /// counts `max(1, ceil(Exp(mean)))` draw for draw.
+    #[test]
+    fn shaped_draws_are_exact() {
+        let exp = Distribution::Exponential { mean: 15.0 };
+        let shaped = |rounding, offset, step, at_least, at_most| {
+            Distribution::Shaped(Arc::new(Shaped { base: exp.clone(), offset, rounding, step, at_least, at_most }))
+        };
+        let paper = shaped(Some(Rounding::Ceil), 0.0, 1.0, Some(1.0), None);
+        let (mut a, mut b) = (rng::stream(5, "t"), rng::stream(5, "t"));
+        for _ in 0..10_000 {
+            let (x, y) = (exp.sample(&mut a), paper.sample(&mut b));
+            assert_eq!(y, x.ceil().max(1.0));
+        }
+        let mut r = rng::stream(6, "t");
+        for _ in 0..1000 {
+            let x = shaped(Some(Rounding::Floor), 2.5, 5.0, Some(10.0), Some(30.0)).sample(&mut r);
+            assert!(x % 5.0 == 0.0 && (10.0..=30.0).contains(&x), "{x}");
+            let y = shaped(Some(Rounding::Nearest), 0.0, 1.0, None, None).sample(&mut r);
+            assert_eq!(y, y.round());
+        }
+        let y = shaped(None, -1e12, 1.0, Some(0.0), None).sample(&mut r);
+        assert_eq!(y, 0.0);
     }
 
     /// Exponential draws have the requested mean.
