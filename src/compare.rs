@@ -137,9 +137,18 @@ pub fn check_unique_names(scenarios: &[Loaded]) -> Result<(), BadInput> {
 
 /// Runs one planned run, writes its files (`summary.json`, `events.jsonl`, `placements.csv`,
 /// `trace.json`, then `result.json`) into `dir` — whole or not at all, replacing an earlier
-/// `dir` — and returns its comparison record.
-pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool) -> anyhow::Result<RunResult> {
-    let done = podlab::run_policy(&l.scenario, &run.policy, run.seed, check_invariants)
+/// `dir` — and returns its comparison record. `summary_only`: the run keeps no records (unless
+/// its scenario's expectations need them) and writes `summary.json` and `result.json` alone;
+/// the record has no split or partial lists and no charts' series.
+pub fn run_one(
+    l: &Loaded,
+    run: &PlannedRun,
+    dir: &Path,
+    check_invariants: bool,
+    summary_only: bool,
+) -> anyhow::Result<RunResult> {
+    let options = podlab::RunOptions { check_invariants, keep_records: !summary_only, ..Default::default() };
+    let done = podlab::run_policy_with(&l.scenario, &run.policy, run.seed, options)
         .map_err(|e| BadInput(format!("{}: {e}", l.scenario.file)))?;
     // The scenario as run, with the workload generated for this seed.
     let scenario = &*done.scenario;
@@ -154,11 +163,16 @@ pub fn run_one(l: &Loaded, run: &PlannedRun, dir: &Path, check_invariants: bool)
         verdicts: &done.verdicts,
         invariants_checked: check_invariants,
         violations: &done.sim.violations,
-        detailed: run.seed_index == 0,
+        detailed: run.seed_index == 0 && !summary_only,
     });
     // The run's directory is complete or absent, whatever interrupts the writing.
     write_dir_whole(dir, |tmp| {
-        write_run(tmp, scenario, &done.sim.controllers, &done.sim.records, &done.summary)?;
+        if summary_only {
+            podlab::reports::output::create_dir_all(tmp)?;
+            write_atomic(&tmp.join("summary.json"), podlab::reports::output::summary_json(&done.summary)?.as_bytes())?;
+        } else {
+            write_run(tmp, scenario, &done.sim.controllers, &done.sim.records, &done.summary)?;
+        }
         write_atomic(&tmp.join("result.json"), result.to_json().as_bytes())
     })
     .map_err(|e| BadInput(format!("{}: {e}", writing())))?;
@@ -237,6 +251,11 @@ pub struct CompareArgs {
     /// Check the cluster's invariants after every event of every run. Slower.
     #[arg(long)]
     pub check_invariants: bool,
+    /// Keep no run's event records: each run writes summary.json and result.json only (no
+    /// events.jsonl, placements.csv, trace.json; no split lists, Gantt or over-time charts).
+    /// For sweeps of big runs.
+    #[arg(long)]
+    pub summary_only: bool,
     /// Change a parameter of every scenario, e.g. `--set omega.service.tJob=10s`; repeatable
     /// (`podlab policies --parameters` lists them).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = setting)]
@@ -287,7 +306,7 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
     let results = in_parallel(&plan, args.jobs, "runs", |run| {
         let l = &scenarios[run.scenario];
         let dir = out.join("runs").join(&l.scenario.name).join(&run.policy).join(format!("seed-{}", run.seed));
-        run_one(l, run, &dir, args.check_invariants)
+        run_one(l, run, &dir, args.check_invariants, args.summary_only)
     })?;
     let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png))

@@ -246,6 +246,10 @@ struct RunArgs {
     /// Overwrite the files of an earlier run under --out.
     #[arg(long, requires = "out")]
     force: bool,
+    /// With --out: write each policy's summary.json only, keeping no event records (a day of
+    /// a big cell keeps about a gigabyte of them).
+    #[arg(long, requires = "out")]
+    summary_only: bool,
     /// Explain why this pod is where it is: each scheduling decision, every node's filters and
     /// scores as the scheduler saw them, and where it ended under each policy.
     #[arg(long, value_name = "POD")]
@@ -434,7 +438,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // summary is folded as they are written.
     let options = podlab::RunOptions {
         check_invariants: args.check_invariants,
-        keep_records: args.out.is_some() || args.explain.is_some(),
+        keep_records: (args.out.is_some() && !args.summary_only) || args.explain.is_some(),
         ..Default::default()
     };
     let runs = policies
@@ -459,6 +463,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             let dir = out.join(&run.policy);
             // Whole or absent, whatever interrupts the writing (a full disk, a signal).
             podlab::reports::output::write_dir_whole(&dir, |tmp| {
+                if args.summary_only {
+                    podlab::reports::output::create_dir_all(tmp)?;
+                    let json = podlab::reports::output::summary_json(&run.summary)?;
+                    return podlab::reports::output::write_atomic(&tmp.join("summary.json"), json.as_bytes());
+                }
                 podlab::reports::output::write_run(
                     tmp,
                     &run.scenario,
@@ -474,7 +483,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let json = serde_json::to_string_pretty(&recipe).expect("a recipe serializes") + "\n";
         podlab::reports::output::write_atomic(&out.join("run.json"), json.as_bytes())
             .with_context(|| format!("writing {}", out.join("run.json").display()))?;
-        println!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display());
+        let files = if args.summary_only { "summary.json" } else { "summary.json, events.jsonl, placements.csv and trace.json" };
+        println!("\nwrote {files} under {}/<policy>/", out.display());
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -183,6 +183,9 @@ pub enum SweepCommand {
         /// Runs at once (0: one per core).
         #[arg(long, short = 'j', value_name = "J", default_value_t = 0)]
         jobs: usize,
+        /// Keep no run's event records: each run writes summary.json and result.json only.
+        #[arg(long)]
+        summary_only: bool,
     },
     /// Join every run under DIR/runs/ into DIR/results.csv, charts and report.html.
     Merge {
@@ -224,7 +227,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
             Ok(ExitCode::SUCCESS)
         }
-        SweepCommand::Run { file, out, shard, jobs } => {
+        SweepCommand::Run { file, out, shard, jobs, summary_only } => {
             let sweep = Sweep::load(&file)?;
             let shard = match shard {
                 None => Shard { index: 0, count: 1 },
@@ -241,7 +244,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                 }
                 // Written beside, then renamed whole (`run_one`): a run directory is complete
                 // or absent. Another worker finishing the same run meanwhile wrote the same bytes.
-                run_one(&sweep.scenarios[run.scenario], run, &dir, sweep.check_invariants)?;
+                run_one(&sweep.scenarios[run.scenario], run, &dir, sweep.check_invariants, summary_only)?;
                 Ok(true)
             })?;
             let fresh = fresh.into_iter().collect::<anyhow::Result<Vec<bool>>>()?;

@@ -280,6 +280,7 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         png: false,
         force: true,
         check_invariants: false,
+        summary_only: false,
         set: Vec::new(),
         grid: Vec::new(),
     };

@@ -93,3 +93,24 @@ fn run_counts_the_pods_drawn_for_the_seed() {
     assert!(stdout.contains("pods scheduled                 500/500"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `run --out DIR --summary-only` writes each policy's summary.json alone — the same summary
+/// a run keeping its records writes — for sweeps of runs too big to keep.
+#[test]
+fn summary_only_writes_the_summary_alone() {
+    let base = std::env::temp_dir().join(format!("podlab-cli-summary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (full, only) = (base.join("full"), base.join("only"));
+    for (dir, extra) in [(&full, None), (&only, Some("--summary-only"))] {
+        let mut args = vec!["run", "scenarios/omega-race.yaml", "--out", dir.to_str().unwrap()];
+        args.extend(extra);
+        let out = podlab(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let files: Vec<String> =
+        std::fs::read_dir(only.join("omega")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(files, ["summary.json"]);
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("omega/summary.json")).unwrap();
+    assert_eq!(read(&full), read(&only));
+    let _ = std::fs::remove_dir_all(&base);
+}

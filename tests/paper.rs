@@ -277,3 +277,39 @@ fn distributions_state_the_paper_exactly() {
     assert!(bad(r#"{distribution: exponential, mean: "3", step: "2"}"#).contains("`step` belongs to a `rounding`"));
     assert!(bad(r#"{distribution: exponential, mean: "3", atLeast: "5", atMost: "2"}"#).contains("`atMost` is below `atLeast`"));
 }
+
+/// The metrics as the paper counts them, beside podlab's: waits per workload class and per
+/// scheduler (the monolithic exact check's 2.5 s mean, all batch); the race's transactions
+/// (blue: one failed, one successful: a conflict fraction of 1 both ways); and an attempt that
+/// claims nothing (a task too big for every machine) is no transaction and records no busy
+/// time as the paper counts it, while podlab counts its decision time.
+#[test]
+fn metrics_as_the_paper_counts_them() {
+    let s = scenario(&format!(
+        "  nodePools: [{{name: m, count: 1, cpu: \"10\", memory: 20Gi}}]\n  monolithic: {{batch: {{tJob: 1s, tTask: 1s}}}}\n  workload:\n    jobs:\n{}",
+        jobs(4, |i| i)
+    ));
+    let run = run_checked(&s, "monolithic", 1);
+    let jobs = &run.summary.scheduling.jobs;
+    for waits in [&jobs.by_workload["batch"], &jobs.by_scheduler["monolithic"]] {
+        assert_eq!((waits.total, waits.fully_scheduled), (4, 4));
+        assert_eq!(waits.wait_to_first_attempt.mean_ns, Some(2_500_000_000));
+    }
+    assert!(!jobs.by_workload.contains_key("service"));
+
+    let race = bundled("omega-race.yaml");
+    let run = run_checked(&race, "omega", race.seed);
+    let blue = &run.summary.scheduling.schedulers["omega-blue"];
+    assert_eq!((blue.transactions_succeeded, blue.transactions_failed), (1, 1));
+    assert_eq!((blue.conflict_fraction_paper, blue.busyness_paper), (1.0, blue.busyness));
+
+    let s = scenario(
+        "  duration: 10m\n  nodePools: [{name: m, count: 2, cpu: \"1\", memory: 1Gi}]\n  omega:\n    schedulers: [{name: only, tJob: 1s, tTask: 0s}]\n  workload:\n    jobs:\n    - {name: huge, at: 0s, cpu: \"2\", memory: 1Gi, runFor: 1m}\n",
+    );
+    let run = run_checked(&s, "omega", 1);
+    let only = &run.summary.scheduling.schedulers["omega-only"];
+    assert_eq!((only.attempts, only.transactions_succeeded, only.transactions_failed), (101, 0, 0));
+    assert_eq!((only.busyness_paper, only.conflict_fraction_paper), (0.0, 0.0));
+    assert!(only.busyness > 0.16, "{}", only.busyness);
+    assert_eq!(run.summary.scheduling.jobs.by_workload["batch"].abandoned, 1);
+}

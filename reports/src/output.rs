@@ -453,6 +453,13 @@ pub fn placements_csv(scenario: &Scenario, records: &Records, end: podlab_cluste
 }
 
 /// Writes a run's four files into `dir` (created if needed).
+/// A run's `summary.json`, as [`write_run`] writes it.
+pub fn summary_json(summary: &Summary) -> std::io::Result<String> {
+    let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
+    json.push('\n');
+    Ok(json)
+}
+
 pub fn write_run(
     dir: &Path,
     scenario: &Scenario,
@@ -461,9 +468,7 @@ pub fn write_run(
     summary: &Summary,
 ) -> std::io::Result<()> {
     create_dir_all(dir)?;
-    let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
-    json.push('\n');
-    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    write_atomic(&dir.join("summary.json"), summary_json(summary)?.as_bytes())?;
     write_atomic(&dir.join("events.jsonl"), events_jsonl(scenario, controllers, records).as_bytes())?;
     let end = podlab_cluster::SimTime(summary.end_ns);
     write_atomic(&dir.join("placements.csv"), placements_csv(scenario, records, end).as_bytes())?;
