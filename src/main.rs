@@ -483,7 +483,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let json = serde_json::to_string_pretty(&recipe).expect("a recipe serializes") + "\n";
         podlab::reports::output::write_atomic(&out.join("run.json"), json.as_bytes())
             .with_context(|| format!("writing {}", out.join("run.json").display()))?;
-        let files = if args.summary_only { "summary.json" } else { "summary.json, events.jsonl, placements.csv and trace.json" };
+        let files = if args.summary_only {
+            "summary.json"
+        } else {
+            "summary.json, events.jsonl, placements.csv and trace.json"
+        };
         println!("\nwrote {files} under {}/<policy>/", out.display());
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));

@@ -68,9 +68,7 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     row("scheduler busyness", &|r| pct(r.summary.scheduling.all_schedulers.busyness));
     row("  as the paper counts it", &|r| pct(r.summary.scheduling.all_schedulers.busyness_paper));
     row("conflict fraction", &|r| format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction));
-    row("  as the paper counts it", &|r| {
-        format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction_paper)
-    });
+    row("  as the paper counts it", &|r| format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction_paper));
     row("locked in offers (core·s)", &|r| format!("{:.1}", r.summary.scheduling.locked_in_offers.cpu_core_seconds));
     row("reserved/hoarded idle (core·s)", &|r| {
         let s = &r.summary.scheduling;

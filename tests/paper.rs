@@ -173,7 +173,11 @@ fn omega_conflict_modes_rank_as_in_the_paper() {
 
 /// When each named pod's job was attempted (the start of each attempt, in ms) and when the
 /// pod was bound (ms).
-fn attempts_and_bindings(s: &podlab::cluster::scenario::Scenario, run: &podlab::PolicyRun, pod: &str) -> (Vec<u64>, Option<u64>) {
+fn attempts_and_bindings(
+    s: &podlab::cluster::scenario::Scenario,
+    run: &podlab::PolicyRun,
+    pod: &str,
+) -> (Vec<u64>, Option<u64>) {
     let id = s.pod_named(pod).unwrap();
     let ms = |r: &podlab::cluster::Stamped| r.time.as_nanos() / 1_000_000;
     let attempts = (run.sim.records.iter())
@@ -182,7 +186,8 @@ fn attempts_and_bindings(s: &podlab::cluster::scenario::Scenario, run: &podlab::
         })
         .map(|r| ms(&r))
         .collect();
-    let bound = run.sim.records.iter().find(|r| matches!(r.record, Record::Bound { pod, .. } if pod == id)).map(|r| ms(&r));
+    let bound =
+        run.sim.records.iter().find(|r| matches!(r.record, Record::Bound { pod, .. } if pod == id)).map(|r| ms(&r));
     (attempts, bound)
 }
 
@@ -202,7 +207,8 @@ fn mesos_paper(cell: &str, t_job: &str, extra: &str, jobs: &str) -> podlab::clus
 #[test]
 fn mesos_walk_stops_when_the_offer_is_used_up() {
     let job = |n: u32| format!("    - {{name: j{n}, at: 0s, cpu: \"1\", memory: 1Gi, runFor: 100s}}\n");
-    let s = mesos_paper("{name: m, count: 1, cpu: \"2\", memory: 8Gi}", "1s", "", &(1..=3).map(job).collect::<String>());
+    let s =
+        mesos_paper("{name: m, count: 1, cpu: \"2\", memory: 8Gi}", "1s", "", &(1..=3).map(job).collect::<String>());
     let run = run_checked(&s, "mesos", 1);
     assert_eq!(attempts_and_bindings(&s, &run, "j1"), (vec![1_001], Some(3_001)));
     assert_eq!(attempts_and_bindings(&s, &run, "j2"), (vec![1_001], Some(3_001)));
@@ -271,11 +277,26 @@ fn distributions_state_the_paper_exactly() {
     let s = scenario(&generator(r#"{distribution: exponential, mean: "3", rounding: ceil, atLeast: "1"}"#));
     let jobs = s.instantiate(7).unwrap();
     assert!(jobs.pods.len() > 100);
-    let bad = |tasks: &str| podlab::load_str("paper.yaml", &format!("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: paper}}\nspec:\n{}", generator(tasks))).unwrap_err().to_string();
+    let bad = |tasks: &str| {
+        podlab::load_str(
+            "paper.yaml",
+            &format!(
+                "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: paper}}\nspec:\n{}",
+                generator(tasks)
+            ),
+        )
+        .unwrap_err()
+        .to_string()
+    };
     assert!(bad(r#"{distribution: exponential, mean: "3", rounding: up}"#).contains("rounding"));
-    assert!(bad(r#"{distribution: exponential, mean: "3", rounding: ceil, step: "0"}"#).contains("`step` must be above 0"));
+    assert!(
+        bad(r#"{distribution: exponential, mean: "3", rounding: ceil, step: "0"}"#).contains("`step` must be above 0")
+    );
     assert!(bad(r#"{distribution: exponential, mean: "3", step: "2"}"#).contains("`step` belongs to a `rounding`"));
-    assert!(bad(r#"{distribution: exponential, mean: "3", atLeast: "5", atMost: "2"}"#).contains("`atMost` is below `atLeast`"));
+    assert!(
+        bad(r#"{distribution: exponential, mean: "3", atLeast: "5", atMost: "2"}"#)
+            .contains("`atMost` is below `atLeast`")
+    );
 }
 
 /// The metrics as the paper counts them, beside podlab's: waits per workload class and per
