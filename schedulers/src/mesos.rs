@@ -34,6 +34,9 @@ struct FrameworkBooks {
     refused: BTreeMap<NodeId, SimTime>,
 }
 
+/// What an offer holds: each node and its resources offered.
+type OfferedNodes = Arc<[(NodeId, Resources)]>;
+
 struct OutstandingOffer {
     framework: usize,
     nodes: Vec<(NodeId, Resources)>,
@@ -55,7 +58,7 @@ pub struct Master {
     closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
     /// Offers made and locked, not yet delivered (the allocator's decision time).
-    unsent: BTreeMap<u64, (ControllerId, Arc<[(NodeId, Resources)]>)>,
+    unsent: BTreeMap<u64, (ControllerId, OfferedNodes)>,
     next_offer: u64,
     rounds: AllocationRounds,
     round_armed: bool,
@@ -207,7 +210,7 @@ impl Master {
             }
             let framework = self.frameworks[f].id;
             ctx.act(Action::Note(Note::Offered { offer, framework, resources }));
-            let shared: Arc<[(NodeId, Resources)]> = Arc::from(nodes.clone());
+            let shared: OfferedNodes = Arc::from(nodes.clone());
             if delay == SimDuration::ZERO {
                 ctx.act(Action::Send { to: framework, message: Message::Offer { offer, nodes: shared } });
             } else {
