@@ -49,8 +49,7 @@ impl Loaded {
             let mut hasher = blake3::Hasher::new();
             hasher.update(&bytes);
             for (key, value) in set.iter().chain(&combo) {
-                scenario
-                    .set(key, value)
+                podlab::scenario::params::set(&mut scenario, key, value)
                     .map_err(|why| BadInput(format!("{}: {key}={value}: {why}", path.display())))?;
                 hasher.update(format!("\0{key}={value}").as_bytes());
             }

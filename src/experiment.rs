@@ -26,6 +26,7 @@ use podlab::cluster::rng::{below, stream};
 use podlab::cluster::scenario::ScoringStrategy;
 use podlab::cluster::{Node, NodeId, Part, Pod};
 use podlab::reports::charts::{Chart, Plot, Series};
+use podlab::scenario::openb;
 use podlab::schedulers::framework::{Framework, NodeInfo, Unit};
 use podlab::schedulers::gpu::{GpuScorer, TargetWorkload};
 
@@ -183,10 +184,10 @@ fn means(runs: &[&Run], gpu_milli: u64, load_percent: u64) -> Vec<(u64, f64, f64
 /// Reads the node and pod lists and readies them to place (shared with `podlab bench`, which
 /// times one run).
 pub(crate) fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<Setup> {
-    let node_list = crate::openb::read_nodes(nodes_file)?;
-    let pod_list = crate::openb::read_pods(pods_file, usize::MAX)?;
-    let nodes: Vec<Arc<Node>> = node_list.iter().map(crate::openb::to_node).collect();
-    let pods: Vec<Arc<Pod>> = pod_list.iter().map(crate::openb::to_pod).collect();
+    let node_list = openb::read_nodes(nodes_file).map_err(|e| BadInput(e.0))?;
+    let pod_list = openb::read_pods(pods_file, usize::MAX).map_err(|e| BadInput(e.0))?;
+    let nodes: Vec<Arc<Node>> = node_list.iter().map(openb::to_node).collect();
+    let pods: Vec<Arc<Pod>> = pod_list.iter().map(openb::to_pod).collect();
     let demand_milli: Vec<u64> = pods.iter().map(|p| GpuDemand::of(p, Part::Whole).milli()).collect();
     let gpu_milli: u64 = node_list.iter().map(|n| n.gpus).sum::<u64>() * u64::from(MILLI_PER_GPU);
     if gpu_milli == 0 {

@@ -1,5 +1,5 @@
 //! `podlab import`: workload traces as podlab scenarios. The traces are read by the very code
-//! that reads a scenario's `spec.workload.trace` (`cluster::scenario::trace`), so an imported
+//! that reads a scenario's `spec.workload.trace` (`podlab_scenario::trace`), so an imported
 //! scenario and one that references the trace file hold the same jobs.
 //!
 //! - `swf`: a Parallel Workloads Archive log. Every job is a rigid gang — N processors that
@@ -11,7 +11,7 @@
 //!   per job, run time) of one cell and assignment policy, as batch and service generators
 //!   that reference the files.
 //! - `openb`: the OpenB GPU trace's node list and pod list as Nodes with GPUs and Pods with
-//!   whole GPUs, GPU shares and GPU-model constraints (`crate::openb`).
+//!   whole GPUs, GPU shares and GPU-model constraints (`podlab_scenario::openb`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,8 +21,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use podlab::cluster::config::WorkloadClass;
-use podlab::cluster::scenario::trace::{self, PrefillJob, Swf, TimeUnit};
 use podlab::cluster::time::SimDuration;
+use podlab::cluster::workload::PrefillJob;
+use podlab::scenario::openb;
+use podlab::scenario::trace::{self, Swf, TimeUnit};
 
 use crate::BadInput;
 
@@ -69,7 +71,7 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
 fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
     let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
     if !attribution.is_empty() {
-        let key = podlab::cluster::scenario::ATTRIBUTION_ANNOTATION;
+        let key = podlab::scenario::ATTRIBUTION_ANNOTATION;
         let _ = writeln!(out, "  annotations: {{{key}: {}}}", quoted(attribution));
     }
     out.push_str("spec:\n");
@@ -543,8 +545,8 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
 /// annotation, allowed models as required node affinity), created at its `creation_time` and
 /// running for its time in the trace when it has a `deletion_time`.
 pub(crate) fn openb_scenario(
-    nodes: &[crate::openb::OpenbNode],
-    pods: &[crate::openb::OpenbPod],
+    nodes: &[openb::OpenbNode],
+    pods: &[openb::OpenbPod],
     name: &str,
     sources: &str,
 ) -> String {
@@ -623,8 +625,8 @@ pub(crate) fn openb_scenario(
 
 /// `podlab import openb --nodes FILE --pods FILE [--max-pods N] [--out FILE]`.
 pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let node_list = crate::openb::read_nodes(nodes)?;
-    let pod_list = crate::openb::read_pods(pods, max_pods)?;
+    let node_list = openb::read_nodes(nodes).map_err(|e| BadInput(e.0))?;
+    let pod_list = openb::read_pods(pods, max_pods).map_err(|e| BadInput(e.0))?;
     let stem = pods.file_stem().map_or("openb".into(), |n| n.to_string_lossy().to_lowercase());
     let name: String = stem
         .trim_start_matches("openb_pod_list_")
@@ -649,6 +651,8 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
 
 #[cfg(test)]
 mod tests {
+    use podlab::scenario::openb::{OpenbNode, OpenbPod, read_nodes, read_pods, to_node, to_pod};
+
     use super::*;
 
     #[test]
@@ -661,5 +665,57 @@ mod tests {
         assert_eq!(relative(&a, &b.join("f.log")).unwrap(), "../../z/f.log");
         assert_eq!(relative(&b, &b.join("f.log")).unwrap(), "f.log");
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// The two ways the trace becomes objects agree: the scenario `podlab import openb` writes,
+    /// loaded, has the very nodes and pods the experiment builds (run times aside: the
+    /// experiment never releases a pod).
+    #[test]
+    fn import_and_experiment_build_the_same_objects() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/openb");
+        for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
+            let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
+            let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
+            let text = openb_scenario(&node_list, &pod_list, "t", "test");
+            let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
+                assert_eq!(**loaded, *to_node(row));
+            }
+            assert_eq!(scenario.pods.len(), pod_list.len());
+            for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
+                let mut loaded = (**loaded).clone();
+                assert_eq!(loaded.run_for().map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
+                loaded.set_run_for(None);
+                assert_eq!(loaded, *to_pod(row));
+            }
+        }
+    }
+
+    /// A pod asking for a GPU model gets required node affinity on the model label.
+    #[test]
+    fn gpu_models_become_required_node_affinity() {
+        let pod = OpenbPod {
+            name: "p".into(),
+            cpu_milli: 1000,
+            memory_mib: 1024,
+            num_gpu: 1,
+            gpu_milli: 500,
+            gpu_models: vec!["V100M16".into(), "V100M32".into()],
+            creation_s: None,
+            deletion_s: None,
+            scheduled_s: None,
+        };
+        let built = to_pod(&pod);
+        assert_eq!(built.gpu_share_milli, 500);
+        let node = |model: &str| {
+            to_node(&OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: model.into() })
+        };
+        assert!(built.matches_node_affinity(&node("V100M32")));
+        assert!(!built.matches_node_affinity(&node("T4")));
+        // The importer writes the same affinity.
+        let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
+        let text = openb_scenario(&[row], &[pod], "t", "test");
+        let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(**scenario.pods.get(podlab_cluster::PodId(0)), *built);
     }
 }

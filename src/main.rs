@@ -8,7 +8,6 @@ mod experiment;
 mod explain;
 mod fuzz;
 mod import;
-mod openb;
 mod progress;
 mod real;
 mod sweep;
@@ -22,7 +21,8 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use podlab::cluster::scenario::{LoadError, Scenario};
+use podlab::cluster::scenario::Scenario;
+use podlab::scenario::LoadError;
 use podlab::schedulers::POLICIES;
 
 #[derive(Parser)]
@@ -300,7 +300,7 @@ fn main() -> ExitCode {
             }
             if parameters {
                 println!("\nparameters (run --set KEY=VALUE):");
-                for (key, what) in podlab::cluster::scenario::params::PARAMETERS {
+                for (key, what) in podlab::scenario::params::PARAMETERS {
                     println!("  {key:<64} {what}");
                 }
             }
@@ -359,7 +359,8 @@ fn load_with(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
         let (key, value) = assignment.split_once('=').ok_or_else(|| {
             BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
         })?;
-        scenario.set(key.trim(), value.trim()).map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
+        podlab::scenario::params::set(&mut scenario, key.trim(), value.trim())
+            .map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
     }
     Ok(scenario)
 }

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use podlab::cluster::scenario::{OwnDocument, Spanned, load_own_document};
 use podlab::reports::comparison::{RESULT_SCHEMA, RunResult};
+use podlab::scenario::{OwnDocument, Spanned, load_own_document};
 
 use crate::BadInput;
 use crate::compare::{Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, plan, run_one};

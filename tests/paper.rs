@@ -107,7 +107,7 @@ fn gang_reservations_are_measured() {
 fn paper_run(policy: &str, settings: &[(&str, &str)]) -> podlab::PolicyRun {
     let mut s = bundled("paper/omega-paper.yaml");
     for (k, v) in settings {
-        s.set(k, v).unwrap();
+        podlab::scenario::params::set(&mut s, k, v).unwrap();
     }
     run_checked(&s, policy, s.seed)
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use ecow::EcoString;
 
-use crate::config::WorkloadClass;
 use crate::maybe::Maybe;
 use crate::resources::Resources;
 use crate::time::SimDuration;
+use crate::workload::WorkloadClass;
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident($repr:ty)) => {

@@ -240,7 +240,7 @@ pub fn workload_metrics(scenario: &Scenario, records: &Records, end: SimTime) ->
 mod tests {
     use super::*;
     use podlab_cluster::ControllerId;
-    use podlab_cluster::scenario::{LoadOptions, parse};
+    use podlab_scenario::{LoadOptions, parse};
 
     /// Notes written again by a restarted controller (the revision in progress, or one already
     /// complete) count no extra rollout.

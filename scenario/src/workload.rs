@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::Rng;
 
-pub use super::trace::PrefillJob;
-use super::{Arrival, ObjectRef, Scenario};
+use podlab_cluster::scenario::{Arrival, ObjectRef, Scenario};
+use podlab_cluster::workload::{Distribution, Generator, PrefillJob, Workload};
+
 use crate::config::WorkloadClass;
 use crate::objects::{GroupId, NodeId, Pod, PodGroup, PodId};
 use crate::resources::Resources;
@@ -21,118 +21,6 @@ use crate::time::{SimDuration, SimTime};
 /// (`benches/scenarios/google-cell-day.yaml`, about 12 million pods) fits; a pod and what a run
 /// keeps for it cost about 250 bytes, so the budget is about 4 GB.
 pub const MAX_GENERATED_PODS: u64 = 16_000_000;
-
-/// A distribution of non-negative values (nanoseconds for times, counts for tasks).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Distribution {
-    Constant(f64),
-    Exponential {
-        mean: f64,
-    },
-    Uniform {
-        min: f64,
-        max: f64,
-    },
-    /// `exp(mu + sigma·Z)`, Z standard normal.
-    LogNormal {
-        mu: f64,
-        sigma: f64,
-    },
-    /// Sorted observations; a draw interpolates between neighbouring quantiles.
-    Empirical(Arc<[f64]>),
-}
-
-/// A uniform draw in [0, 1) with 53 random bits.
-fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-impl Distribution {
-    /// The lognormal with the given median and 99th percentile.
-    pub fn lognormal(p50: f64, p99: f64) -> Distribution {
-        let mu = libm::log(p50);
-        // z(0.99) of the standard normal.
-        let sigma = (libm::log(p99) - mu) / 2.326_347_874_040_841;
-        Distribution::LogNormal { mu, sigma }
-    }
-
-    /// One draw. The logarithm is `libm`'s, a pure-Rust port of musl's, so a draw is the same
-    /// bits on every machine (the platform's `ln` need not be).
-    pub fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {
-        match self {
-            Distribution::Constant(v) => *v,
-            Distribution::Exponential { mean } => -mean * libm::log(1.0 - unit(rng)),
-            Distribution::Uniform { min, max } => min + (max - min) * unit(rng),
-            Distribution::LogNormal { mu, sigma } => {
-                // Box–Muller, with libm's functions for the same bits everywhere.
-                let (u1, u2) = (1.0 - unit(rng), unit(rng));
-                let z = libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2);
-                libm::exp(mu + sigma * z)
-            }
-            Distribution::Empirical(values) => {
-                // Interpolate between the quantiles below and above: below + f·(above − below).
-                // (The original simulator added below + f·(below + above), inflating draws.)
-                let position = unit(rng) * (values.len() - 1) as f64;
-                let i = position as usize;
-                let f = position - i as f64;
-                let below = values[i];
-                let above = values[(i + 1).min(values.len() - 1)];
-                below + f * (above - below)
-            }
-        }
-    }
-
-    /// Reads the Omega simulator's `<cell> <policy> <0 batch | 1 service> <value>` lines for one
-    /// workload class; `scale` converts the file's unit (seconds → ns, or 1 for counts).
-    pub fn empirical_from_omega_log(text: &str, class: WorkloadClass, scale: f64) -> Result<Distribution, String> {
-        let select = super::trace::OmegaSelect { class, cell: None, policy: None };
-        super::trace::read_omega_distribution(text.as_bytes(), select, scale)
-            .map(|values| Distribution::Empirical(values.into()))
-            .map_err(|e| if e.line == 0 { e.message } else { format!("line {}: {}", e.line, e.message) })
-    }
-}
-
-/// A stream of identical-task jobs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Generator {
-    pub name: String,
-    pub workload: WorkloadClass,
-    pub inter_arrival_ns: Distribution,
-    pub tasks: Distribution,
-    pub run_for_ns: Distribution,
-    /// Per task.
-    pub requests: Resources,
-    pub until: Option<SimTime>,
-    pub count: Option<u64>,
-    pub scheduler_name: Option<String>,
-}
-
-/// Jobs running before the run starts, drawn until the cell's CPU is `cpu_utilisation` full and
-/// placed by random first fit, bound before any scheduler sees them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prefill {
-    pub cpu_utilisation: f64,
-    pub workload: WorkloadClass,
-    pub tasks: Distribution,
-    pub requests: Resources,
-    pub run_for_ns: Option<Distribution>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Workload {
-    pub generators: Vec<Generator>,
-    pub prefill: Option<Prefill>,
-    /// Jobs already running at t = 0, listed (`prefillJobs:`) or read from a prefill trace;
-    /// placed per seed by random first fit, as the Omega simulator prefills its cell.
-    pub prefill_jobs: Vec<PrefillJob>,
-    pub rate_multiplier: f64,
-}
-
-impl Workload {
-    pub fn is_empty(&self) -> bool {
-        self.generators.is_empty() && self.prefill.is_none() && self.prefill_jobs.is_empty()
-    }
-}
 
 /// Adds one job — a lone pod, or a PodGroup of `tasks` pods — to the scenario, its pods held
 /// whole (a generator's jobs are rows of `Pods` instead).
@@ -425,6 +313,9 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
 
 #[cfg(test)]
 mod tests {
+    use podlab_cluster::workload::unit;
+    use rand_core::Rng;
+
     use super::*;
 
     /// The workload's rounding is `f64::round` to the bit: on the halves and their neighbours,
@@ -452,29 +343,5 @@ mod tests {
             same(f64::from_bits(rng.next_u64()));
             same(unit(&mut rng) * 1e12 - 1e6);
         }
-    }
-
-    /// Empirical draws stay within the observed range and interpolate between quantiles.
-    #[test]
-    fn empirical_draws_interpolate() {
-        let text = "c p 0 1\nc p 0 3\nc p 1 100\n";
-        let d = Distribution::empirical_from_omega_log(text, WorkloadClass::Batch, 1.0).unwrap();
-        assert_eq!(d, Distribution::Empirical(vec![1.0, 3.0].into()));
-        let mut rng = rng::stream(1, "t");
-        let draws: Vec<f64> = (0..1000).map(|_| d.sample(&mut rng)).collect();
-        assert!(draws.iter().all(|&v| (1.0..=3.0).contains(&v)));
-        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
-        assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
-        assert!(Distribution::empirical_from_omega_log("c p 0 x\n", WorkloadClass::Batch, 1.0).is_err());
-        assert!(Distribution::empirical_from_omega_log("c p 0 1\n", WorkloadClass::Service, 1.0).is_err());
-    }
-
-    /// Exponential draws have the requested mean.
-    #[test]
-    fn exponential_mean() {
-        let d = Distribution::Exponential { mean: 10.0 };
-        let mut rng = rng::stream(2, "t");
-        let mean = (0..20_000).map(|_| d.sample(&mut rng)).sum::<f64>() / 20_000.0;
-        assert!((mean - 10.0).abs() < 0.3, "mean {mean}");
     }
 }
