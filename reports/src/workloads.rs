@@ -11,7 +11,7 @@ use serde::Serialize;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Note, Part, Phase, PodId, Record, Records, SimTime};
 
-use crate::summary::Percentiles;
+use crate::percentiles::Percentiles;
 
 /// The summary's Deployment and Job metrics.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

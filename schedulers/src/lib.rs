@@ -5,6 +5,7 @@ pub mod framework;
 pub mod gpu;
 pub mod jobs;
 pub mod mesos;
+pub mod node_info;
 pub mod node_table;
 pub mod scheduler;
 pub mod shared_state;
