@@ -20,13 +20,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use podlab::cluster::config::WorkloadClass;
-use podlab::cluster::time::SimDuration;
-use podlab::cluster::workload::PrefillJob;
-use podlab::scenario::openb;
-use podlab::scenario::trace::{self, Swf, TimeUnit};
+use crate::cluster::config::WorkloadClass;
+use crate::cluster::time::SimDuration;
+use crate::cluster::workload::PrefillJob;
+use crate::scenario::openb;
+use crate::scenario::trace::{self, Swf, TimeUnit};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// The policies an imported trace scenario lists: every design podlab has.
 const ALL_POLICIES: &str = "[per-container, kubernetes, gang, mesos, omega, monolithic]";
@@ -58,7 +58,7 @@ fn name_of(file: &Path, suffixes: &[&str]) -> String {
 fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitCode> {
     match out {
         Some(path) => {
-            podlab::reports::output::write_atomic(path, text.as_bytes())
+            crate::reports::output::write_atomic(path, text.as_bytes())
                 .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {} ({what})", path.display());
         }
@@ -71,7 +71,7 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
 fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
     let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
     if !attribution.is_empty() {
-        let key = podlab::scenario::ATTRIBUTION_ANNOTATION;
+        let key = crate::scenario::ATTRIBUTION_ANNOTATION;
         let _ = writeln!(out, "  annotations: {{{key}: {}}}", quoted(attribution));
     }
     out.push_str("spec:\n");
@@ -174,7 +174,7 @@ pub fn import_swf(
     let label = file.display().to_string();
     let secs = |flag: &str, d: &Option<String>| -> anyhow::Result<Option<u64>> {
         d.as_deref()
-            .map(|d| podlab::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
+            .map(|d| crate::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
             .transpose()
             .map(|d| d.map(|d| d.as_nanos() / 1_000_000_000))
             .map_err(Into::into)
@@ -252,7 +252,7 @@ fn time_unit(unit: &str) -> anyhow::Result<TimeUnit> {
 }
 
 fn quantity(text: &str, what: &str) -> anyhow::Result<u64> {
-    Ok(podlab::cluster::quantity::parse_quantity(text, what)
+    Ok(crate::cluster::quantity::parse_quantity(text, what)
         .map_err(|why| BadInput(format!("--machine-{what}: {why}")))?)
 }
 
@@ -487,10 +487,10 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         quantity(text, what)?;
     }
     for (text, what) in [(&a.task_cpu, "cpu"), (&a.task_memory, "memory")] {
-        podlab::cluster::quantity::parse_quantity(text, what)
+        crate::cluster::quantity::parse_quantity(text, what)
             .map_err(|why| BadInput(format!("--task-{what}: {why}")))?;
     }
-    podlab::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
+    crate::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
     let here = folder_of(a.out.as_deref());
     let mut out = String::new();
     let _ =
@@ -544,13 +544,8 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
 /// GPUs as `nvidia.com/gpu`, a share of one GPU as the `alibabacloud.com/gpu-milli`
 /// annotation, allowed models as required node affinity), created at its `creation_time` and
 /// running for its time in the trace when it has a `deletion_time`.
-pub(crate) fn openb_scenario(
-    nodes: &[openb::OpenbNode],
-    pods: &[openb::OpenbPod],
-    name: &str,
-    sources: &str,
-) -> String {
-    use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SHARE_ANNOTATION};
+pub fn openb_scenario(nodes: &[openb::OpenbNode], pods: &[openb::OpenbPod], name: &str, sources: &str) -> String {
+    use crate::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SHARE_ANNOTATION};
     let mut out = String::new();
     let _ = writeln!(out, "# Imported by `podlab import openb` from {sources}.");
     let _ = writeln!(
@@ -640,7 +635,7 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
     let text = openb_scenario(&node_list, &pod_list, &name, &sources);
     match out {
         Some(path) => {
-            podlab::reports::output::write_atomic(&path, text.as_bytes())
+            crate::reports::output::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} ({} nodes, {} pods)", path.display(), node_list.len(), pod_list.len());
         }
@@ -651,7 +646,7 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
 
 #[cfg(test)]
 mod tests {
-    use podlab::scenario::openb::{OpenbNode, OpenbPod, read_nodes, read_pods, to_node, to_pod};
+    use crate::scenario::openb::{OpenbNode, OpenbPod, read_nodes, read_pods, to_node, to_pod};
 
     use super::*;
 
@@ -677,7 +672,7 @@ mod tests {
             let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
             let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
             let text = openb_scenario(&node_list, &pod_list, "t", "test");
-            let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            let scenario = crate::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
             for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
                 assert_eq!(**loaded, *to_node(row));
             }
@@ -715,7 +710,7 @@ mod tests {
         // The importer writes the same affinity.
         let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
         let text = openb_scenario(&[row], &[pod], "t", "test");
-        let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = crate::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(**scenario.pods.get(podlab_cluster::PodId(0)), *built);
     }
 }

@@ -1,5 +1,7 @@
 //! podlab as a library: load a scenario, run a policy on it in the simulator, and measure the
-//! run. The command line and the integration tests share this wiring.
+//! run. The command line and the integration tests share this wiring; the commands' own logic
+//! lives here too — comparisons (`compare`), sweeps (`sweep`), the OpenB experiment
+//! (`experiment`), trace imports (`import`) — and the command line itself (`cli`).
 
 use std::fmt;
 use std::path::Path;
@@ -14,7 +16,13 @@ pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
 
 pub mod bench;
+pub mod cli;
+pub mod compare;
+pub mod experiment;
+pub mod import;
+pub mod input;
 pub mod swarm;
+pub mod sweep;
 
 use podlab_cluster::config::Component;
 use podlab_cluster::scenario::Scenario;
