@@ -11,11 +11,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-use podlab::cluster::scenario::Scenario;
-use podlab::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
-use podlab::reports::output::{write_atomic, write_dir_whole, write_run};
+use crate::cluster::scenario::Scenario;
+use crate::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
+use crate::reports::output::{write_atomic, write_dir_whole, write_run};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// A loaded scenario and the BLAKE3 of its file's bytes.
 pub struct Loaded {
@@ -34,7 +34,7 @@ impl Loaded {
         set: &[(String, String)],
         grid: &[(String, Vec<String>)],
     ) -> anyhow::Result<Vec<Loaded>> {
-        let base = crate::load(path)?;
+        let base = crate::input::load(path)?;
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
         for (key, values) in grid {
@@ -49,8 +49,7 @@ impl Loaded {
             let mut hasher = blake3::Hasher::new();
             hasher.update(&bytes);
             for (key, value) in set.iter().chain(&combo) {
-                scenario
-                    .set(key, value)
+                crate::scenario::params::set(&mut scenario, key, value)
                     .map_err(|why| BadInput(format!("{}: {key}={value}: {why}", path.display())))?;
                 hasher.update(format!("\0{key}={value}").as_bytes());
             }
@@ -147,8 +146,8 @@ pub fn run_one(
     check_invariants: bool,
     summary_only: bool,
 ) -> anyhow::Result<RunResult> {
-    let options = podlab::RunOptions { check_invariants, keep_records: !summary_only, ..Default::default() };
-    let done = podlab::run_policy_with(&l.scenario, &run.policy, run.seed, options)
+    let options = crate::RunOptions { check_invariants, keep_records: !summary_only, ..Default::default() };
+    let done = crate::run_policy_with(&l.scenario, &run.policy, run.seed, options)
         .map_err(|e| BadInput(format!("{}: {e}", l.scenario.file)))?;
     // The scenario as run, with the workload generated for this seed.
     let scenario = &*done.scenario;
@@ -168,8 +167,8 @@ pub fn run_one(
     // The run's directory is complete or absent, whatever interrupts the writing.
     write_dir_whole(dir, |tmp| {
         if summary_only {
-            podlab::reports::output::create_dir_all(tmp)?;
-            write_atomic(&tmp.join("summary.json"), podlab::reports::output::summary_json(&done.summary)?.as_bytes())?;
+            crate::reports::output::create_dir_all(tmp)?;
+            write_atomic(&tmp.join("summary.json"), crate::reports::output::summary_json(&done.summary)?.as_bytes())?;
         } else {
             write_run(tmp, scenario, &done.sim.controllers, &done.sim.records, &done.summary)?;
         }
@@ -231,7 +230,7 @@ pub struct CompareArgs {
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
     /// A policy to compare; repeat for several. Default: each scenario's `spec.policies`.
-    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(podlab::schedulers::POLICIES))]
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(crate::schedulers::POLICIES))]
     pub policies: Vec<String>,
     /// How many seeds per scenario and policy: the scenario's seed S, then S+1, …, S+N-1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]

@@ -20,16 +20,17 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-use podlab::cluster::config::GpuScoring;
-use podlab::cluster::gpu::{GpuDemand, MILLI_PER_GPU};
-use podlab::cluster::rng::{below, stream};
-use podlab::cluster::scenario::ScoringStrategy;
-use podlab::cluster::{Node, NodeId, Part, Pod};
-use podlab::reports::charts::{Chart, Plot, Series};
-use podlab::schedulers::framework::{Framework, NodeInfo, Unit};
-use podlab::schedulers::gpu::{GpuScorer, TargetWorkload};
+use crate::cluster::config::GpuScoring;
+use crate::cluster::gpu::{GpuDemand, MILLI_PER_GPU};
+use crate::cluster::rng::{below, stream};
+use crate::cluster::scenario::ScoringStrategy;
+use crate::cluster::{Node, NodeId, Part, Pod};
+use crate::reports::charts::{Chart, Plot, Series};
+use crate::scenario::openb;
+use crate::schedulers::framework::{Framework, NodeInfo, Unit};
+use crate::schedulers::gpu::{GpuScorer, TargetWorkload};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// `podlab experiment openb` arguments.
 #[derive(clap::Args)]
@@ -78,17 +79,17 @@ struct Point {
 }
 
 /// One run: one plugin, one seed.
-pub(crate) struct Run {
+pub struct Run {
     scoring: GpuScoring,
     seed: u64,
     points: Vec<Point>,
-    pub(crate) placed_pods: u64,
+    pub placed_pods: u64,
 }
 
 /// The trace, ready to place.
-pub(crate) struct Setup {
-    pub(crate) nodes: Vec<Arc<Node>>,
-    pub(crate) pods: Vec<Arc<Pod>>,
+pub struct Setup {
+    pub nodes: Vec<Arc<Node>>,
+    pub pods: Vec<Arc<Pod>>,
     /// Each pod's GPU demand in milli-GPU.
     demand_milli: Vec<u64>,
     gpu_milli: u64,
@@ -96,7 +97,7 @@ pub(crate) struct Setup {
 }
 
 /// Places one seed's sequence of pods with one plugin, measuring at each percent of load.
-pub(crate) fn run_one(setup: &Setup, scoring: GpuScoring, seed: u64, load_percent: u64) -> Run {
+pub fn run_one(setup: &Setup, scoring: GpuScoring, seed: u64, load_percent: u64) -> Run {
     let mut draw = stream(seed, "experiment/openb/workload");
     let mut order: Vec<usize> = (0..setup.pods.len()).collect();
     for i in (1..order.len()).rev() {
@@ -157,7 +158,7 @@ fn has_room(unit: &Unit<'_>, node: &NodeInfo) -> bool {
     let alloc = &node.spec.allocatable;
     node.requested.cpu_milli + unit.requests.cpu_milli <= alloc.cpu_milli
         && node.requested.memory_bytes + unit.requests.memory_bytes <= alloc.memory_bytes
-        && podlab::cluster::gpu::fits(node.gpus.as_deref(), unit.gpu)
+        && crate::cluster::gpu::fits(node.gpus.as_deref(), unit.gpu)
 }
 
 fn ratio_percent(part: u64, whole: u64) -> f64 {
@@ -183,11 +184,11 @@ fn means(runs: &[&Run], gpu_milli: u64, load_percent: u64) -> Vec<(u64, f64, f64
 
 /// Reads the node and pod lists and readies them to place (shared with `podlab bench`, which
 /// times one run).
-pub(crate) fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<Setup> {
-    let node_list = crate::openb::read_nodes(nodes_file)?;
-    let pod_list = crate::openb::read_pods(pods_file, usize::MAX)?;
-    let nodes: Vec<Arc<Node>> = node_list.iter().map(crate::openb::to_node).collect();
-    let pods: Vec<Arc<Pod>> = pod_list.iter().map(crate::openb::to_pod).collect();
+pub fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<Setup> {
+    let node_list = openb::read_nodes(nodes_file).map_err(|e| BadInput(e.0))?;
+    let pod_list = openb::read_pods(pods_file, usize::MAX).map_err(|e| BadInput(e.0))?;
+    let nodes: Vec<Arc<Node>> = node_list.iter().map(openb::to_node).collect();
+    let pods: Vec<Arc<Pod>> = pod_list.iter().map(openb::to_pod).collect();
     let demand_milli: Vec<u64> = pods.iter().map(|p| GpuDemand::of(p, Part::Whole).milli()).collect();
     let gpu_milli: u64 = node_list.iter().map(|n| n.gpus).sum::<u64>() * u64::from(MILLI_PER_GPU);
     if gpu_milli == 0 {
@@ -304,13 +305,13 @@ pub fn experiment_openb(args: OpenbExperimentArgs) -> anyhow::Result<ExitCode> {
         &format!("OpenB: GPU fragmentation ({seeds_note})"),
         "fragmented GPUs (% of the cluster's)",
         fragmentation,
-        podlab::reports::charts::nice_max(frag_top),
+        crate::reports::charts::nice_max(frag_top),
     );
-    podlab::reports::output::create_dir_all(&args.out)
+    crate::reports::output::create_dir_all(&args.out)
         .map_err(|e| BadInput(format!("cannot create {}: {e}; choose another --out", args.out.display())))?;
     let write = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
         let path = args.out.join(name);
-        podlab::reports::output::write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()))
+        crate::reports::output::write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()))
     };
     write("openb.csv", per_seed.as_bytes())?;
     write("openb-mean.csv", mean_csv.as_bytes())?;

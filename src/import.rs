@@ -1,5 +1,5 @@
 //! `podlab import`: workload traces as podlab scenarios. The traces are read by the very code
-//! that reads a scenario's `spec.workload.trace` (`cluster::scenario::trace`), so an imported
+//! that reads a scenario's `spec.workload.trace` (`podlab_scenario::trace`), so an imported
 //! scenario and one that references the trace file hold the same jobs.
 //!
 //! - `swf`: a Parallel Workloads Archive log. Every job is a rigid gang — N processors that
@@ -11,7 +11,7 @@
 //!   per job, run time) of one cell and assignment policy, as batch and service generators
 //!   that reference the files.
 //! - `openb`: the OpenB GPU trace's node list and pod list as Nodes with GPUs and Pods with
-//!   whole GPUs, GPU shares and GPU-model constraints (`crate::openb`).
+//!   whole GPUs, GPU shares and GPU-model constraints (`podlab_scenario::openb`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,11 +20,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use podlab::cluster::config::WorkloadClass;
-use podlab::cluster::scenario::trace::{self, PrefillJob, Swf, TimeUnit};
-use podlab::cluster::time::SimDuration;
+use crate::cluster::config::WorkloadClass;
+use crate::cluster::time::SimDuration;
+use crate::cluster::workload::PrefillJob;
+use crate::scenario::openb;
+use crate::scenario::trace::{self, Swf, TimeUnit};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// The policies an imported trace scenario lists: every design podlab has.
 const ALL_POLICIES: &str = "[per-container, kubernetes, gang, mesos, omega, monolithic]";
@@ -56,7 +58,7 @@ fn name_of(file: &Path, suffixes: &[&str]) -> String {
 fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitCode> {
     match out {
         Some(path) => {
-            podlab::reports::output::write_atomic(path, text.as_bytes())
+            crate::reports::output::write_atomic(path, text.as_bytes())
                 .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {} ({what})", path.display());
         }
@@ -69,7 +71,7 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
 fn header(out: &mut String, name: &str, attribution: &str, policies: &str) {
     let _ = writeln!(out, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}");
     if !attribution.is_empty() {
-        let key = podlab::cluster::scenario::ATTRIBUTION_ANNOTATION;
+        let key = crate::scenario::ATTRIBUTION_ANNOTATION;
         let _ = writeln!(out, "  annotations: {{{key}: {}}}", quoted(attribution));
     }
     out.push_str("spec:\n");
@@ -172,7 +174,7 @@ pub fn import_swf(
     let label = file.display().to_string();
     let secs = |flag: &str, d: &Option<String>| -> anyhow::Result<Option<u64>> {
         d.as_deref()
-            .map(|d| podlab::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
+            .map(|d| crate::cluster::time::parse_duration(d).map_err(|why| BadInput(format!("--{flag}: {why}"))))
             .transpose()
             .map(|d| d.map(|d| d.as_nanos() / 1_000_000_000))
             .map_err(Into::into)
@@ -250,7 +252,7 @@ fn time_unit(unit: &str) -> anyhow::Result<TimeUnit> {
 }
 
 fn quantity(text: &str, what: &str) -> anyhow::Result<u64> {
-    Ok(podlab::cluster::quantity::parse_quantity(text, what)
+    Ok(crate::cluster::quantity::parse_quantity(text, what)
         .map_err(|why| BadInput(format!("--machine-{what}: {why}")))?)
 }
 
@@ -485,10 +487,10 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         quantity(text, what)?;
     }
     for (text, what) in [(&a.task_cpu, "cpu"), (&a.task_memory, "memory")] {
-        podlab::cluster::quantity::parse_quantity(text, what)
+        crate::cluster::quantity::parse_quantity(text, what)
             .map_err(|why| BadInput(format!("--task-{what}: {why}")))?;
     }
-    podlab::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
+    crate::cluster::time::parse_duration(&a.until).map_err(|why| BadInput(format!("--until: {why}")))?;
     let here = folder_of(a.out.as_deref());
     let mut out = String::new();
     let _ =
@@ -542,13 +544,8 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
 /// GPUs as `nvidia.com/gpu`, a share of one GPU as the `alibabacloud.com/gpu-milli`
 /// annotation, allowed models as required node affinity), created at its `creation_time` and
 /// running for its time in the trace when it has a `deletion_time`.
-pub(crate) fn openb_scenario(
-    nodes: &[crate::openb::OpenbNode],
-    pods: &[crate::openb::OpenbPod],
-    name: &str,
-    sources: &str,
-) -> String {
-    use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SHARE_ANNOTATION};
+pub fn openb_scenario(nodes: &[openb::OpenbNode], pods: &[openb::OpenbPod], name: &str, sources: &str) -> String {
+    use crate::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SHARE_ANNOTATION};
     let mut out = String::new();
     let _ = writeln!(out, "# Imported by `podlab import openb` from {sources}.");
     let _ = writeln!(
@@ -623,8 +620,8 @@ pub(crate) fn openb_scenario(
 
 /// `podlab import openb --nodes FILE --pods FILE [--max-pods N] [--out FILE]`.
 pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let node_list = crate::openb::read_nodes(nodes)?;
-    let pod_list = crate::openb::read_pods(pods, max_pods)?;
+    let node_list = openb::read_nodes(nodes).map_err(|e| BadInput(e.0))?;
+    let pod_list = openb::read_pods(pods, max_pods).map_err(|e| BadInput(e.0))?;
     let stem = pods.file_stem().map_or("openb".into(), |n| n.to_string_lossy().to_lowercase());
     let name: String = stem
         .trim_start_matches("openb_pod_list_")
@@ -638,7 +635,7 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
     let text = openb_scenario(&node_list, &pod_list, &name, &sources);
     match out {
         Some(path) => {
-            podlab::reports::output::write_atomic(&path, text.as_bytes())
+            crate::reports::output::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} ({} nodes, {} pods)", path.display(), node_list.len(), pod_list.len());
         }
@@ -649,6 +646,8 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
 
 #[cfg(test)]
 mod tests {
+    use crate::scenario::openb::{OpenbNode, OpenbPod, read_nodes, read_pods, to_node, to_pod};
+
     use super::*;
 
     #[test]
@@ -661,5 +660,57 @@ mod tests {
         assert_eq!(relative(&a, &b.join("f.log")).unwrap(), "../../z/f.log");
         assert_eq!(relative(&b, &b.join("f.log")).unwrap(), "f.log");
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// The two ways the trace becomes objects agree: the scenario `podlab import openb` writes,
+    /// loaded, has the very nodes and pods the experiment builds (run times aside: the
+    /// experiment never releases a pod).
+    #[test]
+    fn import_and_experiment_build_the_same_objects() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/openb");
+        for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
+            let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
+            let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
+            let text = openb_scenario(&node_list, &pod_list, "t", "test");
+            let scenario = crate::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
+                assert_eq!(**loaded, *to_node(row));
+            }
+            assert_eq!(scenario.pods.len(), pod_list.len());
+            for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
+                let mut loaded = (**loaded).clone();
+                assert_eq!(loaded.run_for().map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
+                loaded.set_run_for(None);
+                assert_eq!(loaded, *to_pod(row));
+            }
+        }
+    }
+
+    /// A pod asking for a GPU model gets required node affinity on the model label.
+    #[test]
+    fn gpu_models_become_required_node_affinity() {
+        let pod = OpenbPod {
+            name: "p".into(),
+            cpu_milli: 1000,
+            memory_mib: 1024,
+            num_gpu: 1,
+            gpu_milli: 500,
+            gpu_models: vec!["V100M16".into(), "V100M32".into()],
+            creation_s: None,
+            deletion_s: None,
+            scheduled_s: None,
+        };
+        let built = to_pod(&pod);
+        assert_eq!(built.gpu_share_milli, 500);
+        let node = |model: &str| {
+            to_node(&OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: model.into() })
+        };
+        assert!(built.matches_node_affinity(&node("V100M32")));
+        assert!(!built.matches_node_affinity(&node("T4")));
+        // The importer writes the same affinity.
+        let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
+        let text = openb_scenario(&[row], &[pod], "t", "test");
+        let scenario = crate::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(**scenario.pods.get(podlab_cluster::PodId(0)), *built);
     }
 }

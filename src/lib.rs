@@ -1,5 +1,7 @@
 //! podlab as a library: load a scenario, run a policy on it in the simulator, and measure the
-//! run. The command line and the integration tests share this wiring.
+//! run. The command line and the integration tests share this wiring; the commands' own logic
+//! lives here too — comparisons (`compare`), sweeps (`sweep`), the OpenB experiment
+//! (`experiment`), trace imports (`import`) — and the command line itself (`cli`).
 
 use std::fmt;
 use std::path::Path;
@@ -9,16 +11,24 @@ pub use podlab_cluster as cluster;
 pub use podlab_controllers as controllers;
 pub use podlab_real as real;
 pub use podlab_reports as reports;
+pub use podlab_scenario as scenario;
 pub use podlab_schedulers as schedulers;
 pub use podlab_sim as sim;
 
 pub mod bench;
+pub mod cli;
+pub mod compare;
+pub mod experiment;
+pub mod import;
+pub mod input;
 pub mod swarm;
+pub mod sweep;
 
 use podlab_cluster::config::Component;
-use podlab_cluster::scenario::{self, LoadError, LoadOptions, Scenario};
+use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{RecordSink, Stamped};
 use podlab_reports::{RunInfo, Summary, Verdict};
+use podlab_scenario::{LoadError, LoadOptions};
 pub use podlab_sim::RecordThread;
 use podlab_sim::{SimOptions, SimRun};
 
@@ -139,7 +149,7 @@ pub fn run_policy_watched(
     options: RunOptions,
     watch: &mut (dyn RecordSink + Send),
 ) -> Result<PolicyRun, RunError> {
-    let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let instantiated = Arc::new(scenario::instantiate(scenario, seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
     let schedulers =
@@ -201,7 +211,7 @@ pub fn run_controllers_watched(
     options: RunOptions,
     watch: &mut (dyn RecordSink + Send),
 ) -> Result<PolicyRun, RunError> {
-    let instantiated = Arc::new(scenario.instantiate(seed).map_err(RunError::Workload)?);
+    let instantiated = Arc::new(crate::scenario::instantiate(scenario, seed).map_err(RunError::Workload)?);
     let schedulers = build(&instantiated).len();
     let managers = podlab_controllers::build(&instantiated).len();
     let mut components = vec![Component::Scheduler; schedulers];
@@ -284,7 +294,7 @@ pub fn run_policy_real(
     options: &podlab_real::RealOptions,
 ) -> Result<RealPolicyRun, RunError> {
     let seed = options.seed;
-    let instantiated = scenario.instantiate(seed).map_err(RunError::Workload)?;
+    let instantiated = scenario::instantiate(scenario, seed).map_err(RunError::Workload)?;
     // As `run_policy`: the policy's controllers, then the controller manager's.
     let mut controllers =
         podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;

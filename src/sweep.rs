@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use podlab::cluster::scenario::{OwnDocument, Spanned, load_own_document};
-use podlab::reports::comparison::{RESULT_SCHEMA, RunResult};
+use crate::reports::comparison::{RESULT_SCHEMA, RunResult};
+use crate::scenario::{OwnDocument, Spanned, load_own_document};
 
-use crate::BadInput;
 use crate::compare::{Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, plan, run_one};
+use crate::input::BadInput;
 
 /// The sweep file: strict, like every podlab kind (a typo is an error).
 #[derive(Deserialize)]
@@ -96,7 +96,7 @@ impl Sweep {
             scenarios.extend(Loaded::variants(&file, &set, &grid)?);
         }
         check_unique_names(&scenarios)?;
-        let known = podlab::schedulers::POLICIES;
+        let known = crate::schedulers::POLICIES;
         let mut policies = Vec::new();
         for p in spec.policies.iter().flatten() {
             if !known.contains(&p.value.as_str()) {

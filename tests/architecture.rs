@@ -305,8 +305,7 @@ fn workspace() -> Definitions {
             all.items.insert(stem.to_string());
         }
     }
-    for toml in ["Cargo.toml", "cluster", "sim", "schedulers", "controllers", "reports", "real", "real/workload"] {
-        let path = if toml.ends_with(".toml") { root().join(toml) } else { root().join(toml).join("Cargo.toml") };
+    for path in manifests() {
         let Ok(text) = std::fs::read_to_string(path) else { continue };
         for line in text.lines() {
             if let Some(name) = line.strip_prefix("name = \"").and_then(|n| n.strip_suffix('"')) {
@@ -342,6 +341,17 @@ fn is_repo_path(span: &str, top_level: &BTreeSet<String>) -> bool {
 }
 
 /// What is wrong with one span, if anything.
+/// The root manifest and every workspace member's, as the root's `members = [...]` lists them.
+fn manifests() -> Vec<std::path::PathBuf> {
+    let root_toml = root().join("Cargo.toml");
+    let text = std::fs::read_to_string(&root_toml).unwrap_or_default();
+    let members = text.lines().find_map(|l| l.trim().strip_prefix("members = [")).unwrap_or_default();
+    let names = members.trim_end_matches(']').split(',').map(|m| m.trim().trim_matches('"'));
+    std::iter::once(root_toml)
+        .chain(names.filter(|m| !m.is_empty()).map(|m| root().join(m).join("Cargo.toml")))
+        .collect()
+}
+
 fn check(span: &str, defs: &Definitions, top_level: &BTreeSet<String>) -> Option<String> {
     if is_repo_path(span, top_level) {
         return (!root().join(span.trim_end_matches('/')).exists())

@@ -246,8 +246,8 @@ fn lost_watch_events_cause_relists_and_lag() {
     // 500 µs per object, and the cluster holds at least its eight nodes.
     assert!(c.relist_latency.max_ns.unwrap() > 8 * 500_000);
     let mut calm = s.clone();
-    podlab::cluster::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0").unwrap();
-    assert!(podlab::cluster::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0.7").is_err());
+    podlab::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0").unwrap();
+    assert!(podlab::scenario::params::set(&mut calm, "controlPlane.watchDropRate", "0.7").is_err());
     let calm = run_checked(&calm, "kubernetes", s.seed);
     let q = &calm.summary.control_plane;
     assert_eq!(q.relists, 0);
@@ -283,7 +283,7 @@ fn watch_timeout_reveals_a_silent_break() {
 #[test]
 fn fault_processes_are_seeded_and_independent() {
     let s = bundled("random-node-crashes.yaml");
-    let faults = |s: &podlab::cluster::scenario::Scenario, seed| s.instantiate(seed).unwrap().faults;
+    let faults = |s: &podlab::cluster::scenario::Scenario, seed| podlab::scenario::instantiate(s, seed).unwrap().faults;
     let a = faults(&s, 1);
     assert!(a.len() >= 5, "{a:?}");
     assert_eq!(a, faults(&s, 1));

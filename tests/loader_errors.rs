@@ -1,7 +1,7 @@
 //! Bad scenario files get a clear error naming the file, line and column of the fault, with a
 //! caret under it; the command line exits with code 2 and never panics.
 
-use podlab::cluster::scenario::LoadError;
+use podlab::scenario::LoadError;
 
 /// The 1-based line and column of the `nth` occurrence of `needle` in `text`.
 fn position(text: &str, needle: &str, nth: usize) -> (u32, u32) {
@@ -144,10 +144,10 @@ fn other_mistakes() {
 fn invalid_utf8() {
     let mut bytes = b"apiVersion: v1\nkind: Node\nmetadata: {name: \"".to_vec();
     bytes.extend([0xff, 0xfe]);
-    let err = podlab::cluster::scenario::parse_bytes(
+    let err = podlab::scenario::parse_bytes(
         "bad.yaml",
         bytes,
-        podlab::cluster::scenario::LoadOptions { known_policies: &[], allow_paths_outside: false },
+        podlab::scenario::LoadOptions { known_policies: &[], allow_paths_outside: false },
     )
     .unwrap_err();
     let d = err.diagnostic().unwrap();
@@ -263,7 +263,7 @@ fn fault_process_and_control_plane_settings_load() {
     assert_eq!(s.fault_processes[0].nodes.len(), 3);
     // Every 10 minutes until 45 would be four crashes; with no recovery each keeps its node
     // down, so the fourth finds all three down and is skipped.
-    let faults = s.instantiate(1).unwrap().faults;
+    let faults = podlab::scenario::instantiate(&s, 1).unwrap().faults;
     let crashed: std::collections::BTreeSet<_> = faults
         .iter()
         .filter_map(|f| match f {

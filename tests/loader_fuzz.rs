@@ -12,7 +12,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use podlab::cluster::scenario::{LoadError, LoadOptions, parse_bytes};
+use podlab::scenario::{LoadError, LoadOptions, parse_bytes};
 
 /// A YAML value: enough to write every scenario shape, block or flow style.
 #[derive(Clone, Debug)]

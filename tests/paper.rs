@@ -107,7 +107,7 @@ fn gang_reservations_are_measured() {
 fn paper_run(policy: &str, settings: &[(&str, &str)]) -> podlab::PolicyRun {
     let mut s = bundled("paper/omega-paper.yaml");
     for (k, v) in settings {
-        s.set(k, v).unwrap();
+        podlab::scenario::params::set(&mut s, k, v).unwrap();
     }
     run_checked(&s, policy, s.seed)
 }
@@ -253,7 +253,7 @@ fn mesos_makes_progress_under_long_decisions() {
     for seed in 1..=6 {
         let mut s = bundled("paper/omega-paper.yaml");
         for (k, v) in [("duration", "20m"), ("mesos.service.tJob", "30s"), ("omega.service.tJob", "30s")] {
-            s.set(k, v).unwrap();
+            podlab::scenario::params::set(&mut s, k, v).unwrap();
         }
         let mesos = run_checked(&s, "mesos", seed);
         let omega = run_checked(&s, "omega", seed);
@@ -275,7 +275,7 @@ fn distributions_state_the_paper_exactly() {
         )
     };
     let s = scenario(&generator(r#"{distribution: exponential, mean: "3", rounding: ceil, atLeast: "1"}"#));
-    let jobs = s.instantiate(7).unwrap();
+    let jobs = podlab::scenario::instantiate(&s, 7).unwrap();
     assert!(jobs.pods.len() > 100);
     let bad = |tasks: &str| {
         podlab::load_str(

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::run_checked;
-use podlab::cluster::scenario::{self, LoadOptions, Scenario};
+use podlab::cluster::scenario::Scenario;
+use podlab::scenario::{self, LoadOptions};
 
 const KTH: &str = "data/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz";
 const NASA: &str = "data/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz";
@@ -151,7 +152,7 @@ fn google_prefill_imports_and_fills_the_cell() {
     assert!(std::fs::read_to_string(dir.join("all.yaml")).unwrap().contains("Reiss, Wilkes"), "attribution kept");
 
     let slice = import(&dir, "slice.yaml", &["google-prefill", GOOGLE, "--max-jobs", "150", "--duration", "10m"]);
-    let first = slice.instantiate(1).unwrap();
+    let first = scenario::instantiate(&slice, 1).unwrap();
     assert!(first.pods.iter().all(|p| p.node_name().is_some()), "prefill pods are bound at t = 0");
     let service = slice.workload.prefill_jobs.iter().filter(|j| j.workload.as_str() == "service").count();
     assert!(service > 0 && service < 150, "{service} service jobs: the CMB_PBB split");
@@ -161,7 +162,7 @@ fn google_prefill_imports_and_fills_the_cell() {
         assert!((0.4..0.65).contains(&cpu), "{policy}: CPU utilisation {cpu}, asked 0.6");
     }
     // Another seed, another random first fit.
-    let second = slice.instantiate(2).unwrap();
+    let second = scenario::instantiate(&slice, 2).unwrap();
     assert_ne!(
         first.pods.iter().map(|p| p.node_name()).collect::<Vec<_>>(),
         second.pods.iter().map(|p| p.node_name()).collect::<Vec<_>>()
@@ -247,7 +248,7 @@ fn bundled_trace_scenarios_run_on_a_small_slice() {
         let small = text.replace("maxJobs: 300", "maxJobs: 10");
         assert_ne!(small, text, "{}: the test expects `maxJobs: 300`", path.display());
         let s = load_text(&path, &small);
-        let pods = |s: &Scenario| s.instantiate(s.seed).unwrap().pods.len();
+        let pods = |s: &Scenario| scenario::instantiate(s, s.seed).unwrap().pods.len();
         assert!(pods(&s) < pods(&full), "{}: the slice is smaller", path.display());
         for policy in &s.policies {
             run_checked(&s, policy, s.seed);

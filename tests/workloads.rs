@@ -523,7 +523,7 @@ spec:
       memory: 64Mi
 ";
     let base = podlab::load_str("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
-    let s = base.instantiate(1).unwrap();
+    let s = podlab::scenario::instantiate(&base, 1).unwrap();
     assert_eq!(s.pods.len(), 40);
     let first = &s.pods.get(podlab::cluster::PodId(0)).spec;
     assert!(s.pods.iter().all(|p| std::sync::Arc::ptr_eq(&p.spec, first)), "one spec for the generator");

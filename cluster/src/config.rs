@@ -5,8 +5,9 @@
 use crate::event::ConflictDetection;
 use crate::objects::NodeId;
 use crate::resources::Resources;
-use crate::scenario::Distribution;
 use crate::time::{SimDuration, SimTime};
+use crate::workload::Distribution;
+pub use crate::workload::WorkloadClass;
 
 /// The Omega paper's decision time: `t_job + t_task × (tasks still unscheduled)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,33 +76,6 @@ impl GpuScoring {
     /// The names, for messages: `Default | BestFit | …`.
     pub fn names() -> String {
         GpuScoring::ALL.map(GpuScoring::as_str).join(" | ")
-    }
-}
-
-/// The two kinds of work of the Omega paper.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WorkloadClass {
-    /// Many, short, small jobs.
-    #[default]
-    Batch,
-    /// Few, long-running, larger jobs.
-    Service,
-}
-
-impl WorkloadClass {
-    pub fn parse(text: &str) -> Option<WorkloadClass> {
-        match text {
-            "batch" => Some(WorkloadClass::Batch),
-            "service" => Some(WorkloadClass::Service),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkloadClass::Batch => "batch",
-            WorkloadClass::Service => "service",
-        }
     }
 }
 

@@ -415,17 +415,6 @@ pub struct Stamped {
     pub record: Record,
 }
 
-/// Whatever reads a run's records as they are written, with the scenario as it is at that
-/// moment (the reports fold a big run this way instead of keeping its records).
-pub trait RecordSink {
-    fn observe(&mut self, scenario: &crate::scenario::Scenario, stamped: &Stamped);
-}
-
-/// A sink that reads nothing.
-impl RecordSink for () {
-    fn observe(&mut self, _: &crate::scenario::Scenario, _: &Stamped) {}
-}
-
 impl Record {
     /// The record's kind as its canonical log line names it (`bound`, `relisted`, a note's
     /// own kind such as `evicted`); `expect:` lines count records by it.

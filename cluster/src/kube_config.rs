@@ -303,7 +303,6 @@ pub struct NodeResourcesFitArgs {
     pub scoring_strategy: ScoringStrategy,
 }
 
-
 /// NodeResourcesFit's `scoringStrategy`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScoringStrategy {

@@ -1,12 +1,14 @@
 //! podlab's shared vocabulary: virtual time, exact quantities, cluster objects, the events and
-//! actions that pass between controllers and backends, the driver loop, and scenario files.
-//! Every other crate depends on this one; it depends on none of them.
+//! actions that pass between controllers and backends, the driver loop, and a loaded
+//! scenario's data (loading one from YAML is `podlab-scenario`'s). Every other crate depends
+//! on this one; it depends on none of them.
 
 pub mod affinity;
 pub mod apps;
 pub mod books;
 pub mod config;
 pub mod controller;
+pub mod diagnostic;
 pub mod event;
 pub mod few;
 pub mod gpu;
@@ -22,15 +24,16 @@ pub mod resources;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod workload;
 
 pub use controller::{Backend, Context, Controller, Delivery, Driver};
 /// Names of pods and groups: inline up to 15 bytes.
 pub use ecow::EcoString;
 pub use event::{
-    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, RecordSink,
-    Refused, Stamped,
+    Action, BindRefusal, Claim, Commitment, ConflictDetection, Event, JobRef, Message, Note, Phase, Record, Refused,
+    Stamped,
 };
 pub use objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, PodSpec};
-pub use records::Records;
+pub use records::{RecordSink, Records};
 pub use resources::Resources;
 pub use time::{MaybeTime, SimDuration, SimTime};

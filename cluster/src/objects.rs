@@ -9,10 +9,10 @@ use std::sync::Arc;
 use ecow::EcoString;
 
 use crate::affinity::{ContainerImage, PreemptionPolicy, SchedulingTerms};
-use crate::config::WorkloadClass;
 use crate::maybe::Maybe;
 use crate::resources::Resources;
 use crate::time::SimDuration;
+use crate::workload::WorkloadClass;
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident($repr:ty)) => {

@@ -13,7 +13,19 @@ use std::sync::Arc;
 
 use crate::event::{JobRef, Note, Phase, Record, Stamped};
 use crate::objects::{ControllerId, GroupId, NodeId, Part, PodId};
+use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
+
+/// Whatever reads a run's records as they are written, with the scenario as it is at that
+/// moment (the reports fold a big run this way instead of keeping its records).
+pub trait RecordSink {
+    fn observe(&mut self, scenario: &Scenario, stamped: &Stamped);
+}
+
+/// A sink that reads nothing.
+impl RecordSink for () {
+    fn observe(&mut self, _: &Scenario, _: &Stamped) {}
+}
 
 /// Records in the order they were pushed.
 #[derive(Clone, Default)]

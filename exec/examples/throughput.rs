@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use podlab_cluster::config::Component;
-use podlab_cluster::scenario::{LoadOptions, parse};
 use podlab_cluster::{Controller, Record};
 use podlab_exec::{ExecSpec, failure_slot, take_failure};
+use podlab_scenario::{LoadOptions, parse};
 use podlab_sim::{RecordThread, SimOptions};
 
 fn main() {
@@ -39,7 +39,7 @@ spec:
     );
     let options = LoadOptions { known_policies: &[], allow_paths_outside: false };
     let scenario = parse("throughput.yaml", &text, options).unwrap_or_else(|e| panic!("{e:?}"));
-    let instantiated = Arc::new(scenario.instantiate(1).expect("instantiates"));
+    let instantiated = Arc::new(podlab_scenario::instantiate(&scenario, 1).expect("instantiates"));
     let spec = ExecSpec::parse(&format!("exec:bench={command}")).expect("exec").expect("valid");
     let slot = failure_slot();
     let factory = || vec![spec.controller(&slot)] as Vec<Box<dyn Controller>>;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use podlab_cluster::config::Component;
-use podlab_cluster::scenario::{LoadOptions, Scenario, parse};
+use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Controller, Record};
 use podlab_exec::{ExecError, ExecSpec, failure_slot, take_failure};
+use podlab_scenario::{LoadOptions, parse};
 use podlab_sim::{RecordThread, SimOptions, SimRun};
 
 const RUST_CLIENT: &str = env!("CARGO_BIN_EXE_podlab-exec-first-fit");
@@ -49,7 +50,7 @@ fn run(text: &str, spec: &ExecSpec, seed: u64) -> Result<SimRun, Box<ExecError>>
 }
 
 fn run_scenario(scenario: &Scenario, spec: &ExecSpec, seed: u64) -> Result<SimRun, Box<ExecError>> {
-    let instantiated = Arc::new(scenario.instantiate(seed).expect("instantiates"));
+    let instantiated = Arc::new(podlab_scenario::instantiate(scenario, seed).expect("instantiates"));
     let slot = failure_slot();
     let built = instantiated.clone();
     let factory = {

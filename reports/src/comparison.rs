@@ -6,18 +6,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Part, Records, SimTime};
 
-use crate::charts::{Bar, Chart, ChartError, GanttBar, Plot, Series, nice_max};
+use crate::charts::{Bar, Chart, GanttBar, Plot, Series, nice_max};
 use crate::expect::Verdict;
 use crate::metrics::{Estimate, Metric, flatten};
 use crate::outcome::Outcomes;
-use crate::output::{create_dir_all, write_atomic};
 use crate::series::{ClusterPoint, cluster_steps, schedule_waits_ns, spans};
 use crate::summary::Summary;
 
@@ -322,12 +321,6 @@ impl Unit {
 pub struct MetricRow {
     pub metric: String,
     pub per_policy: Vec<Option<Estimate>>,
-}
-
-/// A file of the comparison, by its path under the output directory.
-pub struct OutputFile {
-    pub path: PathBuf,
-    pub bytes: Vec<u8>,
 }
 
 /// The runs of a comparison, ordered by (scenario, policy, seed) as the scenarios list them.
@@ -635,39 +628,6 @@ impl Comparison {
                 legend: keys.iter().enumerate().map(|(i, k)| (k.to_string(), i % 9)).collect(),
             },
         })
-    }
-
-    /// Every file of the comparison: `results.csv`, the charts (`charts/<scenario>/*.svg`, and
-    /// `.png` too when asked) and `report.html`. Paths are relative to the output directory.
-    pub fn files(&self, png: bool) -> Result<Vec<OutputFile>, ChartError> {
-        let mut files = vec![OutputFile { path: "results.csv".into(), bytes: self.results_csv().into_bytes() }];
-        let mut rendered: Vec<(usize, String, String, String)> = Vec::new();
-        for (si, stem, chart) in self.charts() {
-            let svg = chart.to_svg()?;
-            let dir = Path::new("charts").join(&self.scenarios[si].name);
-            if png {
-                files.push(OutputFile { path: dir.join(format!("{stem}.png")), bytes: chart.to_png()? });
-            }
-            files.push(OutputFile { path: dir.join(format!("{stem}.svg")), bytes: svg.clone().into_bytes() });
-            rendered.push((si, stem, chart.title.clone(), svg));
-        }
-        files.push(OutputFile { path: "report.html".into(), bytes: crate::html::report(self, &rendered).into_bytes() });
-        Ok(files)
-    }
-
-    /// Writes [`Comparison::files`] under `out`, each atomically.
-    pub fn write(&self, out: &Path, png: bool) -> std::io::Result<Vec<PathBuf>> {
-        let files = self.files(png).map_err(std::io::Error::other)?;
-        let mut written = Vec::new();
-        for f in files {
-            let path = out.join(&f.path);
-            if let Some(parent) = path.parent() {
-                create_dir_all(parent)?;
-            }
-            write_atomic(&path, &f.bytes)?;
-            written.push(f.path);
-        }
-        Ok(written)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{NodeId, Note, Phase, PodId, Record, SimTime, Stamped};
 
-use crate::summary::{Percentiles, Samples};
+use crate::percentiles::{Percentiles, Samples};
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ControlPlaneMetrics {

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod comparison;
+pub mod comparison_files;
 pub mod control_plane;
 pub mod expect;
 pub mod html;
@@ -11,6 +12,7 @@ mod in_flight;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
+pub mod percentiles;
 pub mod scheduling;
 pub mod series;
 pub mod summary;

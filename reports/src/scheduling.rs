@@ -13,7 +13,7 @@ use podlab_cluster::config::WorkloadClass;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimTime, Stamped};
 
-use crate::summary::{Percentiles, Samples};
+use crate::percentiles::{Percentiles, Samples};
 
 const DAY_NS: u64 = 24 * 3600 * 1_000_000_000;
 

@@ -165,8 +165,8 @@ pub fn schedule_waits_ns(outcomes: &Outcomes) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use podlab_cluster::scenario::{LoadOptions, parse};
     use podlab_cluster::{NodeId, Phase, SimDuration};
+    use podlab_scenario::{LoadOptions, parse};
 
     const YAML: &str = "apiVersion: v1\nkind: List\nitems:\n\
         - {apiVersion: v1, kind: Node, metadata: {name: a}, status: {allocatable: {cpu: \"2\", memory: 2Gi}}}\n\

@@ -11,7 +11,7 @@ use serde::Serialize;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Note, Part, Phase, PodId, Record, Records, SimTime};
 
-use crate::summary::Percentiles;
+use crate::percentiles::Percentiles;
 
 /// The summary's Deployment and Job metrics.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -240,7 +240,7 @@ pub fn workload_metrics(scenario: &Scenario, records: &Records, end: SimTime) ->
 mod tests {
     use super::*;
     use podlab_cluster::ControllerId;
-    use podlab_cluster::scenario::{LoadOptions, parse};
+    use podlab_scenario::{LoadOptions, parse};
 
     /// Notes written again by a restarted controller (the revision in progress, or one already
     /// complete) count no extra rollout.

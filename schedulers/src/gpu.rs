@@ -1,5 +1,5 @@
-//! GPU sharing in the scheduler: the cache's per-GPU books (kept by `NodeInfo::add`/`remove`)
-//! and the GPU score plugins of the OpenB paper (Weng et al., "Beware of Fragmentation",
+//! GPU sharing in the scheduler (the cache's per-GPU books are `NodeInfo`'s, `node_info.rs`):
+//! the GPU score plugins of the OpenB paper (Weng et al., "Beware of Fragmentation",
 //! USENIX ATC 2023) — best fit, GPU packing, dot product (Tetris) and fragmentation gradient
 //! descent (FGD) — with the paper's fragmentation measure, which FGD and the packing experiment
 //! share. A plugin replaces NodeResourcesFit's score when `spec.scheduler.gpuScoring` names it,
@@ -13,36 +13,10 @@ use podlab_cluster::gpu::{GpuDemand, GpuSlots, MILLI_PER_GPU};
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Node, Part, PodSpec};
 
-use crate::framework::{NodeInfo, Unit};
-
-/// Who holds GPUs in the scheduler's cache: the pod's `namespace/name` and the part. (A
-/// `Unit` carries no pod id, and names are unique.)
-pub type CacheHolder = (Box<str>, Part);
+use crate::node_info::{NodeInfo, Unit};
 
 /// A million: scores and ratios in parts per million keep the plugins in integers.
 const PPM: u64 = 1_000_000;
-
-/// Takes a unit's GPUs on a cached node, by the rule every component applies. A unit that does
-/// not fit the cache's books (a binding the cache learned of late) takes nothing here.
-pub(crate) fn add(node: &mut NodeInfo, unit: &Unit<'_>) {
-    if unit.gpu.is_none() {
-        return;
-    }
-    if let Some(books) = node.gpus.as_mut() {
-        books.assign((unit.pod.key().into_boxed_str(), unit.part), unit.gpu);
-    }
-}
-
-/// Gives a unit's GPUs back on a cached node.
-pub(crate) fn remove(node: &mut NodeInfo, unit: &Unit<'_>) {
-    if unit.gpu.is_none() {
-        return;
-    }
-    if let Some(books) = node.gpus.as_mut() {
-        let key = unit.pod.key();
-        books.release_where(|(k, part)| **k == *key && *part == unit.part);
-    }
-}
 
 /// One kind of task of the target workload: pods with the same GPU demand and the same node
 /// constraints, with how many pods of each CPU request there are.

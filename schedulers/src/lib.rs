@@ -6,6 +6,7 @@ pub mod gpu;
 pub mod jobs;
 pub mod kube;
 pub mod mesos;
+pub mod node_info;
 pub mod node_table;
 pub mod scheduler;
 pub mod shared_state;

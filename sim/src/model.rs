@@ -43,7 +43,7 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
     (rand_core::Rng::next_u64(rng) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn draw(d: &podlab_cluster::scenario::Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
+fn draw(d: &podlab_cluster::workload::Distribution, rng: &mut ChaCha8Rng) -> SimDuration {
     SimDuration(d.sample(rng).round().clamp(0.0, 1e15) as u64)
 }
 

@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::diagnostic::{Diagnostic, LoadError, Pos, Severity};
+use podlab_cluster::workload::{Distribution, PrefillJob};
+
 use crate::config::WorkloadClass;
 use crate::time::SimDuration;
 
@@ -312,20 +314,6 @@ pub fn read_swf(reader: impl BufRead, slice: SwfSlice) -> Result<Swf, TraceError
     Ok(swf)
 }
 
-/// A job running when the trace's window opens: `tasks` identical tasks, bound before any
-/// scheduler runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PrefillJob {
-    /// The trace's job id (digits): the job's pods are `prefill-<id>-<k>`.
-    pub id: String,
-    pub tasks: u32,
-    pub cpu_milli_per_task: u64,
-    pub memory_bytes_per_task: u64,
-    /// When it ends, counted from t = 0; `None`: it runs to the end of the run.
-    pub run_for: Option<SimDuration>,
-    pub workload: WorkloadClass,
-}
-
 /// The unit of the `12` rows' end times: the Google 2011 trace counts microseconds, the Omega
 /// simulator's example file seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -561,6 +549,15 @@ pub fn omega_cells_and_policies(reader: impl BufRead) -> Result<(Vec<String>, Ve
     Ok((cells.into_iter().collect(), policies.into_iter().collect()))
 }
 
+/// Reads the Omega simulator's `<cell> <policy> <0 batch | 1 service> <value>` lines for one
+/// workload class; `scale` converts the file's unit (seconds → ns, or 1 for counts).
+pub fn empirical_from_omega_log(text: &str, class: WorkloadClass, scale: f64) -> Result<Distribution, String> {
+    let select = OmegaSelect { class, cell: None, policy: None };
+    read_omega_distribution(text.as_bytes(), select, scale)
+        .map(|values| Distribution::Empirical(values.into()))
+        .map_err(|e| if e.line == 0 { e.message } else { format!("line {}: {}", e.line, e.message) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -627,5 +624,20 @@ mod tests {
             omega_cells_and_policies(text.as_bytes()).unwrap(),
             (vec!["a".into(), "b".into()], vec!["p".into()])
         );
+    }
+
+    /// Empirical draws stay within the observed range and interpolate between quantiles.
+    #[test]
+    fn empirical_draws_interpolate() {
+        let text = "c p 0 1\nc p 0 3\nc p 1 100\n";
+        let d = empirical_from_omega_log(text, WorkloadClass::Batch, 1.0).unwrap();
+        assert_eq!(d, Distribution::Empirical(vec![1.0, 3.0].into()));
+        let mut rng = crate::rng::stream(1, "t");
+        let draws: Vec<f64> = (0..1000).map(|_| d.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|&v| (1.0..=3.0).contains(&v)));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
+        assert!(empirical_from_omega_log("c p 0 x\n", WorkloadClass::Batch, 1.0).is_err());
+        assert!(empirical_from_omega_log("c p 0 1\n", WorkloadClass::Service, 1.0).is_err());
     }
 }

@@ -9,17 +9,17 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_saphyr::Spanned;
 
-use super::diagnostic::{LoadError, Pos};
-use super::manifest::{Doc, NodeAffinity};
-use super::scheduler_config::ConfigReader;
-use super::terms::{TopologySpreadConstraintManifest, label_key_problem, unknown_help};
-use super::yaml::{self, Shape, YNode};
+use crate::diagnostic::{LoadError, Pos};
 use crate::kube_config::{
     API_VERSION, AddedAffinity, DefaultPreemptionArgs, DefaultingType, DynamicResourcesArgs, InterPodAffinityArgs,
     MAX_CUSTOM_PRIORITY_SCORE, NodeAffinityArgs, NodeResourcesBalancedAllocationArgs, NodeResourcesFitArgs, PluginArgs,
     PodTopologySpreadArgs, ResourceSpec, ScoringStrategy, ScoringStrategyType, UtilizationShapePoint,
     VolumeBindingArgs,
 };
+use crate::manifest::{Doc, NodeAffinity};
+use crate::scheduler_config::ConfigReader;
+use crate::terms::{TopologySpreadConstraintManifest, label_key_problem, unknown_help};
+use crate::yaml::{self, Shape, YNode};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

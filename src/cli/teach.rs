@@ -8,9 +8,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use podlab::PolicyRun;
-use podlab::cluster::scenario::Scenario;
-use podlab::cluster::{Note, Record, SimTime};
+use crate::PolicyRun;
+use crate::cluster::scenario::Scenario;
+use crate::cluster::{Note, Record, SimTime};
 
 pub struct Lesson {
     pub id: &'static str,
@@ -108,9 +108,9 @@ fn bold(text: &str) -> String {
 
 /// One line of the timeline, or `None` for records a lesson does not tell.
 fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String> {
-    let pod = |p: podlab::cluster::PodId| scenario.pods.get(p).key();
-    let node = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
-    let by = |c: podlab::cluster::ControllerId| run.sim.controllers.get(c.index()).cloned().unwrap_or_default();
+    let pod = |p: crate::cluster::PodId| scenario.pods.get(p).key();
+    let node = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
+    let by = |c: crate::cluster::ControllerId| run.sim.controllers.get(c.index()).cloned().unwrap_or_default();
     Some(match record {
         Record::Bound { pod: p, part, node: n } => {
             let what = scenario.pods.spec(*p).part_name(*part);
@@ -215,11 +215,13 @@ fn find(id: &str) -> Option<&'static Lesson> {
 }
 
 fn run_lesson(lesson: &Lesson) -> anyhow::Result<(Scenario, Vec<PolicyRun>)> {
-    let scenario = crate::load(Path::new(lesson.scenario))?;
+    let scenario = crate::input::load(Path::new(lesson.scenario))?;
     let runs = lesson
         .policies
         .iter()
-        .map(|p| podlab::run_policy(&scenario, p, scenario.seed, true).map_err(|e| crate::BadInput(e.to_string())))
+        .map(|p| {
+            crate::run_policy(&scenario, p, scenario.seed, true).map_err(|e| crate::input::BadInput(e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((scenario, runs))
 }
@@ -242,7 +244,7 @@ pub fn teach(lesson: Option<String>, step: bool, html: Option<PathBuf>) -> anyho
     } else {
         vec![find(&id).ok_or_else(|| {
             let ids: Vec<&str> = LESSONS.iter().map(|l| l.id).collect();
-            crate::BadInput(format!("no lesson `{id}`; lessons: {}, or all", ids.join(", ")))
+            crate::input::BadInput(format!("no lesson `{id}`; lessons: {}, or all", ids.join(", ")))
         })?]
     };
     let interactive = step && std::io::stdin().is_terminal();
@@ -285,7 +287,7 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         grid: Vec::new(),
     };
     crate::compare::quietly(args)?;
-    let esc = podlab::reports::html::escape;
+    let esc = crate::reports::html::escape;
     let text = lesson_text(lesson, runs, |_| {});
     let mut page = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>");
     let _ = write!(
@@ -312,6 +314,6 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         lesson.id
     );
     std::fs::create_dir_all(dir)?;
-    podlab::reports::output::write_atomic(&dir.join(format!("lesson-{}.html", lesson.id)), page.as_bytes())?;
+    crate::reports::output::write_atomic(&dir.join(format!("lesson-{}.html", lesson.id)), page.as_bytes())?;
     Ok(())
 }

@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use podlab::PolicyRun;
-use podlab::cluster::scenario::Scenario;
-use podlab::cluster::{PodId, SimDuration};
+use crate::PolicyRun;
+use crate::cluster::scenario::Scenario;
+use crate::cluster::{PodId, SimDuration};
 
 /// Pods listed one by one before the list is cut short.
-const MAX_PLACEMENT_ROWS: usize = podlab::FIRST_PODS;
+const MAX_PLACEMENT_ROWS: usize = crate::FIRST_PODS;
 
 pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     let mut out = String::new();
@@ -116,7 +116,7 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
                 .runs
                 .iter()
                 .map(|run| match run.part() {
-                    podlab::cluster::Part::Whole => scenario.nodes[run.node.index()].name.clone(),
+                    crate::cluster::Part::Whole => scenario.nodes[run.node.index()].name.clone(),
                     part => format!("{} → {}", pod.part_name(part), scenario.nodes[run.node.index()].name),
                 })
                 .collect();

@@ -11,8 +11,7 @@ use super::simulation::{
     DecisionManifest, DistributionManifest, GeneratorManifest, JobManifest, PrefillJobManifest, RetryManifest,
     SchedulerSpecManifest, SimulationManifest,
 };
-use super::trace::{self, PrefillJob, TimeUnit};
-use super::workload::{Distribution, Generator, Prefill, Rounding, Shaped, Workload};
+use super::trace::{self, TimeUnit};
 use crate::config::{
     AllocationRounds, Assignment, DecisionTime, FrameworkBehaviour, FrameworkSpec, OfferGranularity, Placement,
     PolicyConfig, Retry, SchedulerSpec, ScoringStrategy, WorkloadClass,
@@ -21,6 +20,7 @@ use crate::event::ConflictDetection;
 use crate::quantity::parse_quantity;
 use crate::resources::Resources;
 use crate::time::{SimDuration, SimTime};
+use podlab_cluster::workload::{Distribution, Generator, Prefill, PrefillJob, Rounding, Shaped, Workload};
 
 type SimDoc<'a> = Doc<'a, SimulationManifest>;
 

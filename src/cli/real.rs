@@ -10,15 +10,15 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use podlab::cluster::scenario::Scenario;
-use podlab::cluster::time::parse_duration;
-use podlab::cluster::{Part, Record, SimDuration, SimTime};
-use podlab::real::{Crash, RealOptions};
-use podlab::reports::Outcomes;
-use podlab::schedulers::POLICIES;
-use podlab::{PolicyRun, RealPolicyRun};
+use crate::cluster::scenario::Scenario;
+use crate::cluster::time::parse_duration;
+use crate::cluster::{Part, Record, SimDuration, SimTime};
+use crate::real::{Crash, RealOptions};
+use crate::reports::Outcomes;
+use crate::schedulers::POLICIES;
+use crate::{PolicyRun, RealPolicyRun};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 #[derive(Args)]
 pub struct RealArgs {
@@ -53,7 +53,7 @@ pub struct RealArgs {
 }
 
 pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
-    let scenario = crate::load(&args.scenario)?;
+    let scenario = crate::input::load(&args.scenario)?;
     let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
     let seed = args.seed.unwrap_or(scenario.seed);
     let duration =
@@ -78,12 +78,12 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let interrupt = podlab::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
+    let interrupt = crate::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
     let options = RealOptions { seed, max_duration, crashes, interrupt: Some(interrupt) };
     let mut runs: Vec<RealPolicyRun> = Vec::new();
     for policy in &policies {
         eprintln!("real: running {policy} on Docker (at most {})…", SimDuration(max_duration.as_nanos()));
-        let run = podlab::run_policy_real(&scenario, policy, &options).map_err(|e| BadInput(e.to_string()))?;
+        let run = crate::run_policy_real(&scenario, policy, &options).map_err(|e| BadInput(e.to_string()))?;
         let stop = run.real.interrupted;
         runs.push(run);
         if stop {
@@ -91,20 +91,20 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let plain: Vec<PolicyRun> = runs.iter().map(|r| clone_run(&r.run)).collect();
-    print!("{}", crate::table::report(&scenario, seed, &plain));
+    print!("{}", super::table::report(&scenario, seed, &plain));
     print!("{}", real_report(&runs));
     if args.compare_sim {
         let sims = policies
             .iter()
             .take(runs.len())
-            .map(|p| podlab::run_policy(&scenario, p, seed, true).map_err(|e| BadInput(e.to_string())))
+            .map(|p| crate::run_policy(&scenario, p, seed, true).map_err(|e| BadInput(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         print!("{}", compare_report(&runs, &sims));
     }
     if let Some(out) = &args.out {
         for r in &runs {
             let dir = out.join(&r.run.policy);
-            podlab::reports::output::write_run(
+            crate::reports::output::write_run(
                 &dir,
                 &r.run.scenario,
                 &r.run.sim.controllers,
@@ -128,7 +128,7 @@ fn clone_run(run: &PolicyRun) -> PolicyRun {
         policy: run.policy.clone(),
         seed: run.seed,
         scenario: run.scenario.clone(),
-        sim: podlab::sim::SimRun {
+        sim: crate::sim::SimRun {
             scenario: run.sim.scenario.clone(),
             controllers: run.sim.controllers.clone(),
             records: run.sim.records.clone(),
@@ -152,11 +152,11 @@ fn real_report(runs: &[RealPolicyRun]) -> String {
         let scenario = &*r.run.scenario;
         let _ = writeln!(out, "  {}: run {} on {}, image {}", r.run.policy, real.run_id, real.docker, real.image);
         match &real.slices {
-            podlab::real::Slices::V1 => {
+            crate::real::Slices::V1 => {
                 let _ =
                     writeln!(out, "    nodes are cgroup slices (/podlab/{}/<node>) with their capacity", real.run_id);
             }
-            podlab::real::Slices::Unavailable(why) => {
+            crate::real::Slices::Unavailable(why) => {
                 let _ = writeln!(out, "    nodes are NOT capacity slices ({why}); per-container limits only");
             }
         }
@@ -281,7 +281,7 @@ fn compare_report(runs: &[RealPolicyRun], sims: &[PolicyRun]) -> String {
             let o = Outcomes::replay(&p.scenario, &p.sim.records, p.sim.end);
             (0..p.scenario.pods.len())
                 .map(|i| {
-                    let phase = o.phase(&p.scenario, podlab::cluster::PodId(i as u32)).map_or("-", |p| p.as_str());
+                    let phase = o.phase(&p.scenario, crate::cluster::PodId(i as u32)).map_or("-", |p| p.as_str());
                     (p.scenario.pods.get(podlab_cluster::PodId(i as u32)).key(), phase)
                 })
                 .collect::<BTreeMap<_, _>>()
@@ -334,18 +334,18 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     text.push_str(
         "---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: calibrate}\nspec: {duration: 60s}\n",
     );
-    let scenario = podlab::load_str("calibrate", &text)?;
-    let interrupt = podlab::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
+    let scenario = crate::load_str("calibrate", &text)?;
+    let interrupt = crate::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
     let options = RealOptions {
         seed: 0,
         max_duration: SimDuration::from_secs(60),
         crashes: Vec::new(),
         interrupt: Some(interrupt),
     };
-    let run = podlab::run_policy_real(&scenario, "kubernetes", &options).map_err(|e| BadInput(e.to_string()))?;
+    let run = crate::run_policy_real(&scenario, "kubernetes", &options).map_err(|e| BadInput(e.to_string()))?;
     let mut latencies: Vec<u64> = run.real.startups.iter().map(|s| s.latency.as_nanos()).collect();
     latencies.sort_unstable();
-    let p = podlab::reports::summary::Percentiles::of(latencies.clone());
+    let p = crate::reports::summary::Percentiles::of(latencies.clone());
     let show = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
     println!(
         "start-up latency (bind → container running) of {} pods, all bound at once, on {}:",

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use podlab::swarm;
+use crate::swarm;
 
 use crate::compare::in_parallel;
 
@@ -17,7 +17,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "S", default_value_t = 0)]
     start: u64,
     /// Run every scenario under this policy (default: a policy drawn from each seed).
-    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(podlab::schedulers::POLICIES))]
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(crate::schedulers::POLICIES))]
     policy: Option<String>,
     /// Runs at once (0: one per core).
     #[arg(long, short = 'j', value_name = "J", default_value_t = 0)]
@@ -36,7 +36,7 @@ pub fn fuzz(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let outcomes = in_parallel(&seeds, args.jobs, "seeds", |&seed| swarm::run_seed(seed, policy))?;
-    let mut per_policy: Vec<(&str, u64, u64)> = podlab::schedulers::POLICIES.iter().map(|p| (*p, 0, 0)).collect();
+    let mut per_policy: Vec<(&str, u64, u64)> = crate::schedulers::POLICIES.iter().map(|p| (*p, 0, 0)).collect();
     let mut failures = Vec::new();
     for o in &outcomes {
         if let Some(row) = per_policy.iter_mut().find(|(p, _, _)| *p == o.case.policy) {

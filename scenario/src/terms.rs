@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::diagnostic::LoadError;
-use super::manifest::{Doc, PodManifest, RequirementManifest, SelectorTermManifest};
 use crate::affinity::{
     HostPort, InclusionPolicy, LabelSelector, OwnerRef, PodAffinityTerm, PreemptionPolicy, PreferredSchedulingTerm,
     SchedulingTerms, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
+use crate::diagnostic::LoadError;
+use crate::manifest::{Doc, PodManifest, RequirementManifest, SelectorTermManifest};
 use crate::objects::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
 
 /// A `metav1.LabelSelector`.
@@ -165,7 +165,7 @@ pub fn label_key_problem(key: &str) -> Option<String> {
         None => (None, key),
     };
     if let Some(prefix) = prefix
-        && !super::manifest::is_dns_subdomain(prefix)
+        && !crate::manifest::is_dns_subdomain(prefix)
     {
         return Some(format!(
             "`{key}` has an invalid prefix `{prefix}` (a DNS subdomain: lower-case letters, digits, `-` and `.`)"
@@ -193,7 +193,7 @@ fn is_label_token(text: &str) -> bool {
 
 /// Kubernetes' DNS-1123 label (a namespace's name).
 pub fn is_dns_label(name: &str) -> bool {
-    name.len() <= 63 && super::manifest::is_dns_subdomain(name) && !name.contains('.')
+    name.len() <= 63 && crate::manifest::is_dns_subdomain(name) && !name.contains('.')
 }
 
 impl<T> Doc<'_, T> {

@@ -2,9 +2,9 @@
 //! scenario, so one scenario file serves a whole experiment: `omega.service.tJob=10s`,
 //! `workload.rateMultiplier=2`, `omega.transactions=all-or-nothing`, …
 
-use super::Scenario;
 use crate::config::{ConflictDetectionName, DecisionTime};
 use crate::time::parse_duration;
+use podlab_cluster::scenario::Scenario;
 
 /// The parameters and what they take, for help texts and error messages.
 pub const PARAMETERS: &[(&str, &str)] = &[

@@ -1,256 +1,50 @@
-//! Scenario files: one multi-document YAML file of Kubernetes manifests plus podlab's
-//! `kind: Simulation`, loaded into a validated [`Scenario`] or a positioned error.
-
-#[cfg(test)]
-mod config_tests;
-mod diagnostic;
-mod document;
-mod kinds;
-#[cfg(test)]
-mod kube_tests;
-mod manifest;
-pub mod params;
-mod plugin_args;
-mod scheduler_config;
-mod settings;
-mod simulation;
-mod terms;
-pub mod trace;
-mod workload;
-mod yaml;
+//! The loader: one multi-document YAML file of Kubernetes manifests plus podlab's
+//! `kind: Simulation`, read into a validated [`Scenario`] or a positioned error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
-pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
-pub use manifest::{
-    ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,
-    RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
+use podlab_cluster::scenario::{Arrival, Check, Expectation, ObjectRef, Scenario};
+use podlab_cluster::workload::Workload;
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Diagnostic, LoadError, Pos, Severity};
+use crate::manifest::{
+    Doc, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, JobManifestK8s, NodeManifest, POD_GROUP_LABELS,
+    PodGroupManifest, PodManifest, PriorityClassManifest, RUN_FOR_ANNOTATION, ReplicaSetManifest, StrategyManifest,
+    VOLCANO_GROUP_ANNOTATION, WorkloadManifest,
 };
-pub use scheduler_config::{load_scheduler_config, parse_scheduler_config};
-pub use simulation::API_VERSION;
-pub use workload::{Distribution, Generator, MAX_GENERATED_PODS, Prefill, PrefillJob, Workload};
+use crate::simulation::{API_VERSION, SimulationManifest};
+use crate::yaml::{Shape, Source, YNode};
+use crate::{kinds, scheduler_config, terms};
+use crate::{manifest, settings, workload, yaml};
 
-pub use crate::config::ScoringStrategy;
-
-use manifest::{
-    Doc, JobManifestK8s, NodeManifest, PodGroupManifest, PodManifest, PriorityClassManifest, ReplicaSetManifest,
-    StrategyManifest, WorkloadManifest,
-};
-
-use simulation::SimulationManifest;
-use yaml::{Shape, Source, YNode};
-
-use crate::affinity::{KubeObjects, LabelSelector, PreemptionPolicy, SpreadSelector};
+use crate::affinity::{LabelSelector, PreemptionPolicy, SpreadSelector};
 use crate::apps::{
     DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, IntOrPercent, JOB_NAME_LABEL, JobSpec,
     LEGACY_JOB_NAME_LABEL,
 };
-use crate::config::{ControlPlaneConfig, Fault, FaultProcess, PolicyConfig, WorkloadClass};
+use crate::config::{Fault, PolicyConfig, WorkloadClass};
 use crate::event::Phase;
 use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, PodSpec, ReplicaSetSpec};
-use crate::pods::Pods;
 use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
 /// referenced, not inlined.
 pub const MAX_FILE_BYTES: usize = 64 << 20;
 
-/// An object of the scenario, by kind and id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ObjectRef {
-    Group(GroupId),
-    Node(NodeId),
-    Pod(PodId),
-}
-
-/// An object that enters the cluster at a given time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Arrival {
-    pub at: SimTime,
-    pub object: ObjectRef,
-}
-
-/// One assertion of an `expect:` entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Check {
-    PodPhase {
-        pod: PodId,
-        phase: Phase,
-    },
-    PodNode {
-        pod: PodId,
-        node: NodeId,
-    },
-    PodSplit {
-        pod: PodId,
-        split: bool,
-    },
-    GroupSplit {
-        group: GroupId,
-        split: bool,
-    },
-    GroupPlaced {
-        group: GroupId,
-        placed: u32,
-    },
-    /// Pods of a ReplicaSet (or of any ReplicaSet of a Deployment) running at the time.
-    ReplicasRunning {
-        owner: String,
-        running: u32,
-    },
-    /// A Deployment's (by key) pods available at the time.
-    DeploymentAvailable {
-        deployment: String,
-        available: u32,
-    },
-    DeploymentRevision {
-        deployment: String,
-        revision: u32,
-    },
-    DeploymentImage {
-        deployment: String,
-        image: String,
-    },
-    /// Over every update rollout up to the time: the fewest available pods, at least `min`.
-    DeploymentMinAvailable {
-        deployment: String,
-        min: u32,
-    },
-    /// Over every rollout up to the time: the most pods, at most `max`.
-    DeploymentMaxPods {
-        deployment: String,
-        max: u32,
-    },
-    /// A Job's (by key) condition: `Complete`, `Failed` (with a reason, if given) or `Running`.
-    JobStatus {
-        job: String,
-        status: String,
-        reason: Option<String>,
-    },
-    JobSucceeded {
-        job: String,
-        pods: u32,
-    },
-    JobFailed {
-        job: String,
-        pods: u32,
-    },
-    JobMaxActive {
-        job: String,
-        pods: u32,
-    },
-    /// How many created pods are in this phase at the time.
-    PodsInPhase {
-        phase: Phase,
-        count: u32,
-    },
-    /// How many records of this kind (`Record::kind`) the run wrote by the time: at least
-    /// `min`, at most `max`.
-    Records {
-        kind: &'static str,
-        min: Option<u64>,
-        max: Option<u64>,
-    },
-}
-
-/// An `expect:` entry: checks that must hold for some policies at a time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Expectation {
-    /// The policies it holds for; empty: every policy in the scenario's `spec.policies`.
-    pub policies: Vec<String>,
-    pub at: Option<SimTime>,
-    pub why: Option<String>,
-    /// Where it is written, so a failure can point at it.
-    pub pos: Pos,
-    pub checks: Vec<Check>,
-}
-
-/// A loaded, validated scenario.
-#[derive(Clone, Debug)]
-pub struct Scenario {
-    pub name: String,
-    /// The path it was loaded from, as the user wrote it.
-    pub file: String,
-    pub seed: u64,
-    pub duration: Option<SimDuration>,
-    /// The policies to run when the user names none.
-    pub policies: Vec<String>,
-    /// Every policy's parameters.
-    pub config: PolicyConfig,
-    /// Jobs drawn per run from its seed (see [`Scenario::instantiate`]).
-    pub workload: Workload,
-    /// The control plane's latencies; `None`: ideal (every request and watch instant).
-    pub control_plane: Option<ControlPlaneConfig>,
-    pub faults: Vec<Fault>,
-    /// Faults drawn per seed (`every:`); [`Scenario::instantiate`] adds them to `faults`.
-    pub fault_processes: Vec<FaultProcess>,
-    pub replica_sets: Vec<ReplicaSetSpec>,
-    pub deployments: Vec<DeploymentSpec>,
-    /// The scenario's `actions:` on Deployments (`setImage`, `rolloutUndo`, `scale`), in time
-    /// order.
-    pub deployment_changes: Vec<DeploymentChange>,
-    pub jobs: Vec<JobSpec>,
-    pub nodes: Vec<Arc<Node>>,
-    /// By id; a generator's pods are rebuilt when asked for (see [`Pods`]).
-    pub pods: Pods,
-    pub groups: Vec<Arc<PodGroup>>,
-    /// Every object's creation, in time order (ties in file order: groups, nodes, then pods).
-    pub arrivals: Vec<Arrival>,
-    pub expectations: Vec<Expectation>,
-    pub warnings: Vec<Diagnostic>,
-    /// Where the scenario's data comes from, to be shown with every result computed from it:
-    /// the `podlab.dev/attribution` annotation of the Simulation document, and each trace read.
-    pub attributions: Vec<String>,
-    /// What kube-scheduler reads beyond nodes and pods: the selectors of Services,
-    /// ReplicationControllers, ReplicaSets, Deployments and StatefulSets, PodDisruptionBudgets
-    /// and namespaces' labels.
-    pub kube: KubeObjects,
-    /// The scenario's `KubeSchedulerConfiguration` document, if it has one (`--scheduler-config`
-    /// replaces it); `None`: kube-scheduler's defaults.
-    pub scheduler_config: Option<crate::kube_config::KubeSchedulerConfiguration>,
-}
-
-impl Scenario {
-    pub fn node_named(&self, name: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|n| n.name == name).map(|i| NodeId(i as u32))
+/// The scenario as one run sees it: its generated workload for `seed` (every policy run with
+/// the same seed sees the same jobs) and its random faults drawn for `seed` (each fault process
+/// from its own stream `faults/<index>`). Without either it is the scenario itself.
+pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
+    let mut s = workload::instantiate(base, seed)?;
+    // Drawn once: the instantiated scenario has them as fixed faults.
+    for process in std::mem::take(&mut s.fault_processes) {
+        s.faults.extend(process.draw(seed));
     }
-
-    pub fn pod_named(&self, key: &str) -> Option<PodId> {
-        self.pods.iter().position(|p| p.key() == key).map(|i| PodId(i as u32))
-    }
-
-    /// Sets a named parameter (see [`params::PARAMETERS`]), as `--set KEY=VALUE` does.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        params::set(self, key, value)
-    }
-
-    /// This scenario with its generated workload for `seed`: every policy run with the same
-    /// seed sees the same jobs. Without generators it is the scenario itself.
-    /// The scenario as one run sees it: its generated workload and its random faults drawn
-    /// for `seed` (each fault process from its own stream `faults/<index>`).
-    pub fn instantiate(&self, seed: u64) -> Result<Scenario, String> {
-        let mut s = workload::instantiate(self, seed)?;
-        // Drawn once: the instantiated scenario has them as fixed faults.
-        for process in std::mem::take(&mut s.fault_processes) {
-            s.faults.extend(process.draw(seed));
-        }
-        s.faults.sort_by_key(Fault::at);
-        Ok(s)
-    }
-
-    /// The members of each group, by group id.
-    pub fn group_members(&self) -> Vec<Vec<PodId>> {
-        let mut members = vec![Vec::new(); self.groups.len()];
-        for pod in (0..self.pods.len() as u32).map(PodId) {
-            if let Some(g) = self.pods.group(pod) {
-                members[g.index()].push(pod);
-            }
-        }
-        members
-    }
+    s.faults.sort_by_key(Fault::at);
+    Ok(s)
 }
 
 /// What the loader must know from outside the vocabulary crate.
@@ -290,7 +84,7 @@ pub fn parse_bytes(file: &str, bytes: Vec<u8>, options: LoadOptions<'_>) -> Resu
 }
 
 /// Checks that `bytes` are UTF-8 (a positioned error where they stop being so), then parses.
-fn parse_bytes_with<R>(
+pub(crate) fn parse_bytes_with<R>(
     file: &str,
     bytes: Vec<u8>,
     parse: impl FnOnce(&str, &str) -> Result<R, LoadError>,
@@ -334,14 +128,15 @@ struct PriorityClasses {
 }
 
 /// One object found in the file, before parsing: its kind and where it is.
-struct Found<'a> {
-    kind: &'a str,
+pub(crate) struct Found<'a> {
+    pub(crate) kind: &'a str,
     api_version: Option<&'a str>,
-    node: &'a YNode,
+    pub(crate) node: &'a YNode,
 }
 
-struct Loader<'a> {
-    src: &'a Source,
+/// The loader's state while it reads one file (its kinds are read here and in `kinds.rs`).
+pub(crate) struct Loader<'a> {
+    pub(crate) src: &'a Source,
     options: LoadOptions<'a>,
     warnings: Vec<Diagnostic>,
 }
@@ -351,7 +146,7 @@ impl<'a> Loader<'a> {
         self.src.pos_of(node.start)
     }
 
-    fn warn(&mut self, pos: Pos, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, pos: Pos, message: impl Into<String>) {
         self.warnings.push(self.src.diagnostic(Severity::Warning, pos, message, None));
     }
 
@@ -410,7 +205,7 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn check_api_version(&self, found: &Found<'_>, accepted: &[&str]) -> Result<(), LoadError> {
+    pub(crate) fn check_api_version(&self, found: &Found<'_>, accepted: &[&str]) -> Result<(), LoadError> {
         let at = found.node.get("apiVersion").map_or(self.pos(found.node), |n| self.pos(n));
         match found.api_version {
             Some(v) if accepted.contains(&v) => Ok(()),
@@ -427,7 +222,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn doc<T: serde::de::DeserializeOwned>(&self, node: &YNode) -> Result<Doc<'a, T>, LoadError> {
+    pub(crate) fn doc<T: serde::de::DeserializeOwned>(&self, node: &YNode) -> Result<Doc<'a, T>, LoadError> {
         Ok(Doc { src: self.src, parsed: yaml::parse_node(self.src, node)?, start: self.pos(node) })
     }
 
@@ -930,7 +725,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn duplicate(&self, pos: Pos, kind: &str, name: &str, first: Pos) -> LoadError {
+    pub(crate) fn duplicate(&self, pos: Pos, kind: &str, name: &str, first: Pos) -> LoadError {
         self.src.error_with_help(
             pos,
             format!("duplicate {kind} `{name}`"),

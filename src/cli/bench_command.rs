@@ -18,15 +18,15 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use podlab::bench::{
+use crate::bench::{
     DecisionBench, FirstFitBench, GOOGLE_DAY_YAML, QueueBench, SCALE_SCENARIO_YAML, SCORE_ADAPTIVE_PERCENT,
     SCORE_ALL_PERCENT, app_with_logs, decision_part, google_day_text, live_pods_scenario_text, peak_rss_bytes,
     scale_scenario_text,
 };
-use podlab::cluster::config::GpuScoring;
-use podlab::schedulers::framework::Unit;
+use crate::cluster::config::GpuScoring;
+use crate::schedulers::framework::Unit;
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 pub const LONG_ABOUT: &str = "Measure podlab's performance figures on this machine, each against its target, and print \
 a table (or JSON with --json). The set-ups are the ones `cargo bench --bench engine` times with criterion \
@@ -473,7 +473,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let json = serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
         match &args.out {
             Some(file) => {
-                podlab::reports::output::write_atomic(file, json.as_bytes())
+                crate::reports::output::write_atomic(file, json.as_bytes())
                     .map_err(|e| BadInput(format!("cannot write {}: {e}", file.display())))?;
                 println!("{}", machine_line(&report.machine, quick));
                 print!("{table}");
@@ -555,8 +555,8 @@ fn spawn_child(what: &str, quick: bool) -> anyhow::Result<ChildOutput> {
 }
 
 /// The runs measured keep no records: `podlab run` without `--out` does the same.
-const FOLDED: podlab::RunOptions =
-    podlab::RunOptions { check_invariants: false, keep_records: false, record_thread: podlab::RecordThread::Auto };
+const FOLDED: crate::RunOptions =
+    crate::RunOptions { check_invariants: false, keep_records: false, record_thread: crate::RecordThread::Auto };
 
 /// `podlab bench --child WHAT`: one memory-measured figure alone in this process, then one
 /// JSON line with the runs' wall times and the process's peak RSS.
@@ -577,8 +577,8 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
         // Google day once).
         while wall_ns.is_empty() || (wall_ns.len() < 3 && started.elapsed() < Duration::from_secs(10)) {
             let start = Instant::now();
-            let scenario = podlab::load_str(file, &text)?;
-            let run = podlab::run_policy_with(&scenario, "kubernetes", scenario.seed, FOLDED)?;
+            let scenario = crate::load_str(file, &text)?;
+            let run = crate::run_policy_with(&scenario, "kubernetes", scenario.seed, FOLDED)?;
             wall_ns.push(start.elapsed().as_nanos() as u64);
             anyhow::ensure!(run.sim.violations.is_empty(), "the {file} run broke an invariant");
             drop(run);
@@ -593,12 +593,12 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
         let parse = |s: &str| s.parse::<usize>().map_err(|_| BadInput(format!("--child {what}: live-pods=N/M")));
         let (pods, for_pods) = sizes.split_once('/').ok_or_else(|| BadInput(format!("--child {what}")))?;
         let (pods, for_pods) = (parse(pods)?, parse(for_pods)?);
-        let scenario = podlab::load_str("live-pods.yaml", &live_pods_scenario_text(pods, for_pods))?;
+        let scenario = crate::load_str("live-pods.yaml", &live_pods_scenario_text(pods, for_pods))?;
         let start = Instant::now();
         // Both runs read their records on a second thread, as a big run does, so that the
         // thread's own memory (its stack, its allocator arena, the batches) counts in neither.
-        let options = podlab::RunOptions { record_thread: podlab::RecordThread::Always, ..FOLDED };
-        let run = podlab::run_policy_with(&scenario, "kubernetes", scenario.seed, options)?;
+        let options = crate::RunOptions { record_thread: crate::RecordThread::Always, ..FOLDED };
+        let run = crate::run_policy_with(&scenario, "kubernetes", scenario.seed, options)?;
         let took_ns = start.elapsed().as_nanos() as u64;
         // The run is held until the peak is read: its pods are live to the end.
         let out = ChildOutput { wall_ns: vec![took_ns], peak_rss_bytes: peak_rss_bytes() };

@@ -7,11 +7,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, MAX_GPUS_PER_NODE, MILLI_PER_GPU};
-use podlab::cluster::objects::{DEFAULT_MAX_PODS, NodeSelectorTerm, SelectorOp, SelectorRequirement};
-use podlab::cluster::{Node, Pod, Resources};
+use podlab_cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, MAX_GPUS_PER_NODE, MILLI_PER_GPU};
+use podlab_cluster::objects::{DEFAULT_MAX_PODS, NodeSelectorTerm, SelectorOp, SelectorRequirement};
+use podlab_cluster::{Node, Pod, Resources};
 
-use crate::BadInput;
+/// What is wrong with an OpenB file, with its path and line: the user's to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OpenbError(pub String);
 
 /// One machine of a node list.
 pub struct OpenbNode {
@@ -67,16 +70,16 @@ struct Table {
 }
 
 impl Table {
-    fn read(path: &Path, required: &[&str], expected: &str) -> anyhow::Result<Table> {
+    fn read(path: &Path, required: &[&str], expected: &str) -> Result<Table, OpenbError> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {label}: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| OpenbError(format!("cannot read {label}: {e}")))?;
         let mut lines = text.lines().enumerate();
-        let (_, header) = lines.next().ok_or_else(|| BadInput(format!("{label}:1: empty file; {expected}")))?;
+        let (_, header) = lines.next().ok_or_else(|| OpenbError(format!("{label}:1: empty file; {expected}")))?;
         let columns: BTreeMap<String, usize> =
             header.split(',').enumerate().map(|(i, name)| (name.trim().to_string(), i)).collect();
         for name in required {
             if !columns.contains_key(*name) {
-                return Err(BadInput(format!("{label}:1: no column `{name}`; {expected}")).into());
+                return Err(OpenbError(format!("{label}:1: no column `{name}`; {expected}")));
             }
         }
         let mut rows = Vec::new();
@@ -86,13 +89,12 @@ impl Table {
             }
             let fields: Vec<String> = line.split(',').map(|f| f.trim().to_string()).collect();
             if fields.len() != columns.len() {
-                return Err(BadInput(format!(
+                return Err(OpenbError(format!(
                     "{label}:{}: {} fields, the header has {}; {expected}",
                     i + 1,
                     fields.len(),
                     columns.len()
-                ))
-                .into());
+                )));
             }
             rows.push((i + 1, fields));
         }
@@ -103,19 +105,19 @@ impl Table {
         self.columns.get(column).map_or("", |i| row[*i].as_str())
     }
 
-    fn number(&self, line: usize, row: &[String], column: &str) -> anyhow::Result<Option<u64>> {
+    fn number(&self, line: usize, row: &[String], column: &str) -> Result<Option<u64>, OpenbError> {
         let text = self.text(row, column);
         if text.is_empty() {
             return Ok(None);
         }
         text.parse::<u64>().map(Some).map_err(|_| {
-            BadInput(format!("{}:{line}: column `{column}`: `{text}` is not a whole number ≥ 0", self.label)).into()
+            OpenbError(format!("{}:{line}: column `{column}`: `{text}` is not a whole number ≥ 0", self.label))
         })
     }
 
-    fn required(&self, line: usize, row: &[String], column: &str) -> anyhow::Result<u64> {
+    fn required(&self, line: usize, row: &[String], column: &str) -> Result<u64, OpenbError> {
         self.number(line, row, column)?
-            .ok_or_else(|| BadInput(format!("{}:{line}: column `{column}` is empty", self.label)).into())
+            .ok_or_else(|| OpenbError(format!("{}:{line}: column `{column}` is empty", self.label)))
     }
 }
 
@@ -131,35 +133,33 @@ fn is_dns_subdomain(name: &str) -> bool {
 }
 
 /// A GPU model must be a valid label value (it becomes `nvidia.com/gpu.product`).
-fn check_model(label: &str, line: usize, model: &str) -> anyhow::Result<()> {
+fn check_model(label: &str, line: usize, model: &str) -> Result<(), OpenbError> {
     let ok = model.len() <= 63 && model.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(BadInput(format!(
+        Err(OpenbError(format!(
             "{label}:{line}: GPU model `{model}` is not a label value (letters, digits, `-`, `_`, `.`, at most 63)"
-        ))
-        .into())
+        )))
     }
 }
 
 /// Reads an OpenB node list (`sn,cpu_milli,memory_mib,gpu,model`).
-pub fn read_nodes(path: &Path) -> anyhow::Result<Vec<OpenbNode>> {
+pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, OpenbError> {
     let expected = "OpenB node lists have the columns sn,cpu_milli,memory_mib,gpu,model";
     let table = Table::read(path, &["sn", "cpu_milli", "memory_mib", "gpu"], expected)?;
     let mut nodes = Vec::new();
     for (line, row) in &table.rows {
         let name = table.text(row, "sn").to_string();
         if !is_dns_subdomain(&name) {
-            return Err(BadInput(format!("{}:{line}: `{name}` is not a valid node name", table.label)).into());
+            return Err(OpenbError(format!("{}:{line}: `{name}` is not a valid node name", table.label)));
         }
         let gpus = table.required(*line, row, "gpu")?;
         if gpus > MAX_GPUS_PER_NODE {
-            return Err(BadInput(format!(
+            return Err(OpenbError(format!(
                 "{}:{line}: {gpus} GPUs; podlab tracks at most {MAX_GPUS_PER_NODE} per node",
                 table.label
-            ))
-            .into());
+            )));
         }
         let model = table.text(row, "model").to_string();
         check_model(&table.label, *line, &model)?;
@@ -172,14 +172,14 @@ pub fn read_nodes(path: &Path) -> anyhow::Result<Vec<OpenbNode>> {
         });
     }
     if nodes.is_empty() {
-        return Err(BadInput(format!("{}: no nodes; {expected}", table.label)).into());
+        return Err(OpenbError(format!("{}: no nodes; {expected}", table.label)));
     }
     Ok(nodes)
 }
 
 /// Reads an OpenB pod list (`name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,qos,
 /// pod_phase,creation_time,deletion_time,scheduled_time]`), at most `max_pods` of it.
-pub fn read_pods(path: &Path, max_pods: usize) -> anyhow::Result<Vec<OpenbPod>> {
+pub fn read_pods(path: &Path, max_pods: usize) -> Result<Vec<OpenbPod>, OpenbError> {
     let expected = "OpenB pod lists have the columns name,cpu_milli,memory_mib,num_gpu,gpu_milli and optionally \
 gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
     let table = Table::read(path, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"], expected)?;
@@ -187,7 +187,7 @@ gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
     for (line, row) in table.rows.iter().take(max_pods) {
         let name = table.text(row, "name").to_string();
         if !is_dns_subdomain(&name) {
-            return Err(BadInput(format!("{}:{line}: `{name}` is not a valid pod name", table.label)).into());
+            return Err(OpenbError(format!("{}:{line}: `{name}` is not a valid pod name", table.label)));
         }
         let num_gpu = table.required(*line, row, "num_gpu")?;
         let gpu_milli = table.required(*line, row, "gpu_milli")?;
@@ -199,11 +199,10 @@ gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
             _ => None,
         };
         if let Some(why) = why {
-            return Err(BadInput(format!(
+            return Err(OpenbError(format!(
                 "{}:{line}: num_gpu {num_gpu} with gpu_milli {gpu_milli}: {why}",
                 table.label
-            ))
-            .into());
+            )));
         }
         let gpu_models: Vec<String> =
             table.text(row, "gpu_spec").split('|').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect();
@@ -223,7 +222,7 @@ gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
         });
     }
     if pods.is_empty() {
-        return Err(BadInput(format!("{}: no pods; {expected}", table.label)).into());
+        return Err(OpenbError(format!("{}: no pods; {expected}", table.label)));
     }
     Ok(pods)
 }
@@ -268,61 +267,4 @@ pub fn to_pod(p: &OpenbPod) -> Arc<Pod> {
         }]);
     }
     Arc::new(pod)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The two ways the trace becomes objects agree: the scenario `podlab import openb` writes,
-    /// loaded, has the very nodes and pods the experiment builds (run times aside: the
-    /// experiment never releases a pod).
-    #[test]
-    fn import_and_experiment_build_the_same_objects() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/traces/openb");
-        for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
-            let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
-            let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();
-            let text = crate::import::openb_scenario(&node_list, &pod_list, "t", "test");
-            let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
-            for (loaded, row) in scenario.nodes.iter().zip(&node_list) {
-                assert_eq!(**loaded, *to_node(row));
-            }
-            assert_eq!(scenario.pods.len(), pod_list.len());
-            for (loaded, row) in scenario.pods.iter().zip(&pod_list) {
-                let mut loaded = (**loaded).clone();
-                assert_eq!(loaded.run_for().map(|d| d.as_nanos() / 1_000_000_000), row.run_for_s());
-                loaded.set_run_for(None);
-                assert_eq!(loaded, *to_pod(row));
-            }
-        }
-    }
-
-    /// A pod asking for a GPU model gets required node affinity on the model label.
-    #[test]
-    fn gpu_models_become_required_node_affinity() {
-        let pod = OpenbPod {
-            name: "p".into(),
-            cpu_milli: 1000,
-            memory_mib: 1024,
-            num_gpu: 1,
-            gpu_milli: 500,
-            gpu_models: vec!["V100M16".into(), "V100M32".into()],
-            creation_s: None,
-            deletion_s: None,
-            scheduled_s: None,
-        };
-        let built = to_pod(&pod);
-        assert_eq!(built.gpu_share_milli, 500);
-        let node = |model: &str| {
-            to_node(&OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: model.into() })
-        };
-        assert!(built.matches_node_affinity(&node("V100M32")));
-        assert!(!built.matches_node_affinity(&node("T4")));
-        // The importer writes the same affinity.
-        let row = OpenbNode { name: "n".into(), cpu_milli: 1000, memory_mib: 1024, gpus: 1, model: "T4".into() };
-        let text = crate::import::openb_scenario(&[row], &[pod], "t", "test");
-        let scenario = podlab::load_str("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(**scenario.pods.get(podlab_cluster::PodId(0)), *built);
-    }
 }

@@ -6,8 +6,8 @@ use std::io::IsTerminal as _;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use podlab::cluster::scenario::Scenario;
-use podlab::cluster::{RecordSink, SimDuration, Stamped};
+use crate::cluster::scenario::Scenario;
+use crate::cluster::{RecordSink, SimDuration, Stamped};
 
 /// The bar is moved once per this many records: a check per record, a redraw rarely.
 const RECORDS_PER_UPDATE: u64 = 1 << 16;

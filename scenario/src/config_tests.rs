@@ -1,11 +1,11 @@
 //! Tests of `KubeSchedulerConfiguration` reading: a complete file's data, upstream's defaults,
 //! and each refusal at its line and column.
 
-use super::{LoadOptions, parse, parse_scheduler_config};
 use crate::kube_config::{
     DefaultPreemptionArgs, DefaultingType, InterPodAffinityArgs, KubeSchedulerConfiguration, NodeResourcesFitArgs,
     PluginArgs, PluginRef, ResourceSpec, ScoringStrategyType, UtilizationShapePoint,
 };
+use crate::{LoadOptions, parse, parse_scheduler_config};
 
 const HEAD: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
 

@@ -7,16 +7,16 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use podlab::PolicyRun;
-use podlab::cluster::scenario::Scenario;
-use podlab::cluster::{JobRef, Note, PodId, Record, SimDuration, SimTime};
-use podlab::reports::Outcomes;
-use podlab::schedulers::framework::{FilterPlugin, NodeInfo, Unit, resource_score};
+use crate::PolicyRun;
+use crate::cluster::scenario::Scenario;
+use crate::cluster::{JobRef, Note, PodId, Record, SimDuration, SimTime};
+use crate::reports::Outcomes;
+use crate::schedulers::framework::{FilterPlugin, NodeInfo, Unit, resource_score};
 
 /// The nodes as a run's records say they were before record `upto`.
 fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo> {
     let mut nodes: Vec<Option<NodeInfo>> = vec![None; scenario.nodes.len()];
-    let mut specs: Vec<Arc<podlab::cluster::Node>> = scenario.nodes.clone();
+    let mut specs: Vec<Arc<crate::cluster::Node>> = scenario.nodes.clone();
     // Gang members reserved at Permit hold their place in the scheduler's cache.
     let mut reserved = std::collections::BTreeSet::new();
     for s in run.sim.records.iter().take(upto) {
@@ -61,7 +61,7 @@ fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo
 struct Decision {
     attempt_index: usize,
     attempt_time: SimTime,
-    part: Option<podlab::cluster::Part>,
+    part: Option<crate::cluster::Part>,
     outcome: String,
 }
 
@@ -69,7 +69,7 @@ fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> 
     let job = scenario.pods.group(pod).map_or(JobRef::Pod(pod), JobRef::Group);
     let (mut attempt_index, mut attempt_time) = (0, SimTime::ZERO);
     let mut out = Vec::new();
-    let node_name = |n: podlab::cluster::NodeId| scenario.nodes[n.index()].name.clone();
+    let node_name = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
     for (i, s) in run.sim.records.iter().enumerate() {
         let outcome = match &s.record {
             Record::Note { note: Note::Attempt { job: j, .. }, .. } if *j == job => {
@@ -135,7 +135,7 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         // What the scheduler saw: every node's filters and score, as at the attempt's start
         // (with an ideal control plane its cache is exactly the records' state).
         let strategy = scenario.config.scheduler.scoring;
-        let gpu_plugin = podlab::schedulers::gpu::GpuScorer::for_scenario(scenario);
+        let gpu_plugin = crate::schedulers::gpu::GpuScorer::for_scenario(scenario);
         {
             let unit = Unit::new(spec, part);
             for node in cluster_at(scenario, run, d.attempt_index) {

@@ -1,5 +1,6 @@
 //! Errors and warnings about a scenario file, each pointing at a line and column with a caret
-//! under the fault, in the style of rustc.
+//! under the fault, in the style of rustc. The loader (`podlab-scenario`) writes them; a
+//! loaded scenario keeps its warnings and where each `expect:` line is.
 
 use std::fmt;
 
@@ -63,24 +64,5 @@ impl fmt::Display for Diagnostic {
             write!(f, "\n  = help: {help}")?;
         }
         Ok(())
-    }
-}
-
-/// Why a scenario could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{0}")]
-    Invalid(Box<Diagnostic>),
-}
-
-impl LoadError {
-    /// The diagnostic, when the file was read but its content is wrong.
-    pub fn diagnostic(&self) -> Option<&Diagnostic> {
-        match self {
-            LoadError::Invalid(d) => Some(d),
-            LoadError::Io { .. } => None,
-        }
     }
 }

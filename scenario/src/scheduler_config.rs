@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_saphyr::Spanned;
 
-use super::diagnostic::{Diagnostic, LoadError, Pos, Severity};
-use super::manifest::Doc;
-use super::terms::unknown_help;
-use super::yaml::{self, Shape, Source, YNode};
+use crate::diagnostic::{Diagnostic, LoadError, Pos, Severity};
 use crate::kube_config::{
     DEFAULT_SCHEDULER_NAME, ExtensionPoint, KubeSchedulerConfiguration, PluginConfig, PluginRef, Plugins,
     ProfileConfig, REMOVED_PLUGINS, plugin_info,
 };
+use crate::manifest::Doc;
+use crate::terms::unknown_help;
+use crate::yaml::{self, Shape, Source, YNode};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

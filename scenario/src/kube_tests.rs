@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{LoadError, LoadOptions, Scenario, parse};
 use crate::affinity::{HostPort, InclusionPolicy, OwnerRef, PreemptionPolicy, WhenUnsatisfiable};
 use crate::objects::{SelectorOp, SelectorRequirement};
+use crate::{LoadError, LoadOptions, parse};
+use podlab_cluster::scenario::Scenario;
 
 fn load(text: &str) -> Result<Scenario, LoadError> {
     parse("t.yaml", text, LoadOptions { known_policies: &["kubernetes"], allow_paths_outside: false })
@@ -75,7 +76,7 @@ fn inter_pod_affinity_is_read_and_label_keys_merged() {
     );
     let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-    let terms = s.pods.get(crate::PodId(0)).terms.clone().expect("the pod has terms");
+    let terms = s.pods.get(podlab_cluster::PodId(0)).terms.clone().expect("the pod has terms");
     let required = &terms.pod_affinity_required[0];
     let selector = required.label_selector.as_ref().expect("a selector");
     assert_eq!(selector.match_labels, BTreeMap::from([("app".to_string(), "db".to_string())]));
@@ -125,7 +126,7 @@ fn preferred_node_affinity_ports_spread_and_owner() {
         "  name: p\n  ownerReferences:\n  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-h1, uid: x, controller: true}\n",
     );
     let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
-    let terms = s.pods.get(crate::PodId(0)).terms.clone().expect("terms");
+    let terms = s.pods.get(podlab_cluster::PodId(0)).terms.clone().expect("terms");
     assert_eq!(terms.preferred_node_affinity[0].weight, 7);
     assert_eq!(
         terms.preferred_node_affinity[0].preference.match_expressions,
@@ -156,7 +157,7 @@ fn preferred_node_affinity_ports_spread_and_owner() {
 #[test]
 fn a_plain_pod_has_no_terms() {
     let s = load(&pod("{app: web}", "")).unwrap_or_else(|e| panic!("{e}"));
-    let p = s.pods.get(crate::PodId(0));
+    let p = s.pods.get(podlab_cluster::PodId(0));
     assert!(p.terms.is_none());
     assert_eq!(p.preemption_policy, PreemptionPolicy::PreemptLowerPriority);
 }

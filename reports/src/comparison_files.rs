@@ -1,0 +1,50 @@
+//! The files a comparison writes — `results.csv`, the charts and `report.html` — and writing
+//! them. `podlab compare` and `podlab sweep merge` both write through [`Comparison::write`].
+
+use std::path::{Path, PathBuf};
+
+use crate::charts::ChartError;
+use crate::comparison::Comparison;
+use crate::html;
+use crate::output::{create_dir_all, write_atomic};
+
+/// A file of the comparison, by its path under the output directory.
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl Comparison {
+    /// Every file of the comparison: `results.csv`, the charts (`charts/<scenario>/*.svg`, and
+    /// `.png` too when asked) and `report.html`. Paths are relative to the output directory.
+    pub fn files(&self, png: bool) -> Result<Vec<OutputFile>, ChartError> {
+        let mut files = vec![OutputFile { path: "results.csv".into(), bytes: self.results_csv().into_bytes() }];
+        let mut rendered: Vec<(usize, String, String, String)> = Vec::new();
+        for (si, stem, chart) in self.charts() {
+            let svg = chart.to_svg()?;
+            let dir = Path::new("charts").join(&self.scenarios[si].name);
+            if png {
+                files.push(OutputFile { path: dir.join(format!("{stem}.png")), bytes: chart.to_png()? });
+            }
+            files.push(OutputFile { path: dir.join(format!("{stem}.svg")), bytes: svg.clone().into_bytes() });
+            rendered.push((si, stem, chart.title.clone(), svg));
+        }
+        files.push(OutputFile { path: "report.html".into(), bytes: html::report(self, &rendered).into_bytes() });
+        Ok(files)
+    }
+
+    /// Writes [`Comparison::files`] under `out`, each atomically.
+    pub fn write(&self, out: &Path, png: bool) -> std::io::Result<Vec<PathBuf>> {
+        let files = self.files(png).map_err(std::io::Error::other)?;
+        let mut written = Vec::new();
+        for f in files {
+            let path = out.join(&f.path);
+            if let Some(parent) = path.parent() {
+                create_dir_all(parent)?;
+            }
+            write_atomic(&path, &f.bytes)?;
+            written.push(f.path);
+        }
+        Ok(written)
+    }
+}

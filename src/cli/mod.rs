@@ -1,0 +1,464 @@
+//! The `podlab` command line (`src/main.rs` calls [`main`]): parse arguments, load a scenario,
+//! run policies on it, print the comparison and write the outputs. Exit codes: 0 all good, 1 an
+//! expectation or invariant failed, 2 bad input (a scenario error, a bad flag, an output that
+//! would be overwritten).
+
+mod bench_command;
+mod explain;
+mod fuzz;
+mod progress;
+mod real;
+mod table;
+mod teach;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::cluster::scenario::Scenario;
+use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
+use crate::scenario::LoadError;
+use crate::schedulers::POLICIES;
+use crate::{compare, experiment, import, sweep};
+
+#[derive(Parser)]
+#[command(
+    name = "podlab",
+    version,
+    about = "A deterministic cluster simulator and scheduler testbed",
+    long_about = "podlab replays Kubernetes-shaped scenarios (YAML manifests plus a `kind: Simulation` \
+document) in a deterministic discrete-event simulator, and compares scheduling designs on them — \
+starting from the Task co-scheduling problem: naive per-container placement against the \
+Kubernetes Pod as the atomic unit.\n\nSame scenario and seed, same event-log digest, on any machine.",
+    after_help = "Examples:\n  podlab compare scenarios/coscheduling.yaml --seeds 5 --out podlab-out\n  podlab run scenarios/coscheduling.yaml\n  podlab run scenarios/coscheduling.yaml --policy kubernetes --seed 7 --out runs/\n  podlab validate scenarios/*.yaml"
+)]
+struct Cli {
+    /// Let scenarios read files outside their own folder (an empirical distribution's `file:`);
+    /// PODLAB_ALLOW_PATHS_OUTSIDE=1 does the same.
+    #[arg(long, global = true)]
+    allow_paths_outside: bool,
+    /// A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1) for the `kubernetes`
+    /// policy, in place of any the scenario holds (run, compare, validate).
+    #[arg(long, global = true, value_name = "FILE")]
+    scheduler_config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario under one or more policies and compare them.
+    #[command(after_help = "Prints a side-by-side summary per policy, where each pod landed, the verdict on the \
+scenario's `expect:` lines, and the BLAKE3 digest of each run's event log.\n\nWith --out DIR it also writes, \
+for each policy P:\n  DIR/P/summary.json    the metrics (schema podlab.summary/v1)\n  DIR/P/events.jsonl    \
+one JSON object per event\n  DIR/P/placements.csv  one row per pod: group, nodes, created/scheduled/finished \
+times, phase, split, partial\n  DIR/P/trace.json      Chrome trace events for Perfetto: a process per node, a track per pod\n\nWithout --out (and --explain) a run keeps no event records: its summary is folded as they happen, so a run of millions of pods needs memory for its cluster, not for its history. On a terminal, a bar shows how far each run has got in simulated time.")]
+    Run(RunArgs),
+    /// Compare policies over seeds: a table, results.csv, charts and report.html.
+    #[command(after_help = "Runs every scenario × policy × seed in parallel (seeds S, S+1, …, S+N-1 from the \
+scenario's spec.seed S), prints per metric and policy the mean and 95% confidence interval (Student t) over \
+seeds, and writes under --out (default podlab-out):\n  results.csv          tidy: scenario,policy,seed,metric,value\n  \
+report.html          one self-contained page: scenario, table, charts, what happened per policy\n  \
+charts/SCENARIO/     SVG charts (and PNG with --png)\n  runs/SCENARIO/POLICY/seed-N/   each run's summary.json, \
+events.jsonl, placements.csv, trace.json (Perfetto), result.json\n\nThe same inputs give byte-identical files, \
+whatever --jobs is. An earlier comparison under --out is replaced only with --force.")]
+    Compare(compare::CompareArgs),
+    /// Run a sweep file in shards across machines, then merge: the same files as `compare`.
+    #[command(
+        subcommand,
+        after_help = "A sweep file:\n  apiVersion: podlab.dev/v1alpha1\n  kind: Sweep\n  \
+spec:\n    scenarios: [../scenarios/coscheduling.yaml]   # relative to the sweep file\n    \
+policies: [per-container, kubernetes]          # default: each scenario's spec.policies\n    \
+seeds: 5                                       # S, S+1, …, S+4 from the scenario's seed\n\n\
+podlab sweep plan SWEEP; podlab sweep run SWEEP --shard I/N --out DIR (on each machine); podlab sweep merge \
+SWEEP --out DIR. See docs/scale-out.md."
+    )]
+    Sweep(sweep::SweepCommand),
+    /// Explain why a pod is where it is, from the output folder of `podlab run --out`: each
+    /// scheduling decision, every node's filters and scores as the scheduler saw them, and
+    /// where the pod ended under each policy. (`podlab run SCENARIO --explain POD` does the
+    /// same without a folder.)
+    Explain {
+        /// The folder `podlab run --out` wrote (or one of its policy subfolders).
+        #[arg(value_name = "RUN_DIR")]
+        dir: PathBuf,
+        /// The pod's name (`namespace/name` outside the default namespace).
+        #[arg(value_name = "POD")]
+        pod: String,
+    },
+    /// Learn the Task co-scheduling problem: six lessons, each a scenario told step by step,
+    /// with its claims checked and an exercise to try. Without LESSON, lists them.
+    Teach {
+        /// A lesson (`problem`, `pod`, `mesos`, `omega`, `gang`, `failures`, a number, or `all`).
+        #[arg(value_name = "LESSON")]
+        lesson: Option<String>,
+        /// Pause after each instant of the timeline until Enter (on a terminal).
+        #[arg(long)]
+        step: bool,
+        /// Also write the lesson as a page with its charts into DIR.
+        #[arg(long, value_name = "DIR")]
+        html: Option<PathBuf>,
+    },
+    /// Turn a workload trace into a scenario.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Run a scenario on actual Docker containers: the same controllers, real pods and nodes.
+    #[command(after_help = "Each pod becomes an infra container owning its network namespace, its app \
+containers joined to it and a shared volume; each node a cgroup slice with the node's memory and CPU. \
+Times are wall-clock times since the run started. Annotations: podlab.dev/run-for (how long the app \
+containers run), podlab.dev/allocate-memory (memory each app container allocates; \
+podlab.dev/allocate-memory.<container> for one). Everything created carries the label podlab.dev/run and is \
+removed at the end, on error and on Ctrl-C; what a killed run left is reaped by the next.\n\nExit codes: 0 \
+all good, 1 an expectation or invariant failed, 2 bad input or no usable Docker, 130 interrupted.\n\n\
+Examples:\n  podlab real scenarios/coscheduling.yaml --policy kubernetes --max-duration 20s\n  \
+podlab real scenarios/coscheduling.yaml --policy per-container --compare-sim --out real-out")]
+    Real(real::RealArgs),
+    /// Measure real start-up latency on Docker: N one-container pods, bind to running.
+    Calibrate(real::CalibrateArgs),
+    /// Check scenario files without running them: every error with its line and column.
+    Validate {
+        /// Scenario files to check.
+        #[arg(required = true, value_name = "SCENARIO")]
+        files: Vec<PathBuf>,
+    },
+    /// Swarm-test the simulator: random scenarios from seeds, run with the invariant checker.
+    #[command(after_help = "Each seed makes a random scenario (cluster, pods of 1-3 containers, PodGroups of \
+every dialect, generated workloads, priorities, taints, nodes joining later, policy parameters) and runs it \
+under every policy (or --policy) with the invariants checked after every event, then checks that the run \
+converged where the policy guarantees it. A failure prints the seed, the command that reproduces it, and a \
+shrunk scenario's YAML.")]
+    Fuzz(fuzz::FuzzArgs),
+    /// Experiments that are not scenarios: `podlab experiment openb` is the OpenB paper's
+    /// GPU packing and fragmentation experiment.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+    /// Measure the performance figures on this machine against their targets: event loop,
+    /// scheduling decisions, first fit, a 1M-pod run, OpenB, bytes per live pod.
+    #[command(long_about = bench_command::LONG_ABOUT, after_help = bench_command::AFTER_HELP)]
+    Bench(bench_command::BenchArgs),
+    /// List the policies podlab can run (and, with --parameters, what `--set` can change).
+    Policies {
+        /// Also list the parameters `run --set` accepts.
+        #[arg(long)]
+        parameters: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExperimentCommand {
+    /// The OpenB packing experiment (Weng et al., ATC 2023): per seed, the trace's pods shuffled
+    /// and drawn again with replacement until they ask for 1.3× the cluster's GPUs, placed one by
+    /// one and never released, with each GPU score plugin; writes the GPU allocation ratio and
+    /// the paper's GPU fragmentation against arrived load, averaged over the seeds (openb.csv,
+    /// openb-mean.csv, gpu-allocation.svg, gpu-fragmentation.svg). E.g.
+    /// `podlab experiment openb --seeds 10 --out openb-out`.
+    Openb(experiment::OpenbExperimentArgs),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Parallel Workloads Archive log (SWF, .gz or not): every job a gang of one-CPU pods
+    /// (minMember = its processors), arriving at its submit time, running its run time, on a
+    /// node pool of one-CPU nodes as large as the machine. E.g.
+    /// `podlab import swf data/traces/swf/KTH-SP2-1996-2.1-cln.swf.gz --max-jobs 2000 --out kth.yaml`.
+    Swf {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only the first N jobs of the log.
+        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
+        max_jobs: usize,
+        /// Only jobs submitted this long after the log's first submit or later (`720h`).
+        #[arg(long, value_name = "DURATION")]
+        from: Option<String>,
+        /// Only jobs submitted before this long after the log's first submit.
+        #[arg(long, value_name = "DURATION")]
+        until: Option<String>,
+        /// Reference the log (`spec.workload.trace`, read when the scenario loads) instead of
+        /// writing its jobs inline; needed past 10,000 jobs.
+        #[arg(long)]
+        reference: bool,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The jobs running when Google's 2011 trace opens (the Omega simulator's
+    /// init-cluster-state.log: `11` rows start a job, `12` rows end it) as `prefillJobs`: bound
+    /// at t = 0 by random first fit, as the Omega simulator prefills its cell. Sizes are the
+    /// whole job's average usage, shared by its tasks. E.g.
+    /// `podlab import google-prefill data/traces/google-2011/init-cluster-state.log --max-jobs 500 --out g.yaml`.
+    GooglePrefill(import::PrefillArgs),
+    /// The Omega simulator's empirical distributions: DIR holds `*interarrival_cmb.log`,
+    /// `*csizes_cmb.log` and `*runtimes_cmb.log` (`<cell> <policy> <0 batch|1 service> <value>`);
+    /// the scenario's batch and service generators draw from them, referencing the files. E.g.
+    /// `podlab import omega data/traces/omega-format/job-distribution-traces --out omega.yaml`.
+    Omega(import::OmegaArgs),
+    /// The OpenB GPU trace (Alibaba cluster-trace-gpu-v2023; Weng et al., ATC 2023): a node list
+    /// and a pod list as a scenario. Nodes get cpu, memory, `nvidia.com/gpu` and the label
+    /// `nvidia.com/gpu.product`; pods get cpu, memory, whole GPUs (`nvidia.com/gpu`), a share of
+    /// one GPU (annotation `alibabacloud.com/gpu-milli`), GPU models (required node affinity),
+    /// arrival at `creation_time` and run time to `deletion_time`. E.g.
+    /// `podlab import openb --nodes data/traces/openb/openb_node_list_gpu_node.csv
+    /// --pods data/traces/openb/openb_pod_list_default.csv --max-pods 500 --out openb.yaml`.
+    Openb {
+        /// The node list (`sn,cpu_milli,memory_mib,gpu,model`).
+        #[arg(long, value_name = "FILE")]
+        nodes: PathBuf,
+        /// The pod list (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,…`).
+        #[arg(long, value_name = "FILE")]
+        pods: PathBuf,
+        /// Only the first N pods of the list.
+        #[arg(long, value_name = "N", default_value_t = usize::MAX)]
+        max_pods: usize,
+        /// Write the scenario here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The scenario file (multi-document YAML).
+    #[arg(value_name = "SCENARIO")]
+    scenario: PathBuf,
+    /// A policy to run; repeat for several. Default: the scenario's `spec.policies`, else all.
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(POLICIES))]
+    policies: Vec<String>,
+    /// The master seed, overriding the scenario's `spec.seed`.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Write each policy's summary.json, events.jsonl, placements.csv and trace.json under DIR/POLICY/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Change a parameter of the scenario, e.g. `--set omega.service.tJob=10s` or
+    /// `--set workload.rateMultiplier=2`; repeatable. `podlab policies --parameters` lists them.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Overwrite the files of an earlier run under --out.
+    #[arg(long, requires = "out")]
+    force: bool,
+    /// With --out: write each policy's summary.json only, keeping no event records (a day of
+    /// a big cell keeps about a gigabyte of them).
+    #[arg(long, requires = "out")]
+    summary_only: bool,
+    /// Explain why this pod is where it is: each scheduling decision, every node's filters and
+    /// scores as the scheduler saw them, and where it ended under each policy.
+    #[arg(long, value_name = "POD")]
+    explain: Option<String>,
+    /// Check the cluster's invariants after every event (no over-commit, no double binding,
+    /// every pod accounted for). Slower; tests always do it.
+    #[arg(long)]
+    check_invariants: bool,
+}
+
+/// Parses the command line, runs the command, and answers its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = ALLOW_PATHS_OUTSIDE.set(cli.allow_paths_outside || crate::allow_paths_outside_from_env());
+    let _ = crate::input::SCHEDULER_CONFIG.set(cli.scheduler_config.clone());
+    // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
+    // interrupted run leaves only whole files and whole run directories. Real mode handles the
+    // signals itself: it must remove its containers first.
+    if !matches!(cli.command, Command::Real(_) | Command::Calibrate(_)) {
+        let _ = ctrlc::set_handler(|| {
+            let _held = crate::reports::output::abandon_temporaries();
+            eprintln!("podlab: interrupted; no partial output left behind");
+            std::process::exit(130);
+        });
+    }
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Sweep(command) => sweep::sweep(command),
+        Command::Real(args) => real::real(args),
+        Command::Calibrate(args) => real::calibrate(args),
+        Command::Validate { files } => validate(&files),
+        Command::Explain { dir, pod } => explain_dir(&dir, &pod),
+        Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
+        Command::Import(ImportCommand::Swf { file, max_jobs, from, until, reference, out }) => {
+            import::import_swf(&file, max_jobs, (from, until), reference, out)
+        }
+        Command::Import(ImportCommand::GooglePrefill(args)) => import::import_google_prefill(args),
+        Command::Import(ImportCommand::Omega(args)) => import::import_omega(args),
+        Command::Import(ImportCommand::Openb { nodes, pods, max_pods, out }) => {
+            import::import_openb(&nodes, &pods, max_pods, out)
+        }
+        Command::Experiment(ExperimentCommand::Openb(args)) => experiment::experiment_openb(args),
+        Command::Fuzz(args) => fuzz::fuzz(args),
+        Command::Bench(args) => bench_command::bench(args),
+        Command::Policies { parameters } => {
+            for p in POLICIES {
+                println!("{p}");
+            }
+            if parameters {
+                println!("\nparameters (run --set KEY=VALUE):");
+                for (key, what) in crate::scenario::params::PARAMETERS {
+                    println!("  {key:<64} {what}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(load) = e.downcast_ref::<LoadError>() {
+                eprintln!("{load}");
+            } else if let Some(bad) = e.downcast_ref::<BadInput>() {
+                eprintln!("error: {bad}");
+            } else {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for file in files {
+        match load(file) {
+            Ok(s) => println!(
+                "{}: ok — {} nodes, {} pods, {} groups, {} expectations",
+                file.display(),
+                s.nodes.len(),
+                s.pods.len(),
+                s.groups.len(),
+                s.expectations.len()
+            ),
+            Err(e) => {
+                eprintln!("{e}\n");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Loads a scenario and applies `--set` assignments to it.
+fn load_with(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
+    let mut scenario = load(path)?;
+    for assignment in set {
+        let (key, value) = assignment.split_once('=').ok_or_else(|| {
+            BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
+        })?;
+        crate::scenario::params::set(&mut scenario, key.trim(), value.trim())
+            .map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
+    }
+    Ok(scenario)
+}
+
+/// What `podlab run --out DIR` remembers in `DIR/run.json`, so `podlab explain DIR POD` can
+/// replay the very same runs (they are deterministic).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunRecipe {
+    scenario: PathBuf,
+    policies: Vec<String>,
+    seed: u64,
+    set: Vec<String>,
+}
+
+/// `podlab explain RUN_DIR POD`: replays the runs recorded in RUN_DIR and explains the pod.
+fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
+    let file =
+        [dir.join("run.json"), dir.join("..").join("run.json")].into_iter().find(|f| f.exists()).ok_or_else(|| {
+            BadInput(format!(
+                "{} holds no run.json: explain reads the output folder of `podlab run --out`",
+                dir.display()
+            ))
+        })?;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let recipe: RunRecipe =
+        serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: not a podlab run.json: {e}", file.display())))?;
+    let scenario = load_with(&recipe.scenario, &recipe.set)?;
+    let runs = recipe
+        .policies
+        .iter()
+        .map(|p| crate::run_policy(&scenario, p, recipe.seed, false).map_err(|e| BadInput(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    for run in &runs {
+        println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+    }
+    print!("{}", explain::across_policies(&runs, pod));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenario = load_with(&args.scenario, &args.set)?;
+    let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
+    let seed = args.seed.unwrap_or(scenario.seed);
+    if let Some(out) = &args.out {
+        for policy in &policies {
+            // Any content, not only an earlier run's summary: the directory is replaced whole.
+            let existing = out.join(policy);
+            let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
+            if (occupied || existing.is_file()) && !args.force {
+                return Err(BadInput(format!(
+                    "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
+                    existing.display()
+                ))
+                .into());
+            }
+        }
+    }
+    // The records are kept only for the files --out writes and for --explain; otherwise the
+    // summary is folded as they are written.
+    let options = crate::RunOptions {
+        check_invariants: args.check_invariants,
+        keep_records: (args.out.is_some() && !args.summary_only) || args.explain.is_some(),
+        ..Default::default()
+    };
+    let runs = policies
+        .iter()
+        .map(|p| {
+            let mut progress = progress::RunProgress::new(p, scenario.duration);
+            let run = crate::run_policy_watched(&scenario, p, seed, options, &mut progress);
+            progress.finish();
+            run.map_err(|e| BadInput(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(pod) = &args.explain {
+        for run in &runs {
+            println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+        }
+        print!("{}", explain::across_policies(&runs, pod));
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", table::report(&scenario, seed, &runs));
+    if let Some(out) = &args.out {
+        for run in &runs {
+            let dir = out.join(&run.policy);
+            // Whole or absent, whatever interrupts the writing (a full disk, a signal).
+            crate::reports::output::write_dir_whole(&dir, |tmp| {
+                if args.summary_only {
+                    crate::reports::output::create_dir_all(tmp)?;
+                    let json = crate::reports::output::summary_json(&run.summary)?;
+                    return crate::reports::output::write_atomic(&tmp.join("summary.json"), json.as_bytes());
+                }
+                crate::reports::output::write_run(
+                    tmp,
+                    &run.scenario,
+                    &run.sim.controllers,
+                    &run.sim.records,
+                    &run.summary,
+                )
+            })
+            .map_err(|e| BadInput(format!("writing the outputs of {} under {}: {e}", run.policy, dir.display())))?;
+        }
+        let recipe =
+            RunRecipe { scenario: args.scenario.clone(), policies: policies.clone(), seed, set: args.set.clone() };
+        let json = serde_json::to_string_pretty(&recipe).expect("a recipe serializes") + "\n";
+        crate::reports::output::write_atomic(&out.join("run.json"), json.as_bytes())
+            .with_context(|| format!("writing {}", out.join("run.json").display()))?;
+        let files = if args.summary_only {
+            "summary.json"
+        } else {
+            "summary.json, events.jsonl, placements.csv and trace.json"
+        };
+        println!("\nwrote {files} under {}/<policy>/", out.display());
+    }
+    let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,43 @@
+//! What the commands share about their input: a failure that is the user's to fix
+//! ([`BadInput`], exit code 2), and scenario files loaded as the command line asked
+//! (`--allow-paths-outside`), their warnings printed.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::cluster::scenario::Scenario;
+
+/// A failure that is the user's to fix: printed as is, exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// `--allow-paths-outside` or its environment variable, set once at start by the command line.
+pub static ALLOW_PATHS_OUTSIDE: OnceLock<bool> = OnceLock::new();
+
+/// `--scheduler-config`, set once at start by the command line.
+pub static SCHEDULER_CONFIG: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+
+/// Loads a scenario file, reading files outside its folder if [`ALLOW_PATHS_OUTSIDE`] says so
+/// (unset: if the environment says so), with the [`SCHEDULER_CONFIG`] file's configuration in
+/// place of its own, and prints its warnings on stderr.
+pub fn load(path: &Path) -> anyhow::Result<Scenario> {
+    let allow = ALLOW_PATHS_OUTSIDE.get().copied().unwrap_or_else(crate::allow_paths_outside_from_env);
+    let mut scenario = crate::load_with(path, allow)?;
+    if let Some(file) = SCHEDULER_CONFIG.get().and_then(Option::as_ref) {
+        let (config, warnings) = podlab_scenario::load_scheduler_config(file)?;
+        scenario.warnings.extend(warnings);
+        scenario.scheduler_config = Some(config);
+    }
+    for warning in &scenario.warnings {
+        eprintln!("{warning}\n");
+    }
+    Ok(scenario)
+}
