@@ -218,7 +218,10 @@ pub fn comparison(scenarios: &[Loaded], policies: &[String], seeds: u64, results
         .iter()
         .map(|l| {
             let seed_list: Vec<u64> = (0..seeds).map(|i| l.scenario.seed.wrapping_add(i)).collect();
-            ScenarioInfo::new(&l.scenario, &l.content_digest, &policies_of(l, policies), &seed_list)
+            // Results go by a policy's name (an external policy's NAME, not its command).
+            let names: Vec<String> =
+                policies_of(l, policies).iter().map(|p| crate::policy_name(p).to_string()).collect();
+            ScenarioInfo::new(&l.scenario, &l.content_digest, &names, &seed_list)
         })
         .collect();
     Comparison { scenarios: infos, runs: results }
@@ -230,7 +233,7 @@ pub struct CompareArgs {
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
     /// A policy to compare; repeat for several. Default: each scenario's `spec.policies`.
-    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(crate::schedulers::POLICIES))]
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = crate::parse_policy_arg)]
     pub policies: Vec<String>,
     /// How many seeds per scenario and policy: the scenario's seed S, then S+1, …, S+N-1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -304,7 +307,8 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
     let plan = plan(&scenarios, &args.policies, args.seeds);
     let results = in_parallel(&plan, args.jobs, "runs", |run| {
         let l = &scenarios[run.scenario];
-        let dir = out.join("runs").join(&l.scenario.name).join(&run.policy).join(format!("seed-{}", run.seed));
+        let policy = crate::policy_name(&run.policy);
+        let dir = out.join("runs").join(&l.scenario.name).join(policy).join(format!("seed-{}", run.seed));
         run_one(l, run, &dir, args.check_invariants, args.summary_only)
     })?;
     let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub use podlab_cluster as cluster;
 pub use podlab_controllers as controllers;
+pub use podlab_exec as exec;
 pub use podlab_real as real;
 pub use podlab_reports as reports;
 pub use podlab_scenario as scenario;
@@ -59,7 +60,59 @@ pub fn allow_paths_outside_from_env() -> bool {
 }
 
 fn load_options(allow_paths_outside: bool) -> LoadOptions<'static> {
-    LoadOptions { known_policies: podlab_schedulers::POLICIES, allow_paths_outside }
+    let known_policies = if allow_exec() { policies_and_exec() } else { podlab_schedulers::POLICIES };
+    LoadOptions { known_policies, allow_paths_outside }
+}
+
+/// The environment variable that lets scenario files name external policies
+/// (`policies: [exec:NAME=COMMAND]`), as the command line's `--allow-exec` does: `1` or `true`.
+/// A policy given on the command line needs neither.
+pub const ALLOW_EXEC_ENV: &str = "PODLAB_ALLOW_EXEC";
+
+/// Whether scenario files may name external policies: [`ALLOW_EXEC_ENV`] or [`set_allow_exec`].
+static ALLOW_EXEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets scenarios loaded from now on name external policies (the command line's
+/// `--allow-exec`): running such a scenario runs the commands it names.
+pub fn set_allow_exec(allow: bool) {
+    ALLOW_EXEC.store(allow, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn allow_exec() -> bool {
+    ALLOW_EXEC.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var(ALLOW_EXEC_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// podlab's policies and the loader's mark that external ones are allowed too.
+fn policies_and_exec() -> &'static [&'static str] {
+    static ALL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = podlab_schedulers::POLICIES.to_vec();
+        all.push(podlab_scenario::EXEC_POLICIES);
+        all
+    })
+}
+
+/// The name a policy's results go by: an external policy's NAME (`exec:NAME=COMMAND`), else
+/// the policy itself.
+pub fn policy_name(policy: &str) -> &str {
+    match policy.strip_prefix(podlab_exec::PREFIX).and_then(|rest| rest.split_once('=')) {
+        Some((name, _)) => name.trim(),
+        None => policy,
+    }
+}
+
+/// Reads a `--policy` argument: one of podlab's policies, or an external one,
+/// `exec:NAME=COMMAND`.
+pub fn parse_policy_arg(text: &str) -> Result<String, String> {
+    match podlab_exec::ExecSpec::parse(text) {
+        Some(spec) => spec.map(|_| text.to_string()),
+        None if podlab_schedulers::POLICIES.contains(&text) => Ok(text.to_string()),
+        None => Err(format!(
+            "unknown policy `{text}`: podlab knows {}, or an external policy exec:NAME=COMMAND",
+            podlab_schedulers::POLICIES.join(", ")
+        )),
+    }
 }
 
 /// One policy's run of a scenario, measured.
@@ -88,6 +141,10 @@ pub enum RunError {
     Workload(String),
     /// Real mode could not run: no Docker, no image, Docker refused.
     Real(podlab_real::RealError),
+    /// An external policy is written wrong (`exec:NAME=COMMAND`).
+    BadPolicy(String),
+    /// An external policy crashed, hung or answered nonsense: the run has no results.
+    Exec(Box<podlab_exec::ExecError>),
 }
 
 impl fmt::Display for RunError {
@@ -98,6 +155,8 @@ impl fmt::Display for RunError {
             }
             RunError::Workload(why) => write!(f, "workload: {why}"),
             RunError::Real(why) => write!(f, "real mode: {why}"),
+            RunError::BadPolicy(why) => f.write_str(why),
+            RunError::Exec(error) => write!(f, "{error}"),
         }
     }
 }
@@ -149,6 +208,10 @@ pub fn run_policy_watched(
     options: RunOptions,
     watch: &mut (dyn RecordSink + Send),
 ) -> Result<PolicyRun, RunError> {
+    if let Some(spec) = podlab_exec::ExecSpec::parse(policy) {
+        let spec = spec.map_err(RunError::BadPolicy)?;
+        return run_exec_watched(scenario, &spec, seed, options, watch);
+    }
     let instantiated = Arc::new(scenario::instantiate(scenario, seed).map_err(RunError::Workload)?);
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
@@ -240,6 +303,24 @@ pub fn run_controllers_watched(
     Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
 }
 
+/// An external policy's run (`exec:NAME=COMMAND`, the exec protocol): named by its NAME. If it
+/// fails, the run's results are dropped and the error says why.
+pub fn run_exec_watched(
+    scenario: &Scenario,
+    spec: &podlab_exec::ExecSpec,
+    seed: u64,
+    options: RunOptions,
+    watch: &mut (dyn RecordSink + Send),
+) -> Result<PolicyRun, RunError> {
+    let slot = podlab_exec::failure_slot();
+    let build = |_: &Scenario| vec![spec.controller(&slot)];
+    let run = run_controllers_watched(scenario, &spec.name, &build, seed, options, watch);
+    match podlab_exec::take_failure(&slot) {
+        Some(error) => Err(RunError::Exec(Box::new(error))),
+        None => run,
+    }
+}
+
 /// The summary's fold and a watcher, fed the same records.
 struct Tee<'a>(&'a mut podlab_reports::Tally, &'a mut (dyn RecordSink + Send));
 
@@ -296,10 +377,23 @@ pub fn run_policy_real(
     let seed = options.seed;
     let instantiated = scenario::instantiate(scenario, seed).map_err(RunError::Workload)?;
     // As `run_policy`: the policy's controllers, then the controller manager's.
-    let mut controllers =
-        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
+    let slot = podlab_exec::failure_slot();
+    let (policy, mut controllers) = match podlab_exec::ExecSpec::parse(policy) {
+        Some(spec) => {
+            let spec = spec.map_err(RunError::BadPolicy)?;
+            (spec.name.clone(), vec![spec.controller(&slot)])
+        }
+        None => (
+            policy.to_string(),
+            podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?,
+        ),
+    };
+    let policy = policy.as_str();
     controllers.extend(podlab_controllers::build(&instantiated));
     let real = podlab_real::run(&instantiated, controllers, options).map_err(RunError::Real)?;
+    if let Some(error) = podlab_exec::take_failure(&slot) {
+        return Err(RunError::Exec(Box::new(error)));
+    }
     // The scenario as the run left it: with the pods its controllers created.
     let scenario = Arc::new(real.scenario.clone());
     let mut log = podlab_sim::log::EventLog::default();

@@ -839,3 +839,23 @@ mod tempdir {
         }
     }
 }
+
+/// An external policy (the exec protocol's JavaScript first fit) drives real containers as it
+/// drives the simulator: the same placement, the invariants held, nothing left behind.
+#[test]
+fn an_external_policy_runs_on_real_containers() {
+    let _serial = serial();
+    let Some(engine) = docker("an_external_policy_runs_on_real_containers") else { return };
+    let node = Command::new("node").arg("--version").output();
+    assert!(node.is_ok_and(|o| o.status.success()), "node (v20 or later) must be installed for this test");
+    let policy = format!("exec:ff=node {}/exec/tests/clients/first_fit.mjs", env!("CARGO_MANIFEST_DIR"));
+    let pod = "cosched-exec";
+    let scenario = podlab::load_str("exec.yaml", &coscheduling(pod, "2s")).expect("the scenario loads");
+    let real = podlab::run_policy_real(&scenario, &policy, &options(vec![])).expect("the real run runs");
+    let sim = podlab::run_policy(&scenario, &policy, 42, true).expect("the simulated run runs");
+    assert_eq!(real.run.policy, "ff");
+    assert_eq!(placements(&real.run), placements(&sim));
+    assert_eq!(placements(&real.run), vec![(pod.to_string(), "-".to_string(), "node-b".to_string())]);
+    assert!(real.run.sim.violations.is_empty(), "{:?}", real.run.sim.violations);
+    assert_nothing_left(&engine, &real.real.run_id);
+}

@@ -60,6 +60,11 @@ impl<S: Vacancy> IdWindow<S> {
         self.slots.get(id.checked_sub(self.first)?)
     }
 
+    /// `id`'s slot to change in place; `None` outside the window.
+    pub fn get_mut(&mut self, id: usize) -> Option<&mut S> {
+        self.slots.get_mut(id.checked_sub(self.first)?)
+    }
+
     /// Puts `value` in `id`'s slot: the window widens to reach it (backwards too: a pod listed
     /// in the file may arrive after later ids have gone).
     pub fn insert(&mut self, id: usize, value: S) {
@@ -102,6 +107,12 @@ impl<S: Vacancy> IdWindow<S> {
         taken
     }
 
+    /// Every held slot with its id, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &S)> {
+        let first = self.first;
+        self.slots.iter().enumerate().skip(self.front).filter(|(_, s)| !s.is_vacant()).map(move |(i, s)| (first + i, s))
+    }
+
     /// Slots between the lowest and the highest id held, held or not.
     pub fn span(&self) -> usize {
         self.slots.len() - self.front
@@ -111,6 +122,18 @@ impl<S: Vacancy> IdWindow<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Iterates the held slots only, with their ids.
+    #[test]
+    fn iterates_what_it_holds() {
+        let mut w = IdWindow::default();
+        for id in [7, 3, 9] {
+            w.insert(id, Some(id * 10));
+        }
+        w.remove(7);
+        let held: Vec<(usize, u32)> = w.iter().map(|(id, v)| (id, v.unwrap_or(0) as u32)).collect();
+        assert_eq!(held, vec![(3, 30), (9, 90)]);
+    }
 
     /// Behaves as a map, and spans only from the lowest id held to the highest.
     #[test]

@@ -151,7 +151,8 @@ struct WirePod<'a> {
     /// `spec.nodeName`: bound by name on arrival, not the scheduler's to place.
     #[serde(skip_serializing_if = "Option::is_none")]
     node: Option<u32>,
-    #[serde(skip_serializing_if = "str::is_empty")]
+    /// Absent for `default-scheduler` (and for none).
+    #[serde(skip_serializing_if = "is_default_scheduler")]
     scheduler_name: &'a str,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     labels: &'a BTreeMap<String, String>,
@@ -162,6 +163,10 @@ struct WirePod<'a> {
     /// Only for a pod of more than one app container (what a per-container policy places).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     containers: Vec<WireContainer<'a>>,
+}
+
+fn is_default_scheduler(name: &str) -> bool {
+    name.is_empty() || name == "default-scheduler"
 }
 
 fn is_zero(n: &i32) -> bool {
@@ -429,4 +434,123 @@ pub fn action(wire: WireAction, now: SimTime, known: &Known, out: &mut Vec<Actio
         WireAction::Evict { pod } => out.push(Action::Evict { pod: known.pod(pod)? }),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use podlab_cluster::objects::TaintEffect;
+    use podlab_cluster::{Refused, SimDuration};
+
+    use super::*;
+
+    fn encode(events: &[Event]) -> String {
+        let mut out = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            assert!(encode_event(e, &mut out, i == 0));
+        }
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// The wire format is the specification's (docs/src/protocol.md): a change here is a
+    /// change of protocol.
+    #[test]
+    fn events_encode_as_the_spec_says() {
+        let mut node = Node {
+            name: "n0".into(),
+            labels: BTreeMap::from([("zone".into(), "a".into())]),
+            taints: vec![Taint { key: "gpu".into(), value: String::new(), effect: TaintEffect::NoSchedule }],
+            allocatable: Resources::new(4000, 8 << 30),
+            max_pods: 110,
+            unschedulable: false,
+            images: Vec::new(),
+        };
+        node.allocatable.set("nvidia.com/gpu", 2);
+        let pod = Pod::single("web-1", Resources::new(500, 1 << 30));
+        let events = [
+            Event::Start,
+            Event::NodeAdded { node: NodeId(0), spec: Arc::new(node) },
+            Event::PodAdded { pod: PodId(7), spec: Arc::new(pod) },
+            Event::Bound { pod: PodId(7), part: Part::Whole, node: NodeId(0) },
+            Event::BindRefused(Box::new(Refused {
+                pod: PodId(7),
+                part: Part::Container(1),
+                node: NodeId(0),
+                reason: BindRefusal::Insufficient("cpu".into()),
+            })),
+            Event::Ended { pod: PodId(7), part: Part::Whole, node: NodeId(0), phase: Phase::Succeeded },
+            Event::Timer { token: 3 },
+        ];
+        assert_eq!(
+            encode(&events),
+            concat!(
+                r#"{"type":"start"},"#,
+                r#"{"type":"node-added","node":0,"name":"n0","allocatable":{"cpu":4000,"memory":8589934592,"nvidia.com/gpu":2},"max_pods":110,"labels":{"zone":"a"},"taints":[{"key":"gpu","effect":"NoSchedule"}]},"#,
+                r#"{"type":"pod-added","pod":7,"name":"web-1","namespace":"default","requests":{"cpu":500,"memory":1073741824}},"#,
+                r#"{"type":"bound","pod":7,"node":0},"#,
+                r#"{"type":"bind-refused","pod":7,"part":1,"node":0,"reason":"insufficient-cpu"},"#,
+                r#"{"type":"ended","pod":7,"node":0,"phase":"Succeeded"},"#,
+                r#"{"type":"timer","token":3}"#,
+            )
+        );
+        let mut header = Vec::new();
+        batch_header(SimTime::ZERO + SimDuration::from_secs(2), &mut header);
+        assert_eq!(header, br#"{"type":"events","now":2000000000,"events":["#);
+    }
+
+    fn known() -> Known {
+        let mut known = Known::default();
+        let mut pod = Pod::single("p", Resources::new(1, 1));
+        let second = pod.containers[0].clone();
+        Arc::make_mut(&mut pod.spec).containers.push(second);
+        known.observe(&Event::PodAdded { pod: PodId(2), spec: Arc::new(pod) });
+        known.observe(&Event::NodeAdded {
+            node: NodeId(1),
+            spec: Arc::new(Node {
+                name: "n".into(),
+                labels: BTreeMap::new(),
+                taints: Vec::new(),
+                allocatable: Resources::new(1, 1),
+                max_pods: 1,
+                unschedulable: false,
+                images: Vec::new(),
+            }),
+        });
+        known
+    }
+
+    fn decode(reply: &str, now: u64) -> Result<Vec<Action>, String> {
+        let reply: Reply = serde_json::from_str(reply).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for wire in reply.actions {
+            action(wire, SimTime(now), &known(), &mut out)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn actions_decode_and_nonsense_is_named() {
+        let actions = decode(
+            r#"{"type":"actions","actions":[{"type":"bind","pod":2,"node":1,"part":1},{"type":"timer","at":5,"token":9},{"type":"give-up","pod":2,"reason":"too big"}],"sleep":true}"#,
+            5,
+        )
+        .expect("valid");
+        assert_eq!(actions[0], Action::Bind { pod: PodId(2), part: Part::Container(1), node: NodeId(1) });
+        assert_eq!(actions[1], Action::SetTimer { at: SimTime(5), token: 9 });
+        assert_eq!(actions.len(), 4, "give-up is a FailedScheduling and an abandonment");
+        let wrong = [
+            (r#"{"actions":[{"type":"bind","pod":2,"node":1,"part":2}]}"#, "pod 2 has no container 2 (it has 2)"),
+            (r#"{"actions":[{"type":"bind","pod":3,"node":1}]}"#, "pod 3 was never announced"),
+            (r#"{"actions":[{"type":"timer","at":4,"token":1}]}"#, "a timer at 4 ns, before now (5 ns)"),
+            (r#"{"actions":[{"type":"timer","at":9,"token":18446744073709551615}]}"#, "above 2^53"),
+            (r#"{"actions":[{"type":"bind","pod":2,"node":1,"zone":"a"}]}"#, "unknown field `zone`"),
+            (r#"{"actions":[],"mood":"good"}"#, "unknown field `mood`"),
+            (r#"{"sleep":true}"#, "missing field `actions`"),
+        ];
+        for (reply, why) in wrong {
+            let error = decode(reply, 5).expect_err(reply);
+            assert!(error.contains(why), "{reply}: {error}");
+        }
+    }
 }

@@ -35,7 +35,8 @@ use podlab_cluster::{affinity, apps, config, event, gpu, kube_config, objects, q
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use loader::{
-    ATTRIBUTION_ANNOTATION, LoadOptions, MAX_FILE_BYTES, WORKLOAD_LABEL, instantiate, load, parse, parse_bytes,
+    ATTRIBUTION_ANNOTATION, EXEC_POLICIES, LoadOptions, MAX_FILE_BYTES, WORKLOAD_LABEL, instantiate, load, parse,
+    parse_bytes,
 };
 pub use manifest::{
     ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,

@@ -110,6 +110,10 @@ pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenari
     Loader { src: &src, options, warnings: Vec::new() }.load()
 }
 
+/// The prefix of an external policy (`exec:NAME=COMMAND`, the exec protocol); among
+/// [`LoadOptions::known_policies`], it allows scenarios to name such policies.
+pub const EXEC_POLICIES: &str = "exec:";
+
 /// The Simulation annotation that names where a scenario's data comes from; reports show it.
 pub const ATTRIBUTION_ANNOTATION: &str = "podlab.dev/attribution";
 
@@ -1210,13 +1214,52 @@ impl<'a> Loader<'a> {
     ) -> Result<String, LoadError> {
         if self.options.known_policies.contains(&name.value.as_str()) {
             Ok(name.value.clone())
+        } else if let Some(external) = name.value.strip_prefix(EXEC_POLICIES) {
+            self.exec_policy(doc, name, external)
         } else {
             Err(doc.src.error_with_help(
                 doc.at(name),
                 format!("unknown policy `{}`", name.value),
-                format!("podlab knows: {}", self.options.known_policies.join(", ")),
+                format!("podlab knows: {}", self.known_policies()),
             ))
         }
+    }
+
+    /// The known policies for a message, with the external ones' form if they are allowed.
+    fn known_policies(&self) -> String {
+        let known = self.options.known_policies;
+        let mut names: Vec<&str> = known.iter().copied().filter(|p| *p != EXEC_POLICIES).collect();
+        if known.contains(&EXEC_POLICIES) {
+            names.push("exec:NAME=COMMAND");
+        }
+        names.join(", ")
+    }
+
+    /// An external policy, `exec:NAME=COMMAND`: allowed only when the options' known policies
+    /// include [`EXEC_POLICIES`] (running the scenario runs the command).
+    fn exec_policy(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        name: &serde_saphyr::Spanned<String>,
+        external: &str,
+    ) -> Result<String, LoadError> {
+        if !self.options.known_policies.contains(&EXEC_POLICIES) {
+            return Err(doc.src.error_with_help(
+                doc.at(name),
+                "a scenario's external policy runs a command, and is not allowed here",
+                "allow it with --allow-exec (or PODLAB_ALLOW_EXEC=1), or give it as --policy",
+            ));
+        }
+        let (policy, command) = external.split_once('=').unwrap_or((external, ""));
+        let named = !policy.is_empty() && policy.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !named || command.trim().is_empty() {
+            return Err(doc.src.error_with_help(
+                doc.at(name),
+                format!("`{}` is not an external policy", name.value),
+                "write exec:NAME=COMMAND, NAME of letters, digits, `-`, `_` and `.`",
+            ));
+        }
+        Ok(name.value.clone())
     }
 
     fn object_ref(

@@ -39,6 +39,11 @@ struct Cli {
     /// PODLAB_ALLOW_PATHS_OUTSIDE=1 does the same.
     #[arg(long, global = true)]
     allow_paths_outside: bool,
+    /// Let scenario files name external policies (`policies: [exec:NAME=COMMAND]`): running
+    /// them runs their commands. PODLAB_ALLOW_EXEC=1 does the same; `--policy exec:…` needs
+    /// neither.
+    #[arg(long, global = true)]
+    allow_exec: bool,
     /// A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1) for the `kubernetes`
     /// policy, in place of any the scenario holds (run, compare, validate).
     #[arg(long, global = true, value_name = "FILE")]
@@ -223,7 +228,8 @@ struct RunArgs {
     #[arg(value_name = "SCENARIO")]
     scenario: PathBuf,
     /// A policy to run; repeat for several. Default: the scenario's `spec.policies`, else all.
-    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(POLICIES))]
+    /// An external policy is `exec:NAME=COMMAND` (the exec protocol, docs/src/protocol.md).
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = crate::parse_policy_arg)]
     policies: Vec<String>,
     /// The master seed, overriding the scenario's `spec.seed`.
     #[arg(long, value_name = "N")]
@@ -256,6 +262,9 @@ struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = ALLOW_PATHS_OUTSIDE.set(cli.allow_paths_outside || crate::allow_paths_outside_from_env());
+    if cli.allow_exec {
+        crate::set_allow_exec(true);
+    }
     let _ = crate::input::SCHEDULER_CONFIG.set(cli.scheduler_config.clone());
     // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
     // interrupted run leaves only whole files and whole run directories. Real mode handles the
@@ -392,7 +401,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         for policy in &policies {
             // Any content, not only an earlier run's summary: the directory is replaced whole.
-            let existing = out.join(policy);
+            let existing = out.join(crate::policy_name(policy));
             let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
             if (occupied || existing.is_file()) && !args.force {
                 return Err(BadInput(format!(

@@ -15,7 +15,6 @@ use crate::cluster::time::parse_duration;
 use crate::cluster::{Part, Record, SimDuration, SimTime};
 use crate::real::{Crash, RealOptions};
 use crate::reports::Outcomes;
-use crate::schedulers::POLICIES;
 use crate::{PolicyRun, RealPolicyRun};
 
 use crate::input::BadInput;
@@ -27,7 +26,7 @@ pub struct RealArgs {
     scenario: PathBuf,
     /// A policy to run; repeat for several (they run one after the other). Default: the
     /// scenario's `spec.policies`, else all.
-    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = clap::builder::PossibleValuesParser::new(POLICIES))]
+    #[arg(long = "policy", short = 'p', value_name = "POLICY", value_parser = crate::parse_policy_arg)]
     policies: Vec<String>,
     /// The master seed, overriding the scenario's `spec.seed`.
     #[arg(long, value_name = "N")]
@@ -68,7 +67,7 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(out) = &args.out {
         for policy in &policies {
-            let existing = out.join(policy).join("summary.json");
+            let existing = out.join(crate::policy_name(policy)).join("summary.json");
             if existing.exists() && !args.force {
                 return Err(BadInput(format!(
                     "{} holds an earlier run; pass --force to overwrite it, or choose another --out",

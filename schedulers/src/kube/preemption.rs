@@ -227,13 +227,20 @@ fn dry_run(
     offset: usize,
     wanted: usize,
 ) -> (Vec<Candidate>, Vec<(NodeId, Status)>) {
-    let mut work = snapshot.clone();
+    // The working copy is made at the first node with a pod of lower priority: a pod that can
+    // preempt nothing (the common case of a full cluster) costs a scan, not a copy.
+    let mut work: Option<Snapshot> = None;
     let (mut clean, mut violating) = (Vec::new(), Vec::new());
     let mut statuses = Vec::new();
     for i in 0..potential.len() {
         let index = potential[(offset + i) % potential.len()];
-        let node = work.nodes[index].id;
-        match select_victims_on_node(profile, pod, &mut work, index, inputs) {
+        let node = snapshot.nodes[index].id;
+        if !snapshot.nodes[index].pods.iter().any(|p| p.pod.priority < pod.priority) {
+            statuses.push((node, Status::unresolvable(NO_VICTIMS)));
+            continue;
+        }
+        let work = work.get_or_insert_with(|| snapshot.clone());
+        match select_victims_on_node(profile, pod, work, index, inputs) {
             Ok((victims, 0)) if !victims.is_empty() => {
                 if clean.len() < wanted {
                     clean.push(Candidate { node, victims, pdb_violations: 0 });
