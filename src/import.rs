@@ -667,7 +667,7 @@ mod tests {
     /// experiment never releases a pod).
     #[test]
     fn import_and_experiment_build_the_same_objects() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/openb");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/traces/openb");
         for (nodes, pods) in [("gpu_node", "default"), ("all_node", "multigpu50")] {
             let node_list = read_nodes(&dir.join(format!("openb_node_list_{nodes}.csv"))).unwrap();
             let pod_list = read_pods(&dir.join(format!("openb_pod_list_{pods}.csv")), 40).unwrap();

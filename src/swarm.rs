@@ -376,14 +376,19 @@ impl SwarmCase {
 }
 
 /// Whether `pod` fits some node of the scenario on its own (the cell empty): resources and pod
-/// count, and for the kube-framework policies its taints, selector and schedulability.
+/// count; for the kube-framework policies its taints, selector and schedulability, for the
+/// others the node open to new work.
 fn fits_alone(scenario: &Scenario, pod: PodId, kube_filters: bool) -> bool {
     let spec = &scenario.pods.get(pod);
     scenario.nodes.iter().any(|node| {
-        spec.requests.fits_in(&node.allocatable)
-            && node.max_pods >= 1
-            && (!kube_filters
-                || (!node.unschedulable && spec.untolerated_taint(node).is_none() && spec.matches_node_affinity(node)))
+        let open = if kube_filters {
+            !node.unschedulable && spec.untolerated_taint(node).is_none() && spec.matches_node_affinity(node)
+        } else {
+            // The Omega paper's schedulers keep off a cordoned or NoSchedule-tainted node
+            // whatever the pod tolerates (`jobs::accepts_work`).
+            crate::schedulers::jobs::accepts_work(node)
+        };
+        spec.requests.fits_in(&node.allocatable) && node.max_pods >= 1 && open
     })
 }
 
