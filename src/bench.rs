@@ -17,6 +17,8 @@ use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, PodId, Resources, SimTime, rng};
 use podlab_schedulers::framework::{Framework, Unit};
 use podlab_schedulers::jobs::{Room, random_first_fit};
+use podlab_schedulers::kube::cache::KubeCache;
+use podlab_schedulers::kube::profile::PluginArgs;
 use podlab_schedulers::node_table::NodeTable;
 use podlab_sim::queue::EventQueue;
 
@@ -98,29 +100,48 @@ pub const SCORE_ALL_PERCENT: u32 = 100;
 /// nodes, at least 5%, at least 100 nodes).
 pub const SCORE_ADAPTIVE_PERCENT: u32 = 0;
 
-/// A kube scheduler's cache of `nodes` nodes, each holding 0 to 39 filler pods (500m, 1 GiB),
-/// and the framework that decides over it (LeastAllocated). Decisions of one pod shape in a
-/// row, one node changed between them: what a burst of a Deployment's or a job's pods costs.
+/// A kube scheduler's cache of `nodes` nodes, each holding 0 to 39 filler pods (500m, 1 GiB):
+/// the node table, and the kube profile's snapshot beside it, as the `kubernetes` scheduler
+/// keeps them. Decisions of one pod shape in a row, one node changed between them: what a
+/// burst of a Deployment's or a job's pods costs. A whole pod is decided by the kube profile
+/// (LeastAllocated), a container by the framework (`per-container`).
 pub struct DecisionBench {
     pub table: NodeTable,
+    pub kube: KubeCache,
     pub framework: Framework,
     /// The scheduler's tie-break stream.
     pub rng: ChaCha8Rng,
+    /// The pod last decided (by the caller's address), shared as the scheduler's cache
+    /// shares it.
+    pod: Option<(usize, Arc<Pod>)>,
 }
 
 impl DecisionBench {
     pub fn new(nodes: usize) -> DecisionBench {
         let mut rng = rng::stream(2, "bench");
-        let filler = pod(500, 1 << 30);
+        let filler = Arc::new(pod(500, 1 << 30));
         let mut table = NodeTable::default();
+        let mut kube = KubeCache::new(&PluginArgs::default(), Default::default());
+        let mut filler_id = 0u32;
         for i in 0..nodes {
             let id = NodeId(i as u32);
-            table.upsert(id, node(i));
+            let spec = node(i);
+            table.upsert(id, spec.clone());
+            kube.upsert_node(id, spec);
             for _ in 0..(rng.next_u64() % 40) {
-                table.add(id, &Unit::new(&filler, Part::Whole));
+                kube.place(
+                    &mut table,
+                    PodId(filler_id),
+                    &filler,
+                    &Unit::new(&filler, Part::Whole),
+                    id,
+                    u64::from(filler_id),
+                );
+                filler_id += 1;
             }
         }
-        DecisionBench { table, framework: Framework::new(ScoringStrategy::LeastAllocated), rng }
+        let framework = Framework::new(ScoringStrategy::LeastAllocated);
+        DecisionBench { table, kube, framework, rng, pod: None }
     }
 
     /// One decision for `unit` with `percentage` of nodes to score. The pod is placed and
@@ -128,10 +149,25 @@ impl DecisionBench {
     /// rescores that node next time.
     #[inline]
     pub fn decide(&mut self, unit: &Unit<'_>, percentage: u32) -> Option<NodeId> {
-        let chosen = self.table.select(&self.framework, unit, percentage, &mut self.rng);
+        if unit.part != Part::Whole {
+            let chosen = self.table.select(&self.framework, unit, percentage, &mut self.rng);
+            if let Ok(node) = chosen {
+                self.table.add(node, unit);
+                self.table.remove(node, unit);
+            }
+            return black_box(chosen).ok();
+        }
+        let address = std::ptr::from_ref(unit.pod) as usize;
+        let pod = match &self.pod {
+            Some((at, pod)) if *at == address => pod.clone(),
+            _ => self.pod.insert((address, Arc::new(unit.pod.clone()))).1.clone(),
+        };
+        let chosen = self.kube.decide(&mut self.table, &pod, percentage, &mut self.rng);
         if let Ok(node) = chosen {
-            self.table.add(node, unit);
-            self.table.remove(node, unit);
+            // Placed (and taken back) in both books, as the scheduler's Reserve and an end do.
+            let id = PodId(u32::MAX - 1);
+            self.kube.place(&mut self.table, id, &pod, unit, node, 0);
+            self.kube.unplace(&mut self.table, id, unit, node);
         }
         black_box(chosen).ok()
     }

@@ -1,6 +1,7 @@
 //! External policies from the command line (`--policy exec:NAME=COMMAND`) and from scenarios
 //! (`policies: [exec:…]`, only with `--allow-exec`): they run like podlab's own, and one that
 //! fails ends the command with exit code 2, its error, and nothing written.
+#![allow(clippy::disallowed_types)] // Instant: a hung policy must end the command in seconds.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -102,4 +103,14 @@ spec:
         assert!(out.join("runs/exec-scenario/ff").join(seed).join("summary.json").exists(), "{seed}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_hung_policy_ends_at_the_timeout_the_environment_sets() {
+    let hang = r#"exec:stuck=read hello; echo '{"type":"hello","protocol":1}'; sleep 60"#;
+    let started = std::time::Instant::now();
+    let run = podlab(&["run", "scenarios/scheduler-crash.yaml", "--policy", hang], &[("PODLAB_EXEC_TIMEOUT", "0.3")]);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("no answer within 0.3 s (it was killed)"), "{}", text(&run));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
 }

@@ -35,7 +35,7 @@ fn filters_respect_selectors_and_taints() {
         .expect("the intolerant pod is reported unschedulable");
     assert_eq!(
         msg,
-        "0/3 nodes are available: 2 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated}."
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't match Pod's node affinity/selector."
     );
 }
 

@@ -185,8 +185,9 @@ pub enum ConflictDetection {
 /// What passes between controllers: the Mesos master's offers and the frameworks' answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
-    /// Master → framework: these resources are locked for you until you answer.
-    Offer { offer: u64, nodes: Arc<[(NodeId, Resources)]> },
+    /// Master → framework: these resources are locked for you until you answer; `total` is
+    /// their sum.
+    Offer { offer: u64, nodes: Arc<[(NodeId, Resources)]>, total: Resources },
     /// Master → framework: the offer is withdrawn (it timed out).
     Rescind { offer: u64 },
     /// Framework → master: launch these on the offer's nodes; the rest of the offer returns.

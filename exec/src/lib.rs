@@ -26,6 +26,20 @@ pub use protocol::PROTOCOL_VERSION;
 /// How long podlab waits for a policy's answer by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The environment variable that sets how long podlab waits for an answer, in seconds
+/// (`PODLAB_EXEC_TIMEOUT=60`), in place of [`DEFAULT_TIMEOUT`].
+pub const TIMEOUT_ENV: &str = "PODLAB_EXEC_TIMEOUT";
+
+/// The timeout [`TIMEOUT_ENV`] sets, or the default (also when it is not a positive number).
+pub fn timeout_from_env() -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|secs| *secs > 0.0)
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
 /// An external policy: its name, its command, its parameters and how long an answer may take.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExecSpec {
@@ -39,8 +53,8 @@ pub struct ExecSpec {
 pub const PREFIX: &str = "exec:";
 
 impl ExecSpec {
-    /// Reads `exec:NAME=COMMAND` (the `exec:` prefix optional here); `None` unless the text
-    /// names an external policy, an error if it does so badly.
+    /// Reads `exec:NAME=COMMAND`; `None` unless the text names an external policy, an error if
+    /// it does so badly. The timeout is [`timeout_from_env`]'s.
     pub fn parse(text: &str) -> Option<Result<ExecSpec, String>> {
         let rest = text.strip_prefix(PREFIX)?;
         let Some((name, command)) = rest.split_once('=') else {
@@ -57,7 +71,7 @@ impl ExecSpec {
             name: name.to_string(),
             command: command.to_string(),
             params: BTreeMap::new(),
-            timeout: DEFAULT_TIMEOUT,
+            timeout: timeout_from_env(),
         }))
     }
 

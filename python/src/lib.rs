@@ -17,7 +17,7 @@ use podlab::cluster::scenario::Scenario as Loaded;
 use podlab::{PolicyRun, RunOptions};
 use podlab_exec::{ExecError, ExecPolicy, ExecSpec, Transport, failure_slot, take_failure};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -133,10 +133,13 @@ fn run_exchange(
     let run = podlab::run_controllers(&scenario.inner, name, &build, seed, options(check_invariants, records))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     if let Some(error) = take_failure(&slot) {
-        let err = PolicyError::new_err(error.to_string());
-        if let Some(cause) = raised.lock().ok().and_then(|mut r| r.take()) {
-            err.set_cause(py, Some(cause));
+        let cause = raised.lock().ok().and_then(|mut r| r.take());
+        // Ctrl-C (or a SystemExit) is the user's, not the policy's failure: raised as it came.
+        if let Some(cause) = cause.as_ref().filter(|c| !c.is_instance_of::<PyException>(py)) {
+            return Err(cause.clone_ref(py));
         }
+        let err = PolicyError::new_err(error.to_string());
+        err.set_cause(py, cause);
         return Err(err);
     }
     result(py, &run, records)

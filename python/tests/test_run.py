@@ -116,3 +116,26 @@ def test_params_reach_the_policy(small):
 def test_a_bad_scenario_names_its_line_and_column():
     with pytest.raises(podlab.ScenarioError, match=r"bad\.yaml:\d+:\d+"):
         podlab.parse(scenario_text().replace("count: 4", "count: many"), "bad.yaml")
+
+
+def test_a_crashed_scheduler_restarts_the_same_way_in_process_and_exec(tests_dir):
+    # The bundled scenario: the scheduler dies at 20 ms among 40 arriving pods and restarts
+    # 20 s later (a new process, or hello() again in-process), relisting the cluster.
+    path = os.path.join(tests_dir, "..", "..", "scenarios", "scheduler-crash.yaml")
+    scenario = podlab.load(path)
+    inside = podlab.run(scenario, FirstFit(), seed=5, name="ff")
+    outside = podlab.run(scenario, f"exec:ff={exec_command(tests_dir, 'policies:FirstFit')}", seed=5)
+    assert inside.violations == [] and outside.violations == []
+    assert inside.digest == outside.digest
+    kinds = [e["event"] for e in inside.events]
+    assert "controller-crashed" in kinds and "controller-restarted" in kinds
+    assert sum(1 for p in inside.pods if p["phase"] == "Running") == 40
+
+
+def test_ctrl_c_in_a_policy_is_raised_as_it_came(small):
+    class Interrupted(FirstFit):
+        def on_events(self, now, events):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        podlab.run(small, Interrupted(), seed=1)

@@ -7,6 +7,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use podlab_cluster::config::{DecisionTime, Placement, Retry, SchedulerSpec, WorkloadClass};
+use podlab_cluster::id_window::IdWindow;
+use podlab_cluster::maybe::Maybe;
+use podlab_cluster::objects::PodSpec;
 use podlab_cluster::rng::below;
 use podlab_cluster::{JobRef, NodeId, Pod, PodId, Resources};
 use rand_chacha::ChaCha8Rng;
@@ -198,21 +201,146 @@ impl Room {
     }
 }
 
-/// Whether a job belongs to instance `me`, decided once per job — at its first task — and
-/// remembered, so all its tasks follow it.
-pub fn owns(
-    owned: &mut BTreeMap<JobRef, bool>,
-    jobs_seen: &mut u64,
-    router: &Router,
-    me: usize,
-    job: JobRef,
-    pod: &Pod,
-) -> bool {
-    *owned.entry(job).or_insert_with(|| {
-        let mine = router.owner(job, pod, *jobs_seen) == me;
-        *jobs_seen += 1;
+/// Which jobs are one instance's: decided once per job — at its first task — and remembered
+/// for a group's later tasks (a lone pod is a job of one task: nothing to remember), so all its
+/// tasks follow it.
+#[derive(Debug, Default)]
+pub struct Owners {
+    /// By group id: 0 undecided, 1 this instance's, 2 another's.
+    groups: Vec<u8>,
+    jobs_seen: u64,
+}
+
+impl Owners {
+    /// Whether `job`, whose task `pod` arrived, is instance `me`'s.
+    pub fn owns(&mut self, router: &Router, me: usize, job: JobRef, pod: &Pod) -> bool {
+        let slot = match job {
+            JobRef::Group(g) => {
+                if self.groups.len() <= g.index() {
+                    self.groups.resize(g.index() + 1, 0);
+                }
+                match self.groups[g.index()] {
+                    0 => Some(g.index()),
+                    decided => return decided == 1,
+                }
+            }
+            JobRef::Pod(_) => None,
+        };
+        let mine = router.owner(job, pod, self.jobs_seen) == me;
+        self.jobs_seen += 1;
+        if let Some(g) = slot {
+            self.groups[g] = if mine { 1 } else { 2 };
+        }
         mine
-    })
+    }
+}
+
+/// A pod a paper scheduler has heard of, kept while it is pending or running.
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// What it shares with its template: its requests, workload class, scheduler name.
+    pub spec: Arc<PodSpec>,
+    pub job: JobRef,
+    /// The node it is bound to (or assumed on), as the scheduler's books hold it.
+    pub node: Maybe<NodeId>,
+    /// Placed by this scheduler, its binding not seen yet.
+    pub assumed: bool,
+    /// Deleted before it was bound: never retried.
+    pub deleted: bool,
+}
+
+/// The pods in flight a scheduler keeps, by id (their window: a day's pods cost the live ones).
+pub type Tasks = IdWindow<Option<Task>>;
+
+/// The task of `pod`, if it is kept.
+pub fn task(tasks: &Tasks, pod: PodId) -> Option<&Task> {
+    tasks.get(pod.index()).and_then(Option::as_ref)
+}
+
+/// The task of `pod` to change, if it is kept.
+pub fn task_mut(tasks: &mut Tasks, pod: PodId) -> Option<&mut Task> {
+    tasks.get_mut(pod.index()).and_then(Option::as_mut)
+}
+
+/// Where a first fit places tasks: nodes by index, and the room each has left.
+pub trait Rooms {
+    /// How many nodes there are (indices `0..count`).
+    fn count(&self) -> usize;
+    /// Takes `requests` (and a pod slot) on node `i` if they fit in what it has left.
+    fn take(&mut self, i: usize, requests: &Resources) -> bool;
+    /// The node at index `i`.
+    fn node(&self, i: usize) -> NodeId;
+}
+
+impl Rooms for [Option<Room>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn take(&mut self, i: usize, requests: &Resources) -> bool {
+        match self[i].as_mut() {
+            Some(room) if room.slots > 0 && requests.fits_in(&room.resources) => {
+                room.resources.sub(requests);
+                room.slots -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn node(&self, i: usize) -> NodeId {
+        NodeId(i as u32)
+    }
+}
+
+impl Rooms for Vec<Option<Room>> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn take(&mut self, i: usize, requests: &Resources) -> bool {
+        self.as_mut_slice().take(i, requests)
+    }
+
+    fn node(&self, i: usize) -> NodeId {
+        NodeId(i as u32)
+    }
+}
+
+/// A Mesos offer's nodes as [`Rooms`]: what each was offered, less what a walk has taken of
+/// it, kept only for the nodes taken from — an offer of the whole cell costs its walk the
+/// nodes it places on, not every node.
+pub struct OfferRooms<'a> {
+    offered: &'a [(NodeId, Resources)],
+    taken: BTreeMap<usize, Resources>,
+}
+
+impl<'a> OfferRooms<'a> {
+    pub fn new(offered: &'a [(NodeId, Resources)]) -> OfferRooms<'a> {
+        OfferRooms { offered, taken: BTreeMap::new() }
+    }
+}
+
+impl Rooms for OfferRooms<'_> {
+    fn count(&self) -> usize {
+        self.offered.len()
+    }
+
+    fn take(&mut self, i: usize, requests: &Resources) -> bool {
+        let capacity = &self.offered[i].1;
+        let taken = self.taken.entry(i).or_default();
+        let fits = requests.cpu_milli + taken.cpu_milli <= capacity.cpu_milli
+            && requests.memory_bytes + taken.memory_bytes <= capacity.memory_bytes
+            && requests.extended.iter().all(|(name, v)| v + taken.get(name) <= capacity.get(name));
+        if fits {
+            taken.add(requests);
+        }
+        fits
+    }
+
+    fn node(&self, i: usize) -> NodeId {
+        self.offered[i].0
+    }
 }
 
 /// Randomised first fit by packing (`Placement::Pack`, podlab's own rule; the original's is
@@ -226,14 +354,14 @@ pub fn owns(
 /// job's pods may differ (a PodGroup), and one pod too big for every node must not keep its
 /// smaller siblings pending forever (found by the swarm: `tests/swarm.rs`). For the paper's
 /// jobs of identical tasks this is the same placement and the same draws as stopping.
-pub fn random_first_fit(
+pub fn random_first_fit<R: Rooms + ?Sized>(
     tasks: &[(PodId, &Resources)],
-    free: &mut [Option<Room>],
+    free: &mut R,
     order: &mut Vec<u32>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(PodId, NodeId)> {
-    if order.len() != free.len() {
-        *order = (0..free.len() as u32).collect();
+    if order.len() != free.count() {
+        *order = (0..free.count() as u32).collect();
     }
     let mut placed = Vec::new();
     let mut left: Vec<usize> = (0..tasks.len()).collect();
@@ -244,19 +372,16 @@ pub fn random_first_fit(
         let j = k + below(rng, (order.len() - k) as u64) as usize;
         order.swap(k, j);
         let node = order[k] as usize;
-        let Some(room) = free[node].as_mut() else { continue };
         // A task asking what a task before it failed to get here cannot fit either: skipped
         // without a check (the paper's jobs are one such run).
         let mut failed: Option<&Resources> = None;
         left.retain(|&t| {
             let (pod, requests) = tasks[t];
-            if room.slots == 0 || failed == Some(requests) {
+            if failed == Some(requests) {
                 return true;
             }
-            if requests.fits_in(&room.resources) {
-                room.resources.sub(requests);
-                room.slots -= 1;
-                placed.push((pod, NodeId(node as u32)));
+            if free.take(node, requests) {
+                placed.push((pod, free.node(node)));
                 false
             } else {
                 failed = Some(requests);
@@ -281,14 +406,14 @@ pub fn random_first_fit(
 /// unknown) is drawn and dropped like a full one. `pool` is scratch space holding node
 /// indices (its order carries over between calls, as the original's cached pool does; every
 /// draw is uniform over the machines left whatever their order).
-pub fn random_first_fit_per_task(
+pub fn random_first_fit_per_task<R: Rooms + ?Sized>(
     tasks: &[(PodId, &Resources)],
-    free: &mut [Option<Room>],
+    free: &mut R,
     pool: &mut Vec<u32>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(PodId, NodeId)> {
-    if pool.len() != free.len() {
-        *pool = (0..free.len() as u32).collect();
+    if pool.len() != free.count() {
+        *pool = (0..free.count() as u32).collect();
     }
     let mut placed = Vec::with_capacity(tasks.len());
     let mut done = vec![false; tasks.len()];
@@ -308,19 +433,13 @@ pub fn random_first_fit_per_task(
             while candidates > 0 {
                 let k = below(rng, candidates as u64) as usize;
                 let node = pool[k] as usize;
-                match free[node].as_mut() {
-                    Some(room) if room.slots > 0 && requests.fits_in(&room.resources) => {
-                        room.resources.sub(requests);
-                        room.slots -= 1;
-                        placed.push((pod, NodeId(node as u32)));
-                        break;
-                    }
-                    _ => {
-                        // Swapped past the end of the candidates: not drawn again this shape.
-                        pool.swap(k, candidates - 1);
-                        candidates -= 1;
-                    }
+                if free.take(node, requests) {
+                    placed.push((pod, free.node(node)));
+                    break;
                 }
+                // Swapped past the end of the candidates: not drawn again this shape.
+                pool.swap(k, candidates - 1);
+                candidates -= 1;
             }
         }
     }
@@ -328,10 +447,10 @@ pub fn random_first_fit_per_task(
 }
 
 /// The randomised first fit a placement rule names.
-pub fn place(
+pub fn place<R: Rooms + ?Sized>(
     placement: Placement,
     tasks: &[(PodId, &Resources)],
-    free: &mut [Option<Room>],
+    free: &mut R,
     scratch: &mut Vec<u32>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(PodId, NodeId)> {
@@ -344,27 +463,6 @@ pub fn place(
 /// The decision time of an attempt at `job`.
 pub fn decision(time: &DecisionTime, job: &Job) -> podlab_cluster::SimDuration {
     time.for_tasks(job.unplaced.len() as u32)
-}
-
-/// A pod spec cache indexed by pod id.
-#[derive(Debug, Default)]
-pub struct Pods(Vec<Option<Arc<Pod>>>);
-
-impl Pods {
-    pub fn insert(&mut self, pod: PodId, spec: Arc<Pod>) {
-        if self.0.len() <= pod.index() {
-            self.0.resize(pod.index() + 1, None);
-        }
-        self.0[pod.index()] = Some(spec);
-    }
-
-    pub fn get(&self, pod: PodId) -> &Arc<Pod> {
-        self.0[pod.index()].as_ref().expect("the cache holds every pod it has heard of")
-    }
-
-    pub fn try_get(&self, pod: PodId) -> Option<&Arc<Pod>> {
-        self.0.get(pod.index()).and_then(Option::as_ref)
-    }
 }
 
 /// Keeps a set of closed nodes in step with a node's new spec.

@@ -15,7 +15,9 @@ use podlab_cluster::{
     SimDuration, SimTime,
 };
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router, place};
+use podlab_cluster::id_window::IdWindow;
+
+use crate::jobs::{AfterAttempt, JobTable, OfferRooms, Owners, Room, Router, Task, Tasks, place, task};
 
 /// Timer tokens of the master: a round, or a kind in the top byte and an offer's id below.
 const ALLOCATE: u64 = 1;
@@ -37,9 +39,27 @@ struct FrameworkBooks {
 /// What an offer holds: each node and its resources offered.
 type OfferedNodes = Arc<[(NodeId, Resources)]>;
 
+/// A pod the master knows of, while it is pending or running.
+struct MasterTask {
+    requests: Resources,
+    /// The framework that launched it.
+    framework: Option<usize>,
+    /// Launched, its binding not confirmed by the watch yet (its resources are taken).
+    unconfirmed: bool,
+    /// Bound, or launched: it holds resources until it ends.
+    held: bool,
+}
+
+impl MasterTask {
+    fn new(requests: Resources) -> MasterTask {
+        MasterTask { requests, framework: None, unconfirmed: false, held: false }
+    }
+}
+
 struct OutstandingOffer {
     framework: usize,
-    nodes: Vec<(NodeId, Resources)>,
+    nodes: OfferedNodes,
+    total: Resources,
 }
 
 /// The Mesos master and its DRF allocator.
@@ -50,15 +70,13 @@ pub struct Master {
     free: Vec<Option<Room>>,
     locked: Vec<Resources>,
     total: Resources,
-    pods: Pods,
-    owner_of_task: BTreeMap<PodId, usize>,
-    /// Tasks launched whose binding the watch has not confirmed yet, with their resources.
-    launched: BTreeMap<PodId, Resources>,
+    /// Every pod in flight: what it asks for, which framework launched it.
+    tasks: IdWindow<Option<MasterTask>>,
     /// Nodes that take no new work now (tainted NotReady, cordoned): never offered.
     closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
     /// Offers made and locked, not yet delivered (the allocator's decision time).
-    unsent: BTreeMap<u64, (ControllerId, OfferedNodes)>,
+    unsent: BTreeMap<u64, ControllerId>,
     next_offer: u64,
     rounds: AllocationRounds,
     round_armed: bool,
@@ -88,9 +106,7 @@ impl Master {
             free: Vec::new(),
             locked: Vec::new(),
             total: Resources::default(),
-            pods: Pods::default(),
-            owner_of_task: BTreeMap::new(),
-            launched: Default::default(),
+            tasks: IdWindow::default(),
             closed: Default::default(),
             offers: BTreeMap::new(),
             unsent: BTreeMap::new(),
@@ -107,27 +123,97 @@ impl Master {
     /// offers count what it runs only, as the original's `drfSortSchedulers` does
     /// (`MesosSimulation.scala` ~lines 580–600: `occupiedCpus`, not `lockedCpus`).
     fn dominant_share(&self, f: &FrameworkBooks) -> (u128, u128) {
+        self.share_of(&f.allocated, &f.offered)
+    }
+
+    /// The dominant share of a framework running `allocated` and offered `offered`.
+    fn share_of(&self, allocated: &Resources, offered: &Resources) -> (u128, u128) {
         let share = |used: u64, total: u64| if total == 0 { 0 } else { (u128::from(used) << 32) / u128::from(total) };
-        let offered = match self.config.granularity {
-            OfferGranularity::PerNode => f.offered.clone(),
-            OfferGranularity::WholeCell => Resources::default(),
+        let (offered_cpu, offered_memory) = match self.config.granularity {
+            OfferGranularity::PerNode => (offered.cpu_milli, offered.memory_bytes),
+            OfferGranularity::WholeCell => (0, 0),
         };
-        let cpu = share(f.allocated.cpu_milli + offered.cpu_milli, self.total.cpu_milli);
-        let mem = share(f.allocated.memory_bytes + offered.memory_bytes, self.total.memory_bytes);
+        let cpu = share(allocated.cpu_milli + offered_cpu, self.total.cpu_milli);
+        let mem = share(allocated.memory_bytes + offered_memory, self.total.memory_bytes);
         (cpu.max(mem), cpu.min(mem))
     }
 
     fn available(&self, node: usize) -> Option<Resources> {
-        if self.closed.contains(&NodeId(node as u32)) {
+        let room = self.free.get(node)?.as_ref()?;
+        if room.slots == 0 || self.closed.contains(&NodeId(node as u32)) {
             return None;
         }
-        let room = self.free.get(node)?.as_ref()?;
-        if room.slots == 0 {
+        let locked = &self.locked[node];
+        if locked.cpu_milli >= room.resources.cpu_milli || locked.memory_bytes >= room.resources.memory_bytes {
             return None;
         }
         let mut r = room.resources.clone();
-        r.sub(&self.locked[node]);
-        (r.cpu_milli > 0 && r.memory_bytes > 0).then_some(r)
+        if !locked.is_zero() {
+            r.sub(locked);
+        }
+        Some(r)
+    }
+
+    /// Every node with something available (CPU and memory both), and their sum.
+    fn available_nodes(&self) -> (Vec<(NodeId, Resources)>, Resources) {
+        let mut total = Resources::default();
+        let mut nodes = Vec::with_capacity(self.free.len());
+        for n in 0..self.free.len() {
+            if let Some(r) = self.available(n) {
+                total.add(&r);
+                nodes.push((NodeId(n as u32), r));
+            }
+        }
+        (nodes, total)
+    }
+
+    /// Which framework gets which of `nodes`: all of them to the wanting framework with the
+    /// lowest dominant share (whole-cell: the paper's model, `MesosSimulation.scala` ~lines
+    /// 470–520, less the nodes it declined recently), or each node in random order to the
+    /// lowest-share framework that has not declined it (per-node, as Mesos does).
+    fn bundles(
+        &self,
+        mut nodes: Vec<(NodeId, Resources)>,
+        total: Resources,
+        ctx: &mut Context<'_>,
+    ) -> Vec<(usize, Vec<(NodeId, Resources)>, Resources)> {
+        let now = ctx.now();
+        let candidate =
+            |f: &FrameworkBooks, node: &NodeId| f.wanting && f.refused.get(node).is_none_or(|until| *until <= now);
+        let lowest = |node: Option<&NodeId>| {
+            (0..self.frameworks.len())
+                .filter(|&i| node.map_or(self.frameworks[i].wanting, |n| candidate(&self.frameworks[i], n)))
+                .min_by_key(|&i| (self.dominant_share(&self.frameworks[i]), i))
+        };
+        if self.config.granularity == OfferGranularity::WholeCell {
+            let Some(f) = lowest(None) else { return Vec::new() };
+            if self.frameworks[f].refused.is_empty() {
+                return vec![(f, nodes, total)];
+            }
+            nodes.retain(|(n, _)| candidate(&self.frameworks[f], n));
+            let mut sum = Resources::default();
+            nodes.iter().for_each(|(_, r)| sum.add(r));
+            return if nodes.is_empty() { Vec::new() } else { vec![(f, nodes, sum)] };
+        }
+        // Mesos visits agents in random order each round.
+        for k in 0..nodes.len() {
+            let j = k + below(ctx.rng(), (nodes.len() - k) as u64) as usize;
+            nodes.swap(k, j);
+        }
+        let mut bundles: BTreeMap<usize, (Vec<(NodeId, Resources)>, Resources)> = BTreeMap::new();
+        let mut offered: Vec<Resources> = self.frameworks.iter().map(|f| f.offered.clone()).collect();
+        for (node, room) in nodes {
+            // The share counts what this round has offered so far.
+            let pick = (0..self.frameworks.len())
+                .filter(|&i| candidate(&self.frameworks[i], &node))
+                .min_by_key(|&i| (self.share_of(&self.frameworks[i].allocated, &offered[i]), i));
+            let Some(f) = pick else { continue };
+            offered[f].add(&room);
+            let bundle = bundles.entry(f).or_default();
+            bundle.1.add(&room);
+            bundle.0.push((node, room));
+        }
+        bundles.into_iter().map(|(f, (nodes, sum))| (f, nodes, sum)).collect()
     }
 
     /// Rate-limited rounds: one as soon as a framework wants offers and the last round is an
@@ -165,64 +251,37 @@ impl Master {
         self.round_armed = false;
         self.last_round = Some(ctx.now());
         let now = ctx.now();
-        let mut nodes: Vec<(usize, Resources)> =
-            (0..self.free.len()).filter_map(|n| self.available(n).map(|r| (n, r))).collect();
-        let mut total_available = Resources::default();
-        for (_, r) in &nodes {
-            total_available.add(r);
-        }
+        let (nodes, total_available) = self.available_nodes();
         if nodes.is_empty() || !self.config.min_offer.fits_in(&total_available) {
             self.stalled = true;
             return;
         }
-        // Mesos visits agents in random order each round.
-        for k in 0..nodes.len() {
-            let j = k + below(ctx.rng(), (nodes.len() - k) as u64) as usize;
-            nodes.swap(k, j);
-        }
-        let mut bundles: BTreeMap<usize, Vec<(NodeId, Resources)>> = BTreeMap::new();
-        let mut whole_cell_pick: Option<usize> = None;
-        for (node, room) in nodes {
-            let node_id = NodeId(node as u32);
-            let candidate = |f: &FrameworkBooks| f.wanting && f.refused.get(&node_id).is_none_or(|until| *until <= now);
-            let pick = match (self.config.granularity, whole_cell_pick) {
-                (OfferGranularity::WholeCell, Some(p)) => candidate(&self.frameworks[p]).then_some(p),
-                _ => (0..self.frameworks.len())
-                    .filter(|&i| candidate(&self.frameworks[i]))
-                    .min_by_key(|&i| (self.dominant_share(&self.frameworks[i]), i)),
-            };
-            let Some(f) = pick else { continue };
-            if self.config.granularity == OfferGranularity::WholeCell {
-                whole_cell_pick = Some(f);
-            }
-            self.frameworks[f].offered.add(&room);
-            self.locked[node].add(&room);
-            bundles.entry(f).or_default().push((node_id, room));
-        }
+        let bundles = self.bundles(nodes, total_available, ctx);
         let offered_any = !bundles.is_empty();
         let delay = self.config.allocator_decision();
-        for (f, nodes) in bundles {
+        for (f, nodes, total) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
-            let mut resources = Resources::default();
-            for (_, r) in &nodes {
-                resources.add(r);
+            for (node, r) in &nodes {
+                self.locked[node.index()].add(r);
             }
+            self.frameworks[f].offered.add(&total);
             let framework = self.frameworks[f].id;
-            ctx.act(Action::Note(Note::Offered { offer, framework, resources }));
-            let shared: OfferedNodes = Arc::from(nodes.clone());
+            ctx.act(Action::Note(Note::Offered { offer, framework, resources: total.clone() }));
+            let nodes: OfferedNodes = Arc::from(nodes);
             if delay == SimDuration::ZERO {
-                ctx.act(Action::Send { to: framework, message: Message::Offer { offer, nodes: shared } });
+                let message = Message::Offer { offer, nodes: nodes.clone(), total: total.clone() };
+                ctx.act(Action::Send { to: framework, message });
             } else {
                 // Locked now, delivered when the allocator is done deciding (the original's
                 // `afterDelay(thinkTime)`, `MesosSimulation.scala` ~lines 505–516).
-                self.unsent.insert(offer, (framework, shared));
+                self.unsent.insert(offer, framework);
                 ctx.act(Action::SetTimer { at: now + delay, token: OFFER_SEND | offer });
             }
             if let Some(timeout) = self.config.offer_timeout {
                 ctx.act(Action::SetTimer { at: now + timeout, token: OFFER_TIMEOUT | offer });
             }
-            self.offers.insert(offer, OutstandingOffer { framework: f, nodes });
+            self.offers.insert(offer, OutstandingOffer { framework: f, nodes, total });
         }
         if !offered_any {
             // Nothing offered (every wanting framework declined what is free): wait for a
@@ -253,14 +312,14 @@ impl Master {
     ) -> Option<usize> {
         let o = self.offers.remove(&offer)?;
         let launched = launches.len() as u32;
-        for (node, r) in &o.nodes {
+        for (node, r) in o.nodes.iter() {
             self.locked[node.index()].sub(r);
-            self.frameworks[o.framework].offered.sub(r);
             // The decline filter covers the nodes the framework left wholly unused.
             if refuse > SimDuration::ZERO && !launches.iter().any(|l| l.2 == *node) {
                 self.frameworks[o.framework].refused.insert(*node, now + refuse);
             }
         }
+        self.frameworks[o.framework].offered.sub(&o.total);
         ctx.act(Action::Note(Note::OfferClosed { offer, launched }));
         Some(o.framework)
     }
@@ -280,8 +339,13 @@ impl Master {
                 room.take(requests);
             }
             self.frameworks[f].allocated.add(requests);
-            self.owner_of_task.insert(pod, f);
-            self.launched.insert(pod, requests.clone());
+            // The master's own watch may not have shown it the pod yet.
+            if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
+                self.tasks.insert(pod.index(), Some(MasterTask::new(requests.clone())));
+            }
+            if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
+                (t.framework, t.unconfirmed, t.held) = (Some(f), true, true);
+            }
             ctx.act(Action::Bind { pod, part, node });
         }
     }
@@ -307,7 +371,9 @@ impl Controller for Master {
             Event::Message { message, .. } => {
                 matches!(**message, Message::Answer { .. } | Message::Demand { wanting: true })
             }
-            Event::Ended { pod, .. } => self.owner_of_task.contains_key(pod),
+            Event::Ended { pod, .. } => {
+                self.tasks.get(pod.index()).and_then(Option::as_ref).is_some_and(|t| t.framework.is_some())
+            }
             Event::NodeAdded { .. } | Event::NodeUpdated { .. } | Event::BindRefused(_) => true,
             Event::Timer { token } => token & KIND == OFFER_TIMEOUT,
             _ => false,
@@ -323,35 +389,51 @@ impl Controller for Master {
                 // A node may join cordoned or tainted (a real cluster's dump at t = 0).
                 crate::jobs::track_closed(&mut self.closed, *node, spec);
             }
-            Event::PodAdded { pod, spec } => self.pods.insert(*pod, spec.clone()),
+            Event::PodAdded { pod, spec } => {
+                if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
+                    self.tasks.insert(pod.index(), Some(MasterTask::new(spec.requests.clone())));
+                }
+            }
             Event::Bound { pod, node, .. } => {
                 // Our launches were accounted when launched; others' (pre-bound pods) now.
-                if self.launched.remove(pod).is_none() {
-                    let requests = self.pods.get(*pod).requests.clone();
-                    if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                        room.take(&requests);
+                if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
+                    if !t.unconfirmed
+                        && let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut)
+                    {
+                        room.take(&t.requests);
                     }
+                    (t.unconfirmed, t.held) = (false, true);
                 }
             }
             Event::BindRefused(refused) => {
                 let Refused { pod, node, .. } = &**refused;
                 // Cannot happen while offers lock what they offer; undo the accounting if it does.
-                if let Some(requests) = self.launched.remove(pod) {
+                if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut)
+                    && t.unconfirmed
+                {
                     if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                        room.give(&requests);
+                        room.give(&t.requests);
                     }
-                    if let Some(f) = self.owner_of_task.remove(pod) {
-                        self.frameworks[f].allocated.sub(&requests);
+                    if let Some(f) = t.framework.take() {
+                        self.frameworks[f].allocated.sub(&t.requests);
                     }
+                    (t.unconfirmed, t.held) = (false, false);
                 }
             }
             Event::Ended { pod, node, .. } => {
-                let requests = self.pods.get(*pod).requests.clone();
-                if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                    room.give(&requests);
+                if let Some(t) = self.tasks.remove(pod.index()) {
+                    if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
+                        room.give(&t.requests);
+                    }
+                    if let Some(f) = t.framework {
+                        self.frameworks[f].allocated.sub(&t.requests);
+                    }
                 }
-                if let Some(f) = self.owner_of_task.remove(pod) {
-                    self.frameworks[f].allocated.sub(&requests);
+            }
+            Event::PodDeleted { pod } => {
+                // Deleted before it held anything: forgotten (one that holds ends, or is refused).
+                if self.tasks.get(pod.index()).and_then(Option::as_ref).is_some_and(|t| !t.held) {
+                    self.tasks.remove(pod.index());
                 }
             }
             Event::Message { from, message } => match &**message {
@@ -375,8 +457,10 @@ impl Controller for Master {
                 }
             }
             Event::Timer { token } if token & KIND == OFFER_SEND => {
-                if let Some((to, nodes)) = self.unsent.remove(&(token & !KIND)) {
-                    ctx.act(Action::Send { to, message: Message::Offer { offer: token & !KIND, nodes } });
+                let offer = token & !KIND;
+                if let (Some(to), Some(o)) = (self.unsent.remove(&offer), self.offers.get(&offer)) {
+                    let message = Message::Offer { offer, nodes: o.nodes.clone(), total: o.total.clone() };
+                    ctx.act(Action::Send { to, message });
                 }
             }
             Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
@@ -386,7 +470,6 @@ impl Controller for Master {
             | Event::Start
             | Event::NodeHeartbeat { .. }
             | Event::Started { .. }
-            | Event::PodDeleted { .. }
             | Event::Synced => {}
         }
         if triggers {
@@ -405,7 +488,8 @@ const ANSWER_DUE: u64 = 4 << 56;
 /// An offer a framework holds: its nodes and what is left of them.
 struct HeldOffer {
     offer: u64,
-    nodes: Vec<(NodeId, Resources)>,
+    nodes: OfferedNodes,
+    total: Resources,
 }
 
 /// Launches decided against an offer, answered when the decisions' time is over.
@@ -425,9 +509,10 @@ pub struct Framework {
     /// Whether every job entering the queue asks the master for offers (rounds after a
     /// trigger), or only a change of demand is told (rate-limited rounds).
     request_each_job: bool,
-    pods: Pods,
-    owned: BTreeMap<JobRef, bool>,
-    jobs_seen: u64,
+    /// Every pod in flight: its spec and job.
+    tasks: Tasks,
+    /// Which jobs are this framework's, decided at each job's first task.
+    owners: Owners,
     table: JobTable,
     wanting: bool,
     /// Paper behaviour: the launches decided against each offer not yet answered.
@@ -465,9 +550,8 @@ impl Framework {
             retry: config.retry,
             placement: config.placement,
             request_each_job: config.rounds() == AllocationRounds::AfterTrigger,
-            pods: Pods::default(),
-            owned: BTreeMap::new(),
-            jobs_seen: 0,
+            tasks: Tasks::default(),
+            owners: Owners::default(),
             table: JobTable::default(),
             wanting: false,
             answers: BTreeMap::new(),
@@ -487,7 +571,7 @@ impl Framework {
         let nodes = offers.iter().flat_map(|o| o.nodes.iter().map(|(n, _)| n.index() + 1)).max().unwrap_or(0);
         let mut free: Vec<Option<Room>> = vec![None; self.node_count.max(nodes)];
         for o in offers {
-            for (node, r) in &o.nodes {
+            for (node, r) in o.nodes.iter() {
                 let slot = free[node.index()].get_or_insert(Room::new(Resources::default(), u64::MAX));
                 slot.resources.add(r);
             }
@@ -534,11 +618,8 @@ impl Framework {
     /// goes to the master after the sum of the walked jobs' decision times (~305–312); the
     /// framework takes its next offer at once, whatever answers are outstanding (~320–321).
     fn walk(&mut self, offer: HeldOffer, ctx: &mut Context<'_>) {
-        let mut free = self.room_of(&[&offer]);
-        let mut left = Resources::default();
-        for (_, r) in &offer.nodes {
-            left.add(r);
-        }
+        let mut free = OfferRooms::new(&offer.nodes);
+        let mut left = offer.total.clone();
         let mut launches: Launches = Vec::new();
         let mut thinking = SimDuration::ZERO;
         while left.cpu_milli > 0 && left.memory_bytes > 0 {
@@ -554,9 +635,8 @@ impl Framework {
             let busy = self.decision.for_tasks(tasks.len() as u32);
             thinking = thinking + busy;
             ctx.act(Action::Note(Note::Attempt { job, tasks: tasks.len() as u32, busy }));
-            let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
-            let with_requests: Vec<(PodId, &Resources)> =
-                tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+            let specs: Vec<_> = tasks.iter().filter_map(|p| Some((*p, task(&self.tasks, *p)?.spec.clone()))).collect();
+            let with_requests: Vec<(PodId, &Resources)> = specs.iter().map(|(p, s)| (*p, &s.requests)).collect();
             // The original's short path (~206–207): no first fit unless one task fits in the
             // sum of what the offer has left. (It compares the memory left with the CPU a task
             // asks for, a defect; podlab compares memory with memory.)
@@ -566,9 +646,9 @@ impl Framework {
                 Vec::new()
             };
             for &(pod, node) in &placed {
-                let requests = self.pods.get(pod).requests.clone();
-                left.sub(&requests);
-                launches.push((pod, Part::Whole, node, requests));
+                let Some(t) = task(&self.tasks, pod) else { continue };
+                left.sub(&t.spec.requests);
+                launches.push((pod, Part::Whole, node, t.spec.requests.clone()));
             }
             let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
             self.after(job, &pods, ctx);
@@ -588,9 +668,10 @@ impl Framework {
     fn rescinded(&mut self, offer: u64) {
         let Some(launches) = self.answers.remove(&offer) else { return };
         for (pod, ..) in launches {
-            let spec = self.pods.get(pod).clone();
-            let job = spec.group().map_or(JobRef::Pod(pod), JobRef::Group);
-            self.table.add_task(job, pod, spec.workload);
+            if let Some(t) = task(&self.tasks, pod) {
+                let (job, workload) = (t.job, t.spec.workload);
+                self.table.add_task(job, pod, workload);
+            }
         }
     }
 
@@ -642,9 +723,8 @@ impl Framework {
     fn hoard_decided(&mut self, ctx: &mut Context<'_>) {
         let Some(job) = self.deciding.take() else { return };
         let tasks = self.table.jobs.get(&job).map(|j| j.unplaced.clone()).unwrap_or_default();
-        let specs: Vec<_> = tasks.iter().map(|p| self.pods.get(*p).clone()).collect();
-        let with_requests: Vec<(PodId, &Resources)> =
-            tasks.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        let specs: Vec<_> = tasks.iter().filter_map(|p| Some((*p, task(&self.tasks, *p)?.spec.clone()))).collect();
+        let with_requests: Vec<(PodId, &Resources)> = specs.iter().map(|(p, s)| (*p, &s.requests)).collect();
         let mut free = self.room_of(&self.hoard.iter().collect::<Vec<_>>());
         let placed = place(self.placement, &with_requests, &mut free, &mut self.order, ctx.rng());
         let mut needs = Resources::default();
@@ -664,7 +744,7 @@ impl Framework {
         } else {
             let mut held = Resources::default();
             for o in &self.hoard {
-                for (_, r) in &o.nodes {
+                for (_, r) in o.nodes.iter() {
                     held.add(r);
                 }
             }
@@ -706,7 +786,10 @@ impl Framework {
             // other offer of the hoard on that node is closed (answers arrive in order), so the
             // task never binds into resources still locked in an offer.
             match hoard.iter().rposition(|o| o.nodes.iter().any(|(n, _)| *n == node)) {
-                Some(i) => launches[i].push((pod, Part::Whole, node, self.pods.get(pod).requests.clone())),
+                Some(i) => {
+                    let requests = task(&self.tasks, pod).map(|t| t.spec.requests.clone()).unwrap_or_default();
+                    launches[i].push((pod, Part::Whole, node, requests));
+                }
                 None => left.push((pod, node)),
             }
         }
@@ -733,10 +816,11 @@ impl Controller for Framework {
         match event {
             Event::NodeAdded { node, .. } => self.node_count = self.node_count.max(node.index() + 1),
             Event::PodAdded { pod, spec } => {
-                self.pods.insert(*pod, spec.clone());
+                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
+                let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
+                self.tasks.insert(pod.index(), Some(t));
                 if spec.node_name().is_none() {
-                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                    if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
+                    if self.owners.owns(&self.router, self.me, job, spec) {
                         let queued = self.table.queue.len();
                         self.table.add_task(job, *pod, spec.workload);
                         if self.table.queue.len() > queued {
@@ -745,16 +829,21 @@ impl Controller for Framework {
                     }
                 }
             }
-            Event::Bound { pod, .. } => {
+            Event::Bound { pod, node, .. } => {
                 // Placed: by this framework, or by an earlier incarnation of it (a restart's
                 // list shows a pod, then its binding): nothing left to launch for it.
-                let spec = self.pods.get(*pod);
-                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                self.table.placed(job, &[*pod]);
+                if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
+                    t.node = Some(*node).into();
+                    let job = t.job;
+                    self.table.placed(job, &[*pod]);
+                }
+            }
+            Event::Ended { pod, .. } => {
+                self.tasks.remove(pod.index());
             }
             Event::Message { message, .. } => match &**message {
-                Message::Offer { offer, nodes } => {
-                    let held = HeldOffer { offer: *offer, nodes: nodes.to_vec() };
+                Message::Offer { offer, nodes, total } => {
+                    let held = HeldOffer { offer: *offer, nodes: nodes.clone(), total: total.clone() };
                     match self.behaviour {
                         FrameworkBehaviour::Paper => self.walk(held, ctx),
                         FrameworkBehaviour::Hoarding => self.hoard_offer(held, ctx),
@@ -770,11 +859,14 @@ impl Controller for Framework {
                 Message::Answer { .. } | Message::Demand { .. } => {}
             },
             Event::PodDeleted { pod } => {
-                // Deleted while pending: no longer a task to launch.
-                if let Some(spec) = self.pods.try_get(*pod) {
-                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
+                // Deleted while pending: no longer a task to launch. (A bound one ends.)
+                if let Some(t) = task(&self.tasks, *pod) {
+                    let (job, bound) = (t.job, t.node.is_some());
                     self.table.placed(job, &[*pod]);
                     self.hoard_dirty = true;
+                    if !bound {
+                        self.tasks.remove(pod.index());
+                    }
                 }
             }
             Event::Timer { token: DECIDED } => self.job_decided(ctx),

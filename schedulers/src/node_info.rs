@@ -73,14 +73,15 @@ pub struct Unit<'a> {
 
 impl<'a> Unit<'a> {
     pub fn new(pod: &'a Pod, part: Part) -> Unit<'a> {
-        let containers: &[_] = match part {
-            Part::Whole => &pod.containers,
-            Part::Container(i) => std::slice::from_ref(&pod.containers[i as usize]),
-        };
         let nonzero = |v: u64, default: u64| if v == 0 { default } else { v };
-        let score_cpu_milli = containers.iter().map(|c| nonzero(c.requests.cpu_milli, DEFAULT_SCORE_CPU_MILLI)).sum();
-        let score_memory_bytes =
-            containers.iter().map(|c| nonzero(c.requests.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES)).sum();
+        let (score_cpu_milli, score_memory_bytes) = match part {
+            // Upstream's aggregation: init containers, sidecars and overhead count too.
+            Part::Whole => crate::kube::snapshot::nonzero_requests(pod),
+            Part::Container(i) => {
+                let c = &pod.containers[i as usize].requests;
+                (nonzero(c.cpu_milli, DEFAULT_SCORE_CPU_MILLI), nonzero(c.memory_bytes, DEFAULT_SCORE_MEMORY_BYTES))
+            }
+        };
         let gpu = GpuDemand::of(pod, part);
         Unit { pod, part, requests: pod.part_requests(part), score_cpu_milli, score_memory_bytes, gpu }
     }

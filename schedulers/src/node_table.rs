@@ -20,10 +20,6 @@ use std::sync::Arc;
 
 use crate::framework::{Diagnosis, Framework, NodeInfo, Reason, Unit, magic, resource_part};
 
-/// kube-scheduler's `minFeasibleNodesToFind` and `minFeasibleNodesPercentageToFind`.
-const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
-const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
-
 /// Node kinds in the packed table.
 const ABSENT: u8 = 0;
 /// Schedulable, untainted, no extended resources (and capacities below 2^56): only CPU, memory
@@ -32,25 +28,45 @@ const PLAIN: u8 = 1;
 /// Anything else: the filter plugins decide.
 const SPECIAL: u8 = 2;
 
-/// A visited node some filter refused (scores are 0 to 100, or a GPU plugin's below this).
+/// A visited node some filter refused (scores are 0 to 200, or a GPU plugin's below this).
 const INFEASIBLE: u64 = u64::MAX;
 
-/// A node's verdict for a plain unit, one byte: a score 0 to 100, or one of these.
-const V_TOO_MANY_PODS: u8 = 200;
-const V_SHORT_CPU: u8 = 201;
-const V_SHORT_MEMORY: u8 = 202;
+/// The highest score a verdict holds: NodeResourcesFit's 100, plus BalancedAllocation's 100
+/// folded in for the kube profile.
+const MAX_VERDICT_SCORE: u8 = 200;
+
+/// A node's verdict for a plain unit, one byte: a score 0 to `MAX_VERDICT_SCORE`, or one of
+/// these.
+const V_TOO_MANY_PODS: u8 = 240;
+const V_SHORT_CPU: u8 = 241;
+const V_SHORT_MEMORY: u8 = 242;
 /// The plugins decide (a node that is not `PLAIN`, or a unit that is not plain).
 const V_SLOW: u8 = 250;
 const V_ABSENT: u8 = 255;
 
 /// What a plain unit's verdicts depend on: its requests, its scoring sums and the strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Shape {
-    want_cpu: i64,
-    want_memory: i64,
-    score_cpu: u64,
-    score_memory: u64,
-    strategy: ScoringStrategy,
+pub struct Shape {
+    pub want_cpu: i64,
+    pub want_memory: i64,
+    pub score_cpu: u64,
+    pub score_memory: u64,
+    pub strategy: ScoringStrategy,
+    /// `None`: the 4-filter framework's verdict. `Some`: the kube profile's (see [`Kube`]).
+    pub kube: Option<Kube>,
+}
+
+/// How the kube profile's verdict differs on a plain node, as upstream's plugins compute it:
+/// NodeResourcesFit checks a resource only if the pod requests it (an over-committed node still
+/// takes a pod that asks for no CPU), and BalancedAllocation's score is added to the fit score
+/// unless the pod is best-effort (upstream then skips it). TaintToleration (300 on every node
+/// without PreferNoSchedule taints), DynamicResources and ImageLocality (0) are the same on
+/// every node and left out; the other plugins skip a plain pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kube {
+    /// The pod's CPU and memory requests as they are (BalancedAllocation's), `None` for a
+    /// best-effort pod.
+    pub balanced: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -144,8 +160,8 @@ impl Block {
         let (mut present, mut feasible, mut top_plus_one, mut slow) = (0u8, 0u8, 0u8, false);
         for &code in verdicts {
             present += u8::from(code != V_ABSENT);
-            feasible += u8::from(code <= 100);
-            top_plus_one = top_plus_one.max(if code <= 100 { code + 1 } else { 0 });
+            feasible += u8::from(code <= MAX_VERDICT_SCORE);
+            top_plus_one = top_plus_one.max(if code <= MAX_VERDICT_SCORE { code + 1 } else { 0 });
             slow |= code == V_SLOW;
         }
         let top = top_plus_one.saturating_sub(1);
@@ -218,11 +234,12 @@ impl NodeTable {
         let Some(info) = &self.infos[i] else { return };
         let spec = &info.spec;
         let alloc = &spec.allocatable;
+        // Nothing allocatable of CPU or memory: upstream's scores leave that resource out.
         let plain = !spec.unschedulable
             && spec.taints.is_empty()
             && alloc.extended.is_empty()
-            && alloc.cpu_milli < 1 << 56
-            && alloc.memory_bytes < 1 << 56;
+            && (1..1 << 56).contains(&alloc.cpu_milli)
+            && (1..1 << 56).contains(&alloc.memory_bytes);
         self.kind[i] = if plain { PLAIN } else { SPECIAL };
         let p = &mut self.packed[i];
         p.alloc_cpu_milli = alloc.cpu_milli;
@@ -254,15 +271,18 @@ impl NodeTable {
     /// kube-scheduler's `numFeasibleNodesToFind`: every node below 100 nodes; else
     /// `percentage` of them (0: adaptive, 50% less 1% per 125 nodes, at least 5%), at least 100.
     pub fn feasible_to_find(&self, percentage: u32) -> usize {
-        let all = self.present;
-        if all < MIN_FEASIBLE_NODES_TO_FIND {
-            return all;
-        }
-        let percentage = match percentage as usize {
-            0 => 50usize.saturating_sub(all / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE),
-            p => p.min(100),
-        };
-        (all * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+        crate::kube::cycle::num_feasible_nodes_to_find(self.present, percentage)
+    }
+
+    /// Where the next search starts, as a slot (a node id's index; kube's
+    /// `nextStartNodeIndex`).
+    pub fn next_start(&self) -> usize {
+        self.next_start
+    }
+
+    /// Sets where the next search starts (a decision taken outside the table moved it).
+    pub fn set_next_start(&mut self, slot: usize) {
+        self.next_start = slot;
     }
 
     /// Node `i`'s verdict for a plain unit of this shape, from the columns alone.
@@ -273,18 +293,36 @@ impl NodeTable {
             _ => return V_SLOW,
         }
         let p = &self.packed[i];
+        // The kube profile checks a resource only if the pod requests some of it.
+        let checked = |want: i64| shape.kube.is_none() || want > 0;
         if p.free_pods < 1 {
             V_TOO_MANY_PODS
-        } else if p.free_cpu_milli < shape.want_cpu {
+        } else if checked(shape.want_cpu) && p.free_cpu_milli < shape.want_cpu {
             V_SHORT_CPU
-        } else if p.free_memory_bytes < shape.want_memory {
+        } else if checked(shape.want_memory) && p.free_memory_bytes < shape.want_memory {
             V_SHORT_MEMORY
         } else {
             let cpu_requested = p.score_cpu_milli + shape.score_cpu;
             let memory_requested = p.score_memory_bytes + shape.score_memory;
             let cpu = resource_part(shape.strategy, cpu_requested, p.alloc_cpu_milli, p.magic_cpu);
             let memory = resource_part(shape.strategy, memory_requested, p.alloc_memory_bytes, p.magic_memory);
-            ((cpu + memory) / 2) as u8
+            let fit = ((cpu + memory) / 2) as u8;
+            match shape.kube.and_then(|k| k.balanced) {
+                None => fit,
+                Some((cpu, memory)) => {
+                    // `balancedResourceScorer` with two resources, both allocatable (a plain
+                    // node): what the node's pods request as they are (allocatable less free)
+                    // and the pod, each fraction capped at 1, std |f₀ − f₁| / 2, truncated.
+                    let fraction = |alloc: u64, free: i64, want: u64| {
+                        let requested = (alloc as i64 - free).saturating_add(want as i64);
+                        (requested as f64 / alloc as f64).min(1.0)
+                    };
+                    let cpu = fraction(p.alloc_cpu_milli, p.free_cpu_milli, cpu);
+                    let memory = fraction(p.alloc_memory_bytes, p.free_memory_bytes, memory);
+                    let std = ((cpu - memory) / 2.0).abs();
+                    fit + ((1.0 - std) * 100.0) as u8
+                }
+            }
         }
     }
 
@@ -327,19 +365,55 @@ impl NodeTable {
         percentage: u32,
         rng: &mut impl Rng,
     ) -> Result<NodeId, Diagnosis> {
-        let slots = self.infos.len();
-        let to_find = self.feasible_to_find(percentage);
         // A GPU score plugin scores every node its own way: only a plain unit under the
         // strategy's score has verdicts.
         let cached = unit.is_plain() && framework.gpu.is_none();
-        if cached {
-            self.refresh_verdicts(Shape {
-                want_cpu: unit.requests.cpu_milli as i64,
-                want_memory: unit.requests.memory_bytes as i64,
-                score_cpu: unit.score_cpu_milli,
-                score_memory: unit.score_memory_bytes,
-                strategy: framework.scoring,
-            });
+        let shape = cached.then_some(Shape {
+            want_cpu: unit.requests.cpu_milli as i64,
+            want_memory: unit.requests.memory_bytes as i64,
+            score_cpu: unit.score_cpu_milli,
+            score_memory: unit.score_memory_bytes,
+            strategy: framework.scoring,
+            kube: None,
+        });
+        self.visit(shape, percentage, rng, |info, diagnosis| match framework.filter(unit, info) {
+            Err(reason) => {
+                diagnosis.count(&reason);
+                INFEASIBLE
+            }
+            Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
+        })
+    }
+
+    /// The kube profile's decision for a plain pod (see [`Kube`]) with verdicts of `shape`:
+    /// `slow` gives the score (fit plus balanced) of a node that is not plain, `None` when a
+    /// filter refuses it. `None` when no node is feasible (the caller then runs the plain cycle
+    /// for the diagnosis).
+    pub fn select_kube(
+        &mut self,
+        shape: Shape,
+        percentage: u32,
+        rng: &mut impl Rng,
+        mut slow: impl FnMut(&NodeInfo) -> Option<u64>,
+    ) -> Option<NodeId> {
+        self.visit(Some(shape), percentage, rng, |info, _| slow(info).map_or(INFEASIBLE, |s| s.min(INFEASIBLE - 1)))
+            .ok()
+    }
+
+    /// The visit both decisions share: verdicts of `shape` where there is one (`None`: every
+    /// node through `slow`, which scores a node or counts its reason and says `INFEASIBLE`).
+    fn visit(
+        &mut self,
+        shape: Option<Shape>,
+        percentage: u32,
+        rng: &mut impl Rng,
+        mut slow: impl FnMut(&NodeInfo, &mut Diagnosis) -> u64,
+    ) -> Result<NodeId, Diagnosis> {
+        let slots = self.infos.len();
+        let to_find = self.feasible_to_find(percentage);
+        let cached = shape.is_some();
+        if let Some(shape) = shape {
+            self.refresh_verdicts(shape);
         }
         let mut diagnosis = Diagnosis::default();
         let mut scratch = std::mem::take(&mut self.scores);
@@ -392,17 +466,11 @@ impl NodeTable {
                     }
                     walk.visited += 1;
                     walk.last_visited = i;
-                    let score = if code <= 100 {
+                    let score = if code <= MAX_VERDICT_SCORE {
                         u64::from(code)
                     } else if code == V_SLOW {
                         let info = infos[i].as_ref().expect("a present node has its info");
-                        scores[i] = match framework.filter(unit, info) {
-                            Err(reason) => {
-                                diagnosis.count(&reason);
-                                INFEASIBLE
-                            }
-                            Ok(()) => framework.score(unit, info).min(INFEASIBLE - 1),
-                        };
+                        scores[i] = slow(info, &mut diagnosis);
                         scores[i]
                     } else {
                         INFEASIBLE
@@ -419,7 +487,7 @@ impl NodeTable {
         // the first `ties` nodes with the best score are the visited ones.
         let k = if walk.ties > 1 { below(rng, walk.ties) } else { 0 };
         let score_of = |i: usize| match codes[i] {
-            c if c <= 100 => u64::from(c),
+            c if c <= MAX_VERDICT_SCORE => u64::from(c),
             V_SLOW => scores[i],
             _ => INFEASIBLE,
         };
@@ -586,6 +654,91 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The kube profile's fast path decides as its plain cycle does: on random clusters
+    /// (tainted, cordoned, full and extended-resource nodes among plain ones; 1 to 12 nodes, or
+    /// 100 to 300 for sampled scoring) and plain pods of every shape (no CPU, no memory, none at
+    /// all, init containers, tolerations), the same node, the same draws and the same start for
+    /// the next decision, round after round with each choice placed.
+    #[test]
+    fn kube_fast_path_agrees_with_the_cycle() {
+        use crate::kube::cache::KubeCache;
+        use crate::kube::profile::PluginArgs;
+        use crate::kube::snapshot::Snapshot;
+        use podlab_cluster::PodId;
+        for seed in 0..160 {
+            let mut r = rng::stream(seed, "kube-fast-path-test");
+            let mut args = PluginArgs::default();
+            if seed % 3 == 1 {
+                args.fit.strategy = crate::kube::plugins::node_resources_fit::Strategy::MostAllocated;
+            }
+            let mut table = NodeTable::default();
+            let mut cache = KubeCache::new(&args, Snapshot::default());
+            let nodes =
+                if seed % 4 == 3 { 100 + (r.next_u64() % 200) as usize } else { 1 + (r.next_u64() % 12) as usize };
+            let mut next_pod = 0u32;
+            let mut place = |table: &mut NodeTable, cache: &mut KubeCache, pod: &Arc<Pod>, node: NodeId| {
+                cache.place(table, PodId(next_pod), pod, &Unit::new(pod, Part::Whole), node, u64::from(next_pod));
+                next_pod += 1;
+            };
+            for i in 0..nodes {
+                let mut spec = node(i, &mut r);
+                if r.next_u64() % 7 == 0 {
+                    spec.allocatable.memory_bytes = 0;
+                }
+                let spec = Arc::new(spec);
+                table.upsert(NodeId(i as u32), spec.clone());
+                cache.upsert_node(NodeId(i as u32), spec);
+                let filler = Arc::new(kube_pod(&mut r));
+                for _ in 0..r.next_u64() % 3 {
+                    place(&mut table, &mut cache, &filler, NodeId(i as u32));
+                }
+            }
+            let incoming: Vec<Arc<Pod>> = (0..3).map(|_| Arc::new(kube_pod(&mut r))).collect();
+            for round in 0..8 {
+                let pod = &incoming[round % incoming.len()];
+                let percentage = [0, 100, 10, 50][(seed as usize + round) % 4];
+                assert!(cache.fast_shape(pod).is_some(), "seed {seed}: a plain pod takes the fast path");
+                let start = table.next_start();
+                let mut draws = r.clone();
+                let plain = cache.decide_plain(&mut table, pod, percentage, &mut draws).ok();
+                let plain_next = table.next_start();
+                table.set_next_start(start);
+                let fast = cache.decide(&mut table, pod, percentage, &mut r).ok();
+                assert_eq!(fast, plain, "seed {seed} round {round}: {nodes} nodes, {percentage}%");
+                assert_eq!(table.next_start(), plain_next, "seed {seed} round {round}: the next start");
+                assert!(r == draws, "seed {seed} round {round}: the same draws");
+                if let Some(node) = fast {
+                    place(&mut table, &mut cache, pod, node);
+                }
+            }
+        }
+    }
+
+    /// A plain pod for the kube profile: CPU and memory (either may be absent), sometimes an
+    /// init container or a toleration.
+    fn kube_pod(r: &mut impl Rng) -> Pod {
+        let cpu = [0, 100, 500, 1_500, 2_500][(r.next_u64() % 5) as usize];
+        let memory = [0u64, 1 << 28, 1 << 30, 3 << 30][(r.next_u64() % 4) as usize];
+        let mut pod = Pod::single("p", Resources::new(cpu, memory));
+        if r.next_u64() % 5 == 0 {
+            let mut init = pod.containers[0].clone();
+            init.name = "init".into();
+            init.requests = Resources::new(3_000, 0);
+            pod.init_containers.push(init);
+            pod.requests = pod.effective_requests();
+        }
+        if r.next_u64() % 3 == 0 {
+            pod.tolerations.push(Toleration {
+                key: "dedicated".into(),
+                exists: true,
+                value: String::new(),
+                effect: None,
+                toleration_seconds: None,
+            });
+        }
+        pod
     }
 
     /// Sampled scoring on a large table, against kube's visit written plainly: from the start,

@@ -22,7 +22,9 @@ use podlab_cluster::{
     Refused, Resources, SimDuration, SimTime,
 };
 
-use crate::framework::{Diagnosis, FilterPlugin, Framework, Plugins, Unit};
+use crate::framework::{FilterPlugin, Framework, Plugins, Unit};
+use crate::kube::cache::KubeCache;
+use crate::kube::cycle::CycleResult;
 use crate::node_table::NodeTable;
 
 /// Timer tokens: the kind in the top byte, a generation and a group id below it.
@@ -101,6 +103,29 @@ struct Rejection {
     plugins: Plugins,
     /// Coscheduling's PreFilter turned it away (its group lacks members).
     gang: bool,
+    /// A plugin whose verdict other pods decide rejected it (InterPodAffinity,
+    /// PodTopologySpread, NodePorts): a pod placed or gone anywhere may help.
+    pods: bool,
+}
+
+impl Rejection {
+    /// The kube profile's cycle that found no node among `nodes`: upstream's message, and its
+    /// rejecting plugins as the queueing hints know them.
+    fn of_cycle(cycle: &CycleResult, nodes: usize) -> Rejection {
+        let mut rejection =
+            Rejection { message: cycle.fit_error(nodes), plugins: Plugins::default(), gang: false, pods: false };
+        let plugins = cycle.pre_filter.iter().map(|(p, _)| *p).chain(cycle.filtered.iter().map(|(_, p, _)| *p));
+        for plugin in plugins {
+            match plugin {
+                "NodeUnschedulable" => rejection.plugins.insert(FilterPlugin::NodeUnschedulable),
+                "TaintToleration" => rejection.plugins.insert(FilterPlugin::TaintToleration),
+                "NodeAffinity" => rejection.plugins.insert(FilterPlugin::NodeAffinity),
+                "NodeResourcesFit" => rejection.plugins.insert(FilterPlugin::NodeResourcesFit),
+                _ => rejection.pods = true,
+            }
+        }
+        rejection
+    }
 }
 
 /// A part waiting in `unschedulablePods`.
@@ -109,6 +134,7 @@ struct Parked {
     since: SimTime,
     plugins: Plugins,
     gang: bool,
+    pods: bool,
 }
 
 /// The last failed decision, reused while nothing in the cache changes: a part with the same
@@ -117,7 +143,7 @@ struct Memo {
     generation: u64,
     pod: Arc<Pod>,
     part: Part,
-    diagnosis: Diagnosis,
+    rejection: Rejection,
 }
 
 /// Where each placed part is in the cache: whole pods in a window of ids (four bytes a pod in
@@ -164,6 +190,12 @@ pub struct Scheduler {
     framework: Framework,
     /// The node cache.
     nodes: NodeTable,
+    /// The kube profile and its snapshot of the cluster (`kubernetes` without a GPU score
+    /// plugin): decisions are the profile's. `None`: the framework's four filters and its
+    /// strategy's score (`per-container`, `gang`, the GPU score plugins).
+    kube: Option<Box<KubeCache>>,
+    /// Placements so far: the snapshot orders its pods' starts by it.
+    placements: u64,
     /// Every pod heard of and not yet done (a done pod is never asked about again).
     pods: IdWindow<Option<Arc<Pod>>>,
     groups: BTreeMap<GroupId, GangState>,
@@ -181,6 +213,8 @@ pub struct Scheduler {
     /// take them without scanning every parked part, which a big backlog makes costly.
     parked_fit: BTreeSet<QueueKey>,
     parked_gang: BTreeMap<GroupId, BTreeSet<QueueKey>>,
+    /// The keys of `unschedulable` a pod's arrival or departure may help (see [`Rejection`]).
+    parked_pods: BTreeSet<QueueKey>,
     /// Per part not yet placed: attempts so far and when its backoff ends.
     attempts: BTreeMap<(PodId, Part), (u32, SimTime)>,
     /// Cluster events that could move parts so far (kube's move requests).
@@ -208,6 +242,8 @@ impl Scheduler {
             framework: Framework::new(config.scoring),
             config,
             nodes: NodeTable::default(),
+            kube: None,
+            placements: 0,
             pods: IdWindow::default(),
             groups: BTreeMap::new(),
             placed: Placements::default(),
@@ -218,6 +254,7 @@ impl Scheduler {
             unschedulable: BTreeMap::new(),
             parked_fit: BTreeSet::new(),
             parked_gang: BTreeMap::new(),
+            parked_pods: BTreeSet::new(),
             attempts: BTreeMap::new(),
             moves: 0,
             memo: None,
@@ -233,6 +270,15 @@ impl Scheduler {
     /// Scores nodes with a GPU plugin instead of the scoring strategy (`gpu.rs`).
     pub fn with_gpu_scorer(mut self, plugin: Option<std::rc::Rc<crate::gpu::GpuScorer>>) -> Scheduler {
         self.framework.gpu = plugin;
+        self
+    }
+
+    /// Decides with the kube profile of `cache` (which holds no nodes yet) instead of the
+    /// framework — unless a GPU score plugin is configured, which keeps its own profile.
+    pub fn with_kube_profile(mut self, cache: KubeCache) -> Scheduler {
+        if self.framework.gpu.is_none() {
+            self.kube = Some(Box::new(cache));
+        }
         self
     }
 
@@ -299,6 +345,9 @@ impl Scheduler {
         if parked.plugins.contains(FilterPlugin::NodeResourcesFit) {
             self.parked_fit.insert(key);
         }
+        if parked.pods {
+            self.parked_pods.insert(key);
+        }
         if parked.gang {
             if let Some(g) = self.gang_of(key.pod) {
                 self.parked_gang.entry(g).or_default().insert(key);
@@ -310,6 +359,7 @@ impl Scheduler {
     fn unpark(&mut self, key: &QueueKey) -> Option<Parked> {
         let parked = self.unschedulable.remove(key)?;
         self.parked_fit.remove(key);
+        self.parked_pods.remove(key);
         if let Some(g) = self.gang_of(key.pod) {
             if let Some(keys) = self.parked_gang.get_mut(&g) {
                 keys.remove(key);
@@ -321,10 +371,22 @@ impl Scheduler {
         Some(parked)
     }
 
-    /// Resources were freed on a node: NodeResourcesFit queues what it rejected.
+    /// Resources were freed on a node: NodeResourcesFit queues what it rejected, and so do
+    /// the plugins other pods decide (a pod gone).
     fn resources_freed(&mut self, ctx: &mut Context<'_>) {
         self.moves += 1;
-        let moved: Vec<QueueKey> = self.parked_fit.iter().copied().collect();
+        let moved: Vec<QueueKey> = self.parked_fit.union(&self.parked_pods).copied().collect();
+        self.move_parked(moved, ctx);
+    }
+
+    /// A pod was placed on a node: the plugins other pods decide queue what they rejected (an
+    /// affinity term may now be met). Conservative: upstream's hints look at the pod first.
+    fn pod_placed(&mut self, ctx: &mut Context<'_>) {
+        if self.parked_pods.is_empty() {
+            return;
+        }
+        self.moves += 1;
+        let moved: Vec<QueueKey> = self.parked_pods.iter().copied().collect();
         self.move_parked(moved, ctx);
     }
 
@@ -344,7 +406,7 @@ impl Scheduler {
             let Some(info) = this.nodes.get(node) else { return false };
             let spec = this.pod(key.pod);
             let unit = Unit::new(spec, key.part);
-            parked.plugins.iter().any(|plugin| plugin.filter(&unit, info).is_ok())
+            parked.pods || parked.plugins.iter().any(|plugin| plugin.filter(&unit, info).is_ok())
         });
     }
 
@@ -363,7 +425,14 @@ impl Scheduler {
     /// Accounts a part on a node of the cache.
     fn place(&mut self, pod: PodId, part: Part, node: NodeId) {
         let spec = self.pod(pod).clone();
-        self.nodes.add(node, &Unit::new(&spec, part));
+        let unit = Unit::new(&spec, part);
+        match &mut self.kube {
+            Some(kube) => {
+                self.placements += 1;
+                kube.place(&mut self.nodes, pod, &spec, &unit, node, self.placements);
+            }
+            None => self.nodes.add(node, &unit),
+        }
         self.placed.insert(pod, part, node);
         if let Some(g) = self.gang_of(pod) {
             self.groups.entry(g).or_default().placed.push((pod, node));
@@ -373,7 +442,11 @@ impl Scheduler {
     fn unplace(&mut self, pod: PodId, part: Part) {
         let Some(node) = self.placed.remove(pod, part) else { return };
         let spec = self.pod(pod).clone();
-        self.nodes.remove(node, &Unit::new(&spec, part));
+        let unit = Unit::new(&spec, part);
+        match &mut self.kube {
+            Some(kube) => kube.unplace(&mut self.nodes, pod, &unit, node),
+            None => self.nodes.remove(node, &unit),
+        }
         if let Some(g) = self.gang_of(pod) {
             let state = self.groups.entry(g).or_default();
             if let Some(i) = state.placed.iter().position(|&(p, _)| p == pod) {
@@ -398,18 +471,33 @@ impl Scheduler {
 
     /// Filter and score on the cache, or reuse the last failure if neither the cache nor the
     /// part's constraints differ from it.
-    fn decide(&mut self, pod: &Arc<Pod>, part: Part, ctx: &mut Context<'_>) -> Result<NodeId, Diagnosis> {
+    fn decide(&mut self, pod: &Arc<Pod>, part: Part, ctx: &mut Context<'_>) -> Result<NodeId, Rejection> {
         let unit = Unit::new(pod, part);
         if let Some(memo) = &self.memo {
-            if memo.generation == self.nodes.generation() && same_constraints(&unit, &Unit::new(&memo.pod, memo.part)) {
-                return Err(memo.diagnosis.clone());
+            // The kube profile reads everything of the spec (labels, namespace, owner, terms).
+            let same = match self.kube {
+                Some(_) => Arc::ptr_eq(&memo.pod.spec, &pod.spec) || memo.pod.spec == pod.spec,
+                None => same_constraints(&unit, &Unit::new(&memo.pod, memo.part)),
+            };
+            if memo.generation == self.nodes.generation() && same {
+                return Err(memo.rejection.clone());
             }
         }
         let percentage = self.config.percentage_of_nodes_to_score;
-        let outcome = self.nodes.select(&self.framework, &unit, percentage, ctx.rng());
-        if let Err(diagnosis) = &outcome {
+        let outcome = match &mut self.kube {
+            Some(kube) => kube
+                .decide(&mut self.nodes, pod, percentage, ctx.rng())
+                .map_err(|cycle| Rejection::of_cycle(&cycle, self.nodes.len())),
+            None => self.nodes.select(&self.framework, &unit, percentage, ctx.rng()).map_err(|d| Rejection {
+                message: d.to_string(),
+                plugins: d.plugins,
+                gang: false,
+                pods: false,
+            }),
+        };
+        if let Err(rejection) = &outcome {
             let generation = self.nodes.generation();
-            self.memo = Some(Memo { generation, pod: pod.clone(), part, diagnosis: diagnosis.clone() });
+            self.memo = Some(Memo { generation, pod: pod.clone(), part, rejection: rejection.clone() });
         }
         outcome
     }
@@ -431,7 +519,7 @@ impl Scheduler {
         let min = state.spec.as_ref().map_or(1, |s| s.min_member);
         if state.members < min {
             let message = format!("pod group has {} of its minMember {min} pods", state.members);
-            return Err(Rejection { message, plugins: Plugins::default(), gang: true });
+            return Err(Rejection { message, plugins: Plugins::default(), gang: true, pods: false });
         }
         let Some(min_resources) = state.spec.as_ref().and_then(|s| s.min_resources.as_ref()) else { return Ok(()) };
         if state.permitted_until.is_some_and(|until| until > now) {
@@ -448,7 +536,7 @@ impl Scheduler {
         };
         if let Some(gap) = gap {
             let message = format!("pod group's minResources exceed the cluster's free resources: resource gap {gap}");
-            return Err(Rejection { message, plugins: Plugins::default(), gang: true });
+            return Err(Rejection { message, plugins: Plugins::default(), gang: true, pods: false });
         }
         let until = now + self.config.permit_waiting_time;
         self.groups.get_mut(&g).expect("known group").permitted_until = Some(until);
@@ -522,13 +610,7 @@ impl Scheduler {
         let spec = self.pod(key.pod).clone();
         let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
         attempts.0 += 1;
-        let outcome = self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| {
-            self.decide(&spec, key.part, ctx).map_err(|d| Rejection {
-                message: d.to_string(),
-                plugins: d.plugins,
-                gang: false,
-            })
-        });
+        let outcome = self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| self.decide(&spec, key.part, ctx));
         if let Ok(node) = outcome {
             // Reserve: the cache holds the part on its node from now on.
             self.place(key.pod, key.part, node);
@@ -558,7 +640,8 @@ impl Scheduler {
             self.backoff.insert((entry.1, key));
             self.arm_tick(BACKOFF_TICK, ctx);
         } else {
-            self.park_unschedulable(key, Parked { since: now, plugins: rejection.plugins, gang: rejection.gang });
+            let parked = Parked { since: now, plugins: rejection.plugins, gang: rejection.gang, pods: rejection.pods };
+            self.park_unschedulable(key, parked);
             self.arm_tick(LEFTOVER_TICK, ctx);
         }
     }
@@ -724,6 +807,9 @@ impl Controller for Scheduler {
         match event {
             Event::NodeAdded { node, spec } => {
                 self.nodes.upsert(*node, spec.clone());
+                if let Some(kube) = &mut self.kube {
+                    kube.upsert_node(*node, spec.clone());
+                }
                 self.node_changed(*node, ctx);
             }
             // Only gangs have books (a pod-atomic policy places a group's members as any
@@ -765,6 +851,7 @@ impl Controller for Scheduler {
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().bound += 1;
                 }
+                self.pod_placed(ctx);
             }
             Event::BindRefused(refused) => {
                 let Refused { pod, part, reason, .. } = &**refused;
@@ -777,7 +864,8 @@ impl Controller for Scheduler {
                 }
                 if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
                     let key = self.new_key(*pod, *part);
-                    let rejection = Rejection { message: String::new(), plugins: Plugins::default(), gang: false };
+                    let rejection =
+                        Rejection { message: String::new(), plugins: Plugins::default(), gang: false, pods: false };
                     self.park(key, &rejection, true, ctx);
                 }
             }
@@ -798,6 +886,9 @@ impl Controller for Scheduler {
             Event::NodeUpdated { node, spec } => {
                 if self.nodes.get(*node).is_some() {
                     self.nodes.upsert(*node, spec.clone());
+                    if let Some(kube) = &mut self.kube {
+                        kube.upsert_node(*node, spec.clone());
+                    }
                 }
                 self.node_changed(*node, ctx);
             }

@@ -4,7 +4,7 @@
 //! the state it saw when the attempt began, committed as a transaction that may conflict with
 //! other schedulers' commits (Omega: shared state, optimistic concurrency).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use podlab_cluster::config::{DecisionTime, Placement, Retry, WorkloadClass};
 use podlab_cluster::{
@@ -12,7 +12,7 @@ use podlab_cluster::{
     Refused,
 };
 
-use crate::jobs::{AfterAttempt, JobTable, Pods, Room, Router};
+use crate::jobs::{AfterAttempt, JobTable, Owners, Room, Router, Task, Tasks, task, task_mut};
 
 /// Timer tokens.
 const ATTEMPT_OVER: u64 = 1;
@@ -49,16 +49,12 @@ pub struct JobScheduler {
     free: Vec<Option<Room>>,
     /// Per node: claims applied so far (the paper's sequence number), from watch events.
     seq: Vec<u64>,
-    pods: Pods,
+    /// Every pod in flight: its spec, job, and where it is bound or assumed.
+    tasks: Tasks,
     /// Nodes that take no new work now (tainted NotReady, cordoned).
     closed: BTreeSet<NodeId>,
-    placed: BTreeMap<PodId, NodeId>,
-    assumed: BTreeSet<PodId>,
-    /// Pods deleted before they were bound: never retried.
-    deleted: BTreeSet<PodId>,
     /// Which jobs are this instance's, decided at each job's first task.
-    owned: BTreeMap<JobRef, bool>,
-    jobs_seen: u64,
+    owners: Owners,
     table: JobTable,
     attempt: Option<Attempt>,
     /// A start is due at the current instant (see [`JobScheduler::arm`]).
@@ -77,13 +73,9 @@ impl JobScheduler {
             placement: Placement::PerTask,
             free: Vec::new(),
             seq: Vec::new(),
-            pods: Pods::default(),
+            tasks: Tasks::default(),
             closed: BTreeSet::new(),
-            placed: BTreeMap::new(),
-            assumed: BTreeSet::new(),
-            deleted: BTreeSet::new(),
-            owned: BTreeMap::new(),
-            jobs_seen: 0,
+            owners: Owners::default(),
             table: JobTable::default(),
             attempt: None,
             start_armed: false,
@@ -110,19 +102,23 @@ impl JobScheduler {
         }
     }
 
+    /// The pod's requests are taken on `node` in the books.
     fn account(&mut self, pod: PodId, node: NodeId) {
-        let requests = self.pods.get(pod).requests.clone();
+        let Some(t) = task_mut(&mut self.tasks, pod) else { return };
+        t.node = Some(node).into();
         if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-            room.take(&requests);
+            room.take(&t.spec.requests);
         }
-        self.placed.insert(pod, node);
     }
 
+    /// The pod's requests are given back on the node it held, if any.
     fn release(&mut self, pod: PodId) {
-        let Some(node) = self.placed.remove(&pod) else { return };
-        let requests = self.pods.get(pod).requests.clone();
+        let Some(t) = task_mut(&mut self.tasks, pod) else { return };
+        let Some(node) = t.node.get() else { return };
+        t.node = None.into();
+        t.assumed = false;
         if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-            room.give(&requests);
+            room.give(&t.spec.requests);
         }
     }
 
@@ -130,9 +126,8 @@ impl JobScheduler {
     /// placements accounted (monolithic binds them now), otherwise they are only claims.
     fn first_fit(&mut self, job: JobRef, keep: bool, ctx: &mut Context<'_>) -> Vec<(PodId, NodeId)> {
         let unplaced = self.table.jobs.get(&job).map(|j| j.unplaced.clone()).unwrap_or_default();
-        let specs: Vec<_> = unplaced.iter().map(|p| self.pods.get(*p).clone()).collect();
-        let tasks: Vec<(PodId, &podlab_cluster::Resources)> =
-            unplaced.iter().zip(&specs).map(|(p, s)| (*p, &s.requests)).collect();
+        let specs: Vec<_> = unplaced.iter().filter_map(|p| Some((*p, task(&self.tasks, *p)?.spec.clone()))).collect();
+        let tasks: Vec<(PodId, &podlab_cluster::Resources)> = specs.iter().map(|(p, s)| (*p, &s.requests)).collect();
         // Closed nodes sit out this fit.
         let set_aside: Vec<(NodeId, Option<Room>)> =
             self.closed.iter().map(|n| (*n, self.free[n.index()].take())).collect();
@@ -142,8 +137,8 @@ impl JobScheduler {
         }
         if !keep {
             for (pod, node) in &placed {
-                if let Some(room) = self.free[node.index()].as_mut() {
-                    room.give(&self.pods.get(*pod).requests);
+                if let (Some(room), Some(t)) = (self.free[node.index()].as_mut(), task(&self.tasks, *pod)) {
+                    room.give(&t.spec.requests);
                 }
             }
         }
@@ -187,8 +182,10 @@ impl JobScheduler {
                 let job = attempt.job;
                 let placed = self.first_fit(job, true, ctx);
                 for &(pod, node) in &placed {
-                    self.placed.insert(pod, node);
-                    self.assumed.insert(pod);
+                    if let Some(t) = task_mut(&mut self.tasks, pod) {
+                        t.node = Some(node).into();
+                        t.assumed = true;
+                    }
                     ctx.act(Action::Bind { pod, part: Part::Whole, node });
                 }
                 let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
@@ -239,12 +236,13 @@ impl Controller for JobScheduler {
                 crate::jobs::track_closed(&mut self.closed, *node, spec);
             }
             Event::PodAdded { pod, spec } => {
-                self.pods.insert(*pod, spec.clone());
+                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
+                let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
+                self.tasks.insert(pod.index(), Some(t));
                 if spec.node_name().is_some() {
                     return;
                 }
-                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                if crate::jobs::owns(&mut self.owned, &mut self.jobs_seen, &self.router, self.me, job, spec) {
+                if self.owners.owns(&self.router, self.me, job, spec) {
                     self.table.add_task(job, *pod, spec.workload);
                 }
             }
@@ -254,14 +252,15 @@ impl Controller for JobScheduler {
                 }
                 // Another's binding, or one that won over our assumption (an earlier
                 // incarnation's): the pod is where the binding says.
-                let ours = self.assumed.remove(pod) && self.placed.get(pod) == Some(node);
+                let Some(t) = task_mut(&mut self.tasks, *pod) else { return self.arm(ctx) };
+                let ours = t.assumed && t.node.get() == Some(*node);
+                t.assumed = false;
                 if !ours {
+                    let job = t.job;
                     self.release(*pod);
                     self.account(*pod, *node);
                     // Nothing left to place for it (a restart's list shows the pod, then its
                     // binding).
-                    let spec = self.pods.get(*pod);
-                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                     self.table.placed(job, &[*pod]);
                 }
             }
@@ -270,24 +269,36 @@ impl Controller for JobScheduler {
                 // Monolithic on a stale cache (only with a slow control plane): retry the task
                 // — unless it is bound already (409, an earlier incarnation's binding): its
                 // binding shows where.
-                if self.assumed.remove(pod) {
+                if task(&self.tasks, *pod).is_some_and(|t| t.assumed) {
                     self.release(*pod);
                 }
-                if *reason != BindRefusal::AlreadyBound && !self.deleted.contains(pod) {
-                    let spec = self.pods.get(*pod).clone();
-                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                    self.table.add_task(job, *pod, spec.workload);
+                match task(&self.tasks, *pod) {
+                    Some(t) if t.deleted => {
+                        self.tasks.remove(pod.index());
+                    }
+                    Some(t) if *reason != BindRefusal::AlreadyBound => {
+                        let (job, workload) = (t.job, t.spec.workload);
+                        self.table.add_task(job, *pod, workload);
+                    }
+                    _ => {}
                 }
             }
             Event::PodDeleted { pod } => {
-                // Deleted while pending: no longer a task of its job.
-                self.deleted.insert(*pod);
-                if let Some(spec) = self.pods.try_get(*pod) {
-                    let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
+                // Deleted while pending: no longer a task of its job; forgotten unless it
+                // holds room (bound, or a binding in flight: its end or refusal gives it back).
+                if let Some(t) = task_mut(&mut self.tasks, *pod) {
+                    t.deleted = true;
+                    let (job, holds) = (t.job, t.node.is_some());
                     self.table.placed(job, &[*pod]);
+                    if !holds {
+                        self.tasks.remove(pod.index());
+                    }
                 }
             }
-            Event::Ended { pod, .. } => self.release(*pod),
+            Event::Ended { pod, .. } => {
+                self.release(*pod);
+                self.tasks.remove(pod.index());
+            }
             Event::Committed(commitment) => self.committed(&commitment.accepted, &commitment.conflicted, ctx),
             Event::Timer { token: ATTEMPT_OVER } => self.attempt_over(ctx),
             Event::Timer { token: RETRY_DUE } => self.table.retry_due(),

@@ -8,10 +8,13 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use crate::PolicyRun;
+use crate::cluster::Pod;
 use crate::cluster::scenario::Scenario;
 use crate::cluster::{JobRef, Note, PodId, Record, SimDuration, SimTime};
 use crate::reports::Outcomes;
 use crate::schedulers::framework::{FilterPlugin, NodeInfo, Unit, resource_score};
+use crate::schedulers::kube::cache::KubeCache;
+use crate::schedulers::node_table::NodeTable;
 
 /// The nodes as a run's records say they were before record `upto`.
 fn cluster_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> Vec<NodeInfo> {
@@ -136,6 +139,10 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         // (with an ideal control plane its cache is exactly the records' state).
         let strategy = scenario.config.scheduler.scoring;
         let gpu_plugin = crate::schedulers::gpu::GpuScorer::for_scenario(scenario);
+        if run.policy == "kubernetes" && gpu_plugin.is_none() {
+            explain_kube_cycle(&mut out, scenario, run, spec, d.attempt_index);
+            continue;
+        }
         {
             let unit = Unit::new(spec, part);
             for node in cluster_at(scenario, run, d.attempt_index) {
@@ -171,6 +178,42 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         if nodes.is_empty() { "no node".into() } else { nodes.join(" + ") }
     );
     Ok(out)
+}
+
+/// The `kubernetes` policy's cycle for `pod` as it began at record `upto`: the kube profile on
+/// the snapshot the records rebuild, every node's first refusing filter or its weighted scores.
+fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, pod: &Pod, upto: usize) {
+    let mut cache = KubeCache::for_scenario(scenario);
+    let mut table = NodeTable::default();
+    for info in cluster_at(scenario, run, upto) {
+        cache.upsert_node(info.id, info.spec.clone());
+        table.upsert(info.id, info.spec.clone());
+    }
+    let mut bound: Vec<(PodId, crate::cluster::NodeId)> = Vec::new();
+    for s in run.sim.records.iter().take(upto) {
+        match &s.record {
+            Record::Bound { pod, node, .. } => bound.push((*pod, *node)),
+            Record::Ended { pod, .. } => bound.retain(|(p, _)| p != pod),
+            _ => {}
+        }
+    }
+    for (id, node) in bound {
+        let placed = scenario.pods.get(id).into_owned();
+        cache.place(&mut table, id, &placed, &Unit::new(&placed, crate::cluster::Part::Whole), node, u64::from(id.0));
+    }
+    let cycle = cache.cycle(&table, pod);
+    let name = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
+    for (node, plugin, status) in &cycle.filtered {
+        let _ = writeln!(out, "    {:<16} filtered out by {plugin}: {}", name(*node), status.reasons.join(", "));
+    }
+    for node in &cycle.feasible {
+        let Some(score) = cycle.scores.iter().find(|s| s.node == *node) else {
+            let _ = writeln!(out, "    {:<16} feasible, the only one (not scored)", name(*node));
+            continue;
+        };
+        let parts: Vec<String> = score.by_plugin.iter().map(|(p, s)| format!("{p} {s}")).collect();
+        let _ = writeln!(out, "    {:<16} feasible, total {} ({})", name(*node), score.total, parts.join(", "));
+    }
 }
 
 /// One line per policy: where the pod ended and, if it waits, what held it.

@@ -23,23 +23,95 @@ pub struct NodeScore {
 pub struct CycleResult {
     /// Every infeasible node, the plugin that refused it first, and its status.
     pub filtered: Vec<(NodeId, &'static str, Status)>,
-    /// The feasible nodes, in snapshot order.
+    /// The feasible nodes, in the order the cycle visited them (snapshot order from its start).
     pub feasible: Vec<NodeId>,
     /// Scores of the feasible nodes; empty when fewer than two are feasible (upstream does not
     /// score a single feasible node).
     pub scores: Vec<NodeScore>,
     /// The feasible nodes sharing the highest total (the single feasible node, if only one).
     pub top: Vec<NodeId>,
+    /// The PreFilter rejection, when PreFilter turned the pod away (then every node of
+    /// `filtered` has this status).
+    pub pre_filter: Option<(&'static str, Status)>,
+}
+
+impl CycleResult {
+    /// Upstream's `FitError.Error()` for a cycle that found no node among `nodes`:
+    /// `0/N nodes are available: ` then the PreFilter's message, or else every filter reason
+    /// counted over the nodes (`"3 Insufficient cpu"`), sorted as strings and joined by `, `;
+    /// then a full stop. (A PostFilter's message, preemption's, follows it upstream.)
+    pub fn fit_error(&self, nodes: usize) -> String {
+        let mut message = format!("0/{nodes} nodes are available");
+        if let Some((_, status)) = &self.pre_filter {
+            message.push_str(": ");
+            message.push_str(&status.reasons.join(", "));
+        } else {
+            let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+            for reason in self.filtered.iter().flat_map(|(_, _, s)| &s.reasons) {
+                *counts.entry(reason.as_str()).or_default() += 1;
+            }
+            let mut reasons: Vec<String> = counts.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+            reasons.sort();
+            if !reasons.is_empty() {
+                message.push_str(": ");
+                message.push_str(&reasons.join(", "));
+            }
+        }
+        message.push('.');
+        message
+    }
 }
 
 /// Runs one cycle of `profile` for `pod` over every node of `snapshot`.
 pub fn run(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot) -> CycleResult {
+    run_sampled(profile, pod, snapshot, Sampling::ALL).0
+}
+
+/// Which nodes a cycle filters: from `start` (upstream's `nextStartNodeIndex`, taken modulo the
+/// number of nodes), wrapping, until `numFeasibleNodesToFind` of them are feasible
+/// (`percentage_of_nodes_to_score`; 0 is the adaptive rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sampling {
+    pub start: usize,
+    pub percentage: u32,
+}
+
+impl Sampling {
+    /// Every node, from the first.
+    pub const ALL: Sampling = Sampling { start: 0, percentage: 100 };
+}
+
+/// kube-scheduler's `minFeasibleNodesToFind` and `minFeasibleNodesPercentageToFind`.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+
+/// `numFeasibleNodesToFind` (`pkg/scheduler/schedule_one.go`): every node below 100 nodes;
+/// else `percentage` of them (0: adaptive, 50% less 1% per 125 nodes, at least 5%), at least
+/// 100.
+pub fn num_feasible_nodes_to_find(nodes: usize, percentage: u32) -> usize {
+    if nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return nodes;
+    }
+    let percentage = match percentage as usize {
+        0 => 50usize.saturating_sub(nodes / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND),
+        p => p.min(100),
+    };
+    (nodes * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+}
+
+/// One cycle as `schedulePod` runs it with sampling: PreFilter; Filter on the nodes from
+/// `sampling.start` (over the nodes a PreFilterResult kept, else all), wrapping, stopping once
+/// enough are feasible (`findNodesThatPassFilters`, here sequential); Score on those. Also
+/// returns the next cycle's start: `(start + nodes processed) % nodes`, unchanged when
+/// PreFilter rejects the pod. The feasible nodes, scores and top set are in visiting order.
+pub fn run_sampled(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot, sampling: Sampling) -> (CycleResult, usize) {
     let mut result = CycleResult::default();
     let narrowed = match pre_filter(profile, pod, snapshot) {
         Ok(narrowed) => narrowed,
         Err((plugin, status)) => {
             result.filtered = snapshot.nodes.iter().map(|n| (n.id, plugin, status.clone())).collect();
-            return result;
+            result.pre_filter = Some((plugin, status));
+            return (result, sampling.start);
         }
     };
     let candidates: Vec<&NodeState> = match &narrowed {
@@ -54,26 +126,42 @@ pub fn run(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot) -> CycleResult
             kept
         }
     };
+    let all = candidates.len();
+    let to_find = num_feasible_nodes_to_find(all, sampling.percentage);
+    let start = if all == 0 { 0 } else { sampling.start % all };
     let mut feasible = Vec::new();
-    for node in candidates {
+    let mut processed = 0;
+    for node in candidates[start..].iter().chain(&candidates[..start]) {
+        if feasible.len() == to_find {
+            break;
+        }
+        processed += 1;
         let verdict = profile
             .plugins
             .iter()
             .filter(|e| e.plugin.filters())
             .try_for_each(|e| e.plugin.filter(pod, node, snapshot).map_err(|status| (e.plugin.name(), status)));
         match verdict {
-            Ok(()) => feasible.push(node),
+            Ok(()) => feasible.push(*node),
             Err((plugin, status)) => result.filtered.push((node.id, plugin, status)),
         }
     }
+    let next_start = if all == 0 { 0 } else { (start + processed) % all };
+    score(profile, pod, snapshot, &feasible, &mut result);
+    (result, next_start)
+}
+
+/// PreScore, Score, NormalizeScore and the weights over the feasible nodes, in their order;
+/// the top set. A single feasible node is not scored.
+fn score(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot, feasible: &[&NodeState], result: &mut CycleResult) {
     result.feasible = feasible.iter().map(|n| n.id).collect();
     if feasible.len() < 2 {
         result.top = result.feasible.clone();
-        return result;
+        return;
     }
     result.scores = feasible.iter().map(|n| NodeScore { node: n.id, by_plugin: Vec::new(), total: 0 }).collect();
     for entry in profile.plugins.iter_mut().filter(|e| e.plugin.scores()) {
-        if entry.plugin.pre_score(pod, &feasible, snapshot) == PreScore::Skip {
+        if entry.plugin.pre_score(pod, feasible, snapshot) == PreScore::Skip {
             continue;
         }
         let mut raw: Vec<i64> = feasible.iter().map(|n| entry.plugin.score(pod, n, snapshot)).collect();
@@ -86,7 +174,6 @@ pub fn run(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot) -> CycleResult
     }
     let best = result.scores.iter().map(|s| s.total).max().unwrap_or(0);
     result.top = result.scores.iter().filter(|s| s.total == best).map(|s| s.node).collect();
-    result
 }
 
 /// The nodes a PreFilterResult narrowed the cycle to, and the plugins that narrowed it.

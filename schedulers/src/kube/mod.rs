@@ -5,6 +5,7 @@
 //! verdict and every plugin's weighted score — what `explain` shows and what the conformance
 //! vectors of upstream's decisions are checked against.
 
+pub mod cache;
 pub mod cycle;
 pub mod nominator;
 pub mod plugin;

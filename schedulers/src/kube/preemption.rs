@@ -165,11 +165,11 @@ pub fn nominated_node_fits(
     let Some(index) = snapshot.nodes.iter().position(|n| n.id == node) else {
         return Err(Status::unresolvable("node not found"));
     };
-    let inputs = Inputs { nominated_pods, ..Inputs::default() };
-    if !nominated_pods.iter().any(|(n, _)| *n == node) {
-        return filter_node(profile, pod, snapshot, index);
+    let on: Vec<&PlacedPod> = nominated_on(pod, node, nominated_pods).collect();
+    if on.is_empty() {
+        return filter_node(profile, pod, snapshot, index).map_err(|(_, status)| status);
     }
-    fits(profile, pod, &mut snapshot.clone(), index, &inputs)
+    with_nominated(profile, pod, &mut snapshot.clone(), index, &on).map_err(|(_, status)| status)
 }
 
 /// `PodEligibleToPreemptOthers`: not with `preemptionPolicy: Never`; not while a lower-priority
@@ -337,24 +337,74 @@ fn more_important(a: &PlacedPod, b: &PlacedPod) -> Ordering {
 /// (`addGENominatedPods`), then, if there were any and it passed, without them.
 fn fits(profile: &mut Profile, pod: &Pod, work: &mut Snapshot, index: usize, inputs: &Inputs) -> Result<(), Status> {
     let node = work.nodes[index].id;
-    let nominated: Vec<&PlacedPod> = inputs
-        .nominated_pods
+    let nominated: Vec<&PlacedPod> = nominated_on(pod, node, inputs.nominated_pods).collect();
+    with_nominated(profile, pod, work, index, &nominated).map_err(|(_, status)| status)
+}
+
+/// The nominated pods on `node` that count when filters run for `pod` (`addGENominatedPods`):
+/// those of at least its priority, other than itself.
+fn nominated_on<'a>(
+    pod: &'a Pod,
+    node: NodeId,
+    nominated: &'a [(NodeId, PlacedPod)],
+) -> impl Iterator<Item = &'a PlacedPod> + 'a {
+    nominated
         .iter()
-        .filter(|(n, p)| *n == node && p.pod.priority >= pod.priority && !same_pod(&p.pod, pod))
+        .filter(move |(n, p)| *n == node && p.pod.priority >= pod.priority && !same_pod(&p.pod, pod))
         .map(|(_, p)| p)
-        .collect();
+}
+
+/// PreFilter and the node's filters with `nominated` placed on node `index` of `work`, then,
+/// if there were any and they passed, without them; `work` is left as it was.
+fn with_nominated(
+    profile: &mut Profile,
+    pod: &Pod,
+    work: &mut Snapshot,
+    index: usize,
+    nominated: &[&PlacedPod],
+) -> Result<(), (&'static str, Status)> {
     if nominated.is_empty() {
         return filter_node(profile, pod, work, index);
     }
-    for p in &nominated {
+    for p in nominated {
         work.nodes[index].add((*p).clone());
     }
     let with = filter_node(profile, pod, work, index);
-    for p in &nominated {
+    for p in nominated {
         work.nodes[index].remove(&p.pod.namespace, &p.pod.name);
     }
     with?;
     filter_node(profile, pod, work, index)
+}
+
+/// A cycle's filters on node `index` of `snapshot` when pods are nominated to it
+/// (`RunFilterPluginsWithNominatedPods`): with those of at least `pod`'s priority placed there
+/// (PreFilter run on that state), then without them. Every plugin's PreFilter is run on
+/// `snapshot` again before returning, so the cycle's state is as before for the other nodes.
+/// Returns the first refusal and the plugin that made it.
+pub fn filter_with_nominated(
+    profile: &mut Profile,
+    pod: &Pod,
+    snapshot: &Snapshot,
+    index: usize,
+    nominated: &[(NodeId, PlacedPod)],
+) -> Result<(), (&'static str, Status)> {
+    let Some(node) = snapshot.nodes.get(index) else { return Ok(()) };
+    let on: Vec<&PlacedPod> = nominated_on(pod, node.id, nominated).collect();
+    if on.is_empty() {
+        let node = &snapshot.nodes[index];
+        return profile
+            .plugins
+            .iter()
+            .filter(|e| e.plugin.filters())
+            .try_for_each(|e| e.plugin.filter(pod, node, snapshot).map_err(|status| (e.plugin.name(), status)));
+    }
+    let verdict = with_nominated(profile, pod, &mut snapshot.clone(), index, &on);
+    for entry in &mut profile.plugins {
+        // The cycle's PreFilter passed on this snapshot; it does again.
+        let _ = entry.plugin.pre_filter(pod, snapshot);
+    }
+    verdict
 }
 
 fn same_pod(a: &Pod, b: &Pod) -> bool {
@@ -362,13 +412,17 @@ fn same_pod(a: &Pod, b: &Pod) -> bool {
 }
 
 /// Every plugin's PreFilter on the snapshot, then the filters on one node in profile order,
-/// as `cycle::run` does: the first refusal is the node's status.
-fn filter_node(profile: &mut Profile, pod: &Pod, work: &Snapshot, index: usize) -> Result<(), Status> {
+/// as `cycle::run` does: the first refusal is the node's status, with its plugin.
+fn filter_node(profile: &mut Profile, pod: &Pod, work: &Snapshot, index: usize) -> Result<(), (&'static str, Status)> {
     for entry in &mut profile.plugins {
-        entry.plugin.pre_filter(pod, work)?;
+        entry.plugin.pre_filter(pod, work).map_err(|status| (entry.plugin.name(), status))?;
     }
     let node = &work.nodes[index];
-    profile.plugins.iter().filter(|e| e.plugin.filters()).try_for_each(|e| e.plugin.filter(pod, node, work))
+    profile
+        .plugins
+        .iter()
+        .filter(|e| e.plugin.filters())
+        .try_for_each(|e| e.plugin.filter(pod, node, work).map_err(|status| (e.plugin.name(), status)))
 }
 
 /// `filterPodsWithPDBViolation`: splits the victims, in their order, into those whose
@@ -752,6 +806,19 @@ mod tests {
         let lower = [(NodeId(0), PlacedPod { pod: Arc::new(pod("q", 2000, 9, &[])), ..other })];
         let got = run(&s, &p, &Inputs { nominated_pods: &lower, ..Inputs::default() }).unwrap();
         assert_eq!((got.node, names(&got)), (NodeId(0), vec!["b"]));
+    }
+
+    /// In any cycle, a node's nominated pods of at least the pod's priority hold their room.
+    #[test]
+    fn cycles_filter_with_nominated_pods() {
+        let s = snapshot(vec![with(node(0, 4000), &[("a", 2000, 0, 1, &[])])]);
+        let nominated = [(NodeId(0), PlacedPod { pod: Arc::new(pod("q", 2000, 10, &[])), id: None, start: u64::MAX })];
+        let mut profile = profile();
+        let low = pod("low", 2000, 5, &[]);
+        let refused = filter_with_nominated(&mut profile, &low, &s, 0, &nominated);
+        assert_eq!(refused, Err(("CpuFit", Status::unschedulable("Insufficient cpu"))));
+        assert_eq!(filter_with_nominated(&mut profile, &pod("top", 2000, 20, &[]), &s, 0, &nominated), Ok(()));
+        assert_eq!(filter_with_nominated(&mut profile, &low, &s, 0, &[]), Ok(()));
     }
 
     #[test]

@@ -62,24 +62,65 @@ impl NodeState {
         self.requested.add(&placed.pod.requests);
         self.nonzero_cpu_milli += cpu;
         self.nonzero_memory_bytes += memory;
+        self.push_unsummed(placed);
+    }
+
+    /// Places a pod here, keeping the affinity counts but not the resource sums: for a cache
+    /// that keeps those elsewhere and sets them with [`NodeState::set_sums`] before a cycle.
+    pub fn push_unsummed(&mut self, placed: PlacedPod) {
         let (affinity, anti) = affinity_flags(&placed.pod);
         self.pods_with_affinity += u32::from(affinity);
         self.pods_with_required_anti_affinity += u32::from(anti);
         self.pods.push(placed);
     }
 
+    /// Removes the pod with this id from this node, if it is here.
+    pub fn remove_id(&mut self, id: PodId) -> Option<PlacedPod> {
+        let at = self.pods.iter().position(|p| p.id == Some(id))?;
+        Some(self.remove_at(at))
+    }
+
+    /// [`NodeState::remove_id`] without the resource sums (see [`NodeState::push_unsummed`]).
+    /// The last pod takes the removed one's place, as upstream's `NodeInfo.RemovePod` does
+    /// (the pods' order is not their start order: `PlacedPod::start` is).
+    pub fn remove_id_unsummed(&mut self, id: PodId) -> Option<PlacedPod> {
+        // From the end: a pod assumed and forgotten again (a refused binding) is the last.
+        let at = self.pods.iter().rposition(|p| p.id == Some(id))?;
+        let placed = self.pods.swap_remove(at);
+        self.uncount(&placed.pod);
+        Some(placed)
+    }
+
+    /// Sets the resource sums of the pods here (plain requests, and with the non-zero
+    /// defaults), as a cache that keeps them elsewhere computed them.
+    pub fn set_sums(&mut self, requested: &Resources, nonzero_cpu_milli: u64, nonzero_memory_bytes: u64) {
+        self.requested.clone_from(requested);
+        self.nonzero_cpu_milli = nonzero_cpu_milli;
+        self.nonzero_memory_bytes = nonzero_memory_bytes;
+    }
+
     /// Removes the pod `namespace/name` from this node, if it is here.
     pub fn remove(&mut self, namespace: &str, name: &str) -> Option<PlacedPod> {
         let at = self.pods.iter().position(|p| p.pod.namespace == namespace && p.pod.name == name)?;
+        Some(self.remove_at(at))
+    }
+
+    /// Removes the pod at this index of `pods`, keeping the sums.
+    fn remove_at(&mut self, at: usize) -> PlacedPod {
         let placed = self.pods.remove(at);
         let (cpu, memory) = nonzero_requests(&placed.pod);
         self.requested.sub(&placed.pod.requests);
         self.nonzero_cpu_milli -= cpu;
         self.nonzero_memory_bytes -= memory;
-        let (affinity, anti) = affinity_flags(&placed.pod);
+        self.uncount(&placed.pod);
+        placed
+    }
+
+    /// Takes a pod that left out of the affinity counts.
+    fn uncount(&mut self, pod: &Pod) {
+        let (affinity, anti) = affinity_flags(pod);
         self.pods_with_affinity -= u32::from(affinity);
         self.pods_with_required_anti_affinity -= u32::from(anti);
-        Some(placed)
     }
 }
 

@@ -53,21 +53,33 @@ impl Plugin for BalancedAllocation {
 }
 
 /// `balancedResourceScorer`: with two resources the std is |f₀ − f₁| / 2; with more, the
-/// population standard deviation; with fewer, 0.
+/// population standard deviation; with fewer, 0. (No allocation: the node table calls it for
+/// every node whose verdict changes.)
 pub fn balanced_score(requested: &[i64], allocatable: &[i64]) -> i64 {
-    let fractions: Vec<f64> = requested
-        .iter()
-        .zip(allocatable)
-        .filter(|&(_, &alloc)| alloc != 0)
-        .map(|(&req, &alloc)| (req as f64 / alloc as f64).min(1.0))
-        .collect();
-    let std = match fractions.as_slice() {
-        [a, b] => ((a - b) / 2.0).abs(),
-        [] | [_] => 0.0,
-        many => {
-            let mean = many.iter().sum::<f64>() / many.len() as f64;
-            let sum: f64 = many.iter().map(|f| (f - mean) * (f - mean)).sum();
-            (sum / many.len() as f64).sqrt()
+    let fractions = || {
+        requested
+            .iter()
+            .zip(allocatable)
+            .filter(|&(_, &alloc)| alloc != 0)
+            .map(|(&req, &alloc)| (req as f64 / alloc as f64).min(1.0))
+    };
+    let (mut count, mut total, mut first, mut second) = (0usize, 0.0f64, 0.0, 0.0);
+    for fraction in fractions() {
+        match count {
+            0 => first = fraction,
+            1 => second = fraction,
+            _ => {}
+        }
+        count += 1;
+        total += fraction;
+    }
+    let std = match count {
+        2 => ((first - second) / 2.0).abs(),
+        0 | 1 => 0.0,
+        n => {
+            let mean = total / n as f64;
+            let sum = fractions().fold(0.0, |sum, f| sum + (f - mean) * (f - mean));
+            (sum / n as f64).sqrt()
         }
     };
     // Go's int64(float64) truncates toward zero, as `as` does.

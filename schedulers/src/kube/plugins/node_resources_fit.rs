@@ -7,9 +7,9 @@
 //! strategy over the configured resources, counting CPU and memory with the non-zero defaults
 //! (a container that requests none counts 100m / 200 MiB) on both the pod and the node.
 
-use podlab_cluster::{Pod, Resources};
+use podlab_cluster::{Node, Pod, Resources};
 
-use crate::kube::plugin::{MAX_NODE_SCORE, Plugin, Status};
+use crate::kube::plugin::{Code, MAX_NODE_SCORE, Plugin, Status};
 use crate::kube::snapshot::{NodeState, Snapshot, nonzero_requests};
 
 /// `config.MaxCustomPriorityScore`: the score scale of a RequestedToCapacityRatio shape.
@@ -107,18 +107,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     fn filter(&self, pod: &Pod, node: &NodeState, _snapshot: &Snapshot) -> Result<(), Status> {
-        let shortfalls = fits_request(&pod.requests, node, |name| self.ignored(name));
-        if shortfalls.is_empty() {
-            return Ok(());
-        }
-        let unresolvable = shortfalls.iter().any(|s| s.unresolvable);
-        let reasons = shortfalls.into_iter().map(|s| s.reason).collect();
-        let code = if unresolvable {
-            crate::kube::Code::UnschedulableAndUnresolvable
-        } else {
-            crate::kube::Code::Unschedulable
-        };
-        Err(Status { code, reasons })
+        self.filter_on(&pod.requests, &node.requested, node.pods.len(), &node.spec)
     }
 
     fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeState], _snapshot: &Snapshot) -> crate::kube::PreScore {
@@ -128,16 +117,37 @@ impl Plugin for NodeResourcesFit {
 
     fn score(&self, _pod: &Pod, node: &NodeState, _snapshot: &Snapshot) -> i64 {
         let (requested, allocatable) = node_amounts(node, &self.args.resources, &self.pod_requests, false);
-        let weights = self.args.resources.iter().map(|r| r.weight);
-        match &self.args.strategy {
-            Strategy::LeastAllocated => weighted(&requested, &allocatable, weights, least_requested),
-            Strategy::MostAllocated => weighted(&requested, &allocatable, weights, most_requested),
-            Strategy::RequestedToCapacityRatio(shape) => ratio_score(shape, &requested, &allocatable, weights),
+        self.args.score(&requested, &allocatable)
+    }
+}
+
+impl FitArgs {
+    /// The scoring strategy over the resources' amounts (`resourceAllocationScorer.score`
+    /// after `calculateResourceAllocatableRequest`): the requested-with-the-pod and allocatable
+    /// amount of each of `resources`, 0 allocatable for one passed over.
+    pub fn score(&self, requested: &[i64], allocatable: &[i64]) -> i64 {
+        let weights = self.resources.iter().map(|r| r.weight);
+        match &self.strategy {
+            Strategy::LeastAllocated => weighted(requested, allocatable, weights, least_requested),
+            Strategy::MostAllocated => weighted(requested, allocatable, weights, most_requested),
+            Strategy::RequestedToCapacityRatio(shape) => ratio_score(shape, requested, allocatable, weights),
         }
     }
 }
 
 impl NodeResourcesFit {
+    /// The filter on a node's numbers: what its pods request, how many there are, its spec.
+    pub fn filter_on(&self, request: &Resources, used: &Resources, pods: usize, spec: &Node) -> Result<(), Status> {
+        let shortfalls = fits(request, used, pods, spec, |name| self.ignored(name));
+        if shortfalls.is_empty() {
+            return Ok(());
+        }
+        let unresolvable = shortfalls.iter().any(|s| s.unresolvable);
+        let reasons = shortfalls.into_iter().map(|s| s.reason).collect();
+        let code = if unresolvable { Code::UnschedulableAndUnresolvable } else { Code::Unschedulable };
+        Err(Status { code, reasons })
+    }
+
     /// Whether the filter ignores this resource: an extended resource named in
     /// `ignoredResources`, or whose prefix is in `ignoredResourceGroups`.
     fn ignored(&self, name: &str) -> bool {
@@ -161,12 +171,22 @@ pub struct Shortfall {
 /// `fitsRequest`: every resource `node` lacks for a pod requesting `request`, in upstream's
 /// order (pods, cpu, memory, ephemeral-storage, then scalar resources by name).
 pub fn fits_request(request: &Resources, node: &NodeState, ignored: impl Fn(&str) -> bool) -> Vec<Shortfall> {
+    fits(request, &node.requested, node.pods.len(), &node.spec, ignored)
+}
+
+/// [`fits_request`] on a node's numbers: what its `pods` request (`used`) and its spec.
+pub fn fits(
+    request: &Resources,
+    used: &Resources,
+    pods: usize,
+    spec: &Node,
+    ignored: impl Fn(&str) -> bool,
+) -> Vec<Shortfall> {
     let mut out = Vec::new();
-    if node.pods.len() as u64 + 1 > node.spec.max_pods {
+    if pods as u64 + 1 > spec.max_pods {
         out.push(Shortfall { reason: "Too many pods".into(), unresolvable: false });
     }
-    let alloc = &node.spec.allocatable;
-    let used = &node.requested;
+    let alloc = &spec.allocatable;
     let mut check = |name: &str, want: u64, have: u64, capacity: u64| {
         if want > 0 && u128::from(want) + u128::from(have) > u128::from(capacity) {
             out.push(Shortfall { reason: format!("Insufficient {name}"), unresolvable: want > capacity });

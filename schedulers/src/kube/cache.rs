@@ -1,0 +1,360 @@
+//! The `kubernetes` policy's view of the cluster and its decision with the kube profile: the
+//! scheduler's [`Snapshot`] kept up to date from watch events (every node's pods with their
+//! labels, affinities and start order, and the cluster objects the plugins read), beside the
+//! node table's packed verdicts (`crate::node_table`).
+//!
+//! A decision takes the packed fast path only where it is provably the plain cycle's: a pod with
+//! nothing but CPU and memory requests and tolerations (no node selector or affinity, no
+//! inter-pod terms, no spread constraints, no host ports, no extended resources, no image any
+//! node holds, not selected by a Service or controller for the default spreading), in a cluster
+//! where no placed pod has inter-pod terms and no node a PreferNoSchedule taint, under a profile
+//! with the default plugins and resource arguments. There every plugin but NodeResourcesFit and
+//! BalancedAllocation scores each node alike or skips itself, so the packed verdict (their sum)
+//! orders the nodes as the total does. Every other decision runs [`cycle::run_sampled`]. Both
+//! visit nodes from the same rotating start, stop at the same count of feasible nodes and break
+//! ties with one draw among the best in visiting order; `node_table`'s test checks they agree.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use podlab_cluster::affinity::default_selector;
+use podlab_cluster::rng::below;
+use podlab_cluster::scenario::{Scenario, ScoringStrategy};
+use podlab_cluster::{Node, NodeId, Pod, PodId, PodSpec};
+use rand_core::Rng;
+
+use super::cycle::{self, CycleResult, Sampling};
+use super::plugins::node_affinity::AddedAffinity;
+use super::plugins::node_resources_fit::{NodeResourcesFit, ResourceSpec, Strategy};
+use super::plugins::{balanced_allocation, image_locality, node_unschedulable, taint_toleration};
+use super::profile::{PluginArgs, Profile, profile_with};
+use super::snapshot::{NodeState, PlacedPod, Snapshot, affinity_flags, nonzero_requests};
+use crate::framework::{NodeInfo, Unit};
+use crate::node_table::{Kube, NodeTable, Shape};
+
+/// The kube profile, its snapshot of the cluster and what tells whether the fast path holds.
+pub struct KubeCache {
+    pub profile: Profile,
+    /// Read through [`KubeCache::sync`]: its resource sums lag behind the table's.
+    snapshot: Snapshot,
+    /// Each node slot's position in `snapshot.nodes` (kept in node id order).
+    positions: Vec<Option<u32>>,
+    /// The NodeResourcesFit plugin as configured, for the fast path's nodes that are not plain.
+    fit: NodeResourcesFit,
+    /// The packed verdicts' strategy, when the profile allows the fast path at all.
+    fast: Option<ScoringStrategy>,
+    /// Nodes with a PreferNoSchedule taint (TaintToleration then scores nodes apart).
+    prefer_no_schedule: usize,
+    /// Every image name a node holds, with how many nodes hold it.
+    images: BTreeMap<String, u32>,
+    /// Placed pods with inter-pod affinity or anti-affinity terms, over every node.
+    pods_with_affinity: u64,
+    /// Pods nominated to a node and not bound yet: their resources count on that node in the
+    /// filters (`RunFilterPluginsWithNominatedPods`), so the fast path is off while any exist.
+    pub nominated: usize,
+    /// The last pod spec asked about and its shape (`None`: not for the fast path).
+    last_shape: Option<(Arc<PodSpec>, Option<Shape>)>,
+    /// Nodes whose sums in the snapshot are behind the table's, as a list and by slot.
+    unsynced_list: Vec<u32>,
+    unsynced: Vec<bool>,
+}
+
+impl KubeCache {
+    /// The default profile with these arguments, over the cluster objects `snapshot` holds
+    /// (spread selectors, PDBs, namespaces; no nodes yet).
+    pub fn new(args: &PluginArgs, objects: Snapshot) -> KubeCache {
+        let default_resources = |r: &[ResourceSpec]| r.is_empty() || r == ResourceSpec::defaults().as_slice();
+        let fast = (args.node_affinity == AddedAffinity::default()
+            && default_resources(&args.fit.resources)
+            && default_resources(&args.balanced_resources))
+        .then_some(&args.fit.strategy)
+        .and_then(|s| match s {
+            Strategy::LeastAllocated => Some(ScoringStrategy::LeastAllocated),
+            Strategy::MostAllocated => Some(ScoringStrategy::MostAllocated),
+            Strategy::RequestedToCapacityRatio(_) => None,
+        });
+        KubeCache {
+            profile: profile_with(super::profile::DEFAULT_SCHEDULER_NAME, args),
+            snapshot: Snapshot { nodes: Vec::new(), ..objects },
+            positions: Vec::new(),
+            fit: NodeResourcesFit::new(args.fit.clone()),
+            fast,
+            prefer_no_schedule: 0,
+            images: BTreeMap::new(),
+            pods_with_affinity: 0,
+            nominated: 0,
+            last_shape: None,
+            unsynced_list: Vec::new(),
+            unsynced: Vec::new(),
+        }
+    }
+
+    /// The cache for a scenario's `kubernetes` policy: its cluster objects, and the scoring
+    /// strategy of `spec.scheduler` (`scoring`).
+    pub fn for_scenario(scenario: &Scenario) -> KubeCache {
+        let mut args = PluginArgs::default();
+        if scenario.config.scheduler.scoring == ScoringStrategy::MostAllocated {
+            args.fit.strategy = Strategy::MostAllocated;
+        }
+        let objects = Snapshot {
+            nodes: Vec::new(),
+            spread_selectors: scenario.kube.spread_selectors.clone(),
+            pdbs: scenario.kube.pdbs.clone(),
+            namespace_labels: scenario.kube.namespace_labels.clone(),
+        };
+        KubeCache::new(&args, objects)
+    }
+
+    fn position(&self, node: NodeId) -> Option<usize> {
+        self.positions.get(node.index()).copied().flatten().map(|p| p as usize)
+    }
+
+    /// A node's state in the snapshot.
+    pub fn node(&self, node: NodeId) -> Option<&NodeState> {
+        self.position(node).map(|p| &self.snapshot.nodes[p])
+    }
+
+    /// A node joined or its spec changed; its pods stay.
+    pub fn upsert_node(&mut self, id: NodeId, spec: Arc<Node>) {
+        match self.position(id) {
+            Some(p) => {
+                let old = std::mem::replace(&mut self.snapshot.nodes[p].spec, spec.clone());
+                count_node(&mut self.prefer_no_schedule, &mut self.images, &old, false);
+            }
+            None => {
+                let at = self.snapshot.nodes.partition_point(|n| n.id < id);
+                self.snapshot.nodes.insert(at, NodeState::new(id, spec.clone()));
+                if self.positions.len() <= id.index() {
+                    self.positions.resize(id.index() + 1, None);
+                    self.unsynced.resize(id.index() + 1, false);
+                }
+                for (p, n) in self.snapshot.nodes.iter().enumerate().skip(at) {
+                    self.positions[n.id.index()] = Some(p as u32);
+                }
+            }
+        }
+        count_node(&mut self.prefer_no_schedule, &mut self.images, &spec, true);
+    }
+
+    /// A pod placed (bound or assumed) on a node, in both books: the node table's and the
+    /// snapshot's; `start` orders the pods' starts. The snapshot's resource sums are the
+    /// table's, copied when a cycle needs them ([`KubeCache::sync`]).
+    /// `unit` is the pod's `Unit` (whole).
+    pub fn place(
+        &mut self,
+        table: &mut NodeTable,
+        id: PodId,
+        pod: &Arc<Pod>,
+        unit: &Unit<'_>,
+        node: NodeId,
+        start: u64,
+    ) {
+        table.add(node, unit);
+        let Some(p) = self.position(node) else { return };
+        self.pods_with_affinity += u64::from(affinity_flags(pod).0);
+        self.snapshot.nodes[p].push_unsummed(PlacedPod { pod: pod.clone(), id: Some(id), start });
+        self.mark(node);
+    }
+
+    /// A pod gone from a node, from both books.
+    pub fn unplace(&mut self, table: &mut NodeTable, id: PodId, unit: &Unit<'_>, node: NodeId) {
+        table.remove(node, unit);
+        let pod = unit.pod;
+        let Some(p) = self.position(node) else { return };
+        if self.snapshot.nodes[p].remove_id_unsummed(id).is_some() {
+            self.pods_with_affinity -= u64::from(affinity_flags(pod).0);
+        }
+        self.mark(node);
+    }
+
+    /// The node has other pods than its sums in the snapshot say.
+    fn mark(&mut self, node: NodeId) {
+        if !self.unsynced[node.index()] {
+            self.unsynced[node.index()] = true;
+            self.unsynced_list.push(node.0);
+        }
+    }
+
+    /// Brings the snapshot's resource sums up to date from the table's, for a cycle (or
+    /// preemption's dry run) to read; the snapshot, synced.
+    pub fn sync(&mut self, table: &NodeTable) -> &Snapshot {
+        for slot in std::mem::take(&mut self.unsynced_list) {
+            let node = NodeId(slot);
+            self.unsynced[node.index()] = false;
+            if let (Some(p), Some(info)) = (self.position(node), table.get(node)) {
+                self.snapshot.nodes[p].set_sums(&info.requested, info.score_cpu_milli, info.score_memory_bytes);
+            }
+        }
+        &self.snapshot
+    }
+
+    /// The profile's decision for `pod`: the chosen node, or the cycle that found none. Sampled
+    /// as `percentage` says from the table's rotating start, which moves on; ties are broken by
+    /// one draw of `rng` among the best nodes, in visiting order.
+    pub fn decide(
+        &mut self,
+        table: &mut NodeTable,
+        pod: &Pod,
+        percentage: u32,
+        rng: &mut impl Rng,
+    ) -> Result<NodeId, Box<CycleResult>> {
+        if let Some(shape) = self.fast_shape(pod) {
+            let chosen = table.select_kube(shape, percentage, rng, |info| self.slow_node(pod, info));
+            if let Some(node) = chosen {
+                return Ok(node);
+            }
+            // Nothing feasible: every node was visited and the start stays; the plain cycle
+            // gives the statuses (its visit draws nothing either).
+        }
+        self.decide_plain(table, pod, percentage, rng)
+    }
+
+    /// [`KubeCache::decide`] by the plain cycle alone, whatever the pod.
+    pub fn decide_plain(
+        &mut self,
+        table: &mut NodeTable,
+        pod: &Pod,
+        percentage: u32,
+        rng: &mut impl Rng,
+    ) -> Result<NodeId, Box<CycleResult>> {
+        self.sync(table);
+        let nodes = &self.snapshot.nodes;
+        let slot = table.next_start();
+        let start = match nodes.partition_point(|n| n.id.index() < slot) {
+            p if p < nodes.len() => p,
+            _ => 0,
+        };
+        let (result, next) = cycle::run_sampled(&mut self.profile, pod, &self.snapshot, Sampling { start, percentage });
+        if let Some(node) = self.snapshot.nodes.get(next) {
+            table.set_next_start(node.id.index());
+        }
+        let ties = result.top.len() as u64;
+        if ties == 0 {
+            return Err(Box::new(result));
+        }
+        let k = if ties > 1 { below(rng, ties) } else { 0 };
+        Ok(result.top[k as usize])
+    }
+
+    /// The profile's whole cycle for `pod` over every node (no sampling, nothing chosen), on
+    /// the snapshot synced with `table`: what `explain` shows.
+    pub fn cycle(&mut self, table: &NodeTable, pod: &Pod) -> CycleResult {
+        self.sync(table);
+        cycle::run(&mut self.profile, pod, &self.snapshot)
+    }
+
+    /// The packed verdicts' shape for `pod`, when the fast path decides it as the profile
+    /// would (see the module's doc). What depends on the pod alone is kept for its spec (the
+    /// pods of one template share it).
+    pub fn fast_shape(&mut self, pod: &Pod) -> Option<Shape> {
+        let strategy = self.fast?;
+        if self.prefer_no_schedule != 0 || self.pods_with_affinity != 0 || self.nominated != 0 {
+            return None;
+        }
+        let shape = match &self.last_shape {
+            Some((spec, shape)) if Arc::ptr_eq(spec, &pod.spec) => *shape,
+            _ => {
+                let shape = self.pod_shape(pod, strategy);
+                self.last_shape = Some((pod.spec.clone(), shape));
+                shape
+            }
+        };
+        if !self.images.is_empty() && pod_images(pod).any(|image| self.images.contains_key(&image)) {
+            return None;
+        }
+        shape
+    }
+
+    /// What of the fast path's eligibility and shape depends on the pod alone.
+    fn pod_shape(&self, pod: &Pod, strategy: ScoringStrategy) -> Option<Shape> {
+        if !plain_pod(pod) {
+            return None;
+        }
+        if !self.snapshot.spread_selectors.is_empty()
+            && !default_selector(&self.snapshot.spread_selectors, pod).is_empty()
+        {
+            return None;
+        }
+        let (score_cpu, score_memory) = nonzero_requests(pod);
+        let (cpu, memory) = (pod.requests.cpu_milli, pod.requests.memory_bytes);
+        Some(Shape {
+            want_cpu: cpu as i64,
+            want_memory: memory as i64,
+            score_cpu,
+            score_memory,
+            strategy,
+            kube: Some(Kube { balanced: (cpu != 0 || memory != 0).then_some((cpu, memory)) }),
+        })
+    }
+
+    /// A node that is not plain (tainted, cordoned, with extended resources), for a pod the
+    /// fast path takes: the filters that can refuse it — NodeUnschedulable, TaintToleration,
+    /// NodeResourcesFit (the others pass such a pod) — and the fit plus balanced score.
+    fn slow_node(&self, pod: &Pod, info: &NodeInfo) -> Option<u64> {
+        let spec = &info.spec;
+        if spec.unschedulable && !node_unschedulable::tolerates_cordon(pod) {
+            return None;
+        }
+        if taint_toleration::untolerated_taint(&pod.tolerations, &spec.taints).is_some() {
+            return None;
+        }
+        self.fit.filter_on(&pod.requests, &info.requested, info.parts as usize, spec).ok()?;
+        let (cpu, memory) = nonzero_requests(pod);
+        let alloc = [spec.allocatable.cpu_milli as i64, spec.allocatable.memory_bytes as i64];
+        let nonzero = [(info.score_cpu_milli + cpu) as i64, (info.score_memory_bytes + memory) as i64];
+        let fit = self.fit.args.score(&nonzero, &alloc);
+        let requested = [
+            (info.requested.cpu_milli + pod.requests.cpu_milli) as i64,
+            (info.requested.memory_bytes + pod.requests.memory_bytes) as i64,
+        ];
+        let best_effort = pod.requests.cpu_milli == 0 && pod.requests.memory_bytes == 0;
+        // Both scores leave out a resource with nothing allocatable.
+        let balanced = if best_effort { 0 } else { balanced_allocation::balanced_score(&requested, &alloc) };
+        Some((fit + balanced).max(0) as u64)
+    }
+}
+
+/// Counts a node's PreferNoSchedule taint and images in (`add`) or out.
+fn count_node(prefer: &mut usize, images: &mut BTreeMap<String, u32>, spec: &Node, add: bool) {
+    let has_prefer = spec.taints.iter().any(|t| t.effect == podlab_cluster::objects::TaintEffect::PreferNoSchedule);
+    let mut names: Vec<&str> = spec.images.iter().flat_map(|i| i.names.iter().map(String::as_str)).collect();
+    names.sort_unstable();
+    names.dedup();
+    if add {
+        *prefer += usize::from(has_prefer);
+        for name in names {
+            *images.entry(name.to_string()).or_default() += 1;
+        }
+    } else {
+        *prefer -= usize::from(has_prefer);
+        for name in names {
+            if let Some(count) = images.get_mut(name) {
+                *count -= 1;
+                if *count == 0 {
+                    images.remove(name);
+                }
+            }
+        }
+    }
+}
+
+/// A pod with nothing but CPU and memory requests and tolerations to decide by.
+fn plain_pod(pod: &Pod) -> bool {
+    let terms = pod.terms.as_deref().is_none_or(|t| {
+        t.preferred_node_affinity.is_empty()
+            && !t.has_pod_affinity()
+            && t.topology_spread.is_empty()
+            && t.host_ports.is_empty()
+    });
+    terms
+        && pod.node_selector.is_empty()
+        && pod.required_node_affinity.is_none()
+        && pod.requests.extended.is_empty()
+        && pod.gpu_share_milli == 0
+        && pod.node_name().is_none()
+}
+
+/// The pod's images as ImageLocality looks them up.
+fn pod_images(pod: &Pod) -> impl Iterator<Item = String> + '_ {
+    pod.init_containers.iter().chain(&pod.containers).map(|c| image_locality::normalized_image_name(&c.image))
+}
