@@ -18,7 +18,7 @@ use podlab_cluster::{Node, NodeId, Part, Pod, PodId, Resources, SimTime, rng};
 use podlab_schedulers::framework::{Framework, Unit};
 use podlab_schedulers::jobs::{Room, random_first_fit};
 use podlab_schedulers::kube::cache::KubeCache;
-use podlab_schedulers::kube::profile::PluginArgs;
+use podlab_cluster::kube_config::{DEFAULT_SCHEDULER_NAME, ProfileConfig};
 use podlab_schedulers::node_table::NodeTable;
 use podlab_sim::queue::EventQueue;
 
@@ -121,7 +121,7 @@ impl DecisionBench {
         let mut rng = rng::stream(2, "bench");
         let filler = Arc::new(pod(500, 1 << 30));
         let mut table = NodeTable::default();
-        let mut kube = KubeCache::new(&PluginArgs::default(), Default::default());
+        let mut kube = KubeCache::new(&ProfileConfig::named(DEFAULT_SCHEDULER_NAME), Default::default());
         let mut filler_id = 0u32;
         for i in 0..nodes {
             let id = NodeId(i as u32);

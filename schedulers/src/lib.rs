@@ -32,11 +32,16 @@ pub fn build(policy: &str, scenario: &Scenario) -> Option<Vec<Box<dyn Controller
     // The GPU score plugin, if any: FGD's target workload is the scenario's pods.
     let gpu = gpu::GpuScorer::for_scenario(scenario);
     let scheduler: Box<dyn Controller> = match policy {
-        "kubernetes" => Box::new(
-            Scheduler::new(policy, Granularity::Pod, false, config)
-                .with_gpu_scorer(gpu)
-                .with_kube_profile(kube::cache::KubeCache::for_scenario(scenario)),
-        ),
+        "kubernetes" => {
+            // Its KubeSchedulerConfiguration, if any: the profile, the share of nodes scored,
+            // the backoff.
+            let mut config = config;
+            kube::cache::KubeCache::apply_settings(scenario, &mut config);
+            let cache = kube::cache::KubeCache::for_scenario(scenario);
+            Box::new(
+                Scheduler::new(policy, Granularity::Pod, false, config).with_gpu_scorer(gpu).with_kube_profile(cache),
+            )
+        }
         "per-container" => Box::new(Scheduler::new(policy, Granularity::Container, false, config).with_gpu_scorer(gpu)),
         "gang" => Box::new(Scheduler::new(policy, Granularity::Pod, true, config).with_gpu_scorer(gpu)),
         "monolithic" => {

@@ -664,17 +664,22 @@ mod tests {
     #[test]
     fn kube_fast_path_agrees_with_the_cycle() {
         use crate::kube::cache::KubeCache;
-        use crate::kube::profile::PluginArgs;
         use crate::kube::snapshot::Snapshot;
         use podlab_cluster::PodId;
+        use podlab_cluster::kube_config::{
+            NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, ProfileConfig, ScoringStrategyType,
+        };
         for seed in 0..160 {
             let mut r = rng::stream(seed, "kube-fast-path-test");
-            let mut args = PluginArgs::default();
+            let mut config = ProfileConfig::named("default-scheduler");
             if seed % 3 == 1 {
-                args.fit.strategy = crate::kube::plugins::node_resources_fit::Strategy::MostAllocated;
+                let mut fit = NodeResourcesFitArgs::default();
+                fit.scoring_strategy.kind = ScoringStrategyType::MostAllocated;
+                let args = ConfigArgs::NodeResourcesFit(fit);
+                config.plugin_config.push(PluginConfig { name: "NodeResourcesFit".into(), args });
             }
             let mut table = NodeTable::default();
-            let mut cache = KubeCache::new(&args, Snapshot::default());
+            let mut cache = KubeCache::new(&config, Snapshot::default());
             let nodes =
                 if seed % 4 == 3 { 100 + (r.next_u64() % 200) as usize } else { 1 + (r.next_u64() % 12) as usize };
             let mut next_pod = 0u32;

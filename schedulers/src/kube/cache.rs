@@ -18,16 +18,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use podlab_cluster::affinity::default_selector;
+use podlab_cluster::config::KubeConfig;
+use podlab_cluster::kube_config::{
+    NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, ProfileConfig, ScoringStrategyType,
+};
 use podlab_cluster::rng::below;
 use podlab_cluster::scenario::{Scenario, ScoringStrategy};
-use podlab_cluster::{Node, NodeId, Pod, PodId, PodSpec};
+use podlab_cluster::{Node, NodeId, Pod, PodId, PodSpec, SimDuration};
 use rand_core::Rng;
 
 use super::cycle::{self, CycleResult, Sampling};
 use super::plugins::node_affinity::AddedAffinity;
 use super::plugins::node_resources_fit::{NodeResourcesFit, ResourceSpec, Strategy};
 use super::plugins::{balanced_allocation, image_locality, node_unschedulable, taint_toleration};
-use super::profile::{PluginArgs, Profile, profile_with};
+use super::profile::{DEFAULT_SCHEDULER_NAME, PluginArgs, Profile, build, default_profile};
 use super::snapshot::{NodeState, PlacedPod, Snapshot, affinity_flags, nonzero_requests};
 use crate::framework::{NodeInfo, Unit};
 use crate::node_table::{Kube, NodeTable, Shape};
@@ -60,21 +64,14 @@ pub struct KubeCache {
 }
 
 impl KubeCache {
-    /// The default profile with these arguments, over the cluster objects `snapshot` holds
-    /// (spread selectors, PDBs, namespaces; no nodes yet).
-    pub fn new(args: &PluginArgs, objects: Snapshot) -> KubeCache {
-        let default_resources = |r: &[ResourceSpec]| r.is_empty() || r == ResourceSpec::defaults().as_slice();
-        let fast = (args.node_affinity == AddedAffinity::default()
-            && default_resources(&args.fit.resources)
-            && default_resources(&args.balanced_resources))
-        .then_some(&args.fit.strategy)
-        .and_then(|s| match s {
-            Strategy::LeastAllocated => Some(ScoringStrategy::LeastAllocated),
-            Strategy::MostAllocated => Some(ScoringStrategy::MostAllocated),
-            Strategy::RequestedToCapacityRatio(_) => None,
-        });
+    /// The profile a KubeSchedulerConfiguration describes (`profile::build`), over the
+    /// cluster objects `objects` holds (spread selectors, PDBs, namespaces; no nodes yet).
+    pub fn new(config: &ProfileConfig, objects: Snapshot) -> KubeCache {
+        let profile = build(config);
+        let args = PluginArgs::of(config);
+        let fast = fast_strategy(&profile, &args);
         KubeCache {
-            profile: profile_with(super::profile::DEFAULT_SCHEDULER_NAME, args),
+            profile,
             snapshot: Snapshot { nodes: Vec::new(), ..objects },
             positions: Vec::new(),
             fit: NodeResourcesFit::new(args.fit.clone()),
@@ -89,20 +86,42 @@ impl KubeCache {
         }
     }
 
-    /// The cache for a scenario's `kubernetes` policy: its cluster objects, and the scoring
-    /// strategy of `spec.scheduler` (`scoring`).
+    /// The cache for a scenario's `kubernetes` policy: its cluster objects, and the profile of
+    /// its KubeSchedulerConfiguration for `default-scheduler` (else its first), or without one
+    /// the default profile with `spec.scheduler`'s scoring strategy.
     pub fn for_scenario(scenario: &Scenario) -> KubeCache {
-        let mut args = PluginArgs::default();
-        if scenario.config.scheduler.scoring == ScoringStrategy::MostAllocated {
-            args.fit.strategy = Strategy::MostAllocated;
-        }
+        let config = match &scenario.scheduler_config {
+            Some(c) => c.profile(DEFAULT_SCHEDULER_NAME).or(c.profiles.first()).cloned().unwrap_or_default(),
+            None => {
+                let mut profile = ProfileConfig::named(DEFAULT_SCHEDULER_NAME);
+                if scenario.config.scheduler.scoring == ScoringStrategy::MostAllocated {
+                    let mut fit = NodeResourcesFitArgs::default();
+                    fit.scoring_strategy.kind = ScoringStrategyType::MostAllocated;
+                    let args = ConfigArgs::NodeResourcesFit(fit);
+                    profile.plugin_config.push(PluginConfig { name: "NodeResourcesFit".into(), args });
+                }
+                profile
+            }
+        };
         let objects = Snapshot {
             nodes: Vec::new(),
             spread_selectors: scenario.kube.spread_selectors.clone(),
             pdbs: scenario.kube.pdbs.clone(),
             namespace_labels: scenario.kube.namespace_labels.clone(),
         };
-        KubeCache::new(&args, objects)
+        KubeCache::new(&config, objects)
+    }
+
+    /// What a scenario's KubeSchedulerConfiguration sets beyond the profile: the share of nodes
+    /// to score (the profile's own, else the file's) and the pods' backoff, over `spec.scheduler`.
+    pub fn apply_settings(scenario: &Scenario, config: &mut KubeConfig) {
+        let Some(c) = &scenario.scheduler_config else { return };
+        let profile = c.profile(DEFAULT_SCHEDULER_NAME).or(c.profiles.first());
+        let percentage = profile.and_then(|p| p.percentage_of_nodes_to_score).unwrap_or(c.percentage_of_nodes_to_score);
+        config.percentage_of_nodes_to_score = u32::try_from(percentage).unwrap_or(0);
+        let seconds = |s: i64| SimDuration::from_secs(u64::try_from(s).unwrap_or(0));
+        config.pod_initial_backoff = seconds(c.pod_initial_backoff_seconds);
+        config.pod_max_backoff = seconds(c.pod_max_backoff_seconds);
     }
 
     fn position(&self, node: NodeId) -> Option<usize> {
@@ -311,6 +330,27 @@ impl KubeCache {
         // Both scores leave out a resource with nothing allocatable.
         let balanced = if best_effort { 0 } else { balanced_allocation::balanced_score(&requested, &alloc) };
         Some((fit + balanced).max(0) as u64)
+    }
+}
+
+/// The packed verdicts' strategy when the profile is the default one in all but its
+/// scoring strategy (LeastAllocated or MostAllocated over cpu and memory, weight 1 each): the
+/// same plugins at the same points with the same weights, no added affinity, BalancedAllocation
+/// over cpu and memory. `None`: every decision runs the cycle.
+fn fast_strategy(profile: &Profile, args: &PluginArgs) -> Option<ScoringStrategy> {
+    let signature = |p: &Profile| -> Vec<(&'static str, bool, bool, i64)> {
+        p.plugins.iter().map(|e| (e.plugin.name(), e.plugin.filters(), e.plugin.scores(), e.weight)).collect()
+    };
+    let default = default_profile();
+    let resources = |r: &[ResourceSpec]| r == ResourceSpec::defaults().as_slice();
+    let same = signature(profile) == signature(&default)
+        && args.node_affinity == AddedAffinity::default()
+        && resources(&args.fit.resources)
+        && resources(&args.balanced_resources);
+    match (same, &args.fit.strategy) {
+        (true, Strategy::LeastAllocated) => Some(ScoringStrategy::LeastAllocated),
+        (true, Strategy::MostAllocated) => Some(ScoringStrategy::MostAllocated),
+        _ => None,
     }
 }
 

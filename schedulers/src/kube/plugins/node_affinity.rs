@@ -22,13 +22,7 @@ pub const REASON_ENFORCED: &str = "node(s) didn't match scheduler-enforced node 
 pub const REASON_CONFLICT: &str = "pod affinity terms conflict";
 
 /// `NodeAffinityArgs.addedAffinity`: node affinity the profile adds to every pod.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AddedAffinity {
-    /// Required terms (any must match), on top of the pod's own.
-    pub required: Option<Vec<NodeSelectorTerm>>,
-    /// Preferred terms, scored with the pod's own.
-    pub preferred: Vec<PreferredSchedulingTerm>,
-}
+pub use podlab_cluster::kube_config::AddedAffinity;
 
 /// The plugin, with its args and what PreFilter found for the cycle.
 #[derive(Clone, Debug, Default)]

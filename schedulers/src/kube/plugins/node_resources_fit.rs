@@ -17,25 +17,9 @@ pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 /// `maxUtilization`: the utilisation scale of a shape.
 const MAX_UTILIZATION: i64 = 100;
 
-/// One resource a score counts, and its weight (`config.ResourceSpec`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceSpec {
-    pub name: String,
-    pub weight: i64,
-}
-
-impl ResourceSpec {
-    /// `{name, weight}`.
-    pub fn new(name: &str, weight: i64) -> ResourceSpec {
-        ResourceSpec { name: name.into(), weight }
-    }
-
-    /// The default `resources` of both NodeResourcesFit and BalancedAllocation: cpu and memory,
-    /// weight 1 each.
-    pub fn defaults() -> Vec<ResourceSpec> {
-        vec![ResourceSpec::new("cpu", 1), ResourceSpec::new("memory", 1)]
-    }
-}
+/// One resource a score counts, and its weight (`config.ResourceSpec`); `defaults()` is cpu
+/// and memory, weight 1 each (NodeResourcesFit's and BalancedAllocation's default).
+pub use podlab_cluster::kube_config::ResourceSpec;
 
 /// A point of a RequestedToCapacityRatio shape: utilisation 0–100 → score 0–10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
