@@ -16,6 +16,7 @@ pub mod id_window;
 pub mod kube_config;
 pub mod maybe;
 pub mod objects;
+pub mod percentile;
 pub mod pod_set;
 pub mod pods;
 pub mod quantity;

@@ -1,7 +1,9 @@
-//! Distributions of durations in a summary: nearest-rank percentiles, and the samples they
-//! are computed from, kept in little memory when values repeat. Every fold of a summary
-//! (scheduling, the control plane, workloads) gathers its waits here.
+//! Distributions of durations in a summary: nearest-rank percentiles (the rule is
+//! `podlab_cluster::percentile`'s, shared with the simulator's watch-lag record), and the
+//! samples they are computed from, kept in little memory when values repeat. Every fold of a
+//! summary (scheduling, the control plane, workloads) gathers its waits here.
 
+use podlab_cluster::percentile::{nearest_rank, percentile};
 use serde::Serialize;
 
 /// A distribution of durations, in nanoseconds (nearest-rank percentiles).
@@ -19,7 +21,7 @@ impl Percentiles {
     pub fn of(mut values: Vec<u64>) -> Percentiles {
         values.sort_unstable();
         let n = values.len();
-        let rank = |q: u64| (n > 0).then(|| values[((q as usize * n).div_ceil(100)).max(1) - 1]);
+        let rank = |q: u64| percentile(&values, q);
         Percentiles {
             count: n as u64,
             mean_ns: (n > 0).then(|| (values.iter().map(|&v| v as u128).sum::<u128>() / n as u128) as u64),
@@ -87,7 +89,7 @@ impl Samples {
         let n: u64 = self.runs.iter().map(|r| r.1).sum();
         // The value of rank k (1-based): the run whose cumulative count reaches k.
         let rank = |q: u64| {
-            let k = (q * n).div_ceil(100).max(1);
+            let k = nearest_rank(q, n);
             let mut seen = 0;
             self.runs.iter().find(|r| {
                 seen += r.1;

@@ -13,6 +13,7 @@ use podlab_cluster::books::NodeUse;
 use podlab_cluster::config::{Brownout, Component, Fault};
 use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
+use podlab_cluster::percentile::percentile;
 use podlab_cluster::pod_set::PodSet;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
@@ -375,8 +376,8 @@ impl<'s> SimBackend<'s> {
             // How late watch events were, over the run: one record at its end.
             let mut lags = std::mem::take(&mut self.watch_lags);
             lags.sort_unstable();
-            // Nearest rank, as the reports' percentiles.
-            let at = |q: usize| SimDuration(lags.get((q * lags.len()).div_ceil(100).max(1) - 1).copied().unwrap_or(0));
+            // Nearest rank, the reports' rule.
+            let at = |q: u64| SimDuration(percentile(&lags, q).unwrap_or(0));
             let (p50, p99, max) = (at(50), at(99), at(100));
             self.now = self.now.max(end);
             self.record(Record::WatchLag { events: lags.len() as u64, p50, p99, max });
