@@ -57,6 +57,12 @@ impl NodeUse {
         Ok(())
     }
 
+    /// Whether the node could hold `requested` in all, as `parts` parts (GPUs aside): an
+    /// all-or-nothing commit's dry run, on a scratch copy of the books.
+    pub fn would_hold(&self, requested: &Resources, parts: u64) -> bool {
+        requested.fits_in(&self.allocatable) && parts <= self.max_pods
+    }
+
     /// Gives back what an admitted part held.
     pub fn release(&mut self, pod: &PodSpec, id: PodId, part: Part) {
         self.requested.sub(pod.part_requests(part));

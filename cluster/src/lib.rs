@@ -6,6 +6,7 @@
 pub mod affinity;
 pub mod apps;
 pub mod books;
+pub mod commit;
 pub mod config;
 pub mod controller;
 pub mod diagnostic;

@@ -18,11 +18,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use podlab_cluster::books::NodeUse;
+use podlab_cluster::commit::{self, Ledger};
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, NodeId, Part,
-    Phase, PodId, Record, Records, Refused, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId, Record,
+    Records, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::RealError;
@@ -740,7 +741,7 @@ impl Backend for DockerBackend<'_> {
                 self.ready.push_back((to, Event::Message { from, message: Box::new(message) }))
             }
             Action::Commit { claims, detection, all_or_nothing } => {
-                let (accepted, conflicted) = self.commit(claims, detection, all_or_nothing);
+                let (accepted, conflicted) = commit::commit(&mut Omega(self), claims, detection, all_or_nothing);
                 self.ready.push_back((from, Event::Committed(Box::new(Commitment { accepted, conflicted }))));
             }
             Action::Note(note) => {
@@ -773,49 +774,29 @@ impl Backend for DockerBackend<'_> {
     }
 }
 
-impl DockerBackend<'_> {
-    /// An optimistic transaction (Omega), with the simulator's semantics: every claim is checked
-    /// for fit; coarse detection also compares each node's sequence number as the transaction
-    /// found it; all-or-nothing applies none if any conflicts.
-    fn commit(
-        &mut self,
-        claims: Vec<Claim>,
-        detection: ConflictDetection,
-        all_or_nothing: bool,
-    ) -> (Vec<Claim>, Vec<Claim>) {
-        let seq_at_start: Vec<u64> =
-            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.usage.seq)).collect();
-        let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
-        if all_or_nothing {
-            let mut scratch: Vec<(NodeId, Resources, u64)> = Vec::new();
-            for (i, c) in claims.iter().enumerate() {
-                let fits = self.scenario.nodes.get(c.node.index()).is_some_and(|spec| {
-                    let books = &self.nodes[c.node.index()];
-                    let slot = scratch.iter().position(|(n, _, _)| *n == c.node).unwrap_or_else(|| {
-                        scratch.push((c.node, books.usage.requested.clone(), books.usage.parts));
-                        scratch.len() - 1
-                    });
-                    let (_, used, parts) = &mut scratch[slot];
-                    used.add(self.scenario.pods.spec(c.pod).part_requests(c.part));
-                    *parts += 1;
-                    books.joined && !books.crashed && used.fits_in(&spec.allocatable) && *parts <= spec.max_pods
-                });
-                if stale(i, c) || !fits {
-                    self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
-                    return (Vec::new(), vec![*c]);
-                }
-            }
-        }
-        let (mut accepted, mut conflicted) = (Vec::new(), Vec::new());
-        for (i, c) in claims.into_iter().enumerate() {
-            if !stale(i, &c) && self.apply(c.pod, c.part, c.node).is_ok() {
-                accepted.push(c);
-            } else {
-                self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
-                conflicted.push(c);
-            }
-        }
-        (accepted, conflicted)
+/// The Docker cluster as an Omega commit sees it: the simulator's rule (`commit::commit`).
+struct Omega<'b, 's>(&'b mut DockerBackend<'s>);
+
+impl Ledger for Omega<'_, '_> {
+    fn books(&self, node: NodeId) -> Option<&NodeUse> {
+        self.0.nodes.get(node.index()).map(|n| &n.usage)
+    }
+
+    fn takes_parts(&self, node: NodeId) -> bool {
+        let books = &self.0.nodes[node.index()];
+        books.joined && !books.crashed
+    }
+
+    fn requests(&self, pod: PodId, part: Part) -> &Resources {
+        self.0.scenario.pods.spec(pod).part_requests(part)
+    }
+
+    fn bind(&mut self, c: &Claim) -> bool {
+        self.0.apply(c.pod, c.part, c.node).is_ok()
+    }
+
+    fn conflict(&mut self, c: &Claim) {
+        self.0.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
     }
 }
 

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use podlab_cluster::books::NodeUse;
+use podlab_cluster::commit::{self, Ledger};
 use podlab_cluster::config::{Brownout, Component, Fault};
 use podlab_cluster::few::Few;
 use podlab_cluster::objects::Taint;
@@ -795,53 +796,39 @@ impl<'s> SimBackend<'s> {
         }
     }
 
-    /// An optimistic transaction. Coarse-grained detection compares each claim with its node's
-    /// sequence number as it was when the transaction began, so two claims of one transaction
-    /// on one node never conflict with each other by number — and every claim is still checked
-    /// for fit, so no mode can over-commit a node (the original simulator's defect).
+    /// An optimistic transaction, by the rule both backends share (`commit::commit`).
     fn commit(
         &mut self,
         claims: Vec<Claim>,
         detection: ConflictDetection,
         all_or_nothing: bool,
     ) -> (Vec<Claim>, Vec<Claim>) {
-        let seq_at_start: Vec<u64> =
-            claims.iter().map(|c| self.nodes.get(c.node.index()).map_or(u64::MAX, |n| n.usage.seq)).collect();
-        let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
-        if all_or_nothing {
-            // Dry run on a scratch copy of the requests: the first conflict rolls back all.
-            let mut scratch: Vec<(NodeId, Resources, u64)> = Vec::new();
-            for (i, c) in claims.iter().enumerate() {
-                let fits = self.scenario.nodes.get(c.node.index()).is_some_and(|spec| {
-                    let books = &self.nodes[c.node.index()];
-                    let slot = match scratch.iter().position(|(n, _, _)| *n == c.node) {
-                        Some(k) => k,
-                        None => {
-                            scratch.push((c.node, books.usage.requested.clone(), books.usage.parts));
-                            scratch.len() - 1
-                        }
-                    };
-                    let (_, used, parts) = &mut scratch[slot];
-                    used.add(self.scenario.pods.spec(c.pod).part_requests(c.part));
-                    *parts += 1;
-                    books.joined && used.fits_in(&spec.allocatable) && *parts <= spec.max_pods
-                });
-                if stale(i, c) || !fits {
-                    self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
-                    return (Vec::new(), vec![*c]);
-                }
-            }
-        }
-        let (mut accepted, mut conflicted) = (Vec::new(), Vec::new());
-        for (i, c) in claims.into_iter().enumerate() {
-            if !stale(i, &c) && self.apply(c.pod, c.part, c.node).is_ok() {
-                accepted.push(c);
-            } else {
-                self.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
-                conflicted.push(c);
-            }
-        }
-        (accepted, conflicted)
+        commit::commit(&mut Omega(self), claims, detection, all_or_nothing)
+    }
+}
+
+/// The simulated cluster as an Omega commit sees it.
+struct Omega<'b, 's>(&'b mut SimBackend<'s>);
+
+impl Ledger for Omega<'_, '_> {
+    fn books(&self, node: NodeId) -> Option<&NodeUse> {
+        self.0.nodes.get(node.index()).map(|n| &n.usage)
+    }
+
+    fn takes_parts(&self, node: NodeId) -> bool {
+        self.0.nodes[node.index()].joined
+    }
+
+    fn requests(&self, pod: PodId, part: Part) -> &Resources {
+        self.0.scenario.pods.spec(pod).part_requests(part)
+    }
+
+    fn bind(&mut self, c: &Claim) -> bool {
+        self.0.apply(c.pod, c.part, c.node).is_ok()
+    }
+
+    fn conflict(&mut self, c: &Claim) {
+        self.0.record(Record::Conflict { pod: c.pod, part: c.part, node: c.node });
     }
 }
 
