@@ -22,6 +22,7 @@ pub mod compare;
 pub mod experiment;
 pub mod import;
 pub mod input;
+pub mod policy;
 pub mod swarm;
 pub mod sweep;
 
@@ -32,6 +33,7 @@ use podlab_reports::{RunInfo, Summary, Verdict};
 use podlab_scenario::{LoadError, LoadOptions};
 pub use podlab_sim::RecordThread;
 use podlab_sim::{SimOptions, SimRun};
+pub use policy::{Policy, Registry, registry, set_registry};
 
 /// The environment variable that lets scenarios read files outside their own folder (as the
 /// command line's `--allow-paths-outside` does): `1` or `true`.
@@ -60,8 +62,7 @@ pub fn allow_paths_outside_from_env() -> bool {
 }
 
 fn load_options(allow_paths_outside: bool) -> LoadOptions<'static> {
-    let known_policies = if allow_exec() { policies_and_exec() } else { podlab_schedulers::POLICIES };
-    LoadOptions { known_policies, allow_paths_outside }
+    LoadOptions { known_policies: registry().known(allow_exec()), allow_paths_outside }
 }
 
 /// The environment variable that lets scenario files name external policies
@@ -83,16 +84,6 @@ fn allow_exec() -> bool {
         || std::env::var(ALLOW_EXEC_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
-/// podlab's policies and the loader's mark that external ones are allowed too.
-fn policies_and_exec() -> &'static [&'static str] {
-    static ALL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut all = podlab_schedulers::POLICIES.to_vec();
-        all.push(podlab_scenario::EXEC_POLICIES);
-        all
-    })
-}
-
 /// The name a policy's results go by: an external policy's NAME (`exec:NAME=COMMAND`), else
 /// the policy itself.
 pub fn policy_name(policy: &str) -> &str {
@@ -107,10 +98,10 @@ pub fn policy_name(policy: &str) -> &str {
 pub fn parse_policy_arg(text: &str) -> Result<String, String> {
     match podlab_exec::ExecSpec::parse(text) {
         Some(spec) => spec.map(|_| text.to_string()),
-        None if podlab_schedulers::POLICIES.contains(&text) => Ok(text.to_string()),
+        None if registry().get(text).is_some() => Ok(text.to_string()),
         None => Err(format!(
             "unknown policy `{text}`: podlab knows {}, or an external policy exec:NAME=COMMAND",
-            podlab_schedulers::POLICIES.join(", ")
+            registry().names().join(", ")
         )),
     }
 }
@@ -151,7 +142,7 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::UnknownPolicy(p) => {
-                write!(f, "unknown policy `{p}` (podlab knows: {})", podlab_schedulers::POLICIES.join(", "))
+                write!(f, "unknown policy `{p}` (podlab knows: {})", registry().names().join(", "))
             }
             RunError::Workload(why) => write!(f, "workload: {why}"),
             RunError::Real(why) => write!(f, "real mode: {why}"),
@@ -208,43 +199,27 @@ pub fn run_policy_watched(
     options: RunOptions,
     watch: &mut (dyn RecordSink + Send),
 ) -> Result<PolicyRun, RunError> {
+    run_policy_in(registry(), scenario, policy, seed, options, watch)
+}
+
+/// [`run_policy_watched`] with the policy taken from `registry` (`exec:` policies still
+/// parsed from their name).
+pub fn run_policy_in(
+    registry: &Registry,
+    scenario: &Scenario,
+    policy: &str,
+    seed: u64,
+    options: RunOptions,
+    watch: &mut (dyn RecordSink + Send),
+) -> Result<PolicyRun, RunError> {
     if let Some(spec) = podlab_exec::ExecSpec::parse(policy) {
         let spec = spec.map_err(RunError::BadPolicy)?;
         return run_exec_watched(scenario, &spec, seed, options, watch);
     }
-    let instantiated = Arc::new(scenario::instantiate(scenario, seed).map_err(RunError::Workload)?);
+    let found = registry.get(policy).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?;
     // The policy's controllers first (Mesos's master is controller 0): the scheduler's
     // process; then the controller manager's.
-    let schedulers =
-        podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?.len();
-    let managers = podlab_controllers::build(&instantiated).len();
-    let mut components = vec![Component::Scheduler; schedulers];
-    components.extend(std::iter::repeat_n(Component::ControllerManager, managers));
-    // Builds every controller afresh: the driver takes a crashed one's replacement from here.
-    let factory = || {
-        let mut all = podlab_schedulers::build(policy, &instantiated).expect("the policy was built once");
-        all.extend(podlab_controllers::build(&instantiated));
-        all
-    };
-    let crashes = instantiated.faults.iter().any(|f| matches!(f, podlab_cluster::config::Fault::NodeCrash { .. }));
-    let mut tally = podlab_reports::Tally::new(crashes, FIRST_PODS);
-    let keep_records = options.keep_records || podlab_reports::needs_records(&instantiated);
-    let sim_options = SimOptions {
-        seed,
-        check_invariants: options.check_invariants,
-        keep_records,
-        record_thread: options.record_thread,
-    };
-    let mut both = Tee(&mut tally, watch);
-    let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut both);
-    // The scenario as the run left it: with the pods its controllers created (shared, not
-    // copied: a million pods' list; the one instantiated before the run is dropped first).
-    drop(instantiated);
-    let scenario = sim.scenario.clone();
-    let info = run_info(policy, seed, &sim);
-    let (summary, first_pods) = tally.finish(&scenario, &sim.records, &info);
-    let verdicts = podlab_reports::check(&scenario, policy, &sim.records, sim.end);
-    Ok(PolicyRun { policy: policy.to_string(), seed, scenario, sim, summary, first_pods, verdicts })
+    run_controllers_watched(scenario, policy, &|s: &Scenario| found.build(s), seed, options, watch)
 }
 
 /// Builds a policy's controllers for an instantiated scenario, afresh at each call (a crashed
@@ -385,7 +360,7 @@ pub fn run_policy_real(
         }
         None => (
             policy.to_string(),
-            podlab_schedulers::build(policy, &instantiated).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?,
+            registry().get(policy).ok_or_else(|| RunError::UnknownPolicy(policy.into()))?.build(&instantiated),
         ),
     };
     let policy = policy.as_str();

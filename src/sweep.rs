@@ -96,7 +96,7 @@ impl Sweep {
             scenarios.extend(Loaded::variants(&file, &set, &grid)?);
         }
         check_unique_names(&scenarios)?;
-        let known = crate::schedulers::POLICIES;
+        let known = crate::registry().names();
         let mut policies = Vec::new();
         for p in spec.policies.iter().flatten() {
             if !known.contains(&p.value.as_str()) {

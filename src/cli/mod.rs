@@ -20,7 +20,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::cluster::scenario::Scenario;
 use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
 use crate::scenario::LoadError;
-use crate::schedulers::POLICIES;
 use crate::{compare, experiment, import, sweep};
 
 #[derive(Parser)]
@@ -260,6 +259,16 @@ struct RunArgs {
 
 /// Parses the command line, runs the command, and answers its exit code.
 pub fn main() -> ExitCode {
+    main_with(crate::Registry::builtin())
+}
+
+/// [`main`], with the policies of `registry`: a downstream crate enters its own policies and
+/// gets every podlab command for them (`run`, `compare`, `sweep`, `real`, `policies`, …).
+pub fn main_with(registry: crate::Registry) -> ExitCode {
+    if crate::set_registry(registry).is_err() {
+        eprintln!("error: podlab's policy registry was installed or read before cli::main_with");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let _ = ALLOW_PATHS_OUTSIDE.set(cli.allow_paths_outside || crate::allow_paths_outside_from_env());
     if cli.allow_exec {
@@ -297,8 +306,8 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::fuzz(args),
         Command::Bench(args) => bench_command::bench(args),
         Command::Policies { parameters } => {
-            for p in POLICIES {
-                println!("{p}");
+            for p in crate::registry().iter() {
+                println!("{:<16}{}", p.name(), p.description());
             }
             if parameters {
                 println!("\nparameters (run --set KEY=VALUE):");
