@@ -89,3 +89,28 @@ fn catches_reservations_held_past_the_timeout() {
     let err = inv.observe(&s, &at(62, Record::NodeAdded { node: N })).unwrap_err();
     assert!(err.contains("past its gang's 1m0s timeout"), "{err}");
 }
+
+/// A pod bound where kube-scheduler's filters forbid it — a node cordoned or tainted from the
+/// start — is caught, for whichever policy bound it.
+#[test]
+fn catches_a_binding_the_filters_forbid() {
+    let cordoned = "apiVersion: v1\nkind: Node\nmetadata: {name: cordoned}\nspec: {unschedulable: true}\nstatus: {allocatable: {cpu: \"4\", memory: 4Gi}}\n";
+    let s = load(&[
+        cordoned.to_string(),
+        node("tainted").cpu("4").memory("4Gi").taint("maintenance", "NoSchedule").yaml(),
+        node("open").cpu("4").memory("4Gi").yaml(),
+        pod("plain").cpu("1").yaml(),
+    ]);
+    let bind = |pod: u32, node: u32| {
+        let mut inv = Invariants::new(&s);
+        let mut records: Vec<Record> = (0..3).map(|n| Record::NodeAdded { node: NodeId(n) }).collect();
+        records.push(Record::PodCreated { pod: PodId(pod) });
+        records.push(Record::Bound { pod: PodId(pod), part: Part::Whole, node: NodeId(node) });
+        records.iter().enumerate().try_for_each(|(i, r)| {
+            inv.observe(&s, &Stamped { time: SimTime(i as u64), record: r.clone() })
+        })
+    };
+    assert!(bind(0, 0).unwrap_err().contains("cordoned"));
+    assert!(bind(0, 1).unwrap_err().contains("maintenance:NoSchedule"));
+    assert_eq!(bind(0, 2), Ok(()));
+}

@@ -5,10 +5,15 @@
 use std::collections::BTreeMap;
 
 use podlab_cluster::gpu::{GpuDemand, GpuPick, GpuSlots, MILLI_PER_GPU};
+use podlab_cluster::objects::{Taint, TaintEffect};
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{
-    ControllerId, NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped,
+    ControllerId, Node, NodeId, Note, Part, Phase, PodId, Record, Resources, SimDuration, SimTime, Stamped,
 };
+
+/// The taint kube-scheduler's NodeUnschedulable filter asks a pod to tolerate on a cordoned
+/// node.
+const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
 #[derive(Default)]
 pub struct Invariants {
@@ -33,6 +38,17 @@ pub struct Invariants {
     reservation_deadline: bool,
     /// Pods deleted before they were bound: none may bind later.
     deleted: std::collections::BTreeSet<PodId>,
+    /// Per node, what closes it from the start of the run: cordoned, and its NoSchedule and
+    /// NoExecute taints not changed since (see [`Invariants::filters_allow`]).
+    closed: Vec<Closed>,
+}
+
+/// What kept a node closed to new pods from the start of the run, as the loaded scenario had
+/// it.
+#[derive(Clone, Default)]
+struct Closed {
+    cordoned: bool,
+    taints: Vec<Taint>,
 }
 
 impl Invariants {
@@ -44,8 +60,48 @@ impl Invariants {
             node_gpus: scenario.nodes.iter().map(|n| GpuSlots::for_node(n)).collect(),
             created: vec![false; scenario.pods.len()],
             reservation_deadline: scenario.control_plane.is_none(),
+            closed: scenario
+                .nodes
+                .iter()
+                .map(|n| Closed {
+                    cordoned: n.unschedulable,
+                    taints: n.taints.iter().filter(|t| t.effect != TaintEffect::PreferNoSchedule).cloned().collect(),
+                })
+                .collect(),
             ..Invariants::default()
         }
+    }
+
+    /// Whether kube-scheduler's filters let this pod onto this node: NodeUnschedulable (a
+    /// cordon, unless tolerated) and TaintToleration (every NoSchedule and NoExecute taint
+    /// tolerated). Every policy is held to this rule; the Omega paper's schedulers keep off
+    /// closed nodes whatever a pod tolerates, which is stricter and passes. (NodeAffinity is
+    /// not checked yet: the Omega-paper models do not read `nodeSelector` or node affinity.) A pod with `spec.nodeName` is exempt: no
+    /// scheduler placed it. Taints and cordons count only as the scenario had them at the
+    /// start and until a record changes them: a taint added during the run races with
+    /// decisions already in flight (a real scheduler's cache is behind too).
+    fn filters_allow(&self, scenario: &Scenario, pod: PodId, node: NodeId) -> Result<(), String> {
+        if scenario.pods.node_name(pod).is_some() {
+            return Ok(());
+        }
+        let spec = scenario.pods.spec(pod);
+        let n: &Node = &scenario.nodes[node.index()];
+        let who = || format!("pod {} bound to node {}", scenario.pods.get(pod).key(), n.name);
+        let closed = &self.closed[node.index()];
+        let cordon = Taint { key: UNSCHEDULABLE_TAINT.into(), value: String::new(), effect: TaintEffect::NoSchedule };
+        if closed.cordoned && !spec.tolerations.iter().any(|t| t.tolerates(&cordon)) {
+            return Err(format!("{}, which is cordoned (spec.unschedulable): NodeUnschedulable forbids it", who()));
+        }
+        if let Some(t) = closed.taints.iter().find(|t| !spec.tolerations.iter().any(|tol| tol.tolerates(t))) {
+            let value = if t.value.is_empty() { String::new() } else { format!("={}", t.value) };
+            return Err(format!(
+                "{}, whose taint {}{value}:{:?} it does not tolerate: TaintToleration forbids it",
+                who(),
+                t.key,
+                t.effect
+            ));
+        }
+        Ok(())
     }
 
     /// Checks one record against the state so far: no node over-committed, no part bound twice
@@ -179,6 +235,7 @@ impl Invariants {
                 if clash {
                     return Err(format!("pod {} part {:?} bound twice", pod_name(*pod), part));
                 }
+                self.filters_allow(scenario, *pod, *node)?;
                 self.bound.insert((*pod, *part), *node);
                 self.reserved.remove(pod);
                 let spec = &scenario.nodes[node.index()];
@@ -250,12 +307,17 @@ impl Invariants {
             | Record::EtcdLeaderLost { .. }
             | Record::ApiServerBrownout { .. }
             | Record::NodeRecovered { .. }
-            | Record::Tainted { .. }
-            | Record::Untainted { .. }
             | Record::ApiFailed { .. }
             | Record::ControllerRestarted { .. }
             | Record::Relisted { .. }
             | Record::WatchLag { .. } => {}
+            // A taint set or removed during the run is no longer the start's: decisions in
+            // flight may race with it.
+            Record::Tainted { node, key } | Record::Untainted { node, key } => {
+                if let Some(closed) = self.closed.get_mut(node.index()) {
+                    closed.taints.retain(|t| &t.key != key);
+                }
+            }
             // A crashed scheduler's memory is gone: what it reserved at Permit and the offers
             // it made were only in it, and lock nothing any more.
             Record::ControllerCrashed { by } => {
