@@ -182,12 +182,84 @@ pub enum ConflictDetection {
     Coarse,
 }
 
+/// A Mesos offer's nodes and what it offers of each: rows of CPU and memory, with any other
+/// resources beside (most cells have none) — an offer of a whole 1,000-machine cell, made about
+/// once a second, costs no allocation per node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfferedNodes {
+    rows: Vec<(NodeId, u64, u64)>,
+    /// By row: the resources other than CPU and memory, where there are some.
+    extended: std::collections::BTreeMap<usize, std::collections::BTreeMap<String, u64>>,
+}
+
+impl OfferedNodes {
+    pub fn with_capacity(rows: usize) -> OfferedNodes {
+        OfferedNodes { rows: Vec::with_capacity(rows), extended: Default::default() }
+    }
+
+    /// Adds a node's row.
+    pub fn push(&mut self, node: NodeId, offered: &Resources) {
+        if !offered.extended.is_empty() {
+            self.extended.insert(self.rows.len(), offered.extended.clone());
+        }
+        self.rows.push((node, offered.cpu_milli, offered.memory_bytes));
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `i`: its node, CPU and memory.
+    pub fn row(&self, i: usize) -> (NodeId, u64, u64) {
+        self.rows[i]
+    }
+
+    /// Row `i`'s resources other than CPU and memory, if any.
+    pub fn extended(&self, i: usize) -> Option<&std::collections::BTreeMap<String, u64>> {
+        self.extended.get(&i)
+    }
+
+    /// Row `i`'s resources, whole.
+    pub fn resources(&self, i: usize) -> Resources {
+        let (_, cpu, memory) = self.rows[i];
+        let mut r = Resources::new(cpu, memory);
+        if let Some(extended) = self.extended(i) {
+            r.extended = extended.clone();
+        }
+        r
+    }
+
+    /// Every row: its node and its resources, whole.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, Resources)> + '_ {
+        (0..self.rows.len()).map(|i| (self.rows[i].0, self.resources(i)))
+    }
+
+    /// Whether `node` has a row.
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.rows.iter().any(|r| r.0 == node)
+    }
+}
+
+impl FromIterator<(NodeId, Resources)> for OfferedNodes {
+    fn from_iter<I: IntoIterator<Item = (NodeId, Resources)>>(rows: I) -> OfferedNodes {
+        let mut nodes = OfferedNodes::default();
+        for (node, r) in rows {
+            nodes.push(node, &r);
+        }
+        nodes
+    }
+}
+
 /// What passes between controllers: the Mesos master's offers and the frameworks' answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// Master → framework: these resources are locked for you until you answer; `total` is
     /// their sum.
-    Offer { offer: u64, nodes: Arc<[(NodeId, Resources)]>, total: Resources },
+    Offer { offer: u64, nodes: Arc<OfferedNodes>, total: Resources },
     /// Master → framework: the offer is withdrawn (it timed out).
     Rescind { offer: u64 },
     /// Framework → master: launch these on the offer's nodes; the rest of the offer returns.

@@ -16,6 +16,7 @@ pub struct Resources {
 }
 
 impl Resources {
+    #[inline]
     pub fn new(cpu_milli: u64, memory_bytes: u64) -> Resources {
         Resources { cpu_milli, memory_bytes, extended: BTreeMap::new() }
     }
@@ -42,14 +43,19 @@ impl Resources {
         }
     }
 
+    #[inline]
     pub fn is_zero(&self) -> bool {
         self.cpu_milli == 0 && self.memory_bytes == 0 && self.extended.is_empty()
     }
 
     /// Adds `other` in place. Saturates: sums are bounded by node sizes long before `u64` ends.
+    #[inline]
     pub fn add(&mut self, other: &Resources) {
         self.cpu_milli = self.cpu_milli.saturating_add(other.cpu_milli);
         self.memory_bytes = self.memory_bytes.saturating_add(other.memory_bytes);
+        if other.extended.is_empty() {
+            return;
+        }
         for (name, value) in &other.extended {
             let slot = self.extended.entry(name.clone()).or_insert(0);
             *slot = slot.saturating_add(*value);
@@ -57,10 +63,14 @@ impl Resources {
     }
 
     /// Subtracts `other` in place. Releasing more than was held is a bookkeeping bug.
+    #[inline]
     pub fn sub(&mut self, other: &Resources) {
         debug_assert!(other.fits_in(self), "releasing {other} from {self}");
         self.cpu_milli = self.cpu_milli.saturating_sub(other.cpu_milli);
         self.memory_bytes = self.memory_bytes.saturating_sub(other.memory_bytes);
+        if other.extended.is_empty() {
+            return;
+        }
         for (name, value) in &other.extended {
             if let Some(slot) = self.extended.get_mut(name) {
                 *slot = slot.saturating_sub(*value);
@@ -72,6 +82,7 @@ impl Resources {
     }
 
     /// What `self` has beyond `other`, resource by resource (never below zero).
+    #[inline]
     pub fn saturating_minus(&self, other: &Resources) -> Resources {
         let mut out = Resources::new(
             self.cpu_milli.saturating_sub(other.cpu_milli),
@@ -98,7 +109,11 @@ impl Resources {
     }
 
     /// True when every amount in `self` is at most the same amount in `capacity`.
+    #[inline]
     pub fn fits_in(&self, capacity: &Resources) -> bool {
+        if self.extended.is_empty() {
+            return self.cpu_milli <= capacity.cpu_milli && self.memory_bytes <= capacity.memory_bytes;
+        }
         self.first_shortfall(capacity).is_none()
     }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use podlab_cluster::config::{DecisionTime, Placement, Retry, SchedulerSpec, WorkloadClass};
+use podlab_cluster::event::OfferedNodes;
 use podlab_cluster::id_window::IdWindow;
 use podlab_cluster::maybe::Maybe;
 use podlab_cluster::objects::PodSpec;
@@ -133,16 +134,13 @@ impl Router {
     /// The instance that owns a job whose first task is `pod`; `arrival` counts jobs in the
     /// order they appeared (for round robin).
     pub fn owner(&self, job: JobRef, pod: &Pod, arrival: u64) -> usize {
-        let named: Vec<usize> = (0..self.instances.len())
-            .filter(|&i| self.instances[i].0 == pod.scheduler_name || self.instances[i].1 == pod.scheduler_name)
-            .collect();
-        let candidates = if !named.is_empty() {
-            named
-        } else {
-            let by_class: Vec<usize> =
-                (0..self.instances.len()).filter(|&i| self.instances[i].2.is_none_or(|c| c == pod.workload)).collect();
-            if by_class.is_empty() { (0..self.instances.len()).collect() } else { by_class }
-        };
+        let all = 0..self.instances.len();
+        let named =
+            |i: &usize| self.instances[*i].0 == pod.scheduler_name || self.instances[*i].1 == pod.scheduler_name;
+        let by_class = |i: &usize| self.instances[*i].2.is_none_or(|c| c == pod.workload);
+        // The candidates: named ones, else those of the class, else all (counted, not collected:
+        // a job's owner is asked for at every job).
+        let (named_count, class_count) = (all.clone().filter(named).count(), all.clone().filter(by_class).count());
         let pick = if self.round_robin {
             arrival
         } else {
@@ -153,7 +151,16 @@ impl Router {
             let digest = blake3::hash(&[&[key.0][..], &key.1.to_le_bytes()[..]].concat());
             u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes"))
         };
-        candidates[(pick % candidates.len() as u64) as usize]
+        let nth = |count: usize, keep: &dyn Fn(&usize) -> bool| {
+            all.clone().filter(|i| keep(i)).nth((pick % count as u64) as usize).expect("fewer than count")
+        };
+        if named_count > 0 {
+            nth(named_count, &named)
+        } else if class_count > 0 {
+            nth(class_count, &by_class)
+        } else {
+            nth(self.instances.len(), &|_| true)
+        }
     }
 }
 
@@ -179,9 +186,14 @@ impl Room {
     }
 
     pub fn take(&mut self, r: &Resources) {
-        let beyond = r.saturating_minus(&self.resources);
-        self.resources.sub(&r.saturating_minus(&beyond));
-        self.owed.add(&beyond);
+        if self.owed.is_zero() && r.fits_in(&self.resources) {
+            // Nothing owed and room enough: the common case, without the arithmetic below.
+            self.resources.sub(r);
+        } else {
+            let beyond = r.saturating_minus(&self.resources);
+            self.resources.sub(&r.saturating_minus(&beyond));
+            self.owed.add(&beyond);
+        }
         if self.slots > 0 {
             self.slots -= 1;
         } else {
@@ -190,9 +202,13 @@ impl Room {
     }
 
     pub fn give(&mut self, r: &Resources) {
-        let repaid = r.saturating_minus(&r.saturating_minus(&self.owed));
-        self.owed.sub(&repaid);
-        self.resources.add(&r.saturating_minus(&repaid));
+        if self.owed.is_zero() {
+            self.resources.add(r);
+        } else {
+            let repaid = r.saturating_minus(&r.saturating_minus(&self.owed));
+            self.owed.sub(&repaid);
+            self.resources.add(&r.saturating_minus(&repaid));
+        }
         if self.slots_owed > 0 {
             self.slots_owed -= 1;
         } else {
@@ -311,12 +327,12 @@ impl Rooms for Vec<Option<Room>> {
 /// it, kept only for the nodes taken from — an offer of the whole cell costs its walk the
 /// nodes it places on, not every node.
 pub struct OfferRooms<'a> {
-    offered: &'a [(NodeId, Resources)],
+    offered: &'a OfferedNodes,
     taken: BTreeMap<usize, Resources>,
 }
 
 impl<'a> OfferRooms<'a> {
-    pub fn new(offered: &'a [(NodeId, Resources)]) -> OfferRooms<'a> {
+    pub fn new(offered: &'a OfferedNodes) -> OfferRooms<'a> {
         OfferRooms { offered, taken: BTreeMap::new() }
     }
 }
@@ -327,11 +343,12 @@ impl Rooms for OfferRooms<'_> {
     }
 
     fn take(&mut self, i: usize, requests: &Resources) -> bool {
-        let capacity = &self.offered[i].1;
+        let (_, cpu, memory) = self.offered.row(i);
         let taken = self.taken.entry(i).or_default();
-        let fits = requests.cpu_milli + taken.cpu_milli <= capacity.cpu_milli
-            && requests.memory_bytes + taken.memory_bytes <= capacity.memory_bytes
-            && requests.extended.iter().all(|(name, v)| v + taken.get(name) <= capacity.get(name));
+        let extended = |name: &str| self.offered.extended(i).and_then(|e| e.get(name)).copied().unwrap_or(0);
+        let fits = requests.cpu_milli + taken.cpu_milli <= cpu
+            && requests.memory_bytes + taken.memory_bytes <= memory
+            && requests.extended.iter().all(|(name, v)| v + taken.get(name) <= extended(name));
         if fits {
             taken.add(requests);
         }
@@ -339,7 +356,7 @@ impl Rooms for OfferRooms<'_> {
     }
 
     fn node(&self, i: usize) -> NodeId {
-        self.offered[i].0
+        self.offered.row(i).0
     }
 }
 

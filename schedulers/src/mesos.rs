@@ -15,6 +15,7 @@ use podlab_cluster::{
     SimDuration, SimTime,
 };
 
+use podlab_cluster::event::OfferedNodes;
 use podlab_cluster::id_window::IdWindow;
 
 use crate::jobs::{AfterAttempt, JobTable, OfferRooms, Owners, Room, Router, Task, Tasks, place, task};
@@ -36,8 +37,9 @@ struct FrameworkBooks {
     refused: BTreeMap<NodeId, SimTime>,
 }
 
-/// What an offer holds: each node and its resources offered.
-type OfferedNodes = Arc<[(NodeId, Resources)]>;
+/// What an offer holds: each node and its resources offered, shared by the master's books
+/// and the message.
+type Offered = Arc<OfferedNodes>;
 
 /// A pod the master knows of, while it is pending or running.
 struct MasterTask {
@@ -58,7 +60,7 @@ impl MasterTask {
 
 struct OutstandingOffer {
     framework: usize,
-    nodes: OfferedNodes,
+    nodes: Offered,
     total: Resources,
 }
 
@@ -147,21 +149,23 @@ impl Master {
         if locked.cpu_milli >= room.resources.cpu_milli || locked.memory_bytes >= room.resources.memory_bytes {
             return None;
         }
-        let mut r = room.resources.clone();
-        if !locked.is_zero() {
-            r.sub(locked);
+        if room.resources.extended.is_empty() {
+            let cpu = room.resources.cpu_milli - locked.cpu_milli;
+            return Some(Resources::new(cpu, room.resources.memory_bytes - locked.memory_bytes));
         }
+        let mut r = room.resources.clone();
+        r.sub(locked);
         Some(r)
     }
 
     /// Every node with something available (CPU and memory both), and their sum.
-    fn available_nodes(&self) -> (Vec<(NodeId, Resources)>, Resources) {
+    fn available_nodes(&self) -> (OfferedNodes, Resources) {
         let mut total = Resources::default();
-        let mut nodes = Vec::with_capacity(self.free.len());
+        let mut nodes = OfferedNodes::with_capacity(self.free.len());
         for n in 0..self.free.len() {
             if let Some(r) = self.available(n) {
                 total.add(&r);
-                nodes.push((NodeId(n as u32), r));
+                nodes.push(NodeId(n as u32), &r);
             }
         }
         (nodes, total)
@@ -173,10 +177,10 @@ impl Master {
     /// lowest-share framework that has not declined it (per-node, as Mesos does).
     fn bundles(
         &self,
-        mut nodes: Vec<(NodeId, Resources)>,
+        nodes: OfferedNodes,
         total: Resources,
         ctx: &mut Context<'_>,
-    ) -> Vec<(usize, Vec<(NodeId, Resources)>, Resources)> {
+    ) -> Vec<(usize, OfferedNodes, Resources)> {
         let now = ctx.now();
         let candidate =
             |f: &FrameworkBooks, node: &NodeId| f.wanting && f.refused.get(node).is_none_or(|until| *until <= now);
@@ -190,11 +194,13 @@ impl Master {
             if self.frameworks[f].refused.is_empty() {
                 return vec![(f, nodes, total)];
             }
-            nodes.retain(|(n, _)| candidate(&self.frameworks[f], n));
             let mut sum = Resources::default();
-            nodes.iter().for_each(|(_, r)| sum.add(r));
-            return if nodes.is_empty() { Vec::new() } else { vec![(f, nodes, sum)] };
+            let kept: OfferedNodes = (nodes.iter().filter(|(n, _)| candidate(&self.frameworks[f], n)))
+                .inspect(|(_, r)| sum.add(r))
+                .collect();
+            return if kept.is_empty() { Vec::new() } else { vec![(f, kept, sum)] };
         }
+        let mut nodes: Vec<(NodeId, Resources)> = nodes.iter().collect();
         // Mesos visits agents in random order each round.
         for k in 0..nodes.len() {
             let j = k + below(ctx.rng(), (nodes.len() - k) as u64) as usize;
@@ -213,7 +219,7 @@ impl Master {
             bundle.1.add(&room);
             bundle.0.push((node, room));
         }
-        bundles.into_iter().map(|(f, (nodes, sum))| (f, nodes, sum)).collect()
+        bundles.into_iter().map(|(f, (nodes, sum))| (f, nodes.into_iter().collect(), sum)).collect()
     }
 
     /// Rate-limited rounds: one as soon as a framework wants offers and the last round is an
@@ -262,13 +268,20 @@ impl Master {
         for (f, nodes, total) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
-            for (node, r) in &nodes {
-                self.locked[node.index()].add(r);
+            for i in 0..nodes.len() {
+                let (node, cpu, memory) = nodes.row(i);
+                let locked = &mut self.locked[node.index()];
+                (locked.cpu_milli, locked.memory_bytes) = (locked.cpu_milli + cpu, locked.memory_bytes + memory);
+                if nodes.extended(i).is_some() {
+                    let mut extended = nodes.resources(i);
+                    (extended.cpu_milli, extended.memory_bytes) = (0, 0);
+                    locked.add(&extended);
+                }
             }
             self.frameworks[f].offered.add(&total);
             let framework = self.frameworks[f].id;
             ctx.act(Action::Note(Note::Offered { offer, framework, resources: total.clone() }));
-            let nodes: OfferedNodes = Arc::from(nodes);
+            let nodes: Offered = Arc::new(nodes);
             if delay == SimDuration::ZERO {
                 let message = Message::Offer { offer, nodes: nodes.clone(), total: total.clone() };
                 ctx.act(Action::Send { to: framework, message });
@@ -312,11 +325,19 @@ impl Master {
     ) -> Option<usize> {
         let o = self.offers.remove(&offer)?;
         let launched = launches.len() as u32;
-        for (node, r) in o.nodes.iter() {
-            self.locked[node.index()].sub(r);
+        for i in 0..o.nodes.len() {
+            let (node, cpu, memory) = o.nodes.row(i);
+            let locked = &mut self.locked[node.index()];
+            (locked.cpu_milli, locked.memory_bytes) =
+                (locked.cpu_milli.saturating_sub(cpu), locked.memory_bytes.saturating_sub(memory));
+            if o.nodes.extended(i).is_some() {
+                let mut extended = o.nodes.resources(i);
+                (extended.cpu_milli, extended.memory_bytes) = (0, 0);
+                locked.sub(&extended);
+            }
             // The decline filter covers the nodes the framework left wholly unused.
-            if refuse > SimDuration::ZERO && !launches.iter().any(|l| l.2 == *node) {
-                self.frameworks[o.framework].refused.insert(*node, now + refuse);
+            if refuse > SimDuration::ZERO && !launches.iter().any(|l| l.2 == node) {
+                self.frameworks[o.framework].refused.insert(node, now + refuse);
             }
         }
         self.frameworks[o.framework].offered.sub(&o.total);
@@ -488,7 +509,7 @@ const ANSWER_DUE: u64 = 4 << 56;
 /// An offer a framework holds: its nodes and what is left of them.
 struct HeldOffer {
     offer: u64,
-    nodes: OfferedNodes,
+    nodes: Offered,
     total: Resources,
 }
 
@@ -568,12 +589,13 @@ impl Framework {
 
     fn room_of(&self, offers: &[&HeldOffer]) -> Vec<Option<Room>> {
         // An offer may name a node this framework's watch has not shown it yet.
-        let nodes = offers.iter().flat_map(|o| o.nodes.iter().map(|(n, _)| n.index() + 1)).max().unwrap_or(0);
+        let nodes =
+            offers.iter().flat_map(|o| (0..o.nodes.len()).map(|i| o.nodes.row(i).0.index() + 1)).max().unwrap_or(0);
         let mut free: Vec<Option<Room>> = vec![None; self.node_count.max(nodes)];
         for o in offers {
             for (node, r) in o.nodes.iter() {
                 let slot = free[node.index()].get_or_insert(Room::new(Resources::default(), u64::MAX));
-                slot.resources.add(r);
+                slot.resources.add(&r);
             }
         }
         free
@@ -745,7 +767,7 @@ impl Framework {
             let mut held = Resources::default();
             for o in &self.hoard {
                 for (_, r) in o.nodes.iter() {
-                    held.add(r);
+                    held.add(&r);
                 }
             }
             ctx.act(Action::Note(Note::AttemptDone { job, placed: 0, conflicts: 0 }));
@@ -785,7 +807,7 @@ impl Framework {
             // The last offer covering the node: by the time the master launches it, every
             // other offer of the hoard on that node is closed (answers arrive in order), so the
             // task never binds into resources still locked in an offer.
-            match hoard.iter().rposition(|o| o.nodes.iter().any(|(n, _)| *n == node)) {
+            match hoard.iter().rposition(|o| o.nodes.contains(node)) {
                 Some(i) => {
                     let requests = task(&self.tasks, pod).map(|t| t.spec.requests.clone()).unwrap_or_default();
                     launches[i].push((pod, Part::Whole, node, requests));
