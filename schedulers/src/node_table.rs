@@ -334,26 +334,39 @@ impl NodeTable {
             self.verdicts = (0..self.infos.len()).map(|i| self.verdict(i, &shape)).collect();
             self.blocks = self.verdicts.chunks(BLOCK).map(Block::of).collect();
         } else {
-            for k in 0..self.stale.len() {
-                let i = self.stale[k] as usize;
-                self.verdicts[i] = self.verdict(i, &shape);
-            }
             self.blocks.resize(self.verdicts.len().div_ceil(BLOCK), Block::default());
             // Stale nodes come in bursts on one node or a few: a block is summarised once per
-            // run of its nodes.
+            // run of its nodes, and only if a verdict in it changed (a pod placed and taken
+            // away again, as an assumption a binding refuses, changes none).
             let mut last = usize::MAX;
             for k in 0..self.stale.len() {
-                let b = self.stale[k] as usize / BLOCK;
+                let i = self.stale[k] as usize;
+                let verdict = self.verdict(i, &shape);
+                if verdict == self.verdicts[i] {
+                    continue;
+                }
+                self.verdicts[i] = verdict;
+                let b = i / BLOCK;
                 if b != last {
-                    let end = ((b + 1) * BLOCK).min(self.verdicts.len());
-                    self.blocks[b] = Block::of(&self.verdicts[b * BLOCK..end]);
+                    if last != usize::MAX {
+                        self.summarize(last);
+                    }
                     last = b;
                 }
+            }
+            if last != usize::MAX {
+                self.summarize(last);
             }
         }
         for i in self.stale.drain(..) {
             self.is_stale[i as usize] = false;
         }
+    }
+
+    /// Recomputes block `b`'s summary from its verdicts.
+    fn summarize(&mut self, b: usize) {
+        let end = ((b + 1) * BLOCK).min(self.verdicts.len());
+        self.blocks[b] = Block::of(&self.verdicts[b * BLOCK..end]);
     }
 
     /// Filter nodes from the rotating start until `percentage` of them (see
