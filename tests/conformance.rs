@@ -23,6 +23,12 @@ use conformance::{FamilyReport, replay_family};
 /// left out of this list until it reproduces every decision, never asserted below 100%.)
 const ASSERTED: &[&str] = &["A", "B", "C", "D", "E", "F", "G"];
 
+/// The families whose tie-free scenarios (`*04`–`*07`) must also run freely to upstream's
+/// placements. E and G join when the controller's preemption (nomination, victims' deletion,
+/// the preemptor's retry) ends every pod where upstream's did; until then their differences
+/// are printed.
+const FREE_RUN: &[&str] = &["A", "B", "C", "D", "F"];
+
 /// Every family, replayed; the ones in [`ASSERTED`] must agree everywhere.
 #[test]
 fn kube_scheduler_v1_35_decisions() {
@@ -79,4 +85,28 @@ fn a_changed_budget_or_binding_cycle_is_a_mismatch() {
     });
     assert!(cycles.matched < cycles.total, "a tampered binding cycle went unnoticed");
     assert!(cycles.mismatches.iter().any(|m| m.what.contains("binding cycle")), "{:?}", cycles.mismatches.first());
+}
+
+/// The tie-free scenarios run freely in the simulator under `kubernetes`: the controller's
+/// queue, retries, bindings and preemptions end every pod where upstream's did, in every
+/// family listed in [`FREE_RUN`].
+#[test]
+fn tie_free_scenarios_run_freely_to_upstreams_placements() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let mut failures = Vec::new();
+    for family in conformance::FAMILIES {
+        for i in 4..8 {
+            let name = format!("{}{i:02}", family.to_lowercase());
+            let differences = conformance::free_run(&root.join(family), &name);
+            println!("free run {name}: {}", if differences.is_empty() { "as upstream" } else { "differs" });
+            if FREE_RUN.contains(family) {
+                failures.extend(differences.into_iter().take(5));
+            } else {
+                for d in differences.iter().take(3) {
+                    println!("  {d}");
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "free runs differ from upstream:\n{}", failures.join("\n"));
 }

@@ -434,3 +434,54 @@ fn cluster_objects(scenario: &Scenario, snapshot: &mut Snapshot) {
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
 }
+
+/// The free run of a tie-free scenario (`tie_free: true`): the `kubernetes` policy run in the
+/// simulator on the scenario as it is, its outcome compared pod by pod with
+/// `<name>.placements.json` — where each arriving pod ended (`final`, a node or none), and
+/// which pods were preempted. Every difference, one line each.
+pub fn free_run(dir: &Path, name: &str) -> Vec<String> {
+    let placements: Value = match std::fs::read_to_string(dir.join(format!("{name}.placements.json"))) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        Err(_) => return Vec::new(),
+    };
+    let scenario = match load(dir, name, true) {
+        Ok(s) => s,
+        Err(why) => return vec![format!("{name}: does not load: {why}")],
+    };
+    let run = match podlab::run_policy(&scenario, "kubernetes", scenario.seed, true) {
+        Ok(run) => run,
+        Err(why) => return vec![format!("{name}: does not run: {why}")],
+    };
+    let mut out: Vec<String> = run.sim.violations.iter().map(|v| format!("{name}: invariant: {v:?}")).collect();
+    let mut node_of: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut preempted: Vec<String> = Vec::new();
+    let pod_name = |id: PodId| run.scenario.pods.get(id).name.to_string();
+    for record in run.sim.records.iter() {
+        match &record.record {
+            podlab::cluster::Record::Bound { pod, node, .. } => {
+                node_of.insert(pod_name(*pod), Some(run.scenario.nodes[node.index()].name.clone()));
+            }
+            podlab::cluster::Record::Preempted { victims, .. } => {
+                for victim in victims {
+                    node_of.remove(&pod_name(*victim));
+                    preempted.push(pod_name(*victim));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (pod, want) in placements["final"].as_object().into_iter().flatten() {
+        let got = node_of.get(pod).cloned().flatten();
+        if want.as_str() != got.as_deref() {
+            out.push(format!("{name}: {pod} expected on {want}, got {got:?}"));
+        }
+    }
+    let mut want_preempted: Vec<String> =
+        placements["preempted"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    want_preempted.sort();
+    preempted.sort();
+    if want_preempted != preempted {
+        out.push(format!("{name}: preempted expected {want_preempted:?}, got {preempted:?}"));
+    }
+    out
+}
