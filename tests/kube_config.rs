@@ -33,11 +33,26 @@ fn plugin_config_sets_the_scoring_strategy() {
     assert_eq!(nodes_of(&packing, &run_checked(&packing, "kubernetes", 1), "p"), ["small"]);
 }
 
-/// TaintToleration disabled at Filter lets the pod onto the tainted node, the emptiest.
+/// NodeAffinity disabled at Filter lets a pod whose nodeSelector no node matches onto the
+/// emptiest node. (A disabled TaintToleration would too, but the invariant checker forbids a
+/// pod on a node whose taint it does not tolerate, whatever the configuration.)
 #[test]
 fn a_filter_disabled_filters_nothing() {
-    let open = scenario(Some("profiles:\n- plugins:\n    filter:\n      disabled: [{name: TaintToleration}]\n"));
-    assert_eq!(nodes_of(&open, &run_checked(&open, "kubernetes", 1), "p"), ["tainted"]);
+    let docs = |config: &str| {
+        let mut docs = vec![
+            node("big").cpu("8").memory("16Gi").yaml(),
+            node("small").cpu("2").memory("4Gi").yaml(),
+            pod("p").cpu("1").memory("1Gi").node_selector("disk", "ssd").yaml(),
+        ];
+        if !config.is_empty() {
+            docs.push(format!("{CONFIG}{config}"));
+        }
+        load(&docs)
+    };
+    let strict = docs("");
+    assert!(nodes_of(&strict, &run_checked(&strict, "kubernetes", 1), "p").is_empty());
+    let open = docs("profiles:\n- plugins:\n    filter:\n      disabled: [{name: NodeAffinity}]\n");
+    assert_eq!(nodes_of(&open, &run_checked(&open, "kubernetes", 1), "p"), ["big"]);
 }
 
 /// A weight decides. Pod 1 CPU, 1 GiB: on `even` (4 CPU, 4 GiB) MostAllocated gives 25 and

@@ -201,7 +201,8 @@ impl KubeCache {
             let node = NodeId(slot);
             self.unsynced[node.index()] = false;
             if let (Some(p), Some(info)) = (self.position(node), table.get(node)) {
-                self.snapshot.nodes[p].set_sums(&info.requested, info.score_cpu_milli, info.score_memory_bytes);
+                let gpus = info.gpus.as_deref().map(|b| &b.slots);
+                self.snapshot.nodes[p].set_sums(&info.requested, info.score_cpu_milli, info.score_memory_bytes, gpus);
             }
         }
         &self.snapshot
@@ -317,7 +318,8 @@ impl KubeCache {
         if taint_toleration::untolerated_taint(&pod.tolerations, &spec.taints).is_some() {
             return None;
         }
-        self.fit.filter_on(&pod.requests, &info.requested, info.parts as usize, spec).ok()?;
+        let gpus = info.gpus.as_deref().map(|b| &b.slots);
+        self.fit.filter_on(pod, &info.requested, info.parts as usize, spec, gpus).ok()?;
         let (cpu, memory) = nonzero_requests(pod);
         let alloc = [spec.allocatable.cpu_milli as i64, spec.allocatable.memory_bytes as i64];
         let nonzero = [(info.score_cpu_milli + cpu) as i64, (info.score_memory_bytes + memory) as i64];

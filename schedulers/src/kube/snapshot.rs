@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use podlab_cluster::affinity::{PodDisruptionBudget, SpreadSelector};
+use podlab_cluster::gpu::GpuSlots;
 use podlab_cluster::{Node, NodeId, Pod, PodId, Resources};
 
 /// A pod the cache holds on a node (bound, or assumed by this scheduler).
@@ -39,11 +40,17 @@ pub struct NodeState {
     /// pods when the incoming pod has no term of its own.
     pub pods_with_affinity: u32,
     pub pods_with_required_anti_affinity: u32,
+    /// The free milli-GPU of each of the node's GPUs, for podlab's GPU model (whole GPUs must
+    /// be wholly free ones, a share must fit on one GPU: what the backend enforces); `None`
+    /// without GPUs. Set from the spec, then by a cache that books GPUs (`KubeCache::sync`);
+    /// [`NodeState::add`] leaves it as it is.
+    pub gpus: Option<GpuSlots>,
 }
 
 impl NodeState {
     /// A node with nothing on it.
     pub fn new(id: NodeId, spec: Arc<Node>) -> NodeState {
+        let gpus = GpuSlots::for_node(&spec);
         NodeState {
             id,
             spec,
@@ -53,6 +60,7 @@ impl NodeState {
             nonzero_memory_bytes: 0,
             pods_with_affinity: 0,
             pods_with_required_anti_affinity: 0,
+            gpus,
         }
     }
 
@@ -92,11 +100,18 @@ impl NodeState {
     }
 
     /// Sets the resource sums of the pods here (plain requests, and with the non-zero
-    /// defaults), as a cache that keeps them elsewhere computed them.
-    pub fn set_sums(&mut self, requested: &Resources, nonzero_cpu_milli: u64, nonzero_memory_bytes: u64) {
+    /// defaults) and the GPUs' free shares, as a cache that keeps them elsewhere computed them.
+    pub fn set_sums(
+        &mut self,
+        requested: &Resources,
+        nonzero_cpu_milli: u64,
+        nonzero_memory_bytes: u64,
+        gpus: Option<&GpuSlots>,
+    ) {
         self.requested.clone_from(requested);
         self.nonzero_cpu_milli = nonzero_cpu_milli;
         self.nonzero_memory_bytes = nonzero_memory_bytes;
+        self.gpus = gpus.cloned();
     }
 
     /// Removes the pod `namespace/name` from this node, if it is here.

@@ -7,7 +7,8 @@
 //! strategy over the configured resources, counting CPU and memory with the non-zero defaults
 //! (a container that requests none counts 100m / 200 MiB) on both the pod and the node.
 
-use podlab_cluster::{Node, Pod, Resources};
+use podlab_cluster::gpu::{GPU_RESOURCE, GpuDemand, GpuSlots};
+use podlab_cluster::{Node, Part, Pod, Resources};
 
 use crate::kube::plugin::{Code, MAX_NODE_SCORE, Plugin, Status};
 use crate::kube::snapshot::{NodeState, Snapshot, nonzero_requests};
@@ -91,7 +92,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     fn filter(&self, pod: &Pod, node: &NodeState, _snapshot: &Snapshot) -> Result<(), Status> {
-        self.filter_on(&pod.requests, &node.requested, node.pods.len(), &node.spec)
+        self.filter_on(pod, &node.requested, node.pods.len(), &node.spec, node.gpus.as_ref())
     }
 
     fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeState], _snapshot: &Snapshot) -> crate::kube::PreScore {
@@ -120,9 +121,24 @@ impl FitArgs {
 }
 
 impl NodeResourcesFit {
-    /// The filter on a node's numbers: what its pods request, how many there are, its spec.
-    pub fn filter_on(&self, request: &Resources, used: &Resources, pods: usize, spec: &Node) -> Result<(), Status> {
-        let shortfalls = fits(request, used, pods, spec, |name| self.ignored(name));
+    /// The filter on a node's numbers: what its pods request, how many there are, its spec,
+    /// its GPUs' free shares.
+    pub fn filter_on(
+        &self,
+        pod: &Pod,
+        used: &Resources,
+        pods: usize,
+        spec: &Node,
+        gpus: Option<&GpuSlots>,
+    ) -> Result<(), Status> {
+        let mut shortfalls = fits(&pod.requests, used, pods, spec, |name| self.ignored(name));
+        // podlab's GPU model, which the backend enforces: whole GPUs must be wholly free ones
+        // and a share must fit on one GPU (`podlab_cluster::gpu`). Upstream counts
+        // `nvidia.com/gpu` only, and knows no shares; a pod without either is not concerned.
+        let demand = GpuDemand::of(pod, Part::Whole);
+        if shortfalls.is_empty() && !demand.is_none() && !gpus.is_some_and(|g| g.fits(demand)) {
+            shortfalls.push(Shortfall { reason: format!("Insufficient {GPU_RESOURCE}"), unresolvable: false });
+        }
         if shortfalls.is_empty() {
             return Ok(());
         }
@@ -370,6 +386,35 @@ mod tests {
         // Upstream's shape scores are 0–10, scaled by 10; the mean is rounded.
         let bin_packing = vec![ShapePoint { utilization: 0, score: 0 }, ShapePoint { utilization: 100, score: 10 }];
         assert_eq!(ratio_score(&bin_packing, &[1, 1], &[4, 3], [1, 1].into_iter()), 29);
+    }
+
+    /// podlab's GPU model on top of upstream's count: a share fits a node only if one GPU has
+    /// room for it, whole GPUs only wholly free ones; a pod asking for neither is not checked.
+    #[test]
+    fn gpus_are_checked_gpu_by_gpu() {
+        let mut spec = Node {
+            name: "gpu".into(),
+            labels: Default::default(),
+            taints: vec![],
+            allocatable: Resources::new(8_000, 32 << 30),
+            max_pods: 110,
+            unschedulable: false,
+            images: vec![],
+        };
+        spec.allocatable.set(GPU_RESOURCE, 2);
+        let plugin = NodeResourcesFit::default();
+        let slots = GpuSlots { free_milli: vec![100, 500].into_boxed_slice() };
+        let mut share = Pod::single("share", Resources::new(100, 1 << 20));
+        share.gpu_share_milli = 500;
+        assert!(plugin.filter_on(&share, &Resources::default(), 0, &spec, Some(&slots)).is_ok());
+        share.gpu_share_milli = 600;
+        let refused = plugin.filter_on(&share, &Resources::default(), 0, &spec, Some(&slots));
+        assert_eq!(refused, Err(Status::unschedulable("Insufficient nvidia.com/gpu")));
+        let mut whole = Pod::single("whole", Resources::new(100, 1 << 20));
+        whole.requests.set(GPU_RESOURCE, 1);
+        assert!(plugin.filter_on(&whole, &Resources::default(), 0, &spec, Some(&slots)).is_err());
+        let plain = Pod::single("plain", Resources::new(100, 1 << 20));
+        assert!(plugin.filter_on(&plain, &Resources::default(), 0, &spec, Some(&slots)).is_ok());
     }
 
     #[test]
