@@ -163,6 +163,7 @@ pub fn run_one(
         invariants_checked: check_invariants,
         violations: &done.sim.violations,
         detailed: run.seed_index == 0 && !summary_only,
+        controllers: &done.sim.controllers,
     });
     // The run's directory is complete or absent, whatever interrupts the writing.
     write_dir_whole(dir, |tmp| {

@@ -372,7 +372,9 @@ pub fn run_policy_real(
     // The scenario as the run left it: with the pods its controllers created.
     let scenario = Arc::new(real.scenario.clone());
     let mut log = podlab_sim::log::EventLog::default();
-    let mut invariants = podlab_sim::invariants::Invariants::new(&scenario);
+    // The checker starts from the cluster as the run began (its nodes' taints then), and reads
+    // the scenario as the run left it for the pods created since.
+    let mut invariants = podlab_sim::invariants::Invariants::new(&instantiated);
     let mut violations = Vec::new();
     for stamped in &real.records {
         if let Err(violation) = invariants.observe(&scenario, &stamped) {

@@ -150,7 +150,7 @@ fn failed_expectation_shows_in_the_report() {
     assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(String::from_utf8_lossy(&run.stdout).contains("kubernetes: FAILED in 2 of 2 runs"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("runs failed an expectation or invariant"), "{html}");
+    assert!(html.contains("10 of 24 <code>expect:</code> verdicts failed"), "{html}");
     assert!(
         html.contains("held in 0 of 2 runs (seed 42: at 1s: pod app-with-logs is on node-b, expected node-a)"),
         "{html}"

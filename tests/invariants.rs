@@ -106,9 +106,10 @@ fn catches_a_binding_the_filters_forbid() {
         let mut records: Vec<Record> = (0..3).map(|n| Record::NodeAdded { node: NodeId(n) }).collect();
         records.push(Record::PodCreated { pod: PodId(pod) });
         records.push(Record::Bound { pod: PodId(pod), part: Part::Whole, node: NodeId(node) });
-        records.iter().enumerate().try_for_each(|(i, r)| {
-            inv.observe(&s, &Stamped { time: SimTime(i as u64), record: r.clone() })
-        })
+        records
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, r)| inv.observe(&s, &Stamped { time: SimTime(i as u64), record: r.clone() }))
     };
     assert!(bind(0, 0).unwrap_err().contains("cordoned"));
     assert!(bind(0, 1).unwrap_err().contains("maintenance:NoSchedule"));

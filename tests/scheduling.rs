@@ -131,7 +131,8 @@ fn groups_placed_pod_by_pod_can_be_split_and_partial() {
         pod("m3").cpu("2").memory("1Gi").group("gang").yaml(),
     ]);
     let run = run_checked(&s, "kubernetes", 1);
-    assert_eq!(run.summary.colocation.split_groups, 1);
+    // Spread, not split: a PodGroup asks for all or nothing, not for one node.
+    assert_eq!((run.summary.colocation.spread_groups, run.summary.colocation.split_groups), (1, 0));
     assert_eq!(run.summary.colocation.partial_groups, 1);
     assert_eq!(run.summary.pods.scheduled, 2);
 }
@@ -293,4 +294,34 @@ fn pod_group_dialects_are_gangs() {
     assert_eq!(placed("w0a"), placed("w0b"));
     assert_eq!(placed("w1a"), placed("w1b"));
     assert_ne!(placed("w0a"), placed("w1a"));
+}
+
+/// A group is judged against its own rule: spread over nodes is reported, and counts as a
+/// violation only when its members require each other on one node (a required pod affinity
+/// on `kubernetes.io/hostname`). The Omega paper's scheduler, which reads no pod affinity,
+/// breaks that rule; kube-scheduler keeps it, leaving the second member pending.
+#[test]
+fn a_group_is_split_only_against_its_own_rule() {
+    let member = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{app: pair, scheduling.x-k8s.io/pod-group: pair}}}}\n\
+             spec:\n  containers: [{{name: c, resources: {{requests: {{cpu: \"2\", memory: 1Gi}}}}}}]\n  affinity:\n    podAffinity:\n      \
+             requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {{matchLabels: {{app: pair}}}}\n        \
+             topologyKey: kubernetes.io/hostname\n"
+        )
+    };
+    let s = load(&[
+        node("a").cpu("2").memory("2Gi").label("kubernetes.io/hostname", "a").yaml(),
+        node("b").cpu("2").memory("2Gi").label("kubernetes.io/hostname", "b").yaml(),
+        group("pair", 1),
+        member("left"),
+        member("right"),
+    ]);
+    let paper = run_checked(&s, "monolithic", 1);
+    let c = &paper.summary.colocation;
+    assert_eq!((c.spread_groups, c.split_groups, c.violations), (1, 1, 1), "{c:?}");
+    let kube = run_checked(&s, "kubernetes", 1);
+    let c = &kube.summary.colocation;
+    assert_eq!((c.spread_groups, c.split_groups, c.violations), (0, 0, 0), "{c:?}");
+    assert_eq!(kube.summary.time_to_schedule.never_scheduled, 1);
 }

@@ -11,14 +11,15 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Part, Records, SimTime};
+use podlab_cluster::{GroupId, Part, Records, SimTime};
 
 use crate::charts::{Bar, Chart, GanttBar, Plot, Series, nice_max};
 use crate::expect::Verdict;
 use crate::metrics::{Estimate, Metric, flatten};
-use crate::outcome::Outcomes;
-use crate::series::{ClusterPoint, cluster_steps, schedule_waits_ns, spans};
+use crate::outcome::{Outcomes, groups_sharing_a_node};
+use crate::series::{ClusterPoint, cluster_steps, never_scheduled, schedule_waits_ns, spans};
 use crate::summary::Summary;
+use crate::waits::kaplan_meier;
 
 pub const RESULT_SCHEMA: &str = "podlab.run-result/v1";
 
@@ -27,6 +28,8 @@ const MAX_LINE_POINTS: usize = 1_500;
 /// Nodes shown in a Gantt chart before it is cut short, and its greatest height in pixels.
 const MAX_GANTT_NODES: usize = 40;
 const MAX_GANTT_PX: usize = 1_600;
+/// Pods listed by name as never scheduled before the list says how many more.
+pub const MAX_LISTED: usize = 20;
 
 /// What a comparison keeps of one run (`result.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,11 +45,22 @@ pub struct RunResult {
     pub metrics: Vec<Metric>,
     /// Each scheduled pod's time to schedule, sorted.
     pub waits_ns: Vec<u64>,
+    /// Each never-scheduled pod's wait until the run ended (or it was deleted), sorted: the
+    /// censored waits of the time-to-schedule curve.
+    #[serde(default)]
+    pub censored_ns: Vec<u64>,
     pub verdicts: Vec<VerdictLine>,
-    /// Pods and groups split across nodes, one readable line each.
+    /// Pods split across nodes, and groups split against their own rule: the violations, one
+    /// readable line each.
     pub split: Vec<String>,
+    /// Groups spread over nodes without a rule against it, one line each.
+    #[serde(default)]
+    pub spread: Vec<String>,
     /// Pods and groups left partly placed.
     pub partial: Vec<String>,
+    /// Pods never scheduled, with why they waited (at most [`MAX_LISTED`], then how many more).
+    #[serde(default)]
+    pub unscheduled: Vec<String>,
     /// Whether the invariants were checked after every record.
     pub invariants_checked: bool,
     /// Invariant violations (checked runs only).
@@ -98,6 +112,8 @@ pub struct RunInput<'a> {
     pub violations: &'a [String],
     /// Keep the series for the over-time and Gantt charts.
     pub detailed: bool,
+    /// The run's controllers by id, to name who gave a pod up.
+    pub controllers: &'a [String],
 }
 
 impl RunResult {
@@ -107,8 +123,16 @@ impl RunResult {
         let members = scenario.group_members();
         let node_name = |n: podlab_cluster::NodeId| scenario.nodes[n.index()].name.as_str();
         let mut split = Vec::new();
+        let mut spread = Vec::new();
         let mut partial = Vec::new();
-        let group_split: Vec<bool> = members.iter().map(|m| outcomes.group_nodes(m).len() > 1).collect();
+        let spread_groups: Vec<GroupId> = (0..members.len())
+            .filter(|&g| outcomes.group_nodes(&members[g]).len() > 1)
+            .map(|g| GroupId(g as u32))
+            .collect();
+        let mut group_split = vec![false; members.len()];
+        for g in groups_sharing_a_node(scenario, &spread_groups) {
+            group_split[g.index()] = true;
+        }
         for (i, o) in outcomes.pods.iter().enumerate() {
             let pod = &scenario.pods.get(podlab_cluster::PodId(i as u32));
             if o.split() {
@@ -120,21 +144,21 @@ impl RunResult {
                 partial.push(format!("pod {}", pod.key()));
             }
         }
-        for (g, members) in members.iter().enumerate() {
-            if group_split[g] {
-                let places: Vec<String> = members
-                    .iter()
-                    .map(|m| {
-                        let nodes: Vec<&str> = outcomes.pods[m.index()].nodes().into_iter().map(node_name).collect();
-                        format!("{} → {}", scenario.pods.get(*m).name, nodes.join(" + "))
-                    })
-                    .collect();
-                split.push(format!("group {}: {}", scenario.groups[g].key(), places.join(", ")));
-            }
+        for g in &spread_groups {
+            let places: Vec<String> = members[g.index()]
+                .iter()
+                .map(|m| {
+                    let nodes: Vec<&str> = outcomes.pods[m.index()].nodes().into_iter().map(node_name).collect();
+                    format!("{} → {}", scenario.pods.get(*m).name, nodes.join(" + "))
+                })
+                .collect();
+            let line = format!("group {}: {}", scenario.groups[g.index()].key(), places.join(", "));
+            if group_split[g.index()] { split.push(line) } else { spread.push(line) }
         }
         for g in &outcomes.partial_groups {
             partial.push(format!("group {}", scenario.groups[g.index()].key()));
         }
+        let never = never_scheduled(scenario, run.records, &outcomes, run.end, run.controllers, MAX_LISTED);
         let verdicts = run
             .verdicts
             .iter()
@@ -173,9 +197,12 @@ impl RunResult {
             end_ns: run.summary.end_ns,
             metrics: flatten(run.summary),
             waits_ns: schedule_waits_ns(&outcomes),
+            censored_ns: never.waits_ns,
             verdicts,
             split,
+            spread,
             partial,
+            unscheduled: never.listed,
             invariants_checked: run.invariants_checked,
             violations: run.violations.to_vec(),
             detail,
@@ -238,7 +265,7 @@ pub const HEADLINE: &[Headline] = &[
     Headline {
         metric: "colocation.violations",
         title: "Co-location violations",
-        unit: Unit::Count("pods + groups split per run"),
+        unit: Unit::Count("pods (and must-share groups) split per run"),
     },
     Headline { metric: "time_to_schedule.p50_ns", title: "Time to schedule, median", unit: Unit::Seconds },
     Headline { metric: "time_to_schedule.p99_ns", title: "Time to schedule, p99", unit: Unit::Seconds },
@@ -515,20 +542,33 @@ impl Comparison {
             .enumerate()
             .map(|(i, p)| {
                 let mut waits: Vec<u64> = self.runs_of(&s.name, p).flat_map(|r| r.waits_ns.iter().copied()).collect();
+                let mut censored: Vec<u64> =
+                    self.runs_of(&s.name, p).flat_map(|r| r.censored_ns.iter().copied()).collect();
                 waits.sort_unstable();
-                let n = waits.len();
-                // One point per distinct wait (the share of pods scheduled within it), thinned to
-                // evenly spaced ranks on long runs.
+                censored.sort_unstable();
+                let mut runs: Vec<(u64, u64)> = Vec::new();
+                for &w in &waits {
+                    match runs.last_mut() {
+                        Some((v, c)) if *v == w => *c += 1,
+                        _ => runs.push((w, 1)),
+                    }
+                }
+                // The Kaplan–Meier curve: pods never scheduled keep it below 1 (one point per
+                // distinct wait, thinned to evenly spaced steps on long runs).
+                let curve = kaplan_meier(&runs, &censored);
                 let mut points = vec![(0.0, 0.0)];
-                let stride = n.div_ceil(MAX_LINE_POINTS).max(1);
-                for (k, &w) in waits.iter().enumerate() {
-                    let last_of_value = k + 1 == n || waits[k + 1] != w;
-                    if last_of_value && (k % stride == 0 || k + 1 == n || stride == 1) {
-                        points.push((w as f64 * 1e-9, (k + 1) as f64 / n as f64));
+                let stride = curve.len().div_ceil(MAX_LINE_POINTS).max(1);
+                for (k, step) in curve.iter().enumerate() {
+                    if k % stride == 0 || k + 1 == curve.len() {
+                        points.push((step.wait_ns as f64 * 1e-9, step.share));
                     }
                 }
                 x_max = x_max.max(points.last().map_or(0.0, |p| p.0));
-                Series { name: format!("{p} (n={n})"), points, step: true, color: i }
+                let name = match censored.len() {
+                    0 => format!("{p} (n={})", waits.len()),
+                    never => format!("{p} (n={}, {never} never scheduled)", waits.len() + never),
+                };
+                Series { name, points, step: true, color: i }
             })
             .collect();
         let x_max = nice_max(x_max);
@@ -543,7 +583,7 @@ impl Comparison {
         Chart {
             title: format!("Time to schedule, CDF — {} pooled", seeds_phrase(&s.seeds)),
             x_label: "time from creation to binding of the last part (seconds)".into(),
-            y_label: "share of scheduled pods".into(),
+            y_label: "share of pods scheduled".into(),
             plot: Plot::Lines { series, x_max, y_max: 1.04 },
         }
     }
@@ -663,7 +703,7 @@ fn csv(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{Colocation, Percentiles, PodCounts, SUMMARY_SCHEMA, Utilisation};
+    use crate::summary::{Colocation, PodCounts, SUMMARY_SCHEMA, Utilisation};
 
     /// Every headline metric is a leaf of today's `Summary`: renaming one breaks this test,
     /// not silently a chart.
@@ -679,7 +719,7 @@ mod tests {
             events: 1,
             pods: PodCounts::default(),
             colocation: Colocation::default(),
-            time_to_schedule: Percentiles::of(vec![5]),
+            time_to_schedule: crate::waits::Waits::of(&[(5, 1)], Vec::new()),
             unschedulable_attempts: 0,
             bind_refusals: 0,
             preemptions: 0,

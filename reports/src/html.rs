@@ -77,16 +77,11 @@ pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)
     );
     let _ = writeln!(h, "<h1>podlab comparison: {}</h1>", escape(&names.join(", ")));
     let total_runs = comparison.runs.len();
-    let failed = comparison.runs.iter().filter(|r| !r.ok()).count();
-    let status = if failed == 0 {
-        "<span class=\"held\">every expectation and invariant held</span>".to_string()
-    } else {
-        format!("<span class=\"failed\">{failed} of {total_runs} runs failed an expectation or invariant</span>")
-    };
     let _ = writeln!(
         h,
         "<p class=\"lead\">{total_runs} simulated runs, deterministic: the same scenario, policy and seed give the \
-         same event-log digest on any machine. {status}.</p>"
+         same event-log digest on any machine. {}</p>",
+        checked_phrase(&comparison.runs)
     );
     if comparison.scenarios.len() > 1 {
         h.push_str("<nav><ul>\n");
@@ -107,6 +102,38 @@ pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)
     );
     h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+/// Exactly what was checked over the runs, and how it went: the `expect:` entries, and the
+/// invariants where they were checked.
+pub fn checked_phrase(runs: &[RunResult]) -> String {
+    let n = runs.len();
+    let entries: usize = runs.iter().map(|r| r.verdicts.len()).sum();
+    let failed_entries: usize = runs.iter().map(|r| r.verdicts.iter().filter(|v| !v.failures.is_empty()).count()).sum();
+    let expectations = if entries == 0 {
+        "No <code>expect:</code> entry to check.".to_string()
+    } else if failed_entries == 0 {
+        format!("<span class=\"held\">All {entries} <code>expect:</code> verdicts held</span> (entries × runs).")
+    } else {
+        format!(
+            "<span class=\"failed\">{failed_entries} of {entries} <code>expect:</code> verdicts failed</span> \
+             (entries × runs)."
+        )
+    };
+    let checked = runs.iter().filter(|r| r.invariants_checked).count();
+    let broken = runs.iter().filter(|r| !r.violations.is_empty()).count();
+    let invariants = match (checked, broken) {
+        (0, _) => {
+            "Invariants were not checked (<code>--check-invariants</code> checks them after every event).".to_string()
+        }
+        (c, 0) if c == n => format!("<span class=\"held\">Invariants held after every event of all {n} runs</span>."),
+        (c, 0) => format!(
+            "<span class=\"held\">Invariants held after every event of the {c} runs checked</span>; {} not checked.",
+            n - c
+        ),
+        (c, b) => format!("<span class=\"failed\">Invariants broken in {b} of the {c} runs checked</span>."),
+    };
+    format!("{expectations} {invariants}")
 }
 
 fn scenario_section<'a>(
@@ -223,8 +250,9 @@ fn policy_article(h: &mut String, policy: &str, runs: &[&RunResult]) {
         h.push_str("</ul>\n");
     }
     h.push_str(
-        "<table class=\"runs\">\n<thead><tr><th>seed</th><th>split across nodes</th><th>partly placed</th>\
-         <th>invariants</th><th>event-log digest</th></tr></thead>\n<tbody>\n",
+        "<table class=\"runs\">\n<thead><tr><th>seed</th><th>split across nodes</th><th>groups spread over nodes\
+         </th><th>partly placed</th><th>never scheduled</th><th>invariants</th><th>event-log digest</th></tr></thead>\n\
+         <tbody>\n",
     );
     let list = |items: &[String]| {
         if items.is_empty() {
@@ -243,10 +271,12 @@ fn policy_article(h: &mut String, policy: &str, runs: &[&RunResult]) {
         };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{invariants}</td><td><code>{}</code></td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{invariants}</td><td><code>{}</code></td></tr>",
             r.seed,
             list(&r.split),
+            list(&r.spread),
             list(&r.partial),
+            list(&r.unscheduled),
             escape(&r.digest)
         );
     }

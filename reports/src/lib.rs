@@ -9,6 +9,10 @@ pub mod control_plane;
 pub mod expect;
 pub mod html;
 mod in_flight;
+#[allow(dead_code)]
+mod in_flight_old;
+#[cfg(test)]
+mod in_flight_bench;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
@@ -17,6 +21,7 @@ pub mod scheduling;
 pub mod series;
 pub mod summary;
 pub mod trace;
+pub mod waits;
 pub mod workloads;
 
 pub use expect::{Verdict, check};

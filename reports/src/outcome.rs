@@ -217,9 +217,9 @@ impl GroupBooks {
         first.get_or_insert(node);
     }
 
-    /// How many groups had members on more than one node.
-    pub(crate) fn split(&self) -> usize {
-        self.nodes.iter().filter(|(_, split)| *split).count()
+    /// The groups that had members on more than one node.
+    pub(crate) fn spread(&self) -> Vec<GroupId> {
+        (0..self.nodes.len()).filter(|&g| self.nodes[g].1).map(|g| GroupId(g as u32)).collect()
     }
 
     fn running_mut(&mut self, group: GroupId) -> &mut usize {
@@ -230,12 +230,51 @@ impl GroupBooks {
     }
 }
 
+/// The topology key that means "the same node".
+const HOSTNAME: &str = "kubernetes.io/hostname";
+
+/// Of `groups`, those whose own rule asks for one node: a member has a required pod affinity
+/// on `kubernetes.io/hostname` whose selector picks another member (in a namespace the term
+/// covers). A PodGroup alone asks for all or nothing, not for one node.
+pub fn groups_sharing_a_node(scenario: &Scenario, groups: &[GroupId]) -> Vec<GroupId> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let members = scenario.group_members();
+    groups.iter().copied().filter(|g| members.get(g.index()).is_some_and(|m| must_share_a_node(scenario, m))).collect()
+}
+
+fn must_share_a_node(scenario: &Scenario, members: &[PodId]) -> bool {
+    members.iter().any(|&m| {
+        let spec = scenario.pods.spec(m);
+        let Some(terms) = spec.terms.as_ref() else { return false };
+        terms.pod_affinity_required.iter().filter(|t| t.topology_key == HOSTNAME).any(|term| {
+            let Some(selector) = &term.label_selector else { return false };
+            members.iter().filter(|&&o| o != m).any(|&o| {
+                let other = scenario.pods.spec(o);
+                let namespace_ok = if term.namespace_selector.is_some() {
+                    true
+                } else if term.namespaces.is_empty() {
+                    other.namespace == spec.namespace
+                } else {
+                    term.namespaces.contains(&other.namespace)
+                };
+                namespace_ok && selector.matches(&other.labels)
+            })
+        })
+    })
+}
+
 /// Every pod's and group's outcome up to a point in time.
 #[derive(Clone, Debug)]
 pub struct Outcomes {
     pub pods: Vec<PodOutcome>,
     /// Groups some of whose members were placed while another member was unplaceable.
     pub partial_groups: BTreeSet<GroupId>,
+    /// Why each pod last waited, as `Reason: message` (`Unschedulable: 0/2 nodes are
+    /// available…`, `Abandoned: …`), for the pods a summary's fold keeps (its first pods);
+    /// empty from a replay.
+    pub waiting: Vec<Option<String>>,
 }
 
 impl Outcomes {
@@ -250,7 +289,7 @@ impl Outcomes {
                 pods[pod.index()].observe(scenario, &s, &mut groups);
             }
         }
-        Outcomes { pods, partial_groups: groups.partial }
+        Outcomes { pods, partial_groups: groups.partial, waiting: Vec::new() }
     }
 
     /// How many parts a pod has under the policy that placed it.

@@ -80,6 +80,12 @@ impl Samples {
         (self.runs, self.raw) = (merged, Vec::new());
     }
 
+    /// Every value, sorted, as `(value, count)` runs.
+    pub(crate) fn into_runs(mut self) -> Vec<(u64, u64)> {
+        self.compact();
+        self.runs
+    }
+
     /// Nearest-rank percentiles, as [`Percentiles::of`] gives of the same values.
     pub(crate) fn percentiles(mut self) -> Percentiles {
         if self.runs.is_empty() {

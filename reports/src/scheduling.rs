@@ -17,7 +17,7 @@ use crate::percentiles::{Percentiles, Samples};
 
 const DAY_NS: u64 = 24 * 3600 * 1_000_000_000;
 
-/// Jobs: PodGroups, and pods in no group.
+/// The Omega paper's jobs: PodGroups, and pods in no group (not Kubernetes Jobs).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct JobMetrics {
     pub total: u64,
@@ -139,6 +139,9 @@ pub struct Deadlocks {
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SchedulingMetrics {
+    /// The Omega paper's jobs — a PodGroup, or a pod in none — not Kubernetes' `Job` kind:
+    /// named `paper_jobs` in the summary so the two are not confused.
+    #[serde(rename = "paper_jobs")]
     pub jobs: JobMetrics,
     /// Every scheduler of the policy together — attempts and times summed, busyness averaged
     /// per scheduler — so that policies with different schedulers compare on one row.

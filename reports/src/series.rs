@@ -2,7 +2,9 @@
 //! available over time (cluster-wide and per node), and each bound part's span on its node.
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Part, PodId, Record, Records, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+
+use podlab_cluster::{JobRef, NodeId, Note, Part, PodId, Record, Records, SimTime};
 
 use crate::outcome::Outcomes;
 
@@ -160,6 +162,86 @@ pub fn schedule_waits_ns(outcomes: &Outcomes) -> Vec<u64> {
         outcomes.pods.iter().filter_map(|o| Some(o.scheduled_at()?.since(o.created_at()?).as_nanos())).collect();
     waits.sort_unstable();
     waits
+}
+
+/// The pods never scheduled: their waits (censored) and why they waited.
+pub struct NeverScheduled {
+    /// Each one's wait until its deletion or the run's end, sorted.
+    pub waits_ns: Vec<u64>,
+    /// `pod NAME: Reason: message` for the first `max` of them, then how many more.
+    pub listed: Vec<String>,
+}
+
+/// The pods created and never scheduled by `end`: how long each waited (until deleted, or the
+/// end) and why — the scheduler's last `Unschedulable` message, or its job abandoned by the
+/// Omega paper's schedulers (`controllers` name who).
+pub fn never_scheduled(
+    scenario: &Scenario,
+    records: &Records,
+    outcomes: &Outcomes,
+    end: SimTime,
+    controllers: &[String],
+    max: usize,
+) -> NeverScheduled {
+    let waiting: Vec<PodId> = (0..outcomes.pods.len())
+        .filter(|&i| outcomes.pods[i].created_at().is_some() && outcomes.pods[i].scheduled_at().is_none())
+        .map(|i| PodId(i as u32))
+        .collect();
+    let mut deleted: BTreeMap<PodId, SimTime> = BTreeMap::new();
+    let mut why: BTreeMap<PodId, String> = BTreeMap::new();
+    if !waiting.is_empty() {
+        let mut is_waiting = vec![false; outcomes.pods.len()];
+        waiting.iter().for_each(|p| is_waiting[p.index()] = true);
+        let listed: BTreeSet<PodId> = waiting.iter().take(max).copied().collect();
+        for s in records.iter().take_while(|s| s.time <= end) {
+            match &s.record {
+                Record::PodDeleted { pod } if is_waiting.get(pod.index()).copied().unwrap_or(false) => {
+                    deleted.insert(*pod, s.time);
+                }
+                Record::Unschedulable { pod, message, .. } if listed.contains(pod) => {
+                    why.insert(*pod, format!("Unschedulable: {message}"));
+                }
+                Record::Note { by, note: Note::Abandoned { job } } => {
+                    let name = controllers.get(by.index()).map_or("its scheduler", String::as_str);
+                    for pod in &listed {
+                        let of_job = match job {
+                            JobRef::Pod(p) => p == pod,
+                            JobRef::Group(g) => scenario.pods.group(*pod) == Some(*g),
+                        };
+                        if of_job {
+                            why.insert(*pod, format!("Abandoned: {name} gave its job up after its retries"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut waits_ns: Vec<u64> = waiting
+        .iter()
+        .filter_map(|p| {
+            let created = outcomes.pods[p.index()].created_at()?;
+            let until = deleted.get(p).copied().unwrap_or(end).max(created);
+            Some(until.since(created).as_nanos())
+        })
+        .collect();
+    waits_ns.sort_unstable();
+    let mut listed: Vec<String> = waiting
+        .iter()
+        .take(max)
+        .map(|p| {
+            let name = scenario.pods.get(*p).key();
+            match (deleted.contains_key(p), why.get(p)) {
+                (true, _) => format!("pod {name}: deleted while pending"),
+                (false, Some(why)) => format!("pod {name}: {why}"),
+                (false, None) => format!("pod {name}: pending, no scheduler said why"),
+            }
+        })
+        .collect();
+    if waiting.len() > max {
+        listed.push(format!("… and {} more", waiting.len() - max));
+    }
+    NeverScheduled { waits_ns, listed }
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 use serde::Serialize;
 
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{JobRef, Note, Phase, PodId, Record, RecordSink, Records, SimTime, Stamped};
+use podlab_cluster::{ControllerId, JobRef, Note, Phase, PodId, Record, RecordSink, Records, SimTime, Stamped};
 
 use crate::control_plane::{ControlPlaneFold, ControlPlaneMetrics};
 use crate::in_flight::InFlight;
-use crate::outcome::{GroupBooks, Outcomes, PodOutcome, outcome_pod};
+use crate::outcome::{GroupBooks, Outcomes, PodOutcome, groups_sharing_a_node, outcome_pod};
 use crate::percentiles::Samples;
 use crate::scheduling::{JobAttempts, SchedulingFold, SchedulingMetrics};
+use crate::waits::Waits;
 use crate::workloads::{WorkloadMetrics, workload_metrics};
 
 /// Where a summary's distributions of durations are defined; named here too, beside the
@@ -30,7 +31,9 @@ pub struct Summary {
     pub events: u64,
     pub pods: PodCounts,
     pub colocation: Colocation,
-    pub time_to_schedule: Percentiles,
+    /// From a pod's creation to the binding of its last part, over every pod created: those
+    /// never scheduled are counted, as censored waits (see [`Waits`]).
+    pub time_to_schedule: Waits,
     pub unschedulable_attempts: u64,
     pub bind_refusals: u64,
     /// Preemptions carried out (kube-scheduler's PostFilter), and the pods they deleted.
@@ -62,14 +65,22 @@ pub struct PodCounts {
     pub not_arrived: u64,
 }
 
-/// The co-scheduling failures: parts of one pod or group on different nodes, and placements
-/// left half done.
+/// The co-scheduling failures — a Pod's containers on different nodes, a group on different
+/// nodes against its own rule — apart from groups spread over nodes as they may be, and
+/// placements left half done.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Colocation {
-    /// Split pods plus split groups.
+    /// Split pods plus split groups: what the co-scheduling problem forbids.
     pub violations: u64,
+    /// Pods whose containers ran on more than one node: the Pod is the unit that shares a node.
     pub split_pods: u64,
+    /// Groups spread over nodes against their own rule: a member requires the others on its
+    /// node (a required pod affinity on `kubernetes.io/hostname` that selects them).
     pub split_groups: u64,
+    /// Groups whose members ran on more than one node, split or not. A PodGroup asks for its
+    /// members all or nothing, not for one node: a gang spread over nodes on purpose is here,
+    /// not among the violations.
+    pub spread_groups: u64,
     pub partial_pods: u64,
     pub partial_groups: u64,
 }
@@ -122,9 +133,15 @@ pub struct Tally {
     groups: GroupBooks,
     /// The outcomes of the pods with the lowest ids (a table's rows), kept when counted.
     first_pods: Vec<PodOutcome>,
+    /// Why each of the first pods last waited, if it did.
+    first_waiting: Vec<Option<Waiting>>,
     counts: PodCounts,
     colocation: Colocation,
     waits: Samples,
+    /// Waits of pods never scheduled, cut short by their deletion.
+    censored: Vec<u64>,
+    /// Creation times of pods never scheduled nor deleted: censored at the run's end.
+    unscheduled_since: Vec<SimTime>,
     /// Pods with books, counted.
     counted: u64,
     unschedulable: u64,
@@ -144,9 +161,12 @@ impl Tally {
             pods: InFlight::new(),
             groups: GroupBooks::default(),
             first_pods: vec![PodOutcome::default(); first_pods],
+            first_waiting: vec![None; first_pods],
             counts: PodCounts::default(),
             colocation: Colocation::default(),
             waits: Samples::default(),
+            censored: Vec::new(),
+            unscheduled_since: Vec::new(),
             counted: 0,
             unschedulable: 0,
             refused: 0,
@@ -193,6 +213,7 @@ impl Tally {
 
     pub fn observe(&mut self, scenario: &Scenario, s: &Stamped) {
         self.count_failures(s);
+        self.note_waiting(scenario, s);
         self.utilisation.observe(scenario, s);
         let outcome_of = outcome_pod(&s.record);
         // The pods whose books other folds read: a start-up's (its creation), an attempt's job.
@@ -207,6 +228,12 @@ impl Tally {
         if let Some((pod, books)) = books {
             if outcome_of.is_some() {
                 let was_created = books.outcome.created_at().is_some();
+                // A pod deleted before it was scheduled waited until then, and no longer.
+                if let (Record::PodDeleted { .. }, Some(created), None) =
+                    (&s.record, books.outcome.created_at(), books.outcome.scheduled_at())
+                {
+                    self.censored.push(s.time.since(created).as_nanos());
+                }
                 let scheduled = books.outcome.observe(scenario, s, &mut self.groups);
                 if matches!(s.record, Record::PodCreated { .. }) && !was_created {
                     self.scheduling.pod_created(scenario, pod, s.time);
@@ -233,6 +260,34 @@ impl Tally {
         }
     }
 
+    /// Why one of the first pods waits: the scheduler's last `Unschedulable` message, or the
+    /// job it belongs to given up.
+    fn note_waiting(&mut self, scenario: &Scenario, s: &Stamped) {
+        if self.first_waiting.is_empty() {
+            return;
+        }
+        match &s.record {
+            Record::Unschedulable { pod, message, .. } => {
+                if let Some(slot) = self.first_waiting.get_mut(pod.index()) {
+                    *slot = Some(Waiting::Unschedulable(message.clone()));
+                }
+            }
+            Record::Note { by, note: Note::Abandoned { job } } => {
+                for (i, slot) in self.first_waiting.iter_mut().enumerate() {
+                    let pod = PodId(i as u32);
+                    let of_job = match job {
+                        JobRef::Pod(p) => *p == pod,
+                        JobRef::Group(g) => i < scenario.pods.len() && scenario.pods.group(pod) == Some(*g),
+                    };
+                    if of_job {
+                        *slot = Some(Waiting::Abandoned(*by));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Counts a pod whose books are done with: it finished, or the run did.
     fn count(&mut self, scenario: &Scenario, pod: PodId, books: PodBooks) {
         let o = books.outcome;
@@ -246,9 +301,14 @@ impl Tally {
             Some(Phase::Succeeded) => counts.succeeded += 1,
             Some(Phase::Failed) => counts.failed += 1,
         }
-        if let (Some(created), Some(scheduled)) = (o.created_at(), o.scheduled_at()) {
-            counts.scheduled += 1;
-            self.waits.push(scheduled.since(created).as_nanos());
+        match (o.created_at(), o.scheduled_at()) {
+            (Some(created), Some(scheduled)) => {
+                counts.scheduled += 1;
+                self.waits.push(scheduled.since(created).as_nanos());
+            }
+            // Deleted pods were censored at their deletion.
+            (Some(created), None) if !o.deleted => self.unscheduled_since.push(created),
+            _ => {}
         }
         self.colocation.split_pods += o.split() as u64;
         self.colocation.partial_pods += o.partial as u64;
@@ -270,10 +330,16 @@ impl Tally {
         let mut pods = self.counts;
         (pods.total, pods.not_arrived) = (total, pods.not_arrived + total.saturating_sub(self.counted));
         let mut colocation = self.colocation;
-        colocation.split_groups = self.groups.split() as u64;
+        let spread = self.groups.spread();
+        colocation.spread_groups = spread.len() as u64;
+        colocation.split_groups = groups_sharing_a_node(scenario, &spread).len() as u64;
         colocation.partial_groups = self.groups.partial.len() as u64;
         colocation.violations = colocation.split_pods + colocation.split_groups;
-        let first_pods = Outcomes { pods: self.first_pods, partial_groups: self.groups.partial };
+        let mut censored = self.censored;
+        censored.extend(self.unscheduled_since.iter().map(|c| info.end.max(*c).since(*c).as_nanos()));
+        let time_to_schedule = Waits::of(&self.waits.into_runs(), censored);
+        let waiting = self.first_waiting.into_iter().map(|w| w.map(|w| w.describe(info.controllers))).collect();
+        let first_pods = Outcomes { pods: self.first_pods, partial_groups: self.groups.partial, waiting };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,
             scenario: scenario.name.clone(),
@@ -284,7 +350,7 @@ impl Tally {
             events: info.events,
             pods,
             colocation,
-            time_to_schedule: self.waits.percentiles(),
+            time_to_schedule,
             unschedulable_attempts: self.unschedulable,
             bind_refusals: self.refused,
             preemptions: self.preemptions,
@@ -301,6 +367,29 @@ impl Tally {
 impl RecordSink for Tally {
     fn observe(&mut self, scenario: &Scenario, stamped: &Stamped) {
         Tally::observe(self, scenario, stamped);
+    }
+}
+
+/// Why a pod waited, as the records tell it.
+#[derive(Clone, Debug)]
+enum Waiting {
+    /// kube-scheduler's `FailedScheduling`: the pod condition `PodScheduled=False`, reason
+    /// `Unschedulable`, with the scheduler's message.
+    Unschedulable(std::sync::Arc<str>),
+    /// The Omega paper's schedulers give a job up after its retries (a note by this
+    /// scheduler); the pod stays Pending and no scheduler tries it again.
+    Abandoned(ControllerId),
+}
+
+impl Waiting {
+    fn describe(&self, controllers: &[String]) -> String {
+        match self {
+            Waiting::Unschedulable(message) => format!("Unschedulable: {message}"),
+            Waiting::Abandoned(by) => {
+                let name = controllers.get(by.index()).map_or("its scheduler", String::as_str);
+                format!("Abandoned: {name} gave its job up after its retries")
+            }
+        }
     }
 }
 

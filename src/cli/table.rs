@@ -45,13 +45,17 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
     row("  split pods / groups", &|r| {
         format!("{} / {}", r.summary.colocation.split_pods, r.summary.colocation.split_groups)
     });
+    row("groups spread over nodes", &|r| r.summary.colocation.spread_groups.to_string());
     row("partial pods / groups", &|r| {
         format!("{} / {}", r.summary.colocation.partial_pods, r.summary.colocation.partial_groups)
     });
-    row("time to schedule p50", &|r| dur(r.summary.time_to_schedule.p50_ns));
-    row("time to schedule p99", &|r| dur(r.summary.time_to_schedule.p99_ns));
+    row("pods never scheduled", &|r| r.summary.time_to_schedule.never_scheduled.to_string());
+    // Censored: a percentile that too many pods never scheduled to reach is not reached.
+    let reached = |ns: Option<u64>| ns.map_or("not reached".to_string(), |n| SimDuration(n).to_string());
+    row("time to schedule p50", &|r| reached(r.summary.time_to_schedule.p50_ns));
+    row("time to schedule p99", &|r| reached(r.summary.time_to_schedule.p99_ns));
     row("unschedulable attempts", &|r| r.summary.unschedulable_attempts.to_string());
-    row("jobs fully scheduled", &|r| {
+    row("jobs (Omega paper) scheduled", &|r| {
         let j = &r.summary.scheduling.jobs;
         format!("{}/{}", j.fully_scheduled, j.total)
     });
@@ -123,7 +127,10 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
             if places.is_empty() {
                 places.push("not placed".into());
             }
-            let phase = outcomes.phase(scenario, PodId(i as u32)).map_or("not arrived", |p| p.as_str());
+            let mut phase = outcomes.phase(scenario, PodId(i as u32)).map_or("not arrived", |p| p.as_str()).to_string();
+            if let (true, Some(Some(why))) = (o.scheduled_at().is_none(), outcomes.waiting.get(i)) {
+                phase = format!("{phase} — {why}");
+            }
             let flag = if o.split() {
                 "  SPLIT"
             } else if o.partial {
