@@ -25,10 +25,26 @@ pub static ALLOW_PATHS_OUTSIDE: OnceLock<bool> = OnceLock::new();
 /// `--scheduler-config`, set once at start by the command line.
 pub static SCHEDULER_CONFIG: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
 
+/// `--strict`, set once at start by the command line: every warning about a scenario (a kind
+/// or a field podlab does not model) is an error.
+pub static STRICT: OnceLock<bool> = OnceLock::new();
+
+/// The warnings printed so far, so that a scenario loaded twice says each once.
+static PRINTED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 /// Loads a scenario file, reading files outside its folder if [`ALLOW_PATHS_OUTSIDE`] says so
 /// (unset: if the environment says so), with the [`SCHEDULER_CONFIG`] file's configuration in
 /// place of its own, and prints its warnings on stderr.
 pub fn load(path: &Path) -> anyhow::Result<Scenario> {
+    let scenario = load_unprinted(path)?;
+    print_warnings(&scenario.warnings);
+    Ok(scenario)
+}
+
+/// [`load`], printing nothing: the warnings are the scenario's. Under [`STRICT`] a warning is
+/// an error, and all of them are the error.
+pub fn load_unprinted(path: &Path) -> anyhow::Result<Scenario> {
     let allow = ALLOW_PATHS_OUTSIDE.get().copied().unwrap_or_else(crate::allow_paths_outside_from_env);
     let mut scenario = crate::load_with(path, allow)?;
     if let Some(file) = SCHEDULER_CONFIG.get().and_then(Option::as_ref) {
@@ -36,8 +52,25 @@ pub fn load(path: &Path) -> anyhow::Result<Scenario> {
         scenario.warnings.extend(warnings);
         scenario.scheduler_config = Some(config);
     }
-    for warning in &scenario.warnings {
-        eprintln!("{warning}\n");
+    if STRICT.get().copied().unwrap_or(false) && !scenario.warnings.is_empty() {
+        let errors = scenario.warnings.iter().map(|w| {
+            let mut e = w.clone();
+            e.severity = crate::scenario::Severity::Error;
+            e.help.get_or_insert_with(|| "--strict refuses what podlab would approximate".into());
+            e
+        });
+        return Err(crate::scenario::LoadError::Several(errors.collect()).into());
     }
     Ok(scenario)
+}
+
+/// Prints each warning on stderr, once per process whatever loads the scenario again.
+pub fn print_warnings(warnings: &[crate::scenario::Diagnostic]) {
+    let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for warning in warnings {
+        let text = warning.to_string();
+        if printed.insert(text.clone()) {
+            eprintln!("{text}\n");
+        }
+    }
 }

@@ -53,13 +53,47 @@ fn malformed_yaml() {
     assert!(d.pos.line >= 3, "{err}");
 }
 
-/// A kind podlab does not read is named, with what it does read.
+/// A kind podlab does not know is named, with what it does read (a Kubernetes kind it does
+/// not model is skipped with a warning instead: `tests/real_dump.rs`).
 #[test]
 fn unknown_kind() {
-    let text = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: web}\n";
-    assert_error(text, "DaemonSet", 0, "unknown kind");
+    let text = "apiVersion: example.com/v1\nkind: Frobnicator\nmetadata: {name: web}\n";
+    assert_error(text, "Frobnicator", 0, "unknown kind");
     let text = "apiVersion: v1\nkind: Servise\nmetadata: {name: web}\n";
     assert_error(text, "Servise", 0, "did you mean `Service`");
+}
+
+/// Kubernetes kinds are checked as `kubectl --validate=strict` checks them: a misspelt field of
+/// a Job or a PodGroup — which would silently change the experiment — is an error at the
+/// field, with the field meant.
+#[test]
+fn typos_in_kubernetes_fields() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  completion: 6\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c}]\n";
+    assert_error(job, "completion", 0, "did you mean `completions`");
+    let group =
+        "apiVersion: scheduling.x-k8s.io/v1alpha1\nkind: PodGroup\nmetadata: {name: g}\nspec: {minMembers: 4}\n";
+    assert_error(group, "minMembers", 0, "did you mean `minMember`");
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, resource: {requests: {cpu: 1}}}]\n";
+    assert_error(pod, "resource", 0, "did you mean `resources`");
+}
+
+/// Every unknown kind and field is reported in one go, each at its place.
+#[test]
+fn every_unknown_field_at_once() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, lables: {a: b}}\nspec:\n  containers: [{name: c}]\n  nodeSelecter: {a: b}\n---\napiVersion: v1\nkind: Servise\nmetadata: {name: s}\n";
+    let err = podlab::load_str("bad.yaml", text).unwrap_err();
+    let errors: Vec<String> = err.diagnostics().iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        errors,
+        [
+            "unknown field `metadata.lables` in Pod",
+            "unknown field `spec.nodeSelecter` in Pod",
+            "unknown kind `Servise`"
+        ]
+    );
+    let rendered = err.to_string();
+    assert!(rendered.ends_with("3 errors, 0 warnings"), "{rendered}");
+    assert!(rendered.contains("bad.yaml:3:21") && rendered.contains("bad.yaml:6:3"), "{rendered}");
 }
 
 /// podlab's own kinds are strict: a misspelt field is an error at the field.

@@ -686,6 +686,7 @@ fn load_checked(bytes: Vec<u8>) -> Result<(), TestCaseError> {
         let checked = match &result {
             Ok(scenario) => scenario.warnings.iter().map(|w| (w.pos, w.to_string())).collect::<Vec<_>>(),
             Err(e @ LoadError::Invalid(d)) => vec![(d.pos, e.to_string())],
+            Err(e @ LoadError::Several(all)) => all.iter().map(|d| (d.pos, e.to_string())).collect(),
             Err(e @ LoadError::Io { .. }) => vec![(Default::default(), e.to_string())],
         };
         let _ = tx.send(checked);

@@ -10,6 +10,20 @@ pub enum LoadError {
     Io { path: String, source: std::io::Error },
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
+    /// Every error found in one pass (unknown kinds and fields), and the warnings found with
+    /// them, in file order.
+    #[error("{}", render_all(.0))]
+    Several(Vec<Diagnostic>),
+}
+
+/// Diagnostics one after another, then how many errors and warnings.
+fn render_all(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    let mut out: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    out.push(format!("{}, {}", plural(errors, "error"), plural(warnings, "warning")));
+    out.join("\n\n")
 }
 
 impl LoadError {
@@ -17,7 +31,17 @@ impl LoadError {
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             LoadError::Invalid(d) => Some(d),
+            LoadError::Several(all) => all.iter().find(|d| d.severity == Severity::Error),
             LoadError::Io { .. } => None,
+        }
+    }
+
+    /// Every diagnostic: the error, or all of them (errors and warnings) found together.
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        match self {
+            LoadError::Invalid(d) => vec![d],
+            LoadError::Several(all) => all.iter().collect(),
+            LoadError::Io { .. } => Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod openb;
 pub mod params;
 mod plugin_args;
 mod scheduler_config;
+mod schema;
 mod settings;
 mod simulation;
 mod terms;
@@ -43,5 +44,6 @@ pub use manifest::{
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
 };
 pub use scheduler_config::{load_scheduler_config, parse_scheduler_config};
+pub use schema::SKIPPED_KINDS;
 pub use simulation::API_VERSION;
 pub use workload::MAX_GENERATED_PODS;

@@ -17,7 +17,7 @@ use crate::manifest::{
 };
 use crate::simulation::{API_VERSION, SimulationManifest};
 use crate::yaml::{Shape, Source, YNode};
-use crate::{kinds, scheduler_config, terms};
+use crate::{kinds, scheduler_config, schema, terms};
 use crate::{manifest, settings, workload, yaml};
 
 use crate::affinity::{LabelSelector, PreemptionPolicy, SpreadSelector};
@@ -182,7 +182,18 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         }
-        let known = [
+        // Kinds are judged together afterwards (`check_kinds`), so that every unknown one is
+        // reported at once.
+        out.push(Found { kind, api_version, node });
+        Ok(())
+    }
+
+    /// Checks every object found: an unknown kind is an error with a "did you mean", a kind
+    /// podlab does not model is skipped with one warning per kind, and the fields of the
+    /// Kubernetes kinds podlab reads are checked as `kubectl --validate=strict` does
+    /// (`schema.rs`). Every error is returned together, with the warnings found so far.
+    fn check_kinds(&mut self, found: &mut Vec<Found<'_>>) -> Result<(), LoadError> {
+        const KNOWN: [&str; 10] = [
             "Node",
             "Pod",
             "PodGroup",
@@ -194,19 +205,46 @@ impl<'a> Loader<'a> {
             "Simulation",
             "KubeSchedulerConfiguration",
         ];
-        if !known.contains(&kind) && !kinds::KINDS.iter().any(|(k, _)| *k == kind) {
-            let all: Vec<&str> = known.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).copied().collect();
-            let help = match (kind, terms::suggest(kind, &all)) {
-                ("DaemonSet" | "CronJob", _) => format!(
-                    "this controller is not modelled yet; list the Pods themselves. podlab reads: {SUPPORTED_KINDS}"
-                ),
-                (_, Some(near)) => format!("did you mean `{near}`? podlab reads: {SUPPORTED_KINDS}"),
-                _ => format!("podlab reads: {SUPPORTED_KINDS}"),
-            };
-            return Err(self.src.error_with_help(self.pos(kind_node), format!("unknown kind `{kind}`"), help));
+        let mut findings = schema::Findings::default();
+        let mut skipped: Vec<(&'static str, &'static str, usize, Pos)> = Vec::new();
+        for f in found.iter() {
+            let at = f.node.get("kind").map_or(self.pos(f.node), |k| self.pos(k));
+            if let Some(kind) = KNOWN.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).find(|k| **k == f.kind) {
+                schema::check(self.src, kind, f.node, &mut findings);
+            } else if let Some((kind, why)) = schema::SKIPPED_KINDS.iter().find(|(k, _)| *k == f.kind) {
+                match skipped.iter_mut().find(|s| s.0 == *kind) {
+                    Some(s) => s.2 += 1,
+                    None => skipped.push((kind, why, 1, at)),
+                }
+            } else {
+                let all: Vec<&str> = KNOWN.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).copied().collect();
+                let help = match terms::suggest(f.kind, &all) {
+                    Some(near) => format!("did you mean `{near}`? podlab reads: {SUPPORTED_KINDS}"),
+                    None => format!(
+                        "podlab reads: {SUPPORTED_KINDS}; it skips, with a warning, the Kubernetes kinds it does not \
+                         model (ConfigMap, Secret, PersistentVolumeClaim…)"
+                    ),
+                };
+                findings.errors.push(self.src.diagnostic(
+                    Severity::Error,
+                    at,
+                    format!("unknown kind `{}`", f.kind),
+                    Some(help),
+                ));
+            }
         }
-        out.push(Found { kind, api_version, node });
-        Ok(())
+        found.retain(|f| !schema::SKIPPED_KINDS.iter().any(|(k, _)| *k == f.kind));
+        for (kind, why, n, at) in skipped {
+            self.warn(at, schema::skipped_kind_message(kind, n, why));
+        }
+        self.warnings.extend(findings.warnings(self.src));
+        if findings.errors.is_empty() {
+            return Ok(());
+        }
+        let mut all = findings.errors;
+        all.extend(self.warnings.iter().cloned());
+        all.sort_by_key(|d| d.pos);
+        Err(LoadError::Several(all))
     }
 
     pub(crate) fn check_api_version(&self, found: &Found<'_>, accepted: &[&str]) -> Result<(), LoadError> {
@@ -236,6 +274,7 @@ impl<'a> Loader<'a> {
         for root in roots.iter().filter(|r| !r.is_empty_document()) {
             self.collect(root, &mut found, false)?;
         }
+        self.check_kinds(&mut found)?;
         let of_kind = |kind: &str| found.iter().filter(move |f| f.kind == kind).collect::<Vec<_>>();
 
         // PriorityClasses and PodGroups first: pods refer to them.

@@ -47,6 +47,11 @@ struct Cli {
     /// policy, in place of any the scenario holds (run, compare, validate).
     #[arg(long, global = true, value_name = "FILE")]
     scheduler_config: Option<PathBuf>,
+    /// Refuse what podlab would approximate: a Kubernetes kind it skips (ConfigMap,
+    /// PersistentVolumeClaim…) or a field it does not model (`hostNetwork`, a volume's
+    /// claim…) is an error, not a warning.
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -275,6 +280,7 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
         crate::set_allow_exec(true);
     }
     let _ = crate::input::SCHEDULER_CONFIG.set(cli.scheduler_config.clone());
+    let _ = crate::input::STRICT.set(cli.strict);
     // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
     // interrupted run leaves only whole files and whole run directories. Real mode handles the
     // signals itself: it must remove its containers first.
@@ -334,20 +340,33 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
     }
 }
 
+/// `podlab validate`: every error and every warning of each file (on stderr), then a line per
+/// file saying whether it loads (on stdout).
 fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for file in files {
-        match load(file) {
-            Ok(s) => println!(
-                "{}: ok — {} nodes, {} pods, {} groups, {} expectations",
-                file.display(),
-                s.nodes.len(),
-                s.pods.len(),
-                s.groups.len(),
-                s.expectations.len()
-            ),
+        match crate::input::load_unprinted(file) {
+            Ok(s) => {
+                for w in &s.warnings {
+                    eprintln!("{w}\n");
+                }
+                let warned = match s.warnings.len() {
+                    0 => String::new(),
+                    1 => " (1 warning)".to_string(),
+                    n => format!(" ({n} warnings)"),
+                };
+                println!(
+                    "{}: ok — {} nodes, {} pods, {} groups, {} expectations{warned}",
+                    file.display(),
+                    s.nodes.len(),
+                    s.pods.len(),
+                    s.groups.len(),
+                    s.expectations.len()
+                );
+            }
             Err(e) => {
-                eprintln!("{e}\n");
+                eprintln!("{e:#}\n");
+                println!("{}: invalid", file.display());
                 failed = true;
             }
         }
