@@ -198,6 +198,7 @@ impl OfferedNodes {
     }
 
     /// Adds a node's row.
+    #[inline]
     pub fn push(&mut self, node: NodeId, offered: &Resources) {
         if !offered.extended.is_empty() {
             self.extended.insert(self.rows.len(), offered.extended.clone());
@@ -205,8 +206,21 @@ impl OfferedNodes {
         self.rows.push((node, offered.cpu_milli, offered.memory_bytes));
     }
 
+    /// Adds a node's row of CPU and memory only.
+    #[inline]
+    pub fn push_row(&mut self, node: NodeId, cpu_milli: u64, memory_bytes: u64) {
+        self.rows.push((node, cpu_milli, memory_bytes));
+    }
+
+    #[inline]
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Whether any row offers resources other than CPU and memory.
+    #[inline]
+    pub fn has_extended(&self) -> bool {
+        !self.extended.is_empty()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -214,8 +228,15 @@ impl OfferedNodes {
     }
 
     /// Row `i`: its node, CPU and memory.
+    #[inline]
     pub fn row(&self, i: usize) -> (NodeId, u64, u64) {
         self.rows[i]
+    }
+
+    /// Every row: node, CPU and memory.
+    #[inline]
+    pub fn rows(&self) -> &[(NodeId, u64, u64)] {
+        &self.rows
     }
 
     /// Row `i`'s resources other than CPU and memory, if any.

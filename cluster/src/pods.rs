@@ -21,6 +21,12 @@ use crate::time::SimDuration;
 /// Pods a generator's index of jobs steps by (see [`Generated::job_of`]).
 const STRIDE: usize = 64;
 
+thread_local! {
+    /// The job [`Generated::job_of`] found last on this thread, by index: a hint, checked
+    /// against the rows before it is taken (what is found never depends on it).
+    static LAST_JOB: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Pods {
     /// Ids from 0: the pods held whole before the first generated one.
@@ -66,9 +72,23 @@ impl Generated {
             // Every job is one pod: pod `first + i` is job `i`.
             return i;
         }
+        // A thread asks about a job's pods together (created, bound, named, folded): the job
+        // it found last, if its rows show it holds `pod`, spares the search and its cache
+        // misses. Checked against the rows, so it is right whatever it was found in.
+        let last = LAST_JOB.with(std::cell::Cell::get);
+        if self.jobs.get(last).is_some_and(|row| row.first <= pod) && pod < self.next_first(last) {
+            return last;
+        }
         let from = self.job_of_every_stride[i / STRIDE] as usize;
         let to = self.job_of_every_stride.get(i / STRIDE + 1).map_or(self.jobs.len(), |&j| j as usize + 1);
-        from + self.jobs[from..to].partition_point(|row| row.first <= pod) - 1
+        let job = from + self.jobs[from..to].partition_point(|row| row.first <= pod) - 1;
+        LAST_JOB.with(|last| last.set(job));
+        job
+    }
+
+    /// The first pod after job `job`'s.
+    fn next_first(&self, job: usize) -> u32 {
+        self.jobs.get(job + 1).map_or(self.end, |next| next.first)
     }
 
     fn tasks(&self, job: usize) -> u32 {

@@ -140,22 +140,31 @@ impl Master {
         (cpu.max(mem), cpu.min(mem))
     }
 
-    fn available(&self, node: usize) -> Option<Resources> {
-        let room = self.free.get(node)?.as_ref()?;
-        if room.slots == 0 || self.closed.contains(&NodeId(node as u32)) {
-            return None;
-        }
+    /// What node `node` has available (free, less what offers lock), if it has CPU and memory
+    /// both: added to `nodes` and `total`.
+    #[inline]
+    fn add_available(&self, node: usize, nodes: &mut OfferedNodes, total: &mut Resources) {
+        let Some(room) = self.free.get(node).and_then(Option::as_ref) else { return };
         let locked = &self.locked[node];
-        if locked.cpu_milli >= room.resources.cpu_milli || locked.memory_bytes >= room.resources.memory_bytes {
-            return None;
+        if room.slots == 0
+            || locked.cpu_milli >= room.resources.cpu_milli
+            || locked.memory_bytes >= room.resources.memory_bytes
+            || self.closed.contains(&NodeId(node as u32))
+        {
+            return;
         }
+        let (cpu, memory) =
+            (room.resources.cpu_milli - locked.cpu_milli, room.resources.memory_bytes - locked.memory_bytes);
         if room.resources.extended.is_empty() {
-            let cpu = room.resources.cpu_milli - locked.cpu_milli;
-            return Some(Resources::new(cpu, room.resources.memory_bytes - locked.memory_bytes));
+            total.cpu_milli += cpu;
+            total.memory_bytes += memory;
+            nodes.push_row(NodeId(node as u32), cpu, memory);
+        } else {
+            let mut r = room.resources.clone();
+            r.sub(locked);
+            total.add(&r);
+            nodes.push(NodeId(node as u32), &r);
         }
-        let mut r = room.resources.clone();
-        r.sub(locked);
-        Some(r)
     }
 
     /// Every node with something available (CPU and memory both), and their sum.
@@ -163,10 +172,7 @@ impl Master {
         let mut total = Resources::default();
         let mut nodes = OfferedNodes::with_capacity(self.free.len());
         for n in 0..self.free.len() {
-            if let Some(r) = self.available(n) {
-                total.add(&r);
-                nodes.push(NodeId(n as u32), &r);
-            }
+            self.add_available(n, &mut nodes, &mut total);
         }
         (nodes, total)
     }
@@ -268,11 +274,11 @@ impl Master {
         for (f, nodes, total) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
-            for i in 0..nodes.len() {
-                let (node, cpu, memory) = nodes.row(i);
+            let extended = nodes.has_extended();
+            for (i, &(node, cpu, memory)) in nodes.rows().iter().enumerate() {
                 let locked = &mut self.locked[node.index()];
                 (locked.cpu_milli, locked.memory_bytes) = (locked.cpu_milli + cpu, locked.memory_bytes + memory);
-                if nodes.extended(i).is_some() {
+                if extended && nodes.extended(i).is_some() {
                     let mut extended = nodes.resources(i);
                     (extended.cpu_milli, extended.memory_bytes) = (0, 0);
                     locked.add(&extended);
@@ -325,12 +331,12 @@ impl Master {
     ) -> Option<usize> {
         let o = self.offers.remove(&offer)?;
         let launched = launches.len() as u32;
-        for i in 0..o.nodes.len() {
-            let (node, cpu, memory) = o.nodes.row(i);
+        let extended = o.nodes.has_extended();
+        for (i, &(node, cpu, memory)) in o.nodes.rows().iter().enumerate() {
             let locked = &mut self.locked[node.index()];
             (locked.cpu_milli, locked.memory_bytes) =
                 (locked.cpu_milli.saturating_sub(cpu), locked.memory_bytes.saturating_sub(memory));
-            if o.nodes.extended(i).is_some() {
+            if extended && o.nodes.extended(i).is_some() {
                 let mut extended = o.nodes.resources(i);
                 (extended.cpu_milli, extended.memory_bytes) = (0, 0);
                 locked.sub(&extended);
