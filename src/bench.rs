@@ -227,6 +227,21 @@ pub fn google_day_text(nodes: usize, minutes: u64) -> String {
         .replace("until: 24h", &format!("until: {minutes}m"))
 }
 
+/// One day of the Omega paper's experiment on a 1,000-machine cell (`podlab bench`'s
+/// `paper-day`), run under each of `PAPER_POLICIES`.
+pub const PAPER_DAY_YAML: &str = include_str!("../benches/scenarios/paper-day.yaml");
+
+/// The paper's three architectures, as the paper day runs them.
+pub const PAPER_POLICIES: [&str; 3] = ["monolithic", "mesos", "omega"];
+
+/// The paper day at another size, for `--quick`: `machines` machines for `minutes` minutes.
+pub fn paper_day_text(machines: usize, minutes: u64) -> String {
+    PAPER_DAY_YAML
+        .replace("count: 1000,", &format!("count: {machines},"))
+        .replace("duration: 24h", &format!("duration: {minutes}m"))
+        .replace("until: 24h", &format!("until: {minutes}m"))
+}
+
 /// A scenario of the scale scenario's shape at another size: `nodes` nodes (32 CPUs,
 /// 128 GiB), `pods` one-CPU, 2 GiB pods arriving one a millisecond and running a minute each.
 pub fn scale_scenario_text(nodes: usize, pods: usize) -> String {

@@ -17,7 +17,7 @@ fn bench(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("podlab bench --json prints JSON")
 }
 
-const FIGURES: [&str; 12] = [
+const FIGURES: [&str; 13] = [
     "queue-1k",
     "queue-1m",
     "decision-all",
@@ -29,6 +29,7 @@ const FIGURES: [&str; 12] = [
     "google-day-time",
     "google-day-memory",
     "openb",
+    "paper-day",
     "bytes-per-pod",
 ];
 
