@@ -847,13 +847,11 @@ impl Controller for Framework {
                 let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
                 let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
                 self.tasks.insert(pod.index(), Some(t));
-                if spec.node_name().is_none() {
-                    if self.owners.owns(&self.router, self.me, job, spec) {
-                        let queued = self.table.queue.len();
-                        self.table.add_task(job, *pod, spec.workload);
-                        if self.table.queue.len() > queued {
-                            self.request(ctx);
-                        }
+                if spec.node_name().is_none() && self.owners.owns(&self.router, self.me, job, spec) {
+                    let queued = self.table.queue.len();
+                    self.table.add_task(job, *pod, spec.workload);
+                    if self.table.queue.len() > queued {
+                        self.request(ctx);
                     }
                 }
             }
