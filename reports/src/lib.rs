@@ -9,10 +9,6 @@ pub mod control_plane;
 pub mod expect;
 pub mod html;
 mod in_flight;
-#[allow(dead_code)]
-mod in_flight_old;
-#[cfg(test)]
-mod in_flight_bench;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
