@@ -12,8 +12,9 @@
 //!   (members bind together);
 //! - convergence, when every pod fits some node on its own, every pod ends (`runFor`), nothing
 //!   runs forever and the run has no `duration`: `kubernetes`, `per-container`, `monolithic`
-//!   and `omega` (with unbounded retries) place every pod. `gang` and `mesos` promise no such
-//!   thing (a gang larger than the cell, a hoarding deadlock).
+//!   and `omega` (with unbounded retries) place every pod — every pod but those a preemption
+//!   evicted (`kubernetes`: a pod of higher priority took their place). `gang` and `mesos`
+//!   promise no such thing (a gang larger than the cell, a hoarding deadlock).
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -424,8 +425,20 @@ pub fn check(case: &SwarmCase) -> Result<(), String> {
     if CONVERGING.contains(&case.policy.as_str()) && case.healable() {
         let kube = matches!(case.policy.as_str(), "kubernetes" | "per-container");
         let outcomes = Outcomes::replay(s, records, first.sim.end);
+        // A preemption's victims end Failed by design: the pods of higher priority converge.
+        let victims: std::collections::BTreeSet<PodId> = records
+            .iter()
+            .filter_map(|r| match r.record {
+                podlab_cluster::Record::Preempted { victims, .. } => Some(victims),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         for i in 0..s.pods.len() {
             let pod = PodId(i as u32);
+            if victims.contains(&pod) {
+                continue;
+            }
             // Per container, each container is smaller than the pod: a pod that fits whole
             // has every container fit too.
             let fits = fits_alone(s, pod, kube);

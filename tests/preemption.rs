@@ -1,13 +1,15 @@
-//! Preemption as the backends carry it out: `Action::Preempt` writes `Record::Preempted` and
+//! Preemption end to end. The backends: `Action::Preempt` writes `Record::Preempted` and
 //! deletes its victims gracefully — at once on the ideal control plane, once the victim's
 //! kubelet has seen the deletion and stopped it on a modelled one — and the preemptor binds
-//! where the victim was.
+//! where the victim was. The `kubernetes` policy: DefaultPreemption after a cycle with no node,
+//! PodDisruptionBudgets respected, `preemptionPolicy: Never` honoured, the nominated node tried
+//! first and its room held against pods of lower priority.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{load, node, pod};
+use common::{load, node, pod, run_checked};
 use podlab::cluster::config::{Component, ControlPlaneConfig};
 use podlab::cluster::{Action, Context, Controller, Event, NodeId, Part, Phase, PodId, Record, SimTime};
 use podlab::sim::{RecordThread, SimOptions};
@@ -89,4 +91,63 @@ fn a_victim_ends_failed_and_the_preemptor_takes_its_place() {
         let kind = records.iter().find(|s| matches!(s.record, Record::Preempted { .. })).map(|s| s.record.kind());
         assert_eq!(kind, Some("preempted"));
     }
+}
+
+/// The bundled lesson, on both control planes: the critical pod preempts a batch pod, not the
+/// database replica its budget protects, binds where the victim was, and the report pod
+/// (`preemptionPolicy: Never`) preempts nothing.
+#[test]
+fn the_kubernetes_policy_preempts_and_respects_the_budget() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/preemption.yaml");
+    let mut scenario = podlab::load(&path).expect("the lesson loads");
+    for ideal in [false, true] {
+        if ideal {
+            scenario.control_plane = None;
+        }
+        let run = run_checked(&scenario, "kubernetes", 1);
+        let s = &*run.scenario;
+        let id = |name: &str| s.pod_named(name).expect("a pod of the lesson");
+        let preempted: Vec<(PodId, NodeId, Vec<PodId>)> = run
+            .sim
+            .records
+            .iter()
+            .filter_map(|r| match r.record {
+                Record::Preempted { pod, node, victims } => Some((pod, node, victims)),
+                _ => None,
+            })
+            .collect();
+        let [(pod, node, victims)] = preempted.as_slice() else { panic!("one preemption: {preempted:?}") };
+        assert_eq!(*pod, id("critical"));
+        let [victim] = victims.as_slice() else { panic!("one victim: {victims:?}") };
+        assert!([id("batch-1"), id("batch-2")].contains(victim), "the budget protects db: {victim:?}");
+        let on = |name: &str| common::nodes_of(s, &run, name);
+        assert_eq!(on("critical"), vec![s.nodes[node.index()].name.clone()]);
+        assert!(run.verdicts.iter().all(|v| v.holds()), "{:?}", run.verdicts);
+        assert_eq!((run.summary.preemptions, run.summary.victims), (1, 1));
+    }
+}
+
+/// A pod nominated by its preemption keeps the room it made: a pod of lower priority that
+/// arrives while the preemptor waits out its backoff finds the node full.
+#[test]
+fn a_nominated_pod_keeps_its_room() {
+    let timeline = "---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: hold}\nspec:\n  \
+                    duration: 1m\n  timeline:\n  - {at: 0s, create: [Pod/victim]}\n  \
+                    - {at: 10s, create: [Pod/preemptor]}\n  - {at: 10500ms, create: [Pod/sneaky]}\n";
+    let scenario = load(&[
+        node("n").cpu("4").memory("8Gi").yaml(),
+        pod("victim").cpu("3").priority(0).yaml(),
+        pod("preemptor").cpu("3").priority(100).yaml(),
+        pod("sneaky").cpu("3").priority(50).yaml(),
+        timeline.to_string(),
+    ]);
+    let run = run_checked(&scenario, "kubernetes", 1);
+    let s = &*run.scenario;
+    assert_eq!(common::nodes_of(s, &run, "preemptor"), vec!["n".to_string()]);
+    assert!(common::nodes_of(s, &run, "sneaky").is_empty(), "the lower-priority pod took the nominated room");
+    let sneaky = s.pod_named("sneaky").expect("sneaky");
+    let refused = run.sim.records.iter().any(|r| {
+        matches!(&r.record, Record::Unschedulable { pod, message, .. } if *pod == sneaky && message.contains("Insufficient cpu"))
+    });
+    assert!(refused, "sneaky is refused for the room the preemptor holds");
 }

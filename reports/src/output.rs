@@ -304,7 +304,6 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
                 line.event = "preempted";
                 (line.pod, line.node) = (pod(*p), node(*n));
                 let names: Vec<String> = victims.iter().map(|v| scenario.pods.get(*v).key()).collect();
-                line.counts = [("victims", victims.len() as u64)].into();
                 line.amounts = [("victims", names.join(","))].into();
             }
             Record::Bound { pod: p, part, node: n } => {

@@ -25,6 +25,8 @@ use podlab_cluster::{
 use crate::framework::{FilterPlugin, Framework, Plugins, Unit};
 use crate::kube::cache::KubeCache;
 use crate::kube::cycle::CycleResult;
+use crate::kube::nominator::Nominator;
+use crate::kube::preemption::Preemption;
 use crate::node_table::NodeTable;
 
 /// Timer tokens: the kind in the top byte, a generation and a group id below it.
@@ -194,6 +196,12 @@ pub struct Scheduler {
     /// plugin): decisions are the profile's. `None`: the framework's four filters and its
     /// strategy's score (`per-container`, `gang`, the GPU score plugins).
     kube: Option<Box<KubeCache>>,
+    /// Preemption's books (nominations, terminating victims), the last cycle that found no
+    /// node (for PostFilter) and the preemption the cycle in flight will carry out (see the
+    /// preemption methods below).
+    nominator: Nominator,
+    failed_cycle: Option<Box<CycleResult>>,
+    preempting: Option<(PodId, Box<Preemption>)>,
     /// Placements so far: the snapshot orders its pods' starts by it.
     placements: u64,
     /// Every pod heard of and not yet done (a done pod is never asked about again).
@@ -243,6 +251,9 @@ impl Scheduler {
             config,
             nodes: NodeTable::default(),
             kube: None,
+            nominator: Nominator::default(),
+            failed_cycle: None,
+            preempting: None,
             placements: 0,
             pods: IdWindow::default(),
             groups: BTreeMap::new(),
@@ -430,6 +441,7 @@ impl Scheduler {
             Some(kube) => {
                 self.placements += 1;
                 kube.place(&mut self.nodes, pod, &spec, &unit, node, self.placements);
+                self.nominator.placed(spec.priority);
             }
             None => self.nodes.add(node, &unit),
         }
@@ -444,7 +456,10 @@ impl Scheduler {
         let spec = self.pod(pod).clone();
         let unit = Unit::new(&spec, part);
         match &mut self.kube {
-            Some(kube) => kube.unplace(&mut self.nodes, pod, &unit, node),
+            Some(kube) => {
+                kube.unplace(&mut self.nodes, pod, &unit, node);
+                self.nominator.unplaced(spec.priority);
+            }
             None => self.nodes.remove(node, &unit),
         }
         if let Some(g) = self.gang_of(pod) {
@@ -485,9 +500,11 @@ impl Scheduler {
         }
         let percentage = self.config.percentage_of_nodes_to_score;
         let outcome = match &mut self.kube {
-            Some(kube) => kube
-                .decide(&mut self.nodes, pod, percentage, ctx.rng())
-                .map_err(|cycle| Rejection::of_cycle(&cycle, self.nodes.len())),
+            Some(kube) => kube.decide(&mut self.nodes, pod, percentage, ctx.rng()).map_err(|cycle| {
+                let rejection = Rejection::of_cycle(&cycle, self.nodes.len());
+                self.failed_cycle = Some(cycle);
+                rejection
+            }),
             None => self.nodes.select(&self.framework, &unit, percentage, ctx.rng()).map_err(|d| Rejection {
                 message: d.to_string(),
                 plugins: d.plugins,
@@ -610,7 +627,11 @@ impl Scheduler {
         let spec = self.pod(key.pod).clone();
         let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
         attempts.0 += 1;
-        let outcome = self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| self.decide(&spec, key.part, ctx));
+        let outcome = match self.nominated_first(key.pod, &spec) {
+            Some(node) => Ok(node),
+            None => self.gang_pre_filter(key.pod, ctx.now()).and_then(|()| self.decide(&spec, key.part, ctx)),
+        };
+        let outcome = outcome.map_err(|rejection| self.post_filter(key.pod, &spec, rejection, ctx));
         if let Ok(node) = outcome {
             // Reserve: the cache holds the part on its node from now on.
             self.place(key.pod, key.part, node);
@@ -660,6 +681,7 @@ impl Scheduler {
                 let message = rejection.message.clone();
                 ctx.act(Action::ReportUnschedulable { pod: key.pod, part: key.part, message });
                 self.park(key, &rejection, self.moves != moves_at_start, ctx);
+                self.carry_out_preemption(key, ctx);
                 if let Some(g) = self.gang_of(key.pod) {
                     // Coscheduling's PostFilter: a member that cannot fit releases the gang's
                     // waiting members rather than let them hold resources in vain — unless at
@@ -798,6 +820,111 @@ impl Scheduler {
     }
 }
 
+// Preemption in the scheduler controller (the `kubernetes` policy's kube profile), as
+// kube-scheduler v1.35 runs it (`pkg/scheduler/schedule_one.go`, DefaultPreemption, and
+// KEP-4832's asynchronous preemption, on by default since v1.33):
+//
+// - a pod nominated by an earlier preemption tries its nominated node first
+//   (`evaluateNominatedNode`); if the node takes it, the cycle binds it there unscored;
+// - a cycle that finds no node runs PostFilter: DefaultPreemption's dry run on the cache; when
+//   nothing can be preempted the FailedScheduling message ends with PostFilter's, as upstream's
+//   does — except where no placed pod has a lower priority at all (a run without priorities
+//   logs what it logged before preemption was modelled);
+// - at the cycle's end a successful preemption nominates the pod (the nominator), sends one
+//   `Action::Preempt` that deletes the victims gracefully, clears the lower-priority
+//   nominations on that node and queues those pods again; the pod waits in
+//   `unschedulablePods` until the victims' deletion frees the room;
+// - pods nominated and not bound hold their room in every other cycle's filters
+//   (`RunFilterPluginsWithNominatedPods`, through the kube cache's nominated pods);
+// - a nomination ends when its pod is bound or gone; a victim stops counting as terminating
+//   when it has ended.
+//
+// Simplified: the pod is not kept out of the queue while the deletions are in flight
+// (upstream's PreEnqueue gate, `IsPodRunningPreemption`); if an event moves it meanwhile, its
+// attempt finds its nominated node still full and PostFilter declines again (the victims are
+// terminating), which costs an attempt and changes no decision. The PodDisruptionBudgets'
+// status is computed from the scheduler's cache when preemption runs (see
+// `kube::nominator::Nominator::disruptions_allowed`), where upstream reads the disruption
+// controller's.
+impl Scheduler {
+    /// `evaluateNominatedNode`: the node `pod` is nominated to, if the filters (with the other
+    /// nominated pods of at least its priority) take it there now.
+    fn nominated_first(&mut self, pod: PodId, spec: &Arc<Pod>) -> Option<NodeId> {
+        let kube = self.kube.as_mut()?;
+        self.nominator.nominated_node(pod)?;
+        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
+        self.nominator.try_nominated_node(profile, pod, spec, snapshot)?.ok()
+    }
+
+    /// PostFilter after a failed kube cycle of `pod`: DefaultPreemption's dry run. Returns the
+    /// rejection, its message followed by PostFilter's when nothing can be preempted; a
+    /// preemption found waits for the cycle's end ([`Scheduler::carry_out_preemption`]).
+    fn post_filter(
+        &mut self,
+        pod: PodId,
+        spec: &Arc<Pod>,
+        mut rejection: Rejection,
+        ctx: &mut Context<'_>,
+    ) -> Rejection {
+        self.preempting = None;
+        let (Some(kube), Some(cycle)) = (self.kube.as_mut(), self.failed_cycle.as_deref()) else { return rejection };
+        if rejection.gang {
+            return rejection;
+        }
+        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
+        let placed = &self.placed;
+        let pending = self
+            .pods
+            .iter()
+            .filter(|&(id, _)| placed.get(PodId(id as u32), Part::Whole).is_none())
+            .filter_map(|(_, p)| p.as_deref());
+        let post = self.nominator.post_filter(profile, pod, spec, cycle, snapshot, pending, ctx.rng());
+        if !post.message.is_empty() {
+            rejection.message.push(' ');
+            rejection.message.push_str(&post.message);
+        }
+        self.preempting = post.preemption.map(|p| (pod, Box::new(p)));
+        rejection
+    }
+
+    /// At the end of a cycle whose PostFilter found a preemption: the pod is nominated, the
+    /// victims deleted through the API, and the lower-priority pods nominated to that node lose
+    /// their nomination and are queued again (upstream moves them to `activeQ`).
+    fn carry_out_preemption(&mut self, key: QueueKey, ctx: &mut Context<'_>) {
+        let Some((pod, preemption)) = self.preempting.take() else { return };
+        if pod != key.pod {
+            return;
+        }
+        let spec = self.pod(pod).clone();
+        let (action, cleared) = self.nominator.nominate(pod, spec, &preemption);
+        ctx.act(action);
+        self.nominations_changed();
+        let parked: Vec<QueueKey> = self.unschedulable.keys().filter(|k| cleared.contains(&k.pod)).copied().collect();
+        for key in parked {
+            self.unpark(&key);
+            self.active.insert(key);
+        }
+    }
+
+    /// A pod bound, ended or deleted: nominated nowhere any more, and no longer terminating.
+    fn preemption_forget(&mut self, pod: PodId) {
+        if self.nominator.nominated_node(pod).is_some() || self.nominator.is_terminating(pod) {
+            self.nominator.forget(pod);
+            self.nominations_changed();
+        }
+    }
+
+    /// The nominations changed: the cycles' filters see the new ones, and no failure decided
+    /// without them is reused.
+    fn nominations_changed(&mut self) {
+        self.memo = None;
+        if let Some(kube) = &mut self.kube {
+            kube.nominated_pods = self.nominator.nominated_pods();
+            kube.nominated = kube.nominated_pods.len();
+        }
+    }
+}
+
 impl Controller for Scheduler {
     fn name(&self) -> &str {
         &self.name
@@ -852,6 +979,7 @@ impl Controller for Scheduler {
                     self.groups.entry(g).or_default().bound += 1;
                 }
                 self.pod_placed(ctx);
+                self.preemption_forget(*pod);
             }
             Event::BindRefused(refused) => {
                 let Refused { pod, part, reason, .. } = &**refused;
@@ -873,6 +1001,7 @@ impl Controller for Scheduler {
                 // Deleted while pending: out of every queue.
                 self.deleted.insert(*pod);
                 self.unqueue(*pod, None);
+                self.preemption_forget(*pod);
             }
             Event::Ended { pod, part, .. } => {
                 self.unplace(*pod, *part);
@@ -881,6 +1010,7 @@ impl Controller for Scheduler {
                     // its spec is the larger part of what a pod of the run costs.
                     self.pods.remove(pod.index());
                 }
+                self.preemption_forget(*pod);
                 self.resources_freed(ctx);
             }
             Event::NodeUpdated { node, spec } => {

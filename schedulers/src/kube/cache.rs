@@ -20,7 +20,7 @@ use std::sync::Arc;
 use podlab_cluster::affinity::default_selector;
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::kube_config::{
-    NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, ProfileConfig, ScoringStrategyType,
+    NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, Plugins, ProfileConfig, ScoringStrategyType,
 };
 use podlab_cluster::rng::below;
 use podlab_cluster::scenario::{Scenario, ScoringStrategy};
@@ -31,7 +31,7 @@ use super::cycle::{self, CycleResult, Sampling};
 use super::plugins::node_affinity::AddedAffinity;
 use super::plugins::node_resources_fit::{NodeResourcesFit, ResourceSpec, Strategy};
 use super::plugins::{balanced_allocation, image_locality, node_unschedulable, taint_toleration};
-use super::profile::{DEFAULT_SCHEDULER_NAME, PluginArgs, Profile, build, default_profile};
+use super::profile::{DEFAULT_SCHEDULER_NAME, PluginArgs, Profile, build};
 use super::snapshot::{NodeState, PlacedPod, Snapshot, affinity_flags, nonzero_requests};
 use crate::framework::{NodeInfo, Unit};
 use crate::node_table::{Kube, NodeTable, Shape};
@@ -56,6 +56,8 @@ pub struct KubeCache {
     /// Pods nominated to a node and not bound yet: their resources count on that node in the
     /// filters (`RunFilterPluginsWithNominatedPods`), so the fast path is off while any exist.
     pub nominated: usize,
+    /// Those pods, on their nominated nodes (kept by the scheduler's preemption books).
+    pub nominated_pods: Vec<(NodeId, PlacedPod)>,
     /// The last pod spec asked about and its shape (`None`: not for the fast path).
     last_shape: Option<(Arc<PodSpec>, Option<Shape>)>,
     /// Nodes whose sums in the snapshot are behind the table's, as a list and by slot.
@@ -69,7 +71,7 @@ impl KubeCache {
     pub fn new(config: &ProfileConfig, objects: Snapshot) -> KubeCache {
         let profile = build(config);
         let args = PluginArgs::of(config);
-        let fast = fast_strategy(&profile, &args);
+        let fast = fast_strategy(config, &args);
         KubeCache {
             profile,
             snapshot: Snapshot { nodes: Vec::new(), ..objects },
@@ -80,6 +82,7 @@ impl KubeCache {
             images: BTreeMap::new(),
             pods_with_affinity: 0,
             nominated: 0,
+            nominated_pods: Vec::new(),
             last_shape: None,
             unsynced_list: Vec::new(),
             unsynced: Vec::new(),
@@ -208,6 +211,13 @@ impl KubeCache {
         &self.snapshot
     }
 
+    /// The profile and the snapshot synced with `table`, together: what preemption's dry run
+    /// and a nominated pod's first look at its node read.
+    pub fn profile_and_snapshot(&mut self, table: &NodeTable) -> (&mut Profile, &Snapshot) {
+        self.sync(table);
+        (&mut self.profile, &self.snapshot)
+    }
+
     /// The profile's decision for `pod`: the chosen node, or the cycle that found none. Sampled
     /// as `percentage` says from the table's rotating start, which moves on; ties are broken by
     /// one draw of `rng` among the best nodes, in visiting order.
@@ -244,7 +254,9 @@ impl KubeCache {
             p if p < nodes.len() => p,
             _ => 0,
         };
-        let (result, next) = cycle::run_sampled(&mut self.profile, pod, &self.snapshot, Sampling { start, percentage });
+        let sampling = Sampling { start, percentage };
+        let (result, next) =
+            cycle::run_sampled_with(&mut self.profile, pod, &self.snapshot, sampling, &self.nominated_pods);
         if let Some(node) = self.snapshot.nodes.get(next) {
             table.set_next_start(node.id.index());
         }
@@ -260,7 +272,7 @@ impl KubeCache {
     /// the snapshot synced with `table`: what `explain` shows.
     pub fn cycle(&mut self, table: &NodeTable, pod: &Pod) -> CycleResult {
         self.sync(table);
-        cycle::run(&mut self.profile, pod, &self.snapshot)
+        cycle::run_sampled_with(&mut self.profile, pod, &self.snapshot, Sampling::ALL, &self.nominated_pods).0
     }
 
     /// The packed verdicts' shape for `pod`, when the fast path decides it as the profile
@@ -336,20 +348,16 @@ impl KubeCache {
 }
 
 /// The packed verdicts' strategy when the profile is the default one in all but its
-/// scoring strategy (LeastAllocated or MostAllocated over cpu and memory, weight 1 each): the
-/// same plugins at the same points with the same weights, no added affinity, BalancedAllocation
-/// over cpu and memory. `None`: every decision runs the cycle.
-fn fast_strategy(profile: &Profile, args: &PluginArgs) -> Option<ScoringStrategy> {
-    let signature = |p: &Profile| -> Vec<(&'static str, bool, bool, i64)> {
-        p.plugins.iter().map(|e| (e.plugin.name(), e.plugin.filters(), e.plugin.scores(), e.weight)).collect()
-    };
-    let default = default_profile();
+/// scoring strategy (LeastAllocated or MostAllocated over cpu and memory, weight 1 each): no
+/// plugin enabled, disabled or re-weighted at any extension point, no added affinity,
+/// BalancedAllocation over cpu and memory. `None`: every decision runs the cycle.
+fn fast_strategy(config: &ProfileConfig, args: &PluginArgs) -> Option<ScoringStrategy> {
     let resources = |r: &[ResourceSpec]| r == ResourceSpec::defaults().as_slice();
-    let same = signature(profile) == signature(&default)
+    let default = config.plugins == Plugins::default()
         && args.node_affinity == AddedAffinity::default()
         && resources(&args.fit.resources)
         && resources(&args.balanced_resources);
-    match (same, &args.fit.strategy) {
+    match (default, &args.fit.strategy) {
         (true, Strategy::LeastAllocated) => Some(ScoringStrategy::LeastAllocated),
         (true, Strategy::MostAllocated) => Some(ScoringStrategy::MostAllocated),
         _ => None,

@@ -7,7 +7,7 @@ use podlab_cluster::{NodeId, Pod};
 
 use super::plugin::{Code, PreScore, Status};
 use super::profile::Profile;
-use super::snapshot::{NodeState, Snapshot};
+use super::snapshot::{NodeState, PlacedPod, Snapshot};
 
 /// A feasible node's scores: each scoring plugin's normalised score times its weight, in the
 /// profile's order, and their sum. Plugins that skipped themselves at PreScore are absent.
@@ -105,6 +105,20 @@ pub fn num_feasible_nodes_to_find(nodes: usize, percentage: u32) -> usize {
 /// returns the next cycle's start: `(start + nodes processed) % nodes`, unchanged when
 /// PreFilter rejects the pod. The feasible nodes, scores and top set are in visiting order.
 pub fn run_sampled(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot, sampling: Sampling) -> (CycleResult, usize) {
+    run_sampled_with(profile, pod, snapshot, sampling, &[])
+}
+
+/// [`run_sampled`] with the pods nominated to nodes by preemption and not bound yet: on a node
+/// that has some, the filters run as `RunFilterPluginsWithNominatedPods` runs them
+/// ([`super::nominated::filter_with_nominated`]: those of at least the pod's priority hold
+/// their room). Scores do not count them, as upstream's do not.
+pub fn run_sampled_with(
+    profile: &mut Profile,
+    pod: &Pod,
+    snapshot: &Snapshot,
+    sampling: Sampling,
+    nominated: &[(NodeId, PlacedPod)],
+) -> (CycleResult, usize) {
     let mut result = CycleResult::default();
     let narrowed = match pre_filter(profile, pod, snapshot) {
         Ok(narrowed) => narrowed,
@@ -136,11 +150,17 @@ pub fn run_sampled(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot, sampli
             break;
         }
         processed += 1;
-        let verdict = profile
-            .plugins
-            .iter()
-            .filter(|e| e.plugin.filters())
-            .try_for_each(|e| e.plugin.filter(pod, node, snapshot).map_err(|status| (e.plugin.name(), status)));
+        let verdict = match nominated.iter().any(|(n, _)| *n == node.id) {
+            true => {
+                let index = snapshot.nodes.iter().position(|n| n.id == node.id).unwrap_or_default();
+                super::nominated::filter_with_nominated(profile, pod, snapshot, index, nominated)
+            }
+            false => profile
+                .plugins
+                .iter()
+                .filter(|e| e.plugin.filters())
+                .try_for_each(|e| e.plugin.filter(pod, node, snapshot).map_err(|status| (e.plugin.name(), status))),
+        };
         match verdict {
             Ok(()) => feasible.push(*node),
             Err((plugin, status)) => result.filtered.push((node.id, plugin, status)),

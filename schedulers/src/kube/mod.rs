@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod cycle;
+pub mod nominated;
 pub mod nominator;
 pub mod plugin;
 pub mod plugins;

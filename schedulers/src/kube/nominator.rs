@@ -27,7 +27,9 @@ pub struct PostFilter {
     /// The preemption to carry out (the pod is nominated once the action is sent).
     pub preemption: Option<Preemption>,
     /// The PostFilter plugins' message, appended after the cycle's `0/N nodes are
-    /// available: …` (`FitError.Error`'s `PostFilterMsg`); empty when preemption succeeded.
+    /// available: …` (`FitError.Error`'s `PostFilterMsg`); empty when preemption succeeded —
+    /// and, unlike upstream, when no candidate node holds a pod of lower priority, so that a
+    /// run without priorities logs the messages it logged before preemption was modelled.
     pub message: String,
 }
 
@@ -40,6 +42,9 @@ pub struct Nominator {
     nominated: BTreeMap<PodId, (NodeId, PlacedPod)>,
     /// Pods deleted by a preemption and not gone yet.
     terminating: BTreeSet<PodId>,
+    /// How many placed pods have each priority: a pod with no placed pod below it has nothing
+    /// to preempt, which PostFilter then knows without a look at any node.
+    priorities: BTreeMap<i32, u64>,
 }
 
 impl Nominator {
@@ -50,6 +55,26 @@ impl Nominator {
     /// The node a pod is nominated to (its `status.nominatedNodeName`).
     pub fn nominated_node(&self, pod: PodId) -> Option<NodeId> {
         self.nominated.get(&pod).map(|(node, _)| *node)
+    }
+
+    /// A pod of this priority was placed on a node (bound or assumed).
+    pub fn placed(&mut self, priority: i32) {
+        *self.priorities.entry(priority).or_default() += 1;
+    }
+
+    /// A pod of this priority left its node.
+    pub fn unplaced(&mut self, priority: i32) {
+        if let Some(count) = self.priorities.get_mut(&priority) {
+            *count -= 1;
+            if *count == 0 {
+                self.priorities.remove(&priority);
+            }
+        }
+    }
+
+    /// Whether any placed pod has a priority below this one.
+    pub fn any_placed_below(&self, priority: i32) -> bool {
+        self.priorities.keys().next().is_some_and(|&lowest| lowest < priority)
     }
 
     /// Whether any pod is nominated (most runs never preempt: the callers skip their work).
@@ -65,6 +90,11 @@ impl Nominator {
             .filter(|(id, (_, p))| **id != pod && p.pod.priority >= spec.priority)
             .map(|(_, entry)| entry.clone())
             .collect()
+    }
+
+    /// Every nominated pod on its node, in pod order (what the cycles' filters read).
+    pub fn nominated_pods(&self) -> Vec<(NodeId, PlacedPod)> {
+        self.nominated.values().cloned().collect()
     }
 
     /// Whether a preemption deleted this pod and it has not gone yet.
@@ -94,6 +124,11 @@ impl Nominator {
         pending: impl IntoIterator<Item = &'p Pod>,
         rng: &mut impl Rng,
     ) -> PostFilter {
+        if !self.any_placed_below(spec.priority) {
+            // Nothing placed to preempt: what the dry run would find without looking.
+            self.nominated.remove(&pod);
+            return PostFilter { preemption: None, message: String::new() };
+        }
         let allowed = self.disruptions_allowed(snapshot, pending);
         let terminating: Vec<PodId> = self.terminating.iter().copied().collect();
         let nominated_pods = self.nominated_for(pod, spec);
@@ -106,6 +141,10 @@ impl Nominator {
         };
         match preemption::preempt(profile, spec, cycle, snapshot, &inputs, rng) {
             Ok(preemption) => PostFilter { preemption: Some(preemption), message: String::new() },
+            Err(NotPreempted::NothingLower { .. }) => {
+                self.nominated.remove(&pod);
+                PostFilter { preemption: None, message: String::new() }
+            }
             Err(why) => {
                 if matches!(why, NotPreempted::NoCandidate { .. }) {
                     self.nominated.remove(&pod);
@@ -251,6 +290,7 @@ mod tests {
         let s = Snapshot { nodes: vec![node(0, 2000, &[(1, &low)])], ..Snapshot::default() };
         let (mut profile, mut nominator, mut rng) =
             (profile(), Nominator::default(), podlab_cluster::rng::stream(1, "t"));
+        nominator.placed(low.priority);
         let result = cycle::run(&mut profile, &high, &s);
         let post = nominator.post_filter(&mut profile, PodId(2), &high, &result, &s, [], &mut rng);
         let preemption = post.preemption.expect("low is in the way");
@@ -293,13 +333,16 @@ mod tests {
         assert_eq!(nominator.nominated_node(PodId(2)), Some(NodeId(1)));
     }
 
-    /// A cycle where no node can be helped clears the nomination and says why.
+    /// A cycle where no node can be helped clears the nomination and says why — unless no
+    /// node even holds a pod of lower priority, when PostFilter adds nothing to the message.
     #[test]
     fn no_candidate_clears_the_nomination() {
-        let peer = pod("peer", 2000, 10);
-        let s = Snapshot { nodes: vec![node(0, 2000, &[(1, &peer)])], ..Snapshot::default() };
+        let (peer, low) = (pod("peer", 1500, 10), pod("low", 500, 0));
+        let s = Snapshot { nodes: vec![node(0, 2000, &[(1, &peer), (3, &low)])], ..Snapshot::default() };
         let (mut profile, mut nominator, mut rng) =
             (profile(), Nominator::default(), podlab_cluster::rng::stream(1, "t"));
+        nominator.placed(peer.priority);
+        nominator.placed(low.priority);
         let p = pod("p", 2000, 10);
         let victim = PlacedPod { pod: pod("v", 1, 0), id: Some(PodId(9)), start: 0 };
         let earlier = Preemption { node: NodeId(0), victims: vec![victim], pdb_violations: 0, candidates: 1 };
@@ -310,10 +353,15 @@ mod tests {
         assert!(post.preemption.is_none());
         assert_eq!(
             post.message,
-            "no new claims to deallocate, preemption: 0/1 nodes are available: 1 No preemption victims found for \
-             incoming pod."
+            "no new claims to deallocate, preemption: 0/1 nodes are available: 1 Insufficient cpu."
         );
         assert_eq!(nominator.nominated_node(PodId(2)), None);
+        nominator.unplaced(low.priority);
+        assert!(!nominator.any_placed_below(10));
+        let peers = Snapshot { nodes: vec![node(0, 2000, &[(1, &peer)])], ..Snapshot::default() };
+        let result = cycle::run(&mut profile, &p, &peers);
+        let post = nominator.post_filter(&mut profile, PodId(2), &p, &result, &peers, [], &mut rng);
+        assert!(post.preemption.is_none() && post.message.is_empty());
     }
 
     /// The budgets' status from the cache: terminating pods are not healthy; pending ones are

@@ -11,6 +11,7 @@
 //! the state upstream's extensions reach incrementally, so the verdicts are the same.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use podlab_cluster::affinity::{IntOrPercent, PodDisruptionBudget, PreemptionPolicy};
 use podlab_cluster::rng::below;
@@ -18,6 +19,7 @@ use podlab_cluster::{NodeId, Pod, PodId};
 use rand_core::Rng;
 
 use super::cycle::CycleResult;
+use super::nominated::{filter_node, nominated_on, with_nominated};
 use super::plugin::{Code, Status};
 use super::profile::Profile;
 use super::snapshot::{PlacedPod, Snapshot};
@@ -75,6 +77,9 @@ pub enum NotPreempted {
     /// No node where evicting lower-priority pods makes room: the status of each node the dry
     /// run tried; every other node of the `nodes` is one where preemption is not helpful.
     NoCandidate { nodes: usize, statuses: Vec<(NodeId, Status)> },
+    /// As `NoCandidate`, where no candidate node even holds a pod of lower priority (every
+    /// status is "No preemption victims found"): the dry run had nothing to try.
+    NothingLower { nodes: usize, statuses: Vec<(NodeId, Status)> },
 }
 
 impl NotPreempted {
@@ -85,7 +90,9 @@ impl NotPreempted {
             NotPreempted::VictimsTerminating => {
                 "preemption: not eligible due to a terminating pod on the nominated node.".into()
             }
-            NotPreempted::NoCandidate { nodes, statuses } => format!("preemption: {}", fit_error(*nodes, statuses)),
+            NotPreempted::NoCandidate { nodes, statuses } | NotPreempted::NothingLower { nodes, statuses } => {
+                format!("preemption: {}", fit_error(*nodes, statuses))
+            }
         }
     }
 }
@@ -129,15 +136,21 @@ pub fn preempt(
 ) -> Result<Preemption, NotPreempted> {
     eligible(pod, cycle, snapshot, inputs)?;
     // `NodesForStatusCode(…, Unschedulable)`, in the snapshot's node order.
-    let potential: Vec<usize> = (0..snapshot.nodes.len())
-        .filter(|&i| {
-            let id = snapshot.nodes[i].id;
-            cycle.filtered.iter().any(|(n, _, s)| *n == id && s.code == Code::Unschedulable)
-        })
-        .collect();
+    let unschedulable: BTreeSet<NodeId> =
+        cycle.filtered.iter().filter(|(_, _, s)| s.code == Code::Unschedulable).map(|(n, _, _)| *n).collect();
+    let potential: Vec<usize> =
+        (0..snapshot.nodes.len()).filter(|&i| unschedulable.contains(&snapshot.nodes[i].id)).collect();
     let nodes = snapshot.nodes.len();
     if potential.is_empty() {
         return Err(NotPreempted::NoCandidate { nodes, statuses: Vec::new() });
+    }
+    // Where no candidate node holds a pod of lower priority, every one gives "No preemption
+    // victims" whatever the order: the offset would change nothing, and is not drawn (a run
+    // where nothing can be preempted keeps its stream as it was without preemption).
+    let lower = |&i: &usize| snapshot.nodes[i].pods.iter().any(|p| p.pod.priority < pod.priority);
+    if !potential.iter().any(lower) {
+        let statuses = potential.iter().map(|&i| (snapshot.nodes[i].id, Status::unresolvable(NO_VICTIMS))).collect();
+        return Err(NotPreempted::NothingLower { nodes, statuses });
     }
     let (offset, wanted) = offset_and_num_candidates(&inputs.args, potential.len(), rng);
     let (candidates, statuses) = dry_run(profile, pod, snapshot, inputs, &potential, offset, wanted);
@@ -341,90 +354,6 @@ fn fits(profile: &mut Profile, pod: &Pod, work: &mut Snapshot, index: usize, inp
     with_nominated(profile, pod, work, index, &nominated).map_err(|(_, status)| status)
 }
 
-/// The nominated pods on `node` that count when filters run for `pod` (`addGENominatedPods`):
-/// those of at least its priority, other than itself.
-fn nominated_on<'a>(
-    pod: &'a Pod,
-    node: NodeId,
-    nominated: &'a [(NodeId, PlacedPod)],
-) -> impl Iterator<Item = &'a PlacedPod> + 'a {
-    nominated
-        .iter()
-        .filter(move |(n, p)| *n == node && p.pod.priority >= pod.priority && !same_pod(&p.pod, pod))
-        .map(|(_, p)| p)
-}
-
-/// PreFilter and the node's filters with `nominated` placed on node `index` of `work`, then,
-/// if there were any and they passed, without them; `work` is left as it was.
-fn with_nominated(
-    profile: &mut Profile,
-    pod: &Pod,
-    work: &mut Snapshot,
-    index: usize,
-    nominated: &[&PlacedPod],
-) -> Result<(), (&'static str, Status)> {
-    if nominated.is_empty() {
-        return filter_node(profile, pod, work, index);
-    }
-    for p in nominated {
-        work.nodes[index].add((*p).clone());
-    }
-    let with = filter_node(profile, pod, work, index);
-    for p in nominated {
-        work.nodes[index].remove(&p.pod.namespace, &p.pod.name);
-    }
-    with?;
-    filter_node(profile, pod, work, index)
-}
-
-/// A cycle's filters on node `index` of `snapshot` when pods are nominated to it
-/// (`RunFilterPluginsWithNominatedPods`): with those of at least `pod`'s priority placed there
-/// (PreFilter run on that state), then without them. Every plugin's PreFilter is run on
-/// `snapshot` again before returning, so the cycle's state is as before for the other nodes.
-/// Returns the first refusal and the plugin that made it.
-pub fn filter_with_nominated(
-    profile: &mut Profile,
-    pod: &Pod,
-    snapshot: &Snapshot,
-    index: usize,
-    nominated: &[(NodeId, PlacedPod)],
-) -> Result<(), (&'static str, Status)> {
-    let Some(node) = snapshot.nodes.get(index) else { return Ok(()) };
-    let on: Vec<&PlacedPod> = nominated_on(pod, node.id, nominated).collect();
-    if on.is_empty() {
-        let node = &snapshot.nodes[index];
-        return profile
-            .plugins
-            .iter()
-            .filter(|e| e.plugin.filters())
-            .try_for_each(|e| e.plugin.filter(pod, node, snapshot).map_err(|status| (e.plugin.name(), status)));
-    }
-    let verdict = with_nominated(profile, pod, &mut snapshot.clone(), index, &on);
-    for entry in &mut profile.plugins {
-        // The cycle's PreFilter passed on this snapshot; it does again.
-        let _ = entry.plugin.pre_filter(pod, snapshot);
-    }
-    verdict
-}
-
-fn same_pod(a: &Pod, b: &Pod) -> bool {
-    a.namespace == b.namespace && a.name == b.name
-}
-
-/// Every plugin's PreFilter on the snapshot, then the filters on one node in profile order,
-/// as `cycle::run` does: the first refusal is the node's status, with its plugin.
-fn filter_node(profile: &mut Profile, pod: &Pod, work: &Snapshot, index: usize) -> Result<(), (&'static str, Status)> {
-    for entry in &mut profile.plugins {
-        entry.plugin.pre_filter(pod, work).map_err(|status| (entry.plugin.name(), status))?;
-    }
-    let node = &work.nodes[index];
-    profile
-        .plugins
-        .iter()
-        .filter(|e| e.plugin.filters())
-        .try_for_each(|e| e.plugin.filter(pod, node, work).map_err(|status| (e.plugin.name(), status)))
-}
-
 /// `filterPodsWithPDBViolation`: splits the victims, in their order, into those whose
 /// eviction takes a PDB they match below its `disruptionsAllowed` (each matching pod spends
 /// one disruption of every PDB it matches) and the others. A pod without labels matches no
@@ -552,6 +481,7 @@ mod tests {
 
     use super::*;
     use crate::kube::cycle;
+    use crate::kube::nominated::filter_with_nominated;
     use crate::kube::plugin::Plugin;
     use crate::kube::profile::Entry;
     use crate::kube::snapshot::NodeState;
