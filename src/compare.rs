@@ -268,11 +268,15 @@ pub struct CompareArgs {
     /// scenario of its own in the table, results.csv and charts, named after its values.
     #[arg(long = "grid", value_name = "KEY=V1,V2,…", value_parser = grid_axis)]
     pub grid: Vec<(String, Vec<String>)>,
+    /// Print every metric, not only the headline rows (results.csv holds them all either way).
+    #[arg(long)]
+    pub all_metrics: bool,
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let all = args.all_metrics;
     let (comparison, out, png) = run_comparison(args)?;
-    finish(&comparison, &out, png)
+    finish(&comparison, &out, png, all)
 }
 
 /// A comparison written to its files without printing its table (for `podlab teach --html`).
@@ -316,15 +320,16 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
     Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png))
 }
 
-/// Writes the comparison's files, then prints the table and says where they are.
-pub fn finish(comparison: &Comparison, out: &Path, png: bool) -> anyhow::Result<ExitCode> {
+/// Writes the comparison's files, then prints the table (the headline rows, or every metric
+/// with `all`) and says where they are.
+pub fn finish(comparison: &Comparison, out: &Path, png: bool, all: bool) -> anyhow::Result<ExitCode> {
     let written = comparison
         .write(out, png)
         .map_err(|e| BadInput(format!("writing the comparison under {}: {e}", out.display())))?;
     let charts = written.iter().filter(|p| p.starts_with("charts")).count();
     let text = format!(
         "{}wrote {} and {}, {charts} charts under {}, and each run's files under {}\n",
-        comparison.table(),
+        comparison.table(all),
         out.join("results.csv").display(),
         out.join("report.html").display(),
         out.join("charts").display(),

@@ -284,7 +284,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                 ))
                 .into());
             }
-            finish(&comparison(&sweep.scenarios, &sweep.policies, sweep.seeds, results), &out, png)
+            finish(&comparison(&sweep.scenarios, &sweep.policies, sweep.seeds, results), &out, png, false)
         }
     }
 }

@@ -48,7 +48,7 @@ fn compare_writes_every_output() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("coscheduling — coscheduling.yaml (3 seeds, 42–44)"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("colocation.violations") && l.contains(" 1 ") && l.ends_with('0')));
+    assert!(stdout.lines().any(|l| l.starts_with("co-location violations") && l.contains(" 1 ") && l.ends_with('0')));
 
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let mut lines = csv.lines();
@@ -62,7 +62,7 @@ fn compare_writes_every_output() {
     assert_eq!(runs.len(), 3 * 6 + 3, "{runs:?}");
 
     let files = tree(&out);
-    for chart in ["colocation-violations", "time-to-schedule-cdf", "cpu-allocated-over-time", "gantt-per-container"] {
+    for chart in ["who-went-where", "colocation-violations", "time-to-schedule-cdf", "cpu-allocated-over-time"] {
         let svg = files.get(&format!("charts/coscheduling/{chart}.svg")).unwrap_or_else(|| panic!("no {chart}"));
         assert!(svg.starts_with(b"<svg"), "{chart}");
     }
@@ -132,6 +132,30 @@ fn bad_input_exits_two() {
         assert!(stderr.contains(says), "{args:?} should say {says}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+/// The co-scheduling comparison fits one screen: the headline rows chosen for its policies,
+/// the verdicts in a line, and where the full table is; `--all-metrics` prints every metric.
+#[test]
+fn compare_tells_the_story_in_one_screen() {
+    let out = temp_dir("screen");
+    let run = podlab(&["compare", "scenarios/coscheduling.yaml", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.lines().count() <= 24, "{stdout}");
+    for row in ["pods scheduled", "co-location violations", "pods pending at the end", "time to schedule, p99"] {
+        assert!(stdout.lines().any(|l| l.starts_with(row)), "no `{row}` row: {stdout}");
+    }
+    // Mesos's own headline, for the policies that run it; no Omega conflicts without conflicts.
+    assert!(stdout.contains("locked in offers (core·s)") && !stdout.contains("conflict fraction"), "{stdout}");
+    assert!(stdout.contains("--all-metrics prints every one"), "{stdout}");
+    assert!(stdout.contains("all 12 expect: verdicts held (6 runs)"), "{stdout}");
+    let all =
+        podlab(&["compare", "scenarios/coscheduling.yaml", "--out", out.to_str().unwrap(), "--force", "--all-metrics"]);
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(stdout.lines().any(|l| l.starts_with("colocation.spread_groups")), "{stdout}");
+    assert!(stdout.lines().count() > 100, "{stdout}");
+    std::fs::remove_dir_all(&out).unwrap();
 }
 
 /// A failing expectation fails the comparison with exit code 1, and the report says which

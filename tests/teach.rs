@@ -49,7 +49,7 @@ fn lesson_as_a_page() {
     let out = podlab(&["teach", "pod", "--html", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let page = std::fs::read_to_string(dir.join("lesson-pod.html")).unwrap();
-    assert!(page.contains("<svg") && page.contains("kubernetes — pods on nodes"), "{}", &page[..page.len().min(2000)]);
+    assert!(page.contains("<svg") && page.contains("Who went where"), "{}", &page[..page.len().min(2000)]);
     assert!(dir.join("lesson-pod-comparison/report.html").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -105,10 +105,17 @@ impl Chart {
     }
 
     pub fn to_svg(&self) -> Result<String, ChartError> {
+        self.to_svg_width(WIDTH)
+    }
+
+    /// The chart as SVG `width` pixels wide (its height as [`Chart::to_svg`]'s), for a chart
+    /// shown narrower than usual: its text stays readable.
+    pub fn to_svg_width(&self, width: u32) -> Result<String, ChartError> {
         register_font();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+            let size = (width.max(LEGEND_WIDTH + 200), self.size().1);
+            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
             self.draw(&root).map_err(|e| self.error(e))?;
             root.present().map_err(|e| self.error(e))?;
         }
@@ -156,6 +163,8 @@ impl Chart {
             }
         };
         let (w, _) = root.dim_in_pixel();
+        // About one x label per 90 px of plot, so narrow charts do not crowd their axis.
+        let x_labels = (w.saturating_sub(if legend.is_empty() { 0 } else { LEGEND_WIDTH }) / 90).clamp(3, 10) as usize;
         let (plot_area, legend_area) = if legend.is_empty() {
             (root.clone(), None)
         } else {
@@ -167,7 +176,14 @@ impl Chart {
             .caption(&self.title, (FAMILY, 21).into_font().color(&INK))
             .margin(14)
             .x_label_area_size(52)
-            .y_label_area_size(if matches!(self.plot, Plot::Gantt { .. }) { 120 } else { 84 });
+            .y_label_area_size(match &self.plot {
+                // Room for the longest row name, at about 8 px a character.
+                Plot::Gantt { rows, .. } => {
+                    let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0) as u32;
+                    (longest * 8 + 34).clamp(120, 260)
+                }
+                _ => 84,
+            });
         let label_style = (FAMILY, 15).into_font().color(&INK);
         let desc_style = (FAMILY, 16).into_font().color(&INK);
         match &self.plot {
@@ -210,6 +226,7 @@ impl Chart {
                 let mut chart = builder.build_cartesian_2d(0.0..x_max.max(1e-9), 0.0..y_max.max(1e-9))?;
                 chart
                     .configure_mesh()
+                    .x_labels(x_labels)
                     .light_line_style(WHITE)
                     .bold_line_style(GRID)
                     .x_desc(&self.x_label)
@@ -235,6 +252,7 @@ impl Chart {
                 let y_fmt = |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).cloned().unwrap_or_default();
                 chart
                     .configure_mesh()
+                    .x_labels(x_labels)
                     .disable_y_mesh()
                     .light_line_style(WHITE)
                     .bold_line_style(GRID)

@@ -28,6 +28,9 @@ const MAX_LINE_POINTS: usize = 1_500;
 /// Nodes shown in a Gantt chart before it is cut short, and its greatest height in pixels.
 const MAX_GANTT_NODES: usize = 40;
 const MAX_GANTT_PX: usize = 1_600;
+/// The file stem of the story chart (who went where), the first chart of a scenario.
+pub const STORY_STEM: &str = "who-went-where";
+
 /// Pods listed by name as never scheduled before the list says how many more.
 pub const MAX_LISTED: usize = 20;
 
@@ -302,7 +305,7 @@ impl Unit {
         }
     }
 
-    fn scale(self) -> f64 {
+    pub(crate) fn scale(self) -> f64 {
         match self {
             Unit::Count(_) => 1.0,
             Unit::Seconds => 1e-9,
@@ -310,7 +313,7 @@ impl Unit {
         }
     }
 
-    fn axis(self) -> &'static str {
+    pub(crate) fn axis(self) -> &'static str {
         match self {
             Unit::Count(what) => what,
             Unit::Seconds => "seconds",
@@ -325,6 +328,7 @@ impl Unit {
         match self {
             Unit::Count(_) => n,
             Unit::Seconds => format!("{n} s"),
+            Unit::Percent if v > 0.0 && v < 0.01 => "<0.01%".to_string(),
             Unit::Percent => format!("{n}%"),
         }
     }
@@ -404,26 +408,24 @@ impl Comparison {
         out
     }
 
-    /// The text table `podlab compare` prints: per scenario, per metric, per policy.
-    pub fn table(&self) -> String {
+    /// The text table `podlab compare` prints: per scenario, the headline rows per policy (every
+    /// metric, by name, when `all`), then the verdicts.
+    pub fn table(&self, all: bool) -> String {
         let mut out = String::new();
         for s in &self.scenarios {
             let _ = writeln!(out, "{} — {} ({})", s.name, s.file, seeds_phrase(&s.seeds));
             for a in &s.attributions {
                 let _ = writeln!(out, "data: {a}");
             }
-            let rows: Vec<(String, Vec<String>)> = self
-                .metric_rows(s)
-                .iter()
-                .map(|row| {
-                    let unit = Unit::of(&row.metric);
-                    let cells = row
-                        .per_policy
-                        .iter()
-                        .map(|e| e.map_or("—".into(), |e| unit.show_estimate(&e, s.seeds.len())));
-                    (row.metric.clone(), cells.collect())
-                })
-                .collect();
+            let cells = |row: &MetricRow, unit: Unit| -> Vec<String> {
+                row.per_policy.iter().map(|e| e.map_or("—".into(), |e| unit.show_estimate(&e, s.seeds.len()))).collect()
+            };
+            let every = self.metric_rows(s);
+            let rows: Vec<(String, Vec<String>)> = if all {
+                every.iter().map(|row| (row.metric.clone(), cells(row, Unit::of(&row.metric)))).collect()
+            } else {
+                self.headline(s).iter().map(|(h, row)| (h.label.to_string(), cells(row, h.unit))).collect()
+            };
             let label_width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).max(6) + 2;
             let widths: Vec<usize> = (0..s.policies.len())
                 .map(|i| {
@@ -445,76 +447,83 @@ impl Comparison {
                 out.truncate(out.trim_end().len());
                 out.push('\n');
             }
-            for p in &s.policies {
-                let runs: Vec<&RunResult> = self.runs_of(&s.name, p).collect();
-                let failed = runs.iter().filter(|r| !r.ok()).count();
-                let expectations = runs.first().map_or(0, |r| r.verdicts.len());
-                if expectations > 0 || failed > 0 {
-                    let verdict = if failed == 0 {
-                        "every expectation held".to_string()
-                    } else {
-                        format!("FAILED in {failed} of {} runs", runs.len())
-                    };
-                    let _ = writeln!(out, "{p}: {verdict}");
-                }
+            if !all {
+                let _ = writeln!(
+                    out,
+                    "({} rows of {} metrics: --all-metrics prints every one; results.csv holds every run's)",
+                    rows.len(),
+                    every.len()
+                );
             }
+            out.push_str(&self.verdict_lines(s));
             out.push('\n');
         }
         out
     }
 
-    /// Every chart of the comparison, with the stem of its file name, per scenario.
+    /// What was checked in a scenario's runs and how it went: one line when all held, else a
+    /// line per policy that failed.
+    fn verdict_lines(&self, s: &ScenarioInfo) -> String {
+        let runs: Vec<&RunResult> = self.runs.iter().filter(|r| r.scenario == s.name).collect();
+        let verdicts: usize = runs.iter().map(|r| r.verdicts.len()).sum();
+        let checked = runs.iter().filter(|r| r.invariants_checked).count();
+        let invariants = match checked {
+            0 => "invariants not checked (--check-invariants)".to_string(),
+            c if c == runs.len() => "invariants checked after every event".to_string(),
+            c => format!("invariants checked in {c} of {} runs", runs.len()),
+        };
+        let mut out = String::new();
+        if runs.iter().all(|r| r.ok()) {
+            let expectations = match verdicts {
+                0 => "no expect: entry".to_string(),
+                n => format!("all {n} expect: verdicts held"),
+            };
+            let _ = writeln!(out, "{expectations} ({} runs); {invariants}", runs.len());
+            return out;
+        }
+        for p in &s.policies {
+            let of_policy: Vec<&&RunResult> = runs.iter().filter(|r| &r.policy == p).collect();
+            let failed = of_policy.iter().filter(|r| !r.ok()).count();
+            let _ = match failed {
+                0 => writeln!(out, "{p}: every expectation held"),
+                f => writeln!(out, "{p}: FAILED in {f} of {} runs", of_policy.len()),
+            };
+        }
+        let _ = writeln!(out, "{invariants}");
+        out
+    }
+
+    /// Every chart of the comparison, with the stem of its file name, per scenario: the story
+    /// (who went where), the headline metrics on which the policies differ (each once), the
+    /// time-to-schedule curve, resources over time, and each policy's Gantt chart when the
+    /// story could not show every node.
     pub fn charts(&self) -> Vec<(usize, String, Chart)> {
         let mut out = Vec::new();
         for (si, s) in self.scenarios.iter().enumerate() {
-            let rows = self.metric_rows(s);
+            let story = self.story_chart(s);
+            let whole = story.as_ref().is_some_and(|(_, whole)| *whole);
+            if let Some((chart, _)) = story {
+                out.push((si, STORY_STEM.to_string(), chart));
+            }
             let over = if s.seeds.len() > 1 {
                 format!("mean ± 95% CI over {} seeds", s.seeds.len())
             } else {
                 format!("seed {}", s.seeds.first().copied().unwrap_or(0))
             };
-            // The headline metrics, then any other metric on which the policies differ: a
-            // metric added to the summary later is charted when it tells the policies apart.
-            let mut charted: Vec<(&MetricRow, String, Unit)> = HEADLINE
-                .iter()
-                .filter_map(|h| Some((rows.iter().find(|r| r.metric == h.metric)?, h.title.to_string(), h.unit)))
-                .collect();
-            for row in &rows {
-                let means: Vec<f64> = row.per_policy.iter().flatten().map(|e| e.mean).collect();
-                let differs = means.iter().any(|m| *m != means[0]);
-                if differs && !HEADLINE.iter().any(|h| h.metric == row.metric) {
-                    charted.push((row, row.metric.clone(), Unit::of(&row.metric)));
+            // A metric is charted when the policies differ on it, and only once: a row whose
+            // values another charted row already shows adds nothing.
+            let mut shown: Vec<Vec<Option<f64>>> = Vec::new();
+            for (h, row) in self.headline(s) {
+                let means: Vec<Option<f64>> = row.per_policy.iter().map(|e| e.map(|e| e.mean)).collect();
+                let present: Vec<f64> = means.iter().flatten().copied().collect();
+                if present.iter().all(|m| *m == present[0]) || shown.contains(&means) {
+                    continue;
                 }
-            }
-            for (row, title, unit) in charted {
-                let scale = unit.scale();
-                let bars: Vec<Bar> = s
-                    .policies
-                    .iter()
-                    .zip(&row.per_policy)
-                    .enumerate()
-                    .filter_map(|(i, (p, e))| {
-                        let e = (*e)?;
-                        Some(Bar {
-                            label: p.clone(),
-                            mean: e.mean * scale,
-                            low: e.low() * scale,
-                            high: e.high() * scale,
-                            color: i,
-                        })
-                    })
-                    .collect();
-                let y_label = match unit {
-                    Unit::Count("value") => row.metric.clone(),
-                    unit => unit.axis().to_string(),
-                };
-                let chart = Chart {
-                    title: format!("{title} — {over}"),
-                    x_label: "policy".into(),
-                    y_label,
-                    plot: Plot::Bars { bars },
-                };
-                out.push((si, row.metric.replace(['.', '_'], "-"), chart));
+                shown.push(means);
+                let title = h.label.trim();
+                let mut title_case = title.chars();
+                let title = title_case.next().map_or(String::new(), |c| c.to_uppercase().chain(title_case).collect());
+                out.push((si, row.metric.replace(['.', '_'], "-"), self.bar_chart(s, &row, &title, h.unit, &over)));
             }
             out.push((si, "time-to-schedule-cdf".into(), self.cdf_chart(s)));
             for (stem, title, pick) in [
@@ -525,13 +534,40 @@ impl Comparison {
                     out.push((si, stem.into(), chart));
                 }
             }
-            for p in &s.policies {
-                if let Some(chart) = self.gantt_chart(s, p) {
-                    out.push((si, format!("gantt-{p}"), chart));
+            if !whole {
+                for p in &s.policies {
+                    if let Some(chart) = self.gantt_chart(s, p) {
+                        out.push((si, format!("gantt-{p}"), chart));
+                    }
                 }
             }
         }
         out
+    }
+
+    fn bar_chart(&self, s: &ScenarioInfo, row: &MetricRow, title: &str, unit: Unit, over: &str) -> Chart {
+        let scale = unit.scale();
+        let bars: Vec<Bar> = s
+            .policies
+            .iter()
+            .zip(&row.per_policy)
+            .enumerate()
+            .filter_map(|(i, (p, e))| {
+                let e = (*e)?;
+                Some(Bar {
+                    label: p.clone(),
+                    mean: e.mean * scale,
+                    low: e.low() * scale,
+                    high: e.high() * scale,
+                    color: i,
+                })
+            })
+            .collect();
+        let y_label = match unit {
+            Unit::Count("value") => row.metric.clone(),
+            unit => unit.axis().to_string(),
+        };
+        Chart { title: format!("{title} — {over}"), x_label: "policy".into(), y_label, plot: Plot::Bars { bars } }
     }
 
     fn cdf_chart(&self, s: &ScenarioInfo) -> Chart {

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::charts::ChartError;
-use crate::comparison::Comparison;
+use crate::comparison::{Comparison, STORY_STEM};
+
+/// The story chart's width in pixels.
+const STORY_WIDTH: u32 = 680;
 use crate::html;
 use crate::output::{create_dir_all, write_atomic};
 
@@ -21,7 +24,9 @@ impl Comparison {
         let mut files = vec![OutputFile { path: "results.csv".into(), bytes: self.results_csv().into_bytes() }];
         let mut rendered: Vec<(usize, String, String, String)> = Vec::new();
         for (si, stem, chart) in self.charts() {
-            let svg = chart.to_svg()?;
+            // The story is shown beside the headline table: drawn narrower, its text stays
+            // readable there.
+            let svg = if stem == STORY_STEM { chart.to_svg_width(STORY_WIDTH)? } else { chart.to_svg()? };
             let dir = Path::new("charts").join(&self.scenarios[si].name);
             if png {
                 files.push(OutputFile { path: dir.join(format!("{stem}.png")), bytes: chart.to_png()? });

@@ -1,42 +1,50 @@
 //! `report.html`: one self-contained page per comparison — inline CSS and SVG, no script, no
-//! network — with each scenario's facts, the comparison table, the charts, and per policy what
-//! happened (expectations with their `why:`, split and partial placements, digests).
+//! network. Each scenario opens with its story, above the fold of a laptop's screen: the
+//! headline rows, the `expect:` verdicts per policy and who went where (split pods marked);
+//! below, collapsible, the charts, every metric, and per policy what happened (verdicts with
+//! their `why:`, split, spread and partial placements, pods never scheduled, digests).
 
 use std::fmt::Write as _;
 
-use crate::comparison::{Comparison, HEADLINE, RunResult, ScenarioInfo, Unit, seeds_phrase};
+use crate::comparison::{Comparison, RunResult, STORY_STEM, ScenarioInfo, Unit, seeds_phrase};
 
 const STYLE: &str = r#"
 :root { --ink: #222; --muted: #666; --line: #ddd; --ok: #1b7f3b; --bad: #c62828; --accent: #4e79a7; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: #fafafa; }
-main { max-width: 1480px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 21px; margin: 40px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--accent); }
-h3 { font-size: 17px; margin: 28px 0 8px; }
+body { margin: 0; font: 14px/1.45 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: #fafafa; }
+main { max-width: 1480px; margin: 0 auto; padding: 14px 24px 40px; background: #fff; }
+h1 { font-size: 21px; margin: 0 0 2px; }
+h2 { font-size: 18px; margin: 18px 0 2px; padding-bottom: 2px; border-bottom: 2px solid var(--accent); }
 h4 { font-size: 15px; margin: 18px 0 6px; }
-p.lead, p.note { color: var(--muted); margin: 4px 0 12px; }
-nav ul { margin: 8px 0; padding-left: 20px; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; }
-code { font: 13px/1.4 "DejaVu Sans Mono", ui-monospace, monospace; word-break: break-all; }
-table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+p.lead, p.note, p.facts { color: var(--muted); margin: 2px 0 8px; }
+p.lead { font-size: 13px; }
+nav ul { margin: 4px 0; padding-left: 20px; }
+code { font: 12px/1.4 "DejaVu Sans Mono", ui-monospace, monospace; word-break: break-all; }
+table { border-collapse: collapse; margin: 4px 0 10px; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 9px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
-thead th { border-bottom: 2px solid var(--ink); }
-tr.headline td { font-weight: bold; }
+thead th { border-bottom: 2px solid var(--ink); font-size: 13px; }
+table.headline, table.verdicts { font-size: 13px; }
+table.headline td.sub { padding-left: 22px; color: var(--muted); }
+table.verdicts td { text-align: center; }
+table.verdicts td:first-child { text-align: left; max-width: 280px; font-size: 12px; }
+table.verdicts th { font-size: 12px; }
 table.runs th, table.runs td { text-align: left; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(660px, 1fr)); gap: 18px; }
-figure { margin: 0; border: 1px solid var(--line); padding: 6px; background: #fff; }
+.story { display: grid; grid-template-columns: minmax(0, max-content) minmax(440px, 1fr); gap: 18px; align-items: start; }
+@media (max-width: 1100px) { .story { grid-template-columns: 1fr; } }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 14px; }
+figure { margin: 0; border: 1px solid var(--line); padding: 4px; background: #fff; }
 figure svg { display: block; width: 100%; max-width: 980px; height: auto; margin: 0 auto; }
-figcaption { color: var(--muted); font-size: 13px; padding: 4px 2px 0; }
+figure.story-chart svg { max-height: 600px; }
+figcaption { color: var(--muted); font-size: 12px; padding: 2px 2px 0; }
+details { margin: 10px 0; border-top: 1px solid var(--line); padding-top: 6px; }
+summary { cursor: pointer; font-weight: bold; font-size: 15px; padding: 4px 0; }
 ul.verdicts { list-style: none; padding: 0; margin: 6px 0; }
 ul.verdicts li { margin: 4px 0; padding-left: 26px; text-indent: -26px; }
 .held { color: var(--ok); font-weight: bold; }
 .failed { color: var(--bad); font-weight: bold; }
 .why { font-style: italic; }
-footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 30px; }
 "#;
 
 /// Escapes text for HTML content and attribute values.
@@ -143,44 +151,49 @@ fn scenario_section<'a>(
     charts: impl Iterator<Item = &'a (usize, String, String, String)>,
 ) {
     let _ = writeln!(h, "<section id=\"{}\">", anchor(&s.name));
-    let _ = writeln!(h, "<h2>Scenario {}</h2>", escape(&s.name));
-    h.push_str("<dl class=\"facts\">\n");
-    let facts = [
-        ("file", format!("<code>{}</code>", escape(&s.file))),
-        ("content", format!("<code>blake3:{}</code>", escape(&s.content_digest))),
-        (
-            "cluster",
-            format!("{}, {}, {}", plural(s.nodes.len(), "node"), plural(s.pods, "pod"), plural(s.groups, "pod group")),
-        ),
-        (
-            "expectations",
-            format!(
-                "{} <code>expect:</code> {}",
-                s.expectations,
-                if s.expectations == 1 { "entry" } else { "entries" }
-            ),
-        ),
-        ("policies", escape(&s.policies.join(", "))),
-        ("seeds", escape(&seeds_phrase(&s.seeds))),
-    ];
-    for (k, v) in facts {
-        let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
-    }
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<p class=\"facts\">{} · {}, {}, {} · {} · policies {}</p>",
+        escape(&s.name),
+        escape(&s.file),
+        plural(s.nodes.len(), "node"),
+        plural(s.pods, "pod"),
+        plural(s.groups, "pod group"),
+        escape(&seeds_phrase(&s.seeds)),
+        escape(&s.policies.join(", "))
+    );
     // The traces' attributions travel with every result computed from them.
     for a in &s.attributions {
-        let _ = writeln!(h, "<dt>data</dt><dd>{}</dd>", escape(a));
+        let _ = writeln!(h, "<p class=\"facts\">data: {}</p>", escape(a));
     }
-    h.push_str("</dl>\n");
+    let charts: Vec<&(usize, String, String, String)> = charts.collect();
+    // Above the fold: the headline, the verdicts, and who went where.
+    h.push_str("<div class=\"story\">\n<div>\n");
+    headline_table(h, comparison, s);
+    verdict_table(h, comparison, s);
+    h.push_str("</div>\n");
+    if let Some(story) = charts.iter().find(|c| c.1 == STORY_STEM) {
+        figure(h, s, story, "story-chart");
+    }
+    h.push_str("</div>\n");
 
-    h.push_str("<h3>Comparison</h3>\n<table class=\"metrics\">\n<thead><tr><th>metric</th>");
+    let rest: Vec<&&(usize, String, String, String)> = charts.iter().filter(|c| c.1 != STORY_STEM).collect();
+    let _ = writeln!(h, "<details open>\n<summary>Charts ({})</summary>\n<div class=\"charts\">", rest.len());
+    for chart in rest {
+        figure(h, s, chart, "");
+    }
+    h.push_str("</div>\n</details>\n");
+
+    let rows = comparison.metric_rows(s);
+    let _ = writeln!(h, "<details>\n<summary>Every metric ({} rows)</summary>", rows.len());
+    h.push_str("<table class=\"metrics\">\n<thead><tr><th>metric</th>");
     for p in &s.policies {
         let _ = write!(h, "<th>{}</th>", escape(p));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for row in comparison.metric_rows(s) {
+    for row in rows {
         let unit = Unit::of(&row.metric);
-        let class = if HEADLINE.iter().any(|x| x.metric == row.metric) { " class=\"headline\"" } else { "" };
-        let _ = write!(h, "<tr{class}><td>{}</td>", escape(&row.metric));
+        let _ = write!(h, "<tr><td>{}</td>", escape(&row.metric));
         for e in &row.per_policy {
             let cell = e.map_or("—".to_string(), |e| unit.show_estimate(&e, s.seeds.len()));
             let _ = write!(h, "<td>{}</td>", escape(&cell));
@@ -188,38 +201,113 @@ fn scenario_section<'a>(
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n");
+    let _ = writeln!(h, "<p class=\"note\">{}</p>\n</details>", cells_note(s));
+
+    h.push_str(
+        "<details>\n<summary>What happened, per policy: verdicts, split and spread placements, pods never \
+                scheduled, digests</summary>\n",
+    );
+    for p in &s.policies {
+        let runs: Vec<&RunResult> = comparison.runs.iter().filter(|r| r.scenario == s.name && &r.policy == p).collect();
+        policy_article(h, p, &runs);
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">The scenario file's content: <code>blake3:{}</code>.</p>\n</details>",
+        escape(&s.content_digest)
+    );
+    h.push_str("</section>\n");
+}
+
+/// What a cell of the tables holds.
+fn cells_note(s: &ScenarioInfo) -> String {
     let how = if s.seeds.len() > 1 {
         format!("Each cell: mean ± half-width of the 95% confidence interval (Student t) over {} seeds.", s.seeds.len())
     } else {
         "Each cell: the value of the one seed run.".to_string()
     };
+    format!(
+        "{how} Times are in seconds of simulated time; utilisation is requested ÷ allocatable, averaged over the \
+         run; time to schedule counts pods never scheduled as censored waits."
+    )
+}
+
+/// A chart in a figure, with the file it is also written to.
+fn figure(h: &mut String, s: &ScenarioInfo, chart: &(usize, String, String, String), class: &str) {
+    let (_, stem, title, svg) = chart;
     let _ = writeln!(
         h,
-        "<p class=\"note\">{how} Times are in seconds of simulated time; utilisation is requested ÷ allocatable, \
-         averaged over the run. Bold rows are charted.</p>"
+        "<figure id=\"{}-{}\" class=\"{class}\" title=\"{}\">\n{}\n<figcaption><code>charts/{}/{}.svg</code></figcaption>\n</figure>",
+        anchor(&s.name),
+        anchor(stem),
+        escape(title),
+        svg.trim_end(),
+        escape(&s.name),
+        escape(stem)
     );
+}
 
-    h.push_str("<h3>Charts</h3>\n<div class=\"charts\">\n");
-    for (_, stem, title, svg) in charts {
-        let _ = writeln!(
-            h,
-            "<figure id=\"{}-{}\" title=\"{}\">\n{}\n<figcaption><code>charts/{}/{}.svg</code></figcaption>\n</figure>",
-            anchor(&s.name),
-            anchor(stem),
-            escape(title),
-            svg.trim_end(),
-            escape(&s.name),
-            escape(stem)
-        );
-    }
-    h.push_str("</div>\n");
-
-    h.push_str("<h3>What happened, per policy</h3>\n");
+/// The headline rows, as `podlab compare` prints them.
+fn headline_table(h: &mut String, comparison: &Comparison, s: &ScenarioInfo) {
+    h.push_str("<table class=\"headline\">\n<thead><tr><th></th>");
     for p in &s.policies {
-        let runs: Vec<&RunResult> = comparison.runs.iter().filter(|r| r.scenario == s.name && &r.policy == p).collect();
-        policy_article(h, p, &runs);
+        let _ = write!(h, "<th>{}</th>", escape(p));
     }
-    h.push_str("</section>\n");
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (row, metric) in comparison.headline(s) {
+        let label = row.label.trim_start();
+        let indent = if label.len() < row.label.len() { " class=\"sub\"" } else { "" };
+        let _ = write!(h, "<tr><td{indent} title=\"{}\">{}</td>", escape(row.metric), escape(label));
+        for e in &metric.per_policy {
+            let cell = e.map_or("—".to_string(), |e| row.unit.show_estimate(&e, s.seeds.len()));
+            let _ = write!(h, "<td>{}</td>", escape(&cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+/// Each `expect:` entry against each policy: ✓ when it held in every run, ✗ with how many
+/// runs it failed in, blank when it is not about that policy.
+fn verdict_table(h: &mut String, comparison: &Comparison, s: &ScenarioInfo) {
+    let runs: Vec<&RunResult> = comparison.runs.iter().filter(|r| r.scenario == s.name).collect();
+    let mut entries: Vec<(u32, Option<String>)> = Vec::new();
+    for v in runs.iter().flat_map(|r| &r.verdicts) {
+        if !entries.iter().any(|(line, _)| *line == v.line) {
+            entries.push((v.line, v.why.clone()));
+        }
+    }
+    entries.sort_by_key(|e| e.0);
+    if entries.is_empty() {
+        h.push_str("<p class=\"note\">No <code>expect:</code> entry in this scenario.</p>\n");
+        return;
+    }
+    h.push_str("<table class=\"verdicts\">\n<thead><tr><th>expected</th>");
+    for p in &s.policies {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (line, why) in &entries {
+        let why = why.as_deref().map_or(String::new(), |w| format!(": {}", escape(w)));
+        let _ = write!(h, "<tr><td>line {line}{why}</td>");
+        for p in &s.policies {
+            let of: Vec<&&RunResult> = runs.iter().filter(|r| &r.policy == p).collect();
+            let verdicts: Vec<_> = of.iter().filter_map(|r| r.verdicts.iter().find(|v| v.line == *line)).collect();
+            let failed: Vec<_> = verdicts.iter().filter(|v| !v.failures.is_empty()).collect();
+            let cell = match (verdicts.len(), failed.first()) {
+                (0, _) => String::new(),
+                (n, None) => format!("<span class=\"held\" title=\"held in {n} of {n} runs\">✓</span>"),
+                (n, Some(first)) => format!(
+                    "<span class=\"failed\" title=\"{}\">✗ {} of {n}</span>",
+                    escape(&first.failures.join("; ")),
+                    failed.len()
+                ),
+            };
+            let _ = write!(h, "<td>{cell}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
 }
 
 fn policy_article(h: &mut String, policy: &str, runs: &[&RunResult]) {

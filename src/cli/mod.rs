@@ -260,6 +260,9 @@ struct RunArgs {
     /// every pod accounted for). Slower; tests always do it.
     #[arg(long)]
     check_invariants: bool,
+    /// Print every metric of the summaries, not only the headline rows.
+    #[arg(long)]
+    all_metrics: bool,
 }
 
 /// Parses the command line, runs the command, and answers its exit code.
@@ -463,7 +466,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         print!("{}", explain::across_policies(&runs, pod));
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", table::report(&scenario, seed, &runs));
+    print!("{}", table::report(&scenario, seed, &runs, args.all_metrics));
     if let Some(out) = &args.out {
         for run in &runs {
             let dir = out.join(&run.policy);

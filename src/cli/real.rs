@@ -90,7 +90,7 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let plain: Vec<PolicyRun> = runs.iter().map(|r| clone_run(&r.run)).collect();
-    print!("{}", super::table::report(&scenario, seed, &plain));
+    print!("{}", super::table::report(&scenario, seed, &plain, false));
     print!("{}", real_report(&runs));
     if args.compare_sim {
         let sims = policies

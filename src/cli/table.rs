@@ -10,7 +10,9 @@ use crate::cluster::{PodId, SimDuration};
 /// Pods listed one by one before the list is cut short.
 const MAX_PLACEMENT_ROWS: usize = crate::FIRST_PODS;
 
-pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
+/// The comparison of `runs`: the headline rows (every metric with `all`), where each pod
+/// landed, the verdicts, the digests.
+pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun], all: bool) -> String {
     let mut out = String::new();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(out, "{} — {}", scenario.name, scenario.file);
@@ -32,83 +34,8 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
         let _ = writeln!(out, "data: {a}\n");
     }
 
-    let dur = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
-    let pct = |x: f64| format!("{:.1}%", x * 100.0);
-    let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut row = |label, cell: &dyn Fn(&PolicyRun) -> String| rows.push((label, runs.iter().map(cell).collect()));
-    row("pods scheduled", &|r| format!("{}/{}", r.summary.pods.scheduled, r.summary.pods.total));
-    row("pending / running / done", &|r| {
-        let p = &r.summary.pods;
-        format!("{} / {} / {}", p.pending, p.running, p.succeeded + p.failed)
-    });
-    row("co-location violations", &|r| r.summary.colocation.violations.to_string());
-    row("  split pods / groups", &|r| {
-        format!("{} / {}", r.summary.colocation.split_pods, r.summary.colocation.split_groups)
-    });
-    row("groups spread over nodes", &|r| r.summary.colocation.spread_groups.to_string());
-    row("partial pods / groups", &|r| {
-        format!("{} / {}", r.summary.colocation.partial_pods, r.summary.colocation.partial_groups)
-    });
-    row("pods never scheduled", &|r| r.summary.time_to_schedule.never_scheduled.to_string());
-    // Censored: a percentile that too many pods never scheduled to reach is not reached.
-    let reached = |ns: Option<u64>| ns.map_or("not reached".to_string(), |n| SimDuration(n).to_string());
-    row("time to schedule p50", &|r| reached(r.summary.time_to_schedule.p50_ns));
-    row("time to schedule p99", &|r| reached(r.summary.time_to_schedule.p99_ns));
-    row("unschedulable attempts", &|r| r.summary.unschedulable_attempts.to_string());
-    row("jobs (Omega paper) scheduled", &|r| {
-        let j = &r.summary.scheduling.jobs;
-        format!("{}/{}", j.fully_scheduled, j.total)
-    });
-    row("jobs abandoned", &|r| r.summary.scheduling.jobs.abandoned.to_string());
-    row("job wait to 1st attempt p90", &|r| dur(r.summary.scheduling.jobs.wait_to_first_attempt.p90_ns));
-    row("job wait to scheduled p90", &|r| dur(r.summary.scheduling.jobs.wait_to_fully_scheduled.p90_ns));
-    row("  batch / service p90", &|r| {
-        let by = &r.summary.scheduling.jobs.by_workload;
-        // To the millisecond: two waits share the cell.
-        let ms = |ns: u64| ns.div_ceil(1_000_000) * 1_000_000;
-        let p90 = |class: &str| dur(by.get(class).and_then(|w| w.wait_to_first_attempt.p90_ns).map(ms));
-        format!("{} / {}", p90("batch"), p90("service"))
-    });
-    row("scheduler busyness", &|r| pct(r.summary.scheduling.all_schedulers.busyness));
-    row("  as the paper counts it", &|r| pct(r.summary.scheduling.all_schedulers.busyness_paper));
-    row("conflict fraction", &|r| format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction));
-    row("  as the paper counts it", &|r| format!("{:.3}", r.summary.scheduling.all_schedulers.conflict_fraction_paper));
-    row("locked in offers (core·s)", &|r| format!("{:.1}", r.summary.scheduling.locked_in_offers.cpu_core_seconds));
-    row("reserved/hoarded idle (core·s)", &|r| {
-        let s = &r.summary.scheduling;
-        format!("{:.1}", s.reserved_at_permit.cpu_core_seconds + s.hoarded.cpu_core_seconds)
-    });
-    row("deadlocks (total time)", &|r| {
-        let d = &r.summary.scheduling.deadlocks;
-        if d.count == 0 { "0".into() } else { format!("{} ({})", d.count, SimDuration(d.total_ns)) }
-    });
-    row("pod start-up p50 / p99", &|r| {
-        let p = &r.summary.control_plane.pod_startup;
-        format!("{} / {}", dur(p.p50_ns), dur(p.p99_ns))
-    });
-    row("pods lost / re-created", &|r| {
-        let c = &r.summary.control_plane;
-        format!("{} / {}", c.pods_lost, c.pods_recreated)
-    });
-    row("replica restore (max)", &|r| dur(r.summary.control_plane.replica_restore.max_ns));
-    row("node failure detection", &|r| dur(r.summary.control_plane.node_failure_detection.max_ns));
-    row("cpu utilisation", &|r| pct(r.summary.utilisation.cpu));
-    row("memory utilisation", &|r| pct(r.summary.utilisation.memory));
-    row("simulated time", &|r| SimDuration(r.summary.end_ns).to_string());
-    row("events", &|r| r.summary.events.to_string());
+    metrics_table(&mut out, runs, all);
     let width = runs.iter().map(|r| r.policy.len()).max().unwrap_or(0).max(14) + 2;
-    let _ = write!(out, "{:<31}", "");
-    for r in runs {
-        let _ = write!(out, "{:<width$}", r.policy);
-    }
-    out.push('\n');
-    for (label, cells) in &rows {
-        let _ = write!(out, "{label:<31}");
-        for cell in cells {
-            let _ = write!(out, "{cell:<width$}");
-        }
-        out.push('\n');
-    }
 
     let _ = writeln!(out, "\nwhere the pods landed");
     for r in runs {
@@ -183,4 +110,63 @@ pub fn report(scenario: &Scenario, seed: u64, runs: &[PolicyRun]) -> String {
         acc.push('\n');
         acc
     })
+}
+
+/// The headline rows `podlab compare` shows, for these runs (every metric of their summaries,
+/// by name, with `all`), side by side.
+fn metrics_table(out: &mut String, runs: &[PolicyRun], all: bool) {
+    use crate::reports::comparison::Unit;
+    let flat: Vec<Vec<crate::reports::metrics::Metric>> =
+        runs.iter().map(|r| crate::reports::metrics::flatten(&r.summary)).collect();
+    let value = |i: usize, metric: &str| flat[i].iter().find(|m| m.name == metric).map(|m| m.value);
+    let values = |metric: &str| (0..runs.len()).map(|i| value(i, metric)).collect::<Vec<_>>();
+    let policies: Vec<String> = runs.iter().map(|r| r.policy.clone()).collect();
+    let rows: Vec<(String, String, Unit)> = if all {
+        let names = flat.iter().flatten().map(|m| m.name.clone());
+        let mut seen: Vec<String> = Vec::new();
+        names.for_each(|n| {
+            if !seen.contains(&n) {
+                seen.push(n)
+            }
+        });
+        seen.into_iter().map(|n| (n.clone(), n.clone(), Unit::of(&n))).collect()
+    } else {
+        crate::reports::headline::headline_rows(&policies, &values)
+            .into_iter()
+            .map(|h| (h.label.to_string(), h.metric.to_string(), h.unit))
+            .collect()
+    };
+    let cell = |i: usize, metric: &str, unit: Unit| match (value(i, metric), unit) {
+        // A percentile the pods never scheduled keep out of reach.
+        (None, _) if metric.starts_with("time_to_schedule.p") => "not reached".to_string(),
+        (None, _) => "—".to_string(),
+        (Some(ns), Unit::Seconds) => SimDuration(ns as u64).to_string(),
+        (Some(ratio), Unit::Percent) if ratio > 0.0 && ratio < 0.0005 => "<0.1%".to_string(),
+        (Some(ratio), Unit::Percent) => format!("{:.1}%", ratio * 100.0),
+        (Some(n), _) if metric == "pods.scheduled" => format!("{n}/{}", value(i, "pods.total").unwrap_or(n)),
+        (Some(n), Unit::Count(_)) if n.fract() == 0.0 => format!("{n}"),
+        (Some(x), Unit::Count(_)) => crate::reports::charts::axis_number(x),
+    };
+    let label_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(20) + 2;
+    let width = runs.iter().map(|r| r.policy.len()).max().unwrap_or(0).max(12) + 2;
+    let _ = write!(out, "{:<label_width$}", "");
+    for r in runs {
+        let _ = write!(out, "{:<width$}", r.policy);
+    }
+    out.push('\n');
+    for (label, metric, unit) in &rows {
+        let _ = write!(out, "{label:<label_width$}");
+        for i in 0..runs.len() {
+            let _ = write!(out, "{:<width$}", cell(i, metric, *unit));
+        }
+        out.push('\n');
+    }
+    if !all {
+        let total = flat.first().map_or(0, Vec::len);
+        let _ = writeln!(
+            out,
+            "({} rows of {total} metrics: --all-metrics prints every one; --out writes summary.json)",
+            rows.len()
+        );
+    }
 }

@@ -285,6 +285,7 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         summary_only: false,
         set: Vec::new(),
         grid: Vec::new(),
+        all_metrics: false,
     };
     crate::compare::quietly(args)?;
     let esc = crate::reports::html::escape;
@@ -302,6 +303,10 @@ fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result
         esc(&text.replace("\x1b[1m", "").replace("\x1b[0m", ""))
     );
     let name = runs.first().map_or(String::new(), |r| r.scenario.name.clone());
+    let story = out.join("charts").join(&name).join(format!("{}.svg", crate::reports::comparison::STORY_STEM));
+    if let Ok(svg) = std::fs::read_to_string(&story) {
+        let _ = write!(page, "<h2>Who went where</h2>{svg}");
+    }
     for run in runs {
         let chart = out.join("charts").join(&name).join(format!("gantt-{}.svg", run.policy));
         if let Ok(svg) = std::fs::read_to_string(&chart) {
