@@ -10,10 +10,6 @@ pub mod expect;
 pub mod headline;
 pub mod html;
 mod in_flight;
-#[cfg(test)]
-mod in_flight_bench;
-#[allow(dead_code)]
-mod in_flight_old;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
