@@ -288,6 +288,7 @@ impl Scheduler {
     /// framework — unless a GPU score plugin is configured, which keeps its own profile.
     pub fn with_kube_profile(mut self, cache: KubeCache) -> Scheduler {
         if self.framework.gpu.is_none() {
+            self.nominator = Nominator::new(cache.preemption_args);
             self.kube = Some(Box::new(cache));
         }
         self

@@ -58,6 +58,8 @@ pub struct KubeCache {
     pub nominated: usize,
     /// Those pods, on their nominated nodes (kept by the scheduler's preemption books).
     pub nominated_pods: Vec<(NodeId, PlacedPod)>,
+    /// `DefaultPreemptionArgs` of the profile's `pluginConfig` (upstream's defaults otherwise).
+    pub preemption_args: super::preemption::Args,
     /// The last pod spec asked about and its shape (`None`: not for the fast path).
     last_shape: Option<(Arc<PodSpec>, Option<Shape>)>,
     /// Nodes whose sums in the snapshot are behind the table's, as a list and by slot.
@@ -83,6 +85,7 @@ impl KubeCache {
             pods_with_affinity: 0,
             nominated: 0,
             nominated_pods: Vec::new(),
+            preemption_args: preemption_args(config),
             last_shape: None,
             unsynced_list: Vec::new(),
             unsynced: Vec::new(),
@@ -407,4 +410,16 @@ fn plain_pod(pod: &Pod) -> bool {
 /// The pod's images as ImageLocality looks them up.
 fn pod_images(pod: &Pod) -> impl Iterator<Item = String> + '_ {
     pod.init_containers.iter().chain(&pod.containers).map(|c| image_locality::normalized_image_name(&c.image))
+}
+
+/// A profile's `DefaultPreemptionArgs` (`pluginConfig`), defaulted as upstream.
+fn preemption_args(config: &ProfileConfig) -> super::preemption::Args {
+    let mut args = super::preemption::Args::default();
+    for entry in &config.plugin_config {
+        if let ConfigArgs::DefaultPreemption(a) = &entry.args {
+            args.min_candidate_nodes_percentage = a.min_candidate_nodes_percentage;
+            args.min_candidate_nodes_absolute = a.min_candidate_nodes_absolute;
+        }
+    }
+    args
 }

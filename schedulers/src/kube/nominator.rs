@@ -124,6 +124,10 @@ impl Nominator {
         pending: impl IntoIterator<Item = &'p Pod>,
         rng: &mut impl Rng,
     ) -> PostFilter {
+        if !profile.preemption {
+            // DefaultPreemption disabled at PostFilter: DynamicResources' is the only one.
+            return PostFilter { preemption: None, message: NO_CLAIMS.into() };
+        }
         if !self.any_placed_below(spec.priority) {
             // Nothing placed to preempt: what the dry run would find without looking.
             self.nominated.remove(&pod);
@@ -362,6 +366,23 @@ mod tests {
         let result = cycle::run(&mut profile, &p, &peers);
         let post = nominator.post_filter(&mut profile, PodId(2), &p, &result, &peers, [], &mut rng);
         assert!(post.preemption.is_none() && post.message.is_empty());
+    }
+
+    /// A profile without DefaultPreemption at PostFilter preempts nothing; DynamicResources'
+    /// PostFilter is the only message.
+    #[test]
+    fn a_profile_without_default_preemption_preempts_nothing() {
+        let low = pod("low", 2000, 0);
+        let s = Snapshot { nodes: vec![node(0, 2000, &[(1, &low)])], ..Snapshot::default() };
+        let (mut profile, mut nominator, mut rng) =
+            (profile(), Nominator::default(), podlab_cluster::rng::stream(1, "t"));
+        nominator.placed(low.priority);
+        profile.preemption = false;
+        let high = pod("high", 2000, 10);
+        let result = cycle::run(&mut profile, &high, &s);
+        let post = nominator.post_filter(&mut profile, PodId(2), &high, &result, &s, [], &mut rng);
+        assert!(post.preemption.is_none());
+        assert_eq!(post.message, NO_CLAIMS);
     }
 
     /// The budgets' status from the cache: terminating pods are not healthy; pending ones are
