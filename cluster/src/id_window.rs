@@ -3,7 +3,8 @@
 //! flight. A generator's pods get their ids in arrival order and mostly finish in that order,
 //! so what a component keeps of the pods in flight costs it the live pods, not every pod of
 //! the run. (One stream of ids: a pod that runs all day holds the front, and the window is then
-//! a column. The reports' `InFlight` keeps several streams and moves laggards to a map.)
+//! a column. The reports' `InFlight` keeps one of these per stream, for several streams, and
+//! moves laggards to a map.)
 
 use crate::maybe::{Maybe, Niche};
 
@@ -78,10 +79,13 @@ impl<S: Vacancy> IdWindow<S> {
             self.front += gap;
         }
         let i = id - self.first;
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, S::vacant);
+        if i < self.slots.len() {
+            self.slots[i] = value;
+        } else {
+            // Mostly the next id: pushed, not made vacant and then overwritten.
+            self.slots.resize_with(i, S::vacant);
+            self.slots.push(value);
         }
-        self.slots[i] = value;
         self.front = self.front.min(i);
     }
 
@@ -113,9 +117,34 @@ impl<S: Vacancy> IdWindow<S> {
         self.slots.iter().enumerate().skip(self.front).filter(|(_, s)| !s.is_vacant()).map(move |(i, s)| (first + i, s))
     }
 
+    /// Every held slot with its id, in id order, taken out.
+    pub fn into_held(self) -> impl Iterator<Item = (usize, S)> {
+        let first = self.first;
+        self.slots
+            .into_iter()
+            .enumerate()
+            .skip(self.front)
+            .filter(|(_, s)| !s.is_vacant())
+            .map(move |(i, s)| (first + i, s))
+    }
+
     /// Slots between the lowest and the highest id held, held or not.
     pub fn span(&self) -> usize {
         self.slots.len() - self.front
+    }
+
+    /// The ids from the lowest held to one past the highest held (empty when none is).
+    pub fn ids(&self) -> std::ops::Range<usize> {
+        self.first + self.front..self.first + self.slots.len()
+    }
+
+    /// Takes out the lowest id held and its value, if any.
+    pub fn pop_first(&mut self) -> Option<(usize, S)> {
+        let id = self.ids().start;
+        if self.slots.get(self.front).is_none_or(S::is_vacant) {
+            return None;
+        }
+        Some((id, self.remove(id)))
     }
 }
 
@@ -158,6 +187,11 @@ mod tests {
             w.remove(id);
         }
         assert_eq!((w.span(), get(&w, 30)), (1, Some(4)));
+        assert_eq!(w.ids(), 30..31);
+        w.insert(32, Some(5));
+        assert_eq!((w.pop_first(), w.ids()), (Some((30, Some(4))), 32..33));
+        assert_eq!((w.pop_first(), w.pop_first(), w.ids().len()), (Some((32, Some(5))), None, 0));
+        w.insert(30, Some(4));
         w.remove(30);
         assert_eq!(w.span(), 0);
         w.insert(3, Some(7));
