@@ -41,15 +41,54 @@ fn lessons_by_name_and_number() {
     assert_eq!(podlab(&["teach", "nonsense"]).status.code(), Some(2));
 }
 
-/// `--html DIR` writes the lesson's page with its Gantt charts inline and the full comparison.
+/// `--html DIR` writes the whole lesson as one page: its story with the run's numbers, who
+/// went where, every moment of the timeline down to the climax (the whole gang binding at
+/// once), the claims and the exercise.
 #[test]
 fn lesson_as_a_page() {
     let dir = std::env::temp_dir().join(format!("podlab-teach-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = podlab(&["teach", "pod", "--html", dir.to_str().unwrap()]);
+    let out = podlab(&["teach", "gang", "--html", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let page = std::fs::read_to_string(dir.join("lesson-pod.html")).unwrap();
-    assert!(page.contains("<svg") && page.contains("Who went where"), "{}", &page[..page.len().min(2000)]);
-    assert!(dir.join("lesson-pod-comparison/report.html").exists());
+    let page = std::fs::read_to_string(dir.join("lesson-gang.html")).unwrap();
+    for part in [
+        "A PodGroup with minMember 10 asks for all-or-nothing",
+        "<svg",
+        "Who went where",
+        "What kubernetes did",
+        "What gang did",
+        "gang: gang training timed out",
+        "10 pods (training-0 … training-9) bound to node-1",
+        "the whole gang binds together",
+        "<code>minMember: 9</code>",
+    ] {
+        assert!(page.contains(part), "the page lacks `{part}`");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The lessons are built into the binary: `podlab teach gang` works from any folder.
+#[test]
+fn lessons_work_outside_the_repository() {
+    let elsewhere = std::env::temp_dir().join(format!("podlab-teach-elsewhere-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_podlab")).args(["teach", "gang"]).current_dir(&elsewhere).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("10 pods (training-0 … training-9) bound to node-1"), "the climax is shown: {text}");
+    assert!(!text.contains("the rest in"), "nothing elided: {text}");
+    std::fs::remove_dir_all(&elsewhere).unwrap();
+}
+
+/// Without a terminal `--step` tells the whole lesson; every lesson's timeline is told in a
+/// few moments, not one press per instant.
+#[test]
+fn step_goes_by_moments() {
+    let out = podlab(&["teach", "gang", "--step"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("… the same again at 1m1.003s"), "{text}");
+    let timeline_lines = text.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  ✓")).count();
+    assert!(timeline_lines < 20, "{text}");
 }

@@ -6,6 +6,7 @@
 mod bench_command;
 mod explain;
 mod fuzz;
+mod lessons;
 mod progress;
 mod real;
 mod table;

@@ -1,102 +1,19 @@
 //! `podlab teach`: the Task co-scheduling problem, lesson by lesson. Each lesson is a bundled
-//! scenario whose `expect:` lines are its claims — so a lesson that stops being true fails the
-//! tests — told as a story, replayed as a timeline of what each design did, and closed with an
-//! exercise to try.
+//! scenario (`lessons.rs`, embedded in the binary) whose `expect:` lines are its claims — so a
+//! lesson that stops being true fails the tests — told as a story whose numbers come from the
+//! run, replayed as a timeline of what each design did, moment by moment (`--step` pauses at
+//! each; `q` quits), and closed with an exercise to try. `--html DIR` writes the whole lesson
+//! as one page.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::lessons::{LESSONS, Lesson, render};
 use crate::PolicyRun;
 use crate::cluster::scenario::Scenario;
-use crate::cluster::{Note, Record, SimTime};
-
-pub struct Lesson {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub scenario: &'static str,
-    pub policies: &'static [&'static str],
-    pub story: &'static str,
-    pub exercise: &'static str,
-}
-
-pub const LESSONS: &[Lesson] = &[
-    Lesson {
-        id: "problem",
-        title: "1. The problem: placing containers one by one splits what must stay together",
-        scenario: "scenarios/coscheduling.yaml",
-        policies: &["per-container"],
-        story: "App (1 GiB) and LogCollector (0.5 GiB) must share a machine. node-a has 1.25 GiB free, node-b 2 GiB.\n\
-A scheduler that places each container on its own sends App to node-b, the emptier node (LeastAllocated\n\
-scores it 62 against 47). LogCollector would still fit beside it, but now node-a is the emptier one for it\n\
-(77 against 47), so it goes there. Nothing in per-container placement says the two belong together: the\n\
-pair is split. (`podlab run scenarios/coscheduling.yaml --explain app-with-logs` shows every score.)",
-        exercise: "Score for bin packing instead: add `scheduler: {scoringStrategy: MostAllocated}` to the Simulation\n\
-spec of scenarios/coscheduling.yaml. App now goes to node-a first — and LogCollector cannot join it there.\n\
-The split remains; only its direction changes.",
-    },
-    Lesson {
-        id: "pod",
-        title: "2. The Pod: one atomic unit of scheduling",
-        scenario: "scenarios/coscheduling.yaml",
-        policies: &["per-container", "kubernetes"],
-        story: "Kubernetes answers with the Pod: both containers in one object, scheduled as one unit. The Pod needs\n\
-1.5 GiB; the filter rejects node-a (Insufficient memory) and the only node that fits takes both containers.",
-        exercise: "Run scenarios/coscheduling-podgroup.yaml: the same pair as two Pods in a PodGroup. Pod-at-a-time\n\
-scheduling splits them again — atomicity ends at the Pod. `podlab run … --explain app` shows why.",
-    },
-    Lesson {
-        id: "mesos",
-        title: "3. Mesos: hoarding offers, and the deadlock of two frameworks",
-        scenario: "scenarios/mesos-deadlock.yaml",
-        policies: &["mesos"],
-        story: "In two-level scheduling, Mesos offers free resources to one framework at a time, locked until it answers.\n\
-To co-schedule, a framework can hoard: keep what it is offered until its whole group fits. Two frameworks each\n\
-need 3 CPUs on a cell of two 2-CPU nodes; each is offered one node, and each holds it, waiting for the other's.\n\
-The resources sit idle — hoarded — until a timeout breaks the deadlock.",
-        exercise: "Give both frameworks the same timeout: `--set mesos.beta.hoardTimeout=60s`. They let go together,\n\
-are offered a node each again, and deadlock round after round: a livelock. Then try `behaviour: paper` for\n\
-both: no deadlock — but groups start partly.",
-    },
-    Lesson {
-        id: "omega",
-        title: "4. Omega: optimism, conflicts and retries",
-        scenario: "scenarios/omega-race.yaml",
-        policies: &["omega"],
-        story: "In Omega every scheduler sees the whole cell and decides on its own view, then commits a transaction.\n\
-Two schedulers decide at once that node-1 suits them; the first commit wins, the second conflicts — its claim\n\
-no longer fits — and retries a second later. Optimism costs wasted work, never a wrong placement.",
-        exercise: "Make the losing scheduler slower: `--set omega.blue.tJob=5s`. Then run the paper's experiment:\n\
-`podlab run scenarios/paper/omega-paper.yaml --policy omega --set omega.service.tJob=100s` and watch the\n\
-conflict fraction grow; add `--set omega.transactions=all-or-nothing` and it grows again.",
-    },
-    Lesson {
-        id: "gang",
-        title: "5. Gang scheduling across Pods: PodGroup, Permit, timeout",
-        scenario: "scenarios/gang-timeout.yaml",
-        policies: &["kubernetes", "gang"],
-        story: "A PodGroup with minMember 10 asks for all-or-nothing. Pod by pod, Kubernetes starts nine and leaves the\n\
-tenth waiting: half a job. With coscheduling, members are reserved on their nodes and wait at Permit; nine\n\
-reservations are held but nothing binds, until the 30 s timeout releases them all and the group backs off.\n\
-When the blocker finishes, all ten bind at once.",
-        exercise: "Set `minMember: 9` in the scenario's PodGroup: nine is enough, and the gang binds at once. Or set\n\
-`scheduleTimeoutSeconds: 5` and count the timeouts in `--out DIR`'s events.jsonl.",
-    },
-    Lesson {
-        id: "failures",
-        title: "6. When the control plane fails: a node crash in the middle of a group",
-        scenario: "scenarios/gang-node-crash.yaml",
-        policies: &["gang"],
-        story: "Gang scheduling makes the start all-or-nothing, but not the end. A node crashes under half a gang. Its\n\
-kubelet falls silent; after the 40 s grace period the node lifecycle controller marks it NotReady and taints it;\n\
-300 s later the dead members are evicted. Until then the API still shows them running — and the survivors run\n\
-on, alone.",
-        exercise: "Change the fault to `{type: Partition, at: 30s, nodes: [node-2], healAfter: 60s}`: the node is\n\
-marked NotReady, then Ready again, and nothing is lost. Then run scenarios/node-crash-deployment.yaml, where a\n\
-ReplicaSet restores its replica about 5 m 40 s after the crash.",
-    },
-];
+use crate::cluster::{Note, Record, SimDuration, SimTime};
 
 fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -122,7 +39,10 @@ fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String>
         }
         Record::Unschedulable { pod: p, message, .. } => format!("{} unschedulable: {message}", pod(*p)),
         Record::Conflict { pod: p, node: n, .. } => format!("{}'s claim on {} conflicted", pod(*p), node(*n)),
-        Record::Ended { pod: p, phase, .. } => format!("{} ended: {}", pod(*p), phase.as_str()),
+        Record::Ended { pod: p, part, phase, .. } => match scenario.pods.spec(*p).part_name(*part) {
+            "-" => format!("{} ended: {}", pod(*p), phase.as_str()),
+            container => format!("{}/{container} ended: {}", pod(*p), phase.as_str()),
+        },
         Record::NodeCrashed { node: n } => format!("node {} crashed", node(*n)),
         Record::Partitioned { node: n } => format!("node {} cut off from the control plane", node(*n)),
         Record::Healed { node: n } => format!("node {} reachable again", node(*n)),
@@ -135,7 +55,7 @@ fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String>
             Note::Reserved { pod: p, node: n, .. } => {
                 format!("{}: {} reserved on {}, waiting at Permit", by(*c), pod(*p), node(*n))
             }
-            Note::Released { pod: p, .. } => format!("{}: {} released its reservation", by(*c), pod(*p)),
+            Note::Released { pod: p, .. } => format!("{}: reservation of {} released", by(*c), pod(*p)),
             Note::GroupTimedOut { group } => {
                 format!("{}: gang {} timed out", by(*c), scenario.groups[group.index()].key())
             }
@@ -170,52 +90,165 @@ fn tell(scenario: &Scenario, run: &PolicyRun, record: &Record) -> Option<String>
     })
 }
 
-/// The lesson told as text: story, timeline (in groups of one instant), claims, exercise.
-/// `pause` is called between instants (for `--step`).
-pub fn lesson_text(lesson: &Lesson, runs: &[PolicyRun], mut pause: impl FnMut(&str)) -> String {
+/// A quiet gap longer than this between two told records starts a new moment.
+const MOMENT_GAP: SimDuration = SimDuration(2_000_000_000);
+
+/// A moment of a timeline: what happened in one burst, lines of the same kind about several
+/// pods told once, and the later times at which the same moment happened again.
+#[derive(Debug, PartialEq)]
+pub struct Moment {
+    pub at: SimTime,
+    pub lines: Vec<(SimTime, String)>,
+    pub again: Vec<SimTime>,
+}
+
+/// The run's told records, in moments: bursts apart by more than [`MOMENT_GAP`]; within one,
+/// consecutive lines alike but for their pod told as one line (`9 pods (t-0 … t-8) reserved…`);
+/// a moment that repeats the one before only noted as happening again.
+pub fn moments(scenario: &Scenario, run: &PolicyRun) -> Vec<Moment> {
+    let mut raw: Vec<Vec<Line>> = Vec::new();
+    let mut last: Option<SimTime> = None;
+    for s in &run.sim.records {
+        let Some(line) = tell(scenario, run, &s.record) else { continue };
+        let pod = subject(scenario, &s.record);
+        if last.is_none_or(|l| s.time.since(l) > MOMENT_GAP) {
+            raw.push(Vec::new());
+        }
+        if let Some(m) = raw.last_mut() {
+            m.push((s.time, line, pod));
+        }
+        last = Some(s.time);
+    }
+    let mut out: Vec<Moment> = Vec::new();
+    for lines in raw {
+        let lines = collapse(lines);
+        let at = lines.first().map_or(SimTime::ZERO, |l| l.0);
+        match out.last_mut() {
+            Some(prev) if same_lines(&prev.lines, &lines) => prev.again.push(at),
+            _ => out.push(Moment { at, lines, again: Vec::new() }),
+        }
+    }
+    out
+}
+
+/// A told line, its time, and the pod it names with that pod's group.
+type Line = (SimTime, String, Option<(String, Option<crate::cluster::GroupId>)>);
+
+/// The pod a told record is about, when its line names one, with its group.
+fn subject(scenario: &Scenario, record: &Record) -> Option<(String, Option<crate::cluster::GroupId>)> {
+    let pod = match record {
+        Record::Bound { pod, .. } | Record::Unschedulable { pod, .. } | Record::Ended { pod, .. } => *pod,
+        Record::Note {
+            note: Note::Reserved { pod, .. } | Note::Released { pod, .. } | Note::Evicted { pod }, ..
+        } => *pod,
+        _ => return None,
+    };
+    Some((scenario.pods.get(pod).key(), scenario.pods.group(pod)))
+}
+
+/// Consecutive lines alike but for their pod (of one group, or none), three or more, as one
+/// line: the pods named when they are few, else counted with the first and the last.
+fn collapse(lines: Vec<Line>) -> Vec<(SimTime, String)> {
+    let key = |(_, text, pod): &Line| pod.as_ref().map(|(p, group)| (text.replacen(p.as_str(), "\u{0}", 1), *group));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let k = key(&lines[i]);
+        let mut j = i + 1;
+        while k.is_some() && j < lines.len() && key(&lines[j]) == k {
+            j += 1;
+        }
+        match (&k, j - i) {
+            (Some((k, _)), n) if n >= 3 => {
+                let names: Vec<&str> =
+                    lines[i..j].iter().filter_map(|l| l.2.as_ref().map(|(p, _)| p.as_str())).collect();
+                let who =
+                    if n <= 4 { names.join(", ") } else { format!("{n} pods ({} … {})", names[0], names[n - 1]) };
+                out.push((lines[i].0, k.replace('\u{0}', &who)));
+            }
+            _ => out.extend(lines[i..j].iter().map(|(t, text, _)| (*t, text.clone()))),
+        }
+        i = j;
+    }
+    out
+}
+
+/// Two moments tell the same, whatever their times.
+fn same_lines(a: &[(SimTime, String)], b: &[(SimTime, String)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
+}
+
+/// A moment as text, times aligned on `width`.
+fn moment_text(m: &Moment, width: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}\n\n{}\n", bold(lesson.title), lesson.story);
+    let mut shown: Option<SimTime> = None;
+    for (t, line) in &m.lines {
+        let time = if shown == Some(*t) { String::new() } else { t.to_string() };
+        let _ = writeln!(out, "  {time:>width$}  {line}");
+        shown = Some(*t);
+    }
+    if !m.again.is_empty() {
+        let times: Vec<String> = m.again.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "  {:>width$}  … the same again at {}", "", times.join(", "));
+    }
+    out
+}
+
+/// One lesson, told: its runs' moments, facts and claims.
+pub struct Told {
+    pub story: String,
+    pub exercise: String,
+    pub timelines: Vec<(String, Vec<Moment>)>,
+    pub claims: Vec<(String, bool, String)>,
+}
+
+/// Tells a lesson from its runs.
+pub fn tell_lesson(lesson: &Lesson, runs: &[PolicyRun]) -> Result<Told, String> {
+    let facts = (lesson.facts)(runs)?;
+    let timelines = runs.iter().map(|r| (r.policy.clone(), moments(&r.scenario, r))).collect();
+    let mut claims = Vec::new();
     for run in runs {
-        let scenario = &*run.scenario;
-        let _ = writeln!(out, "{}", bold(&format!("what {} did", run.policy)));
-        let mut last: Option<SimTime> = None;
-        let mut shown = 0;
-        for s in &run.sim.records {
-            let Some(line) = tell(scenario, run, &s.record) else { continue };
-            if shown == 40 {
-                let _ = writeln!(out, "  … (the rest in `podlab run {} --out DIR`)", lesson.scenario);
-                break;
+        for v in &run.verdicts {
+            let why = run.scenario.expectations[v.index].why.clone().unwrap_or_else(|| "(no reason given)".into());
+            claims.push((run.policy.clone(), v.holds(), why));
+        }
+    }
+    Ok(Told { story: render(lesson.story, &facts)?, exercise: render(lesson.exercise, &facts)?, timelines, claims })
+}
+
+/// The lesson as text: story, timeline moment by moment, claims, exercise. `pause` is called
+/// with what is told so far before each moment (for `--step`); when it answers false the
+/// telling stops there.
+pub fn lesson_text(lesson: &Lesson, told: &Told, mut pause: impl FnMut(&str) -> bool) -> Option<String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n\n{}\n", bold(lesson.title), told.story);
+    for (policy, moments) in &told.timelines {
+        let _ = writeln!(out, "{}", bold(&format!("what {policy} did")));
+        let width = moments.iter().flat_map(|m| &m.lines).map(|(t, _)| t.to_string().len()).max().unwrap_or(0);
+        for m in moments {
+            if !pause(&out) {
+                return None;
             }
-            if last != Some(s.time) {
-                pause(&out);
-                out.clear();
-                let _ = writeln!(out, "  {:>10}  {line}", s.time.to_string());
-            } else {
-                let _ = writeln!(out, "  {:>10}  {line}", "");
-            }
-            last = Some(s.time);
-            shown += 1;
+            out.clear();
+            out.push_str(&moment_text(m, width));
         }
         out.push('\n');
     }
     let _ = writeln!(out, "{}", bold("what this lesson claims (each checked by podlab's tests)"));
-    for run in runs {
-        for v in &run.verdicts {
-            let e = &run.scenario.expectations[v.index];
-            let mark = if v.holds() { "✓" } else { "✗" };
-            let _ = writeln!(out, "  {mark} {:<14} {}", run.policy, e.why.as_deref().unwrap_or("(no reason given)"));
-        }
+    for (policy, holds, why) in &told.claims {
+        let _ = writeln!(out, "  {} {policy:<14} {why}", if *holds { "✓" } else { "✗" });
     }
-    let _ = writeln!(out, "\n{}\n{}\n", bold("try this"), lesson.exercise);
-    out
+    let _ = writeln!(out, "\n{}\n{}\n", bold("try this"), told.exercise);
+    Some(out)
 }
 
 fn find(id: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.id == id || l.title.starts_with(&format!("{id}.")))
 }
 
-fn run_lesson(lesson: &Lesson) -> anyhow::Result<(Scenario, Vec<PolicyRun>)> {
-    let scenario = crate::input::load(Path::new(lesson.scenario))?;
+/// Runs a lesson's scenario, from the copy embedded in the binary, under its policies.
+pub fn run_lesson(lesson: &Lesson) -> anyhow::Result<Vec<PolicyRun>> {
+    let scenario = crate::load_str(lesson.scenario, lesson.text)?;
     let runs = lesson
         .policies
         .iter()
@@ -223,7 +256,15 @@ fn run_lesson(lesson: &Lesson) -> anyhow::Result<(Scenario, Vec<PolicyRun>)> {
             crate::run_policy(&scenario, p, scenario.seed, true).map_err(|e| crate::input::BadInput(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((scenario, runs))
+    Ok(runs)
+}
+
+/// Waits for a key before the next moment: `q` (or Esc) stops, any other key goes on.
+fn wait_for_key(term: &console::Term) -> bool {
+    let _ = term.write_str("  [any key: next moment · q: quit] ");
+    let key = term.read_key();
+    let _ = term.clear_line();
+    !matches!(key, Ok(console::Key::Char('q' | 'Q') | console::Key::Escape))
 }
 
 /// `podlab teach [LESSON] [--step] [--html DIR]`.
@@ -234,9 +275,11 @@ pub fn teach(lesson: Option<String>, step: bool, html: Option<PathBuf>) -> anyho
             println!("  {:<9} {}", l.id, l.title);
         }
         println!(
-            "\nRun `podlab teach problem` (or a number: `podlab teach 1`); add --step to go an instant at a time,"
+            "\nRun `podlab teach problem` (or a number: `podlab teach 1`, or `all`); add --step to go a moment at"
         );
-        println!("--html DIR for a page with the charts. Run from the podlab folder: lessons read scenarios/.");
+        println!(
+            "a time (q quits), --html DIR for the whole lesson as a page. The lessons are built in: run them anywhere."
+        );
         return Ok(ExitCode::SUCCESS);
     };
     let lessons: Vec<&Lesson> = if id == "all" {
@@ -247,78 +290,134 @@ pub fn teach(lesson: Option<String>, step: bool, html: Option<PathBuf>) -> anyho
             crate::input::BadInput(format!("no lesson `{id}`; lessons: {}, or all", ids.join(", ")))
         })?]
     };
-    let interactive = step && std::io::stdin().is_terminal();
+    let term = console::Term::stdout();
+    let interactive = step && term.is_term() && std::io::stdin().is_terminal();
     let mut ok = true;
     for lesson in lessons {
-        let (_, runs) = run_lesson(lesson)?;
+        let runs = run_lesson(lesson)?;
         ok &= runs.iter().all(|r| r.verdicts.iter().all(|v| v.holds()) && r.sim.violations.is_empty());
-        let text = lesson_text(lesson, &runs, |so_far| {
+        let told = tell_lesson(lesson, &runs).map_err(|e| anyhow::anyhow!("lesson {}: {e}", lesson.id))?;
+        let text = lesson_text(lesson, &told, |so_far| {
             print!("{so_far}");
-            if interactive {
-                print!("  ⏎ ");
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stdin().lock().read_line(&mut String::new());
-            }
+            let _ = std::io::stdout().flush();
+            !interactive || wait_for_key(&term)
         });
+        let Some(text) = text else { return Ok(ExitCode::SUCCESS) };
         print!("{text}");
         if let Some(dir) = &html {
-            write_html(lesson, &runs, dir)?;
-            println!("wrote {}", dir.join(format!("lesson-{}.html", lesson.id)).display());
+            let file = write_html(lesson, &told, &runs, dir)?;
+            println!("wrote {}", file.display());
         }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// The lesson as a page: the story, the timeline, the claims, the exercise, and the Gantt
-/// chart of each policy's run (from `podlab compare`'s charts, inlined).
-fn write_html(lesson: &Lesson, runs: &[PolicyRun], dir: &Path) -> anyhow::Result<()> {
-    let out = dir.join(format!("lesson-{}-comparison", lesson.id));
-    let args = crate::compare::CompareArgs {
-        scenarios: vec![PathBuf::from(lesson.scenario)],
-        policies: lesson.policies.iter().map(|p| p.to_string()).collect(),
-        seeds: 1,
-        jobs: 1,
-        out: out.clone(),
-        png: false,
-        force: true,
-        check_invariants: false,
-        summary_only: false,
-        set: Vec::new(),
-        grid: Vec::new(),
-        all_metrics: false,
-    };
-    crate::compare::quietly(args)?;
+/// The whole lesson as one page: title, story, who went where (the comparison's story chart),
+/// the timeline moment by moment, the claims with their verdicts, the exercise.
+fn write_html(lesson: &Lesson, told: &Told, runs: &[PolicyRun], dir: &Path) -> anyhow::Result<PathBuf> {
     let esc = crate::reports::html::escape;
-    let text = lesson_text(lesson, runs, |_| {});
-    let mut page = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>");
+    let mut page = String::new();
     let _ = write!(
         page,
-        "{}</title><style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}pre{{background:#f5f5f5;padding:1em;overflow-x:auto}}svg{{max-width:100%;height:auto}}</style></head><body>",
-        esc(lesson.title)
-    );
-    let _ = write!(
-        page,
-        "<h1>{}</h1><pre>{}</pre>",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{LESSON_STYLE}</style>\n</head>\n\
+         <body>\n<main>\n<h1>{}</h1>\n<p class=\"story\">{}</p>\n",
         esc(lesson.title),
-        esc(&text.replace("\x1b[1m", "").replace("\x1b[0m", ""))
+        esc(lesson.title),
+        prose(&told.story)
     );
-    let name = runs.first().map_or(String::new(), |r| r.scenario.name.clone());
-    let story = out.join("charts").join(&name).join(format!("{}.svg", crate::reports::comparison::STORY_STEM));
-    if let Ok(svg) = std::fs::read_to_string(&story) {
-        let _ = write!(page, "<h2>Who went where</h2>{svg}");
+    if let Some(svg) = story_svg(runs)? {
+        let _ = writeln!(page, "<figure>{svg}</figure>");
     }
-    for run in runs {
-        let chart = out.join("charts").join(&name).join(format!("gantt-{}.svg", run.policy));
-        if let Ok(svg) = std::fs::read_to_string(&chart) {
-            let _ = write!(page, "<h2>{} — pods on nodes</h2>{svg}", esc(&run.policy));
+    for (policy, moments) in &told.timelines {
+        let _ = writeln!(page, "<h2>What {} did</h2>\n<table class=\"timeline\">", esc(policy));
+        for m in moments {
+            let _ = write!(page, "<tbody class=\"moment\">");
+            let mut shown: Option<SimTime> = None;
+            for (t, line) in &m.lines {
+                let time = if shown == Some(*t) { String::new() } else { t.to_string() };
+                let _ = write!(page, "<tr><td>{}</td><td>{}</td></tr>", esc(&time), esc(line));
+                shown = Some(*t);
+            }
+            if !m.again.is_empty() {
+                let times: Vec<String> = m.again.iter().map(ToString::to_string).collect();
+                let _ =
+                    write!(page, "<tr><td></td><td class=\"again\">… the same again at {}</td></tr>", times.join(", "));
+            }
+            page.push_str("</tbody>\n");
         }
+        page.push_str("</table>\n");
+    }
+    page.push_str(
+        "<h2>What this lesson claims</h2>\n<p class=\"note\">Each claim is an <code>expect:</code> line of the \
+                   scenario, checked on this run and by podlab's tests.</p>\n<ul class=\"claims\">\n",
+    );
+    for (policy, holds, why) in &told.claims {
+        let (class, mark) = if *holds { ("held", "✓") } else { ("failed", "✗") };
+        let _ = writeln!(page, "<li><span class=\"{class}\">{mark}</span> <b>{}</b>: {}</li>", esc(policy), esc(why));
     }
     let _ = writeln!(
         page,
-        "<p>The full comparison: <a href=\"lesson-{}-comparison/report.html\">report.html</a></p></body></html>",
+        "</ul>\n<h2>Try this</h2>\n<p class=\"story\">{}</p>\n<footer>podlab {} · <code>{}</code> · \
+         <code>podlab teach {}</code></footer>\n</main>\n</body>\n</html>",
+        prose(&told.exercise),
+        env!("CARGO_PKG_VERSION"),
+        esc(lesson.scenario),
         lesson.id
     );
-    std::fs::create_dir_all(dir)?;
-    crate::reports::output::write_atomic(&dir.join(format!("lesson-{}.html", lesson.id)), page.as_bytes())?;
-    Ok(())
+    crate::reports::output::create_dir_all(dir)?;
+    let file = dir.join(format!("lesson-{}.html", lesson.id));
+    crate::reports::output::write_atomic(&file, page.as_bytes())?;
+    Ok(file)
 }
+
+/// A story's text as HTML: escaped, one paragraph, `code` spans as code.
+fn prose(text: &str) -> String {
+    let escaped = crate::reports::html::escape(text).replace('\n', " ");
+    let mut out = String::with_capacity(escaped.len());
+    for (i, piece) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{piece}</code>");
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
+}
+
+/// Who went where under each of the lesson's policies, as the comparison's report draws it.
+fn story_svg(runs: &[PolicyRun]) -> anyhow::Result<Option<String>> {
+    use crate::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
+    let Some(first) = runs.first() else { return Ok(None) };
+    let results: Vec<RunResult> = runs
+        .iter()
+        .map(|r| {
+            RunResult::new(&RunInput {
+                scenario: &r.scenario,
+                records: &r.sim.records,
+                end: r.sim.end,
+                summary: &r.summary,
+                verdicts: &r.verdicts,
+                invariants_checked: true,
+                violations: &r.sim.violations,
+                detailed: true,
+                controllers: &r.sim.controllers,
+            })
+        })
+        .collect();
+    let policies: Vec<String> = runs.iter().map(|r| r.policy.clone()).collect();
+    let info = ScenarioInfo::new(&first.scenario, "", &policies, &[first.summary.seed]);
+    let comparison = Comparison { scenarios: vec![info], runs: results };
+    let Some((chart, _)) = comparison.story_chart(&comparison.scenarios[0]) else { return Ok(None) };
+    Ok(Some(chart.to_svg_width(760)?))
+}
+
+const LESSON_STYLE: &str = "body{margin:0;font:15px/1.5 \"DejaVu Sans\",system-ui,sans-serif;color:#222;background:#fafafa}\
+main{max-width:62em;margin:0 auto;padding:16px 28px 40px;background:#fff}h1{font-size:22px}h2{font-size:18px;\
+margin-top:28px;border-bottom:2px solid #4e79a7}p.story{max-width:52em}figure{margin:12px 0;border:1px solid #ddd;\
+padding:4px}figure svg{display:block;width:100%;height:auto}table.timeline{border-collapse:collapse;font-size:14px}\
+table.timeline td{padding:2px 10px;vertical-align:top}table.timeline td:first-child{text-align:right;color:#666;\
+white-space:nowrap;font-variant-numeric:tabular-nums}tbody.moment{border-top:1px solid #ddd}td.again{color:#666;\
+font-style:italic}ul.claims{list-style:none;padding:0}.held{color:#1b7f3b;font-weight:bold}.failed{color:#c62828;\
+font-weight:bold}code{font:13px \"DejaVu Sans Mono\",monospace}footer{color:#666;font-size:13px;margin-top:30px}\
+p.note{color:#666}";
