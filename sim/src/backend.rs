@@ -109,6 +109,65 @@ enum Pending {
     },
 }
 
+impl Pending {
+    /// Whether this is the world changing by itself — an arrival, a part's start or end, a
+    /// fault, a restart, a write on its way to etcd — rather than news of a change (a watch
+    /// event, a relist, a heartbeat): while any such event is queued, a run without a
+    /// `duration` goes on.
+    fn changes_world(&self) -> bool {
+        match self {
+            Pending::Arrive(_)
+            | Pending::PartEnds { .. }
+            | Pending::Apply { .. }
+            | Pending::Attempt { .. }
+            | Pending::ComponentCrash(_)
+            | Pending::Restart(_)
+            | Pending::Started { .. }
+            | Pending::Crash(_)
+            | Pending::Recover(_)
+            | Pending::Partition(_)
+            | Pending::Heal(_)
+            | Pending::EtcdLeaderLoss(_)
+            | Pending::Brownout { .. } => true,
+            Pending::Deliver { .. }
+            | Pending::ApiFailed(_)
+            | Pending::Relist { .. }
+            | Pending::RelistDone { .. }
+            | Pending::WatchTimeout { .. }
+            | Pending::Heartbeat(_) => false,
+        }
+    }
+}
+
+/// The queue of what is to happen, and how many of its events change the world by themselves
+/// ([`Pending::changes_world`]): counted as they are pushed and popped, so no handler keeps
+/// the count.
+struct Agenda {
+    queue: EventQueue<Pending>,
+    world: usize,
+}
+
+impl Agenda {
+    fn with_capacity(capacity: usize) -> Agenda {
+        Agenda { queue: EventQueue::with_capacity(capacity), world: 0 }
+    }
+
+    fn push(&mut self, at: SimTime, pending: Pending) {
+        self.world += usize::from(pending.changes_world());
+        self.queue.push(at, pending);
+    }
+
+    fn pop(&mut self) -> Option<(SimTime, Pending)> {
+        let (at, pending) = self.queue.pop()?;
+        self.world -= usize::from(pending.changes_world());
+        Some((at, pending))
+    }
+
+    fn peek_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+}
+
 /// A scheduled crash of a component's process (boxed in `Pending`: rare, and the name large).
 struct ComponentCrash {
     component: Component,
@@ -193,7 +252,7 @@ pub struct SimBackend<'s> {
     /// specs change with taints. Shared with the caller until the first such change (a
     /// million generated pods' lists are not copied for a run that creates none).
     scenario: Arc<Scenario>,
-    queue: EventQueue<Pending>,
+    queue: Agenda,
     /// The scenario's next arrival not yet queued (`scenario.arrivals` is in time order).
     next_arrival: usize,
     now: SimTime,
@@ -210,8 +269,6 @@ pub struct SimBackend<'s> {
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
-    /// Arrivals, endings and faults still queued: while any is, the world can still change.
-    world_pending: usize,
     /// The last arrival, binding, ending or fault.
     last_change: SimTime,
     /// Kubelet work waiting for a partitioned node to heal (start-ups and endings it could
@@ -248,7 +305,7 @@ impl<'s> SimBackend<'s> {
     ) -> SimBackend<'s> {
         let SimOptions { seed, check_invariants, .. } = options;
         assert_eq!(controllers.len(), components.len(), "one component per controller");
-        let mut queue = EventQueue::with_capacity(1024);
+        let mut queue = Agenda::with_capacity(1024);
         for to in 0..controllers.len() {
             let to = ControllerId(to as u16);
             queue.push(
@@ -297,7 +354,6 @@ impl<'s> SimBackend<'s> {
         }
         let model =
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
-        let world_pending = queue.len() - 2 * controllers.len() + (scenario.arrivals.len() - arrivals_at_zero);
         SimBackend {
             invariants: check_invariants.then(|| Invariants::new(&scenario)),
             queue,
@@ -313,7 +369,6 @@ impl<'s> SimBackend<'s> {
             recorder,
             violations: Vec::new(),
             events_processed: 0,
-            world_pending,
             last_change: SimTime::ZERO,
             scenario,
             held: Vec::new(),
@@ -341,6 +396,12 @@ impl<'s> SimBackend<'s> {
 
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// What can still change the world by itself: arrivals not yet read, events queued that
+    /// change it ([`Pending::changes_world`]), and kubelet work held by a partition.
+    fn world_pending(&self) -> usize {
+        self.queue.world + self.held.len() + (self.scenario.arrivals.len() - self.next_arrival)
     }
 
     /// When the next thing happens: a queued event, or the scenario's next arrival.
@@ -627,7 +688,6 @@ impl<'s> SimBackend<'s> {
             None => self.started(pod, part, node),
             Some(m) => {
                 let (at, pull) = m.start_up(&self.scenario.pods.get(pod), part, node, self.now);
-                self.world_pending += 1;
                 self.queue.push(at, Pending::Started { pod, part, node, pull });
             }
         }
@@ -638,7 +698,6 @@ impl<'s> SimBackend<'s> {
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
         let Some((after, phase)) = self.scenario.pods.ending(pod, &mut self.exits) else { return };
-        self.world_pending += 1;
         self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
 
@@ -772,7 +831,6 @@ impl<'s> SimBackend<'s> {
         self.deleted.insert(pod);
         let at = model.termination(self.scenario.pods.spec(pod).containers.len(), self.now);
         for (part, node) in running {
-            self.world_pending += 1;
             self.queue.push(at, Pending::PartEnds { pod, part, node, phase: Phase::Failed });
         }
     }
@@ -849,7 +907,6 @@ impl<'s> SimBackend<'s> {
             let by = ControllerId(i as u16);
             self.record(Record::ControllerCrashed { by });
             if let Some(after) = restart_after {
-                self.world_pending += 1;
                 self.queue.push(self.now + after, Pending::Restart(by));
             }
         }
@@ -928,7 +985,7 @@ impl Backend for SimBackend<'_> {
             if self.end.is_some_and(|end| time > end) {
                 return None;
             }
-            if self.end.is_none() && self.world_pending == 0 && time.since(self.last_change) > QUIET_LIMIT {
+            if self.end.is_none() && self.world_pending() == 0 && time.since(self.last_change) > QUIET_LIMIT {
                 self.end = Some(self.last_change + QUIET_LIMIT);
                 return None;
             }
@@ -951,7 +1008,6 @@ impl Backend for SimBackend<'_> {
                 Pending::Apply { from, action, latency, epoch, sent } => {
                     if self.died_before(from, epoch, sent) {
                         // Still in the client's rate limiter when its process died.
-                        self.world_pending -= 1;
                         continue;
                     }
                     if self.now < self.etcd_down_until {
@@ -961,14 +1017,12 @@ impl Backend for SimBackend<'_> {
                         self.queue.push(self.etcd_down_until, retry);
                         continue;
                     }
-                    self.world_pending -= 1;
                     self.record(Record::Api { verb: verb(&action), latency });
                     self.carry_out(from, epoch, *action);
                 }
                 Pending::Attempt { from, action, epoch, since, failures } => {
                     if self.died_before(from, epoch, self.now) {
                         // The client's retry loop died with its process.
-                        self.world_pending -= 1;
                         continue;
                     }
                     let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
@@ -1015,17 +1069,14 @@ impl Backend for SimBackend<'_> {
                 }
                 Pending::ComponentCrash(crash) => {
                     let ComponentCrash { component, name, restart_after } = *crash;
-                    self.world_pending -= 1;
                     self.changed();
                     self.crash_component(component, name.as_deref(), restart_after);
                 }
                 Pending::Restart(to) => {
-                    self.world_pending -= 1;
                     self.changed();
                     self.restart(to);
                 }
                 Pending::Arrive(object) => {
-                    self.world_pending -= 1;
                     self.changed();
                     self.arrive(object);
                 }
@@ -1035,7 +1086,6 @@ impl Backend for SimBackend<'_> {
                         self.held.push((node, Pending::PartEnds { pod, part, node, phase }));
                         continue;
                     }
-                    self.world_pending -= 1;
                     // A part on a crashed node does not finish: it died with the node.
                     if !self.nodes[node.index()].down {
                         self.end_part(pod, part, node, phase);
@@ -1047,7 +1097,6 @@ impl Backend for SimBackend<'_> {
                         self.held.push((node, Pending::Started { pod, part, node, pull }));
                         continue;
                     }
-                    self.world_pending -= 1;
                     let running = self.pods[pod.index()].parts.running_mut(part, node).is_some();
                     if running && !self.nodes[node.index()].down {
                         self.changed();
@@ -1060,11 +1109,9 @@ impl Backend for SimBackend<'_> {
                     }
                 }
                 Pending::Crash(node) => {
-                    self.world_pending -= 1;
                     self.crash(node);
                 }
                 Pending::Recover(node) => {
-                    self.world_pending -= 1;
                     self.recover(node);
                 }
                 Pending::Heartbeat(node) => {
@@ -1079,13 +1126,11 @@ impl Backend for SimBackend<'_> {
                     }
                 }
                 Pending::Partition(node) => {
-                    self.world_pending -= 1;
                     self.changed();
                     self.nodes[node.index()].partitioned = true;
                     self.record(Record::Partitioned { node });
                 }
                 Pending::Heal(node) => {
-                    self.world_pending -= 1;
                     self.changed();
                     self.nodes[node.index()].partitioned = false;
                     self.record(Record::Healed { node });
@@ -1097,13 +1142,11 @@ impl Backend for SimBackend<'_> {
                     }
                 }
                 Pending::EtcdLeaderLoss(election) => {
-                    self.world_pending -= 1;
                     self.changed();
                     self.etcd_down_until = self.now + election;
                     self.record(Record::EtcdLeaderLost { election });
                 }
                 Pending::Brownout { until, brownout } => {
-                    self.world_pending -= 1;
                     self.changed();
                     let error_rate_permille = (brownout.error_rate * 1000.0).round() as u32;
                     self.brownout = Some((until, *brownout));
@@ -1129,7 +1172,6 @@ impl Backend for SimBackend<'_> {
         match &mut self.model {
             Some(m) if is_write => {
                 let throttled = m.throttle(from.index(), self.now);
-                self.world_pending += 1;
                 if browned_out {
                     // Each attempt, and each retry, meets the apiserver as it is at that time.
                     let attempt =
