@@ -578,7 +578,7 @@ mod tests {
             assert_eq!(placed, [(PodId(0), NodeId(0))], "seed {seed}");
             // The draws: until machine 0 is drawn, every other machine drawn leaves the pool;
             // after it, machine 0 too. Replayed by hand on the original's pool.
-            let mut pool = vec![0u32, 1, 2];
+            let mut pool = [0u32, 1, 2];
             let mut remaining = 3;
             let mut room = [1, 0, 0];
             let mut placed_by_hand = Vec::new();
