@@ -27,7 +27,7 @@ use crate::invariants::Invariants;
 use crate::log::EventLog;
 use crate::model::ControlPlane;
 use crate::queue::EventQueue;
-use crate::recorder::Recorder;
+use crate::recorder::{Journal, Recorder};
 
 enum Pending {
     Arrive(ObjectRef),
@@ -248,24 +248,23 @@ impl PartsExt for Parts {
 
 /// The simulated cluster.
 pub struct SimBackend<'s> {
-    /// The scenario's objects as they are now: pods created during the run are appended, node
-    /// specs change with taints. Shared with the caller until the first such change (a
-    /// million generated pods' lists are not copied for a run that creates none).
-    scenario: Arc<Scenario>,
+    /// The scenario's objects as they are now (pods created during the run are appended, node
+    /// specs change with taints), and the records' way out: changed only through
+    /// `Journal::change`, which settles the records' reader first. Shared with the caller until
+    /// the first such change (a million generated pods' lists are not copied for a run that
+    /// creates none).
+    journal: Journal<'s>,
     queue: Agenda,
     /// The scenario's next arrival not yet queued (`scenario.arrivals` is in time order).
     next_arrival: usize,
     now: SimTime,
     end: Option<SimTime>,
-    controllers: Vec<String>,
     nodes: Vec<NodeBooks>,
     pods: Vec<PodBooks>,
     /// Pods created so far, and pods deleted (by a controller: no part binds any more).
     created: PodSet,
     deleted: PodSet,
     model: Option<ControlPlane>,
-    /// The event log and the sink (the reports' folds) read every record as it is written.
-    recorder: Recorder<'s>,
     invariants: Option<Invariants>,
     violations: Vec<String>,
     events_processed: u64,
@@ -360,17 +359,14 @@ impl<'s> SimBackend<'s> {
             next_arrival: arrivals_at_zero,
             now: SimTime::ZERO,
             end: scenario.duration.map(|d| SimTime::ZERO + d),
-            controllers,
             nodes: vec![NodeBooks::default(); scenario.nodes.len()],
             pods: vec![PodBooks::default(); scenario.pods.len()],
             created: PodSet::default(),
             deleted: PodSet::default(),
             model,
-            recorder,
             violations: Vec::new(),
             events_processed: 0,
             last_change: SimTime::ZERO,
-            scenario,
             held: Vec::new(),
             etcd_down_until: SimTime::ZERO,
             brownout: None,
@@ -391,6 +387,7 @@ impl<'s> SimBackend<'s> {
                 .collect(),
             watch_lags: Vec::new(),
             created_groups: Vec::new(),
+            journal: Journal::new(scenario, controllers, recorder),
         }
     }
 
@@ -401,12 +398,12 @@ impl<'s> SimBackend<'s> {
     /// What can still change the world by itself: arrivals not yet read, events queued that
     /// change it ([`Pending::changes_world`]), and kubelet work held by a partition.
     fn world_pending(&self) -> usize {
-        self.queue.world + self.held.len() + (self.scenario.arrivals.len() - self.next_arrival)
+        self.queue.world + self.held.len() + (self.journal.scenario().arrivals.len() - self.next_arrival)
     }
 
     /// When the next thing happens: a queued event, or the scenario's next arrival.
     fn peek_time(&self) -> Option<SimTime> {
-        let arrival = self.scenario.arrivals.get(self.next_arrival).map(|a| a.at);
+        let arrival = self.journal.scenario().arrivals.get(self.next_arrival).map(|a| a.at);
         match (arrival, self.queue.peek_time()) {
             (Some(a), Some(q)) => Some(a.min(q)),
             (a, q) => a.or(q),
@@ -417,7 +414,7 @@ impl<'s> SimBackend<'s> {
     /// as it did when all arrivals were queued up front: every other event at a time after 0
     /// was queued after them.
     fn pop(&mut self) -> Option<(SimTime, Pending)> {
-        if let Some(a) = self.scenario.arrivals.get(self.next_arrival)
+        if let Some(a) = self.journal.scenario().arrivals.get(self.next_arrival)
             && self.queue.peek_time().is_none_or(|q| a.at <= q)
         {
             self.next_arrival += 1;
@@ -448,19 +445,20 @@ impl<'s> SimBackend<'s> {
             // Every pod accounted for: the backend's books and the records agree on each phase.
             for i in 0..self.pods.len() {
                 let pod = PodId(i as u32);
-                let recorded = inv.phase(&self.scenario, pod);
+                let recorded = inv.phase(self.journal.scenario(), pod);
                 let booked = self.created.contains(pod).then(|| self.booked_phase(pod));
                 if recorded != booked {
                     self.violations.push(format!(
                         "pod {} is {:?} in the backend but {:?} in the records",
-                        self.scenario.pods.get(podlab_cluster::PodId(i as u32)).key(),
+                        self.journal.scenario().pods.get(podlab_cluster::PodId(i as u32)).key(),
                         booked,
                         recorded
                     ));
                 }
             }
         }
-        (end, self.scenario, self.recorder.finish(), self.violations)
+        let (scenario, log) = self.journal.finish();
+        (end, scenario, log, self.violations)
     }
 
     /// Whether a pod is being placed container by container (any part bound so far says so;
@@ -471,7 +469,7 @@ impl<'s> SimBackend<'s> {
 
     fn booked_phase(&self, pod: PodId) -> Phase {
         let books = &self.pods[pod.index()].parts;
-        let parts = self.scenario.pods.spec(pod).part_count(self.per_container(pod));
+        let parts = self.journal.scenario().pods.spec(pod).part_count(self.per_container(pod));
         let ended = || books.iter().filter_map(|b| b.ended);
         if ended().count() == parts {
             if ended().any(|p| p == Phase::Failed) { Phase::Failed } else { Phase::Succeeded }
@@ -485,11 +483,11 @@ impl<'s> SimBackend<'s> {
     fn record(&mut self, record: Record) {
         let stamped = Stamped { time: self.now, record };
         if let Some(inv) = &mut self.invariants
-            && let Err(violation) = inv.observe(&self.scenario, &stamped)
+            && let Err(violation) = inv.observe(self.journal.scenario(), &stamped)
         {
             self.violations.push(format!("at {}: {violation}", self.now));
         }
-        self.recorder.record(&self.scenario, &self.controllers, stamped);
+        self.journal.record(stamped);
     }
 
     /// A watch event to every controller that is up: at once, or each after its own watch
@@ -581,18 +579,18 @@ impl<'s> SimBackend<'s> {
         let mut out = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if n.joined {
-                out.push(Event::NodeAdded { node: NodeId(i as u32), spec: self.scenario.nodes[i].clone() });
+                out.push(Event::NodeAdded { node: NodeId(i as u32), spec: self.journal.scenario().nodes[i].clone() });
             }
         }
         for &group in &self.created_groups {
-            out.push(Event::GroupAdded { group, spec: self.scenario.groups[group.index()].clone() });
+            out.push(Event::GroupAdded { group, spec: self.journal.scenario().groups[group.index()].clone() });
         }
         let created = || {
             let books = self.pods.iter().enumerate().map(|(i, b)| (PodId(i as u32), b));
             books.filter(|(pod, _)| self.created.contains(*pod))
         };
         for (pod, _) in created() {
-            out.push(Event::PodAdded { pod, spec: self.scenario.pods.get(pod).into_owned() });
+            out.push(Event::PodAdded { pod, spec: self.journal.scenario().pods.get(pod).into_owned() });
         }
         for (pod, books) in created() {
             for b in &books.parts {
@@ -622,13 +620,16 @@ impl<'s> SimBackend<'s> {
             ObjectRef::Group(group) => {
                 self.created_groups.push(group);
                 self.record(Record::GroupCreated { group });
-                self.broadcast(Event::GroupAdded { group, spec: self.scenario.groups[group.index()].clone() });
+                self.broadcast(Event::GroupAdded {
+                    group,
+                    spec: self.journal.scenario().groups[group.index()].clone(),
+                });
             }
             ObjectRef::Node(node) => {
                 self.nodes[node.index()].joined = true;
-                self.nodes[node.index()].usage = NodeUse::for_node(&self.scenario.nodes[node.index()]);
+                self.nodes[node.index()].usage = NodeUse::for_node(&self.journal.scenario().nodes[node.index()]);
                 self.record(Record::NodeAdded { node });
-                self.broadcast(Event::NodeAdded { node, spec: self.scenario.nodes[node.index()].clone() });
+                self.broadcast(Event::NodeAdded { node, spec: self.journal.scenario().nodes[node.index()].clone() });
                 self.schedule_heartbeat(node);
             }
             ObjectRef::Pod(pod) => self.create_pod(pod),
@@ -638,7 +639,7 @@ impl<'s> SimBackend<'s> {
     fn create_pod(&mut self, pod: PodId) {
         self.created.insert(pod);
         self.record(Record::PodCreated { pod });
-        let spec = self.scenario.pods.get(pod).into_owned();
+        let spec = self.journal.scenario().pods.get(pod).into_owned();
         let node_name = spec.node_name();
         self.broadcast(Event::PodAdded { pod, spec });
         // `spec.nodeName`: bound on arrival, as a kubelet admits a pod named for it. One that
@@ -672,7 +673,7 @@ impl<'s> SimBackend<'s> {
         if !n.joined {
             return Err(BindRefusal::NoSuchNode);
         }
-        n.usage.admit(self.scenario.pods.spec(pod), pod, part)?;
+        n.usage.admit(self.journal.scenario().pods.spec(pod), pod, part)?;
         self.pods[pod.index()].parts.push(PartBook { part, node, started: false, ended: None });
         Ok(())
     }
@@ -687,7 +688,7 @@ impl<'s> SimBackend<'s> {
         match &mut self.model {
             None => self.started(pod, part, node),
             Some(m) => {
-                let (at, pull) = m.start_up(&self.scenario.pods.get(pod), part, node, self.now);
+                let (at, pull) = m.start_up(&self.journal.scenario().pods.get(pod), part, node, self.now);
                 self.queue.push(at, Pending::Started { pod, part, node, pull });
             }
         }
@@ -697,7 +698,7 @@ impl<'s> SimBackend<'s> {
     /// The part runs from now, for its pod's duration; it ends Failed at `fail-after` if that
     /// comes first, or by the draw of its `failure-probability`.
     fn started(&mut self, pod: PodId, part: Part, node: NodeId) {
-        let Some((after, phase)) = self.scenario.pods.ending(pod, &mut self.exits) else { return };
+        let Some((after, phase)) = self.journal.scenario().pods.ending(pod, &mut self.exits) else { return };
         self.queue.push(self.now + after, Pending::PartEnds { pod, part, node, phase });
     }
 
@@ -706,7 +707,7 @@ impl<'s> SimBackend<'s> {
         let Some(book) = self.pods[pod.index()].parts.running_mut(part, node) else { return };
         book.started = false;
         book.ended = Some(phase);
-        self.nodes[node.index()].usage.release(self.scenario.pods.spec(pod), pod, part);
+        self.nodes[node.index()].usage.release(self.journal.scenario().pods.spec(pod), pod, part);
         self.changed();
         self.record(Record::Ended { pod, part, node, phase });
         self.broadcast(Event::Ended { pod, part, node, phase });
@@ -752,12 +753,13 @@ impl<'s> SimBackend<'s> {
 
     fn set_taint(&mut self, node: NodeId, taint: Option<Taint>, key: &str) {
         let tainted = taint.is_some();
-        let Some(spec) = self.scenario.nodes.get(node.index()).and_then(|n| n.retainted(taint, key)) else { return };
+        let Some(spec) = self.journal.scenario().nodes.get(node.index()).and_then(|n| n.retainted(taint, key)) else {
+            return;
+        };
         let key = key.to_string();
         self.record(if tainted { Record::Tainted { node, key } } else { Record::Untainted { node, key } });
         let spec = Arc::new(spec);
-        self.recorder.settle();
-        Arc::make_mut(&mut self.scenario).nodes[node.index()] = spec.clone();
+        self.journal.change().nodes[node.index()] = spec.clone();
         self.broadcast(Event::NodeUpdated { node, spec });
     }
 
@@ -775,9 +777,8 @@ impl<'s> SimBackend<'s> {
                 self.reply(from, epoch, Event::Committed(Box::new(Commitment { accepted, conflicted })));
             }
             Action::CreatePod { spec } => {
-                let pod = PodId(self.scenario.pods.len() as u32);
-                self.recorder.settle();
-                Arc::make_mut(&mut self.scenario).pods.push(spec);
+                let pod = PodId(self.journal.scenario().pods.len() as u32);
+                self.journal.change().pods.push(spec);
                 self.pods.push(PodBooks::default());
                 self.changed();
                 self.create_pod(pod);
@@ -829,7 +830,7 @@ impl<'s> SimBackend<'s> {
         let running: Vec<(Part, NodeId)> = self.pods[pod.index()].parts.running().map(|b| (b.part, b.node)).collect();
         let Some(model) = self.model.as_mut().filter(|_| !running.is_empty()) else { return self.delete_now(pod) };
         self.deleted.insert(pod);
-        let at = model.termination(self.scenario.pods.spec(pod).containers.len(), self.now);
+        let at = model.termination(self.journal.scenario().pods.spec(pod).containers.len(), self.now);
         for (part, node) in running {
             self.queue.push(at, Pending::PartEnds { pod, part, node, phase: Phase::Failed });
         }
@@ -878,7 +879,7 @@ impl Ledger for Omega<'_, '_> {
     }
 
     fn requests(&self, pod: PodId, part: Part) -> &Resources {
-        self.0.scenario.pods.spec(pod).part_requests(part)
+        self.0.journal.scenario().pods.spec(pod).part_requests(part)
     }
 
     fn bind(&mut self, c: &Claim) -> bool {
@@ -896,7 +897,7 @@ impl<'s> SimBackend<'s> {
     fn crash_component(&mut self, component: Component, name: Option<&str>, restart_after: Option<SimDuration>) {
         for i in 0..self.watchers.len() {
             let w = &mut self.watchers[i];
-            if w.component != component || w.down || name.is_some_and(|n| n != self.controllers[i]) {
+            if w.component != component || w.down || name.is_some_and(|n| n != self.journal.controllers()[i]) {
                 continue;
             }
             w.down = true;

@@ -29,7 +29,7 @@ pub enum Recorder<'s> {
     /// Read at once, on the backend's thread.
     Here { log: Box<EventLog>, sink: &'s mut (dyn RecordSink + Send) },
     /// Read on a second thread, which holds a copy of the scenario's `Arc`; the backend
-    /// [settles](Recorder::settle) before it changes the scenario.
+    /// settles it before it changes the scenario ([`Journal::change`]).
     Piped(Pipe<'s>),
 }
 
@@ -79,7 +79,7 @@ impl<'s> Recorder<'s> {
 
     /// Reads one record: now, or in its batch on the reader's thread.
     #[inline]
-    pub fn record(&mut self, scenario: &Scenario, controllers: &[String], stamped: Stamped) {
+    fn record(&mut self, scenario: &Scenario, controllers: &[String], stamped: Stamped) {
         match self {
             Recorder::Here { log, sink } => {
                 sink.observe(scenario, &stamped);
@@ -95,8 +95,9 @@ impl<'s> Recorder<'s> {
     }
 
     /// Waits until every record so far has been read, and reads the rest here: the reader has
-    /// let go of its copy of the scenario. Called before the scenario changes, and at the end.
-    pub fn settle(&mut self) {
+    /// let go of its copy of the scenario. Called before the scenario changes
+    /// ([`Journal::change`]), and at the end.
+    fn settle(&mut self) {
         if let Recorder::Piped(pipe) = self {
             let (log, sink) = pipe.close();
             *self = Recorder::Here { log, sink };
@@ -104,12 +105,59 @@ impl<'s> Recorder<'s> {
     }
 
     /// Every record read: the log that digested them.
-    pub fn finish(mut self) -> Box<EventLog> {
+    fn finish(mut self) -> Box<EventLog> {
         self.settle();
         match self {
             Recorder::Here { log, .. } => log,
             Recorder::Piped(_) => unreachable!("settled"),
         }
+    }
+}
+
+/// The scenario as a run changes it, with the way its records go out. They are one value
+/// because a reader on a second thread holds a copy of the scenario: the only way to change
+/// the scenario, [`Journal::change`], first has every record so far read (the reader lets go
+/// of its copy), so each record is read with the scenario as it was when it was written.
+pub struct Journal<'s> {
+    scenario: Arc<Scenario>,
+    /// The run's controllers, by id (records name them by id).
+    controllers: Vec<String>,
+    recorder: Recorder<'s>,
+}
+
+impl<'s> Journal<'s> {
+    pub fn new(scenario: Arc<Scenario>, controllers: Vec<String>, recorder: Recorder<'s>) -> Journal<'s> {
+        Journal { scenario, controllers, recorder }
+    }
+
+    /// The scenario as it is now.
+    #[inline]
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The run's controllers' names, by id.
+    pub fn controllers(&self) -> &[String] {
+        &self.controllers
+    }
+
+    /// Writes a record: its readers get it with the scenario as it is now.
+    #[inline]
+    pub fn record(&mut self, stamped: Stamped) {
+        self.recorder.record(&self.scenario, &self.controllers, stamped);
+    }
+
+    /// The scenario, to change (a pod created, a node's spec replaced): the records written so
+    /// far are read first, and it is copied if anyone else still holds it.
+    pub fn change(&mut self) -> &mut Scenario {
+        self.recorder.settle();
+        Arc::make_mut(&mut self.scenario)
+    }
+
+    /// Every record read: the scenario as the run left it, and the log that digested them.
+    pub fn finish(self) -> (Arc<Scenario>, Box<EventLog>) {
+        let log = self.recorder.finish();
+        (self.scenario, log)
     }
 }
 
