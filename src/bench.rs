@@ -12,13 +12,13 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
-use podlab_cluster::kube_config::{DEFAULT_SCHEDULER_NAME, ProfileConfig};
 use podlab_cluster::objects::{Container, DEFAULT_MAX_PODS};
 use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, PodId, Resources, SimTime, rng};
 use podlab_schedulers::framework::{Framework, Unit};
 use podlab_schedulers::jobs::{Room, random_first_fit};
 use podlab_schedulers::kube::cache::KubeCache;
+use podlab_cluster::kube_config::{DEFAULT_SCHEDULER_NAME, ProfileConfig};
 use podlab_schedulers::node_table::NodeTable;
 use podlab_sim::queue::EventQueue;
 
@@ -114,6 +114,8 @@ pub struct DecisionBench {
     /// The pod last decided (by the caller's address), shared as the scheduler's cache
     /// shares it.
     pod: Option<(usize, Arc<Pod>)>,
+    /// The id the decided pod is placed under: the next after the fillers'.
+    next_id: PodId,
 }
 
 impl DecisionBench {
@@ -141,7 +143,7 @@ impl DecisionBench {
             }
         }
         let framework = Framework::new(ScoringStrategy::LeastAllocated);
-        DecisionBench { table, kube, framework, rng, pod: None }
+        DecisionBench { table, kube, framework, rng, pod: None, next_id: PodId(filler_id) }
     }
 
     /// One decision for `unit` with `percentage` of nodes to score. The pod is placed and
@@ -165,7 +167,7 @@ impl DecisionBench {
         let chosen = self.kube.decide(&mut self.table, &pod, percentage, &mut self.rng);
         if let Ok(node) = chosen {
             // Placed (and taken back) in both books, as the scheduler's Reserve and an end do.
-            let id = PodId(u32::MAX - 1);
+            let id = self.next_id;
             self.kube.place(&mut self.table, id, &pod, unit, node, 0);
             self.kube.unplace(&mut self.table, id, unit, node);
         }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use podlab_cluster::affinity::default_selector;
 use podlab_cluster::config::KubeConfig;
+use podlab_cluster::id_window::IdWindow;
 use podlab_cluster::kube_config::{
     NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, Plugins, ProfileConfig, ScoringStrategyType,
 };
@@ -65,6 +66,11 @@ pub struct KubeCache {
     /// Nodes whose sums in the snapshot are behind the table's, as a list and by slot.
     unsynced_list: Vec<u32>,
     unsynced: Vec<bool>,
+    /// Whether the snapshot keeps each node's pods. Not until a cycle first reads it: until
+    /// then (a run of plain pods on the fast path, which reads the table only) the placed pods
+    /// wait in `pending`, by id, with their node and start, and a placement costs an append.
+    active: bool,
+    pending: IdWindow<Option<(Arc<Pod>, NodeId, u64)>>,
 }
 
 impl KubeCache {
@@ -89,6 +95,8 @@ impl KubeCache {
             last_shape: None,
             unsynced_list: Vec::new(),
             unsynced: Vec::new(),
+            active: false,
+            pending: IdWindow::default(),
         }
     }
 
@@ -134,11 +142,6 @@ impl KubeCache {
         self.positions.get(node.index()).copied().flatten().map(|p| p as usize)
     }
 
-    /// A node's state in the snapshot.
-    pub fn node(&self, node: NodeId) -> Option<&NodeState> {
-        self.position(node).map(|p| &self.snapshot.nodes[p])
-    }
-
     /// A node joined or its spec changed; its pods stay.
     pub fn upsert_node(&mut self, id: NodeId, spec: Arc<Node>) {
         match self.position(id) {
@@ -163,8 +166,8 @@ impl KubeCache {
 
     /// A pod placed (bound or assumed) on a node, in both books: the node table's and the
     /// snapshot's; `start` orders the pods' starts. The snapshot's resource sums are the
-    /// table's, copied when a cycle needs them ([`KubeCache::sync`]).
-    /// `unit` is the pod's `Unit` (whole).
+    /// table's, copied when a cycle needs them ([`KubeCache::sync`]). `unit` is the pod's
+    /// `Unit` (whole).
     pub fn place(
         &mut self,
         table: &mut NodeTable,
@@ -175,8 +178,12 @@ impl KubeCache {
         start: u64,
     ) {
         table.add(node, unit);
-        let Some(p) = self.position(node) else { return };
         self.pods_with_affinity += u64::from(affinity_flags(pod).0);
+        if !self.active {
+            self.pending.insert(id.index(), Some((pod.clone(), node, start)));
+            return;
+        }
+        let Some(p) = self.position(node) else { return };
         self.snapshot.nodes[p].push_unsummed(PlacedPod { pod: pod.clone(), id: Some(id), start });
         self.mark(node);
     }
@@ -184,12 +191,33 @@ impl KubeCache {
     /// A pod gone from a node, from both books.
     pub fn unplace(&mut self, table: &mut NodeTable, id: PodId, unit: &Unit<'_>, node: NodeId) {
         table.remove(node, unit);
-        let pod = unit.pod;
-        let Some(p) = self.position(node) else { return };
-        if self.snapshot.nodes[p].remove_id_unsummed(id).is_some() {
-            self.pods_with_affinity -= u64::from(affinity_flags(pod).0);
+        let removed = if self.active {
+            let removed = self.position(node).and_then(|p| self.snapshot.nodes[p].remove_id_unsummed(id)).is_some();
+            self.mark(node);
+            removed
+        } else {
+            self.pending.remove(id.index()).is_some()
+        };
+        if removed {
+            self.pods_with_affinity -= u64::from(affinity_flags(unit.pod).0);
         }
-        self.mark(node);
+    }
+
+    /// The snapshot keeps every node's pods from now on: the pods placed so far join their
+    /// nodes.
+    fn activate(&mut self) {
+        if self.active {
+            return;
+        }
+        self.active = true;
+        let pending = std::mem::take(&mut self.pending);
+        for (id, entry) in pending.iter() {
+            let Some((pod, node, start)) = entry else { continue };
+            let Some(p) = self.position(*node) else { continue };
+            let placed = PlacedPod { pod: pod.clone(), id: Some(PodId(id as u32)), start: *start };
+            self.snapshot.nodes[p].push_unsummed(placed);
+            self.mark(*node);
+        }
     }
 
     /// The node has other pods than its sums in the snapshot say.
@@ -203,6 +231,7 @@ impl KubeCache {
     /// Brings the snapshot's resource sums up to date from the table's, for a cycle (or
     /// preemption's dry run) to read; the snapshot, synced.
     pub fn sync(&mut self, table: &NodeTable) -> &Snapshot {
+        self.activate();
         for slot in std::mem::take(&mut self.unsynced_list) {
             let node = NodeId(slot);
             self.unsynced[node.index()] = false;
