@@ -73,7 +73,7 @@ fn replica_set_pods_find_their_selector() {
         .iter()
         .find(|p| p.terms.as_ref().is_some_and(|t| t.controller.is_some()))
         .expect("family B has ReplicaSet pods");
-    let selector = s.kube.default_selector(&owned.spec);
+    let selector = podlab::cluster::apps::default_selector(&s.kube.spread_selectors, &owned.spec);
     assert!(!selector.is_empty());
     assert!(selector.matches(&owned.labels), "a controller's selector selects its pods");
 }

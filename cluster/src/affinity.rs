@@ -6,50 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::objects::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
-
-/// A `metav1.LabelSelector`: `matchLabels` and `matchExpressions` (operators `In`, `NotIn`,
-/// `Exists`, `DoesNotExist`), all of which must hold. An empty selector matches every set of
-/// labels; an absent one (`Option::None` where it is optional) matches none.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LabelSelector {
-    pub match_labels: BTreeMap<String, String>,
-    pub match_expressions: Vec<SelectorRequirement>,
-}
-
-impl LabelSelector {
-    /// Whether `labels` satisfy every requirement (`metav1.LabelSelectorAsSelector`).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|r| r.matches_label(labels.get(&r.key).map(String::as_str)))
-    }
-
-    /// Whether the selector has no requirement at all (it then selects everything).
-    pub fn is_empty(&self) -> bool {
-        self.match_labels.is_empty() && self.match_expressions.is_empty()
-    }
-
-    /// This selector with one more `key In (value)` requirement — how the API server merges
-    /// `matchLabelKeys` into a term's selector (and `NotIn` for `mismatchLabelKeys`).
-    pub fn with_requirement(mut self, key: &str, op: SelectorOp, value: &str) -> LabelSelector {
-        self.match_expressions.push(SelectorRequirement { key: key.into(), op, values: vec![value.into()] });
-        self
-    }
-}
-
-impl SelectorRequirement {
-    /// A label-selector requirement's verdict on a label's value (`None`: the label is absent).
-    /// `Gt`/`Lt` never appear in label selectors (the loader refuses them); they match nothing.
-    pub fn matches_label(&self, value: Option<&str>) -> bool {
-        match (self.op, value) {
-            (SelectorOp::In, Some(v)) => self.values.iter().any(|x| x == v),
-            (SelectorOp::NotIn, v) => v.is_none_or(|v| !self.values.iter().any(|x| x == v)),
-            (SelectorOp::Exists, v) => v.is_some(),
-            (SelectorOp::DoesNotExist, v) => v.is_none(),
-            _ => false,
-        }
-    }
-}
+/// Named here too, beside the terms that hold one (its home is `selector`).
+pub use crate::selector::LabelSelector;
+use crate::selector::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
 
 /// A `PodAffinityTerm`: the pods its selector picks, in its namespaces, co-located (or not)
 /// with the incoming pod within one value of `topology_key`.
@@ -183,7 +142,7 @@ pub struct SchedulingTerms {
     pub host_ports: Vec<HostPort>,
     /// `metadata.ownerReferences`' controller, as the manifest declares it (a pod the
     /// scenario lists as a ReplicaSet's without letting the ReplicaSet controller run it). Pods
-    /// podlab's controllers make have `PodSpec.owner` instead; [`controller_of`] reads both.
+    /// podlab's controllers make have `PodSpec.owner` instead; `apps::controller_of` reads both.
     pub controller: Option<OwnerRef>,
 }
 
@@ -194,17 +153,6 @@ pub struct OwnerRef {
     pub api_version: String,
     pub kind: String,
     pub name: String,
-}
-
-/// The pod's controller (`metav1.GetControllerOf`): its declared owner reference, or the
-/// ReplicaSet or Job of podlab's own controllers that made it.
-pub fn controller_of(pod: &crate::objects::PodSpec) -> Option<OwnerRef> {
-    if let Some(declared) = pod.terms.as_ref().and_then(|t| t.controller.clone()) {
-        return Some(declared);
-    }
-    let owner = pod.owner.as_deref()?;
-    let (api_version, kind) = if pod.job().is_some() { ("batch/v1", "Job") } else { ("apps/v1", "ReplicaSet") };
-    Some(OwnerRef { api_version: api_version.into(), kind: kind.into(), name: owner.into() })
 }
 
 impl SchedulingTerms {
@@ -255,7 +203,7 @@ pub struct SpreadSelector {
     pub namespace: String,
     /// `Service` (its `spec.selector` as `matchLabels`), `ReplicationController`,
     /// `ReplicaSet` or `StatefulSet`; or `Deployment`, whose ReplicaSets (made while the run
-    /// goes) select this and their `pod-template-hash` (see [`KubeObjects::default_selector`]).
+    /// goes) select this and their `pod-template-hash` (see `apps::default_selector`).
     pub kind: String,
     pub name: String,
     pub selector: LabelSelector,
@@ -297,67 +245,12 @@ pub struct KubeObjects {
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 impl KubeObjects {
-    /// The selector kube-scheduler's default topology spreading uses for a pod
-    /// (`pkg/scheduler/framework/plugins/helper/spread.go`, `DefaultSelector`): the
-    /// `spec.selector` labels of every Service of its namespace that selects it, and the
-    /// requirements of its controller's selector when that is a ReplicationController,
-    /// ReplicaSet or StatefulSet of its namespace. Empty when nothing applies (the caller then
-    /// builds no default constraint). A ReplicaSet podlab's Deployment controller made
-    /// (`<deployment>-<pod-template-hash>`) selects its Deployment's selector and the hash.
-    pub fn default_selector(&self, pod: &crate::objects::PodSpec) -> LabelSelector {
-        default_selector(&self.spread_selectors, pod)
-    }
-
     /// A namespace's labels, declared or not: at least `kubernetes.io/metadata.name`.
     pub fn namespace_labels_of(&self, namespace: &str) -> BTreeMap<String, String> {
         let mut labels = self.namespace_labels.get(namespace).cloned().unwrap_or_default();
         labels.insert(NAMESPACE_NAME_LABEL.into(), namespace.into());
         labels
     }
-}
-
-/// [`KubeObjects::default_selector`] over a list of spread selectors (a scheduler's snapshot
-/// keeps them without the rest of the scenario's objects).
-pub fn default_selector(spread_selectors: &[SpreadSelector], pod: &crate::objects::PodSpec) -> LabelSelector {
-    let in_namespace =
-        |kind: &'static str| spread_selectors.iter().filter(move |s| s.kind == kind && s.namespace == pod.namespace);
-    let mut selector = LabelSelector::default();
-    // labels.Merge: Services that select one pod agree on shared keys; a later one wins.
-    for service in in_namespace("Service").filter(|s| !s.selector.is_empty() && s.selector.matches(&pod.labels)) {
-        selector.match_labels.extend(service.selector.match_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    let Some(owner) = controller_of(pod) else { return selector };
-    let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
-        ("v1", "ReplicationController") => "ReplicationController",
-        ("apps/v1", "ReplicaSet") => "ReplicaSet",
-        ("apps/v1", "StatefulSet") => "StatefulSet",
-        _ => return selector,
-    };
-    let found = in_namespace(kind).find(|s| s.name == owner.name).map(|s| s.selector.clone());
-    let found = found.or_else(|| deployment_replica_set(spread_selectors, pod, kind, &owner.name));
-    if let Some(other) = found {
-        // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
-        for (key, value) in &other.match_labels {
-            selector = selector.with_requirement(key, SelectorOp::In, value);
-        }
-        selector.match_expressions.extend(other.match_expressions);
-    }
-    selector
-}
-
-/// The selector of the ReplicaSet `<deployment>-<hash>` a Deployment's pod belongs to.
-fn deployment_replica_set(
-    spread_selectors: &[SpreadSelector],
-    pod: &crate::objects::PodSpec,
-    kind: &str,
-    name: &str,
-) -> Option<LabelSelector> {
-    let hash = pod.labels.get(crate::apps::POD_TEMPLATE_HASH_LABEL)?;
-    let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
-    let spec = spread_selectors.iter().find(|s| {
-        kind == "ReplicaSet" && s.kind == "Deployment" && s.namespace == pod.namespace && s.name == deployment
-    })?;
-    Some(spec.selector.clone().with_requirement(crate::apps::POD_TEMPLATE_HASH_LABEL, SelectorOp::In, hash))
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! Workload objects run by the controller manager: Deployments (revisions of a pod template,
 //! rolled out by strategy) and Jobs (pods run to completion), with the kubectl-style changes a
-//! scenario makes to Deployments at fixed times, and Kubernetes' `pod-template-hash`.
+//! scenario makes to Deployments at fixed times, and Kubernetes' `pod-template-hash`; and which
+//! workload controls a pod (`controller_of`) and so selects it for the default topology
+//! spreading (`default_selector`).
 
 use std::sync::Arc;
 
 use ecow::EcoString;
 
+use crate::affinity::{LabelSelector, OwnerRef, SpreadSelector};
 use crate::objects::{Pod, PodSpec};
+use crate::selector::SelectorOp;
 use crate::time::{SimDuration, SimTime};
 
 /// The label the Deployment controller puts on its ReplicaSets' pods.
@@ -167,6 +171,68 @@ pub const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 /// `rand.SafeEncodeString`: each byte mapped into [`SAFE_ALPHABET`].
 pub fn safe_encode(text: &str) -> String {
     text.bytes().map(|b| SAFE_ALPHABET[usize::from(b) % SAFE_ALPHABET.len()] as char).collect()
+}
+
+/// The pod's controller (`metav1.GetControllerOf`): its declared owner reference, or the
+/// ReplicaSet or Job of podlab's own controllers that made it.
+pub fn controller_of(pod: &PodSpec) -> Option<OwnerRef> {
+    if let Some(declared) = pod.terms.as_ref().and_then(|t| t.controller.clone()) {
+        return Some(declared);
+    }
+    let owner = pod.owner.as_deref()?;
+    let (api_version, kind) = if pod.job().is_some() { ("batch/v1", "Job") } else { ("apps/v1", "ReplicaSet") };
+    Some(OwnerRef { api_version: api_version.into(), kind: kind.into(), name: owner.into() })
+}
+
+/// The selector kube-scheduler's default topology spreading uses for a pod
+/// (`pkg/scheduler/framework/plugins/helper/spread.go`, `DefaultSelector`): the
+/// `spec.selector` labels of every Service of its namespace that selects it, and the
+/// requirements of its controller's selector when that is a ReplicationController,
+/// ReplicaSet or StatefulSet of its namespace. Empty when nothing applies (the caller then
+/// builds no default constraint). A ReplicaSet podlab's Deployment controller made
+/// (`<deployment>-<pod-template-hash>`) selects its Deployment's selector and the hash.
+/// `spread_selectors` are `KubeObjects::spread_selectors` (a scheduler's snapshot keeps
+/// them without the rest of the scenario's objects).
+pub fn default_selector(spread_selectors: &[SpreadSelector], pod: &PodSpec) -> LabelSelector {
+    let in_namespace =
+        |kind: &'static str| spread_selectors.iter().filter(move |s| s.kind == kind && s.namespace == pod.namespace);
+    let mut selector = LabelSelector::default();
+    // labels.Merge: Services that select one pod agree on shared keys; a later one wins.
+    for service in in_namespace("Service").filter(|s| !s.selector.is_empty() && s.selector.matches(&pod.labels)) {
+        selector.match_labels.extend(service.selector.match_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let Some(owner) = controller_of(pod) else { return selector };
+    let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
+        ("v1", "ReplicationController") => "ReplicationController",
+        ("apps/v1", "ReplicaSet") => "ReplicaSet",
+        ("apps/v1", "StatefulSet") => "StatefulSet",
+        _ => return selector,
+    };
+    let found = in_namespace(kind).find(|s| s.name == owner.name).map(|s| s.selector.clone());
+    let found = found.or_else(|| deployment_replica_set(spread_selectors, pod, kind, &owner.name));
+    if let Some(other) = found {
+        // `selector.Add(requirements…)`: a conjunction, so matchLabels become `In` terms.
+        for (key, value) in &other.match_labels {
+            selector = selector.with_requirement(key, SelectorOp::In, value);
+        }
+        selector.match_expressions.extend(other.match_expressions);
+    }
+    selector
+}
+
+/// The selector of the ReplicaSet `<deployment>-<hash>` a Deployment's pod belongs to.
+fn deployment_replica_set(
+    spread_selectors: &[SpreadSelector],
+    pod: &PodSpec,
+    kind: &str,
+    name: &str,
+) -> Option<LabelSelector> {
+    let hash = pod.labels.get(POD_TEMPLATE_HASH_LABEL)?;
+    let deployment = name.strip_suffix(hash.as_str())?.strip_suffix('-')?;
+    let spec = spread_selectors.iter().find(|s| {
+        kind == "ReplicaSet" && s.kind == "Deployment" && s.namespace == pod.namespace && s.name == deployment
+    })?;
+    Some(spec.selector.clone().with_requirement(POD_TEMPLATE_HASH_LABEL, SelectorOp::In, hash))
 }
 
 #[cfg(test)]

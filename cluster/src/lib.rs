@@ -25,6 +25,7 @@ pub mod records;
 pub mod resources;
 pub mod rng;
 pub mod scenario;
+pub mod selector;
 pub mod time;
 pub mod workload;
 

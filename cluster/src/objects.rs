@@ -11,6 +11,8 @@ use ecow::EcoString;
 use crate::affinity::{ContainerImage, PreemptionPolicy, SchedulingTerms};
 use crate::maybe::Maybe;
 use crate::resources::Resources;
+/// Named here too, where the pods' and nodes' own selectors are (their home is `selector`).
+pub use crate::selector::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
 use crate::time::SimDuration;
 use crate::workload::WorkloadClass;
 
@@ -112,76 +114,6 @@ impl Toleration {
             return self.exists;
         }
         self.key == taint.key && (self.exists || self.value == taint.value)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SelectorOp {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
-    Gt,
-    Lt,
-}
-
-impl SelectorOp {
-    pub fn parse(text: &str) -> Option<SelectorOp> {
-        Some(match text {
-            "In" => SelectorOp::In,
-            "NotIn" => SelectorOp::NotIn,
-            "Exists" => SelectorOp::Exists,
-            "DoesNotExist" => SelectorOp::DoesNotExist,
-            "Gt" => SelectorOp::Gt,
-            "Lt" => SelectorOp::Lt,
-            _ => return None,
-        })
-    }
-}
-
-/// One `matchExpressions` (on labels) or `matchFields` (on `metadata.name`) requirement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SelectorRequirement {
-    pub key: String,
-    pub op: SelectorOp,
-    pub values: Vec<String>,
-}
-
-impl SelectorRequirement {
-    fn matches(&self, value: Option<&str>) -> bool {
-        match (self.op, value) {
-            (SelectorOp::In, Some(v)) => self.values.iter().any(|x| x == v),
-            (SelectorOp::In, None) => false,
-            (SelectorOp::NotIn, v) => v.is_none_or(|v| !self.values.iter().any(|x| x == v)),
-            (SelectorOp::Exists, v) => v.is_some(),
-            (SelectorOp::DoesNotExist, v) => v.is_none(),
-            (SelectorOp::Gt | SelectorOp::Lt, None) => false,
-            (op, Some(v)) => {
-                let (Ok(have), Some(Ok(bound))) = (v.parse::<i64>(), self.values.first().map(|b| b.parse::<i64>()))
-                else {
-                    return false;
-                };
-                if op == SelectorOp::Gt { have > bound } else { have < bound }
-            }
-        }
-    }
-}
-
-/// A `nodeSelectorTerm`: every requirement must hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NodeSelectorTerm {
-    pub match_expressions: Vec<SelectorRequirement>,
-    pub match_fields: Vec<SelectorRequirement>,
-}
-
-impl NodeSelectorTerm {
-    fn matches(&self, node: &Node) -> bool {
-        // Kubernetes: a term with no requirements matches no node.
-        if self.match_expressions.is_empty() && self.match_fields.is_empty() {
-            return false;
-        }
-        self.match_expressions.iter().all(|r| r.matches(node.labels.get(&r.key).map(String::as_str)))
-            && self.match_fields.iter().all(|r| r.key == "metadata.name" && r.matches(Some(&node.name)))
     }
 }
 
@@ -507,7 +439,10 @@ impl PodSpec {
     /// NodeSelector and required NodeAffinity together.
     pub fn matches_node_affinity(&self, node: &Node) -> bool {
         self.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v))
-            && self.required_node_affinity.as_ref().is_none_or(|terms| terms.iter().any(|t| t.matches(node)))
+            && self
+                .required_node_affinity
+                .as_ref()
+                .is_none_or(|terms| terms.iter().any(|t| t.matches(&node.labels, &node.name)))
     }
 
     /// The first `NoSchedule`/`NoExecute` taint of `node` this pod does not tolerate.

@@ -381,6 +381,7 @@ spec: {{containers: [{{name: c}}]}}
 #[test]
 fn default_selector_follows_upstream() {
     use crate::affinity::{KubeObjects, LabelSelector, SpreadSelector};
+    use crate::apps::default_selector;
     use crate::objects::Pod;
     let spread = |kind: &str, name: &str, selector: LabelSelector| SpreadSelector {
         namespace: "default".into(),
@@ -403,22 +404,26 @@ fn default_selector_follows_upstream() {
     };
     let mut pod = Pod::single("p", Default::default());
     pod.labels = labels(&[("app", "web"), ("tier", "a"), ("pod-template-hash", "h9")]);
-    let only_services = kube.default_selector(&pod);
+    let only_services = default_selector(&kube.spread_selectors, &pod);
     assert_eq!(only_services, matching(&[("app", "web")]), "no controller: the Services' labels");
     pod.owner = Some("rs".into());
-    let with_rs = kube.default_selector(&pod);
+    let with_rs = default_selector(&kube.spread_selectors, &pod);
     assert_eq!(
         with_rs.match_expressions,
         vec![req("app", SelectorOp::In, &["web"]), req("tier", SelectorOp::In, &["a"])]
     );
     pod.owner = Some("dep-h9".into());
-    let with_dep = kube.default_selector(&pod);
+    let with_dep = default_selector(&kube.spread_selectors, &pod);
     assert_eq!(
         with_dep.match_expressions,
         vec![req("app", SelectorOp::In, &["web"]), req("pod-template-hash", SelectorOp::In, &["h9"])]
     );
     pod.owner = Some("gone".into());
-    assert_eq!(kube.default_selector(&pod), only_services, "an owner that is not there adds nothing");
+    assert_eq!(
+        default_selector(&kube.spread_selectors, &pod),
+        only_services,
+        "an owner that is not there adds nothing"
+    );
 }
 
 #[test]

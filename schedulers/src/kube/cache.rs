@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use podlab_cluster::affinity::default_selector;
+use podlab_cluster::apps::default_selector;
 use podlab_cluster::config::KubeConfig;
 use podlab_cluster::id_window::IdWindow;
 use podlab_cluster::kube_config::{

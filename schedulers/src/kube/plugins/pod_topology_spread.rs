@@ -14,9 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use podlab_cluster::affinity::{
-    InclusionPolicy, LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable, default_selector,
-};
+use podlab_cluster::affinity::{InclusionPolicy, LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
+use podlab_cluster::apps::default_selector;
 use podlab_cluster::objects::SelectorOp;
 use podlab_cluster::{Node, NodeId, Pod};
 
