@@ -520,8 +520,17 @@ impl Scheduler {
         outcome
     }
 
+    /// kube-scheduler v1.35's `SchedulerPopFromBackoffQ` (beta, on by default): with `activeQ`
+    /// empty, the next cycle takes the head of `backoffQ` rather than wait out its backoff
+    /// (`activeQueue.unlockedPop`). The kube profile's scheduler only; the others keep the
+    /// queue of the releases before.
+    fn pops_from_backoff(&self) -> bool {
+        self.kube.is_some()
+    }
+
     fn arm(&mut self, ctx: &mut Context<'_>) {
-        if !self.cycle_armed && self.in_flight.is_none() && !self.active.is_empty() {
+        let ready = !self.active.is_empty() || (self.pops_from_backoff() && !self.backoff.is_empty());
+        if !self.cycle_armed && self.in_flight.is_none() && ready {
             self.cycle_armed = true;
             ctx.act(Action::SetTimer { at: ctx.now(), token: CYCLE });
         }
@@ -624,7 +633,13 @@ impl Scheduler {
     /// Starts a scheduling cycle: the head of the queue is filtered and scored against the
     /// cache now; the scheduler stays busy for the decision time.
     fn start_cycle(&mut self, ctx: &mut Context<'_>) {
-        let Some(key) = self.active.pop_first() else { return };
+        let popped = match self.active.pop_first() {
+            Some(key) => Some(key),
+            // backoffQ's head: the earliest backoff's end, then the queue's order.
+            None if self.pops_from_backoff() => self.backoff.pop_first().map(|(_, key)| key),
+            None => None,
+        };
+        let Some(key) = popped else { return };
         let spec = self.pod(key.pod).clone();
         let attempts = self.attempts.entry((key.pod, key.part)).or_insert((0, SimTime::ZERO));
         attempts.0 += 1;

@@ -436,7 +436,7 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 /// The free run of a tie-free scenario (`tie_free: true`): the `kubernetes` policy run in the
-/// simulator on the scenario as it is, its outcome compared pod by pod with
+/// simulator on the scenario with instant decisions, its outcome compared pod by pod with
 /// `<name>.placements.json` — where each arriving pod ended (`final`, a node or none), and
 /// which pods were preempted. Every difference, one line each.
 pub fn free_run(dir: &Path, name: &str) -> Vec<String> {
@@ -444,10 +444,15 @@ pub fn free_run(dir: &Path, name: &str) -> Vec<String> {
         Ok(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
         Err(_) => return Vec::new(),
     };
-    let scenario = match load(dir, name, true) {
+    let mut scenario = match load(dir, name, true) {
         Ok(s) => s,
         Err(why) => return vec![format!("{name}: does not load: {why}")],
     };
+    // Upstream ran the scheduler until its queues were empty before the next pod arrived
+    // (README, "How they were produced"): decisions that take no simulated time, where
+    // podlab's default cycle takes 1 ms and the next pod arrives 1 ms later.
+    let instant = podlab::cluster::SimDuration::ZERO;
+    scenario.config.scheduler.decision = podlab::cluster::config::DecisionTime { t_job: instant, t_task: instant };
     let run = match podlab::run_policy(&scenario, "kubernetes", scenario.seed, true) {
         Ok(run) => run,
         Err(why) => return vec![format!("{name}: does not run: {why}")],
