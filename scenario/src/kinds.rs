@@ -13,9 +13,9 @@ use crate::affinity::{
     IntOrPercent, KubeObjects, LabelSelector, NAMESPACE_NAME_LABEL, PodDisruptionBudget, SpreadSelector,
 };
 use crate::diagnostic::{LoadError, Pos};
-use crate::loader::{Found, Loader};
+use crate::manifest::LabelSelectorManifest;
 use crate::manifest::{Doc, ObjectMeta};
-use crate::terms::LabelSelectorManifest;
+use crate::reading::{Found, Loader};
 
 /// `v1` Service: only `spec.selector` matters here; the rest of the spec is accepted and
 /// ignored.
@@ -281,7 +281,7 @@ impl Loader<'_> {
         let doc: Doc<NamespaceManifest> = self.doc(f.node)?;
         let m = &doc.parsed.value;
         let (name, pos) = doc.name(&m.metadata, "Namespace")?;
-        if !crate::terms::is_dns_label(&name) {
+        if !crate::names::is_dns_label(&name) {
             return Err(self.src.error_with_help(
                 pos,
                 format!("`{name}` is not a valid Namespace name"),

@@ -17,9 +17,11 @@ mod kinds;
 mod kube_tests;
 mod loader;
 mod manifest;
+mod names;
 pub mod openb;
 pub mod params;
 mod plugin_args;
+mod reading;
 mod scheduler_config;
 mod schema;
 mod settings;
@@ -36,9 +38,9 @@ use podlab_cluster::{affinity, apps, config, event, gpu, kube_config, objects, q
 pub use diagnostic::{Diagnostic, LoadError, Pos, Severity};
 pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use loader::{
-    ATTRIBUTION_ANNOTATION, EXEC_POLICIES, LoadOptions, MAX_FILE_BYTES, WORKLOAD_LABEL, instantiate, load, parse,
-    parse_bytes,
+    ATTRIBUTION_ANNOTATION, EXEC_POLICIES, MAX_FILE_BYTES, WORKLOAD_LABEL, instantiate, load, parse, parse_bytes,
 };
+pub use reading::LoadOptions;
 pub use manifest::{
     ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,

@@ -9,15 +9,16 @@ use podlab_cluster::scenario::{Arrival, Check, Expectation, ObjectRef, Scenario}
 use podlab_cluster::workload::Workload;
 use serde_saphyr::Spanned;
 
-use crate::diagnostic::{Diagnostic, LoadError, Pos, Severity};
+use crate::diagnostic::{LoadError, Pos, Severity};
 use crate::manifest::{
     Doc, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, JobManifestK8s, NodeManifest, POD_GROUP_LABELS,
     PodGroupManifest, PodManifest, PriorityClassManifest, RUN_FOR_ANNOTATION, ReplicaSetManifest, StrategyManifest,
     VOLCANO_GROUP_ANNOTATION, WorkloadManifest,
 };
+use crate::reading::{Found, LoadOptions, Loader};
 use crate::simulation::{API_VERSION, SimulationManifest};
 use crate::yaml::{Shape, Source, YNode};
-use crate::{kinds, scheduler_config, schema, terms};
+use crate::{kinds, names, scheduler_config, schema, terms};
 use crate::{manifest, settings, workload, yaml};
 
 use crate::affinity::{LabelSelector, PreemptionPolicy, SpreadSelector};
@@ -45,17 +46,6 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
     }
     s.faults.sort_by_key(Fault::at);
     Ok(s)
-}
-
-/// What the loader must know from outside the vocabulary crate.
-#[derive(Clone, Copy, Debug)]
-pub struct LoadOptions<'a> {
-    /// The policy names that exist, so a misspelt one is caught at load time.
-    pub known_policies: &'a [&'a str],
-    /// Whether files a scenario names (an empirical distribution's `file:`) may lie outside
-    /// the scenario's folder. Off by default: a scenario from elsewhere must not read
-    /// `~/.ssh/…` into a report.
-    pub allow_paths_outside: bool,
 }
 
 /// Reads and loads a scenario file.
@@ -107,7 +97,7 @@ pub(crate) fn parse_bytes_with<R>(
 /// Loads a scenario from text; `file` names it in messages.
 pub fn parse(file: &str, text: &str, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
     let src = Source::new(file, text);
-    Loader { src: &src, options, warnings: Vec::new() }.load()
+    Loader::new(&src, options).load()
 }
 
 /// The prefix of an external policy (`exec:NAME=COMMAND`, the exec protocol); among
@@ -131,29 +121,7 @@ struct PriorityClasses {
     default: Option<(i32, PreemptionPolicy)>,
 }
 
-/// One object found in the file, before parsing: its kind and where it is.
-pub(crate) struct Found<'a> {
-    pub(crate) kind: &'a str,
-    api_version: Option<&'a str>,
-    pub(crate) node: &'a YNode,
-}
-
-/// The loader's state while it reads one file (its kinds are read here and in `kinds.rs`).
-pub(crate) struct Loader<'a> {
-    pub(crate) src: &'a Source,
-    options: LoadOptions<'a>,
-    warnings: Vec<Diagnostic>,
-}
-
 impl<'a> Loader<'a> {
-    fn pos(&self, node: &YNode) -> Pos {
-        self.src.pos_of(node.start)
-    }
-
-    pub(crate) fn warn(&mut self, pos: Pos, message: impl Into<String>) {
-        self.warnings.push(self.src.diagnostic(Severity::Warning, pos, message, None));
-    }
-
     /// Finds the objects of a document (or of a `kind: List`'s items).
     fn collect<'d>(&self, node: &'d YNode, out: &mut Vec<Found<'d>>, in_list: bool) -> Result<(), LoadError> {
         if !matches!(node.shape, Shape::Map(_)) {
@@ -218,7 +186,7 @@ impl<'a> Loader<'a> {
                 }
             } else {
                 let all: Vec<&str> = KNOWN.iter().chain(kinds::KINDS.iter().map(|(k, _)| k)).copied().collect();
-                let help = match terms::suggest(f.kind, &all) {
+                let help = match names::suggest(f.kind, &all) {
                     Some(near) => format!("did you mean `{near}`? podlab reads: {SUPPORTED_KINDS}"),
                     None => format!(
                         "podlab reads: {SUPPORTED_KINDS}; it skips, with a warning, the Kubernetes kinds it does not \
@@ -245,27 +213,6 @@ impl<'a> Loader<'a> {
         all.extend(self.warnings.iter().cloned());
         all.sort_by_key(|d| d.pos);
         Err(LoadError::Several(all))
-    }
-
-    pub(crate) fn check_api_version(&self, found: &Found<'_>, accepted: &[&str]) -> Result<(), LoadError> {
-        let at = found.node.get("apiVersion").map_or(self.pos(found.node), |n| self.pos(n));
-        match found.api_version {
-            Some(v) if accepted.contains(&v) => Ok(()),
-            Some(v) => Err(self.src.error_with_help(
-                at,
-                format!("{} has apiVersion `{v}`", found.kind),
-                format!("podlab reads {} as apiVersion `{}`", found.kind, accepted.join("` or `")),
-            )),
-            None => Err(self.src.error_with_help(
-                at,
-                format!("this {} has no apiVersion", found.kind),
-                format!("add `apiVersion: {}`", accepted[0]),
-            )),
-        }
-    }
-
-    pub(crate) fn doc<T: serde::de::DeserializeOwned>(&self, node: &YNode) -> Result<Doc<'a, T>, LoadError> {
-        Ok(Doc { src: self.src, parsed: yaml::parse_node(self.src, node)?, start: self.pos(node) })
     }
 
     fn load(mut self) -> Result<Scenario, LoadError> {
@@ -689,7 +636,7 @@ impl<'a> Loader<'a> {
     fn workload_selector(
         &self,
         doc: &Doc<'_, ()>,
-        given: Option<&terms::LabelSelectorManifest>,
+        given: Option<&manifest::LabelSelectorManifest>,
         labels: &BTreeMap<String, String>,
         kind: &str,
         name: &str,
@@ -766,14 +713,6 @@ impl<'a> Loader<'a> {
                 ))
             }
         }
-    }
-
-    pub(crate) fn duplicate(&self, pos: Pos, kind: &str, name: &str, first: Pos) -> LoadError {
-        self.src.error_with_help(
-            pos,
-            format!("duplicate {kind} `{name}`"),
-            format!("the first `{name}` is at line {}; names must be unique per kind and namespace", first.line),
-        )
     }
 
     fn pod(

@@ -8,13 +8,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::diagnostic::{LoadError, Pos};
-use super::terms::{
-    ContainerPortManifest, OwnerReferenceManifest, PodAffinityManifest, PreferredSchedulingTermManifest,
-    TopologySpreadConstraintManifest,
-};
 use super::yaml::{Parsed, Source};
 use crate::affinity::ContainerImage;
-use crate::objects::{Container, DEFAULT_MAX_PODS, Node, NodeSelectorTerm, Taint, TaintEffect, Toleration};
+use crate::names::is_dns_subdomain;
+use crate::objects::{Container, DEFAULT_MAX_PODS, Node, Taint, TaintEffect, Toleration};
 use crate::quantity::parse_quantity;
 use crate::resources::Resources;
 use crate::time::{SimDuration, parse_duration};
@@ -110,7 +107,7 @@ pub struct ReplicaSetSpecManifest {
     pub strategy: Option<StrategyManifest>,
     pub min_ready_seconds: Option<Spanned<i64>>,
     /// Read for topology spreading; absent, the template's labels.
-    pub selector: Option<super::terms::LabelSelectorManifest>,
+    pub selector: Option<LabelSelectorManifest>,
 }
 
 /// A Deployment's `spec.strategy`.
@@ -326,6 +323,103 @@ pub struct PriorityClassManifest {
     pub preemption_policy: Option<Spanned<String>>,
 }
 
+/// A `metav1.LabelSelector`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelectorManifest {
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub match_expressions: Vec<LabelRequirementManifest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRequirementManifest {
+    pub key: Spanned<String>,
+    pub operator: Spanned<String>,
+    #[serde(default)]
+    pub values: Vec<Spanned<String>>,
+}
+
+/// `podAffinity` or `podAntiAffinity`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityManifest {
+    #[serde(default)]
+    pub required_during_scheduling_ignored_during_execution: Vec<Spanned<PodAffinityTermManifest>>,
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<Spanned<WeightedPodAffinityTermManifest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityTermManifest {
+    pub label_selector: Option<LabelSelectorManifest>,
+    #[serde(default)]
+    pub namespaces: Vec<Spanned<String>>,
+    pub namespace_selector: Option<LabelSelectorManifest>,
+    pub topology_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub match_label_keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub mismatch_label_keys: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedPodAffinityTermManifest {
+    pub weight: Spanned<i64>,
+    pub pod_affinity_term: Spanned<PodAffinityTermManifest>,
+}
+
+/// A `preferredDuringSchedulingIgnoredDuringExecution` entry of `nodeAffinity`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredSchedulingTermManifest {
+    pub weight: Spanned<i64>,
+    pub preference: SelectorTermManifest,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopologySpreadConstraintManifest {
+    pub max_skew: Spanned<i64>,
+    pub topology_key: Spanned<String>,
+    pub when_unsatisfiable: Spanned<String>,
+    pub label_selector: Option<LabelSelectorManifest>,
+    pub min_domains: Option<Spanned<i64>>,
+    pub node_affinity_policy: Option<Spanned<String>>,
+    pub node_taints_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub match_label_keys: Vec<Spanned<String>>,
+}
+
+/// A container's `ports[]` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerPortManifest {
+    /// A port's name: accepted, not used.
+    #[serde(rename = "name")]
+    pub _name: Option<serde::de::IgnoredAny>,
+    pub container_port: Spanned<i64>,
+    pub host_port: Option<Spanned<i64>>,
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<Spanned<String>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+/// A `metadata.ownerReferences` entry (the fields podlab reads; `uid` and
+/// `blockOwnerDeletion` are accepted and ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReferenceManifest {
+    pub api_version: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub name: Spanned<String>,
+    pub controller: Option<bool>,
+}
+
 /// Turns positions inside one parsed document into positions in the file.
 pub struct Doc<'a, T> {
     pub src: &'a Source,
@@ -369,17 +463,6 @@ impl<T> Doc<'_, T> {
     pub fn duration(&self, text: &Spanned<String>) -> Result<SimDuration, LoadError> {
         parse_duration(&text.value).map_err(|why| self.error(text, why))
     }
-}
-
-/// Kubernetes' DNS-1123 subdomain rule for object names.
-pub fn is_dns_subdomain(name: &str) -> bool {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
-    let ok_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(ok_char)
-        && ok_end(name.chars().next())
-        && ok_end(name.chars().last())
 }
 
 impl Doc<'_, NodeManifest> {
@@ -534,22 +617,5 @@ impl Doc<'_, PodManifest> {
             });
         }
         Ok(out)
-    }
-
-    pub fn required_node_affinity(&self) -> Result<Option<Vec<NodeSelectorTerm>>, LoadError> {
-        let Some(selector) = self
-            .parsed
-            .value
-            .spec
-            .affinity
-            .as_ref()
-            .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
-        else {
-            return Ok(None);
-        };
-        let terms =
-            selector.node_selector_terms.iter().map(|t| self.selector_term(t)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(terms))
     }
 }

@@ -11,6 +11,8 @@ use podlab_cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, MAX_GPUS_PER_NODE, MILL
 use podlab_cluster::objects::{DEFAULT_MAX_PODS, NodeSelectorTerm, SelectorOp, SelectorRequirement};
 use podlab_cluster::{Node, Pod, Resources};
 
+use crate::names::is_dns_subdomain;
+
 /// What is wrong with an OpenB file, with its path and line: the user's to fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -119,17 +121,6 @@ impl Table {
         self.number(line, row, column)?
             .ok_or_else(|| OpenbError(format!("{}:{line}: column `{column}` is empty", self.label)))
     }
-}
-
-/// Kubernetes' DNS-1123 subdomain rule for object names.
-fn is_dns_subdomain(name: &str) -> bool {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
-    let ok_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(ok_char)
-        && ok_end(name.chars().next())
-        && ok_end(name.chars().last())
 }
 
 /// A GPU model must be a valid label value (it becomes `nvidia.com/gpu.product`).

@@ -16,9 +16,10 @@ use crate::kube_config::{
     PodTopologySpreadArgs, ResourceSpec, ScoringStrategy, ScoringStrategyType, UtilizationShapePoint,
     VolumeBindingArgs,
 };
+use crate::manifest::TopologySpreadConstraintManifest;
 use crate::manifest::{Doc, NodeAffinity};
+use crate::names::{label_key_problem, unknown_help};
 use crate::scheduler_config::ConfigReader;
-use crate::terms::{TopologySpreadConstraintManifest, label_key_problem, unknown_help};
 use crate::yaml::{self, Shape, YNode};
 
 #[derive(Deserialize)]

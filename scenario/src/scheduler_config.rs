@@ -16,7 +16,7 @@ use crate::kube_config::{
     ProfileConfig, REMOVED_PLUGINS, plugin_info,
 };
 use crate::manifest::Doc;
-use crate::terms::unknown_help;
+use crate::names::unknown_help;
 use crate::yaml::{self, Shape, Source, YNode};
 
 #[derive(Deserialize)]

@@ -450,7 +450,7 @@ fn walk(
         let here = if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
         let Some((_, field)) = fields.iter().find(|(n, _)| *n == name) else {
             let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
-            let help = match crate::terms::suggest(name, &names) {
+            let help = match crate::names::suggest(name, &names) {
                 Some(near) => format!("did you mean `{near}`? (`kubectl --validate=strict` refuses it too)"),
                 None => format!("{kind} has no such field here; its fields are: {}", names.join(", ")),
             };

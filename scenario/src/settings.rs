@@ -87,7 +87,7 @@ fn scheduler_specs(
 ) -> Result<Vec<FrameworkSpec>, LoadError> {
     let mut out: Vec<FrameworkSpec> = Vec::new();
     for m in list {
-        if !super::manifest::is_dns_subdomain(&m.name.value) {
+        if !crate::names::is_dns_subdomain(&m.name.value) {
             return Err(doc.error(
                 &m.name,
                 format!("`{}` is not a valid scheduler name (lower-case letters, digits, `-`)", m.name.value),
@@ -455,7 +455,7 @@ pub fn fixed_jobs(doc: &SimDoc<'_>) -> Result<Vec<FixedJob>, LoadError> {
     let list: &[JobManifest] = &doc.parsed.value.spec.workload.jobs;
     list.iter()
         .map(|j| {
-            if !super::manifest::is_dns_subdomain(&j.name.value) {
+            if !crate::names::is_dns_subdomain(&j.name.value) {
                 return Err(doc.error(&j.name, format!("`{}` is not a valid job name", j.name.value)));
             }
             if j.tasks == 0 || j.tasks > 1_000_000 {
@@ -543,7 +543,7 @@ pub fn workload(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Wor
 }
 
 fn prefill_job(doc: &SimDoc<'_>, j: &PrefillJobManifest) -> Result<PrefillJob, LoadError> {
-    let Some(id) = j.name.value.strip_prefix("prefill-").filter(|id| super::manifest::is_dns_subdomain(id)) else {
+    let Some(id) = j.name.value.strip_prefix("prefill-").filter(|id| crate::names::is_dns_subdomain(id)) else {
         return Err(doc.src.error_with_help(
             doc.at(&j.name),
             format!("`{}` is not a prefill job name", j.name.value),
@@ -658,7 +658,7 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
 pub fn node_pools(doc: &SimDoc<'_>) -> Result<Vec<crate::objects::Node>, LoadError> {
     let mut nodes = Vec::new();
     for pool in &doc.parsed.value.spec.node_pools {
-        if !super::manifest::is_dns_subdomain(&pool.name.value) {
+        if !crate::names::is_dns_subdomain(&pool.name.value) {
             return Err(doc.error(&pool.name, format!("`{}` is not a valid node name prefix", pool.name.value)));
         }
         if pool.count.value == 0 || pool.count.value > 1_000_000 {

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::affinity::{
@@ -14,187 +13,18 @@ use crate::affinity::{
     SchedulingTerms, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 use crate::diagnostic::LoadError;
-use crate::manifest::{Doc, PodManifest, RequirementManifest, SelectorTermManifest};
+use crate::manifest::{
+    Doc, LabelSelectorManifest, PodAffinityManifest, PodAffinityTermManifest, PodManifest, RequirementManifest,
+    SelectorTermManifest, TopologySpreadConstraintManifest,
+};
+use crate::names::{is_dns_label, is_label_value, label_key_problem, unknown_help};
 use crate::objects::{NodeSelectorTerm, SelectorOp, SelectorRequirement};
-
-/// A `metav1.LabelSelector`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LabelSelectorManifest {
-    #[serde(default)]
-    pub match_labels: BTreeMap<String, Spanned<String>>,
-    #[serde(default)]
-    pub match_expressions: Vec<LabelRequirementManifest>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LabelRequirementManifest {
-    pub key: Spanned<String>,
-    pub operator: Spanned<String>,
-    #[serde(default)]
-    pub values: Vec<Spanned<String>>,
-}
-
-/// `podAffinity` or `podAntiAffinity`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PodAffinityManifest {
-    #[serde(default)]
-    pub required_during_scheduling_ignored_during_execution: Vec<Spanned<PodAffinityTermManifest>>,
-    #[serde(default)]
-    pub preferred_during_scheduling_ignored_during_execution: Vec<Spanned<WeightedPodAffinityTermManifest>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PodAffinityTermManifest {
-    pub label_selector: Option<LabelSelectorManifest>,
-    #[serde(default)]
-    pub namespaces: Vec<Spanned<String>>,
-    pub namespace_selector: Option<LabelSelectorManifest>,
-    pub topology_key: Option<Spanned<String>>,
-    #[serde(default)]
-    pub match_label_keys: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub mismatch_label_keys: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WeightedPodAffinityTermManifest {
-    pub weight: Spanned<i64>,
-    pub pod_affinity_term: Spanned<PodAffinityTermManifest>,
-}
-
-/// A `preferredDuringSchedulingIgnoredDuringExecution` entry of `nodeAffinity`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PreferredSchedulingTermManifest {
-    pub weight: Spanned<i64>,
-    pub preference: SelectorTermManifest,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TopologySpreadConstraintManifest {
-    pub max_skew: Spanned<i64>,
-    pub topology_key: Spanned<String>,
-    pub when_unsatisfiable: Spanned<String>,
-    pub label_selector: Option<LabelSelectorManifest>,
-    pub min_domains: Option<Spanned<i64>>,
-    pub node_affinity_policy: Option<Spanned<String>>,
-    pub node_taints_policy: Option<Spanned<String>>,
-    #[serde(default)]
-    pub match_label_keys: Vec<Spanned<String>>,
-}
-
-/// A container's `ports[]` entry.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ContainerPortManifest {
-    /// A port's name: accepted, not used.
-    #[serde(rename = "name")]
-    pub _name: Option<serde::de::IgnoredAny>,
-    pub container_port: Spanned<i64>,
-    pub host_port: Option<Spanned<i64>>,
-    #[serde(rename = "hostIP")]
-    pub host_ip: Option<Spanned<String>>,
-    pub protocol: Option<Spanned<String>>,
-}
-
-/// A `metadata.ownerReferences` entry (the fields podlab reads; `uid` and
-/// `blockOwnerDeletion` are accepted and ignored).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OwnerReferenceManifest {
-    pub api_version: Spanned<String>,
-    pub kind: Spanned<String>,
-    pub name: Spanned<String>,
-    pub controller: Option<bool>,
-}
 
 /// The label-selector operators (`metav1.LabelSelectorOperator`); `Gt`/`Lt` are node-selector
 /// operators only.
 const LABEL_OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
 /// The node-selector operators.
 const NODE_OPERATORS: [&str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
-
-/// The closest of `candidates` to `word` (case-insensitive edit distance at most a third of
-/// its length, and at least 1): the "did you mean" of an unknown name.
-pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let lower = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
-/// The help of an unknown name: "did you mean …", or the list of names.
-pub fn unknown_help(word: &str, candidates: &[&str]) -> String {
-    match suggest(word, candidates) {
-        Some(s) => format!("did you mean `{s}`? (one of: {})", candidates.join(", ")),
-        None => format!("one of: {}", candidates.join(", ")),
-    }
-}
-
-/// Why `key` is not a label key (`metav1validation.ValidateLabelName`: a qualified name, an
-/// optional DNS-subdomain prefix and `/`, then at most 63 alphanumerics, `-`, `_`, `.`,
-/// beginning and ending alphanumeric).
-pub fn label_key_problem(key: &str) -> Option<String> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    if let Some(prefix) = prefix
-        && !crate::manifest::is_dns_subdomain(prefix)
-    {
-        return Some(format!(
-            "`{key}` has an invalid prefix `{prefix}` (a DNS subdomain: lower-case letters, digits, `-` and `.`)"
-        ));
-    }
-    if name.is_empty() || name.len() > 63 || !is_label_token(name) {
-        return Some(format!(
-            "`{key}` is not a valid label key: at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit, after an optional `prefix/`"
-        ));
-    }
-    None
-}
-
-/// Whether `value` is a valid label value (empty, or a label token of at most 63 characters).
-pub fn is_label_value(value: &str) -> bool {
-    value.is_empty() || (value.len() <= 63 && is_label_token(value))
-}
-
-fn is_label_token(text: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_alphanumeric();
-    text.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.'))
-        && text.chars().next().is_some_and(alnum)
-        && text.chars().last().is_some_and(alnum)
-}
-
-/// Kubernetes' DNS-1123 label (a namespace's name).
-pub fn is_dns_label(name: &str) -> bool {
-    name.len() <= 63 && crate::manifest::is_dns_subdomain(name) && !name.contains('.')
-}
 
 impl<T> Doc<'_, T> {
     /// A label selector, validated as `ValidateLabelSelector` does: known operators, values
@@ -524,6 +354,23 @@ impl<T> Doc<'_, T> {
 }
 
 impl Doc<'_, PodManifest> {
+    pub fn required_node_affinity(&self) -> Result<Option<Vec<NodeSelectorTerm>>, LoadError> {
+        let Some(selector) = self
+            .parsed
+            .value
+            .spec
+            .affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        else {
+            return Ok(None);
+        };
+        let terms =
+            selector.node_selector_terms.iter().map(|t| self.selector_term(t)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(terms))
+    }
+
     /// Everything [`SchedulingTerms`] holds, for a pod whose labels are `labels`; `None` when
     /// the pod has none of it.
     pub fn scheduling_terms(
@@ -645,33 +492,5 @@ pub fn parse_preemption_policy(p: &Spanned<String>) -> Result<PreemptionPolicy, 
         "PreemptLowerPriority" => Ok(PreemptionPolicy::PreemptLowerPriority),
         "Never" => Ok(PreemptionPolicy::Never),
         other => Err(unknown_help(other, &["PreemptLowerPriority", "Never"])),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions_find_near_misses_only() {
-        assert_eq!(suggest("in", &LABEL_OPERATORS), Some("In"));
-        assert_eq!(suggest("DoesntExist", &LABEL_OPERATORS), Some("DoesNotExist"));
-        assert_eq!(suggest("Whatever", &LABEL_OPERATORS), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
-
-    #[test]
-    fn label_keys_and_values_follow_the_api_rules() {
-        assert_eq!(label_key_problem("app"), None);
-        assert_eq!(label_key_problem("topology.kubernetes.io/zone"), None);
-        assert!(label_key_problem("").is_some());
-        assert!(label_key_problem("-app").is_some());
-        assert!(label_key_problem("Bad_Prefix/app").is_some());
-        assert!(label_key_problem(&"a".repeat(64)).is_some());
-        assert!(is_label_value(""));
-        assert!(is_label_value("v1.2_x"));
-        assert!(!is_label_value("has space"));
-        assert!(is_dns_label("team-a"));
-        assert!(!is_dns_label("team.a"));
     }
 }

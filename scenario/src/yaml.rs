@@ -253,7 +253,7 @@ fn unknown_field_help(message: &str) -> Option<String> {
     let expected = expected.split_once("expected ")?.1;
     let expected = expected.strip_prefix("one of ").unwrap_or(expected);
     let names: Vec<&str> = expected.split(", ").map(|n| n.trim().trim_matches('`')).collect();
-    super::terms::suggest(field, &names).map(|near| format!("did you mean `{near}`?"))
+    crate::names::suggest(field, &names).map(|near| format!("did you mean `{near}`?"))
 }
 
 /// The library's message without its own location suffix (we print ours).
