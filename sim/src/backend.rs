@@ -968,6 +968,213 @@ impl<'s> SimBackend<'s> {
     }
 }
 
+/// What each queued event does when its time comes.
+impl SimBackend<'_> {
+    /// Carries out one queued event (the time is already `now`): a delivery to hand to a
+    /// controller, if it is one that is still wanted.
+    fn happen(&mut self, pending: Pending) -> Option<Delivery> {
+        match pending {
+            Pending::Deliver { to, event, epoch, committed } => return self.delivery(to, event, epoch, committed),
+            Pending::Apply { from, action, latency, epoch, sent } => {
+                self.write_reached_etcd(from, action, latency, epoch, sent)
+            }
+            Pending::Attempt { from, action, epoch, since, failures } => {
+                self.attempt(from, action, epoch, since, failures)
+            }
+            Pending::ApiFailed(failed) => self.record(*failed),
+            Pending::Relist { to, epoch } => self.relist(to, epoch),
+            Pending::RelistDone { to, epoch, latency } => self.relisted(to, epoch, latency),
+            Pending::WatchTimeout { to, epoch, breaks } => {
+                let w = &mut self.watchers[to.index()];
+                if w.epoch == epoch && !w.down && w.broken && !w.relisting && w.breaks == breaks {
+                    w.relisting = true;
+                    self.queue.push(self.now, Pending::Relist { to, epoch });
+                }
+            }
+            Pending::PartEnds { .. } | Pending::Started { .. } | Pending::Heartbeat(_) => self.kubelet(pending),
+            Pending::Arrive(object) => {
+                self.changed();
+                self.arrive(object);
+            }
+            Pending::ComponentCrash(crash) => {
+                let ComponentCrash { component, name, restart_after } = *crash;
+                self.changed();
+                self.crash_component(component, name.as_deref(), restart_after);
+            }
+            Pending::Restart(to) => {
+                self.changed();
+                self.restart(to);
+            }
+            Pending::Crash(node) => self.crash(node),
+            Pending::Recover(node) => self.recover(node),
+            Pending::Partition(_) | Pending::Heal(_) | Pending::EtcdLeaderLoss(_) | Pending::Brownout { .. } => {
+                self.fault(pending)
+            }
+        }
+        None
+    }
+
+    /// An event reaching a controller: handed over unless its incarnation has died.
+    fn delivery(&mut self, to: ControllerId, event: Event, epoch: u32, committed: MaybeTime) -> Option<Delivery> {
+        let w = &self.watchers[to.index()];
+        if w.down || w.epoch != epoch {
+            return None;
+        }
+        if let Some(at) = committed.get()
+            && self.model.is_some()
+        {
+            self.watch_lags.push(self.now.since(at).as_nanos());
+        }
+        Some(Delivery { to, now: self.now, event })
+    }
+
+    /// A controller's write reaching etcd: carried out, unless its process died before it
+    /// left the client or etcd has no leader (then it waits for the election to end).
+    fn write_reached_etcd(
+        &mut self,
+        from: ControllerId,
+        action: Box<Action>,
+        latency: SimDuration,
+        epoch: u32,
+        sent: SimTime,
+    ) {
+        if self.died_before(from, epoch, sent) {
+            // Still in the client's rate limiter when its process died.
+            return;
+        }
+        if self.now < self.etcd_down_until {
+            // No leader: the write waits for the election to end.
+            let wait = self.etcd_down_until.since(self.now);
+            let retry = Pending::Apply { from, action, latency: latency + wait, epoch, sent };
+            self.queue.push(self.etcd_down_until, retry);
+            return;
+        }
+        self.record(Record::Api { verb: verb(&action), latency });
+        self.carry_out(from, epoch, *action);
+    }
+
+    /// One attempt of a write during a brownout: it goes on to etcd, or fails and is retried.
+    fn attempt(&mut self, from: ControllerId, action: Box<Action>, epoch: u32, since: SimTime, failures: u32) {
+        if self.died_before(from, epoch, self.now) {
+            // The client's retry loop died with its process.
+            return;
+        }
+        let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
+        let m = self.model.as_mut().expect("attempts happen with a modelled control plane");
+        let outcome = match brownout {
+            Some(b) => m.browned_out_attempt(b, failures),
+            None => {
+                let (api, etcd) = m.write_latency();
+                Ok(api + etcd)
+            }
+        };
+        match outcome {
+            Ok(took) => {
+                let latency = self.now.since(since) + took;
+                let apply = Pending::Apply { from, action, latency, epoch, sent: self.now };
+                self.queue.push(self.now + took, apply);
+            }
+            Err((spent, reason, retry_after)) => {
+                let verb = verb(&action);
+                let failed = Record::ApiFailed { verb, reason, retry_after };
+                self.queue.push(self.now + spent, Pending::ApiFailed(Box::new(failed)));
+                let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
+                self.queue.push(self.now + spent + retry_after, retry);
+            }
+        }
+    }
+
+    /// A watcher's List call goes out (unless its incarnation has died); it answers after the
+    /// model's list latency.
+    fn relist(&mut self, to: ControllerId, epoch: u32) {
+        if self.watchers[to.index()].epoch != epoch || self.watchers[to.index()].down {
+            return;
+        }
+        let objects = self.objects();
+        let m = self.model.as_mut().expect("relists happen with a modelled control plane");
+        let latency = m.list_latency(objects);
+        self.queue.push(self.now + latency, Pending::RelistDone { to, epoch, latency });
+    }
+
+    /// A node's kubelet at work: a part ends or has started, or it sends a heartbeat. A
+    /// partitioned kubelet holds its reports until the partition heals.
+    fn kubelet(&mut self, pending: Pending) {
+        match pending {
+            Pending::PartEnds { pod, part, node, phase } => {
+                if self.nodes[node.index()].partitioned {
+                    // The container finished, but the kubelet reports it only after healing.
+                    self.held.push((node, Pending::PartEnds { pod, part, node, phase }));
+                    return;
+                }
+                // A part on a crashed node does not finish: it died with the node.
+                if !self.nodes[node.index()].down {
+                    self.end_part(pod, part, node, phase);
+                }
+            }
+            Pending::Started { pod, part, node, pull } => {
+                if self.nodes[node.index()].partitioned {
+                    // The kubelet cannot see the binding until the partition heals.
+                    self.held.push((node, Pending::Started { pod, part, node, pull }));
+                    return;
+                }
+                let running = self.pods[pod.index()].parts.running_mut(part, node).is_some();
+                if running && !self.nodes[node.index()].down {
+                    self.changed();
+                    self.record(Record::Started { pod, part, node, pull });
+                    if let Some(book) = self.pods[pod.index()].parts.running_mut(part, node) {
+                        book.started = true;
+                    }
+                    self.broadcast_status(Event::Started { pod, part, node });
+                    self.started(pod, part, node);
+                }
+            }
+            Pending::Heartbeat(node) => {
+                // Heartbeats are not the world changing by themselves: a silent cluster
+                // heartbeating forever must still end. A partitioned kubelet keeps trying;
+                // none of its reports arrive.
+                if !self.nodes[node.index()].down {
+                    if !self.nodes[node.index()].partitioned {
+                        self.broadcast(Event::NodeHeartbeat { node });
+                    }
+                    self.schedule_heartbeat(node);
+                }
+            }
+            _ => unreachable!("not the kubelet's"),
+        }
+    }
+
+    /// A fault of the network or the control plane begins or ends.
+    fn fault(&mut self, pending: Pending) {
+        self.changed();
+        match pending {
+            Pending::Partition(node) => {
+                self.nodes[node.index()].partitioned = true;
+                self.record(Record::Partitioned { node });
+            }
+            Pending::Heal(node) => {
+                self.nodes[node.index()].partitioned = false;
+                self.record(Record::Healed { node });
+                let (mine, others): (Vec<_>, Vec<_>) =
+                    std::mem::take(&mut self.held).into_iter().partition(|(n, _)| *n == node);
+                self.held = others;
+                for (_, pending) in mine {
+                    self.queue.push(self.now, pending);
+                }
+            }
+            Pending::EtcdLeaderLoss(election) => {
+                self.etcd_down_until = self.now + election;
+                self.record(Record::EtcdLeaderLost { election });
+            }
+            Pending::Brownout { until, brownout } => {
+                let error_rate_permille = (brownout.error_rate * 1000.0).round() as u32;
+                self.brownout = Some((until, *brownout));
+                self.record(Record::ApiServerBrownout { until, error_rate_permille });
+            }
+            _ => unreachable!("not a fault"),
+        }
+    }
+}
+
 fn verb(action: &Action) -> &'static str {
     match action {
         Action::Bind { .. } => "bind",
@@ -993,166 +1200,8 @@ impl Backend for SimBackend<'_> {
             let (time, pending) = self.pop()?;
             self.now = time;
             self.events_processed += 1;
-            match pending {
-                Pending::Deliver { to, event, epoch, committed } => {
-                    let w = &self.watchers[to.index()];
-                    if w.down || w.epoch != epoch {
-                        continue;
-                    }
-                    if let Some(at) = committed.get()
-                        && self.model.is_some()
-                    {
-                        self.watch_lags.push(time.since(at).as_nanos());
-                    }
-                    return Some(Delivery { to, now: time, event });
-                }
-                Pending::Apply { from, action, latency, epoch, sent } => {
-                    if self.died_before(from, epoch, sent) {
-                        // Still in the client's rate limiter when its process died.
-                        continue;
-                    }
-                    if self.now < self.etcd_down_until {
-                        // No leader: the write waits for the election to end.
-                        let wait = self.etcd_down_until.since(self.now);
-                        let retry = Pending::Apply { from, action, latency: latency + wait, epoch, sent };
-                        self.queue.push(self.etcd_down_until, retry);
-                        continue;
-                    }
-                    self.record(Record::Api { verb: verb(&action), latency });
-                    self.carry_out(from, epoch, *action);
-                }
-                Pending::Attempt { from, action, epoch, since, failures } => {
-                    if self.died_before(from, epoch, self.now) {
-                        // The client's retry loop died with its process.
-                        continue;
-                    }
-                    let brownout = self.brownout.as_ref().filter(|(until, _)| self.now < *until).map(|(_, b)| b);
-                    let m = self.model.as_mut().expect("attempts happen with a modelled control plane");
-                    let outcome = match brownout {
-                        Some(b) => m.browned_out_attempt(b, failures),
-                        None => {
-                            let (api, etcd) = m.write_latency();
-                            Ok(api + etcd)
-                        }
-                    };
-                    match outcome {
-                        Ok(took) => {
-                            let latency = self.now.since(since) + took;
-                            let apply = Pending::Apply { from, action, latency, epoch, sent: self.now };
-                            self.queue.push(self.now + took, apply);
-                        }
-                        Err((spent, reason, retry_after)) => {
-                            let verb = verb(&action);
-                            let failed = Record::ApiFailed { verb, reason, retry_after };
-                            self.queue.push(self.now + spent, Pending::ApiFailed(Box::new(failed)));
-                            let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
-                            self.queue.push(self.now + spent + retry_after, retry);
-                        }
-                    }
-                }
-                Pending::ApiFailed(failed) => self.record(*failed),
-                Pending::Relist { to, epoch } => {
-                    if self.watchers[to.index()].epoch != epoch || self.watchers[to.index()].down {
-                        continue;
-                    }
-                    let objects = self.objects();
-                    let m = self.model.as_mut().expect("relists happen with a modelled control plane");
-                    let latency = m.list_latency(objects);
-                    self.queue.push(self.now + latency, Pending::RelistDone { to, epoch, latency });
-                }
-                Pending::RelistDone { to, epoch, latency } => self.relisted(to, epoch, latency),
-                Pending::WatchTimeout { to, epoch, breaks } => {
-                    let w = &mut self.watchers[to.index()];
-                    if w.epoch == epoch && !w.down && w.broken && !w.relisting && w.breaks == breaks {
-                        w.relisting = true;
-                        self.queue.push(self.now, Pending::Relist { to, epoch });
-                    }
-                }
-                Pending::ComponentCrash(crash) => {
-                    let ComponentCrash { component, name, restart_after } = *crash;
-                    self.changed();
-                    self.crash_component(component, name.as_deref(), restart_after);
-                }
-                Pending::Restart(to) => {
-                    self.changed();
-                    self.restart(to);
-                }
-                Pending::Arrive(object) => {
-                    self.changed();
-                    self.arrive(object);
-                }
-                Pending::PartEnds { pod, part, node, phase } => {
-                    if self.nodes[node.index()].partitioned {
-                        // The container finished, but the kubelet reports it only after healing.
-                        self.held.push((node, Pending::PartEnds { pod, part, node, phase }));
-                        continue;
-                    }
-                    // A part on a crashed node does not finish: it died with the node.
-                    if !self.nodes[node.index()].down {
-                        self.end_part(pod, part, node, phase);
-                    }
-                }
-                Pending::Started { pod, part, node, pull } => {
-                    if self.nodes[node.index()].partitioned {
-                        // The kubelet cannot see the binding until the partition heals.
-                        self.held.push((node, Pending::Started { pod, part, node, pull }));
-                        continue;
-                    }
-                    let running = self.pods[pod.index()].parts.running_mut(part, node).is_some();
-                    if running && !self.nodes[node.index()].down {
-                        self.changed();
-                        self.record(Record::Started { pod, part, node, pull });
-                        if let Some(book) = self.pods[pod.index()].parts.running_mut(part, node) {
-                            book.started = true;
-                        }
-                        self.broadcast_status(Event::Started { pod, part, node });
-                        self.started(pod, part, node);
-                    }
-                }
-                Pending::Crash(node) => {
-                    self.crash(node);
-                }
-                Pending::Recover(node) => {
-                    self.recover(node);
-                }
-                Pending::Heartbeat(node) => {
-                    // Heartbeats are not the world changing by themselves: a silent cluster
-                    // heartbeating forever must still end. A partitioned kubelet keeps trying;
-                    // none of its reports arrive.
-                    if !self.nodes[node.index()].down {
-                        if !self.nodes[node.index()].partitioned {
-                            self.broadcast(Event::NodeHeartbeat { node });
-                        }
-                        self.schedule_heartbeat(node);
-                    }
-                }
-                Pending::Partition(node) => {
-                    self.changed();
-                    self.nodes[node.index()].partitioned = true;
-                    self.record(Record::Partitioned { node });
-                }
-                Pending::Heal(node) => {
-                    self.changed();
-                    self.nodes[node.index()].partitioned = false;
-                    self.record(Record::Healed { node });
-                    let (mine, others): (Vec<_>, Vec<_>) =
-                        std::mem::take(&mut self.held).into_iter().partition(|(n, _)| *n == node);
-                    self.held = others;
-                    for (_, pending) in mine {
-                        self.queue.push(self.now, pending);
-                    }
-                }
-                Pending::EtcdLeaderLoss(election) => {
-                    self.changed();
-                    self.etcd_down_until = self.now + election;
-                    self.record(Record::EtcdLeaderLost { election });
-                }
-                Pending::Brownout { until, brownout } => {
-                    self.changed();
-                    let error_rate_permille = (brownout.error_rate * 1000.0).round() as u32;
-                    self.brownout = Some((until, *brownout));
-                    self.record(Record::ApiServerBrownout { until, error_rate_permille });
-                }
+            if let Some(delivery) = self.happen(pending) {
+                return Some(delivery);
             }
         }
     }
