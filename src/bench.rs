@@ -12,13 +12,13 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
 
+use podlab_cluster::kube_config::{DEFAULT_SCHEDULER_NAME, ProfileConfig};
 use podlab_cluster::objects::{Container, DEFAULT_MAX_PODS};
 use podlab_cluster::scenario::ScoringStrategy;
 use podlab_cluster::{Node, NodeId, Part, Pod, PodId, Resources, SimTime, rng};
 use podlab_schedulers::framework::{Framework, Unit};
 use podlab_schedulers::jobs::{Room, random_first_fit};
 use podlab_schedulers::kube::cache::KubeCache;
-use podlab_cluster::kube_config::{DEFAULT_SCHEDULER_NAME, ProfileConfig};
 use podlab_schedulers::node_table::NodeTable;
 use podlab_sim::queue::EventQueue;
 

@@ -78,9 +78,7 @@ fn within(component: &[String], modules: &[&str]) -> bool {
 /// Cycles that came with the kube-scheduler framework and the loader's Kubernetes kinds, still
 /// to be broken (issue 20): a cycle among these modules (or inside them) is tolerated, any
 /// other fails, and an entry with no cycle left must leave this list.
-const KNOWN: &[(&str, &[&str])] = &[
-    ("schedulers/src/lib.rs", &["kube", "node_table"]),
-];
+const KNOWN: &[(&str, &[&str])] = &[("schedulers/src/lib.rs", &["kube", "node_table"])];
 
 /// The checker finds what it must: a cycle through a child's `super::` and its parent's use of
 /// the child, and none through comments, strings or test modules.

@@ -40,11 +40,11 @@ pub use document::{OwnDocument, Spanned, load_own_document, parse_own_document};
 pub use loader::{
     ATTRIBUTION_ANNOTATION, EXEC_POLICIES, MAX_FILE_BYTES, WORKLOAD_LABEL, instantiate, load, parse, parse_bytes,
 };
-pub use reading::LoadOptions;
 pub use manifest::{
     ALLOCATE_MEMORY_ANNOTATION, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, POD_GROUP_LABELS,
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
 };
+pub use reading::LoadOptions;
 pub use scheduler_config::{load_scheduler_config, parse_scheduler_config};
 pub use schema::SKIPPED_KINDS;
 pub use simulation::API_VERSION;
