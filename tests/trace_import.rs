@@ -344,7 +344,7 @@ fn compare_on_a_trace_keeps_its_attribution() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(stdout.contains("data: IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("<dt>data</dt><dd>IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"));
+    assert!(html.contains("data: IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"), "{html}");
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     for policy in podlab::schedulers::POLICIES {
         assert!(csv.contains(&format!("kth-sp2,{policy},1,")), "{policy} missing from results.csv");
