@@ -37,19 +37,12 @@ type Edges = BTreeMap<(String, String), (PathBuf, usize)>;
 fn no_module_is_in_an_import_cycle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut failures = Vec::new();
-    let mut tolerated: Vec<&(&str, &[&str])> = Vec::new();
     let crate_roots = crate_roots(root);
     assert!(crate_roots.len() >= 8, "found only {crate_roots:?}");
     for crate_root in crate_roots {
         let modules = load_modules(&crate_root);
         let edges = references(&modules);
         for component in cycles(&modules, &edges) {
-            if let Some(known) =
-                KNOWN.iter().find(|(file, known)| crate_root.ends_with(file) && within(&component, known))
-            {
-                tolerated.push(known);
-                continue;
-            }
             let mut message = format!("{}: modules in a cycle: {}", crate_root.display(), component.join(", "));
             for ((from, to), (file, line)) in &edges {
                 if component.contains(from) && component.contains(to) {
@@ -60,25 +53,7 @@ fn no_module_is_in_an_import_cycle() {
         }
     }
     assert!(failures.is_empty(), "import cycles between modules:\n{}", failures.join("\n\n"));
-    for known in KNOWN {
-        assert!(
-            tolerated.contains(&known),
-            "no cycle is left among {:?} of {}: remove it from KNOWN",
-            known.1,
-            known.0
-        );
-    }
 }
-
-/// Whether every module of a cycle is one of `modules` or inside one of them.
-fn within(component: &[String], modules: &[&str]) -> bool {
-    component.iter().all(|m| modules.iter().any(|k| m == k || m.starts_with(&format!("{k}::"))))
-}
-
-/// Cycles that came with the kube-scheduler framework and the loader's Kubernetes kinds, still
-/// to be broken (issue 20): a cycle among these modules (or inside them) is tolerated, any
-/// other fails, and an entry with no cycle left must leave this list.
-const KNOWN: &[(&str, &[&str])] = &[("schedulers/src/lib.rs", &["kube", "node_table"])];
 
 /// The checker finds what it must: a cycle through a child's `super::` and its parent's use of
 /// the child, and none through comments, strings or test modules.

@@ -271,7 +271,7 @@ impl NodeTable {
     /// kube-scheduler's `numFeasibleNodesToFind`: every node below 100 nodes; else
     /// `percentage` of them (0: adaptive, 50% less 1% per 125 nodes, at least 5%), at least 100.
     pub fn feasible_to_find(&self, percentage: u32) -> usize {
-        crate::kube::cycle::num_feasible_nodes_to_find(self.present, percentage)
+        crate::sampling::num_feasible_nodes_to_find(self.present, percentage)
     }
 
     /// Where the next search starts, as a slot (a node id's index; kube's

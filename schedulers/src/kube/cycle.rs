@@ -8,6 +8,7 @@ use podlab_cluster::{NodeId, Pod};
 use super::plugin::{Code, PreScore, Status};
 use super::profile::Profile;
 use super::snapshot::{NodeState, PlacedPod, Snapshot};
+use crate::sampling::num_feasible_nodes_to_find;
 
 /// A feasible node's scores: each scoring plugin's normalised score times its weight, in the
 /// profile's order, and their sum. Plugins that skipped themselves at PreScore are absent.
@@ -79,24 +80,6 @@ pub struct Sampling {
 impl Sampling {
     /// Every node, from the first.
     pub const ALL: Sampling = Sampling { start: 0, percentage: 100 };
-}
-
-/// kube-scheduler's `minFeasibleNodesToFind` and `minFeasibleNodesPercentageToFind`.
-pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
-pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
-
-/// `numFeasibleNodesToFind` (`pkg/scheduler/schedule_one.go`): every node below 100 nodes;
-/// else `percentage` of them (0: adaptive, 50% less 1% per 125 nodes, at least 5%), at least
-/// 100.
-pub fn num_feasible_nodes_to_find(nodes: usize, percentage: u32) -> usize {
-    if nodes < MIN_FEASIBLE_NODES_TO_FIND {
-        return nodes;
-    }
-    let percentage = match percentage as usize {
-        0 => 50usize.saturating_sub(nodes / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND),
-        p => p.min(100),
-    };
-    (nodes * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
 /// One cycle as `schedulePod` runs it with sampling: PreFilter; Filter on the nodes from

@@ -10,7 +10,7 @@
 use podlab_cluster::gpu::{GPU_RESOURCE, GpuDemand, GpuSlots};
 use podlab_cluster::{Node, Part, Pod, Resources};
 
-use crate::kube::plugin::{Code, MAX_NODE_SCORE, Plugin, Status};
+use crate::kube::plugin::{Code, MAX_NODE_SCORE, Plugin, PreScore, Status};
 use crate::kube::snapshot::{NodeState, Snapshot, nonzero_requests};
 
 /// `config.MaxCustomPriorityScore`: the score scale of a RequestedToCapacityRatio shape.
@@ -95,9 +95,9 @@ impl Plugin for NodeResourcesFit {
         self.filter_on(pod, &node.requested, node.pods.len(), &node.spec, node.gpus.as_ref())
     }
 
-    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeState], _snapshot: &Snapshot) -> crate::kube::PreScore {
+    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeState], _snapshot: &Snapshot) -> PreScore {
         self.pod_requests = pod_requests(pod, &self.args.resources, false);
-        crate::kube::PreScore::Run
+        PreScore::Run
     }
 
     fn score(&self, _pod: &Pod, node: &NodeState, _snapshot: &Snapshot) -> i64 {
