@@ -50,6 +50,8 @@ pub fn load_unprinted(path: &Path) -> anyhow::Result<Scenario> {
     if let Some(file) = SCHEDULER_CONFIG.get().and_then(Option::as_ref) {
         let (config, warnings) = podlab_scenario::load_scheduler_config(file)?;
         scenario.warnings.extend(warnings);
+        let label = file.display().to_string();
+        scenario.warnings.extend(podlab_scenario::unscheduled_pod_warnings(&scenario, &config, &label));
         scenario.scheduler_config = Some(config);
     }
     if STRICT.get().copied().unwrap_or(false) && !scenario.warnings.is_empty() {

@@ -52,3 +52,24 @@ fn explains_from_a_run_folder() {
     let missing = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["explain", "/nonexistent", "x"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// A pod whose `schedulerName` names none of the configuration's profiles: `explain` says no
+/// scheduler tried it, and why.
+#[test]
+fn says_why_a_pod_of_no_profile_was_never_tried() {
+    let dir = std::env::temp_dir().join(format!("podlab-explain-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("profiles.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: \"8\", memory: 8Gi}}\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {name: other}\nspec: {schedulerName: my-scheduler, containers: [{name: main}]}\n---\n\
+         apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n",
+    )
+    .unwrap();
+    let text = podlab(&["run", file.to_str().unwrap(), "--policy", "kubernetes", "--explain", "other"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let want = "no scheduler ever decided on it: its schedulerName `my-scheduler` is none of the \
+                KubeSchedulerConfiguration's profiles (default-scheduler), so it is left for another scheduler";
+    assert!(text.contains(want), "{text}");
+}

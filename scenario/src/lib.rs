@@ -45,7 +45,7 @@ pub use manifest::{
     RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION,
 };
 pub use reading::LoadOptions;
-pub use scheduler_config::{load_scheduler_config, parse_scheduler_config};
+pub use scheduler_config::{load_scheduler_config, parse_scheduler_config, unscheduled_pod_warnings};
 pub use schema::SKIPPED_KINDS;
 pub use simulation::API_VERSION;
 pub use workload::MAX_GENERATED_PODS;

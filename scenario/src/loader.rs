@@ -609,8 +609,21 @@ impl<'a> Loader<'a> {
                 scenario.kube.namespace_labels.insert(namespace, labels);
             }
         }
+        self.warn_unscheduled_pods(&found, &scenario);
         scenario.warnings = self.warnings;
         Ok(scenario)
+    }
+
+    /// A warning at the scenario's `KubeSchedulerConfiguration`, if any, for each
+    /// `schedulerName` of its pods that none of its profiles has
+    /// ([`scheduler_config::unscheduled_pods`]).
+    fn warn_unscheduled_pods(&mut self, found: &[Found<'_>], scenario: &Scenario) {
+        let Some(config) = &scenario.scheduler_config else { return };
+        let Some(at) = found.iter().find(|f| f.kind == "KubeSchedulerConfiguration") else { return };
+        let pos = self.pos(at.node);
+        for (message, help) in scheduler_config::unscheduled_pods(scenario, config) {
+            self.warnings.push(self.src.diagnostic(Severity::Warning, pos, message, Some(help)));
+        }
     }
 
     /// The scenario's `KubeSchedulerConfiguration` document, if any (at most one).

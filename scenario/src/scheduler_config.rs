@@ -407,3 +407,81 @@ fn check_type(src: &Source, root: &YNode) -> Result<(), LoadError> {
         )),
     }
 }
+
+/// How many of one `schedulerName`'s pods a warning names before it counts the rest.
+const NAMED_PODS: usize = 5;
+
+/// The pods of `scenario` that no profile of `config` schedules: kube-scheduler takes only a
+/// pod whose `spec.schedulerName` is one of its profiles' (`responsibleForPod`) and leaves the
+/// others Pending, for another scheduler. One message and help per such name, naming its pods
+/// (listed ones, ReplicaSets', Deployments' and Jobs' templates, generators) and the profiles
+/// there are. Pods bound by `spec.nodeName` are no scheduler's.
+pub fn unscheduled_pods(
+    scenario: &podlab_cluster::scenario::Scenario,
+    config: &KubeSchedulerConfiguration,
+) -> Vec<(String, String)> {
+    let known = |name: &str| config.profiles.iter().any(|p| p.scheduler_name == name);
+    let mut by_name: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    let mut note = |scheduler: &str, what: String| {
+        if !known(scheduler) {
+            by_name.entry(scheduler.to_string()).or_default().push(what);
+        }
+    };
+    for pod in scenario.pods.held().iter().filter(|p| p.node_name().is_none()) {
+        note(&pod.scheduler_name, format!("pod `{}`", pod.name));
+    }
+    for rs in &scenario.replica_sets {
+        note(&rs.template.scheduler_name, format!("ReplicaSet `{}`'s pods", rs.name));
+    }
+    for d in &scenario.deployments {
+        note(&d.template.scheduler_name, format!("Deployment `{}`'s pods", d.name));
+    }
+    for j in &scenario.jobs {
+        note(&j.template.scheduler_name, format!("Job `{}`'s pods", j.name));
+    }
+    for g in &scenario.workload.generators {
+        note(g.scheduler_name.as_deref().unwrap_or(DEFAULT_SCHEDULER_NAME), format!("generator `{}`'s pods", g.name));
+    }
+    let profiles: Vec<String> = config.profiles.iter().map(|p| format!("`{}`", p.scheduler_name)).collect();
+    let profiles = profiles.join(", ");
+    by_name
+        .into_iter()
+        .map(|(scheduler, mut pods)| {
+            let one = pods.len() == 1 && pods[0].starts_with("pod ");
+            let more = pods.len().saturating_sub(NAMED_PODS);
+            pods.truncate(NAMED_PODS);
+            let mut list = pods.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            let stay = if one { "stays" } else { "stay" };
+            let message = format!(
+                "schedulerName `{scheduler}` is no profile of the KubeSchedulerConfiguration (its profiles: {profiles}): under `kubernetes`, {list} {stay} Pending, left for another scheduler as kube-scheduler leaves a pod of no profile of its own"
+            );
+            let help = format!("set their `spec.schedulerName` to a profile's, or add a profile named `{scheduler}`");
+            (message, help)
+        })
+        .collect()
+}
+
+/// [`unscheduled_pods`] as warnings about the configuration file `file` (`--scheduler-config`),
+/// at its first line.
+pub fn unscheduled_pod_warnings(
+    scenario: &podlab_cluster::scenario::Scenario,
+    config: &KubeSchedulerConfiguration,
+    file: &str,
+) -> Vec<Diagnostic> {
+    unscheduled_pods(scenario, config)
+        .into_iter()
+        .map(|(message, help)| Diagnostic {
+            severity: Severity::Warning,
+            file: file.to_string(),
+            pos: Pos { line: 1, col: 1 },
+            message,
+            help: Some(help),
+            source_line: String::new(),
+            caret_col: 0,
+            width: 0,
+        })
+        .collect()
+}

@@ -868,6 +868,7 @@ impl Scheduler {
     fn nominated_first(&mut self, pod: PodId, spec: &Arc<Pod>) -> Option<NodeId> {
         let kube = self.kube.as_mut()?;
         self.nominator.nominated_node(pod)?;
+        kube.use_profile_for(spec);
         let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
         self.nominator.try_nominated_node(profile, pod, spec, snapshot)?.ok()
     }
@@ -887,6 +888,10 @@ impl Scheduler {
         if rejection.gang {
             return rejection;
         }
+        // The pod's profile (a failure reused from the memo ran no cycle to put it in use), with
+        // its DefaultPreemption arguments.
+        kube.use_profile_for(spec);
+        self.nominator.args = kube.preemption_args;
         let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
         let placed = &self.placed;
         let pending = self
@@ -967,6 +972,9 @@ impl Controller for Scheduler {
                 self.pods.insert(pod.index(), Some(spec.clone()));
                 if spec.node_name().is_some() {
                     return; // bound by name: not the scheduler's to place
+                }
+                if self.kube.as_ref().is_some_and(|kube| !kube.responsible_for(spec)) {
+                    return; // its schedulerName names none of our profiles: another's to place
                 }
                 if let Some(g) = self.gang_of(*pod) {
                     self.groups.entry(g).or_default().members += 1;

@@ -130,7 +130,7 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
     let kube_framework = matches!(run.policy.as_str(), "kubernetes" | "per-container" | "gang");
     let points = decisions(scenario, run, pod);
     if points.is_empty() {
-        let _ = writeln!(out, "  no scheduler ever decided on it");
+        let _ = writeln!(out, "  no scheduler ever decided on it{}", unscheduled_because(scenario, run, spec));
     }
     for d in points {
         let _ = writeln!(out, "\n  attempt begun at {}; {}", d.attempt_time, d.outcome);
@@ -178,6 +178,23 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         if nodes.is_empty() { "no node".into() } else { nodes.join(" + ") }
     );
     Ok(out)
+}
+
+/// Why the `kubernetes` policy never tried a pod, when its configuration is why: the pod's
+/// `schedulerName` names none of its profiles (kube-scheduler leaves such a pod to another).
+fn unscheduled_because(scenario: &Scenario, run: &PolicyRun, pod: &Pod) -> String {
+    let Some(config) = scenario.scheduler_config.as_ref().filter(|_| run.policy == "kubernetes") else {
+        return String::new();
+    };
+    if config.profile(&pod.scheduler_name).is_some() || pod.node_name().is_some() {
+        return String::new();
+    }
+    let profiles: Vec<&str> = config.profiles.iter().map(|p| p.scheduler_name.as_str()).collect();
+    format!(
+        ": its schedulerName `{}` is none of the KubeSchedulerConfiguration's profiles ({}), so it is left for another scheduler",
+        pod.scheduler_name,
+        profiles.join(", ")
+    )
 }
 
 /// The `kubernetes` policy's cycle for `pod` as it began at record `upto`: the kube profile on

@@ -71,6 +71,23 @@ pub struct KubeCache {
     /// wait in `pending`, by id, with their node and start, and a placement costs an append.
     active: bool,
     pending: IdWindow<Option<(Arc<Pod>, NodeId, u64)>>,
+    /// The configuration's other profiles, each with what goes with it; one is swapped with
+    /// the one in use when a pod names it by `schedulerName` ([`KubeCache::use_profile_for`]).
+    others: Vec<Unused>,
+    /// The profile's own `percentageOfNodesToScore`, over the configuration's.
+    percentage: Option<u32>,
+    /// Whether a pod whose `schedulerName` names no profile is scheduled all the same (no
+    /// KubeSchedulerConfiguration: the default profile takes every pod).
+    claims_all: bool,
+}
+
+/// A profile not in use, with what goes with it (see the fields of the same names).
+struct Unused {
+    profile: Profile,
+    fit: NodeResourcesFit,
+    fast: Option<ScoringStrategy>,
+    preemption_args: super::preemption::Args,
+    percentage: Option<u32>,
 }
 
 impl KubeCache {
@@ -97,12 +114,60 @@ impl KubeCache {
             unsynced: Vec::new(),
             active: false,
             pending: IdWindow::default(),
+            others: Vec::new(),
+            percentage: own_percentage(config),
+            claims_all: true,
         }
     }
 
-    /// The cache for a scenario's `kubernetes` policy: its cluster objects, and the profile of
-    /// its KubeSchedulerConfiguration for `default-scheduler` (else its first), or without one
-    /// the default profile with `spec.scheduler`'s scoring strategy.
+    /// This cache with the configuration's other profiles beside the one in use; from now on
+    /// it schedules only the pods that name one of its profiles, as kube-scheduler does.
+    pub fn with_other_profiles(mut self, configs: &[ProfileConfig]) -> KubeCache {
+        self.claims_all = false;
+        for config in configs.iter().filter(|c| c.scheduler_name != self.profile.scheduler_name) {
+            let args = PluginArgs::of(config);
+            self.others.push(Unused {
+                profile: build(config),
+                fit: NodeResourcesFit::new(args.fit.clone()),
+                fast: fast_strategy(config, &args),
+                preemption_args: preemption_args(config),
+                percentage: own_percentage(config),
+            });
+        }
+        self
+    }
+
+    /// Whether this scheduler schedules `pod`: with a configuration, only a pod whose
+    /// `schedulerName` names one of its profiles (upstream's `responsibleForPod`; the others
+    /// are left for another scheduler and stay Pending); without one, every pod.
+    pub fn responsible_for(&self, pod: &Pod) -> bool {
+        self.claims_all
+            || self.profile.scheduler_name == pod.scheduler_name
+            || self.others.iter().any(|o| o.profile.scheduler_name == pod.scheduler_name)
+    }
+
+    /// Puts in use the profile of the pod's `schedulerName`; a pod that names none keeps the
+    /// one in use (without a configuration there is only the default). Everything that runs a
+    /// cycle for the pod reads `profile` after this.
+    pub fn use_profile_for(&mut self, pod: &Pod) {
+        if self.profile.scheduler_name == pod.scheduler_name {
+            return;
+        }
+        let Some(other) = self.others.iter_mut().find(|o| o.profile.scheduler_name == pod.scheduler_name) else {
+            return;
+        };
+        std::mem::swap(&mut self.profile, &mut other.profile);
+        std::mem::swap(&mut self.fit, &mut other.fit);
+        std::mem::swap(&mut self.fast, &mut other.fast);
+        std::mem::swap(&mut self.preemption_args, &mut other.preemption_args);
+        std::mem::swap(&mut self.percentage, &mut other.percentage);
+        // The fast path's shape holds the profile's scoring strategy.
+        self.last_shape = None;
+    }
+
+    /// The cache for a scenario's `kubernetes` policy: its cluster objects, and the profiles of
+    /// its KubeSchedulerConfiguration (`default-scheduler`'s in use, else the first's), or
+    /// without one the default profile with `spec.scheduler`'s scoring strategy.
     pub fn for_scenario(scenario: &Scenario) -> KubeCache {
         let config = match &scenario.scheduler_config {
             Some(c) => c.profile(DEFAULT_SCHEDULER_NAME).or(c.profiles.first()).cloned().unwrap_or_default(),
@@ -123,16 +188,19 @@ impl KubeCache {
             pdbs: scenario.kube.pdbs.clone(),
             namespace_labels: scenario.kube.namespace_labels.clone(),
         };
-        KubeCache::new(&config, objects)
+        let cache = KubeCache::new(&config, objects);
+        match &scenario.scheduler_config {
+            Some(c) => cache.with_other_profiles(&c.profiles),
+            None => cache,
+        }
     }
 
-    /// What a scenario's KubeSchedulerConfiguration sets beyond the profile: the share of nodes
-    /// to score (the profile's own, else the file's) and the pods' backoff, over `spec.scheduler`.
+    /// What a scenario's KubeSchedulerConfiguration sets beyond its profiles: the share of
+    /// nodes to score (a profile's own overrides it in [`KubeCache::decide`]) and the pods'
+    /// backoff, over `spec.scheduler`.
     pub fn apply_settings(scenario: &Scenario, config: &mut KubeConfig) {
         let Some(c) = &scenario.scheduler_config else { return };
-        let profile = c.profile(DEFAULT_SCHEDULER_NAME).or(c.profiles.first());
-        let percentage = profile.and_then(|p| p.percentage_of_nodes_to_score).unwrap_or(c.percentage_of_nodes_to_score);
-        config.percentage_of_nodes_to_score = u32::try_from(percentage).unwrap_or(0);
+        config.percentage_of_nodes_to_score = u32::try_from(c.percentage_of_nodes_to_score).unwrap_or(0);
         let seconds = |s: i64| SimDuration::from_secs(u64::try_from(s).unwrap_or(0));
         config.pod_initial_backoff = seconds(c.pod_initial_backoff_seconds);
         config.pod_max_backoff = seconds(c.pod_max_backoff_seconds);
@@ -250,9 +318,10 @@ impl KubeCache {
         (&mut self.profile, &self.snapshot)
     }
 
-    /// The profile's decision for `pod`: the chosen node, or the cycle that found none. Sampled
-    /// as `percentage` says from the table's rotating start, which moves on; ties are broken by
-    /// one draw of `rng` among the best nodes, in visiting order.
+    /// The decision for `pod` of the profile its `schedulerName` names: the chosen node, or the
+    /// cycle that found none. Sampled as the profile's own `percentageOfNodesToScore` says, else
+    /// `percentage`, from the table's rotating start, which moves on; ties are broken by one
+    /// draw of `rng` among the best nodes, in visiting order.
     pub fn decide(
         &mut self,
         table: &mut NodeTable,
@@ -260,6 +329,8 @@ impl KubeCache {
         percentage: u32,
         rng: &mut impl Rng,
     ) -> Result<NodeId, Box<CycleResult>> {
+        self.use_profile_for(pod);
+        let percentage = self.percentage.unwrap_or(percentage);
         if let Some(shape) = self.fast_shape(pod) {
             let chosen = table.select_kube(shape, percentage, rng, |info| self.slow_node(pod, info));
             if let Some(node) = chosen {
@@ -279,6 +350,8 @@ impl KubeCache {
         percentage: u32,
         rng: &mut impl Rng,
     ) -> Result<NodeId, Box<CycleResult>> {
+        self.use_profile_for(pod);
+        let percentage = self.percentage.unwrap_or(percentage);
         self.sync(table);
         let nodes = &self.snapshot.nodes;
         let slot = table.next_start();
@@ -303,6 +376,7 @@ impl KubeCache {
     /// The profile's whole cycle for `pod` over every node (no sampling, nothing chosen), on
     /// the snapshot synced with `table`: what `explain` shows.
     pub fn cycle(&mut self, table: &NodeTable, pod: &Pod) -> CycleResult {
+        self.use_profile_for(pod);
         self.sync(table);
         cycle::run_sampled_with(&mut self.profile, pod, &self.snapshot, Sampling::ALL, &self.nominated_pods).0
     }
@@ -439,6 +513,11 @@ fn plain_pod(pod: &Pod) -> bool {
 /// The pod's images as ImageLocality looks them up.
 fn pod_images(pod: &Pod) -> impl Iterator<Item = String> + '_ {
     pod.init_containers.iter().chain(&pod.containers).map(|c| image_locality::normalized_image_name(&c.image))
+}
+
+/// A profile's own `percentageOfNodesToScore`, if it sets one.
+fn own_percentage(config: &ProfileConfig) -> Option<u32> {
+    config.percentage_of_nodes_to_score.map(|p| u32::try_from(p).unwrap_or(0))
 }
 
 /// A profile's `DefaultPreemptionArgs` (`pluginConfig`), defaulted as upstream.
