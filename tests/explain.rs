@@ -73,3 +73,37 @@ fn says_why_a_pod_of_no_profile_was_never_tried() {
                 KubeSchedulerConfiguration's profiles (default-scheduler), so it is left for another scheduler";
     assert!(text.contains(want), "{text}");
 }
+
+/// A preemption explained: the budget's disruptions allowed, every candidate node with its
+/// victims and PDB violations, and the rule that picked the node. The urgent pod's candidates
+/// are the critical pod's node (only a protected database replica to evict: one violation) and
+/// the other (a batch pod: none); the first rule, the fewest violations, picks the other.
+#[test]
+fn explains_a_preemption_and_the_budget() {
+    let text = podlab(&["run", "scenarios/preemption.yaml", "--explain", "urgent"]);
+    let line = text.lines().find(|l| l.contains("nominated to")).unwrap_or_else(|| panic!("{text}"));
+    let (node, victim) =
+        if line.contains("nominated to node-1") { ("node-1", "batch-1") } else { ("node-2", "batch-2") };
+    let (other, replica) = if node == "node-1" { ("node-2", "db-2") } else { ("node-1", "db-1") };
+    for want in [
+        format!("nominated to {node}, preempting {victim} there"),
+        "PodDisruptionBudget db: 0 disruptions allowed".to_string(),
+        format!("{node:<16} candidate: evict {victim} (priority 0); 0 PodDisruptionBudget violations"),
+        format!("{other:<16} candidate: evict {replica} (priority 0); 1 PodDisruptionBudget violation"),
+        format!("DefaultPreemption picked {node} by the fewest PodDisruptionBudget violations"),
+    ] {
+        assert!(text.contains(&want), "missing `{want}` in:\n{text}");
+    }
+    // The critical pod's two candidates are alike but for their victims' starts.
+    let text = podlab(&["run", "scenarios/preemption.yaml", "--explain", "critical"]);
+    assert_eq!(text.matches("candidate: evict batch-").count(), 2, "{text}");
+    assert!(text.contains("by the latest start of its highest-priority victims"), "{text}");
+    // And from a run folder.
+    let dir = std::env::temp_dir().join(format!("podlab-explain-preemption-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    podlab(&["run", "scenarios/preemption.yaml", "--out", dir.to_str().unwrap()]);
+    let folder = podlab(&["explain", dir.join("kubernetes").to_str().unwrap(), "urgent"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(folder.contains("DefaultPreemption picked"), "{folder}");
+    assert!(folder.contains("PodDisruptionBudget violation"), "{folder}");
+}

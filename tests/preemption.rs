@@ -94,8 +94,9 @@ fn a_victim_ends_failed_and_the_preemptor_takes_its_place() {
 }
 
 /// The bundled lesson, on both control planes: the critical pod preempts a batch pod, not the
-/// database replica its budget protects, binds where the victim was, and the report pod
-/// (`preemptionPolicy: Never`) preempts nothing.
+/// database replica its budget protects, and binds where the victim was; the urgent pod then
+/// takes the other node, whose batch pod can go, rather than the critical pod's node, where only
+/// a protected replica could; the report pod (`preemptionPolicy: Never`) preempts nothing.
 #[test]
 fn the_kubernetes_policy_preempts_and_respects_the_budget() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/preemption.yaml");
@@ -116,14 +117,20 @@ fn the_kubernetes_policy_preempts_and_respects_the_budget() {
                 _ => None,
             })
             .collect();
-        let [(pod, node, victims)] = preempted.as_slice() else { panic!("one preemption: {preempted:?}") };
-        assert_eq!(*pod, id("critical"));
-        let [victim] = victims.as_slice() else { panic!("one victim: {victims:?}") };
-        assert!([id("batch-1"), id("batch-2")].contains(victim), "the budget protects db: {victim:?}");
+        let [(critical, first, one), (urgent, second, other)] = preempted.as_slice() else {
+            panic!("two preemptions: {preempted:?}")
+        };
+        assert_eq!((*critical, *urgent), (id("critical"), id("urgent")));
+        assert_ne!(first, second, "the urgent pod goes where no budget would break");
+        for victims in [one, other] {
+            let [victim] = victims.as_slice() else { panic!("one victim: {victims:?}") };
+            assert!([id("batch-1"), id("batch-2")].contains(victim), "the budget protects db: {victim:?}");
+        }
         let on = |name: &str| common::nodes_of(s, &run, name);
-        assert_eq!(on("critical"), vec![s.nodes[node.index()].name.clone()]);
+        assert_eq!(on("critical"), vec![s.nodes[first.index()].name.clone()]);
+        assert_eq!(on("urgent"), vec![s.nodes[second.index()].name.clone()]);
         assert!(run.verdicts.iter().all(|v| v.holds()), "{:?}", run.verdicts);
-        assert_eq!((run.summary.preemptions, run.summary.victims), (1, 1));
+        assert_eq!((run.summary.preemptions, run.summary.victims), (2, 2));
     }
 }
 

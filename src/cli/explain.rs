@@ -14,6 +14,8 @@ use crate::cluster::{JobRef, Note, PodId, Record, SimDuration, SimTime};
 use crate::reports::Outcomes;
 use crate::schedulers::framework::{FilterPlugin, NodeInfo, Unit, resource_score};
 use crate::schedulers::kube::cache::KubeCache;
+use crate::schedulers::kube::nominator::Nominator;
+use crate::schedulers::kube::preemption::{self, Inputs};
 use crate::schedulers::node_table::NodeTable;
 
 /// The nodes as a run's records say they were before record `upto`.
@@ -66,6 +68,8 @@ struct Decision {
     attempt_time: SimTime,
     part: Option<crate::cluster::Part>,
     outcome: String,
+    /// The node its preemption nominated it to, when the decision was to preempt.
+    preempted_on: Option<crate::cluster::NodeId>,
 }
 
 fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> {
@@ -106,7 +110,12 @@ fn decisions(scenario: &Scenario, run: &PolicyRun, pod: PodId) -> Vec<Decision> 
             _ => None,
         };
         if let Some((part, o)) = outcome {
-            out.push(Decision { attempt_index, attempt_time, part, outcome: format!("at {}: {o}", s.time) });
+            let preempted_on = match &s.record {
+                Record::Preempted { pod: p, node, .. } if *p == pod => Some(*node),
+                _ => None,
+            };
+            let outcome = format!("at {}: {o}", s.time);
+            out.push(Decision { attempt_index, attempt_time, part, outcome, preempted_on });
         }
     }
     out
@@ -134,11 +143,15 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
     }
     for d in points {
         let _ = writeln!(out, "\n  attempt begun at {}; {}", d.attempt_time, d.outcome);
+        let gpu_plugin = crate::schedulers::gpu::GpuScorer::for_scenario(scenario);
+        if let (Some(node), "kubernetes", None) = (d.preempted_on, run.policy.as_str(), &gpu_plugin) {
+            explain_preemption(&mut out, scenario, run, spec, d.attempt_index, node);
+            continue;
+        }
         let (true, Some(part)) = (kube_framework, d.part) else { continue };
         // What the scheduler saw: every node's filters and score, as at the attempt's start
         // (with an ideal control plane its cache is exactly the records' state).
         let strategy = scenario.config.scheduler.scoring;
-        let gpu_plugin = crate::schedulers::gpu::GpuScorer::for_scenario(scenario);
         if run.policy == "kubernetes" && gpu_plugin.is_none() {
             explain_kube_cycle(&mut out, scenario, run, spec, d.attempt_index);
             continue;
@@ -197,9 +210,10 @@ fn unscheduled_because(scenario: &Scenario, run: &PolicyRun, pod: &Pod) -> Strin
     )
 }
 
-/// The `kubernetes` policy's cycle for `pod` as it began at record `upto`: the kube profile on
-/// the snapshot the records rebuild, every node's first refusing filter or its weighted scores.
-fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, pod: &Pod, upto: usize) {
+/// The `kubernetes` policy's cache as its cycle at record `upto` began: the nodes and the pods
+/// bound to them, each starting in the order of its binding; and the pods created and not yet
+/// bound, gone or deleted.
+fn kube_cache_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> (KubeCache, NodeTable, Vec<Arc<Pod>>) {
     let mut cache = KubeCache::for_scenario(scenario);
     let mut table = NodeTable::default();
     for info in cluster_at(scenario, run, upto) {
@@ -207,17 +221,31 @@ fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, po
         table.upsert(info.id, info.spec.clone());
     }
     let mut bound: Vec<(PodId, crate::cluster::NodeId)> = Vec::new();
+    let mut waiting: Vec<PodId> = Vec::new();
     for s in run.sim.records.iter().take(upto) {
         match &s.record {
-            Record::Bound { pod, node, .. } => bound.push((*pod, *node)),
+            Record::PodCreated { pod } => waiting.push(*pod),
+            Record::Bound { pod, node, .. } => {
+                waiting.retain(|p| p != pod);
+                bound.push((*pod, *node));
+            }
             Record::Ended { pod, .. } => bound.retain(|(p, _)| p != pod),
+            Record::PodDeleted { pod } => waiting.retain(|p| p != pod),
             _ => {}
         }
     }
-    for (id, node) in bound {
+    for (start, (id, node)) in bound.into_iter().enumerate() {
         let placed = scenario.pods.get(id).into_owned();
-        cache.place(&mut table, id, &placed, &Unit::new(&placed, crate::cluster::Part::Whole), node, u64::from(id.0));
+        cache.place(&mut table, id, &placed, &Unit::new(&placed, crate::cluster::Part::Whole), node, start as u64);
     }
+    let waiting = waiting.into_iter().map(|id| scenario.pods.get(id).into_owned()).collect();
+    (cache, table, waiting)
+}
+
+/// The `kubernetes` policy's cycle for `pod` as it began at record `upto`: the kube profile on
+/// the snapshot the records rebuild, every node's first refusing filter or its weighted scores.
+fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, pod: &Pod, upto: usize) {
+    let (mut cache, table, _) = kube_cache_at(scenario, run, upto);
     let cycle = cache.cycle(&table, pod);
     let name = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
     for (node, plugin, status) in &cycle.filtered {
@@ -231,6 +259,56 @@ fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, po
         let parts: Vec<String> = score.by_plugin.iter().map(|(p, s)| format!("{p} {s}")).collect();
         let _ = writeln!(out, "    {:<16} feasible, total {} ({})", name(*node), score.total, parts.join(", "));
     }
+}
+
+/// DefaultPreemption's dry run for `pod` as its cycle at record `upto` saw the cluster: each
+/// PodDisruptionBudget's disruptions allowed, every candidate node with its victims and PDB
+/// violations, and the rule that picked `chosen`. Victims of earlier preemptions still
+/// terminating, and other pods' nominations, are not rebuilt from the records: they count as
+/// the scheduler's cache would count them once settled.
+fn explain_preemption(
+    out: &mut String,
+    scenario: &Scenario,
+    run: &PolicyRun,
+    pod: &Pod,
+    upto: usize,
+    chosen: crate::cluster::NodeId,
+) {
+    let (mut cache, table, waiting) = kube_cache_at(scenario, run, upto);
+    let cycle = cache.cycle(&table, pod);
+    let args = cache.preemption_args;
+    let (profile, snapshot) = cache.profile_and_snapshot(&table);
+    let allowed = Nominator::default().disruptions_allowed(snapshot, waiting.iter().map(|p| &**p));
+    for (pdb, allowed) in snapshot.pdbs.iter().zip(&allowed) {
+        let s = if *allowed == 1 { "" } else { "s" };
+        let _ = writeln!(out, "    PodDisruptionBudget {}: {allowed} disruption{s} allowed", pdb_key(pdb));
+    }
+    let inputs = Inputs { args, disruptions_allowed: &allowed, ..Inputs::default() };
+    let candidates = preemption::all_candidates(profile, pod, &cycle, snapshot, &inputs);
+    let name = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
+    for c in &candidates {
+        let victims: Vec<String> =
+            c.victims.iter().map(|v| format!("{} (priority {})", v.pod.key(), v.pod.priority)).collect();
+        let s = if c.pdb_violations == 1 { "" } else { "s" };
+        let _ = writeln!(
+            out,
+            "    {:<16} candidate: evict {}; {} PodDisruptionBudget violation{s}",
+            name(c.node),
+            victims.join(", "),
+            c.pdb_violations
+        );
+    }
+    let (best, rule) = preemption::pick_one_node_by(&candidates);
+    let why = match candidates.get(best) {
+        Some(c) if c.node == chosen => format!("by {rule}"),
+        _ => "among the candidates its dry run found from a random offset".into(),
+    };
+    let _ = writeln!(out, "    DefaultPreemption picked {} {why}", name(chosen));
+}
+
+/// A PodDisruptionBudget as `namespace/name`, or its name in `default`.
+fn pdb_key(pdb: &crate::cluster::affinity::PodDisruptionBudget) -> String {
+    if pdb.namespace == "default" { pdb.name.clone() } else { format!("{}/{}", pdb.namespace, pdb.name) }
 }
 
 /// One line per policy: where the pod ended and, if it waits, what held it.

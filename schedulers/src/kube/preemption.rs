@@ -135,11 +135,7 @@ pub fn preempt(
     rng: &mut impl Rng,
 ) -> Result<Preemption, NotPreempted> {
     eligible(pod, cycle, snapshot, inputs)?;
-    // `NodesForStatusCode(…, Unschedulable)`, in the snapshot's node order.
-    let unschedulable: BTreeSet<NodeId> =
-        cycle.filtered.iter().filter(|(_, _, s)| s.code == Code::Unschedulable).map(|(n, _, _)| *n).collect();
-    let potential: Vec<usize> =
-        (0..snapshot.nodes.len()).filter(|&i| unschedulable.contains(&snapshot.nodes[i].id)).collect();
+    let potential = potential_nodes(cycle, snapshot);
     let nodes = snapshot.nodes.len();
     if potential.is_empty() {
         return Err(NotPreempted::NoCandidate { nodes, statuses: Vec::new() });
@@ -161,6 +157,30 @@ pub fn preempt(
     let chosen = pick_one_node(&candidates);
     let best = candidates.into_iter().nth(chosen).ok_or(NotPreempted::NoCandidate { nodes, statuses: Vec::new() })?;
     Ok(Preemption { node: best.node, victims: best.victims, pdb_violations: best.pdb_violations, candidates: count })
+}
+
+/// The nodes where preemption may help (`NodesForStatusCode(…, Unschedulable)`): those a
+/// filter found `Unschedulable`, not `UnschedulableAndUnresolvable`, as indices into the
+/// snapshot's nodes, in their order.
+fn potential_nodes(cycle: &CycleResult, snapshot: &Snapshot) -> Vec<usize> {
+    let unschedulable: BTreeSet<NodeId> =
+        cycle.filtered.iter().filter(|(_, _, s)| s.code == Code::Unschedulable).map(|(n, _, _)| *n).collect();
+    (0..snapshot.nodes.len()).filter(|&i| unschedulable.contains(&snapshot.nodes[i].id)).collect()
+}
+
+/// Every candidate of [`preempt`]'s dry run had it tried every potential node (no random
+/// offset, no limit on the number): the candidates violating no PDB first, each list in the
+/// snapshot's node order. What `explain` shows; the scheduler tries at least 100 nodes (or
+/// 10 %) from a random offset, so on a larger cluster it may have seen only some of them.
+pub fn all_candidates(
+    profile: &mut Profile,
+    pod: &Pod,
+    cycle: &CycleResult,
+    snapshot: &Snapshot,
+    inputs: &Inputs,
+) -> Vec<Candidate> {
+    let potential = potential_nodes(cycle, snapshot);
+    dry_run(profile, pod, snapshot, inputs, &potential, 0, potential.len()).0
 }
 
 /// The first look of a later cycle of a pod that preempted (`evaluateNominatedNode` in
@@ -219,12 +239,13 @@ pub fn offset_and_num_candidates(args: &Args, potential: usize, rng: &mut impl R
     (offset, usize::try_from(n).unwrap_or(0))
 }
 
-/// One node where preemption would make room.
+/// One node where preemption would make room: its victims, most important first, and how
+/// many of them take a PDB below its budget.
 #[derive(Clone, Debug)]
-struct Candidate {
-    node: NodeId,
-    victims: Vec<PlacedPod>,
-    pdb_violations: usize,
+pub struct Candidate {
+    pub node: NodeId,
+    pub victims: Vec<PlacedPod>,
+    pub pdb_violations: usize,
 }
 
 /// `DryRunPreemption`, sequentially: the potential nodes from `offset` on, wrapping around,
@@ -387,22 +408,36 @@ fn filter_pods_with_pdb_violation(
 /// of priorities (each shifted by 2³¹ so negatives count); the fewest victims; the latest
 /// earliest start among the highest-priority victims; then the first. Returns its index.
 fn pick_one_node(candidates: &[Candidate]) -> usize {
-    let scores: [&dyn Fn(&Candidate) -> i128; 5] = [
-        &|c| -(c.pdb_violations as i128),
-        &|c| -i128::from(c.victims.first().map_or(0, |v| v.pod.priority)),
-        &|c| -c.victims.iter().map(|v| i128::from(v.pod.priority) + (1i128 << 31)).sum::<i128>(),
-        &|c| -(c.victims.len() as i128),
-        &|c| i128::from(earliest_start_of_highest(&c.victims)),
+    pick_one_node_by(candidates).0
+}
+
+/// One of `pickOneNodeForPreemption`'s scores (the higher the better) and what it prefers.
+type Rule = (fn(&Candidate) -> i128, &'static str);
+
+/// [`pick_one_node`]'s choice and the rule that made it: the first that left one candidate.
+pub fn pick_one_node_by(candidates: &[Candidate]) -> (usize, &'static str) {
+    let scores: [Rule; 5] = [
+        (|c| -(c.pdb_violations as i128), "the fewest PodDisruptionBudget violations"),
+        (|c| -i128::from(c.victims.first().map_or(0, |v| v.pod.priority)), "the lowest highest victim priority"),
+        (
+            |c| -c.victims.iter().map(|v| i128::from(v.pod.priority) + (1i128 << 31)).sum::<i128>(),
+            "the lowest sum of victim priorities",
+        ),
+        (|c| -(c.victims.len() as i128), "the fewest victims"),
+        (|c| i128::from(earliest_start_of_highest(&c.victims)), "the latest start of its highest-priority victims"),
     ];
+    if candidates.len() == 1 {
+        return (0, "the only candidate");
+    }
     let mut left: Vec<usize> = (0..candidates.len()).collect();
-    for score in scores {
+    for (score, rule) in scores {
         let best = left.iter().map(|&i| score(&candidates[i])).max().unwrap_or(0);
         left.retain(|&i| score(&candidates[i]) == best);
         if left.len() == 1 {
-            break;
+            return (left[0], rule);
         }
     }
-    left.first().copied().unwrap_or(0)
+    (left.first().copied().unwrap_or(0), "the first of the candidates left equal")
 }
 
 /// `util.GetEarliestPodStartTime`: the earliest start among the victims of the highest
