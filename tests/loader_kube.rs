@@ -79,7 +79,8 @@ fn replica_set_pods_find_their_selector() {
 }
 
 /// `--scheduler-config FILE` is read by `run`, `compare` and `validate`: a bad file is a
-/// positioned error and exit code 2, a good one is accepted.
+/// positioned error and exit code 2, a good one is accepted, and one whose profiles the pods do
+/// not name is a warning about them.
 #[test]
 fn scheduler_config_flag() {
     let dir = std::env::temp_dir().join(format!("podlab-scheduler-config-{}", std::process::id()));
@@ -104,6 +105,16 @@ fn scheduler_config_flag() {
     let (good, bad, scenario) = (good.to_str().unwrap(), bad.to_str().unwrap(), scenario.to_str().unwrap());
     let out = podlab(&["validate", "--scheduler-config", good, scenario]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A file whose profiles none of the scenario's pods names: each name is one warning.
+    let other = dir.join("other.yaml");
+    std::fs::write(&other, format!("{head}profiles:\n- schedulerName: other\n")).expect("written");
+    let out = podlab(&["validate", "--scheduler-config", other.to_str().unwrap(), scenario]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let want =
+        "schedulerName `default-scheduler` is no profile of the KubeSchedulerConfiguration (its profiles: `other`)";
+    assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
+    assert!(stderr.contains("other.yaml:1:1"), "{stderr}");
     for command in ["validate", "run", "compare"] {
         let out = podlab(&[command, "--scheduler-config", bad, scenario]);
         let stderr = String::from_utf8_lossy(&out.stderr);
