@@ -21,6 +21,8 @@ use crate::input::BadInput;
 pub struct Loaded {
     pub scenario: Scenario,
     pub content_digest: String,
+    /// The grid values this variant was made with (`--grid`), in the order given.
+    pub grid: Vec<(String, String)>,
 }
 
 impl Loaded {
@@ -55,9 +57,11 @@ impl Loaded {
             }
             if !combo.is_empty() {
                 let values: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                // Named after its values, so that its rows and charts are its own; results.csv
+                // also has a column per grid key.
                 scenario.name = format!("{}.{}", scenario.name, values.join("+"));
             }
-            out.push(Loaded { scenario, content_digest: hasher.finalize().to_hex().to_string() });
+            out.push(Loaded { scenario, content_digest: hasher.finalize().to_hex().to_string(), grid: combo });
         }
         Ok(out)
     }
@@ -222,7 +226,9 @@ pub fn comparison(scenarios: &[Loaded], policies: &[String], seeds: u64, results
             // Results go by a policy's name (an external policy's NAME, not its command).
             let names: Vec<String> =
                 policies_of(l, policies).iter().map(|p| crate::policy_name(p).to_string()).collect();
-            ScenarioInfo::new(&l.scenario, &l.content_digest, &names, &seed_list)
+            let mut info = ScenarioInfo::new(&l.scenario, &l.content_digest, &names, &seed_list);
+            info.grid.clone_from(&l.grid);
+            info
         })
         .collect();
     Comparison { scenarios: infos, runs: results }

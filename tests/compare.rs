@@ -181,3 +181,35 @@ fn failed_expectation_shows_in_the_report() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--grid` values are columns of results.csv, and the report charts each headline metric the
+/// grid moves across its values, and no other.
+#[test]
+fn grid_values_are_columns_and_charts() {
+    let out = temp_dir("grid");
+    let run = podlab(&[
+        "compare",
+        "scenarios/coscheduling.yaml",
+        "-p",
+        "kubernetes",
+        "-p",
+        "mesos",
+        "--grid",
+        "mesos.allocatorDecision=100ms,1s,5s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&run.stderr));
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(csv.starts_with("scenario,policy,seed,mesos.allocatorDecision,metric,value\n"), "{csv}");
+    assert!(csv.contains("\ncoscheduling.mesos.allocatorDecision=5s,mesos,42,5s,time_to_schedule.p50_ns,"), "{csv}");
+    let chart = out.join("charts/coscheduling/across-time-to-schedule-p50-ns.svg");
+    assert!(std::fs::read_to_string(chart).unwrap().starts_with("<svg"));
+    // The allocator's delay moves the offers' locked time; the schedulers' busyness differs by
+    // policy but not across the grid, so it has no chart across it.
+    assert!(out.join("charts/coscheduling/across-locked-in-offers-cpu-core-seconds.svg").is_file());
+    assert!(!out.join("charts/coscheduling/across-all-schedulers-busyness.svg").exists());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Across the grid</h2>") && html.contains("over a grid of 3 variants"), "{html}");
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -72,9 +72,26 @@ pub struct GanttBar {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plot {
-    Bars { bars: Vec<Bar> },
-    Lines { series: Vec<Series>, x_max: f64, y_max: f64 },
-    Gantt { rows: Vec<String>, bars: Vec<GanttBar>, x_max: f64, legend: Vec<(String, usize)> },
+    Bars {
+        bars: Vec<Bar>,
+    },
+    Lines {
+        series: Vec<Series>,
+        x_max: f64,
+        y_max: f64,
+    },
+    Gantt {
+        rows: Vec<String>,
+        bars: Vec<GanttBar>,
+        x_max: f64,
+        legend: Vec<(String, usize)>,
+    },
+    /// Lines through categories (a parameter grid's values): series' points at `(i + 0.5, y)`
+    /// for category i, each drawn with a marker.
+    Across {
+        categories: Vec<String>,
+        series: Vec<Series>,
+    },
 }
 
 /// A chart: what it shows, its axes with units, and its data.
@@ -152,7 +169,9 @@ impl Chart {
         root.fill(&WHITE)?;
         let legend: Vec<(String, RGBColor, Mark)> = match &self.plot {
             Plot::Bars { .. } => Vec::new(),
-            Plot::Lines { series, .. } => series.iter().map(|s| (s.name.clone(), color(s.color), Mark::Line)).collect(),
+            Plot::Lines { series, .. } | Plot::Across { series, .. } => {
+                series.iter().map(|s| (s.name.clone(), color(s.color), Mark::Line)).collect()
+            }
             Plot::Gantt { legend, bars, .. } => {
                 let mut entries: Vec<_> = legend.iter().map(|(n, c)| (n.clone(), color(*c), Mark::Box)).collect();
                 if bars.iter().any(|b| b.marked) {
@@ -187,41 +206,7 @@ impl Chart {
         let label_style = (FAMILY, 15).into_font().color(&INK);
         let desc_style = (FAMILY, 16).into_font().color(&INK);
         match &self.plot {
-            Plot::Bars { bars } => {
-                // Categories on a float axis: bar i spans [i, i + 1], labelled at its centre.
-                let n = bars.len().max(1);
-                let top = bars.iter().map(|b| b.high.max(b.mean)).fold(0.0, f64::max);
-                let x = Categories(n);
-                let mut chart = builder.build_cartesian_2d(x, 0.0..nice_max(top))?;
-                let x_fmt = |v: &f64| bars.get(v.floor() as usize).map_or(String::new(), |b| b.label.clone());
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .light_line_style(WHITE)
-                    .bold_line_style(GRID)
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .x_label_formatter(&x_fmt)
-                    .y_label_formatter(&|v| axis_number(*v))
-                    .label_style(label_style.clone())
-                    .axis_desc_style(desc_style.clone())
-                    .draw()?;
-                // Bars at most 120 px wide, so one or two policies do not make slabs.
-                let (plot_w, _) = chart.plotting_area().dim_in_pixel();
-                let half = 0.32_f64.min(60.0 * n as f64 / plot_w.max(1) as f64);
-                chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
-                    let c = i as f64 + 0.5;
-                    Rectangle::new([(c - half, 0.0), (c + half, b.mean)], color(b.color).filled())
-                }))?;
-                chart.draw_series(bars.iter().enumerate().filter(|(_, b)| b.high > b.low).map(|(i, b)| {
-                    ErrorBar::new_vertical(i as f64 + 0.5, b.low.max(0.0), b.mean, b.high, INK.stroke_width(2), 18)
-                }))?;
-                // The value above each bar, so the chart reads without the table.
-                let value_style = (FAMILY, 15).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
-                chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
-                    Text::new(axis_number(b.mean), (i as f64 + 0.5, b.high.max(b.mean)), value_style.clone())
-                }))?;
-            }
+            Plot::Bars { bars } => self.draw_bars(builder, bars, label_style, desc_style)?,
             Plot::Lines { series, x_max, y_max } => {
                 let mut chart = builder.build_cartesian_2d(0.0..x_max.max(1e-9), 0.0..y_max.max(1e-9))?;
                 chart
@@ -244,56 +229,153 @@ impl Chart {
                     chart.draw_series(LineSeries::new(points, color(s.color).stroke_width(width)))?;
                 }
             }
+            Plot::Across { categories, series } => {
+                self.draw_across(builder, categories, series, label_style, desc_style)?
+            }
             Plot::Gantt { rows, bars, x_max, .. } => {
-                // Row r (the first at the top) spans [n - 1 - r, n - r] on a float axis.
-                let n = rows.len().max(1);
-                let y = Categories(n);
-                let mut chart = builder.build_cartesian_2d(0.0..x_max.max(1e-9), y)?;
-                let y_fmt = |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).cloned().unwrap_or_default();
-                chart
-                    .configure_mesh()
-                    .x_labels(x_labels)
-                    .disable_y_mesh()
-                    .light_line_style(WHITE)
-                    .bold_line_style(GRID)
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .x_label_formatter(&|v| axis_number(*v))
-                    .y_label_formatter(&y_fmt)
-                    .label_style(label_style.clone())
-                    .axis_desc_style(desc_style.clone())
-                    .draw()?;
-                let (_, plot_h) = chart.plotting_area().dim_in_pixel();
-                let row_px = plot_h as f64 / n as f64;
-                let text_style = (FAMILY, 11).into_font().color(&WHITE).pos(Pos::new(HPos::Center, VPos::Center));
-                for (bar, (lane, count)) in bars.iter().zip(lanes(bars)) {
-                    let base = (n - 1 - bar.row.min(n - 1)) as f64;
-                    let lane_h = 0.84 / count.max(1) as f64;
-                    let top = base + 0.92 - lane as f64 * lane_h;
-                    let bottom = top - lane_h + 0.02;
-                    let corners = [(bar.start, bottom), (bar.end, top)];
-                    // A split part is outlined in red; in a lane too thin for an outline to
-                    // read, it is filled red instead.
-                    let thin = lane_h * row_px < 10.0;
-                    let fill = if bar.marked && thin { SPLIT } else { color(bar.color) };
-                    chart.plotting_area().draw(&Rectangle::new(corners, fill.mix(0.85).filled()))?;
-                    if !thin || !bar.marked {
-                        let outline = if bar.marked { SPLIT.stroke_width(3) } else { WHITE.stroke_width(1) };
-                        chart.plotting_area().draw(&Rectangle::new(corners, outline))?;
-                    }
-                    let (x0, _) = chart.backend_coord(&(bar.start, top));
-                    let (x1, _) = chart.backend_coord(&(bar.end, top));
-                    let fits =
-                        (x1 - x0) as f64 > bar.label.chars().count() as f64 * 7.0 + 8.0 && lane_h * row_px >= 13.0;
-                    if fits {
-                        let at = ((bar.start + bar.end) / 2.0, (top + bottom) / 2.0);
-                        chart.plotting_area().draw(&Text::new(bar.label.clone(), at, text_style.clone()))?;
-                    }
-                }
+                self.draw_gantt(builder, (rows, bars, *x_max), x_labels, label_style, desc_style)?;
             }
         }
         if let Some(area) = legend_area {
             draw_legend(&area, &legend)?;
+        }
+        Ok(())
+    }
+
+    /// A bar per policy with its 95% interval and its value above it.
+    fn draw_bars<DB: DrawingBackend>(
+        &self,
+        mut builder: ChartBuilder<'_, '_, DB>,
+        bars: &[Bar],
+        label_style: TextStyle<'_>,
+        desc_style: TextStyle<'_>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        // Categories on a float axis: bar i spans [i, i + 1], labelled at its centre.
+        let n = bars.len().max(1);
+        let top = bars.iter().map(|b| b.high.max(b.mean)).fold(0.0, f64::max);
+        let x = Categories(n);
+        let mut chart = builder.build_cartesian_2d(x, 0.0..nice_max(top))?;
+        let x_fmt = |v: &f64| bars.get(v.floor() as usize).map_or(String::new(), |b| b.label.clone());
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| axis_number(*v))
+            .label_style(label_style.clone())
+            .axis_desc_style(desc_style.clone())
+            .draw()?;
+        // Bars at most 120 px wide, so one or two policies do not make slabs.
+        let (plot_w, _) = chart.plotting_area().dim_in_pixel();
+        let half = 0.32_f64.min(60.0 * n as f64 / plot_w.max(1) as f64);
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let c = i as f64 + 0.5;
+            Rectangle::new([(c - half, 0.0), (c + half, b.mean)], color(b.color).filled())
+        }))?;
+        chart.draw_series(bars.iter().enumerate().filter(|(_, b)| b.high > b.low).map(|(i, b)| {
+            ErrorBar::new_vertical(i as f64 + 0.5, b.low.max(0.0), b.mean, b.high, INK.stroke_width(2), 18)
+        }))?;
+        // The value above each bar, so the chart reads without the table.
+        let value_style = (FAMILY, 15).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart.draw_series(
+            bars.iter().enumerate().map(|(i, b)| {
+                Text::new(axis_number(b.mean), (i as f64 + 0.5, b.high.max(b.mean)), value_style.clone())
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// Lines through categories, a marker at each point.
+    fn draw_across<DB: DrawingBackend>(
+        &self,
+        mut builder: ChartBuilder<'_, '_, DB>,
+        categories: &[String],
+        series: &[Series],
+        label_style: TextStyle<'_>,
+        desc_style: TextStyle<'_>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let n = categories.len().max(1);
+        let top = series.iter().flat_map(|s| &s.points).map(|p| p.1).fold(0.0, f64::max);
+        let mut chart = builder.build_cartesian_2d(Categories(n), 0.0..nice_max(top))?;
+        let x_fmt = |v: &f64| categories.get(v.floor() as usize).cloned().unwrap_or_default();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| axis_number(*v))
+            .label_style(label_style.clone())
+            .axis_desc_style(desc_style.clone())
+            .draw()?;
+        // Earlier series are drawn wider, so a later one lying on top leaves both visible.
+        let count = series.len() as u32;
+        for (i, s) in series.iter().enumerate() {
+            let width = 2 + 2 * (count - 1 - i as u32).min(3);
+            chart.draw_series(LineSeries::new(s.points.clone(), color(s.color).stroke_width(width)))?;
+            let radius = 4 + width as i32;
+            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, radius, color(s.color).filled())))?;
+        }
+        Ok(())
+    }
+
+    /// Parts on rows (nodes), in lanes where they overlap; split parts outlined in red.
+    fn draw_gantt<DB: DrawingBackend>(
+        &self,
+        mut builder: ChartBuilder<'_, '_, DB>,
+        (rows, bars, x_max): (&[String], &[GanttBar], f64),
+        x_labels: usize,
+        label_style: TextStyle<'_>,
+        desc_style: TextStyle<'_>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        // Row r (the first at the top) spans [n - 1 - r, n - r] on a float axis.
+        let n = rows.len().max(1);
+        let y = Categories(n);
+        let mut chart = builder.build_cartesian_2d(0.0..x_max.max(1e-9), y)?;
+        let y_fmt = |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).cloned().unwrap_or_default();
+        chart
+            .configure_mesh()
+            .x_labels(x_labels)
+            .disable_y_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_label_formatter(&|v| axis_number(*v))
+            .y_label_formatter(&y_fmt)
+            .label_style(label_style.clone())
+            .axis_desc_style(desc_style.clone())
+            .draw()?;
+        let (_, plot_h) = chart.plotting_area().dim_in_pixel();
+        let row_px = plot_h as f64 / n as f64;
+        let text_style = (FAMILY, 11).into_font().color(&WHITE).pos(Pos::new(HPos::Center, VPos::Center));
+        for (bar, (lane, count)) in bars.iter().zip(lanes(bars)) {
+            let base = (n - 1 - bar.row.min(n - 1)) as f64;
+            let lane_h = 0.84 / count.max(1) as f64;
+            let top = base + 0.92 - lane as f64 * lane_h;
+            let bottom = top - lane_h + 0.02;
+            let corners = [(bar.start, bottom), (bar.end, top)];
+            // A split part is outlined in red; in a lane too thin for an outline to
+            // read, it is filled red instead.
+            let thin = lane_h * row_px < 10.0;
+            let fill = if bar.marked && thin { SPLIT } else { color(bar.color) };
+            chart.plotting_area().draw(&Rectangle::new(corners, fill.mix(0.85).filled()))?;
+            if !thin || !bar.marked {
+                let outline = if bar.marked { SPLIT.stroke_width(3) } else { WHITE.stroke_width(1) };
+                chart.plotting_area().draw(&Rectangle::new(corners, outline))?;
+            }
+            let (x0, _) = chart.backend_coord(&(bar.start, top));
+            let (x1, _) = chart.backend_coord(&(bar.end, top));
+            let fits = (x1 - x0) as f64 > bar.label.chars().count() as f64 * 7.0 + 8.0 && lane_h * row_px >= 13.0;
+            if fits {
+                let at = ((bar.start + bar.end) / 2.0, (top + bottom) / 2.0);
+                chart.plotting_area().draw(&Text::new(bar.label.clone(), at, text_style.clone()))?;
+            }
         }
         Ok(())
     }

@@ -241,6 +241,9 @@ pub struct ScenarioInfo {
     pub seeds: Vec<u64>,
     /// Where the scenario's data comes from (traces' attributions), shown with its results.
     pub attributions: Vec<String>,
+    /// The parameter values of a `--grid` variant, in the grid's order (empty otherwise):
+    /// columns of `results.csv`, and the x axis of the charts across the grid.
+    pub grid: Vec<(String, String)>,
 }
 
 impl ScenarioInfo {
@@ -259,7 +262,15 @@ impl ScenarioInfo {
             policies: policies.to_vec(),
             seeds: seeds.to_vec(),
             attributions: scenario.attributions.clone(),
+            grid: Vec::new(),
         }
+    }
+
+    /// The scenario's name without its grid values: what the variants of one grid share.
+    pub fn base_name(&self) -> &str {
+        let suffix: Vec<String> = self.grid.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let suffix = format!(".{}", suffix.join("+"));
+        if self.grid.is_empty() { &self.name } else { self.name.strip_suffix(&suffix).unwrap_or(&self.name) }
     }
 }
 
@@ -396,13 +407,44 @@ impl Comparison {
             .collect()
     }
 
-    /// `results.csv`: one row per (scenario, policy, seed, metric), tidy.
+    /// The grid's keys over every scenario, in the order first given.
+    pub fn grid_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for (k, _) in self.scenarios.iter().flat_map(|s| &s.grid) {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
+    /// `results.csv`: one row per (scenario, policy, seed, metric), tidy; with a `--grid`, a
+    /// column per grid key (after `seed`) holds each variant's value.
     pub fn results_csv(&self) -> String {
-        let mut out = String::from("scenario,policy,seed,metric,value\n");
+        let keys = self.grid_keys();
+        let mut out = String::from("scenario,policy,seed,");
+        for k in &keys {
+            let _ = write!(out, "{},", csv(k));
+        }
+        out.push_str("metric,value\n");
         for r in &self.runs {
+            let grid: String = match self.scenarios.iter().find(|s| s.name == r.scenario) {
+                Some(s) if !keys.is_empty() => keys
+                    .iter()
+                    .map(|k| s.grid.iter().find(|(g, _)| g == k).map_or(String::new(), |(_, v)| csv(v)) + ",")
+                    .collect(),
+                _ => String::new(),
+            };
             for m in &r.metrics {
-                let _ =
-                    writeln!(out, "{},{},{},{},{}", csv(&r.scenario), csv(&r.policy), r.seed, csv(&m.name), m.value);
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{grid}{},{}",
+                    csv(&r.scenario),
+                    csv(&r.policy),
+                    r.seed,
+                    csv(&m.name),
+                    m.value
+                );
             }
         }
         out

@@ -34,7 +34,21 @@ impl Comparison {
             files.push(OutputFile { path: dir.join(format!("{stem}.svg")), bytes: svg.clone().into_bytes() });
             rendered.push((si, stem, chart.title.clone(), svg));
         }
-        files.push(OutputFile { path: "report.html".into(), bytes: html::report(self, &rendered).into_bytes() });
+        // Each metric across a parameter grid, under the scenario's own name.
+        let mut across: Vec<(String, String, String, String)> = Vec::new();
+        for a in self.across_charts() {
+            let svg = a.chart.to_svg()?;
+            let dir = Path::new("charts").join(&a.base);
+            if png {
+                files.push(OutputFile { path: dir.join(format!("{}.png", a.stem)), bytes: a.chart.to_png()? });
+            }
+            files.push(OutputFile { path: dir.join(format!("{}.svg", a.stem)), bytes: svg.clone().into_bytes() });
+            across.push((a.base, a.stem, a.chart.title.clone(), svg));
+        }
+        files.push(OutputFile {
+            path: "report.html".into(),
+            bytes: html::report(self, &rendered, &across).into_bytes(),
+        });
         Ok(files)
     }
 

@@ -72,9 +72,48 @@ fn anchor(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
-/// The page. `charts` holds each chart's scenario index, file stem, title and SVG, in order.
-pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)]) -> String {
-    let names: Vec<&str> = comparison.scenarios.iter().map(|s| s.name.as_str()).collect();
+/// Each chart across a parameter grid, first: what the grid moves, before each variant's story.
+fn across_section(h: &mut String, across: &[(String, String, String, String)]) {
+    if across.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<section id=\"across-the-grid\">\n<h2>Across the grid</h2>\n<p class=\"facts\">Each headline metric \
+         against the grid's values (<code>--grid</code>), a line per policy; each variant's own story follows.</p>\n\
+         <div class=\"charts\">"
+    );
+    for (base, stem, title, svg) in across {
+        let _ = writeln!(
+            h,
+            "<figure id=\"{}-{}\" title=\"{}\">\n{}\n<figcaption><code>charts/{}/{}.svg</code></figcaption>\n</figure>",
+            anchor(base),
+            anchor(stem),
+            escape(title),
+            svg.trim_end(),
+            escape(base),
+            escape(stem)
+        );
+    }
+    h.push_str("</div>\n</section>\n");
+}
+
+/// The page. `charts` holds each chart's scenario index, file stem, title and SVG, in order;
+/// `across` each chart across a parameter grid: the scenario's base name, stem, title and SVG.
+pub fn report(
+    comparison: &Comparison,
+    charts: &[(usize, String, String, String)],
+    across: &[(String, String, String, String)],
+) -> String {
+    // Scenarios by name; the variants of a grid once, by the scenario's own name.
+    let mut names: Vec<&str> = Vec::new();
+    for s in &comparison.scenarios {
+        if !names.contains(&s.base_name()) {
+            names.push(s.base_name());
+        }
+    }
+    let variants = comparison.scenarios.iter().filter(|s| !s.grid.is_empty()).count();
+    let over_grid = if variants > 0 { format!(" over a grid of {variants} variants") } else { String::new() };
     let mut h = String::new();
     let _ = write!(
         h,
@@ -83,7 +122,7 @@ pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)
          <title>podlab report — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
         escape(&names.join(", "))
     );
-    let _ = writeln!(h, "<h1>podlab comparison: {}</h1>", escape(&names.join(", ")));
+    let _ = writeln!(h, "<h1>podlab comparison: {}{over_grid}</h1>", escape(&names.join(", ")));
     let total_runs = comparison.runs.len();
     let _ = writeln!(
         h,
@@ -98,6 +137,7 @@ pub fn report(comparison: &Comparison, charts: &[(usize, String, String, String)
         }
         h.push_str("</ul></nav>\n");
     }
+    across_section(&mut h, across);
     for (si, s) in comparison.scenarios.iter().enumerate() {
         scenario_section(&mut h, comparison, s, charts.iter().filter(|c| c.0 == si));
     }

@@ -2,6 +2,7 @@
 //! summary metrics, `expect:` verdicts, the files a run writes (with its Perfetto trace), and
 //! comparisons over policies and seeds: results.csv, charts and report.html.
 
+pub mod across;
 pub mod charts;
 pub mod comparison;
 pub mod comparison_files;
