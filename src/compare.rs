@@ -177,10 +177,35 @@ pub fn run_one(
         } else {
             write_run(tmp, scenario, &done.sim.controllers, &done.sim.records, &done.summary)?;
         }
+        write_atomic(&tmp.join(RUN_KEY_FILE), run_key(run, check_invariants, summary_only).as_bytes())?;
         write_atomic(&tmp.join("result.json"), result.to_json().as_bytes())
     })
     .map_err(|e| BadInput(format!("{}: {e}", writing())))?;
     Ok(result)
+}
+
+/// The file in a run's directory that says which run it holds: the planned run's id (its
+/// scenario's content with every setting, its policy and seed) and what changes its files.
+pub const RUN_KEY_FILE: &str = "run.key";
+
+/// What [`RUN_KEY_FILE`] holds for a planned run.
+pub fn run_key(run: &PlannedRun, check_invariants: bool, summary_only: bool) -> String {
+    format!(
+        "id={} seed_index={} check_invariants={check_invariants} summary_only={summary_only}\n",
+        run.id, run.seed_index
+    )
+}
+
+/// The result of an earlier run in `dir`, when the directory holds exactly this planned run,
+/// whole (a run's directory is written whole or not at all): what `compare --resume` keeps.
+pub fn whole_run(dir: &Path, run: &PlannedRun, check_invariants: bool, summary_only: bool) -> Option<RunResult> {
+    let key = std::fs::read_to_string(dir.join(RUN_KEY_FILE)).ok()?;
+    if key != run_key(run, check_invariants, summary_only) {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join("result.json")).ok()?;
+    let result: RunResult = serde_json::from_str(&text).ok()?;
+    (result.policy == crate::policy_name(&run.policy) && result.seed == run.seed).then_some(result)
 }
 
 /// Runs `work` over `items` on `jobs` threads (0: one per core), with a progress bar on a
@@ -277,6 +302,11 @@ pub struct CompareArgs {
     /// Print every metric, not only the headline rows (results.csv holds them all either way).
     #[arg(long)]
     pub all_metrics: bool,
+    /// Continue an interrupted comparison under the same --out: the runs already written whole
+    /// for the same plan are kept, the others run; the files are those a comparison from
+    /// scratch writes, byte for byte.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -301,14 +331,17 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
     let out = &args.out;
     let earlier = ["results.csv", "report.html", "runs"].iter().map(|f| out.join(f)).find(|p| p.exists());
     if let Some(earlier) = earlier {
-        if !args.force {
+        if !args.force && !args.resume {
             return Err(BadInput(format!(
-                "{} holds an earlier comparison; pass --force to replace it, or choose another --out",
+                "{} holds an earlier comparison; pass --resume to continue it, --force to replace it, or choose \
+                 another --out",
                 earlier.display()
             ))
             .into());
         }
-        for owned in ["runs", "charts"] {
+        // Resuming keeps the runs; the charts are drawn again either way.
+        let owned: &[&str] = if args.resume { &["charts"] } else { &["runs", "charts"] };
+        for owned in owned {
             let dir = out.join(owned);
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -316,14 +349,70 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
         }
     }
     let plan = plan(&scenarios, &args.policies, args.seeds);
-    let results = in_parallel(&plan, args.jobs, "runs", |run| {
+    let results = in_parallel(&plan, args.jobs, "runs", |run| -> anyhow::Result<(RunResult, bool)> {
         let l = &scenarios[run.scenario];
-        let policy = crate::policy_name(&run.policy);
-        let dir = out.join("runs").join(&l.scenario.name).join(policy).join(format!("seed-{}", run.seed));
-        run_one(l, run, &dir, args.check_invariants, args.summary_only)
+        let dir = run_dir(out, &scenarios, run);
+        if args.resume
+            && let Some(kept) = whole_run(&dir, run, args.check_invariants, args.summary_only)
+        {
+            return Ok((kept, true));
+        }
+        Ok((run_one(l, run, &dir, args.check_invariants, args.summary_only)?, false))
     })?;
     let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    if args.resume {
+        let planned: Vec<PathBuf> = plan.iter().map(|run| run_dir(out, &scenarios, run)).collect();
+        prune_runs(&out.join("runs"), &planned)?;
+        let kept = results.iter().filter(|r| r.1).count();
+        eprintln!(
+            "resumed: {kept} of {} runs were whole under {} and kept; ran {}",
+            plan.len(),
+            out.display(),
+            plan.len() - kept
+        );
+    }
+    let results = results.into_iter().map(|r| r.0).collect();
     Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png))
+}
+
+/// Where a planned run's files go under `out`: `runs/<scenario>/<policy>/seed-<seed>`.
+fn run_dir(out: &Path, scenarios: &[Loaded], run: &PlannedRun) -> PathBuf {
+    let name = &scenarios[run.scenario].scenario.name;
+    out.join("runs").join(name).join(crate::policy_name(&run.policy)).join(format!("seed-{}", run.seed))
+}
+
+/// Removes from `runs` (three levels: scenario, policy, seed) every entry that is not a planned
+/// run's directory — an earlier plan's runs, a temporary a killed process left — and the
+/// folders left empty, so that a resumed comparison's tree is the one a fresh one writes.
+fn prune_runs(runs: &Path, planned: &[PathBuf]) -> anyhow::Result<()> {
+    fn walk(dir: &Path, depth: usize, planned: &[PathBuf]) -> std::io::Result<bool> {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        let mut keep_any = false;
+        for path in entries {
+            let keep = if depth == 2 {
+                planned.contains(&path)
+            } else {
+                path.is_dir() && !is_hidden(&path) && walk(&path, depth + 1, planned)?
+            };
+            if keep {
+                keep_any = true;
+            } else if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(keep_any)
+    }
+    fn is_hidden(path: &Path) -> bool {
+        path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    }
+    if runs.is_dir() {
+        walk(runs, 0, planned).with_context(|| format!("removing runs outside the plan under {}", runs.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes the comparison's files, then prints the table (the headline rows, or every metric

@@ -38,7 +38,7 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// A comparison over two scenarios and three seeds writes the tidy CSV (one row per scenario,
-/// policy, seed and metric), an SVG per chart, the report and each run's five files.
+/// policy, seed and metric), an SVG per chart, the report and each run's six files.
 #[test]
 fn compare_writes_every_output() {
     let out = temp_dir("outputs");
@@ -67,7 +67,7 @@ fn compare_writes_every_output() {
         assert!(svg.starts_with(b"<svg"), "{chart}");
     }
     assert!(!files.keys().any(|k| k.ends_with(".png")), "PNG only with --png");
-    for f in ["summary.json", "events.jsonl", "placements.csv", "trace.json", "result.json"] {
+    for f in ["summary.json", "events.jsonl", "placements.csv", "trace.json", "result.json", "run.key"] {
         assert!(files.contains_key(&format!("runs/coscheduling/kubernetes/seed-43/{f}")), "no {f}");
     }
     assert!(!files.keys().any(|k| k.contains(".tmp")), "a temporary file was left behind");
@@ -180,6 +180,40 @@ fn failed_expectation_shows_in_the_report() {
         "{html}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An interrupted comparison resumes with `--resume` under the same `--out`: the runs already
+/// whole are kept, the others run, and every file is the one a comparison from scratch writes.
+/// A run made with other settings is not taken for one of the plan's, and what the plan does
+/// not hold is removed.
+#[test]
+fn an_interrupted_comparison_resumes_to_the_same_bytes() {
+    let out = temp_dir("resume");
+    let out_str = out.to_str().unwrap();
+    let args = ["compare", "scenarios/coscheduling.yaml", "--seeds", "3", "--out", out_str];
+    assert!(podlab(&args).status.success());
+    let whole = tree(&out);
+    // As an interruption leaves it: some runs written, no comparison files yet.
+    for gone in ["results.csv", "report.html", "charts", "runs/coscheduling/mesos/seed-43", "runs/coscheduling/gang"] {
+        let path = out.join(gone);
+        if path.is_dir() { std::fs::remove_dir_all(&path).unwrap() } else { std::fs::remove_file(&path).unwrap() }
+    }
+    // A killed process's temporary, and a run an earlier plan had (a fourth seed).
+    std::fs::create_dir_all(out.join("runs/coscheduling/mesos/.seed-43.tmp-host-1")).unwrap();
+    std::fs::create_dir_all(out.join("runs/coscheduling/omega/seed-45")).unwrap();
+    std::fs::write(out.join("runs/coscheduling/omega/seed-45/result.json"), "{}").unwrap();
+    let refused = podlab(&args);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"), "{refused:?}");
+    let resumed = podlab(&[&args[..], &["--resume"]].concat());
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(stderr.contains("resumed: 14 of 18 runs were whole"), "{stderr}");
+    assert!(tree(&out) == whole, "a resumed comparison wrote other bytes than one from scratch");
+    // Other settings, other runs: none is kept.
+    let checked = podlab(&[&args[..], &["--resume", "--check-invariants"]].concat());
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("resumed: 0 of 18 runs were whole"));
+    std::fs::remove_dir_all(&out).unwrap();
 }
 
 /// `--grid` values are columns of results.csv, and the report charts each headline metric the
