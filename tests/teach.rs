@@ -92,3 +92,70 @@ fn step_goes_by_moments() {
     let timeline_lines = text.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  ✓")).count();
     assert!(timeline_lines < 20, "{text}");
 }
+
+/// The page's words: SVG and tags dropped, entities read, whitespace collapsed, lower case.
+fn page_words(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<svg") {
+        text.push_str(&rest[..at]);
+        rest = rest[at..].split_once("</svg>").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let mut plain = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                plain.push(' ');
+            }
+            c if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    let plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    words(&plain.replace("&amp;", "&"))
+}
+
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Every lesson's `--html` page holds its whole story: each line the terminal tells — story,
+/// every moment of every timeline, each claim, the exercise — is on the page, and the page
+/// has its chart of who went where.
+#[test]
+fn every_lesson_page_holds_the_whole_lesson() {
+    let dir = std::env::temp_dir().join(format!("podlab-teach-all-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = podlab(&["teach", "all", "--html", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut told = stdout.as_str();
+    let mut pages = 0;
+    while let Some((lesson, rest)) = told.split_once("wrote ") {
+        let (file, rest) = rest.split_once('\n').unwrap();
+        told = rest;
+        let html = std::fs::read_to_string(file).unwrap();
+        assert!(html.contains("<svg") && html.contains("Who went where"), "{file} has no chart");
+        let page = page_words(&html);
+        for line in lesson.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if line.starts_with("what this lesson claims") {
+                continue;
+            }
+            // A timeline line's time is a cell of its own; a claim is `✓ POLICY  WHY`.
+            let line = match line.split_once("  ") {
+                Some((first, said)) if first.starts_with(|c: char| c.is_ascii_digit()) => said,
+                Some((first, why)) if first.starts_with(['✓', '✗']) => why,
+                _ => line,
+            };
+            let line = words(&line.replace('`', " "));
+            assert!(page.contains(&line), "{file} lacks `{line}`");
+        }
+        pages += 1;
+    }
+    assert_eq!(pages, 6, "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

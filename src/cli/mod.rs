@@ -104,7 +104,8 @@ SWEEP --out DIR. See docs/scale-out.md."
         /// A lesson (`problem`, `pod`, `mesos`, `omega`, `gang`, `failures`, a number, or `all`).
         #[arg(value_name = "LESSON")]
         lesson: Option<String>,
-        /// Pause after each instant of the timeline until Enter (on a terminal).
+        /// Pause after each moment of the timeline until a key is pressed, `q` to quit (on a
+        /// terminal).
         #[arg(long)]
         step: bool,
         /// Also write the lesson as a page with its charts into DIR.
