@@ -19,7 +19,7 @@ h4 { font-size: 15px; margin: 18px 0 6px; }
 p.lead, p.note, p.facts { color: var(--muted); margin: 2px 0 8px; }
 p.lead { font-size: 13px; }
 nav ul { margin: 4px 0; padding-left: 20px; }
-code { font: 12px/1.4 "DejaVu Sans Mono", ui-monospace, monospace; word-break: break-all; }
+code { font: 12px/1.4 "DejaVu Sans Mono", ui-monospace, monospace; overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: 4px 0 10px; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 9px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
