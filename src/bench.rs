@@ -1,8 +1,8 @@
 //! The set-ups of the engine's benchmarks, shared by criterion (`benches/engine.rs`) and
 //! `podlab bench`, so that both time the very same work: the event queue in its steady state,
 //! one kube-framework decision over a partly loaded node table, one randomised first fit into a
-//! mostly full cell, and the scenarios run end to end or held with live pods. No wall clock
-//! here: the callers time these.
+//! mostly full cell, the scenarios run end to end or held with live pods, and (`first_fit`) a
+//! policy of one's own entered in the registry. No wall clock here: the callers time these.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,6 +21,8 @@ use podlab_schedulers::jobs::{Room, random_first_fit};
 use podlab_schedulers::kube::cache::KubeCache;
 use podlab_schedulers::node_table::NodeTable;
 use podlab_sim::queue::EventQueue;
+
+pub mod first_fit;
 
 /// The event queue in its steady state: `pending` events queued, each step pops the earliest
 /// and pushes one a random distance (up to 1 ms) ahead, so the queue's size never changes.

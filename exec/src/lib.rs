@@ -9,6 +9,7 @@
 pub mod child;
 pub mod client;
 pub mod error;
+pub mod first_fit;
 pub mod policy;
 pub mod process;
 pub mod protocol;

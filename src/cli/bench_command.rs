@@ -1,7 +1,8 @@
 //! `podlab bench`: the performance figures the project promises, measured on this machine —
 //! the event queue, one scheduling decision, the randomised first fit, a 1M-pod run end to
-//! end, an OpenB packing run and the memory a live pod costs — each against its target, as a
-//! table or JSON. The set-ups are `podlab::bench`'s, the ones criterion times.
+//! end, an OpenB packing run, the memory a live pod costs and (`bench_boundary`) the speed of
+//! policies of one's own — each against its target, as a table or JSON. The set-ups are
+//! `podlab::bench`'s, the ones criterion times.
 //!
 //! Wall clock: clippy.toml forbids `std::time::Instant` because a simulation must never read
 //! it. This module only measures how long the simulator takes; no time it reads reaches a
@@ -27,6 +28,8 @@ use crate::cluster::config::GpuScoring;
 use crate::schedulers::framework::Unit;
 
 use crate::input::BadInput;
+
+use super::bench_boundary;
 
 pub const LONG_ABOUT: &str = "Measure podlab's performance figures on this machine, each against its target, and print \
 a table (or JSON with --json). The set-ups are the ones `cargo bench --bench engine` times with criterion \
@@ -73,14 +76,32 @@ Figures (the name for --only, the target):
   bytes-per-pod      ≤ 256 B
       memory per live pod: the peak RSS of a run that ends holding 100k live
       pods (100m, 256 Mi, never ending) on 1k nodes, minus that of the same
-      run with no pods, divided by 100k\n\n\
+      run with no pods, divided by 100k
+  registry-first-fit ≤ 1.10×
+      a first-fit policy written in Rust against the public API and entered
+      in a registry, on 1k nodes × 10k pods (one CPU each, 1 ms apart): its
+      wall time over the built-in kubernetes policy's on the same run
+  exec-first-fit     ≥ 50k/s
+      the same first fit as a separate Rust process over the exec protocol:
+      pods bound a second of the run's wall time (the client: this binary,
+      serving the code of podlab-exec-first-fit; another with --exec-client)
+  python-in-process  ≥ 20k/s
+      a Python first fit (python/tests/policies.py) called in-process by the
+      Python package: decisions a second, by python/benchmarks/throughput.py,
+      run with --python from the repository's root; needs the package
+      (pip install ./python), else reported as not measured
+  python-exec        ≥ 5k/s
+      the same class over the exec protocol (python -m podlab.exec)
+  gym-random         ≥ 10k/s
+      podlab.gym's environment on the same run, a random agent: steps a
+      second; needs pip install './python[gym]'\n\n\
 Method: each throughput is run once untimed (warm-up), then in 5 rounds of about 0.2 s; the figure is the \
 median round's rate. A wall time is the best of up to 3 runs (more runs only while the runs so far took under 10 s; the OpenB run: under 1 s). Memory is \
 each figure's own child process (this binary, re-run) reading its peak resident set, VmHWM in \
 /proc/self/status, after its first run; n/a where /proc is absent. MB are 10^6 bytes.\n\n\
 --quick runs small sizes and short rounds, for tests and CI: 10k events pending instead of 1M, 1k nodes \
 instead of 10k (100k for first fit: 10k), 1k nodes and 10k pods end to end, the Google day on 200 nodes for a minute, 1% load for OpenB, the paper day on 100 machines for 10 \
-minutes (one run each), 10k live pods. Its figures are labelled as such and not compared with the targets.\n\n\
+minutes (one run each), 10k live pods, 100 nodes × 1k pods across the boundary (one run each). Its figures are labelled as such and not compared with the targets.\n\n\
 The machine matters: the table names its cores and CPU. A build without --release is far slower; the \
 table says so. On a busy machine figures are noisy: run again, or use --only.";
 
@@ -108,7 +129,17 @@ pub struct BenchArgs {
     /// The default is the repository's copy, read from the repository's root.
     #[arg(long, value_name = "DIR", default_value = "data/traces/openb")]
     pub openb_traces: PathBuf,
-    /// Internal: run one memory-measured figure in this process and print its measurement.
+    /// The exec figure's client, a shell command speaking the exec protocol
+    /// (target/release/podlab-exec-first-fit, a C client…). The default is this binary serving
+    /// the same first fit as podlab-exec-first-fit.
+    #[arg(long, value_name = "COMMAND")]
+    pub exec_client: Option<String>,
+    /// The Python that runs the Python figures (python/benchmarks/throughput.py, from the
+    /// repository's root); it must import the podlab package (pip install ./python).
+    #[arg(long, value_name = "PATH", default_value = "python3")]
+    pub python: String,
+    /// Internal: run one memory-measured figure in this process and print its measurement, or
+    /// (`exec-first-fit`) serve the exec figure's first fit over stdin and stdout.
     #[arg(long, value_name = "WHAT", hide = true)]
     pub child: Option<String>,
 }
@@ -133,6 +164,11 @@ pub enum Figure {
     Openb,
     PaperDay,
     BytesPerPod,
+    RegistryFirstFit,
+    ExecFirstFit,
+    PythonInProcess,
+    PythonExec,
+    GymRandom,
 }
 
 impl Figure {
@@ -165,6 +201,11 @@ impl Figure {
                 q("paper day, 1k machines: slowest architecture", "paper day, 100 machines, 10 min: slowest")
             }
             Figure::BytesPerPod => q("bytes per live pod (100k pods)", "bytes per live pod (10k pods)"),
+            Figure::RegistryFirstFit => q("Rust first fit, registry: ÷ kubernetes", "Rust first fit, registry, 100×1k"),
+            Figure::ExecFirstFit => q("Rust first fit, exec protocol", "Rust first fit, exec protocol, 100×1k"),
+            Figure::PythonInProcess => q("Python first fit, in-process", "Python first fit, in-process, 100×1k"),
+            Figure::PythonExec => q("Python first fit, exec protocol", "Python first fit, exec, 100×1k"),
+            Figure::GymRandom => q("Gymnasium env, random agent: steps", "Gymnasium env, random agent, 100×1k"),
         }
     }
 
@@ -183,6 +224,11 @@ impl Figure {
             Figure::Openb => Target::AtMost(1.0, Quantity::Seconds),
             Figure::PaperDay => Target::AtMost(1.0, Quantity::Seconds),
             Figure::BytesPerPod => Target::AtMost(256.0, Quantity::Bytes),
+            Figure::RegistryFirstFit => Target::AtMost(1.10, Quantity::Ratio),
+            Figure::ExecFirstFit => Target::AtLeast(50e3, Quantity::PerSecond),
+            Figure::PythonInProcess => Target::AtLeast(20e3, Quantity::PerSecond),
+            Figure::PythonExec => Target::AtLeast(5e3, Quantity::PerSecond),
+            Figure::GymRandom => Target::AtLeast(10e3, Quantity::PerSecond),
         }
     }
 }
@@ -193,6 +239,8 @@ enum Quantity {
     PerSecond,
     Seconds,
     Bytes,
+    /// One time over another's.
+    Ratio,
 }
 
 impl Quantity {
@@ -201,10 +249,11 @@ impl Quantity {
             Quantity::PerSecond => "per_second",
             Quantity::Seconds => "seconds",
             Quantity::Bytes => "bytes",
+            Quantity::Ratio => "ratio",
         }
     }
 
-    /// `12.3 M/s`, `1.42 s`, `87.1 MB`, `212 B`.
+    /// `12.3 M/s`, `1.42 s`, `87.1 MB`, `212 B`, `1.04×`.
     fn show(self, value: f64) -> String {
         match self {
             Quantity::PerSecond if value >= 1e6 => format!("{:.1} M/s", value / 1e6),
@@ -214,6 +263,7 @@ impl Quantity {
             Quantity::Seconds => format!("{value:.2} s"),
             Quantity::Bytes if value >= 1e6 => format!("{:.1} MB", value / 1e6),
             Quantity::Bytes => format!("{value:.0} B"),
+            Quantity::Ratio => format!("{value:.2}×"),
         }
     }
 }
@@ -264,6 +314,27 @@ struct Row {
     note: Option<String>,
 }
 
+impl Row {
+    fn of(figure: Figure, value: Option<f64>, method: String, note: Option<String>, quick: bool) -> Row {
+        let target = figure.target();
+        let (target_kind, target_value) = match target {
+            Target::AtLeast(t, _) => ("at_least", t),
+            Target::AtMost(t, _) => ("at_most", t),
+        };
+        Row {
+            id: figure.id(),
+            title: figure.title(quick),
+            unit: target.unit().json_name(),
+            target_kind,
+            target: target_value,
+            measured: value,
+            met: if quick { None } else { value.map(|v| target.met(v)) },
+            method,
+            note,
+        }
+    }
+}
+
 /// The machine the figures were taken on.
 #[derive(Serialize)]
 struct Machine {
@@ -272,6 +343,18 @@ struct Machine {
     os: &'static str,
     arch: &'static str,
     release_build: bool,
+}
+
+impl Machine {
+    fn here() -> Machine {
+        Machine {
+            cores: std::thread::available_parallelism().ok().map(|n| n.get()),
+            cpu_model: cpu_model(),
+            os: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+            release_build: !cfg!(debug_assertions),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -348,6 +431,10 @@ fn throughput(budget: &Budget, mut op: impl FnMut()) -> f64 {
 /// `podlab bench`.
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(what) = &args.child {
+        if what == "exec-first-fit" {
+            bench_boundary::serve_first_fit()?;
+            return Ok(ExitCode::SUCCESS);
+        }
         return child(what, args.quick);
     }
     let mut figures = if args.only.is_empty() { Figure::value_variants().to_vec() } else { args.only.clone() };
@@ -355,13 +442,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     figures.dedup();
     let quick = args.quick;
     let budget = Budget::of(quick);
-    let machine = Machine {
-        cores: std::thread::available_parallelism().ok().map(|n| n.get()),
-        cpu_model: cpu_model(),
-        os: std::env::consts::OS,
-        arch: std::env::consts::ARCH,
-        release_build: !cfg!(debug_assertions),
-    };
+    let machine = Machine::here();
     // Progress on a terminal only: a pipe or a test reads the table or the JSON alone.
     let progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {
@@ -370,6 +451,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut measured: Vec<(Figure, Option<f64>, String, Option<String>)> = Vec::new();
     let mut end_to_end: Option<ChildOutput> = None;
     let mut google_day: Option<ChildOutput> = None;
+    let mut python: Option<bench_boundary::PythonFigures> = None;
     for &figure in &figures {
         if progress {
             eprint!("measuring {} …\r", figure.id());
@@ -420,24 +502,21 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     (&mut google_day, "google-day")
                 };
-                if slot.is_none() {
-                    *slot = Some(spawn_child(what, quick)?);
-                }
-                let out = slot.as_ref().expect("just run");
-                if matches!(figure, Figure::EndToEndTime | Figure::GoogleDayTime) {
-                    let best_ns = out.wall_ns.iter().copied().min();
-                    let method = format!(
-                        "best of {} run(s) in a child process: load the scenario, run it under kubernetes",
-                        out.wall_ns.len()
-                    );
-                    (best_ns.map(|ns| ns as f64 / 1e9), method, None)
-                } else {
-                    let note = out.peak_rss_bytes.is_none().then(|| "n/a: no /proc/self/status here".to_string());
-                    (out.peak_rss_bytes.map(|b| b as f64), "VmHWM of a child process after its first run".into(), note)
-                }
+                scenario_figure(figure, slot, what, quick)?
             }
             Figure::Openb => openb(&args.openb_traces, quick)?,
             Figure::PaperDay => paper_day(quick)?,
+            Figure::RegistryFirstFit => bench_boundary::registry_first_fit(quick)?,
+            Figure::ExecFirstFit => bench_boundary::exec_first_fit(quick, args.exec_client.as_deref())?,
+            Figure::PythonInProcess | Figure::PythonExec | Figure::GymRandom => {
+                // One run of the script serves the three figures.
+                let figures = python.get_or_insert_with(|| bench_boundary::python_figures(&args.python, quick));
+                match figure {
+                    Figure::PythonInProcess => figures.in_process.clone(),
+                    Figure::PythonExec => figures.exec.clone(),
+                    _ => figures.gym.clone(),
+                }
+            }
             Figure::BytesPerPod => {
                 let pods = if quick { 10_000 } else { 100_000 };
                 let with = spawn_child(&format!("live-pods={pods}/{pods}"), quick)?;
@@ -457,29 +536,16 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if progress {
         eprint!("{:40}\r", "");
     }
-    let rows: Vec<Row> = measured
-        .into_iter()
-        .map(|(figure, value, method, note)| {
-            let target = figure.target();
-            let (target_kind, target_value) = match target {
-                Target::AtLeast(t, _) => ("at_least", t),
-                Target::AtMost(t, _) => ("at_most", t),
-            };
-            Row {
-                id: figure.id(),
-                title: figure.title(quick),
-                unit: target.unit().json_name(),
-                target_kind,
-                target: target_value,
-                measured: value,
-                met: if quick { None } else { value.map(|v| target.met(v)) },
-                method,
-                note,
-            }
-        })
-        .collect();
-    let table = render_table(&rows, &figures, quick);
-    let report = Report { schema: "podlab.bench/v1", quick, machine, figures: rows };
+    let rows: Vec<Row> =
+        measured.into_iter().map(|(f, value, method, note)| Row::of(f, value, method, note, quick)).collect();
+    print_report(&args, Report { schema: "podlab.bench/v1", quick, machine, figures: rows }, &figures)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the table, or the JSON (to stdout, or with `--out` to its file and the table).
+fn print_report(args: &BenchArgs, report: Report, figures: &[Figure]) -> anyhow::Result<()> {
+    let quick = report.quick;
+    let table = render_table(&report.figures, figures, quick);
     if args.json {
         let json = serde_json::to_string_pretty(&report).expect("a report serializes") + "\n";
         match &args.out {
@@ -495,7 +561,32 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{table}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// A figure of a scenario run in a child process (`what`): its wall time or its peak memory,
+/// from the child's output, run into `slot` unless it has been already.
+fn scenario_figure(
+    figure: Figure,
+    slot: &mut Option<ChildOutput>,
+    what: &str,
+    quick: bool,
+) -> anyhow::Result<(Option<f64>, String, Option<String>)> {
+    if slot.is_none() {
+        *slot = Some(spawn_child(what, quick)?);
+    }
+    let out = slot.as_ref().expect("just run");
+    if matches!(figure, Figure::EndToEndTime | Figure::GoogleDayTime) {
+        let best_ns = out.wall_ns.iter().copied().min();
+        let method = format!(
+            "best of {} run(s) in a child process: load the scenario, run it under kubernetes",
+            out.wall_ns.len()
+        );
+        Ok((best_ns.map(|ns| ns as f64 / 1e9), method, None))
+    } else {
+        let note = out.peak_rss_bytes.is_none().then(|| "n/a: no /proc/self/status here".to_string());
+        Ok((out.peak_rss_bytes.map(|b| b as f64), "VmHWM of a child process after its first run".into(), note))
+    }
 }
 
 fn machine_line(machine: &Machine, quick: bool) -> String {

@@ -3,6 +3,7 @@
 //! expectation or invariant failed, 2 bad input (a scenario error, a bad flag, an output that
 //! would be overwritten).
 
+mod bench_boundary;
 mod bench_command;
 mod explain;
 mod fuzz;
