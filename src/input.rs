@@ -49,6 +49,15 @@ pub fn load_unprinted(path: &Path) -> anyhow::Result<Scenario> {
     let mut scenario = crate::load_with(path, allow)?;
     if let Some(file) = SCHEDULER_CONFIG.get().and_then(Option::as_ref) {
         let (config, warnings) = podlab_scenario::load_scheduler_config(file)?;
+        if let Some(replaced) = &scenario.scheduler_config {
+            // The scenario's own configuration's warnings about pods of no profile are void.
+            let void: std::collections::BTreeSet<String> =
+                podlab_scenario::unscheduled_pod_warnings(&scenario, replaced, "")
+                    .into_iter()
+                    .map(|d| d.message)
+                    .collect();
+            scenario.warnings.retain(|w| !void.contains(&w.message));
+        }
         scenario.warnings.extend(warnings);
         let label = file.display().to_string();
         scenario.warnings.extend(podlab_scenario::unscheduled_pod_warnings(&scenario, &config, &label));

@@ -165,6 +165,7 @@ fn the_bundled_profiles_scenario_uses_both_profiles() {
         String::from_utf8(out.stdout).expect("UTF-8")
     };
     let batch = explain("batch-1");
+    assert!(batch.contains("scheduled by the profile `bin-packer`"), "{batch}");
     assert!(
         batch.contains("highmem          feasible, total 565 (TaintToleration 300, NodeResourcesFit 265,"),
         "{batch}"

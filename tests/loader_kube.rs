@@ -115,6 +115,22 @@ fn scheduler_config_flag() {
         "schedulerName `default-scheduler` is no profile of the KubeSchedulerConfiguration (its profiles: `other`)";
     assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
     assert!(stderr.contains("other.yaml:1:1"), "{stderr}");
+    // The file's profiles replace the scenario's: its warning about a pod of no profile goes.
+    let named = dir.join("named.yaml");
+    std::fs::write(
+        &named,
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: n}}\nstatus: {{allocatable: {{cpu: \"1\"}}}}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{schedulerName: other, containers: [{{name: c}}]}}\n\
+             ---\n{head}profiles:\n- schedulerName: default-scheduler\n"
+        ),
+    )
+    .expect("written");
+    let alone = podlab(&["validate", named.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("schedulerName `other` is no profile"));
+    let replaced = podlab(&["validate", "--scheduler-config", other.to_str().unwrap(), named.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&replaced.stderr);
+    assert!(!stderr.contains("is no profile"), "{stderr}");
     for command in ["validate", "run", "compare"] {
         let out = podlab(&[command, "--scheduler-config", bad, scenario]);
         let stderr = String::from_utf8_lossy(&out.stderr);

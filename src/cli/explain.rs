@@ -132,6 +132,12 @@ pub fn explain(run: &PolicyRun, pod_name: &str) -> Result<String, String> {
         milli => format!(" and {milli} milli-GPU of one GPU"),
     };
     let _ = writeln!(out, "pod {} under {} — requests {}{share}", spec.key(), run.policy, spec.requests);
+    if let Some(config) = scenario.scheduler_config.as_ref().filter(|_| run.policy == "kubernetes")
+        && config.profile(&spec.scheduler_name).is_some()
+        && config.profiles.len() > 1
+    {
+        let _ = writeln!(out, "  scheduled by the profile `{}`", spec.scheduler_name);
+    }
     if let Some(g) = spec.group() {
         let group = &scenario.groups[g.index()];
         let _ = writeln!(out, "  member of PodGroup {} (minMember {})", group.key(), group.min_member);

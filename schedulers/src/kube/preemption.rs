@@ -728,6 +728,22 @@ mod tests {
         assert_eq!(pick_one_node(&[equal(4), equal(2)]), 0);
     }
 
+    /// The rule named with a pick is the first that leaves one candidate.
+    #[test]
+    fn names_the_rule_that_picked() {
+        let c = |i, priority, start, pdb_violations| Candidate {
+            node: NodeId(i),
+            victims: vec![PlacedPod { pod: Arc::new(pod("v", 1, priority, &[])), id: None, start }],
+            pdb_violations,
+        };
+        assert_eq!(pick_one_node_by(&[c(0, 0, 1, 1), c(1, 0, 1, 0)]), (1, "the fewest PodDisruptionBudget violations"));
+        assert_eq!(pick_one_node_by(&[c(0, 5, 1, 0), c(1, 3, 1, 0)]), (1, "the lowest highest victim priority"));
+        let latest = "the latest start of its highest-priority victims";
+        assert_eq!(pick_one_node_by(&[c(0, 3, 1, 0), c(1, 3, 9, 0)]), (1, latest));
+        assert_eq!(pick_one_node_by(&[c(0, 3, 1, 0)]), (0, "the only candidate"));
+        assert_eq!(pick_one_node_by(&[c(4, 3, 1, 0), c(2, 3, 1, 0)]), (0, "the first of the candidates left equal"));
+    }
+
     #[test]
     fn says_why_no_node_helps() {
         let s = snapshot(vec![
