@@ -143,6 +143,25 @@ fn each_profile_preempts_as_its_plugins_say() {
     assert!(nodes_of(&polite, &run, "high").is_empty());
 }
 
+/// A profile's own `percentageOfNodesToScore` holds for its pods, the file's for the others.
+/// 150 nodes, the roomiest last: a pod of `quick` (50 %: at least 100 nodes to find) stops
+/// before it; a pod of `default-scheduler` (the file's 100 %) scores every node and takes it.
+#[test]
+fn a_profile_scores_its_own_share_of_nodes() {
+    let mut docs: Vec<String> = (0..149).map(|i| node(&format!("n{i:03}")).cpu("4").memory("8Gi").yaml()).collect();
+    docs.push(node("roomy").cpu("64").memory("128Gi").yaml());
+    docs.push(named_pod("sampled", "quick"));
+    docs.push(pod("thorough").cpu("1").memory("1Gi").yaml());
+    docs.push(format!(
+        "{CONFIG}percentageOfNodesToScore: 100\nprofiles:\n- schedulerName: default-scheduler\n- schedulerName: quick\n  percentageOfNodesToScore: 50\n"
+    ));
+    docs.push("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: share}\nspec:\n  duration: 1m\n  timeline:\n  - {at: 0s, create: [Pod/sampled]}\n  - {at: 1s, create: [Pod/thorough]}\n".into());
+    let docs = load(&docs);
+    let run = run_checked(&docs, "kubernetes", 1);
+    assert_ne!(nodes_of(&docs, &run, "sampled"), ["roomy"]);
+    assert_eq!(nodes_of(&docs, &run, "thorough"), ["roomy"]);
+}
+
 /// The bundled `kube-profiles` scenario: the web pods of `default-scheduler` spread, the batch
 /// pods of `bin-packer` pack, and batch-1 goes to `highmem` only because bin-packer weighs
 /// NodeResourcesFit 5 and disables BalancedAllocation: with its plugins reset to the default
