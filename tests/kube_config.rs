@@ -162,6 +162,23 @@ fn a_profile_scores_its_own_share_of_nodes() {
     assert_eq!(nodes_of(&docs, &run, "thorough"), ["roomy"]);
 }
 
+/// A profile without Score plugins takes the first feasible node from the rotating start
+/// (upstream's `hasScoring`): three pods on three equal nodes go to the nodes in turn, whatever
+/// the seed, where ties broken at random would not.
+#[test]
+fn a_profile_without_scores_takes_the_first_feasible_node() {
+    let mut docs: Vec<String> = (0..3).map(|i| node(&format!("n{i}")).cpu("4").memory("8Gi").yaml()).collect();
+    docs.extend((0..3).map(|i| pod(&format!("p{i}")).cpu("1").memory("1Gi").yaml()));
+    docs.push(format!("{CONFIG}profiles:\n- plugins:\n    score:\n      disabled: [{{name: \"*\"}}]\n"));
+    docs.push("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {name: first}\nspec:\n  duration: 1m\n  timeline:\n  - {at: 0s, create: [Pod/p0]}\n  - {at: 1s, create: [Pod/p1]}\n  - {at: 2s, create: [Pod/p2]}\n".into());
+    let docs = load(&docs);
+    for seed in 1..=5 {
+        let run = run_checked(&docs, "kubernetes", seed);
+        let placed: Vec<Vec<String>> = ["p0", "p1", "p2"].iter().map(|p| nodes_of(&docs, &run, p)).collect();
+        assert_eq!(placed, [["n0"], ["n1"], ["n2"]], "seed {seed}");
+    }
+}
+
 /// The bundled `kube-profiles` scenario: the web pods of `default-scheduler` spread, the batch
 /// pods of `bin-packer` pack, and batch-1 goes to `highmem` only because bin-packer weighs
 /// NodeResourcesFit 5 and disables BalancedAllocation: with its plugins reset to the default

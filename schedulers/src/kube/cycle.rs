@@ -84,7 +84,8 @@ impl Sampling {
 
 /// One cycle as `schedulePod` runs it with sampling: PreFilter; Filter on the nodes from
 /// `sampling.start` (over the nodes a PreFilterResult kept, else all), wrapping, stopping once
-/// enough are feasible (`findNodesThatPassFilters`, here sequential); Score on those. Also
+/// enough are feasible — one, for a profile without Score plugins — (`findNodesThatPassFilters`,
+/// here sequential); Score on those. Also
 /// returns the next cycle's start: `(start + nodes processed) % nodes`, unchanged when
 /// PreFilter rejects the pod. The feasible nodes, scores and top set are in visiting order.
 pub fn run_sampled(profile: &mut Profile, pod: &Pod, snapshot: &Snapshot, sampling: Sampling) -> (CycleResult, usize) {
@@ -124,7 +125,10 @@ pub fn run_sampled_with(
         }
     };
     let all = candidates.len();
-    let to_find = num_feasible_nodes_to_find(all, sampling.percentage);
+    // `hasScoring`: a profile without a Score plugin takes the first feasible node (no
+    // extenders here). `Sampling::ALL` still visits every node, for `explain`.
+    let scoring = sampling == Sampling::ALL || profile.plugins.iter().any(|e| e.plugin.scores());
+    let to_find = if scoring { num_feasible_nodes_to_find(all, sampling.percentage) } else { 1 };
     let start = if all == 0 { 0 } else { sampling.start % all };
     let mut feasible = Vec::new();
     let mut processed = 0;
