@@ -150,7 +150,9 @@ impl KubeCache {
     /// one in use (without a configuration there is only the default). Everything that runs a
     /// cycle for the pod reads `profile` after this.
     pub fn use_profile_for(&mut self, pod: &Pod) {
-        if self.profile.scheduler_name == pod.scheduler_name {
+        // One profile (every run without a configuration of several): no name to compare on
+        // the decision's hot path.
+        if self.others.is_empty() || self.profile.scheduler_name == pod.scheduler_name {
             return;
         }
         let Some(other) = self.others.iter_mut().find(|o| o.profile.scheduler_name == pod.scheduler_name) else {
