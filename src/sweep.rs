@@ -203,28 +203,8 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
     match command {
         SweepCommand::Plan { file, shards } => {
             let sweep = Sweep::load(&file)?;
-            let mut shard_of = vec![0u64; sweep.plan.len()];
-            if let Some(n) = shards {
-                for i in 0..n {
-                    for k in sweep.shard(i, n) {
-                        shard_of[k] = i;
-                    }
-                }
-            }
-            let header = if shards.is_some() { "shard" } else { "" };
-            let mut text = format!("{:<18}{:<24}{:<16}{:<12}{header}", "id", "scenario", "policy", "seed");
-            text.truncate(text.trim_end().len());
-            text.push('\n');
-            for (k, run) in sweep.plan.iter().enumerate() {
-                let name = &sweep.scenarios[run.scenario].scenario.name;
-                let shard = shards.map_or(String::new(), |n| format!("{}/{n}", shard_of[k]));
-                let line = format!("{:<18}{name:<24}{:<16}{:<12}{shard}", run.id, run.policy, run.seed);
-                text.push_str(line.trim_end());
-                text.push('\n');
-            }
-            text.push_str(&format!("{} runs\n", sweep.plan.len()));
             // A closed pipe (`| head`) is not worth a panic.
-            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), plan_table(&sweep, shards).as_bytes());
             Ok(ExitCode::SUCCESS)
         }
         SweepCommand::Run { file, out, shard, jobs, summary_only } => {
@@ -287,6 +267,41 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
             finish(&comparison(&sweep.scenarios, &sweep.policies, sweep.seeds, results), &out, png, false)
         }
     }
+}
+
+/// `sweep plan`'s table: id, scenario, policy, seed (and shard, with `shards`), each column as
+/// wide as its widest cell and two spaces from the next — a grid's variant names run long
+/// (`coscheduling.MostAllocated+2s`) — then the count of runs.
+fn plan_table(sweep: &Sweep, shards: Option<u64>) -> String {
+    let mut shard_of = vec![0u64; sweep.plan.len()];
+    if let Some(n) = shards {
+        for i in 0..n {
+            for k in sweep.shard(i, n) {
+                shard_of[k] = i;
+            }
+        }
+    }
+    let shard_header = if shards.is_some() { "shard" } else { "" };
+    let mut rows = vec![["id", "scenario", "policy", "seed", shard_header].map(String::from)];
+    for (k, run) in sweep.plan.iter().enumerate() {
+        let name = sweep.scenarios[run.scenario].scenario.name.clone();
+        let shard = shards.map_or(String::new(), |n| format!("{}/{n}", shard_of[k]));
+        rows.push([run.id.clone(), name, run.policy.clone(), run.seed.to_string(), shard]);
+    }
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in &rows {
+        let line: String = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}  ")).collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text.push_str(&format!("{} runs\n", sweep.plan.len()));
+    text
 }
 
 /// A run's `result.json`, checked to be the run the plan expects.

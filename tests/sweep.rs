@@ -169,6 +169,18 @@ fn parameter_grids_sweep_like_compare() {
     let (s, o) = (sweep.to_str().unwrap(), sharded.to_str().unwrap());
     let plan = ok(&podlab(&["sweep", "plan", s, "--shards", "2"]));
     assert!(plan.ends_with("8 runs\n"), "{plan}");
+    // The variants' names (`spread.scheduler.scoringStrategy=LeastAllocated+…`) are wider than
+    // any fixed column: every row still has its five cells, starting under their headings.
+    let starts = |line: &str| -> Vec<usize> {
+        let bytes = line.as_bytes();
+        (0..bytes.len()).filter(|&i| bytes[i] != b' ' && (i == 0 || bytes[i - 1] == b' ')).collect()
+    };
+    let mut lines = plan.lines();
+    let header = starts(lines.next().unwrap());
+    assert_eq!(header.len(), 5, "{plan}");
+    for line in lines.filter(|l| !l.ends_with(" runs")) {
+        assert_eq!(starts(line), header, "{line:?} in\n{plan}");
+    }
     ok(&podlab(&["sweep", "run", s, "--shard", "0/2", "--out", o]));
     ok(&podlab(&["sweep", "run", s, "--shard", "1/2", "--out", o]));
     ok(&podlab(&["sweep", "merge", s, "--out", o]));
