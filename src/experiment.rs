@@ -202,6 +202,10 @@ pub fn load_setup(nodes_file: &Path, pods_file: &Path) -> anyhow::Result<Setup> 
 }
 
 /// `podlab experiment openb`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the experiment in order: arguments, runs per plugin and seed, files, charts; still to split (issue 20)"
+)]
 pub fn experiment_openb(args: OpenbExperimentArgs) -> anyhow::Result<ExitCode> {
     if args.seeds == 0 || args.seeds > 10_000 {
         return Err(BadInput(format!("--seeds {}: from 1 to 10000", args.seeds)).into());

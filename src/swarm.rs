@@ -275,44 +275,7 @@ impl SwarmCase {
             }
         }
         for (i, p) in self.pods.iter().enumerate() {
-            let container = |name: String, (cpu, mem): (u64, u64)| {
-                format!("{{name: {name}, resources: {{requests: {{cpu: {cpu}m, memory: {mem}Mi}}}}}}")
-            };
-            let containers: Vec<String> =
-                p.containers.iter().enumerate().map(|(k, c)| container(format!("c{k}"), *c)).collect();
-            let mut labels = String::new();
-            let mut annotations = String::new();
-            let mut extra = String::new();
-            if let Some(run_for) = p.run_for_s {
-                annotations.push_str(&format!("podlab.dev/run-for: {run_for}s"));
-            }
-            if let Some(g) = p.group {
-                match self.groups[g].dialect {
-                    Dialect::Plugins => labels = format!("scheduling.x-k8s.io/pod-group: g{g}"),
-                    Dialect::Volcano => {
-                        if !annotations.is_empty() {
-                            annotations.push_str(", ");
-                        }
-                        annotations.push_str(&format!("scheduling.k8s.io/group-name: g{g}"));
-                    }
-                    Dialect::Workload => extra.push_str(&format!(", workloadRef: {{name: w{g}, podGroup: gang}}")),
-                }
-            }
-            if let Some(init) = p.init {
-                extra.push_str(&format!(", initContainers: [{}]", container("init".into(), init)));
-            }
-            if p.tolerates {
-                extra.push_str(", tolerations: [{key: dedicated, operator: Exists, effect: NoSchedule}]");
-            }
-            if let Some(zone) = p.zone {
-                extra.push_str(&format!(", nodeSelector: {{zone: z{zone}}}"));
-            }
-            let _ = write!(
-                y,
-                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod-{i}, labels: {{{labels}}}, annotations: {{{annotations}}}}}\nspec: {{priority: {}, containers: [{}]{extra}}}\n",
-                p.priority,
-                containers.join(", ")
-            );
+            self.write_pod(&mut y, i, p);
         }
         let _ = write!(
             y,
@@ -359,6 +322,48 @@ impl SwarmCase {
             let _ = writeln!(y, "  timeline: [{}]", timeline.join(", "));
         }
         y
+    }
+
+    /// Pod `i`'s manifest: its containers, its gang in its group's dialect, its constraints.
+    fn write_pod(&self, y: &mut String, i: usize, p: &SwarmPod) {
+        let container = |name: String, (cpu, mem): (u64, u64)| {
+            format!("{{name: {name}, resources: {{requests: {{cpu: {cpu}m, memory: {mem}Mi}}}}}}")
+        };
+        let containers: Vec<String> =
+            p.containers.iter().enumerate().map(|(k, c)| container(format!("c{k}"), *c)).collect();
+        let mut labels = String::new();
+        let mut annotations = String::new();
+        let mut extra = String::new();
+        if let Some(run_for) = p.run_for_s {
+            annotations.push_str(&format!("podlab.dev/run-for: {run_for}s"));
+        }
+        if let Some(g) = p.group {
+            match self.groups[g].dialect {
+                Dialect::Plugins => labels = format!("scheduling.x-k8s.io/pod-group: g{g}"),
+                Dialect::Volcano => {
+                    if !annotations.is_empty() {
+                        annotations.push_str(", ");
+                    }
+                    annotations.push_str(&format!("scheduling.k8s.io/group-name: g{g}"));
+                }
+                Dialect::Workload => extra.push_str(&format!(", workloadRef: {{name: w{g}, podGroup: gang}}")),
+            }
+        }
+        if let Some(init) = p.init {
+            extra.push_str(&format!(", initContainers: [{}]", container("init".into(), init)));
+        }
+        if p.tolerates {
+            extra.push_str(", tolerations: [{key: dedicated, operator: Exists, effect: NoSchedule}]");
+        }
+        if let Some(zone) = p.zone {
+            extra.push_str(&format!(", nodeSelector: {{zone: z{zone}}}"));
+        }
+        let _ = write!(
+            y,
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod-{i}, labels: {{{labels}}}, annotations: {{{annotations}}}}}\nspec: {{priority: {}, containers: [{}]{extra}}}\n",
+            p.priority,
+            containers.join(", ")
+        );
     }
 
     /// Whether every pod ends by itself and the run is not cut short: then a converging policy

@@ -385,6 +385,10 @@ fn distribution() -> impl Strategy<Value = Y> {
     })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one Simulation document written out as data, section by section: a literal, not logic"
+)]
 fn simulation_doc() -> impl Strategy<Value = Y> {
     (
         (prop::collection::vec(policy(), 0..3), duration(), integer(), duration(), duration()),

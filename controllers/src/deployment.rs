@@ -250,7 +250,6 @@ impl DeploymentController {
     fn reconcile(&mut self, d: usize, ctx: &mut Context<'_>) {
         let now = ctx.now();
         let v = self.version(d, now).clone();
-        let name = self.specs[d].name.clone();
         if self.state[d].started != Some(v.revision) {
             self.state[d].started = Some(v.revision);
             ctx.act(Action::Note(Note::RolloutStarted {
@@ -351,7 +350,17 @@ impl DeploymentController {
                 }
             }
         }
-        // Rollout steps: each ReplicaSet whose size changed, and completion.
+        self.note_progress(d, &v, now, ctx);
+    }
+
+    /// The rollout's steps as notes: each ReplicaSet whose size changed since last noted, and
+    /// the rollout's completion (every pod of the new version, all available, none other).
+    fn note_progress(&mut self, d: usize, v: &Version, now: SimTime, ctx: &mut Context<'_>) {
+        let name = self.specs[d].name.clone();
+        let creating = |h: &str, st: &DeploymentState| st.creating.get(h).copied().unwrap_or(0);
+        let size = |h: &str, live: &BTreeMap<String, u32>, st: &DeploymentState| {
+            live.get(h).copied().unwrap_or(0) + creating(h, st)
+        };
         let mut live_now: BTreeMap<String, u32> = BTreeMap::new();
         for view in self.pods.values().filter(|p| p.deployment == d && !p.deleting) {
             *live_now.entry(view.hash.clone()).or_insert(0) += 1;

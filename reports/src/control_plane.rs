@@ -103,6 +103,26 @@ impl ControlPlaneFold {
         ControlPlaneFold { crashes, ..ControlPlaneFold::default() }
     }
 
+    /// A pod was created: a replacement, if its owner had its first replicas already or (a
+    /// Deployment's) a failure of its waits for one.
+    fn pod_created(&mut self, scenario: &Scenario, pod: &PodId) {
+        if let Some(o) = owner(scenario, pod) {
+            if scenario.pods.spec(*pod).deployment().is_some() {
+                // A Deployment creates pods for rollouts and scaling too: a replacement
+                // is one created while a failure of its Deployment waits.
+                self.m.pods_recreated += u64::from(self.waiting.get(&o).is_some_and(|w| !w.is_empty()));
+            } else {
+                let n = self.first_replicas.entry(o.clone()).or_insert(0);
+                let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
+                if *n >= desired {
+                    self.m.pods_recreated += 1;
+                } else {
+                    *n += 1;
+                }
+            }
+        }
+    }
+
     /// Reads one record; `created` is when the pod it names was created, if it was.
     pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, created: Option<SimTime>) {
         let parts_of = |p: &PodId, container: bool| scenario.pods.spec(*p).part_count(container);
@@ -110,23 +130,7 @@ impl ControlPlaneFold {
         let since_created = created.map_or(0, |c| s.time.since(c).as_nanos());
         let m = &mut self.m;
         match &s.record {
-            Record::PodCreated { pod } => {
-                if let Some(o) = owner(scenario, pod) {
-                    if scenario.pods.spec(*pod).deployment().is_some() {
-                        // A Deployment creates pods for rollouts and scaling too: a replacement
-                        // is one created while a failure of its Deployment waits.
-                        m.pods_recreated += u64::from(self.waiting.get(&o).is_some_and(|w| !w.is_empty()));
-                    } else {
-                        let n = self.first_replicas.entry(o.clone()).or_insert(0);
-                        let desired = scenario.replica_sets.iter().find(|r| r.name == o).map_or(0, |r| r.replicas);
-                        if *n >= desired {
-                            m.pods_recreated += 1;
-                        } else {
-                            *n += 1;
-                        }
-                    }
-                }
-            }
+            Record::PodCreated { pod } => self.pod_created(scenario, pod),
             Record::Bound { pod, part, node } => {
                 if self.crashes {
                     self.on_node.entry(*node).or_default().insert(*pod);

@@ -14,7 +14,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::time::seconds_exact;
 use std::collections::BTreeMap;
 
-use podlab_cluster::{JobRef, Note, PodId, Record, Records};
+use podlab_cluster::{ControllerId, GroupId, JobRef, NodeId, Note, Part, PodId, Record, Records, Stamped};
 
 use crate::outcome::Outcomes;
 use crate::summary::Summary;
@@ -152,7 +152,7 @@ pub fn write_dir_whole<T>(dir: &Path, fill: impl FnOnce(&Path) -> std::io::Resul
     result
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct EventLine<'a> {
     t_ns: u64,
     event: &'static str,
@@ -195,35 +195,128 @@ struct EventLine<'a> {
 
 /// `events.jsonl`: one JSON object per record.
 pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Records) -> String {
+    let names = Names { scenario, controllers };
     let mut out = String::new();
     for s in records {
-        let pod = |p: PodId| Some(scenario.pods.get(p).key());
-        let node = |n: podlab_cluster::NodeId| Some(scenario.nodes[n.index()].name.as_str());
-        let mut line = EventLine {
-            t_ns: s.time.as_nanos(),
-            event: "",
-            pod: None,
-            part: None,
-            node: None,
-            group: None,
-            phase: None,
-            reason: None,
-            message: None,
-            by: None,
-            job: None,
-            framework: None,
-            offer: None,
-            workload: None,
-            counts: BTreeMap::new(),
-            amounts: BTreeMap::new(),
-        };
-        let name = |c: &podlab_cluster::ControllerId| controllers.get(c.index()).map(String::as_str);
-        match &s.record {
+        out.push_str(&serde_json::to_string(&names.line(&s)).expect("an event line always serializes"));
+        out.push('\n');
+    }
+    out
+}
+
+/// How an event line names what a record is about: pods, parts, nodes, groups and controllers
+/// by name, never by id.
+struct Names<'a> {
+    scenario: &'a Scenario,
+    controllers: &'a [String],
+}
+
+impl<'a> Names<'a> {
+    fn pod(&self, p: PodId) -> Option<String> {
+        Some(self.scenario.pods.get(p).key())
+    }
+
+    fn part(&self, p: PodId, part: Part) -> Option<&'a str> {
+        Some(self.scenario.pods.spec(p).part_name(part))
+    }
+
+    fn node(&self, n: NodeId) -> Option<&'a str> {
+        Some(self.scenario.nodes[n.index()].name.as_str())
+    }
+
+    fn group(&self, g: GroupId) -> Option<String> {
+        Some(self.scenario.groups[g.index()].key())
+    }
+
+    fn controller(&self, c: &ControllerId) -> Option<&'a str> {
+        self.controllers.get(c.index()).map(String::as_str)
+    }
+
+    fn job(&self, j: &JobRef) -> String {
+        match j {
+            JobRef::Group(g) => format!("group/{}", self.scenario.groups[g.index()].key()),
+            JobRef::Pod(p) => format!("pod/{}", self.scenario.pods.get(*p).key()),
+        }
+    }
+
+    /// A pod's part on a node: what started, bound, ended… are about.
+    fn placed<'b>(&self, line: &mut EventLine<'b>, p: PodId, part: Part, n: NodeId)
+    where
+        'a: 'b,
+    {
+        (line.pod, line.part, line.node) = (self.pod(p), self.part(p, part), self.node(n));
+    }
+
+    /// One record's line (a controller's note's fields: [`Names::note`]).
+    fn line<'b>(&self, s: &'b Stamped) -> EventLine<'b>
+    where
+        'a: 'b,
+    {
+        let mut line = EventLine { t_ns: s.time.as_nanos(), ..EventLine::default() };
+        let record = &s.record;
+        match record {
             Record::Started { pod: p, part, node: n, pull } => {
                 line.event = "started";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
+                self.placed(&mut line, *p, *part, *n);
                 line.counts = [("pull_ns", pull.as_nanos())].into();
             }
+            Record::GroupCreated { group } => {
+                line.event = "group-created";
+                line.group = self.group(*group);
+            }
+            Record::PodCreated { pod: p } => {
+                line.event = "pod-created";
+                line.pod = self.pod(*p);
+            }
+            Record::PodDeleted { pod: p } => {
+                line.event = "pod-deleted";
+                line.pod = self.pod(*p);
+            }
+            Record::Preempted { pod: p, node: n, victims } => {
+                line.event = "preempted";
+                (line.pod, line.node) = (self.pod(*p), self.node(*n));
+                let names: Vec<String> = victims.iter().map(|v| self.scenario.pods.get(*v).key()).collect();
+                line.amounts = [("victims", names.join(","))].into();
+            }
+            Record::Bound { pod: p, part, node: n } => {
+                line.event = "bound";
+                self.placed(&mut line, *p, *part, *n);
+            }
+            Record::BindRefused { pod: p, part, node: n, reason } => {
+                line.event = "bind-refused";
+                self.placed(&mut line, *p, *part, *n);
+                line.reason = Some(reason.to_string());
+            }
+            Record::Unschedulable { pod: p, part, message } => {
+                line.event = "unschedulable";
+                (line.pod, line.part) = (self.pod(*p), self.part(*p, *part));
+                line.message = Some(message);
+            }
+            Record::Conflict { pod: p, part, node: n } => {
+                line.event = "conflict";
+                self.placed(&mut line, *p, *part, *n);
+            }
+            Record::Note { by, note } => {
+                line.by = self.controller(by);
+                self.note(&mut line, note);
+            }
+            Record::Ended { pod: p, part, node: n, phase } => {
+                line.event = "ended";
+                self.placed(&mut line, *p, *part, *n);
+                line.phase = Some(phase.as_str());
+            }
+            // The cluster's and the control plane's own records.
+            other => self.cluster(&mut line, other),
+        }
+        line
+    }
+
+    /// The fields of a record about the cluster or the control plane rather than a pod.
+    fn cluster<'b>(&self, line: &mut EventLine<'b>, record: &'b Record)
+    where
+        'a: 'b,
+    {
+        match record {
             Record::Api { verb, latency } => {
                 line.event = "api";
                 line.message = Some(verb);
@@ -233,13 +326,13 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
             | Record::NodeRecovered { node: n }
             | Record::Partitioned { node: n }
             | Record::Healed { node: n } => {
-                line.event = match s.record {
+                line.event = match record {
                     Record::NodeCrashed { .. } => "node-crashed",
                     Record::NodeRecovered { .. } => "node-recovered",
                     Record::Partitioned { .. } => "partitioned",
                     _ => "healed",
                 };
-                line.node = node(*n);
+                line.node = self.node(*n);
             }
             Record::ApiFailed { verb, reason, retry_after } => {
                 line.event = "api-failed";
@@ -248,16 +341,16 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
                 line.counts = [("retry_after_ns", retry_after.as_nanos())].into();
             }
             Record::ControllerCrashed { by } | Record::ControllerRestarted { by } => {
-                line.event = if matches!(s.record, Record::ControllerCrashed { .. }) {
+                line.event = if matches!(record, Record::ControllerCrashed { .. }) {
                     "controller-crashed"
                 } else {
                     "controller-restarted"
                 };
-                line.by = name(by);
+                line.by = self.controller(by);
             }
             Record::Relisted { by, objects, latency, missed } => {
                 line.event = "relisted";
-                line.by = name(by);
+                line.by = self.controller(by);
                 line.counts = [("objects", *objects), ("latency_ns", latency.as_nanos()), ("missed", *missed)].into();
             }
             Record::WatchLag { events, p50, p99, max } => {
@@ -280,146 +373,111 @@ pub fn events_jsonl(scenario: &Scenario, controllers: &[String], records: &Recor
                     [("until_ns", until.as_nanos()), ("error_rate_permille", u64::from(*error_rate_permille))].into();
             }
             Record::Tainted { node: n, key } | Record::Untainted { node: n, key } => {
-                line.event = if matches!(s.record, Record::Tainted { .. }) { "tainted" } else { "untainted" };
-                line.node = node(*n);
+                line.event = if matches!(record, Record::Tainted { .. }) { "tainted" } else { "untainted" };
+                line.node = self.node(*n);
                 line.reason = Some(key.clone());
-            }
-            Record::GroupCreated { group } => {
-                line.event = "group-created";
-                line.group = Some(scenario.groups[group.index()].key());
             }
             Record::NodeAdded { node: n } => {
                 line.event = "node-added";
-                line.node = node(*n);
+                line.node = self.node(*n);
             }
-            Record::PodCreated { pod: p } => {
-                line.event = "pod-created";
-                line.pod = pod(*p);
+            Record::Started { .. }
+            | Record::Bound { .. }
+            | Record::BindRefused { .. }
+            | Record::Unschedulable { .. }
+            | Record::Conflict { .. }
+            | Record::Ended { .. }
+            | Record::PodCreated { .. }
+            | Record::PodDeleted { .. }
+            | Record::Preempted { .. }
+            | Record::GroupCreated { .. }
+            | Record::Note { .. } => unreachable!("Names::line writes the records about pods and groups"),
+        }
+    }
+
+    /// The fields of a controller's note.
+    fn note<'b>(&self, line: &mut EventLine<'b>, note: &'b Note)
+    where
+        'a: 'b,
+    {
+        match note {
+            Note::Attempt { job: j, tasks, busy } => {
+                line.event = "attempt";
+                line.job = Some(self.job(j));
+                line.counts = [("tasks", u64::from(*tasks)), ("busy_ns", busy.as_nanos())].into();
             }
-            Record::PodDeleted { pod: p } => {
-                line.event = "pod-deleted";
-                line.pod = pod(*p);
+            Note::AttemptDone { job: j, placed, conflicts } => {
+                line.event = "attempt-done";
+                line.job = Some(self.job(j));
+                line.counts = [("placed", u64::from(*placed)), ("conflicts", u64::from(*conflicts))].into();
             }
-            Record::Preempted { pod: p, node: n, victims } => {
-                line.event = "preempted";
-                (line.pod, line.node) = (pod(*p), node(*n));
-                let names: Vec<String> = victims.iter().map(|v| scenario.pods.get(*v).key()).collect();
-                line.amounts = [("victims", names.join(","))].into();
+            Note::Abandoned { job: j } => {
+                line.event = "abandoned";
+                line.job = Some(self.job(j));
             }
-            Record::Bound { pod: p, part, node: n } => {
-                line.event = "bound";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
+            Note::Reserved { pod: p, part, node: n } | Note::Released { pod: p, part, node: n } => {
+                line.event = if matches!(note, Note::Reserved { .. }) { "reserved" } else { "released" };
+                self.placed(line, *p, *part, *n);
             }
-            Record::BindRefused { pod: p, part, node: n, reason } => {
-                line.event = "bind-refused";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
-                line.reason = Some(reason.to_string());
+            Note::GroupTimedOut { group } => {
+                line.event = "group-timed-out";
+                line.group = self.group(*group);
             }
-            Record::Unschedulable { pod: p, part, message } => {
-                line.event = "unschedulable";
-                (line.pod, line.part) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)));
-                line.message = Some(message);
+            Note::NodeNotReady { node: n } | Note::NodeReady { node: n } => {
+                line.event = if matches!(note, Note::NodeReady { .. }) { "node-ready" } else { "node-not-ready" };
+                line.node = self.node(*n);
             }
-            Record::Conflict { pod: p, part, node: n } => {
-                line.event = "conflict";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
+            Note::Evicted { pod: p } => {
+                line.event = "evicted";
+                line.pod = self.pod(*p);
             }
-            Record::Note { by, note } => {
-                line.by = name(by);
-                let job = |j: &JobRef| match j {
-                    JobRef::Group(g) => format!("group/{}", scenario.groups[g.index()].key()),
-                    JobRef::Pod(p) => format!("pod/{}", scenario.pods.get(*p).key()),
-                };
-                match note {
-                    Note::Attempt { job: j, tasks, busy } => {
-                        line.event = "attempt";
-                        line.job = Some(job(j));
-                        line.counts = [("tasks", u64::from(*tasks)), ("busy_ns", busy.as_nanos())].into();
-                    }
-                    Note::AttemptDone { job: j, placed, conflicts } => {
-                        line.event = "attempt-done";
-                        line.job = Some(job(j));
-                        line.counts = [("placed", u64::from(*placed)), ("conflicts", u64::from(*conflicts))].into();
-                    }
-                    Note::Abandoned { job: j } => {
-                        line.event = "abandoned";
-                        line.job = Some(job(j));
-                    }
-                    Note::Reserved { pod: p, part, node: n } | Note::Released { pod: p, part, node: n } => {
-                        line.event = if matches!(note, Note::Reserved { .. }) { "reserved" } else { "released" };
-                        (line.pod, line.part, line.node) =
-                            (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
-                    }
-                    Note::GroupTimedOut { group } => {
-                        line.event = "group-timed-out";
-                        line.group = Some(scenario.groups[group.index()].key());
-                    }
-                    Note::NodeNotReady { node: n } | Note::NodeReady { node: n } => {
-                        line.event =
-                            if matches!(note, Note::NodeReady { .. }) { "node-ready" } else { "node-not-ready" };
-                        line.node = node(*n);
-                    }
-                    Note::Evicted { pod: p } => {
-                        line.event = "evicted";
-                        line.pod = pod(*p);
-                    }
-                    Note::DeletedPod { pod: p } => {
-                        line.event = "deleted";
-                        line.pod = pod(*p);
-                    }
-                    Note::Offered { offer, framework, resources } => {
-                        line.event = "offered";
-                        (line.offer, line.framework) = (Some(*offer), name(framework));
-                        line.amounts = [("resources", resources.to_string())].into();
-                    }
-                    Note::OfferClosed { offer, launched } => {
-                        line.event = "offer-closed";
-                        line.offer = Some(*offer);
-                        line.counts = [("launched", u64::from(*launched))].into();
-                    }
-                    Note::Hoard { held, needs } => {
-                        line.event = "hoard";
-                        line.amounts = [("held", held.to_string()), ("needs", needs.to_string())].into();
-                    }
-                    Note::RolloutStarted { deployment, revision, replicas, rollback_of } => {
-                        line.event = "rollout-started";
-                        line.workload = Some(format!("deployment/{deployment}"));
-                        line.counts = [("revision", u64::from(*revision)), ("replicas", u64::from(*replicas))].into();
-                        if let Some(r) = rollback_of {
-                            line.counts.insert("rollback_of", u64::from(*r));
-                        }
-                    }
-                    Note::RolloutComplete { deployment, revision } => {
-                        line.event = "rollout-complete";
-                        line.workload = Some(format!("deployment/{deployment}"));
-                        line.counts = [("revision", u64::from(*revision))].into();
-                    }
-                    Note::ScaledReplicaSet { replica_set, replicas } => {
-                        line.event = "scaled";
-                        line.workload = Some(format!("replicaset/{replica_set}"));
-                        line.counts = [("replicas", u64::from(*replicas))].into();
-                    }
-                    Note::JobComplete { job: j } => {
-                        line.event = "job-complete";
-                        line.workload = Some(format!("job/{j}"));
-                    }
-                    Note::JobFailed { job: j, reason } => {
-                        line.event = "job-failed";
-                        line.workload = Some(format!("job/{j}"));
-                        line.reason = Some(reason.to_string());
-                    }
+            Note::DeletedPod { pod: p } => {
+                line.event = "deleted";
+                line.pod = self.pod(*p);
+            }
+            Note::Offered { offer, framework, resources } => {
+                line.event = "offered";
+                (line.offer, line.framework) = (Some(*offer), self.controller(framework));
+                line.amounts = [("resources", resources.to_string())].into();
+            }
+            Note::OfferClosed { offer, launched } => {
+                line.event = "offer-closed";
+                line.offer = Some(*offer);
+                line.counts = [("launched", u64::from(*launched))].into();
+            }
+            Note::Hoard { held, needs } => {
+                line.event = "hoard";
+                line.amounts = [("held", held.to_string()), ("needs", needs.to_string())].into();
+            }
+            Note::RolloutStarted { deployment, revision, replicas, rollback_of } => {
+                line.event = "rollout-started";
+                line.workload = Some(format!("deployment/{deployment}"));
+                line.counts = [("revision", u64::from(*revision)), ("replicas", u64::from(*replicas))].into();
+                if let Some(r) = rollback_of {
+                    line.counts.insert("rollback_of", u64::from(*r));
                 }
             }
-            Record::Ended { pod: p, part, node: n, phase } => {
-                line.event = "ended";
-                (line.pod, line.part, line.node) = (pod(*p), Some(scenario.pods.spec(*p).part_name(*part)), node(*n));
-                line.phase = Some(phase.as_str());
+            Note::RolloutComplete { deployment, revision } => {
+                line.event = "rollout-complete";
+                line.workload = Some(format!("deployment/{deployment}"));
+                line.counts = [("revision", u64::from(*revision))].into();
+            }
+            Note::ScaledReplicaSet { replica_set, replicas } => {
+                line.event = "scaled";
+                line.workload = Some(format!("replicaset/{replica_set}"));
+                line.counts = [("replicas", u64::from(*replicas))].into();
+            }
+            Note::JobComplete { job: j } => {
+                line.event = "job-complete";
+                line.workload = Some(format!("job/{j}"));
+            }
+            Note::JobFailed { job: j, reason } => {
+                line.event = "job-failed";
+                line.workload = Some(format!("job/{j}"));
+                line.reason = Some(reason.to_string());
             }
         }
-        out.push_str(&serde_json::to_string(&line).expect("an event line always serializes"));
-        out.push('\n');
     }
-    out
 }
 
 /// `placements.csv`: one row per pod — its group, the nodes it ran on, when it was created,

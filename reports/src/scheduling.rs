@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use podlab_cluster::config::WorkloadClass;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimTime, Stamped};
+use podlab_cluster::{
+    ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimDuration, SimTime, Stamped,
+};
 
 use crate::percentiles::{Percentiles, Samples};
 
@@ -464,50 +466,8 @@ impl SchedulingFold {
                 hoarding_changed = true;
             }
             Record::Note { by, note } => match note {
-                Note::Attempt { job, busy, .. } => {
-                    let attempts = match job {
-                        JobRef::Group(g) => Some(&mut self.group(*g).attempts),
-                        JobRef::Pod(_) => pod_job,
-                    };
-                    let mut fresh = JobAttempts::default();
-                    let attempts = attempts.unwrap_or(&mut fresh);
-                    attempts.first = earliest(attempts.first, s.time);
-                    let n = if attempts.by == *by || attempts.count == 0 {
-                        attempts.by = *by;
-                        &mut attempts.count
-                    } else {
-                        self.attempted_by_others.entry((*by, *job)).or_insert(0)
-                    };
-                    *n += 1;
-                    let retry = *n > 1;
-                    let b = SchedulerBooks::of(&mut self.books, *by);
-                    let stats = b.stats.get_or_insert_default();
-                    stats.attempts += 1;
-                    stats.retries += u64::from(retry);
-                    stats.busy_ns += busy.as_nanos();
-                    b.in_flight = Some(busy.as_nanos());
-                    add_daily(&mut b.daily, s.time, busy.as_nanos());
-                }
-                Note::AttemptDone { placed, conflicts, .. } => {
-                    let b = SchedulerBooks::of(&mut self.books, *by);
-                    let busy = b.in_flight.take().unwrap_or(0);
-                    let stats = b.stats.get_or_insert_default();
-                    if *conflicts > 0 {
-                        stats.conflicted_attempts += 1;
-                        stats.wasted_ns += busy;
-                    } else {
-                        stats.useful_ns += busy;
-                    }
-                    // The paper's transaction: an attempt that claimed something (placed or
-                    // conflicted), its time useful or wasted (`recordUsefulTimeScheduling`,
-                    // `recordWastedTimeScheduling`); the others record no busy time.
-                    if *placed + *conflicts > 0 {
-                        stats.transactions_succeeded += u64::from(*conflicts == 0);
-                        stats.transactions_failed += u64::from(*conflicts > 0);
-                        b.paper_busy += busy;
-                        add_daily(&mut b.paper_daily, s.time, busy);
-                    }
-                }
+                Note::Attempt { job, busy, .. } => self.attempt(*by, *job, *busy, s.time, pod_job),
+                Note::AttemptDone { placed, conflicts, .. } => self.attempt_done(*by, *placed, *conflicts, s.time),
                 Note::Abandoned { job } => {
                     self.m.jobs.abandoned += 1;
                     let class = match job {
@@ -563,22 +523,85 @@ impl SchedulingFold {
             _ => {}
         }
         if hoarding_changed && !self.hoards.is_empty() {
-            let free = self.capacity.saturating_minus(&self.allocated).saturating_minus(&self.locked_total);
-            let cycle = deadlocked(&self.hoards, &free);
-            match (&mut self.open, cycle.is_empty()) {
-                (None, false) => {
-                    let mut held = Resources::default();
-                    for f in &cycle {
-                        held.add(&self.hoards[f].0);
-                    }
-                    self.open = Some((s.time, cycle, held.to_string()));
+            self.find_deadlock(s.time);
+        }
+    }
+
+    /// A scheduler's attempt began: the job's first attempt and its count (by the scheduler
+    /// that made its first, else apart), and the scheduler's busy time.
+    fn attempt(
+        &mut self,
+        by: ControllerId,
+        job: JobRef,
+        busy: SimDuration,
+        time: SimTime,
+        pod_job: Option<&mut JobAttempts>,
+    ) {
+        let attempts = match job {
+            JobRef::Group(g) => Some(&mut self.group(g).attempts),
+            JobRef::Pod(_) => pod_job,
+        };
+        let mut fresh = JobAttempts::default();
+        let attempts = attempts.unwrap_or(&mut fresh);
+        attempts.first = earliest(attempts.first, time);
+        let n = if attempts.by == by || attempts.count == 0 {
+            attempts.by = by;
+            &mut attempts.count
+        } else {
+            self.attempted_by_others.entry((by, job)).or_insert(0)
+        };
+        *n += 1;
+        let retry = *n > 1;
+        let b = SchedulerBooks::of(&mut self.books, by);
+        let stats = b.stats.get_or_insert_default();
+        stats.attempts += 1;
+        stats.retries += u64::from(retry);
+        stats.busy_ns += busy.as_nanos();
+        b.in_flight = Some(busy.as_nanos());
+        add_daily(&mut b.daily, time, busy.as_nanos());
+    }
+
+    /// A scheduler's attempt ended: its busy time was useful or wasted, and a claim's a
+    /// transaction of the paper's.
+    fn attempt_done(&mut self, by: ControllerId, placed: u32, conflicts: u32, time: SimTime) {
+        let b = SchedulerBooks::of(&mut self.books, by);
+        let busy = b.in_flight.take().unwrap_or(0);
+        let stats = b.stats.get_or_insert_default();
+        if conflicts > 0 {
+            stats.conflicted_attempts += 1;
+            stats.wasted_ns += busy;
+        } else {
+            stats.useful_ns += busy;
+        }
+        // The paper's transaction: an attempt that claimed something (placed or
+        // conflicted), its time useful or wasted (`recordUsefulTimeScheduling`,
+        // `recordWastedTimeScheduling`); the others record no busy time.
+        if placed + conflicts > 0 {
+            stats.transactions_succeeded += u64::from(conflicts == 0);
+            stats.transactions_failed += u64::from(conflicts > 0);
+            b.paper_busy += busy;
+            add_daily(&mut b.paper_daily, time, busy);
+        }
+    }
+
+    /// The frameworks' hoards changed: a deadlock opens when their holdings form a cycle no
+    /// free room breaks, and closes when none is left.
+    fn find_deadlock(&mut self, time: SimTime) {
+        let free = self.capacity.saturating_minus(&self.allocated).saturating_minus(&self.locked_total);
+        let cycle = deadlocked(&self.hoards, &free);
+        match (&mut self.open, cycle.is_empty()) {
+            (None, false) => {
+                let mut held = Resources::default();
+                for f in &cycle {
+                    held.add(&self.hoards[f].0);
                 }
-                (Some(_), true) => {
-                    let (formed, frameworks, held) = self.open.take().expect("open");
-                    self.episodes.push((formed, s.time, frameworks, held));
-                }
-                _ => {}
+                self.open = Some((time, cycle, held.to_string()));
             }
+            (Some(_), true) => {
+                let (formed, frameworks, held) = self.open.take().expect("open");
+                self.episodes.push((formed, time, frameworks, held));
+            }
+            _ => {}
         }
     }
 

@@ -43,6 +43,10 @@ fn set_decision(d: &mut DecisionTime, field: &str, value: &str) -> Result<(), St
 }
 
 /// Sets one parameter; the error says what is wrong and lists what exists.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table: one match arm per parameter of `PARAMETERS`, each a line or a few, read best side by side"
+)]
 pub fn set(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     let c = &mut scenario.config;

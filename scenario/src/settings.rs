@@ -749,6 +749,10 @@ pub fn control_plane(
 
 /// `spec.faults`, with their nodes resolved: faults at fixed times, and random processes (each
 /// drawn per seed by [`crate::config::FaultProcess::draw`]).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per fault kind, each resolving its nodes and checking its times; still to split (issue 20)"
+)]
 pub fn faults(
     doc: &SimDoc<'_>,
     nodes: &[std::sync::Arc<crate::objects::Node>],

@@ -329,6 +329,10 @@ const PREFILL_HELP: &str = "prefill rows are `11 <t> <job id> <prod 0|1> <sched 
 /// Reads the Omega simulator's prefill rows (Google's `init-cluster-state.log`): at most
 /// `max_jobs` jobs (of the `only` class, when given), with their ends from the `12` rows.
 /// Sizes in the rows are the whole job's; each task gets its share.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one streaming pass over the rows, each kind of row and each bad line handled where it is read; still to split (issue 20)"
+)]
 pub fn read_google_prefill(
     reader: impl BufRead,
     max_jobs: u64,

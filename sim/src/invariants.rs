@@ -198,6 +198,68 @@ impl Invariants {
         Ok(())
     }
 
+    /// A part bound: to a created, undeleted pod, once, on a node that joined, that the
+    /// filters allow and that it fits.
+    fn bind(&mut self, scenario: &Scenario, pod: PodId, part: Part, node: NodeId) -> Result<(), String> {
+        let pod_name = |p: PodId| scenario.pods.get(p).key();
+        if !self.created[pod.index()] {
+            return Err(format!("pod {} bound before it was created", pod_name(pod)));
+        }
+        if self.deleted.contains(&pod) {
+            return Err(format!("pod {} bound after it was deleted", pod_name(pod)));
+        }
+        if !self.node_added[node.index()] {
+            return Err(format!(
+                "pod {} bound to node {} before it joined",
+                pod_name(pod),
+                scenario.nodes[node.index()].name
+            ));
+        }
+        let of_pod = (pod, Part::Whole)..=(pod, Part::Container(u16::MAX));
+        let clash = self
+            .bound
+            .range(of_pod.clone())
+            .map(|(k, _)| k)
+            .chain(self.ended.range(of_pod).map(|(k, _)| k))
+            .any(|(_, q)| *q == part || *q == Part::Whole || part == Part::Whole);
+        if clash {
+            return Err(format!("pod {} part {:?} bound twice", pod_name(pod), part));
+        }
+        self.filters_allow(scenario, pod, node)?;
+        self.bound.insert((pod, part), node);
+        self.reserved.remove(&pod);
+        let spec = &scenario.nodes[node.index()];
+        let used = &mut self.node_used[node.index()];
+        used.add(scenario.pods.spec(pod).part_requests(part));
+        self.node_parts[node.index()] += 1;
+        if let Some(resource) = used.first_shortfall(&spec.allocatable) {
+            return Err(format!("node {} over-committed on {resource}: {used} > {}", spec.name, spec.allocatable));
+        }
+        if self.node_parts[node.index()] > spec.max_pods {
+            return Err(format!("node {} runs more than its {} pods", spec.name, spec.max_pods));
+        }
+        self.take_gpus(scenario, pod, part, node)?;
+        Ok(())
+    }
+
+    /// A part ended: it ran on that node; its resources and GPUs are free again.
+    fn end(&mut self, scenario: &Scenario, pod: PodId, part: Part, node: NodeId, phase: Phase) -> Result<(), String> {
+        let pod_name = |p: PodId| scenario.pods.get(p).key();
+        match self.bound.remove(&(pod, part)) {
+            Some(n) if n == node => {}
+            _ => {
+                return Err(format!("pod {} part {:?} ended on {} without running there", pod_name(pod), part, node.0));
+            }
+        }
+        self.node_used[node.index()].sub(scenario.pods.spec(pod).part_requests(part));
+        self.node_parts[node.index()] -= 1;
+        if let (Some(pick), Some(slots)) = (self.gpu_held.remove(&(pod, part)), self.node_gpus[node.index()].as_mut()) {
+            slots.give(pick);
+        }
+        self.ended.insert((pod, part), phase);
+        Ok(())
+    }
+
     fn apply(&mut self, scenario: &Scenario, stamped: &Stamped) -> Result<(), String> {
         let pod_name = |p: PodId| scenario.pods.get(p).key();
         match &stamped.record {
@@ -211,69 +273,8 @@ impl Invariants {
                     return Err(format!("pod {} created twice", pod_name(*pod)));
                 }
             }
-            Record::Bound { pod, part, node } => {
-                if !self.created[pod.index()] {
-                    return Err(format!("pod {} bound before it was created", pod_name(*pod)));
-                }
-                if self.deleted.contains(pod) {
-                    return Err(format!("pod {} bound after it was deleted", pod_name(*pod)));
-                }
-                if !self.node_added[node.index()] {
-                    return Err(format!(
-                        "pod {} bound to node {} before it joined",
-                        pod_name(*pod),
-                        scenario.nodes[node.index()].name
-                    ));
-                }
-                let of_pod = (*pod, Part::Whole)..=(*pod, Part::Container(u16::MAX));
-                let clash = self
-                    .bound
-                    .range(of_pod.clone())
-                    .map(|(k, _)| k)
-                    .chain(self.ended.range(of_pod).map(|(k, _)| k))
-                    .any(|(_, q)| *q == *part || *q == Part::Whole || *part == Part::Whole);
-                if clash {
-                    return Err(format!("pod {} part {:?} bound twice", pod_name(*pod), part));
-                }
-                self.filters_allow(scenario, *pod, *node)?;
-                self.bound.insert((*pod, *part), *node);
-                self.reserved.remove(pod);
-                let spec = &scenario.nodes[node.index()];
-                let used = &mut self.node_used[node.index()];
-                used.add(scenario.pods.spec(*pod).part_requests(*part));
-                self.node_parts[node.index()] += 1;
-                if let Some(resource) = used.first_shortfall(&spec.allocatable) {
-                    return Err(format!(
-                        "node {} over-committed on {resource}: {used} > {}",
-                        spec.name, spec.allocatable
-                    ));
-                }
-                if self.node_parts[node.index()] > spec.max_pods {
-                    return Err(format!("node {} runs more than its {} pods", spec.name, spec.max_pods));
-                }
-                self.take_gpus(scenario, *pod, *part, *node)?;
-            }
-            Record::Ended { pod, part, node, phase } => {
-                match self.bound.remove(&(*pod, *part)) {
-                    Some(n) if n == *node => {}
-                    _ => {
-                        return Err(format!(
-                            "pod {} part {:?} ended on {} without running there",
-                            pod_name(*pod),
-                            part,
-                            node.0
-                        ));
-                    }
-                }
-                self.node_used[node.index()].sub(scenario.pods.spec(*pod).part_requests(*part));
-                self.node_parts[node.index()] -= 1;
-                if let (Some(pick), Some(slots)) =
-                    (self.gpu_held.remove(&(*pod, *part)), self.node_gpus[node.index()].as_mut())
-                {
-                    slots.give(pick);
-                }
-                self.ended.insert((*pod, *part), *phase);
-            }
+            Record::Bound { pod, part, node } => self.bind(scenario, *pod, *part, *node)?,
+            Record::Ended { pod, part, node, phase } => self.end(scenario, *pod, *part, *node, *phase)?,
             Record::Note { note: Note::Reserved { pod, .. }, by } => {
                 let group = scenario.pods.group(*pod).map(|g| &scenario.groups[g.index()]);
                 let timeout =
