@@ -29,7 +29,7 @@ use crate::kube::nominator::Nominator;
 use crate::kube::preemption::Preemption;
 use crate::node_table::NodeTable;
 
-/// Timer tokens: the kind in the top byte, a generation and a group id below it.
+/// Timer kinds, the top byte of a [`Token`].
 const CYCLE: u64 = 1 << 56;
 const PERMIT_TIMEOUT: u64 = 2 << 56;
 const BACKOFF_OVER: u64 = 3 << 56;
@@ -42,8 +42,43 @@ const LEFTOVER_TICK_PERIOD: SimDuration = SimDuration::from_secs(30);
 /// `podMaxInUnschedulablePodsDuration`.
 const MAX_IN_UNSCHEDULABLE: SimDuration = SimDuration::from_secs(300);
 
-fn token(kind: u64, generation: u32, group: GroupId) -> u64 {
-    kind | (u64::from(generation) << 24) | u64::from(group.0 & 0xFF_FFFF)
+/// A timer's token as `Action::SetTimer` carries it, one `u64`: the kind in the top byte, then
+/// (for a gang's timers) the group's generation modulo 2^24, then the group id, whole, in the
+/// low 32 bits. The layout lives here only: [`Token::pack`] and [`Token::unpack`] are inverses
+/// for every kind, group id and generation (tested), where group ids from 2^24 up once aliased
+/// smaller ones. A generation is compared modulo 2^24 ([`Token::is_current`]): a stale permit
+/// timeout passes for a live one only if its group's generation moved by a multiple of 2^24
+/// (16.7 million waits and rejections) while it was pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Token {
+    kind: u64,
+    generation: u32,
+    group: GroupId,
+}
+
+impl Token {
+    const KIND: u64 = 0xFF << 56;
+    const GENERATION: u32 = 0xFF_FFFF;
+
+    /// A gang's timer of `kind`, for its `generation`.
+    fn gang(kind: u64, generation: u32, group: GroupId) -> Token {
+        assert_eq!(kind & !Self::KIND, 0, "a timer kind is the top byte only");
+        Token { kind, generation: generation & Self::GENERATION, group }
+    }
+
+    fn pack(self) -> u64 {
+        self.kind | (u64::from(self.generation) << 32) | u64::from(self.group.0)
+    }
+
+    fn unpack(token: u64) -> Token {
+        let generation = (token >> 32) as u32 & Self::GENERATION;
+        Token { kind: token & Self::KIND, generation, group: GroupId(token as u32) }
+    }
+
+    /// Whether the token was set at the group's `generation` (compared modulo 2^24).
+    fn is_current(self, generation: u32) -> bool {
+        self.generation == generation & Self::GENERATION
+    }
 }
 
 /// One entry of the scheduling queue: higher priority first; then, so that a gang's members
@@ -741,7 +776,7 @@ impl Scheduler {
             state.generation += 1;
             let timeout = spec.and_then(|s| s.schedule_timeout).unwrap_or(self.config.permit_waiting_time);
             let at = ctx.now() + timeout;
-            ctx.act(Action::SetTimer { at, token: token(PERMIT_TIMEOUT, state.generation, g) });
+            ctx.act(Action::SetTimer { at, token: Token::gang(PERMIT_TIMEOUT, state.generation, g).pack() });
         }
     }
 
@@ -775,15 +810,14 @@ impl Scheduler {
         state.backing_off.append(&mut keys);
         if !state.backing_off.is_empty() {
             let at = ctx.now() + self.config.group_backoff;
-            ctx.act(Action::SetTimer { at, token: token(BACKOFF_OVER, generation, g) });
+            ctx.act(Action::SetTimer { at, token: Token::gang(BACKOFF_OVER, generation, g).pack() });
         }
     }
 
     fn timer(&mut self, token: u64, ctx: &mut Context<'_>) {
-        let kind = token & (0xFF << 56);
-        let generation = ((token >> 24) & 0xFFFF_FFFF) as u32;
-        let g = GroupId((token & 0xFF_FFFF) as u32);
-        match kind {
+        let token = Token::unpack(token);
+        let g = token.group;
+        match token.kind {
             CYCLE => {
                 if self.in_flight.is_some() {
                     self.finish_cycle(ctx);
@@ -794,7 +828,7 @@ impl Scheduler {
             }
             PERMIT_TIMEOUT => {
                 let Some(state) = self.groups.get(&g) else { return };
-                if state.generation == generation && !state.waiting.is_empty() {
+                if token.is_current(state.generation) && !state.waiting.is_empty() {
                     ctx.act(Action::Note(Note::GroupTimedOut { group: g }));
                     self.reject_gang(g, ctx);
                 }
@@ -1074,4 +1108,28 @@ fn same_constraints(a: &Unit<'_>, b: &Unit<'_>) -> bool {
         && a.pod.tolerations == b.pod.tolerations
         && a.pod.node_selector == b.pod.node_selector
         && a.pod.required_node_affinity == b.pod.required_node_affinity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token unpacks to what was packed, for every kind, at the edges of group ids (2^24
+    /// once aliased 0) and generations; a bare kind (`CYCLE`) unpacks to its kind; generations
+    /// compare modulo 2^24.
+    #[test]
+    fn timer_tokens_round_trip() {
+        let edges = [0, 1, (1 << 24) - 1, 1 << 24, u32::MAX];
+        for kind in [CYCLE, PERMIT_TIMEOUT, BACKOFF_OVER, BACKOFF_TICK, LEFTOVER_TICK] {
+            assert_eq!(Token::unpack(kind), Token::gang(kind, 0, GroupId(0)));
+            for group in edges {
+                for generation in edges {
+                    let token = Token::unpack(Token::gang(kind, generation, GroupId(group)).pack());
+                    assert_eq!((token.kind, token.group), (kind, GroupId(group)));
+                    assert!(token.is_current(generation), "{token:?} at {generation}");
+                    assert!(!token.is_current(generation.wrapping_add(1)), "{token:?} at {generation} + 1");
+                }
+            }
+        }
+    }
 }
