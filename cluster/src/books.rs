@@ -11,7 +11,9 @@ use crate::resources::Resources;
 /// What is bound on one node, beside what it can hold.
 #[derive(Clone, Default)]
 pub struct NodeUse {
+    /// What the bound parts request, summed.
     pub requested: Resources,
+    /// How many parts are bound.
     pub parts: u64,
     /// The node's allocatable resources and pod limit, kept beside what is bound (read through
     /// the node's spec, they were a cache miss a binding among ten thousand nodes); a node's

@@ -14,6 +14,7 @@ use crate::time::SimTime;
 pub trait Controller {
     /// A stable name; it also names the controller's random stream.
     fn name(&self) -> &str;
+    /// Reacts to one event, answering through `ctx` (actions, its time, its random stream).
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>);
 }
 
@@ -25,10 +26,13 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// The context of one delivery: the time, the controller's own stream, and where its actions
+    /// go.
     pub fn new(now: SimTime, rng: &'a mut ChaCha8Rng, actions: &'a mut Vec<Action>) -> Context<'a> {
         Context { now, rng, actions }
     }
 
+    /// The current simulated (or, in real mode, measured) time.
     pub fn now(&self) -> SimTime {
         self.now
     }
@@ -38,6 +42,7 @@ impl<'a> Context<'a> {
         self.rng
     }
 
+    /// Asks the backend for `action`; actions are carried out in the order they were asked.
     pub fn act(&mut self, action: Action) {
         self.actions.push(action);
     }
@@ -46,8 +51,11 @@ impl<'a> Context<'a> {
 /// One event for one controller, at the backend's current time.
 #[derive(Debug)]
 pub struct Delivery {
+    /// The controller the event is for.
     pub to: ControllerId,
+    /// The backend's time at the delivery.
     pub now: SimTime,
+    /// What happened.
     pub event: Event,
 }
 
@@ -102,6 +110,9 @@ impl<'a> Driver<'a> {
         self.controllers.iter().map(|c| c.name().to_string()).collect()
     }
 
+    /// Delivers the backend's events one by one until it has none, passing each controller's
+    /// actions back; rebuilds a controller from the factory when it starts a second time (after a
+    /// crash).
     pub fn run(&mut self, backend: &mut dyn Backend) {
         while let Some(delivery) = backend.next_delivery() {
             let i = delivery.to.index();

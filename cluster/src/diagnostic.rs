@@ -7,22 +7,31 @@ use std::fmt;
 /// A position in a source file: 1-based line and column (columns count characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column, in characters.
     pub col: u32,
 }
 
+/// Whether a diagnostic stops the load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// The scenario is not loaded.
     Error,
+    /// The scenario loads; the user is told (and `--strict` makes it an error).
     Warning,
 }
 
 /// One message about one place in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// An error or a warning.
     pub severity: Severity,
+    /// The file it is about.
     pub file: String,
+    /// Where in the file.
     pub pos: Pos,
+    /// What is wrong, in one sentence.
     pub message: String,
     /// How to fix it, when there is something useful to say.
     pub help: Option<String>,

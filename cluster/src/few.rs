@@ -7,13 +7,17 @@
 /// report's part run) at its own size; lists of more than one are rare.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Few<T> {
+    /// No item.
     #[default]
     None,
+    /// One item, inline.
     One(T),
+    /// Two or more.
     Many(Box<Vec<T>>),
 }
 
 impl<T> Few<T> {
+    /// Appends `item`, boxing the list when it grows past one.
     pub fn push(&mut self, item: T) {
         *self = match std::mem::take(self) {
             Few::None => Few::One(item),

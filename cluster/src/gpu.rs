@@ -23,6 +23,7 @@ pub const MAX_GPUS_PER_NODE: u64 = 64;
 /// refuses a pod with the share annotation that also requests `nvidia.com/gpu`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GpuDemand {
+    /// Whole GPUs (`nvidia.com/gpu`).
     pub whole_gpus: u32,
     /// 0, or 1..=999 milli-GPU of one GPU.
     pub share_milli: u16,
@@ -40,6 +41,7 @@ impl GpuDemand {
         GpuDemand { whole_gpus, share_milli }
     }
 
+    /// Whether the part asks for no GPU at all.
     pub fn is_none(self) -> bool {
         self.whole_gpus == 0 && self.share_milli == 0
     }
@@ -53,7 +55,9 @@ impl GpuDemand {
 /// The GPUs one part holds on its node: one bit per GPU, and the milli taken from each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GpuPick {
+    /// Bit `i` set: the part holds some of GPU `i`.
     pub gpu_mask: u64,
+    /// The milli-GPU taken from each GPU of the mask (1000 for whole GPUs).
     pub milli_each: u16,
 }
 
@@ -68,10 +72,12 @@ impl GpuPick {
 /// hold an `Option`), so CPU-only nodes cost no memory for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuSlots {
+    /// Per GPU, the milli-GPU still free (1000 for an idle GPU).
     pub free_milli: Box<[u16]>,
 }
 
 impl GpuSlots {
+    /// `gpus` idle GPUs (at most `MAX_GPUS_PER_NODE`).
     pub fn new(gpus: usize) -> GpuSlots {
         GpuSlots { free_milli: vec![MILLI_PER_GPU; gpus.min(MAX_GPUS_PER_NODE as usize)].into_boxed_slice() }
     }
@@ -152,6 +158,7 @@ impl GpuSlots {
         self.free_milli.iter().filter(|f| **f == MILLI_PER_GPU).count() as u32
     }
 
+    /// How many GPUs the node has.
     pub fn count(&self) -> usize {
         self.free_milli.len()
     }
@@ -161,6 +168,7 @@ impl GpuSlots {
 /// scheduler's cache needs to give a part's GPUs back when it ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuBooks<K> {
+    /// The node's GPUs and what is free on each.
     pub slots: GpuSlots,
     held: Vec<(K, GpuPick)>,
 }

@@ -11,7 +11,9 @@ use crate::maybe::{Maybe, Niche};
 /// A slot's value when it holds nothing: `None`, or a [`Maybe`]'s none (four bytes a slot
 /// for a node id, where an `Option` takes eight).
 pub trait Vacancy: Sized {
+    /// The value of an empty slot.
     fn vacant() -> Self;
+    /// Whether a slot is empty.
     fn is_vacant(&self) -> bool;
 }
 

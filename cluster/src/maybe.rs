@@ -6,6 +6,7 @@ use std::fmt;
 /// A type with a value that stands for none in a [`Maybe`] (its largest: no time, duration or
 /// id of a run reaches it).
 pub trait Niche: Copy + PartialEq {
+    /// The value that stands for none; no run reaches it.
     const NONE: Self;
 }
 
@@ -14,17 +15,21 @@ pub trait Niche: Copy + PartialEq {
 pub struct Maybe<T>(T);
 
 impl<T: Niche> Maybe<T> {
+    /// Nothing.
     pub const NONE: Maybe<T> = Maybe(T::NONE);
 
+    /// `value`, which must not be `T::NONE` (checked in debug builds).
     pub fn some(value: T) -> Maybe<T> {
         debug_assert!(value != T::NONE, "the value that stands for none");
         Maybe(value)
     }
 
+    /// As an `Option`.
     pub fn get(self) -> Option<T> {
         (self.0 != T::NONE).then_some(self.0)
     }
 
+    /// Whether it holds a value.
     pub fn is_some(self) -> bool {
         self.0 != T::NONE
     }

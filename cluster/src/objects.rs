@@ -423,7 +423,7 @@ impl PodSpec {
         if per_container { (0..self.containers.len() as u16).map(Part::Container).collect() } else { vec![Part::Whole] }
     }
 
-    /// How many parts [`Pod::parts`] gives, without building them (reports ask for every pod).
+    /// How many parts [`PodSpec::parts`] gives, without building them (reports ask for every pod).
     pub fn part_count(&self, per_container: bool) -> usize {
         if per_container { self.containers.len() } else { 1 }
     }

@@ -2,14 +2,17 @@
 
 use crate::objects::PodId;
 
+/// A set of pod ids, one bit each, growing with the largest id inserted.
 #[derive(Clone, Debug, Default)]
 pub struct PodSet(Vec<u64>);
 
 impl PodSet {
+    /// Whether `pod` is in the set.
     pub fn contains(&self, pod: PodId) -> bool {
         self.0.get(pod.index() / 64).is_some_and(|w| (w >> (pod.index() % 64)) & 1 == 1)
     }
 
+    /// Adds `pod`.
     pub fn insert(&mut self, pod: PodId) {
         let word = pod.index() / 64;
         if self.0.len() <= word {
@@ -18,10 +21,12 @@ impl PodSet {
         self.0[word] |= 1 << (pod.index() % 64);
     }
 
+    /// How many pods are in the set.
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// Whether no pod is in the set.
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }

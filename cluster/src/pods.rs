@@ -27,6 +27,7 @@ thread_local! {
     static LAST_JOB: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// A scenario's pods by id: held whole, or rebuilt from a generator's template on demand.
 #[derive(Clone, Debug, Default)]
 pub struct Pods {
     /// Ids from 0: the pods held whole before the first generated one.
@@ -129,10 +130,12 @@ impl From<Vec<Arc<Pod>>> for Pods {
 }
 
 impl Pods {
+    /// How many pods there are (ids are `0..len`).
     pub fn len(&self) -> usize {
         self.generated_end() as usize + self.tail.len()
     }
 
+    /// Whether there is no pod.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -214,6 +217,7 @@ impl Pods {
         }
     }
 
+    /// Every pod in id order; a generated one is built as it is reached.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Cow<'_, Arc<Pod>>> + '_ {
         (0..self.len() as u32).map(|id| self.get(PodId(id)))
     }
@@ -275,6 +279,7 @@ impl Pods {
         PodId(first)
     }
 
+    /// Frees what the lists hold beyond their length.
     pub fn shrink_to_fit(&mut self) {
         self.head.shrink_to_fit();
         for g in &mut self.generated {

@@ -19,6 +19,7 @@ use crate::time::{SimDuration, SimTime};
 /// Whatever reads a run's records as they are written, with the scenario as it is at that
 /// moment (the reports fold a big run this way instead of keeping its records).
 pub trait RecordSink {
+    /// Reads one record, with the scenario as it is when the record is written.
     fn observe(&mut self, scenario: &Scenario, stamped: &Stamped);
 }
 
@@ -73,14 +74,17 @@ const VERBS: [&str; 5] = ["bind", "commit", "create", "delete", "patch"];
 const PHASES: [Phase; 4] = [Phase::Pending, Phase::Running, Phase::Succeeded, Phase::Failed];
 
 impl Records {
+    /// No records.
     pub fn new() -> Records {
         Records::default()
     }
 
+    /// How many records were pushed.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no record was pushed.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -90,6 +94,7 @@ impl Records {
         self.chunks.iter().map(Vec::len).sum()
     }
 
+    /// Appends one record, its time kept as a delta from the previous record's.
     pub fn push(&mut self, stamped: Stamped) {
         let Stamped { time, record } = stamped;
         if self.chunks.last().is_none_or(|c| c.len() + MAX_RECORD_BYTES > CHUNK_BYTES) {
@@ -186,6 +191,7 @@ impl Records {
         &self.others
     }
 
+    /// The records front to back, each decoded into the `Stamped` that was pushed.
     pub fn iter(&self) -> Iter<'_> {
         let bytes = self.chunks.first().map_or(&[][..], Vec::as_slice);
         Iter { records: self, chunk: 0, bytes, at: 0, time: SimTime::ZERO, pods: PodDelta::default(), other: 0 }

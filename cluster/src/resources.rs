@@ -9,13 +9,16 @@ use crate::quantity::format_quantity;
 /// (`ephemeral-storage`, `nvidia.com/gpu`, …) in its own unit. A missing entry means zero.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Resources {
+    /// CPU in millicores.
     pub cpu_milli: u64,
+    /// Memory in bytes.
     pub memory_bytes: u64,
     /// Every other resource, by its Kubernetes name. Kept sorted so iteration is deterministic.
     pub extended: BTreeMap<String, u64>,
 }
 
 impl Resources {
+    /// CPU and memory, with no extended resources.
     #[inline]
     pub fn new(cpu_milli: u64, memory_bytes: u64) -> Resources {
         Resources { cpu_milli, memory_bytes, extended: BTreeMap::new() }
@@ -35,6 +38,7 @@ impl Resources {
         }
     }
 
+    /// A resource by its Kubernetes name (`cpu`, `memory`, or an extended one); 0 if absent.
     pub fn get(&self, name: &str) -> u64 {
         match name {
             "cpu" => self.cpu_milli,
@@ -43,6 +47,7 @@ impl Resources {
         }
     }
 
+    /// Whether nothing at all is requested.
     #[inline]
     pub fn is_zero(&self) -> bool {
         self.cpu_milli == 0 && self.memory_bytes == 0 && self.extended.is_empty()

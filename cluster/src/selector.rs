@@ -5,17 +5,25 @@
 
 use std::collections::BTreeMap;
 
+/// A requirement's operator, as the API spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelectorOp {
+    /// The value is one of the values.
     In,
+    /// The value is none of the values, or the key is absent.
     NotIn,
+    /// The key is present.
     Exists,
+    /// The key is absent.
     DoesNotExist,
+    /// The value, an integer, is greater than the one value (node selectors only).
     Gt,
+    /// The value, an integer, is less than the one value (node selectors only).
     Lt,
 }
 
 impl SelectorOp {
+    /// The operator of this name (`In`, `NotIn`…); `None` for any other text.
     pub fn parse(text: &str) -> Option<SelectorOp> {
         Some(match text {
             "In" => SelectorOp::In,
@@ -32,8 +40,11 @@ impl SelectorOp {
 /// One `matchExpressions` (on labels) or `matchFields` (on `metadata.name`) requirement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SelectorRequirement {
+    /// The label's key (or, in `matchFields`, `metadata.name`).
     pub key: String,
+    /// How the value is compared.
     pub op: SelectorOp,
+    /// The values compared with (none for `Exists` and `DoesNotExist`).
     pub values: Vec<String>,
 }
 
@@ -60,7 +71,9 @@ impl SelectorRequirement {
 /// A `nodeSelectorTerm`: every requirement must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeSelectorTerm {
+    /// Requirements on the node's labels.
     pub match_expressions: Vec<SelectorRequirement>,
+    /// Requirements on the node's fields (`metadata.name` only).
     pub match_fields: Vec<SelectorRequirement>,
 }
 
@@ -81,7 +94,9 @@ impl NodeSelectorTerm {
 /// labels; an absent one (`Option::None` where it is optional) matches none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LabelSelector {
+    /// Labels that must be present with exactly these values.
     pub match_labels: BTreeMap<String, String>,
+    /// Requirements on the labels.
     pub match_expressions: Vec<SelectorRequirement>,
 }
 

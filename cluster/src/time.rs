@@ -11,6 +11,7 @@ pub struct SimTime(pub u64);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);
 
+/// Nanoseconds in a second: times and durations are integer nanoseconds.
 pub const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// An `Option<SimTime>` in eight bytes rather than sixteen, for books kept per pod or per
@@ -26,9 +27,12 @@ impl crate::maybe::Niche for SimDuration {
 }
 
 impl SimTime {
+    /// The start of a run.
     pub const ZERO: SimTime = SimTime(0);
+    /// Later than any time a run reaches.
     pub const MAX: SimTime = SimTime(u64::MAX);
 
+    /// Nanoseconds since the start of the run.
     pub fn as_nanos(self) -> u64 {
         self.0
     }
@@ -40,16 +44,20 @@ impl SimTime {
 }
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// `secs` seconds.
     pub const fn from_secs(secs: u64) -> SimDuration {
         SimDuration(secs * NANOS_PER_SECOND)
     }
 
+    /// `millis` milliseconds.
     pub const fn from_millis(millis: u64) -> SimDuration {
         SimDuration(millis * 1_000_000)
     }
 
+    /// The duration in nanoseconds.
     pub fn as_nanos(self) -> u64 {
         self.0
     }
