@@ -67,6 +67,10 @@ fn compare_writes_every_output() {
         assert!(svg.starts_with(b"<svg"), "{chart}");
     }
     assert!(!files.keys().any(|k| k.ends_with(".png")), "PNG only with --png");
+    // The split pod's parts say which container went where; a label too long for its bar
+    // gives its container's name alone.
+    let story = String::from_utf8_lossy(&files["charts/coscheduling/who-went-where.svg"]);
+    assert!(story.contains("\napp-with-logs/app\n</text>") && story.contains("\nlog-collector\n</text>"), "{story}");
     for f in ["summary.json", "events.jsonl", "placements.csv", "trace.json", "result.json", "run.key"] {
         assert!(files.contains_key(&format!("runs/coscheduling/kubernetes/seed-43/{f}")), "no {f}");
     }

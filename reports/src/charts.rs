@@ -371,10 +371,14 @@ impl Chart {
             }
             let (x0, _) = chart.backend_coord(&(bar.start, top));
             let (x1, _) = chart.backend_coord(&(bar.end, top));
-            let fits = (x1 - x0) as f64 > bar.label.chars().count() as f64 * 7.0 + 8.0 && lane_h * row_px >= 13.0;
-            if fits {
+            let fits =
+                |label: &str| (x1 - x0) as f64 > label.chars().count() as f64 * 7.0 + 8.0 && lane_h * row_px >= 13.0;
+            // The whole label, or else its last segment: a split part's container, so that
+            // the story chart says which container went where.
+            let short = bar.label.rsplit('/').next().unwrap_or_default();
+            if let Some(label) = [bar.label.as_str(), short].into_iter().find(|l| fits(l)) {
                 let at = ((bar.start + bar.end) / 2.0, (top + bottom) / 2.0);
-                chart.plotting_area().draw(&Text::new(bar.label.clone(), at, text_style.clone()))?;
+                chart.plotting_area().draw(&Text::new(label.to_string(), at, text_style.clone()))?;
             }
         }
         Ok(())
