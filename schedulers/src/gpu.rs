@@ -4,6 +4,12 @@
 //! descent (FGD) — with the paper's fragmentation measure, which FGD and the packing experiment
 //! share. A plugin replaces NodeResourcesFit's score when `spec.scheduler.gpuScoring` names it,
 //! as the OpenB simulator's profiles disable the default scores.
+//!
+//! These are podlab's Kubernetes-style versions: exact scores, the framework's uniform
+//! tie-break, each node's own capacity as the scale, podlab's fragmentation over every pod.
+//! The paper's own simulator decides otherwise (integer scores, a fixed node order, its typical
+//! pods): that is `fgd_sim.rs`, the default of `podlab experiment openb`, where these run as
+//! `kube-…`.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,6 +1,7 @@
 //! Placement policies, each a `Controller`: the scheduling framework with kube-scheduler's
 //! default plugins, used whole (`kubernetes`) or container by container (`per-container`).
 
+pub mod fgd_sim;
 pub mod framework;
 pub mod gpu;
 pub mod jobs;

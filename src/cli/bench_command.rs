@@ -24,7 +24,7 @@ use crate::bench::{
     SCORE_ALL_PERCENT, app_with_logs, decision_part, google_day_text, live_pods_scenario_text, peak_rss_bytes,
     scale_scenario_text,
 };
-use crate::cluster::config::GpuScoring;
+use crate::schedulers::fgd_sim::SimPolicy;
 use crate::schedulers::framework::Unit;
 
 use crate::input::BadInput;
@@ -746,8 +746,9 @@ fn paper_day(quick: bool) -> anyhow::Result<(Option<f64>, String, Option<String>
     Ok((Some(slowest), format!("best of runs, no records: {method}"), None))
 }
 
-/// One OpenB packing run: the trace read and readied, then one seed placed with FGD until the
-/// pods ask for 130% (quick: 1%) of the cluster's GPUs. Best of up to 3 runs.
+/// One OpenB packing run: the trace read and readied, then one seed placed with FGD (the
+/// original simulator's semantics, `podlab experiment openb`'s default) until the pods ask for
+/// 130% (quick: 1%) of the cluster's GPUs. Best of up to 3 runs.
 fn openb(traces: &Path, quick: bool) -> anyhow::Result<(Option<f64>, String, Option<String>)> {
     let nodes = traces.join("openb_node_list_gpu_node.csv");
     let pods = traces.join("openb_pod_list_default.csv");
@@ -763,7 +764,7 @@ fn openb(traces: &Path, quick: bool) -> anyhow::Result<(Option<f64>, String, Opt
     while runs == 0 || (runs < 3 && started.elapsed() < Duration::from_secs(1)) {
         let start = Instant::now();
         let setup = crate::experiment::load_setup(&nodes, &pods)?;
-        let run = crate::experiment::run_one(&setup, GpuScoring::Fgd, 1, load_percent);
+        let run = crate::experiment::run_one(&setup, SimPolicy::Fgd, 1, load_percent);
         std::hint::black_box(run.placed_pods);
         best_s = best_s.min(start.elapsed().as_secs_f64());
         runs += 1;

@@ -160,11 +160,12 @@ shrunk scenario's YAML.")]
 
 #[derive(Subcommand)]
 enum ExperimentCommand {
-    /// The OpenB packing experiment (Weng et al., ATC 2023): per seed, the trace's pods shuffled
-    /// and drawn again with replacement until they ask for 1.3× the cluster's GPUs, placed one by
-    /// one and never released, with each GPU score plugin; writes the GPU allocation ratio and
-    /// the paper's GPU fragmentation against arrived load, averaged over the seeds (openb.csv,
-    /// openb-mean.csv, gpu-allocation.svg, gpu-fragmentation.svg). E.g.
+    /// The OpenB packing experiment (Weng et al., ATC 2023) on every bundled pod list: per seed,
+    /// the list's pods shuffled and thinned or topped up to ask for 1.3× the cluster's GPUs,
+    /// placed one by one and never released, by the paper's six policies under its simulator's
+    /// semantics (or podlab's `kube-…` plugins); writes the GPU allocation and both
+    /// fragmentations against arrived load, averaged over the seeds (openb.csv, openb-mean.csv,
+    /// <list>-gpu-allocation.svg, <list>-gpu-fragmentation.svg). E.g.
     /// `podlab experiment openb --seeds 10 --out openb-out`.
     Openb(experiment::OpenbExperimentArgs),
 }
