@@ -5,7 +5,7 @@ nodes and `pods` one-CPU pods arriving one a millisecond and running a minute.
 
 Measures a Python first-fit in-process, the same class through the exec protocol
 (`python -m podlab.exec`), and the Gymnasium environment with a random agent: each the best
-of 3 runs. Prints a line for each, or with --json one JSON object (what `podlab bench` reads):
+of 5 runs. Prints a line for each, or with --json one JSON object (what `podlab bench` reads):
 `{"in_process": {"decisions", "seconds", "runs"}, "exec": {…}, "gym": {"steps", "seconds",
 "runs"} or {"missing": why}}`."""
 
@@ -21,7 +21,7 @@ TESTS = os.path.join(HERE, "..", "tests")
 sys.path.insert(0, TESTS)
 from policies import FirstFit  # noqa: E402
 
-RUNS = 3
+RUNS = 5
 
 
 def scenario(nodes, pods):

@@ -28,6 +28,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 from . import _native
 from ._native import PROTOCOL_VERSION, PolicyError, Scenario, ScenarioError
 
+# One encoder for every answer: `json.dumps` with `separators` builds a new encoder at every
+# call, once per decision.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 __all__ = [
     "PROTOCOL_VERSION",
     "Policy",
@@ -104,10 +108,10 @@ class Session:
             raise ValueError(f"unexpected message {kind!r}")
         answer = self.policy.on_events(message["now"], message["events"])
         if isinstance(answer, dict):
-            return json.dumps(answer, separators=(",", ":"))
+            return _encode(answer)
         sleeping = getattr(self.policy, "sleeping", None)
         sleep = bool(sleeping()) if sleeping is not None else False
-        return json.dumps({"actions": list(answer), "sleep": sleep}, separators=(",", ":"))
+        return _encode({"actions": list(answer), "sleep": sleep})
 
 
 def _flatten(value: Any, prefix: str, out: Dict[str, Any]) -> None:
