@@ -429,10 +429,6 @@ fn throughput(budget: &Budget, mut op: impl FnMut()) -> f64 {
 }
 
 /// `podlab bench`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the command's sequence: machine, figures one by one, the table or the JSON; still to split (issue 20)"
-)]
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(what) = &args.child {
         if what == "exec-first-fit" {
@@ -521,19 +517,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
                     _ => figures.gym.clone(),
                 }
             }
-            Figure::BytesPerPod => {
-                let pods = if quick { 10_000 } else { 100_000 };
-                let with = spawn_child(&format!("live-pods={pods}/{pods}"), quick)?;
-                let without = spawn_child(&format!("live-pods=0/{pods}"), quick)?;
-                let method = format!(
-                    "(VmHWM of a run ending with {pods} live pods − VmHWM of the same run without pods) / {pods}, \
-                     each in its own child process"
-                );
-                match (with.peak_rss_bytes, without.peak_rss_bytes) {
-                    (Some(w), Some(wo)) => (Some(w.saturating_sub(wo) as f64 / pods as f64), method, None),
-                    _ => (None, method, Some("n/a: no /proc/self/status here".to_string())),
-                }
-            }
+            Figure::BytesPerPod => bytes_per_pod(quick)?,
         };
         measured.push((figure, value, method, note));
     }
@@ -717,6 +701,22 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
     let out = ChildOutput { wall_ns, peak_rss_bytes };
     println!("{}", serde_json::to_string(&out)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Memory per live pod: the peaks of two child processes, a run ending with live pods and the
+/// same run without them, their difference per pod.
+fn bytes_per_pod(quick: bool) -> anyhow::Result<(Option<f64>, String, Option<String>)> {
+    let pods = if quick { 10_000 } else { 100_000 };
+    let with = spawn_child(&format!("live-pods={pods}/{pods}"), quick)?;
+    let without = spawn_child(&format!("live-pods=0/{pods}"), quick)?;
+    let method = format!(
+        "(VmHWM of a run ending with {pods} live pods − VmHWM of the same run without pods) / {pods}, \
+         each in its own child process"
+    );
+    Ok(match (with.peak_rss_bytes, without.peak_rss_bytes) {
+        (Some(w), Some(wo)) => (Some(w.saturating_sub(wo) as f64 / pods as f64), method, None),
+        _ => (None, method, Some("n/a: no /proc/self/status here".to_string())),
+    })
 }
 
 /// The paper day under each architecture, keeping no records: best of up to 3 runs each
