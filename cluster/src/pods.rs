@@ -21,6 +21,9 @@ use crate::time::SimDuration;
 /// Pods a generator's index of jobs steps by (see [`Generated::job_of`]).
 const STRIDE: usize = 64;
 
+/// Up to this many generators, a pod's generator is found by scanning them in order.
+const FEW_GENERATORS: usize = 8;
+
 thread_local! {
     /// The job [`Generated::job_of`] found last on this thread, by index: a hint, checked
     /// against the rows before it is taken (what is found never depends on it).
@@ -149,11 +152,17 @@ impl Pods {
         if let Some(held) = self.head.get(pod.index()) {
             return Slot::Held(held);
         }
-        let end = self.generated_end();
-        if id >= end {
-            return Slot::Held(&self.tail[(id - end) as usize]);
+        // Every record's spec, name and job is found here, several times a pod on both of a
+        // run's threads: a scenario's few generators are scanned in order, cheaper than a
+        // binary search's bounds and branches; many are searched.
+        if self.generated.len() <= FEW_GENERATORS {
+            if let Some(g) = self.generated.iter().find(|g| id < g.end) {
+                return Slot::Generated(g);
+            }
+        } else if id < self.generated_end() {
+            return Slot::Generated(&self.generated[self.generated.partition_point(|g| g.end <= id)]);
         }
-        Slot::Generated(&self.generated[self.generated.partition_point(|g| g.end <= id)])
+        Slot::Held(&self.tail[(id - self.generated_end()) as usize])
     }
 
     /// Pod `pod`: borrowed when held, built when generated. Panics past the end, as indexing.
@@ -346,6 +355,29 @@ mod tests {
             assert_eq!(pods.run_for(id), want.run_for());
             assert_eq!(pods.node_name(id), want.node_name());
             assert_eq!(**pods.spec(id), *want.spec);
+        }
+    }
+
+    /// A pod's generator is found by scanning a few generators and by searching many: with 3
+    /// and with 20 (past `FEW_GENERATORS`), each pod is named by its own, and the run's pods
+    /// after them are held.
+    #[test]
+    fn generators_are_found_few_or_many() {
+        for generators in [3u32, 20] {
+            let mut pods = Pods::default();
+            pods.push(Arc::new(template()));
+            let mut names = vec!["task".to_string()];
+            for g in 0..generators {
+                pods.start_generator(&format!("g{g}"), template());
+                for n in 0..=(g % 3) {
+                    pods.push_job(1, SimDuration(1), None);
+                    names.push(format!("g{g}-{n}"));
+                }
+            }
+            pods.push(Arc::new(template()));
+            names.push("task".to_string());
+            let found: Vec<String> = (0..pods.len() as u32).map(|i| pods.name(PodId(i)).to_string()).collect();
+            assert_eq!(found, names, "{generators} generators");
         }
     }
 }
