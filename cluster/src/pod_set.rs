@@ -21,6 +21,15 @@ impl PodSet {
         self.0[word] |= 1 << (pod.index() % 64);
     }
 
+    /// Takes `pod` out; whether it was in.
+    pub fn remove(&mut self, pod: PodId) -> bool {
+        let Some(word) = self.0.get_mut(pod.index() / 64) else { return false };
+        let bit = 1 << (pod.index() % 64);
+        let was = *word & bit != 0;
+        *word &= !bit;
+        was
+    }
+
     /// How many pods are in the set.
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
@@ -47,5 +56,8 @@ mod tests {
         assert!(!set.contains(PodId(5_000_000)));
         assert_eq!(set.len(), 4);
         assert!(PodSet::default().is_empty() && !set.is_empty());
+        assert!(set.remove(PodId(64)) && !set.remove(PodId(64)) && !set.remove(PodId(9_000_000)));
+        assert!(!set.contains(PodId(64)) && set.contains(PodId(63)));
+        assert_eq!(set.len(), 3);
     }
 }

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use podlab_cluster::apps::default_selector;
 use podlab_cluster::config::KubeConfig;
-use podlab_cluster::id_window::IdWindow;
 use podlab_cluster::kube_config::{
     NodeResourcesFitArgs, PluginArgs as ConfigArgs, PluginConfig, Plugins, ProfileConfig, ScoringStrategyType,
 };
@@ -29,6 +28,7 @@ use podlab_cluster::{Node, NodeId, Pod, PodId, PodSpec, SimDuration};
 use rand_core::Rng;
 
 use super::cycle::{self, CycleResult, Sampling};
+use super::pending::{Pending, Placement};
 use super::plugins::node_affinity::AddedAffinity;
 use super::plugins::node_resources_fit::{NodeResourcesFit, ResourceSpec, Strategy};
 use super::plugins::{balanced_allocation, image_locality, node_unschedulable, taint_toleration};
@@ -66,11 +66,13 @@ pub struct KubeCache {
     /// Nodes whose sums in the snapshot are behind the table's, as a list and by slot.
     unsynced_list: Vec<u32>,
     unsynced: Vec<bool>,
-    /// Whether the snapshot keeps each node's pods. Not until a cycle first reads it: until
-    /// then (a run of plain pods on the fast path, which reads the table only) the placed pods
-    /// wait in `pending`, by id, with their node and start, and a placement costs an append.
+    /// Whether the snapshot keeps the nodes and their pods. Not until a cycle first reads it:
+    /// until then (a run of plain pods on the fast path, which reads the table only) a node is
+    /// its spec in `specs`, by slot (a `NodeState` is about 120 bytes), and the placed pods
+    /// wait in `pending` with their node and start, and a placement costs an append.
     active: bool,
-    pending: IdWindow<Option<(Arc<Pod>, NodeId, u64)>>,
+    specs: Vec<Option<Arc<Node>>>,
+    pending: Pending,
     /// The configuration's other profiles, each with what goes with it; one is swapped with
     /// the one in use when a pod names it by `schedulerName` ([`KubeCache::use_profile_for`]).
     others: Vec<Unused>,
@@ -113,7 +115,8 @@ impl KubeCache {
             unsynced_list: Vec::new(),
             unsynced: Vec::new(),
             active: false,
-            pending: IdWindow::default(),
+            specs: Vec::new(),
+            pending: Pending::default(),
             others: Vec::new(),
             percentage: own_percentage(config),
             claims_all: true,
@@ -214,14 +217,27 @@ impl KubeCache {
 
     /// A node joined or its spec changed; its pods stay.
     pub fn upsert_node(&mut self, id: NodeId, spec: Arc<Node>) {
-        match self.position(id) {
-            Some(p) => {
-                let old = std::mem::replace(&mut self.snapshot.nodes[p].spec, spec.clone());
-                count_node(&mut self.prefer_no_schedule, &mut self.images, &old, false);
+        let old = if self.active {
+            self.upsert_state(id, spec.clone())
+        } else {
+            if self.specs.len() <= id.index() {
+                self.specs.resize(id.index() + 1, None);
             }
+            self.specs[id.index()].replace(spec.clone())
+        };
+        if let Some(old) = old {
+            count_node(&mut self.prefer_no_schedule, &mut self.images, &old, false);
+        }
+        count_node(&mut self.prefer_no_schedule, &mut self.images, &spec, true);
+    }
+
+    /// The snapshot's node `id` with this spec, new or changed; its old spec.
+    fn upsert_state(&mut self, id: NodeId, spec: Arc<Node>) -> Option<Arc<Node>> {
+        match self.position(id) {
+            Some(p) => Some(std::mem::replace(&mut self.snapshot.nodes[p].spec, spec)),
             None => {
                 let at = self.snapshot.nodes.partition_point(|n| n.id < id);
-                self.snapshot.nodes.insert(at, NodeState::new(id, spec.clone()));
+                self.snapshot.nodes.insert(at, NodeState::new(id, spec));
                 if self.positions.len() <= id.index() {
                     self.positions.resize(id.index() + 1, None);
                     self.unsynced.resize(id.index() + 1, false);
@@ -229,9 +245,9 @@ impl KubeCache {
                 for (p, n) in self.snapshot.nodes.iter().enumerate().skip(at) {
                     self.positions[n.id.index()] = Some(p as u32);
                 }
+                None
             }
         }
-        count_node(&mut self.prefer_no_schedule, &mut self.images, &spec, true);
     }
 
     /// A pod placed (bound or assumed) on a node, in both books: the node table's and the
@@ -250,7 +266,7 @@ impl KubeCache {
         table.add(node, unit);
         self.pods_with_affinity += u64::from(affinity_flags(pod).0);
         if !self.active {
-            self.pending.insert(id.index(), Some((pod.clone(), node, start)));
+            self.pending.place(Placement { pod: pod.clone(), id, node, start });
             return;
         }
         let Some(p) = self.position(node) else { return };
@@ -266,27 +282,30 @@ impl KubeCache {
             self.mark(node);
             removed
         } else {
-            self.pending.remove(id.index()).is_some()
+            self.pending.unplace(id)
         };
         if removed {
             self.pods_with_affinity -= u64::from(affinity_flags(unit.pod).0);
         }
     }
 
-    /// The snapshot keeps every node's pods from now on: the pods placed so far join their
-    /// nodes.
+    /// The snapshot keeps every node and its pods from now on: the nodes so far join it, in
+    /// id order, and the pods placed so far their nodes.
     fn activate(&mut self) {
         if self.active {
             return;
         }
         self.active = true;
-        let pending = std::mem::take(&mut self.pending);
-        for (id, entry) in pending.iter() {
-            let Some((pod, node, start)) = entry else { continue };
-            let Some(p) = self.position(*node) else { continue };
-            let placed = PlacedPod { pod: pod.clone(), id: Some(PodId(id as u32)), start: *start };
-            self.snapshot.nodes[p].push_unsummed(placed);
-            self.mark(*node);
+        for (slot, spec) in std::mem::take(&mut self.specs).into_iter().enumerate() {
+            if let Some(spec) = spec {
+                self.upsert_state(NodeId(slot as u32), spec);
+            }
+        }
+        // In id order, as the pods have always joined their nodes here.
+        for Placement { pod, id, node, start } in self.pending.take_by_id() {
+            let Some(p) = self.position(node) else { continue };
+            self.snapshot.nodes[p].push_unsummed(PlacedPod { pod, id: Some(id), start });
+            self.mark(node);
         }
     }
 

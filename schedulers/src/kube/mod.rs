@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cycle;
 pub mod nominated;
 pub mod nominator;
+pub mod pending;
 pub mod plugin;
 pub mod plugins;
 pub mod preemption;
