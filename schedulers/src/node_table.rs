@@ -83,16 +83,47 @@ pub struct NodeTable {
     next_start: usize,
     /// Scratch for one decision: each visited `V_SLOW` node's score, or `INFEASIBLE`.
     scores: Vec<u64>,
-    /// Each node's verdict for `shape`, kept between decisions: a run of pods of one shape
-    /// recomputes only the nodes that changed since the last (`stale`), so a decision is a
-    /// scan of bytes.
-    verdicts: Vec<u8>,
+    /// Each node's verdicts for the last two shapes decided, kept between decisions: a run of
+    /// pods of one shape recomputes only the nodes that changed since the last, so a decision
+    /// is a scan of bytes — and so does a workload whose pods come in two shapes by turns (the
+    /// Google cell's batch and service jobs), where one set had all of its nodes recomputed at
+    /// every turn.
+    verdicts: [Verdicts; 2],
+    /// The set the last decision read (the other is the older).
+    current: usize,
+}
+
+/// Every node's verdict for one shape, and what changed since they were computed.
+#[derive(Clone, Debug, Default)]
+struct Verdicts {
+    /// `None`: none computed.
     shape: Option<Shape>,
-    stale: Vec<u32>,
-    is_stale: Vec<bool>,
+    codes: Vec<u8>,
     /// A summary of each run of `BLOCK` verdicts, so that the visit takes whole blocks of
     /// plain nodes at once: at 10k nodes kube scores 500 of them a decision.
     blocks: Vec<Block>,
+    /// Nodes changed since, as a list and by slot.
+    stale: Vec<u32>,
+    is_stale: Vec<bool>,
+}
+
+impl Verdicts {
+    /// Node `i` changed. Past a quarter of the nodes, recomputing them all is as cheap as
+    /// keeping the list: the set is dropped.
+    fn mark(&mut self, i: usize) {
+        if self.shape.is_none() || self.is_stale[i] {
+            return;
+        }
+        if self.stale.len() >= self.codes.len() / 4 {
+            self.shape = None;
+            for k in self.stale.drain(..) {
+                self.is_stale[k as usize] = false;
+            }
+            return;
+        }
+        self.is_stale[i] = true;
+        self.stale.push(i as u32);
+    }
 }
 
 /// One node's numbers for the packed verdict: the spec's (set when the node joins or changes)
@@ -154,6 +185,14 @@ impl Walk {
     }
 }
 
+impl Verdicts {
+    /// Recomputes block `b`'s summary from its verdicts.
+    fn summarize(&mut self, b: usize) {
+        let end = ((b + 1) * BLOCK).min(self.codes.len());
+        self.blocks[b] = Block::of(&self.codes[b * BLOCK..end]);
+    }
+}
+
 impl Block {
     /// One pass for the counts and the best, one for its ties: both vectorize.
     fn of(verdicts: &[u8]) -> Block {
@@ -201,8 +240,10 @@ impl NodeTable {
             self.infos.resize(n, None);
             self.kind.resize(n, ABSENT);
             self.packed.resize(n, Packed::default());
-            self.verdicts.resize(n, V_ABSENT);
-            self.is_stale.resize(n, false);
+            for set in &mut self.verdicts {
+                set.codes.resize(n, V_ABSENT);
+                set.is_stale.resize(n, false);
+            }
         }
         match &mut self.infos[i] {
             Some(info) => info.spec = spec,
@@ -254,9 +295,8 @@ impl NodeTable {
     /// is already there: reading it through the node's `Arc` was a cache miss a binding).
     fn refresh(&mut self, i: usize) {
         self.generation += 1;
-        if !self.is_stale[i] {
-            self.is_stale[i] = true;
-            self.stale.push(i as u32);
+        for set in &mut self.verdicts {
+            set.mark(i);
         }
         let Some(info) = &self.infos[i] else { return };
         let p = &mut self.packed[i];
@@ -326,47 +366,50 @@ impl NodeTable {
         }
     }
 
-    /// Brings the verdicts up to date for `shape`: all of them for a new shape, else the
-    /// nodes changed since the last decision.
+    /// Brings a set of verdicts up to date for `shape` and makes it the current one: the set
+    /// of that shape, for the nodes changed since it was computed; else the older set, all of
+    /// it.
     fn refresh_verdicts(&mut self, shape: Shape) {
-        if self.shape != Some(shape) {
-            self.shape = Some(shape);
-            self.verdicts = (0..self.infos.len()).map(|i| self.verdict(i, &shape)).collect();
-            self.blocks = self.verdicts.chunks(BLOCK).map(Block::of).collect();
-        } else {
-            self.blocks.resize(self.verdicts.len().div_ceil(BLOCK), Block::default());
-            // Stale nodes come in bursts on one node or a few: a block is summarised once per
-            // run of its nodes, and only if a verdict in it changed (a pod placed and taken
-            // away again, as an assumption a binding refuses, changes none).
-            let mut last = usize::MAX;
-            for k in 0..self.stale.len() {
-                let i = self.stale[k] as usize;
-                let verdict = self.verdict(i, &shape);
-                if verdict == self.verdicts[i] {
-                    continue;
-                }
-                self.verdicts[i] = verdict;
-                let b = i / BLOCK;
-                if b != last {
-                    if last != usize::MAX {
-                        self.summarize(last);
-                    }
-                    last = b;
-                }
+        let Some(c) = self.verdicts.iter().position(|set| set.shape == Some(shape)) else {
+            self.current = 1 - self.current;
+            let mut set = std::mem::take(&mut self.verdicts[self.current]);
+            set.shape = Some(shape);
+            set.codes = (0..self.infos.len()).map(|i| self.verdict(i, &shape)).collect();
+            set.blocks = set.codes.chunks(BLOCK).map(Block::of).collect();
+            set.is_stale = vec![false; set.codes.len()];
+            set.stale.clear();
+            self.verdicts[self.current] = set;
+            return;
+        };
+        self.current = c;
+        let mut set = std::mem::take(&mut self.verdicts[c]);
+        set.blocks.resize(set.codes.len().div_ceil(BLOCK), Block::default());
+        // Stale nodes come in bursts on one node or a few: a block is summarised once per
+        // run of its nodes, and only if a verdict in it changed (a pod placed and taken away
+        // again, as an assumption a binding refuses, changes none).
+        let mut last = usize::MAX;
+        for k in 0..set.stale.len() {
+            let i = set.stale[k] as usize;
+            let verdict = self.verdict(i, &shape);
+            if verdict == set.codes[i] {
+                continue;
             }
-            if last != usize::MAX {
-                self.summarize(last);
+            set.codes[i] = verdict;
+            let b = i / BLOCK;
+            if b != last {
+                if last != usize::MAX {
+                    set.summarize(last);
+                }
+                last = b;
             }
         }
-        for i in self.stale.drain(..) {
-            self.is_stale[i as usize] = false;
+        if last != usize::MAX {
+            set.summarize(last);
         }
-    }
-
-    /// Recomputes block `b`'s summary from its verdicts.
-    fn summarize(&mut self, b: usize) {
-        let end = ((b + 1) * BLOCK).min(self.verdicts.len());
-        self.blocks[b] = Block::of(&self.verdicts[b * BLOCK..end]);
+        for i in set.stale.drain(..) {
+            set.is_stale[i as usize] = false;
+        }
+        self.verdicts[c] = set;
     }
 
     /// Filter nodes from the rotating start until `percentage` of them (see
@@ -439,7 +482,7 @@ impl NodeTable {
         // One byte a node: its verdict, or (for a unit that is not plain) absent or slow.
         let uncached: Vec<u8>;
         let codes: &[u8] = if cached {
-            &self.verdicts[..slots]
+            &self.verdicts[self.current].codes[..slots]
         } else {
             uncached = self.kind.iter().map(|&k| if k == ABSENT { V_ABSENT } else { V_SLOW }).collect();
             &uncached
@@ -449,7 +492,7 @@ impl NodeTable {
         // Plain nodes are taken a block at a time by the block's summary — and the part of a
         // block where the visit begins (the rotating start) by a summary of that part — unless
         // the walk must stop inside; every other node is visited one by one.
-        let blocks = &self.blocks;
+        let blocks = &self.verdicts[self.current].blocks;
         let head_end = ((start / BLOCK + 1) * BLOCK).min(slots);
         let head = (cached && start % BLOCK != 0).then(|| Block::of(&codes[start..head_end]));
         let summary = |i: usize, stop: usize| {
