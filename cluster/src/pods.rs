@@ -236,6 +236,13 @@ impl Pods {
         (0..self.len() as u32).map(|id| &**self.spec(PodId(id)))
     }
 
+    /// Every spec a pod has, without a pass over every pod: the held pods' (which may repeat)
+    /// and each generator's template's, which its pods share.
+    pub fn distinct_specs(&self) -> impl Iterator<Item = &PodSpec> + '_ {
+        let held = self.head.iter().chain(&self.tail).map(|p| &*p.spec);
+        held.chain(self.generated.iter().map(|g| &*g.template.spec))
+    }
+
     /// Adds a pod held whole, after every other; returns its id.
     pub fn push(&mut self, pod: Arc<Pod>) -> PodId {
         let id = PodId(self.len() as u32);

@@ -23,6 +23,11 @@ impl Verdict {
 
 /// The verdicts of the expectations that apply to `policy`.
 pub fn check(scenario: &Scenario, policy: &str, records: &Records, end: SimTime) -> Vec<Verdict> {
+    if scenario.expectations.is_empty() {
+        // The groups' members are a pass over every pod of the run (11.7M in the Google
+        // cell's day), for nothing.
+        return Vec::new();
+    }
     let members = scenario.group_members();
     scenario
         .expectations

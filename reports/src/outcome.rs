@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use podlab_cluster::affinity::{LabelSelector, PodAffinityTerm};
 use podlab_cluster::few::Few;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, Record, Records, SimTime, Stamped};
+use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, PodSpec, Record, Records, SimTime, Stamped};
 
 /// One part of a pod that was bound (24 bytes: the part as a code, the phase valid once it
 /// ended).
@@ -237,19 +238,30 @@ const HOSTNAME: &str = "kubernetes.io/hostname";
 /// on `kubernetes.io/hostname` whose selector picks another member (in a namespace the term
 /// covers). A PodGroup alone asks for all or nothing, not for one node.
 pub fn groups_sharing_a_node(scenario: &Scenario, groups: &[GroupId]) -> Vec<GroupId> {
-    if groups.is_empty() {
+    // Without a pod that has such a term, no group asks: the groups' members, a pass over every
+    // pod of the run, are not needed.
+    if groups.is_empty() || !scenario.pods.distinct_specs().any(has_hostname_affinity) {
         return Vec::new();
     }
     let members = scenario.group_members();
     groups.iter().copied().filter(|g| members.get(g.index()).is_some_and(|m| must_share_a_node(scenario, m))).collect()
 }
 
+/// Whether a pod has a required pod affinity on `kubernetes.io/hostname` with a selector.
+fn has_hostname_affinity(spec: &PodSpec) -> bool {
+    hostname_affinity(spec).next().is_some()
+}
+
+/// A pod's required pod affinity terms on `kubernetes.io/hostname` with a selector.
+fn hostname_affinity(spec: &PodSpec) -> impl Iterator<Item = (&PodAffinityTerm, &LabelSelector)> {
+    let terms = spec.terms.as_deref().map_or(&[][..], |t| &t.pod_affinity_required[..]);
+    terms.iter().filter(|t| t.topology_key == HOSTNAME).filter_map(|t| Some((t, t.label_selector.as_ref()?)))
+}
+
 fn must_share_a_node(scenario: &Scenario, members: &[PodId]) -> bool {
     members.iter().any(|&m| {
         let spec = scenario.pods.spec(m);
-        let Some(terms) = spec.terms.as_ref() else { return false };
-        terms.pod_affinity_required.iter().filter(|t| t.topology_key == HOSTNAME).any(|term| {
-            let Some(selector) = &term.label_selector else { return false };
+        hostname_affinity(spec).any(|(term, selector)| {
             members.iter().filter(|&&o| o != m).any(|&o| {
                 let other = scenario.pods.spec(o);
                 let namespace_ok = if term.namespace_selector.is_some() {
