@@ -16,6 +16,7 @@ use crate::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
 use crate::reports::output::{write_atomic, write_dir_whole, write_run};
 
 use crate::input::BadInput;
+use crate::out;
 
 /// A loaded scenario and the BLAKE3 of its file's bytes.
 pub struct Loaded {
@@ -430,8 +431,8 @@ pub fn finish(comparison: &Comparison, out: &Path, png: bool, all: bool) -> anyh
         out.join("charts").display(),
         out.join("runs").display()
     );
-    // A closed pipe (`| head`) is not worth a panic: the files are written already.
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    // The files are written already: a reader that stops early (`| head`) loses only this.
+    out!("{text}")?;
     let ok = comparison.runs.iter().all(RunResult::ok);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -33,6 +33,7 @@ use crate::schedulers::framework::{Framework, NodeInfo, Unit};
 use crate::schedulers::gpu::{GpuScorer, TargetWorkload};
 
 use crate::input::BadInput;
+use crate::outln;
 
 /// `podlab experiment openb` arguments.
 #[derive(clap::Args)]
@@ -632,14 +633,14 @@ fn write_results(
     );
     let n = setups[0].nodes.nodes.len();
     let gpus = setups[0].nodes.gpu_milli / u64::from(MILLI_PER_GPU);
-    println!(
+    outln!(
         "OpenB packing experiment — {n} nodes, {gpus} GPUs; seeds {}–{}; arrivals to {}% of the GPUs",
         args.start,
         args.start + args.seeds - 1,
         args.load_percent
-    );
-    println!("Trace: Alibaba cluster-trace-gpu-v2023 (OpenB); Weng et al., USENIX ATC 2023.");
-    println!("Policies: the paper's under its simulator's semantics; kube-…: podlab's Kubernetes-style plugins.");
+    )?;
+    outln!("Trace: Alibaba cluster-trace-gpu-v2023 (OpenB); Weng et al., USENIX ATC 2023.")?;
+    outln!("Policies: the paper's under its simulator's semantics; kube-…: podlab's Kubernetes-style plugins.")?;
     for (l, setup) in setups.iter().enumerate() {
         let mut table = Vec::new();
         let mut allocation = Vec::new();
@@ -675,7 +676,7 @@ fn write_results(
             let placed = mine.iter().map(|r| r.placed_pods).sum::<u64>() as f64 / mine.len().max(1) as f64;
             table.push((policy.name(), m, placed));
         }
-        print_table(&setup.list, &table, args.load_percent);
+        print_table(&setup.list, &table, args.load_percent)?;
         write_charts(args, &setup.list.name, allocation, fragmentation, &write)?;
     }
     write("openb.csv", per_seed.as_bytes())?;
@@ -689,10 +690,10 @@ fn write_results(
 
 /// One pod list's table: allocation at full load (mean and seed range) and at the end,
 /// fragmentation (the typical pods') at both.
-fn print_table(list: &PodList, table: &[(String, Vec<MeanPoint>, f64)], load_percent: u64) {
+fn print_table(list: &PodList, table: &[(String, Vec<MeanPoint>, f64)], load_percent: u64) -> anyhow::Result<()> {
     let mid = load_percent.min(100);
-    println!("\n{} ({} pods, {} typical specs)", list.name, list.pods.len(), list.sim.typical.len());
-    println!(
+    outln!("\n{} ({} pods, {} typical specs)", list.name, list.pods.len(), list.sim.typical.len())?;
+    outln!(
         "{:<16} {:>22} {:>14} {:>12} {:>12} {:>12}",
         "policy",
         format!("alloc@{mid}% [seeds]"),
@@ -700,15 +701,21 @@ fn print_table(list: &PodList, table: &[(String, Vec<MeanPoint>, f64)], load_per
         format!("frag@{mid}%"),
         format!("frag@{load_percent}%"),
         "pods placed"
-    );
+    )?;
     for (name, m, placed) in table {
         let at = |pct: u64| m.iter().find(|p| p.load_percent == pct).copied().unwrap_or_default();
         let (full, end) = (at(mid), at(load_percent));
-        println!(
+        outln!(
             "{name:<16} {:>7.2}% [{:>5.2}–{:>5.2}] {:>13.2}% {:>11.2}% {:>11.2}% {placed:>12.0}",
-            full.allocated, full.allocated_min, full.allocated_max, end.allocated, full.frag_typical, end.frag_typical
-        );
+            full.allocated,
+            full.allocated_min,
+            full.allocated_max,
+            end.allocated,
+            full.frag_typical,
+            end.frag_typical
+        )?;
     }
+    Ok(())
 }
 
 fn write_charts(

@@ -27,6 +27,7 @@ use crate::scenario::openb;
 use crate::scenario::trace::{self, Swf, TimeUnit};
 
 use crate::input::BadInput;
+use crate::out;
 
 /// The policies an imported trace scenario lists: every design podlab has.
 const ALL_POLICIES: &str = "[per-container, kubernetes, gang, mesos, omega, monolithic]";
@@ -62,7 +63,7 @@ fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitC
                 .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {} ({what})", path.display());
         }
-        None => print!("{text}"),
+        None => out!("{text}")?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -639,7 +640,7 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} ({} nodes, {} pods)", path.display(), node_list.len(), pod_list.len());
         }
-        None => print!("{text}"),
+        None => out!("{text}")?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,7 @@ pub mod compare;
 pub mod experiment;
 pub mod import;
 pub mod input;
+pub mod out;
 pub mod policy;
 pub mod swarm;
 pub mod sweep;

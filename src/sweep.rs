@@ -15,6 +15,7 @@ use crate::scenario::{OwnDocument, Spanned, load_own_document};
 
 use crate::compare::{Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, plan, run_one};
 use crate::input::BadInput;
+use crate::{out, outln};
 
 /// The sweep file: strict, like every podlab kind (a typo is an error).
 #[derive(Deserialize)]
@@ -203,8 +204,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
     match command {
         SweepCommand::Plan { file, shards } => {
             let sweep = Sweep::load(&file)?;
-            // A closed pipe (`| head`) is not worth a panic.
-            let _ = std::io::Write::write_all(&mut std::io::stdout(), plan_table(&sweep, shards).as_bytes());
+            out!("{}", plan_table(&sweep, shards))?;
             Ok(ExitCode::SUCCESS)
         }
         SweepCommand::Run { file, out, shard, jobs, summary_only } => {
@@ -229,7 +229,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
             })?;
             let fresh = fresh.into_iter().collect::<anyhow::Result<Vec<bool>>>()?;
             let ran = fresh.iter().filter(|f| **f).count();
-            println!(
+            outln!(
                 "shard {}/{}: {} of {} runs; ran {ran}, {} were already done; under {}",
                 shard.index,
                 shard.count,
@@ -237,7 +237,7 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                 sweep.plan.len(),
                 mine.len() - ran,
                 runs_dir.display()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         SweepCommand::Merge { file, out, png } => {

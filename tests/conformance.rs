@@ -9,6 +9,11 @@
 //! The test prints each family's agreement and the first mismatches of each (step, node,
 //! plugin, expected and got), and asserts 100% for the families in [`ASSERTED`].
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "the agreement table is printed for `cargo test -- --nocapture`: the harness reads it"
+)]
+
 #[path = "common/conformance.rs"]
 mod conformance;
 

@@ -28,6 +28,7 @@ use crate::schedulers::fgd_sim::SimPolicy;
 use crate::schedulers::framework::Unit;
 
 use crate::input::BadInput;
+use crate::{out, outln};
 
 use super::bench_boundary;
 
@@ -446,7 +447,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // Progress on a terminal only: a pipe or a test reads the table or the JSON alone.
     let progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {
-        println!("{}", machine_line(&machine, quick));
+        outln!("{}", machine_line(&machine, quick))?;
     }
     let mut measured: Vec<(Figure, Option<f64>, String, Option<String>)> = Vec::new();
     let mut end_to_end: Option<ChildOutput> = None;
@@ -540,14 +541,14 @@ fn print_report(args: &BenchArgs, report: Report, figures: &[Figure]) -> anyhow:
             Some(file) => {
                 crate::reports::output::write_atomic(file, json.as_bytes())
                     .map_err(|e| BadInput(format!("cannot write {}: {e}", file.display())))?;
-                println!("{}", machine_line(&report.machine, quick));
-                print!("{table}");
+                outln!("{}", machine_line(&report.machine, quick))?;
+                out!("{table}")?;
                 eprintln!("wrote {}", file.display());
             }
-            None => print!("{json}"),
+            None => out!("{json}")?,
         }
     } else {
-        print!("{table}");
+        out!("{table}")?;
     }
     Ok(())
 }
@@ -692,14 +693,14 @@ fn child(what: &str, quick: bool) -> anyhow::Result<ExitCode> {
         let took_ns = start.elapsed().as_nanos() as u64;
         // The run is held until the peak is read: its pods are live to the end.
         let out = ChildOutput { wall_ns: vec![took_ns], peak_rss_bytes: peak_rss_bytes() };
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?)?;
         drop(run);
         return Ok(ExitCode::SUCCESS);
     } else {
         return Err(BadInput(format!("--child {what}: unknown")).into());
     };
     let out = ChildOutput { wall_ns, peak_rss_bytes };
-    println!("{}", serde_json::to_string(&out)?);
+    outln!("{}", serde_json::to_string(&out)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

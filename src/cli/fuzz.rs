@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use crate::swarm;
+use crate::{out, outln, swarm};
 
 use crate::compare::in_parallel;
 
@@ -32,7 +32,7 @@ pub fn fuzz(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.as_deref();
     if args.show {
         for &seed in &seeds {
-            print!("{}", swarm::generate(seed, policy).yaml());
+            out!("{}", swarm::generate(seed, policy).yaml())?;
         }
     }
     let outcomes = in_parallel(&seeds, args.jobs, "seeds", |&seed| swarm::run_seed(seed, policy))?;
@@ -48,12 +48,12 @@ pub fn fuzz(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for (case, failure) in &failures {
-        println!("{}", swarm::report_failure(case, failure, policy.is_some()));
+        outln!("{}", swarm::report_failure(case, failure, policy.is_some()))?;
     }
-    println!("podlab fuzz: seeds {}..{} ({} scenarios)", args.start, args.start.wrapping_add(args.seeds), seeds.len());
+    outln!("podlab fuzz: seeds {}..{} ({} scenarios)", args.start, args.start.wrapping_add(args.seeds), seeds.len())?;
     for (p, runs, failed) in per_policy.iter().filter(|(_, runs, _)| *runs > 0) {
-        println!("  {p:<14} {runs:>6} scenarios  {failed:>4} failed");
+        outln!("  {p:<14} {runs:>6} scenarios  {failed:>4} failed")?;
     }
-    println!("{} passed, {} failed", seeds.len() - failures.len(), failures.len());
+    outln!("{} passed, {} failed", seeds.len() - failures.len(), failures.len())?;
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -1,7 +1,7 @@
 //! The `podlab` command line (`src/main.rs` calls [`main`]): parse arguments, load a scenario,
 //! run policies on it, print the comparison and write the outputs. Exit codes: 0 all good, 1 an
 //! expectation or invariant failed, 2 bad input (a scenario error, a bad flag, an output that
-//! would be overwritten).
+//! would be overwritten), 141 standard output closed by its reader (`src/out.rs`).
 
 mod bench_boundary;
 mod bench_command;
@@ -21,8 +21,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cluster::scenario::Scenario;
 use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
+use crate::out::StdoutError;
 use crate::scenario::LoadError;
-use crate::{compare, experiment, import, sweep};
+use crate::{compare, experiment, import, out, outln, sweep};
 
 #[derive(Parser)]
 #[command(
@@ -318,21 +319,12 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
         Command::Experiment(ExperimentCommand::Openb(args)) => experiment::experiment_openb(args),
         Command::Fuzz(args) => fuzz::fuzz(args),
         Command::Bench(args) => bench_command::bench(args),
-        Command::Policies { parameters } => {
-            for p in crate::registry().iter() {
-                println!("{:<16}{}", p.name(), p.description());
-            }
-            if parameters {
-                println!("\nparameters (run --set KEY=VALUE):");
-                for (key, what) in crate::scenario::params::PARAMETERS {
-                    println!("  {key:<64} {what}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Policies { parameters } => policies(parameters),
     };
     match result {
         Ok(code) => code,
+        // The reader stopped reading (`podlab … | head`): stop as quietly as it did.
+        Err(e) if StdoutError::closed_in(&e) => ExitCode::from(crate::out::CLOSED_EXIT_CODE),
         Err(e) => {
             if let Some(load) = e.downcast_ref::<LoadError>() {
                 eprintln!("{load}");
@@ -345,6 +337,20 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `podlab policies [--parameters]`: each policy with what it is, and what `--set` changes.
+fn policies(parameters: bool) -> anyhow::Result<ExitCode> {
+    for p in crate::registry().iter() {
+        outln!("{:<16}{}", p.name(), p.description())?;
+    }
+    if parameters {
+        outln!("\nparameters (run --set KEY=VALUE):")?;
+        for (key, what) in crate::scenario::params::PARAMETERS {
+            outln!("  {key:<64} {what}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `podlab validate`: every error and every warning of each file (on stderr), then a line per
@@ -362,18 +368,18 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                     1 => " (1 warning)".to_string(),
                     n => format!(" ({n} warnings)"),
                 };
-                println!(
+                outln!(
                     "{}: ok — {} nodes, {} pods, {} groups, {} expectations{warned}",
                     file.display(),
                     s.nodes.len(),
                     s.pods.len(),
                     s.groups.len(),
                     s.expectations.len()
-                );
+                )?;
             }
             Err(e) => {
                 eprintln!("{e:#}\n");
-                println!("{}: invalid", file.display());
+                outln!("{}: invalid", file.display())?;
                 failed = true;
             }
         }
@@ -423,9 +429,9 @@ fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
         .map(|p| crate::run_policy(&scenario, p, recipe.seed, false).map_err(|e| BadInput(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     for run in &runs {
-        println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+        outln!("{}", explain::explain(run, pod).map_err(BadInput)?)?;
     }
-    print!("{}", explain::across_policies(&runs, pod));
+    out!("{}", explain::across_policies(&runs, pod))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -465,12 +471,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(pod) = &args.explain {
         for run in &runs {
-            println!("{}", explain::explain(run, pod).map_err(BadInput)?);
+            outln!("{}", explain::explain(run, pod).map_err(BadInput)?)?;
         }
-        print!("{}", explain::across_policies(&runs, pod));
+        out!("{}", explain::across_policies(&runs, pod))?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", table::report(&scenario, seed, &runs, args.all_metrics));
+    out!("{}", table::report(&scenario, seed, &runs, args.all_metrics))?;
     if let Some(out) = &args.out {
         for run in &runs {
             let dir = out.join(&run.policy);
@@ -501,7 +507,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             "summary.json, events.jsonl, placements.csv and trace.json"
         };
-        println!("\nwrote {files} under {}/<policy>/", out.display());
+        outln!("\nwrote {files} under {}/<policy>/", out.display())?;
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

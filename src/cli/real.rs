@@ -15,7 +15,7 @@ use crate::cluster::time::parse_duration;
 use crate::cluster::{Part, Record, SimDuration, SimTime};
 use crate::real::{Crash, RealOptions};
 use crate::reports::Outcomes;
-use crate::{PolicyRun, RealPolicyRun};
+use crate::{PolicyRun, RealPolicyRun, out, outln};
 
 use crate::input::BadInput;
 
@@ -90,15 +90,15 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let plain: Vec<PolicyRun> = runs.iter().map(|r| clone_run(&r.run)).collect();
-    print!("{}", super::table::report(&scenario, seed, &plain, false));
-    print!("{}", real_report(&runs));
+    out!("{}", super::table::report(&scenario, seed, &plain, false))?;
+    out!("{}", real_report(&runs))?;
     if args.compare_sim {
         let sims = policies
             .iter()
             .take(runs.len())
             .map(|p| crate::run_policy(&scenario, p, seed, true).map_err(|e| BadInput(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
-        print!("{}", compare_report(&runs, &sims));
+        out!("{}", compare_report(&runs, &sims))?;
     }
     if let Some(out) = &args.out {
         for r in &runs {
@@ -112,7 +112,7 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             )
             .with_context(|| format!("writing the outputs of {} under {}", r.run.policy, dir.display()))?;
         }
-        println!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display());
+        outln!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display())?;
     }
     if runs.iter().any(|r| r.real.interrupted) {
         eprintln!("real: interrupted; everything the run created was removed");
@@ -346,21 +346,19 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     latencies.sort_unstable();
     let p = crate::reports::summary::Percentiles::of(latencies.clone());
     let show = |ns: Option<u64>| ns.map_or("—".to_string(), |n| SimDuration(n).to_string());
-    println!(
+    outln!(
         "start-up latency (bind → container running) of {} pods, all bound at once, on {}:",
         latencies.len(),
         run.real.docker
-    );
-    println!(
+    )?;
+    outln!(
         "  min {}  p50 {}  p90 {}  max {}  mean {}",
         show(latencies.first().copied()),
         show(p.p50_ns),
         show(p.p90_ns),
         show(p.max_ns),
         show(p.mean_ns)
-    );
-    println!(
-        "  (each pod is a volume, an infra container and an app container; concurrent starts queue in the daemon)"
-    );
+    )?;
+    outln!("  (each pod is a volume, an infra container and an app container; concurrent starts queue in the daemon)")?;
     Ok(if run.real.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
 }

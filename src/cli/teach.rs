@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::lessons::{LESSONS, Lesson, render};
-use crate::PolicyRun;
 use crate::cluster::scenario::Scenario;
 use crate::cluster::{Note, Record, SimDuration, SimTime};
+use crate::{PolicyRun, out, outln};
 
 fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -270,16 +270,14 @@ fn wait_for_key(term: &console::Term) -> bool {
 /// `podlab teach [LESSON] [--step] [--html DIR]`.
 pub fn teach(lesson: Option<String>, step: bool, html: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let Some(id) = lesson else {
-        println!("{}\n", bold("podlab teach: the Task co-scheduling problem, in six lessons"));
+        outln!("{}\n", bold("podlab teach: the Task co-scheduling problem, in six lessons"))?;
         for l in LESSONS {
-            println!("  {:<9} {}", l.id, l.title);
+            outln!("  {:<9} {}", l.id, l.title)?;
         }
-        println!(
-            "\nRun `podlab teach problem` (or a number: `podlab teach 1`, or `all`); add --step to go a moment at"
-        );
-        println!(
+        outln!("\nRun `podlab teach problem` (or a number: `podlab teach 1`, or `all`); add --step to go a moment at")?;
+        outln!(
             "a time (q quits), --html DIR for the whole lesson as a page. The lessons are built in: run them anywhere."
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     };
     let lessons: Vec<&Lesson> = if id == "all" {
@@ -297,16 +295,24 @@ pub fn teach(lesson: Option<String>, step: bool, html: Option<PathBuf>) -> anyho
         let runs = run_lesson(lesson)?;
         ok &= runs.iter().all(|r| r.verdicts.iter().all(|v| v.holds()) && r.sim.violations.is_empty());
         let told = tell_lesson(lesson, &runs).map_err(|e| anyhow::anyhow!("lesson {}: {e}", lesson.id))?;
+        // A failed write stops the lesson as `q` does, and is answered after it.
+        let mut failed = None;
         let text = lesson_text(lesson, &told, |so_far| {
-            print!("{so_far}");
+            if let Err(e) = out!("{so_far}") {
+                failed = Some(e);
+                return false;
+            }
             let _ = std::io::stdout().flush();
             !interactive || wait_for_key(&term)
         });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         let Some(text) = text else { return Ok(ExitCode::SUCCESS) };
-        print!("{text}");
+        out!("{text}")?;
         if let Some(dir) = &html {
             let file = write_html(lesson, &told, &runs, dir)?;
-            println!("wrote {}", file.display());
+            outln!("wrote {}", file.display())?;
         }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
