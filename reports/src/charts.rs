@@ -256,18 +256,7 @@ impl Chart {
         let x = Categories(n);
         let mut chart = builder.build_cartesian_2d(x, 0.0..nice_max(top))?;
         let x_fmt = |v: &f64| bars.get(v.floor() as usize).map_or(String::new(), |b| b.label.clone());
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|v| axis_number(*v))
-            .label_style(label_style.clone())
-            .axis_desc_style(desc_style.clone())
-            .draw()?;
+        self.category_mesh(&mut chart, &x_fmt, &label_style, &desc_style)?;
         // Bars at most 120 px wide, so one or two policies do not make slabs.
         let (plot_w, _) = chart.plotting_area().dim_in_pixel();
         let half = 0.32_f64.min(60.0 * n as f64 / plot_w.max(1) as f64);
@@ -288,6 +277,29 @@ impl Chart {
         Ok(())
     }
 
+    /// The mesh of a chart over categories (bars, or lines across a grid): no vertical grid
+    /// lines, each category named by `x_fmt`, the values as axis numbers.
+    fn category_mesh<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<Categories, plotters::coord::types::RangedCoordf64>>,
+        x_fmt: &dyn Fn(&f64) -> String,
+        label_style: &TextStyle<'_>,
+        desc_style: &TextStyle<'_>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_label_formatter(x_fmt)
+            .y_label_formatter(&|v| axis_number(*v))
+            .label_style(label_style.clone())
+            .axis_desc_style(desc_style.clone())
+            .draw()
+    }
+
     /// Lines through categories, a marker at each point.
     fn draw_across<DB: DrawingBackend>(
         &self,
@@ -301,18 +313,7 @@ impl Chart {
         let top = series.iter().flat_map(|s| &s.points).map(|p| p.1).fold(0.0, f64::max);
         let mut chart = builder.build_cartesian_2d(Categories(n), 0.0..nice_max(top))?;
         let x_fmt = |v: &f64| categories.get(v.floor() as usize).cloned().unwrap_or_default();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|v| axis_number(*v))
-            .label_style(label_style.clone())
-            .axis_desc_style(desc_style.clone())
-            .draw()?;
+        self.category_mesh(&mut chart, &x_fmt, &label_style, &desc_style)?;
         // Earlier series are drawn wider, so a later one lying on top leaves both visible.
         let count = series.len() as u32;
         for (i, s) in series.iter().enumerate() {
