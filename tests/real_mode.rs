@@ -1,6 +1,7 @@
 //! Real mode on a Docker daemon: the co-scheduling example under `per-container` and
 //! `kubernetes` with its containers inspected while they run, a node crash, an OOM kill under a
-//! node's slice, and clean-up after a run killed with SIGKILL or stopped with SIGTERM; the
+//! node's slice, clean-up after a run killed with SIGKILL (once its lease ends, zombie or not)
+//! or stopped with SIGTERM, live runs in other PID namespaces left alone by reapers; the
 //! controller manager on real containers: killed Deployment and ReplicaSet replicas replaced,
 //! a Job run to completion, pods evicted by a scale-down, a silent node tainted, the failure
 //! annotations. The
@@ -16,7 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use podlab::cluster::{Part, Phase, Record, SimDuration, SimTime};
-use podlab::real::labels::{POD_LABEL, ROLE_LABEL, RUN_LABEL, run_alive};
+use podlab::real::labels::{POD_LABEL, ROLE_LABEL, RUN_LABEL};
+use podlab::real::lease::LEASE_ROLE;
 use podlab::real::{ContainerInspectResponse, Crash, Engine, RealOptions, cgroup};
 use podlab::reports::Outcomes;
 
@@ -85,7 +87,13 @@ spec: {{seed: 42, duration: 40s}}
 }
 
 fn options(crashes: Vec<Crash>) -> RealOptions {
-    RealOptions { seed: 42, max_duration: SimDuration::from_secs(40), crashes, interrupt: None }
+    RealOptions {
+        seed: 42,
+        max_duration: SimDuration::from_secs(40),
+        crashes,
+        interrupt: None,
+        lease_ttl: podlab::real::lease::DEFAULT_TTL,
+    }
 }
 
 /// What a watcher saw: each container's last inspection (by name), each node slice's limits.
@@ -715,18 +723,41 @@ fn fails(engine: &Engine, annotation: &str, run_for: &str) {
 
 /// Starts `podlab real` on a 60-second pod in a child process, and waits until its containers run.
 fn child_run(pod: &str) -> (std::process::Child, String, tempdir::Dir) {
+    child_run_with(pod, "60s", &[], &[])
+}
+
+/// Starts `podlab real` on a pod that runs for `run_for`, in a child process — run by `wrapper`
+/// (a command line before podlab's, such as `unshare …`) if one is given, with `extra`
+/// arguments — and waits until its containers run; answers the child and its run id.
+fn child_run_with(
+    pod: &str,
+    run_for: &str,
+    wrapper: &[&str],
+    extra: &[&str],
+) -> (std::process::Child, String, tempdir::Dir) {
     let dir = tempdir::Dir::new(pod);
     let file = dir.path.join("scenario.yaml");
-    std::fs::write(&file, coscheduling(pod, "60s")).expect("the scenario is written");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
+    std::fs::write(&file, coscheduling(pod, run_for)).expect("the scenario is written");
+    let podlab = env!("CARGO_BIN_EXE_podlab");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(podlab);
+            command
+        }
+        None => Command::new(podlab),
+    };
+    let mut child = command
         .args(["real", "--policy", "kubernetes", "--max-duration", "60s"])
+        .args(extra)
         .arg(&file)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // A few lines at most: the pipe never fills.
+        .stderr(Stdio::piped())
         .spawn()
         .expect("podlab starts");
     let engine = Engine::connect().expect("Docker answers");
-    for _ in 0..200 {
+    for _ in 0..400 {
         let list = engine.containers_labelled(&format!("{POD_LABEL}={pod}")).unwrap_or_default();
         let running = list.iter().filter(|c| {
             let inspected = c.id.as_deref().and_then(|id| engine.inspect(id).ok());
@@ -743,22 +774,127 @@ fn child_run(pod: &str) -> (std::process::Child, String, tempdir::Dir) {
     panic!("the child run's containers never all ran");
 }
 
-/// A run killed with SIGKILL leaves its labelled containers behind; the reaper (which every run
-/// calls first) removes them, their volume and their node slices — and nothing of a live run.
+/// A run's containers: `(role, running)` of each, sorted.
+fn containers_of(engine: &Engine, run: &str) -> Vec<(String, bool)> {
+    let list = engine.containers_labelled(&format!("{RUN_LABEL}={run}")).expect("containers list");
+    let mut out: Vec<(String, bool)> = list
+        .iter()
+        .map(|c| {
+            let role = c.labels.as_ref().and_then(|l| l.get(ROLE_LABEL)).cloned().unwrap_or_default();
+            (role, c.state.as_ref().is_some_and(|s| s.to_string() == "running"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The state letter of a process (`R`, `S`, `Z` for a zombie…), from `/proc/<pid>/stat`.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+/// Waits up to `seconds` for `done`, checking every 100 ms; answers whether it came.
+fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..seconds * 10 {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+/// A run killed with SIGKILL and not waited for — a zombie, its PID and start time unchanged —
+/// renews its lease no more. The reaper (which every run calls first) leaves it while the lease
+/// runs, and once the lease has ended removes its containers, the lease's too, its volume and
+/// its node slices, zombie or not.
 #[test]
-fn a_killed_run_is_reaped() {
+fn a_killed_run_is_reaped_once_its_lease_ends() {
     let _serial = serial();
-    let Some(engine) = docker("a_killed_run_is_reaped") else { return };
-    let (mut child, run, _dir) = child_run("cosched-killed");
+    let Some(engine) = docker("a_killed_run_is_reaped_once_its_lease_ends") else { return };
+    let (mut child, run, _dir) = child_run_with("cosched-killed", "60s", &[], &["--lease", "4s"]);
     child.kill().expect("SIGKILL is sent");
-    child.wait().expect("the child is reaped");
-    assert!(!run_alive(&run));
-    let left = engine.containers_labelled(&format!("{RUN_LABEL}={run}")).expect("containers list");
-    assert_eq!(left.len(), 3, "a killed run cannot clean up: its infra and app containers remain");
+    let pid = child.id();
+    assert!(eventually(10, || process_state(pid) == Some('Z')), "the killed child is a zombie");
+    let all_run = |roles: &[&str]| roles.iter().map(|r| (r.to_string(), true)).collect::<Vec<_>>();
+    assert_eq!(
+        containers_of(&engine, &run),
+        all_run(&["app", "app", "infra", LEASE_ROLE]),
+        "a killed run cannot clean up: its containers remain"
+    );
     assert!(cgroup::runs().contains(&run));
+    let early = podlab::real::reap(&engine);
+    assert!(!early.runs.contains(&run), "reaped while its lease had time left: {early:?}");
+    assert_eq!(containers_of(&engine, &run).len(), 4);
+    // Nothing renews the lease: its container ends within 4 s of the last renewal.
+    let lease_ended = || containers_of(&engine, &run).iter().any(|(role, running)| role == LEASE_ROLE && !running);
+    assert!(eventually(30, lease_ended), "the lease ended: {:?}", containers_of(&engine, &run));
+    assert_eq!(process_state(pid), Some('Z'), "still a zombie: the PID alone would call it alive");
     let reaped = podlab::real::reap(&engine);
     assert!(reaped.runs.contains(&run), "{reaped:?}");
+    assert_eq!(reaped.containers, 4, "{reaped:?}");
     assert!(reaped.problems.is_empty(), "{:?}", reaped.problems);
+    assert_nothing_left(&engine, &run);
+    child.wait().expect("the child is reaped");
+}
+
+/// Runs in other PID namespaces live: a run inside `unshare --pid --fork --mount-proc` (its PID
+/// means nothing here) and a run on the host, both renewing 2-second leases, survive a reaper
+/// in another PID namespace (a whole `podlab real` under `unshare`) and one here, past several
+/// of their leases' lifetimes; they then run to their end and clean up after themselves.
+#[test]
+fn runs_in_other_pid_namespaces_are_not_reaped() {
+    let _serial = serial();
+    let Some(engine) = docker("runs_in_other_pid_namespaces_are_not_reaped") else { return };
+    let unshare = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM"];
+    let lease = ["--lease", "2s"];
+    let (mut inside, inside_run, _d1) = child_run_with("cosched-inside", "25s", &unshare, &lease);
+    let (mut host, host_run, _d2) = child_run_with("cosched-host", "25s", &[], &lease);
+    // Past the lifetime of a lease not renewed.
+    std::thread::sleep(Duration::from_secs(5));
+    let dir = tempdir::Dir::new("cosched-reaper");
+    let file = dir.path.join("scenario.yaml");
+    std::fs::write(&file, coscheduling("cosched-reaper", "1s")).expect("the scenario is written");
+    let reaper = Command::new(unshare[0])
+        .args(&unshare[1..])
+        .arg(env!("CARGO_BIN_EXE_podlab"))
+        .args(["real", "--policy", "kubernetes", "--max-duration", "30s"])
+        .arg(&file)
+        .output()
+        .expect("the reaping run runs");
+    let stdout = String::from_utf8_lossy(&reaper.stdout);
+    assert!(reaper.status.success(), "{stdout}{}", String::from_utf8_lossy(&reaper.stderr));
+    let here = podlab::real::reap(&engine);
+    for run in [&inside_run, &host_run] {
+        assert!(!here.runs.contains(run), "a live run reaped: {here:?}");
+        let roles: Vec<_> = containers_of(&engine, run).into_iter().map(|(role, _)| role).collect();
+        assert_eq!(roles, ["app", "app", "infra", LEASE_ROLE], "run {run} lost containers mid-run");
+        assert!(containers_of(&engine, run).iter().all(|(_, running)| *running), "run {run}");
+        assert!(cgroup::runs().contains(run), "run {run} lost its node slices");
+    }
+    for (child, run) in [(&mut inside, &inside_run), (&mut host, &host_run)] {
+        let status = child.wait().expect("the run ends");
+        assert!(status.success(), "run {run}: {status}");
+        assert_nothing_left(&engine, run);
+    }
+}
+
+/// A run whose lease ends under it (here its lease container is killed; a process stopped for
+/// longer than the lease's time-to-live meets the same) stops with exit code 2, saying that a
+/// reaper may have removed its containers, and removes what is left of it.
+#[test]
+fn a_run_that_loses_its_lease_stops() {
+    let _serial = serial();
+    let Some(engine) = docker("a_run_that_loses_its_lease_stops") else { return };
+    let (child, run, _dir) = child_run_with("cosched-lost", "60s", &[], &["--lease", "2s"]);
+    let list = engine.containers_labelled(&format!("{ROLE_LABEL}={LEASE_ROLE}")).expect("containers list");
+    let lease = list.iter().find(|c| c.labels.as_ref().and_then(|l| l.get(RUN_LABEL)) == Some(&run));
+    engine.kill(lease.and_then(|c| c.id.as_deref()).expect("the run has a lease")).expect("the kill is sent");
+    let out = child.wait_with_output().expect("the run ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("its lease expired, so a reaper may have removed"), "{stderr}");
     assert_nothing_left(&engine, &run);
 }
 
@@ -817,6 +953,22 @@ fn calibrate_refuses_a_bad_pod_count() {
     let out = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["calibrate", "--pods", "0"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pods 0: between 1 and 100"));
+}
+
+/// `podlab real` refuses a lease it cannot keep (shorter than its renewals could race) or one
+/// that would leave a dead run's objects for days, with exit code 2, before touching Docker.
+#[test]
+fn real_refuses_a_bad_lease() {
+    for lease in ["0s", "500ms", "2h"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
+            .args(["real", "scenarios/coscheduling.yaml", "--lease", lease])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("--lease {lease}: between 1s and 1h")), "{stderr}");
+    }
 }
 
 /// A scratch directory removed when dropped.

@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::image::ENTRYPOINT;
 use crate::labels::{self, CONTAINER_LABEL, NODE_LABEL, PART_LABEL, POD_LABEL, ROLE_LABEL, RUN_LABEL, docker_name};
+use crate::lease::Lease;
 
 /// How often the backend looks at the interrupt flag while it waits for Docker or a timer.
 const POLL: SimDuration = SimDuration::from_millis(100);
@@ -116,6 +117,10 @@ pub struct DockerBackend<'s> {
     engine: &'s Engine,
     image: String,
     run: String,
+    /// The run's lease, renewed while the run lives; released at clean-up.
+    lease: Option<Lease>,
+    /// Why the lease was lost, if it was: the run stops, its objects may be gone.
+    pub(crate) lease_lost: Option<String>,
     slices: bool,
     clock: Clock,
     end: SimTime,
@@ -148,17 +153,17 @@ pub struct DockerBackend<'s> {
 }
 
 impl<'s> DockerBackend<'s> {
-    /// Prepares a run: node slices, the watch on Docker's events. The run lasts the scenario's
-    /// duration, at most `options.max_duration` of wall time.
+    /// Prepares run `run`, whose `lease` is held: node slices, the watch on Docker's events. The
+    /// run lasts the scenario's duration, at most `options.max_duration` of wall time.
     pub(crate) fn new(
         scenario: &'s Scenario,
         engine: &'s Engine,
+        (run, lease): (String, Lease),
         image: String,
         controllers: Vec<String>,
         slices: &Slices,
         options: &crate::RealOptions,
     ) -> Result<DockerBackend<'s>, RealError> {
-        let run = labels::new_run_id();
         let end = scenario.duration.map_or(options.max_duration, |d| d.min(options.max_duration));
         let (tx, rx) = mpsc::unbounded_channel();
         let mut backend = DockerBackend {
@@ -166,6 +171,8 @@ impl<'s> DockerBackend<'s> {
             engine,
             image,
             run,
+            lease: Some(lease),
+            lease_lost: None,
             slices: *slices == Slices::V1,
             clock: Clock::start(),
             end: SimTime::ZERO + end,
@@ -621,6 +628,10 @@ impl<'s> DockerBackend<'s> {
         if let Some(task) = self.events_task.take() {
             task.abort();
         }
+        // Renewals stop before the lease container goes with the rest of the run.
+        if let Some(mut lease) = self.lease.take() {
+            lease.release();
+        }
         self.problems.extend(crate::reaper::remove_run(self.engine, &self.run));
     }
 
@@ -682,6 +693,11 @@ impl Backend for DockerBackend<'_> {
             }
             if self.interrupt.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
                 self.interrupted = true;
+            }
+            if let Some(why) = self.lease.as_ref().and_then(Lease::lost) {
+                // A reaper may be removing this run's containers: nothing it records is true.
+                self.lease_lost = Some(why);
+                return None;
             }
             let now = self.now();
             if self.interrupted || now >= self.end {

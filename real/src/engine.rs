@@ -131,6 +131,13 @@ impl Engine {
             .collect())
     }
 
+    /// The daemon's own clock, as Unix seconds (`None` if it does not say): times Docker
+    /// stamps on objects are compared with this, never with the local clock.
+    pub fn daemon_time(&self) -> Option<i64> {
+        let info = self.block_on(self.docker.info()).ok()?;
+        crate::lease::unix_seconds(&info.system_time?)
+    }
+
     pub fn remove_volume(&self, name: &str) -> Result<(), RealError> {
         let options = RemoveVolumeOptions { force: true };
         match self.block_on(self.docker.remove_volume(name, Some(options))) {

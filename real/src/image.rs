@@ -109,7 +109,7 @@ fn build(engine: &Engine, tag: &str, binary: &[u8]) -> Result<(), RealError> {
 }
 
 /// Appends one regular file to a ustar archive: a 512-byte header, then the data padded to 512.
-fn tar_entry(out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]) {
+pub(crate) fn tar_entry(out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]) {
     let mut header = [0u8; 512];
     let field = |header: &mut [u8; 512], at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
     field(&mut header, 0, name.as_bytes());

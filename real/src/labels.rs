@@ -1,6 +1,5 @@
-//! The labels on everything podlab creates in Docker, and run ids that say whether their run is
-//! still alive — so that a later run can reap what a killed one left, and never touch anything
-//! else.
+//! The labels on everything podlab creates in Docker, and run ids — so that a later run can
+//! reap what a killed one left (its lease tells, `crate::lease`), and never touch anything else.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,33 +16,29 @@ pub const ROLE_LABEL: &str = "podlab.dev/role";
 /// The app container's name within the pod.
 pub const CONTAINER_LABEL: &str = "podlab.dev/container";
 
-/// A fresh run id: `<pid>-<process start time>-<n>`. The pid and start time (clock ticks since
-/// boot, from `/proc/self/stat`) tell whether the run's process still lives, even after the pid
-/// was reused; `n` tells apart the runs of one process.
+/// A fresh run id: 16 hex digits from the kernel's random source, unique across processes, PID
+/// namespaces and hosts that share a Docker daemon (a PID and its start time are not: two
+/// containers' first processes may share both). Whether the run lives is its lease's business
+/// (`crate::lease`), never its id's.
 pub fn new_run_id() -> String {
     static RUNS: AtomicU64 = AtomicU64::new(0);
-    let pid = std::process::id();
-    let start = process_start(pid).unwrap_or(0);
-    format!("{pid}-{start}-{}", RUNS.fetch_add(1, Ordering::Relaxed))
+    let mut bytes = [0u8; 8];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if random.is_err() {
+        // No /dev/urandom (a bare chroot): the process, the time and a counter, hashed, are
+        // unique enough for one daemon's runs.
+        #[allow(clippy::disallowed_types)]
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let seed = format!("{}-{}-{}", std::process::id(), now.as_nanos(), RUNS.fetch_add(1, Ordering::Relaxed));
+        bytes.copy_from_slice(&blake3::hash(seed.as_bytes()).as_bytes()[..8]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether the process that made `run` is alive. A run id podlab did not make counts as alive:
-/// it is someone else's, and left alone.
-pub fn run_alive(run: &str) -> bool {
-    let mut parts = run.split('-');
-    let (Some(pid), Some(start), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return true;
-    };
-    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else { return true };
-    process_start(pid) == Some(start)
-}
-
-/// Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks since boot.
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces: count after its end.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+/// Whether `run` is a run id this podlab makes (16 lowercase hex digits). Objects of other ids —
+/// a podlab older than leases, someone else's — are never reaped: no lease says they are dead.
+pub fn is_run_id(run: &str) -> bool {
+    run.len() == 16 && run.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A name Docker accepts for containers and volumes: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -75,18 +70,14 @@ pub(crate) fn filters(pairs: &[(&str, &str)]) -> std::collections::HashMap<Strin
 mod tests {
     use super::*;
 
-    /// This process's own run ids are alive; a dead pid's, or a start time that does not match,
-    /// are not; ids podlab did not make are left alone (alive).
+    /// Run ids are 16 hex digits, a fresh one each time.
     #[test]
-    fn run_liveness_follows_the_process() {
-        let run = new_run_id();
-        assert!(run_alive(&run));
-        let pid = std::process::id();
-        let start = process_start(pid).expect("this process has a start time");
-        assert!(!run_alive(&format!("{pid}-{}-0", start + 1)));
-        assert!(!run_alive(&format!("{}-{start}-0", u32::MAX)));
-        assert!(run_alive("someone-else"));
-        assert_ne!(new_run_id(), new_run_id());
+    fn run_ids_are_fresh() {
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        assert!(is_run_id(&a) && is_run_id(&b), "{a} {b}");
+        assert!(!is_run_id("4242-1234567-0"), "a podlab older than leases");
+        assert!(!is_run_id("0123456789ABCDEF"));
     }
 
     /// Docker names keep letters, digits, `_`, `.`, `-` and replace the rest.

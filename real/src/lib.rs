@@ -11,6 +11,7 @@ pub mod clock;
 pub mod engine;
 pub mod image;
 pub mod labels;
+pub mod lease;
 pub mod reaper;
 
 use std::fmt;
@@ -58,6 +59,9 @@ pub struct RealOptions {
     pub crashes: Vec<Crash>,
     /// Set (by a signal handler) to stop the run early; it still cleans up.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// How long the run lives on without renewing its lease ([`lease::DEFAULT_TTL`]): a reaper
+    /// removes a run's objects only once its lease has ended.
+    pub lease_ttl: SimDuration,
 }
 
 /// The outcome of one real run: records as the simulator writes them, and what only a real
@@ -94,23 +98,40 @@ pub struct RealRun {
 }
 
 /// Runs `controllers` against the scenario's cluster on Docker: reaps what dead runs left,
-/// makes sure the workload image exists, runs until the scenario's duration (capped by
-/// `max_duration`) or until every pod has ended, then removes everything it made.
+/// makes sure the workload image exists, takes the run's lease, runs until the scenario's
+/// duration (capped by `max_duration`) or until every pod has ended, then removes everything
+/// it made. A run that lost its lease (stopped or starved for longer than its time-to-live) is
+/// an error: a reaper may have removed its containers under it.
 pub fn run(
     scenario: &Scenario,
     controllers: Vec<Box<dyn Controller>>,
     options: &RealOptions,
 ) -> Result<RealRun, RealError> {
+    if !(lease::MIN_TTL..=lease::MAX_TTL).contains(&options.lease_ttl) {
+        return Err(RealError::Docker(format!(
+            "a lease's time-to-live of {} is outside {}..={}",
+            options.lease_ttl,
+            lease::MIN_TTL,
+            lease::MAX_TTL
+        )));
+    }
     let engine = Engine::connect()?;
     let reaped = reap(&engine);
     let image = image::ensure(&engine)?;
     let slices = Slices::detect();
     let mut driver = Driver::new(controllers, options.seed);
     let names = driver.names();
-    let mut backend = DockerBackend::new(scenario, &engine, image.clone(), names.clone(), &slices, options)?;
+    let run = labels::new_run_id();
+    // Before anything else of the run exists: a reaper that finds any of it finds the lease.
+    let lease = lease::Lease::take(&engine, &image, &run, options.lease_ttl)?;
+    let mut backend =
+        DockerBackend::new(scenario, &engine, (run, lease), image.clone(), names.clone(), &slices, options)?;
     driver.run(&mut backend);
     let end = backend.end_time();
     backend.cleanup();
+    if let Some(why) = backend.lease_lost.take() {
+        return Err(RealError::Docker(format!("run {}: {why}", backend.run_id())));
+    }
     Ok(RealRun {
         run_id: backend.run_id().to_string(),
         controllers: names,

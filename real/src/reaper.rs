@@ -1,10 +1,13 @@
 //! Clean-up: removing one run's containers, volumes and node slices, and reaping what runs
-//! that died (`kill -9`, a crash) left behind. Only objects with podlab's run label are
-//! touched, and only those of runs whose process is gone.
+//! that died (`kill -9`, a crash, a lost host) left behind. Only objects with podlab's run label
+//! (and slices under podlab's cgroup directory) are touched, and only those of runs whose lease
+//! has ended (`crate::lease`): a run in another PID namespace or on another host renews its
+//! lease like any other, and a killed run — reaped by its parent or still a zombie — does not.
 
 use crate::cgroup;
 use crate::engine::Engine;
-use crate::labels::{RUN_LABEL, run_alive};
+use crate::labels::{self, RUN_LABEL};
+use crate::lease;
 
 /// What a reap removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,43 +54,44 @@ pub fn remove_run(engine: &Engine, run: &str) -> Vec<String> {
     problems
 }
 
-/// Reaps every run whose process is gone: its labelled containers and volumes, its slices.
+/// Reaps every run whose lease has ended: its labelled containers (the lease's too) and
+/// volumes, its slices. Runs of ids this podlab does not make (`labels::is_run_id`) are left
+/// alone. Nothing is reaped when the containers cannot be listed: without the
+/// leases, no run is known to be dead.
 pub fn reap(engine: &Engine) -> Reaped {
     let mut reaped = Reaped::default();
-    let dead = |run: &str, reaped: &mut Reaped| {
-        if !run_alive(run) && !reaped.runs.iter().any(|r| r == run) {
-            reaped.runs.push(run.to_string());
+    // Slices and volumes are listed before the containers, whose list says which leases live: a
+    // run takes its lease before it makes anything else, so a live run whose slice or volume
+    // was seen has its lease in the later list.
+    let slices = cgroup::runs();
+    let volumes = engine.podlab_volumes().unwrap_or_else(|e| {
+        reaped.problems.push(e.to_string());
+        Vec::new()
+    });
+    let daemon_now = engine.daemon_time();
+    let containers = match engine.containers_labelled(RUN_LABEL) {
+        Ok(list) => list,
+        Err(e) => {
+            reaped.problems.push(e.to_string());
+            return reaped;
         }
     };
-    match engine.containers_labelled(RUN_LABEL) {
-        Ok(list) => {
-            for c in &list {
-                if let Some(run) = c.labels.as_ref().and_then(|l| l.get(RUN_LABEL)) {
-                    dead(run, &mut reaped);
-                }
-            }
-            reaped.containers = list
-                .iter()
-                .filter(|c| c.labels.as_ref().and_then(|l| l.get(RUN_LABEL)).is_some_and(|r| reaped.runs.contains(r)))
-                .count();
-        }
-        Err(e) => reaped.problems.push(e.to_string()),
+    let alive = lease::holders(&containers, daemon_now);
+    let run_of = |c: &bollard::models::ContainerSummary| c.labels.as_ref().and_then(|l| l.get(RUN_LABEL)).cloned();
+    let mut dead: Vec<String> = containers
+        .iter()
+        .filter_map(run_of)
+        .chain(volumes.iter().map(|(_, run)| run.clone()))
+        .chain(slices)
+        .filter(|run| labels::is_run_id(run) && !alive.contains(run))
+        .collect();
+    dead.sort();
+    dead.dedup();
+    reaped.containers = containers.iter().filter(|c| run_of(c).is_some_and(|r| dead.contains(&r))).count();
+    reaped.volumes = volumes.iter().filter(|(_, run)| dead.contains(run)).count();
+    for run in &dead {
+        reaped.problems.extend(remove_run(engine, run));
     }
-    match engine.podlab_volumes() {
-        Ok(volumes) => {
-            for (_, run) in &volumes {
-                dead(run, &mut reaped);
-            }
-            reaped.volumes = volumes.iter().filter(|(_, run)| reaped.runs.contains(run)).count();
-        }
-        Err(e) => reaped.problems.push(e.to_string()),
-    }
-    for run in cgroup::runs() {
-        dead(&run, &mut reaped);
-    }
-    reaped.runs.sort();
-    for run in reaped.runs.clone() {
-        reaped.problems.extend(remove_run(engine, &run));
-    }
+    reaped.runs = dead;
     reaped
 }

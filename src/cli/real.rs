@@ -13,7 +13,7 @@ use clap::Args;
 use crate::cluster::scenario::Scenario;
 use crate::cluster::time::parse_duration;
 use crate::cluster::{Part, Record, SimDuration, SimTime};
-use crate::real::{Crash, RealOptions};
+use crate::real::{Crash, RealOptions, lease};
 use crate::reports::Outcomes;
 use crate::{PolicyRun, RealPolicyRun, out, outln};
 
@@ -40,6 +40,11 @@ pub struct RealArgs {
     /// When --crash-node crashes its node, in wall time since the start of the run (e.g. 10s).
     #[arg(long, value_name = "DURATION", requires = "crash_node")]
     at: Option<String>,
+    /// How long a run lives on without renewing its lease: another `podlab real` (in any PID
+    /// namespace or on any host on the same Docker daemon) reaps a run's containers, volumes and
+    /// slices only once its lease has ended. Between 1s and 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    lease: String,
     /// Also run the scenario in the simulator, and report where real and simulated runs agree.
     #[arg(long)]
     compare_sim: bool,
@@ -77,8 +82,14 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let lease_ttl = duration("--lease", &args.lease)?;
+    if !(lease::MIN_TTL..=lease::MAX_TTL).contains(&lease_ttl) {
+        return Err(
+            BadInput(format!("--lease {}: between {} and {}", args.lease, lease::MIN_TTL, lease::MAX_TTL)).into()
+        );
+    }
     let interrupt = crate::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
-    let options = RealOptions { seed, max_duration, crashes, interrupt: Some(interrupt) };
+    let options = RealOptions { seed, max_duration, crashes, interrupt: Some(interrupt), lease_ttl };
     let mut runs: Vec<RealPolicyRun> = Vec::new();
     for policy in &policies {
         eprintln!("real: running {policy} on Docker (at most {})…", SimDuration(max_duration.as_nanos()));
@@ -340,6 +351,7 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         max_duration: SimDuration::from_secs(60),
         crashes: Vec::new(),
         interrupt: Some(interrupt),
+        lease_ttl: lease::DEFAULT_TTL,
     };
     let run = crate::run_policy_real(&scenario, "kubernetes", &options).map_err(|e| BadInput(e.to_string()))?;
     let mut latencies: Vec<u64> = run.real.startups.iter().map(|s| s.latency.as_nanos()).collect();
