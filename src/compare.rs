@@ -17,6 +17,7 @@ use crate::reports::output::{write_atomic, write_dir_whole, write_run};
 
 use crate::input::BadInput;
 use crate::out;
+use crate::scenario::input::{Cap, read_input, read_input_text};
 
 /// A loaded scenario and the BLAKE3 of its file's bytes.
 pub struct Loaded {
@@ -38,7 +39,7 @@ impl Loaded {
         grid: &[(String, Vec<String>)],
     ) -> anyhow::Result<Vec<Loaded>> {
         let base = crate::input::load(path)?;
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = read_input(path, Cap::SCENARIO)?;
         let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
         for (key, values) in grid {
             combos = combos
@@ -200,11 +201,11 @@ pub fn run_key(run: &PlannedRun, check_invariants: bool, summary_only: bool) -> 
 /// The result of an earlier run in `dir`, when the directory holds exactly this planned run,
 /// whole (a run's directory is written whole or not at all): what `compare --resume` keeps.
 pub fn whole_run(dir: &Path, run: &PlannedRun, check_invariants: bool, summary_only: bool) -> Option<RunResult> {
-    let key = std::fs::read_to_string(dir.join(RUN_KEY_FILE)).ok()?;
+    let key = read_input_text(&dir.join(RUN_KEY_FILE), Cap::DATA).ok()?;
     if key != run_key(run, check_invariants, summary_only) {
         return None;
     }
-    let text = std::fs::read_to_string(dir.join("result.json")).ok()?;
+    let text = read_input_text(&dir.join("result.json"), Cap::DATA).ok()?;
     let result: RunResult = serde_json::from_str(&text).ok()?;
     (result.policy == crate::policy_name(&run.policy) && result.seed == run.seed).then_some(result)
 }

@@ -23,6 +23,7 @@ use anyhow::Context as _;
 use crate::cluster::config::WorkloadClass;
 use crate::cluster::time::SimDuration;
 use crate::cluster::workload::PrefillJob;
+use crate::scenario::input::{Cap, open_input};
 use crate::scenario::openb;
 use crate::scenario::trace::{self, Swf, TimeUnit};
 
@@ -36,8 +37,9 @@ const PAPER_POLICIES: &str = "[monolithic, mesos, omega]";
 
 use trace::{GOOGLE_ATTRIBUTION, OMEGA_ATTRIBUTION};
 
-fn open(file: &Path) -> anyhow::Result<Box<dyn std::io::BufRead>> {
-    Ok(trace::open(file).map_err(|e| BadInput(format!("cannot read {}: {e}", file.display())))?)
+/// A trace or distribution file to stream: the loader's reader, so it is refused or read alike.
+fn open(file: &Path, cap: Cap) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+    Ok(open_input(file, cap).map_err(|e| BadInput(e.to_string()))?)
 }
 
 /// A trace error as the loader reports one: positioned at the trace file's line (exit 2).
@@ -185,7 +187,7 @@ pub fn import_swf(
         return Err(BadInput("--until must come after --from".into()).into());
     }
     let slice = trace::SwfSlice { max_jobs: max_jobs as u64, from_s, until_s };
-    let swf = trace::read_swf(open(file)?, slice).map_err(positioned(file))?;
+    let swf = trace::read_swf(open(file, Cap::TRACE)?, slice).map_err(positioned(file))?;
     if swf.jobs.is_empty() {
         return Err(BadInput(format!("{label}: no job that ran")).into());
     }
@@ -280,8 +282,8 @@ pub fn import_google_prefill(a: PrefillArgs) -> anyhow::Result<ExitCode> {
     let label = a.file.display().to_string();
     let only = a.workload.as_deref().map(class).transpose()?;
     let unit = time_unit(&a.time_unit)?;
-    let jobs =
-        trace::read_google_prefill(open(&a.file)?, a.max_jobs as u64, unit, only).map_err(positioned(&a.file))?;
+    let jobs = trace::read_google_prefill(open(&a.file, Cap::TRACE)?, a.max_jobs as u64, unit, only)
+        .map_err(positioned(&a.file))?;
     if jobs.is_empty() {
         return Err(BadInput(format!("{label}: no job running at the start (of that workload)")).into());
     }
@@ -459,7 +461,7 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
     let mut cells = Vec::new();
     let mut policies = Vec::new();
     for (_, file) in &files {
-        let (c, p) = trace::omega_cells_and_policies(open(file)?).map_err(positioned(file))?;
+        let (c, p) = trace::omega_cells_and_policies(open(file, Cap::DATA)?).map_err(positioned(file))?;
         cells.push((file.clone(), c));
         policies.push((file.clone(), p));
     }
@@ -471,7 +473,7 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
         let select = trace::OmegaSelect { class, cell: Some(&cell), policy: Some(&policy) };
         let mut complete = true;
         for (_, file) in &files {
-            complete &= trace::read_omega_distribution(open(file)?, select, 1.0).is_ok();
+            complete &= trace::read_omega_distribution(open(file, Cap::DATA)?, select, 1.0).is_ok();
         }
         if complete {
             classes.push(class);
@@ -529,7 +531,7 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
     if let Some(prefill) = &a.prefill {
         let unit = time_unit(&a.prefill_time_unit)?;
         // Read it now, so a bad prefill file is refused here, with its line.
-        trace::read_google_prefill(open(prefill)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
+        trace::read_google_prefill(open(prefill, Cap::TRACE)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
         let _ = writeln!(
             out,
             "    trace: {{format: google-prefill, path: {}, timeUnit: {}}}",

@@ -15,6 +15,7 @@ use crate::scenario::{OwnDocument, Spanned, load_own_document};
 
 use crate::compare::{Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, plan, run_one};
 use crate::input::BadInput;
+use crate::scenario::input::{Cap, read_input_text};
 use crate::{out, outln};
 
 /// The sweep file: strict, like every podlab kind (a typo is an error).
@@ -246,10 +247,10 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
             let mut missing = Vec::new();
             for run in &sweep.plan {
                 let path = out.join("runs").join(&run.id).join("result.json");
-                match std::fs::read_to_string(&path) {
+                match read_input_text(&path, Cap::DATA) {
                     Ok(text) => results.push(read_result(&path, &text, &sweep, run)?),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(run.id.as_str()),
-                    Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+                    Err(e) if e.is_not_found() => missing.push(run.id.as_str()),
+                    Err(e) => return Err(BadInput(e.to_string()).into()),
                 }
             }
             if !missing.is_empty() {

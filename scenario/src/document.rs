@@ -11,7 +11,7 @@ pub use serde_saphyr::Spanned;
 use super::diagnostic::{LoadError, Pos};
 use super::simulation::API_VERSION;
 use super::yaml::{self, Parsed, Shape, Source};
-use crate::loader::{MAX_FILE_BYTES, parse_bytes_with};
+use crate::loader::parse_bytes_with;
 
 /// A parsed podlab document, able to point at any `Spanned` value in it.
 pub struct OwnDocument<T> {
@@ -42,15 +42,7 @@ impl<T> OwnDocument<T> {
 /// Reads a file holding one podlab document of `kind` (same size limit as a scenario).
 pub fn load_own_document<T: DeserializeOwned>(path: &Path, kind: &str) -> Result<OwnDocument<T>, LoadError> {
     let label = path.display().to_string();
-    let io = |source| LoadError::Io { path: label.clone(), source };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(Source::new(label.clone(), "").error(
-            Pos { line: 1, col: 1 },
-            format!("the file is {} MiB; podlab reads files of at most {} MiB", meta.len() >> 20, MAX_FILE_BYTES >> 20),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::input::read_input(path, crate::input::Cap::SCENARIO)?;
     parse_bytes_with(&label, bytes, |file, text| parse_own_document(file, text, kind))
 }
 

@@ -12,6 +12,7 @@
 mod config_tests;
 mod diagnostic;
 mod document;
+pub mod input;
 mod kinds;
 #[cfg(test)]
 mod kube_tests;

@@ -33,7 +33,7 @@ use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
 /// referenced, not inlined.
-pub const MAX_FILE_BYTES: usize = 64 << 20;
+pub const MAX_FILE_BYTES: usize = crate::input::Cap::SCENARIO.bytes as usize;
 
 /// The scenario as one run sees it: its generated workload for `seed` (every policy run with
 /// the same seed sees the same jobs) and its random faults drawn for `seed` (each fault process
@@ -50,22 +50,8 @@ pub fn instantiate(base: &Scenario, seed: u64) -> Result<Scenario, String> {
 
 /// Reads and loads a scenario file.
 pub fn load(path: &Path, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
-    let label = path.display().to_string();
-    let io = |source| LoadError::Io { path: label.clone(), source };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
-        let src = Source::new(label.clone(), "");
-        return Err(src.error(
-            Pos { line: 1, col: 1 },
-            format!(
-                "the file is {} MiB; podlab reads scenario files of at most {} MiB",
-                meta.len() >> 20,
-                MAX_FILE_BYTES >> 20
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
-    parse_bytes(&label, bytes, options)
+    let bytes = crate::input::read_input(path, crate::input::Cap::SCENARIO)?;
+    parse_bytes(&path.display().to_string(), bytes, options)
 }
 
 /// Loads a scenario from bytes; `file` names it in messages.

@@ -74,7 +74,8 @@ struct Table {
 impl Table {
     fn read(path: &Path, required: &[&str], expected: &str) -> Result<Table, OpenbError> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| OpenbError(format!("cannot read {label}: {e}")))?;
+        let text =
+            crate::input::read_input_text(path, crate::input::Cap::DATA).map_err(|e| OpenbError(e.to_string()))?;
         let mut lines = text.lines().enumerate();
         let (_, header) = lines.next().ok_or_else(|| OpenbError(format!("{label}:1: empty file; {expected}")))?;
         let columns: BTreeMap<String, usize> =

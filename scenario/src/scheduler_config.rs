@@ -381,9 +381,8 @@ pub fn parse_scheduler_config(
 pub fn load_scheduler_config(
     path: &std::path::Path,
 ) -> Result<(KubeSchedulerConfiguration, Vec<Diagnostic>), LoadError> {
-    let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: label.clone(), source })?;
-    parse_scheduler_config(&label, &text)
+    let bytes = crate::input::read_input(path, crate::input::Cap::SCENARIO)?;
+    crate::loader::parse_bytes_with(&path.display().to_string(), bytes, parse_scheduler_config)
 }
 
 /// `apiVersion` and `kind` of a standalone file's document.

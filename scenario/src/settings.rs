@@ -17,6 +17,7 @@ use crate::config::{
     PolicyConfig, Retry, SchedulerSpec, ScoringStrategy, WorkloadClass,
 };
 use crate::event::ConflictDetection;
+use crate::input;
 use crate::quantity::parse_quantity;
 use crate::resources::Resources;
 use crate::time::{SimDuration, SimTime};
@@ -419,8 +420,7 @@ fn base_distribution(
             let file = need(&d.file, "file")?;
             let class = workload_class(doc, &d.workload, class)?;
             let path = inside(files.dir, &file.value, files.allow_outside).map_err(|why| doc.error(file, why))?;
-            let reader =
-                trace::open(&path).map_err(|e| doc.error(file, format!("cannot read {}: {e}", path.display())))?;
+            let reader = input::open_input(&path, input::Cap::DATA).map_err(|e| doc.error(file, e.to_string()))?;
             let scale = if kind == Values::Nanos { 1e9 } else { 1.0 };
             let select = trace::OmegaSelect {
                 class,
@@ -598,7 +598,7 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
     if max_jobs == 0 {
         return Err(doc.error(t.max_jobs.as_ref().expect("set"), "maxJobs of 0 reads nothing; leave it out for all"));
     }
-    let open = || trace::open(&path).map_err(|e| doc.error(&t.path, format!("cannot read {label}: {e}")));
+    let open = || input::open_input(&path, input::Cap::TRACE).map_err(|e| doc.error(&t.path, e.to_string()));
     let only_for = |field: &Option<Spanned<String>>, name: &str, format: &str| match field {
         Some(f) => Err(doc.error(f, format!("`{name}` is not an option of `format: {format}`"))),
         None => Ok(()),

@@ -5,8 +5,7 @@
 //! loader turns into a positioned [`Diagnostic`] about the trace file itself.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::io::{BufRead, Read};
 
 use super::diagnostic::{Diagnostic, LoadError, Pos, Severity};
 use podlab_cluster::workload::{Distribution, PrefillJob};
@@ -142,13 +141,6 @@ impl<R: BufRead> Lines<R> {
         })?;
         Ok(Some(Line { number: self.number, text }))
     }
-}
-
-/// Opens a trace file for streaming; gzip is recognised by its magic bytes, not its name.
-pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
-    let mut file = BufReader::new(std::fs::File::open(path)?);
-    let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gzip { Box::new(BufReader::new(flate2::bufread::GzDecoder::new(file))) } else { Box::new(file) })
 }
 
 fn number(line: &Line, (col, text): (u32, &str), what: &str) -> Result<f64, TraceError> {

@@ -23,6 +23,7 @@ use crate::cluster::scenario::Scenario;
 use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
 use crate::out::StdoutError;
 use crate::scenario::LoadError;
+use crate::scenario::input::{Cap, InputError, read_input_text};
 use crate::{compare, experiment, import, out, outln, sweep};
 
 #[derive(Parser)]
@@ -330,6 +331,9 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
                 eprintln!("{load}");
             } else if let Some(bad) = e.downcast_ref::<BadInput>() {
                 eprintln!("error: {bad}");
+            } else if let Some(input) = e.downcast_ref::<InputError>() {
+                // A file podlab refused or could not read is the user's to fix.
+                eprintln!("error: {input}");
             } else {
                 eprintln!("error: {e:#}");
                 return ExitCode::FAILURE;
@@ -419,7 +423,7 @@ fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
                 dir.display()
             ))
         })?;
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let text = read_input_text(&file, Cap::DATA).map_err(|e| BadInput(e.to_string()))?;
     let recipe: RunRecipe =
         serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: not a podlab run.json: {e}", file.display())))?;
     let scenario = load_with(&recipe.scenario, &recipe.set)?;
