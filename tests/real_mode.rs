@@ -840,7 +840,7 @@ fn a_killed_run_is_reaped_once_its_lease_ends() {
 }
 
 /// Runs in other PID namespaces live: a run inside `unshare --pid --fork --mount-proc` (its PID
-/// means nothing here) and a run on the host, both renewing 2-second leases, survive a reaper
+/// means nothing here) and a run on the host, both renewing 3-second leases, survive a reaper
 /// in another PID namespace (a whole `podlab real` under `unshare`) and one here, past several
 /// of their leases' lifetimes; they then run to their end and clean up after themselves.
 #[test]
@@ -848,7 +848,8 @@ fn runs_in_other_pid_namespaces_are_not_reaped() {
     let _serial = serial();
     let Some(engine) = docker("runs_in_other_pid_namespaces_are_not_reaped") else { return };
     let unshare = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM"];
-    let lease = ["--lease", "2s"];
+    // Long enough that a busy daemon never delays six renewals in a row (one each half second).
+    let lease = ["--lease", "3s"];
     let (mut inside, inside_run, _d1) = child_run_with("cosched-inside", "25s", &unshare, &lease);
     let (mut host, host_run, _d2) = child_run_with("cosched-host", "25s", &[], &lease);
     // Past the lifetime of a lease not renewed.
