@@ -62,8 +62,16 @@ impl ExecSpec {
             return Some(Err(format!("`{text}`: an external policy is written exec:NAME=COMMAND")));
         };
         let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Some(Err(format!("`{text}`: the policy's name `{name}` must be letters, digits, `-`, `_` or `.`")));
+        // The name is a folder of the outputs (`--out DIR/NAME/`): `..` must not be one.
+        let alnum_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || !alnum_end(name.chars().next())
+            || !alnum_end(name.chars().last())
+        {
+            return Some(Err(format!(
+                "`{text}`: the policy's name `{name}` must be letters, digits, `-`, `_` or `.`, starting and ending \
+                 with a letter or digit"
+            )));
         }
         if command.trim().is_empty() {
             return Some(Err(format!("`{text}`: the command is empty")));
@@ -96,5 +104,9 @@ mod tests {
         assert!(ExecSpec::parse("exec:ff").expect("exec").is_err());
         assert!(ExecSpec::parse("exec:f f=x").expect("exec").is_err());
         assert!(ExecSpec::parse("exec:ff= ").expect("exec").is_err());
+        // A name is a folder of the outputs: never `..` nor `.`.
+        assert!(ExecSpec::parse("exec:..=x").expect("exec").is_err());
+        assert!(ExecSpec::parse("exec:.=x").expect("exec").is_err());
+        assert!(ExecSpec::parse("exec:a.b_c-1=x").expect("exec").is_ok());
     }
 }

@@ -890,7 +890,7 @@ impl<'a> Loader<'a> {
     ) -> Result<(), LoadError> {
         let m = &doc.parsed.value;
         if let Some(name) = &m.metadata.name {
-            scenario.name = name.clone();
+            scenario.name = doc.checked_name(name, "Simulation")?.0;
         }
         let spec = &m.spec;
         scenario.seed = spec.seed.unwrap_or(0);

@@ -440,14 +440,27 @@ impl<T> Doc<'_, T> {
     /// `metadata.name`, which every object must have.
     pub fn name(&self, meta: &ObjectMeta, kind: &str) -> Result<(String, Pos), LoadError> {
         match &meta.name {
-            Some(name) if is_dns_subdomain(&name.value) => Ok((name.value.clone(), self.at(name))),
-            Some(name) => Err(self.src.error_with_help(
-                self.at(name),
-                format!("`{}` is not a valid {kind} name", name.value),
-                "names are lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most 253 characters",
+            Some(name) => self.checked_name(name, kind),
+            None => Err(self.src.error_with_help(
+                self.start,
+                format!("this {kind} has no metadata.name"),
+                "add `metadata: {name: my-name}`",
             )),
-            None => Err(self.src.error_with_help(self.start, format!("this {kind} has no metadata.name"), "add `metadata: {name: my-name}`")),
         }
+    }
+
+    /// A `metadata.name`, checked to be a DNS-1123 subdomain (what Kubernetes requires of
+    /// most objects' names; a Simulation's names the folders of its outputs, so no name can
+    /// reach outside them).
+    pub fn checked_name(&self, name: &Spanned<String>, kind: &str) -> Result<(String, Pos), LoadError> {
+        if is_dns_subdomain(&name.value) {
+            return Ok((name.value.clone(), self.at(name)));
+        }
+        Err(self.src.error_with_help(
+            self.at(name),
+            format!("`{}` is not a valid {kind} name", name.value.escape_debug()),
+            "names are lower-case letters, digits, `-` and `.`, each dot-separated part starting and ending with a letter or digit, at most 253 characters",
+        ))
     }
 
     /// A resource list (`{cpu: 500m, memory: 1Gi}`), every quantity exact.

@@ -2,15 +2,20 @@
 //! mean" of a misspelt one. A leaf: every reader of the scenario's files (the YAML layer,
 //! manifests, scheduling terms, the loader, the scheduler configuration) checks names here.
 
-/// Kubernetes' DNS-1123 subdomain rule for object names.
+/// Kubernetes' DNS-1123 subdomain rule for object names: apimachinery's
+/// `IsDNS1123Subdomain` (k8s.io/apimachinery v0.35, pkg/util/validation/validation.go): at
+/// most 253 characters matching `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`
+/// — dot-separated parts, each starting and ending with a letter or digit (so never `..`).
 pub fn is_dns_subdomain(name: &str) -> bool {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    name.len() <= 253 && name.split('.').all(is_dns_label_text)
+}
+
+/// One part of a DNS-1123 name: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, of any length.
+fn is_dns_label_text(part: &str) -> bool {
     let ok_end = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(ok_char)
-        && ok_end(name.chars().next())
-        && ok_end(name.chars().last())
+    part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && ok_end(part.chars().next())
+        && ok_end(part.chars().last())
 }
 
 /// The closest of `candidates` to `word` (case-insensitive edit distance at most a third of
@@ -115,6 +120,11 @@ mod tests {
         assert!(is_label_value("v1.2_x"));
         assert!(!is_label_value("has space"));
         assert!(is_dns_label("team-a"));
+        assert!(is_dns_subdomain("omega-paper.v2"));
+        for bad in ["", "..", "a..b", "a.-b", "-a", "a.", "/etc", "../x", "A", &"a".repeat(254)] {
+            assert!(!is_dns_subdomain(bad), "{bad:?} accepted");
+        }
+        assert!(is_dns_subdomain(&"a".repeat(253)));
         assert!(!is_dns_label("team.a"));
     }
 }

@@ -25,7 +25,8 @@ pub struct SimulationManifest {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationMeta {
-    pub name: Option<String>,
+    /// Checked to be a DNS-1123 subdomain: it names the folders of the scenario's outputs.
+    pub name: Option<Spanned<String>>,
     #[serde(default)]
     #[allow(dead_code)]
     pub labels: BTreeMap<String, String>,
