@@ -9,6 +9,7 @@ use crate::comparison::{Comparison, STORY_STEM};
 /// The story chart's width in pixels.
 const STORY_WIDTH: u32 = 680;
 use crate::html;
+use crate::out_dir::OutDir;
 use crate::output::{create_dir_all, write_atomic};
 
 /// A file of the comparison, by its path under the output directory.
@@ -52,12 +53,14 @@ impl Comparison {
         Ok(files)
     }
 
-    /// Writes [`Comparison::files`] under `out`, each atomically.
+    /// Writes [`Comparison::files`] under `out`, each atomically. Each path is checked to stay
+    /// under `out` first: a chart's folder is named after its scenario.
     pub fn write(&self, out: &Path, png: bool) -> std::io::Result<Vec<PathBuf>> {
         let files = self.files(png).map_err(std::io::Error::other)?;
+        let out = OutDir::new(out)?;
+        let paths = files.iter().map(|f| out.join_relative(&f.path)).collect::<std::io::Result<Vec<_>>>()?;
         let mut written = Vec::new();
-        for f in files {
-            let path = out.join(&f.path);
+        for (f, path) in files.into_iter().zip(paths) {
             if let Some(parent) = path.parent() {
                 create_dir_all(parent)?;
             }

@@ -12,6 +12,7 @@ pub mod headline;
 pub mod html;
 mod in_flight;
 pub mod metrics;
+pub mod out_dir;
 pub mod outcome;
 pub mod output;
 pub mod percentiles;

@@ -97,6 +97,7 @@ pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
 /// and no temporary file outlives a failure (a full disk, an unwritable folder) or an
 /// interruption.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::out_dir::check_file_target(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let mut file = create_guarded(Some(&tmp), || std::fs::File::create(&tmp))?;
@@ -116,6 +117,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// beside it, which is then renamed to `dir`, replacing an earlier one (the caller decides
 /// whether that is allowed). On failure or interruption the temporary directory is removed.
 pub fn write_dir_whole<T>(dir: &Path, fill: impl FnOnce(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
+    if let Ok(m) = std::fs::symlink_metadata(dir)
+        && !m.is_dir()
+    {
+        let kind = crate::out_dir::kind_of(&m);
+        let why = format!("{} is {kind}: outputs go only to directories and regular files", dir.display());
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+    }
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let parent = dir.parent().unwrap_or(Path::new("."));
     create_dir_all(parent)?;
