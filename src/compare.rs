@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::cluster::scenario::Scenario;
 use crate::reports::comparison::{Comparison, RunInput, RunResult, ScenarioInfo};
+use crate::reports::out_dir::{LockMode, OutDir, OutLock, component_problem};
 use crate::reports::output::{write_atomic, write_dir_whole, write_run};
 
 use crate::input::BadInput;
@@ -62,6 +63,15 @@ impl Loaded {
                 // Named after its values, so that its rows and charts are its own; results.csv
                 // also has a column per grid key.
                 scenario.name = format!("{}.{}", scenario.name, values.join("+"));
+            }
+            // The name is a folder of the outputs (`runs/<name>/`, `charts/<name>/`).
+            if let Some(why) = component_problem(&scenario.name) {
+                return Err(BadInput(format!(
+                    "{}: the scenario's name cannot name its output folders: {why}; give its Simulation another \
+                     `metadata.name`",
+                    path.display()
+                ))
+                .into());
             }
             out.push(Loaded { scenario, content_digest: hasher.finalize().to_hex().to_string(), grid: combo });
         }
@@ -313,25 +323,41 @@ pub struct CompareArgs {
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let all = args.all_metrics;
-    let (comparison, out, png) = run_comparison(args)?;
+    // The lock is held until the last file is written.
+    let (comparison, out, png, _lock) = run_comparison(args)?;
     finish(&comparison, &out, png, all)
 }
 
-/// A comparison written to its files without printing its table (for `podlab teach --html`).
+/// A comparison written to its files without printing its table.
 pub fn quietly(args: CompareArgs) -> anyhow::Result<()> {
-    let (comparison, out, png) = run_comparison(args)?;
+    let (comparison, out, png, _lock) = run_comparison(args)?;
     comparison.write(&out, png).with_context(|| format!("writing the comparison under {}", out.display()))?;
     Ok(())
 }
 
-fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, bool)> {
+/// Takes `out` for this process alone ([`OutLock`]), or fails at once: a bad input (exit 2).
+pub fn lock_out(out: &Path, mode: LockMode, what: &str) -> anyhow::Result<(OutDir, OutLock)> {
+    let bad = |e: std::io::Error| BadInput(e.to_string());
+    let dir = OutDir::new(out).map_err(bad)?;
+    let lock = OutLock::acquire(&dir, mode, what).map_err(bad)?;
+    Ok((dir, lock))
+}
+
+fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, bool, OutLock)> {
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
         scenarios.extend(Loaded::variants(path, &args.set, &args.grid)?);
     }
     check_unique_names(&scenarios)?;
+    // Every run's directory, checked to be under --out, before anything runs or is removed.
+    let plan = plan(&scenarios, &args.policies, args.seeds);
+    let dirs = OutDir::new(&args.out)
+        .and_then(|out| plan.iter().map(|run| run_dir(&out, &scenarios, run)).collect::<std::io::Result<Vec<_>>>())
+        .map_err(|e| BadInput(e.to_string()))?;
+    // Taken before the earlier comparison is looked for, so the check and the writing are one.
+    let (_, lock) = lock_out(&args.out, LockMode::Exclusive, "podlab compare")?;
     let out = &args.out;
-    let earlier = ["results.csv", "report.html", "runs"].iter().map(|f| out.join(f)).find(|p| p.exists());
+    let earlier = ["results.csv", "report.html", "runs", "charts"].iter().map(|f| out.join(f)).find(|p| p.exists());
     if let Some(earlier) = earlier {
         if !args.force && !args.resume {
             return Err(BadInput(format!(
@@ -350,21 +376,19 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
             }
         }
     }
-    let plan = plan(&scenarios, &args.policies, args.seeds);
-    let results = in_parallel(&plan, args.jobs, "runs", |run| -> anyhow::Result<(RunResult, bool)> {
+    let work: Vec<(&PlannedRun, &PathBuf)> = plan.iter().zip(&dirs).collect();
+    let results = in_parallel(&work, args.jobs, "runs", |&(run, dir)| -> anyhow::Result<(RunResult, bool)> {
         let l = &scenarios[run.scenario];
-        let dir = run_dir(out, &scenarios, run);
         if args.resume
-            && let Some(kept) = whole_run(&dir, run, args.check_invariants, args.summary_only)
+            && let Some(kept) = whole_run(dir, run, args.check_invariants, args.summary_only)
         {
             return Ok((kept, true));
         }
-        Ok((run_one(l, run, &dir, args.check_invariants, args.summary_only)?, false))
+        Ok((run_one(l, run, dir, args.check_invariants, args.summary_only)?, false))
     })?;
     let results = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     if args.resume {
-        let planned: Vec<PathBuf> = plan.iter().map(|run| run_dir(out, &scenarios, run)).collect();
-        prune_runs(&out.join("runs"), &planned)?;
+        prune_runs(&out.join("runs"), &dirs)?;
         let kept = results.iter().filter(|r| r.1).count();
         eprintln!(
             "resumed: {kept} of {} runs were whole under {} and kept; ran {}",
@@ -374,13 +398,14 @@ fn run_comparison(args: CompareArgs) -> anyhow::Result<(Comparison, PathBuf, boo
         );
     }
     let results = results.into_iter().map(|r| r.0).collect();
-    Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png))
+    Ok((comparison(&scenarios, &args.policies, args.seeds, results), out.clone(), args.png, lock))
 }
 
-/// Where a planned run's files go under `out`: `runs/<scenario>/<policy>/seed-<seed>`.
-fn run_dir(out: &Path, scenarios: &[Loaded], run: &PlannedRun) -> PathBuf {
-    let name = &scenarios[run.scenario].scenario.name;
-    out.join("runs").join(name).join(crate::policy_name(&run.policy)).join(format!("seed-{}", run.seed))
+/// Where a planned run's files go under `out`: `runs/<scenario>/<policy>/seed-<seed>`, each
+/// name checked to stay a plain folder name.
+fn run_dir(out: &OutDir, scenarios: &[Loaded], run: &PlannedRun) -> std::io::Result<PathBuf> {
+    let name = scenarios[run.scenario].scenario.name.as_str();
+    out.join(&["runs", name, crate::policy_name(&run.policy), &format!("seed-{}", run.seed)])
 }
 
 /// Removes from `runs` (three levels: scenario, policy, seed) every entry that is not a planned
@@ -388,19 +413,22 @@ fn run_dir(out: &Path, scenarios: &[Loaded], run: &PlannedRun) -> PathBuf {
 /// folders left empty, so that a resumed comparison's tree is the one a fresh one writes.
 fn prune_runs(runs: &Path, planned: &[PathBuf]) -> anyhow::Result<()> {
     fn walk(dir: &Path, depth: usize, planned: &[PathBuf]) -> std::io::Result<bool> {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        // By each entry's own type, never following a link: a link to a folder elsewhere is
+        // removed as a link, and nothing outside `runs` is read or removed.
+        let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+            .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?.is_dir()))))
+            .collect::<Result<_, _>>()?;
         entries.sort();
         let mut keep_any = false;
-        for path in entries {
+        for (path, is_dir) in entries {
             let keep = if depth == 2 {
-                planned.contains(&path)
+                is_dir && planned.contains(&path)
             } else {
-                path.is_dir() && !is_hidden(&path) && walk(&path, depth + 1, planned)?
+                is_dir && !is_hidden(&path) && walk(&path, depth + 1, planned)?
             };
             if keep {
                 keep_any = true;
-            } else if path.is_dir() {
+            } else if is_dir {
                 std::fs::remove_dir_all(&path)?;
             } else {
                 std::fs::remove_file(&path)?;
@@ -411,7 +439,8 @@ fn prune_runs(runs: &Path, planned: &[PathBuf]) -> anyhow::Result<()> {
     fn is_hidden(path: &Path) -> bool {
         path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
     }
-    if runs.is_dir() {
+    // A link in place of `runs` itself is not followed either.
+    if std::fs::symlink_metadata(runs).is_ok_and(|m| m.is_dir()) {
         walk(runs, 0, planned).with_context(|| format!("removing runs outside the plan under {}", runs.display()))?;
     }
     Ok(())

@@ -579,12 +579,18 @@ pub fn experiment_openb(args: OpenbExperimentArgs) -> anyhow::Result<ExitCode> {
         setups.push(Setup { nodes: nodes.clone(), list });
     }
     let names: Vec<String> = setups.iter().map(|s| s.list.name.clone()).collect();
-    if let Some(f) = output_files(&names, args.png).iter().find(|f| !args.force && args.out.join(f).exists()) {
-        return Err(BadInput(format!(
-            "{} exists: an earlier experiment; pass --force to replace it, or choose another --out",
-            args.out.join(f).display()
-        ))
-        .into());
+    // Held until the last file is written, so the --force check and the writing are one.
+    let (out, _lock) =
+        crate::compare::lock_out(&args.out, crate::reports::out_dir::LockMode::Exclusive, "podlab experiment openb")?;
+    for f in output_files(&names, args.png) {
+        let path = out.join(&[&f]).map_err(|e| BadInput(e.to_string()))?;
+        if !args.force && path.exists() {
+            return Err(BadInput(format!(
+                "{} exists: an earlier experiment; pass --force to replace it, or choose another --out",
+                path.display()
+            ))
+            .into());
+        }
     }
     let plan: Vec<(usize, Policy, u64)> = (0..setups.len())
         .flat_map(|l| policies.iter().flat_map(move |p| (args.start..args.start + args.seeds).map(move |s| (l, *p, s))))
@@ -605,8 +611,9 @@ fn write_results(
 ) -> anyhow::Result<()> {
     crate::reports::output::create_dir_all(&args.out)
         .map_err(|e| BadInput(format!("cannot create {}: {e}; choose another --out", args.out.display())))?;
+    let out = crate::reports::out_dir::OutDir::new(&args.out).map_err(|e| BadInput(e.to_string()))?;
     let write = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
-        let path = args.out.join(name);
+        let path = out.join(&[name]).map_err(|e| BadInput(e.to_string()))?;
         crate::reports::output::write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()))
     };
     let mut per_seed = String::from(

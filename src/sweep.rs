@@ -13,8 +13,11 @@ use serde::Deserialize;
 use crate::reports::comparison::{RESULT_SCHEMA, RunResult};
 use crate::scenario::{OwnDocument, Spanned, load_own_document};
 
-use crate::compare::{Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, plan, run_one};
+use crate::compare::{
+    Loaded, PlannedRun, check_unique_names, comparison, finish, in_parallel, lock_out, plan, run_one,
+};
 use crate::input::BadInput;
+use crate::reports::out_dir::LockMode;
 use crate::scenario::input::{Cap, read_input_text};
 use crate::{out, outln};
 
@@ -215,11 +218,15 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
                 Some(text) => parse_shard(&text, |var| std::env::var(var).ok()).map_err(BadInput)?,
             };
             let mine = sweep.shard(shard.index, shard.count);
-            let runs_dir = out.join("runs");
-            std::fs::create_dir_all(&runs_dir).with_context(|| format!("creating {}", runs_dir.display()))?;
+            // Shared: the shards write their own runs side by side; a merge or a comparison
+            // on the same directory waits for none of them and fails at once.
+            let (dir, _lock) = lock_out(&out, LockMode::Shared, "podlab sweep run")?;
+            let runs_dir = dir.join(&["runs"]).map_err(|e| BadInput(e.to_string()))?;
+            crate::reports::output::create_dir_all(&runs_dir)
+                .with_context(|| format!("creating {}", runs_dir.display()))?;
             let fresh = in_parallel(&mine, jobs, "runs", |&k| -> anyhow::Result<bool> {
                 let run = &sweep.plan[k];
-                let dir = runs_dir.join(&run.id);
+                let dir = dir.join(&["runs", &run.id]).map_err(|e| BadInput(e.to_string()))?;
                 if dir.join("result.json").is_file() {
                     return Ok(false);
                 }
@@ -243,10 +250,12 @@ pub fn sweep(command: SweepCommand) -> anyhow::Result<ExitCode> {
         }
         SweepCommand::Merge { file, out, png } => {
             let sweep = Sweep::load(&file)?;
+            // Alone: no shard may still be writing the runs it reads, nor another merge.
+            let (dir, _lock) = lock_out(&out, LockMode::Exclusive, "podlab sweep merge")?;
             let mut results = Vec::with_capacity(sweep.plan.len());
             let mut missing = Vec::new();
             for run in &sweep.plan {
-                let path = out.join("runs").join(&run.id).join("result.json");
+                let path = dir.join(&["runs", &run.id, "result.json"]).map_err(|e| BadInput(e.to_string()))?;
                 match read_input_text(&path, Cap::DATA) {
                     Ok(text) => results.push(read_result(&path, &text, &sweep, run)?),
                     Err(e) if e.is_not_found() => missing.push(run.id.as_str()),
@@ -307,8 +316,9 @@ fn plan_table(sweep: &Sweep, shards: Option<u64>) -> String {
 
 /// A run's `result.json`, checked to be the run the plan expects.
 fn read_result(path: &Path, text: &str, sweep: &Sweep, run: &PlannedRun) -> anyhow::Result<RunResult> {
-    let result: RunResult =
-        serde_json::from_str(text).with_context(|| format!("{} is not a run result", path.display()))?;
+    // A damaged shard is bad input (exit 2), never a failed expectation (exit 1).
+    let result: RunResult = serde_json::from_str(text)
+        .map_err(|e| BadInput(format!("{} is not a run result: {e}; run its shard again", path.display())))?;
     let name = &sweep.scenarios[run.scenario].scenario.name;
     if result.schema != RESULT_SCHEMA
         || &result.scenario != name

@@ -10,6 +10,7 @@ mod fuzz;
 mod lessons;
 mod progress;
 mod real;
+mod run_record;
 mod table;
 mod teach;
 
@@ -22,8 +23,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::cluster::scenario::Scenario;
 use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
 use crate::out::StdoutError;
+use crate::reports::out_dir::{LockMode, OutDir, OutLock};
 use crate::scenario::LoadError;
-use crate::scenario::input::{Cap, InputError, read_input_text};
+use crate::scenario::input::InputError;
 use crate::{compare, experiment, import, out, outln, sweep};
 
 #[derive(Parser)]
@@ -307,7 +309,7 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
         Command::Real(args) => real::real(args),
         Command::Calibrate(args) => real::calibrate(args),
         Command::Validate { files } => validate(&files),
-        Command::Explain { dir, pod } => explain_dir(&dir, &pod),
+        Command::Explain { dir, pod } => run_record::explain_dir(&dir, &pod),
         Command::Teach { lesson, step, html } => teach::teach(lesson, step, html),
         Command::Import(ImportCommand::Swf { file, max_jobs, from, until, reference, out }) => {
             import::import_swf(&file, max_jobs, (from, until), reference, out)
@@ -335,8 +337,10 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
                 // A file podlab refused or could not read is the user's to fix.
                 eprintln!("error: {input}");
             } else {
+                // Exit code 1 means a failed expectation or invariant, which a command answers
+                // as `Ok`: every error is the input's or the environment's (a file that cannot
+                // be read or written, a corrupt record).
                 eprintln!("error: {e:#}");
-                return ExitCode::FAILURE;
             }
             ExitCode::from(2)
         }
@@ -404,59 +408,12 @@ fn load_with(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
     Ok(scenario)
 }
 
-/// What `podlab run --out DIR` remembers in `DIR/run.json`, so `podlab explain DIR POD` can
-/// replay the very same runs (they are deterministic).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct RunRecipe {
-    scenario: PathBuf,
-    policies: Vec<String>,
-    seed: u64,
-    set: Vec<String>,
-}
-
-/// `podlab explain RUN_DIR POD`: replays the runs recorded in RUN_DIR and explains the pod.
-fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
-    let file =
-        [dir.join("run.json"), dir.join("..").join("run.json")].into_iter().find(|f| f.exists()).ok_or_else(|| {
-            BadInput(format!(
-                "{} holds no run.json: explain reads the output folder of `podlab run --out`",
-                dir.display()
-            ))
-        })?;
-    let text = read_input_text(&file, Cap::DATA).map_err(|e| BadInput(e.to_string()))?;
-    let recipe: RunRecipe =
-        serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: not a podlab run.json: {e}", file.display())))?;
-    let scenario = load_with(&recipe.scenario, &recipe.set)?;
-    let runs = recipe
-        .policies
-        .iter()
-        .map(|p| crate::run_policy(&scenario, p, recipe.seed, false).map_err(|e| BadInput(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    for run in &runs {
-        outln!("{}", explain::explain(run, pod).map_err(BadInput)?)?;
-    }
-    out!("{}", explain::across_policies(&runs, pod))?;
-    Ok(ExitCode::SUCCESS)
-}
-
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let scenario = load_with(&args.scenario, &args.set)?;
     let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
     let seed = args.seed.unwrap_or(scenario.seed);
-    if let Some(out) = &args.out {
-        for policy in &policies {
-            // Any content, not only an earlier run's summary: the directory is replaced whole.
-            let existing = out.join(crate::policy_name(policy));
-            let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
-            if (occupied || existing.is_file()) && !args.force {
-                return Err(BadInput(format!(
-                    "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
-                    existing.display()
-                ))
-                .into());
-            }
-        }
-    }
+    // Held from the --force check to the last file: a second writer fails at once.
+    let out = args.out.as_deref().map(|out| run_out_dir(out, &policies, args.force)).transpose()?;
     // The records are kept only for the files --out writes and for --explain; otherwise the
     // summary is folded as they are written.
     let options = crate::RunOptions {
@@ -481,38 +438,58 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     out!("{}", table::report(&scenario, seed, &runs, args.all_metrics))?;
-    if let Some(out) = &args.out {
-        for run in &runs {
-            let dir = out.join(&run.policy);
-            // Whole or absent, whatever interrupts the writing (a full disk, a signal).
-            crate::reports::output::write_dir_whole(&dir, |tmp| {
-                if args.summary_only {
-                    crate::reports::output::create_dir_all(tmp)?;
-                    let json = crate::reports::output::summary_json(&run.summary)?;
-                    return crate::reports::output::write_atomic(&tmp.join("summary.json"), json.as_bytes());
-                }
-                crate::reports::output::write_run(
-                    tmp,
-                    &run.scenario,
-                    &run.sim.controllers,
-                    &run.sim.records,
-                    &run.summary,
-                )
-            })
-            .map_err(|e| BadInput(format!("writing the outputs of {} under {}: {e}", run.policy, dir.display())))?;
-        }
-        let recipe =
-            RunRecipe { scenario: args.scenario.clone(), policies: policies.clone(), seed, set: args.set.clone() };
-        let json = serde_json::to_string_pretty(&recipe).expect("a recipe serializes") + "\n";
-        crate::reports::output::write_atomic(&out.join("run.json"), json.as_bytes())
-            .with_context(|| format!("writing {}", out.join("run.json").display()))?;
+    if let Some((out, _lock)) = &out {
+        write_run_dirs(out, &runs, args.summary_only)?;
+        let recipe = run_record::RunRecipe::new(&args.scenario, out.root(), &runs, seed, &args.set)?;
+        let file = out.join(&[run_record::RUN_FILE])?;
+        crate::reports::output::write_atomic(&file, recipe.to_json().as_bytes())
+            .with_context(|| format!("writing {}", file.display()))?;
         let files = if args.summary_only {
             "summary.json"
         } else {
             "summary.json, events.jsonl, placements.csv and trace.json"
         };
-        outln!("\nwrote {files} under {}/<policy>/", out.display())?;
+        outln!("\nwrote {files} under {}/<policy>/", out.root().display())?;
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `run --out DIR`, locked for this process: each policy's directory under it must be a plain
+/// name, and may hold an earlier run only with `--force`.
+pub(super) fn run_out_dir(out: &Path, policies: &[String], force: bool) -> anyhow::Result<(OutDir, OutLock)> {
+    let bad = |e: std::io::Error| BadInput(e.to_string());
+    let dir = OutDir::new(out).map_err(bad)?;
+    let lock = OutLock::acquire(&dir, LockMode::Exclusive, "podlab run").map_err(bad)?;
+    for policy in policies {
+        // Any content, not only an earlier run's summary: the directory is replaced whole.
+        let existing = dir.join(&[crate::policy_name(policy)]).map_err(bad)?;
+        let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
+        if (occupied || std::fs::symlink_metadata(&existing).is_ok_and(|m| !m.is_dir())) && !force {
+            return Err(BadInput(format!(
+                "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
+                existing.display()
+            ))
+            .into());
+        }
+    }
+    Ok((dir, lock))
+}
+
+/// Each run's files under `out/<policy>/`, each directory whole or absent.
+fn write_run_dirs(out: &OutDir, runs: &[crate::PolicyRun], summary_only: bool) -> anyhow::Result<()> {
+    for run in runs {
+        let dir = out.join(&[crate::policy_name(&run.policy)]).map_err(|e| BadInput(e.to_string()))?;
+        // Whole or absent, whatever interrupts the writing (a full disk, a signal).
+        crate::reports::output::write_dir_whole(&dir, |tmp| {
+            if summary_only {
+                crate::reports::output::create_dir_all(tmp)?;
+                let json = crate::reports::output::summary_json(&run.summary)?;
+                return crate::reports::output::write_atomic(&tmp.join("summary.json"), json.as_bytes());
+            }
+            crate::reports::output::write_run(tmp, &run.scenario, &run.sim.controllers, &run.sim.records, &run.summary)
+        })
+        .map_err(|e| BadInput(format!("writing the outputs of {} under {}: {e}", run.policy, dir.display())))?;
+    }
+    Ok(())
 }

@@ -70,24 +70,14 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             .ok_or_else(|| BadInput(format!("--crash-node {node}: the scenario has no node of that name")))?;
         crashes.push(Crash { at: SimTime::ZERO + duration("--at", at)?, node: id });
     }
-    if let Some(out) = &args.out {
-        for policy in &policies {
-            let existing = out.join(crate::policy_name(policy)).join("summary.json");
-            if existing.exists() && !args.force {
-                return Err(BadInput(format!(
-                    "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
-                    existing.display()
-                ))
-                .into());
-            }
-        }
-    }
     let lease_ttl = duration("--lease", &args.lease)?;
     if !(lease::MIN_TTL..=lease::MAX_TTL).contains(&lease_ttl) {
         return Err(
             BadInput(format!("--lease {}: between {} and {}", args.lease, lease::MIN_TTL, lease::MAX_TTL)).into()
         );
     }
+    // Held for the whole run: a second writer on the same --out fails before any container starts.
+    let out = args.out.as_deref().map(|out| super::run_out_dir(out, &policies, args.force)).transpose()?;
     let interrupt = crate::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
     let options = RealOptions { seed, max_duration, crashes, interrupt: Some(interrupt), lease_ttl };
     let mut runs: Vec<RealPolicyRun> = Vec::new();
@@ -111,9 +101,9 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             .collect::<Result<Vec<_>, _>>()?;
         out!("{}", compare_report(&runs, &sims))?;
     }
-    if let Some(out) = &args.out {
+    if let Some((out, _lock)) = &out {
         for r in &runs {
-            let dir = out.join(&r.run.policy);
+            let dir = out.join(&[crate::policy_name(&r.run.policy)]).map_err(|e| BadInput(e.to_string()))?;
             crate::reports::output::write_run(
                 &dir,
                 &r.run.scenario,
@@ -123,7 +113,10 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
             )
             .with_context(|| format!("writing the outputs of {} under {}", r.run.policy, dir.display()))?;
         }
-        outln!("\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/", out.display())?;
+        outln!(
+            "\nwrote summary.json, events.jsonl, placements.csv and trace.json under {}/<policy>/",
+            out.root().display()
+        )?;
     }
     if runs.iter().any(|r| r.real.interrupted) {
         eprintln!("real: interrupted; everything the run created was removed");

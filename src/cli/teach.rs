@@ -371,8 +371,9 @@ fn write_html(lesson: &Lesson, told: &Told, runs: &[PolicyRun], dir: &Path) -> a
         esc(lesson.scenario),
         lesson.id
     );
-    crate::reports::output::create_dir_all(dir)?;
-    let file = dir.join(format!("lesson-{}.html", lesson.id));
+    let (out, _lock) =
+        crate::compare::lock_out(dir, crate::reports::out_dir::LockMode::Exclusive, "podlab teach --html")?;
+    let file = out.join(&[format!("lesson-{}.html", lesson.id)])?;
     crate::reports::output::write_atomic(&file, page.as_bytes())?;
     Ok(file)
 }
