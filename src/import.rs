@@ -53,9 +53,17 @@ fn name_of(file: &Path, suffixes: &[&str]) -> String {
     for s in suffixes {
         stem = stem.trim_end_matches(s).to_string();
     }
-    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    let name = name.trim_matches('-').to_string();
-    if name.is_empty() { "trace".into() } else { name }
+    dns_name(&stem, "trace")
+}
+
+/// `text` as a DNS-1123 label, which a Simulation's name must be (a subdomain; a label is
+/// one): lower-case letters and digits, `-` for anything else, no `-` at either end, at most
+/// 63 characters; `fallback` when nothing is left.
+fn dns_name(text: &str, fallback: &str) -> String {
+    let name: String =
+        text.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(63).collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() { fallback.into() } else { name.into() }
 }
 
 fn write_out(text: &str, out: Option<&Path>, what: &str) -> anyhow::Result<ExitCode> {
@@ -626,14 +634,7 @@ pub fn import_openb(nodes: &Path, pods: &Path, max_pods: usize, out: Option<Path
     let node_list = openb::read_nodes(nodes).map_err(|e| BadInput(e.0))?;
     let pod_list = openb::read_pods(pods, max_pods).map_err(|e| BadInput(e.0))?;
     let stem = pods.file_stem().map_or("openb".into(), |n| n.to_string_lossy().to_lowercase());
-    let name: String = stem
-        .trim_start_matches("openb_pod_list_")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string();
-    let name = format!("openb-{name}");
+    let name = format!("openb-{}", dns_name(stem.trim_start_matches("openb_pod_list_"), "pods"));
     let sources = format!("{} and {}", nodes.display(), pods.display());
     let text = openb_scenario(&node_list, &pod_list, &name, &sources);
     match out {
@@ -652,6 +653,20 @@ mod tests {
     use crate::scenario::openb::{OpenbNode, OpenbPod, read_nodes, read_pods, to_node, to_pod};
 
     use super::*;
+
+    /// Whatever a trace's file is called, the scenario's name is a DNS-1123 label, which the
+    /// loader requires of a Simulation's name.
+    #[test]
+    fn imported_names_are_dns_labels() {
+        let long = "A".repeat(300);
+        for stem in ["", "---", "É_x", "../..", "KTH-SP2-1996", long.as_str()] {
+            let name = dns_name(stem, "trace");
+            let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            assert!(name.len() <= 63 && alnum(name.chars().next()) && alnum(name.chars().last()), "{name}");
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{name}");
+        }
+        assert_eq!(dns_name("KTH-SP2-1996", "trace"), "kth-sp2-1996");
+    }
 
     #[test]
     fn relative_paths_climb_and_descend() {

@@ -129,7 +129,13 @@ pub fn write_dir_whole<T>(dir: &Path, fill: impl FnOnce(&Path) -> std::io::Resul
     create_dir_all(parent)?;
     // Host and process in the name: the pods of a Kubernetes Job all run as pid 1 on one
     // shared volume (`sweep run`), and a retried shard may overlap with its predecessor.
-    let host = std::env::var("HOSTNAME").unwrap_or_default();
+    // Only letters, digits and `-` of it: the environment must not name a path elsewhere.
+    let host: String = std::env::var("HOSTNAME")
+        .unwrap_or_default()
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let tmp = parent.join(format!(".{name}.tmp-{host}-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{host}-{}", std::process::id()));
     create_guarded(Some(&tmp), || {
