@@ -4,7 +4,7 @@
 //! The lease is a tiny container of the run (`podlab-workload lease --ttl-ms N`, role `lease`)
 //! that runs while its file `/podlab-lease` keeps changing and exits once it has not changed for
 //! the time-to-live. A thread of the run rewrites the file through Docker's archive API (one
-//! `PUT` of a 1.5 KiB tar) every sixth of the time-to-live. A run is alive exactly while its
+//! `PUT` of a 2 KiB tar) every sixth of the time-to-live. A run is alive exactly while its
 //! lease container runs: a reaper reads that from the container list, which any client of the
 //! daemon sees alike. The deadline is kept by the daemon's host on its own monotonic clock, so
 //! no two machines' clocks are compared; a killed run — reaped by its parent or a zombie —
@@ -126,7 +126,8 @@ fn renew(engine: &Engine, container: &str, every: Duration, stop: &mpsc::Receive
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
-        let mut tar = Vec::with_capacity(1536);
+        // One header block, one data block, the two zero blocks that end an archive: 2 KiB.
+        let mut tar = Vec::with_capacity(2048);
         tar_entry(&mut tar, LEASE_FILE, 0o644, n.to_string().as_bytes());
         tar.extend_from_slice(&[0; 1024]);
         let options = UploadToContainerOptions { path: "/".into(), ..Default::default() };
