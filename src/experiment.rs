@@ -177,7 +177,7 @@ pub fn load_nodes(nodes_file: &Path) -> anyhow::Result<NodeSet> {
             .id(if n.gpus > 0 { &n.model } else { "" })
             .map_err(|e| BadInput(format!("{}: {e}", nodes_file.display())))?;
         model_of.push(model);
-        sim.push(SimNode::new(n.cpu_milli as i64, (n.memory_mib << 20) as i64, n.gpus as usize, model));
+        sim.push(SimNode::new(n.cpu_milli as i64, n.memory_bytes() as i64, n.gpus as usize, model));
     }
     let gpu_milli: u64 = node_list.iter().map(|n| n.gpus).sum::<u64>() * u64::from(MILLI_PER_GPU);
     if gpu_milli == 0 {
@@ -201,7 +201,7 @@ pub fn load_list(nodes: &NodeSet, pods_file: &Path) -> anyhow::Result<PodList> {
             let models = nodes.models.mask(&p.gpu_models);
             SimPod::new(
                 p.cpu_milli as i64,
-                (p.memory_mib << 20) as i64,
+                p.memory_bytes() as i64,
                 p.num_gpu as u32,
                 p.gpu_milli as i64,
                 models,

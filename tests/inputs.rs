@@ -4,6 +4,7 @@
 //! errors. Each hostile input here ends in exit code 2, within seconds, never a hang or a panic.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -75,4 +76,184 @@ fn every_user_file_is_read_through_the_input_module() {
     );
     let stale: Vec<&str> = ALLOWED.iter().zip(&allowed_seen).filter(|(_, seen)| !**seen).map(|(a, _)| a.0).collect();
     assert!(stale.is_empty(), "ALLOWED names reads that are gone: {stale:?}");
+}
+
+/// Runs podlab in `dir`; a run still going after 30 s (a FIFO's hang, a bomb inflated without
+/// end) is killed and fails the test.
+fn podlab_in(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PODLAB_ALLOW_PATHS_OUTSIDE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("podlab runs");
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!("podlab {args:?} still runs after 30 s: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Expects exit code 2, no panic, and every one of `want` in the message.
+fn expect_refused(dir: &Path, args: &[&str], want: &[&str]) -> String {
+    let out = podlab_in(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for w in want {
+        assert!(stderr.contains(w), "{args:?}: no `{w}` in {stderr}");
+    }
+    stderr
+}
+
+/// A fresh temporary directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podlab-inputs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A scenario whose workload is `workload` (one line of YAML under `spec.workload`).
+fn scenario(dir: &Path, name: &str, workload: &str) {
+    let text = format!(
+        "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nspec:\n  nodePools: [{{name: n, count: 2, cpu: '4', \
+         memory: 4Gi}}]\n  workload:\n    {workload}\n"
+    );
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn generator_from(file: &str) -> String {
+    format!(
+        "generators: [{{name: b, interArrival: {{distribution: empirical, file: {file}}}, tasks: {{distribution: \
+         constant, value: 1}}, runFor: {{distribution: constant, value: 1s}}, cpu: '1', memory: 1Gi, count: 3}}]"
+    )
+}
+
+/// Every reader, handed a FIFO (which would block forever) or `/dev/zero` (which reports a
+/// length of 0 and never ends): a scenario, a KubeSchedulerConfiguration, a trace and a
+/// distribution a scenario names, each `import`'s files, OpenB lists, explain's run.json.
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_by_every_reader() {
+    let dir = temp_dir("fifo");
+    let made = Command::new("mkfifo").arg(dir.join("fifo")).status().expect("mkfifo runs");
+    assert!(made.success());
+    std::fs::write(dir.join("pods.csv"), "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1000,1024,1,500\n").unwrap();
+    std::fs::write(dir.join("nodes.csv"), "sn,cpu_milli,memory_mib,gpu,model\nn,4000,4096,1,T4\n").unwrap();
+    std::fs::create_dir(dir.join("run")).unwrap();
+    std::os::unix::fs::symlink(dir.join("fifo"), dir.join("run/run.json")).unwrap();
+    for (input, kind) in [("fifo", "a FIFO (named pipe)"), ("/dev/zero", "a character device")] {
+        scenario(&dir, "trace.yaml", &format!("trace: {{format: swf, path: {input}}}"));
+        scenario(&dir, "prefill.yaml", &format!("trace: {{format: google-prefill, path: {input}}}"));
+        scenario(&dir, "empirical.yaml", &generator_from(input));
+        scenario(&dir, "plain.yaml", "jobs: [{name: j, at: 0s, tasks: 1, cpu: '1', memory: 1Gi}]");
+        let outside = "--allow-paths-outside";
+        let cases: Vec<Vec<&str>> = vec![
+            vec!["validate", input],
+            vec!["run", input],
+            vec!["run", "trace.yaml", outside],
+            vec!["validate", "prefill.yaml", outside],
+            vec!["validate", "empirical.yaml", outside],
+            vec!["validate", "--scheduler-config", input, "plain.yaml"],
+            vec!["import", "swf", input],
+            vec!["import", "google-prefill", input],
+            vec!["import", "openb", "--nodes", input, "--pods", "pods.csv"],
+            vec!["import", "openb", "--nodes", "nodes.csv", "--pods", input],
+            vec!["experiment", "openb", "--nodes", input, "--pods", "pods.csv", "--out", "out"],
+        ];
+        for args in &cases {
+            expect_refused(&dir, args, &[input, kind, "not a regular file"]);
+        }
+    }
+    // The run record explain replays is read alike (through a link, which is followed).
+    expect_refused(&dir, &["explain", "run", "p"], &["run.json", "a FIFO", "not a regular file"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `parts` gzipped, each a member of its own, one after another in one file.
+fn gzip_members(path: &Path, parts: &[&[u8]]) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    for part in parts {
+        let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        member.write_all(part).unwrap();
+        file.write_all(&member.finish().unwrap()).unwrap();
+    }
+}
+
+/// A gzip bomb (a few KB that inflate past the 64 MiB cap) is refused where the reading
+/// stopped; a trace of several gzip members is read to its last member.
+#[test]
+fn gzip_bombs_are_capped_and_every_member_is_read() {
+    let dir = temp_dir("gzip");
+    // Blank lines (spaces, then a newline), each skipped by the reader: only the cap ends it.
+    let mut blank = vec![b' '; 60_000];
+    blank.push(b'\n');
+    let inflated: Vec<u8> = blank.repeat((65 << 20) / blank.len() + 1);
+    gzip_members(&dir.join("bomb_cmb.log"), &[&inflated]);
+    let compressed = std::fs::metadata(dir.join("bomb_cmb.log")).unwrap().len();
+    assert!(compressed < (1 << 20), "a bomb of {compressed} bytes");
+    drop(inflated);
+    scenario(&dir, "bomb.yaml", &generator_from("bomb_cmb.log"));
+    expect_refused(&dir, &["validate", "bomb.yaml"], &["bomb_cmb.log:", "more than 64 MiB once inflated from gzip"]);
+    // Zeros, no line at all: the line budget refuses it first.
+    gzip_members(&dir.join("zeros.swf"), &[&vec![0u8; 1 << 20]]);
+    expect_refused(&dir, &["import", "swf", "zeros.swf"], &["zeros.swf:1:", "this is not a trace file"]);
+
+    let job = |n: u32| format!("{n} {} 0 60 2 -1 -1 2 -1 -1 1 -1 -1 -1 -1 -1 -1 -1\n", n * 10);
+    let (first, second) = (format!("; Computer: two members\n{}", job(1)), job(2) + &job(3));
+    gzip_members(&dir.join("two.swf.gz"), &[first.as_bytes(), second.as_bytes()]);
+    let out = podlab_in(&dir, &["import", "swf", "two.swf.gz"]);
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["job-1", "job-2", "job-3"] {
+        assert!(yaml.contains(&format!("name: {name},")), "{name} missing:\n{yaml}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Numbers that would wrap once turned into nanoseconds or bytes are errors at their field:
+/// an SWF run time of 18,446,744,074 s (which wrapped to 0.29 s), an OpenB `memory_mib` of
+/// 2^44 (which wrapped to 0 bytes), prefill and distribution values past 100 years.
+#[test]
+fn numbers_that_would_wrap_are_located_errors() {
+    let dir = temp_dir("numbers");
+    let swf = |submit: &str, run: &str| format!("1 {submit} 0 {run} 1 -1 -1 1 -1 -1 1 -1 -1 -1 -1 -1 -1 -1\n");
+    std::fs::write(dir.join("run.swf"), swf("0", "18446744074")).unwrap();
+    std::fs::write(dir.join("submit.swf"), swf("9223372036854775807", "60")).unwrap();
+    let beyond = "beyond podlab's longest time";
+    expect_refused(&dir, &["import", "swf", "run.swf"], &["run.swf:1:7", beyond]);
+    expect_refused(&dir, &["import", "swf", "submit.swf"], &["submit.swf:1:3", "not a whole number"]);
+    std::fs::write(dir.join("submit.swf"), swf("4000000000", "60")).unwrap();
+    expect_refused(&dir, &["import", "swf", "submit.swf"], &["submit.swf:1:3", beyond]);
+    scenario(&dir, "swf.yaml", "trace: {format: swf, path: run.swf}");
+    expect_refused(&dir, &["run", "swf.yaml"], &["run.swf:1:7", beyond]);
+
+    let nodes = |memory_mib: &str| format!("sn,cpu_milli,memory_mib,gpu,model\nn,4000,{memory_mib},1,T4\n");
+    let pods = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1000,1024,1,500\n";
+    std::fs::write(dir.join("nodes.csv"), nodes("17592186044416")).unwrap();
+    std::fs::write(dir.join("pods.csv"), pods).unwrap();
+    let openb = ["--nodes", "nodes.csv", "--pods", "pods.csv"];
+    let want = ["nodes.csv:2:8", "`memory_mib`: 17592186044416 is more than 1073741824"];
+    expect_refused(&dir, &[&["import", "openb"][..], &openb].concat(), &want);
+    expect_refused(&dir, &[&["experiment", "openb", "--out", "out"][..], &openb].concat(), &want);
+    std::fs::write(dir.join("nodes.csv"), nodes("99999999999999999999999")).unwrap();
+    expect_refused(&dir, &[&["import", "openb"][..], &openb].concat(), &["nodes.csv:2:8", "is too large"]);
+    assert!(!dir.join("out").exists(), "experiment wrote outputs for refused input");
+
+    std::fs::write(dir.join("end.log"), "11 0 7 0 0 1 1 1000\n12 1e30 7 0 0 0\n").unwrap();
+    expect_refused(&dir, &["import", "google-prefill", "end.log"], &["end.log:2:4", beyond]);
+    std::fs::write(dir.join("ram.log"), "11 0 7 0 0 1 1 1e18\n").unwrap();
+    expect_refused(&dir, &["import", "google-prefill", "ram.log"], &["ram.log:1:16", "a pod asks for at most"]);
+    std::fs::write(dir.join("big_cmb.log"), "c p 0 1\nc p 0 1e300\n").unwrap();
+    scenario(&dir, "cmb.yaml", &generator_from("big_cmb.log"));
+    expect_refused(&dir, &["validate", "cmb.yaml"], &["big_cmb.log:2:7", beyond]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use podlab_cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE, MAX_GPUS_PER_NODE, MILLI_PER_GPU};
 use podlab_cluster::objects::{DEFAULT_MAX_PODS, NodeSelectorTerm, SelectorOp, SelectorRequirement};
+use podlab_cluster::quantity::Unit;
 use podlab_cluster::{Node, Pod, Resources};
 
 use crate::names::is_dns_subdomain;
@@ -28,6 +29,13 @@ pub struct OpenbNode {
     pub model: String,
 }
 
+impl OpenbNode {
+    /// The memory in bytes (a node list's `memory_mib` is at most 1 PiB: this never wraps).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_mib.saturating_mul(1 << 20)
+    }
+}
+
 /// One pod of a pod list.
 pub struct OpenbPod {
     pub name: String,
@@ -45,6 +53,11 @@ pub struct OpenbPod {
 }
 
 impl OpenbPod {
+    /// The memory in bytes (a pod list's `memory_mib` is at most 1 PiB: this never wraps).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_mib.saturating_mul(1 << 20)
+    }
+
     /// A share of one GPU (1..=999 milli), if that is what the pod asks for.
     pub fn share_milli(&self) -> Option<u16> {
         (self.num_gpu == 1 && self.gpu_milli < u64::from(MILLI_PER_GPU)).then_some(self.gpu_milli as u16)
@@ -64,11 +77,46 @@ impl OpenbPod {
     }
 }
 
-/// The rows of a CSV file by header name, each with its line number.
+/// The rows of a CSV file by header name.
 struct Table {
     label: String,
     columns: BTreeMap<String, usize>,
-    rows: Vec<(usize, Vec<String>)>,
+    rows: Vec<Row>,
+}
+
+/// One row: its line number, its fields trimmed, and the 1-based character column where each
+/// field starts, so an error points at the field.
+struct Row {
+    line: usize,
+    fields: Vec<String>,
+    cols: Vec<usize>,
+}
+
+impl Row {
+    fn split(line: usize, text: &str) -> Row {
+        let (mut fields, mut cols) = (Vec::new(), Vec::new());
+        let mut col = 1;
+        for raw in text.split(',') {
+            cols.push(col + raw.chars().take_while(|c| c.is_whitespace()).count());
+            fields.push(raw.trim().to_string());
+            col += raw.chars().count() + 1;
+        }
+        Row { line, fields, cols }
+    }
+}
+
+/// The largest value a numeric column may hold: what one Kubernetes object may name for CPU
+/// and memory (so `memory_mib` shifted to bytes, and sums of requests, never wrap), and
+/// podlab's longest time for the times in seconds. Other columns are checked where read.
+fn column_limit(column: &str) -> Option<(u64, &'static str)> {
+    match column {
+        "cpu_milli" => Some((Unit::Milli.limit(), "a million cores")),
+        "memory_mib" => Some((Unit::Bytes.limit() >> 20, "1 PiB")),
+        "creation_time" | "deletion_time" | "scheduled_time" => {
+            Some((crate::trace::MAX_SECONDS as u64, "podlab's longest time, 100 years"))
+        }
+        _ => None,
+    }
 }
 
 impl Table {
@@ -90,37 +138,52 @@ impl Table {
             if line.trim().is_empty() {
                 continue;
             }
-            let fields: Vec<String> = line.split(',').map(|f| f.trim().to_string()).collect();
-            if fields.len() != columns.len() {
+            let row = Row::split(i + 1, line);
+            if row.fields.len() != columns.len() {
                 return Err(OpenbError(format!(
                     "{label}:{}: {} fields, the header has {}; {expected}",
                     i + 1,
-                    fields.len(),
+                    row.fields.len(),
                     columns.len()
                 )));
             }
-            rows.push((i + 1, fields));
+            rows.push(row);
         }
         Ok(Table { label, columns, rows })
     }
 
-    fn text<'r>(&self, row: &'r [String], column: &str) -> &'r str {
-        self.columns.get(column).map_or("", |i| row[*i].as_str())
+    fn text<'r>(&self, row: &'r Row, column: &str) -> &'r str {
+        self.columns.get(column).map_or("", |i| row.fields[*i].as_str())
     }
 
-    fn number(&self, line: usize, row: &[String], column: &str) -> Result<Option<u64>, OpenbError> {
+    /// Where `column`'s field of `row` is: `FILE:LINE:COLUMN`.
+    fn at(&self, row: &Row, column: &str) -> String {
+        let col = self.columns.get(column).map_or(1, |i| row.cols[*i]);
+        format!("{}:{}:{col}", self.label, row.line)
+    }
+
+    fn number(&self, row: &Row, column: &str) -> Result<Option<u64>, OpenbError> {
         let text = self.text(row, column);
         if text.is_empty() {
             return Ok(None);
         }
-        text.parse::<u64>().map(Some).map_err(|_| {
-            OpenbError(format!("{}:{line}: column `{column}`: `{text}` is not a whole number ≥ 0", self.label))
-        })
+        let at = || self.at(row, column);
+        let value = text.parse::<u64>().map_err(|_| {
+            let why =
+                if text.bytes().all(|b| b.is_ascii_digit()) { "is too large" } else { "is not a whole number ≥ 0" };
+            OpenbError(format!("{}: column `{column}`: `{text}` {why}", at()))
+        })?;
+        match column_limit(column) {
+            Some((limit, what)) if value > limit => {
+                Err(OpenbError(format!("{}: column `{column}`: {value} is more than {limit} ({what})", at())))
+            }
+            _ => Ok(Some(value)),
+        }
     }
 
-    fn required(&self, line: usize, row: &[String], column: &str) -> Result<u64, OpenbError> {
-        self.number(line, row, column)?
-            .ok_or_else(|| OpenbError(format!("{}:{line}: column `{column}` is empty", self.label)))
+    fn required(&self, row: &Row, column: &str) -> Result<u64, OpenbError> {
+        self.number(row, column)?
+            .ok_or_else(|| OpenbError(format!("{}: column `{column}` is empty", self.at(row, column))))
     }
 }
 
@@ -141,12 +204,13 @@ pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, OpenbError> {
     let expected = "OpenB node lists have the columns sn,cpu_milli,memory_mib,gpu,model";
     let table = Table::read(path, &["sn", "cpu_milli", "memory_mib", "gpu"], expected)?;
     let mut nodes = Vec::new();
-    for (line, row) in &table.rows {
+    for row in &table.rows {
+        let line = row.line;
         let name = table.text(row, "sn").to_string();
         if !is_dns_subdomain(&name) {
             return Err(OpenbError(format!("{}:{line}: `{name}` is not a valid node name", table.label)));
         }
-        let gpus = table.required(*line, row, "gpu")?;
+        let gpus = table.required(row, "gpu")?;
         if gpus > MAX_GPUS_PER_NODE {
             return Err(OpenbError(format!(
                 "{}:{line}: {gpus} GPUs; podlab tracks at most {MAX_GPUS_PER_NODE} per node",
@@ -154,11 +218,11 @@ pub fn read_nodes(path: &Path) -> Result<Vec<OpenbNode>, OpenbError> {
             )));
         }
         let model = table.text(row, "model").to_string();
-        check_model(&table.label, *line, &model)?;
+        check_model(&table.label, line, &model)?;
         nodes.push(OpenbNode {
             name,
-            cpu_milli: table.required(*line, row, "cpu_milli")?,
-            memory_mib: table.required(*line, row, "memory_mib")?,
+            cpu_milli: table.required(row, "cpu_milli")?,
+            memory_mib: table.required(row, "memory_mib")?,
             gpus,
             model,
         });
@@ -176,13 +240,14 @@ pub fn read_pods(path: &Path, max_pods: usize) -> Result<Vec<OpenbPod>, OpenbErr
 gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
     let table = Table::read(path, &["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"], expected)?;
     let mut pods = Vec::new();
-    for (line, row) in table.rows.iter().take(max_pods) {
+    for row in table.rows.iter().take(max_pods) {
+        let line = row.line;
         let name = table.text(row, "name").to_string();
         if !is_dns_subdomain(&name) {
             return Err(OpenbError(format!("{}:{line}: `{name}` is not a valid pod name", table.label)));
         }
-        let num_gpu = table.required(*line, row, "num_gpu")?;
-        let gpu_milli = table.required(*line, row, "gpu_milli")?;
+        let num_gpu = table.required(row, "num_gpu")?;
+        let gpu_milli = table.required(row, "gpu_milli")?;
         let why = match num_gpu {
             0 if gpu_milli != 0 => Some("a pod without GPUs has gpu_milli 0"),
             1 if !(1..=1000).contains(&gpu_milli) => Some("a one-GPU pod has gpu_milli 1 to 1000"),
@@ -199,18 +264,18 @@ gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
         let gpu_models: Vec<String> =
             table.text(row, "gpu_spec").split('|').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect();
         for m in &gpu_models {
-            check_model(&table.label, *line, m)?;
+            check_model(&table.label, line, m)?;
         }
         pods.push(OpenbPod {
             name,
-            cpu_milli: table.required(*line, row, "cpu_milli")?,
-            memory_mib: table.required(*line, row, "memory_mib")?,
+            cpu_milli: table.required(row, "cpu_milli")?,
+            memory_mib: table.required(row, "memory_mib")?,
             num_gpu,
             gpu_milli,
             gpu_models,
-            creation_s: table.number(*line, row, "creation_time")?,
-            deletion_s: table.number(*line, row, "deletion_time")?,
-            scheduled_s: table.number(*line, row, "scheduled_time")?,
+            creation_s: table.number(row, "creation_time")?,
+            deletion_s: table.number(row, "deletion_time")?,
+            scheduled_s: table.number(row, "scheduled_time")?,
         });
     }
     if pods.is_empty() {
@@ -221,7 +286,7 @@ gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
 
 /// The node as podlab models it: CPU, memory, `nvidia.com/gpu` and the GPU model label.
 pub fn to_node(n: &OpenbNode) -> Arc<Node> {
-    let mut allocatable = Resources::new(n.cpu_milli, n.memory_mib << 20);
+    let mut allocatable = Resources::new(n.cpu_milli, n.memory_bytes());
     allocatable.set(GPU_RESOURCE, n.gpus);
     let mut labels = BTreeMap::from([
         ("kubernetes.io/hostname".to_string(), n.name.clone()),
@@ -244,7 +309,7 @@ pub fn to_node(n: &OpenbNode) -> Arc<Node> {
 /// The pod as podlab models it: one container with the CPU, memory and whole GPUs; a share of
 /// one GPU in `gpu_share_milli`; the allowed models as required node affinity on the label.
 pub fn to_pod(p: &OpenbPod) -> Arc<Pod> {
-    let mut requests = Resources::new(p.cpu_milli, p.memory_mib << 20);
+    let mut requests = Resources::new(p.cpu_milli, p.memory_bytes());
     requests.set(GPU_RESOURCE, p.whole_gpus());
     let mut pod = Pod::single(&p.name, requests);
     pod.gpu_share_milli = p.share_milli().unwrap_or(0);

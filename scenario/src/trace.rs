@@ -11,6 +11,7 @@ use super::diagnostic::{Diagnostic, LoadError, Pos, Severity};
 use podlab_cluster::workload::{Distribution, PrefillJob};
 
 use crate::config::WorkloadClass;
+use crate::quantity::Unit;
 use crate::time::SimDuration;
 
 /// Longer lines are refused: no trace line is this long, and a binary file must not be read
@@ -19,6 +20,19 @@ const MAX_LINE_BYTES: u64 = 64 << 10;
 
 /// The most tasks the jobs of one trace may add to a scenario (the generated workloads' bound).
 const MAX_TRACE_TASKS: u64 = super::workload::MAX_GENERATED_PODS;
+
+/// The longest time a trace may name, in seconds: podlab's longest duration (100 years), so a
+/// time in seconds times 10^9 nanoseconds never wraps (and sums of two never do either).
+pub const MAX_SECONDS: i64 = (crate::time::MAX_DURATION.0 / 1_000_000_000) as i64;
+
+/// A time of `seconds` is refused past [`MAX_SECONDS`], at its field.
+fn within_time(line: &Line, (col, text): (u32, &str), seconds: f64, what: &str) -> Result<(), TraceError> {
+    if seconds > MAX_SECONDS as f64 {
+        let message = format!("`{text}` is {what} beyond podlab's longest time, 100 years ({MAX_SECONDS} s)");
+        return Err(line.error(col, text.chars().count(), message, None));
+    }
+    Ok(())
+}
 
 /// What is wrong with one line of a trace file (or, at line 0, with the file as a whole).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +139,7 @@ impl<R: BufRead> Lines<R> {
         match read {
             Ok(0) => return Ok(None),
             Ok(_) => {}
-            Err(e) => return Err(fail(format!("cannot read the trace here: {e}"), None)),
+            Err(e) => return Err(fail(format!("cannot read on from here: {e}"), None)),
         }
         if buf.len() as u64 > MAX_LINE_BYTES {
             return Err(fail(
@@ -270,6 +284,8 @@ pub fn read_swf(reader: impl BufRead, slice: SwfSlice) -> Result<Swf, TraceError
         let run = integer(&line, fields[3], "field 4, the run time in seconds")?;
         let allocated = integer(&line, fields[4], "field 5, the allocated processors")?;
         let requested = integer(&line, fields[7], "field 8, the requested processors")?;
+        within_time(&line, fields[1], submit as f64, "a submit time")?;
+        within_time(&line, fields[3], run as f64, "a run time")?;
         // The window counts from the log's first submit; the log is in submit order, so a job
         // past its end ends the reading.
         if submit >= 0 {
@@ -393,13 +409,18 @@ pub fn read_google_prefill(
             if time < 0.0 {
                 return Err(line.error(fields[1].0, fields[1].1.len(), "an end time is not negative", None));
             }
+            let seconds = match unit {
+                TimeUnit::Seconds => time,
+                TimeUnit::Microseconds => time / 1e6,
+            };
+            within_time(&line, fields[1], seconds, "an end time")?;
             if let Some(&i) = kept.get(id) {
                 let ns = match unit {
                     TimeUnit::Seconds => time * 1e9,
                     TimeUnit::Microseconds => time * 1e3,
                 };
-                let ns = ns.round().min(crate::time::MAX_DURATION.0 as f64) as u64;
-                jobs[i].run_for = Some(SimDuration(ns));
+                // At most 100 years (checked above): far from u64's end.
+                jobs[i].run_for = Some(SimDuration(ns.round() as u64));
             }
             continue;
         }
@@ -423,6 +444,20 @@ pub fn read_google_prefill(
         if !(0.0..=1e18).contains(&ram) {
             return Err(line.error(fields[7].0, fields[7].1.len(), "memory bytes from 0 to 10^18", None));
         }
+        // Each task's share is a pod's request: within what one object may name, so sums of
+        // requests stay far from u64's end.
+        let (cpu_milli, memory_bytes) = ((cpu * 1000.0 / tasks as f64).round(), (ram / tasks as f64).round());
+        for (field, per_task, unit, what) in
+            [(fields[6], cpu_milli, Unit::Milli, "millicores"), (fields[7], memory_bytes, Unit::Bytes, "bytes")]
+        {
+            if per_task > unit.limit() as f64 {
+                let message = format!(
+                    "each of the job's {tasks} tasks would ask for {per_task:e} {what}; a pod asks for at most {}",
+                    unit.limit()
+                );
+                return Err(line.error(field.0, field.1.chars().count(), message, None));
+            }
+        }
         tasks_total += tasks as u64;
         if tasks_total > MAX_TRACE_TASKS {
             return Err(line.error(
@@ -437,8 +472,8 @@ pub fn read_google_prefill(
             id: id.to_string(),
             tasks: tasks as u32,
             // Exact integers from here on: the nearest millicore and byte of each task's share.
-            cpu_milli_per_task: (cpu * 1000.0 / tasks as f64).round() as u64,
-            memory_bytes_per_task: (ram / tasks as f64).round() as u64,
+            cpu_milli_per_task: cpu_milli as u64,
+            memory_bytes_per_task: memory_bytes as u64,
             run_for: None,
             workload,
         });
@@ -489,6 +524,9 @@ pub fn read_omega_distribution(
         if v < 0.0 {
             return Err(line.error(value_col, value.chars().count(), "values are not negative", Some(CMB_HELP)));
         }
+        // Values are seconds or counts; either way, past 100 years' seconds they are absurd,
+        // and as seconds they would not fit podlab's time.
+        within_time(&line, (value_col, value), v, "a value")?;
         cells.insert(cell.to_string());
         policies.insert(policy.to_string());
         if select.cell.is_some_and(|c| c != cell) || select.policy.is_some_and(|p| p != policy) || which != want {

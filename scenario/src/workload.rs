@@ -54,10 +54,13 @@ fn add_group(s: &mut Scenario, name: &str, at: SimTime, tasks: u32, template: &P
     // `minResources`, as a coscheduling user writes it for an MPI job: coscheduling's
     // PreFilter then turns the gang away while the cluster lacks that much free, instead
     // of letting members reserve nodes only to be rejected.
+    // Saturating: a sum past u64's end is never free, so the gang waits just as it would for
+    // the true sum (coscheduling only compares it with what is free).
     let each = template.part_requests(crate::objects::Part::Whole);
-    let mut min_resources = Resources::new(each.cpu_milli * u64::from(tasks), each.memory_bytes * u64::from(tasks));
+    let times = |v: u64| v.saturating_mul(u64::from(tasks));
+    let mut min_resources = Resources::new(times(each.cpu_milli), times(each.memory_bytes));
     for (name, value) in &each.extended {
-        min_resources.set(name, value * u64::from(tasks));
+        min_resources.set(name, times(*value));
     }
     s.groups.push(Arc::new(PodGroup {
         namespace: template.namespace.as_str().into(),
