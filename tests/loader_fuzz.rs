@@ -4,6 +4,11 @@
 //! durations, unknown kinds, deep nesting, random bytes), never make `load_str` panic or hang,
 //! and every error points inside the file.
 //!
+//! Then the files a scenario names: traces and distributions that are FIFOs, devices,
+//! directories or gzip of several members, and edge numbers in every numeric field of SWF,
+//! prefill, distribution and OpenB files — loaded or refused at a position, never a hang, a
+//! panic or a wrapped number.
+//!
 //! Cases: 256 per property in CI; `PODLAB_FUZZ_CASES=N` runs more.
 
 use std::sync::mpsc;
@@ -755,5 +760,232 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         load_checked(bytes)?;
+    }
+}
+
+/// A number as a trace or a CSV might hold it: ordinary, at a bound, or absurd.
+fn file_number() -> impl Strategy<Value = String> {
+    let edges = vec![
+        "0",
+        "-1",
+        "1",
+        "60",
+        "1000",
+        "3153600000",
+        "3153600001",
+        "18446744074",
+        "4294967296",
+        "1073741824",
+        "1073741825",
+        "17592186044416",
+        "9223372036854775807",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999",
+        "1e15",
+        "1e16",
+        "1e18",
+        "1e19",
+        "1e300",
+        "-1e300",
+        "1.5",
+        "0.000001",
+        "NaN",
+        "inf",
+        "-0",
+    ];
+    prop_oneof![
+        select(edges).prop_map(String::from),
+        any::<u64>().prop_map(|v| v.to_string()),
+        any::<i64>().prop_map(|v| v.to_string()),
+        (0u32..128).prop_map(|shift| (1u128 << shift).to_string()),
+    ]
+}
+
+/// A folder of its own for each case of a property (cases may run on several threads).
+fn case_dir(property: &str) -> std::path::PathBuf {
+    static CASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("podlab-fuzz-{}-{property}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Loads the scenario file `path` as `load_checked` loads bytes: on a thread of its own, a
+/// panic or a load still running after a minute (a FIFO opened, a bomb inflated) a failure.
+fn load_file_checked(path: std::path::PathBuf, allow_paths_outside: bool) -> Result<(), TestCaseError> {
+    let shown = std::fs::read_to_string(&path).unwrap_or_default();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let options = LoadOptions { known_policies: podlab::schedulers::POLICIES, allow_paths_outside };
+        let result = podlab::scenario::load(&path, options);
+        let pos = match &result {
+            Err(LoadError::Invalid(d)) => Some((d.pos, d.to_string())),
+            _ => None,
+        };
+        let _ = tx.send(pos);
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Some((pos, rendered))) => {
+            prop_assert!(pos.line >= 1 && pos.col >= 1, "position {pos:?}: {rendered}\n{shown}");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(TestCaseError::fail(format!("load hangs on:\n{shown}"))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(TestCaseError::fail(format!("load panicked on:\n{shown}"))),
+    }
+}
+
+/// A scenario naming `path` as a trace of `format`, or (format `empirical`) as a distribution.
+fn naming(format: &str, path: &str) -> String {
+    let workload = if format == "empirical" {
+        format!(
+            "generators: [{{name: b, interArrival: {{distribution: empirical, file: '{path}'}}, tasks: {{distribution: \
+             constant, value: 1}}, runFor: {{distribution: constant, value: 1s}}, cpu: '1', memory: 1Gi, count: 3}}]"
+        )
+    } else {
+        format!("trace: {{format: {format}, path: '{path}'}}")
+    };
+    format!(
+        "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nspec:\n  nodePools: [{{name: n, count: 2, cpu: '4', \
+         memory: 4Gi}}]\n  workload:\n    {workload}\n"
+    )
+}
+
+/// What a case's named file is: text (some rows of `numbers`), gzip of one or more members of
+/// it, or something that is not a regular file at all.
+#[derive(Clone, Debug)]
+enum Named {
+    Text,
+    Gzip(usize),
+    Fifo,
+    LinkToFifo,
+    Device(&'static str),
+    Directory,
+    Missing,
+    Outside,
+}
+
+fn named() -> impl Strategy<Value = Named> {
+    prop_oneof![
+        Just(Named::Text),
+        (1..4usize).prop_map(Named::Gzip),
+        Just(Named::Fifo),
+        Just(Named::LinkToFifo),
+        select(vec!["/dev/zero", "/dev/null", "/dev/urandom"]).prop_map(Named::Device),
+        Just(Named::Directory),
+        Just(Named::Missing),
+        Just(Named::Outside),
+    ]
+}
+
+/// Rows of `format` with `numbers` in every numeric field.
+fn rows(format: &str, n: &[String]) -> String {
+    let at = |i: usize| n[i % n.len()].as_str();
+    match format {
+        "swf" => {
+            let line = |k: usize| (0..18).map(|i| at(k + i)).collect::<Vec<_>>().join(" ");
+            format!("; MaxProcs: {}\n{}\n{}\n", at(3), line(0), line(5))
+        }
+        "google-prefill" => {
+            format!("11 {} 7 {} {} {} {} {}\n12 {} 7 0 0 0\n", at(0), at(1), at(2), at(3), at(4), at(5), at(6))
+        }
+        _ => format!("c p 0 {}\nc p 0 {}\nc p 1 {}\n", at(0), at(1), at(2)),
+    }
+}
+
+/// Writes what `named` says at `dir/input`; the path the scenario names for it.
+fn make_named(dir: &std::path::Path, named: &Named, text: &str) -> String {
+    use std::io::Write;
+    let file = dir.join("input");
+    match named {
+        Named::Text => std::fs::write(&file, text).unwrap(),
+        Named::Gzip(members) => {
+            let mut out = Vec::new();
+            for _ in 0..*members {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(text.as_bytes()).unwrap();
+                out.extend(gz.finish().unwrap());
+            }
+            std::fs::write(&file, out).unwrap();
+        }
+        Named::Fifo => assert!(std::process::Command::new("mkfifo").arg(&file).status().unwrap().success()),
+        Named::LinkToFifo => {
+            assert!(std::process::Command::new("mkfifo").arg(dir.join("fifo")).status().unwrap().success());
+            std::os::unix::fs::symlink("fifo", &file).unwrap();
+        }
+        Named::Device(device) => return (*device).to_string(),
+        Named::Directory => std::fs::create_dir(&file).unwrap(),
+        Named::Missing => {}
+        Named::Outside => return "../../../../../../etc/hostname".to_string(),
+    }
+    "input".to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A scenario naming a trace or a distribution that is a FIFO, a device, a directory, a
+    /// missing file, a file outside, or text (gzipped in one or several members) full of edge
+    /// numbers: it loads or fails with a positioned error, never hangs or panics.
+    #[cfg(unix)]
+    #[test]
+    fn named_paths_never_hang_or_panic(
+        format in select(vec!["swf", "google-prefill", "empirical"]),
+        what in named(),
+        numbers in prop::collection::vec(file_number(), 1..24),
+        allow_outside in any::<bool>(),
+    ) {
+        let dir = case_dir("paths");
+        let path = make_named(&dir, &what, &rows(format, &numbers));
+        std::fs::write(dir.join("scenario.yaml"), naming(format, &path)).unwrap();
+        load_file_checked(dir.join("scenario.yaml"), allow_outside)?;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Edge numbers in every numeric field of an SWF log, prefill rows, a distribution and the
+    /// OpenB lists: read or refused at a position, never a panic (a debug build panics where
+    /// a release build would wrap); what is read converts to nanoseconds and bytes exactly.
+    #[test]
+    fn file_numbers_never_wrap(numbers in prop::collection::vec(file_number(), 1..24)) {
+        use podlab::scenario::{openb, trace};
+        let at = |i: usize| numbers[i % numbers.len()].as_str();
+        let swf = rows("swf", &numbers);
+        if let Ok(read) = trace::read_swf(swf.as_bytes(), trace::SwfSlice::first(u64::MAX)) {
+            for j in &read.jobs {
+                prop_assert!(u128::from(j.submit_s.max(j.run_s)) * 1_000_000_000 <= u128::from(u64::MAX / 2), "{j:?}");
+            }
+        }
+        let prefill = rows("google-prefill", &numbers);
+        for unit in [trace::TimeUnit::Seconds, trace::TimeUnit::Microseconds] {
+            let _ = trace::read_google_prefill(prefill.as_bytes(), u64::MAX, unit, None);
+        }
+        let dir = case_dir("numbers");
+        let nodes = dir.join("nodes.csv");
+        let pods = dir.join("pods.csv");
+        std::fs::write(&nodes, format!("sn,cpu_milli,memory_mib,gpu,model\nn,{},{},{},T4\n", at(0), at(1), at(2))).unwrap();
+        std::fs::write(&pods, format!(
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+             p,{},{},1,500,,LS,Running,{},{},{}\n", at(3), at(4), at(5), at(6), at(7)
+        )).unwrap();
+        if let Ok(list) = openb::read_nodes(&nodes) {
+            for n in &list {
+                let node = openb::to_node(n);
+                prop_assert_eq!(u128::from(node.allocatable.memory_bytes), u128::from(n.memory_mib) << 20);
+            }
+        }
+        if let Ok(list) = openb::read_pods(&pods, usize::MAX) {
+            for p in &list {
+                prop_assert_eq!(u128::from(p.memory_bytes()), u128::from(p.memory_mib) << 20);
+                let _ = p.run_for_s();
+            }
+        }
+        for format in ["swf", "google-prefill", "empirical"] {
+            std::fs::write(dir.join("input"), rows(format, &numbers)).unwrap();
+            std::fs::write(dir.join("scenario.yaml"), naming(format, "input")).unwrap();
+            load_file_checked(dir.join("scenario.yaml"), false)?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
