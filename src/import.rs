@@ -290,7 +290,7 @@ pub fn import_google_prefill(a: PrefillArgs) -> anyhow::Result<ExitCode> {
     let label = a.file.display().to_string();
     let only = a.workload.as_deref().map(class).transpose()?;
     let unit = time_unit(&a.time_unit)?;
-    let jobs = trace::read_google_prefill(open(&a.file, Cap::TRACE)?, a.max_jobs as u64, unit, only)
+    let jobs = trace::read_google_prefill(open(&a.file, Cap::DATA)?, a.max_jobs as u64, unit, only)
         .map_err(positioned(&a.file))?;
     if jobs.is_empty() {
         return Err(BadInput(format!("{label}: no job running at the start (of that workload)")).into());
@@ -539,7 +539,7 @@ pub fn import_omega(a: OmegaArgs) -> anyhow::Result<ExitCode> {
     if let Some(prefill) = &a.prefill {
         let unit = time_unit(&a.prefill_time_unit)?;
         // Read it now, so a bad prefill file is refused here, with its line.
-        trace::read_google_prefill(open(prefill, Cap::TRACE)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
+        trace::read_google_prefill(open(prefill, Cap::DATA)?, u64::MAX, unit, None).map_err(positioned(prefill))?;
         let _ = writeln!(
             out,
             "    trace: {{format: google-prefill, path: {}, timeUnit: {}}}",

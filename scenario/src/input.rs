@@ -22,12 +22,12 @@ impl Cap {
     /// A scenario (and the files of podlab's own kinds, and a KubeSchedulerConfiguration): no
     /// scenario is this big, and traces are referenced, not inlined.
     pub const SCENARIO: Cap = Cap { bytes: 64 << 20, what: "scenario file" };
-    /// A trace read as a stream (SWF, the Google prefill rows): real logs reach hundreds of
-    /// MB, and memory does not grow with them (lines are bounded, jobs and tasks are counted),
-    /// so the cap bounds the time spent reading, gzip bombs included.
+    /// An SWF log, read as a stream: real logs reach hundreds of MB, and memory does not grow
+    /// with them (lines are bounded, jobs and tasks are counted), so the cap bounds the time
+    /// spent reading, gzip bombs included.
     pub const TRACE: Cap = Cap { bytes: 1 << 30, what: "trace" };
     /// A file read whole into memory, or one whose every row is kept (an empirical
-    /// distribution, an OpenB CSV, a run's records and results).
+    /// distribution, the Google prefill rows, an OpenB CSV, a run's records and results).
     pub const DATA: Cap = Cap { bytes: 64 << 20, what: "data file" };
 
     fn mib(self) -> u64 {

@@ -598,7 +598,10 @@ pub fn trace(doc: &SimDoc<'_>, dir: &Path, allow_outside: bool) -> Result<Option
     if max_jobs == 0 {
         return Err(doc.error(t.max_jobs.as_ref().expect("set"), "maxJobs of 0 reads nothing; leave it out for all"));
     }
-    let open = || input::open_input(&path, input::Cap::TRACE).map_err(|e| doc.error(&t.path, e.to_string()));
+    // An SWF log is streamed, its memory bounded by the jobs kept; the prefill reader remembers
+    // every row's job id, so its file is data, capped as such.
+    let cap = if t.format.value == "swf" { input::Cap::TRACE } else { input::Cap::DATA };
+    let open = || input::open_input(&path, cap).map_err(|e| doc.error(&t.path, e.to_string()));
     let only_for = |field: &Option<Spanned<String>>, name: &str, format: &str| match field {
         Some(f) => Err(doc.error(f, format!("`{name}` is not an option of `format: {format}`"))),
         None => Ok(()),

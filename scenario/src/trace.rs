@@ -71,6 +71,7 @@ impl TraceError {
 }
 
 /// One line of a trace, split into whitespace-separated fields that remember their columns.
+#[derive(Debug)]
 pub struct Line {
     pub number: u32,
     pub text: String,
@@ -112,6 +113,10 @@ impl Line {
     }
 }
 
+/// More lines are refused: no trace podlab reads has this many (the largest SWF logs have a
+/// few million), and with the byte caps it bounds the time a file of tiny lines takes.
+const MAX_LINES: u32 = 1 << 26;
+
 /// The lines of a trace file, read one at a time.
 pub struct Lines<R> {
     reader: R,
@@ -123,11 +128,59 @@ impl<R: BufRead> Lines<R> {
         Lines { reader, number: 0 }
     }
 
-    /// The next line without its end of line, or `None` at the end of the file.
+    /// Counts `lines` more lines read; past [`MAX_LINES`], an error at the last of them.
+    fn count(&mut self, lines: u32) -> Result<(), TraceError> {
+        self.number = self.number.saturating_add(lines);
+        if self.number > MAX_LINES {
+            return Err(TraceError {
+                line: self.number,
+                col: 0,
+                width: 0,
+                message: format!("more than {MAX_LINES} lines: this is not a trace podlab reads"),
+                help: Some("read the lines that matter: `maxJobs`, or `from` and `until`".into()),
+                source_line: String::new(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Consumes whole lines of spaces, tabs and ends of line straight from the reader's buffer,
+    /// a line's leading blanks never: a file of nothing else (a gzip bomb of newlines) costs a
+    /// byte scan, not a line's allocation per byte.
+    fn skip_blank_lines(&mut self) -> Result<(), TraceError> {
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    return Err(TraceError {
+                        line: self.number.saturating_add(1),
+                        col: 0,
+                        width: 0,
+                        message: format!("cannot read on from here: {e}"),
+                        help: None,
+                        source_line: String::new(),
+                    });
+                }
+            };
+            let blank = chunk.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).count();
+            let Some(last_end) = chunk[..blank].iter().rposition(|b| *b == b'\n') else { return Ok(()) };
+            let lines = chunk[..=last_end].iter().filter(|b| **b == b'\n').count();
+            self.reader.consume(last_end + 1);
+            self.count(u32::try_from(lines).unwrap_or(u32::MAX))?;
+        }
+    }
+
+    /// The next line without its end of line, or `None` at the end of the file. Whole blank
+    /// lines are mostly skipped here, in bulk (a blank run across the reader's buffer may
+    /// still come as a line; every reader skips blank lines).
     pub fn next_line(&mut self) -> Result<Option<Line>, TraceError> {
+        self.skip_blank_lines()?;
         let mut buf = Vec::new();
-        self.number += 1;
         let read = (&mut self.reader).take(MAX_LINE_BYTES + 1).read_until(b'\n', &mut buf);
+        if matches!(read, Ok(0)) {
+            return Ok(None);
+        }
+        self.count(1)?;
         let fail = |message: String, help: Option<&str>| TraceError {
             line: self.number,
             col: 0,
@@ -136,10 +189,8 @@ impl<R: BufRead> Lines<R> {
             help: help.map(String::from),
             source_line: String::new(),
         };
-        match read {
-            Ok(0) => return Ok(None),
-            Ok(_) => {}
-            Err(e) => return Err(fail(format!("cannot read on from here: {e}"), None)),
+        if let Err(e) = read {
+            return Err(fail(format!("cannot read on from here: {e}"), None));
         }
         if buf.len() as u64 > MAX_LINE_BYTES {
             return Err(fail(
@@ -595,6 +646,33 @@ pub fn empirical_from_omega_log(text: &str, class: WorkloadClass, scale: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_lines_are_skipped_in_bulk_keeping_numbers_and_columns() {
+        let text = "a\n\n  \r\n\t\n  b c\n\n";
+        for capacity in [3, 8192] {
+            let mut lines = Lines::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
+            let mut seen = Vec::new();
+            while let Some(line) = lines.next_line().unwrap() {
+                if !line.fields().is_empty() {
+                    seen.push((line.number, line.text.clone(), line.fields().iter().map(|f| f.0).collect::<Vec<_>>()));
+                }
+            }
+            assert_eq!(seen, vec![(1, "a".into(), vec![1]), (5, "  b c".into(), vec![3, 5])], "capacity {capacity}");
+        }
+    }
+
+    #[test]
+    fn a_file_of_more_lines_than_the_budget_is_refused() {
+        // Newlines only, as a gzip bomb inflates them: refused at the line past the budget
+        // (the count starts near it; 2^26 newlines take long in a debug build).
+        let mut lines = Lines { reader: "\n\n\n".as_bytes(), number: MAX_LINES - 3 };
+        assert!(lines.next_line().unwrap().is_none(), "exactly the budget");
+        let mut lines = Lines { reader: "\n\n\n\nx".as_bytes(), number: MAX_LINES - 3 };
+        let err = lines.next_line().unwrap_err();
+        assert_eq!(err.line, MAX_LINES + 1);
+        assert!(err.message.contains("more than 67108864 lines"), "{err:?}");
+    }
 
     #[test]
     fn swf_lines_and_positioned_errors() {
