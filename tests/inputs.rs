@@ -257,3 +257,35 @@ fn numbers_that_would_wrap_are_located_errors() {
     expect_refused(&dir, &["validate", "cmb.yaml"], &["big_cmb.log:2:7", beyond]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `sweep` reads a sweep file and, to merge, every shard's `result.json`: a FIFO or a link to
+/// `/dev/zero` in either place is refused, exit 2, never waited on or read without end.
+#[cfg(unix)]
+#[test]
+fn sweep_files_and_shard_results_are_regular_files() {
+    let dir = temp_dir("sweep");
+    assert!(Command::new("mkfifo").arg(dir.join("fifo")).status().expect("mkfifo runs").success());
+    let root = root();
+    let fifo = dir.join("fifo");
+    let fifo = fifo.to_str().unwrap();
+    expect_refused(root, &["sweep", "plan", fifo], &["fifo", "a FIFO (named pipe), not a regular file"]);
+    let plan = podlab_in(root, &["sweep", "plan", "sweeps/coscheduling.yaml"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let ids: Vec<String> = String::from_utf8_lossy(&plan.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().filter(|id| id.len() == 16).map(String::from))
+        .collect();
+    assert!(!ids.is_empty(), "no run ids in {}", String::from_utf8_lossy(&plan.stdout));
+    for (target, kind) in [("fifo", "a FIFO (named pipe)"), ("/dev/zero", "a character device")] {
+        let out = dir.join(format!("out-{}", kind.len()));
+        for id in &ids {
+            std::fs::create_dir_all(out.join("runs").join(id)).unwrap();
+            let target = if target == "fifo" { dir.join("fifo") } else { PathBuf::from(target) };
+            std::os::unix::fs::symlink(target, out.join("runs").join(id).join("result.json")).unwrap();
+        }
+        let merge = ["sweep", "merge", "sweeps/coscheduling.yaml", "--out", out.to_str().unwrap()];
+        expect_refused(root, &merge, &["result.json", kind, "not a regular file"]);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
