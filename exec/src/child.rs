@@ -17,6 +17,8 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
 use rustix::process::{Pid, Signal, kill_process_group};
 
+use crate::spin::Spinner;
+
 /// How much of the child's stderr an error message shows.
 const STDERR_TAIL: usize = 2048;
 
@@ -40,6 +42,8 @@ pub struct ChildProcess {
     /// Bytes read from stdout and not yet handed out as a line.
     pending: Vec<u8>,
     buf: Box<[u8]>,
+    /// How waits for an answer poll before sleeping.
+    spinner: Spinner,
     stderr: Arc<Mutex<Vec<u8>>>,
     drain: Option<JoinHandle<()>>,
     finished: bool,
@@ -88,6 +92,7 @@ impl ChildProcess {
             stdout,
             pending: Vec::new(),
             buf: vec![0; 64 * 1024].into_boxed_slice(),
+            spinner: Spinner::default(),
             stderr,
             drain: Some(drain),
             finished: false,
@@ -111,8 +116,10 @@ impl ChildProcess {
     }
 
     /// The next line the child writes (without its newline), waiting at most until `deadline`.
+    /// It polls briefly before it sleeps ([`Spinner`]): the answer is usually that close.
     pub fn receive(&mut self, deadline: Instant) -> Result<Vec<u8>, ChildFailure> {
         let mut searched = 0;
+        let mut spun = false;
         loop {
             if let Some(at) = self.pending[searched..].iter().position(|&b| b == b'\n') {
                 let mut line: Vec<u8> = self.pending.drain(..=searched + at).collect();
@@ -126,7 +133,12 @@ impl ChildProcess {
             match self.stdout.read(&mut self.buf[..]) {
                 Ok(0) => return Err(ChildFailure::Closed),
                 Ok(n) => self.pending.extend_from_slice(&self.buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait(&self.stdout, PollFlags::IN, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !std::mem::replace(&mut spun, true) && self.spinner.wait(&self.stdout) {
+                        continue;
+                    }
+                    wait(&self.stdout, PollFlags::IN, deadline)?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(ChildFailure::Io(e)),
             }

@@ -2,11 +2,13 @@
 //! [`serve`], the loop that reads batches from stdin and writes answers to stdout.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
+use std::os::fd::AsFd;
 
 use serde::{Deserialize, Serialize};
 
 use crate::PROTOCOL_VERSION;
+use crate::spin::Spinner;
 
 /// A resource list: `cpu` in millicores, `memory` in bytes, extended resources by name.
 pub type Resources = BTreeMap<String, u64>;
@@ -110,11 +112,29 @@ pub trait Policy {
     fn decide(&mut self, now: u64, events: Vec<InEvent>, out: &mut Vec<OutAction>) -> bool;
 }
 
-/// Serves `policy` over stdin and stdout until podlab closes stdin.
+/// Serves `policy` over stdin and stdout until podlab closes stdin. Waiting for a batch, it
+/// polls stdin briefly before it sleeps ([`Spinner`]): podlab's next batch is usually that
+/// close.
 pub fn serve(policy: &mut impl Policy) -> io::Result<()> {
-    let stdin = io::stdin().lock();
+    let stdin = io::BufReader::with_capacity(64 * 1024, SpinningStdin(io::stdin(), Spinner::default()));
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     serve_on(policy, stdin, &mut stdout)
+}
+
+/// Stdin read straight from its file descriptor (never through std's own buffer, which the
+/// poll could not see), after its [`Spinner`]'s wait.
+struct SpinningStdin(io::Stdin, Spinner);
+
+impl Read for SpinningStdin {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.1.wait(self.0.as_fd());
+        loop {
+            match rustix::io::read(self.0.as_fd(), &mut *buf) {
+                Err(rustix::io::Errno::INTR) => {}
+                result => return result.map_err(io::Error::from),
+            }
+        }
+    }
 }
 
 /// [`serve`] on any reader and writer.

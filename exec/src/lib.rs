@@ -13,6 +13,7 @@ pub mod first_fit;
 pub mod policy;
 pub mod process;
 pub mod protocol;
+pub mod spin;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
