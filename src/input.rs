@@ -75,6 +75,20 @@ pub fn load_unprinted(path: &Path) -> anyhow::Result<Scenario> {
     Ok(scenario)
 }
 
+/// [`load`], then each `--set KEY=VALUE` of `set` applied (`podlab run`, and `explain`
+/// replaying a run with the settings it recorded).
+pub fn load_with_settings(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
+    let mut scenario = load(path)?;
+    for assignment in set {
+        let (key, value) = assignment.split_once('=').ok_or_else(|| {
+            BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
+        })?;
+        crate::scenario::params::set(&mut scenario, key.trim(), value.trim())
+            .map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
+    }
+    Ok(scenario)
+}
+
 /// Prints each warning on stderr, once per process whatever loads the scenario again.
 pub fn print_warnings(warnings: &[crate::scenario::Diagnostic]) {
     let mut printed = PRINTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

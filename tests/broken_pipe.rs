@@ -1,6 +1,7 @@
 //! A reader that stops early (`podlab … | head`) stops podlab quietly with exit code 141, as a
 //! shell reports a tool killed by SIGPIPE; any other failure to write standard output is an
-//! error with a message, exit code 1. Never a panic ("failed printing to stdout").
+//! error with a message, exit code 2 (the environment's fault, as any error). Never a panic
+//! ("failed printing to stdout").
 
 use std::io::Read as _;
 use std::process::{Command, ExitStatus, Stdio};
@@ -67,7 +68,8 @@ fn every_printing_command_stops_quietly_without_a_reader() {
     }
 }
 
-/// A standard output that fails otherwise (a full disk, here `/dev/full`) is an error, said.
+/// A standard output that fails otherwise (a full disk, here `/dev/full`) is an error, said,
+/// with exit code 2: the environment's, never 1, a failed expectation's.
 #[cfg(target_os = "linux")]
 #[test]
 fn another_write_failure_is_an_error_not_a_panic() {
@@ -75,6 +77,6 @@ fn another_write_failure_is_an_error_not_a_panic() {
     let output = podlab(&["policies"]).stdout(full).output().expect("podlab runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.starts_with("error: writing to standard output: No space left on device"), "{stderr}");
 }

@@ -44,7 +44,11 @@ impl OutDir {
         match std::fs::metadata(root) {
             Ok(m) if !m.is_dir() => Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("{} is {}, not a directory: outputs go only to directories", root.display(), kind_of(&m)),
+                format!(
+                    "{} is {}, not a directory: outputs go only to directories",
+                    root.display(),
+                    crate::output::kind_of(&m)
+                ),
             )),
             _ => Ok(OutDir { root: root.to_path_buf() }),
         }
@@ -84,46 +88,6 @@ fn outside(root: &Path, why: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no output under {}: {why}", root.display()))
 }
 
-/// What a file system object is, for an error: "a FIFO", "a character device"…
-pub fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
-    let t = metadata.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if t.is_fifo() {
-            return "a FIFO";
-        } else if t.is_char_device() {
-            return "a character device";
-        } else if t.is_block_device() {
-            return "a block device";
-        } else if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_file() {
-        "a regular file"
-    } else {
-        "not a regular file"
-    }
-}
-
-/// Refuses to write `path` unless it is absent or a regular file: an output never replaces a
-/// device, a FIFO, a socket, a directory or a link (`--out /dev/null` would otherwise become
-/// a regular file in place of the device node).
-pub fn check_file_target(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if !m.is_file() => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{} is {}: outputs go only to regular files", path.display(), kind_of(&m)),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// How a writer holds an output directory: alone, or beside other writers that each write
 /// their own runs (the shards of `podlab sweep run`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +122,7 @@ impl OutLock {
             attempts += 1;
             crate::output::create_dir_all(dir.root()).map_err(|e| context("creating", dir.root(), e))?;
             // A FIFO in its place would block the open forever.
-            check_file_target(&path)?;
+            crate::output::check_file_target(&path)?;
             let file = match OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < LOCK_ATTEMPTS => continue,
                 opened => opened.map_err(|e| context("opening", &path, e))?,
@@ -275,9 +239,9 @@ mod tests {
     fn a_device_is_no_output() {
         let e = OutDir::new(Path::new("/dev/null")).unwrap_err();
         assert!(e.to_string().contains("a character device"), "{e}");
-        let e = check_file_target(Path::new("/dev/null")).unwrap_err();
+        let e = crate::output::check_file_target(Path::new("/dev/null")).unwrap_err();
         assert!(e.to_string().contains("regular files"), "{e}");
-        assert!(check_file_target(Path::new("/nonexistent/file")).is_ok());
+        assert!(crate::output::check_file_target(Path::new("/nonexistent/file")).is_ok());
     }
 
     /// A second exclusive holder is refused while the first holds, naming it; shared holders

@@ -87,6 +87,46 @@ pub fn abandon_temporaries() -> Abandoned {
     Abandoned { _held: flight }
 }
 
+/// What a file system object is, for an error: "a FIFO", "a character device"…
+pub fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
+    let t = metadata.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO";
+        } else if t.is_char_device() {
+            return "a character device";
+        } else if t.is_block_device() {
+            return "a block device";
+        } else if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Refuses to write `path` unless it is absent or a regular file: an output never replaces a
+/// device, a FIFO, a socket, a directory or a link (`--out /dev/null` would otherwise become
+/// a regular file in place of the device node).
+pub fn check_file_target(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_file() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is {}: outputs go only to regular files", path.display(), kind_of(&m)),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `create_dir_all`, refused once the process is being interrupted (a writer must not
 /// recreate a directory the clean-up just removed).
 pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
@@ -97,7 +137,7 @@ pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
 /// and no temporary file outlives a failure (a full disk, an unwritable folder) or an
 /// interruption.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::out_dir::check_file_target(path)?;
+    check_file_target(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let mut file = create_guarded(Some(&tmp), || std::fs::File::create(&tmp))?;
@@ -120,7 +160,7 @@ pub fn write_dir_whole<T>(dir: &Path, fill: impl FnOnce(&Path) -> std::io::Resul
     if let Ok(m) = std::fs::symlink_metadata(dir)
         && !m.is_dir()
     {
-        let kind = crate::out_dir::kind_of(&m);
+        let kind = kind_of(&m);
         let why = format!("{} is {kind}: outputs go only to directories and regular files", dir.display());
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
     }

@@ -14,16 +14,15 @@ mod run_record;
 mod table;
 mod teach;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::cluster::scenario::Scenario;
-use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput, load};
+use crate::input::{ALLOW_PATHS_OUTSIDE, BadInput};
 use crate::out::StdoutError;
-use crate::reports::out_dir::{LockMode, OutDir, OutLock};
+use crate::reports::out_dir::OutDir;
 use crate::scenario::LoadError;
 use crate::scenario::input::InputError;
 use crate::{compare, experiment, import, out, outln, sweep};
@@ -395,25 +394,12 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-/// Loads a scenario and applies `--set` assignments to it.
-fn load_with(path: &Path, set: &[String]) -> anyhow::Result<Scenario> {
-    let mut scenario = load(path)?;
-    for assignment in set {
-        let (key, value) = assignment.split_once('=').ok_or_else(|| {
-            BadInput(format!("--set {assignment}: write KEY=VALUE, e.g. --set omega.service.tJob=10s"))
-        })?;
-        crate::scenario::params::set(&mut scenario, key.trim(), value.trim())
-            .map_err(|why| BadInput(format!("--set {assignment}: {why}")))?;
-    }
-    Ok(scenario)
-}
-
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let scenario = load_with(&args.scenario, &args.set)?;
+    let scenario = crate::input::load_with_settings(&args.scenario, &args.set)?;
     let policies = if args.policies.is_empty() { scenario.policies.clone() } else { args.policies.clone() };
     let seed = args.seed.unwrap_or(scenario.seed);
     // Held from the --force check to the last file: a second writer fails at once.
-    let out = args.out.as_deref().map(|out| run_out_dir(out, &policies, args.force)).transpose()?;
+    let out = args.out.as_deref().map(|out| run_record::run_out_dir(out, &policies, args.force)).transpose()?;
     // The records are kept only for the files --out writes and for --explain; otherwise the
     // summary is folded as they are written.
     let options = crate::RunOptions {
@@ -453,27 +439,6 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// `run --out DIR`, locked for this process: each policy's directory under it must be a plain
-/// name, and may hold an earlier run only with `--force`.
-pub(super) fn run_out_dir(out: &Path, policies: &[String], force: bool) -> anyhow::Result<(OutDir, OutLock)> {
-    let bad = |e: std::io::Error| BadInput(e.to_string());
-    let dir = OutDir::new(out).map_err(bad)?;
-    let lock = OutLock::acquire(&dir, LockMode::Exclusive, "podlab run").map_err(bad)?;
-    for policy in policies {
-        // Any content, not only an earlier run's summary: the directory is replaced whole.
-        let existing = dir.join(&[crate::policy_name(policy)]).map_err(bad)?;
-        let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
-        if (occupied || std::fs::symlink_metadata(&existing).is_ok_and(|m| !m.is_dir())) && !force {
-            return Err(BadInput(format!(
-                "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
-                existing.display()
-            ))
-            .into());
-        }
-    }
-    Ok((dir, lock))
 }
 
 /// Each run's files under `out/<policy>/`, each directory whole or absent.

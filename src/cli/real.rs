@@ -77,7 +77,7 @@ pub fn real(args: RealArgs) -> anyhow::Result<ExitCode> {
         );
     }
     // Held for the whole run: a second writer on the same --out fails before any container starts.
-    let out = args.out.as_deref().map(|out| super::run_out_dir(out, &policies, args.force)).transpose()?;
+    let out = args.out.as_deref().map(|out| super::run_record::run_out_dir(out, &policies, args.force)).transpose()?;
     let interrupt = crate::real::interrupt_flag().map_err(|e| BadInput(e.to_string()))?;
     let options = RealOptions { seed, max_duration, crashes, interrupt: Some(interrupt), lease_ttl };
     let mut runs: Vec<RealPolicyRun> = Vec::new();

@@ -1,16 +1,17 @@
-//! What a run directory says it holds (`run.json`, written by `podlab run --out`) and
-//! `podlab explain RUN_DIR POD`, which replays it. The record names the scenario by a path
-//! relative to the run directory (then absolutely) and by the BLAKE3 of its bytes, with the
-//! seed, the policies and each one's event-log digest, so a replay from anywhere runs the very
-//! scenario that ran — or refuses.
+//! A run directory (`podlab run --out DIR`): its policies' folders, locked for one writer, and
+//! what it says it holds (`run.json`) for `podlab explain RUN_DIR POD`, which replays it. The
+//! record names the scenario by a path relative to the run directory (then absolutely) and by
+//! the BLAKE3 of its bytes, with the seed, the policies and each one's event-log digest, so a
+//! replay from anywhere runs the very scenario that ran — or refuses.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::{explain, load_with};
+use super::explain;
 use crate::input::BadInput;
+use crate::reports::out_dir::{LockMode, OutDir, OutLock};
 use crate::scenario::input::{Cap, read_input, read_input_text};
 use crate::{out, outln};
 
@@ -69,6 +70,27 @@ impl RunRecipe {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a recipe serializes") + "\n"
     }
+}
+
+/// `run --out DIR`, locked for this process: each policy's directory under it must be a plain
+/// name, and may hold an earlier run only with `--force`.
+pub(crate) fn run_out_dir(out: &Path, policies: &[String], force: bool) -> anyhow::Result<(OutDir, OutLock)> {
+    let bad = |e: std::io::Error| BadInput(e.to_string());
+    let dir = OutDir::new(out).map_err(bad)?;
+    let lock = OutLock::acquire(&dir, LockMode::Exclusive, "podlab run").map_err(bad)?;
+    for policy in policies {
+        // Any content, not only an earlier run's summary: the directory is replaced whole.
+        let existing = dir.join(&[crate::policy_name(policy)]).map_err(bad)?;
+        let occupied = std::fs::read_dir(&existing).is_ok_and(|mut entries| entries.next().is_some());
+        if (occupied || std::fs::symlink_metadata(&existing).is_ok_and(|m| !m.is_dir())) && !force {
+            return Err(BadInput(format!(
+                "{} holds an earlier run; pass --force to overwrite it, or choose another --out",
+                existing.display()
+            ))
+            .into());
+        }
+    }
+    Ok((dir, lock))
 }
 
 /// The path from the directory `from` to `to`, both absolute and canonical: `../x/s.yaml`.
@@ -134,7 +156,7 @@ pub fn explain_dir(dir: &Path, pod: &str) -> anyhow::Result<ExitCode> {
             ))
         })?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let scenario = load_with(&recorded_scenario(&recipe, base)?, &recipe.set)?;
+    let scenario = crate::input::load_with_settings(&recorded_scenario(&recipe, base)?, &recipe.set)?;
     let mut runs = Vec::new();
     for (policy, recorded) in recipe.policies.iter().zip(&recipe.digests) {
         let run = crate::run_policy(&scenario, policy, recipe.seed, false).map_err(|e| BadInput(e.to_string()))?;
