@@ -1,7 +1,8 @@
 //! The `podlab` command line (`src/main.rs` calls [`main`]): parse arguments, load a scenario,
 //! run policies on it, print the comparison and write the outputs. Exit codes: 0 all good, 1 an
-//! expectation or invariant failed, 2 bad input (a scenario error, a bad flag, an output that
-//! would be overwritten), 141 standard output closed by its reader (`src/out.rs`).
+//! expectation or invariant failed, 2 bad input or environment (a scenario error, a bad flag, an
+//! output that would be overwritten or another podlab is writing, any error), 141 standard
+//! output closed by its reader (`src/out.rs`).
 
 mod bench_boundary;
 mod bench_command;
@@ -77,7 +78,8 @@ seeds, and writes under --out (default podlab-out):\n  results.csv          tidy
 report.html          one self-contained page: scenario, table, charts, what happened per policy\n  \
 charts/SCENARIO/     SVG charts (and PNG with --png)\n  runs/SCENARIO/POLICY/seed-N/   each run's summary.json, \
 events.jsonl, placements.csv, trace.json (Perfetto), result.json\n\nThe same inputs give byte-identical files, \
-whatever --jobs is. An earlier comparison under --out is replaced only with --force.")]
+whatever --jobs is. An earlier comparison under --out is replaced only with --force; while one \
+compare writes under --out, another on it fails at once (exit 2).")]
     Compare(compare::CompareArgs),
     /// Run a sweep file in shards across machines, then merge: the same files as `compare`.
     #[command(
