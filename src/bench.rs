@@ -118,6 +118,9 @@ pub struct DecisionBench {
     pod: Option<(usize, Arc<Pod>)>,
     /// The id the decided pod is placed under: the next after the fillers'.
     next_id: PodId,
+    /// The filler pod, every placed pod the snapshot may be asked for (a decided pod is
+    /// taken back before the next decision).
+    filler: Arc<Pod>,
 }
 
 impl DecisionBench {
@@ -145,7 +148,7 @@ impl DecisionBench {
             }
         }
         let framework = Framework::new(ScoringStrategy::LeastAllocated);
-        DecisionBench { table, kube, framework, rng, pod: None, next_id: PodId(filler_id) }
+        DecisionBench { table, kube, framework, rng, pod: None, next_id: PodId(filler_id), filler }
     }
 
     /// One decision for `unit` with `percentage` of nodes to score. The pod is placed and
@@ -166,7 +169,8 @@ impl DecisionBench {
             Some((at, pod)) if *at == address => pod.clone(),
             _ => self.pod.insert((address, Arc::new(unit.pod.clone()))).1.clone(),
         };
-        let chosen = self.kube.decide(&mut self.table, &pod, percentage, &mut self.rng);
+        let filler = &self.filler;
+        let chosen = self.kube.decide(&mut self.table, &pod, percentage, &mut self.rng, &|_| filler.clone());
         if let Ok(node) = chosen {
             // Placed (and taken back) in both books, as the scheduler's Reserve and an end do.
             let id = self.next_id;

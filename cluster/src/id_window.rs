@@ -6,6 +6,8 @@
 //! a column. The reports' `InFlight` keeps one of these per stream, for several streams, and
 //! moves laggards to a map.)
 
+use std::collections::VecDeque;
+
 use crate::maybe::{Maybe, Niche};
 
 /// A slot's value when it holds nothing: `None`, or a [`Maybe`]'s none (four bytes a slot
@@ -37,78 +39,80 @@ impl<T: Niche> Vacancy for Maybe<T> {
     }
 }
 
-/// Slots by id from the lowest id held to the highest, in a vector whose let-go front is
-/// dropped once it is half the vector: where the ids in flight slide forwards, what is kept
-/// stays within twice their span; where they do not (a service that runs all day holds the
-/// front), this is a column, whose unused capacity is never touched and so never resident —
-/// a ring buffer would cycle through all of it.
+/// Slots by id from the lowest id held to the highest, in a ring (`VecDeque`): the front is
+/// dropped as soon as it is let go of, with no copying, so what is kept follows the span of the
+/// ids in flight — the ring's capacity is the largest span so far, rounded up to a power of
+/// two. (A vector whose let-go front was drained once it reached half the vector kept up to
+/// twice the span: 3.7 → 7.3 MB for the reports' books of a 1M-pod run.) Where the ids do not
+/// slide (a service that runs all day holds the front) this is a column that grows at its back,
+/// doubling as the vector did, its new capacity touched only as it fills.
 #[derive(Clone, Debug)]
 pub struct IdWindow<S> {
     /// The id of `slots[0]`.
     first: usize,
-    slots: Vec<S>,
-    /// Leading slots let go of, not yet dropped: `slots[front]` is held, unless all are vacant.
-    front: usize,
+    /// Empty, or held at both ends: the first and the last slot are never vacant.
+    slots: VecDeque<S>,
 }
 
 impl<S> Default for IdWindow<S> {
     fn default() -> Self {
-        IdWindow { first: 0, slots: Vec::new(), front: 0 }
+        IdWindow { first: 0, slots: VecDeque::new() }
     }
 }
 
 impl<S: Vacancy> IdWindow<S> {
     /// `id`'s slot, vacant or not; `None` outside the window.
+    #[inline]
     pub fn get(&self, id: usize) -> Option<&S> {
         self.slots.get(id.checked_sub(self.first)?)
     }
 
     /// `id`'s slot to change in place; `None` outside the window.
+    #[inline]
     pub fn get_mut(&mut self, id: usize) -> Option<&mut S> {
         self.slots.get_mut(id.checked_sub(self.first)?)
     }
 
     /// Puts `value` in `id`'s slot: the window widens to reach it (backwards too: a pod listed
-    /// in the file may arrive after later ids have gone).
+    /// in the file may arrive after later ids have gone). A vacant `value` is not held.
     pub fn insert(&mut self, id: usize, value: S) {
+        if value.is_vacant() {
+            self.remove(id);
+            return;
+        }
         if self.slots.is_empty() {
             self.first = id;
-            self.front = 0;
         } else if id < self.first {
-            let gap = self.first - id;
-            self.slots.splice(0..0, std::iter::repeat_with(S::vacant).take(gap));
+            for _ in id + 1..self.first {
+                self.slots.push_front(S::vacant());
+            }
+            self.slots.push_front(value);
             self.first = id;
-            self.front += gap;
+            return;
         }
         let i = id - self.first;
         if i < self.slots.len() {
             self.slots[i] = value;
         } else {
             // Mostly the next id: pushed, not made vacant and then overwritten.
-            self.slots.resize_with(i, S::vacant);
-            self.slots.push(value);
+            for _ in self.slots.len()..i {
+                self.slots.push_back(S::vacant());
+            }
+            self.slots.push_back(value);
         }
-        self.front = self.front.min(i);
     }
 
     /// Takes `id`'s value out (vacant outside the window); the window's ends move in past every
     /// slot let go of.
     pub fn remove(&mut self, id: usize) -> S {
-        let Some(slot) = id.checked_sub(self.first).and_then(|i| self.slots.get_mut(i)) else { return S::vacant() };
-        let taken = std::mem::replace(slot, S::vacant());
-        while self.slots.last().is_some_and(S::is_vacant) {
-            self.slots.pop();
+        let Some(i) = id.checked_sub(self.first).filter(|&i| i < self.slots.len()) else { return S::vacant() };
+        let taken = std::mem::replace(&mut self.slots[i], S::vacant());
+        while self.slots.back().is_some_and(S::is_vacant) {
+            self.slots.pop_back();
         }
-        while self.slots.get(self.front).is_some_and(S::is_vacant) {
-            self.front += 1;
-        }
-        if self.front >= self.slots.len() {
-            self.slots.clear();
-            self.front = 0;
-        } else if self.front * 2 >= self.slots.len() {
-            self.slots.drain(..self.front);
-            self.first += self.front;
-            self.front = 0;
+        while self.slots.front().is_some_and(S::is_vacant) {
+            self.slots.pop_front();
+            self.first += 1;
         }
         taken
     }
@@ -116,36 +120,31 @@ impl<S: Vacancy> IdWindow<S> {
     /// Every held slot with its id, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &S)> {
         let first = self.first;
-        self.slots.iter().enumerate().skip(self.front).filter(|(_, s)| !s.is_vacant()).map(move |(i, s)| (first + i, s))
+        self.slots.iter().enumerate().filter(|(_, s)| !s.is_vacant()).map(move |(i, s)| (first + i, s))
     }
 
     /// Every held slot with its id, in id order, taken out.
     pub fn into_held(self) -> impl Iterator<Item = (usize, S)> {
         let first = self.first;
-        self.slots
-            .into_iter()
-            .enumerate()
-            .skip(self.front)
-            .filter(|(_, s)| !s.is_vacant())
-            .map(move |(i, s)| (first + i, s))
+        self.slots.into_iter().enumerate().filter(|(_, s)| !s.is_vacant()).map(move |(i, s)| (first + i, s))
     }
 
     /// Slots between the lowest and the highest id held, held or not.
     pub fn span(&self) -> usize {
-        self.slots.len() - self.front
+        self.slots.len()
     }
 
     /// The ids from the lowest held to one past the highest held (empty when none is).
     pub fn ids(&self) -> std::ops::Range<usize> {
-        self.first + self.front..self.first + self.slots.len()
+        self.first..self.first + self.slots.len()
     }
 
     /// Takes out the lowest id held and its value, if any.
     pub fn pop_first(&mut self) -> Option<(usize, S)> {
-        let id = self.ids().start;
-        if self.slots.get(self.front).is_none_or(S::is_vacant) {
+        if self.slots.front().is_none_or(S::is_vacant) {
             return None;
         }
+        let id = self.first;
         Some((id, self.remove(id)))
     }
 }

@@ -742,11 +742,14 @@ mod tests {
             let mut cache = KubeCache::new(&config, Snapshot::default());
             let nodes =
                 if seed % 4 == 3 { 100 + (r.next_u64() % 200) as usize } else { 1 + (r.next_u64() % 12) as usize };
-            let mut next_pod = 0u32;
-            let mut place = |table: &mut NodeTable, cache: &mut KubeCache, pod: &Arc<Pod>, node: NodeId| {
-                cache.place(table, PodId(next_pod), pod, &Unit::new(pod, Part::Whole), node, u64::from(next_pod));
-                next_pod += 1;
-            };
+            // The placed pods by id, as the scheduler holds them for the snapshot.
+            let mut placed: Vec<Arc<Pod>> = Vec::new();
+            let place =
+                |table: &mut NodeTable, cache: &mut KubeCache, placed: &mut Vec<Arc<Pod>>, pod: &Arc<Pod>, node| {
+                    let id = placed.len() as u32;
+                    cache.place(table, PodId(id), pod, &Unit::new(pod, Part::Whole), node, u64::from(id));
+                    placed.push(pod.clone());
+                };
             for i in 0..nodes {
                 let mut spec = node(i, &mut r);
                 if r.next_u64() % 7 == 0 {
@@ -757,7 +760,7 @@ mod tests {
                 cache.upsert_node(NodeId(i as u32), spec);
                 let filler = Arc::new(kube_pod(&mut r));
                 for _ in 0..r.next_u64() % 3 {
-                    place(&mut table, &mut cache, &filler, NodeId(i as u32));
+                    place(&mut table, &mut cache, &mut placed, &filler, NodeId(i as u32));
                 }
             }
             let incoming: Vec<Arc<Pod>> = (0..3).map(|_| Arc::new(kube_pod(&mut r))).collect();
@@ -767,15 +770,16 @@ mod tests {
                 assert!(cache.fast_shape(pod).is_some(), "seed {seed}: a plain pod takes the fast path");
                 let start = table.next_start();
                 let mut draws = r.clone();
-                let plain = cache.decide_plain(&mut table, pod, percentage, &mut draws).ok();
+                let pod_of = |id: PodId| placed[id.index()].clone();
+                let plain = cache.decide_plain(&mut table, pod, percentage, &mut draws, &pod_of).ok();
                 let plain_next = table.next_start();
                 table.set_next_start(start);
-                let fast = cache.decide(&mut table, pod, percentage, &mut r).ok();
+                let fast = cache.decide(&mut table, pod, percentage, &mut r, &pod_of).ok();
                 assert_eq!(fast, plain, "seed {seed} round {round}: {nodes} nodes, {percentage}%");
                 assert_eq!(table.next_start(), plain_next, "seed {seed} round {round}: the next start");
                 assert!(r == draws, "seed {seed} round {round}: the same draws");
                 if let Some(node) = fast {
-                    place(&mut table, &mut cache, pod, node);
+                    place(&mut table, &mut cache, &mut placed, pod, node);
                 }
             }
         }

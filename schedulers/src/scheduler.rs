@@ -218,6 +218,16 @@ impl Placements {
     }
 }
 
+/// A pod of `pods` (the scheduler's, by id), which holds every pod heard of and not yet done.
+fn pod_ref(pods: &IdWindow<Option<Arc<Pod>>>, pod: PodId) -> &Arc<Pod> {
+    pods.get(pod.index()).and_then(Option::as_ref).expect("the cache holds every pod it has heard of")
+}
+
+/// The same, shared: what the kube cache's snapshot takes of a placed pod (`PodOf`).
+fn pod_of(pods: &IdWindow<Option<Arc<Pod>>>, pod: PodId) -> Arc<Pod> {
+    pod_ref(pods, pod).clone()
+}
+
 pub struct Scheduler {
     name: String,
     granularity: Granularity,
@@ -330,7 +340,7 @@ impl Scheduler {
     }
 
     fn pod(&self, pod: PodId) -> &Arc<Pod> {
-        self.pods.get(pod.index()).and_then(Option::as_ref).expect("the cache holds every pod it has heard of")
+        pod_ref(&self.pods, pod)
     }
 
     /// The gang a pod belongs to under this policy (only `gang` treats groups as gangs).
@@ -535,12 +545,15 @@ impl Scheduler {
             }
         }
         let percentage = self.config.percentage_of_nodes_to_score;
+        let pods = &self.pods;
         let outcome = match &mut self.kube {
-            Some(kube) => kube.decide(&mut self.nodes, pod, percentage, ctx.rng()).map_err(|cycle| {
-                let rejection = Rejection::of_cycle(&cycle, self.nodes.len());
-                self.failed_cycle = Some(cycle);
-                rejection
-            }),
+            Some(kube) => {
+                kube.decide(&mut self.nodes, pod, percentage, ctx.rng(), &|id| pod_of(pods, id)).map_err(|cycle| {
+                    let rejection = Rejection::of_cycle(&cycle, self.nodes.len());
+                    self.failed_cycle = Some(cycle);
+                    rejection
+                })
+            }
             None => self.nodes.select(&self.framework, &unit, percentage, ctx.rng()).map_err(|d| Rejection {
                 message: d.to_string(),
                 plugins: d.plugins,
@@ -903,7 +916,8 @@ impl Scheduler {
         let kube = self.kube.as_mut()?;
         self.nominator.nominated_node(pod)?;
         kube.use_profile_for(spec);
-        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
+        let pods = &self.pods;
+        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes, &|id| pod_of(pods, id));
         self.nominator.try_nominated_node(profile, pod, spec, snapshot)?.ok()
     }
 
@@ -926,7 +940,8 @@ impl Scheduler {
         // its DefaultPreemption arguments.
         kube.use_profile_for(spec);
         self.nominator.args = kube.preemption_args;
-        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes);
+        let pods = &self.pods;
+        let (profile, snapshot) = kube.profile_and_snapshot(&self.nodes, &|id| pod_of(pods, id));
         let placed = &self.placed;
         let pending = self
             .pods

@@ -252,7 +252,7 @@ fn kube_cache_at(scenario: &Scenario, run: &PolicyRun, upto: usize) -> (KubeCach
 /// the snapshot the records rebuild, every node's first refusing filter or its weighted scores.
 fn explain_kube_cycle(out: &mut String, scenario: &Scenario, run: &PolicyRun, pod: &Pod, upto: usize) {
     let (mut cache, table, _) = kube_cache_at(scenario, run, upto);
-    let cycle = cache.cycle(&table, pod);
+    let cycle = cache.cycle(&table, pod, &|id| scenario.pods.get(id).into_owned());
     let name = |n: crate::cluster::NodeId| scenario.nodes[n.index()].name.clone();
     for (node, plugin, status) in &cycle.filtered {
         let _ = writeln!(out, "    {:<16} filtered out by {plugin}: {}", name(*node), status.reasons.join(", "));
@@ -281,9 +281,9 @@ fn explain_preemption(
     chosen: crate::cluster::NodeId,
 ) {
     let (mut cache, table, waiting) = kube_cache_at(scenario, run, upto);
-    let cycle = cache.cycle(&table, pod);
+    let cycle = cache.cycle(&table, pod, &|id| scenario.pods.get(id).into_owned());
     let args = cache.preemption_args;
-    let (profile, snapshot) = cache.profile_and_snapshot(&table);
+    let (profile, snapshot) = cache.profile_and_snapshot(&table, &|id| scenario.pods.get(id).into_owned());
     let allowed = Nominator::default().disruptions_allowed(snapshot, waiting.iter().map(|p| &**p));
     for (pdb, allowed) in snapshot.pdbs.iter().zip(&allowed) {
         let s = if *allowed == 1 { "" } else { "s" };

@@ -37,6 +37,10 @@ use super::snapshot::{NodeState, PlacedPod, Snapshot, affinity_flags, nonzero_re
 use crate::framework::{NodeInfo, Unit};
 use crate::node_table::{Kube, NodeTable, Shape};
 
+/// The pod of an id the cache has placed: its holder's (the scheduler holds every pod it has
+/// heard of and not seen end). Read once, when the snapshot first keeps the placed pods.
+pub type PodOf<'a> = &'a dyn Fn(PodId) -> Arc<Pod>;
+
 /// The kube profile, its snapshot of the cluster and what tells whether the fast path holds.
 pub struct KubeCache {
     pub profile: Profile,
@@ -266,7 +270,7 @@ impl KubeCache {
         table.add(node, unit);
         self.pods_with_affinity += u64::from(affinity_flags(pod).0);
         if !self.active {
-            self.pending.place(Placement { pod: pod.clone(), id, node, start });
+            self.pending.place(Placement { id, node, start });
             return;
         }
         let Some(p) = self.position(node) else { return };
@@ -291,7 +295,7 @@ impl KubeCache {
 
     /// The snapshot keeps every node and its pods from now on: the nodes so far join it, in
     /// id order, and the pods placed so far their nodes.
-    fn activate(&mut self) {
+    fn activate(&mut self, pod_of: PodOf<'_>) {
         if self.active {
             return;
         }
@@ -302,9 +306,9 @@ impl KubeCache {
             }
         }
         // In id order, as the pods have always joined their nodes here.
-        for Placement { pod, id, node, start } in self.pending.take_by_id() {
+        for Placement { id, node, start } in self.pending.take_by_id() {
             let Some(p) = self.position(node) else { continue };
-            self.snapshot.nodes[p].push_unsummed(PlacedPod { pod, id: Some(id), start });
+            self.snapshot.nodes[p].push_unsummed(PlacedPod { pod: pod_of(id), id: Some(id), start });
             self.mark(node);
         }
     }
@@ -318,9 +322,10 @@ impl KubeCache {
     }
 
     /// Brings the snapshot's resource sums up to date from the table's, for a cycle (or
-    /// preemption's dry run) to read; the snapshot, synced.
-    pub fn sync(&mut self, table: &NodeTable) -> &Snapshot {
-        self.activate();
+    /// preemption's dry run) to read; the snapshot, synced. `pod_of` gives the placed pods
+    /// the first time the snapshot keeps them (the decisions' `pod_of` below is passed here).
+    pub fn sync(&mut self, table: &NodeTable, pod_of: PodOf<'_>) -> &Snapshot {
+        self.activate(pod_of);
         for slot in std::mem::take(&mut self.unsynced_list) {
             let node = NodeId(slot);
             self.unsynced[node.index()] = false;
@@ -334,8 +339,8 @@ impl KubeCache {
 
     /// The profile and the snapshot synced with `table`, together: what preemption's dry run
     /// and a nominated pod's first look at its node read.
-    pub fn profile_and_snapshot(&mut self, table: &NodeTable) -> (&mut Profile, &Snapshot) {
-        self.sync(table);
+    pub fn profile_and_snapshot(&mut self, table: &NodeTable, pod_of: PodOf<'_>) -> (&mut Profile, &Snapshot) {
+        self.sync(table, pod_of);
         (&mut self.profile, &self.snapshot)
     }
 
@@ -349,6 +354,7 @@ impl KubeCache {
         pod: &Pod,
         percentage: u32,
         rng: &mut impl Rng,
+        pod_of: PodOf<'_>,
     ) -> Result<NodeId, Box<CycleResult>> {
         self.use_profile_for(pod);
         let percentage = self.percentage.unwrap_or(percentage);
@@ -360,7 +366,7 @@ impl KubeCache {
             // Nothing feasible: every node was visited and the start stays; the plain cycle
             // gives the statuses (its visit draws nothing either).
         }
-        self.decide_plain(table, pod, percentage, rng)
+        self.decide_plain(table, pod, percentage, rng, pod_of)
     }
 
     /// [`KubeCache::decide`] by the plain cycle alone, whatever the pod.
@@ -370,10 +376,11 @@ impl KubeCache {
         pod: &Pod,
         percentage: u32,
         rng: &mut impl Rng,
+        pod_of: PodOf<'_>,
     ) -> Result<NodeId, Box<CycleResult>> {
         self.use_profile_for(pod);
         let percentage = self.percentage.unwrap_or(percentage);
-        self.sync(table);
+        self.sync(table, pod_of);
         let nodes = &self.snapshot.nodes;
         let slot = table.next_start();
         let start = match nodes.partition_point(|n| n.id.index() < slot) {
@@ -396,9 +403,9 @@ impl KubeCache {
 
     /// The profile's whole cycle for `pod` over every node (no sampling, nothing chosen), on
     /// the snapshot synced with `table`: what `explain` shows.
-    pub fn cycle(&mut self, table: &NodeTable, pod: &Pod) -> CycleResult {
+    pub fn cycle(&mut self, table: &NodeTable, pod: &Pod, pod_of: PodOf<'_>) -> CycleResult {
         self.use_profile_for(pod);
-        self.sync(table);
+        self.sync(table, pod_of);
         cycle::run_sampled_with(&mut self.profile, pod, &self.snapshot, Sampling::ALL, &self.nominated_pods).0
     }
 
