@@ -44,8 +44,9 @@ pub struct Pods {
 /// One generator's jobs: pods `first..end`.
 #[derive(Clone, Debug)]
 struct Generated {
-    /// Its jobs are named `{name}-{n}`; a gang's pods `{name}-{n}-{k}`.
-    name: EcoString,
+    /// Its jobs are named `{name}-{n}`; a gang's pods `{name}-{n}-{k}`: this is `{name}-`,
+    /// spelled once.
+    dashed: String,
     /// What every pod is but its name, run time and group.
     template: Pod,
     first: u32,
@@ -61,6 +62,17 @@ struct JobRow {
     first: u32,
     group: Maybe<GroupId>,
     run_for: SimDuration,
+}
+
+/// A pod's spec, PodGroup and `spec.nodeName` ([`Pods::facts`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PodFacts<'a> {
+    /// Its spec ([`Pods::spec`]).
+    pub spec: &'a Arc<PodSpec>,
+    /// Its PodGroup ([`Pods::group`]).
+    pub group: Option<GroupId>,
+    /// Its `spec.nodeName` ([`Pods::node_name`]).
+    pub node_name: Option<NodeId>,
 }
 
 /// Where a pod is held.
@@ -102,8 +114,7 @@ impl Generated {
     /// `{name}-{n}`, or `{name}-{n}-{k}` for the `k`-th pod of a gang, piece by piece.
     fn spell(&self, job: usize, pod: u32, mut push: impl FnMut(&str)) {
         let mut digits = itoa::Buffer::new();
-        push(&self.name);
-        push("-");
+        push(&self.dashed);
         push(digits.format(job));
         if self.tasks(job) > 1 {
             push("-");
@@ -189,6 +200,18 @@ impl Pods {
         }
     }
 
+    /// What a fold of the records reads of pod `pod` — its spec, PodGroup and
+    /// `spec.nodeName` — found at once (a generated pod's job is searched for once, not for
+    /// each of them).
+    pub fn facts(&self, pod: PodId) -> PodFacts<'_> {
+        match self.slot(pod) {
+            Slot::Held(held) => PodFacts { spec: &held.spec, group: held.group(), node_name: held.node_name() },
+            Slot::Generated(g) => {
+                PodFacts { spec: &g.template.spec, group: g.jobs[g.job_of(pod.0)].group.get(), node_name: None }
+            }
+        }
+    }
+
     /// Pod `pod`'s run time (see [`Pod::run_for`]), without building it.
     pub fn run_for(&self, pod: PodId) -> Option<SimDuration> {
         match self.slot(pod) {
@@ -223,6 +246,30 @@ impl Pods {
         match self.slot(pod) {
             Slot::Held(held) => out.push_str(&held.name),
             Slot::Generated(g) => g.spell(g.job_of(pod.0), pod.0, |piece| out.push_str(piece)),
+        }
+    }
+
+    /// Appends pod `pod`'s key to `out` — `namespace/name`, or the name alone in `default`, as
+    /// [`Pod::key`] writes it — and returns its spec: the event log's lines name a pod and
+    /// then read its spec (a part's name, its requests), and this finds the pod once for both.
+    pub fn push_key(&self, pod: PodId, out: &mut String) -> &Arc<PodSpec> {
+        let namespace = |spec: &PodSpec, out: &mut String| {
+            if spec.namespace != "default" {
+                out.push_str(&spec.namespace);
+                out.push('/');
+            }
+        };
+        match self.slot(pod) {
+            Slot::Held(held) => {
+                namespace(&held.spec, out);
+                out.push_str(&held.name);
+                &held.spec
+            }
+            Slot::Generated(g) => {
+                namespace(&g.template.spec, out);
+                g.spell(g.job_of(pod.0), pod.0, |piece| out.push_str(piece));
+                &g.template.spec
+            }
         }
     }
 
@@ -270,7 +317,7 @@ impl Pods {
         assert!(self.tail.is_empty(), "generated pods come before the run's");
         let first = self.generated_end();
         self.generated.push(Generated {
-            name: name.into(),
+            dashed: format!("{name}-"),
             template,
             first,
             end: first,
@@ -359,6 +406,11 @@ mod tests {
             pods.push_name(id, &mut pushed);
             assert_eq!(pushed, format!(">{}", want.name));
             assert_eq!(pods.group(id), want.group());
+            let facts = pods.facts(id);
+            assert_eq!((facts.group, facts.node_name, &**facts.spec), (want.group(), want.node_name(), &*want.spec));
+            let mut key = String::new();
+            assert_eq!(**pods.push_key(id, &mut key), *want.spec);
+            assert_eq!(key, want.key());
             assert_eq!(pods.run_for(id), want.run_for());
             assert_eq!(pods.node_name(id), want.node_name());
             assert_eq!(**pods.spec(id), *want.spec);

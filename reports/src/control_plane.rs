@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use podlab_cluster::pods::PodFacts;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{NodeId, Note, Phase, PodId, Record, SimTime, Stamped};
+use podlab_cluster::{NodeId, Note, Phase, PodId, PodSpec, Record, SimTime, Stamped};
 
 use crate::percentiles::{Percentiles, Samples};
 
@@ -88,6 +89,13 @@ pub(crate) struct ControlPlaneFold {
 /// ReplicaSet's; a Job's pods are not replicas.
 fn owner(scenario: &Scenario, p: &PodId) -> Option<String> {
     let spec = (p.index() < scenario.pods.len()).then(|| scenario.pods.spec(*p))?;
+    owner_of(spec)
+}
+
+/// [`owner`] of a pod of this spec.
+fn owner_of(spec: &PodSpec) -> Option<String> {
+    // A pod no controller owns (a generator's, a trace's): every pod of a big run.
+    spec.owner.as_ref()?;
     if spec.job().is_some() {
         return None;
     }
@@ -105,9 +113,9 @@ impl ControlPlaneFold {
 
     /// A pod was created: a replacement, if its owner had its first replicas already or (a
     /// Deployment's) a failure of its waits for one.
-    fn pod_created(&mut self, scenario: &Scenario, pod: &PodId) {
-        if let Some(o) = owner(scenario, pod) {
-            if scenario.pods.spec(*pod).deployment().is_some() {
+    fn pod_created(&mut self, scenario: &Scenario, spec: &PodSpec) {
+        if let Some(o) = owner_of(spec) {
+            if spec.deployment().is_some() {
                 // A Deployment creates pods for rollouts and scaling too: a replacement
                 // is one created while a failure of its Deployment waits.
                 self.m.pods_recreated += u64::from(self.waiting.get(&o).is_some_and(|w| !w.is_empty()));
@@ -123,14 +131,22 @@ impl ControlPlaneFold {
         }
     }
 
-    /// Reads one record; `created` is when the pod it names was created, if it was.
-    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, created: Option<SimTime>) {
-        let parts_of = |p: &PodId, container: bool| scenario.pods.spec(*p).part_count(container);
+    /// Reads one record; `created` is when the pod it names was created, if it was, and `pod`
+    /// its spec, if the fold found it.
+    pub(crate) fn observe(
+        &mut self,
+        scenario: &Scenario,
+        s: &Stamped,
+        created: Option<SimTime>,
+        pod: Option<&PodFacts<'_>>,
+    ) {
+        let spec_of = |p: &PodId| pod.map_or_else(|| &**scenario.pods.spec(*p), |f| &**f.spec);
+        let parts_of = |p: &PodId, container: bool| spec_of(p).part_count(container);
         // A pod whose creation is unknown counts a start-up of 0.
         let since_created = created.map_or(0, |c| s.time.since(c).as_nanos());
         let m = &mut self.m;
         match &s.record {
-            Record::PodCreated { pod } => self.pod_created(scenario, pod),
+            Record::PodCreated { pod } if pod.index() < scenario.pods.len() => self.pod_created(scenario, spec_of(pod)),
             Record::Bound { pod, part, node } => {
                 if self.crashes {
                     self.on_node.entry(*node).or_default().insert(*pod);

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use podlab_cluster::affinity::{LabelSelector, PodAffinityTerm};
 use podlab_cluster::few::Few;
+use podlab_cluster::pods::PodFacts;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{GroupId, MaybeTime, NodeId, Part, Phase, PodId, PodSpec, Record, Records, SimTime, Stamped};
 
@@ -128,15 +129,16 @@ impl PodOutcome {
         })
     }
 
-    /// Reads one record about this pod (its [`outcome_pod`]); true when this record bound
-    /// its last unbound part, so that it is scheduled from now on.
-    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, groups: &mut GroupBooks) -> bool {
+    /// Reads one record about this pod (its [`outcome_pod`]), whose spec and group `pod`
+    /// gives; true when this record bound its last unbound part, so that it is scheduled from
+    /// now on.
+    pub(crate) fn observe(&mut self, pod: &PodFacts<'_>, s: &Stamped, groups: &mut GroupBooks) -> bool {
         match &s.record {
             Record::PodCreated { .. } => self.created_at = MaybeTime::some(s.time),
             Record::PodDeleted { .. } => self.deleted = true,
-            Record::Bound { pod, part, node } => {
-                let spec = scenario.pods.spec(*pod);
-                if let Some(group) = scenario.pods.group(*pod) {
+            Record::Bound { part, node, .. } => {
+                let spec = pod.spec;
+                if let Some(group) = pod.group {
                     if self.current_run(*part).is_none() {
                         *groups.running_mut(group) += 1;
                     }
@@ -149,20 +151,20 @@ impl PodOutcome {
                     return true;
                 }
             }
-            Record::Ended { pod, part, phase, .. } => {
+            Record::Ended { part, phase, .. } => {
                 if let Some(run) = self.current_run(*part) {
                     run.end(s.time, *phase);
-                    if let Some(group) = scenario.pods.group(*pod) {
+                    if let Some(group) = pod.group {
                         *groups.running_mut(group) -= 1;
                     }
                 }
             }
-            Record::Unschedulable { pod, part, .. } => {
+            Record::Unschedulable { part, .. } => {
                 let sibling_runs = self.running_parts().any(|q| q != *part);
                 let own_running = self.running_parts().count();
                 self.unschedulable_attempts = self.unschedulable_attempts.saturating_add(1);
                 self.partial |= sibling_runs;
-                if let Some(group) = scenario.pods.group(*pod) {
+                if let Some(group) = pod.group {
                     let member_runs = *groups.running_mut(group) > own_running;
                     if member_runs || sibling_runs {
                         groups.partial.insert(group);
@@ -298,7 +300,7 @@ impl Outcomes {
         let mut groups = GroupBooks::default();
         for s in records.iter().take_while(|s| s.time <= until) {
             if let Some(pod) = outcome_pod(&s.record) {
-                pods[pod.index()].observe(scenario, &s, &mut groups);
+                pods[pod.index()].observe(&scenario.pods.facts(pod), &s, &mut groups);
             }
         }
         Outcomes { pods, partial_groups: groups.partial, waiting: Vec::new() }

@@ -10,9 +10,10 @@ use petgraph::graph::DiGraph;
 use serde::Serialize;
 
 use podlab_cluster::config::WorkloadClass;
+use podlab_cluster::pods::PodFacts;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{
-    ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, Record, Resources, SimDuration, SimTime, Stamped,
+    ControllerId, GroupId, JobRef, MaybeTime, Note, PodId, PodSpec, Record, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::percentiles::{Percentiles, Samples};
@@ -347,9 +348,9 @@ fn daily_median_mad(daily: Option<&Vec<u64>>, end_ns: u64) -> (f64, f64) {
     (med, median(&mut deviations))
 }
 
-/// Whether a scheduler places the pod (one with `spec.nodeName` is bound by name).
-fn by_scheduler(scenario: &Scenario, pod: PodId) -> bool {
-    scenario.pods.node_name(pod).is_none()
+/// The spec of the pod a record names: from its facts, found once for the record's folds.
+fn spec_of<'a>(scenario: &'a Scenario, facts: Option<&PodFacts<'a>>, pod: PodId) -> &'a PodSpec {
+    facts.map_or_else(|| &**scenario.pods.spec(pod), |f| &**f.spec)
 }
 
 impl SchedulingFold {
@@ -361,11 +362,12 @@ impl SchedulingFold {
     }
 
     /// A pod was created (the first time): its group's job has a task more.
-    pub(crate) fn pod_created(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
-        if let Some(group) = scenario.pods.group(pod)
-            && by_scheduler(scenario, pod)
+    pub(crate) fn pod_created(&mut self, pod: &PodFacts<'_>, at: SimTime) {
+        // A pod with `spec.nodeName` is bound by name, not placed by a scheduler.
+        if let Some(group) = pod.group
+            && pod.node_name.is_none()
         {
-            let class = scenario.pods.spec(pod).workload;
+            let class = pod.spec.workload;
             let job = self.group(group);
             if job.created.get().is_none() {
                 job.class = class;
@@ -376,9 +378,9 @@ impl SchedulingFold {
     }
 
     /// A created pod's last part was bound: its group's job has a task fewer.
-    pub(crate) fn pod_scheduled(&mut self, scenario: &Scenario, pod: PodId, at: SimTime) {
-        if let Some(group) = scenario.pods.group(pod)
-            && by_scheduler(scenario, pod)
+    pub(crate) fn pod_scheduled(&mut self, pod: &PodFacts<'_>, at: SimTime) {
+        if let Some(group) = pod.group
+            && pod.node_name.is_none()
         {
             let job = self.group(group);
             job.tasks_left -= 1;
@@ -390,17 +392,16 @@ impl SchedulingFold {
     /// one (in no group, placed by a scheduler, created).
     pub(crate) fn pod_job_done(
         &mut self,
-        scenario: &Scenario,
-        pod: PodId,
+        pod: &PodFacts<'_>,
         created: Option<SimTime>,
         scheduled: Option<SimTime>,
         attempts: &JobAttempts,
     ) {
         let Some(created) = created else { return };
-        if scenario.pods.group(pod).is_some() || !by_scheduler(scenario, pod) {
+        if pod.group.is_some() || pod.node_name.is_some() {
             return;
         }
-        let class = scenario.pods.spec(pod).workload;
+        let class = pod.spec.workload;
         self.job_done(created, u32::from(scheduled.is_none()), scheduled, attempts, class);
     }
 
@@ -447,22 +448,28 @@ impl SchedulingFold {
 
     /// Reads one record; `pod_job` is the books of the pod whose job an attempt note names
     /// (a job of one pod), if it is in flight.
-    pub(crate) fn observe(&mut self, scenario: &Scenario, s: &Stamped, pod_job: Option<&mut JobAttempts>) {
+    pub(crate) fn observe(
+        &mut self,
+        scenario: &Scenario,
+        s: &Stamped,
+        pod: Option<&PodFacts<'_>>,
+        pod_job: Option<&mut JobAttempts>,
+    ) {
         self.locked.advance(s.time);
         self.reserved.advance(s.time);
         self.hoarded.advance(s.time);
         let mut hoarding_changed = false;
         match &s.record {
             Record::NodeAdded { node } => self.capacity.add(&scenario.nodes[node.index()].allocatable),
-            Record::Bound { pod, part, .. } => {
-                self.allocated.add(scenario.pods.spec(*pod).part_requests(*part));
-                if let Some(r) = self.reservations.remove(pod) {
+            Record::Bound { pod: id, part, .. } => {
+                self.allocated.add(spec_of(scenario, pod, *id).part_requests(*part));
+                if let Some(r) = self.reservations.remove(id) {
                     self.reserved.sub(&r);
                 }
                 hoarding_changed = true;
             }
-            Record::Ended { pod, part, .. } => {
-                self.allocated.sub(scenario.pods.spec(*pod).part_requests(*part));
+            Record::Ended { pod: id, part, .. } => {
+                self.allocated.sub(spec_of(scenario, pod, *id).part_requests(*part));
                 hoarding_changed = true;
             }
             Record::Note { by, note } => match note {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use podlab_cluster::pods::PodFacts;
 use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{ControllerId, JobRef, Note, Phase, PodId, Record, RecordSink, Records, SimTime, Stamped};
 
@@ -214,7 +215,6 @@ impl Tally {
     pub fn observe(&mut self, scenario: &Scenario, s: &Stamped) {
         self.count_failures(s);
         self.note_waiting(scenario, s);
-        self.utilisation.observe(scenario, s);
         let outcome_of = outcome_pod(&s.record);
         // The pods whose books other folds read: a start-up's (its creation), an attempt's job.
         let pod = outcome_of.or(match &s.record {
@@ -223,6 +223,10 @@ impl Tally {
             }
             _ => None,
         });
+        // Its spec, group and node name, found once for every fold below (they were a third of
+        // the fold's instructions, found again by each).
+        let facts = pod.filter(|p| p.index() < scenario.pods.len()).map(|p| scenario.pods.facts(p));
+        self.utilisation.observe(scenario, s, facts.as_ref());
         let books = pod.and_then(|p| Some((p, self.pods.get_mut(p)?)));
         let (mut created, mut attempts, mut finished) = (None, None, None);
         if let Some((pod, books)) = books {
@@ -234,15 +238,16 @@ impl Tally {
                 {
                     self.censored.push(s.time.since(created).as_nanos());
                 }
-                let scheduled = books.outcome.observe(scenario, s, &mut self.groups);
+                let facts = facts.as_ref().expect("a record's pod is the scenario's");
+                let scheduled = books.outcome.observe(facts, s, &mut self.groups);
                 if matches!(s.record, Record::PodCreated { .. }) && !was_created {
-                    self.scheduling.pod_created(scenario, pod, s.time);
+                    self.scheduling.pod_created(facts, s.time);
                 }
                 if scheduled && books.outcome.created_at().is_some() {
-                    self.scheduling.pod_scheduled(scenario, pod, s.time);
+                    self.scheduling.pod_scheduled(facts, s.time);
                 }
                 if matches!(s.record, Record::Ended { .. }) {
-                    let parts = scenario.pods.spec(pod).part_count(books.outcome.per_container());
+                    let parts = facts.spec.part_count(books.outcome.per_container());
                     if matches!(books.outcome.phase(parts), Some(Phase::Succeeded | Phase::Failed)) {
                         finished = Some(pod);
                     }
@@ -251,12 +256,12 @@ impl Tally {
             created = books.outcome.created_at();
             attempts = Some(&mut books.attempts);
         }
-        self.scheduling.observe(scenario, s, attempts);
-        self.control_plane.observe(scenario, s, created);
-        if let Some(pod) = finished
+        self.scheduling.observe(scenario, s, facts.as_ref(), attempts);
+        self.control_plane.observe(scenario, s, created, facts.as_ref());
+        if let (Some(pod), Some(facts)) = (finished, &facts)
             && let Some(books) = self.pods.retire(pod)
         {
-            self.count(scenario, pod, books);
+            self.count(facts, pod, books);
         }
     }
 
@@ -289,9 +294,9 @@ impl Tally {
     }
 
     /// Counts a pod whose books are done with: it finished, or the run did.
-    fn count(&mut self, scenario: &Scenario, pod: PodId, books: PodBooks) {
+    fn count(&mut self, facts: &PodFacts<'_>, pod: PodId, books: PodBooks) {
         let o = books.outcome;
-        let parts = scenario.pods.spec(pod).part_count(o.per_container());
+        let parts = facts.spec.part_count(o.per_container());
         let counts = &mut self.counts;
         match o.phase(parts) {
             None => counts.not_arrived += 1,
@@ -312,7 +317,7 @@ impl Tally {
         }
         self.colocation.split_pods += o.split() as u64;
         self.colocation.partial_pods += o.partial as u64;
-        self.scheduling.pod_job_done(scenario, pod, o.created_at(), o.scheduled_at(), &books.attempts);
+        self.scheduling.pod_job_done(facts, o.created_at(), o.scheduled_at(), &books.attempts);
         self.counted += 1;
         if let Some(slot) = self.first_pods.get_mut(pod.index()) {
             *slot = o;
@@ -324,7 +329,7 @@ impl Tally {
     /// run's if kept: the Deployments' and Jobs' stories are read from them.
     pub fn finish(mut self, scenario: &Scenario, records: &Records, info: &RunInfo<'_>) -> (Summary, Outcomes) {
         for (pod, books) in std::mem::replace(&mut self.pods, InFlight::new()).into_iter() {
-            self.count(scenario, pod, books);
+            self.count(&scenario.pods.facts(pod), pod, books);
         }
         let total = scenario.pods.len() as u64;
         let mut pods = self.counts;
@@ -417,20 +422,22 @@ impl UtilisationFold {
         self.last = to;
     }
 
-    fn observe(&mut self, scenario: &Scenario, s: &Stamped) {
+    /// Reads one record; `pod` is the spec of the pod it names, if any.
+    fn observe(&mut self, scenario: &Scenario, s: &Stamped, pod: Option<&PodFacts<'_>>) {
         self.advance(s.time);
         let amounts = |r: &podlab_cluster::Resources| [r.cpu_milli as u128, r.memory_bytes as u128];
+        let spec = |id: &PodId| pod.map_or_else(|| &**scenario.pods.spec(*id), |f| &**f.spec);
         match &s.record {
             Record::NodeAdded { node } => {
                 let a = amounts(&scenario.nodes[node.index()].allocatable);
                 self.capacity = [self.capacity[0] + a[0], self.capacity[1] + a[1]];
             }
             Record::Bound { pod, part, .. } => {
-                let a = amounts(scenario.pods.spec(*pod).part_requests(*part));
+                let a = amounts(spec(pod).part_requests(*part));
                 self.used = [self.used[0] + a[0], self.used[1] + a[1]];
             }
             Record::Ended { pod, part, .. } => {
-                let a = amounts(scenario.pods.spec(*pod).part_requests(*part));
+                let a = amounts(spec(pod).part_requests(*part));
                 self.used = [self.used[0] - a[0], self.used[1] - a[1]];
             }
             _ => {}
