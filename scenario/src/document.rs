@@ -11,7 +11,7 @@ pub use serde_saphyr::Spanned;
 use super::diagnostic::{LoadError, Pos};
 use super::simulation::API_VERSION;
 use super::yaml::{self, Parsed, Shape, Source};
-use crate::loader::parse_bytes_with;
+use crate::input::parse_bytes_with;
 
 /// A parsed podlab document, able to point at any `Spanned` value in it.
 pub struct OwnDocument<T> {

@@ -102,17 +102,19 @@ impl InputError {
     }
 }
 
-impl From<InputError> for crate::LoadError {
+impl From<InputError> for crate::diagnostic::LoadError {
     /// An I/O failure stays one (`cannot read PATH: …`); a file podlab refuses is an error at
     /// its first line and column, like every other error about a file's content.
-    fn from(e: InputError) -> crate::LoadError {
+    fn from(e: InputError) -> crate::diagnostic::LoadError {
+        let start = crate::diagnostic::Pos { line: 1, col: 1 };
         match e.problem {
-            Problem::Io(source) => crate::LoadError::Io { path: e.path, source },
-            problem => crate::yaml::Source::new(e.path, "").error_with_help(
-                crate::Pos { line: 1, col: 1 },
+            Problem::Io(source) => crate::diagnostic::LoadError::Io { path: e.path, source },
+            problem @ Problem::NotRegular { .. } => crate::yaml::Source::new(e.path, "").error_with_help(
+                start,
                 problem.to_string(),
                 "name a regular file of text",
             ),
+            problem @ Problem::TooBig { .. } => crate::yaml::Source::new(e.path, "").error(start, problem.to_string()),
         }
     }
 }
@@ -135,6 +137,27 @@ pub fn read_input_text(path: &Path, cap: Cap) -> Result<String, InputError> {
         let error = std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text (byte {at})"));
         InputError::new(path, Problem::Io(error))
     })
+}
+
+/// Checks that `bytes` are UTF-8 (a positioned error where they stop being so), then parses.
+pub(crate) fn parse_bytes_with<R>(
+    file: &str,
+    bytes: Vec<u8>,
+    parse: impl FnOnce(&str, &str) -> Result<R, crate::diagnostic::LoadError>,
+) -> Result<R, crate::diagnostic::LoadError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => parse(file, &text),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            let src = crate::yaml::Source::new(file, prefix);
+            Err(src.error_with_help(
+                src.pos_of(valid),
+                "the file is not valid UTF-8",
+                "save the scenario as UTF-8 text",
+            ))
+        }
+    }
 }
 
 /// Opens a regular file for streaming, gzip or not (recognised by its magic bytes, not its

@@ -56,28 +56,7 @@ pub fn load(path: &Path, options: LoadOptions<'_>) -> Result<Scenario, LoadError
 
 /// Loads a scenario from bytes; `file` names it in messages.
 pub fn parse_bytes(file: &str, bytes: Vec<u8>, options: LoadOptions<'_>) -> Result<Scenario, LoadError> {
-    parse_bytes_with(file, bytes, |file, text| parse(file, text, options))
-}
-
-/// Checks that `bytes` are UTF-8 (a positioned error where they stop being so), then parses.
-pub(crate) fn parse_bytes_with<R>(
-    file: &str,
-    bytes: Vec<u8>,
-    parse: impl FnOnce(&str, &str) -> Result<R, LoadError>,
-) -> Result<R, LoadError> {
-    match String::from_utf8(bytes) {
-        Ok(text) => parse(file, &text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-            let src = Source::new(file, prefix);
-            Err(src.error_with_help(
-                src.pos_of(valid),
-                "the file is not valid UTF-8",
-                "save the scenario as UTF-8 text",
-            ))
-        }
-    }
+    crate::input::parse_bytes_with(file, bytes, |file, text| parse(file, text, options))
 }
 
 /// Loads a scenario from text; `file` names it in messages.

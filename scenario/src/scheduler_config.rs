@@ -382,7 +382,7 @@ pub fn load_scheduler_config(
     path: &std::path::Path,
 ) -> Result<(KubeSchedulerConfiguration, Vec<Diagnostic>), LoadError> {
     let bytes = crate::input::read_input(path, crate::input::Cap::SCENARIO)?;
-    crate::loader::parse_bytes_with(&path.display().to_string(), bytes, parse_scheduler_config)
+    crate::input::parse_bytes_with(&path.display().to_string(), bytes, parse_scheduler_config)
 }
 
 /// `apiVersion` and `kind` of a standalone file's document.
