@@ -135,7 +135,7 @@ impl Engine {
     /// stamps on objects are compared with this, never with the local clock.
     pub fn daemon_time(&self) -> Option<i64> {
         let info = self.block_on(self.docker.info()).ok()?;
-        crate::lease::unix_seconds(&info.system_time?)
+        crate::clock::unix_seconds(&info.system_time?)
     }
 
     pub fn remove_volume(&self, name: &str) -> Result<(), RealError> {
