@@ -31,6 +31,8 @@ const SYNC: u64 = 3;
 #[derive(Clone, Debug)]
 struct Version {
     at: SimTime,
+    /// Its place among its Deployment's versions: what [`History`] is read as of.
+    index: usize,
     replicas: u32,
     /// The template of the current revision, labelled with its hash and owned by its
     /// ReplicaSet.
@@ -39,19 +41,39 @@ struct Version {
     revision: u32,
     /// For a `rollout undo`: the revision it went back to, by its former number.
     rollback_of: Option<u32>,
-    /// Every template hash seen so far and its revision (old ReplicaSets, oldest first by
-    /// revision).
-    revisions: BTreeMap<String, u32>,
-    /// Every ReplicaSet's pod template so far (labelled and owned), by hash: a proportional
-    /// scaling may grow an old one.
+}
+
+/// A Deployment's ReplicaSets across all its versions, kept once: a copy in every version
+/// made n timed changes cost n² (8,000 `setImage`s at one instant took minutes and GBs).
+#[derive(Debug, Default)]
+struct History {
+    /// Each template hash's revision numbers (a ReplicaSet taken over is renumbered): from
+    /// which version on it holds each, in version order.
+    revisions: BTreeMap<String, Vec<(usize, u32)>>,
+    /// Every ReplicaSet's pod template (labelled and owned), by hash: a proportional scaling
+    /// may grow an old one.
     templates: BTreeMap<String, Arc<Pod>>,
+}
+
+impl History {
+    /// The revision of ReplicaSet `hash` as of version `version` (0: none yet).
+    fn revision(&self, hash: &str, version: usize) -> u32 {
+        let Some(numbers) = self.revisions.get(hash) else { return 0 };
+        let i = numbers.partition_point(|(from, _)| *from <= version);
+        i.checked_sub(1).map_or(0, |i| numbers[i].1)
+    }
+
+    /// Every hash with its latest revision number.
+    fn latest(&self) -> impl Iterator<Item = (&String, u32)> {
+        self.revisions.iter().filter_map(|(h, numbers)| numbers.last().map(|(_, r)| (h, *r)))
+    }
 }
 
 /// The versions of one Deployment, from its creation through its timed changes. Revisions
 /// follow Kubernetes: a new template gets the next number; a template equal to an older
 /// ReplicaSet's takes that ReplicaSet over and renumbers it; `rollout undo` goes back to the
 /// template of the highest revision below the current one.
-fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version> {
+fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> (Vec<Version>, History) {
     let labelled = |template: &Pod, hash: &str| {
         let mut pod = template.clone();
         pod.labels.insert(POD_TEMPLATE_HASH_LABEL.into(), hash.to_string());
@@ -63,20 +85,25 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
     templates.insert(hash.clone(), spec.template.clone());
     let mut current = Version {
         at: SimTime::ZERO,
+        index: 0,
         replicas: spec.replicas,
         template: labelled(&spec.template, &hash),
         hash: hash.clone(),
         revision: 1,
         rollback_of: None,
-        revisions: [(hash.clone(), 1)].into(),
-        templates: [(hash.clone(), labelled(&spec.template, &hash))].into(),
     };
+    let mut history = History {
+        revisions: [(hash.clone(), vec![(0, 1)])].into(),
+        templates: [(hash.clone(), current.template.clone())].into(),
+    };
+    // Every new number is one above the highest so far: the last one given.
+    let mut max_revision = 1;
     let mut out = vec![current.clone()];
     for change in changes {
         let mut next = current.clone();
         next.at = change.at;
+        next.index = out.len();
         next.rollback_of = None;
-        let max_revision = current.revisions.values().copied().max().unwrap_or(0);
         let target = match &change.change {
             DeploymentChangeKind::Scale { replicas } => {
                 next.replicas = *replicas;
@@ -91,15 +118,14 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
                 // The previous revision: the highest below the current one; or the one named
                 // (none such: no-op, as kubectl's "no rollout history found" / "unable to find
                 // specified revision").
-                let previous = current
-                    .revisions
-                    .iter()
+                let previous = history
+                    .latest()
                     .filter(|(_, r)| match to_revision {
-                        Some(want) => **r == *want && *want != current.revision,
-                        None => **r < current.revision,
+                        Some(want) => *r == *want && *want != current.revision,
+                        None => *r < current.revision,
                     })
-                    .max_by_key(|(_, r)| **r)
-                    .map(|(h, r)| (h.clone(), *r));
+                    .max_by_key(|(_, r)| *r)
+                    .map(|(h, r)| (h.clone(), r));
                 previous.map(|(h, r)| {
                     next.rollback_of = Some(r);
                     templates[&h].clone()
@@ -110,10 +136,11 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
             let h = pod_template_hash(&t);
             if h != current.hash {
                 templates.entry(h.clone()).or_insert_with(|| t.clone());
-                next.revision = max_revision + 1;
-                next.revisions.insert(h.clone(), next.revision);
+                max_revision += 1;
+                next.revision = max_revision;
+                history.revisions.entry(h.clone()).or_default().push((next.index, next.revision));
                 next.template = labelled(&t, &h);
-                next.templates.entry(h.clone()).or_insert_with(|| next.template.clone());
+                history.templates.entry(h.clone()).or_insert_with(|| next.template.clone());
                 next.hash = h;
             } else {
                 next.rollback_of = None;
@@ -122,7 +149,7 @@ fn versions(spec: &DeploymentSpec, changes: &[&DeploymentChange]) -> Vec<Version
         out.push(next.clone());
         current = next;
     }
-    out
+    (out, history)
 }
 
 /// A pod of one of the Deployments, as the watch told it.
@@ -155,7 +182,9 @@ struct DeploymentState {
 
 pub struct DeploymentController {
     specs: Vec<DeploymentSpec>,
+    /// Each Deployment's versions in time order, and its ReplicaSets across them.
     versions: Vec<Vec<Version>>,
+    histories: Vec<History>,
     /// Every change instant, ascending.
     change_times: Vec<SimTime>,
     /// With a modelled control plane a pod is up when the kubelet started it; in the ideal
@@ -172,17 +201,18 @@ pub struct DeploymentController {
 
 impl DeploymentController {
     pub fn new(specs: Vec<DeploymentSpec>, changes: &[DeploymentChange], modelled: bool) -> DeploymentController {
-        let versions = specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| versions(s, &changes.iter().filter(|c| c.deployment == i).collect::<Vec<_>>()))
-            .collect();
+        let mut by_deployment: Vec<Vec<&DeploymentChange>> = vec![Vec::new(); specs.len()];
+        for c in changes {
+            by_deployment[c.deployment].push(c);
+        }
+        let (versions, histories) = specs.iter().zip(&by_deployment).map(|(s, changes)| versions(s, changes)).unzip();
         let mut change_times: Vec<SimTime> = changes.iter().map(|c| c.at).collect();
         change_times.dedup();
         DeploymentController {
             state: specs.iter().map(|_| DeploymentState::default()).collect(),
             specs,
             versions,
+            histories,
             change_times,
             modelled,
             pods: BTreeMap::new(),
@@ -193,13 +223,15 @@ impl DeploymentController {
     }
 
     fn version(&self, d: usize, now: SimTime) -> &Version {
-        self.versions[d].iter().rev().find(|v| v.at <= now).expect("the first version is at 0")
+        // The last version from `now` or before (the first is at 0).
+        let i = self.versions[d].partition_point(|v| v.at <= now);
+        &self.versions[d][i.saturating_sub(1)]
     }
 
     /// Sets a timer for the next change instant, if none is set for it.
     fn arm(&mut self, ctx: &mut Context<'_>) {
         let now = ctx.now();
-        if let Some(&next) = self.change_times.iter().find(|t| **t > now)
+        if let Some(&next) = self.change_times.get(self.change_times.partition_point(|t| *t <= now))
             && self.timer_for != Some(next)
         {
             self.timer_for = Some(next);
@@ -283,7 +315,7 @@ impl DeploymentController {
                 .keys()
                 .chain(self.state[d].creating.keys())
                 .filter(|h| **h != v.hash)
-                .map(|h| (v.revisions.get(h).copied().unwrap_or(0), h.clone()))
+                .map(|h| (self.histories[d].revision(h, v.index), h.clone()))
                 .collect();
             old.sort();
             old.dedup();
@@ -408,7 +440,8 @@ impl DeploymentController {
         ctx: &mut Context<'_>,
     ) -> bool {
         let DeploymentStrategy::RollingUpdate { .. } = self.specs[d].strategy else { return false };
-        let Some(prev) = self.versions[d].iter().rev().find(|p| p.at < v.at) else { return false };
+        let before = self.versions[d].partition_point(|p| p.at < v.at);
+        let Some(prev) = before.checked_sub(1).map(|i| &self.versions[d][i]) else { return false };
         if v.at != now || prev.hash != v.hash || prev.replicas == v.replicas || self.state[d].scaled_at == Some(now) {
             return false;
         }
@@ -418,7 +451,7 @@ impl DeploymentController {
         let mut active: Vec<(u32, u32, String)> = live
             .keys()
             .chain(self.state[d].creating.keys())
-            .map(|h| (size(h), v.revisions.get(h).copied().unwrap_or(0), h.clone()))
+            .map(|h| (size(h), self.histories[d].revision(h, v.index), h.clone()))
             .filter(|(n, _, _)| *n > 0)
             .collect();
         active.sort();
@@ -461,7 +494,7 @@ impl DeploymentController {
         for ((n, _, hash), target) in active.iter().zip(targets) {
             let n = i64::from(*n);
             if target > n {
-                let template = v.templates[hash].clone();
+                let template = self.histories[d].templates[hash].clone();
                 for _ in n..target {
                     self.create(d, &template, hash, ctx);
                 }
@@ -627,7 +660,7 @@ mod tests {
             change(180, DeploymentChangeKind::Scale { replicas: 5 }),
             change(240, set("web:v2")),
         ];
-        let v = versions(&spec(), &changes.iter().collect::<Vec<_>>());
+        let (v, _) = versions(&spec(), &changes.iter().collect::<Vec<_>>());
         let revs: Vec<u32> = v.iter().map(|v| v.revision).collect();
         // v1 = 1, v2 = 2, undo takes v1's ReplicaSet over as 3, scaling keeps 3, v2 again is 4.
         assert_eq!(revs, [1, 2, 3, 3, 4]);
@@ -718,7 +751,7 @@ mod tests {
 
     #[test]
     fn undo_without_history_changes_nothing() {
-        let v = versions(&spec(), &[&change(60, DeploymentChangeKind::RolloutUndo { to_revision: None })]);
+        let (v, _) = versions(&spec(), &[&change(60, DeploymentChangeKind::RolloutUndo { to_revision: None })]);
         assert_eq!((v[1].revision, v[1].rollback_of), (1, None));
     }
 
@@ -730,7 +763,7 @@ mod tests {
         let undo = |to| DeploymentChangeKind::RolloutUndo { to_revision: Some(to) };
         let changes =
             [change(60, set("web:v2")), change(120, set("web:v3")), change(180, undo(1)), change(240, undo(9))];
-        let v = versions(&spec(), &changes.iter().collect::<Vec<_>>());
+        let (v, _) = versions(&spec(), &changes.iter().collect::<Vec<_>>());
         assert_eq!(v[3].template.containers[0].image, "web:v1");
         assert_eq!((v[3].revision, v[3].rollback_of), (4, Some(1)));
         assert_eq!((v[4].revision, v[4].hash.as_str()), (4, v[3].hash.as_str()));
