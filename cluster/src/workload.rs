@@ -119,6 +119,23 @@ impl Distribution {
         Distribution::LogNormal { mu, sigma }
     }
 
+    /// The mean of a draw: exact but for a shaped one, whose offset and bounds are applied to
+    /// its base's mean (rounding ignored) — close enough to tell a period that is too short.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Exponential { mean } => *mean,
+            Distribution::Uniform { min, max } => (min + max) / 2.0,
+            Distribution::LogNormal { mu, sigma } => libm::exp(mu + sigma * sigma / 2.0),
+            Distribution::Empirical(values) => values.iter().sum::<f64>() / values.len().max(1) as f64,
+            Distribution::Shaped(s) => {
+                let x = s.base.mean() + s.offset;
+                let x = s.at_least.map_or(x, |low| x.max(low));
+                s.at_most.map_or(x, |high| x.min(high))
+            }
+        }
+    }
+
     /// One draw. The logarithm is `libm`'s, a pure-Rust port of musl's, so a draw is the same
     /// bits on every machine (the platform's `ln` need not be).
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {

@@ -45,6 +45,34 @@ fn duration_or(
     value.as_ref().map_or(Ok(default), |v| doc.duration(v))
 }
 
+/// The shortest period of anything that repeats by itself — a kubelet's heartbeat, Mesos's
+/// offer rounds, a random fault process's mean gap. A real cluster's are seconds (heartbeats
+/// 10 s, offers 1 s); 1 ms is a thousand times shorter, and still lets simulated time move:
+/// a period of 0 (or 1 ns) repeats at one instant, or a day of it is 10^14 events.
+pub const MIN_PERIOD: SimDuration = SimDuration::from_millis(1);
+
+/// `duration_or` for a period: refused, where it is written, if shorter than [`MIN_PERIOD`].
+fn period_or(
+    doc: &SimDoc<'_>,
+    value: &Option<Spanned<String>>,
+    default: SimDuration,
+    what: &str,
+) -> Result<SimDuration, LoadError> {
+    let period = duration_or(doc, value, default)?;
+    match value {
+        Some(v) if period < MIN_PERIOD => Err(doc.error(v, too_short(what, &v.value))),
+        _ => Ok(period),
+    }
+}
+
+fn too_short(what: &str, value: &str) -> String {
+    format!(
+        "{what} `{value}` is shorter than {}: it would repeat without simulated time moving (podlab's \
+         shortest period is {}, a thousand times a real cluster's)",
+        MIN_PERIOD, MIN_PERIOD
+    )
+}
+
 fn decision(
     doc: &SimDoc<'_>,
     t_job: &Option<Spanned<String>>,
@@ -211,7 +239,7 @@ pub fn policy_config(doc: &SimDoc<'_>) -> Result<PolicyConfig, LoadError> {
     if let Some(list) = &ms.frameworks {
         c.mesos.frameworks = scheduler_specs(doc, list, true)?;
     }
-    c.mesos.offer_interval = duration_or(doc, &ms.offer_interval, c.mesos.offer_interval)?;
+    c.mesos.offer_interval = period_or(doc, &ms.offer_interval, c.mesos.offer_interval, "offerInterval")?;
     if let Some(list) = &ms.min_offer {
         c.mesos.min_offer = doc.resources(list)?;
     }
@@ -738,7 +766,7 @@ pub fn control_plane(
     if let Some(k) = &m.kubelet {
         c.sandbox = duration_or(doc, &k.sandbox, c.sandbox)?;
         c.container_start = duration_or(doc, &k.container_start, c.container_start)?;
-        c.heartbeat = duration_or(doc, &k.heartbeat_interval, c.heartbeat)?;
+        c.heartbeat = period_or(doc, &k.heartbeat_interval, c.heartbeat, "heartbeatInterval")?;
         let bytes = |v: &Spanned<String>| parse_quantity(&v.value, "memory").map_err(|why| doc.error(v, why));
         if let Some(b) = &k.pull_bandwidth {
             c.pull_bytes_per_second = bytes(b)?.max(1);
@@ -772,6 +800,14 @@ pub fn faults(
     for (index, f) in doc.parsed.value.spec.faults.iter().enumerate() {
         let every =
             f.every.as_ref().map(|d| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files)).transpose()?;
+        if let (Some(d), Some(m)) = (&every, &f.every)
+            && (d.mean().is_nan() || d.mean() < MIN_PERIOD.as_nanos() as f64)
+        {
+            return Err(doc.error(
+                &m.distribution,
+                too_short("a fault process's mean gap", &SimDuration(d.mean().max(0.0) as u64).to_string()),
+            ));
+        }
         let at = match (&f.at, &every) {
             (Some(at), None) => SimTime::ZERO + doc.duration(at)?,
             (None, Some(_)) => SimTime::ZERO,
