@@ -39,6 +39,7 @@ impl Loaded {
         set: &[(String, String)],
         grid: &[(String, Vec<String>)],
     ) -> anyhow::Result<Vec<Loaded>> {
+        check_grid(grid)?;
         let base = crate::input::load(path)?;
         let bytes = read_input(path, Cap::SCENARIO)?;
         let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
@@ -77,6 +78,29 @@ impl Loaded {
         }
         Ok(out)
     }
+}
+
+/// Grid variants a comparison or sweep makes of one scenario by default: each variant is a
+/// copy of the scenario held for the whole comparison, and its runs' results too, so a grid
+/// typed by mistake (`--grid k=$(seq -s, 10000)`) would be refused only by the machine's memory,
+/// after hours of runs. A thousand variants of a bundled scenario is a few hundred MB.
+pub const MAX_GRID_VARIANTS: u64 = 1000;
+
+/// Refuses a grid of more variants than [`MAX_GRID_VARIANTS`] (or `--max-variants`), before
+/// anything is loaded or run.
+fn check_grid(grid: &[(String, Vec<String>)]) -> Result<(), BadInput> {
+    let max = crate::input::MAX_VARIANTS.get().copied().unwrap_or(MAX_GRID_VARIANTS);
+    let variants = grid.iter().try_fold(1u64, |n, (_, values)| n.checked_mul(values.len() as u64));
+    if variants.is_none_or(|n| n > max) {
+        let sizes: Vec<String> = grid.iter().map(|(key, values)| format!("{key}: {}", values.len())).collect();
+        let count = variants.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string());
+        return Err(BadInput(format!(
+            "--grid makes {count} variants of each scenario ({}), past the budget of {max}; nothing was run \
+             (pass --max-variants N if you mean it)",
+            sizes.join(" × ")
+        )));
+    }
+    Ok(())
 }
 
 /// Parses `KEY=VALUE`.
@@ -239,6 +263,7 @@ pub fn in_parallel<T: Sync, R: Send>(
     } else {
         indicatif::ProgressBar::hidden()
     };
+    check_jobs(jobs)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("starting the worker threads")?;
     let results = pool.install(|| {
         items
@@ -252,6 +277,32 @@ pub fn in_parallel<T: Sync, R: Send>(
     });
     bar.finish_and_clear();
     Ok(results)
+}
+
+/// Exit code 2, each stopped run said on standard error, if any run stopped at a budget
+/// (`--max-events` and kin): its results are partial, however the rest went.
+pub fn stopped_early<'a>(runs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Option<ExitCode> {
+    let mut any = false;
+    for (run, stopped) in runs {
+        if let Some(why) = stopped {
+            eprintln!("error: {run}: {why}; its results are partial");
+            any = true;
+        }
+    }
+    any.then(|| ExitCode::from(2))
+}
+
+/// Refuses `--jobs` beyond the machine's parallelism (a thread each, and no run goes faster)
+/// unless `--force-jobs` says so.
+pub fn check_jobs(jobs: usize) -> Result<(), BadInput> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if jobs > cores && !crate::input::FORCE_JOBS.get().copied().unwrap_or(false) {
+        return Err(BadInput(format!(
+            "--jobs {jobs}: this machine runs {cores} threads at once; each job is a thread, so more gain \
+             nothing (pass --force-jobs if you mean it, or --jobs 0 for one per core)"
+        )));
+    }
+    Ok(())
 }
 
 /// The comparison of a plan's results (`results[i]` is the result of `plan[i]`).
@@ -463,6 +514,10 @@ pub fn finish(comparison: &Comparison, out: &Path, png: bool, all: bool) -> anyh
     );
     // The files are written already: a reader that stops early (`| head`) loses only this.
     out!("{text}")?;
+    let runs = comparison.runs.iter().map(|r| (r.policy.as_str(), r.stopped.as_deref()));
+    if let Some(code) = stopped_early(runs) {
+        return Ok(code);
+    }
     let ok = comparison.runs.iter().all(RunResult::ok);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

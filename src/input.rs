@@ -29,6 +29,18 @@ pub static SCHEDULER_CONFIG: OnceLock<Option<std::path::PathBuf>> = OnceLock::ne
 /// or a field podlab does not model) is an error.
 pub static STRICT: OnceLock<bool> = OnceLock::new();
 
+/// `--max-events`, `--max-instant-events` and `--max-created-pods`, set once at start by the
+/// command line: where every run of this process stops ([`crate::RunOptions`]'s default).
+pub static BUDGETS: OnceLock<crate::sim::Budgets> = OnceLock::new();
+
+/// `--max-variants`, set once at start by the command line: how many variants a `--grid` (or a
+/// sweep's grid) may make of one scenario.
+pub static MAX_VARIANTS: OnceLock<u64> = OnceLock::new();
+
+/// `--force-jobs`, set once at start by the command line: `--jobs` may exceed the machine's
+/// parallelism.
+pub static FORCE_JOBS: OnceLock<bool> = OnceLock::new();
+
 /// The warnings printed so far, so that a scenario loaded twice says each once.
 static PRINTED: std::sync::Mutex<std::collections::BTreeSet<String>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());

@@ -167,7 +167,7 @@ pub fn run_policy(scenario: &Scenario, policy: &str, seed: u64, check_invariants
 }
 
 /// What a simulated run keeps and checks, and where it reads its records.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     /// Check the cluster's invariants after every record.
     pub check_invariants: bool,
@@ -179,6 +179,22 @@ pub struct RunOptions {
     /// Whether the event log and the reports' fold read the records on a second thread
     /// (a big run's records, by default); the same results either way.
     pub record_thread: RecordThread,
+    /// Where a run stops if time stops moving or something grows without end
+    /// (`--max-events`, `--max-instant-events`, `--max-created-pods`).
+    pub budgets: podlab_sim::Budgets,
+}
+
+impl Default for RunOptions {
+    /// Nothing checked or kept beyond what the scenario needs, records read where it pays,
+    /// and the budgets of the command line (`input::BUDGETS`) or the defaults.
+    fn default() -> RunOptions {
+        RunOptions {
+            check_invariants: false,
+            keep_records: false,
+            record_thread: RecordThread::default(),
+            budgets: crate::input::BUDGETS.get().copied().unwrap_or_default(),
+        }
+    }
 }
 
 /// [`run_policy`], with what it keeps chosen.
@@ -268,6 +284,7 @@ pub fn run_controllers_watched(
         check_invariants: options.check_invariants,
         keep_records,
         record_thread: options.record_thread,
+        budgets: options.budgets,
     };
     let mut both = Tee(&mut tally, watch);
     let sim = podlab_sim::run(instantiated.clone(), Box::new(factory), components, sim_options, &mut both);
@@ -315,6 +332,7 @@ fn run_info<'a>(policy: &'a str, seed: u64, sim: &'a SimRun) -> RunInfo<'a> {
         digest: &sim.digest,
         end: sim.end,
         events: sim.events_processed,
+        stopped: sim.exceeded.as_ref().map(ToString::to_string),
     }
 }
 
@@ -391,6 +409,7 @@ pub fn run_policy_real(
         end: real.end,
         events_processed: real.deliveries,
         violations,
+        exceeded: None,
     };
     // A real run is capped in wall time: an expectation about a moment it never reached (a
     // pod that runs 10 minutes, in a 2-minute run) is not judged rather than failed — unless

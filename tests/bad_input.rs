@@ -257,7 +257,16 @@ fn a_killed_compare_leaves_only_whole_runs() {
     for (k, delay_ms) in [30u64, 120, 300, 600, 1000, 1600].into_iter().enumerate() {
         let out = dir.join(format!("out-{k}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["compare", "scenarios/paper/omega-paper.yaml", "--seeds", "3", "--jobs", "2", "--out"])
+            .args([
+                "compare",
+                "scenarios/paper/omega-paper.yaml",
+                "--seeds",
+                "3",
+                "--jobs",
+                "2",
+                "--force-jobs",
+                "--out",
+            ])
             .arg(&out)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(std::process::Stdio::null())

@@ -88,7 +88,7 @@ fn bytes_do_not_depend_on_jobs() {
     let (a, b) = (temp_dir("jobs1"), temp_dir("jobs4"));
     for (dir, jobs) in [(&a, "1"), (&b, "4")] {
         let args = ["compare", "scenarios/spread.yaml", "scenarios/coscheduling.yaml", "--seeds", "4", "--png"];
-        let run = podlab(&[&args[..], &["--jobs", jobs, "--out", dir.to_str().unwrap()]].concat());
+        let run = podlab(&[&args[..], &["--jobs", jobs, "--force-jobs", "--out", dir.to_str().unwrap()]].concat());
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     }
     let (ta, tb) = (tree(&a), tree(&b));

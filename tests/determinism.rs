@@ -87,7 +87,7 @@ fn fault_digests_do_not_depend_on_thread_count() {
                 "scenarios/random-node-crashes.yaml",
                 "scenarios/apiserver-timeouts.yaml",
             ])
-            .args(["--seeds", "2", "--jobs", jobs, "--out", dir.to_str().unwrap()])
+            .args(["--seeds", "2", "--jobs", jobs, "--force-jobs", "--out", dir.to_str().unwrap()])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .expect("podlab runs");
@@ -170,7 +170,8 @@ fn the_record_thread_changes_nothing() {
         for policy in &scenario.policies {
             for keep_records in [true, false] {
                 let run = |record_thread| {
-                    let options = RunOptions { check_invariants: true, keep_records, record_thread };
+                    let options =
+                        RunOptions { check_invariants: true, keep_records, record_thread, ..RunOptions::default() };
                     podlab::run_policy_with(&scenario, policy, scenario.seed, options).unwrap()
                 };
                 let (here, piped) = (run(RecordThread::Never), run(RecordThread::Always));

@@ -39,6 +39,7 @@ fn folded_summaries_are_the_replayed_ones() {
                 digest: &run.sim.digest,
                 end: run.sim.end,
                 events: run.sim.events_processed,
+                stopped: run.summary.stopped.clone(),
             };
             let replayed = summarize(&run.scenario, &run.sim.records, &info);
             assert_eq!(run.summary, replayed, "{file} under {policy}");

@@ -59,8 +59,13 @@ fn run(control_plane: Option<ControlPlaneConfig>) -> Vec<podlab::cluster::Stampe
         pod("high").cpu("1500m").priority(100).yaml(),
     ]);
     scenario.control_plane = control_plane;
-    let options =
-        SimOptions { seed: 1, check_invariants: true, keep_records: true, record_thread: RecordThread::Never };
+    let options = SimOptions {
+        seed: 1,
+        check_invariants: true,
+        keep_records: true,
+        record_thread: RecordThread::Never,
+        budgets: Default::default(),
+    };
     let factory = || vec![Box::new(Preemptor::default()) as Box<dyn Controller>];
     let run = podlab::sim::run(Arc::new(scenario), Box::new(factory), vec![Component::Scheduler], options, &mut ());
     assert!(run.violations.is_empty(), "{:#?}", run.violations);

@@ -78,7 +78,7 @@ fn sharded_sweep_merges_to_the_one_shot_bytes() {
     assert!(String::from_utf8_lossy(&early.stderr).contains("20 of 30 runs are not under"), "{early:?}");
 
     ok(&podlab_env(
-        &["sweep", "run", SWEEP, "--shard", "3", "--out", out, "--jobs", "2"],
+        &["sweep", "run", SWEEP, "--shard", "3", "--out", out, "--jobs", "2", "--force-jobs"],
         &[("JOB_COMPLETION_INDEX", "1")],
     ));
     let last = ok(&podlab(&["sweep", "run", SWEEP, "--shard", "2/3", "--out", out, "--jobs", "1"]));

@@ -47,8 +47,13 @@ spec:
     let spec = ExecSpec::parse(&format!("exec:bench={command}")).expect("exec").expect("valid");
     let slot = failure_slot();
     let factory = || vec![spec.controller(&slot)] as Vec<Box<dyn Controller>>;
-    let options =
-        SimOptions { seed: 1, check_invariants: false, keep_records: true, record_thread: RecordThread::Never };
+    let options = SimOptions {
+        seed: 1,
+        check_invariants: false,
+        keep_records: true,
+        record_thread: RecordThread::Never,
+        budgets: Default::default(),
+    };
     let started = Instant::now();
     let sim = podlab_sim::run(instantiated, Box::new(factory), vec![Component::Scheduler], options, &mut ());
     let took = started.elapsed().as_secs_f64();

@@ -63,7 +63,13 @@ fn run_scenario(scenario: &Scenario, spec: &ExecSpec, seed: u64) -> Result<SimRu
     };
     let mut components = vec![Component::Scheduler];
     components.extend(std::iter::repeat_n(Component::ControllerManager, factory().len() - 1));
-    let options = SimOptions { seed, check_invariants: true, keep_records: true, record_thread: RecordThread::Never };
+    let options = SimOptions {
+        seed,
+        check_invariants: true,
+        keep_records: true,
+        record_thread: RecordThread::Never,
+        budgets: Default::default(),
+    };
     let sim = podlab_sim::run(instantiated, Box::new(factory), components, options, &mut ());
     match take_failure(&slot) {
         Some(error) => Err(Box::new(error)),

@@ -68,6 +68,10 @@ pub struct RunResult {
     pub invariants_checked: bool,
     /// Invariant violations (checked runs only).
     pub violations: Vec<String>,
+    /// Why the run stopped at a budget before its end, if it did (`Summary::stopped`): its
+    /// figures are partial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// The series behind the over-time and Gantt charts: kept for the run that is charted (each
     /// policy's first seed), not for every seed.
     pub detail: Option<RunDetail>,
@@ -208,6 +212,7 @@ impl RunResult {
             unscheduled: never.listed,
             invariants_checked: run.invariants_checked,
             violations: run.violations.to_vec(),
+            stopped: run.summary.stopped.clone(),
             detail,
         }
     }
@@ -795,6 +800,7 @@ mod tests {
             digest: "blake3:0".into(),
             end_ns: 1,
             events: 1,
+            stopped: None,
             pods: PodCounts::default(),
             colocation: Colocation::default(),
             time_to_schedule: crate::waits::Waits::of(&[(5, 1)], Vec::new()),

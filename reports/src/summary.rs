@@ -30,6 +30,10 @@ pub struct Summary {
     pub digest: String,
     pub end_ns: u64,
     pub events: u64,
+    /// Present only when the run stopped at a budget before its end (`--max-events` and
+    /// kin): why and when. Every figure of the summary is then of a partial run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     pub pods: PodCounts,
     pub colocation: Colocation,
     /// From a pod's creation to the binding of its last part, over every pod created: those
@@ -103,6 +107,8 @@ pub struct RunInfo<'a> {
     pub digest: &'a str,
     pub end: SimTime,
     pub events: u64,
+    /// Why the run stopped before its end (a budget reached), if it did: its result is partial.
+    pub stopped: Option<String>,
 }
 
 /// Whether the summary needs the run's records kept (not only folded as they are written):
@@ -353,6 +359,7 @@ impl Tally {
             digest: info.digest.to_string(),
             end_ns: info.end.as_nanos(),
             events: info.events,
+            stopped: info.stopped.clone(),
             pods,
             colocation,
             time_to_schedule,

@@ -23,6 +23,7 @@ use podlab_cluster::{
 };
 
 use crate::SimOptions;
+use crate::budget::{self, Exceeded, Meter};
 use crate::invariants::Invariants;
 use crate::log::EventLog;
 use crate::model::ControlPlane;
@@ -267,7 +268,8 @@ pub struct SimBackend<'s> {
     model: Option<ControlPlane>,
     invariants: Option<Invariants>,
     violations: Vec<String>,
-    events_processed: u64,
+    /// Events processed, and the budgets the run stops at.
+    meter: Meter,
     /// The last arrival, binding, ending or fault.
     last_change: SimTime,
     /// Kubelet work waiting for a partitioned node to heal (start-ups and endings it could
@@ -302,7 +304,7 @@ impl<'s> SimBackend<'s> {
         options: SimOptions,
         recorder: Recorder<'s>,
     ) -> SimBackend<'s> {
-        let SimOptions { seed, check_invariants, .. } = options;
+        let SimOptions { seed, check_invariants, budgets, .. } = options;
         assert_eq!(controllers.len(), components.len(), "one component per controller");
         let mut queue = Agenda::with_capacity(1024);
         for to in 0..controllers.len() {
@@ -365,7 +367,7 @@ impl<'s> SimBackend<'s> {
             deleted: PodSet::default(),
             model,
             violations: Vec::new(),
-            events_processed: 0,
+            meter: Meter::new(budgets, &scenario),
             last_change: SimTime::ZERO,
             held: Vec::new(),
             etcd_down_until: SimTime::ZERO,
@@ -424,7 +426,31 @@ impl<'s> SimBackend<'s> {
     }
 
     pub fn events_processed(&self) -> u64 {
-        self.events_processed
+        self.meter.events
+    }
+
+    /// The budget the run stopped at, if it reached one (its result is then partial).
+    pub fn exceeded(&self) -> Option<&Exceeded> {
+        self.meter.exceeded()
+    }
+
+    /// What a queued event is, for a livelock's error: a delivery by its receiver and kind.
+    fn describe(controllers: &[String], pending: &Pending) -> String {
+        let kind = match pending {
+            Pending::Deliver { to, event, .. } => {
+                let name = &controllers[to.index()];
+                return format!("{name} <- {}", budget::event_kind(event));
+            }
+            Pending::Arrive(_) => "arrival",
+            Pending::PartEnds { .. } => "kubelet: part ends",
+            Pending::Apply { .. } | Pending::Attempt { .. } | Pending::ApiFailed(_) => "apiserver: write",
+            Pending::Relist { .. } | Pending::RelistDone { .. } | Pending::WatchTimeout { .. } => "apiserver: relist",
+            Pending::ComponentCrash(_) | Pending::Restart(_) => "fault: component crash",
+            Pending::Started { .. } => "kubelet: part started",
+            Pending::Heartbeat(_) => "kubelet: heartbeat",
+            _ => "fault",
+        };
+        kind.to_string()
     }
 
     /// Ends the run: the end time, the scenario as it ended (with the pods created during the
@@ -777,6 +803,9 @@ impl<'s> SimBackend<'s> {
                 self.reply(from, epoch, Event::Committed(Box::new(Commitment { accepted, conflicted })));
             }
             Action::CreatePod { spec } => {
+                if !self.meter.create_pod(self.now) {
+                    return;
+                }
                 let pod = PodId(self.journal.scenario().pods.len() as u32);
                 self.journal.change().pods.push(spec);
                 self.pods.push(PodBooks::default());
@@ -1198,8 +1227,19 @@ impl Backend for SimBackend<'_> {
                 return None;
             }
             let (time, pending) = self.pop()?;
+            if time != self.now {
+                self.meter.new_instant();
+            }
             self.now = time;
-            self.events_processed += 1;
+            self.meter.events += 1;
+            self.meter.work += 1;
+            if self.meter.work >= self.meter.check_at
+                && self.meter.check(time, || Self::describe(self.journal.controllers(), &pending))
+            {
+                // A budget reached: the run ends here, its result partial.
+                self.end = Some(time);
+                return None;
+            }
             if let Some(delivery) = self.happen(pending) {
                 return Some(delivery);
             }
@@ -1207,6 +1247,13 @@ impl Backend for SimBackend<'_> {
     }
 
     fn execute(&mut self, from: ControllerId, action: Action) {
+        self.meter.work += 1;
+        if self.meter.work >= self.meter.check_at {
+            let names = self.journal.controllers();
+            if self.meter.check(self.now, || format!("{} -> {}", names[from.index()], budget::action_kind(&action))) {
+                return;
+            }
+        }
         let is_write = matches!(
             action,
             Action::Bind { .. }

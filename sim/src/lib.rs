@@ -2,6 +2,7 @@
 //! cluster backend, and the invariant checker. It drives any `Controller`; it knows no policy.
 
 pub mod backend;
+pub mod budget;
 pub mod invariants;
 pub mod log;
 pub mod model;
@@ -16,6 +17,7 @@ use podlab_cluster::scenario::Scenario;
 use podlab_cluster::{Driver, RecordSink, Records, SimTime};
 
 pub use backend::SimBackend;
+pub use budget::{Budgets, Exceeded};
 use log::EventLog;
 use recorder::Recorder;
 
@@ -29,6 +31,8 @@ pub struct SimOptions {
     pub keep_records: bool,
     /// Whether the event log and the sink read the records on a second thread.
     pub record_thread: RecordThread,
+    /// Where the run stops if time stops moving or something grows without end.
+    pub budgets: Budgets,
 }
 
 /// Whether a run's records are read (its log's lines written and digested, the sink's fold)
@@ -78,6 +82,8 @@ pub struct SimRun {
     pub events_processed: u64,
     /// Invariant violations (checked runs only); empty when all held.
     pub violations: Vec<String>,
+    /// The budget the run reached, if any: it stopped there, and everything above is partial.
+    pub exceeded: Option<Exceeded>,
 }
 
 /// Runs the controllers `factory` builds against the scenario's cluster in virtual time;
@@ -96,7 +102,7 @@ pub fn run(
     // The log keeps the records, or digests them only.
     let log = Box::new(if options.keep_records { EventLog::default() } else { EventLog::digest_only() });
     let reader = (log, sink);
-    let (events_processed, end, scenario, log, violations) = std::thread::scope(|scope| {
+    let (events_processed, exceeded, end, scenario, log, violations) = std::thread::scope(|scope| {
         let recorder = if options.record_thread.wanted(&scenario) {
             Recorder::piped(scope, scenario.clone(), names.clone(), reader)
         } else {
@@ -105,8 +111,9 @@ pub fn run(
         let mut backend = SimBackend::new(scenario, names.clone(), components, options, recorder);
         driver.run(&mut backend);
         let events_processed = backend.events_processed();
+        let exceeded = backend.exceeded().cloned();
         let (end, scenario, log, violations) = backend.finish();
-        (events_processed, end, scenario, log, violations)
+        (events_processed, exceeded, end, scenario, log, violations)
     });
     SimRun {
         scenario,
@@ -116,5 +123,6 @@ pub fn run(
         end,
         events_processed,
         violations,
+        exceeded,
     }
 }

@@ -69,8 +69,12 @@ pub fn registry_first_fit(quick: bool) -> anyhow::Result<Measured> {
 }
 
 /// The runs measured keep no records, as `podlab run` without `--out`.
-const FOLDED: crate::RunOptions =
-    crate::RunOptions { check_invariants: false, keep_records: false, record_thread: crate::RecordThread::Auto };
+const FOLDED: crate::RunOptions = crate::RunOptions {
+    check_invariants: false,
+    keep_records: false,
+    record_thread: crate::RecordThread::Auto,
+    budgets: crate::sim::Budgets::DEFAULT,
+};
 
 /// `client` quoted for `sh -c`: in single quotes, each of its own closed and escaped.
 fn shell_quote(word: &str) -> String {

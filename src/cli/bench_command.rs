@@ -646,8 +646,12 @@ fn spawn_child(what: &str, quick: bool) -> anyhow::Result<ChildOutput> {
 }
 
 /// The runs measured keep no records: `podlab run` without `--out` does the same.
-const FOLDED: crate::RunOptions =
-    crate::RunOptions { check_invariants: false, keep_records: false, record_thread: crate::RecordThread::Auto };
+const FOLDED: crate::RunOptions = crate::RunOptions {
+    check_invariants: false,
+    keep_records: false,
+    record_thread: crate::RecordThread::Auto,
+    budgets: crate::sim::Budgets::DEFAULT,
+};
 
 /// `podlab bench --child WHAT`: one memory-measured figure alone in this process, then one
 /// JSON line with the runs' wall times and the process's peak RSS.

@@ -58,6 +58,25 @@ struct Cli {
     /// claim…) is an error, not a warning.
     #[arg(long, global = true)]
     strict: bool,
+    /// Stop a simulated run after N events and exit 2, its result marked partial (default
+    /// 1,000,000,000: four times a Google cell's day).
+    #[arg(long, global = true, value_name = "N")]
+    max_events: Option<u64>,
+    /// Stop a simulated run when N events and actions happen at one simulated instant — time
+    /// has stopped moving, a livelock — naming what spins, and exit 2 (default 1,000,000 plus
+    /// 256 per node, pod and group of the scenario).
+    #[arg(long, global = true, value_name = "N")]
+    max_instant_events: Option<u64>,
+    /// Stop a simulated run when its controllers have created N pods (ReplicaSets replacing
+    /// pods that keep failing…) and exit 2 (default 1,000,000).
+    #[arg(long, global = true, value_name = "N")]
+    max_created_pods: Option<u64>,
+    /// Let a --grid (or a sweep's grid) make up to N variants of each scenario (default 1,000).
+    #[arg(long, global = true, value_name = "N")]
+    max_variants: Option<u64>,
+    /// Let --jobs exceed the machine's parallelism (each job is a thread).
+    #[arg(long, global = true)]
+    force_jobs: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -293,6 +312,15 @@ pub fn main_with(registry: crate::Registry) -> ExitCode {
     }
     let _ = crate::input::SCHEDULER_CONFIG.set(cli.scheduler_config.clone());
     let _ = crate::input::STRICT.set(cli.strict);
+    let mut budgets = crate::sim::Budgets::DEFAULT;
+    budgets.events = cli.max_events.unwrap_or(budgets.events);
+    budgets.instant = cli.max_instant_events.or(budgets.instant);
+    budgets.created_pods = cli.max_created_pods.unwrap_or(budgets.created_pods);
+    let _ = crate::input::BUDGETS.set(budgets);
+    let _ = crate::input::FORCE_JOBS.set(cli.force_jobs);
+    if let Some(max) = cli.max_variants {
+        let _ = crate::input::MAX_VARIANTS.set(max);
+    }
     // SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in flight and stop, so an
     // interrupted run leaves only whole files and whole run directories. Real mode handles the
     // signals itself: it must remove its containers first.
@@ -426,6 +454,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     out!("{}", table::report(&scenario, seed, &runs, args.all_metrics))?;
+    for run in &runs {
+        if let Some(stopped) = &run.summary.stopped {
+            outln!("\n{}: PARTIAL RESULT — {stopped}", run.policy)?;
+        }
+    }
     if let Some((out, _lock)) = &out {
         write_run_dirs(out, &runs, args.summary_only)?;
         let recipe = run_record::RunRecipe::new(&args.scenario, out.root(), &runs, seed, &args.set)?;
@@ -438,6 +471,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "summary.json, events.jsonl, placements.csv and trace.json"
         };
         outln!("\nwrote {files} under {}/<policy>/", out.root().display())?;
+    }
+    if let Some(code) = compare::stopped_early(runs.iter().map(|r| (r.policy.as_str(), r.summary.stopped.as_deref()))) {
+        return Ok(code);
     }
     let failed = runs.iter().any(|r| !r.sim.violations.is_empty() || r.verdicts.iter().any(|v| !v.holds()));
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

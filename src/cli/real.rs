@@ -139,6 +139,7 @@ fn clone_run(run: &PolicyRun) -> PolicyRun {
             end: run.sim.end,
             events_processed: run.sim.events_processed,
             violations: run.sim.violations.clone(),
+            exceeded: run.sim.exceeded.clone(),
         },
         summary: run.summary.clone(),
         first_pods: run.first_pods.clone(),
