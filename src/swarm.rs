@@ -15,6 +15,10 @@
 //!   and `omega` (with unbounded retries) place every pod — every pod but those a preemption
 //!   evicted (`kubernetes`: a pod of higher priority took their place). `gang` and `mesos`
 //!   promise no such thing (a gang larger than the cell, a hoarding deadlock).
+//! - time moves and growth is bounded: a control-plane period (a heartbeat, a random fault
+//!   process's mean gap) under 1 ms is refused by the loader where it is written; with periods
+//!   of 1 ms or more no run ever spends its budget at one instant, and a ReplicaSet whose pods
+//!   keep failing (churn) stops at the created-pods budget with its summary marked partial.
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -97,7 +101,16 @@ pub struct SwarmCase {
     pub duration_s: Option<u64>,
     /// Policy parameters, written as `spec` sections (YAML flow mappings).
     pub params: Vec<(String, String)>,
+    /// The control plane's periods, in ns: the kubelets' heartbeat and a random NodeCrash
+    /// process's mean gap (0 or 1 ns among them: the loader must refuse those).
+    pub periods: Option<(u64, u64)>,
+    /// A ReplicaSet of this many replicas whose pods fail this many ns after they start.
+    pub churn: Option<(u32, u64)>,
 }
+
+/// The budgets a swarm run stops at: small, so that churn stops in a debug build's second.
+pub const SWARM_BUDGETS: podlab_sim::Budgets =
+    podlab_sim::Budgets { events: 2_000_000, instant: Some(200_000), created_pods: 500 };
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[below(rng, items.len() as u64) as usize]
@@ -168,7 +181,7 @@ fn params(rng: &mut ChaCha8Rng, policy: &str, unbounded_retries: bool) -> Vec<(S
                 format!(
                     "{{frameworks: {frameworks}, offers: {}, offerInterval: {}, refuse: {}{timeout}, {retry}}}",
                     pick(rng, &["per-node", "whole-cell"]),
-                    pick(rng, &["0s", "1s"]),
+                    pick(rng, &["1ms", "1s"]),
                     pick(rng, &["0s", "5s"])
                 ),
             )]
@@ -233,7 +246,15 @@ pub fn generate(seed: u64, policy: Option<&str>) -> SwarmCase {
     let prefill = chance(rng, 15).then(|| (10 + below(rng, 50), 1 + below(rng, 60)));
     let duration_s = (!healable && chance(rng, 50)).then(|| 30 + below(rng, 600));
     let params = params(rng, &policy, healable);
-    SwarmCase { seed, policy, nodes, groups, pods, generator, prefill, duration_s, params }
+    // Periods and churn only where convergence is not promised: crashes and failures stop it.
+    // (Nor under `gang`: with the control plane's latencies a gang's bindings reach etcd at
+    // instants of their own, and its property reads one instant.)
+    const PERIODS_NS: [u64; 6] = [0, 1, 500_000, 1_000_000, 10_000_000, 10_000_000_000];
+    let periods =
+        (!healable && chance(rng, 30) && policy != "gang").then(|| (*pick(rng, &PERIODS_NS), *pick(rng, &PERIODS_NS)));
+    let churn =
+        (!healable && chance(rng, 20)).then(|| (1 + below(rng, 3) as u32, *pick(rng, &[1, 1_000_000, 1_000_000_000])));
+    SwarmCase { seed, policy, nodes, groups, pods, generator, prefill, duration_s, params, periods, churn }
 }
 
 impl SwarmCase {
@@ -277,16 +298,35 @@ impl SwarmCase {
         for (i, p) in self.pods.iter().enumerate() {
             self.write_pod(&mut y, i, p);
         }
+        if let Some((replicas, fail_after_ns)) = self.churn {
+            let _ = write!(
+                y,
+                "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: churn}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: churn}}}}\n  template:\n    metadata: {{labels: {{app: churn}}, annotations: {{podlab.dev/fail-after: {fail_after_ns}ns}}}}\n    spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}}}]}}\n"
+            );
+        }
         let _ = write!(
             y,
             "---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: swarm-{}}}\nspec:\n  seed: {}\n  policies: [{}]\n",
             self.seed, self.seed, self.policy
         );
-        if let Some(d) = self.duration_s {
+        // A ReplicaSet of pods that end by themselves needs an end: an hour, for churn.
+        if let Some(d) = self.duration_s.or(self.churn.map(|_| 3600)) {
             let _ = writeln!(y, "  duration: {d}s");
         }
         for (section, value) in &self.params {
             let _ = writeln!(y, "  {section}: {value}");
+        }
+        if let Some((heartbeat_ns, crash_gap_ns)) = self.periods {
+            let _ = writeln!(y, "  controlPlane: {{kubelet: {{heartbeatInterval: {heartbeat_ns}ns}}}}");
+            // A node fault names its nodes: none, no fault process.
+            let nodes: Vec<String> = (0..self.nodes.len()).map(|i| format!("node-{i}")).collect();
+            if !nodes.is_empty() {
+                let _ = writeln!(
+                    y,
+                    "  faults: [{{type: NodeCrash, nodes: [{}], every: {{distribution: exponential, mean: {crash_gap_ns}ns}}, recovery: {{distribution: constant, value: 5s}}, until: 60s}}]",
+                    nodes.join(", ")
+                );
+            }
         }
         if self.generator.is_some() || self.prefill.is_some() {
             y.push_str("  workload:\n");
@@ -401,9 +441,11 @@ fn fits_alone(scenario: &Scenario, pod: PodId, kube_filters: bool) -> bool {
 /// Runs a case and checks every property that holds for its policy. `Err` says which failed.
 pub fn check(case: &SwarmCase) -> Result<(), String> {
     let text = case.yaml();
-    let scenario = podlab_load(&text)?;
+    let Some(scenario) = loads_if_time_moves(case, &text)? else { return Ok(()) };
+    let options =
+        crate::RunOptions { check_invariants: true, keep_records: true, budgets: SWARM_BUDGETS, ..Default::default() };
     let run = |scenario: &Scenario| {
-        catch_unwind(AssertUnwindSafe(|| crate::run_policy(scenario, &case.policy, case.seed, true)))
+        catch_unwind(AssertUnwindSafe(|| crate::run_policy_with(scenario, &case.policy, case.seed, options)))
             .map_err(|panic| {
                 let message = panic
                     .downcast_ref::<String>()
@@ -422,6 +464,7 @@ pub fn check(case: &SwarmCase) -> Result<(), String> {
     if again.sim.digest != first.sim.digest {
         return Err(format!("two runs gave two digests: {} and {}", first.sim.digest, again.sim.digest));
     }
+    time_moved(&first)?;
     let s = &*first.scenario;
     let records = &first.sim.records;
     if case.policy == "gang" {
@@ -460,8 +503,31 @@ pub fn check(case: &SwarmCase) -> Result<(), String> {
     Ok(())
 }
 
-fn podlab_load(text: &str) -> Result<Scenario, String> {
-    crate::load_str("swarm.yaml", text).map_err(|e| format!("the generated scenario does not load:\n{e}"))
+/// The case's scenario, if its periods let time move; `None` if the loader rightly refused a
+/// period under 1 ms where it is written; an error if it refused nothing, or elsewhere.
+fn loads_if_time_moves(case: &SwarmCase, text: &str) -> Result<Option<Scenario>, String> {
+    let too_short = case.periods.is_some_and(|(h, f)| h < 1_000_000 || (f < 1_000_000 && !case.nodes.is_empty()));
+    match crate::load_str("swarm.yaml", text) {
+        Ok(_) if too_short => Err(format!("a period under 1 ms loaded: {:?}", case.periods)),
+        Ok(scenario) => Ok(Some(scenario)),
+        Err(e) if too_short => {
+            let shown = e.to_string();
+            let located = shown.contains("shorter than 1ms") && shown.contains("swarm.yaml:");
+            if located { Ok(None) } else { Err(format!("a period under 1 ms was not refused where written:\n{shown}")) }
+        }
+        Err(e) => Err(format!("the generated scenario does not load:\n{e}")),
+    }
+}
+
+/// Time moved (no instant spent its budget), and a run stopped at a budget says so.
+fn time_moved(run: &crate::PolicyRun) -> Result<(), String> {
+    if let Some(exceeded @ podlab_sim::Exceeded::Instant { .. }) = &run.sim.exceeded {
+        return Err(format!("time stood still with every period of 1 ms or more: {exceeded}"));
+    }
+    if run.sim.exceeded.is_some() != run.summary.stopped.is_some() {
+        return Err("a run stopped at a budget but its summary does not say so".into());
+    }
+    Ok(())
 }
 
 /// Under `gang`, a group's members bind together: the first instant any member of a group
@@ -505,6 +571,12 @@ fn smaller(case: &SwarmCase) -> Vec<SwarmCase> {
     }
     if case.prefill.is_some() {
         with(&|c| c.prefill = None);
+    }
+    if case.periods.is_some() {
+        with(&|c| c.periods = None);
+    }
+    if case.churn.is_some() {
+        with(&|c| c.churn = None);
     }
     for i in (0..case.pods.len()).rev() {
         with(&|c| {

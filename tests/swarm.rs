@@ -90,7 +90,9 @@ fn random_scenarios_under_random_faults_keep_the_invariants() {
         .into_par_iter()
         .flat_map(|seed| podlab::schedulers::POLICIES.par_iter().map(move |p| (seed, *p)))
         .filter_map(|(seed, policy)| {
-            let case = swarm::generate(20_000 + seed, Some(policy));
+            let mut case = swarm::generate(20_000 + seed, Some(policy));
+            // This test brings its own control plane and faults.
+            (case.periods, case.churn) = (None, None);
             let mut s = podlab::load_str("swarm.yaml", &case.yaml()).expect("the swarm writes valid scenarios");
             if policy == "mesos" {
                 // A pod bound by `spec.nodeName` reaches the Mesos master only through its
