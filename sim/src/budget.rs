@@ -24,8 +24,7 @@ pub struct Budgets {
 
 impl Budgets {
     /// A Google cell's day (`benches/scenarios/google-cell-day.yaml`, 12 million pods)
-    /// processes about 250 million events; four times that is about a quarter of an hour of a
-    /// release build's time.
+    /// processes 83 million events; twelve times that is some minutes of a release build.
     pub const EVENTS: u64 = 1_000_000_000;
     /// Work at one instant allowed to any scenario: a second or two of a release build.
     pub const INSTANT_BASE: u64 = 1_000_000;

@@ -59,7 +59,7 @@ struct Cli {
     #[arg(long, global = true)]
     strict: bool,
     /// Stop a simulated run after N events and exit 2, its result marked partial (default
-    /// 1,000,000,000: four times a Google cell's day).
+    /// 1,000,000,000: twelve times a Google cell's day).
     #[arg(long, global = true, value_name = "N")]
     max_events: Option<u64>,
     /// Stop a simulated run when N events and actions happen at one simulated instant — time
