@@ -197,6 +197,11 @@ impl OfferedNodes {
         OfferedNodes { rows: Vec::with_capacity(rows), extended: Default::default() }
     }
 
+    /// Rows of CPU and memory only.
+    pub fn from_rows(rows: Vec<(NodeId, u64, u64)>) -> OfferedNodes {
+        OfferedNodes { rows, extended: Default::default() }
+    }
+
     /// Adds a node's row.
     #[inline]
     pub fn push(&mut self, node: NodeId, offered: &Resources) {

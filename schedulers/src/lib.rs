@@ -9,6 +9,7 @@ pub mod kube;
 pub mod mesos;
 pub mod node_info;
 pub mod node_table;
+pub mod offerable;
 pub mod sampling;
 pub mod scheduler;
 pub mod shared_state;

@@ -19,6 +19,7 @@ use podlab_cluster::event::OfferedNodes;
 use podlab_cluster::id_window::IdWindow;
 
 use crate::jobs::{AfterAttempt, JobTable, OfferRooms, Owners, Room, Router, Task, Tasks, place, task};
+use crate::offerable::CellBooks;
 
 /// Timer tokens of the master: a round, or a kind in the top byte and an offer's id below.
 const ALLOCATE: u64 = 1;
@@ -68,14 +69,12 @@ struct OutstandingOffer {
 pub struct Master {
     config: MesosConfig,
     frameworks: Vec<FrameworkBooks>,
-    /// Free room per node from the watch, and what of it is locked in offers.
-    free: Vec<Option<Room>>,
-    locked: Vec<Resources>,
+    /// Free room per node from the watch, what of it offers lock, which nodes are closed, and
+    /// what a round would offer of each.
+    books: CellBooks,
     total: Resources,
     /// Every pod in flight: what it asks for, which framework launched it.
     tasks: IdWindow<Option<MasterTask>>,
-    /// Nodes that take no new work now (tainted NotReady, cordoned): never offered.
-    closed: std::collections::BTreeSet<NodeId>,
     offers: BTreeMap<u64, OutstandingOffer>,
     /// Offers made and locked, not yet delivered (the allocator's decision time).
     unsent: BTreeMap<u64, ControllerId>,
@@ -105,11 +104,9 @@ impl Master {
                     refused: BTreeMap::new(),
                 })
                 .collect(),
-            free: Vec::new(),
-            locked: Vec::new(),
+            books: CellBooks::default(),
             total: Resources::default(),
             tasks: IdWindow::default(),
-            closed: Default::default(),
             offers: BTreeMap::new(),
             unsent: BTreeMap::new(),
             next_offer: 0,
@@ -138,43 +135,6 @@ impl Master {
         let cpu = share(allocated.cpu_milli + offered_cpu, self.total.cpu_milli);
         let mem = share(allocated.memory_bytes + offered_memory, self.total.memory_bytes);
         (cpu.max(mem), cpu.min(mem))
-    }
-
-    /// What node `node` has available (free, less what offers lock), if it has CPU and memory
-    /// both: added to `nodes` and `total`.
-    #[inline]
-    fn add_available(&self, node: usize, nodes: &mut OfferedNodes, total: &mut Resources) {
-        let Some(room) = self.free.get(node).and_then(Option::as_ref) else { return };
-        let locked = &self.locked[node];
-        if room.slots == 0
-            || locked.cpu_milli >= room.resources.cpu_milli
-            || locked.memory_bytes >= room.resources.memory_bytes
-            || self.closed.contains(&NodeId(node as u32))
-        {
-            return;
-        }
-        let (cpu, memory) =
-            (room.resources.cpu_milli - locked.cpu_milli, room.resources.memory_bytes - locked.memory_bytes);
-        if room.resources.extended.is_empty() {
-            total.cpu_milli += cpu;
-            total.memory_bytes += memory;
-            nodes.push_row(NodeId(node as u32), cpu, memory);
-        } else {
-            let mut r = room.resources.clone();
-            r.sub(locked);
-            total.add(&r);
-            nodes.push(NodeId(node as u32), &r);
-        }
-    }
-
-    /// Every node with something available (CPU and memory both), and their sum.
-    fn available_nodes(&self) -> (OfferedNodes, Resources) {
-        let mut total = Resources::default();
-        let mut nodes = OfferedNodes::with_capacity(self.free.len());
-        for n in 0..self.free.len() {
-            self.add_available(n, &mut nodes, &mut total);
-        }
-        (nodes, total)
     }
 
     /// Which framework gets which of `nodes`: all of them to the wanting framework with the
@@ -263,7 +223,13 @@ impl Master {
         self.round_armed = false;
         self.last_round = Some(ctx.now());
         let now = ctx.now();
-        let (nodes, total_available) = self.available_nodes();
+        if self.config.granularity == OfferGranularity::WholeCell && !self.frameworks.iter().any(|f| f.wanting) {
+            // No framework to offer the cell to: the round would offer nothing, whatever is
+            // free (per-node rounds go on, as they draw their order whatever the outcome).
+            self.stalled = true;
+            return;
+        }
+        let (nodes, total_available) = self.books.available();
         if nodes.is_empty() || !self.config.min_offer.fits_in(&total_available) {
             self.stalled = true;
             return;
@@ -274,20 +240,11 @@ impl Master {
         for (f, nodes, total) in bundles {
             let offer = self.next_offer;
             self.next_offer += 1;
-            let extended = nodes.has_extended();
-            for (i, &(node, cpu, memory)) in nodes.rows().iter().enumerate() {
-                let locked = &mut self.locked[node.index()];
-                (locked.cpu_milli, locked.memory_bytes) = (locked.cpu_milli + cpu, locked.memory_bytes + memory);
-                if extended && nodes.extended(i).is_some() {
-                    let mut extended = nodes.resources(i);
-                    (extended.cpu_milli, extended.memory_bytes) = (0, 0);
-                    locked.add(&extended);
-                }
-            }
             self.frameworks[f].offered.add(&total);
             let framework = self.frameworks[f].id;
             ctx.act(Action::Note(Note::Offered { offer, framework, resources: total.clone() }));
             let nodes: Offered = Arc::new(nodes);
+            self.books.lock(&nodes);
             if delay == SimDuration::ZERO {
                 let message = Message::Offer { offer, nodes: nodes.clone(), total: total.clone() };
                 ctx.act(Action::Send { to: framework, message });
@@ -331,19 +288,13 @@ impl Master {
     ) -> Option<usize> {
         let o = self.offers.remove(&offer)?;
         let launched = launches.len() as u32;
-        let extended = o.nodes.has_extended();
-        for (i, &(node, cpu, memory)) in o.nodes.rows().iter().enumerate() {
-            let locked = &mut self.locked[node.index()];
-            (locked.cpu_milli, locked.memory_bytes) =
-                (locked.cpu_milli.saturating_sub(cpu), locked.memory_bytes.saturating_sub(memory));
-            if extended && o.nodes.extended(i).is_some() {
-                let mut extended = o.nodes.resources(i);
-                (extended.cpu_milli, extended.memory_bytes) = (0, 0);
-                locked.sub(&extended);
-            }
+        self.books.unlock(&o.nodes);
+        if refuse > SimDuration::ZERO {
             // The decline filter covers the nodes the framework left wholly unused.
-            if refuse > SimDuration::ZERO && !launches.iter().any(|l| l.2 == node) {
-                self.frameworks[o.framework].refused.insert(node, now + refuse);
+            for &(node, ..) in o.nodes.rows() {
+                if !launches.iter().any(|l| l.2 == node) {
+                    self.frameworks[o.framework].refused.insert(node, now + refuse);
+                }
             }
         }
         self.frameworks[o.framework].offered.sub(&o.total);
@@ -362,9 +313,7 @@ impl Master {
         for (pod, part, node, requests) in launches {
             let (pod, part, node) = (*pod, *part, *node);
             // Account the launch now, so a round at this same instant cannot offer it again.
-            if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                room.take(requests);
-            }
+            self.books.take(node, requests);
             self.frameworks[f].allocated.add(requests);
             // The master's own watch may not have shown it the pod yet.
             if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
@@ -411,14 +360,8 @@ impl Controller for Master {
         };
         match event {
             Event::NodeAdded { node, spec } => {
-                if self.free.len() <= node.index() {
-                    self.free.resize(node.index() + 1, None);
-                    self.locked.resize(node.index() + 1, Resources::default());
-                }
-                self.free[node.index()] = Some(Room::of(spec));
+                self.books.add_node(*node, spec);
                 self.total.add(&spec.allocatable);
-                // A node may join cordoned or tainted (a real cluster's dump at t = 0).
-                crate::jobs::track_closed(&mut self.closed, *node, spec);
             }
             Event::PodAdded { pod, spec } => {
                 if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
@@ -428,10 +371,8 @@ impl Controller for Master {
             Event::Bound { pod, node, .. } => {
                 // Our launches were accounted when launched; others' (pre-bound pods) now.
                 if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
-                    if !t.unconfirmed
-                        && let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut)
-                    {
-                        room.take(&t.requests);
+                    if !t.unconfirmed {
+                        self.books.take(*node, &t.requests);
                     }
                     (t.unconfirmed, t.held) = (false, true);
                 }
@@ -442,9 +383,7 @@ impl Controller for Master {
                 if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut)
                     && t.unconfirmed
                 {
-                    if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                        room.give(&t.requests);
-                    }
+                    self.books.give(*node, &t.requests);
                     if let Some(f) = t.framework.take() {
                         self.frameworks[f].allocated.sub(&t.requests);
                     }
@@ -453,9 +392,7 @@ impl Controller for Master {
             }
             Event::Ended { pod, node, .. } => {
                 if let Some(t) = self.tasks.remove(pod.index()) {
-                    if let Some(room) = self.free.get_mut(node.index()).and_then(Option::as_mut) {
-                        room.give(&t.requests);
-                    }
+                    self.books.give(*node, &t.requests);
                     if let Some(f) = t.framework {
                         self.frameworks[f].allocated.sub(&t.requests);
                     }
@@ -494,7 +431,7 @@ impl Controller for Master {
                     ctx.act(Action::Send { to, message });
                 }
             }
-            Event::NodeUpdated { node, spec } => crate::jobs::track_closed(&mut self.closed, *node, spec),
+            Event::NodeUpdated { node, spec } => self.books.update_node(*node, spec),
             Event::Timer { .. }
             | Event::GroupAdded { .. }
             | Event::Committed(_)
