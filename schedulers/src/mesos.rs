@@ -332,10 +332,6 @@ impl Controller for Master {
         "mesos-master"
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the master's dispatch: which events unstall the allocator and which trigger a round sit beside the handling of each; still to split (issue 20)"
-    )]
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         // What can make a stalled allocator's next round offer something.
         if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused(_))

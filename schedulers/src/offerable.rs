@@ -195,8 +195,8 @@ impl CellBooks {
     fn available_by_rule(&self, locked: &[Resources]) -> (OfferedNodes, Resources) {
         let mut total = Resources::default();
         let mut nodes = OfferedNodes::with_capacity(self.free.len());
-        for n in 0..self.free.len() {
-            self.add_available(n, &locked[n], &mut nodes, &mut total);
+        for (n, locked) in locked.iter().enumerate().take(self.free.len()) {
+            self.add_available(n, locked, &mut nodes, &mut total);
         }
         (nodes, total)
     }
