@@ -213,14 +213,25 @@ impl Meter {
     }
 
     /// Simulated time moved on. An instant being sampled ends the sample: the run stops.
+    #[inline]
     pub(crate) fn new_instant(&mut self) {
-        if let Some((at, busiest)) = self.busiest.take() {
-            let limit = self.instant_limit;
-            self.exceeded = Some(Exceeded::Instant { limit, at, busiest: busiest.top() });
+        if self.busiest.is_some() {
+            self.end_sample();
         }
         self.instant_start = self.work;
         if self.exceeded.is_none() {
             self.arm();
+        }
+    }
+
+    /// The sampled instant ended before the sample was full: the run stops on what it holds.
+    /// Out of line: the hot loop calls `new_instant` at every instant and never gets here.
+    #[cold]
+    #[inline(never)]
+    fn end_sample(&mut self) {
+        if let Some((at, busiest)) = self.busiest.take() {
+            let limit = self.instant_limit;
+            self.exceeded = Some(Exceeded::Instant { limit, at, busiest: busiest.top() });
         }
     }
 
@@ -242,7 +253,10 @@ impl Meter {
 
     /// `work` reached `check_at`: whether the run must stop before what `what` names (a
     /// delivery, an action) happens. Past an instant's budget, a sample of what comes next is
-    /// counted first, so the error can say what spins.
+    /// counted first, so the error can say what spins. Out of line: reached once per armed
+    /// distance, it keeps the event loop's code small.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn check(&mut self, now: SimTime, what: impl FnOnce() -> String) -> bool {
         if self.exceeded.is_some() {
             return true;
