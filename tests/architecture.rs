@@ -17,8 +17,12 @@
 //! Anything else in backticks (commands, YAML, stream names like `controller/<name>`, types
 //! with generics) is not checked. Names from outside the workspace are listed in `EXTERNAL`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use common::root;
 
 /// Names ARCHITECTURE.md may use that the workspace does not define: the standard library's
 /// and its dependencies'.
@@ -45,10 +49,6 @@ const EXTERNAL: &[&str] = &[
 ];
 
 const EXTENSIONS: &[&str] = &[".rs", ".yaml", ".yml", ".md", ".toml", ".sh"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The contents of every backticked span outside fenced code blocks, newlines as spaces.
 fn code_spans(markdown: &str) -> Vec<String> {
@@ -293,7 +293,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Everything the workspace defines: items, enum variants, module files, crate names.
 fn workspace() -> Definitions {
     let mut files = Vec::new();
-    rust_files(&root(), &mut files);
+    rust_files(root(), &mut files);
     let mut all = Definitions::default();
     for file in &files {
         let defs = definitions(&std::fs::read_to_string(file).unwrap());

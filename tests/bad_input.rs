@@ -4,39 +4,22 @@
 //! and outputs stay safe: never overwritten without `--force`, no temporary file left by an
 //! unwritable `--out` or by a `compare` killed at any moment.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn podlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("PODLAB_ALLOW_PATHS_OUTSIDE")
-        .output()
-        .expect("podlab runs")
-}
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-bad-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{
+    ONE_NODE, assert_bad_input, one_node_simulation as sim, podlab, podlab_command, scenario_file, stderr, temp_dir,
+};
 
 /// Runs `podlab ARGS… FILE` on `text` written to a temporary file, expecting exit code 2, no
 /// panic, and `want` and `FILE:LINE:` in the message (any line inside the file when `None`).
 fn expect_bad(name: &str, args: &[&str], text: &[u8], want: &str, line: Option<u32>) -> String {
-    let dir = temp_dir(name);
-    let file = dir.join(format!("{name}.yaml"));
-    std::fs::write(&file, text).unwrap();
+    let (dir, file) = scenario_file(name, text);
     let mut all: Vec<&str> = args.to_vec();
     all.push(file.to_str().unwrap());
-    let out = podlab(&all);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-    assert!(stderr.contains(want), "{name}: no `{want}` in {stderr}");
+    let stderr = assert_bad_input(&podlab(&all), &name, &[want]);
     match line {
         Some(line) => assert!(stderr.contains(&format!("{name}.yaml:{line}:")), "{name}: not at line {line}: {stderr}"),
         None => {
@@ -48,13 +31,6 @@ fn expect_bad(name: &str, args: &[&str], text: &[u8], want: &str, line: Option<u
     }
     std::fs::remove_dir_all(&dir).unwrap();
     stderr
-}
-
-const NODE: &str =
-    "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi}}\n";
-
-fn sim(spec: &str) -> String {
-    format!("{NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s}}\nspec:\n{spec}")
 }
 
 /// A billion-laughs alias bomb is refused by the YAML library's budget, at a position.
@@ -81,7 +57,7 @@ fn huge_counts() {
     let job = sim(&format!("  workload: {{jobs: [{{name: j, at: 0s, tasks: {big}, cpu: 1m, memory: 1Mi}}]}}\n"));
     expect_bad("tasks", &["validate"], job.as_bytes(), "", Some(10));
     let gang = format!(
-        "{NODE}---\napiVersion: scheduling.k8s.io/v1alpha1\nkind: Workload\nmetadata: {{name: w}}\nspec: {{podGroups: [{{name: g, policy: {{gang: {{minCount: {big}}}}}}}]}}\n"
+        "{ONE_NODE}---\napiVersion: scheduling.k8s.io/v1alpha1\nkind: Workload\nmetadata: {{name: w}}\nspec: {{podGroups: [{{name: g, policy: {{gang: {{minCount: {big}}}}}}}]}}\n"
     );
     expect_bad("replicas", &["validate"], gang.as_bytes(), "", Some(9));
     let omega = sim(&format!("  omega: {{schedulers: [{{name: s, count: {big}}}]}}\n"));
@@ -149,7 +125,7 @@ fn a_hundred_megabyte_file() {
 /// Invalid UTF-8 is reported at the first bad byte's line.
 #[test]
 fn invalid_utf8() {
-    let mut bytes = NODE.as_bytes().to_vec();
+    let mut bytes = ONE_NODE.as_bytes().to_vec();
     bytes.extend(b"---\napiVersion: v1\nkind: Pod\nmetadata: {name: \"\xff\xfe\"}\n");
     expect_bad("utf8", &["run"], &bytes, "not valid UTF-8", Some(8));
 }
@@ -191,8 +167,7 @@ fn paths_stay_inside_the_scenario_folder() {
         );
         let allowed = podlab(&["validate", "--allow-paths-outside", path.to_str().unwrap()]);
         assert_eq!(allowed.status.code(), Some(0), "{}", String::from_utf8_lossy(&allowed.stderr));
-        let by_env = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["validate", path.to_str().unwrap()])
+        let by_env = podlab_command(&["validate", path.to_str().unwrap()])
             .env("PODLAB_ALLOW_PATHS_OUTSIDE", "1")
             .output()
             .unwrap();
@@ -244,7 +219,7 @@ fn run_never_replaces_a_foreign_directory() {
     std::fs::create_dir_all(dir.join("kubernetes")).unwrap();
     std::fs::write(dir.join("kubernetes/notes.txt"), "mine").unwrap();
     let out = podlab(&["run", "scenarios/coscheduling.yaml", "--policy", "kubernetes", "--out", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(dir.join("kubernetes/notes.txt")).unwrap(), "mine");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -256,19 +231,10 @@ fn a_killed_compare_leaves_only_whole_runs() {
     let dir = temp_dir("killed");
     for (k, delay_ms) in [30u64, 120, 300, 600, 1000, 1600].into_iter().enumerate() {
         let out = dir.join(format!("out-{k}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args([
-                "compare",
-                "scenarios/paper/omega-paper.yaml",
-                "--seeds",
-                "3",
-                "--jobs",
-                "2",
-                "--force-jobs",
-                "--out",
-            ])
+        let args =
+            ["compare", "scenarios/paper/omega-paper.yaml", "--seeds", "3", "--jobs", "2", "--force-jobs", "--out"];
+        let mut child = podlab_command(&args)
             .arg(&out)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -6,17 +6,16 @@
 //! Performance targets are never asserted here: a debug build on a shared machine says nothing
 //! about them.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::{podlab, root, stderr, temp_dir};
+
+/// `podlab bench ARGS…`, which must succeed: the JSON it prints.
 fn bench(args: &[&str]) -> serde_json::Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .arg("bench")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs");
-    assert!(output.status.success(), "podlab bench failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = podlab(&[&["bench"][..], args].concat());
+    assert!(output.status.success(), "podlab bench failed: {}", stderr(&output));
     serde_json::from_slice(&output.stdout).expect("podlab bench --json prints JSON")
 }
 
@@ -55,7 +54,7 @@ fn quick_json_has_every_figure_measured() {
     assert_eq!(ids, FIGURES);
     // The OpenB trace is in the repository, where the default --openb-traces finds it: the
     // figure is always measured.
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/traces/openb/openb_pod_list_default.csv");
+    let trace = root().join("data/traces/openb/openb_pod_list_default.csv");
     assert!(trace.is_file(), "{} is missing", trace.display());
     let proc_status = Path::new("/proc/self/status").exists();
     for figure in figures {
@@ -115,8 +114,7 @@ fn a_failing_exec_client_is_reported_not_measured() {
 /// A stand-in for Python: a shell script answering as `python/benchmarks/throughput.py` would.
 fn fake_python(name: &str, script: &str) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = std::env::temp_dir().join(format!("podlab-bench-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir(name);
     let path = dir.join("python");
     std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -3,15 +3,20 @@
 //! error with a message, exit code 2 (the environment's fault, as any error). Never a panic
 //! ("failed printing to stdout").
 
+mod common;
+
 use std::io::Read as _;
 use std::process::{Command, ExitStatus, Stdio};
+
+use common::stderr;
 
 /// What the command line answers when its reader is gone (`podlab::out::CLOSED_EXIT_CODE`).
 const CLOSED: i32 = 141;
 
+/// podlab with no input and its standard error kept, its output for each test to connect.
 fn podlab(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podlab"));
-    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).stdin(Stdio::null()).stderr(Stdio::piped());
+    let mut command = common::podlab_command(args);
+    command.stdin(Stdio::null()).stderr(Stdio::piped());
     command
 }
 
@@ -43,7 +48,7 @@ fn a_reader_that_stops_early_stops_podlab_quietly() {
     let output = child.wait_with_output().expect("podlab ends");
     assert_closed_quietly(&args, output.status, &output.stderr);
     // Nothing else is said: the reader chose to stop.
-    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(stderr(&output), "");
 }
 
 /// Every kind of command that prints, with its standard output a pipe nobody reads: the

@@ -5,8 +5,8 @@
 //! actions at one instant cost what 8,000 changes should.
 #![allow(clippy::disallowed_types)] // Instant: each case must end in seconds, not spin.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use podlab::cluster::scenario::Scenario;
@@ -14,46 +14,12 @@ use podlab::cluster::{Action, Context, Controller, Event, SimTime};
 use podlab::sim::{Budgets, Exceeded};
 use podlab::{RunOptions, run_controllers};
 
-fn podlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs")
-}
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-budgets-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Writes `text` as `NAME.yaml` in a fresh directory.
-fn scenario_file(name: &str, text: &str) -> (PathBuf, PathBuf) {
-    let dir = temp_dir(name);
-    let file = dir.join(format!("{name}.yaml"));
-    std::fs::write(&file, text).unwrap();
-    (dir, file)
-}
+use common::{ONE_NODE, assert_bad_input, one_node_simulation as sim, podlab, scenario_file, stderr, stdout, temp_dir};
 
 /// `podlab ARGS…` must exit 2 without a panic and say `want`; its standard error and output.
 fn expect_exit_2(args: &[&str], want: &str) -> (String, String) {
     let out = podlab(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(stderr.contains(want), "{args:?}: no `{want}` in {stderr}");
-    (stderr, stdout)
-}
-
-const NODE: &str =
-    "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi}}\n";
-
-fn sim(spec: &str) -> String {
-    format!("{NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s}}\nspec:\n{spec}")
+    (assert_bad_input(&out, &args, &[want]), stdout(&out))
 }
 
 /// A period of 0 or 1 ns — a heartbeat, Mesos's offer rounds, a random fault process — is
@@ -76,7 +42,7 @@ fn periods_shorter_than_a_millisecond_are_refused_where_written() {
         ),
     ];
     for (name, spec, want) in cases {
-        let (dir, file) = scenario_file(name, &sim(&format!("  seed: 1\n{spec}")));
+        let (dir, file) = scenario_file(name, sim(&format!("  seed: 1\n{spec}")));
         let (stderr, _) = expect_exit_2(&["validate", file.to_str().unwrap()], want);
         assert!(stderr.contains("shorter than 1ms"), "{name}: {stderr}");
         // The line of the Simulation's spec that holds the period (the Node takes 4, the
@@ -108,7 +74,7 @@ impl Controller for Spinner {
 /// event kind that spun.
 #[test]
 fn a_livelock_stops_at_its_instant_naming_what_spins() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml");
+    let path = common::root().join("scenarios/coscheduling.yaml");
     let scenario = podlab::load(&path).expect("the scenario loads");
     let budgets = Budgets { instant: Some(50_000), ..Budgets::DEFAULT };
     let options = RunOptions { budgets, ..RunOptions::default() };
@@ -160,7 +126,7 @@ fn the_mesos_livelock_stops_naming_master_and_framework() {
 #[test]
 fn controllers_creating_pods_without_end_stop_at_the_budget() {
     let text = format!(
-        "{NODE}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: churn}}\nspec:\n  replicas: 2\n  \
+        "{ONE_NODE}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: churn}}\nspec:\n  replicas: 2\n  \
          selector: {{matchLabels: {{app: churn}}}}\n  template:\n    metadata:\n      labels: {{app: churn}}\n      \
          annotations: {{podlab.dev/fail-after: 1ns}}\n    spec:\n      containers:\n      - {{name: c, image: i, \
          resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}}}\n---\napiVersion: podlab.dev/v1alpha1\nkind: \
@@ -198,7 +164,7 @@ fn a_run_past_max_events_stops_with_a_partial_result() {
 #[test]
 fn eight_thousand_set_image_actions_at_one_instant_are_linear() {
     let mut text = format!(
-        "{NODE}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 2\n  \
+        "{ONE_NODE}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 2\n  \
          template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - {{name: app, \
          image: 'web:v0', resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}\n---\napiVersion: \
          podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: storm}}\nspec:\n  seed: 1\n  duration: 2m\n  \
@@ -211,7 +177,7 @@ fn eight_thousand_set_image_actions_at_one_instant_are_linear() {
     let started = Instant::now();
     let out = podlab(&["run", file.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     assert!(stdout.contains("pods scheduled"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();

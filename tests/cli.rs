@@ -1,26 +1,20 @@
 //! The command line's outputs: `--out` writes each policy's three files, atomically, and never
 //! overwrites an earlier run without `--force`; `--help` teaches.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn podlab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs")
-}
+use std::path::Path;
+
+use common::{podlab, root, stderr, temp_dir, temp_path};
 
 /// `run --out` writes summary.json, events.jsonl and placements.csv per policy, with what the
 /// run did in them; a second run needs `--force`.
 #[test]
 fn run_writes_outputs_and_protects_them() {
-    let out = std::env::temp_dir().join(format!("podlab-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let out = temp_path("out");
     let out_str = out.to_str().unwrap();
     let first = podlab(&["run", "scenarios/coscheduling.yaml", "--out", out_str]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(first.status.success(), "{}", stderr(&first));
     for policy in ["per-container", "kubernetes"] {
         let dir = out.join(policy);
         let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
@@ -44,7 +38,7 @@ fn run_writes_outputs_and_protects_them() {
     }
     let again = podlab(&["run", "scenarios/coscheduling.yaml", "--out", out_str]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert!(stderr(&again).contains("--force"));
     let forced = podlab(&["run", "scenarios/coscheduling.yaml", "--out", out_str, "--force"]);
     assert!(forced.status.success());
     std::fs::remove_dir_all(&out).unwrap();
@@ -53,10 +47,8 @@ fn run_writes_outputs_and_protects_them() {
 /// A failing expectation fails the run with exit code 1 and says what did not hold.
 #[test]
 fn failed_expectation_exits_one() {
-    let dir = std::env::temp_dir().join(format!("podlab-cli-expect-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let dir = temp_dir("expect");
+    let text = std::fs::read_to_string(root().join("scenarios/coscheduling.yaml")).unwrap();
     let wrong = text.replace("{phase: Running, node: node-b, split: false}", "{phase: Running, node: node-a}");
     let file = dir.join("wrong.yaml");
     std::fs::write(&file, wrong).unwrap();
@@ -82,13 +74,12 @@ fn help_teaches() {
 /// pods), and a run without --out prints its summary from the folded records.
 #[test]
 fn run_counts_the_pods_drawn_for_the_seed() {
-    let dir = std::env::temp_dir().join(format!("podlab-cli-drawn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("drawn");
     let file = dir.join("scale.yaml");
     std::fs::write(&file, podlab::bench::scale_scenario_text(20, 500)).unwrap();
     let run = podlab(&["run", file.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{}", stderr(&run));
     assert!(stdout.contains("20 nodes, 500 pods, 0 groups, seed 1 (the workload drawn for it)"), "{stdout}");
     assert!(
         stdout.lines().any(|l| l.starts_with("pods scheduled ") && l.split_whitespace().any(|w| w == "500/500")),
@@ -101,14 +92,13 @@ fn run_counts_the_pods_drawn_for_the_seed() {
 /// a run keeping its records writes — for sweeps of runs too big to keep.
 #[test]
 fn summary_only_writes_the_summary_alone() {
-    let base = std::env::temp_dir().join(format!("podlab-cli-summary-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let base = temp_path("summary");
     let (full, only) = (base.join("full"), base.join("only"));
     for (dir, extra) in [(&full, None), (&only, Some("--summary-only"))] {
         let mut args = vec!["run", "scenarios/omega-race.yaml", "--out", dir.to_str().unwrap()];
         args.extend(extra);
         let out = podlab(&args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{}", stderr(&out));
     }
     let files: Vec<String> =
         std::fs::read_dir(only.join("omega")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();

@@ -1,51 +1,19 @@
 //! `podlab compare`: it writes results.csv, charts, report.html and each run's files; the bytes
 //! do not depend on the thread count; earlier results are protected; bad flags exit with 2.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn podlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-compare-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Every file under `root`, by relative path, with its bytes.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
+use common::{file_tree, podlab, root, stderr, stdout, temp_path};
 
 /// A comparison over two scenarios and three seeds writes the tidy CSV (one row per scenario,
 /// policy, seed and metric), an SVG per chart, the report and each run's six files.
 #[test]
 fn compare_writes_every_output() {
-    let out = temp_dir("outputs");
+    let out = temp_path("outputs");
     let out_str = out.to_str().unwrap();
     let run =
         podlab(&["compare", "scenarios/coscheduling.yaml", "scenarios/spread.yaml", "--seeds", "3", "--out", out_str]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{}", stderr(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("coscheduling — coscheduling.yaml (3 seeds, 42–44)"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("co-location violations") && l.contains(" 1 ") && l.ends_with('0')));
@@ -61,7 +29,7 @@ fn compare_writes_every_output() {
     let runs: std::collections::BTreeSet<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
     assert_eq!(runs.len(), 3 * 6 + 3, "{runs:?}");
 
-    let files = tree(&out);
+    let files = file_tree(&out, &[]);
     for chart in ["who-went-where", "colocation-violations", "time-to-schedule-cdf", "cpu-allocated-over-time"] {
         let svg = files.get(&format!("charts/coscheduling/{chart}.svg")).unwrap_or_else(|| panic!("no {chart}"));
         assert!(svg.starts_with(b"<svg"), "{chart}");
@@ -85,13 +53,13 @@ fn compare_writes_every_output() {
 /// scenario, policy and seed, never by completion.
 #[test]
 fn bytes_do_not_depend_on_jobs() {
-    let (a, b) = (temp_dir("jobs1"), temp_dir("jobs4"));
+    let (a, b) = (temp_path("jobs1"), temp_path("jobs4"));
     for (dir, jobs) in [(&a, "1"), (&b, "4")] {
         let args = ["compare", "scenarios/spread.yaml", "scenarios/coscheduling.yaml", "--seeds", "4", "--png"];
         let run = podlab(&[&args[..], &["--jobs", jobs, "--force-jobs", "--out", dir.to_str().unwrap()]].concat());
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(run.status.success(), "{}", stderr(&run));
     }
-    let (ta, tb) = (tree(&a), tree(&b));
+    let (ta, tb) = (file_tree(&a, &[]), file_tree(&b, &[]));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (path, bytes) in &ta {
         assert!(bytes == &tb[path], "{path} differs between --jobs 1 and --jobs 4");
@@ -105,7 +73,7 @@ fn bytes_do_not_depend_on_jobs() {
 /// which replaces it.
 #[test]
 fn earlier_results_need_force() {
-    let out = temp_dir("force");
+    let out = temp_path("force");
     let out_str = out.to_str().unwrap();
     assert!(podlab(&["compare", "scenarios/spread.yaml", "--out", out_str]).status.success());
     let again = podlab(&["compare", "scenarios/spread.yaml", "--out", out_str]);
@@ -142,9 +110,9 @@ fn bad_input_exits_two() {
 /// the verdicts in a line, and where the full table is; `--all-metrics` prints every metric.
 #[test]
 fn compare_tells_the_story_in_one_screen() {
-    let out = temp_dir("screen");
+    let out = temp_path("screen");
     let run = podlab(&["compare", "scenarios/coscheduling.yaml", "--out", out.to_str().unwrap()]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{}", stderr(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.lines().count() <= 24, "{stdout}");
     for row in ["pods scheduled", "co-location violations", "pods pending at the end", "time to schedule, p99"] {
@@ -166,17 +134,16 @@ fn compare_tells_the_story_in_one_screen() {
 /// expectation failed, in how many runs, and why.
 #[test]
 fn failed_expectation_shows_in_the_report() {
-    let dir = temp_dir("expect");
+    let dir = temp_path("expect");
     std::fs::create_dir_all(&dir).unwrap();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/coscheduling.yaml")).unwrap();
     let wrong = text.replace("{phase: Running, node: node-b, split: false}", "{phase: Running, node: node-a}");
     let file = dir.join("coscheduling.yaml");
     std::fs::write(&file, wrong).unwrap();
     let out = dir.join("out");
     let run = podlab(&["compare", file.to_str().unwrap(), "--seeds", "2", "--out", out.to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(String::from_utf8_lossy(&run.stdout).contains("kubernetes: FAILED in 2 of 2 runs"));
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert!(stdout(&run).contains("kubernetes: FAILED in 2 of 2 runs"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("10 of 24 <code>expect:</code> verdicts failed"), "{html}");
     assert!(
@@ -192,11 +159,11 @@ fn failed_expectation_shows_in_the_report() {
 /// not hold is removed.
 #[test]
 fn an_interrupted_comparison_resumes_to_the_same_bytes() {
-    let out = temp_dir("resume");
+    let out = temp_path("resume");
     let out_str = out.to_str().unwrap();
     let args = ["compare", "scenarios/coscheduling.yaml", "--seeds", "3", "--out", out_str];
     assert!(podlab(&args).status.success());
-    let whole = tree(&out);
+    let whole = file_tree(&out, &[]);
     // As an interruption leaves it: some runs written, no comparison files yet.
     for gone in ["results.csv", "report.html", "charts", "runs/coscheduling/mesos/seed-43", "runs/coscheduling/gang"] {
         let path = out.join(gone);
@@ -208,12 +175,12 @@ fn an_interrupted_comparison_resumes_to_the_same_bytes() {
     std::fs::write(out.join("runs/coscheduling/omega/seed-45/result.json"), "{}").unwrap();
     let refused = podlab(&args);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"), "{refused:?}");
+    assert!(stderr(&refused).contains("--resume"), "{refused:?}");
     let resumed = podlab(&[&args[..], &["--resume"]].concat());
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(resumed.status.success(), "{stderr}");
     assert!(stderr.contains("resumed: 14 of 18 runs were whole"), "{stderr}");
-    assert!(tree(&out) == whole, "a resumed comparison wrote other bytes than one from scratch");
+    assert!(file_tree(&out, &[]) == whole, "a resumed comparison wrote other bytes than one from scratch");
     // Other settings, other runs: none is kept.
     let checked = podlab(&[&args[..], &["--resume", "--check-invariants"]].concat());
     assert!(String::from_utf8_lossy(&checked.stderr).contains("resumed: 0 of 18 runs were whole"));
@@ -224,7 +191,7 @@ fn an_interrupted_comparison_resumes_to_the_same_bytes() {
 /// grid moves across its values, and no other.
 #[test]
 fn grid_values_are_columns_and_charts() {
-    let out = temp_dir("grid");
+    let out = temp_path("grid");
     let run = podlab(&[
         "compare",
         "scenarios/coscheduling.yaml",
@@ -237,7 +204,7 @@ fn grid_values_are_columns_and_charts() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(run.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.code().is_some_and(|c| c <= 1), "{}", stderr(&run));
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert!(csv.starts_with("scenario,policy,seed,mesos.allocatorDecision,metric,value\n"), "{csv}");
     assert!(csv.contains("\ncoscheduling.mesos.allocatorDecision=5s,mesos,42,5s,time_to_schedule.p50_ns,"), "{csv}");

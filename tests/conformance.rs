@@ -14,10 +14,10 @@
     reason = "the agreement table is printed for `cargo test -- --nocapture`: the harness reads it"
 )]
 
+mod common;
+
 #[path = "common/conformance.rs"]
 mod conformance;
-
-use std::path::Path;
 
 use conformance::{FamilyReport, replay_family};
 
@@ -36,7 +36,7 @@ const FREE_RUN: &[&str] = &["A", "B", "C", "D", "E", "F", "G"];
 /// Every family, replayed; the ones in [`ASSERTED`] must agree everywhere.
 #[test]
 fn kube_scheduler_v1_35_decisions() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let root = common::root().join("data/conformance");
     let reports: Vec<FamilyReport> = conformance::FAMILIES.iter().map(|f| replay_family(&root, f)).collect();
     println!("{:<7} {:>9} {:>9} {:>8}  asserted", "family", "matched", "decisions", "agree");
     for r in &reports {
@@ -57,7 +57,7 @@ fn kube_scheduler_v1_35_decisions() {
 /// The harness itself can fail: a decision recorded with a different score is a mismatch.
 #[test]
 fn a_changed_score_is_a_mismatch() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let root = common::root().join("data/conformance");
     let report = conformance::replay_scenario_with(&root.join("A"), "a04", |line| {
         if let Some(scores) = line.get_mut("scores").and_then(|s| s.as_object_mut())
             && let Some(first) = scores.values_mut().next()
@@ -74,7 +74,7 @@ fn a_changed_score_is_a_mismatch() {
 /// too: tampered, every line that has them is a mismatch.
 #[test]
 fn a_changed_budget_or_binding_cycle_is_a_mismatch() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let root = common::root().join("data/conformance");
     let budgets = conformance::replay_scenario_with(&root.join("E"), "e04", |line| {
         if let Some(allowed) = line.get_mut("pdbs_disruptions_allowed").and_then(|s| s.as_object_mut()) {
             allowed.values_mut().for_each(|v| *v = serde_json::json!(v.as_i64().unwrap_or(0) + 1));
@@ -97,7 +97,7 @@ fn a_changed_budget_or_binding_cycle_is_a_mismatch() {
 /// family listed in [`FREE_RUN`].
 #[test]
 fn tie_free_scenarios_run_freely_to_upstreams_placements() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let root = common::root().join("data/conformance");
     let mut failures = Vec::new();
     for family in conformance::FAMILIES {
         for i in 4..8 {

@@ -8,8 +8,7 @@ use common::run_checked;
 use podlab::cluster::{BindRefusal, Record};
 
 fn drill() -> podlab::cluster::scenario::Scenario {
-    podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/node-crash-deployment.yaml"))
-        .unwrap()
+    podlab::load(&common::root().join("scenarios/node-crash-deployment.yaml")).unwrap()
 }
 
 /// The node-crash drill: detection within the 40 s grace period after the last heartbeat, the
@@ -70,15 +69,14 @@ fn writes_and_start_up_take_time() {
 /// Without `spec.controlPlane` nothing of this happens: the ideal control plane is instant.
 #[test]
 fn ideal_control_plane_is_instant() {
-    let s =
-        podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let s = podlab::load(&common::root().join("scenarios/coscheduling.yaml")).unwrap();
     let run = run_checked(&s, "kubernetes", s.seed);
     assert!(!run.sim.records.iter().any(|r| matches!(r.record, Record::Api { .. } | Record::Started { .. })));
     assert_eq!(run.summary.control_plane.pod_startup.max_ns, Some(1_000_000));
 }
 
 fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
-    podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
+    podlab::load(&common::root().join("scenarios").join(name)).unwrap()
 }
 
 /// During an etcd leader election no write commits: every binding of the burst lands after the

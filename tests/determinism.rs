@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{bundled_scenarios, run_checked};
+use common::{bundled_scenarios, ok, podlab, root, run_checked, stdout, temp_path};
 
 /// Running every bundled scenario twice under every policy in one process gives equal digests
 /// (and every policy runs every scenario with the invariants holding).
@@ -23,13 +21,7 @@ fn same_seed_same_digest_in_one_process() {
 }
 
 fn digests_from_cli(scenario: &str, seed: &str) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(["run", scenario, "--seed", seed])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = ok(&podlab(&["run", scenario, "--seed", seed]));
     let digests: Vec<String> = stdout
         .lines()
         .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("blake3:")))
@@ -54,7 +46,7 @@ fn same_seed_same_digest_across_processes() {
         let second = digests_from_cli(scenario, "11");
         assert_eq!(first, second, "{scenario}");
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spread.yaml");
+    let path = root().join("scenarios/spread.yaml");
     let in_process = run_checked(&podlab::load(&path).unwrap(), "kubernetes", 11);
     assert_eq!(digests_from_cli("scenarios/spread.yaml", "11"), [in_process.sim.digest]);
 }
@@ -78,20 +70,22 @@ fn different_seed_changes_a_random_scenario() {
 #[test]
 fn fault_digests_do_not_depend_on_thread_count() {
     let digests = |jobs: &str| {
-        let dir = std::env::temp_dir().join(format!("podlab-faults-jobs{jobs}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["compare", "scenarios/scheduler-crash.yaml", "scenarios/controller-manager-crash.yaml"])
-            .args([
-                "scenarios/watch-drops.yaml",
-                "scenarios/random-node-crashes.yaml",
-                "scenarios/apiserver-timeouts.yaml",
-            ])
-            .args(["--seeds", "2", "--jobs", jobs, "--force-jobs", "--out", dir.to_str().unwrap()])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("podlab runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let dir = temp_path(&format!("faults-jobs{jobs}"));
+        ok(&podlab(&[
+            "compare",
+            "scenarios/scheduler-crash.yaml",
+            "scenarios/controller-manager-crash.yaml",
+            "scenarios/watch-drops.yaml",
+            "scenarios/random-node-crashes.yaml",
+            "scenarios/apiserver-timeouts.yaml",
+            "--seeds",
+            "2",
+            "--jobs",
+            jobs,
+            "--force-jobs",
+            "--out",
+            dir.to_str().unwrap(),
+        ]));
         // results.csv, and every run's summary (which carries its digest), in path order.
         let mut files = vec![std::fs::read_to_string(dir.join("results.csv")).unwrap()];
         let mut stack = vec![dir.join("runs")];
@@ -141,14 +135,10 @@ const GOLDEN: &[(&str, &str, u64)] = &[
 fn golden_digests_for_the_release_check() {
     let mut lines = String::new();
     for (file, policy, seed) in GOLDEN {
-        let scenario = podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let scenario = podlab::load(&root().join(file)).unwrap();
         let digest = run_checked(&scenario, policy, *seed).sim.digest;
-        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["run", file, "--policy", policy, "--seed", &seed.to_string()])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&digest), "{file} {policy}: the CLI differs");
+        let out = podlab(&["run", file, "--policy", policy, "--seed", &seed.to_string()]);
+        assert!(stdout(&out).contains(&digest), "{file} {policy}: the CLI differs");
         lines.push_str(&format!("{file} {policy} {seed} {digest}\n"));
     }
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("podlab-golden-digests.txt");

@@ -53,7 +53,7 @@ fn the_examples_policies_place_as_designed() {
 #[test]
 fn the_examples_policies_run_a_bundled_scenario() {
     let registry = registry();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml");
+    let path = common::root().join("scenarios/coscheduling.yaml");
     let scenario = podlab::load(&path).expect("bundled");
     for policy in ["best-fit", "kubernetes+myscore"] {
         let run =

@@ -1,21 +1,18 @@
 //! `podlab explain` rebuilds what the scheduler saw and agrees with what it decided: the filter
 //! that rejected each node, the scores, and where the pod ended under each policy.
 
-use std::process::Command;
+mod common;
 
-fn podlab(args: &[&str]) -> String {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_podlab")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+use common::{ok, podlab, temp_dir, temp_path};
+
+/// Runs podlab, which must succeed; what it printed.
+fn podlab_ok(args: &[&str]) -> String {
+    ok(&podlab(args))
 }
 
-/// The co-scheduling pod: per container, App scores 62 on node-b against 47 on node-a (so it
-/// goes to node-b) and LogCollector then scores 77 on node-a against 47 on node-b; as one Pod,
-/// node-a is filtered out for memory.
 #[test]
 fn explains_the_coscheduling_split() {
-    let text = podlab(&["run", "scenarios/coscheduling.yaml", "--explain", "app-with-logs"]);
+    let text = podlab_ok(&["run", "scenarios/coscheduling.yaml", "--explain", "app-with-logs"]);
     for want in [
         "at 1ms: container app bound to node-b",
         "node-a           feasible, NodeResourcesFit LeastAllocated score 47",
@@ -34,7 +31,7 @@ fn explains_the_coscheduling_split() {
 /// is filtered for CPU exactly as the scheduler reported.
 #[test]
 fn agrees_with_the_scheduler_on_a_gang() {
-    let text = podlab(&["run", "scenarios/gang-timeout.yaml", "--policy", "gang", "--explain", "training-9"]);
+    let text = podlab_ok(&["run", "scenarios/gang-timeout.yaml", "--policy", "gang", "--explain", "training-9"]);
     assert!(text.contains("unschedulable: 0/1 nodes are available: 1 Insufficient cpu."), "{text}");
     assert!(text.contains("node-1           filtered out by NodeResourcesFit: Insufficient cpu"), "{text}");
     assert!(text.contains("bound to node-1"), "{text}");
@@ -43,13 +40,12 @@ fn agrees_with_the_scheduler_on_a_gang() {
 /// `podlab explain RUN_DIR POD` replays the runs `podlab run --out` recorded.
 #[test]
 fn explains_from_a_run_folder() {
-    let dir = std::env::temp_dir().join(format!("podlab-explain-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    podlab(&["run", "scenarios/coscheduling.yaml", "--policy", "kubernetes", "--out", dir.to_str().unwrap()]);
-    let text = podlab(&["explain", dir.join("kubernetes").to_str().unwrap(), "app-with-logs"]);
+    let dir = temp_path("folder");
+    podlab_ok(&["run", "scenarios/coscheduling.yaml", "--policy", "kubernetes", "--out", dir.to_str().unwrap()]);
+    let text = podlab_ok(&["explain", dir.join("kubernetes").to_str().unwrap(), "app-with-logs"]);
     assert!(text.contains("kubernetes     Succeeded  on node-b"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
-    let missing = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["explain", "/nonexistent", "x"]).output().unwrap();
+    let missing = podlab(&["explain", "/nonexistent", "x"]);
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -57,8 +53,7 @@ fn explains_from_a_run_folder() {
 /// scheduler tried it, and why.
 #[test]
 fn says_why_a_pod_of_no_profile_was_never_tried() {
-    let dir = std::env::temp_dir().join(format!("podlab-explain-profiles-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("profiles");
     let file = dir.join("profiles.yaml");
     std::fs::write(
         &file,
@@ -67,7 +62,7 @@ fn says_why_a_pod_of_no_profile_was_never_tried() {
          apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n",
     )
     .unwrap();
-    let text = podlab(&["run", file.to_str().unwrap(), "--policy", "kubernetes", "--explain", "other"]);
+    let text = podlab_ok(&["run", file.to_str().unwrap(), "--policy", "kubernetes", "--explain", "other"]);
     std::fs::remove_dir_all(&dir).unwrap();
     let want = "no scheduler ever decided on it: its schedulerName `my-scheduler` is none of the \
                 KubeSchedulerConfiguration's profiles (default-scheduler), so it is left for another scheduler";
@@ -80,7 +75,7 @@ fn says_why_a_pod_of_no_profile_was_never_tried() {
 /// the other (a batch pod: none); the first rule, the fewest violations, picks the other.
 #[test]
 fn explains_a_preemption_and_the_budget() {
-    let text = podlab(&["run", "scenarios/preemption.yaml", "--explain", "urgent"]);
+    let text = podlab_ok(&["run", "scenarios/preemption.yaml", "--explain", "urgent"]);
     let line = text.lines().find(|l| l.contains("nominated to")).unwrap_or_else(|| panic!("{text}"));
     let (node, victim) =
         if line.contains("nominated to node-1") { ("node-1", "batch-1") } else { ("node-2", "batch-2") };
@@ -95,14 +90,13 @@ fn explains_a_preemption_and_the_budget() {
         assert!(text.contains(&want), "missing `{want}` in:\n{text}");
     }
     // The critical pod's two candidates are alike but for their victims' starts.
-    let text = podlab(&["run", "scenarios/preemption.yaml", "--explain", "critical"]);
+    let text = podlab_ok(&["run", "scenarios/preemption.yaml", "--explain", "critical"]);
     assert_eq!(text.matches("candidate: evict batch-").count(), 2, "{text}");
     assert!(text.contains("by the latest start of its highest-priority victims"), "{text}");
     // And from a run folder.
-    let dir = std::env::temp_dir().join(format!("podlab-explain-preemption-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    podlab(&["run", "scenarios/preemption.yaml", "--out", dir.to_str().unwrap()]);
-    let folder = podlab(&["explain", dir.join("kubernetes").to_str().unwrap(), "urgent"]);
+    let dir = temp_path("preemption");
+    podlab_ok(&["run", "scenarios/preemption.yaml", "--out", dir.to_str().unwrap()]);
+    let folder = podlab_ok(&["explain", dir.join("kubernetes").to_str().unwrap(), "urgent"]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(folder.contains("DefaultPreemption picked"), "{folder}");
     assert!(folder.contains("PodDisruptionBudget violation"), "{folder}");

@@ -4,16 +4,14 @@
 //! name, and its pod counts are those of every pod's outcome replayed (the fold drops a pod's
 //! books when it finishes); and a run that keeps no records summarizes as one that keeps them.
 
-use std::path::Path;
+mod common;
 
 use podlab::cluster::{Phase, PodId};
 use podlab::reports::summary::{Percentiles, Summary};
 use podlab::reports::{Outcomes, RunInfo, summarize};
 use podlab::{RunOptions, run_policy_with};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
 
 #[test]
 fn folded_summaries_are_the_replayed_ones() {

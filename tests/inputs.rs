@@ -3,12 +3,12 @@
 //! inflated, every gzip member — and numbers too large for time or quantities are located
 //! errors. Each hostile input here ends in exit code 2, within seconds, never a hang or a panic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{assert_bad_input, podlab_command_in, root, stderr, stdout, temp_dir};
 
 /// Every `.rs` file under a `src` folder of the repository (the code that ships, not tests).
 fn shipped_sources(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -80,15 +80,9 @@ fn every_user_file_is_read_through_the_input_module() {
 
 /// Runs podlab in `dir`; a run still going after 30 s (a FIFO's hang, a bomb inflated without
 /// end) is killed and fails the test.
-fn podlab_in(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PODLAB_ALLOW_PATHS_OUTSIDE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("podlab runs");
+fn podlab_within_30s(dir: &Path, args: &[&str]) -> Output {
+    let mut child =
+        podlab_command_in(dir, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("podlab runs");
     for _ in 0..600 {
         if child.try_wait().unwrap().is_some() {
             return child.wait_with_output().unwrap();
@@ -97,27 +91,12 @@ fn podlab_in(dir: &Path, args: &[&str]) -> Output {
     }
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
-    panic!("podlab {args:?} still runs after 30 s: {}", String::from_utf8_lossy(&out.stderr));
+    panic!("podlab {args:?} still runs after 30 s: {}", stderr(&out));
 }
 
 /// Expects exit code 2, no panic, and every one of `want` in the message.
 fn expect_refused(dir: &Path, args: &[&str], want: &[&str]) -> String {
-    let out = podlab_in(dir, args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    for w in want {
-        assert!(stderr.contains(w), "{args:?}: no `{w}` in {stderr}");
-    }
-    stderr
-}
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-inputs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    assert_bad_input(&podlab_within_30s(dir, args), &args, want)
 }
 
 /// A scenario whose workload is `workload` (one line of YAML under `spec.workload`).
@@ -210,9 +189,9 @@ fn gzip_bombs_are_capped_and_every_member_is_read() {
     let job = |n: u32| format!("{n} {} 0 60 2 -1 -1 2 -1 -1 1 -1 -1 -1 -1 -1 -1 -1\n", n * 10);
     let (first, second) = (format!("; Computer: two members\n{}", job(1)), job(2) + &job(3));
     gzip_members(&dir.join("two.swf.gz"), &[first.as_bytes(), second.as_bytes()]);
-    let out = podlab_in(&dir, &["import", "swf", "two.swf.gz"]);
-    let yaml = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = podlab_within_30s(&dir, &["import", "swf", "two.swf.gz"]);
+    let yaml = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for name in ["job-1", "job-2", "job-3"] {
         assert!(yaml.contains(&format!("name: {name},")), "{name} missing:\n{yaml}");
     }
@@ -269,14 +248,14 @@ fn sweep_files_and_shard_results_are_regular_files() {
     let fifo = dir.join("fifo");
     let fifo = fifo.to_str().unwrap();
     expect_refused(root, &["sweep", "plan", fifo], &["fifo", "a FIFO (named pipe), not a regular file"]);
-    let plan = podlab_in(root, &["sweep", "plan", "sweeps/coscheduling.yaml"]);
-    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
-    let ids: Vec<String> = String::from_utf8_lossy(&plan.stdout)
+    let plan = podlab_within_30s(root, &["sweep", "plan", "sweeps/coscheduling.yaml"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let ids: Vec<String> = stdout(&plan)
         .lines()
         .skip(1)
         .filter_map(|l| l.split_whitespace().next().filter(|id| id.len() == 16).map(String::from))
         .collect();
-    assert!(!ids.is_empty(), "no run ids in {}", String::from_utf8_lossy(&plan.stdout));
+    assert!(!ids.is_empty(), "no run ids in {}", stdout(&plan));
     for (target, kind) in [("fifo", "a FIFO (named pipe)"), ("/dev/zero", "a character device")] {
         let out = dir.join(format!("out-{}", kind.len()));
         for id in &ids {

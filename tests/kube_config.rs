@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{load, node, nodes_of, pod, run_checked};
+use common::{load, node, nodes_of, ok, pod, podlab, root, run_checked};
 
 const CONFIG: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
 
@@ -185,21 +185,14 @@ fn a_profile_without_scores_takes_the_first_feasible_node() {
 /// (its MostAllocated kept), or under the default profile, it goes to a general node.
 #[test]
 fn the_bundled_profiles_scenario_uses_both_profiles() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kube-profiles.yaml");
+    let path = root().join("scenarios/kube-profiles.yaml");
     let scenario = podlab::load(&path).expect("the scenario loads");
     let run = run_checked(&scenario, "kubernetes", 1);
     let on = |run: &podlab::PolicyRun, pod: &str| nodes_of(&scenario, run, pod).concat();
     assert_ne!(on(&run, "web-1"), on(&run, "web-2"), "default-scheduler spreads");
     assert_eq!(on(&run, "batch-1"), "highmem");
     assert_eq!(on(&run, "batch-2"), on(&run, "batch-3"), "bin-packer packs");
-    let explain = |pod: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["run", path.to_str().expect("a UTF-8 path"), "--explain", pod])
-            .output()
-            .expect("podlab runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("UTF-8")
-    };
+    let explain = |pod: &str| ok(&podlab(&["run", path.to_str().expect("a UTF-8 path"), "--explain", pod]));
     let batch = explain("batch-1");
     assert!(batch.contains("scheduled by the profile `bin-packer`"), "{batch}");
     assert!(

@@ -1,6 +1,9 @@
 //! Bad scenario files get a clear error naming the file, line and column of the fault, with a
 //! caret under it; the command line exits with code 2 and never panics.
 
+mod common;
+
+use common::{podlab, scenario_file};
 use podlab::scenario::LoadError;
 
 /// The 1-based line and column of the `nth` occurrence of `needle` in `text`.
@@ -201,16 +204,13 @@ fn deep_nesting_is_refused() {
 /// The command line prints the positioned error and exits with code 2; a missing file too.
 #[test]
 fn cli_exit_code_two() {
-    let dir = std::env::temp_dir().join(format!("podlab-loader-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bad.yaml");
-    std::fs::write(&file, pod_with("{memory: 1Gb}")).unwrap();
+    let (dir, file) = scenario_file("bad", pod_with("{memory: 1Gb}"));
     for args in [
         vec!["run", file.to_str().unwrap()],
         vec!["validate", file.to_str().unwrap()],
         vec!["run", "/no/such/file.yaml"],
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_podlab")).args(&args).output().unwrap();
+        let out = podlab(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{stderr}");

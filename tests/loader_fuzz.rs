@@ -11,6 +11,8 @@
 //!
 //! Cases: 256 per property in CI; `PODLAB_FUZZ_CASES=N` runs more.
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -806,10 +808,7 @@ fn file_number() -> impl Strategy<Value = String> {
 fn case_dir(property: &str) -> std::path::PathBuf {
     static CASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("podlab-fuzz-{}-{property}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir(&format!("{property}-{n}"))
 }
 
 /// Loads the scenario file `path` as `load_checked` loads bytes: on a thread of its own, a

@@ -2,8 +2,11 @@
 //! scenario of `data/conformance/` loads without a warning, with its PodDisruptionBudgets
 //! appended where it has them, and the objects found match the counts its `meta.json` records.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{podlab, root, stderr, temp_dir};
 use podlab::cluster::affinity::PreemptionPolicy;
 
 /// Every scenario file (`<family>/<name>.yaml`, not the `.pdbs.yaml`), sorted.
@@ -28,7 +31,7 @@ fn scenario_files(root: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_conformance_scenario_loads_with_its_pdbs() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance");
+    let root = root().join("data/conformance");
     let files = scenario_files(&root);
     assert_eq!(files.len(), 56, "seven families of eight scenarios");
     let (mut with_pdbs, mut affinity_pods, mut never_pods, mut image_nodes) = (0, 0, 0, 0);
@@ -66,7 +69,7 @@ fn every_conformance_scenario_loads_with_its_pdbs() {
 /// selector, through its declared owner reference.
 #[test]
 fn replica_set_pods_find_their_selector() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance/B/b00.yaml");
+    let path = root().join("data/conformance/B/b00.yaml");
     let s = podlab::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let owned = s
         .pods
@@ -83,9 +86,7 @@ fn replica_set_pods_find_their_selector() {
 /// not name is a warning about them.
 #[test]
 fn scheduler_config_flag() {
-    let dir = std::env::temp_dir().join(format!("podlab-scheduler-config-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let dir = temp_dir("scheduler-config");
     let head = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
     let good = dir.join("good.yaml");
     std::fs::write(
@@ -98,13 +99,10 @@ fn scheduler_config_flag() {
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, format!("{head}profiles:\n- plugins:\n    score:\n      enabled: [{{name: ImageLocalty}}]\n"))
         .expect("written");
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/conformance/A/a00.yaml");
-    let podlab = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_podlab")).args(args).output().expect("podlab runs")
-    };
+    let scenario = root().join("data/conformance/A/a00.yaml");
     let (good, bad, scenario) = (good.to_str().unwrap(), bad.to_str().unwrap(), scenario.to_str().unwrap());
     let out = podlab(&["validate", "--scheduler-config", good, scenario]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // A file whose profiles none of the scenario's pods names: each name is one warning.
     let other = dir.join("other.yaml");
     std::fs::write(&other, format!("{head}profiles:\n- schedulerName: other\n")).expect("written");
@@ -129,8 +127,8 @@ fn scheduler_config_flag() {
     let alone = podlab(&["validate", named.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&alone.stderr).contains("schedulerName `other` is no profile"));
     let replaced = podlab(&["validate", "--scheduler-config", other.to_str().unwrap(), named.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&replaced.stderr);
-    assert!(!stderr.contains("is no profile"), "{stderr}");
+    let said = String::from_utf8_lossy(&replaced.stderr);
+    assert!(!said.contains("is no profile"), "{said}");
     for command in ["validate", "run", "compare"] {
         let out = podlab(&[command, "--scheduler-config", bad, scenario]);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -7,32 +7,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use podlab::cluster::config::GpuScoring;
 use podlab::cluster::gpu::{GPU_MODEL_LABEL, GPU_RESOURCE};
 use podlab::cluster::{NodeId, Part, PodId, Record, SimTime, Stamped};
 use podlab::sim::invariants::Invariants;
 
-use common::run_checked;
+use common::{podlab, run_checked, stderr, stdout, temp_dir};
 
 const TRACES: &str = "data/traces/openb";
-
-fn podlab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs")
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-openb-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Each pod list (default, multigpu50, gpushare100) with each node list (GPU nodes, all nodes)
 /// imports into a scenario that loads with its nodes' GPUs and models and its pods' whole GPUs
@@ -40,7 +24,7 @@ fn temp(name: &str) -> PathBuf {
 /// `kubernetes` with the invariant checker on.
 #[test]
 fn every_openb_list_imports_loads_and_runs() {
-    let dir = temp("import");
+    let dir = temp_dir("import");
     for pods in ["default", "multigpu50", "gpushare100"] {
         let max_pods = if pods == "gpushare100" { 1100 } else { 60 };
         for (nodes, node_count) in [("gpu_node", 1213), ("all_node", 1523)] {
@@ -57,7 +41,7 @@ fn every_openb_list_imports_loads_and_runs() {
                 "--out",
                 out.to_str().unwrap(),
             ]);
-            assert!(result.status.success(), "{pods}/{nodes}: {}", String::from_utf8_lossy(&result.stderr));
+            assert!(result.status.success(), "{pods}/{nodes}: {}", stderr(&result));
             let scenario = podlab::load(&out).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(scenario.nodes.len(), node_count);
             assert_eq!(scenario.pods.len(), max_pods);
@@ -89,7 +73,7 @@ fn every_openb_list_imports_loads_and_runs() {
 /// times become arrivals and run times.
 #[test]
 fn openb_import_keeps_multi_gpu_requests_and_times() {
-    let dir = temp("times");
+    let dir = temp_dir("times");
     let out = dir.join("multi.yaml");
     let result = podlab(&[
         "import",
@@ -103,7 +87,7 @@ fn openb_import_keeps_multi_gpu_requests_and_times() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{}", stderr(&result));
     let scenario = podlab::load(&out).unwrap();
     assert!(scenario.pods.iter().any(|p| p.requests.get(GPU_RESOURCE) >= 2), "multi-GPU pods in the first 400");
     // openb-pod-0001: created at 427061 s, scheduled then, deleted at 12902960 s.
@@ -119,7 +103,7 @@ fn openb_import_keeps_multi_gpu_requests_and_times() {
 /// A broken CSV row is refused with its file and line, and exit code 2.
 #[test]
 fn bad_openb_csv_names_file_and_line() {
-    let dir = temp("bad");
+    let dir = temp_dir("bad");
     let pods = dir.join("pods.csv");
     std::fs::write(
         &pods,
@@ -271,7 +255,7 @@ fn files(dir: &Path, lists: &[&str]) -> Vec<(String, Vec<u8>)> {
 /// and podlab's Kubernetes-style ones run side by side under their own names.
 #[test]
 fn experiment_writes_its_files_deterministically() {
-    let dir = temp("experiment");
+    let dir = temp_dir("experiment");
     let out = dir.join("exp");
     let pods = format!("{TRACES}/openb_pod_list_default.csv");
     let args = [
@@ -291,7 +275,7 @@ fn experiment_writes_its_files_deterministically() {
         out.to_str().unwrap(),
     ];
     let first = podlab(&args);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(first.status.success(), "{}", stderr(&first));
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(stdout.contains("FGD") && stdout.contains("kube-Default") && stdout.contains("Weng et al."), "{stdout}");
     let written = files(&out, &["default"]);
@@ -317,11 +301,11 @@ fn experiment_writes_its_files_deterministically() {
 /// every bundled pod list, and draws each list's curves.
 #[test]
 fn experiment_runs_the_papers_six_on_every_bundled_list() {
-    let dir = temp("every-list");
+    let dir = temp_dir("every-list");
     let out = dir.join("exp");
     let result =
         podlab(&["experiment", "openb", "--seeds", "1", "--load-percent", "2", "--out", out.to_str().unwrap()]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{}", stderr(&result));
     let lists = ["cpu050", "cpu200", "default", "gpushare100", "gpushare40", "gpuspec33", "multigpu20", "multigpu50"];
     let mean = std::fs::read_to_string(out.join("openb-mean.csv")).unwrap();
     for list in lists {
@@ -340,14 +324,14 @@ fn experiment_runs_the_papers_six_on_every_bundled_list() {
 /// 100% the policies come in the paper's order.
 #[test]
 fn default_list_sits_in_the_papers_seed_range() {
-    let dir = temp("paper");
+    let dir = temp_dir("paper");
     let out = dir.join("exp");
     let pods = format!("{TRACES}/openb_pod_list_default.csv");
     let args = ["experiment", "openb", "--pods", &pods, "--seeds", "2", "--load-percent", "130"];
     let mut args = args.to_vec();
     args.extend(["--out", out.to_str().unwrap()]);
     let result = podlab(&args);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{}", stderr(&result));
     let mean = std::fs::read_to_string(out.join("openb-mean.csv")).unwrap();
     let allocated = |policy: &str, load: u32| -> f64 {
         let row = mean.lines().find(|l| l.starts_with(&format!("default,{policy},2,{load},")));
@@ -379,8 +363,8 @@ fn default_list_sits_in_the_papers_seed_range() {
 #[test]
 fn explain_shows_the_gpu_plugin_scores() {
     let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--explain", "share-2"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
     assert!(text.contains("300 milli-GPU of one GPU"), "{text}");
     assert!(text.contains("gpu-a            feasible, GpuPacking score"), "{text}");
 }
@@ -390,7 +374,7 @@ fn explain_shows_the_gpu_plugin_scores() {
 /// and by podlab's (every pod), under the original's semantics and under podlab's plugins.
 #[test]
 fn fgd_fragments_less_than_best_fit() {
-    let dir = temp("fgd");
+    let dir = temp_dir("fgd");
     let out = dir.join("exp");
     let pods = format!("{TRACES}/openb_pod_list_default.csv");
     let mut args = vec!["experiment", "openb", "--pods", &pods, "--seeds", "1", "--load-percent", "30"];
@@ -399,7 +383,7 @@ fn fgd_fragments_less_than_best_fit() {
     }
     args.extend(["--out", out.to_str().unwrap()]);
     let result = podlab(&args);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{}", stderr(&result));
     let mean = std::fs::read_to_string(out.join("openb-mean.csv")).unwrap();
     let at = |policy: &str| -> (f64, f64, f64) {
         let row = mean.lines().find(|l| l.starts_with(&format!("default,{policy},1,30,"))).expect("a row at 30%");
@@ -429,7 +413,7 @@ fn unknown_gpu_plugin_is_refused() {
     assert!(err.contains("gpu.yaml:10:27"), "{err}");
     let out = podlab(&["run", "scenarios/gpu-sharing.yaml", "--set", "scheduler.gpuScoring=Tetris"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`Tetris`: one of Default | BestFit"));
+    assert!(stderr(&out).contains("`Tetris`: one of Default | BestFit"));
     let out = podlab(&["experiment", "openb", "--policy", "Tetris", "--out", "/nonexistent/podlab"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);

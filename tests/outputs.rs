@@ -3,37 +3,12 @@
 //! writer holds an output directory at a time; a run directory's record replays the very
 //! scenario that ran, from anywhere; and every command answers with the documented exit code.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn podlab_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PODLAB_ALLOW_PATHS_OUTSIDE")
-        .output()
-        .expect("podlab runs")
-}
-
-fn podlab(args: &[&str]) -> Output {
-    podlab_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-outputs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temporary path")
-}
+use common::{ONE_NODE, podlab, podlab_command, podlab_in, stderr, stdout, temp_dir, text};
 
 /// Every entry under `dir`, by relative path.
 fn listing(dir: &Path) -> Vec<String> {
@@ -52,12 +27,9 @@ fn listing(dir: &Path) -> Vec<String> {
     out
 }
 
-const NODE: &str =
-    "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi}}\n";
-
 fn named(name: &str) -> String {
     format!(
-        "{NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}\nspec: {{seed: 1}}\n"
+        "{ONE_NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata:\n  name: {name}\nspec: {{seed: 1}}\n"
     )
 }
 
@@ -97,8 +69,11 @@ fn a_name_that_leaves_out_is_refused_at_its_position() {
 fn a_file_name_that_leaves_out_is_refused() {
     let dir = temp_dir("stem");
     let file = dir.join("...yaml");
-    std::fs::write(&file, format!("{NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nspec: {{seed: 1}}\n"))
-        .unwrap();
+    std::fs::write(
+        &file,
+        format!("{ONE_NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nspec: {{seed: 1}}\n"),
+    )
+    .unwrap();
     let out = dir.join("out");
     let result = podlab(&["compare", text(&file), "--out", text(&out)]);
     let err = stderr(&result);
@@ -148,13 +123,20 @@ fn two_writers_race_and_one_wins() {
     let dir = temp_dir("race");
     let out = dir.join("out");
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["compare", "scenarios/paper/omega-paper.yaml", "--seeds", "2", "--jobs", "1", "--out", text(&out)])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("podlab starts")
+        podlab_command(&[
+            "compare",
+            "scenarios/paper/omega-paper.yaml",
+            "--seeds",
+            "2",
+            "--jobs",
+            "1",
+            "--out",
+            text(&out),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("podlab starts")
     };
     let (a, b) = (spawn(), spawn());
     let results = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
@@ -212,7 +194,7 @@ fn a_held_output_directory_refuses_other_writers() {
 #[test]
 fn explain_replays_the_recorded_scenario_or_refuses() {
     let dir = temp_dir("explain");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let repo = common::root();
     let original = dir.join("a");
     std::fs::create_dir_all(original.join("scenarios")).unwrap();
     std::fs::copy(repo.join("scenarios/coscheduling.yaml"), original.join("scenarios/coscheduling.yaml")).unwrap();
@@ -226,7 +208,7 @@ fn explain_replays_the_recorded_scenario_or_refuses() {
     std::fs::rename(&original, &moved).unwrap();
     let explained = podlab_in(&elsewhere, &["explain", text(&moved.join("out/kubernetes")), "app-with-logs"]);
     assert!(explained.status.success(), "{}", stderr(&explained));
-    let said = String::from_utf8_lossy(&explained.stdout);
+    let said = stdout(&explained);
     assert!(said.contains("kubernetes     Succeeded  on node-b"), "{said}");
     assert!(said.contains("per-container  Succeeded  on node-a + node-b"), "{said}");
     let scenario = moved.join("scenarios/coscheduling.yaml");
@@ -247,7 +229,7 @@ fn a_corrupt_shard_is_bad_input() {
     let dir = temp_dir("corrupt");
     let plan = podlab(&["sweep", "plan", "sweeps/coscheduling.yaml"]);
     assert!(plan.status.success(), "{}", stderr(&plan));
-    let ids: Vec<String> = String::from_utf8_lossy(&plan.stdout)
+    let ids: Vec<String> = stdout(&plan)
         .lines()
         .skip(1)
         .filter_map(|l| l.split_whitespace().next().filter(|id| id.len() == 16).map(String::from))
@@ -272,7 +254,7 @@ fn every_command_exits_with_its_documented_code() {
     let dir = temp_dir("codes");
     // The co-scheduling scenario with an expectation that cannot hold under `kubernetes`.
     let failing = dir.join("failing.yaml");
-    let scenario = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml"));
+    let scenario = std::fs::read_to_string(common::root().join("scenarios/coscheduling.yaml"));
     let wrong =
         scenario.unwrap().replace("{phase: Running, node: node-b, split: false}", "{phase: Running, node: node-a}");
     std::fs::write(&failing, wrong).unwrap();

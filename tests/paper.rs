@@ -62,7 +62,7 @@ fn monolithic_exact_check() {
 }
 
 fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
-    podlab::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
+    podlab::load(&common::root().join("scenarios").join(name)).unwrap()
 }
 
 /// The hoarding lesson's deadlock is detected from the wait-for graph: it forms when both

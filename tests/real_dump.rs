@@ -5,24 +5,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
-use common::run_checked;
+use common::{podlab, root, run_checked, stdout, temp_dir};
 
 const DUMP: &str = "tests/data/kubectl-dump.yaml";
 
-fn podlab(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs")
-}
-
 #[test]
 fn a_kubectl_dump_loads_with_one_warning_per_skipped_kind_and_unmodelled_field() {
-    let scenario = podlab::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DUMP)).expect("the dump loads");
+    let scenario = podlab::load(&root().join(DUMP)).expect("the dump loads");
     let warnings: Vec<&str> = scenario.warnings.iter().map(|w| w.message.as_str()).collect();
     let starts = [
         "skipped 2 PersistentVolumeClaim objects, a kind podlab does not model: ",
@@ -52,13 +41,11 @@ fn validate_and_run_print_each_warning_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stderr.matches("warning: ").count(), 4, "{stderr}");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ok — 3 nodes, 5 pods, 0 groups, 0 expectations (4 warnings)")
-    );
+    assert!(stdout(&out).contains("ok — 3 nodes, 5 pods, 0 groups, 0 expectations (4 warnings)"));
     let out = podlab(&["run", DUMP, "--policy", "kubernetes", "--policy", "omega"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_eq!(stderr.matches("warning: ").count(), 4, "{stderr}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("warning: ").count(), 4, "{err}");
 }
 
 /// Under `--strict` every approximation is an error, all reported together, exit code 2.
@@ -75,8 +62,7 @@ fn strict_refuses_what_podlab_would_approximate() {
 /// `validate` reports every error of a file, not only the first.
 #[test]
 fn validate_prints_every_error() {
-    let dir = std::env::temp_dir().join(format!("podlab-dump-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("typos");
     let file = dir.join("typos.yaml");
     std::fs::write(
         &file,

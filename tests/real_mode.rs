@@ -9,6 +9,8 @@
 //! `PODLAB_REQUIRE_DOCKER=1` (CI). They run one at a time: a run reaps dead runs when it starts,
 //! which must not race the test that checks what a killed run left.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -21,6 +23,8 @@ use podlab::real::labels::{POD_LABEL, ROLE_LABEL, RUN_LABEL};
 use podlab::real::lease::LEASE_ROLE;
 use podlab::real::{ContainerInspectResponse, Crash, Engine, RealOptions, cgroup};
 use podlab::reports::Outcomes;
+
+use common::{PODLAB, podlab_command, root, stderr};
 
 /// One real-mode test at a time (see the file's comment).
 fn serial() -> MutexGuard<'static, ()> {
@@ -738,14 +742,13 @@ fn child_run_with(
     let dir = tempdir::Dir::new(pod);
     let file = dir.path.join("scenario.yaml");
     std::fs::write(&file, coscheduling(pod, run_for)).expect("the scenario is written");
-    let podlab = env!("CARGO_BIN_EXE_podlab");
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
-            command.args(args).arg(podlab);
+            command.args(args).arg(PODLAB);
             command
         }
-        None => Command::new(podlab),
+        None => Command::new(PODLAB),
     };
     let mut child = command
         .args(["real", "--policy", "kubernetes", "--max-duration", "60s"])
@@ -859,13 +862,13 @@ fn runs_in_other_pid_namespaces_are_not_reaped() {
     std::fs::write(&file, coscheduling("cosched-reaper", "1s")).expect("the scenario is written");
     let reaper = Command::new(unshare[0])
         .args(&unshare[1..])
-        .arg(env!("CARGO_BIN_EXE_podlab"))
+        .arg(PODLAB)
         .args(["real", "--policy", "kubernetes", "--max-duration", "30s"])
         .arg(&file)
         .output()
         .expect("the reaping run runs");
     let stdout = String::from_utf8_lossy(&reaper.stdout);
-    assert!(reaper.status.success(), "{stdout}{}", String::from_utf8_lossy(&reaper.stderr));
+    assert!(reaper.status.success(), "{stdout}{}", stderr(&reaper));
     let here = podlab::real::reap(&engine);
     for run in [&inside_run, &host_run] {
         assert!(!here.runs.contains(run), "a live run reaped: {here:?}");
@@ -915,8 +918,7 @@ fn sigterm_stops_a_run_and_cleans_up() {
 /// Without a Docker daemon, `podlab real` says so and exits with code 2 (no panic).
 #[test]
 fn no_docker_is_a_clear_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(["real", "scenarios/coscheduling.yaml", "--policy", "kubernetes"])
+    let out = podlab_command(&["real", "scenarios/coscheduling.yaml", "--policy", "kubernetes"])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .output()
         .expect("podlab runs");
@@ -951,9 +953,9 @@ fn allocate_memory_annotations_load() {
 /// `podlab calibrate` refuses a pod count it cannot mean, with exit code 2, before touching Docker.
 #[test]
 fn calibrate_refuses_a_bad_pod_count() {
-    let out = Command::new(env!("CARGO_BIN_EXE_podlab")).args(["calibrate", "--pods", "0"]).output().expect("runs");
+    let out = common::podlab(&["calibrate", "--pods", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--pods 0: between 1 and 100"));
+    assert!(stderr(&out).contains("--pods 0: between 1 and 100"));
 }
 
 /// `podlab real` refuses a lease it cannot keep (shorter than its renewals could race) or one
@@ -961,8 +963,7 @@ fn calibrate_refuses_a_bad_pod_count() {
 #[test]
 fn real_refuses_a_bad_lease() {
     for lease in ["0s", "500ms", "2h"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_podlab"))
-            .args(["real", "scenarios/coscheduling.yaml", "--lease", lease])
+        let out = podlab_command(&["real", "scenarios/coscheduling.yaml", "--lease", lease])
             .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
             .output()
             .expect("runs");
@@ -980,9 +981,7 @@ mod tempdir {
 
     impl Dir {
         pub fn new(name: &str) -> Dir {
-            let path = std::env::temp_dir().join(format!("podlab-real-{name}-{}", std::process::id()));
-            std::fs::create_dir_all(&path).expect("a temporary directory");
-            Dir { path }
+            Dir { path: super::common::temp_dir(name) }
         }
     }
 
@@ -1001,7 +1000,7 @@ fn an_external_policy_runs_on_real_containers() {
     let Some(engine) = docker("an_external_policy_runs_on_real_containers") else { return };
     let node = Command::new("node").arg("--version").output();
     assert!(node.is_ok_and(|o| o.status.success()), "node (v20 or later) must be installed for this test");
-    let policy = format!("exec:ff=node {}/exec/tests/clients/first_fit.mjs", env!("CARGO_MANIFEST_DIR"));
+    let policy = format!("exec:ff=node {}/exec/tests/clients/first_fit.mjs", root().display());
     let pod = "cosched-exec";
     let scenario = podlab::load_str("exec.yaml", &coscheduling(pod, "2s")).expect("the scenario loads");
     let real = podlab::run_policy_real(&scenario, &policy, &options(vec![])).expect("the real run runs");

@@ -4,9 +4,13 @@
 //! real page, not a blank one. CI installs Chromium (`.ci/run`) and must never skip this test:
 //! under `CI` it fails without Chromium; elsewhere it says, on the terminal, that it skipped.
 
+mod common;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::{stderr, stdout};
 
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser"]
@@ -47,24 +51,18 @@ fn report_renders_in_chromium() {
         );
         return;
     };
-    let dir: PathBuf = std::env::temp_dir().join(format!("podlab-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir: PathBuf = common::temp_path("report");
     let out = dir.join("out");
-    let compare = Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(["compare", "scenarios/coscheduling.yaml", "scenarios/coscheduling-podgroup.yaml", "--seeds", "3"])
-        .arg("--out")
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("podlab runs");
-    assert!(compare.status.success(), "{}", String::from_utf8_lossy(&compare.stderr));
+    let scenarios = ["scenarios/coscheduling.yaml", "scenarios/coscheduling-podgroup.yaml"];
+    let compare = common::podlab(&["compare", scenarios[0], scenarios[1], "--seeds", "3", "--out", common::text(&out)]);
+    assert!(compare.status.success(), "{}", common::stderr(&compare));
     let report = out.join("report.html");
     let url = format!("file://{}", report.display());
     let profile = dir.join("profile");
 
     let dom = browser(binary, &profile, &["--dump-dom", &url]);
-    let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.status.success() && dom_text.contains("</html>"), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom_text = stdout(&dom);
+    assert!(dom.status.success() && dom_text.contains("</html>"), "{}", stderr(&dom));
     assert!(dom_text.contains("<h1>podlab comparison: coscheduling, coscheduling-podgroup</h1>"));
     assert_eq!(dom_text.matches("<table class=\"metrics\">").count(), 2, "one comparison table per scenario");
     assert!(dom_text.contains("<td>colocation.violations</td>"));
@@ -78,7 +76,7 @@ fn report_renders_in_chromium() {
     let shot = dir.join("report.png");
     let screenshot =
         browser(binary, &profile, &["--window-size=1280,2200", &format!("--screenshot={}", shot.display()), &url]);
-    assert!(screenshot.status.success(), "{}", String::from_utf8_lossy(&screenshot.stderr));
+    assert!(screenshot.status.success(), "{}", stderr(&screenshot));
     let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
     assert_eq!(png_size(&png), (1280, 2200));
     // A blank or error page compresses to a few kilobytes; the report's text and charts do not.
@@ -98,7 +96,7 @@ fn above_the_fold(binary: &str, profile: &Path, report: &Path, dir: &Path) {
     std::fs::write(&measured, html.replacen("</body>", probe, 1)).unwrap();
     let url = format!("file://{}", measured.display());
     let dom = browser(binary, profile, &["--window-size=1366,768", "--dump-dom", &url]);
-    let text = String::from_utf8_lossy(&dom.stdout);
+    let text = stdout(&dom);
     let fold = text.split("data-fold=\"").nth(1).and_then(|t| t.split('"').next()).expect("the probe ran");
     let bottoms: Vec<u32> = fold.split(',').map(|v| v.parse().unwrap()).collect();
     for (what, bottom) in ["headline table", "verdicts", "story chart"].iter().zip(&bottoms) {

@@ -1,11 +1,13 @@
 //! `podlab::run_controllers` runs any controllers as a policy: given the very controllers a
 //! named policy builds, it gives the named run's digest and summary.
 
+mod common;
+
 use podlab::{RunOptions, load, run_controllers, run_policy_with};
 
 #[test]
 fn own_controllers_run_as_the_named_policy_does() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scheduler-crash.yaml");
+    let path = common::root().join("scenarios/scheduler-crash.yaml");
     let scenario = load(&path).expect("the scenario loads");
     let options = RunOptions { check_invariants: true, keep_records: true, ..RunOptions::default() };
     let named = run_policy_with(&scenario, "kubernetes", 3, options).expect("runs");

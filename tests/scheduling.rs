@@ -154,7 +154,7 @@ fn effective_request_decides_fit() {
 /// times out every `scheduleTimeoutSeconds`, backs off, and binds whole once room appears.
 #[test]
 fn gang_waits_times_out_and_binds_whole() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gang-timeout.yaml");
+    let path = common::root().join("scenarios/gang-timeout.yaml");
     let s = podlab::load(&path).unwrap();
     let run = run_checked(&s, "gang", 1);
     let timeouts: Vec<u64> = run

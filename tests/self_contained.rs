@@ -2,11 +2,11 @@
 //! project's shared folder beside the checkout (a fresh clone has none), and every data folder
 //! it ships is indexed, with where it comes from and its terms, in `data/README.md`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
 
 /// What a file must not contain: the shared folder beside the checkout, by either path.
 /// Built from pieces so that this file does not name it.
@@ -51,7 +51,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn no_file_names_the_shared_folder_beside_the_checkout() {
     let mut files = Vec::new();
-    walk(&root(), &mut files);
+    walk(root(), &mut files);
     assert!(files.iter().any(|f| f.ends_with(".ci/run")), "the walk reaches .ci/run");
     assert!(files.iter().any(|f| f.ends_with("data/traces/README.md")), "the walk reaches data/");
     let needles = needles();

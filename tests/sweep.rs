@@ -2,56 +2,17 @@
 //! `podlab compare` of the same scenarios, policies and seeds writes; shards skip runs already
 //! done; merging an incomplete sweep or loading a bad sweep file is a clear error.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn podlab_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podlab"));
-    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    // The shard index may come from these; the test's own environment must not leak in.
-    command.env_remove("JOB_COMPLETION_INDEX").env_remove("SLURM_ARRAY_TASK_ID");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("podlab runs")
-}
-
-fn podlab(args: &[&str]) -> Output {
-    podlab_env(args, &[])
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use common::{ok, podlab, podlab_env, root, stderr, temp_path};
 
 /// Every file under `root`, by relative path, with its bytes (`runs/` left out: a sweep lays
 /// its runs out by id, a comparison by scenario, policy and seed).
 fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-            if rel == "runs" {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
+    common::file_tree(root, &["runs"])
 }
 
 const SWEEP: &str = "sweeps/coscheduling.yaml";
@@ -62,8 +23,8 @@ const SWEEP: &str = "sweeps/coscheduling.yaml";
 /// missing and exits 2.
 #[test]
 fn sharded_sweep_merges_to_the_one_shot_bytes() {
-    let sharded = temp_dir("sharded");
-    let one_shot = temp_dir("one-shot");
+    let sharded = temp_path("sharded");
+    let one_shot = temp_path("one-shot");
     let out = sharded.to_str().unwrap();
 
     let plan = ok(&podlab(&["sweep", "plan", SWEEP, "--shards", "3"]));
@@ -75,7 +36,7 @@ fn sharded_sweep_merges_to_the_one_shot_bytes() {
     ok(&podlab(&["sweep", "run", SWEEP, "--shard", "0/3", "--out", out]));
     let early = podlab(&["sweep", "merge", SWEEP, "--out", out]);
     assert_eq!(early.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&early.stderr).contains("20 of 30 runs are not under"), "{early:?}");
+    assert!(stderr(&early).contains("20 of 30 runs are not under"), "{early:?}");
 
     ok(&podlab_env(
         &["sweep", "run", SWEEP, "--shard", "3", "--out", out, "--jobs", "2", "--force-jobs"],
@@ -109,9 +70,9 @@ fn sharded_sweep_merges_to_the_one_shot_bytes() {
 /// range, or a shard count without an index.
 #[test]
 fn bad_sweeps_are_positioned_errors() {
-    let dir = temp_dir("bad");
+    let dir = temp_path("bad");
     std::fs::create_dir_all(&dir).unwrap();
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spread.yaml");
+    let scenario = root().join("scenarios/spread.yaml");
     std::fs::copy(&scenario, dir.join("spread.yaml")).unwrap();
     let head = "apiVersion: podlab.dev/v1alpha1\nkind: Sweep\nspec:\n";
     let cases = [
@@ -136,13 +97,13 @@ fn bad_sweeps_are_positioned_errors() {
     std::fs::write(&file, "apiVersion: podlab.dev/v1alpha1\nkind: Simulation\n").unwrap();
     let wrong_kind = podlab(&["sweep", "plan", file.to_str().unwrap()]);
     assert_eq!(wrong_kind.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&wrong_kind.stderr).contains("expected kind `Sweep`, found `Simulation`"));
+    assert!(stderr(&wrong_kind).contains("expected kind `Sweep`, found `Simulation`"));
 
     let out = dir.join("out");
     for (shard, says) in [("3/3", "out of range"), ("3", "JOB_COMPLETION_INDEX")] {
         let run = podlab(&["sweep", "run", SWEEP, "--shard", shard, "--out", out.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(2), "{shard}");
-        assert!(String::from_utf8_lossy(&run.stderr).contains(says), "{shard}: {run:?}");
+        assert!(stderr(&run).contains(says), "{shard}: {run:?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -152,10 +113,10 @@ fn bad_sweeps_are_positioned_errors() {
 /// its own rows in results.csv.
 #[test]
 fn parameter_grids_sweep_like_compare() {
-    let dir = temp_dir("grid");
+    let dir = temp_path("grid");
     std::fs::create_dir_all(&dir).unwrap();
     let sweep = dir.join("grid.yaml");
-    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spread.yaml");
+    let scenario = root().join("scenarios/spread.yaml");
     std::fs::write(
         &sweep,
         format!(

@@ -1,17 +1,15 @@
 //! `podlab teach`: every lesson runs to its end with its claims holding, and can be written as
 //! a page with its charts.
 
-use std::process::Command;
+mod common;
 
-fn podlab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
-}
+use common::{podlab, podlab_in, stderr, temp_dir, temp_path};
 
 /// All six lessons run, tell their timeline, and every claim holds (✓, none ✗).
 #[test]
 fn every_lesson_runs_and_its_claims_hold() {
     let out = podlab(&["teach", "all"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     for title in [
         "1. The problem",
@@ -46,10 +44,9 @@ fn lessons_by_name_and_number() {
 /// once), the claims and the exercise.
 #[test]
 fn lesson_as_a_page() {
-    let dir = std::env::temp_dir().join(format!("podlab-teach-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = temp_path("gang");
     let out = podlab(&["teach", "gang", "--html", dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     let page = std::fs::read_to_string(dir.join("lesson-gang.html")).unwrap();
     for part in [
         "A PodGroup with minMember 10 asks for all-or-nothing",
@@ -70,11 +67,9 @@ fn lesson_as_a_page() {
 /// The lessons are built into the binary: `podlab teach gang` works from any folder.
 #[test]
 fn lessons_work_outside_the_repository() {
-    let elsewhere = std::env::temp_dir().join(format!("podlab-teach-elsewhere-{}", std::process::id()));
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_podlab")).args(["teach", "gang"]).current_dir(&elsewhere).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let elsewhere = temp_dir("elsewhere");
+    let out = podlab_in(&elsewhere, &["teach", "gang"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("10 pods (training-0 … training-9) bound to node-1"), "the climax is shown: {text}");
     assert!(!text.contains("the rest in"), "nothing elided: {text}");
@@ -128,10 +123,9 @@ fn words(text: &str) -> String {
 /// has its chart of who went where.
 #[test]
 fn every_lesson_page_holds_the_whole_lesson() {
-    let dir = std::env::temp_dir().join(format!("podlab-teach-all-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = temp_path("all");
     let out = podlab(&["teach", "all", "--html", dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut told = stdout.as_str();
     let mut pages = 0;

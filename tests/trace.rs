@@ -1,13 +1,13 @@
 //! `trace.json` is valid Chrome trace-event JSON that Perfetto opens: a named process per node,
 //! a named track per pod, an exact complete event per bound part, and allocation counters.
 
-use std::path::Path;
+mod common;
 
 use podlab::reports::trace::trace_json;
 use serde_json::Value;
 
 fn events_of(policy: &str) -> (String, Vec<Value>) {
-    let scenario = podlab::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/coscheduling.yaml")).unwrap();
+    let scenario = podlab::load(&common::root().join("scenarios/coscheduling.yaml")).unwrap();
     let run = podlab::run_policy(&scenario, policy, scenario.seed, true).unwrap();
     let text = trace_json(&scenario, &run.sim.records, run.sim.end);
     let json: Value = serde_json::from_str(&text).expect("trace.json is valid JSON");

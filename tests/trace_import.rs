@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use common::run_checked;
+use common::{podlab, root, run_checked, stderr, temp_dir};
 use podlab::cluster::scenario::Scenario;
 use podlab::scenario::{self, LoadOptions};
 
@@ -17,26 +16,6 @@ const NASA: &str = "data/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz";
 const GOOGLE: &str = "data/traces/google-2011/init-cluster-state.log";
 const OMEGA_DIR: &str = "data/traces/omega-format/job-distribution-traces";
 const OMEGA_PREFILL: &str = "data/traces/omega-format/example-init-cluster-state.log";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn podlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podlab"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("PODLAB_ALLOW_PATHS_OUTSIDE")
-        .output()
-        .expect("podlab runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podlab-traces-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn options(allow_paths_outside: bool) -> LoadOptions<'static> {
     LoadOptions { known_policies: podlab::schedulers::POLICIES, allow_paths_outside }
@@ -49,7 +28,7 @@ fn import(dir: &Path, file: &str, args: &[&str]) -> Scenario {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--out", out.to_str().unwrap()]);
     let result = podlab(&all);
-    assert!(result.status.success(), "{all:?}: {}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{all:?}: {}", stderr(&result));
     scenario::load(&out, options(true)).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -83,7 +62,7 @@ fn swf_logs_import_and_run_under_every_policy() {
     // read whole (streaming) when the scenario loads.
     let inline = podlab(&["import", "swf", KTH]);
     assert_eq!(inline.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&inline.stderr).contains("--reference"));
+    assert!(stderr(&inline).contains("--reference"));
     let all = import(&dir, "kth.yaml", &["swf", KTH, "--reference"]);
     let text = std::fs::read_to_string(dir.join("kth.yaml")).unwrap();
     assert!(text.contains("Feitelson, Tsafrir, Krakov"), "the archive's attribution is kept");
@@ -308,10 +287,10 @@ fn bad_trace_lines_are_positioned_errors() {
     }
     let imported = podlab(&["import", "swf", swf.to_str().unwrap()]);
     assert_eq!(imported.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&imported.stderr).contains("bad.swf:3:7"));
+    assert!(stderr(&imported).contains("bad.swf:3:7"));
     let imported = podlab(&["import", "google-prefill", prefill.to_str().unwrap()]);
     assert_eq!(imported.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&imported.stderr).contains("bad-prefill.log:2:10"));
+    assert!(stderr(&imported).contains("bad-prefill.log:2:10"));
     // A trace outside the scenario's folder is refused unless allowed.
     let file = dir.join("sub/outside.yaml");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -322,7 +301,7 @@ fn bad_trace_lines_are_positioned_errors() {
     .unwrap();
     let out = podlab(&["validate", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-paths-outside"));
+    assert!(stderr(&out).contains("--allow-paths-outside"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -340,7 +319,7 @@ fn compare_on_a_trace_keeps_its_attribution() {
     let out = dir.join("out");
     let args = ["compare", file.to_str().unwrap(), "--allow-paths-outside", "--out", out.to_str().unwrap()];
     let result = podlab(&args);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(result.status.success(), "{}", stderr(&result));
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(stdout.contains("data: IBM SP2, donor Lars Malinowsky; Parallel Workloads Archive"), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();

@@ -18,7 +18,7 @@ const WORKLOAD_SCENARIOS: [&str; 4] = [
 ];
 
 fn text_of(file: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
+    std::fs::read_to_string(common::root().join(file)).unwrap()
 }
 
 /// The scenario with `spec.controlPlane: {}` added: the modelled control plane's defaults.

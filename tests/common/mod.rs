@@ -1,7 +1,17 @@
-//! Small fluent builders that write scenario YAML, so tests read like the manifests they make
-//! (`pod("app").cpu("500m").memory("1Gi")`) and go through the real loader.
+//! What the integration tests share (`mod common;` in each): small fluent builders that write
+//! scenario YAML, so tests read like the manifests they make (`pod("app").cpu("500m")`) and go
+//! through the real loader; running policies with the invariants checked; and, from [`cli`],
+//! running the binary under test in a folder of the test's own.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses its own share of these
+
+mod cli;
+
+#[allow(unused_imports)] // each test binary uses its own share of these
+pub use cli::{
+    PODLAB, assert_bad_input, file_tree, ok, podlab, podlab_command, podlab_command_in, podlab_env, podlab_in, root,
+    scenario_file, stderr, stdout, temp_dir, temp_path, text,
+};
 
 use std::path::PathBuf;
 
@@ -140,6 +150,16 @@ pub fn group(name: &str, min_member: u32) -> String {
     format!(
         "apiVersion: scheduling.x-k8s.io/v1alpha1\nkind: PodGroup\nmetadata: {{name: {name}}}\nspec: {{minMember: {min_member}}}\n"
     )
+}
+
+/// One node, `n`, of 4 CPUs and 8 GiB: the cluster of the command-line tests' scenarios.
+pub const ONE_NODE: &str =
+    "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi}}\n";
+
+/// A scenario's text: [`ONE_NODE`], then a Simulation whose `spec:` holds `spec` (indented
+/// lines, the first at line 10 of the file, where the tests' error positions count from).
+pub fn one_node_simulation(spec: &str) -> String {
+    format!("{ONE_NODE}---\napiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: s}}\nspec:\n{spec}")
 }
 
 /// Joins documents into one scenario file's text.
