@@ -392,10 +392,6 @@ fn distribution() -> impl Strategy<Value = Y> {
     })
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one Simulation document written out as data, section by section: a literal, not logic"
-)]
 fn simulation_doc() -> impl Strategy<Value = Y> {
     (
         (prop::collection::vec(policy(), 0..3), duration(), integer(), duration(), duration()),
@@ -404,112 +400,96 @@ fn simulation_doc() -> impl Strategy<Value = Y> {
     )
         .prop_map(
             |((policies, d, seed, t_job, t_task), (count, cpu, memory, ia, tasks, run), (n, at, pods, multi))| {
-                let sched = map(vec![("name", s("batch")), ("workload", s("batch")), ("tJob", Y::S(t_job.clone()))]);
-                let mut framework = sched.clone();
-                if let Y::Map(e) = &mut framework {
-                    e.push(("behaviour".into(), s("hoarding")));
-                    e.push(("hoardTimeout".into(), Y::S(d.clone())));
-                }
-                let spec = map(vec![
+                let mut spec = vec![
                     ("seed", Y::S(seed)),
                     ("duration", Y::S(d.clone())),
                     ("policies", Y::Seq(policies.into_iter().map(Y::S).collect())),
-                    (
-                        "scheduler",
-                        map(vec![
-                            ("scoringStrategy", s("MostAllocated")),
-                            ("tJob", Y::S(t_job.clone())),
-                            ("tTask", Y::S(t_task.clone())),
-                        ]),
-                    ),
-                    (
-                        "omega",
-                        map(vec![
-                            ("schedulers", Y::Seq(vec![sched])),
-                            ("conflictDetection", s("coarse")),
-                            ("transactions", s("all-or-nothing")),
-                            ("retry", map(vec![("interval", Y::S(t_task.clone())), ("maxAttempts", Y::S(n.clone()))])),
-                        ]),
-                    ),
-                    (
-                        "monolithic",
-                        map(vec![
-                            ("multiPath", s(&multi.to_string())),
-                            ("batch", map(vec![("tJob", Y::S(t_job.clone()))])),
-                        ]),
-                    ),
-                    (
-                        "mesos",
-                        map(vec![
-                            ("frameworks", Y::Seq(vec![framework])),
-                            ("offerInterval", Y::S(t_task)),
-                            ("offers", s("per-node")),
-                            ("minOffer", map(vec![("cpu", Y::S(cpu.clone()))])),
-                        ]),
-                    ),
-                    (
-                        "nodePools",
-                        Y::Seq(vec![map(vec![
-                            ("name", s("pool")),
-                            ("count", Y::S(count)),
-                            ("cpu", Y::S(cpu.clone())),
-                            ("memory", Y::S(memory.clone())),
-                        ])]),
-                    ),
-                    (
-                        "workload",
-                        map(vec![
-                            (
-                                "jobs",
-                                Y::Seq(vec![map(vec![
-                                    ("name", s("job")),
-                                    ("at", Y::S(at.clone())),
-                                    ("tasks", Y::S(pods.clone())),
-                                    ("cpu", Y::S(cpu.clone())),
-                                    ("memory", Y::S(memory.clone())),
-                                ])]),
-                            ),
-                            (
-                                "generators",
-                                Y::Seq(vec![map(vec![
-                                    ("name", s("gen")),
-                                    ("count", Y::S(n)),
-                                    ("interArrival", ia),
-                                    ("tasks", tasks.clone()),
-                                    ("runFor", run),
-                                    ("cpu", Y::S(cpu.clone())),
-                                    ("memory", Y::S(memory.clone())),
-                                ])]),
-                            ),
-                            (
-                                "prefill",
-                                map(vec![
-                                    ("cpuUtilisation", s("0.3")),
-                                    ("tasks", tasks),
-                                    ("cpu", Y::S(cpu)),
-                                    ("memory", Y::S(memory)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                    ("timeline", Y::Seq(vec![map(vec![("at", Y::S(at)), ("create", Y::Seq(vec![s("Pod/app")]))])])),
-                    (
-                        "expect",
-                        Y::Seq(vec![map(vec![
-                            ("policy", s("kubernetes")),
-                            ("pods", map(vec![("app", map(vec![("phase", s("Running")), ("node", s("node-a"))]))])),
-                            ("groups", map(vec![("g", map(vec![("placed", Y::S(pods))]))])),
-                        ])]),
-                    ),
+                ];
+                spec.extend(policy_sections(&t_job, &t_task, &d, &n, &cpu, multi));
+                let pool = map(vec![
+                    ("name", s("pool")),
+                    ("count", Y::S(count)),
+                    ("cpu", Y::S(cpu.clone())),
+                    ("memory", Y::S(memory.clone())),
                 ]);
+                spec.push(("nodePools", Y::Seq(vec![pool])));
+                let workload = map(vec![
+                    ("jobs", Y::Seq(vec![listed_job(&at, &pods, &cpu, &memory)])),
+                    ("generators", Y::Seq(vec![generator(n, ia, tasks.clone(), run, &cpu, &memory)])),
+                    ("prefill", prefill(tasks, cpu, memory)),
+                ]);
+                spec.push(("workload", workload));
+                spec.push((
+                    "timeline",
+                    Y::Seq(vec![map(vec![("at", Y::S(at)), ("create", Y::Seq(vec![s("Pod/app")]))])]),
+                ));
+                spec.push(("expect", Y::Seq(vec![expectation(pods)])));
                 map(vec![
                     ("apiVersion", s("podlab.dev/v1alpha1")),
                     ("kind", s("Simulation")),
                     ("metadata", map(vec![("name", s("fuzz"))])),
-                    ("spec", spec),
+                    ("spec", map(spec)),
                 ])
             },
         )
+}
+
+/// The Simulation's policy sections — `scheduler`, `omega`, `monolithic`, `mesos` — from
+/// the decision times, a duration (Mesos's hoarding timeout), a count and a CPU drawn for them.
+fn policy_sections(t_job: &str, t_task: &str, d: &str, n: &str, cpu: &str, multi: bool) -> Vec<(&'static str, Y)> {
+    let sched = map(vec![("name", s("batch")), ("workload", s("batch")), ("tJob", s(t_job))]);
+    let mut framework = sched.clone();
+    if let Y::Map(e) = &mut framework {
+        e.push(("behaviour".into(), s("hoarding")));
+        e.push(("hoardTimeout".into(), s(d)));
+    }
+    let scheduler = map(vec![("scoringStrategy", s("MostAllocated")), ("tJob", s(t_job)), ("tTask", s(t_task))]);
+    let omega = map(vec![
+        ("schedulers", Y::Seq(vec![sched])),
+        ("conflictDetection", s("coarse")),
+        ("transactions", s("all-or-nothing")),
+        ("retry", map(vec![("interval", s(t_task)), ("maxAttempts", s(n))])),
+    ]);
+    let monolithic = map(vec![("multiPath", s(&multi.to_string())), ("batch", map(vec![("tJob", s(t_job))]))]);
+    let mesos = map(vec![
+        ("frameworks", Y::Seq(vec![framework])),
+        ("offerInterval", s(t_task)),
+        ("offers", s("per-node")),
+        ("minOffer", map(vec![("cpu", s(cpu))])),
+    ]);
+    vec![("scheduler", scheduler), ("omega", omega), ("monolithic", monolithic), ("mesos", mesos)]
+}
+
+/// A listed job of `tasks` pods arriving `at`.
+fn listed_job(at: &str, tasks: &str, cpu: &str, memory: &str) -> Y {
+    map(vec![("name", s("job")), ("at", s(at)), ("tasks", s(tasks)), ("cpu", s(cpu)), ("memory", s(memory))])
+}
+
+/// A workload generator of `count` jobs.
+fn generator(count: String, inter_arrival: Y, tasks: Y, run_for: Y, cpu: &str, memory: &str) -> Y {
+    map(vec![
+        ("name", s("gen")),
+        ("count", Y::S(count)),
+        ("interArrival", inter_arrival),
+        ("tasks", tasks),
+        ("runFor", run_for),
+        ("cpu", s(cpu)),
+        ("memory", s(memory)),
+    ])
+}
+
+/// A generated prefill to 30% of the cell's CPU.
+fn prefill(tasks: Y, cpu: String, memory: String) -> Y {
+    map(vec![("cpuUtilisation", s("0.3")), ("tasks", tasks), ("cpu", Y::S(cpu)), ("memory", Y::S(memory))])
+}
+
+/// An expectation of a pod's phase and node and of how many of a group's pods are placed.
+fn expectation(placed: String) -> Y {
+    map(vec![
+        ("policy", s("kubernetes")),
+        ("pods", map(vec![("app", map(vec![("phase", s("Running")), ("node", s("node-a"))]))])),
+        ("groups", map(vec![("g", map(vec![("placed", Y::S(placed))]))])),
+    ])
 }
 
 fn document() -> impl Strategy<Value = Y> {

@@ -10,8 +10,10 @@
 
 #[cfg(test)]
 mod config_tests;
+mod controlled;
 mod diagnostic;
 mod document;
+mod expectations;
 pub mod input;
 mod kinds;
 #[cfg(test)]

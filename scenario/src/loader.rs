@@ -5,30 +5,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use podlab_cluster::scenario::{Arrival, Check, Expectation, ObjectRef, Scenario};
+use podlab_cluster::scenario::{Arrival, ObjectRef, Scenario};
 use podlab_cluster::workload::Workload;
 use serde_saphyr::Spanned;
 
+use crate::controlled::Controlled;
 use crate::diagnostic::{LoadError, Pos, Severity};
 use crate::manifest::{
-    Doc, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, JobManifestK8s, NodeManifest, POD_GROUP_LABELS,
-    PodGroupManifest, PodManifest, PriorityClassManifest, RUN_FOR_ANNOTATION, ReplicaSetManifest, StrategyManifest,
-    VOLCANO_GROUP_ANNOTATION, WorkloadManifest,
+    Doc, FAIL_AFTER_ANNOTATION, FAILURE_PROBABILITY_ANNOTATION, NodeManifest, POD_GROUP_LABELS, PodGroupManifest,
+    PodManifest, PriorityClassManifest, RUN_FOR_ANNOTATION, VOLCANO_GROUP_ANNOTATION, WorkloadManifest,
 };
-use crate::reading::{Found, LoadOptions, Loader};
+use crate::reading::{Found, LoadOptions, Loader, PodRefs, PriorityClasses};
 use crate::simulation::{API_VERSION, SimulationManifest};
 use crate::yaml::{Shape, Source, YNode};
 use crate::{kinds, names, scheduler_config, schema, terms};
 use crate::{manifest, settings, workload, yaml};
 
-use crate::affinity::{LabelSelector, PreemptionPolicy, SpreadSelector};
-use crate::apps::{
-    DeploymentChange, DeploymentChangeKind, DeploymentSpec, DeploymentStrategy, IntOrPercent, JOB_NAME_LABEL, JobSpec,
-    LEGACY_JOB_NAME_LABEL,
-};
+use crate::affinity::PreemptionPolicy;
+use crate::apps::{DeploymentChange, DeploymentChangeKind};
 use crate::config::{Fault, PolicyConfig, WorkloadClass};
-use crate::event::Phase;
-use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, PodSpec, ReplicaSetSpec};
+use crate::objects::{GroupId, Node, NodeId, Pod, PodGroup, PodId, PodSpec};
 use crate::time::{SimDuration, SimTime};
 
 /// Files larger than this are refused before parsing: no scenario is this big, and traces are
@@ -78,12 +74,50 @@ pub const WORKLOAD_LABEL: &str = "podlab.dev/workload";
 const SUPPORTED_KINDS: &str = "Node, Pod, PodGroup, Workload, PriorityClass, ReplicaSet, Deployment, Job, Service, \
      ReplicationController, StatefulSet, PodDisruptionBudget, Namespace, KubeSchedulerConfiguration, List, Simulation";
 
-/// The scenario's PriorityClasses: value, preemption policy and where each is defined, and
-/// the global default's value and policy.
+/// The pod groups read so far, each with where it is defined (for a duplicate's error).
 #[derive(Default)]
-struct PriorityClasses {
-    by_name: BTreeMap<String, (i32, PreemptionPolicy, Pos)>,
-    default: Option<(i32, PreemptionPolicy)>,
+struct Groups {
+    groups: Vec<Arc<PodGroup>>,
+    defined_at: Vec<Pos>,
+}
+
+impl Groups {
+    /// Where the group `name` of `namespace` is defined, if it already is.
+    fn defined(&self, namespace: &str, name: &str) -> Option<Pos> {
+        self.groups.iter().position(|g| g.name == name && g.namespace == namespace).map(|i| self.defined_at[i])
+    }
+
+    fn add(&mut self, group: PodGroup, pos: Pos) {
+        self.groups.push(Arc::new(group));
+        self.defined_at.push(pos);
+    }
+}
+
+/// Every object's arrival: when the timeline creates it, else at the start; in time order, ties
+/// in file order (groups, then nodes, then pods).
+fn arrivals(scenario: &Scenario, created_at: &BTreeMap<ObjectRef, SimTime>) -> Vec<Arrival> {
+    let all = (0..scenario.groups.len())
+        .map(|i| ObjectRef::Group(GroupId(i as u32)))
+        .chain((0..scenario.nodes.len()).map(|i| ObjectRef::Node(NodeId(i as u32))))
+        .chain((0..scenario.pods.len()).map(|i| ObjectRef::Pod(PodId(i as u32))));
+    let mut arrivals: Vec<Arrival> =
+        all.map(|object| Arrival { at: created_at.get(&object).copied().unwrap_or(SimTime::ZERO), object }).collect();
+    arrivals.sort_by_key(|a| a.at); // stable: ties keep file order
+    arrivals
+}
+
+/// Gives every namespace a pod may live in at least its name label, declared or not.
+fn label_every_namespace(scenario: &mut Scenario) {
+    let templates = scenario.replica_sets.iter().map(|r| &r.template);
+    let templates = templates.chain(scenario.deployments.iter().map(|d| &d.template));
+    let namespaces = templates.chain(scenario.jobs.iter().map(|j| &j.template)).map(|t| t.namespace.clone());
+    let namespaces = namespaces.chain(scenario.pods.held().iter().map(|p| p.namespace.clone()));
+    for namespace in namespaces.chain(std::iter::once("default".to_string())) {
+        if !scenario.kube.namespace_labels.contains_key(&namespace) {
+            let labels = scenario.kube.namespace_labels_of(&namespace);
+            scenario.kube.namespace_labels.insert(namespace, labels);
+        }
+    }
 }
 
 impl<'a> Loader<'a> {
@@ -180,10 +214,8 @@ impl<'a> Loader<'a> {
         Err(LoadError::Several(all))
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "every kind of one file, read in the order their references need (classes and groups, then nodes, pods, workloads, the Simulation); still to split into a reader per kind (issue 20)"
-    )]
+    /// Reads every kind of the file in the order their references need: PriorityClasses and
+    /// pod groups, then nodes, pods, the kinds a controller runs, the Simulation.
     fn load(mut self) -> Result<Scenario, LoadError> {
         let roots = yaml::documents(self.src)?;
         let mut found = Vec::new();
@@ -191,11 +223,40 @@ impl<'a> Loader<'a> {
             self.collect(root, &mut found, false)?;
         }
         self.check_kinds(&mut found)?;
-        let of_kind = |kind: &str| found.iter().filter(move |f| f.kind == kind).collect::<Vec<_>>();
-
         // PriorityClasses and PodGroups first: pods refer to them.
+        let priority_classes = self.priority_classes(&found)?;
+        let groups = self.pod_groups(&found)?;
+        let nodes = self.nodes(&found)?;
+        let mut refs = PodRefs { nodes, groups, priority_classes };
+        let pods = self.pods(&found, &mut refs)?;
+        let mut controlled = self.controlled(&found, &mut refs)?;
+        let simulations: Vec<&Found<'_>> = found.iter().filter(|f| f.kind == "Simulation").collect();
+        if let Some(second) = simulations.get(1) {
+            return Err(self.src.error(self.pos(second.node), "a scenario has at most one Simulation document"));
+        }
+        let replaced_forever = std::mem::take(&mut controlled.replaced_forever);
+        let mut scenario = self.scenario(&found, refs, pods, controlled)?;
+        let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
+        if let Some(f) = simulations.first() {
+            self.check_api_version(f, &[API_VERSION])?;
+            let doc: Doc<SimulationManifest> = self.doc(f.node)?;
+            self.simulation(&doc, &mut scenario, &mut created_at)?;
+        }
+        self.check_the_run_ends(&scenario, &replaced_forever)?;
+        scenario.arrivals = arrivals(&scenario, &created_at);
+        if scenario.nodes.is_empty() {
+            self.warn(Pos { line: 1, col: 1 }, "the scenario has no Node: no pod can be scheduled");
+        }
+        label_every_namespace(&mut scenario);
+        self.warn_unscheduled_pods(&found, &scenario);
+        scenario.warnings = self.warnings;
+        Ok(scenario)
+    }
+
+    /// The file's PriorityClasses, by name, and the global default.
+    fn priority_classes(&self, found: &[Found<'_>]) -> Result<PriorityClasses, LoadError> {
         let mut priority_classes = PriorityClasses::default();
-        for f in of_kind("PriorityClass") {
+        for f in found.iter().filter(|f| f.kind == "PriorityClass") {
             self.check_api_version(f, &["scheduling.k8s.io/v1"])?;
             let doc: Doc<PriorityClassManifest> = self.doc(f.node)?;
             let (name, pos) = doc.name(&doc.parsed.value.metadata, "PriorityClass")?;
@@ -215,92 +276,103 @@ impl<'a> Loader<'a> {
             }
             priority_classes.by_name.insert(name, (m.value, policy, pos));
         }
+        Ok(priority_classes)
+    }
 
-        let mut groups: Vec<Arc<PodGroup>> = Vec::new();
-        let mut group_pos: Vec<Pos> = Vec::new();
-        for f in of_kind("PodGroup") {
-            // The scheduler-plugins dialect (current and older group) and Volcano's.
-            self.check_api_version(
-                f,
-                &["scheduling.x-k8s.io/v1alpha1", "scheduling.sigs.k8s.io/v1alpha1", "scheduling.volcano.sh/v1beta1"],
-            )?;
-            let doc: Doc<PodGroupManifest> = self.doc(f.node)?;
-            let m = &doc.parsed.value;
-            let (name, pos) = doc.name(&m.metadata, "PodGroup")?;
-            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            if let Some(i) = groups.iter().position(|g| g.name == name && g.namespace == namespace) {
-                return Err(self.duplicate(pos, "PodGroup", &name, group_pos[i]));
+    /// The file's pod groups: its PodGroups, then a group per pod group of its Workloads.
+    fn pod_groups(&self, found: &[Found<'_>]) -> Result<Vec<Arc<PodGroup>>, LoadError> {
+        let mut groups = Groups::default();
+        for f in found.iter().filter(|f| f.kind == "PodGroup") {
+            self.pod_group(f, &mut groups)?;
+        }
+        for f in found.iter().filter(|f| f.kind == "Workload") {
+            self.workload_groups(f, &mut groups)?;
+        }
+        Ok(groups.groups)
+    }
+
+    /// One PodGroup, in the scheduler-plugins dialect (current and older group) or Volcano's.
+    fn pod_group(&self, f: &Found<'_>, groups: &mut Groups) -> Result<(), LoadError> {
+        self.check_api_version(
+            f,
+            &["scheduling.x-k8s.io/v1alpha1", "scheduling.sigs.k8s.io/v1alpha1", "scheduling.volcano.sh/v1beta1"],
+        )?;
+        let doc: Doc<PodGroupManifest> = self.doc(f.node)?;
+        let m = &doc.parsed.value;
+        let (name, pos) = doc.name(&m.metadata, "PodGroup")?;
+        let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        if let Some(first) = groups.defined(&namespace, &name) {
+            return Err(self.duplicate(pos, "PodGroup", &name, first));
+        }
+        let min_member = match m.spec.min_member.as_ref().or(m.spec.min_available.as_ref()) {
+            None => 1,
+            Some(n) if (1..=1_000_000).contains(&n.value) => n.value as u32,
+            Some(n) => return Err(doc.error(n, format!("minMember {} is out of range (1 to 1000000)", n.value))),
+        };
+        let schedule_timeout = match &m.spec.schedule_timeout_seconds {
+            None => None,
+            Some(s) if (0..=365 * 24 * 3600).contains(&s.value) => Some(SimDuration::from_secs(s.value as u64)),
+            Some(s) => {
+                return Err(doc.error(s, format!("scheduleTimeoutSeconds {} is out of range (0 to one year)", s.value)));
             }
-            let min_member = match m.spec.min_member.as_ref().or(m.spec.min_available.as_ref()) {
-                None => 1,
-                Some(n) if (1..=1_000_000).contains(&n.value) => n.value as u32,
-                Some(n) => return Err(doc.error(n, format!("minMember {} is out of range (1 to 1000000)", n.value))),
-            };
-            let schedule_timeout = match &m.spec.schedule_timeout_seconds {
-                None => None,
-                Some(s) if (0..=365 * 24 * 3600).contains(&s.value) => Some(SimDuration::from_secs(s.value as u64)),
-                Some(s) => {
-                    return Err(
-                        doc.error(s, format!("scheduleTimeoutSeconds {} is out of range (0 to one year)", s.value))
-                    );
+        };
+        let min_resources = m.spec.min_resources.as_ref().map(|r| doc.resources(r)).transpose()?;
+        let (namespace, name) = (namespace.into(), name.into());
+        groups.add(PodGroup { namespace, name, min_member, schedule_timeout, min_resources }, pos);
+        Ok(())
+    }
+
+    /// Kubernetes-native gang scheduling: each pod group of a Workload is a PodGroup named
+    /// `<workload>-<group>`; basic groups gang nothing (minMember 1).
+    fn workload_groups(&self, f: &Found<'_>, groups: &mut Groups) -> Result<(), LoadError> {
+        self.check_api_version(f, &["scheduling.k8s.io/v1alpha1"])?;
+        let doc: Doc<WorkloadManifest> = self.doc(f.node)?;
+        let m = &doc.parsed.value;
+        let (workload, pos) = doc.name(&m.metadata, "Workload")?;
+        let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        for g in &m.spec.pod_groups {
+            let name = format!("{workload}-{}", g.name.value);
+            if let Some(first) = groups.defined(&namespace, &name) {
+                return Err(self.duplicate(doc.at(&g.name), "PodGroup", &name, first));
+            }
+            let min_member = match (&g.policy.gang, &g.policy.basic) {
+                (Some(gang), None) if (1..=1_000_000).contains(&gang.min_count.value) => gang.min_count.value as u32,
+                (Some(gang), None) => {
+                    return Err(doc.error(
+                        &gang.min_count,
+                        format!("minCount {} is out of range (1 to 1000000)", gang.min_count.value),
+                    ));
+                }
+                (None, Some(_)) => 1,
+                _ => {
+                    return Err(doc.error(
+                        &g.name,
+                        format!(
+                            "pod group `{}` needs exactly one policy: `gang: {{minCount: N}}` or `basic: {{}}`",
+                            g.name.value
+                        ),
+                    ));
                 }
             };
-            let min_resources = m.spec.min_resources.as_ref().map(|r| doc.resources(r)).transpose()?;
-            let (namespace, name) = (namespace.into(), name.into());
-            groups.push(Arc::new(PodGroup { namespace, name, min_member, schedule_timeout, min_resources }));
-            group_pos.push(pos);
+            let group = PodGroup {
+                namespace: namespace.as_str().into(),
+                name: name.into(),
+                min_member,
+                schedule_timeout: None,
+                min_resources: None,
+            };
+            groups.add(group, pos);
         }
+        Ok(())
+    }
 
-        // Kubernetes-native gang scheduling: each pod group of a Workload is a PodGroup named
-        // `<workload>-<group>`; basic groups gang nothing (minMember 1).
-        for f in of_kind("Workload") {
-            self.check_api_version(f, &["scheduling.k8s.io/v1alpha1"])?;
-            let doc: Doc<WorkloadManifest> = self.doc(f.node)?;
-            let m = &doc.parsed.value;
-            let (workload, pos) = doc.name(&m.metadata, "Workload")?;
-            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            for g in &m.spec.pod_groups {
-                let name = format!("{workload}-{}", g.name.value);
-                if let Some(i) = groups.iter().position(|o| o.name == name && o.namespace == namespace) {
-                    return Err(self.duplicate(doc.at(&g.name), "PodGroup", &name, group_pos[i]));
-                }
-                let min_member = match (&g.policy.gang, &g.policy.basic) {
-                    (Some(gang), None) if (1..=1_000_000).contains(&gang.min_count.value) => {
-                        gang.min_count.value as u32
-                    }
-                    (Some(gang), None) => {
-                        return Err(doc.error(
-                            &gang.min_count,
-                            format!("minCount {} is out of range (1 to 1000000)", gang.min_count.value),
-                        ));
-                    }
-                    (None, Some(_)) => 1,
-                    _ => {
-                        return Err(doc.error(
-                            &g.name,
-                            format!(
-                                "pod group `{}` needs exactly one policy: `gang: {{minCount: N}}` or `basic: {{}}`",
-                                g.name.value
-                            ),
-                        ));
-                    }
-                };
-                groups.push(Arc::new(PodGroup {
-                    namespace: namespace.as_str().into(),
-                    name: name.into(),
-                    min_member,
-                    schedule_timeout: None,
-                    min_resources: None,
-                }));
-                group_pos.push(pos);
-            }
-        }
-
-        // Names seen so far, with where they were first defined (indexes, not scans: a scenario
-        // may list many thousands of objects).
+    /// The file's Nodes.
+    fn nodes(&self, found: &[Found<'_>]) -> Result<Vec<Arc<Node>>, LoadError> {
         let mut nodes: Vec<Arc<Node>> = Vec::new();
+        // Where each name was first defined (an index, not a scan: a scenario may list many
+        // thousands of objects).
         let mut node_names: BTreeMap<String, Pos> = BTreeMap::new();
-        for f in of_kind("Node") {
+        for f in found.iter().filter(|f| f.kind == "Node") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<NodeManifest> = self.doc(f.node)?;
             let (node, pos) = doc.to_node()?;
@@ -309,214 +381,35 @@ impl<'a> Loader<'a> {
             }
             nodes.push(Arc::new(node));
         }
+        Ok(nodes)
+    }
 
+    /// The file's Pods.
+    fn pods(&mut self, found: &[Found<'_>], refs: &mut PodRefs) -> Result<Vec<Arc<Pod>>, LoadError> {
         let mut pods: Vec<Arc<Pod>> = Vec::new();
         let mut pod_keys: BTreeMap<String, Pos> = BTreeMap::new();
-        for f in of_kind("Pod") {
+        for f in found.iter().filter(|f| f.kind == "Pod") {
             self.check_api_version(f, &["v1"])?;
             let doc: Doc<PodManifest> = self.doc(f.node)?;
-            let (pod, pos) = self.pod(&doc, &nodes, &mut groups, &priority_classes)?;
+            let (pod, pos) = self.pod(&doc, refs)?;
             if let Some(first) = pod_keys.insert(pod.key(), pos) {
                 return Err(self.duplicate(pos, "Pod", &pod.key(), first));
             }
             pods.push(Arc::new(pod));
         }
+        Ok(pods)
+    }
 
-        // ReplicaSets, run by the ReplicaSet controller; Deployments, by the Deployment
-        // controller through ReplicaSets of their own.
-        let mut replica_sets: Vec<ReplicaSetSpec> = Vec::new();
-        let mut deployments: Vec<DeploymentSpec> = Vec::new();
-        let mut workload_selectors: Vec<SpreadSelector> = Vec::new();
-        // Every workload's name and namespace, across kinds: their pods' owners must not clash.
-        let mut workload_names: Vec<(String, String)> = Vec::new();
-        // Workloads whose pods end by themselves: each is replaced, so the world never rests.
-        let mut replaced_forever: Vec<(Pos, &str, String)> = Vec::new();
-        for f in found.iter().filter(|f| matches!(f.kind, "ReplicaSet" | "Deployment")) {
-            self.check_api_version(f, &["apps/v1"])?;
-            let doc: Doc<ReplicaSetManifest> = self.doc(f.node)?;
-            let line_offset = doc.parsed.line_offset;
-            let m = doc.parsed.value;
-            let at_doc = Doc { src: doc.src, parsed: yaml::Parsed { value: (), line_offset }, start: doc.start };
-            let (name, pos) = at_doc.name(&m.metadata, f.kind)?;
-            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            if workload_names.contains(&(namespace.clone(), name.clone())) {
-                return Err(self.src.error_with_help(
-                    pos,
-                    format!("duplicate {} `{name}`", f.kind),
-                    "ReplicaSets, Deployments and Jobs of one namespace need distinct names",
-                ));
-            }
-            workload_names.push((namespace.clone(), name.clone()));
-            let replicas = match &m.spec.replicas {
-                None => 1,
-                Some(r) if (0..=100_000).contains(&r.value) => r.value as u32,
-                Some(r) => {
-                    let at = at_doc.parsed.pos(&r.referenced);
-                    return Err(self.src.error(at, format!("replicas {} is out of range (0 to 100000)", r.value)));
-                }
-            };
-            let strategy = match (f.kind, &m.spec.strategy) {
-                ("ReplicaSet", Some(_)) => {
-                    return Err(self.src.error(pos, "a ReplicaSet has no `strategy`; only a Deployment rolls out"));
-                }
-                (_, None) => DeploymentStrategy::RollingUpdate {
-                    max_surge: IntOrPercent::Percent(25),
-                    max_unavailable: IntOrPercent::Percent(25),
-                },
-                (_, Some(st)) => self.strategy(&at_doc, st)?,
-            };
-            let min_ready = match &m.spec.min_ready_seconds {
-                None => SimDuration::ZERO,
-                Some(r) if (0..=365 * 24 * 3600).contains(&r.value) => SimDuration::from_secs(r.value as u64),
-                Some(r) => {
-                    let at = at_doc.parsed.pos(&r.referenced);
-                    return Err(self.src.error(at, format!("minReadySeconds {} is out of range", r.value)));
-                }
-            };
-            let mut template = m.spec.template;
-            let name_at = m.metadata.name.as_ref().expect("named above");
-            template.metadata.name =
-                Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
-            template.metadata.namespace = Some(namespace.clone());
-            let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
-            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes)?;
-            let selector =
-                self.workload_selector(&at_doc, m.spec.selector.as_ref(), &pod.labels, f.kind, &name, pos)?;
-            let kind = f.kind.to_string();
-            workload_selectors.push(SpreadSelector {
-                namespace: namespace.clone(),
-                kind,
-                name: name.clone(),
-                selector,
-            });
-            if pod.run_for().is_some() || pod.fail_after.is_some() {
-                replaced_forever.push((pos, f.kind, name.clone()));
-            }
-            if f.kind == "ReplicaSet" {
-                pod.owner = Some(name.clone());
-                replica_sets.push(ReplicaSetSpec { namespace, name, replicas, template: Arc::new(pod) });
-            } else {
-                deployments.push(DeploymentSpec {
-                    namespace,
-                    name,
-                    replicas,
-                    template: Arc::new(pod),
-                    strategy,
-                    min_ready,
-                });
-            }
-        }
-
-        let mut jobs: Vec<JobSpec> = Vec::new();
-        for f in of_kind("Job") {
-            self.check_api_version(f, &["batch/v1"])?;
-            let doc: Doc<JobManifestK8s> = self.doc(f.node)?;
-            let line_offset = doc.parsed.line_offset;
-            let m = doc.parsed.value;
-            let at_doc = Doc { src: doc.src, parsed: yaml::Parsed { value: (), line_offset }, start: doc.start };
-            let (name, pos) = at_doc.name(&m.metadata, "Job")?;
-            let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-            if workload_names.contains(&(namespace.clone(), name.clone())) {
-                return Err(self.src.error_with_help(
-                    pos,
-                    format!("duplicate Job `{name}`"),
-                    "ReplicaSets, Deployments and Jobs of one namespace need distinct names",
-                ));
-            }
-            workload_names.push((namespace.clone(), name.clone()));
-            let count = |field: &Option<Spanned<i64>>, what: &str, default: u32, min: i64| match field {
-                None => Ok(default),
-                Some(v) if (min..=100_000).contains(&v.value) => Ok(v.value as u32),
-                Some(v) => {
-                    Err(self.src.error(at_doc.at(v), format!("{what} {} is out of range ({min} to 100000)", v.value)))
-                }
-            };
-            // Kubernetes: parallelism 1 and completions 1 by default (an unset completions
-            // with parallelism > 1 is a work queue, which podlab runs as completions 1).
-            let completions = count(&m.spec.completions, "completions", 1, 1)?;
-            let parallelism = count(&m.spec.parallelism, "parallelism", 1, 0)?;
-            let backoff_limit = count(&m.spec.backoff_limit, "backoffLimit", 6, 0)?;
-            let active_deadline = match &m.spec.active_deadline_seconds {
-                None => None,
-                Some(v) if (1..=365 * 24 * 3600).contains(&v.value) => Some(SimDuration::from_secs(v.value as u64)),
-                Some(v) => {
-                    return Err(self.src.error(
-                        at_doc.at(v),
-                        format!("activeDeadlineSeconds {} is out of range (1 to one year)", v.value),
-                    ));
-                }
-            };
-            let indexed = match &m.spec.completion_mode {
-                None => false,
-                Some(mode) if mode.value == "NonIndexed" => false,
-                Some(mode) if mode.value == "Indexed" => {
-                    if m.spec.completions.is_none() {
-                        return Err(self.src.error_with_help(
-                            at_doc.at(mode),
-                            "an Indexed Job needs `completions`",
-                            "Kubernetes requires it: the indexes are 0 to completions − 1",
-                        ));
-                    }
-                    true
-                }
-                Some(mode) => {
-                    return Err(self.src.error_with_help(
-                        at_doc.at(mode),
-                        format!("unknown completionMode `{}`", mode.value),
-                        "`NonIndexed` (the default) or `Indexed`",
-                    ));
-                }
-            };
-            match &m.spec.template.spec.restart_policy {
-                Some(p) if p.value == "Never" || p.value == "OnFailure" => {}
-                Some(p) => {
-                    return Err(self.src.error_with_help(
-                        at_doc.at(p),
-                        format!("a Job's pods cannot have restartPolicy `{}`", p.value),
-                        "use `Never` (a new pod per failure) or `OnFailure`",
-                    ));
-                }
-                None => {
-                    return Err(self.src.error_with_help(
-                        pos,
-                        format!("Job `{name}` has no `spec.template.spec.restartPolicy`"),
-                        "Kubernetes requires `Never` or `OnFailure` for a Job's pods",
-                    ));
-                }
-            }
-            let mut template = m.spec.template;
-            let name_at = m.metadata.name.as_ref().expect("named above");
-            template.metadata.name =
-                Some(serde_saphyr::Spanned::new(name.clone(), name_at.referenced, name_at.defined));
-            template.metadata.namespace = Some(namespace.clone());
-            let tdoc = Doc { src: doc.src, parsed: yaml::Parsed { value: template, line_offset }, start: doc.start };
-            let (mut pod, _) = self.pod(&tdoc, &nodes, &mut groups, &priority_classes)?;
-            pod.owner = Some(name.clone());
-            pod.labels.insert(JOB_NAME_LABEL.into(), name.clone());
-            pod.labels.insert(LEGACY_JOB_NAME_LABEL.into(), name.clone());
-            // The Job controller's labels are on the pod when the API server merges label keys.
-            let labels = pod.labels.clone();
-            if let Some(terms) = pod.terms.as_mut() {
-                terms.merge_label_keys(&labels);
-            }
-            jobs.push(JobSpec {
-                namespace,
-                name,
-                completions,
-                parallelism,
-                backoff_limit,
-                active_deadline,
-                template: Arc::new(pod),
-                start: SimTime::ZERO,
-                indexed,
-            });
-        }
-
-        let simulations = of_kind("Simulation");
-        if let Some(second) = simulations.get(1) {
-            return Err(self.src.error(self.pos(second.node), "a scenario has at most one Simulation document"));
-        }
-        let mut scenario = Scenario {
+    /// The scenario of the file's Kubernetes objects, before its Simulation document is read:
+    /// named after the file, every known policy, no workload of its own.
+    fn scenario(
+        &mut self,
+        found: &[Found<'_>],
+        refs: PodRefs,
+        pods: Vec<Arc<Pod>>,
+        controlled: Controlled<'_>,
+    ) -> Result<Scenario, LoadError> {
+        Ok(Scenario {
             name: Path::new(&self.src.file).file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
             file: self.src.file.clone(),
             seed: 0,
@@ -527,26 +420,29 @@ impl<'a> Loader<'a> {
             control_plane: None,
             faults: Vec::new(),
             fault_processes: Vec::new(),
-            replica_sets,
-            deployments,
+            replica_sets: controlled.replica_sets,
+            deployments: controlled.deployments,
             deployment_changes: Vec::new(),
-            jobs,
-            nodes,
+            jobs: controlled.jobs,
+            nodes: refs.nodes,
             pods: pods.into(),
-            groups,
+            groups: refs.groups,
             arrivals: Vec::new(),
             expectations: Vec::new(),
             warnings: Vec::new(),
             attributions: Vec::new(),
-            kube: self.kube_objects(&found, workload_selectors)?,
-            scheduler_config: self.scheduler_config(&found)?,
-        };
-        let mut created_at: BTreeMap<ObjectRef, SimTime> = BTreeMap::new();
-        if let Some(f) = simulations.first() {
-            self.check_api_version(f, &[API_VERSION])?;
-            let doc: Doc<SimulationManifest> = self.doc(f.node)?;
-            self.simulation(&doc, &mut scenario, &mut created_at)?;
-        }
+            kube: self.kube_objects(found, controlled.selectors)?,
+            scheduler_config: self.scheduler_config(found)?,
+        })
+    }
+
+    /// A workload whose pods end by themselves is replaced without end: its scenario needs a
+    /// duration, or the run would never end.
+    fn check_the_run_ends(
+        &self,
+        scenario: &Scenario,
+        replaced_forever: &[(Pos, &str, String)],
+    ) -> Result<(), LoadError> {
         if scenario.duration.is_none()
             && let Some((pos, kind, name)) = replaced_forever.first()
         {
@@ -556,31 +452,7 @@ impl<'a> Loader<'a> {
                 "give the Simulation a `spec.duration`, or drop `podlab.dev/run-for` / `podlab.dev/fail-after` from the template",
             ));
         }
-        let all = (0..scenario.groups.len())
-            .map(|i| ObjectRef::Group(GroupId(i as u32)))
-            .chain((0..scenario.nodes.len()).map(|i| ObjectRef::Node(NodeId(i as u32))))
-            .chain((0..scenario.pods.len()).map(|i| ObjectRef::Pod(PodId(i as u32))));
-        scenario.arrivals = all
-            .map(|object| Arrival { at: created_at.get(&object).copied().unwrap_or(SimTime::ZERO), object })
-            .collect();
-        scenario.arrivals.sort_by_key(|a| a.at); // stable: ties keep file order
-        if scenario.nodes.is_empty() {
-            self.warn(Pos { line: 1, col: 1 }, "the scenario has no Node: no pod can be scheduled");
-        }
-        // Every namespace a pod may live in has at least its name label, declared or not.
-        let templates = scenario.replica_sets.iter().map(|r| &r.template);
-        let templates = templates.chain(scenario.deployments.iter().map(|d| &d.template));
-        let namespaces = templates.chain(scenario.jobs.iter().map(|j| &j.template)).map(|t| t.namespace.clone());
-        let namespaces = namespaces.chain(scenario.pods.held().iter().map(|p| p.namespace.clone()));
-        for namespace in namespaces.chain(std::iter::once("default".to_string())) {
-            if !scenario.kube.namespace_labels.contains_key(&namespace) {
-                let labels = scenario.kube.namespace_labels_of(&namespace);
-                scenario.kube.namespace_labels.insert(namespace, labels);
-            }
-        }
-        self.warn_unscheduled_pods(&found, &scenario);
-        scenario.warnings = self.warnings;
-        Ok(scenario)
+        Ok(())
     }
 
     /// A warning at the scenario's `KubeSchedulerConfiguration`, if any, for each
@@ -612,197 +484,30 @@ impl<'a> Loader<'a> {
         Ok(Some(config))
     }
 
-    /// A ReplicaSet's or Deployment's `spec.selector`: required by `apps/v1`, but podlab
-    /// defaults an absent one to the template's labels; a given one must select them
-    /// (`ValidateReplicaSetSpec`: "selector does not match template labels").
-    fn workload_selector(
-        &self,
-        doc: &Doc<'_, ()>,
-        given: Option<&manifest::LabelSelectorManifest>,
-        labels: &BTreeMap<String, String>,
-        kind: &str,
-        name: &str,
-        pos: Pos,
-    ) -> Result<LabelSelector, LoadError> {
-        let Some(given) = given else {
-            return Ok(LabelSelector { match_labels: labels.clone(), match_expressions: Vec::new() });
-        };
-        let selector = doc.label_selector(given)?;
-        if selector.is_empty() {
-            return Err(self.src.error_with_help(
-                pos,
-                format!("{kind} `{name}` has an empty selector"),
-                "apps/v1 refuses a selector that selects every pod; give it the template's labels",
-            ));
-        }
-        if !selector.matches(labels) {
-            return Err(self.src.error_with_help(
-                pos,
-                format!("the selector of {kind} `{name}` does not select its template's labels"),
-                "make spec.selector match spec.template.metadata.labels",
-            ));
-        }
-        Ok(selector)
-    }
-
-    /// A Deployment's `spec.strategy`: `RollingUpdate` (25%/25% by default) or `Recreate`.
-    fn strategy(&self, doc: &Doc<'_, ()>, st: &StrategyManifest) -> Result<DeploymentStrategy, LoadError> {
-        let kind = st.kind.as_ref().map_or("RollingUpdate", |k| k.value.as_str());
-        match kind {
-            "Recreate" => {
-                if st.rolling_update.is_some() {
-                    let at = st.kind.as_ref().map_or(doc.start, |k| doc.at(k));
-                    return Err(self.src.error(at, "a Recreate strategy has no `rollingUpdate`"));
-                }
-                Ok(DeploymentStrategy::Recreate)
-            }
-            "RollingUpdate" => {
-                let field = |v: &Option<Spanned<String>>, what: &str| -> Result<IntOrPercent, LoadError> {
-                    let Some(v) = v else { return Ok(IntOrPercent::Percent(25)) };
-                    let text = v.value.trim();
-                    let parsed = match text.strip_suffix('%') {
-                        Some(p) => p.parse::<u32>().ok().filter(|p| *p <= 100).map(IntOrPercent::Percent),
-                        None => text.parse::<u32>().ok().filter(|n| *n <= 100_000).map(IntOrPercent::Int),
-                    };
-                    parsed.ok_or_else(|| {
-                        self.src.error_with_help(
-                            doc.at(v),
-                            format!("{what} `{}` is neither a count nor a percentage", v.value),
-                            "write a whole number (`1`) or a percentage up to 100% (`25%`)",
-                        )
-                    })
-                };
-                let ru = st.rolling_update.as_ref();
-                let max_surge = field(&ru.and_then(|r| r.max_surge.clone()), "maxSurge")?;
-                let max_unavailable = field(&ru.and_then(|r| r.max_unavailable.clone()), "maxUnavailable")?;
-                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
-                if zero(max_surge) && zero(max_unavailable) {
-                    let at = ru.and_then(|r| r.max_surge.as_ref()).map_or(doc.start, |v| doc.at(v));
-                    return Err(self.src.error_with_help(
-                        at,
-                        "maxSurge and maxUnavailable are both zero: the rollout could never progress",
-                        "allow at least one: e.g. `maxSurge: 1` or `maxUnavailable: 1`",
-                    ));
-                }
-                Ok(DeploymentStrategy::RollingUpdate { max_surge, max_unavailable })
-            }
-            other => {
-                let at = st.kind.as_ref().map_or(doc.start, |k| doc.at(k));
-                Err(self.src.error_with_help(
-                    at,
-                    format!("unknown strategy type `{other}`"),
-                    "a Deployment's strategy is `RollingUpdate` (the default) or `Recreate`",
-                ))
-            }
-        }
-    }
-
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one Pod manifest's fields checked in turn, each error at its own position; still to split with `load` (issue 20)"
-    )]
-    fn pod(
-        &mut self,
-        doc: &Doc<'_, PodManifest>,
-        nodes: &[Arc<Node>],
-        groups: &mut Vec<Arc<PodGroup>>,
-        priority_classes: &PriorityClasses,
-    ) -> Result<(Pod, Pos), LoadError> {
+    /// One Pod manifest (or a controller's pod template), its fields checked in turn, each
+    /// error at its own position; a pod of a Workload's replicated group adds that group.
+    pub(crate) fn pod(&mut self, doc: &Doc<'_, PodManifest>, refs: &mut PodRefs) -> Result<(Pod, Pos), LoadError> {
         let m = &doc.parsed.value;
         let (name, pos) = doc.name(&m.metadata, "Pod")?;
         let namespace = m.metadata.namespace.clone().unwrap_or_else(|| "default".into());
         if m.spec.containers.value.is_empty() {
             return Err(doc.error(&m.spec.containers, format!("Pod `{name}` has no containers")));
         }
-        let node_name = match &m.spec.node_name {
-            None => None,
-            Some(n) => {
-                Some(nodes.iter().position(|node| node.name == n.value).map(|i| NodeId(i as u32)).ok_or_else(|| {
-                    doc.error(n, format!("spec.nodeName names node `{}`, which is not in this scenario", n.value))
-                })?)
-            }
-        };
+        let node_name = node_named(doc, &refs.nodes)?;
         let workload = match m.metadata.labels.get(WORKLOAD_LABEL) {
             None => WorkloadClass::Batch,
             Some(v) => WorkloadClass::parse(&v.value)
                 .ok_or_else(|| doc.error(v, format!("unknown workload `{}` (batch, service)", v.value)))?,
         };
-        // The Priority admission plugin: the class the pod names (or the global default when it
-        // names none) gives its priority and preemption policy. podlab keeps a priority the
-        // pod states itself, even when its class is absent.
-        let class = match &m.spec.priority_class_name {
-            Some(class) => priority_classes.by_name.get(&class.value).map(|(value, policy, _)| (*value, *policy)),
-            None => priority_classes.default,
-        };
-        let priority = match (&m.spec.priority, &m.spec.priority_class_name, class) {
-            (Some(p), _, _) => *p,
-            (None, Some(class), None) => {
-                return Err(doc.error(class, format!("no PriorityClass named `{}` in this scenario", class.value)));
-            }
-            (None, _, class) => class.map_or(0, |(value, _)| value),
-        };
-        let preemption_policy = doc.preemption_policy(class.map(|(_, policy)| policy))?;
+        let (priority, preemption_policy) = priority(doc, &refs.priority_classes)?;
         let labels: BTreeMap<String, String> =
             m.metadata.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
         let terms = doc.scheduling_terms(&labels)?;
-        // Group membership in the three dialects: scheduler-plugins' label, Volcano's
-        // annotation, Kubernetes' `spec.workloadRef`.
-        let mut named: Option<(String, Pos)> = None;
-        for label in POD_GROUP_LABELS {
-            if let Some(value) = m.metadata.labels.get(label) {
-                named = Some((value.value.clone(), doc.at(value)));
-            }
-        }
-        if let Some(value) = m.metadata.annotations.get(VOLCANO_GROUP_ANNOTATION) {
-            named = Some((value.value.clone(), doc.at(value)));
-        }
-        let mut replica_of = None;
-        if let Some(r) = &m.spec.workload_ref {
-            let base = format!("{}-{}", r.name.value, r.pod_group.value);
-            match &r.pod_group_replica_key {
-                // Each replica key is a gang of its own, with the pod group's policy.
-                Some(key) => {
-                    replica_of = Some(base.clone());
-                    named = Some((format!("{base}-{key}"), doc.at(&r.pod_group)));
-                }
-                None => named = Some((base, doc.at(&r.pod_group))),
-            }
-        }
-        let mut group = None;
-        if let Some((group_name, at)) = named {
-            let find =
-                |groups: &[Arc<PodGroup>], n: &str| groups.iter().position(|g| g.name == n && g.namespace == namespace);
-            let id = match (find(groups, &group_name), &replica_of) {
-                (Some(id), _) => id,
-                (None, Some(base)) if find(groups, base).is_some() => {
-                    let template = &groups[find(groups, base).expect("checked")];
-                    let replica = PodGroup { name: group_name.as_str().into(), ..(**template).clone() };
-                    groups.push(Arc::new(replica));
-                    groups.len() - 1
-                }
-                _ => {
-                    return Err(doc.src.error_with_help(
-                        at,
-                        format!("Pod `{name}` names pod group `{group_name}`, which is not in this scenario"),
-                        "add the PodGroup (or Workload), or fix the reference",
-                    ));
-                }
-            };
-            group = Some(GroupId(id as u32));
-        }
+        let group = group_of(doc, &name, &namespace, &mut refs.groups)?;
         let run_for = m.metadata.annotations.get(RUN_FOR_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
         let fail_after =
             m.metadata.annotations.get(FAIL_AFTER_ANNOTATION).map(|text| doc.duration(text)).transpose()?;
-        let failure_ppm = match m.metadata.annotations.get(FAILURE_PROBABILITY_ANNOTATION) {
-            None => 0,
-            Some(text) => parse_probability_ppm(&text.value).ok_or_else(|| {
-                doc.src.error_with_help(
-                    doc.at(text),
-                    format!("`{}` is not a probability", text.value),
-                    "write a number from 0 to 1, e.g. \"0.25\" (at most six decimals)",
-                )
-            })?,
-        };
+        let failure_ppm = failure_ppm(doc)?;
         let image_bytes = m
             .metadata
             .annotations
@@ -834,22 +539,7 @@ impl<'a> Loader<'a> {
             preemption_policy,
         };
         spec.requests = spec.effective_requests();
-        if let Some(text) = m.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) {
-            spec.gpu_share_milli = text.value.trim().parse::<u16>().ok().filter(|v| (1..1000).contains(v)).ok_or_else(|| {
-                doc.src.error_with_help(
-                    doc.at(text),
-                    format!("`{}` is not a share of one GPU", text.value),
-                    "write milli-GPU from 1 to 999 as a string (`alibabacloud.com/gpu-milli: \"500\"`); ask for whole GPUs with `nvidia.com/gpu: N` instead",
-                )
-            })?;
-            if spec.requests.get(crate::gpu::GPU_RESOURCE) > 0 {
-                return Err(doc.src.error_with_help(
-                    doc.at(text),
-                    format!("Pod `{name}` asks for a GPU share and for whole GPUs"),
-                    "a pod takes either a share of one GPU (this annotation) or whole GPUs (`nvidia.com/gpu`), not both",
-                ));
-            }
-        }
+        spec.gpu_share_milli = gpu_share(doc, &spec, &name)?;
         let mut pod = Pod::new(name.into(), Arc::new(spec));
         pod.set_group(group);
         pod.set_run_for(run_for);
@@ -857,10 +547,8 @@ impl<'a> Loader<'a> {
         Ok((pod, pos))
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the Simulation document's sections read in turn into the scenario; still to split with `load` (issue 20)"
-    )]
+    /// The Simulation document read into the scenario, section by section; `created_at` gets
+    /// the instant the timeline (or a listed job) creates each object at.
     fn simulation(
         &self,
         doc: &Doc<'_, SimulationManifest>,
@@ -878,22 +566,32 @@ impl<'a> Loader<'a> {
             scenario.policies = policies.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
         }
         scenario.config = settings::policy_config(doc)?;
-        // Names seen so far, indexed: a pool of 10,000 nodes checked by scanning took a second.
-        let mut names: BTreeSet<String> = scenario.nodes.iter().map(|n| n.name.clone()).collect();
-        for node in settings::node_pools(doc)? {
-            if !names.insert(node.name.clone()) {
-                return Err(doc.src.error(
-                    doc.start,
-                    format!("node pool node `{}` has the name of a Node already in the scenario", node.name),
-                ));
-            }
-            scenario.nodes.push(Arc::new(node));
-        }
+        add_node_pools(doc, scenario)?;
         let dir = Path::new(&self.src.file).parent().unwrap_or(Path::new("."));
-        scenario.workload = settings::workload(doc, dir, self.options.allow_paths_outside)?;
-        scenario.control_plane = settings::control_plane(doc, dir, self.options.allow_paths_outside)?;
+        self.workload_and_faults(doc, scenario, dir)?;
+        if let Some(a) = m.metadata.annotations.get(ATTRIBUTION_ANNOTATION).filter(|a| !a.trim().is_empty()) {
+            scenario.attributions.push(a.clone());
+        }
+        let jobs = self.listed_jobs(doc, scenario, dir)?;
+        add_listed_jobs(doc, scenario, jobs, created_at)?;
+        self.timeline(doc, scenario, created_at)?;
+        self.actions(doc, scenario)?;
+        self.expectations(doc, scenario)
+    }
+
+    /// The Simulation's generated workload, control plane and faults (which need a modelled
+    /// control plane); the files they name are found beside the scenario's, in `dir`.
+    fn workload_and_faults(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        scenario: &mut Scenario,
+        dir: &Path,
+    ) -> Result<(), LoadError> {
+        let allow_outside = self.options.allow_paths_outside;
+        scenario.workload = settings::workload(doc, dir, allow_outside)?;
+        scenario.control_plane = settings::control_plane(doc, dir, allow_outside)?;
         (scenario.faults, scenario.fault_processes) =
-            settings::faults(doc, &scenario.nodes, dir, self.options.allow_paths_outside, scenario.duration)?;
+            settings::faults(doc, &scenario.nodes, dir, allow_outside, scenario.duration)?;
         if scenario.control_plane.is_none()
             && let Some(f) = doc.parsed.value.spec.faults.first()
         {
@@ -903,9 +601,17 @@ impl<'a> Loader<'a> {
                 "add `controlPlane: {}` to the Simulation spec (Kubernetes-like defaults)",
             ));
         }
-        if let Some(a) = m.metadata.annotations.get(ATTRIBUTION_ANNOTATION).filter(|a| !a.trim().is_empty()) {
-            scenario.attributions.push(a.clone());
-        }
+        Ok(())
+    }
+
+    /// The jobs the Simulation lists and those of its trace (a trace of prefill jobs goes to
+    /// the workload's prefill instead), each trace's attribution kept once.
+    fn listed_jobs(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        scenario: &mut Scenario,
+        dir: &Path,
+    ) -> Result<Vec<settings::FixedJob>, LoadError> {
         let mut jobs = settings::fixed_jobs(doc)?;
         match settings::trace(doc, dir, self.options.allow_paths_outside)? {
             None => {}
@@ -919,189 +625,44 @@ impl<'a> Loader<'a> {
             }
         }
         scenario.attributions.dedup();
-        if let (Some(p), false) = (&spec.workload.prefill, scenario.workload.prefill_jobs.is_empty()) {
+        if let (Some(p), false) = (&doc.parsed.value.spec.workload.prefill, scenario.workload.prefill_jobs.is_empty()) {
             return Err(doc.error(
                 &p.cpu_utilisation,
                 "a generated prefill and listed (or traced) prefill jobs would fill the cell twice; keep one",
             ));
         }
-        // Names taken so far, so a listed or traced job cannot reuse one (a set: a trace adds
-        // thousands of jobs, and a scan per job would be quadratic).
-        let mut taken: BTreeSet<String> =
-            scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect();
-        for job in jobs {
-            if taken.contains(&job.name) {
-                return Err(doc.src.error(
-                    doc.start,
-                    format!("job `{}` has the name of an object already in the scenario", job.name),
-                ));
-            }
-            let template =
-                workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
-            let (pods, groups) = (scenario.pods.len(), scenario.groups.len());
-            let before = scenario.arrivals.len();
-            workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
-            taken.extend(scenario.pods.held()[pods..].iter().map(|p| p.key()));
-            taken.extend(scenario.groups[groups..].iter().map(|g| g.key()));
-            for a in scenario.arrivals.drain(before..) {
-                created_at.insert(a.object, a.at);
-            }
-        }
-        for entry in &spec.timeline {
+        Ok(jobs)
+    }
+
+    /// `spec.timeline`: the objects created later than the start, each once; a Job created
+    /// later is started then by its controller.
+    fn timeline(
+        &self,
+        doc: &Doc<'_, SimulationManifest>,
+        scenario: &mut Scenario,
+        created_at: &mut BTreeMap<ObjectRef, SimTime>,
+    ) -> Result<(), LoadError> {
+        for entry in &doc.parsed.value.spec.timeline {
             let at = SimTime::ZERO + doc.duration(&entry.at)?;
             for reference in &entry.create {
-                // A Job created later: its controller starts it then.
+                let again = || {
+                    doc.error(reference, format!("`{}` is already created earlier in the timeline", reference.value))
+                };
                 if let Some(key) = reference.value.strip_prefix("Job/") {
                     let job = scenario.jobs.iter_mut().find(|j| j.key() == key).ok_or_else(|| {
                         doc.error(reference, format!("`{}` is not in this scenario", reference.value))
                     })?;
                     if job.start != SimTime::ZERO {
-                        return Err(doc.error(
-                            reference,
-                            format!("`{}` is already created earlier in the timeline", reference.value),
-                        ));
+                        return Err(again());
                     }
                     job.start = at;
                     continue;
                 }
                 let object = self.object_ref(doc, reference, scenario)?;
                 if created_at.insert(object, at).is_some() {
-                    return Err(doc.error(
-                        reference,
-                        format!("`{}` is already created earlier in the timeline", reference.value),
-                    ));
+                    return Err(again());
                 }
             }
-        }
-        self.actions(doc, scenario)?;
-        for e in &spec.expect {
-            let ex = &e.value;
-            let mut policies: Vec<String> = ex.policy.iter().map(|p| self.policy(doc, p)).collect::<Result<_, _>>()?;
-            for p in ex.policies.iter().flatten() {
-                policies.push(self.policy(doc, p)?);
-            }
-            let at = ex.at.as_ref().map(|a| doc.duration(a).map(|d| SimTime::ZERO + d)).transpose()?;
-            let mut checks = Vec::new();
-            for (key, want) in &ex.pods {
-                let pod = scenario.pod_named(key).ok_or_else(|| {
-                    doc.error(want, format!("expect names pod `{key}`, which is not in this scenario"))
-                })?;
-                if let Some(phase) = &want.value.phase {
-                    let phase = Phase::parse(&phase.value).ok_or_else(|| {
-                        doc.error(
-                            phase,
-                            format!("unknown phase `{}` (Pending, Running, Succeeded, Failed)", phase.value),
-                        )
-                    })?;
-                    checks.push(Check::PodPhase { pod, phase });
-                }
-                if let Some(node) = &want.value.node {
-                    let node = scenario
-                        .node_named(&node.value)
-                        .ok_or_else(|| doc.error(node, format!("no node named `{}` in this scenario", node.value)))?;
-                    checks.push(Check::PodNode { pod, node });
-                }
-                if let Some(split) = want.value.split {
-                    checks.push(Check::PodSplit { pod, split });
-                }
-            }
-            for (key, want) in &ex.groups {
-                let group = scenario.groups.iter().position(|g| g.key() == *key).map(|i| GroupId(i as u32));
-                let group = group.ok_or_else(|| {
-                    doc.error(want, format!("expect names PodGroup `{key}`, which is not in this scenario"))
-                })?;
-                if let Some(split) = want.value.split {
-                    checks.push(Check::GroupSplit { group, split });
-                }
-                if let Some(placed) = want.value.placed {
-                    checks.push(Check::GroupPlaced { group, placed });
-                }
-            }
-            for (key, want) in &ex.deployments {
-                if !scenario.deployments.iter().any(|d| d.key() == *key) {
-                    return Err(
-                        doc.error(want, format!("expect names Deployment `{key}`, which is not in this scenario"))
-                    );
-                }
-                let (w, deployment) = (&want.value, key.clone());
-                if let Some(available) = w.available {
-                    checks.push(Check::DeploymentAvailable { deployment: deployment.clone(), available });
-                }
-                if let Some(revision) = w.revision {
-                    checks.push(Check::DeploymentRevision { deployment: deployment.clone(), revision });
-                }
-                if let Some(image) = &w.image {
-                    checks.push(Check::DeploymentImage { deployment: deployment.clone(), image: image.clone() });
-                }
-                if let Some(min) = w.min_available {
-                    checks.push(Check::DeploymentMinAvailable { deployment: deployment.clone(), min });
-                }
-                if let Some(max) = w.max_pods {
-                    checks.push(Check::DeploymentMaxPods { deployment, max });
-                }
-            }
-            for (key, want) in &ex.jobs {
-                if !scenario.jobs.iter().any(|j| j.key() == *key) {
-                    return Err(doc.error(want, format!("expect names Job `{key}`, which is not in this scenario")));
-                }
-                let (w, job) = (&want.value, key.clone());
-                if let Some(status) = &w.status {
-                    if !["Complete", "Failed", "Running"].contains(&status.value.as_str()) {
-                        return Err(doc.error(
-                            status,
-                            format!("unknown Job status `{}` (Complete, Failed, Running)", status.value),
-                        ));
-                    }
-                    let reason = w.reason.clone();
-                    checks.push(Check::JobStatus { job: job.clone(), status: status.value.clone(), reason });
-                }
-                if let Some(pods) = w.succeeded {
-                    checks.push(Check::JobSucceeded { job: job.clone(), pods });
-                }
-                if let Some(pods) = w.failed {
-                    checks.push(Check::JobFailed { job: job.clone(), pods });
-                }
-                if let Some(pods) = w.max_active {
-                    checks.push(Check::JobMaxActive { job, pods });
-                }
-            }
-            for (name, want) in &ex.replica_sets {
-                if !scenario.replica_sets.iter().any(|r| r.name == *name)
-                    && !scenario.deployments.iter().any(|d| d.name == *name)
-                {
-                    return Err(
-                        doc.error(want, format!("expect names ReplicaSet `{name}`, which is not in this scenario"))
-                    );
-                }
-                checks.push(Check::ReplicasRunning { owner: name.clone(), running: want.value.running });
-            }
-            for (phase, count) in &ex.cluster {
-                let phase = Phase::parse(phase).ok_or_else(|| {
-                    doc.error(count, format!("unknown phase `{phase}` (Pending, Running, Succeeded, Failed)"))
-                })?;
-                checks.push(Check::PodsInPhase { phase, count: count.value });
-            }
-            for (kind, want) in &ex.events {
-                let Some(kind) = crate::event::RECORD_KINDS.iter().find(|k| **k == kind.as_str()) else {
-                    return Err(doc.src.error_with_help(
-                        doc.at(want),
-                        format!("unknown record kind `{kind}`"),
-                        format!("kinds: {}", crate::event::RECORD_KINDS.join(", ")),
-                    ));
-                };
-                if want.value.min.is_none() && want.value.max.is_none() {
-                    return Err(doc.error(want, "give `min:`, `max:` or both"));
-                }
-                checks.push(Check::Records { kind, min: want.value.min, max: want.value.max });
-            }
-            if checks.is_empty() {
-                return Err(doc.src.error_with_help(
-                    doc.at(e),
-                    "this expectation checks nothing",
-                    "add e.g. `pods: {my-pod: {phase: Running}}`",
-                ));
-            }
-            scenario.expectations.push(Expectation { policies, at, why: ex.why.clone(), pos: doc.at(e), checks });
         }
         Ok(())
     }
@@ -1175,7 +736,7 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn policy(
+    pub(crate) fn policy(
         &self,
         doc: &Doc<'_, SimulationManifest>,
         name: &serde_saphyr::Spanned<String>,
@@ -1253,6 +814,173 @@ impl<'a> Loader<'a> {
         };
         found.ok_or_else(|| doc.error(reference, format!("`{text}` is not in this scenario")))
     }
+}
+
+/// The nodes of the Simulation's node pools, whose names must be new to the scenario.
+fn add_node_pools(doc: &Doc<'_, SimulationManifest>, scenario: &mut Scenario) -> Result<(), LoadError> {
+    // Names seen so far, indexed: a pool of 10,000 nodes checked by scanning took a second.
+    let mut names: BTreeSet<String> = scenario.nodes.iter().map(|n| n.name.clone()).collect();
+    for node in settings::node_pools(doc)? {
+        if !names.insert(node.name.clone()) {
+            return Err(doc.src.error(
+                doc.start,
+                format!("node pool node `{}` has the name of a Node already in the scenario", node.name),
+            ));
+        }
+        scenario.nodes.push(Arc::new(node));
+    }
+    Ok(())
+}
+
+/// Adds the listed (and traced) jobs' pods and groups to the scenario, each job's name new to
+/// it, and when each arrives to `created_at`.
+fn add_listed_jobs(
+    doc: &Doc<'_, SimulationManifest>,
+    scenario: &mut Scenario,
+    jobs: Vec<settings::FixedJob>,
+    created_at: &mut BTreeMap<ObjectRef, SimTime>,
+) -> Result<(), LoadError> {
+    // Names taken so far, so a listed or traced job cannot reuse one (a set: a trace adds
+    // thousands of jobs, and a scan per job would be quadratic).
+    let mut taken: BTreeSet<String> =
+        scenario.pods.iter().map(|p| p.key()).chain(scenario.groups.iter().map(|g| g.key())).collect();
+    for job in jobs {
+        if taken.contains(&job.name) {
+            return Err(doc
+                .src
+                .error(doc.start, format!("job `{}` has the name of an object already in the scenario", job.name)));
+        }
+        let template = workload::task_template(&job.requests, job.workload, job.run_for, job.scheduler_name.as_deref());
+        let (pods, groups) = (scenario.pods.len(), scenario.groups.len());
+        let before = scenario.arrivals.len();
+        workload::add_job(scenario, &job.name, job.at, job.tasks, &template);
+        taken.extend(scenario.pods.held()[pods..].iter().map(|p| p.key()));
+        taken.extend(scenario.groups[groups..].iter().map(|g| g.key()));
+        for a in scenario.arrivals.drain(before..) {
+            created_at.insert(a.object, a.at);
+        }
+    }
+    Ok(())
+}
+
+/// The node a pod's `spec.nodeName` binds it to, which must be in the scenario.
+fn node_named(doc: &Doc<'_, PodManifest>, nodes: &[Arc<Node>]) -> Result<Option<NodeId>, LoadError> {
+    let Some(n) = &doc.parsed.value.spec.node_name else { return Ok(None) };
+    let id = nodes.iter().position(|node| node.name == n.value).map(|i| NodeId(i as u32)).ok_or_else(|| {
+        doc.error(n, format!("spec.nodeName names node `{}`, which is not in this scenario", n.value))
+    })?;
+    Ok(Some(id))
+}
+
+/// A pod's priority and preemption policy, as the Priority admission plugin gives them: from
+/// the class the pod names (or the global default when it names none). podlab keeps a
+/// priority the pod states itself, even when its class is absent.
+fn priority(doc: &Doc<'_, PodManifest>, classes: &PriorityClasses) -> Result<(i32, PreemptionPolicy), LoadError> {
+    let spec = &doc.parsed.value.spec;
+    let class = match &spec.priority_class_name {
+        Some(class) => classes.by_name.get(&class.value).map(|(value, policy, _)| (*value, *policy)),
+        None => classes.default,
+    };
+    let priority = match (&spec.priority, &spec.priority_class_name, class) {
+        (Some(p), _, _) => *p,
+        (None, Some(class), None) => {
+            return Err(doc.error(class, format!("no PriorityClass named `{}` in this scenario", class.value)));
+        }
+        (None, _, class) => class.map_or(0, |(value, _)| value),
+    };
+    let preemption_policy = doc.preemption_policy(class.map(|(_, policy)| policy))?;
+    Ok((priority, preemption_policy))
+}
+
+/// The pod group a pod names, if any, in any of the three dialects — scheduler-plugins'
+/// label, Volcano's annotation, Kubernetes' `spec.workloadRef` — with where it is named; and,
+/// for a replica key of a Workload's pod group, that pod group's name (the replica is a gang
+/// of its own, with the pod group's policy).
+fn group_named(doc: &Doc<'_, PodManifest>) -> (Option<(String, Pos)>, Option<String>) {
+    let m = &doc.parsed.value;
+    let mut named: Option<(String, Pos)> = None;
+    for label in POD_GROUP_LABELS {
+        if let Some(value) = m.metadata.labels.get(label) {
+            named = Some((value.value.clone(), doc.at(value)));
+        }
+    }
+    if let Some(value) = m.metadata.annotations.get(VOLCANO_GROUP_ANNOTATION) {
+        named = Some((value.value.clone(), doc.at(value)));
+    }
+    let mut replica_of = None;
+    if let Some(r) = &m.spec.workload_ref {
+        let base = format!("{}-{}", r.name.value, r.pod_group.value);
+        match &r.pod_group_replica_key {
+            Some(key) => {
+                replica_of = Some(base.clone());
+                named = Some((format!("{base}-{key}"), doc.at(&r.pod_group)));
+            }
+            None => named = Some((base, doc.at(&r.pod_group))),
+        }
+    }
+    (named, replica_of)
+}
+
+/// The group of the pod `name`, if it names one: a group of the scenario, or the replica of a
+/// Workload's pod group its replica key makes (added to `groups` on first use).
+fn group_of(
+    doc: &Doc<'_, PodManifest>,
+    name: &str,
+    namespace: &str,
+    groups: &mut Vec<Arc<PodGroup>>,
+) -> Result<Option<GroupId>, LoadError> {
+    let (Some((group_name, at)), replica_of) = group_named(doc) else { return Ok(None) };
+    let find = |groups: &[Arc<PodGroup>], n: &str| groups.iter().position(|g| g.name == n && g.namespace == namespace);
+    let id = match (find(groups, &group_name), &replica_of) {
+        (Some(id), _) => id,
+        (None, Some(base)) if find(groups, base).is_some() => {
+            let template = &groups[find(groups, base).expect("checked")];
+            let replica = PodGroup { name: group_name.as_str().into(), ..(**template).clone() };
+            groups.push(Arc::new(replica));
+            groups.len() - 1
+        }
+        _ => {
+            return Err(doc.src.error_with_help(
+                at,
+                format!("Pod `{name}` names pod group `{group_name}`, which is not in this scenario"),
+                "add the PodGroup (or Workload), or fix the reference",
+            ));
+        }
+    };
+    Ok(Some(GroupId(id as u32)))
+}
+
+/// The probability that a pod fails, in parts per million, from its annotation (none without).
+fn failure_ppm(doc: &Doc<'_, PodManifest>) -> Result<u32, LoadError> {
+    let Some(text) = doc.parsed.value.metadata.annotations.get(FAILURE_PROBABILITY_ANNOTATION) else { return Ok(0) };
+    parse_probability_ppm(&text.value).ok_or_else(|| {
+        doc.src.error_with_help(
+            doc.at(text),
+            format!("`{}` is not a probability", text.value),
+            "write a number from 0 to 1, e.g. \"0.25\" (at most six decimals)",
+        )
+    })
+}
+
+/// A pod's share of one GPU, in milli-GPU, from its annotation (none without); a pod asks for
+/// a share or for whole GPUs, never both.
+fn gpu_share(doc: &Doc<'_, PodManifest>, spec: &PodSpec, name: &str) -> Result<u16, LoadError> {
+    let Some(text) = doc.parsed.value.metadata.annotations.get(crate::gpu::GPU_SHARE_ANNOTATION) else { return Ok(0) };
+    let share = text.value.trim().parse::<u16>().ok().filter(|v| (1..1000).contains(v)).ok_or_else(|| {
+        doc.src.error_with_help(
+            doc.at(text),
+            format!("`{}` is not a share of one GPU", text.value),
+            "write milli-GPU from 1 to 999 as a string (`alibabacloud.com/gpu-milli: \"500\"`); ask for whole GPUs with `nvidia.com/gpu: N` instead",
+        )
+    })?;
+    if spec.requests.get(crate::gpu::GPU_RESOURCE) > 0 {
+        return Err(doc.src.error_with_help(
+            doc.at(text),
+            format!("Pod `{name}` asks for a GPU share and for whole GPUs"),
+            "a pod takes either a share of one GPU (this annotation) or whole GPUs (`nvidia.com/gpu`), not both",
+        ));
+    }
+    Ok(share)
 }
 
 /// A probability written as a decimal from 0 to 1 (`0.25`, `1`), in parts per million, exactly:

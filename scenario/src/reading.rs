@@ -1,10 +1,16 @@
 //! One scenario file being read: the loader's state (`Loader`: the source, the options, the
 //! warnings so far), the objects found in it, and what every kind's reader uses — a document
-//! parsed with its position, a checked `apiVersion`, a warning, a duplicate's error. The kinds
-//! themselves are read in `loader.rs` and `kinds.rs`, both on top of this.
+//! parsed with its position, a checked `apiVersion`, a warning, a duplicate's error, what a pod
+//! may refer to. The kinds themselves are read in `loader.rs`, `controlled.rs` and `kinds.rs`,
+//! on top of this.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::affinity::PreemptionPolicy;
 use crate::diagnostic::{Diagnostic, LoadError, Pos, Severity};
 use crate::manifest::Doc;
+use crate::objects::{Node, PodGroup};
 use crate::yaml::{self, Source, YNode};
 
 /// What the loader must know from outside the vocabulary crate.
@@ -25,8 +31,25 @@ pub(crate) struct Found<'a> {
     pub(crate) node: &'a YNode,
 }
 
-/// The loader's state while it reads one file (its kinds are read in `loader.rs` and
-/// `kinds.rs`).
+/// The scenario's PriorityClasses: value, preemption policy and where each is defined, and
+/// the global default's value and policy.
+#[derive(Default)]
+pub(crate) struct PriorityClasses {
+    pub(crate) by_name: BTreeMap<String, (i32, PreemptionPolicy, Pos)>,
+    pub(crate) default: Option<(i32, PreemptionPolicy)>,
+}
+
+/// What a pod manifest may refer to, read before any pod: the nodes (`spec.nodeName`), the
+/// pod groups (to which a pod of a Workload's replicated group adds its own), the
+/// PriorityClasses.
+pub(crate) struct PodRefs {
+    pub(crate) nodes: Vec<Arc<Node>>,
+    pub(crate) groups: Vec<Arc<PodGroup>>,
+    pub(crate) priority_classes: PriorityClasses,
+}
+
+/// The loader's state while it reads one file (its kinds are read in `loader.rs`,
+/// `controlled.rs` and `kinds.rs`).
 pub(crate) struct Loader<'a> {
     pub(crate) src: &'a Source,
     pub(crate) options: LoadOptions<'a>,

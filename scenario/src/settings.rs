@@ -8,8 +8,8 @@ use serde_saphyr::Spanned;
 use super::diagnostic::LoadError;
 use super::manifest::Doc;
 use super::simulation::{
-    DecisionManifest, DistributionManifest, GeneratorManifest, JobManifest, PrefillJobManifest, RetryManifest,
-    SchedulerSpecManifest, SimulationManifest,
+    DecisionManifest, DistributionManifest, FaultManifest, GeneratorManifest, JobManifest, PrefillJobManifest,
+    RetryManifest, SchedulerSpecManifest, SimulationManifest,
 };
 use super::trace::{self, TimeUnit};
 use crate::config::{
@@ -780,10 +780,6 @@ pub fn control_plane(
 
 /// `spec.faults`, with their nodes resolved: faults at fixed times, and random processes (each
 /// drawn per seed by [`crate::config::FaultProcess::draw`]).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one arm per fault kind, each resolving its nodes and checking its times; still to split (issue 20)"
-)]
 pub fn faults(
     doc: &SimDoc<'_>,
     nodes: &[std::sync::Arc<crate::objects::Node>],
@@ -791,23 +787,12 @@ pub fn faults(
     allow_outside: bool,
     duration: Option<SimDuration>,
 ) -> Result<(Vec<crate::config::Fault>, Vec<crate::config::FaultProcess>), LoadError> {
-    use crate::config::{Brownout, Component, Fault, FaultProcess};
-    use crate::objects::NodeId;
+    use crate::config::FaultProcess;
     let files = Files { dir, allow_outside };
     let mut out = Vec::new();
     let mut processes = Vec::new();
-    let kinds = "NodeCrash, Partition, EtcdLeaderLoss, ApiServerBrownout, SchedulerCrash, ControllerManagerCrash";
     for (index, f) in doc.parsed.value.spec.faults.iter().enumerate() {
-        let every =
-            f.every.as_ref().map(|d| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files)).transpose()?;
-        if let (Some(d), Some(m)) = (&every, &f.every)
-            && (d.mean().is_nan() || d.mean() < MIN_PERIOD.as_nanos() as f64)
-        {
-            return Err(doc.error(
-                &m.distribution,
-                too_short("a fault process's mean gap", &SimDuration(d.mean().max(0.0) as u64).to_string()),
-            ));
-        }
+        let every = fault_every(doc, f, files)?;
         let at = match (&f.at, &every) {
             (Some(at), None) => SimTime::ZERO + doc.duration(at)?,
             (None, Some(_)) => SimTime::ZERO,
@@ -816,117 +801,8 @@ pub fn faults(
             }
             (None, None) => return Err(doc.error(&f.kind, "a fault needs `at: 5m`, or `every:` for a random process")),
         };
-        let fixed_only = |field: &Option<DistributionManifest>, name: &str| match field {
-            Some(d) if every.is_none() => {
-                Err(doc.error(&d.distribution, format!("`{name}:` belongs to a random process (with `every:`)")))
-            }
-            _ => Ok(()),
-        };
-        fixed_only(&f.recovery, "recovery")?;
-        for (field, name) in [(&f.from, "from"), (&f.until, "until")] {
-            if let Some(v) = field.as_ref().filter(|_| every.is_none()) {
-                return Err(doc.error(v, format!("`{name}:` belongs to a random process (with `every:`)")));
-            }
-        }
-        let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-        let node_ids = |what: &str| -> Result<Vec<NodeId>, LoadError> {
-            let by_name = |n: &Spanned<String>| {
-                nodes
-                    .iter()
-                    .position(|x| x.name == n.value)
-                    .map(|i| NodeId(i as u32))
-                    .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))
-            };
-            let mut ids: Vec<NodeId> = f.nodes.iter().map(by_name).collect::<Result<_, _>>()?;
-            if let Some(pool) = &f.pool {
-                let Some(p) = doc.parsed.value.spec.node_pools.iter().find(|p| p.name.value == pool.value) else {
-                    return Err(doc.error(pool, format!("no node pool named `{}` in `spec.nodePools`", pool.value)));
-                };
-                for i in 0..p.count.value {
-                    ids.push(by_name(&Spanned { value: format!("{}-{i}", pool.value), ..pool.clone() })?);
-                }
-            }
-            if let Some(selector) = &f.node_selector {
-                let matching = nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| selector.value.iter().all(|(k, v)| n.labels.get(k).is_some_and(|l| l == v)));
-                let before = ids.len();
-                ids.extend(matching.map(|(i, _)| NodeId(i as u32)));
-                if ids.len() == before {
-                    return Err(doc.error(selector, "no node of this scenario has all these labels"));
-                }
-            }
-            ids.sort_unstable();
-            ids.dedup();
-            if ids.is_empty() {
-                return Err(doc.error(&f.kind, format!("a {what} needs `nodes: [...]`, `pool:` or `nodeSelector:`")));
-            }
-            Ok(ids)
-        };
-        let lasting = f.lasting.as_ref().map(|l| doc.duration(l)).transpose()?;
-        let restart_after = f.restart_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-        // One fault per node for fixed node faults; a process draws its node each time.
-        let mut node_set = Vec::new();
-        let mut templates = Vec::new();
-        match f.kind.value.as_str() {
-            "NodeCrash" => {
-                node_set = node_ids("NodeCrash")?;
-                templates.extend(node_set.iter().map(|&node| Fault::NodeCrash { at, node, recover_after }));
-            }
-            "Partition" => {
-                let heal_after = f.heal_after.as_ref().map(|r| doc.duration(r)).transpose()?;
-                node_set = node_ids("Partition")?;
-                templates.extend(node_set.iter().map(|&node| Fault::Partition { at, node, heal_after }));
-            }
-            "EtcdLeaderLoss" => {
-                templates.push(Fault::EtcdLeaderLoss { at, election: lasting.unwrap_or(SimDuration::from_secs(1)) });
-            }
-            "ApiServerBrownout" => {
-                let factor = f.latency_factor.as_ref().map_or(10.0, |v| v.value);
-                let rate = f.error_rate.as_ref().map_or(0.2, |v| v.value);
-                let throttle_rate = f.throttle_rate.as_ref().map_or(0.0, |v| v.value);
-                if !(1.0..=1e6).contains(&factor) {
-                    return Err(doc.error(f.latency_factor.as_ref().expect("set"), "latencyFactor is 1 to 10^6"));
-                }
-                if !(0.0..0.99).contains(&rate) {
-                    return Err(
-                        doc.error(f.error_rate.as_ref().expect("set"), "errorRate is a fraction from 0 to 0.99")
-                    );
-                }
-                if !(0.0..0.99).contains(&throttle_rate) {
-                    return Err(
-                        doc.error(f.throttle_rate.as_ref().expect("set"), "throttleRate is a fraction from 0 to 0.99")
-                    );
-                }
-                let retry_after = duration_or(doc, &f.retry_after, SimDuration::from_secs(1))?;
-                let timeout = f.timeout.as_ref().map(|t| doc.duration(t)).transpose()?;
-                if let (Some(t), Some(SimDuration(0))) = (&f.timeout, timeout) {
-                    return Err(doc.error(t, "a request timeout must be longer than 0"));
-                }
-                let lasting = match (lasting, &f.recovery) {
-                    (Some(l), _) => l,
-                    (None, Some(_)) => SimDuration::ZERO,
-                    (None, None) => return Err(doc.error(&f.kind, "an ApiServerBrownout needs `lasting: 30s`")),
-                };
-                let brownout =
-                    Brownout { latency_factor: factor, error_rate: rate, throttle_rate, retry_after, timeout };
-                templates.push(Fault::ApiServerBrownout { at, lasting, brownout });
-            }
-            "SchedulerCrash" | "ControllerManagerCrash" => {
-                let component = if f.kind.value == "SchedulerCrash" {
-                    Component::Scheduler
-                } else {
-                    if let Some(s) = &f.scheduler {
-                        return Err(doc.error(s, "`scheduler:` names a scheduler; a ControllerManagerCrash has none"));
-                    }
-                    Component::ControllerManager
-                };
-                let name = f.scheduler.as_ref().map(|s| s.value.clone());
-                templates.push(Fault::ComponentCrash { at, component, name, restart_after });
-            }
-            other => return Err(doc.error(&f.kind, format!("unknown fault type `{other}` ({kinds})"))),
-        }
+        check_process_fields(doc, f, every.is_some())?;
+        let (templates, node_set) = fault_templates(doc, f, nodes, at)?;
         let Some(every) = every else {
             out.extend(templates);
             continue;
@@ -952,4 +828,158 @@ pub fn faults(
         processes.push(FaultProcess { index, template, every, recovery, nodes: node_set, start, until });
     }
     Ok((out, processes))
+}
+
+/// A fault process's gaps (`every:`), if it is one: a mean gap of at least [`MIN_PERIOD`].
+fn fault_every(doc: &SimDoc<'_>, f: &FaultManifest, files: Files<'_>) -> Result<Option<Distribution>, LoadError> {
+    let every =
+        f.every.as_ref().map(|d| distribution(doc, d, Values::Nanos, WorkloadClass::Batch, files)).transpose()?;
+    if let (Some(d), Some(m)) = (&every, &f.every)
+        && (d.mean().is_nan() || d.mean() < MIN_PERIOD.as_nanos() as f64)
+    {
+        return Err(doc.error(
+            &m.distribution,
+            too_short("a fault process's mean gap", &SimDuration(d.mean().max(0.0) as u64).to_string()),
+        ));
+    }
+    Ok(every)
+}
+
+/// `recovery:`, `from:` and `until:` belong to a random process: refused on a fixed fault.
+fn check_process_fields(doc: &SimDoc<'_>, f: &FaultManifest, process: bool) -> Result<(), LoadError> {
+    if let Some(d) = f.recovery.as_ref().filter(|_| !process) {
+        return Err(doc.error(&d.distribution, "`recovery:` belongs to a random process (with `every:`)"));
+    }
+    for (field, name) in [(&f.from, "from"), (&f.until, "until")] {
+        if let Some(v) = field.as_ref().filter(|_| !process) {
+            return Err(doc.error(v, format!("`{name}:` belongs to a random process (with `every:`)")));
+        }
+    }
+    Ok(())
+}
+
+/// The faults one entry makes at `at` (one per node for a fixed node fault; a process's first
+/// is its template), and the nodes a process draws its node from.
+fn fault_templates(
+    doc: &SimDoc<'_>,
+    f: &FaultManifest,
+    nodes: &[std::sync::Arc<crate::objects::Node>],
+    at: SimTime,
+) -> Result<(Vec<crate::config::Fault>, Vec<crate::objects::NodeId>), LoadError> {
+    use crate::config::{Component, Fault};
+    const KINDS: &str =
+        "NodeCrash, Partition, EtcdLeaderLoss, ApiServerBrownout, SchedulerCrash, ControllerManagerCrash";
+    let recover_after = f.recover_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+    let lasting = f.lasting.as_ref().map(|l| doc.duration(l)).transpose()?;
+    let restart_after = f.restart_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+    let mut node_set = Vec::new();
+    let mut templates = Vec::new();
+    match f.kind.value.as_str() {
+        "NodeCrash" => {
+            node_set = fault_nodes(doc, f, nodes, "NodeCrash")?;
+            templates.extend(node_set.iter().map(|&node| Fault::NodeCrash { at, node, recover_after }));
+        }
+        "Partition" => {
+            let heal_after = f.heal_after.as_ref().map(|r| doc.duration(r)).transpose()?;
+            node_set = fault_nodes(doc, f, nodes, "Partition")?;
+            templates.extend(node_set.iter().map(|&node| Fault::Partition { at, node, heal_after }));
+        }
+        "EtcdLeaderLoss" => {
+            templates.push(Fault::EtcdLeaderLoss { at, election: lasting.unwrap_or(SimDuration::from_secs(1)) });
+        }
+        "ApiServerBrownout" => templates.push(brownout(doc, f, at, lasting)?),
+        "SchedulerCrash" | "ControllerManagerCrash" => {
+            let component = if f.kind.value == "SchedulerCrash" {
+                Component::Scheduler
+            } else {
+                if let Some(s) = &f.scheduler {
+                    return Err(doc.error(s, "`scheduler:` names a scheduler; a ControllerManagerCrash has none"));
+                }
+                Component::ControllerManager
+            };
+            let name = f.scheduler.as_ref().map(|s| s.value.clone());
+            templates.push(Fault::ComponentCrash { at, component, name, restart_after });
+        }
+        other => return Err(doc.error(&f.kind, format!("unknown fault type `{other}` ({KINDS})"))),
+    }
+    Ok((templates, node_set))
+}
+
+/// The nodes a node fault (`what`) names: by name, a node pool's, and those a selector's
+/// labels match; sorted, each once, at least one.
+fn fault_nodes(
+    doc: &SimDoc<'_>,
+    f: &FaultManifest,
+    nodes: &[std::sync::Arc<crate::objects::Node>],
+    what: &str,
+) -> Result<Vec<crate::objects::NodeId>, LoadError> {
+    use crate::objects::NodeId;
+    let by_name = |n: &Spanned<String>| {
+        nodes
+            .iter()
+            .position(|x| x.name == n.value)
+            .map(|i| NodeId(i as u32))
+            .ok_or_else(|| doc.error(n, format!("no node named `{}` in this scenario", n.value)))
+    };
+    let mut ids: Vec<NodeId> = f.nodes.iter().map(by_name).collect::<Result<_, _>>()?;
+    if let Some(pool) = &f.pool {
+        let Some(p) = doc.parsed.value.spec.node_pools.iter().find(|p| p.name.value == pool.value) else {
+            return Err(doc.error(pool, format!("no node pool named `{}` in `spec.nodePools`", pool.value)));
+        };
+        for i in 0..p.count.value {
+            ids.push(by_name(&Spanned { value: format!("{}-{i}", pool.value), ..pool.clone() })?);
+        }
+    }
+    if let Some(selector) = &f.node_selector {
+        let matching = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| selector.value.iter().all(|(k, v)| n.labels.get(k).is_some_and(|l| l == v)));
+        let before = ids.len();
+        ids.extend(matching.map(|(i, _)| NodeId(i as u32)));
+        if ids.len() == before {
+            return Err(doc.error(selector, "no node of this scenario has all these labels"));
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(doc.error(&f.kind, format!("a {what} needs `nodes: [...]`, `pool:` or `nodeSelector:`")));
+    }
+    Ok(ids)
+}
+
+/// An ApiServerBrownout: slower answers, errors and throttling for a while (`lasting:`, or
+/// the draws of a process's `recovery:`).
+fn brownout(
+    doc: &SimDoc<'_>,
+    f: &FaultManifest,
+    at: SimTime,
+    lasting: Option<SimDuration>,
+) -> Result<crate::config::Fault, LoadError> {
+    use crate::config::{Brownout, Fault};
+    let factor = f.latency_factor.as_ref().map_or(10.0, |v| v.value);
+    let rate = f.error_rate.as_ref().map_or(0.2, |v| v.value);
+    let throttle_rate = f.throttle_rate.as_ref().map_or(0.0, |v| v.value);
+    if !(1.0..=1e6).contains(&factor) {
+        return Err(doc.error(f.latency_factor.as_ref().expect("set"), "latencyFactor is 1 to 10^6"));
+    }
+    if !(0.0..0.99).contains(&rate) {
+        return Err(doc.error(f.error_rate.as_ref().expect("set"), "errorRate is a fraction from 0 to 0.99"));
+    }
+    if !(0.0..0.99).contains(&throttle_rate) {
+        return Err(doc.error(f.throttle_rate.as_ref().expect("set"), "throttleRate is a fraction from 0 to 0.99"));
+    }
+    let retry_after = duration_or(doc, &f.retry_after, SimDuration::from_secs(1))?;
+    let timeout = f.timeout.as_ref().map(|t| doc.duration(t)).transpose()?;
+    if let (Some(t), Some(SimDuration(0))) = (&f.timeout, timeout) {
+        return Err(doc.error(t, "a request timeout must be longer than 0"));
+    }
+    let lasting = match (lasting, &f.recovery) {
+        (Some(l), _) => l,
+        (None, Some(_)) => SimDuration::ZERO,
+        (None, None) => return Err(doc.error(&f.kind, "an ApiServerBrownout needs `lasting: 30s`")),
+    };
+    let brownout = Brownout { latency_factor: factor, error_rate: rate, throttle_rate, retry_after, timeout };
+    Ok(Fault::ApiServerBrownout { at, lasting, brownout })
 }

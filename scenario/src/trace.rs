@@ -388,27 +388,42 @@ const PREFILL_HELP: &str = "prefill rows are `11 <t> <job id> <prod 0|1> <sched 
 /// Reads the Omega simulator's prefill rows (Google's `init-cluster-state.log`): at most
 /// `max_jobs` jobs (of the `only` class, when given), with their ends from the `12` rows.
 /// Sizes in the rows are the whole job's; each task gets its share.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one streaming pass over the rows, each kind of row and each bad line handled where it is read; still to split (issue 20)"
-)]
 pub fn read_google_prefill(
     reader: impl BufRead,
     max_jobs: u64,
     unit: TimeUnit,
     only: Option<WorkloadClass>,
 ) -> Result<Vec<PrefillJob>, TraceError> {
-    let mut jobs: Vec<PrefillJob> = Vec::new();
-    let mut kept: BTreeMap<String, usize> = BTreeMap::new();
-    // Every job id of an `11` row, kept or not, so an end row for an unknown job is an error.
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut prefill = Prefill::default();
     let mut lines = Lines::new(reader);
-    let mut tasks_total = 0u64;
     while let Some(line) = lines.next_line()? {
         let fields = line.fields();
         if fields.is_empty() {
             continue;
         }
+        let row = PrefillRow::read(&line, &fields)?;
+        if row.kind == "12" {
+            prefill.end(&line, &fields, &row, unit)?;
+        } else {
+            prefill.start(&line, &fields, &row, max_jobs, only)?;
+        }
+    }
+    Ok(prefill.jobs)
+}
+
+/// The fields every prefill row has, checked: its kind (`11` a start, `12` an end), time, job
+/// id (with its column), and the job's prod flag and scheduling class.
+struct PrefillRow<'l> {
+    kind: &'l str,
+    time: f64,
+    id_col: u32,
+    id: &'l str,
+    prod: i64,
+    class: i64,
+}
+
+impl<'l> PrefillRow<'l> {
+    fn read(line: &Line, fields: &[(u32, &'l str)]) -> Result<PrefillRow<'l>, TraceError> {
         let (kind_col, kind) = fields[0];
         let want = match kind {
             "11" => 8,
@@ -430,13 +445,13 @@ pub fn read_google_prefill(
                 Some(PREFILL_HELP),
             ));
         }
-        let time = number(&line, fields[1], "field 2, a time")?;
+        let time = number(line, fields[1], "field 2, a time")?;
         let (id_col, id) = fields[2];
         if !id.bytes().all(|b| b.is_ascii_digit()) || id.len() > 40 {
             return Err(line.error(id_col, id.chars().count(), format!("`{id}` is not a job id (digits)"), None));
         }
-        let prod = integer(&line, fields[3], "field 4, prod: 0 or 1")?;
-        let class = integer(&line, fields[4], "field 5, the scheduling class: 0 to 3")?;
+        let prod = integer(line, fields[3], "field 4, prod: 0 or 1")?;
+        let class = integer(line, fields[4], "field 5, the scheduling class: 0 to 3")?;
         if !(0..=1).contains(&prod) {
             return Err(line.error(fields[3].0, fields[3].1.len(), "prod is 0 or 1", Some(PREFILL_HELP)));
         }
@@ -448,69 +463,84 @@ pub fn read_google_prefill(
                 Some(PREFILL_HELP),
             ));
         }
-        if kind == "12" {
-            if !seen.contains(id) {
-                return Err(line.error(
-                    id_col,
-                    id.len(),
-                    format!("an end row for job {id}, which no earlier `11` row starts"),
-                    Some(PREFILL_HELP),
-                ));
-            }
-            if time < 0.0 {
-                return Err(line.error(fields[1].0, fields[1].1.len(), "an end time is not negative", None));
-            }
-            let seconds = match unit {
-                TimeUnit::Seconds => time,
-                TimeUnit::Microseconds => time / 1e6,
-            };
-            within_time(&line, fields[1], seconds, "an end time")?;
-            if let Some(&i) = kept.get(id) {
-                let ns = match unit {
-                    TimeUnit::Seconds => time * 1e9,
-                    TimeUnit::Microseconds => time * 1e3,
-                };
-                // At most 100 years (checked above): far from u64's end.
-                jobs[i].run_for = Some(SimDuration(ns.round() as u64));
-            }
-            continue;
+        Ok(PrefillRow { kind, time, id_col, id, prod, class })
+    }
+}
+
+/// The prefill jobs read so far.
+#[derive(Default)]
+struct Prefill {
+    jobs: Vec<PrefillJob>,
+    /// Each kept job's index in `jobs`, by id.
+    kept: BTreeMap<String, usize>,
+    /// Every job id of an `11` row, kept or not, so an end row for an unknown job is an error.
+    seen: BTreeSet<String>,
+    tasks_total: u64,
+}
+
+impl Prefill {
+    /// A `12` row: the end of a job an earlier row started, which becomes its run time.
+    fn end(
+        &mut self,
+        line: &Line,
+        fields: &[(u32, &str)],
+        row: &PrefillRow<'_>,
+        unit: TimeUnit,
+    ) -> Result<(), TraceError> {
+        let (time, id) = (row.time, row.id);
+        if !self.seen.contains(id) {
+            return Err(line.error(
+                row.id_col,
+                id.len(),
+                format!("an end row for job {id}, which no earlier `11` row starts"),
+                Some(PREFILL_HELP),
+            ));
         }
-        if !seen.insert(id.to_string()) {
-            return Err(line.error(id_col, id.len(), format!("job {id} starts twice"), None));
+        if time < 0.0 {
+            return Err(line.error(fields[1].0, fields[1].1.len(), "an end time is not negative", None));
+        }
+        let seconds = match unit {
+            TimeUnit::Seconds => time,
+            TimeUnit::Microseconds => time / 1e6,
+        };
+        within_time(line, fields[1], seconds, "an end time")?;
+        if let Some(&i) = self.kept.get(id) {
+            let ns = match unit {
+                TimeUnit::Seconds => time * 1e9,
+                TimeUnit::Microseconds => time * 1e3,
+            };
+            // At most 100 years (checked above): far from u64's end.
+            self.jobs[i].run_for = Some(SimDuration(ns.round() as u64));
+        }
+        Ok(())
+    }
+
+    /// An `11` row: a job running at the start, kept while fewer than `max_jobs` are (and when
+    /// of the `only` class).
+    fn start(
+        &mut self,
+        line: &Line,
+        fields: &[(u32, &str)],
+        row: &PrefillRow<'_>,
+        max_jobs: u64,
+        only: Option<WorkloadClass>,
+    ) -> Result<(), TraceError> {
+        let id = row.id;
+        if !self.seen.insert(id.to_string()) {
+            return Err(line.error(row.id_col, id.len(), format!("job {id} starts twice"), None));
         }
         // The Omega paper's CMB_PBB split: service is production work of class 2 or 3.
-        let workload = if prod == 1 && class >= 2 { WorkloadClass::Service } else { WorkloadClass::Batch };
-        if jobs.len() as u64 >= max_jobs || only.is_some_and(|o| o != workload) {
-            continue;
+        let workload = if row.prod == 1 && row.class >= 2 { WorkloadClass::Service } else { WorkloadClass::Batch };
+        if self.jobs.len() as u64 >= max_jobs || only.is_some_and(|o| o != workload) {
+            return Ok(());
         }
-        let tasks = integer(&line, fields[5], "field 6, the number of tasks")?;
+        let tasks = integer(line, fields[5], "field 6, the number of tasks")?;
         if !(1..=1_000_000).contains(&tasks) {
             return Err(line.error(fields[5].0, fields[5].1.len(), "a job has 1 to 10^6 tasks", None));
         }
-        let cpu = number(&line, fields[6], "field 7, the job's CPU in cores")?;
-        let ram = number(&line, fields[7], "field 8, the job's memory in bytes")?;
-        if !(0.0..=1e9).contains(&cpu) {
-            return Err(line.error(fields[6].0, fields[6].1.len(), "CPU cores from 0 to 10^9", None));
-        }
-        if !(0.0..=1e18).contains(&ram) {
-            return Err(line.error(fields[7].0, fields[7].1.len(), "memory bytes from 0 to 10^18", None));
-        }
-        // Each task's share is a pod's request: within what one object may name, so sums of
-        // requests stay far from u64's end.
-        let (cpu_milli, memory_bytes) = ((cpu * 1000.0 / tasks as f64).round(), (ram / tasks as f64).round());
-        for (field, per_task, unit, what) in
-            [(fields[6], cpu_milli, Unit::Milli, "millicores"), (fields[7], memory_bytes, Unit::Bytes, "bytes")]
-        {
-            if per_task > unit.limit() as f64 {
-                let message = format!(
-                    "each of the job's {tasks} tasks would ask for {per_task:e} {what}; a pod asks for at most {}",
-                    unit.limit()
-                );
-                return Err(line.error(field.0, field.1.chars().count(), message, None));
-            }
-        }
-        tasks_total += tasks as u64;
-        if tasks_total > MAX_TRACE_TASKS {
+        let (cpu_milli, memory_bytes) = task_share(line, fields, tasks)?;
+        self.tasks_total += tasks as u64;
+        if self.tasks_total > MAX_TRACE_TASKS {
             return Err(line.error(
                 0,
                 0,
@@ -518,8 +548,8 @@ pub fn read_google_prefill(
                 Some("read fewer jobs with `maxJobs`"),
             ));
         }
-        kept.insert(id.to_string(), jobs.len());
-        jobs.push(PrefillJob {
+        self.kept.insert(id.to_string(), self.jobs.len());
+        self.jobs.push(PrefillJob {
             id: id.to_string(),
             tasks: tasks as u32,
             // Exact integers from here on: the nearest millicore and byte of each task's share.
@@ -528,8 +558,35 @@ pub fn read_google_prefill(
             run_for: None,
             workload,
         });
+        Ok(())
     }
-    Ok(jobs)
+}
+
+/// Each of a start row's `tasks` tasks' share of the job's CPU and memory, in millicores and
+/// bytes (rounded): a pod's request, so within what one object may name, and sums of requests
+/// stay far from u64's end.
+fn task_share(line: &Line, fields: &[(u32, &str)], tasks: i64) -> Result<(f64, f64), TraceError> {
+    let cpu = number(line, fields[6], "field 7, the job's CPU in cores")?;
+    let ram = number(line, fields[7], "field 8, the job's memory in bytes")?;
+    if !(0.0..=1e9).contains(&cpu) {
+        return Err(line.error(fields[6].0, fields[6].1.len(), "CPU cores from 0 to 10^9", None));
+    }
+    if !(0.0..=1e18).contains(&ram) {
+        return Err(line.error(fields[7].0, fields[7].1.len(), "memory bytes from 0 to 10^18", None));
+    }
+    let (cpu_milli, memory_bytes) = ((cpu * 1000.0 / tasks as f64).round(), (ram / tasks as f64).round());
+    for (field, per_task, unit, what) in
+        [(fields[6], cpu_milli, Unit::Milli, "millicores"), (fields[7], memory_bytes, Unit::Bytes, "bytes")]
+    {
+        if per_task > unit.limit() as f64 {
+            let message = format!(
+                "each of the job's {tasks} tasks would ask for {per_task:e} {what}; a pod asks for at most {}",
+                unit.limit()
+            );
+            return Err(line.error(field.0, field.1.chars().count(), message, None));
+        }
+    }
+    Ok((cpu_milli, memory_bytes))
 }
 
 /// Which rows of a `*_cmb.log` to take: the workload class, and the cell and assignment
