@@ -74,8 +74,7 @@ impl Controller for Spinner {
 /// event kind that spun.
 #[test]
 fn a_livelock_stops_at_its_instant_naming_what_spins() {
-    let path = common::root().join("scenarios/coscheduling.yaml");
-    let scenario = podlab::load(&path).expect("the scenario loads");
+    let scenario = common::bundled("coscheduling.yaml");
     let budgets = Budgets { instant: Some(50_000), ..Budgets::DEFAULT };
     let options = RunOptions { budgets, ..RunOptions::default() };
     let build = |_: &Scenario| -> Vec<Box<dyn Controller>> { vec![Box::new(Spinner)] };

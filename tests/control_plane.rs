@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::run_checked;
+use common::{bundled, run_checked};
 use podlab::cluster::{BindRefusal, Record};
 
 fn drill() -> podlab::cluster::scenario::Scenario {
-    podlab::load(&common::root().join("scenarios/node-crash-deployment.yaml")).unwrap()
+    bundled("node-crash-deployment.yaml")
 }
 
 /// The node-crash drill: detection within the 40 s grace period after the last heartbeat, the
@@ -69,14 +69,10 @@ fn writes_and_start_up_take_time() {
 /// Without `spec.controlPlane` nothing of this happens: the ideal control plane is instant.
 #[test]
 fn ideal_control_plane_is_instant() {
-    let s = podlab::load(&common::root().join("scenarios/coscheduling.yaml")).unwrap();
+    let s = bundled("coscheduling.yaml");
     let run = run_checked(&s, "kubernetes", s.seed);
     assert!(!run.sim.records.iter().any(|r| matches!(r.record, Record::Api { .. } | Record::Started { .. })));
     assert_eq!(run.summary.control_plane.pod_startup.max_ns, Some(1_000_000));
-}
-
-fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
-    podlab::load(&common::root().join("scenarios").join(name)).unwrap()
 }
 
 /// During an etcd leader election no write commits: every binding of the burst lands after the

@@ -53,8 +53,7 @@ fn the_examples_policies_place_as_designed() {
 #[test]
 fn the_examples_policies_run_a_bundled_scenario() {
     let registry = registry();
-    let path = common::root().join("scenarios/coscheduling.yaml");
-    let scenario = podlab::load(&path).expect("bundled");
+    let scenario = common::bundled("coscheduling.yaml");
     for policy in ["best-fit", "kubernetes+myscore"] {
         let run =
             run_policy_in(&registry, &scenario, policy, scenario.seed, RunOptions::default(), &mut ()).expect(policy);

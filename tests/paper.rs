@@ -5,7 +5,7 @@ mod common;
 
 use podlab::cluster::{Note, Record};
 
-use common::run_checked;
+use common::{bundled, run_checked};
 
 fn scenario(spec: &str) -> podlab::cluster::scenario::Scenario {
     let text = format!("apiVersion: podlab.dev/v1alpha1\nkind: Simulation\nmetadata: {{name: paper}}\nspec:\n{spec}");
@@ -59,10 +59,6 @@ fn monolithic_exact_check() {
     let waits: Vec<u64> = starts.iter().zip(1..).map(|(s, i)| s - i).collect();
     assert_eq!(waits, [0, 1, 3, 6]);
     assert_eq!(run.summary.pods.succeeded, 10);
-}
-
-fn bundled(name: &str) -> podlab::cluster::scenario::Scenario {
-    podlab::load(&common::root().join("scenarios").join(name)).unwrap()
 }
 
 /// The hoarding lesson's deadlock is detected from the wait-for graph: it forms when both

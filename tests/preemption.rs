@@ -104,8 +104,7 @@ fn a_victim_ends_failed_and_the_preemptor_takes_its_place() {
 /// a protected replica could; the report pod (`preemptionPolicy: Never`) preempts nothing.
 #[test]
 fn the_kubernetes_policy_preempts_and_respects_the_budget() {
-    let path = common::root().join("scenarios/preemption.yaml");
-    let mut scenario = podlab::load(&path).expect("the lesson loads");
+    let mut scenario = common::bundled("preemption.yaml");
     for ideal in [false, true] {
         if ideal {
             scenario.control_plane = None;

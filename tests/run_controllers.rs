@@ -3,12 +3,11 @@
 
 mod common;
 
-use podlab::{RunOptions, load, run_controllers, run_policy_with};
+use podlab::{RunOptions, run_controllers, run_policy_with};
 
 #[test]
 fn own_controllers_run_as_the_named_policy_does() {
-    let path = common::root().join("scenarios/scheduler-crash.yaml");
-    let scenario = load(&path).expect("the scenario loads");
+    let scenario = common::bundled("scheduler-crash.yaml");
     let options = RunOptions { check_invariants: true, keep_records: true, ..RunOptions::default() };
     let named = run_policy_with(&scenario, "kubernetes", 3, options).expect("runs");
     let build = |s: &podlab::cluster::scenario::Scenario| podlab::schedulers::build("kubernetes", s).expect("known");

@@ -29,8 +29,7 @@ fn every_bundled_scenario_meets_its_expectations() {
 /// nodes, while the Pod is placed whole on node-b.
 #[test]
 fn coscheduling_split_versus_pod_atomic() {
-    let path = common::root().join("scenarios/coscheduling.yaml");
-    let scenario = podlab::load(&path).unwrap();
+    let scenario = common::bundled("coscheduling.yaml");
     let naive = run_checked(&scenario, "per-container", 42);
     let kube = run_checked(&scenario, "kubernetes", 42);
     assert_eq!(common::nodes_of(&scenario, &naive, "app-with-logs"), ["node-a", "node-b"]);

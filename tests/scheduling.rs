@@ -154,8 +154,7 @@ fn effective_request_decides_fit() {
 /// times out every `scheduleTimeoutSeconds`, backs off, and binds whole once room appears.
 #[test]
 fn gang_waits_times_out_and_binds_whole() {
-    let path = common::root().join("scenarios/gang-timeout.yaml");
-    let s = podlab::load(&path).unwrap();
+    let s = common::bundled("gang-timeout.yaml");
     let run = run_checked(&s, "gang", 1);
     let timeouts: Vec<u64> = run
         .sim

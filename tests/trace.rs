@@ -7,7 +7,7 @@ use podlab::reports::trace::trace_json;
 use serde_json::Value;
 
 fn events_of(policy: &str) -> (String, Vec<Value>) {
-    let scenario = podlab::load(&common::root().join("scenarios/coscheduling.yaml")).unwrap();
+    let scenario = common::bundled("coscheduling.yaml");
     let run = podlab::run_policy(&scenario, policy, scenario.seed, true).unwrap();
     let text = trace_json(&scenario, &run.sim.records, run.sim.end);
     let json: Value = serde_json::from_str(&text).expect("trace.json is valid JSON");

@@ -172,6 +172,12 @@ pub fn load(docs: &[String]) -> Scenario {
     podlab::load_str("test.yaml", &text).unwrap_or_else(|e| panic!("{e}\n--- scenario ---\n{text}"))
 }
 
+/// The bundled scenario `scenarios/<name>` (`name` may name a subfolder: `paper/…`), loaded.
+pub fn bundled(name: &str) -> Scenario {
+    let path = root().join("scenarios").join(name);
+    podlab::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Every scenario file shipped in `scenarios/`, its subfolders included — but
 /// `scenarios/traces/`, whose scenarios `tests/trace_import.rs` runs on a small slice.
 pub fn bundled_scenarios() -> Vec<PathBuf> {
