@@ -36,21 +36,31 @@ pub fn commit(
     detection: ConflictDetection,
     all_or_nothing: bool,
 ) -> (Vec<Claim>, Vec<Claim>) {
-    let seq_at_start: Vec<u64> = claims.iter().map(|c| ledger.books(c.node).map_or(u64::MAX, |b| b.seq)).collect();
-    let stale = |i: usize, c: &Claim| detection == ConflictDetection::Coarse && seq_at_start[i] != c.seen_seq;
+    // The numbers as the transaction began, read only where they decide (coarse detection).
+    let coarse = detection == ConflictDetection::Coarse;
+    let seq_at_start: Vec<u64> = if coarse {
+        claims.iter().map(|c| ledger.books(c.node).map_or(u64::MAX, |b| b.seq)).collect()
+    } else {
+        Vec::new()
+    };
+    let stale = |i: usize, c: &Claim| coarse && seq_at_start[i] != c.seen_seq;
     if all_or_nothing && let Some(i) = first_conflict(ledger, &claims, stale) {
         ledger.conflict(&claims[i]);
         return (Vec::new(), vec![claims[i]]);
     }
-    let (mut accepted, mut conflicted) = (Vec::new(), Vec::new());
-    for (i, c) in claims.into_iter().enumerate() {
-        if !stale(i, &c) && ledger.bind(&c) {
-            accepted.push(c);
-        } else {
-            ledger.conflict(&c);
-            conflicted.push(c);
+    // Nearly every claim is accepted: the transaction's own vector keeps them, in order,
+    // rather than a new one grown (and copied) a claim at a time.
+    let (mut accepted, mut conflicted) = (claims, Vec::new());
+    let mut i = 0;
+    accepted.retain(|c| {
+        let bound = !stale(i, c) && ledger.bind(c);
+        i += 1;
+        if !bound {
+            ledger.conflict(c);
+            conflicted.push(*c);
         }
-    }
+        bound
+    });
     (accepted, conflicted)
 }
 

@@ -128,8 +128,11 @@ impl<'a> Driver<'a> {
             }
             let mut ctx = Context::new(delivery.now, &mut self.rngs[i], &mut self.actions);
             self.controllers[i].handle(&delivery.event, &mut ctx);
-            for action in self.actions.drain(..) {
-                backend.execute(delivery.to, action);
+            // Most events ask for nothing: no drain is begun (and dropped) for them.
+            if !self.actions.is_empty() {
+                for action in self.actions.drain(..) {
+                    backend.execute(delivery.to, action);
+                }
             }
         }
     }

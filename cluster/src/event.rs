@@ -568,6 +568,63 @@ impl Record {
     }
 }
 
+impl Event {
+    /// The event's kind, its variant's name (`PodAdded`): what a livelock's error counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Start => "Start",
+            Event::Synced => "Synced",
+            Event::NodeAdded { .. } => "NodeAdded",
+            Event::GroupAdded { .. } => "GroupAdded",
+            Event::NodeUpdated { .. } => "NodeUpdated",
+            Event::NodeHeartbeat { .. } => "NodeHeartbeat",
+            Event::PodAdded { .. } => "PodAdded",
+            Event::Bound { .. } => "Bound",
+            Event::BindRefused(_) => "BindRefused",
+            Event::Ended { .. } => "Ended",
+            Event::Started { .. } => "Started",
+            Event::PodDeleted { .. } => "PodDeleted",
+            Event::Timer { .. } => "Timer",
+            Event::Message { .. } => "Message",
+            Event::Committed(_) => "Committed",
+        }
+    }
+}
+
+impl Action {
+    /// The action's kind, its variant's name (`Bind`): what a livelock's error counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Bind { .. } => "Bind",
+            Action::Commit { .. } => "Commit",
+            Action::CreatePod { .. } => "CreatePod",
+            Action::TaintNode { .. } => "TaintNode",
+            Action::UntaintNode { .. } => "UntaintNode",
+            Action::Evict { .. } => "Evict",
+            Action::Preempt { .. } => "Preempt",
+            Action::SetTimer { .. } => "SetTimer",
+            Action::Send { .. } => "Send",
+            Action::Note(_) => "Note",
+            Action::ReportUnschedulable { .. } => "ReportUnschedulable",
+        }
+    }
+
+    /// The API verb a write goes to the apiserver as (`bind`, `create`…), for its `api`
+    /// record; `other` for what is not a write.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Bind { .. } => "bind",
+            Action::Commit { .. } => "commit",
+            Action::CreatePod { .. } => "create",
+            Action::Evict { .. } | Action::Preempt { .. } => "delete",
+            Action::TaintNode { .. } | Action::UntaintNode { .. } => "patch",
+            Action::SetTimer { .. } | Action::ReportUnschedulable { .. } | Action::Send { .. } | Action::Note(_) => {
+                "other"
+            }
+        }
+    }
+}
+
 /// Every record kind, for checking the names `expect:` lines use.
 pub const RECORD_KINDS: &[&str] = &[
     "node-added",

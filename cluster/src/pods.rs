@@ -230,7 +230,11 @@ impl Pods {
 
     /// [`Pod::ending`] of pod `pod`, without building it.
     pub fn ending(&self, pod: PodId, exits: &mut impl rand_core::Rng) -> Option<(SimDuration, crate::Phase)> {
-        self.spec(pod).ending_after(self.run_for(pod), exits)
+        // One lookup for both (every part's start asks).
+        match self.slot(pod) {
+            Slot::Held(held) => held.spec.ending_after(held.run_for(), exits),
+            Slot::Generated(g) => g.template.spec.ending_after(Some(g.jobs[g.job_of(pod.0)].run_for), exits),
+        }
     }
 
     /// Pod `pod`'s name, without building the rest of it.

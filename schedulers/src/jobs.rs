@@ -141,18 +141,24 @@ impl Router {
         // The candidates: named ones, else those of the class, else all (counted, not collected:
         // a job's owner is asked for at every job).
         let (named_count, class_count) = (all.clone().filter(named).count(), all.clone().filter(by_class).count());
-        let pick = if self.round_robin {
-            arrival
-        } else {
-            let key = match job {
+        let pick = || {
+            if self.round_robin {
+                return arrival;
+            }
+            let (kind, id) = match job {
                 JobRef::Group(g) => (0u8, g.0),
                 JobRef::Pod(p) => (1u8, p.0),
             };
-            let digest = blake3::hash(&[&[key.0][..], &key.1.to_le_bytes()[..]].concat());
+            let mut key = [kind, 0, 0, 0, 0];
+            key[1..].copy_from_slice(&id.to_le_bytes());
+            let digest = blake3::hash(&key);
             u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes"))
         };
+        // A lone candidate owns the job whatever the pick: its hash is not computed (each
+        // instance asks at every job; the paper's schedulers each own one class).
         let nth = |count: usize, keep: &dyn Fn(&usize) -> bool| {
-            all.clone().filter(|i| keep(i)).nth((pick % count as u64) as usize).expect("fewer than count")
+            let n = if count == 1 { 0 } else { (pick() % count as u64) as usize };
+            all.clone().filter(|i| keep(i)).nth(n).expect("fewer than count")
         };
         if named_count > 0 {
             nth(named_count, &named)

@@ -125,12 +125,14 @@ impl JobScheduler {
     /// Randomised first fit of a job's unplaced tasks on the cache; `keep` leaves the
     /// placements accounted (monolithic binds them now), otherwise they are only claims.
     fn first_fit(&mut self, job: JobRef, keep: bool, ctx: &mut Context<'_>) -> Vec<(PodId, NodeId)> {
-        let unplaced = self.table.jobs.get(&job).map(|j| j.unplaced.clone()).unwrap_or_default();
-        let specs: Vec<_> = unplaced.iter().filter_map(|p| Some((*p, task(&self.tasks, *p)?.spec.clone()))).collect();
-        let tasks: Vec<(PodId, &podlab_cluster::Resources)> = specs.iter().map(|(p, s)| (*p, &s.requests)).collect();
         // Closed nodes sit out this fit.
         let set_aside: Vec<(NodeId, Option<Room>)> =
             self.closed.iter().map(|n| (*n, self.free[n.index()].take())).collect();
+        // The tasks' requests borrowed where they are kept (no copy of the job's list, nor of
+        // each task's spec), while the fit changes only the free room.
+        let unplaced = self.table.jobs.get(&job).map_or(&[][..], |j| &j.unplaced[..]);
+        let mut tasks: Vec<(PodId, &podlab_cluster::Resources)> = Vec::with_capacity(unplaced.len());
+        tasks.extend(unplaced.iter().filter_map(|p| Some((*p, &task(&self.tasks, *p)?.spec.requests))));
         let placed = crate::jobs::place(self.placement, &tasks, &mut self.free, &mut self.order, ctx.rng());
         for (n, room) in set_aside {
             self.free[n.index()] = room;

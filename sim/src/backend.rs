@@ -23,7 +23,7 @@ use podlab_cluster::{
 };
 
 use crate::SimOptions;
-use crate::budget::{self, Exceeded, Meter};
+use crate::budget::{Exceeded, Meter};
 use crate::invariants::Invariants;
 use crate::log::EventLog;
 use crate::model::ControlPlane;
@@ -153,6 +153,7 @@ impl Agenda {
         Agenda { queue: EventQueue::with_capacity(capacity), world: 0 }
     }
 
+    #[inline]
     fn push(&mut self, at: SimTime, pending: Pending) {
         self.world += usize::from(pending.changes_world());
         self.queue.push(at, pending);
@@ -403,26 +404,30 @@ impl<'s> SimBackend<'s> {
         self.queue.world + self.held.len() + (self.journal.scenario().arrivals.len() - self.next_arrival)
     }
 
-    /// When the next thing happens: a queued event, or the scenario's next arrival.
-    fn peek_time(&self) -> Option<SimTime> {
+    /// When the next thing happens, and whether it is the scenario's next arrival rather than
+    /// a queued event. An arrival goes before every event queued for its instant, as it did
+    /// when all arrivals were queued up front: every other event at a time after 0 was queued
+    /// after them.
+    #[inline]
+    fn next_time(&self) -> Option<(SimTime, bool)> {
         let arrival = self.journal.scenario().arrivals.get(self.next_arrival).map(|a| a.at);
         match (arrival, self.queue.peek_time()) {
-            (Some(a), Some(q)) => Some(a.min(q)),
-            (a, q) => a.or(q),
+            (Some(a), Some(q)) if a <= q => Some((a, true)),
+            (_, Some(q)) => Some((q, false)),
+            (Some(a), None) => Some((a, true)),
+            (None, None) => None,
         }
     }
 
-    /// The next thing to happen. An arrival goes before every event queued for its instant,
-    /// as it did when all arrivals were queued up front: every other event at a time after 0
-    /// was queued after them.
-    fn pop(&mut self) -> Option<(SimTime, Pending)> {
-        if let Some(a) = self.journal.scenario().arrivals.get(self.next_arrival)
-            && self.queue.peek_time().is_none_or(|q| a.at <= q)
-        {
+    /// The next thing to happen, which [`SimBackend::next_time`] said is an arrival or not.
+    #[inline]
+    fn pop(&mut self, arrives: bool) -> Option<Pending> {
+        if arrives {
+            let object = self.journal.scenario().arrivals[self.next_arrival].object;
             self.next_arrival += 1;
-            return Some((a.at, Pending::Arrive(a.object)));
+            return Some(Pending::Arrive(object));
         }
-        self.queue.pop()
+        self.queue.pop().map(|(_, pending)| pending)
     }
 
     pub fn events_processed(&self) -> u64 {
@@ -439,7 +444,7 @@ impl<'s> SimBackend<'s> {
         let kind = match pending {
             Pending::Deliver { to, event, .. } => {
                 let name = &controllers[to.index()];
-                return format!("{name} <- {}", budget::event_kind(event));
+                return format!("{name} <- {}", event.kind());
             }
             Pending::Arrive(_) => "arrival",
             Pending::PartEnds { .. } => "kubelet: part ends",
@@ -522,6 +527,9 @@ impl<'s> SimBackend<'s> {
     /// relist has answered, its events are kept for it.
     fn broadcast(&mut self, event: Event) {
         let now = self.now;
+        if self.model.is_none() {
+            return self.broadcast_now(event);
+        }
         for (i, w) in self.watchers.iter_mut().enumerate() {
             let to = ControllerId(i as u16);
             if w.down {
@@ -559,6 +567,22 @@ impl<'s> SimBackend<'s> {
                 );
             }
         }
+    }
+
+    /// A watch event on the ideal control plane: every controller that is up hears it now (the
+    /// last one gets the event itself, the others a copy).
+    fn broadcast_now(&mut self, event: Event) {
+        let now = self.now;
+        let committed = MaybeTime::some(now);
+        let Some(last) = self.watchers.iter().rposition(|w| !w.down) else { return };
+        for (i, w) in self.watchers[..last].iter().enumerate() {
+            if !w.down {
+                let (to, epoch) = (ControllerId(i as u16), w.epoch);
+                self.queue.push(now, Pending::Deliver { to, event: event.clone(), epoch, committed });
+            }
+        }
+        let (to, epoch) = (ControllerId(last as u16), self.watchers[last].epoch);
+        self.queue.push(now, Pending::Deliver { to, event, epoch, committed });
     }
 
     /// A pod status update (the kubelet's report that a part runs) to every controller that is
@@ -1078,7 +1102,7 @@ impl SimBackend<'_> {
             self.queue.push(self.etcd_down_until, retry);
             return;
         }
-        self.record(Record::Api { verb: verb(&action), latency });
+        self.record(Record::Api { verb: action.verb(), latency });
         self.carry_out(from, epoch, *action);
     }
 
@@ -1104,7 +1128,7 @@ impl SimBackend<'_> {
                 self.queue.push(self.now + took, apply);
             }
             Err((spent, reason, retry_after)) => {
-                let verb = verb(&action);
+                let verb = action.verb();
                 let failed = Record::ApiFailed { verb, reason, retry_after };
                 self.queue.push(self.now + spent, Pending::ApiFailed(Box::new(failed)));
                 let retry = Pending::Attempt { from, action, epoch, since, failures: failures + 1 };
@@ -1204,21 +1228,12 @@ impl SimBackend<'_> {
     }
 }
 
-fn verb(action: &Action) -> &'static str {
-    match action {
-        Action::Bind { .. } => "bind",
-        Action::Commit { .. } => "commit",
-        Action::CreatePod { .. } => "create",
-        Action::Evict { .. } | Action::Preempt { .. } => "delete",
-        Action::TaintNode { .. } | Action::UntaintNode { .. } => "patch",
-        _ => "other",
-    }
-}
-
 impl Backend for SimBackend<'_> {
     fn next_delivery(&mut self) -> Option<Delivery> {
         loop {
-            let time = self.peek_time()?;
+            // Looked at once: the time decides whether the run goes on, and the same answer
+            // says where the event comes from.
+            let (time, arrives) = self.next_time()?;
             if self.end.is_some_and(|end| time > end) {
                 return None;
             }
@@ -1226,7 +1241,7 @@ impl Backend for SimBackend<'_> {
                 self.end = Some(self.last_change + QUIET_LIMIT);
                 return None;
             }
-            let (time, pending) = self.pop()?;
+            let pending = self.pop(arrives)?;
             if time != self.now {
                 self.meter.new_instant();
             }
@@ -1250,7 +1265,7 @@ impl Backend for SimBackend<'_> {
         self.meter.work += 1;
         if self.meter.work >= self.meter.check_at {
             let names = self.journal.controllers();
-            if self.meter.check(self.now, || format!("{} -> {}", names[from.index()], budget::action_kind(&action))) {
+            if self.meter.check(self.now, || format!("{} -> {}", names[from.index()], action.kind())) {
                 return;
             }
         }

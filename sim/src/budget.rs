@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use podlab_cluster::SimTime;
 use podlab_cluster::scenario::Scenario;
-use podlab_cluster::{Action, Event, SimTime};
 
 /// The limits a run stops at. The defaults are generous for real work: the bundled scenarios,
 /// the benches (a million pods, a Google cell's day) stay far below them.
@@ -126,44 +126,6 @@ impl Busiest {
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(5);
         all
-    }
-}
-
-/// An event's kind, for [`Busiest`].
-pub(crate) fn event_kind(event: &Event) -> &'static str {
-    match event {
-        Event::Start => "Start",
-        Event::Synced => "Synced",
-        Event::NodeAdded { .. } => "NodeAdded",
-        Event::GroupAdded { .. } => "GroupAdded",
-        Event::NodeUpdated { .. } => "NodeUpdated",
-        Event::NodeHeartbeat { .. } => "NodeHeartbeat",
-        Event::PodAdded { .. } => "PodAdded",
-        Event::Bound { .. } => "Bound",
-        Event::BindRefused(_) => "BindRefused",
-        Event::Ended { .. } => "Ended",
-        Event::Started { .. } => "Started",
-        Event::PodDeleted { .. } => "PodDeleted",
-        Event::Timer { .. } => "Timer",
-        Event::Message { .. } => "Message",
-        Event::Committed(_) => "Committed",
-    }
-}
-
-/// An action's kind, for [`Busiest`].
-pub(crate) fn action_kind(action: &Action) -> &'static str {
-    match action {
-        Action::Bind { .. } => "Bind",
-        Action::Commit { .. } => "Commit",
-        Action::CreatePod { .. } => "CreatePod",
-        Action::TaintNode { .. } => "TaintNode",
-        Action::UntaintNode { .. } => "UntaintNode",
-        Action::Evict { .. } => "Evict",
-        Action::Preempt { .. } => "Preempt",
-        Action::SetTimer { .. } => "SetTimer",
-        Action::Send { .. } => "Send",
-        Action::Note(_) => "Note",
-        Action::ReportUnschedulable { .. } => "ReportUnschedulable",
     }
 }
 

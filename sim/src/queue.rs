@@ -90,6 +90,7 @@ impl<T> EventQueue<T> {
 
     /// Queues `item` at `time`, which must not be earlier than the last time popped: the
     /// simulation never schedules into its past.
+    #[inline]
     pub fn push(&mut self, time: SimTime, item: T) {
         let time = time.as_nanos();
         assert!(time >= self.last, "event pushed at {time} ns, before the current time {} ns", self.last);
@@ -130,10 +131,10 @@ impl<T> EventQueue<T> {
     /// Makes `now` hold the earliest events, if there are any: the lowest occupied bucket's
     /// minimum becomes `last` and that bucket is spread over the buckets below it (its events
     /// share every digit down to its own with the new `last`, so each lands a level lower).
+    /// Out of line: `pop` calls it only when the current instant is used up, and the event
+    /// loop's inlined pop stays small.
+    #[inline(never)]
     fn settle(&mut self) {
-        if !self.now.is_empty() {
-            return;
-        }
         let Some(b) = self.lowest() else { return };
         let mut spread = std::mem::take(&mut self.buckets[b]);
         let level = b / RADIX;
@@ -165,8 +166,11 @@ impl<T> EventQueue<T> {
     }
 
     /// The earliest event; among events at one instant, the first pushed.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
-        self.settle();
+        if self.now.is_empty() {
+            self.settle();
+        }
         let item = self.now.pop_front()?;
         self.len -= 1;
         Some((SimTime(self.last), item))
