@@ -168,6 +168,10 @@ impl Agenda {
     fn peek_time(&self) -> Option<SimTime> {
         self.queue.peek_time()
     }
+
+    fn advance(&mut self, time: SimTime) {
+        self.queue.advance(time);
+    }
 }
 
 /// A scheduled crash of a component's process (boxed in `Pending`: rare, and the name large).
@@ -423,9 +427,14 @@ impl<'s> SimBackend<'s> {
     #[inline]
     fn pop(&mut self, arrives: bool) -> Option<Pending> {
         if arrives {
-            let object = self.journal.scenario().arrivals[self.next_arrival].object;
+            let arrival = self.journal.scenario().arrivals[self.next_arrival];
             self.next_arrival += 1;
-            return Some(Pending::Arrive(object));
+            // Nothing queued comes at its instant: the queue moves there, so the watch events
+            // the arrival sends join that instant's list at once.
+            if self.queue.peek_time().is_none_or(|q| arrival.at < q) {
+                self.queue.advance(arrival.at);
+            }
+            return Some(Pending::Arrive(arrival.object));
         }
         self.queue.pop().map(|(_, pending)| pending)
     }
@@ -1023,11 +1032,11 @@ impl<'s> SimBackend<'s> {
 
 /// What each queued event does when its time comes.
 impl SimBackend<'_> {
-    /// Carries out one queued event (the time is already `now`): a delivery to hand to a
-    /// controller, if it is one that is still wanted.
-    fn happen(&mut self, pending: Pending) -> Option<Delivery> {
+    /// Carries out one queued event other than a delivery (the time is already `now`).
+    #[inline(never)]
+    fn happen(&mut self, pending: Pending) {
         match pending {
-            Pending::Deliver { to, event, epoch, committed } => return self.delivery(to, event, epoch, committed),
+            Pending::Deliver { .. } => unreachable!("deliveries are handed over by the event loop"),
             Pending::Apply { from, action, latency, epoch, sent } => {
                 self.write_reached_etcd(from, action, latency, epoch, sent)
             }
@@ -1064,10 +1073,10 @@ impl SimBackend<'_> {
                 self.fault(pending)
             }
         }
-        None
     }
 
     /// An event reaching a controller: handed over unless its incarnation has died.
+    #[inline]
     fn delivery(&mut self, to: ControllerId, event: Event, epoch: u32, committed: MaybeTime) -> Option<Delivery> {
         let w = &self.watchers[to.index()];
         if w.down || w.epoch != epoch {
@@ -1255,8 +1264,14 @@ impl Backend for SimBackend<'_> {
                 self.end = Some(time);
                 return None;
             }
-            if let Some(delivery) = self.happen(pending) {
-                return Some(delivery);
+            // Three events in four are deliveries: handed over here, and everything else out of
+            // line in `happen`.
+            if let Pending::Deliver { to, event, epoch, committed } = pending {
+                if let Some(delivery) = self.delivery(to, event, epoch, committed) {
+                    return Some(delivery);
+                }
+            } else {
+                self.happen(pending);
             }
         }
     }

@@ -11,6 +11,11 @@
 //! bucket, each bucket is appended to in push order, and a bucket is redistributed in its own
 //! order, so same-time events stay in the order they were pushed.
 //!
+//! The current time may also be moved forward to an instant before every queued event
+//! ([`EventQueue::advance`]: the backend's arrivals are read from the scenario, not queued), so
+//! that what happens there is pushed straight to that instant's list; the buckets stay filed
+//! against the last time settled, which every event still queued or pushed later follows.
+//!
 //! A bucket is a list of fixed-size chunks, not one vector: a vector that doubles holds up to
 //! twice its events and copies them all as it grows, and every live pod has an event queued
 //! (its end), so that slack was part of each pod's cost. Chunks emptied by a spread are kept
@@ -43,9 +48,12 @@ type Chunks<T> = Vec<Vec<(u64, T)>>;
 
 /// A monotone priority queue of events in virtual time.
 pub struct EventQueue<T> {
-    /// The time of the last event popped (or settled); nothing earlier may be pushed.
+    /// The time the buckets are filed against: the last one settled.
     last: u64,
-    /// Events at exactly `last`, in push order.
+    /// The current time: `last`, or later after [`EventQueue::advance`]; nothing earlier may be
+    /// pushed.
+    current: u64,
+    /// Events at exactly `current`, in push order.
     now: VecDeque<T>,
     buckets: Vec<Chunks<T>>,
     /// Emptied chunks of full size, for the next pushes.
@@ -64,6 +72,7 @@ impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
             last: 0,
+            current: 0,
             now: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             spare: Vec::new(),
@@ -93,17 +102,18 @@ impl<T> EventQueue<T> {
     #[inline]
     pub fn push(&mut self, time: SimTime, item: T) {
         let time = time.as_nanos();
-        assert!(time >= self.last, "event pushed at {time} ns, before the current time {} ns", self.last);
+        assert!(time >= self.current, "event pushed at {time} ns, before the current time {} ns", self.current);
         self.len += 1;
-        if time == self.last {
+        if time == self.current {
             self.now.push_back(item);
         } else {
             self.push_into_bucket(time, item);
         }
     }
 
-    /// Files an event later than `last` in the bucket its time names.
-    #[inline]
+    /// Files an event later than `last` in the bucket its time names. Out of line: most pushes
+    /// are at the current instant, and `push` stays small enough to inline.
+    #[inline(never)]
     fn push_into_bucket(&mut self, time: u64, item: T) {
         let b = bucket(time, self.last);
         let chunks = &mut self.buckets[b];
@@ -143,6 +153,7 @@ impl<T> EventQueue<T> {
             self.levels &= !(1 << level);
         }
         self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
+        self.current = self.last;
         // Every event of bucket `b` lands in a lower bucket (or `now`), in its order.
         let mut first: Option<Vec<(u64, T)>> = None;
         for mut chunk in spread.drain(..) {
@@ -173,16 +184,28 @@ impl<T> EventQueue<T> {
         }
         let item = self.now.pop_front()?;
         self.len -= 1;
-        Some((SimTime(self.last), item))
+        Some((SimTime(self.current), item))
     }
 
     /// The time of the earliest event. Unlike popping, it moves nothing: the backend may still
     /// push before it (an arrival read from the scenario's list comes first).
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.now.is_empty() {
-            return Some(SimTime(self.last));
+            return Some(SimTime(self.current));
         }
         self.lowest().map(|b| SimTime(self.mins[b]))
+    }
+
+    /// Makes `time` the current time, when nothing is queued at or before it: what is pushed
+    /// for that instant then goes straight to its list, rather than into a bucket to be spread
+    /// when it is popped (the backend's arrivals, read from the scenario's list, are not
+    /// queued). The buckets stay filed against the last time settled, which every later event
+    /// still follows.
+    pub fn advance(&mut self, time: SimTime) {
+        let time = time.as_nanos();
+        debug_assert!(self.now.is_empty() && time >= self.current, "advanced with events left before {time} ns");
+        debug_assert!(self.lowest().is_none_or(|b| self.mins[b] > time), "advanced past a queued event");
+        self.current = time;
     }
 
     pub fn len(&self) -> usize {
@@ -241,7 +264,16 @@ mod tests {
             let mut seq = 0u64;
             for _ in 0..5_000 {
                 let roll = rng.next_u64() % 10;
-                if roll < 6 || reference.is_empty() {
+                if roll == 9 && queue.peek_time().is_none_or(|t| t.as_nanos() > now + 1) {
+                    // As the backend does for an arrival: move to an instant before the next
+                    // queued one, and push there.
+                    let next = queue.peek_time().map_or(now + 1_000, |t| t.as_nanos());
+                    now += 1 + rng.next_u64() % (next - now - 1);
+                    queue.advance(SimTime(now));
+                    queue.push(SimTime(now), seq);
+                    reference.push(Reverse((now, seq)));
+                    seq += 1;
+                } else if roll < 6 || reference.is_empty() {
                     let ahead = match rng.next_u64() % 4 {
                         0 => 0,
                         1 => rng.next_u64() % 4,
@@ -268,6 +300,23 @@ mod tests {
             }
             assert!(queue.is_empty() && queue.pop().is_none());
         }
+    }
+
+    /// Moving the current time forward to before the next queued event: what is pushed for it
+    /// comes out first, in push order, and every earlier-filed event after it, in time order.
+    #[test]
+    fn advancing_keeps_time_then_fifo() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(0x15), "c");
+        q.push(SimTime(0x40), "e");
+        q.advance(SimTime(0x12));
+        q.push(SimTime(0x12), "a");
+        q.push(SimTime(0x1d), "d");
+        q.push(SimTime(0x12), "b");
+        assert_eq!(q.peek_time(), Some(SimTime(0x12)));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        let expected = [(0x12, "a"), (0x12, "b"), (0x15, "c"), (0x1d, "d"), (0x40, "e")];
+        assert_eq!(order, expected.map(|(t, x)| (SimTime(t), x)));
     }
 
     /// A push into the past is a bug of the caller, refused loudly.
