@@ -325,14 +325,15 @@ impl NodeTable {
         self.next_start = slot;
     }
 
-    /// Node `i`'s verdict for a plain unit of this shape, from the columns alone.
-    fn verdict(&self, i: usize, shape: &Shape) -> u8 {
-        match self.kind[i] {
+    /// Node `i`'s verdict for a plain unit of this shape, from the columns alone (`kind` and
+    /// `packed`, passed apart so that a set of verdicts can be written while they are read).
+    fn verdict(kind: &[u8], packed: &[Packed], i: usize, shape: &Shape) -> u8 {
+        match kind[i] {
             ABSENT => return V_ABSENT,
             PLAIN => {}
             _ => return V_SLOW,
         }
-        let p = &self.packed[i];
+        let p = &packed[i];
         // The kube profile checks a resource only if the pod requests some of it.
         let checked = |want: i64| shape.kube.is_none() || want > 0;
         if p.free_pods < 1 {
@@ -368,29 +369,45 @@ impl NodeTable {
 
     /// Brings a set of verdicts up to date for `shape` and makes it the current one: the set
     /// of that shape, for the nodes changed since it was computed; else the older set, all of
-    /// it.
+    /// it. Runs once a decision, so the current set is looked at first and left at once when
+    /// nothing changed, and a set is updated where it lies (moved out and back, its shape and
+    /// four vectors were copied twice a decision).
     fn refresh_verdicts(&mut self, shape: Shape) {
-        let Some(c) = self.verdicts.iter().position(|set| set.shape == Some(shape)) else {
+        let c = if self.verdicts[self.current].shape == Some(shape) {
+            self.current
+        } else if self.verdicts[1 - self.current].shape == Some(shape) {
+            1 - self.current
+        } else {
             self.current = 1 - self.current;
-            let mut set = std::mem::take(&mut self.verdicts[self.current]);
+            let (kind, packed) = (&self.kind[..], &self.packed[..]);
+            let set = &mut self.verdicts[self.current];
             set.shape = Some(shape);
-            set.codes = (0..self.infos.len()).map(|i| self.verdict(i, &shape)).collect();
+            set.codes = (0..self.infos.len()).map(|i| Self::verdict(kind, packed, i, &shape)).collect();
             set.blocks = set.codes.chunks(BLOCK).map(Block::of).collect();
             set.is_stale = vec![false; set.codes.len()];
             set.stale.clear();
-            self.verdicts[self.current] = set;
             return;
         };
         self.current = c;
-        let mut set = std::mem::take(&mut self.verdicts[c]);
-        set.blocks.resize(set.codes.len().div_ceil(BLOCK), Block::default());
+        let (kind, packed) = (&self.kind[..], &self.packed[..]);
+        let set = &mut self.verdicts[c];
+        if set.stale.is_empty() {
+            // Nothing changed since (a node that joins is marked too): blocks and codes agree.
+            return;
+        }
+        // Nodes that joined since have summaries to come (`resize` is a call, so it is made
+        // only when they did).
+        let blocks = set.codes.len().div_ceil(BLOCK);
+        if set.blocks.len() < blocks {
+            set.blocks.resize(blocks, Block::default());
+        }
         // Stale nodes come in bursts on one node or a few: a block is summarised once per
         // run of its nodes, and only if a verdict in it changed (a pod placed and taken away
         // again, as an assumption a binding refuses, changes none).
         let mut last = usize::MAX;
         for k in 0..set.stale.len() {
             let i = set.stale[k] as usize;
-            let verdict = self.verdict(i, &shape);
+            let verdict = Self::verdict(kind, packed, i, &shape);
             if verdict == set.codes[i] {
                 continue;
             }
@@ -406,10 +423,11 @@ impl NodeTable {
         if last != usize::MAX {
             set.summarize(last);
         }
-        for i in set.stale.drain(..) {
+        // Cleared, not drained: a `Drain` costs more than the one node a decision has here.
+        for &i in &set.stale {
             set.is_stale[i as usize] = false;
         }
-        self.verdicts[c] = set;
+        set.stale.clear();
     }
 
     /// Filter nodes from the rotating start until `percentage` of them (see
@@ -476,13 +494,17 @@ impl NodeTable {
             self.refresh_verdicts(shape);
         }
         let mut diagnosis = Diagnosis::default();
-        let mut scratch = std::mem::take(&mut self.scores);
-        scratch.resize(slots, INFEASIBLE);
-        let scores = &mut scratch[..slots];
+        // Borrowed where it lies, beside the other fields the visit reads (taking it out and
+        // putting it back was a dozen instructions a decision).
+        if self.scores.len() < slots {
+            self.scores.resize(slots, INFEASIBLE);
+        }
+        let scores = &mut self.scores[..slots];
         // One byte a node: its verdict, or (for a unit that is not plain) absent or slow.
         let uncached: Vec<u8>;
+        let current = &self.verdicts[self.current];
         let codes: &[u8] = if cached {
-            &self.verdicts[self.current].codes[..slots]
+            &current.codes[..slots]
         } else {
             uncached = self.kind.iter().map(|&k| if k == ABSENT { V_ABSENT } else { V_SLOW }).collect();
             &uncached
@@ -492,7 +514,7 @@ impl NodeTable {
         // Plain nodes are taken a block at a time by the block's summary — and the part of a
         // block where the visit begins (the rotating start) by a summary of that part — unless
         // the walk must stop inside; every other node is visited one by one.
-        let blocks = &self.verdicts[self.current].blocks;
+        let blocks: &[Block] = &current.blocks;
         let head_end = ((start / BLOCK + 1) * BLOCK).min(slots);
         let head = (cached && start % BLOCK != 0).then(|| Block::of(&codes[start..head_end]));
         let summary = |i: usize, stop: usize| {
@@ -592,7 +614,6 @@ impl NodeTable {
         if walk.visited < self.present {
             self.next_start = (walk.last_visited + 1) % slots;
         }
-        self.scores = scratch;
         chosen.ok_or_else(|| {
             // Nothing feasible: every node was visited, and whole blocks were taken by their
             // summaries, so the plain reasons are counted over all verdicts at once.
