@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::objects::{ControllerId, GroupId, Node, NodeId, Part, Pod, PodGroup, PodId, Taint};
+pub use crate::offered::OfferedNodes;
 use crate::resources::Resources;
 use crate::time::{SimDuration, SimTime};
 
@@ -180,104 +181,6 @@ pub enum ConflictDetection {
     /// The node's sequence number moved since the snapshot ("sequence numbers"): any claim by
     /// anyone in between is a conflict, even one that left room.
     Coarse,
-}
-
-/// A Mesos offer's nodes and what it offers of each: rows of CPU and memory, with any other
-/// resources beside (most cells have none) — an offer of a whole 1,000-machine cell, made about
-/// once a second, costs no allocation per node.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OfferedNodes {
-    rows: Vec<(NodeId, u64, u64)>,
-    /// By row: the resources other than CPU and memory, where there are some.
-    extended: std::collections::BTreeMap<usize, std::collections::BTreeMap<String, u64>>,
-}
-
-impl OfferedNodes {
-    pub fn with_capacity(rows: usize) -> OfferedNodes {
-        OfferedNodes { rows: Vec::with_capacity(rows), extended: Default::default() }
-    }
-
-    /// Rows of CPU and memory only.
-    pub fn from_rows(rows: Vec<(NodeId, u64, u64)>) -> OfferedNodes {
-        OfferedNodes { rows, extended: Default::default() }
-    }
-
-    /// Adds a node's row.
-    #[inline]
-    pub fn push(&mut self, node: NodeId, offered: &Resources) {
-        if !offered.extended.is_empty() {
-            self.extended.insert(self.rows.len(), offered.extended.clone());
-        }
-        self.rows.push((node, offered.cpu_milli, offered.memory_bytes));
-    }
-
-    /// Adds a node's row of CPU and memory only.
-    #[inline]
-    pub fn push_row(&mut self, node: NodeId, cpu_milli: u64, memory_bytes: u64) {
-        self.rows.push((node, cpu_milli, memory_bytes));
-    }
-
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether any row offers resources other than CPU and memory.
-    #[inline]
-    pub fn has_extended(&self) -> bool {
-        !self.extended.is_empty()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Row `i`: its node, CPU and memory.
-    #[inline]
-    pub fn row(&self, i: usize) -> (NodeId, u64, u64) {
-        self.rows[i]
-    }
-
-    /// Every row: node, CPU and memory.
-    #[inline]
-    pub fn rows(&self) -> &[(NodeId, u64, u64)] {
-        &self.rows
-    }
-
-    /// Row `i`'s resources other than CPU and memory, if any.
-    pub fn extended(&self, i: usize) -> Option<&std::collections::BTreeMap<String, u64>> {
-        self.extended.get(&i)
-    }
-
-    /// Row `i`'s resources, whole.
-    pub fn resources(&self, i: usize) -> Resources {
-        let (_, cpu, memory) = self.rows[i];
-        let mut r = Resources::new(cpu, memory);
-        if let Some(extended) = self.extended(i) {
-            r.extended = extended.clone();
-        }
-        r
-    }
-
-    /// Every row: its node and its resources, whole.
-    pub fn iter(&self) -> impl Iterator<Item = (NodeId, Resources)> + '_ {
-        (0..self.rows.len()).map(|i| (self.rows[i].0, self.resources(i)))
-    }
-
-    /// Whether `node` has a row.
-    pub fn contains(&self, node: NodeId) -> bool {
-        self.rows.iter().any(|r| r.0 == node)
-    }
-}
-
-impl FromIterator<(NodeId, Resources)> for OfferedNodes {
-    fn from_iter<I: IntoIterator<Item = (NodeId, Resources)>>(rows: I) -> OfferedNodes {
-        let mut nodes = OfferedNodes::default();
-        for (node, r) in rows {
-            nodes.push(node, &r);
-        }
-        nodes
-    }
 }
 
 /// What passes between controllers: the Mesos master's offers and the frameworks' answers.

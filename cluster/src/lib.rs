@@ -26,6 +26,7 @@ pub mod kube_config;
 pub mod maybe;
 #[expect(missing_docs, reason = "public items still to document (issue 20)")]
 pub mod objects;
+pub mod offered;
 pub mod percentile;
 pub mod pod_set;
 pub mod pods;

@@ -18,7 +18,7 @@ use podlab_cluster::{
 use podlab_cluster::event::OfferedNodes;
 use podlab_cluster::id_window::IdWindow;
 
-use crate::jobs::{AfterAttempt, JobTable, OfferRooms, Owners, Room, Router, Task, Tasks, place, task};
+use crate::jobs::{AfterAttempt, JobTable, OfferRooms, Owners, Room, Router, Task, Tasks, Zeros, place, task};
 use crate::offerable::CellBooks;
 
 /// Timer tokens of the master: a round, or a kind in the top byte and an offer's id below.
@@ -141,12 +141,7 @@ impl Master {
     /// lowest dominant share (whole-cell: the paper's model, `MesosSimulation.scala` ~lines
     /// 470–520, less the nodes it declined recently), or each node in random order to the
     /// lowest-share framework that has not declined it (per-node, as Mesos does).
-    fn bundles(
-        &self,
-        nodes: OfferedNodes,
-        total: Resources,
-        ctx: &mut Context<'_>,
-    ) -> Vec<(usize, OfferedNodes, Resources)> {
+    fn bundles(&self, nodes: Offered, total: Resources, ctx: &mut Context<'_>) -> Vec<(usize, Offered, Resources)> {
         let now = ctx.now();
         let candidate =
             |f: &FrameworkBooks, node: &NodeId| f.wanting && f.refused.get(node).is_none_or(|until| *until <= now);
@@ -164,7 +159,7 @@ impl Master {
             let kept: OfferedNodes = (nodes.iter().filter(|(n, _)| candidate(&self.frameworks[f], n)))
                 .inspect(|(_, r)| sum.add(r))
                 .collect();
-            return if kept.is_empty() { Vec::new() } else { vec![(f, kept, sum)] };
+            return if kept.is_empty() { Vec::new() } else { vec![(f, Arc::new(kept), sum)] };
         }
         let mut nodes: Vec<(NodeId, Resources)> = nodes.iter().collect();
         // Mesos visits agents in random order each round.
@@ -185,7 +180,7 @@ impl Master {
             bundle.1.add(&room);
             bundle.0.push((node, room));
         }
-        bundles.into_iter().map(|(f, (nodes, sum))| (f, nodes.into_iter().collect(), sum)).collect()
+        bundles.into_iter().map(|(f, (nodes, sum))| (f, Arc::new(nodes.into_iter().collect()), sum)).collect()
     }
 
     /// Rate-limited rounds: one as soon as a framework wants offers and the last round is an
@@ -243,7 +238,6 @@ impl Master {
             self.frameworks[f].offered.add(&total);
             let framework = self.frameworks[f].id;
             ctx.act(Action::Note(Note::Offered { offer, framework, resources: total.clone() }));
-            let nodes: Offered = Arc::new(nodes);
             self.books.lock(&nodes);
             if delay == SimDuration::ZERO {
                 let message = Message::Offer { offer, nodes: nodes.clone(), total: total.clone() };
@@ -291,7 +285,7 @@ impl Master {
         self.books.unlock(&o.nodes);
         if refuse > SimDuration::ZERO {
             // The decline filter covers the nodes the framework left wholly unused.
-            for &(node, ..) in o.nodes.rows() {
+            for (node, ..) in o.nodes.rows() {
                 if !launches.iter().any(|l| l.2 == node) {
                     self.frameworks[o.framework].refused.insert(node, now + refuse);
                 }
@@ -491,6 +485,8 @@ pub struct Framework {
     hoard_expired: bool,
     deciding: Option<JobRef>,
     order: Vec<u32>,
+    /// The walks' scratch of what is taken of each row of an offer.
+    zeros: Zeros,
     node_count: usize,
 }
 
@@ -526,6 +522,7 @@ impl Framework {
             hoard_expired: false,
             deciding: None,
             order: Vec::new(),
+            zeros: Zeros::default(),
             node_count: 0,
         }
     }
@@ -583,7 +580,7 @@ impl Framework {
     /// goes to the master after the sum of the walked jobs' decision times (~305–312); the
     /// framework takes its next offer at once, whatever answers are outstanding (~320–321).
     fn walk(&mut self, offer: HeldOffer, ctx: &mut Context<'_>) {
-        let mut free = OfferRooms::new(&offer.nodes);
+        let mut free = OfferRooms::new(&offer.nodes, std::mem::take(&mut self.zeros));
         let mut left = offer.total.clone();
         let mut launches: Launches = Vec::new();
         let mut thinking = SimDuration::ZERO;
@@ -600,8 +597,8 @@ impl Framework {
             let busy = self.decision.for_tasks(tasks.len() as u32);
             thinking = thinking + busy;
             ctx.act(Action::Note(Note::Attempt { job, tasks: tasks.len() as u32, busy }));
-            let specs: Vec<_> = tasks.iter().filter_map(|p| Some((*p, task(&self.tasks, *p)?.spec.clone()))).collect();
-            let with_requests: Vec<(PodId, &Resources)> = specs.iter().map(|(p, s)| (*p, &s.requests)).collect();
+            let mut with_requests: Vec<(PodId, &Resources)> = Vec::with_capacity(tasks.len());
+            with_requests.extend(tasks.iter().filter_map(|p| Some((*p, &task(&self.tasks, *p)?.spec.requests))));
             // The original's short path (~206–207): no first fit unless one task fits in the
             // sum of what the offer has left. (It compares the memory left with the CPU a task
             // asks for, a defect; podlab compares memory with memory.)
@@ -610,6 +607,7 @@ impl Framework {
             } else {
                 Vec::new()
             };
+            launches.reserve(placed.len());
             for &(pod, node) in &placed {
                 let Some(t) = task(&self.tasks, pod) else { continue };
                 left.sub(&t.spec.requests);
@@ -618,6 +616,7 @@ impl Framework {
             let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
             self.after(job, &pods, ctx);
         }
+        self.zeros = free.into_zeros();
         self.answers.insert(offer.offer, launches);
         ctx.act(Action::SetTimer { at: ctx.now() + thinking, token: ANSWER_DUE | offer.offer });
     }
