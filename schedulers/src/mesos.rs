@@ -781,9 +781,15 @@ impl Controller for Framework {
             Event::NodeAdded { node, .. } => self.node_count = self.node_count.max(node.index() + 1),
             Event::PodAdded { pod, spec } => {
                 let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
-                self.tasks.insert(pod.index(), Some(t));
-                if spec.node_name().is_none() && self.owners.owns(&self.router, self.me, job, spec) {
+                let mine = spec.node_name().is_none() && self.owners.owns(&self.router, self.me, job, spec);
+                // The paper's framework reads the tasks of its own queue only; a hoarding one
+                // decides again when any pod it knows of is deleted, so it keeps every pod.
+                // (Every framework kept every pod: half the paper day's were another's.)
+                if mine || self.behaviour == FrameworkBehaviour::Hoarding {
+                    let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
+                    self.tasks.insert(pod.index(), Some(t));
+                }
+                if mine {
                     let queued = self.table.queue.len();
                     self.table.add_task(job, *pod, spec.workload);
                     if self.table.queue.len() > queued {

@@ -109,7 +109,9 @@ impl CellBooks {
                 self.extended.insert(n);
             }
             Some(room) => {
-                self.extended.remove(&n);
+                if !self.extended.is_empty() {
+                    self.extended.remove(&n);
+                }
                 if room.slots > 0 && !self.closed.contains(&NodeId(n as u32)) {
                     (cpu, memory) = (room.resources.cpu_milli, room.resources.memory_bytes);
                 }
