@@ -11,8 +11,8 @@ use std::sync::Arc;
 use podlab_cluster::config::{AllocationRounds, FrameworkBehaviour, MesosConfig, OfferGranularity, Placement, Retry};
 use podlab_cluster::rng::below;
 use podlab_cluster::{
-    Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, PodId, Refused, Resources,
-    SimDuration, SimTime,
+    Action, Context, Controller, ControllerId, Event, JobRef, Message, NodeId, Note, Part, Pod, PodId, Refused,
+    Resources, SimDuration, SimTime,
 };
 
 use podlab_cluster::event::OfferedNodes;
@@ -327,6 +327,38 @@ impl Controller for Master {
     }
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
+        // A pod's arrival and its binding, two of the master's three events in four, change
+        // nothing a round depends on: handled here, without the checks of what unstalls or
+        // triggers a round, nor `arm` (the event before left it nothing to do).
+        match event {
+            Event::PodAdded { pod, spec } => self.pod_added(*pod, spec),
+            Event::Bound { pod, node, .. } => self.bound(*pod, *node),
+            _ => self.dispatch(event, ctx),
+        }
+    }
+}
+
+impl Master {
+    /// A pod arrived: what it asks for, unless its launch told it first.
+    fn pod_added(&mut self, pod: PodId, spec: &Pod) {
+        if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
+            self.tasks.insert(pod.index(), Some(MasterTask::new(spec.requests.clone())));
+        }
+    }
+
+    /// A pod was bound: our launches were accounted when launched; others' (pre-bound pods) now.
+    fn bound(&mut self, pod: PodId, node: NodeId) {
+        if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
+            if !t.unconfirmed {
+                self.books.take(node, &t.requests);
+            }
+            (t.unconfirmed, t.held) = (false, true);
+        }
+    }
+
+    /// Every other event.
+    #[inline(never)]
+    fn dispatch(&mut self, event: &Event, ctx: &mut Context<'_>) {
         // What can make a stalled allocator's next round offer something.
         if matches!(event, Event::NodeAdded { .. } | Event::Ended { .. } | Event::BindRefused(_))
             || matches!(event, Event::Message { message, .. } if matches!(**message, Message::Answer { .. } | Message::Demand { .. }))
@@ -353,20 +385,8 @@ impl Controller for Master {
                 self.books.add_node(*node, spec);
                 self.total.add(&spec.allocatable);
             }
-            Event::PodAdded { pod, spec } => {
-                if self.tasks.get(pod.index()).is_none_or(Option::is_none) {
-                    self.tasks.insert(pod.index(), Some(MasterTask::new(spec.requests.clone())));
-                }
-            }
-            Event::Bound { pod, node, .. } => {
-                // Our launches were accounted when launched; others' (pre-bound pods) now.
-                if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
-                    if !t.unconfirmed {
-                        self.books.take(*node, &t.requests);
-                    }
-                    (t.unconfirmed, t.held) = (false, true);
-                }
-            }
+            Event::PodAdded { pod, spec } => self.pod_added(*pod, spec),
+            Event::Bound { pod, node, .. } => self.bound(*pod, *node),
             Event::BindRefused(refused) => {
                 let Refused { pod, node, .. } = &**refused;
                 // Cannot happen while offers lock what they offer; undo the accounting if it does.
@@ -487,6 +507,8 @@ pub struct Framework {
     order: Vec<u32>,
     /// The walks' scratch of what is taken of each row of an offer.
     zeros: Zeros,
+    /// A walk's scratch: the pods it launches and their nodes, empty between walks.
+    decided: Vec<(PodId, NodeId)>,
     node_count: usize,
 }
 
@@ -523,6 +545,7 @@ impl Framework {
             deciding: None,
             order: Vec::new(),
             zeros: Zeros::default(),
+            decided: Vec::new(),
             node_count: 0,
         }
     }
@@ -582,7 +605,9 @@ impl Framework {
     fn walk(&mut self, offer: HeldOffer, ctx: &mut Context<'_>) {
         let mut free = OfferRooms::new(&offer.nodes, std::mem::take(&mut self.zeros));
         let mut left = offer.total.clone();
-        let mut launches: Launches = Vec::new();
+        // The walk's launches, their requests looked up once it is over: the message's list is
+        // then made at its length (grown launch by launch, its copies cost 10 M instructions).
+        let mut decided = std::mem::take(&mut self.decided);
         let mut thinking = SimDuration::ZERO;
         while left.cpu_milli > 0 && left.memory_bytes > 0 {
             let Some(job) = self.table.queue.pop_front() else { break };
@@ -607,16 +632,22 @@ impl Framework {
             } else {
                 Vec::new()
             };
-            launches.reserve(placed.len());
             for &(pod, node) in &placed {
                 let Some(t) = task(&self.tasks, pod) else { continue };
                 left.sub(&t.spec.requests);
-                launches.push((pod, Part::Whole, node, t.spec.requests.clone()));
+                decided.push((pod, node));
             }
             let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
             self.after(job, &pods, ctx);
         }
         self.zeros = free.into_zeros();
+        let mut launches: Launches = Vec::with_capacity(decided.len());
+        for (pod, node) in decided.drain(..) {
+            if let Some(t) = task(&self.tasks, pod) {
+                launches.push((pod, Part::Whole, node, t.spec.requests.clone()));
+            }
+        }
+        self.decided = decided;
         self.answers.insert(offer.offer, launches);
         ctx.act(Action::SetTimer { at: ctx.now() + thinking, token: ANSWER_DUE | offer.offer });
     }
@@ -777,35 +808,64 @@ impl Controller for Framework {
     }
 
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
+        // A paper framework's pod events, nearly all it hears, handled here: a binding or an
+        // end changes neither its queue nor what it decides, so its demand stays as it was.
+        if self.behaviour == FrameworkBehaviour::Paper {
+            match event {
+                Event::PodAdded { pod, spec } => {
+                    self.pod_added(*pod, spec, ctx);
+                    return self.update_demand(ctx);
+                }
+                Event::Bound { pod, node, .. } => return self.bound(*pod, *node),
+                Event::Ended { pod, .. } => {
+                    self.tasks.remove(pod.index());
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.dispatch(event, ctx);
+    }
+}
+
+impl Framework {
+    /// A new pod: a task of this framework's queue if its job is this framework's.
+    fn pod_added(&mut self, pod: PodId, spec: &Pod, ctx: &mut Context<'_>) {
+        let job = spec.group().map_or(JobRef::Pod(pod), JobRef::Group);
+        let mine = spec.node_name().is_none() && self.owners.owns(&self.router, self.me, job, spec);
+        // The paper's framework reads the tasks of its own queue only; a hoarding one decides
+        // again when any pod it knows of is deleted, so it keeps every pod. (Every framework
+        // kept every pod: half the paper day's were another's.)
+        if mine || self.behaviour == FrameworkBehaviour::Hoarding {
+            let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
+            self.tasks.insert(pod.index(), Some(t));
+        }
+        if mine {
+            let queued = self.table.queue.len();
+            self.table.add_task(job, pod, spec.workload);
+            if self.table.queue.len() > queued {
+                self.request(ctx);
+            }
+        }
+    }
+
+    /// Placed: by this framework, or by an earlier incarnation of it (a restart's list shows a
+    /// pod, then its binding): nothing left to launch for it.
+    fn bound(&mut self, pod: PodId, node: NodeId) {
+        if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
+            t.node = Some(node).into();
+            let job = t.job;
+            self.table.placed(job, &[pod]);
+        }
+    }
+
+    /// Every event of a hoarding framework, and a paper one's other events.
+    #[inline(never)]
+    fn dispatch(&mut self, event: &Event, ctx: &mut Context<'_>) {
         match event {
             Event::NodeAdded { node, .. } => self.node_count = self.node_count.max(node.index() + 1),
-            Event::PodAdded { pod, spec } => {
-                let job = spec.group().map_or(JobRef::Pod(*pod), JobRef::Group);
-                let mine = spec.node_name().is_none() && self.owners.owns(&self.router, self.me, job, spec);
-                // The paper's framework reads the tasks of its own queue only; a hoarding one
-                // decides again when any pod it knows of is deleted, so it keeps every pod.
-                // (Every framework kept every pod: half the paper day's were another's.)
-                if mine || self.behaviour == FrameworkBehaviour::Hoarding {
-                    let t = Task { spec: spec.spec.clone(), job, node: None.into(), assumed: false, deleted: false };
-                    self.tasks.insert(pod.index(), Some(t));
-                }
-                if mine {
-                    let queued = self.table.queue.len();
-                    self.table.add_task(job, *pod, spec.workload);
-                    if self.table.queue.len() > queued {
-                        self.request(ctx);
-                    }
-                }
-            }
-            Event::Bound { pod, node, .. } => {
-                // Placed: by this framework, or by an earlier incarnation of it (a restart's
-                // list shows a pod, then its binding): nothing left to launch for it.
-                if let Some(t) = self.tasks.get_mut(pod.index()).and_then(Option::as_mut) {
-                    t.node = Some(*node).into();
-                    let job = t.job;
-                    self.table.placed(job, &[*pod]);
-                }
-            }
+            Event::PodAdded { pod, spec } => self.pod_added(*pod, spec, ctx),
+            Event::Bound { pod, node, .. } => self.bound(*pod, *node),
             Event::Ended { pod, .. } => {
                 self.tasks.remove(pod.index());
             }
