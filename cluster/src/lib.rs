@@ -41,7 +41,7 @@ pub mod time;
 #[expect(missing_docs, reason = "public items still to document (issue 20)")]
 pub mod workload;
 
-pub use controller::{Backend, Context, Controller, Delivery, Driver};
+pub use controller::{Backend, Context, Controller, Delivery, Driver, Handover};
 /// Names of pods and groups: inline up to 15 bytes.
 pub use ecow::EcoString;
 pub use event::{

@@ -22,8 +22,8 @@ use podlab_cluster::commit::{self, Ledger};
 use podlab_cluster::objects::Taint;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, Commitment, ControllerId, Delivery, Event, NodeId, Part, Phase, PodId, Record,
-    Records, Refused, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ControllerId, Delivery, Event, Handover, NodeId, Part, Phase,
+    PodId, Record, Records, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::RealError;
@@ -685,11 +685,11 @@ async fn start_part(
 }
 
 impl Backend for DockerBackend<'_> {
-    fn next_delivery(&mut self) -> Option<Delivery> {
+    fn next_delivery(&mut self) -> Option<Handover> {
         loop {
             if let Some((to, event)) = self.ready.pop_front() {
                 self.deliveries += 1;
-                return Some(Delivery { to, now: self.now(), event });
+                return Some(Handover::Delivery(Delivery { to, now: self.now(), event }));
             }
             if self.interrupt.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
                 self.interrupted = true;

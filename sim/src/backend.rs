@@ -18,8 +18,8 @@ use podlab_cluster::percentile::percentile;
 use podlab_cluster::pod_set::PodSet;
 use podlab_cluster::scenario::{ObjectRef, Scenario};
 use podlab_cluster::{
-    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, MaybeTime,
-    NodeId, Part, Phase, PodId, Record, Refused, Resources, SimDuration, SimTime, Stamped,
+    Action, Backend, BindRefusal, Claim, Commitment, ConflictDetection, ControllerId, Delivery, Event, Handover,
+    MaybeTime, NodeId, Part, Phase, PodId, Record, Refused, Resources, SimDuration, SimTime, Stamped,
 };
 
 use crate::SimOptions;
@@ -48,6 +48,10 @@ enum Pending {
         epoch: u32,
         committed: MaybeTime,
     },
+    /// A watch event for every controller, queued once and handed to each in turn
+    /// ([`SimBackend::hand_on`]): only where no watcher ever goes down or changes
+    /// incarnation (`SimBackend::fan_out`), so who hears it is known when it is pushed.
+    Broadcast(Event),
     /// A controller's write reaching etcd, `latency` after the request (its reply goes to
     /// the incarnation that asked); it left the client at `sent`.
     /// (The action boxed: queued events stay small, and writes are queued only with a model.)
@@ -131,6 +135,7 @@ impl Pending {
             | Pending::EtcdLeaderLoss(_)
             | Pending::Brownout { .. } => true,
             Pending::Deliver { .. }
+            | Pending::Broadcast(_)
             | Pending::ApiFailed(_)
             | Pending::Relist { .. }
             | Pending::RelistDone { .. }
@@ -292,6 +297,13 @@ pub struct SimBackend<'s> {
     /// Whether a run ends Failed, for pods with `podlab.dev/failure-probability` (drawn only
     /// for them, so other runs' draws never shift).
     exits: rand_chacha::ChaCha8Rng,
+    /// The ideal control plane with no component crash: every watcher is up, in its first
+    /// incarnation, all run, so a watch event is queued once (`Pending::Broadcast`), not
+    /// once per watcher; each pop and push cost about as much as the delivery itself.
+    fan_out: bool,
+    /// The watch event being handed to each watcher in turn: the next watcher's index, and
+    /// the event's kind (for a budget's error); the driver holds the event itself.
+    fanning: Option<(u16, &'static str)>,
 }
 
 /// Without a `duration`, a run ends when nothing is left to happen by itself and the
@@ -360,6 +372,9 @@ impl<'s> SimBackend<'s> {
         }
         let model =
             scenario.control_plane.clone().map(|c| ControlPlane::new(c, seed, controllers.len(), scenario.nodes.len()));
+        let crashes = scenario.faults.iter().any(|f| matches!(f, Fault::ComponentCrash { .. }));
+        // One watcher gains nothing: its delivery is queued once either way.
+        let fan_out = model.is_none() && !crashes && controllers.len() > 1;
         SimBackend {
             invariants: check_invariants.then(|| Invariants::new(&scenario)),
             queue,
@@ -394,6 +409,8 @@ impl<'s> SimBackend<'s> {
                 .collect(),
             watch_lags: Vec::new(),
             created_groups: Vec::new(),
+            fan_out,
+            fanning: None,
             journal: Journal::new(scenario, controllers, recorder),
         }
     }
@@ -455,6 +472,7 @@ impl<'s> SimBackend<'s> {
                 let name = &controllers[to.index()];
                 return format!("{name} <- {}", event.kind());
             }
+            Pending::Broadcast(event) => return format!("watchers <- {}", event.kind()),
             Pending::Arrive(_) => "arrival",
             Pending::PartEnds { .. } => "kubelet: part ends",
             Pending::Apply { .. } | Pending::Attempt { .. } | Pending::ApiFailed(_) => "apiserver: write",
@@ -536,6 +554,9 @@ impl<'s> SimBackend<'s> {
     /// relist has answered, its events are kept for it.
     fn broadcast(&mut self, event: Event) {
         let now = self.now;
+        if self.fan_out {
+            return self.queue.push(now, Pending::Broadcast(event));
+        }
         if self.model.is_none() {
             return self.broadcast_now(event);
         }
@@ -1036,7 +1057,9 @@ impl SimBackend<'_> {
     #[inline(never)]
     fn happen(&mut self, pending: Pending) {
         match pending {
-            Pending::Deliver { .. } => unreachable!("deliveries are handed over by the event loop"),
+            Pending::Deliver { .. } | Pending::Broadcast(_) => {
+                unreachable!("deliveries are handed over by the event loop")
+            }
             Pending::Apply { from, action, latency, epoch, sent } => {
                 self.write_reached_etcd(from, action, latency, epoch, sent)
             }
@@ -1088,6 +1111,33 @@ impl SimBackend<'_> {
             self.watch_lags.push(self.now.since(at).as_nanos());
         }
         Some(Delivery { to, now: self.now, event })
+    }
+
+    /// The watch event being fanned out, to the next watcher: counted as one event each, as
+    /// a delivery queued per watcher would be (the summary's `events` and the budgets see the
+    /// same run). The first watcher is handed the event, the others the same again.
+    #[inline]
+    fn hand_on(&mut self, event: Option<Event>) -> Option<Handover> {
+        let (next, kind) = self.fanning.as_mut()?;
+        let to = ControllerId(*next);
+        self.meter.events += 1;
+        self.meter.work += 1;
+        if self.meter.work >= self.meter.check_at {
+            let (names, kind) = (self.journal.controllers(), *kind);
+            if self.meter.check(self.now, || format!("{} <- {kind}", names[to.index()])) {
+                self.fanning = None;
+                self.end = Some(self.now);
+                return None;
+            }
+        }
+        *next += 1;
+        if usize::from(*next) == self.watchers.len() {
+            self.fanning = None;
+        }
+        Some(match event {
+            Some(event) => Handover::Delivery(Delivery { to, now: self.now, event }),
+            None => Handover::Again(to),
+        })
     }
 
     /// A controller's write reaching etcd: carried out, unless its process died before it
@@ -1238,7 +1288,12 @@ impl SimBackend<'_> {
 }
 
 impl Backend for SimBackend<'_> {
-    fn next_delivery(&mut self) -> Option<Delivery> {
+    fn next_delivery(&mut self) -> Option<Handover> {
+        // A watch event's later watchers come before anything queued after it, as their own
+        // deliveries would have: they were pushed together.
+        if self.fanning.is_some() {
+            return self.hand_on(None);
+        }
         loop {
             // Looked at once: the time decides whether the run goes on, and the same answer
             // says where the event comes from.
@@ -1255,6 +1310,10 @@ impl Backend for SimBackend<'_> {
                 self.meter.new_instant();
             }
             self.now = time;
+            if let Pending::Broadcast(event) = pending {
+                self.fanning = Some((0, event.kind()));
+                return self.hand_on(Some(event));
+            }
             self.meter.events += 1;
             self.meter.work += 1;
             if self.meter.work >= self.meter.check_at
@@ -1268,7 +1327,7 @@ impl Backend for SimBackend<'_> {
             // line in `happen`.
             if let Pending::Deliver { to, event, epoch, committed } = pending {
                 if let Some(delivery) = self.delivery(to, event, epoch, committed) {
-                    return Some(delivery);
+                    return Some(Handover::Delivery(delivery));
                 }
             } else {
                 self.happen(pending);
