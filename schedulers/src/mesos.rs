@@ -509,6 +509,8 @@ pub struct Framework {
     zeros: Zeros,
     /// A walk's scratch: the pods it launches and their nodes, empty between walks.
     decided: Vec<(PodId, NodeId)>,
+    /// A walk's scratch: the pods placed of one job, empty between jobs.
+    pods: Vec<PodId>,
     node_count: usize,
 }
 
@@ -546,6 +548,7 @@ impl Framework {
             order: Vec::new(),
             zeros: Zeros::default(),
             decided: Vec::new(),
+            pods: Vec::new(),
             node_count: 0,
         }
     }
@@ -637,8 +640,11 @@ impl Framework {
                 left.sub(&t.spec.requests);
                 decided.push((pod, node));
             }
-            let pods: Vec<PodId> = placed.iter().map(|(p, _)| *p).collect();
+            let mut pods = std::mem::take(&mut self.pods);
+            pods.extend(placed.iter().map(|(p, _)| *p));
             self.after(job, &pods, ctx);
+            pods.clear();
+            self.pods = pods;
         }
         self.zeros = free.into_zeros();
         let mut launches: Launches = Vec::with_capacity(decided.len());
@@ -818,7 +824,10 @@ impl Controller for Framework {
                 }
                 Event::Bound { pod, node, .. } => return self.bound(*pod, *node),
                 Event::Ended { pod, .. } => {
-                    self.tasks.remove(pod.index());
+                    // Half the pods are the other framework's, never kept: nothing to let go of.
+                    if task(&self.tasks, *pod).is_some() {
+                        self.tasks.remove(pod.index());
+                    }
                     return;
                 }
                 _ => {}
