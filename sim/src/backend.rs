@@ -1116,7 +1116,7 @@ impl SimBackend<'_> {
     /// The watch event being fanned out, to the next watcher: counted as one event each, as
     /// a delivery queued per watcher would be (the summary's `events` and the budgets see the
     /// same run). The first watcher is handed the event, the others the same again.
-    #[inline]
+    #[inline(always)]
     fn hand_on(&mut self, event: Option<Event>) -> Option<Handover> {
         let (next, kind) = self.fanning.as_mut()?;
         let to = ControllerId(*next);
