@@ -331,10 +331,12 @@ impl Controller for Master {
     fn handle(&mut self, event: &Event, ctx: &mut Context<'_>) {
         // A pod's arrival and its binding, two of the master's three events in four, change
         // nothing a round depends on: handled here, without the checks of what unstalls or
-        // triggers a round, nor `arm` (the event before left it nothing to do).
+        // triggers a round, nor `arm` (the event before left it nothing to do). A pod's end,
+        // the third, asks only what it can change.
         match event {
             Event::PodAdded { pod, spec } => self.pod_added(*pod, spec),
             Event::Bound { pod, node, .. } => self.bound(*pod, *node),
+            Event::Ended { pod, node, .. } => self.ended(*pod, *node, ctx),
             _ => self.dispatch(event, ctx),
         }
     }
@@ -356,6 +358,24 @@ impl Master {
             }
             (t.unconfirmed, t.held) = (false, true);
         }
+    }
+
+    /// A task ended: its resources are free again, which may unstall the allocator; the end
+    /// of a task a framework launched triggers a round.
+    fn ended(&mut self, pod: PodId, node: NodeId, ctx: &mut Context<'_>) {
+        self.stalled = false;
+        let mut launched = false;
+        if let Some(t) = self.tasks.remove(pod.index()) {
+            self.books.give(node, &t.requests);
+            if let Some(f) = t.framework {
+                launched = true;
+                self.frameworks[f].allocated.sub(&t.requests);
+            }
+        }
+        if launched {
+            self.trigger(ctx);
+        }
+        self.arm(ctx);
     }
 
     /// Every other event.
